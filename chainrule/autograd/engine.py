@@ -1,0 +1,176 @@
+"""Reverse-mode differentiation: the chain rule applied over the recorded graph.
+
+For a scalar loss L and every tensor t that L depends on, backward computes ∂L/∂t by visiting the
+graph from L towards the leaves in reverse topological order. At each node with output y and
+inputs x₁…xₙ it applies the node's vector-Jacobian product,
+
+    ∂L/∂xᵢ += (∂y/∂xᵢ)ᵀ · ∂L/∂y,
+
+where ``+=`` is the multivariable chain rule at fan-out: a tensor used twice receives the sum of
+both contributions. Gradients of broadcast operands are summed back to the operand's shape here,
+in one place (:func:`unbroadcast`).
+
+The order is found with an explicit stack (no recursion), so graphs of any depth work, and inputs
+are visited in argument order, so the order is deterministic.
+"""
+from __future__ import annotations
+
+from ..backend import ndarray, xp
+from ..tensor import Tensor
+from .grad_mode import _GradMode
+
+
+def unbroadcast(g, shape: tuple):
+    """Sum ``g`` over the axes that broadcasting added or stretched, giving an array of ``shape``.
+
+    If y = x broadcast to a larger shape, each element of x fed several elements of y, so
+    ∂L/∂x is the sum of ∂L/∂y over those elements.
+    """
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and gshape[lead + i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Tensors that ``root`` depends on (and that require grad), each after all of its inputs."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        node = tensor._node
+        if node is not None:
+            if node.freed:
+                raise RuntimeError(
+                    f"backward: the graph through '{node.fn.name}' was already freed by an earlier "
+                    "backward(). Intermediate results are released after backward to save memory; "
+                    "to backpropagate through the same graph twice, pass retain_graph=True to the "
+                    "first backward(), or recompute the forward pass.")
+            for inp in reversed(node.inputs):
+                if isinstance(inp, Tensor) and inp.requires_grad and id(inp) not in visited:
+                    stack.append((inp, False))
+    return order
+
+
+def backward(roots, grads, retain_graph: bool = False, create_graph: bool = False,
+             inputs=None):
+    """Accumulate ∂(Σ rootᵢ·gradᵢ)/∂t into ``t.grad`` for every leaf t (or only ``inputs``).
+
+    With ``inputs`` given, returns their gradients instead of accumulating into ``.grad``.
+    """
+    if create_graph:
+        grads = [g if isinstance(g, Tensor) else Tensor(g) for g in grads]
+    else:
+        grads = [g.data if isinstance(g, Tensor) else g for g in grads]
+    previous = _GradMode.enabled
+    _GradMode.enabled = create_graph
+    try:
+        return _run(roots, grads, retain_graph, create_graph, inputs)
+    finally:
+        _GradMode.enabled = previous
+
+
+def _run(roots, root_grads, retain_graph, create_graph, inputs):
+    pending: dict[int, object] = {}
+    for root, g in zip(roots, root_grads):
+        _accumulate(pending, root, g)
+    order = topological_order(roots[0]) if len(roots) == 1 else _merged_order(roots)
+    wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+    results = [None] * (0 if inputs is None else len(inputs))
+    stored: set[int] = set()
+
+    for tensor in reversed(order):
+        g = pending.pop(id(tensor), None)
+        if g is None:
+            continue
+        node = tensor._node
+        if wanted is not None:
+            index = wanted.get(id(tensor))
+            if index is not None:
+                results[index] = g if create_graph else Tensor(g)
+        elif node is None or tensor._retains_grad:
+            _store_grad(tensor, g, create_graph, stored)
+        if node is None:
+            continue
+        fn = node.fn
+        if create_graph:
+            if not fn.twice_differentiable:
+                raise RuntimeError(
+                    f"backward(create_graph=True): '{fn.name}' has a hand-written backward that is "
+                    "not itself differentiable, so derivatives of order two and higher through it "
+                    "are not available.")
+            arrays = node.saved
+            node.saved = node.lift_saved(tensor)
+            try:
+                input_grads = fn.vjp(node, g)
+            finally:
+                node.saved = arrays
+        else:
+            input_grads = fn.vjp(node, g)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        for inp, gi in zip(node.inputs, input_grads):
+            if gi is None or not isinstance(inp, Tensor) or not inp.requires_grad:
+                continue
+            _accumulate(pending, inp, gi)
+        if not retain_graph:
+            node.saved = None
+            node.inputs = ()
+            node.freed = True
+    return results
+
+
+def _merged_order(roots) -> list[Tensor]:
+    virtual = Tensor(xp.zeros(()))
+    virtual.requires_grad = True
+
+    class _Join:
+        freed = False
+        inputs = tuple(roots)
+
+    virtual._node = _Join()
+    return topological_order(virtual)[:-1]
+
+
+def _accumulate(pending: dict, tensor: Tensor, g) -> None:
+    if not isinstance(g, Tensor):
+        if g.shape != tensor.data.shape:
+            g = unbroadcast(g, tensor.data.shape)
+        if g.dtype != tensor.data.dtype:
+            g = g.astype(tensor.data.dtype)
+    else:
+        if g.shape != tensor.shape:
+            g = unbroadcast(g, tensor.shape)
+        if g.dtype != tensor.dtype:
+            g = g.astype(tensor.dtype)
+    key = id(tensor)
+    previous = pending.get(key)
+    pending[key] = g if previous is None else previous + g
+
+
+def _store_grad(tensor: Tensor, g, create_graph: bool, stored: set) -> None:
+    if create_graph:
+        tensor.grad = g if tensor.grad is None else tensor.grad + g
+    elif tensor.grad is None:
+        # A rule may hand back its incoming gradient itself (add) or a view of it (reshape,
+        # broadcast): copy such arrays, so that .grad owns its memory and in-place updates of
+        # one parameter's gradient can never change another's.
+        if type(g) is not ndarray or not g.flags.owndata or id(g) in stored:
+            g = xp.array(g)
+        stored.add(id(g))
+        tensor.grad = Tensor._from_op(g, None)
+    else:
+        tensor.grad = Tensor._from_op(tensor.grad.data + g, None)

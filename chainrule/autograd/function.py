@@ -1,0 +1,146 @@
+"""The primitive: a forward on arrays, its vector-Jacobian product, and its mathematics as data.
+
+A primitive subclasses :class:`Function` and defines
+
+- ``forward(ctx, *arrays, **params)`` on backend arrays, saving what the derivative needs with
+  ``ctx.save(...)`` (only its inputs or its output, so that the rule can be re-run on Tensors) and
+  any non-array facts (axes, shapes) as attributes of ``ctx``;
+- ``vjp(ctx, g)``: given g = ∂L/∂out, the gradient ∂L/∂input for each input (``None`` where an
+  input is not differentiable), written with operators, shared array methods and the functions of
+  ``namespace(g)`` so the same rule runs on arrays (fast first-order backward) or on Tensors
+  (``create_graph=True``: a differentiable backward, hence higher derivatives);
+- its mathematics: ``name``, ``text`` and ``latex`` (forward, derivative), ``explanation`` and the
+  ``domain`` its tests draw inputs from.
+
+Broadcasting is never undone here: the engine reduces every gradient to its input's shape.
+"""
+from __future__ import annotations
+
+from ..backend import ndarray, xp
+from ..mathematics import Formula
+from ..tensor import Tensor
+from . import registry
+from .grad_mode import _GradMode
+
+
+class Node:
+    """One recorded application of a primitive: its inputs and what its forward saved.
+
+    It is also the ``ctx`` that forward and vjp receive. After a backward without
+    ``retain_graph=True`` the saved arrays and the links to the inputs are dropped, so the memory
+    of the forward pass is given back at once.
+    """
+
+    def __init__(self):
+        self.saved = ()
+        self.freed = False
+
+    def save(self, *values) -> None:
+        """Keep ``values`` (the forward's inputs or output) for the derivative."""
+        self.saved = values
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        return tuple(isinstance(a, Tensor) and a.requires_grad for a in self.inputs)
+
+    def lift_saved(self, output) -> tuple:
+        """The saved values as Tensors connected to the graph, for a differentiable backward.
+
+        A saved array that *is* an input's or the output's array becomes that Tensor; any other
+        array (a mask, an index) becomes a constant.
+        """
+        lifted = []
+        for value in self.saved:
+            if isinstance(value, ndarray):
+                match = None
+                if value is output.data:
+                    match = output
+                else:
+                    for inp in self.inputs:
+                        if isinstance(inp, Tensor) and inp.data is value:
+                            match = inp
+                            break
+                lifted.append(match if match is not None else Tensor(value))
+            else:
+                lifted.append(value)
+        return tuple(lifted)
+
+
+_EQUATION_LABELS = ("Forward", "Derivative", "VJP")
+
+
+class Function:
+    """Base class of every primitive (see the module docstring)."""
+
+    name: str = ""
+    text: tuple[str, ...] = ()
+    latex: tuple[str, ...] = ()
+    explanation: str = ""
+    domain: str = "real"
+    reference = None            # NumPy reference for the forward, used by the tests
+    twice_differentiable = True  # False: vjp cannot run on Tensors; create_graph raises
+
+    @staticmethod
+    def forward(ctx, *arrays, **params):
+        raise NotImplementedError
+
+    @staticmethod
+    def vjp(ctx, g):
+        raise NotImplementedError
+
+    @classmethod
+    def formula(cls) -> Formula:
+        pairs = list(zip(_EQUATION_LABELS, cls.text))
+        return Formula.of(cls.name, pairs, cls.latex[: len(pairs)], cls.explanation)
+
+    @classmethod
+    def apply(cls, *args, **params):
+        """Run the forward on the arrays of ``args`` and record a node if a gradient is needed."""
+        arrays = []
+        needs_grad = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                needs_grad = needs_grad or a.requires_grad
+            else:
+                arrays.append(a)
+        ctx = Node()
+        try:
+            out = cls.forward(ctx, *arrays, **params)
+        except (ValueError, IndexError, TypeError) as exc:
+            raise cls.explain_error(exc, arrays, params) from None
+        if type(out) is not ndarray:
+            out = xp.asarray(out)
+        if needs_grad and _GradMode.enabled:
+            ctx.fn = cls
+            ctx.inputs = args
+            return Tensor._from_op(out, ctx)
+        return Tensor._from_op(out, None)
+
+    @classmethod
+    def explain_error(cls, exc: Exception, arrays, params) -> Exception:
+        """Turn a backend error into one that names the operation and the shapes involved."""
+        shapes = ", ".join(_shape_text(a) for a in arrays)
+        message = f"{cls.name}: {exc} (input shapes: {shapes})"
+        if isinstance(exc, ValueError) and "broadcast" in str(exc):
+            message = broadcast_message(cls.name, arrays)
+        return type(exc)(message)
+
+
+def _shape_text(a) -> str:
+    shape = getattr(a, "shape", None)
+    if shape is None:
+        return type(a).__name__
+    return "(" + "×".join(str(s) for s in shape) + ")" if shape else "scalar"
+
+
+def broadcast_message(op: str, arrays) -> str:
+    shapes = [getattr(a, "shape", ()) for a in arrays]
+    return (f"{op}: cannot broadcast shapes {' and '.join(_shape_text(a) for a in arrays)}: "
+            f"aligned from the right, each pair of sizes must be equal or one of them 1 "
+            f"(shapes {', '.join(str(tuple(s)) for s in shapes)})")
+
+
+def primitive(cls: type) -> type:
+    """Class decorator: register ``cls`` as a primitive (checks its mathematics is present)."""
+    return registry.register(cls)

@@ -1,0 +1,1 @@
+"""The ``chainrule`` command: one file per subcommand."""

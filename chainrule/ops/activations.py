@@ -1,0 +1,269 @@
+"""Activation functions: the nonlinearities between layers, each with its derivative."""
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import Function, primitive
+from ..backend import namespace, xp
+from .special import normal_cdf
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_CUBIC = 0.044715
+
+
+def _sigmoid(x):
+    """σ(x) = ½(1 + tanh(x/2)): the same value as 1/(1+e^{−x}) with no overflow for x ≪ 0."""
+    return 0.5 * (1 + namespace(x).tanh(0.5 * x))
+
+
+@primitive
+class Sigmoid(Function):
+    """Logistic sigmoid.
+
+    Forward:     y = σ(x) = 1 / (1 + e^{−x})
+    Derivative:  ∂σ/∂x = σ(x)(1 − σ(x))
+    VJP:         ∂L/∂x = g · y · (1 − y)      (reuses the output y)
+    Numerics:    computed as ½(1 + tanh(x/2)): no overflow for x ≪ 0.
+    """
+
+    name = "sigmoid"
+    text = ("σ(x) = 1/(1 + e^{−x})", "∂σ/∂x = σ(x)(1 − σ(x))")
+    latex = (r"\sigma(x) = \frac{1}{1+e^{-x}}",
+             r"\frac{\partial\sigma}{\partial x} = \sigma(x)\,(1-\sigma(x))")
+    explanation = "The sigmoid squashes any real number into (0, 1); its slope peaks at ¼ at x = 0."
+    reference = staticmethod(lambda x: 1 / (1 + xp.exp(-x)))
+
+    @staticmethod
+    def forward(ctx, x):
+        y = _sigmoid(x)
+        ctx.save(y)
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        (y,) = ctx.saved
+        return g * y * (1 - y)
+
+
+@primitive
+class Relu(Function):
+    """Rectified linear unit.
+
+    Forward:     y = max(0, x)
+    Derivative:  ∂y/∂x = 1[x > 0]
+    VJP:         ∂L/∂x = g · 1[y > 0]
+    Kinks:       ReLU′(0) = 0, as PyTorch.
+    """
+
+    name = "relu"
+    text = ("y = max(0, x)", "∂y/∂x = 1[x > 0]   (0 at x = 0)")
+    latex = (r"y = \max(0, x)", r"\frac{\partial y}{\partial x} = \mathbb{1}[x > 0]")
+    explanation = "ReLU passes positive inputs unchanged and blocks the gradient of negative ones."
+    domain = "away_from_zero"
+    reference = staticmethod(lambda x: xp.maximum(x, 0))
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.maximum(x, 0)
+        ctx.save(y)
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        (y,) = ctx.saved
+        return g * (y > 0)
+
+
+@primitive
+class LeakyRelu(Function):
+    """Leaky ReLU.
+
+    Forward:     y = x if x > 0 else a·x      (a = negative_slope, default 0.01)
+    Derivative:  ∂y/∂x = 1 if x > 0 else a
+    VJP:         ∂L/∂x = g · (1 if x > 0 else a)
+    Kinks:       at x = 0 the slope a is used, as PyTorch.
+    """
+
+    name = "leaky_relu"
+    text = ("y = x if x > 0, a·x otherwise", "∂y/∂x = 1 if x > 0, a otherwise")
+    latex = (r"y = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}",
+             r"\frac{\partial y}{\partial x} = \begin{cases} 1 & x > 0 \\ a & x \le 0 \end{cases}")
+    explanation = "A small slope a for negative inputs keeps units from dying (a zero gradient forever)."
+    domain = "away_from_zero"
+    reference = staticmethod(lambda x, negative_slope=0.01: xp.where(x > 0, x, negative_slope * x))
+
+    @staticmethod
+    def forward(ctx, x, negative_slope=0.01):
+        positive = x > 0
+        ctx.save(positive)
+        ctx.slope = negative_slope
+        return xp.where(positive, x, x * negative_slope)
+
+    @staticmethod
+    def vjp(ctx, g):
+        (positive,) = ctx.saved
+        return namespace(g).where(positive, g, g * ctx.slope)
+
+
+@primitive
+class Elu(Function):
+    """Exponential linear unit.
+
+    Forward:     y = x if x > 0 else α(eˣ − 1)
+    Derivative:  ∂y/∂x = 1 if x > 0 else α·eˣ = y + α
+    VJP:         ∂L/∂x = g · (1 if x > 0 else y + α)   (reuses the output)
+    Kinks:       at x = 0 the left slope α is used, as PyTorch.
+    """
+
+    name = "elu"
+    text = ("y = x if x > 0, α(eˣ − 1) otherwise", "∂y/∂x = 1 if x > 0, α·eˣ = y + α otherwise")
+    latex = (r"y = \begin{cases} x & x > 0 \\ \alpha(e^{x}-1) & x \le 0 \end{cases}",
+             r"\frac{\partial y}{\partial x} = \begin{cases} 1 & x > 0 \\ \alpha e^{x} = y + \alpha & x \le 0 \end{cases}")
+    explanation = "ELU is smooth for negative inputs and saturates at −α, pushing mean activations to 0."
+    domain = "away_from_zero"
+    reference = staticmethod(
+        lambda x, alpha=1.0: xp.where(x > 0, x, alpha * (xp.exp(xp.minimum(x, 0)) - 1)))
+
+    @staticmethod
+    def forward(ctx, x, alpha=1.0):
+        positive = x > 0
+        y = xp.where(positive, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        ctx.save(positive, y)
+        ctx.alpha = alpha
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        positive, y = ctx.saved
+        return namespace(g).where(positive, g, g * (y + ctx.alpha))
+
+
+@primitive
+class Gelu(Function):
+    """Gaussian error linear unit.
+
+    Forward:     y = x·Φ(x), Φ the standard normal CDF
+                 (approximate='tanh': y = ½x(1 + tanh(√(2/π)(x + 0.044715x³))))
+    Derivative:  ∂y/∂x = Φ(x) + x·φ(x),  φ(x) = e^{−x²/2}/√(2π)
+                 (tanh form: ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²))
+    VJP:         ∂L/∂x = g · ∂y/∂x
+    Numerics:    Φ(x) = ½ erfc(−x/√2), accurate far into the left tail.
+    """
+
+    name = "gelu"
+    text = ("y = x·Φ(x)", "∂y/∂x = Φ(x) + x·φ(x)")
+    latex = (r"y = x\,\Phi(x)", r"\frac{\partial y}{\partial x} = \Phi(x) + x\,\varphi(x)")
+    explanation = "GELU weights each input by the probability that a standard normal is below it."
+    reference = staticmethod(lambda x, approximate="none": x * 0.5 * (
+        1 + xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3))) if approximate == "tanh"
+        else x * normal_cdf(x))
+
+    @staticmethod
+    def forward(ctx, x, approximate="none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        ctx.save(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            return 0.5 * x * (1 + xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3)))
+        return x * normal_cdf(x)
+
+    @staticmethod
+    def vjp(ctx, g):
+        (x,) = ctx.saved
+        ns = namespace(x)
+        if ctx.approximate == "tanh":
+            t = ns.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3))
+            inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner)
+        return g * (normal_cdf(x) + x * (_INV_SQRT_2PI * ns.exp(-0.5 * x * x)))
+
+
+@primitive
+class Silu(Function):
+    """Sigmoid-weighted linear unit (swish).
+
+    Forward:     y = x·σ(x)
+    Derivative:  ∂y/∂x = σ(x)(1 + x(1 − σ(x)))
+    VJP:         ∂L/∂x = g · σ(x)(1 + x(1 − σ(x)))
+    Numerics:    σ as ½(1 + tanh(x/2)).
+    """
+
+    name = "silu"
+    text = ("y = x·σ(x)", "∂y/∂x = σ(x)(1 + x(1 − σ(x)))")
+    latex = (r"y = x\,\sigma(x)", r"\frac{\partial y}{\partial x} = \sigma(x)\,(1 + x(1-\sigma(x)))")
+    explanation = "SiLU is a smooth ReLU-like curve that dips slightly below zero for negative x."
+    reference = staticmethod(lambda x: x / (1 + xp.exp(-x)))
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return x * _sigmoid(x)
+
+    @staticmethod
+    def vjp(ctx, g):
+        (x,) = ctx.saved
+        s = _sigmoid(x)
+        return g * (s * (1 + x * (1 - s)))
+
+
+@primitive
+class Softplus(Function):
+    """Softplus, a smooth ReLU.
+
+    Forward:     y = (1/β)·ln(1 + e^{βx}),  and y = x where βx > threshold
+    Derivative:  ∂y/∂x = σ(βx)   (1 where βx > threshold)
+    VJP:         ∂L/∂x = g · σ(βx)
+    Numerics:    ln(1 + e^{z}) = max(z, 0) + ln(1 + e^{−|z|}): no overflow.
+    """
+
+    name = "softplus"
+    text = ("y = (1/β)·ln(1 + e^{βx})", "∂y/∂x = σ(βx)")
+    latex = (r"y = \frac{1}{\beta}\ln\left(1 + e^{\beta x}\right)",
+             r"\frac{\partial y}{\partial x} = \sigma(\beta x)")
+    explanation = "Softplus is the integral of the sigmoid: a ReLU with a rounded corner."
+    reference = staticmethod(lambda x, beta=1.0, threshold=20.0: xp.where(
+        beta * x > threshold, x, xp.log1p(xp.exp(beta * xp.minimum(x, threshold / beta))) / beta))
+
+    @staticmethod
+    def forward(ctx, x, beta=1.0, threshold=20.0):
+        z = beta * x
+        linear = z > threshold
+        ctx.save(x, linear)
+        ctx.beta = beta
+        smooth = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+        return xp.where(linear, x, smooth)
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, linear = ctx.saved
+        return namespace(g).where(linear, g, g * _sigmoid(ctx.beta * x))
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    return LeakyRelu.apply(x, negative_slope=negative_slope)
+
+
+def elu(x, alpha: float = 1.0):
+    return Elu.apply(x, alpha=alpha)
+
+
+def gelu(x, approximate: str = "none"):
+    return Gelu.apply(x, approximate=approximate)
+
+
+def silu(x):
+    return Silu.apply(x)
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    return Softplus.apply(x, beta=beta, threshold=threshold)

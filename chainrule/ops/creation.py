@@ -1,0 +1,128 @@
+"""Creating tensors: from data, constant-filled, ranges, and random (from the seeded generator)."""
+from __future__ import annotations
+
+from .. import backend
+from ..backend import xp
+from ..tensor import Tensor
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _make(array, requires_grad: bool) -> Tensor:
+    t = Tensor._from_op(array, None)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _float(dtype):
+    return backend.get_default_dtype() if dtype is None else xp.dtype(dtype)
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor holding a copy of ``data`` (numbers, nested lists, an array or a tensor)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, xp.ndarray):
+        data = data.copy()
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None) -> Tensor:
+    """Like :func:`tensor` but shares memory with an array of the right dtype."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+        return data
+    return Tensor(data, dtype=dtype)
+
+
+from_numpy = as_tensor
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(xp.zeros(_size(size), dtype=_float(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(xp.ones(_size(size), dtype=_float(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(xp.empty(_size(size), dtype=_float(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    size = (size,) if isinstance(size, int) else tuple(size)
+    if dtype is None and isinstance(fill_value, bool):
+        dtype = xp.bool_
+    elif dtype is None and isinstance(fill_value, int):
+        dtype = xp.int64
+    return _make(xp.full(size, fill_value, dtype=_float(dtype)), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if dtype is None and all(isinstance(v, int) for v in (start, end, step)):
+        dtype = xp.int64
+    return _make(xp.arange(start, end, step, dtype=_float(dtype)), requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(xp.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(xp.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1), from chainrule's seeded generator."""
+    dtype = _float(dtype)
+    return _make(backend.generator().random(_size(size), dtype=xp.float64).astype(dtype, copy=False),
+                 requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal N(0, 1), from chainrule's seeded generator."""
+    dtype = _float(dtype)
+    values = backend.generator().standard_normal(_size(size))
+    return _make(values.astype(dtype, copy=False), requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None) -> Tensor:
+    """Integers uniform in [low, high) (PyTorch's ``randint(low=0, high, size)``)."""
+    if high is None:
+        low, high = 0, low
+    size = (size,) if isinstance(size, int) else tuple(size)
+    dtype = xp.int64 if dtype is None else dtype
+    return _make(backend.generator().integers(low, high, size).astype(dtype), False)
+
+
+def _like(fn, x, dtype, requires_grad, *args):
+    dtype = x.dtype if dtype is None else dtype
+    return fn(x.shape, *args, dtype=dtype, requires_grad=requires_grad)
+
+
+def zeros_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _like(zeros, x, dtype, requires_grad)
+
+
+def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _like(ones, x, dtype, requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    dtype = x.dtype if dtype is None else dtype
+    return full(x.shape, fill_value, dtype=dtype, requires_grad=requires_grad)
+
+
+def rand_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _like(rand, x, dtype, requires_grad)
+
+
+def randn_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _like(randn, x, dtype, requires_grad)

@@ -1,0 +1,389 @@
+"""Elementwise functions of one variable, and the selections maximum, minimum, clip and where."""
+from __future__ import annotations
+
+from ..autograd.function import Function, primitive
+from ..backend import namespace, xp
+from ..tensor import Tensor
+
+
+@primitive
+class Exp(Function):
+    """Natural exponential.
+
+    Forward:     y = eˣ
+    Derivative:  ∂y/∂x = eˣ = y
+    VJP:         ∂L/∂x = g · y          (reuses the output)
+    Numerics:    overflows to inf for x > 88.7 (float32) or 709.8 (float64).
+    """
+
+    name = "exp"
+    text = ("y = eˣ", "∂y/∂x = eˣ = y")
+    latex = (r"y = e^{x}", r"\frac{\partial y}{\partial x} = e^{x} = y")
+    explanation = "The exponential is its own derivative, so backward reuses the forward's result."
+    reference = staticmethod(xp.exp)
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.exp(x)
+        ctx.save(y)
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        (y,) = ctx.saved
+        return g * y
+
+
+@primitive
+class Log(Function):
+    """Natural logarithm.
+
+    Forward:     y = ln x
+    Derivative:  ∂y/∂x = 1/x
+    VJP:         ∂L/∂x = g / x
+    Numerics:    ln 0 = −inf; negative x gives nan.
+    """
+
+    name = "log"
+    text = ("y = ln x", "∂y/∂x = 1/x")
+    latex = (r"y = \ln x", r"\frac{\partial y}{\partial x} = \frac{1}{x}")
+    explanation = "The logarithm's slope 1/x is large near zero, which is why losses clip probabilities."
+    domain = "positive"
+    reference = staticmethod(xp.log)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return xp.log(x)
+
+    @staticmethod
+    def vjp(ctx, g):
+        (x,) = ctx.saved
+        return g / x
+
+
+@primitive
+class Sqrt(Function):
+    """Square root.
+
+    Forward:     y = √x
+    Derivative:  ∂y/∂x = 1/(2√x) = 1/(2y)
+    VJP:         ∂L/∂x = g / (2y)       (reuses the output)
+    Numerics:    the derivative is infinite at x = 0.
+    """
+
+    name = "sqrt"
+    text = ("y = √x", "∂y/∂x = 1/(2√x)")
+    latex = (r"y = \sqrt{x}", r"\frac{\partial y}{\partial x} = \frac{1}{2\sqrt{x}}")
+    explanation = "The square root's slope is half the reciprocal of its value."
+    domain = "positive"
+    reference = staticmethod(xp.sqrt)
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.sqrt(x)
+        ctx.save(y)
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        (y,) = ctx.saved
+        return g / (2 * y)
+
+
+@primitive
+class Abs(Function):
+    """Absolute value.
+
+    Forward:     y = |x|
+    Derivative:  ∂y/∂x = sign(x)
+    VJP:         ∂L/∂x = g · sign(x)
+    Kinks:       at x = 0 the subgradient 0 is used (sign(0) = 0), as PyTorch does.
+    """
+
+    name = "abs"
+    text = ("y = |x|", "∂y/∂x = sign(x)   (0 at x = 0)")
+    latex = (r"y = |x|", r"\frac{\partial y}{\partial x} = \operatorname{sign}(x)")
+    explanation = "|x| has slope −1 left of zero and +1 right of it; at the kink 0 is used."
+    domain = "away_from_zero"
+    reference = staticmethod(xp.abs)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return xp.abs(x)
+
+    @staticmethod
+    def vjp(ctx, g):
+        (x,) = ctx.saved
+        return g * namespace(x).sign(x)
+
+
+@primitive
+class Sin(Function):
+    """Sine.
+
+    Forward:     y = sin x
+    Derivative:  ∂y/∂x = cos x
+    VJP:         ∂L/∂x = g · cos x
+    Numerics:    exact to rounding.
+    """
+
+    name = "sin"
+    text = ("y = sin x", "∂y/∂x = cos x")
+    latex = (r"y = \sin x", r"\frac{\partial y}{\partial x} = \cos x")
+    explanation = "The slope of the sine is the cosine."
+    reference = staticmethod(xp.sin)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return xp.sin(x)
+
+    @staticmethod
+    def vjp(ctx, g):
+        (x,) = ctx.saved
+        return g * namespace(x).cos(x)
+
+
+@primitive
+class Cos(Function):
+    """Cosine.
+
+    Forward:     y = cos x
+    Derivative:  ∂y/∂x = −sin x
+    VJP:         ∂L/∂x = −g · sin x
+    Numerics:    exact to rounding.
+    """
+
+    name = "cos"
+    text = ("y = cos x", "∂y/∂x = −sin x")
+    latex = (r"y = \cos x", r"\frac{\partial y}{\partial x} = -\sin x")
+    explanation = "The slope of the cosine is minus the sine."
+    reference = staticmethod(xp.cos)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return xp.cos(x)
+
+    @staticmethod
+    def vjp(ctx, g):
+        (x,) = ctx.saved
+        return -g * namespace(x).sin(x)
+
+
+@primitive
+class Tanh(Function):
+    """Hyperbolic tangent.
+
+    Forward:     y = tanh x = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ)
+    Derivative:  ∂y/∂x = 1 − tanh²x = 1 − y²
+    VJP:         ∂L/∂x = g · (1 − y²)    (reuses the output)
+    Numerics:    saturates to ±1; the gradient vanishes for |x| ≫ 1.
+    """
+
+    name = "tanh"
+    text = ("y = tanh x = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ)", "∂y/∂x = 1 − tanh²x = 1 − y²")
+    latex = (r"y = \tanh x = \frac{e^{x}-e^{-x}}{e^{x}+e^{-x}}",
+             r"\frac{\partial y}{\partial x} = 1 - \tanh^2 x = 1 - y^2")
+    explanation = "tanh is a rescaled sigmoid centred at 0; its slope is largest (1) at x = 0."
+    reference = staticmethod(xp.tanh)
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp.tanh(x)
+        ctx.save(y)
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        (y,) = ctx.saved
+        return g * (1 - y * y)
+
+
+def _share_at_ties(g, winner, other):
+    """g where winner > other, ½g where they tie, 0 elsewhere: the winner's part of the gradient."""
+    return g * (winner > other) + (0.5 * g) * (winner == other)
+
+
+@primitive
+class Maximum(Function):
+    """Elementwise maximum of two tensors.
+
+    Forward:     z = max(x, y)
+    Derivative:  ∂z/∂x = 1[x > y],  ∂z/∂y = 1[y > x]
+    VJP:         ∂L/∂x = g · 1[x > y],  ∂L/∂y = g · 1[y > x]
+    Kinks:       where x = y the gradient is split evenly, ½g to each (as PyTorch).
+    """
+
+    name = "maximum"
+    text = ("z = max(x, y)", "∂z/∂x = 1[x > y],  ∂z/∂y = 1[y > x]   (½ each at a tie)")
+    latex = (r"z = \max(x, y)",
+             r"\frac{\partial z}{\partial x} = \mathbb{1}[x > y],\quad \frac{\partial z}{\partial y} = \mathbb{1}[y > x]")
+    explanation = "The gradient flows to whichever operand is larger; ties share it."
+    domain = "distinct"
+    reference = staticmethod(xp.maximum)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save(x, y)
+        return xp.maximum(x, y)
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.saved
+        gx = _share_at_ties(g, x, y)
+        return gx, g - gx
+
+
+@primitive
+class Minimum(Function):
+    """Elementwise minimum of two tensors.
+
+    Forward:     z = min(x, y)
+    Derivative:  ∂z/∂x = 1[x < y],  ∂z/∂y = 1[y < x]
+    VJP:         ∂L/∂x = g · 1[x < y],  ∂L/∂y = g · 1[y < x]
+    Kinks:       where x = y the gradient is split evenly, ½g to each (as PyTorch).
+    """
+
+    name = "minimum"
+    text = ("z = min(x, y)", "∂z/∂x = 1[x < y],  ∂z/∂y = 1[y < x]   (½ each at a tie)")
+    latex = (r"z = \min(x, y)",
+             r"\frac{\partial z}{\partial x} = \mathbb{1}[x < y],\quad \frac{\partial z}{\partial y} = \mathbb{1}[y < x]")
+    explanation = "The gradient flows to whichever operand is smaller; ties share it."
+    domain = "distinct"
+    reference = staticmethod(xp.minimum)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save(x, y)
+        return xp.minimum(x, y)
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.saved
+        gx = _share_at_ties(g, y, x)
+        return gx, g - gx
+
+
+@primitive
+class Clip(Function):
+    """Clamp into [lo, hi].
+
+    Forward:     y = min(max(x, lo), hi)
+    Derivative:  ∂y/∂x = 1[lo ≤ x ≤ hi]
+    VJP:         ∂L/∂x = g · 1[lo ≤ x ≤ hi]
+    Kinks:       at x = lo or x = hi the gradient passes (1), as PyTorch's clamp.
+    """
+
+    name = "clip"
+    text = ("y = min(max(x, lo), hi)", "∂y/∂x = 1[lo ≤ x ≤ hi]")
+    latex = (r"y = \min(\max(x, \mathrm{lo}), \mathrm{hi})",
+             r"\frac{\partial y}{\partial x} = \mathbb{1}[\mathrm{lo} \le x \le \mathrm{hi}]")
+    explanation = "Inside the interval clip is the identity; outside it is constant, so no gradient."
+    domain = "distinct"
+    reference = staticmethod(xp.clip)
+
+    @staticmethod
+    def forward(ctx, x, lo=None, hi=None):
+        if lo is None and hi is None:
+            raise ValueError("clip needs at least one of min and max")
+        inside = True
+        if lo is not None:
+            inside = x >= lo
+        if hi is not None:
+            inside = inside & (x <= hi)
+        ctx.save(inside)
+        return xp.clip(x, lo, hi)
+
+    @staticmethod
+    def vjp(ctx, g):
+        (inside,) = ctx.saved
+        return g * inside
+
+
+@primitive
+class Where(Function):
+    """Select elementwise: x where the condition holds, else y.
+
+    Forward:     z = c ? x : y
+    Derivative:  ∂z/∂x = 1[c],  ∂z/∂y = 1[¬c]
+    VJP:         ∂L/∂x = g · 1[c],  ∂L/∂y = g · 1[¬c]   (the condition gets no gradient)
+    Numerics:    a nan in the branch not taken still yields a 0 gradient for it.
+    """
+
+    name = "where"
+    text = ("z = c ? x : y", "∂z/∂x = 1[c],  ∂z/∂y = 1[¬c]")
+    latex = (r"z = \begin{cases} x & c \\ y & \neg c \end{cases}",
+             r"\frac{\partial z}{\partial x} = \mathbb{1}[c],\quad \frac{\partial z}{\partial y} = \mathbb{1}[\neg c]")
+    explanation = "Each element's gradient goes to the operand that was selected there."
+    reference = staticmethod(xp.where)
+
+    @staticmethod
+    def forward(ctx, condition, x, y):
+        condition = xp.asarray(condition, dtype=bool)
+        ctx.save(condition)
+        return xp.where(condition, x, y)
+
+    @staticmethod
+    def vjp(ctx, g):
+        (condition,) = ctx.saved
+        ns = namespace(g)
+        return None, ns.where(condition, g, 0.0), ns.where(condition, 0.0, g)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):  # noqa: A001  (NumPy's name)
+    return Abs.apply(x)
+
+
+def sin(x):
+    return Sin.apply(x)
+
+
+def cos(x):
+    return Cos.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def maximum(x, y):
+    return Maximum.apply(x, y)
+
+
+def minimum(x, y):
+    return Minimum.apply(x, y)
+
+
+def clip(x, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
+    return Clip.apply(x, min, max)
+
+
+clamp = clip
+
+
+def where(condition, x, y):
+    """``x`` where ``condition`` holds, else ``y`` (broadcast together)."""
+    if isinstance(condition, Tensor):
+        condition = condition.data
+    return Where.apply(condition, x, y)
+
+
+def sign(x):
+    """−1, 0 or +1 elementwise; piecewise constant, so it carries no gradient."""
+    data = x.data if isinstance(x, Tensor) else x
+    return Tensor._from_op(xp.asarray(xp.sign(data)), None)

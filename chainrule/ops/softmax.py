@@ -1,0 +1,83 @@
+"""softmax and log_softmax along one axis, each stable for logits of any size."""
+from __future__ import annotations
+
+from ..autograd.function import Function, primitive
+from ..backend import namespace, xp
+
+
+def _shifted(x, axis):
+    """x − max(x) along ``axis``: the largest entry becomes 0, so e^{…} ≤ 1 never overflows."""
+    m = xp.max(x, axis=axis, keepdims=True)
+    return x - xp.where(xp.isfinite(m), m, 0)
+
+
+@primitive
+class Softmax(Function):
+    """Softmax along an axis.
+
+    Forward:     yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}
+    Derivative:  ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ)
+    VJP:         ∂L/∂x = y ⊙ (g − Σⱼ gⱼyⱼ)          (reuses the output; no n×n Jacobian built)
+    Numerics:    the maximum is subtracted before exponentiating (softmax is shift-invariant).
+    """
+
+    name = "softmax"
+    text = ("yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}", "∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ)", "∂L/∂x = y ⊙ (g − ⟨g, y⟩)")
+    latex = (r"y_i = \frac{e^{x_i}}{\sum_j e^{x_j}}",
+             r"\frac{\partial y_i}{\partial x_j} = y_i(\delta_{ij} - y_j)",
+             r"\frac{\partial L}{\partial x} = y \odot \left(g - \langle g, y\rangle\right)")
+    explanation = "Softmax turns scores into probabilities; raising one score takes mass from all others."
+    reference = staticmethod(lambda x, axis=-1: xp.exp(x) / xp.exp(x).sum(axis=axis, keepdims=True))
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        e = xp.exp(_shifted(x, axis))
+        y = e / e.sum(axis=axis, keepdims=True)
+        ctx.save(y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        (y,) = ctx.saved
+        return y * (g - (g * y).sum(axis=ctx.axis, keepdims=True))
+
+
+@primitive
+class LogSoftmax(Function):
+    """Log-softmax along an axis.
+
+    Forward:     yᵢ = xᵢ − ln Σⱼ e^{xⱼ}
+    Derivative:  ∂yᵢ/∂xⱼ = δᵢⱼ − softmax(x)ⱼ
+    VJP:         ∂L/∂x = g − e^{y} Σⱼ gⱼ                (reuses the output: e^{y} = softmax)
+    Numerics:    the log-sum-exp is taken after subtracting the maximum: finite at logits ±1e4.
+    """
+
+    name = "log_softmax"
+    text = ("yᵢ = xᵢ − ln Σⱼ e^{xⱼ}", "∂yᵢ/∂xⱼ = δᵢⱼ − softmax(x)ⱼ", "∂L/∂x = g − softmax(x)·Σⱼ gⱼ")
+    latex = (r"y_i = x_i - \ln\sum_j e^{x_j}",
+             r"\frac{\partial y_i}{\partial x_j} = \delta_{ij} - \operatorname{softmax}(x)_j",
+             r"\frac{\partial L}{\partial x} = g - \operatorname{softmax}(x)\sum_j g_j")
+    explanation = "Log-probabilities without forming tiny probabilities first: the stable input to NLL."
+    reference = staticmethod(lambda x, axis=-1: x - xp.log(xp.exp(x).sum(axis=axis, keepdims=True)))
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        z = _shifted(x, axis)
+        y = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+        ctx.save(y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        (y,) = ctx.saved
+        return g - namespace(y).exp(y) * g.sum(axis=ctx.axis, keepdims=True)
+
+
+def softmax(x, axis: int = -1):
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x, axis: int = -1):
+    return LogSoftmax.apply(x, axis=axis)
