@@ -21,6 +21,7 @@ from .mathematics import Equation, Formula
 from .ops import *  # noqa: F403  (the NumPy-named functions are the public API)
 from .ops import __all__ as _ops_all
 from .primitives import formula, primitives
+from .primitives import formula_table as primitives_table
 
 float32 = backend.xp.float32
 float64 = backend.xp.float64

@@ -44,6 +44,6 @@ def formula_table() -> str:
     for name, cls in primitives().items():
         f = cls.formula()
         derivative = f.equations[-1] if len(f.equations) > 2 else f.derivative
-        lines.append(f"| `{name}` | ${f.forward.latex}$ | ${derivative.latex}$ | "
-                     f"{f.explanation} |")
+        cells = (f"`{name}`", f"${f.forward.latex}$", f"${derivative.latex}$", f.explanation)
+        lines.append("| " + " | ".join(c.replace("|", r"\|") for c in cells) + " |")
     return "\n".join(lines)
