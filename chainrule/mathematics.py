@@ -1,4 +1,5 @@
-"""Mathematics as data: the :class:`Formula` that every primitive, layer, loss and optimizer returns.
+"""Mathematics as data: the :class:`Formula` that every primitive, layer, loss and optimizer
+returns.
 
 A Formula holds equations in two notations, plain Unicode for the terminal and LaTeX for documents,
 plus a sentence of explanation. It renders as text (``str``), LaTeX (``to_latex``), Markdown
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Equation:
-    """One named equation, e.g. ("Forward", "σ(x) = 1/(1+e^{−x})", r"\\sigma(x)=\\frac{1}{1+e^{-x}}")."""
+    """One named equation, e.g. ("Forward", "σ(x) = 1/(1+e^{−x})",
+                                 r"\\sigma(x)=\\frac{1}{1+e^{-x}}")."""
 
     label: str
     text: str
@@ -32,7 +34,8 @@ class Formula:
     def of(cls, name: str, pairs, latex, explanation: str = "", notes=()) -> "Formula":
         """Build from parallel sequences: ``pairs`` of (label, text) and ``latex`` strings."""
         if len(pairs) != len(latex):
-            raise ValueError(f"Formula {name!r}: {len(pairs)} equations but {len(latex)} LaTeX forms")
+            raise ValueError(f"Formula {name!r}: {len(pairs)} equations but {len(latex)} LaTeX "
+                             f"forms")
         eqs = tuple(Equation(label, text, tex) for (label, text), tex in zip(pairs, latex))
         return cls(name, eqs, explanation, tuple(notes))
 

@@ -165,8 +165,10 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and self.data.dtype.kind not in "fc":
             raise TypeError(
-                f"requires_grad: only floating-point tensors can require gradients, but this tensor "
-                f"has dtype {self.dtype} (gradients of integers are not defined). Convert it first, "
+                f"requires_grad: only floating-point tensors can require gradients, but this "
+                f"tensor "
+                f"has dtype {self.dtype} (gradients of integers are not defined). Convert it "
+                f"first, "
                 f"e.g. x = x.float() or chainrule.tensor(values, dtype=chainrule.float32).")
         if not requires_grad and self._node is not None:
             raise RuntimeError("requires_grad_(False) is only possible on a leaf tensor; "
@@ -290,7 +292,8 @@ class Tensor:
         if self.requires_grad and is_grad_enabled():
             raise RuntimeError(
                 "item assignment: this tensor requires grad, and changing it in place would make "
-                "the recorded derivatives wrong. Assign under `with chainrule.no_grad():`, or build "
+                "the recorded derivatives wrong. Assign under `with chainrule.no_grad():`, or "
+                "build "
                 "a new tensor (chainrule.where, concatenate).")
         self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
 

@@ -1,7 +1,8 @@
 """Function transforms, as ``torch.autograd`` and ``torch.autograd.functional`` (and JAX's grad).
 
 - ``grad(outputs, inputs, grad_outputs=None, ...)`` (``chainrule.autograd.grad``): PyTorch's.
-- ``grad_of(fn, argnums=0)`` (``chainrule.grad``) and ``value_and_grad``: JAX's, returning a function.
+- ``grad_of(fn, argnums=0)`` (``chainrule.grad``) and ``value_and_grad``: JAX's, returning a
+  function.
 - ``jacobian``, ``hessian``, ``vjp``, ``jvp``, ``hvp``: torch.autograd.functional's signatures,
   returning (output, result) where PyTorch does.
 
@@ -18,7 +19,10 @@ from .grad_mode import enable_grad, is_grad_enabled
 
 
 def _as_tuple(x):
-    return (x, True) if isinstance(x, (tuple, list)) and not isinstance(x, Tensor) else ((x,), False)
+    """(items, was_a_sequence): one tensor or a tuple/list of them, as a tuple."""
+    if isinstance(x, (tuple, list)):
+        return tuple(x), True
+    return (x,), False
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
@@ -45,14 +49,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     if retain_graph is None:
         retain_graph = create_graph
     results = engine.backward(roots, seeds, retain_graph, create_graph, list(inputs))
-    final = []
-    for inp, r in zip(inputs, results):
-        if r is None:
-            if not allow_unused:
-                raise RuntimeError("grad: one of the inputs was not used to compute the outputs; "
-                                   "pass allow_unused=True to get None for it")
-        final.append(r)
-    return tuple(final)
+    if not allow_unused and any(r is None for r in results):
+        raise RuntimeError("grad: one of the inputs was not used to compute the outputs; "
+                           "pass allow_unused=True to get None for it")
+    return tuple(results)
 
 
 def _leaves(args):

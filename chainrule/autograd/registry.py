@@ -49,7 +49,8 @@ def get(name: str) -> type:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise KeyError(f"no primitive named {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+        known = ", ".join(sorted(_REGISTRY))
+        raise KeyError(f"no primitive named {name!r}; known: {known}") from None
 
 
 def all_primitives() -> dict[str, type]:

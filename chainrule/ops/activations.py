@@ -89,7 +89,8 @@ class LeakyRelu(Function):
     text = ("y = x if x > 0, a·x otherwise", "∂y/∂x = 1 if x > 0, a otherwise")
     latex = (r"y = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}",
              r"\frac{\partial y}{\partial x} = \begin{cases} 1 & x > 0 \\ a & x \le 0 \end{cases}")
-    explanation = "A small slope a for negative inputs keeps units from dying (a zero gradient forever)."
+    explanation = ("A small slope a for negative inputs keeps units from dying (a zero gradient "
+                   "forever).")
     domain = "away_from_zero"
     reference = staticmethod(lambda x, negative_slope=0.01: xp.where(x > 0, x, negative_slope * x))
 
@@ -119,8 +120,10 @@ class Elu(Function):
     name = "elu"
     text = ("y = x if x > 0, α(eˣ − 1) otherwise", "∂y/∂x = 1 if x > 0, α·eˣ = y + α otherwise")
     latex = (r"y = \begin{cases} x & x > 0 \\ \alpha(e^{x}-1) & x \le 0 \end{cases}",
-             r"\frac{\partial y}{\partial x} = \begin{cases} 1 & x > 0 \\ \alpha e^{x} = y + \alpha & x \le 0 \end{cases}")
-    explanation = "ELU is smooth for negative inputs and saturates at −α, pushing mean activations to 0."
+             r"\frac{\partial y}{\partial x} = \begin{cases} 1 & x > 0 \\ \alpha e^{x} = y + "
+             r"\alpha & x \le 0 \end{cases}")
+    explanation = ("ELU is smooth for negative inputs and saturates at −α, pushing mean "
+                   "activations to 0.")
     domain = "away_from_zero"
     reference = staticmethod(
         lambda x, alpha=1.0: xp.where(x > 0, x, alpha * (xp.exp(xp.minimum(x, 0)) - 1)))
@@ -192,7 +195,8 @@ class Silu(Function):
 
     name = "silu"
     text = ("y = x·σ(x)", "∂y/∂x = σ(x)(1 + x(1 − σ(x)))")
-    latex = (r"y = x\,\sigma(x)", r"\frac{\partial y}{\partial x} = \sigma(x)\,(1 + x(1-\sigma(x)))")
+    latex = (r"y = x\,\sigma(x)",
+             r"\frac{\partial y}{\partial x} = \sigma(x)\,(1 + x(1-\sigma(x)))")
     explanation = "SiLU is a smooth ReLU-like curve that dips slightly below zero for negative x."
     reference = staticmethod(lambda x: x / (1 + xp.exp(-x)))
 

@@ -20,7 +20,8 @@ class Add(Function):
 
     name = "add"
     text = ("z = x + y", "∂z/∂x = 1,  ∂z/∂y = 1")
-    latex = (r"z = x + y", r"\frac{\partial z}{\partial x} = 1,\quad \frac{\partial z}{\partial y} = 1")
+    latex = (r"z = x + y",
+             r"\frac{\partial z}{\partial x} = 1,\quad \frac{\partial z}{\partial y} = 1")
     explanation = "Addition passes the incoming gradient unchanged to both operands."
     reference = staticmethod(xp.add)
 
@@ -45,7 +46,8 @@ class Subtract(Function):
 
     name = "subtract"
     text = ("z = x − y", "∂z/∂x = 1,  ∂z/∂y = −1")
-    latex = (r"z = x - y", r"\frac{\partial z}{\partial x} = 1,\quad \frac{\partial z}{\partial y} = -1")
+    latex = (r"z = x - y",
+             r"\frac{\partial z}{\partial x} = 1,\quad \frac{\partial z}{\partial y} = -1")
     explanation = "Subtraction passes the gradient to x and its negative to y."
     reference = staticmethod(xp.subtract)
 
@@ -70,7 +72,8 @@ class Multiply(Function):
 
     name = "multiply"
     text = ("z = x · y", "∂z/∂x = y,  ∂z/∂y = x")
-    latex = (r"z = x \cdot y", r"\frac{\partial z}{\partial x} = y,\quad \frac{\partial z}{\partial y} = x")
+    latex = (r"z = x \cdot y",
+             r"\frac{\partial z}{\partial x} = y,\quad \frac{\partial z}{\partial y} = x")
     explanation = "The product rule: each factor's gradient is the gradient times the other factor."
     reference = staticmethod(xp.multiply)
 
@@ -99,7 +102,8 @@ class Divide(Function):
     name = "divide"
     text = ("z = x / y", "∂z/∂x = 1/y,  ∂z/∂y = −x/y²")
     latex = (r"z = \frac{x}{y}",
-             r"\frac{\partial z}{\partial x} = \frac{1}{y},\quad \frac{\partial z}{\partial y} = -\frac{x}{y^2}")
+             r"\frac{\partial z}{\partial x} = \frac{1}{y},\quad \frac{\partial z}{\partial y} = "
+             r"-\frac{x}{y^2}")
     explanation = "The quotient rule; the divisor's gradient falls as 1/y²."
     domain = "nonzero"
     reference = staticmethod(xp.divide)
@@ -158,7 +162,8 @@ class Power(Function):
     name = "power"
     text = ("z = xʸ", "∂z/∂x = y·xʸ⁻¹,  ∂z/∂y = xʸ·ln x")
     latex = (r"z = x^{y}",
-             r"\frac{\partial z}{\partial x} = y\,x^{y-1},\quad \frac{\partial z}{\partial y} = x^{y}\ln x")
+             r"\frac{\partial z}{\partial x} = y\,x^{y-1},\quad \frac{\partial z}{\partial y} = "
+             r"x^{y}\ln x")
     explanation = "The power rule for the base and the exponential rule for the exponent."
     domain = "positive"
     reference = staticmethod(xp.power)

@@ -82,8 +82,8 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -
 def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), from chainrule's seeded generator."""
     dtype = _float(dtype)
-    return _make(backend.generator().random(_size(size), dtype=xp.float64).astype(dtype, copy=False),
-                 requires_grad)
+    values = backend.generator().random(_size(size), dtype=xp.float64)
+    return _make(values.astype(dtype, copy=False), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:

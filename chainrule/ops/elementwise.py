@@ -47,7 +47,8 @@ class Log(Function):
     name = "log"
     text = ("y = ln x", "∂y/∂x = 1/x")
     latex = (r"y = \ln x", r"\frac{\partial y}{\partial x} = \frac{1}{x}")
-    explanation = "The logarithm's slope 1/x is large near zero, which is why losses clip probabilities."
+    explanation = ("The logarithm's slope 1/x is large near zero, which is why losses clip "
+                   "probabilities.")
     domain = "positive"
     reference = staticmethod(xp.log)
 
@@ -220,7 +221,8 @@ class Maximum(Function):
     name = "maximum"
     text = ("z = max(x, y)", "∂z/∂x = 1[x > y],  ∂z/∂y = 1[y > x]   (½ each at a tie)")
     latex = (r"z = \max(x, y)",
-             r"\frac{\partial z}{\partial x} = \mathbb{1}[x > y],\quad \frac{\partial z}{\partial y} = \mathbb{1}[y > x]")
+             r"\frac{\partial z}{\partial x} = \mathbb{1}[x > y],\quad \frac{\partial "
+             r"z}{\partial y} = \mathbb{1}[y > x]")
     explanation = "The gradient flows to whichever operand is larger; ties share it."
     domain = "distinct"
     reference = staticmethod(xp.maximum)
@@ -250,7 +252,8 @@ class Minimum(Function):
     name = "minimum"
     text = ("z = min(x, y)", "∂z/∂x = 1[x < y],  ∂z/∂y = 1[y < x]   (½ each at a tie)")
     latex = (r"z = \min(x, y)",
-             r"\frac{\partial z}{\partial x} = \mathbb{1}[x < y],\quad \frac{\partial z}{\partial y} = \mathbb{1}[y < x]")
+             r"\frac{\partial z}{\partial x} = \mathbb{1}[x < y],\quad \frac{\partial "
+             r"z}{\partial y} = \mathbb{1}[y < x]")
     explanation = "The gradient flows to whichever operand is smaller; ties share it."
     domain = "distinct"
     reference = staticmethod(xp.minimum)
@@ -281,7 +284,8 @@ class Clip(Function):
     text = ("y = min(max(x, lo), hi)", "∂y/∂x = 1[lo ≤ x ≤ hi]")
     latex = (r"y = \min(\max(x, \mathrm{lo}), \mathrm{hi})",
              r"\frac{\partial y}{\partial x} = \mathbb{1}[\mathrm{lo} \le x \le \mathrm{hi}]")
-    explanation = "Inside the interval clip is the identity; outside it is constant, so no gradient."
+    explanation = ("Inside the interval clip is the identity; outside it is constant, so no "
+                   "gradient.")
     domain = "distinct"
     reference = staticmethod(xp.clip)
 
@@ -316,7 +320,8 @@ class Where(Function):
     name = "where"
     text = ("z = c ? x : y", "∂z/∂x = 1[c],  ∂z/∂y = 1[¬c]")
     latex = (r"z = \begin{cases} x & c \\ y & \neg c \end{cases}",
-             r"\frac{\partial z}{\partial x} = \mathbb{1}[c],\quad \frac{\partial z}{\partial y} = \mathbb{1}[\neg c]")
+             r"\frac{\partial z}{\partial x} = \mathbb{1}[c],\quad \frac{\partial z}{\partial y} "
+             r"= \mathbb{1}[\neg c]")
     explanation = "Each element's gradient goes to the operand that was selected there."
     reference = staticmethod(xp.where)
 

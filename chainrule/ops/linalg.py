@@ -22,8 +22,10 @@ class Matmul(Function):
     name = "matmul"
     text = ("C = A B,  Cᵢⱼ = Σₖ Aᵢₖ Bₖⱼ", "∂L/∂A = G Bᵀ,  ∂L/∂B = Aᵀ G")
     latex = (r"C = AB,\quad C_{ij} = \sum_k A_{ik} B_{kj}",
-             r"\frac{\partial L}{\partial A} = G B^{\top},\quad \frac{\partial L}{\partial B} = A^{\top} G")
-    explanation = ("Each output entry is a dot product, so the gradient of A is G times B transposed, "
+             r"\frac{\partial L}{\partial A} = G B^{\top},\quad \frac{\partial L}{\partial B} = "
+             r"A^{\top} G")
+    explanation = ("Each output entry is a dot product, so the gradient of A is G times B "
+                   "transposed, "
                    "and of B is A transposed times G.")
     reference = staticmethod(xp.matmul)
 

@@ -63,7 +63,8 @@ class Transpose(Function):
     name = "transpose"
     text = ("y = transpose(x, p)", "∂L/∂x = transpose(g, p⁻¹)")
     latex = (r"y = x^{\top_p}", r"\frac{\partial L}{\partial x} = g^{\top_{p^{-1}}}")
-    explanation = "Transposing moves elements; the gradient is moved back by the inverse permutation."
+    explanation = ("Transposing moves elements; the gradient is moved back by the inverse "
+                   "permutation.")
     reference = staticmethod(lambda x, axes=None: xp.transpose(x, axes))
 
     @staticmethod
@@ -190,8 +191,10 @@ class Concatenate(Function):
 
     name = "concatenate"
     text = ("y = [x₁ ‖ … ‖ xₙ]", "∂L/∂xᵢ = g[block i]")
-    latex = (r"y = [x_1 \,\|\, \cdots \,\|\, x_n]", r"\frac{\partial L}{\partial x_i} = g_{[\text{block } i]}")
-    explanation = "Concatenation places inputs side by side; the gradient is cut back into the same pieces."
+    latex = (r"y = [x_1 \,\|\, \cdots \,\|\, x_n]",
+             r"\frac{\partial L}{\partial x_i} = g_{[\text{block } i]}")
+    explanation = ("Concatenation places inputs side by side; the gradient is cut back into the "
+                   "same pieces.")
     reference = staticmethod(lambda *xs, axis=0: xp.concatenate(xs, axis=axis))
 
     @staticmethod
@@ -259,7 +262,8 @@ class Pad(Function):
 
     name = "pad"
     text = ("y = pad(x, (before, after), c)", "∂L/∂x = crop(g)")
-    latex = (r"y = \operatorname{pad}(x)", r"\frac{\partial L}{\partial x} = \operatorname{crop}(g)")
+    latex = (r"y = \operatorname{pad}(x)",
+             r"\frac{\partial L}{\partial x} = \operatorname{crop}(g)")
     explanation = "Padding adds constants around x; only the original positions pass gradient back."
     reference = staticmethod(lambda x, pad_width, value=0.0: xp.pad(
         x, pad_width, mode="constant", constant_values=value))
@@ -350,8 +354,10 @@ class ScatterAdd(Function):
 
     name = "scatter_add"
     text = ("y = 0;  y[index] += v", "∂L/∂v = g[index]")
-    latex = (r"y = 0,\; y_{[\text{index}]} \mathrel{+}= v", r"\frac{\partial L}{\partial v} = g_{[\text{index}]}")
-    explanation = "Getitem's backward as a primitive, so that gradients of gradients flow through it."
+    latex = (r"y = 0,\; y_{[\text{index}]} \mathrel{+}= v",
+             r"\frac{\partial L}{\partial v} = g_{[\text{index}]}")
+    explanation = ("Getitem's backward as a primitive, so that gradients of gradients flow "
+                   "through it.")
     reference = staticmethod(lambda v, shape, index, basic=False: _scatter(v, shape, index, basic))
 
     @staticmethod

@@ -40,6 +40,15 @@ def _setup(ctx, x, axis, op: str):
     return axes, count
 
 
+def _numpy_reduction(fn):
+    """NumPy's reduction ``fn`` with chainrule's signature: the reference the tests compare to."""
+
+    def reference(x, axis=None, keepdims=False):
+        return fn(x, axis=axis, keepdims=keepdims)
+
+    return reference
+
+
 def _kept(ctx, value):
     """``value`` (reduced, with or without kept axes) reshaped to broadcast against the input."""
     return value.reshape(ctx.kept)
@@ -59,7 +68,7 @@ class Sum(Function):
     text = ("y = Σᵢ xᵢ", "∂y/∂xᵢ = 1")
     latex = (r"y = \sum_i x_i", r"\frac{\partial y}{\partial x_i} = 1")
     explanation = "Every summand contributes equally, so each receives the whole gradient."
-    reference = staticmethod(lambda x, axis=None, keepdims=False: xp.sum(x, axis=axis, keepdims=keepdims))
+    reference = staticmethod(_numpy_reduction(xp.sum))
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -85,7 +94,7 @@ class Mean(Function):
     text = ("y = (1/N) Σᵢ xᵢ", "∂y/∂xᵢ = 1/N")
     latex = (r"y = \frac{1}{N}\sum_i x_i", r"\frac{\partial y}{\partial x_i} = \frac{1}{N}")
     explanation = "The mean shares the gradient equally among its N inputs."
-    reference = staticmethod(lambda x, axis=None, keepdims=False: xp.mean(x, axis=axis, keepdims=keepdims))
+    reference = staticmethod(_numpy_reduction(xp.mean))
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -205,11 +214,12 @@ class Max(_Extremum):
 
     name = "max"
     text = ("y = maxᵢ xᵢ", "∂y/∂xᵢ = 1[xᵢ = y] / #ties")
-    latex = (r"y = \max_i x_i", r"\frac{\partial y}{\partial x_i} = \frac{\mathbb{1}[x_i = y]}{\#\{j: x_j = y\}}")
+    latex = (r"y = \max_i x_i",
+             r"\frac{\partial y}{\partial x_i} = \frac{\mathbb{1}[x_i = y]}{\#\{j: x_j = y\}}")
     explanation = "Only the largest element moves the maximum, so only it receives the gradient."
     domain = "distinct"
     reduce = staticmethod(xp.max)
-    reference = staticmethod(lambda x, axis=None, keepdims=False: xp.max(x, axis=axis, keepdims=keepdims))
+    reference = staticmethod(_numpy_reduction(xp.max))
 
 
 @primitive
@@ -224,11 +234,12 @@ class Min(_Extremum):
 
     name = "min"
     text = ("y = minᵢ xᵢ", "∂y/∂xᵢ = 1[xᵢ = y] / #ties")
-    latex = (r"y = \min_i x_i", r"\frac{\partial y}{\partial x_i} = \frac{\mathbb{1}[x_i = y]}{\#\{j: x_j = y\}}")
+    latex = (r"y = \min_i x_i",
+             r"\frac{\partial y}{\partial x_i} = \frac{\mathbb{1}[x_i = y]}{\#\{j: x_j = y\}}")
     explanation = "Only the smallest element moves the minimum, so only it receives the gradient."
     domain = "distinct"
     reduce = staticmethod(xp.min)
-    reference = staticmethod(lambda x, axis=None, keepdims=False: xp.min(x, axis=axis, keepdims=keepdims))
+    reference = staticmethod(_numpy_reduction(xp.min))
 
 
 def _product_of_others(x, axes):
@@ -263,7 +274,7 @@ class Prod(Function):
     text = ("y = Πᵢ xᵢ", "∂y/∂xᵢ = Πⱼ≠ᵢ xⱼ")
     latex = (r"y = \prod_i x_i", r"\frac{\partial y}{\partial x_i} = \prod_{j \ne i} x_j")
     explanation = "The product rule: each factor's slope is the product of all the other factors."
-    reference = staticmethod(lambda x, axis=None, keepdims=False: xp.prod(x, axis=axis, keepdims=keepdims))
+    reference = staticmethod(_numpy_reduction(xp.prod))
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -297,7 +308,8 @@ class Logsumexp(Function):
 
     name = "logsumexp"
     text = ("y = ln Σᵢ e^{xᵢ}", "∂y/∂xᵢ = e^{xᵢ − y} = softmax(x)ᵢ")
-    latex = (r"y = \ln \sum_i e^{x_i}", r"\frac{\partial y}{\partial x_i} = e^{x_i - y} = \operatorname{softmax}(x)_i")
+    latex = (r"y = \ln \sum_i e^{x_i}",
+             r"\frac{\partial y}{\partial x_i} = e^{x_i - y} = \operatorname{softmax}(x)_i")
     explanation = "A smooth maximum; its gradient is the softmax of its inputs."
     reference = staticmethod(lambda x, axis=None, keepdims=False: xp.log(
         xp.sum(xp.exp(x), axis=axis, keepdims=keepdims)))

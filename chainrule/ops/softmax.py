@@ -26,7 +26,8 @@ class Softmax(Function):
     latex = (r"y_i = \frac{e^{x_i}}{\sum_j e^{x_j}}",
              r"\frac{\partial y_i}{\partial x_j} = y_i(\delta_{ij} - y_j)",
              r"\frac{\partial L}{\partial x} = y \odot \left(g - \langle g, y\rangle\right)")
-    explanation = "Softmax turns scores into probabilities; raising one score takes mass from all others."
+    explanation = ("Softmax turns scores into probabilities; raising one score takes mass from "
+                   "all others.")
     reference = staticmethod(lambda x, axis=-1: xp.exp(x) / xp.exp(x).sum(axis=axis, keepdims=True))
 
     @staticmethod
@@ -58,7 +59,8 @@ class LogSoftmax(Function):
     latex = (r"y_i = x_i - \ln\sum_j e^{x_j}",
              r"\frac{\partial y_i}{\partial x_j} = \delta_{ij} - \operatorname{softmax}(x)_j",
              r"\frac{\partial L}{\partial x} = g - \operatorname{softmax}(x)\sum_j g_j")
-    explanation = "Log-probabilities without forming tiny probabilities first: the stable input to NLL."
+    explanation = ("Log-probabilities without forming tiny probabilities first: the stable input "
+                   "to NLL.")
     reference = staticmethod(lambda x, axis=-1: x - xp.log(xp.exp(x).sum(axis=axis, keepdims=True)))
 
     @staticmethod
