@@ -42,6 +42,7 @@ from .elementwise import (
     where,
 )
 from .linalg import matmul
+from .linear import linear
 from .movement import (
     astype,
     broadcast_to,

@@ -1,0 +1,121 @@
+"""Linear, Identity, Flatten and Unflatten."""
+from __future__ import annotations
+
+import math
+
+from ... import ops
+from ...backend import get_default_dtype, xp
+from ...mathematics import Formula
+from .. import init
+from ..module import Module
+from ..parameter import Parameter
+
+
+class Linear(Module):
+    """Fully connected layer: y = x Wᵀ + b (PyTorch's ``nn.Linear``).
+
+    Forward:     y = x Wᵀ + b,  W ∈ ℝ^{out×in}, b ∈ ℝ^{out}
+    Derivative:  ∂L/∂x = G W,  ∂L/∂W = Gᵀ x,  ∂L/∂b = Σₙ Gₙ
+    Init:        W, b ~ U(−1/√in, 1/√in) (PyTorch's default: kaiming_uniform_ with a = √5)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        dtype = dtype or get_default_dtype()
+        self.weight = Parameter(xp.empty((out_features, in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(xp.empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        if x.shape[-1:] != (self.in_features,):
+            raise ValueError(
+                f"Linear(in_features={self.in_features}, out_features={self.out_features}): "
+                f"expected input of shape (N, {self.in_features}) or (…, {self.in_features}), got "
+                f"{tuple(x.shape)}; the last axis must hold the {self.in_features} features")
+        return ops.linear(x, self.weight, self.bias)
+
+    def formula(self) -> Formula:
+        o, i = self.out_features, self.in_features
+        pairs = [("Forward", f"y = x Wᵀ + b,  W ∈ ℝ^{{{o}×{i}}}"
+                  + (f", b ∈ ℝ^{{{o}}}" if self.bias is not None else "")),
+                 ("Derivative", "∂L/∂x = G W,  ∂L/∂W = Gᵀ x" +
+                  (",  ∂L/∂b = Σₙ Gₙ" if self.bias is not None else ""))]
+        latex = [rf"y = x W^{{\top}} + b,\quad W \in \mathbb{{R}}^{{{o}\times{i}}}",
+                 r"\frac{\partial L}{\partial x} = G W,\quad \frac{\partial L}{\partial W} = "
+                 r"G^{\top} x,\quad \frac{\partial L}{\partial b} = \textstyle\sum_n G_n"]
+        return Formula.of("Linear", pairs, latex,
+                          "An affine map: each output is a weighted sum of all inputs plus a bias.")
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """y = x (a placeholder, e.g. to remove a layer of a pretrained model)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+    def formula(self) -> Formula:
+        return Formula.of("Identity", [("Forward", "y = x"), ("Derivative", "∂L/∂x = G")],
+                          ["y = x", r"\frac{\partial L}{\partial x} = G"], "Passes x unchanged.")
+
+
+class Flatten(Module):
+    """Merge axes start_dim…end_dim (default: all but the batch axis) into one."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, x):
+        return ops.flatten(x, self.start_dim, self.end_dim)
+
+    def formula(self) -> Formula:
+        return Formula.of("Flatten", [("Forward", "y = reshape(x, (N, C·H·W))"),
+                                      ("Derivative", "∂L/∂x = reshape(G, shape(x))")],
+                          [r"y = \operatorname{flatten}(x)",
+                           r"\frac{\partial L}{\partial x} = \operatorname{reshape}(G)"],
+                          "Flattening only relabels the elements.")
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size``."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, x):
+        d = self.dim % x.ndim
+        return ops.reshape(x, x.shape[:d] + self.unflattened_size + x.shape[d + 1:])
+
+    def formula(self) -> Formula:
+        return Formula.of("Unflatten", [("Forward", f"y = reshape(x, …×{self.unflattened_size})"),
+                                        ("Derivative", "∂L/∂x = reshape(G, shape(x))")],
+                          [r"y = \operatorname{unflatten}(x)",
+                           r"\frac{\partial L}{\partial x} = \operatorname{reshape}(G)"],
+                          "Unflattening only relabels the elements.")
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
