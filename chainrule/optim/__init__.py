@@ -1,0 +1,7 @@
+"""Optimizers (PyTorch's ``torch.optim``): each update rule with its mathematics."""
+from .adagrad import Adadelta, Adagrad
+from .adam import Adam, AdamW
+from .nadam import NAdam
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD

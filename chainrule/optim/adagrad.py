@@ -1,0 +1,102 @@
+"""Adagrad and Adadelta: step sizes from the accumulated history of squared gradients."""
+from __future__ import annotations
+
+from ..backend import xp
+from .optimizer import Optimizer
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al., 2011), as PyTorch's ``optim.Adagrad``.
+
+    .. code-block:: text
+
+        t ← t + 1;  g ← ∇θ L (+ λθ);  η_t = η / (1 + (t − 1)·decay)
+        s ← s + g²                     the sum of every squared gradient so far
+        θ ← θ − η_t g / (√s + ε)
+    """
+
+    text = ("s ← s + g²", "θ ← θ − η g/(√s + ε)")
+    latex = (r"s \leftarrow s + g^2",
+             r"\theta \leftarrow \theta - \eta\,\frac{g}{\sqrt{s}+\epsilon}")
+    labels = ("Accumulate", "Update")
+    explanation = ("Coordinates that have seen large gradients get small steps and rare ones "
+                   "large steps; the sum only grows, so the step sizes only shrink.")
+
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *,
+                 maximize: bool = False):
+        if lr_decay < 0:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay} (it must be ≥ 0)")
+        if initial_accumulator_value < 0:
+            raise ValueError(f"Invalid initial_accumulator_value: {initial_accumulator_value}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps, maximize=maximize))
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self._state_for(p)
+                state["step"] = 0
+                state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
+
+    def _update(self, group, param, grad, state):
+        if group["maximize"]:
+            grad = -grad
+        state["step"] += 1
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        s = state["sum"]
+        s += grad * grad
+        std = xp.sqrt(s)
+        std += group["eps"]
+        param -= lr * (grad / std)
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta (Zeiler, 2012), as PyTorch's ``optim.Adadelta``.
+
+    .. code-block:: text
+
+        g ← ∇θ L (+ λθ)
+        s ← ρ s + (1 − ρ) g²
+        Δ ← √(u + ε) / √(s + ε) · g        the step has the units of θ
+        u ← ρ u + (1 − ρ) Δ²
+        θ ← θ − η Δ
+    """
+
+    text = ("s ← ρs + (1−ρ)g²", "Δ = √(u + ε)/√(s + ε) · g", "u ← ρu + (1−ρ)Δ²", "θ ← θ − ηΔ")
+    latex = (r"s \leftarrow \rho s + (1-\rho)\,g^2",
+             r"\Delta = \frac{\sqrt{u+\epsilon}}{\sqrt{s+\epsilon}}\,g",
+             r"u \leftarrow \rho u + (1-\rho)\,\Delta^2",
+             r"\theta \leftarrow \theta - \eta\,\Delta")
+    labels = ("Mean square gradient", "Step", "Mean square step", "Update")
+    explanation = ("The ratio of RMS past steps to RMS gradients makes the update dimensionally "
+                   "consistent, so the learning rate can stay at 1.")
+
+    def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0, *, maximize: bool = False):
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho} (it must lie in [0, 1])")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+    def _update(self, group, param, grad, state):
+        rho, eps = group["rho"], group["eps"]
+        if group["maximize"]:
+            grad = -grad
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(param)
+            state["acc_delta"] = xp.zeros_like(param)
+        state["step"] += 1
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        s, u = state["square_avg"], state["acc_delta"]
+        s *= rho
+        s += (1 - rho) * (grad * grad)
+        delta = xp.sqrt(u + eps)
+        delta /= xp.sqrt(s + eps)
+        delta *= grad
+        u *= rho
+        u += (1 - rho) * (delta * delta)
+        param -= group["lr"] * delta

@@ -1,0 +1,92 @@
+"""Adam and AdamW: adaptive moment estimation, with L2 or decoupled weight decay."""
+from __future__ import annotations
+
+import math
+
+from ..backend import xp
+from .optimizer import Optimizer, bias_correction
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015), as PyTorch's ``optim.Adam``.
+
+    .. code-block:: text
+
+        t ← t + 1;  g ← ∇θ L  (+ λθ if weight_decay)
+        m ← β₁ m + (1 − β₁) g            first moment (mean of g)
+        v ← β₂ v + (1 − β₂) g²           second moment (uncentred variance of g)
+        m̂ ← m / (1 − β₁ᵗ);  v̂ ← v / (1 − β₂ᵗ)          bias correction
+        (amsgrad: v̂ ← max(v̂_max, v̂), the running maximum)
+        θ ← θ − η m̂ / (√v̂ + ε)
+    """
+
+    text = ("m ← β₁m + (1−β₁)g", "v ← β₂v + (1−β₂)g²", "m̂ = m/(1−β₁ᵗ),  v̂ = v/(1−β₂ᵗ)",
+            "θ ← θ − η m̂/(√v̂ + ε)")
+    latex = (r"m \leftarrow \beta_1 m + (1-\beta_1)\,g",
+             r"v \leftarrow \beta_2 v + (1-\beta_2)\,g^2",
+             r"\hat m = \frac{m}{1-\beta_1^t},\quad \hat v = \frac{v}{1-\beta_2^t}",
+             r"\theta \leftarrow \theta - \eta\,\frac{\hat m}{\sqrt{\hat v} + \epsilon}")
+    labels = ("First moment", "Second moment", "Bias correction", "Update")
+    explanation = ("Averages of g and g² start at zero, so early estimates are too small: dividing "
+                   "by 1−βᵗ corrects that bias. Dividing by √v̂ gives every coordinate its own "
+                   "step size, about η regardless of the gradient's scale.")
+    decoupled = False
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    def _update(self, group, param, grad, state):
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        eps, wd = group["eps"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(param)
+            state["exp_avg_sq"] = xp.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(param)
+        state["step"] += 1
+        t = state["step"]
+        if wd != 0:
+            if self.decoupled:
+                param *= 1 - lr * wd
+            else:
+                grad = grad + wd * param
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * (grad * grad)
+        if group["amsgrad"]:
+            xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        denom = xp.sqrt(v)
+        denom /= math.sqrt(bias_correction(beta2, t))
+        denom += eps
+        step_size = lr / bias_correction(beta1, t)
+        param -= step_size * (m / denom)
+
+
+class AdamW(Adam):
+    r"""AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay.
+
+    .. code-block:: text
+
+        θ ← θ (1 − ηλ)                  decay applied to the weights, not mixed into g
+        then Adam's update with g = ∇θ L
+    """
+
+    text = ("θ ← θ(1 − ηλ)",) + Adam.text
+    latex = (r"\theta \leftarrow \theta\,(1 - \eta\lambda)",) + Adam.latex
+    labels = ("Decoupled decay",) + Adam.labels
+    explanation = ("With Adam, an L2 term in the gradient is divided by √v̂ and so decays "
+                   "weights unevenly; AdamW shrinks every weight by the same factor instead.")
+    decoupled = True
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

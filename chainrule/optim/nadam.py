@@ -1,0 +1,68 @@
+"""NAdam: Adam with Nesterov momentum (Dozat, 2016)."""
+from __future__ import annotations
+
+from ..backend import xp
+from .optimizer import Optimizer, bias_correction
+
+
+class NAdam(Optimizer):
+    r"""NAdam, as PyTorch's ``optim.NAdam`` (with its momentum-decay schedule).
+
+    .. code-block:: text
+
+        t ← t + 1;  g ← ∇θ L (+ λθ, or θ ← θ(1 − ηλ) if decoupled)
+        μ_t = β₁(1 − ½·0.96^{tψ}),  μ_{t+1} = β₁(1 − ½·0.96^{(t+1)ψ}),  Π_t = Π_{t−1} μ_t
+        m ← β₁ m + (1 − β₁) g;   v ← β₂ v + (1 − β₂) g²;   d = √(v/(1 − β₂ᵗ)) + ε
+        θ ← θ − η (1 − μ_t)/(1 − Π_t) · g/d − η μ_{t+1}/(1 − Π_t μ_{t+1}) · m/d
+    """
+
+    text = ("m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²",
+            "θ ← θ − η[(1−μₜ)/(1−Πₜ) g + μₜ₊₁/(1−Πₜμₜ₊₁) m] / (√v̂ + ε)")
+    latex = (r"m \leftarrow \beta_1 m + (1-\beta_1)g,\quad v \leftarrow \beta_2 v + (1-\beta_2)g^2",
+             r"\theta \leftarrow \theta - \eta\,\frac{\frac{1-\mu_t}{1-\Pi_t}\,g + "
+             r"\frac{\mu_{t+1}}{1-\Pi_t\mu_{t+1}}\,m}{\sqrt{\hat v}+\epsilon}")
+    labels = ("Moments", "Update")
+    explanation = ("Nesterov's look-ahead applied to Adam: the update uses the momentum of the "
+                   "next step, which reacts sooner when the gradient changes direction.")
+
+    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False):
+        if momentum_decay < 0:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, momentum_decay=momentum_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize))
+
+    def _update(self, group, param, grad, state):
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        eps, wd = group["eps"], group["weight_decay"]
+        psi = group["momentum_decay"]
+        if group["maximize"]:
+            grad = -grad
+        if not state:
+            state["step"] = 0
+            state["mu_product"] = 1.0
+            state["exp_avg"] = xp.zeros_like(param)
+            state["exp_avg_sq"] = xp.zeros_like(param)
+        state["step"] += 1
+        t = state["step"]
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                param *= 1 - lr * wd
+            else:
+                grad = grad + wd * param
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        state["mu_product"] *= mu
+        prod = state["mu_product"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * (grad * grad)
+        denom = xp.sqrt(v / bias_correction(beta2, t))
+        denom += eps
+        param -= (lr * (1.0 - mu) / (1.0 - prod)) * (grad / denom)
+        param -= (lr * mu_next / (1.0 - prod * mu_next)) * (m / denom)

@@ -1,0 +1,186 @@
+"""Optimizer: the base of every update rule, with PyTorch's interface.
+
+An optimizer holds ``param_groups`` (each a dict with its own hyperparameters and a list of
+parameters) and per-parameter ``state`` (momentum buffers, moment estimates). ``step()`` applies
+the update rule to every parameter that has a gradient, in place on its array.
+"""
+from __future__ import annotations
+
+import copy
+
+from ..autograd.grad_mode import enable_grad
+from ..backend import xp
+from ..mathematics import Formula
+from ..tensor import Tensor
+
+required = object()  # marks a hyperparameter that has no default (SGD's lr in old PyTorch)
+
+
+class Optimizer:
+    """Base class. Subclasses set ``text``, ``latex`` and ``explanation`` (their mathematics) and
+    implement ``_update(group, param, grad, state)``."""
+
+    text: tuple[str, ...] = ()
+    latex: tuple[str, ...] = ()
+    explanation: str = ""
+    labels: tuple[str, ...] = ()
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = dict(defaults)
+        self.state: dict[int, dict] = {}
+        self.param_groups: list[dict] = []
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors or of "
+                            "dicts (parameter groups), not a single tensor; wrap it in a list")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list: pass "
+                             "model.parameters() of a model that has parameters")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ----------------------------------------------------------------- groups and state
+    def add_param_group(self, group: dict) -> None:
+        group = dict(group)
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: can only optimize tensors, got "
+                                f"{type(p).__name__}")
+            if not p.requires_grad:
+                raise ValueError(f"{type(self).__name__}: a parameter of shape {p.shape} does not "
+                                 "require grad, so it can never be updated")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{type(self).__name__}: a parameter group contains the same "
+                             "parameter twice; pass each parameter once")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one "
+                             "parameter group; each parameter may belong to one group only")
+        group["params"] = params
+        for key, default in self.defaults.items():
+            if default is required and key not in group:
+                raise ValueError(f"{type(self).__name__}: parameter group didn't specify a value "
+                                 f"of required optimization parameter {key}")
+            group.setdefault(key, default)
+        self._validate(group)
+        self.param_groups.append(group)
+
+    def _validate(self, group: dict) -> None:
+        """Check hyperparameters (subclasses extend); messages follow PyTorch's."""
+        lr = group.get("lr")
+        if lr is not None and not (isinstance(lr, (int, float)) and lr >= 0):
+            raise ValueError(f"Invalid learning rate: {lr} (it must be a number ≥ 0)")
+        for key in ("eps", "weight_decay", "momentum"):
+            value = group.get(key)
+            if value is not None and value < 0:
+                raise ValueError(f"Invalid {key} value: {value} (it must be ≥ 0)")
+        betas = group.get("betas")
+        if betas is not None:
+            for i, b in enumerate(betas):
+                if not 0.0 <= b < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {b} "
+                                     "(betas must lie in [0, 1))")
+
+    def _state_for(self, p: Tensor) -> dict:
+        return self.state.setdefault(id(p), {})
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.data[...] = 0
+
+    # ----------------------------------------------------------------- stepping
+    def step(self, closure=None):
+        """One update of every parameter with a gradient; ``closure`` re-evaluates the loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self._step_group(group)
+        return loss
+
+    def _step_group(self, group: dict) -> None:
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad = p.grad.data
+            if grad.shape != p.data.shape:
+                raise RuntimeError(f"{type(self).__name__}: gradient of shape {grad.shape} for a "
+                                   f"parameter of shape {p.data.shape}")
+            self._update(group, p.data, grad, self._state_for(p))
+
+    def _update(self, group: dict, param, grad, state: dict) -> None:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- persistence
+    def state_dict(self) -> dict:
+        """PyTorch's layout: {'state': {i: {...}}, 'param_groups': [{..., 'params': [i, ...]}]}."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {index[pid]: {k: (v.copy() if isinstance(v, xp.ndarray) else v)
+                              for k, v in s.items()}
+                 for pid, s in self.state.items() if pid in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"load_state_dict: the saved state has {len(groups)} parameter groups "
+                             f"but this optimizer has {len(self.param_groups)}")
+        by_index = {}
+        for saved, group in zip(groups, self.param_groups):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError("load_state_dict: a saved parameter group has "
+                                 f"{len(saved['params'])} parameters, this one "
+                                 f"{len(group['params'])}")
+            for i, p in zip(saved["params"], group["params"]):
+                by_index[i] = p
+            for key, value in saved.items():
+                if key != "params":
+                    group[key] = copy.deepcopy(value)
+        self.state = {}
+        for i, s in state_dict["state"].items():
+            p = by_index[int(i)]
+            self.state[id(p)] = {k: (xp.array(v, dtype=p.data.dtype)
+                                     if isinstance(v, xp.ndarray) and v.shape == p.data.shape
+                                     else copy.deepcopy(v)) for k, v in s.items()}
+
+    # ----------------------------------------------------------------- mathematics
+    @classmethod
+    def formula(cls) -> Formula:
+        labels = cls.labels or tuple(f"Step {i + 1}" for i in range(len(cls.text)))
+        return Formula.of(cls.__name__, list(zip(labels, cls.text)), list(cls.latex),
+                          cls.explanation)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def bias_correction(beta: float, step: int) -> float:
+    """1 − βᵗ: the factor by which an exponential average started at 0 underestimates its mean."""
+    return 1.0 - beta ** step
+
+
+__all__ = ["Optimizer", "required", "bias_correction"]

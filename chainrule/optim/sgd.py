@@ -1,0 +1,50 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
+from __future__ import annotations
+
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    r"""SGD (PyTorch's ``optim.SGD``; its algorithm, step for step).
+
+    .. code-block:: text
+
+        g ← ∇θ L                       (−∇θ L if maximize)
+        if λ ≠ 0:  g ← g + λθ          (L2 penalty λ/2‖θ‖² folded into the gradient)
+        if μ ≠ 0:
+            b ← g at the first step, else b ← μ b + (1 − τ) g
+            g ← g + μ b  if nesterov,  else g ← b
+        θ ← θ − η g
+    """
+
+    text = ("b ← μ b + (1 − τ) g", "θ ← θ − η b   (Nesterov: θ ← θ − η (g + μ b))")
+    latex = (r"b \leftarrow \mu b + (1-\tau)\, g",
+             r"\theta \leftarrow \theta - \eta\, b \quad(\text{Nesterov: } "
+             r"\theta \leftarrow \theta - \eta\,(g + \mu b))")
+    labels = ("Momentum", "Update")
+    explanation = ("Step against the gradient; momentum averages past gradients so that steps "
+                   "along consistent directions grow and oscillating ones cancel.")
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    def _update(self, group, param, grad, state):
+        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        if wd != 0:
+            grad = grad + wd * param
+        if mu != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = grad.copy()
+            else:
+                buf *= mu
+                buf += (1 - group["dampening"]) * grad
+            grad = grad + mu * buf if group["nesterov"] else buf
+        param -= lr * grad
