@@ -184,14 +184,16 @@ class Tensor:
         """The same values, cut from the graph (shares the array)."""
         return Tensor._from_op(self.data, None)
 
-    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False,
-                 inputs=None) -> None:
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
         """Accumulate ∂self/∂leaf into every leaf's ``.grad`` (the chain rule, in reverse).
 
         ``gradient`` is ∂L/∂self; it may be left out when self holds a single number (a loss).
         """
         from .autograd import engine
 
+        if retain_graph is None:
+            retain_graph = create_graph
         if not self.requires_grad:
             raise RuntimeError(
                 "backward: this tensor does not require grad and has no graph. Gradients flow only "
@@ -206,6 +208,8 @@ class Tensor:
             g = xp.ones_like(self.data)
         else:
             g = gradient if create_graph and isinstance(gradient, Tensor) else _to_array(gradient)
+            if isinstance(g, ndarray):
+                g = g.astype(self.data.dtype)  # a private copy: .grad never aliases the caller's
             if tuple(g.shape) != self.shape:
                 raise RuntimeError(f"backward: gradient has shape {tuple(g.shape)} but the output "
                                    f"has shape {self.shape}; they must be equal")

@@ -109,8 +109,10 @@ class Function:
             out = cls.forward(ctx, *arrays, **params)
         except (ValueError, IndexError, TypeError) as exc:
             raise cls.explain_error(exc, arrays, params) from None
-        if type(out) is not ndarray:
-            out = xp.asarray(out)
+        if type(out) is not ndarray:  # NumPy returns scalars for 0-d results; keep arrays
+            scalar, out = out, xp.asarray(out)
+            if any(v is scalar for v in ctx.saved):
+                ctx.saved = tuple(out if v is scalar else v for v in ctx.saved)
         if needs_grad and _GradMode.enabled:
             ctx.fn = cls
             ctx.inputs = args

@@ -21,6 +21,14 @@ class _GradModeContext:
 
     mode = True
 
+    def __new__(cls, func=None):
+        # `@no_grad` (no parentheses) passes the function straight to the class
+        self = super().__new__(cls)
+        return self(func) if callable(func) else self
+
+    def __init__(self, func=None):
+        pass
+
     def __enter__(self):
         self._previous = _GradMode.enabled
         _GradMode.enabled = self.mode

@@ -1,6 +1,15 @@
 """``chainrule formulas``: the forward formula and derivative of every primitive."""
 from __future__ import annotations
 
+import sys
+
+
+def _lookup(cr, name):
+    try:
+        return cr.formula(name)
+    except KeyError:
+        return None
+
 
 def register(sub) -> None:
     p = sub.add_parser("formulas", help="print the mathematics of every primitive",
@@ -41,6 +50,14 @@ def docs_page() -> str:
 
 
 def run(args) -> int:
+    import chainrule as cr
+
+    unknown = [n for n in args.names if _lookup(cr, n) is None]
+    if unknown:
+        known = ", ".join(sorted(cr.primitives()))
+        print(f"chainrule formulas: no primitive named {', '.join(unknown)}. Known: {known}",
+              file=sys.stderr)
+        return 2
     if args.write_docs:
         with open(args.write_docs, "w", encoding="utf-8") as fh:
             fh.write(docs_page())

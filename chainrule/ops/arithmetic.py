@@ -5,7 +5,8 @@ Each broadcasts as NumPy does; the engine sums each gradient back to its operand
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import get_default_dtype, namespace, xp
+from ..tensor import Tensor
 
 
 @primitive
@@ -192,20 +193,42 @@ class Power(Function):
         return gx, gy
 
 
+def _promote(x, y, true_division: bool = False):
+    """PyTorch's type promotion where it differs from NumPy's: an integer tensor combined with a
+    Python float (or divided) gives the default float dtype (float32), not float64."""
+    xi = isinstance(x, Tensor) and x.data.dtype.kind in "biu"
+    yi = isinstance(y, Tensor) and y.data.dtype.kind in "biu"
+    if not (xi or yi):
+        return x, y
+    dtype = get_default_dtype()
+    if true_division or (xi and type(y) is float) or (yi and type(x) is float):
+        x = x.astype(dtype) if xi else x
+        y = y.astype(dtype) if yi else y
+    return x, y
+
+
 def add(x, y):
-    return Add.apply(x, y)
+    return Add.apply(*_promote(x, y))
 
 
 def subtract(x, y):
-    return Subtract.apply(x, y)
+    return Subtract.apply(*_promote(x, y))
 
 
 def multiply(x, y):
-    return Multiply.apply(x, y)
+    return Multiply.apply(*_promote(x, y))
 
 
 def divide(x, y):
+    x, y = _promote(x, y, true_division=not (_is_float(x) or _is_float(y)))
     return Divide.apply(x, y)
+
+
+def _is_float(v) -> bool:
+    if isinstance(v, Tensor):
+        return v.data.dtype.kind in "fc"
+    kind = getattr(getattr(v, "dtype", None), "kind", None)
+    return isinstance(v, float) or kind in ("f", "c")
 
 
 def negative(x):
@@ -213,4 +236,4 @@ def negative(x):
 
 
 def power(x, y):
-    return Power.apply(x, y)
+    return Power.apply(*_promote(x, y))

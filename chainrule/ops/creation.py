@@ -95,6 +95,8 @@ def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def randint(low, high=None, size=(), dtype=None) -> Tensor:
     """Integers uniform in [low, high) (PyTorch's ``randint(low=0, high, size)``)."""
+    if isinstance(high, (tuple, list)):  # PyTorch's randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     size = (size,) if isinstance(size, int) else tuple(size)

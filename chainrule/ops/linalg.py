@@ -38,6 +38,8 @@ class Matmul(Function):
     def vjp(ctx, g):
         a, b = ctx.saved
         need_a, need_b = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:  # the dot product aᵀb: ∂/∂a = g·b, ∂/∂b = g·a
+            return (g * b if need_a else None), (g * a if need_b else None)
         ns = namespace(g)
         a2 = a if a.ndim > 1 else a.reshape(1, -1)
         b2 = b if b.ndim > 1 else b.reshape(-1, 1)
