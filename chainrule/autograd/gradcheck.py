@@ -51,7 +51,8 @@ def _numeric(fn, arrays, index, eps):
 
 def _call(fn, arrays):
     out = fn(*[Tensor(a) if isinstance(a, xp.ndarray) else a for a in arrays])
-    return xp.asarray(out.data if isinstance(out, Tensor) else out, dtype=xp.float64)
+    # a copy: fn may return its input itself (identity), whose array we perturb in place next
+    return xp.array(out.data if isinstance(out, Tensor) else out, dtype=xp.float64)
 
 
 def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,

@@ -21,8 +21,7 @@ def copy_weights(cr_layer, torch_layer, dtype=np.float64):
     """Load the torch layer's state into the chainrule layer, both in ``dtype``."""
     torch_layer.to(to_torch_dtype(dtype))
     cr_layer.to(dtype)
-    state = {k: v.detach().cpu().numpy() for k, v in torch_layer.state_dict().items()
-             if not k.endswith("num_batches_tracked")}
+    state = {k: v.detach().cpu().numpy() for k, v in torch_layer.state_dict().items()}
     own = cr_layer.state_dict()
     missing = [k for k in own if k not in state]
     assert not missing, f"chainrule keys without a torch counterpart: {missing}"
