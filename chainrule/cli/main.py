@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import demo, formulas
+from . import demo, formulas, playground
 
-SUBCOMMANDS = (demo, formulas)
+SUBCOMMANDS = (demo, formulas, playground)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,3 +5,5 @@ from .nadam import NAdam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
+
+from . import lr_scheduler, regularization  # isort: skip

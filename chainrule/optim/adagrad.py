@@ -39,17 +39,18 @@ class Adagrad(Optimizer):
                 state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
 
     def _update(self, group, param, grad, state):
-        if group["maximize"]:
-            grad = -grad
         state["step"] += 1
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+        grad = self._grad(group, param, grad)          # −g if maximize, + λθ if weight decay
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        s = state["sum"]
-        s += grad * grad
-        std = xp.sqrt(s)
-        std += group["eps"]
-        param -= lr * (grad / std)
+        work = self._work(param)
+        s = state["sum"]                               # s ← s + g²
+        xp.multiply(grad, grad, out=work)
+        s += work
+        xp.sqrt(s, out=work)                           # θ ← θ − η_t g/(√s + ε)
+        work += group["eps"]
+        xp.divide(grad, work, out=work)
+        work *= lr
+        param -= work
 
 
 class Adadelta(Optimizer):
@@ -82,21 +83,27 @@ class Adadelta(Optimizer):
 
     def _update(self, group, param, grad, state):
         rho, eps = group["rho"], group["eps"]
-        if group["maximize"]:
-            grad = -grad
         if not state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(param)
             state["acc_delta"] = xp.zeros_like(param)
         state["step"] += 1
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+        grad = self._grad(group, param, grad)          # −g if maximize, + λθ if weight decay
         s, u = state["square_avg"], state["acc_delta"]
-        s *= rho
-        s += (1 - rho) * (grad * grad)
-        delta = xp.sqrt(u + eps)
-        delta /= xp.sqrt(s + eps)
+        delta, work = self._work(param, 1), self._work(param, 2)
+        s *= rho                                       # s ← ρs + (1 − ρ)g²
+        xp.multiply(grad, grad, out=work)
+        work *= 1 - rho
+        s += work
+        xp.add(s, eps, out=work)                       # Δ = √(u + ε)/√(s + ε) · g
+        xp.sqrt(work, out=work)
+        xp.add(u, eps, out=delta)
+        xp.sqrt(delta, out=delta)
+        delta /= work
         delta *= grad
-        u *= rho
-        u += (1 - rho) * (delta * delta)
-        param -= group["lr"] * delta
+        u *= rho                                       # u ← ρu + (1 − ρ)Δ²
+        xp.multiply(delta, delta, out=work)
+        work *= 1 - rho
+        u += work
+        delta *= group["lr"]                           # θ ← θ − ηΔ
+        param -= delta

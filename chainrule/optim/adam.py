@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
-from .optimizer import Optimizer, bias_correction
+from .optimizer import Optimizer, bias_correction, lerp_
 
 
 class Adam(Optimizer):
@@ -41,8 +41,6 @@ class Adam(Optimizer):
     def _update(self, group, param, grad, state):
         lr, (beta1, beta2) = group["lr"], group["betas"]
         eps, wd = group["eps"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
         if not state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(param)
@@ -51,24 +49,25 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(param)
         state["step"] += 1
         t = state["step"]
-        if wd != 0:
-            if self.decoupled:
-                param *= 1 - lr * wd
-            else:
-                grad = grad + wd * param
+        grad = self._grad(group, param, grad, decoupled=self.decoupled)
+        if wd != 0 and self.decoupled:
+            param *= 1 - lr * wd
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= beta1
-        m += (1 - beta1) * grad
-        v *= beta2
-        v += (1 - beta2) * (grad * grad)
+        work = self._work(param)
+        lerp_(m, grad, 1 - beta1, work)                 # m ← β₁m + (1 − β₁)g
+        v *= beta2                                      # v ← β₂v + (1 − β₂)g²
+        xp.multiply(grad, grad, out=work)
+        work *= 1 - beta2
+        v += work
         if group["amsgrad"]:
             xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        denom = xp.sqrt(v)
-        denom /= math.sqrt(bias_correction(beta2, t))
-        denom += eps
-        step_size = lr / bias_correction(beta1, t)
-        param -= step_size * (m / denom)
+        xp.sqrt(v, out=work)                            # √v̂ + ε = √v/√(1 − β₂ᵗ) + ε
+        work /= math.sqrt(bias_correction(beta2, t))
+        work += eps
+        xp.divide(m, work, out=work)                    # θ ← θ − η/(1 − β₁ᵗ) · m/(√v̂ + ε)
+        work *= lr / bias_correction(beta1, t)
+        param -= work
 
 
 class AdamW(Adam):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer, bias_correction
+from .optimizer import Optimizer, bias_correction, lerp_
 
 
 class NAdam(Optimizer):
@@ -39,8 +39,7 @@ class NAdam(Optimizer):
         lr, (beta1, beta2) = group["lr"], group["betas"]
         eps, wd = group["eps"], group["weight_decay"]
         psi = group["momentum_decay"]
-        if group["maximize"]:
-            grad = -grad
+        decoupled = group["decoupled_weight_decay"]
         if not state:
             state["step"] = 0
             state["mu_product"] = 1.0
@@ -48,21 +47,26 @@ class NAdam(Optimizer):
             state["exp_avg_sq"] = xp.zeros_like(param)
         state["step"] += 1
         t = state["step"]
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * wd
-            else:
-                grad = grad + wd * param
+        grad = self._grad(group, param, grad, decoupled=decoupled)
+        if wd != 0 and decoupled:
+            param *= 1 - lr * wd
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] *= mu
         prod = state["mu_product"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= beta1
-        m += (1 - beta1) * grad
-        v *= beta2
-        v += (1 - beta2) * (grad * grad)
-        denom = xp.sqrt(v / bias_correction(beta2, t))
+        work, denom = self._work(param, 1), self._work(param, 2)
+        lerp_(m, grad, 1 - beta1, work)                # m ← β₁m + (1 − β₁)g
+        v *= beta2                                     # v ← β₂v + (1 − β₂)g²
+        xp.multiply(grad, grad, out=work)
+        work *= 1 - beta2
+        v += work
+        xp.divide(v, bias_correction(beta2, t), out=denom)     # d = √(v/(1 − β₂ᵗ)) + ε
+        xp.sqrt(denom, out=denom)
         denom += eps
-        param -= (lr * (1.0 - mu) / (1.0 - prod)) * (grad / denom)
-        param -= (lr * mu_next / (1.0 - prod * mu_next)) * (m / denom)
+        xp.divide(grad, denom, out=work)
+        work *= lr * (1.0 - mu) / (1.0 - prod)
+        param -= work
+        xp.divide(m, denom, out=work)
+        work *= lr * mu_next / (1.0 - prod * mu_next)
+        param -= work

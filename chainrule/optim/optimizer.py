@@ -88,6 +88,42 @@ class Optimizer:
     def _state_for(self, p: Tensor) -> dict:
         return self.state.setdefault(id(p), {})
 
+    # ----------------------------------------------------------------- work arrays
+    def _work(self, like, slot: int = 1):
+        """A scratch array shaped like ``like``, reused from step to step and from parameter to
+        parameter (one flat buffer per dtype and slot, not part of the state), so that an update
+        rule runs with ``out=`` and in-place operations and allocates nothing. Slot 0 is taken by
+        :meth:`_grad`; rules use slots 1 and up."""
+        work = self.__dict__.setdefault("_work_arrays", {})
+        key = (like.dtype, slot)
+        buf = work.get(key)
+        if buf is None or buf.size < like.size:
+            buf = work[key] = xp.empty(like.size, dtype=like.dtype)
+        return buf[:like.size].reshape(like.shape)
+
+    def _grad(self, group: dict, param, grad, decoupled: bool = False):
+        """The gradient the rule uses: −g if ``maximize``, plus λθ for (coupled) weight decay.
+
+        Returns ``grad`` itself when neither applies; otherwise a work array (slot 0), so the
+        parameter's own ``.grad`` is never changed.
+        """
+        wd = group.get("weight_decay", 0)
+        coupled = wd != 0 and not decoupled
+        if not group.get("maximize", False):
+            if not coupled:
+                return grad
+            g = self._work(param, 0)
+            xp.multiply(param, wd, out=g)
+            g += grad
+            return g
+        g = self._work(param, 0)
+        if coupled:
+            xp.multiply(param, wd, out=g)
+            g -= grad
+        else:
+            xp.negative(grad, out=g)
+        return g
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
             for p in group["params"]:
@@ -99,6 +135,7 @@ class Optimizer:
     # ----------------------------------------------------------------- stepping
     def step(self, closure=None):
         """One update of every parameter with a gradient; ``closure`` re-evaluates the loss."""
+        self._opt_called = True   # lets a learning-rate scheduler check the order of calls
         loss = None
         if closure is not None:
             with enable_grad():
@@ -135,7 +172,7 @@ class Optimizer:
             groups.append(packed)
         state = {index[pid]: {k: (v.copy() if isinstance(v, xp.ndarray) else v)
                               for k, v in s.items()}
-                 for pid, s in self.state.items() if pid in index}
+                 for pid, s in self.state.items() if pid in index and s}  # as torch: no {}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -178,9 +215,21 @@ class Optimizer:
         return "\n".join(lines)
 
 
+def lerp_(avg, target, weight: float, work) -> None:
+    """avg ← avg + w·(target − avg) in place (an exponential moving average with weight w),
+    rounded as PyTorch's ``lerp_`` (which writes target − (target − avg)(1 − w) when w ≥ ½)."""
+    xp.subtract(target, avg, out=work)
+    if weight < 0.5:
+        work *= weight
+        avg += work
+    else:
+        work *= 1.0 - weight
+        xp.subtract(target, work, out=avg)
+
+
 def bias_correction(beta: float, step: int) -> float:
     """1 − βᵗ: the factor by which an exponential average started at 0 underestimates its mean."""
     return 1.0 - beta ** step
 
 
-__all__ = ["Optimizer", "required", "bias_correction"]
+__all__ = ["Optimizer", "required", "bias_correction", "lerp_"]

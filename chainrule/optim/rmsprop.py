@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..backend import xp
-from .optimizer import Optimizer
+from .optimizer import Optimizer, lerp_
 
 
 class RMSprop(Optimizer):
@@ -32,10 +32,7 @@ class RMSprop(Optimizer):
                                       momentum=momentum, centered=centered, maximize=maximize))
 
     def _update(self, group, param, grad, state):
-        lr, alpha, eps, wd, mu = (group[k] for k in ("lr", "alpha", "eps", "weight_decay",
-                                                     "momentum"))
-        if group["maximize"]:
-            grad = -grad
+        lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
         if not state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(param)
@@ -44,23 +41,28 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = xp.zeros_like(param)
         state["step"] += 1
-        if wd != 0:
-            grad = grad + wd * param
-        s = state["square_avg"]
+        grad = self._grad(group, param, grad)          # −g if maximize, + λθ if weight decay
+        work = self._work(param)
+        s = state["square_avg"]                        # s ← αs + (1 − α)g²
         s *= alpha
-        s += (1 - alpha) * (grad * grad)
-        if group["centered"]:
+        xp.multiply(grad, grad, out=work)
+        work *= 1 - alpha
+        s += work
+        if group["centered"]:                          # a ← αa + (1 − α)g;  d = √(s − a²)
             a = state["grad_avg"]
-            a *= alpha
-            a += (1 - alpha) * grad
-            avg = xp.sqrt(s - a * a)
-        else:
-            avg = xp.sqrt(s)
-        avg += eps
-        if mu > 0:
+            lerp_(a, grad, 1 - alpha, work)
+            xp.multiply(a, a, out=work)
+            xp.subtract(s, work, out=work)
+            xp.sqrt(work, out=work)
+        else:                                          # d = √s
+            xp.sqrt(s, out=work)
+        work += eps
+        xp.divide(grad, work, out=work)                # g/(d + ε)
+        if mu > 0:                                     # b ← μb + g/(d + ε);  θ ← θ − ηb
             buf = state["momentum_buffer"]
             buf *= mu
-            buf += grad / avg
-            param -= lr * buf
+            buf += work
+            xp.multiply(buf, lr, out=work)
         else:
-            param -= lr * (grad / avg)
+            work *= lr
+        param -= work

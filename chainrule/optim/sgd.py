@@ -1,6 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from __future__ import annotations
 
+from ..backend import xp
 from .optimizer import Optimizer
 
 
@@ -34,17 +35,26 @@ class SGD(Optimizer):
                                       maximize=maximize))
 
     def _update(self, group, param, grad, state):
-        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
-        if wd != 0:
-            grad = grad + wd * param
+        lr, mu = group["lr"], group["momentum"]
+        grad = self._grad(group, param, grad)          # −g if maximize, + λθ if weight decay
+        work = self._work(param)
         if mu != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = grad.copy()
-            else:
+            else:                                      # b ← μb + (1 − τ)g
                 buf *= mu
-                buf += (1 - group["dampening"]) * grad
-            grad = grad + mu * buf if group["nesterov"] else buf
-        param -= lr * grad
+                if group["dampening"] == 0:
+                    buf += grad
+                else:
+                    xp.multiply(grad, 1 - group["dampening"], out=work)
+                    buf += work
+            if group["nesterov"]:                      # step along g + μb
+                xp.multiply(buf, mu, out=work)
+                work += grad
+                work *= lr
+            else:                                      # step along b
+                xp.multiply(buf, lr, out=work)
+        else:
+            xp.multiply(grad, lr, out=work)
+        param -= work
