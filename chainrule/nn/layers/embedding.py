@@ -1,0 +1,74 @@
+"""Embedding: a lookup table of learned vectors (PyTorch's ``nn.Embedding``)."""
+from __future__ import annotations
+
+from ...backend import get_default_dtype, xp
+from ...mathematics import Formula
+from ...ops import embedding as F
+from ...tensor import Tensor
+from .. import init
+from ..module import Module
+from ..parameter import Parameter
+
+
+class Embedding(Module):
+    """A table of ``num_embeddings`` vectors of size ``embedding_dim``, indexed by integers.
+
+    Forward:     y = W[i],  W ∈ ℝ^{V×D}; input of any shape of indices, output input.shape × D
+    Derivative:  ∂L/∂W_v = Σ_{k : i_k = v} G_k (repeated indices add up; 0 for padding_idx)
+    Init:        W ~ N(0, 1) (PyTorch's default), the padding_idx row set to 0
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight=None, _freeze: bool = False, dtype=None):
+        super().__init__()
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not "
+                                      "supported; leave them at their defaults")
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = F._padding(padding_idx, num_embeddings)
+        dtype = dtype or get_default_dtype()
+        if _weight is None:
+            self.weight = Parameter(xp.empty((num_embeddings, embedding_dim), dtype=dtype))
+            self.reset_parameters()
+        else:
+            data = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)
+            if data.shape != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight has shape {data.shape}, expected "
+                                 f"({num_embeddings}, {embedding_dim})")
+            self.weight = Parameter(data.copy(), requires_grad=not _freeze)
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None):
+        """An Embedding whose table is ``embeddings`` (2-D), frozen unless freeze=False."""
+        data = embeddings.data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
+        if data.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
+                             f"{data.shape}")
+        return cls(data.shape[0], data.shape[1], padding_idx=padding_idx, _weight=data,
+                   _freeze=freeze, dtype=data.dtype)
+
+    def forward(self, input):  # noqa: A002  (PyTorch's argument name)
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def formula(self) -> Formula:
+        v, d = self.num_embeddings, self.embedding_dim
+        pad = (f"; row {self.padding_idx} (padding) gets 0" if self.padding_idx is not None
+               else "")
+        pairs = [("Forward", f"y = W[i],  W ∈ ℝ^{{{v}×{d}}}"),
+                 ("Derivative", f"∂L/∂W_v = Σ_{{k : i_k = v}} G_k{pad}")]
+        latex = [rf"y = W_{{i}},\quad W \in \mathbb{{R}}^{{{v}\times{d}}}",
+                 r"\frac{\partial L}{\partial W_v} = \sum_{k:\,i_k = v} G_k"]
+        return Formula.of("Embedding", pairs, latex,
+                          "A lookup is a product with a one-hot vector: only the rows that were "
+                          "looked up receive gradient, each the sum over the places it was used.")
+
+    def extra_repr(self) -> str:
+        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"

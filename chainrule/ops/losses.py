@@ -1,0 +1,600 @@
+"""Loss functions with torch.nn.functional's names, arguments and reductions.
+
+The regression losses (mse_loss, l1_loss) are compositions of primitives and need no derivative of
+their own. Losses whose clearest or stablest derivative is not the one the chain rule would find
+by composition are primitives here, each computing the unreduced loss (``reduction='none'``):
+huber_loss (the derivative is a clip), binary_cross_entropy (PyTorch's clamped logarithms),
+binary_cross_entropy_with_logits (the stable log-sigmoid form), kl_div (0·log 0 = 0) and nll_loss
+(a gather). Softmax–cross-entropy is fused in :mod:`chainrule.ops.softmax_ce`.
+
+'mean' and 'sum' are then the mean and sum primitives, except where PyTorch divides by something
+other than the element count: nll_loss and cross_entropy divide by the summed weights of the
+targets not ignored, so their primitives reduce themselves.
+"""
+from __future__ import annotations
+
+import warnings
+
+from ..autograd.function import Function, primitive
+from ..backend import namespace, xp
+from ..tensor import Tensor
+from .elementwise import abs as _abs
+from .movement import reshape
+from .reduce import mean as _mean
+from .reduce import sum as _sum
+from .softmax_ce import (
+    expand_class_axis,
+    reduce_losses,
+    reduction_scale,
+    softmax_cross_entropy,
+)
+
+# ------------------------------------------------------------------------------------ primitives
+
+
+@primitive
+class HuberLoss(Function):
+    """Huber loss of each element (F.huber_loss with reduction='none').
+
+    Forward:     ℓ = ½d² where |d| < δ, else δ(|d| − ½δ),   d = x − y
+    Derivative:  ∂ℓ/∂x = clip(d, −δ, δ) = −∂ℓ/∂y
+    VJP:         ∂L/∂x = g·clip(x − y, −δ, δ),  ∂L/∂y = −∂L/∂x
+    Kinks:       none in ℓ′: both pieces have slope ±δ at |d| = δ (ℓ″ jumps from 1 to 0 there).
+    """
+
+    name = "huber_loss"
+    text = ("ℓ = ½(x − y)² if |x − y| < δ, else δ(|x − y| − ½δ)", "∂ℓ/∂x = clip(x − y, −δ, δ)")
+    latex = (r"\ell = \begin{cases} \tfrac12 (x-y)^2 & |x-y| < \delta \\ "
+             r"\delta\,(|x-y| - \tfrac12\delta) & \text{otherwise} \end{cases}",
+             r"\frac{\partial \ell}{\partial x} = \operatorname{clip}(x - y, -\delta, \delta)")
+    explanation = ("Quadratic for small errors, linear for large ones: the gradient of an outlier "
+                   "is capped at δ.")
+    reference = staticmethod(lambda x, y, delta=1.0: xp.where(
+        xp.abs(x - y) < delta, 0.5 * (x - y) ** 2, delta * (xp.abs(x - y) - 0.5 * delta)))
+
+    @staticmethod
+    def forward(ctx, x, y, delta=1.0):
+        ctx.save(x, y)
+        ctx.delta = delta
+        d = x - y
+        a = xp.abs(d)
+        return xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.saved
+        gx = g * namespace(x).clip(x - y, -ctx.delta, ctx.delta)
+        return gx, -gx
+
+
+_BCE_EPSILON = 1e-12   # PyTorch's floor for x(1 − x) in the derivative
+
+
+@primitive
+class BinaryCrossEntropy(Function):
+    """Binary cross-entropy of probabilities x against targets y (F.binary_cross_entropy, 'none').
+
+    Forward:     ℓ = −[y·max(ln x, −100) + (1 − y)·max(ln(1 − x), −100)]
+    Derivative:  ∂ℓ/∂x = (x − y) / (x(1 − x)),   ∂ℓ/∂y = ln(1 − x) − ln x
+    VJP:         ∂L/∂x = g·(x − y) / max(x(1 − x), 10⁻¹²),   ∂L/∂y = g·(ln(1 − x) − ln x)
+    Numerics:    the logarithms are clamped at −100 so that ℓ stays finite at x = 0 and x = 1, and
+                 x(1 − x) is floored at 10⁻¹², both as PyTorch. From logits, use
+                 binary_cross_entropy_with_logits: it never forms x at all.
+    """
+
+    name = "binary_cross_entropy"
+    text = ("ℓ = −[y ln x + (1 − y) ln(1 − x)]   (logs clamped at −100)",
+            "∂ℓ/∂x = (x − y)/(x(1 − x)),  ∂ℓ/∂y = ln(1 − x) − ln x")
+    latex = (r"\ell = -\big[y \ln x + (1-y)\ln(1-x)\big]",
+             r"\frac{\partial \ell}{\partial x} = \frac{x - y}{x(1-x)},\quad "
+             r"\frac{\partial \ell}{\partial y} = \ln(1-x) - \ln x")
+    explanation = ("The negative log-likelihood of a Bernoulli outcome y under probability x; its "
+                   "slope blows up as x approaches the wrong end of [0, 1].")
+    domain = "bounded"      # x must lie in (0, 1); no registered domain is narrower
+    reference = staticmethod(lambda x, y: -(y * xp.log(x) + (1 - y) * xp.log(1 - x)))
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save(x, y)
+        with xp.errstate(divide="ignore"):
+            log_x = xp.maximum(xp.log(x), -100)
+            log_1mx = xp.maximum(xp.log(1 - x), -100)
+        return -(y * log_x + (1 - y) * log_1mx)
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.saved
+        ns = namespace(x)
+        need = ctx.needs_input_grad
+        gx = g * (x - y) / ns.maximum(x * (1 - x), _BCE_EPSILON) if need[0] else None
+        gy = None
+        if need[1]:
+            with xp.errstate(divide="ignore"):
+                gy = g * (ns.log(1 - x) - ns.log(x))
+        return gx, gy
+
+
+def _softplus_of_negative(z):
+    """softplus(−z) = ln(1 + e^{−z}) = −ln σ(z), as ln(1 + e^{−|z|}) + max(−z, 0): no overflow."""
+    ns = namespace(z)
+    if ns is xp:
+        return xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(-z, 0)
+    return ns.log(1 + ns.exp(-ns.abs(z))) + ns.maximum(-z, 0.0)
+
+
+@primitive
+class BinaryCrossEntropyWithLogits(Function):
+    """Binary cross-entropy of σ(z) against y, from logits z (F.binary_cross_entropy_with_logits).
+
+    Forward:     ℓ = −[p·y ln σ(z) + (1 − y) ln(1 − σ(z))]
+                   = (1 − y)·z + (1 + (p − 1)·y)·softplus(−z)          (p = pos_weight, 1 if absent)
+                   = max(z, 0) − z·y + ln(1 + e^{−|z|})                 (p = 1)
+    Derivative:  ∂ℓ/∂z = (1 + (p − 1)y)·σ(z) − p·y   (= σ(z) − y for p = 1)
+                 ∂ℓ/∂y = p·softplus(−z) − softplus(z)   (= −z for p = 1),   ∂ℓ/∂p = y·softplus(−z)
+    VJP:         each derivative times g; pos_weight's gradient is summed over broadcast axes
+    Numerics:    softplus(−z) = ln(1 + e^{−|z|}) + max(−z, 0): no exponential of a positive
+                 number, so ℓ is finite and exact for logits of any size (σ(z) is never formed in
+                 the forward, and 1 − σ(z) never loses digits).
+    """
+
+    name = "binary_cross_entropy_with_logits"
+    text = ("ℓ = max(z, 0) − z·y + ln(1 + e^{−|z|})   (pos_weight p: (1 − y)z + (1 + (p − 1)y)"
+            "·softplus(−z))",
+            "∂ℓ/∂z = σ(z) − y   (pos_weight p: (1 + (p − 1)y)σ(z) − p·y)")
+    latex = (r"\ell = \max(z, 0) - z y + \ln\!\left(1 + e^{-|z|}\right)",
+             r"\frac{\partial \ell}{\partial z} = \sigma(z) - y")
+    explanation = ("Binary cross-entropy taken from the logit directly: the sigmoid and the log "
+                   "cancel into a softplus that cannot overflow, and the gradient is σ(z) − y.")
+    reference = staticmethod(lambda z, y: -(y * xp.log(1 / (1 + xp.exp(-z)))
+                                            + (1 - y) * xp.log(1 - 1 / (1 + xp.exp(-z)))))
+
+    @staticmethod
+    def forward(ctx, z, y, pos_weight=None):
+        ctx.save(z, y, pos_weight)
+        sp = _softplus_of_negative(z)
+        if pos_weight is None:
+            return (1 - y) * z + sp
+        return (1 - y) * z + (1 + (pos_weight - 1) * y) * sp
+
+    @staticmethod
+    def vjp(ctx, g):
+        z, y, p = ctx.saved
+        need = ctx.needs_input_grad
+        sig = 0.5 * (1 + namespace(z).tanh(0.5 * z))       # σ(z) without overflow
+        gz = gy = gp = None
+        if need[0]:
+            gz = g * (sig - y) if p is None else g * ((1 + (p - 1) * y) * sig - p * y)
+        if need[1] or (p is not None and need[2]):
+            sp = _softplus_of_negative(z)
+            if need[1]:
+                gy = -g * z if p is None else g * ((p - 1) * sp - z)
+            if p is not None and need[2]:
+                gp = g * y * sp
+        return (gz, gy) if p is None else (gz, gy, gp)
+
+
+@primitive
+class KLDiv(Function):
+    """Pointwise Kullback–Leibler divergence term, input x = log q (F.kl_div, reduction 'none').
+
+    Forward:     ℓ = y(ln y − x)   (0 where y = 0);   log_target: ℓ = e^{y}(y − x)
+    Derivative:  ∂ℓ/∂x = −y,  ∂ℓ/∂y = ln y + 1 − x;   log_target: −e^{y} and e^{y}(y − x + 1)
+    VJP:         each derivative times g
+    Numerics:    y ln y is taken as 0 at y = 0 (its limit), as PyTorch's xlogy; with log_target
+                 the target's log-probabilities are used directly, never exponentiated to 0.
+    """
+
+    name = "kl_div"
+    text = ("ℓ = y(ln y − x)   (log_target: e^{y}(y − x))",
+            "∂ℓ/∂x = −y,  ∂ℓ/∂y = ln y + 1 − x   (log_target: −e^{y}, e^{y}(y − x + 1))")
+    latex = (r"\ell = y\,(\ln y - x)",
+             r"\frac{\partial \ell}{\partial x} = -y,\quad "
+             r"\frac{\partial \ell}{\partial y} = \ln y + 1 - x")
+    explanation = ("Summed over a distribution, y(ln y − ln q) is the extra information needed to "
+                   "code y with q; its gradient with respect to log q is just −y.")
+    reference = staticmethod(lambda x, y, log_target=False: (
+        xp.exp(y) * (y - x) if log_target else y * (xp.log(y) - x)))
+
+    @staticmethod
+    def forward(ctx, x, y, log_target=False):
+        ctx.save(x, y)
+        ctx.log_target = log_target
+        if log_target:
+            return xp.exp(y) * (y - x)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return xp.where(y == 0, 0, y * xp.log(y)) - y * x
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.saved
+        ns = namespace(y)
+        need = ctx.needs_input_grad
+        if ctx.log_target:
+            e = ns.exp(y)
+            return (-g * e if need[0] else None), (g * e * (y - x + 1) if need[1] else None)
+        gy = None
+        if need[1]:
+            with xp.errstate(divide="ignore"):
+                gy = g * (ns.log(y) + 1 - x)
+        return (-g * y if need[0] else None), gy
+
+
+@primitive
+class NLLLoss(Function):
+    """Negative log-likelihood of class indices, given log-probabilities x (F.nll_loss).
+
+    Forward:     ℓₙ = −w_{yₙ}·x_{n,yₙ} (0 where yₙ = ignore_index);  L = Σₙ ℓₙ / D ('mean',
+                 D = Σₙ w_{yₙ} over the targets not ignored), Σₙ ℓₙ ('sum'), or ℓ ('none')
+    Derivative:  ∂ℓₙ/∂x_{nk} = −w_{yₙ}·1[k = yₙ]
+    VJP:         ∂L/∂x = −(g/D)·w_y ⊙ onehot(y)    (one nonzero per sample; the weights get none)
+    Numerics:    a gather and a scatter: nothing can overflow.
+    """
+
+    name = "nll_loss"
+    text = ("ℓₙ = −w_{yₙ} x_{n,yₙ},  L = Σₙ ℓₙ / Σₙ w_{yₙ}", "∂L/∂x_{nk} = −w_{yₙ} 1[k = yₙ] / D")
+    latex = (r"\ell_n = -w_{y_n} x_{n, y_n},\quad L = \frac{\sum_n \ell_n}{\sum_n w_{y_n}}",
+             r"\frac{\partial L}{\partial x_{nk}} = -\frac{w_{y_n}\,\mathbb{1}[k = y_n]}{D}")
+    explanation = ("Picks each sample's log-probability of its true class; the gradient is a "
+                   "one-hot vector per sample, negated and weighted.")
+    reference = staticmethod(lambda x, y: -xp.take_along_axis(x, y[:, None], axis=1).mean())
+
+    @staticmethod
+    def forward(ctx, x, target, weight=None, ignore_index=-100, reduction="mean"):
+        valid = target != ignore_index
+        index = expand_class_axis(xp.where(valid, target, 0))
+        w_y = valid.astype(x.dtype) if weight is None else weight[index[:, 0]] * valid
+        losses = -w_y * xp.take_along_axis(x, index, axis=1)[:, 0]
+        ctx.shape, ctx.index, ctx.w_y, ctx.reduction = x.shape, index, w_y, reduction
+        ctx.divisor = w_y.sum()
+        return reduce_losses(losses, reduction, ctx.divisor)
+
+    @staticmethod
+    def vjp(ctx, g):
+        onehot = xp.zeros(ctx.shape, dtype=ctx.w_y.dtype)
+        xp.put_along_axis(onehot, ctx.index, expand_class_axis(-ctx.w_y), axis=1)
+        return reduction_scale(g, ctx.reduction, ctx.divisor) * onehot, None
+
+
+# ------------------------------------------------------------------------------ argument checks
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduction(op: str, size_average, reduce, reduction: str, allowed=_REDUCTIONS) -> str:
+    """The reduction, with PyTorch's legacy ``size_average``/``reduce`` mapped onto it."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if reduce and size_average else "sum" if reduce else "none"
+    if reduction not in allowed:
+        raise ValueError(f"{op}: reduction must be one of {', '.join(map(repr, allowed))}, got "
+                         f"{reduction!r}")
+    return reduction
+
+
+def _reduce(losses, reduction: str):
+    if reduction == "mean":
+        return _mean(losses)
+    if reduction == "sum":
+        return _sum(losses)
+    return losses
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(xp.asarray(x))
+
+
+def _like(value, x: Tensor):
+    """``value`` in x's floating dtype: a Tensor that needs a gradient is kept as it is."""
+    if isinstance(value, Tensor):
+        if value.requires_grad or value.dtype == x.dtype:
+            return value
+        return Tensor(value.data.astype(x.dtype))
+    return Tensor(xp.asarray(value, dtype=x.dtype))
+
+
+def _constant(value, dtype):
+    """An array of ``dtype`` (class weights), or None."""
+    if value is None:
+        return None
+    data = value.data if isinstance(value, Tensor) else xp.asarray(value)
+    return data.astype(dtype, copy=False)
+
+
+def _check_broadcast(op: str, x: Tensor, t: Tensor) -> None:
+    """PyTorch's rule for regression losses: a differently shaped target is broadcast (warned)."""
+    if x.shape == t.shape:
+        return
+    try:
+        xp.broadcast_shapes(x.shape, t.shape)
+    except ValueError:
+        raise ValueError(f"{op}: input of shape {x.shape} and target of shape {t.shape} cannot be "
+                         f"broadcast together; give the target the input's shape "
+                         f"{x.shape}") from None
+    warnings.warn(f"{op}: target of shape {t.shape} differs from input of shape {x.shape}; they "
+                  f"are broadcast together, which is rarely intended — give the target the "
+                  f"input's shape", stacklevel=3)
+
+
+def _check_same_shape(op: str, x: Tensor, t: Tensor) -> None:
+    if x.shape != t.shape:
+        raise ValueError(f"{op}: target of shape {t.shape} must have the same shape as the input "
+                         f"{x.shape} (one target per prediction)")
+
+
+def _elementwise_weight(op: str, losses, weight, x: Tensor, divide_by_weight: bool, reduction):
+    """PyTorch's optional per-element weight of mse_loss, l1_loss and huber_loss."""
+    if weight is None:
+        return _reduce(losses, reduction)
+    w = _like(weight, x)
+    if w.shape != x.shape:
+        raise ValueError(f"{op}: weight of shape {w.shape} must have the input's shape {x.shape}")
+    weighted = losses * w
+    if reduction == "mean" and divide_by_weight:
+        return _sum(weighted) / _sum(w)
+    return _reduce(weighted, reduction)
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _index_shape_text(x_shape) -> str:
+    """'(N,) = (4,)' or '(N, d1, d2) = (4, 5, 6)': the shape of x's class-index target."""
+    if len(x_shape) == 1:
+        return "() (a single class index, for an unbatched input of shape (C,))"
+    names = ("N",) + tuple(f"d{i}" for i in range(1, len(x_shape) - 1))
+    expected = x_shape[:1] + x_shape[2:]
+    return f"{_shape_text(names)} = {_shape_text(expected)}"
+
+
+def _class_target(op: str, x_shape: tuple, target, ignore_index: int, probabilities: bool) -> str:
+    """Check a classification target against the input; return 'indices' or 'probabilities'.
+
+    The class axis is 1 of an (N, C, d₁, …) input, 0 of an unbatched (C,) one. Class indices have
+    the input's shape without the class axis; class probabilities (cross_entropy only) have the
+    input's shape and a floating dtype.
+    """
+    if len(x_shape) == 0:
+        raise ValueError(f"{op}: the input must have a class axis, (C,) or (N, C, d1, …), but it "
+                         "is a scalar")
+    t = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    axis = 0 if len(x_shape) == 1 else 1
+    n_classes = x_shape[axis]
+    expected = x_shape[:axis] + x_shape[axis + 1:]
+    indices = f"class indices of shape {_index_shape_text(x_shape)}"
+    if t.dtype.kind == "f":
+        if probabilities and t.shape == x_shape:
+            if ignore_index >= 0:
+                raise ValueError(f"{op}: ignore_index={ignore_index} applies to class indices; "
+                                 "it is not supported with class-probability targets")
+            return "probabilities"
+        if probabilities:
+            raise ValueError(
+                f"{op}: a floating-point target is read as class probabilities and must have the "
+                f"input's shape {x_shape}, but it has shape {t.shape}. Pass {indices} as "
+                "integers instead: target.astype(int) (PyTorch: target.long())")
+        raise ValueError(f"{op}: expected integer {indices}, got a {t.dtype} target of shape "
+                         f"{t.shape}; convert with target.astype(int) (PyTorch: target.long())")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: expected integer {indices}, got a target of dtype {t.dtype}")
+    if t.shape != expected:
+        if t.shape == x_shape:
+            alternative = (" (or, to use them as class probabilities, pass "
+                           "labels.astype(float))") if probabilities else ""
+            raise ValueError(
+                f"{op}: the integer target of shape {t.shape} has the input's shape {x_shape}, as "
+                f"one-hot labels do, but {indices} were expected. Convert one-hot labels with "
+                f"labels.argmax({axis}){alternative}")
+        raise ValueError(
+            f"{op}: a target of shape {t.shape} does not fit the input of shape {x_shape}: "
+            f"{indices} were expected, one integer in 0…{n_classes - 1} per sample (one-hot "
+            f"labels convert with labels.argmax({axis}); a trailing axis of size 1 with "
+            "labels.reshape(-1))")
+    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        position = tuple(int(i) for i in xp.argwhere(bad)[0])
+        raise IndexError(
+            f"{op}: target label {int(t[position])} at position {position} is out of range for "
+            f"{n_classes} classes: labels must lie in 0…{n_classes - 1} (or equal "
+            f"ignore_index={ignore_index}); the number of classes is the input's size along axis "
+            f"{axis}, shape {x_shape}")
+    return "indices"
+
+
+def _class_weight(op: str, weight, x: Tensor):
+    w = _constant(weight, x.dtype)
+    n_classes = x.shape[0 if x.ndim == 1 else 1]
+    if w is not None and w.shape != (n_classes,):
+        raise ValueError(f"{op}: weight of shape {w.shape} must hold one weight per class, shape "
+                         f"({n_classes},), for an input of shape {x.shape}")
+    return w
+
+
+def _unbatched(x: Tensor, target, kind: str):
+    """An unbatched (C,) input and its target as a batch of one."""
+    x = reshape(x, (1,) + x.shape)
+    if kind == "probabilities":
+        return x, reshape(target, (1,) + tuple(target.shape))
+    return x, xp.asarray(target.data if isinstance(target, Tensor) else target).reshape(1)
+
+
+# ------------------------------------------------------------------------------ functional forms
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",  # noqa: A002
+             weight=None) -> Tensor:
+    """Mean squared error: L = (1/N) Σᵢ (xᵢ − yᵢ)², ∂L/∂xᵢ = 2(xᵢ − yᵢ)/N (PyTorch's F.mse_loss).
+
+    >>> mse_loss(cr.tensor([1.0, 2.0]), cr.tensor([0.0, 4.0]))   # (1 + 4)/2 = 2.5
+    """
+    reduction = _reduction("mse_loss", size_average, reduce, reduction)
+    x = _as_tensor(input)
+    t = _like(target, x)
+    _check_broadcast("mse_loss", x, t)
+    d = x - t
+    return _elementwise_weight("mse_loss", d * d, weight, x, True, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",  # noqa: A002
+            weight=None) -> Tensor:
+    """Mean absolute error: L = (1/N) Σᵢ |xᵢ − yᵢ|, ∂L/∂xᵢ = sign(xᵢ − yᵢ)/N (0 at xᵢ = yᵢ)."""
+    reduction = _reduction("l1_loss", size_average, reduce, reduction)
+    x = _as_tensor(input)
+    t = _like(target, x)
+    _check_broadcast("l1_loss", x, t)
+    return _elementwise_weight("l1_loss", _abs(x - t), weight, x, True, reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0,  # noqa: A002
+               weight=None) -> Tensor:
+    """Huber loss: ½d² for |d| < δ, else δ(|d| − ½δ); ∂/∂x = clip(d, −δ, δ) (d = x − y)."""
+    reduction = _reduction("huber_loss", None, None, reduction)
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    x = _as_tensor(input)
+    t = _like(target, x)
+    _check_broadcast("huber_loss", x, t)
+    return _elementwise_weight("huber_loss", HuberLoss.apply(x, t, delta=delta), weight, x,
+                               False, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1: ½d²/β for |d| < β, else |d| − ½β; ∂/∂x = clip(d/β, −1, 1). Huber(δ=β)/β."""
+    reduction = _reduction("smooth_l1_loss", size_average, reduce, reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    x = _as_tensor(input)
+    t = _like(target, x)
+    _check_broadcast("smooth_l1_loss", x, t)
+    if beta == 0:
+        return _reduce(_abs(x - t), reduction)
+    return _reduce(HuberLoss.apply(x, t, delta=beta) / beta, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities: −w[y ln x + (1 − y) ln(1 − x)], logs clamped at −100.
+
+    ∂ℓ/∂x = w(x − y)/(x(1 − x)). For raw scores use :func:`binary_cross_entropy_with_logits`.
+    """
+    reduction = _reduction("binary_cross_entropy", size_average, reduce, reduction)
+    x = _as_tensor(input)
+    t = _like(target, x)
+    _check_same_shape("binary_cross_entropy", x, t)
+    if x.data.size and not (x.data.min() >= 0 and x.data.max() <= 1):
+        raise ValueError(
+            f"binary_cross_entropy: the input must hold probabilities in [0, 1], but its values "
+            f"range from {x.data.min():.4g} to {x.data.max():.4g}; for raw scores (logits) use "
+            "binary_cross_entropy_with_logits (BCEWithLogitsLoss), which applies the sigmoid "
+            "stably")
+    losses = BinaryCrossEntropy.apply(x, t)
+    if weight is not None:
+        losses = losses * _like(weight, x)
+    return _reduce(losses, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,  # noqa: A002
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """Binary cross-entropy from logits z: max(z, 0) − z·y + ln(1 + e^{−|z|}); ∂ℓ/∂z = σ(z) − y.
+
+    ``pos_weight`` p multiplies the positive term: ℓ = −[p·y ln σ(z) + (1 − y) ln(1 − σ(z))],
+    broadcast along the last axis (one weight per class); ``weight`` multiplies each element.
+    """
+    op = "binary_cross_entropy_with_logits"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    x = _as_tensor(input)
+    t = _like(target, x)
+    _check_same_shape(op, x, t)
+    if pos_weight is None:
+        losses = BinaryCrossEntropyWithLogits.apply(x, t)
+    else:
+        p = _like(pos_weight, x)
+        try:
+            xp.broadcast_shapes(p.shape, t.shape)
+        except ValueError:
+            raise ValueError(f"{op}: pos_weight of shape {p.shape} cannot be broadcast to the "
+                             f"target's shape {t.shape}; give one weight per class, shape "
+                             f"({t.shape[-1] if t.ndim else 1},)") from None
+        losses = BinaryCrossEntropyWithLogits.apply(x, t, p)
+    if weight is not None:
+        losses = losses * _like(weight, x)
+    return _reduce(losses, reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy from logits, PyTorch's ``F.cross_entropy``.
+
+    ``input``: logits of shape (C,), (N, C) or (N, C, d₁, …). ``target``: integer class indices of
+    shape (), (N,) or (N, d₁, …), or class probabilities of the input's shape. L = −(1/N) Σₙ
+    log softmax(zₙ)_{yₙ}, ∂L/∂z = (softmax(z) − y)/N; see :class:`SoftmaxCrossEntropy` for
+    ``weight`` (D = Σₙ w_{yₙ} in 'mean'), ``ignore_index`` and ``label_smoothing`` ε.
+
+    >>> cross_entropy(cr.zeros(2, 3), [0, 2])     # ln 3 for uniform logits
+    """
+    op = "cross_entropy"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must lie in [0, 1], got {label_smoothing}")
+    x = _as_tensor(input)
+    kind = _class_target(op, x.shape, target, ignore_index, probabilities=True)
+    w = _class_weight(op, weight, x)
+    target = _like(target, x) if kind == "probabilities" else (
+        target.data if isinstance(target, Tensor) else xp.asarray(target))
+    if x.ndim == 1:
+        xb, tb = _unbatched(x, target, kind)
+        out = softmax_cross_entropy(xb, tb, w, ignore_index, label_smoothing, reduction)
+        return reshape(out, ()) if reduction == "none" else out
+    return softmax_cross_entropy(x, target, w, ignore_index, label_smoothing, reduction)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,  # noqa: A002
+             reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices given log-probabilities (PyTorch's F.nll_loss).
+
+    ℓₙ = −w_{yₙ} x_{n,yₙ}; 'mean' divides by Σₙ w_{yₙ} over the targets not ignored.
+    ``nll_loss(log_softmax(z, 1), y)`` equals ``cross_entropy(z, y)``.
+    """
+    op = "nll_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    x = _as_tensor(input)
+    _class_target(op, x.shape, target, ignore_index, probabilities=False)
+    w = _class_weight(op, weight, x)
+    target = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    params = dict(weight=w, ignore_index=ignore_index, reduction=reduction)
+    if x.ndim == 1:
+        xb, tb = _unbatched(x, target, "indices")
+        out = NLLLoss.apply(xb, tb, **params)
+        return reshape(out, ()) if reduction == "none" else out
+    return NLLLoss.apply(x, target, **params)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",  # noqa: A002
+           log_target: bool = False) -> Tensor:
+    """Kullback–Leibler divergence KL(y ‖ q) with input x = log q: Σ y(ln y − x) (F.kl_div).
+
+    'batchmean' divides the sum by the batch size (the mathematical KL per sample); 'mean', as
+    PyTorch, divides by the number of elements. ``log_target=True`` takes the target as ln y.
+    """
+    op = "kl_div"
+    reduction = _reduction(op, size_average, reduce, reduction, _REDUCTIONS + ("batchmean",))
+    x = _as_tensor(input)
+    t = _like(target, x)
+    try:
+        xp.broadcast_shapes(x.shape, t.shape)
+    except ValueError:
+        raise ValueError(f"{op}: input of shape {x.shape} and target of shape {t.shape} cannot be "
+                         "broadcast together; give the target the input's shape") from None
+    losses = KLDiv.apply(x, t, log_target=log_target)
+    if reduction == "batchmean":
+        total = _sum(losses)
+        return total / x.shape[0] if x.ndim else total
+    return _reduce(losses, reduction)
+
+
+__all__ = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div"]

@@ -1,0 +1,457 @@
+r"""Normalization: batch, layer and group normalization, each one fused primitive.
+
+All three standardize x over some set of axes S and then apply a learned affine map:
+
+    μ = mean_S(x),  σ² = mean_S((x − μ)²) (biased),  σ̃ = √(σ² + ε),  x̂ = (x − μ)/σ̃,
+    y = γ ⊙ x̂ + β.
+
+They differ only in S: batch norm standardizes each channel over (N, spatial), layer norm each
+sample over its last D axes, group norm each (sample, group of channels) over (channels of the
+group, spatial).
+
+The backward, derived once (n = |S|, g = ∂L/∂y, ĝ = γ ⊙ g). Since
+∂x̂ᵢ/∂xⱼ = (δᵢⱼ − 1/n − x̂ᵢx̂ⱼ/n)/σ̃ (μ and σ̃ depend on every xⱼ of the set),
+
+    ∂L/∂xⱼ = Σᵢ ĝᵢ ∂x̂ᵢ/∂xⱼ = (1/σ̃)·(ĝⱼ − mean_S(ĝ) − x̂ⱼ·mean_S(ĝ ⊙ x̂)),
+    ∂L/∂γ = Σ g ⊙ x̂,   ∂L/∂β = Σ g     (summed over the axes γ is shared across).
+
+For batch norm γ is constant over S, so the first line is the familiar
+∂L/∂x = (γ/σ̃)·(g − mean(g) − x̂·mean(g·x̂)). This compact form needs two reductions of g and no
+n×n Jacobian. Batch norm in evaluation mode uses running statistics, which are constants, so there
+∂L/∂x = (γ/σ̃)·g.
+
+Each primitive has two backward paths with the same mathematics: a fast one on arrays (fewest
+passes over memory, in-place updates, ``einsum`` for the per-channel sums of products) and, for
+``create_graph=True``, :func:`_compact_vjp`, written with operators and reductions only, which
+recomputes μ and σ̃ from the saved input so that the backward is itself differentiable.
+"""
+from __future__ import annotations
+
+import math
+
+from ..autograd.function import Function, primitive
+from ..backend import namespace, xp
+from ..tensor import Tensor
+
+
+# --------------------------------------------------------------------------- shared helpers
+def _compact_vjp(x, g, weight, stat_axes, param_axes, w_shape, eps, stats=None):
+    """The normalization backward written with shared array methods only (arrays or Tensors).
+
+    ``x`` and ``g`` are views in which the statistics are taken over ``stat_axes`` and ``weight``
+    (reshaped to ``w_shape``) broadcasts; ``param_axes`` are the axes summed for ∂L/∂γ and ∂L/∂β.
+    ``stats = (μ, 1/σ̃)`` (constants, broadcastable) selects the evaluation-mode rule
+    ∂L/∂x = γ g/σ̃. Returns (∂L/∂x in the view's shape, ∂L/∂γ, ∂L/∂β), the parameter gradients
+    with ``param_axes`` summed away, for the caller to reshape to the parameters' shapes.
+    """
+    ns = namespace(g)
+    if stats is None:
+        mu = x.mean(axis=stat_axes, keepdims=True)
+        xc = x - mu
+        invstd = 1 / ns.sqrt((xc * xc).mean(axis=stat_axes, keepdims=True) + eps)
+    else:
+        mu, invstd = stats
+        xc = x - mu
+    xhat = xc * invstd
+    gs = g if weight is None else g * weight.reshape(w_shape)
+    if stats is None:
+        gx = invstd * (gs - gs.mean(axis=stat_axes, keepdims=True)
+                       - xhat * (gs * xhat).mean(axis=stat_axes, keepdims=True))
+    else:
+        gx = invstd * gs
+    gw = (g * xhat).sum(axis=param_axes)
+    gb = g.sum(axis=param_axes)
+    return gx, gw, gb
+
+
+def _sum_of_products(a, b):
+    """Σ a·b over every axis but 1 for 3-D (N, C, L) or 2-D (N, C) arrays, without a temporary."""
+    return xp.einsum("ncl,ncl->c", a, b) if a.ndim == 3 else xp.einsum("nc,nc->c", a, b)
+
+
+def _row_sum_of_products(a, b):
+    return xp.einsum("rd,rd->r", a, b)
+
+
+def _channel_view(shape):
+    """(N, C, L) with L the product of the spatial sizes, or (N, C) when there are none.
+
+    NumPy broadcasts a per-channel vector fastest over a long contiguous last axis, so spatial
+    axes are merged into one; a 2-D input keeps channels last (no axis of length 1 to loop over).
+    """
+    if len(shape) == 2:
+        return shape, (0,), (shape[1],)
+    n, c = shape[0], shape[1]
+    return (n, c, math.prod(shape[2:])), (0, 2), (c, 1)
+
+
+# ∂x̂ᵢ/∂xⱼ, the same for the three normalizations
+_DXHAT_LATEX = (r"\frac{\partial \hat x_i}{\partial x_j} = \frac{1}{\tilde\sigma}\left("
+                r"\delta_{ij} - \tfrac1n - \tfrac1n \hat x_i \hat x_j\right)")
+
+
+def _cast(v, dtype):
+    return v.astype(dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- batch norm
+@primitive
+class BatchNorm(Function):
+    r"""Batch normalization of each channel over the batch and spatial axes (fused).
+
+    Forward:     training: μ_c = mean(x_{:,c}), σ_c² = mean((x_{:,c} − μ_c)²) over the
+                 n = N·L values of channel c (biased), x̂ = (x − μ_c)/√(σ_c² + ε),
+                 y = γ_c x̂ + β_c. Evaluation: μ_c, σ_c² are the running statistics.
+    Derivative:  ∂x̂ᵢ/∂xⱼ = (δᵢⱼ − 1/n − x̂ᵢx̂ⱼ/n)/σ̃ within a channel (σ̃ = √(σ² + ε)), hence
+    VJP:         ∂L/∂x = (γ/σ̃)·(g − mean(g) − x̂·mean(g·x̂)) per channel (training),
+                 ∂L/∂x = (γ/σ̃)·g (evaluation); ∂L/∂γ = Σ g·x̂,  ∂L/∂β = Σ g (over N and spatial).
+    Numerics:    two-pass variance (mean first, then the mean of squared deviations): no
+                 cancellation for data far from zero. Running statistics are updated in place
+                 during a training forward: μ̂ ← (1 − m)μ̂ + mμ, σ̂² ← (1 − m)σ̂² + m·σ²·n/(n − 1)
+                 (unbiased), as PyTorch does.
+    """
+
+    name = "batch_norm"
+    text = ("y = γ (x − μ_B)/√(σ²_B + ε) + β,  μ_B, σ²_B per channel over (N, spatial)",
+            "∂x̂ᵢ/∂xⱼ = (δᵢⱼ − 1/n − x̂ᵢ x̂ⱼ/n)/σ̃",
+            "∂L/∂x = (γ/σ̃)(g − mean(g) − x̂ mean(g x̂)),  ∂L/∂γ = Σ g x̂,  ∂L/∂β = Σ g")
+    latex = (r"y = \gamma\,\frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}} + \beta",
+             _DXHAT_LATEX,
+             r"\frac{\partial L}{\partial x} = \frac{\gamma}{\tilde\sigma}\left(g - \overline{g}"
+             r" - \hat x\,\overline{g \hat x}\right),\quad \frac{\partial L}{\partial \gamma} = "
+             r"\textstyle\sum g \hat x,\quad \frac{\partial L}{\partial \beta} = \sum g")
+    explanation = ("Each channel is standardized with the statistics of the current batch, then "
+                   "scaled and shifted; because the mean and variance depend on every element, "
+                   "the gradient of one element subtracts the batch-average gradient and its "
+                   "projection onto x̂.")
+    reference = staticmethod(
+        lambda x, weight=None, bias=None, running_mean=None, running_var=None, training=True,
+        momentum=0.1, eps=1e-5: _reference(x, weight, bias, eps, None if training else
+                                           (running_mean, running_var)))
+
+    @staticmethod
+    def forward(ctx, x, weight=None, bias=None, running_mean=None, running_var=None,
+                training=True, momentum=0.1, eps=1e-5):
+        view, axes, pshape = _channel_view(x.shape)
+        x3 = x.reshape(view)
+        n = x3.size // view[1]
+        if training:
+            mean = x3.sum(axis=axes) / x.dtype.type(n)
+            xc = x3 - mean.reshape(pshape)                    # becomes y, in place
+            var = _sum_of_products(xc, xc) / x.dtype.type(n)
+            invstd = 1 / xp.sqrt(var + eps)
+            if running_mean is not None:
+                m = momentum
+                running_mean *= 1 - m
+                running_mean += m * mean
+                running_var *= 1 - m
+                running_var += (m * n / max(n - 1, 1)) * var
+            scale = invstd if weight is None else invstd * weight
+            xc *= _cast(scale, x.dtype).reshape(pshape)
+            if bias is not None:
+                xc += _cast(bias, x.dtype).reshape(pshape)
+            y = xc
+        else:
+            mean = running_mean.astype(x.dtype)   # a copy: a later training step updates the buffer
+            invstd = _cast(1 / xp.sqrt(running_var + eps), x.dtype)
+            scale = invstd if weight is None else invstd * weight
+            shift = -mean * scale if bias is None else bias - mean * scale
+            y = x3 * _cast(scale, x.dtype).reshape(pshape)
+            y += _cast(shift, x.dtype).reshape(pshape)
+        ctx.save(x, weight, mean, invstd)
+        ctx.training, ctx.eps = training, eps
+        ctx.view, ctx.axes, ctx.pshape, ctx.n = view, axes, pshape, n
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, weight, mean, invstd = ctx.saved
+        if isinstance(g, Tensor):
+            stats = None if ctx.training else (mean.reshape(ctx.pshape),
+                                               invstd.reshape(ctx.pshape))
+            gx, gw, gb = _compact_vjp(x.reshape(ctx.view), g.reshape(ctx.view), weight,
+                                      ctx.axes, ctx.axes, ctx.pshape, ctx.eps, stats)
+            return gx.reshape(x.shape), gw, gb
+        need = ctx.needs_input_grad + (False,) * 3
+        pshape, n = ctx.pshape, ctx.n
+        g3 = g.reshape(ctx.view)
+        sg = g3.sum(axis=ctx.axes)                                  # Σ g        = ∂L/∂β
+        gw = gb = gx = None
+        k = invstd if weight is None else invstd * _cast(weight, invstd.dtype)   # γ/σ̃
+        if (ctx.training and need[0]) or need[1]:
+            xc = x.reshape(ctx.view) - mean.reshape(pshape)
+            sgx = _sum_of_products(g3, xc) * invstd                 # Σ g·x̂     = ∂L/∂γ
+            gw = sgx if need[1] else None
+        if need[0]:
+            if ctx.training:
+                # ∂L/∂x = k·(g − Σg/n − x̂·Σ(g x̂)/n),  x̂ = (x − μ)·(1/σ̃), with k = γ/σ̃
+                xc *= (k * invstd * sgx / n).reshape(pshape)
+            # gx is allocated in x's shape (the reshaped view is only written through), so the
+            # engine can keep it as the gradient without copying it
+            gx = xp.empty(x.shape, dtype=g.dtype)
+            gx3 = gx.reshape(ctx.view)
+            xp.multiply(g3, k.reshape(pshape), out=gx3)
+            if ctx.training:
+                gx3 -= xc
+                gx3 -= (k * sg / n).reshape(pshape)
+        if need[2]:
+            gb = sg
+        return gx, gw, gb
+
+
+def _reference(x, weight, bias, eps, running=None):
+    """Batch norm in plain NumPy (the registry's forward reference): batch statistics, or the
+    running ones when ``running = (mean, var)`` is given. Running statistics are not updated."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if running is None:
+        mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    else:
+        mean, var = running[0].reshape(shape), running[1].reshape(shape)
+    y = (x - mean) / xp.sqrt(var + eps)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+# --------------------------------------------------------------------------- layer and group norm
+def _standardize_rows(x2, eps):
+    """(x̂, μ, 1/σ̃) with the statistics of each row of the 2-D array ``x2``."""
+    d = x2.dtype.type(x2.shape[1])
+    mean = x2.sum(axis=1) / d
+    xhat = x2 - mean[:, None]
+    invstd = 1 / xp.sqrt(_row_sum_of_products(xhat, xhat) / d + eps)
+    xhat *= invstd[:, None]
+    return xhat, mean, invstd
+
+
+def _rows_backward(gs2, xhat2, invstd):
+    """(1/σ̃)·(ĝ − mean(ĝ) − x̂·mean(ĝ x̂)) for each row, ĝ = γ ⊙ g already applied."""
+    d = gs2.dtype.type(gs2.shape[1])
+    a = _row_sum_of_products(gs2, xhat2) / d
+    b = gs2.sum(axis=1) / d
+    gx = xhat2 * (-a * invstd)[:, None]
+    gx += gs2 * invstd[:, None]
+    gx -= (b * invstd)[:, None]
+    return gx
+
+
+class _RowNorm(Function):
+    """The forward and backward shared by layer norm and group norm.
+
+    A subclass defines ``_view(shape, params) -> (view, w_shape, param_axes, k)``: a shape of x
+    whose last ``len(view) − k`` axes are those the statistics are taken over (so that x is
+    standardized as the rows of a 2-D array), in which γ and β, reshaped to ``w_shape``,
+    broadcast, and whose ``param_axes`` are summed for ∂L/∂γ and ∂L/∂β.
+    """
+
+    @staticmethod
+    def _view(shape, params):
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, x, weight=None, bias=None, eps=1e-5, **params):
+        view, w_shape, param_axes, k = cls._view(x.shape, params)
+        rows = (math.prod(view[:k]), math.prod(view[k:]))
+        xhat, mean, invstd = _standardize_rows(x.reshape(rows), eps)
+        y = xhat.reshape(view)                                    # y = γ x̂ + β, in place
+        if weight is not None:
+            y *= _cast(weight, x.dtype).reshape(w_shape)
+        if bias is not None:
+            y += _cast(bias, x.dtype).reshape(w_shape)
+        ctx.save(x, weight, mean, invstd)
+        ctx.view, ctx.rows, ctx.w_shape, ctx.param_axes, ctx.eps = (view, rows, w_shape,
+                                                                   param_axes, eps)
+        ctx.stat_axes = tuple(range(k, len(view)))
+        ctx.b_shape = None if bias is None else bias.shape
+        return y.reshape(x.shape)
+
+    @classmethod
+    def vjp(cls, ctx, g):
+        x, weight, mean, invstd = ctx.saved
+        if isinstance(g, Tensor):
+            gx, gw, gb = _compact_vjp(x.reshape(ctx.view), g.reshape(ctx.view), weight,
+                                      ctx.stat_axes, ctx.param_axes, ctx.w_shape, ctx.eps)
+            return (gx.reshape(x.shape), None if weight is None else gw.reshape(weight.shape),
+                    None if ctx.b_shape is None else gb.reshape(ctx.b_shape))
+        need = ctx.needs_input_grad + (False,) * 3
+        xhat2 = x.reshape(ctx.rows) - mean[:, None]
+        xhat2 *= invstd[:, None]
+        gv = g.reshape(ctx.view)
+        gx = gw = gb = None
+        if need[0]:
+            gs = gv if weight is None else gv * _cast(weight, g.dtype).reshape(ctx.w_shape)
+            gx = _rows_backward(gs.reshape(ctx.rows), xhat2, invstd).reshape(x.shape)
+        if need[1]:
+            gw = (gv * xhat2.reshape(ctx.view)).sum(axis=ctx.param_axes).reshape(weight.shape)
+        if need[2]:
+            gb = gv.sum(axis=ctx.param_axes).reshape(ctx.b_shape)
+        return gx, gw, gb
+
+
+@primitive
+class LayerNorm(_RowNorm):
+    r"""Layer normalization of each sample over its last D axes (fused).
+
+    Forward:     μ = mean(x), σ² = mean((x − μ)²) over the normalized axes (biased),
+                 x̂ = (x − μ)/√(σ² + ε), y = γ ⊙ x̂ + β with γ, β of the normalized shape.
+    Derivative:  ∂x̂ᵢ/∂xⱼ = (δᵢⱼ − 1/n − x̂ᵢx̂ⱼ/n)/σ̃ within a sample (n = number of normalized
+                 elements, σ̃ = √(σ² + ε))
+    VJP:         with ĝ = γ ⊙ g:  ∂L/∂x = (1/σ̃)·(ĝ − mean(ĝ) − x̂·mean(ĝ x̂)) per sample;
+                 ∂L/∂γ = Σ g ⊙ x̂,  ∂L/∂β = Σ g (over the leading axes).
+    Numerics:    two-pass variance per sample; statistics never mix samples, so training and
+                 evaluation are the same computation.
+    """
+
+    name = "layer_norm"
+    text = ("y = γ ⊙ (x − μ)/√(σ² + ε) + β,  μ, σ² over the last D axes of each sample",
+            "∂x̂ᵢ/∂xⱼ = (δᵢⱼ − 1/n − x̂ᵢ x̂ⱼ/n)/σ̃",
+            "∂L/∂x = (1/σ̃)(ĝ − mean(ĝ) − x̂ mean(ĝ x̂)), ĝ = γ ⊙ g;  ∂L/∂γ = Σ g x̂,  ∂L/∂β = Σ g")
+    latex = (r"y = \gamma \odot \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta",
+             _DXHAT_LATEX,
+             r"\frac{\partial L}{\partial x} = \frac{1}{\tilde\sigma}\left(\hat g - "
+             r"\overline{\hat g} - \hat x\,\overline{\hat g \hat x}\right),\quad "
+             r"\hat g = \gamma \odot g")
+    explanation = ("Each sample is standardized over its own features, so the result does not "
+                   "depend on the batch; the gradient removes the components along the mean and "
+                   "along x̂, which standardization cannot change.")
+    reference = staticmethod(
+        lambda x, weight=None, bias=None, eps=1e-5, normalized_ndim=1:
+        _layer_reference(x, weight, bias, eps, normalized_ndim))
+
+    @staticmethod
+    def _view(shape, params):
+        k = len(shape) - params["normalized_ndim"]
+        d = math.prod(shape[k:])
+        return (math.prod(shape[:k]), d), (d,), (0,), 1
+
+
+@primitive
+class GroupNorm(_RowNorm):
+    r"""Group normalization: each sample's channels in G groups, each group standardized (fused).
+
+    Forward:     x of shape (N, C, *): for each sample and group of C/G channels, μ and σ² over
+                 the group's channels and spatial positions (biased), x̂ = (x − μ)/√(σ² + ε),
+                 y = γ_c x̂ + β_c (one γ, β per channel).
+    Derivative:  ∂x̂ᵢ/∂xⱼ = (δᵢⱼ − 1/n − x̂ᵢx̂ⱼ/n)/σ̃ within a (sample, group) (n = (C/G)·L)
+    VJP:         with ĝ = γ ⊙ g:  ∂L/∂x = (1/σ̃)·(ĝ − mean(ĝ) − x̂·mean(ĝ x̂)) per group;
+                 ∂L/∂γ = Σ g x̂,  ∂L/∂β = Σ g (over N and spatial).
+    Numerics:    two-pass variance per group; independent of the batch, like layer norm.
+    """
+
+    name = "group_norm"
+    text = ("y = γ_c (x − μ_{n,g})/√(σ²_{n,g} + ε) + β_c,  μ, σ² over each group's channels and "
+            "positions",
+            "∂x̂ᵢ/∂xⱼ = (δᵢⱼ − 1/n − x̂ᵢ x̂ⱼ/n)/σ̃",
+            "∂L/∂x = (1/σ̃)(ĝ − mean(ĝ) − x̂ mean(ĝ x̂)), ĝ = γ ⊙ g;  ∂L/∂γ = Σ g x̂,  ∂L/∂β = Σ g")
+    latex = (r"y = \gamma_c \frac{x - \mu_{n,g}}{\sqrt{\sigma_{n,g}^2 + \epsilon}} + \beta_c",
+             _DXHAT_LATEX,
+             r"\frac{\partial L}{\partial x} = \frac{1}{\tilde\sigma}\left(\hat g - "
+             r"\overline{\hat g} - \hat x\,\overline{\hat g \hat x}\right),\quad "
+             r"\hat g = \gamma \odot g")
+    explanation = ("Channels are standardized in groups within each sample, between layer norm "
+                   "(one group) and instance norm (one channel a group), independent of the "
+                   "batch size.")
+    reference = staticmethod(
+        lambda x, weight=None, bias=None, eps=1e-5, num_groups=1:
+        _group_reference(x, weight, bias, eps, num_groups))
+
+    @staticmethod
+    def _view(shape, params):
+        n, c, g = shape[0], shape[1], params["num_groups"]
+        return (n, g, c // g, math.prod(shape[2:])), (g, c // g, 1), (0, 3), 2
+
+
+def _layer_reference(x, weight, bias, eps, normalized_ndim):
+    axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
+    y = (x - x.mean(axis=axes, keepdims=True)) / xp.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    return y * (1 if weight is None else weight) + (0 if bias is None else bias)
+
+
+def _group_reference(x, weight, bias, eps, num_groups):
+    n, c = x.shape[:2]
+    xg = x.reshape(n, num_groups, -1)
+    y = ((xg - xg.mean(axis=2, keepdims=True))
+         / xp.sqrt(xg.var(axis=2, keepdims=True) + eps)).reshape(x.shape)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+# --------------------------------------------------------------------------- functional forms
+def _data(t):
+    return t.data if isinstance(t, Tensor) else t
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def _check_param(op: str, name: str, p, shape) -> None:
+    if p is not None and tuple(p.shape) != tuple(shape):
+        raise ValueError(f"{op}: {name} has shape {_shape_text(p.shape)}, expected "
+                         f"{_shape_text(shape)}")
+
+
+def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=None,  # noqa: A002
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5):
+    """Batch normalization (PyTorch's ``F.batch_norm``); see :class:`BatchNorm` for the math.
+
+    ``input`` is (N, C, *). In training the batch statistics are used and, if running_mean and
+    running_var are given, updated in place with ``momentum``; otherwise the running statistics
+    are used.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, *), got "
+                         f"{_shape_text(input.shape)}")
+    c = input.shape[1]
+    for name, p in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check_param("batch_norm", name, p, (c,))
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: give both running_mean and running_var, or neither")
+    if training:
+        count = math.prod(input.shape) // max(c, 1)
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                             f"got input of shape {_shape_text(input.shape)}")
+    elif running_mean is None:
+        raise ValueError("batch_norm: evaluation mode (training=False) needs running_mean and "
+                         "running_var")
+    return BatchNorm.apply(input, weight, bias, running_mean=_data(running_mean),
+                           running_var=_data(running_var), training=bool(training),
+                           momentum=momentum, eps=eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
+    """Layer normalization over the last ``len(normalized_shape)`` axes (PyTorch's
+    ``F.layer_norm``); see :class:`LayerNorm` for the math."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise ValueError(f"layer_norm: normalized_shape={_shape_text(shape)} expects input of "
+                         f"shape (*, {', '.join(str(s) for s in shape)}), got "
+                         f"{_shape_text(input.shape)}")
+    _check_param("layer_norm", "weight", weight, shape)
+    _check_param("layer_norm", "bias", bias, shape)
+    return LayerNorm.apply(input, weight, bias, eps=eps, normalized_ndim=k)
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
+    """Group normalization of (N, C, *) input in ``num_groups`` groups of channels (PyTorch's
+    ``F.group_norm``); see :class:`GroupNorm` for the math."""
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expected input of shape (N, C, *), got "
+                         f"{_shape_text(input.shape)}")
+    c = input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise ValueError(f"group_norm: the {c} channels of input {_shape_text(input.shape)} cannot "
+                         f"be split into num_groups={num_groups} equal groups")
+    _check_param("group_norm", "weight", weight, (c,))
+    _check_param("group_norm", "bias", bias, (c,))
+    return GroupNorm.apply(input, weight, bias, eps=eps, num_groups=num_groups)

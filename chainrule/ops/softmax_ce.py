@@ -1,0 +1,162 @@
+"""Softmax and cross-entropy fused into one primitive: a classifier's loss from its logits.
+
+Composed from log_softmax and a gather, the backward would run through two rules and form the
+softmax Jacobian's product twice; fused, the gradient of the whole loss is one line,
+
+    ∂L/∂z = (softmax(z) − y) / N,
+
+computed in :meth:`SoftmaxCrossEntropy.vjp` from the softmax the forward already made. Class
+weights, label smoothing and ignored targets change only the target vector y and the divisor N
+(the derivation is in the class docstring).
+"""
+from __future__ import annotations
+
+from ..autograd.function import Function, primitive
+from ..backend import namespace, ndarray, xp
+
+
+def expand_class_axis(v):
+    """A per-sample array of shape (N, d₁, …) as (N, 1, d₁, …), to broadcast over classes."""
+    return v.reshape(v.shape[:1] + (1,) + v.shape[1:])
+
+
+def class_view(weight, ndim: int):
+    """Class weights of shape (C,) as (1, C, 1, …), to broadcast against an (N, C, d₁, …) input."""
+    return weight.reshape((1, weight.shape[0]) + (1,) * (ndim - 2))
+
+
+def reduce_losses(losses, reduction: str, divisor):
+    """The per-sample losses summed, divided by ``divisor`` ('mean'), or left as they are."""
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return total
+    with xp.errstate(invalid="ignore", divide="ignore"):  # 0/0 = nan, as PyTorch
+        return xp.asarray(total / divisor, dtype=losses.dtype)
+
+
+def reduction_scale(g, reduction: str, divisor):
+    """∂L/∂ℓₙ for each per-sample loss ℓₙ, shaped to broadcast over the class axis.
+
+    'none': gₙ;  'sum': g;  'mean': g/D (0 where D = 0, i.e. every target ignored, as PyTorch).
+    """
+    if reduction == "none":
+        return expand_class_axis(g)
+    if reduction == "mean":
+        return g / divisor if divisor != 0 else g * 0.0
+    return g
+
+
+@primitive
+class SoftmaxCrossEntropy(Function):
+    """Cross-entropy between softmax(z) and a target, over the class axis 1 (F.cross_entropy).
+
+    Forward:     ℓₙ = −Σₖ aₙₖ log softmax(zₙ)ₖ,   aₙₖ = wₖ·q̃ₙₖ,   q̃ = (1 − ε)·qₙ + ε/C
+                 qₙ is the one-hot vector of the class index yₙ (aₙ = 0 where yₙ = ignore_index)
+                 or the given class probabilities; w are the class weights (1 when absent) and ε
+                 the label smoothing. L = Σₙ ℓₙ / D ('mean'), Σₙ ℓₙ ('sum') or ℓ ('none'), with
+                 D = Σₙ w_{yₙ} over the targets not ignored (class indices; their count when
+                 unweighted) or D = the number of samples (class probabilities), as PyTorch.
+    Derivative:  ∂ℓₙ/∂zₙ = (Σₖ aₙₖ)·softmax(zₙ) − aₙ, because ∂ log softmax(z)ₖ/∂zⱼ = δₖⱼ −
+                 softmax(z)ⱼ. For one-hot targets without weights or smoothing Σₖ aₙₖ = 1, so
+                 ∂L/∂z = (softmax(z) − y)/N.
+    VJP:         ∂L/∂zₙ = (g/D)·((Σₖ aₙₖ)·softmax(zₙ) − aₙ)
+                 ∂L/∂qₙ = −(g/D)·(1 − ε)·w ⊙ log softmax(zₙ)     (probability targets only)
+                 (g/D becomes g for 'sum' and gₙ for 'none'; the class weights get no gradient)
+    Numerics:    log-softmax with the maximum subtracted: finite for logits of any size; the
+                 softmax made by the forward is reused by the backward; no log(0) is formed.
+    """
+
+    name = "softmax_cross_entropy"
+    text = ("ℓₙ = −Σₖ aₙₖ log softmax(zₙ)ₖ,  L = (1/D) Σₙ ℓₙ   (one-hot a = y: L = −(1/N) Σₙ "
+            "log softmax(zₙ)_{yₙ})",
+            "∂L/∂zₙ = ((Σₖ aₙₖ) softmax(zₙ) − aₙ)/D   (one-hot, unweighted: (softmax(z) − y)/N)")
+    latex = (r"\ell_n = -\sum_k a_{nk} \log \operatorname{softmax}(z_n)_k,\quad "
+             r"L = \frac{1}{D}\sum_n \ell_n",
+             r"\frac{\partial L}{\partial z_n} = \frac{1}{D}\Big(\big(\textstyle\sum_k a_{nk}\big)"
+             r"\operatorname{softmax}(z_n) - a_n\Big) \;\overset{a = y}{=}\; "
+             r"\frac{\operatorname{softmax}(z) - y}{N}")
+    explanation = ("Fusing softmax with the cross-entropy collapses the chain rule through both to "
+                   "one difference: the predicted probabilities minus the target ones.")
+    reference = staticmethod(lambda z, q: -(q * (z - xp.log(xp.exp(z).sum(axis=1, keepdims=True))))
+                             .sum(axis=1).mean())
+
+    @staticmethod
+    def forward(ctx, z, target, weight=None, ignore_index=-100, label_smoothing=0.0,
+                reduction="mean"):
+        n_classes = z.shape[1]
+        m = z.max(axis=1, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        p = xp.exp(z - m)
+        total = p.sum(axis=1, keepdims=True)
+        p /= total
+        lse = m + xp.log(total)
+        w = None if weight is None else class_view(weight, z.ndim)
+        eps = label_smoothing
+        ctx.weight, ctx.eps, ctx.n_classes, ctx.reduction = w, eps, n_classes, reduction
+        ctx.probabilities = target.dtype.kind == "f"
+        if ctx.probabilities:
+            a = SoftmaxCrossEntropy.coefficients(ctx, target)
+            losses = -(a * (z - lse)).sum(axis=1)
+            divisor = losses.size
+        else:
+            valid = target != ignore_index
+            index = expand_class_axis(xp.where(valid, target, 0))
+            w_y = valid.astype(z.dtype) if weight is None else weight[index[:, 0]] * valid
+            logp_y = xp.take_along_axis(z, index, axis=1)[:, 0] - lse[:, 0]
+            losses = -(1 - eps) * w_y * logp_y
+            if eps:
+                logp = z - lse
+                smooth = -(logp if w is None else logp * w).sum(axis=1)
+                losses += (eps / n_classes) * smooth * valid
+            ctx.index, ctx.valid, ctx.w_y = index, valid, w_y
+            divisor = w_y.sum()
+        ctx.divisor = divisor
+        ctx.save(z, target, p, lse)
+        return reduce_losses(losses, reduction, divisor)
+
+    @staticmethod
+    def coefficients(ctx, target):
+        """aₙₖ = wₖ·q̃ₙₖ: the weighted, smoothed target distribution of each sample."""
+        eps, w = ctx.eps, ctx.weight
+        if ctx.probabilities:
+            q = target * (1 - eps) + eps / ctx.n_classes if eps else target
+            return q if w is None else q * w
+        shape = ctx.index.shape[:1] + (ctx.n_classes,) + ctx.index.shape[2:]
+        valid = expand_class_axis(ctx.valid)
+        if eps:
+            a = (eps / ctx.n_classes) * (valid if w is None else valid * w)
+            a = xp.array(xp.broadcast_to(a, shape), dtype=ctx.w_y.dtype)
+        else:
+            a = xp.zeros(shape, dtype=ctx.w_y.dtype)
+        picked = xp.take_along_axis(a, ctx.index, axis=1) + expand_class_axis((1 - eps) * ctx.w_y)
+        xp.put_along_axis(a, ctx.index, picked, axis=1)
+        return a
+
+    @staticmethod
+    def vjp(ctx, g):
+        z, target, p, lse = ctx.saved
+        if isinstance(z, ndarray):
+            logp = None
+        else:  # create_graph: the same rule on Tensors, with softmax made differentiable
+            ns = namespace(z)
+            logp = ns.log_softmax(z, axis=1)
+            p = ns.exp(logp)
+        a = SoftmaxCrossEntropy.coefficients(ctx, target)
+        scale = reduction_scale(g, ctx.reduction, ctx.divisor)
+        need = ctx.needs_input_grad
+        gz = scale * (a.sum(axis=1, keepdims=True) * p - a) if need[0] else None
+        gq = None
+        if ctx.probabilities and need[1]:
+            if logp is None:
+                logp = z - lse
+            gq = -(1 - ctx.eps) * scale * (logp if ctx.weight is None else logp * ctx.weight)
+        return gz, gq
+
+
+def softmax_cross_entropy(z, target, weight=None, ignore_index: int = -100,
+                          label_smoothing: float = 0.0, reduction: str = "mean"):
+    """The fused primitive on an (N, C, d₁, …) input; ``F.cross_entropy`` checks and calls it."""
+    return SoftmaxCrossEntropy.apply(z, target, weight=weight, ignore_index=ignore_index,
+                                     label_smoothing=label_smoothing, reduction=reduction)
