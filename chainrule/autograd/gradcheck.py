@@ -33,7 +33,7 @@ def _jacobians(fn, leaves, out):
     return jac
 
 
-def _numeric(fn, arrays, index, eps):
+def _numeric(fn, arrays, index, eps, out_size):
     x = arrays[index]
     flat = x.reshape(-1)
     columns = []
@@ -46,7 +46,7 @@ def _numeric(fn, arrays, index, eps):
             minus = _call(fn, arrays)
             flat[k] = saved
             columns.append(((plus - minus) / (2 * eps)).reshape(-1))
-    return xp.stack(columns, axis=1) if columns else xp.zeros((0, 0))
+    return xp.stack(columns, axis=1) if columns else xp.zeros((out_size, 0))
 
 
 def _call(fn, arrays):
@@ -88,7 +88,7 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
     else:
         analytic = _jacobians(fn, leaves, out)
     for n, i in enumerate(positions):
-        numeric = _numeric(fn, arrays, i, eps)
+        numeric = _numeric(fn, arrays, i, eps, out.data.size)
         a = analytic[n]
         gap = xp.abs(a - numeric)
         bad = ~(gap <= atol + rtol * xp.abs(numeric))  # a nan on either side counts as bad
