@@ -16,3 +16,12 @@ from .containers import ModuleDict, ModuleList, Sequential
 from .layers.linear import Flatten, Identity, Linear, Unflatten
 from .module import Module
 from .parameter import Parameter
+
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss  # noqa: E501  # isort: skip
+from .layers.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm  # isort: skip
+from .layers.dropout import Dropout, Dropout2d  # isort: skip
+from .layers.embedding import Embedding  # isort: skip
+from . import utils  # isort: skip
+from .layers.conv import Conv1d, Conv2d, ConvTranspose2d  # isort: skip
+from .layers.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d  # isort: skip
+from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # isort: skip

@@ -1,0 +1,691 @@
+r"""Convolution (cross-correlation, as in deep learning) and its adjoint, the transposed
+convolution, over any number of spatial axes, as fused primitives.
+
+Notation, for one spatial axis (every spatial axis behaves the same way): input x (N, C, H),
+weight W (O, C/G, k), stride s, dilation d, padding p (before) and q (after), G groups, output
+y (N, O, H′) with H′ = ⌊(H + p + q − d(k − 1) − 1)/s⌋ + 1. Output channel o reads the input
+channels of its group, c ∈ group(o):
+
+    y[n, o, h] = b[o] + Σ_{c ∈ group(o)} Σ_i W[o, c, i] · x̃[n, c, s·h + d·i]
+
+where x̃ is x padded with zeros. The three derivatives are themselves convolutions:
+
+- ∂L/∂x (input gradient) = the *full* correlation of the output gradient G with the *flipped*
+  kernel, which is the transposed convolution of G with W: x̃-position s·h + d·i collects
+  G[n, o, h] · W[o, c, i] from every output that read it, and the padding is cropped away.
+- ∂L/∂W (weight gradient) = the correlation of the input with the output gradient:
+  ∂L/∂W[o, c, i] = Σ_{n, h} G[n, o, h] · x̃[n, c, s·h + d·i].
+- ∂L/∂b[o] = Σ_{n, h} G[n, o, h].
+
+How it is computed (NumPy/BLAS): *im2col* — a strided view (``as_strided``) of the padded input
+ordered (C, k…, N, H′…), copied once into the contiguous matrix "cols" (C·k… × N·H′…), and one
+GEMM W (O × C·k…) · cols for the whole batch (one per group); a last pass puts the result in NCHW
+order and adds the bias. The backward recomputes cols (the forward keeps only x and W, as
+PyTorch does), forms ∂L/∂W as one GEMM G · colsᵀ, releases cols, and then forms ∂L/∂x as
+Wᵀ · G (the gradient of cols, one GEMM) scattered back by *col2im*: a loop over the k×k… kernel
+offsets only, each adding one strided slice (never a loop over pixels, channels or images). G
+is rearranged channel-major (O × N·H′…) once for both GEMMs. The backward's peak memory is
+therefore one im2col buffer plus arrays of the size of x and y.
+
+Why one GEMM for the whole batch rather than one per image: the same FLOPs at the same BLAS
+speed, but one call (one fork/join of BLAS's threads instead of N), and the weight gradient's sum
+over images happens inside the GEMM rather than as N partial products.
+
+Three primitives close the loop of derivatives, so every order of derivative is available
+(``create_graph=True``): ``conv`` (backward: ``conv_transpose`` and ``conv_weight_grad``),
+``conv_transpose`` (backward: ``conv`` and ``conv_weight_grad``), and ``conv_weight_grad``
+(bilinear in x and G; backward: ``conv_transpose`` and ``conv``). On arrays the rules call the
+NumPy kernels directly; on Tensors they call the primitives.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+from ..autograd.function import Function, primitive
+from ..backend import xp
+from ..tensor import Tensor
+from .movement import expand_dims, squeeze
+
+_as_strided = xp.lib.stride_tricks.as_strided
+
+
+def _dims(shape) -> str:
+    return "×".join(str(s) for s in shape) if shape else "scalar"
+
+
+# --------------------------------------------------------------------------- geometry
+def _ntuple(value, n: int, name: str, op: str) -> tuple[int, ...]:
+    """``value`` as a tuple of ``n`` ints (an int is repeated), as PyTorch's _pair/_single."""
+    if not hasattr(value, "__len__"):
+        out = (int(value),) * n
+    else:
+        out = tuple(int(v) for v in value)
+        if len(out) == 1 and n > 1:
+            out = out * n
+        if len(out) != n:
+            raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    return out
+
+
+def _out_sizes(spatial, kernel, stride, pads, dilation) -> tuple[int, ...]:
+    """H′ = ⌊(H + p + q − d(k − 1) − 1)/s⌋ + 1 per spatial axis."""
+    return tuple((h + p + q - d * (k - 1) - 1) // s + 1
+                 for h, k, s, (p, q), d in zip(spatial, kernel, stride, pads, dilation))
+
+
+def conv_padding(padding, kernel, stride, dilation, op: str) -> tuple[tuple[int, int], ...]:
+    """PyTorch's ``padding`` (int, tuple, 'valid' or 'same') as (before, after) per axis.
+
+    'same' pads d·(k − 1) in total, the smaller half before (PyTorch's choice for even kernels),
+    and needs stride 1.
+    """
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                                 f"(stride={stride}); use an explicit padding")
+            pads = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                pads.append((total // 2, total - total // 2))
+            return tuple(pads)
+        raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got "
+                         f"{padding!r}")
+    pads = _ntuple(padding, n, "padding", op)
+    if any(p < 0 for p in pads):
+        raise ValueError(f"{op}: padding must be ≥ 0, got {padding!r}")
+    return tuple((p, p) for p in pads)
+
+
+def _positive(values, name: str, op: str) -> None:
+    if any(v < 1 for v in values):
+        raise ValueError(f"{op}: {name} must be ≥ 1, got {values}")
+
+
+# --------------------------------------------------------------------------- array kernels
+def _pad(x, pads, extra=None):
+    """x with zeros added on the spatial axes: (before, after + extra) per axis."""
+    extra = extra or (0,) * len(pads)
+    widths = ((0, 0), (0, 0)) + tuple((p, q + e) for (p, q), e in zip(pads, extra))
+    if not any(p or q for p, q in widths):
+        return x
+    return xp.pad(x, widths)
+
+
+def _windows(xpad, kernel, stride, dilation, out, batch_last: bool = True):
+    """Read-only view v[c, i…, n, h…] = xpad[n, c, s·h + d·i …] (no copy).
+
+    The axes are ordered (c, i…, n, h…) ("channel-major"): copied, the view is the im2col
+    matrix cols (C·k… × N·H′…), whose one GEMM with W (O × C·k…) covers the whole batch. With
+    ``batch_last=False`` the order is (n, c, i…, h…) (used by the references).
+    """
+    s_n, s_c, *s_sp = xpad.strides
+    k_strides = tuple(st * d for st, d in zip(s_sp, dilation))
+    o_strides = tuple(st * s for st, s in zip(s_sp, stride))
+    n, c = xpad.shape[:2]
+    if batch_last:
+        shape = (c, *kernel, n, *out)
+        strides = (s_c, *k_strides, s_n, *o_strides)
+    else:
+        shape = (n, c, *kernel, *out)
+        strides = (s_n, s_c, *k_strides, *o_strides)
+    return _as_strided(xpad, shape, strides, writeable=False)
+
+
+def _kernel_slices(offset, stride, dilation, out):
+    """The positions s·h + d·i (h < H′) of kernel offset i, as one basic slice per axis."""
+    return tuple(slice(d * i, d * i + s * (o - 1) + 1, s)
+                 for i, s, d, o in zip(offset, stride, dilation, out))
+
+
+def _overhang(spatial, kernel, stride, pads, dilation, out):
+    """Zeros needed after the padding when ``out`` windows reach past the padded input (a
+    transposed convolution's output_padding read back by its adjoint)."""
+    return tuple(max(0, s * (o - 1) + d * (k - 1) + 1 - (h + p + q))
+                 for h, k, s, (p, q), d, o in zip(spatial, kernel, stride, pads, dilation, out))
+
+
+def _im2col(x, kernel, stride, pads, dilation, out, groups):
+    """The im2col matrix of x, (G, C/G·k…, N·H′…): one strided view, one copy."""
+    xpad = _pad(x, pads, _overhang(x.shape[2:], kernel, stride, pads, dilation, out))
+    cols = xp.ascontiguousarray(_windows(xpad, kernel, stride, dilation, out))
+    return cols.reshape(groups, -1, x.shape[0] * math.prod(out))
+
+
+def _channel_major(g, groups):
+    """g (N, O, H′…) as (G, O/G, N·H′…): the channel-major rows of the GEMMs (a copy unless g is
+    already stored channel-major)."""
+    n, o = g.shape[:2]
+    rows = xp.ascontiguousarray(g.reshape(n, o, -1).transpose(1, 0, 2))
+    return rows.reshape(groups, o // groups, -1)
+
+
+def _batch_major(a, bias=None, scratch: bool = False):
+    """The channel-major array a (C, N, H′…) as the NCHW array (N, C, H′…): one copy, which also
+    adds the bias. ``scratch``: a is a temporary, so the bias may be added to it in place first
+    (a contiguous addition is cheaper than one fused into the transposing copy)."""
+    nd = a.ndim - 2
+    order = (1, 0) + tuple(range(2, 2 + nd))
+    if bias is not None and scratch:
+        a += bias.reshape((-1, 1) + (1,) * nd)
+        bias = None
+    out = xp.empty(tuple(a.shape[i] for i in order), dtype=a.dtype)
+    if bias is None:
+        xp.copyto(out, a.transpose(order))
+    else:
+        xp.add(a.transpose(order), bias.reshape((1, -1) + (1,) * nd), out=out)
+    return out
+
+
+def _matmul(a, b):
+    """Grouped GEMM: a (G, m, k) @ b (G, k, n), one BLAS call when G = 1."""
+    if a.shape[0] == 1:
+        return (a[0] @ b[0])[None]
+    return xp.matmul(a, b)
+
+
+def conv_forward(x, w, stride, pads, dilation, groups, out=None, bias=None):
+    """y = W ⋆ x + b on arrays: im2col through a strided view, one GEMM W (O × C·k…) · cols
+    (C·k… × N·H′…) for the whole batch, then one pass to NCHW order that also adds the bias."""
+    kernel = w.shape[2:]
+    if out is None:
+        out = _out_sizes(x.shape[2:], kernel, stride, pads, dilation)
+    cols = _im2col(x, kernel, stride, pads, dilation, out, groups)
+    rows = _matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)
+    del cols
+    return _batch_major(rows.reshape((w.shape[0], x.shape[0]) + tuple(out)), bias, scratch=True)
+
+
+def _input_grad_rows(rows, w, n, out, stride, pads, dilation, groups, spatial, bias=None):
+    """col2im: given G as channel-major rows (G, O/G, N·H′…), cols′ = Wᵀ G (one GEMM), then for
+    each kernel offset i the slice cols′[:, i] is added to the padded gradient at positions
+    s·h + d·i (a loop over the k×k… offsets only); the padding is cropped."""
+    o, cg = w.shape[:2]
+    kernel = w.shape[2:]
+    c = cg * groups
+    wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
+    gcols = _matmul(wt, rows).reshape((c,) + tuple(kernel) + (n,) + tuple(out))
+    extra = _overhang(spatial, kernel, stride, pads, dilation, out)
+    padded = tuple(h + pb + pa + e for h, (pb, pa), e in zip(spatial, pads, extra))
+    gx = xp.zeros((c, n) + padded, dtype=gcols.dtype)  # channel-major, like cols′
+    lead = (slice(None), slice(None))
+    for offset in itertools.product(*(range(k) for k in kernel)):
+        gx[lead + _kernel_slices(offset, stride, dilation, out)] += gcols[(slice(None),) + offset]
+    del gcols
+    crop = tuple(slice(pb, pb + h) for h, (pb, _) in zip(spatial, pads))
+    return _batch_major(gx[lead + crop], bias, scratch=True)
+
+
+def conv_input_grad(g, w, stride, pads, dilation, groups, spatial, bias=None):
+    """∂L/∂x of y = W ⋆ x given G = ∂L/∂y, for an input of spatial size ``spatial``: the
+    transposed convolution of G with W (col2im of Wᵀ G); ``bias`` is added to the result."""
+    return _input_grad_rows(_channel_major(g, groups), w, g.shape[0], g.shape[2:], stride, pads,
+                            dilation, groups, spatial, bias)
+
+
+def _weight_grad_rows(x, rows, kernel, stride, pads, dilation, groups, out):
+    """∂L/∂W = G · colsᵀ, one GEMM (O × N·H′…) · (N·H′… × C·k…) per group."""
+    cols = _im2col(x, kernel, stride, pads, dilation, out, groups)
+    gw = _matmul(rows, cols.transpose(0, 2, 1))
+    return gw.reshape((gw.shape[0] * gw.shape[1], -1) + tuple(kernel))
+
+
+def conv_weight_grad(x, g, kernel, stride, pads, dilation, groups):
+    """∂L/∂W of y = W ⋆ x given G = ∂L/∂y: the correlation of x with G."""
+    return _weight_grad_rows(x, _channel_major(g, groups), tuple(kernel), stride, pads, dilation,
+                             groups, g.shape[2:])
+
+
+def _bias_shape(b, nd: int):
+    return b.reshape((1, -1) + (1,) * nd)
+
+
+def _check(op: str, x, w, b, groups: int, nd: int, transposed: bool = False) -> None:
+    """Shape checks with messages that say what was given and what was expected."""
+    layout = ("N, C, L", "N, C, H, W", "N, C, D, H, W")[nd - 1] if nd <= 3 else "N, C, …"
+    if x.ndim != nd + 2:
+        raise ValueError(f"{op}: expected a {nd + 2}-d input ({layout}), got shape "
+                         f"({_dims(x.shape)})")
+    if w.ndim != nd + 2:
+        raise ValueError(f"{op}: expected a {nd + 2}-d weight, got shape ({_dims(w.shape)})")
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be ≥ 1, got {groups}")
+    if transposed:
+        if x.shape[1] != w.shape[0]:
+            raise ValueError(f"{op}: the input has {x.shape[1]} channels (shape "
+                             f"({_dims(x.shape)})), but the weight ({_dims(w.shape)}) expects "
+                             f"in_channels = weight.shape[0] = {w.shape[0]}")
+        if w.shape[0] % groups:
+            raise ValueError(f"{op}: in_channels = {w.shape[0]} is not divisible by groups = "
+                             f"{groups}")
+        channels_out = w.shape[1] * groups
+    else:
+        if x.shape[1] != w.shape[1] * groups:
+            raise ValueError(f"{op}: the input has {x.shape[1]} channels (shape "
+                             f"({_dims(x.shape)})), but the weight ({_dims(w.shape)}) with groups "
+                             f"= {groups} expects in_channels = weight.shape[1] × groups = "
+                             f"{w.shape[1] * groups}")
+        if w.shape[0] % groups:
+            raise ValueError(f"{op}: out_channels = {w.shape[0]} is not divisible by groups = "
+                             f"{groups}")
+        channels_out = w.shape[0]
+    if b is not None and tuple(b.shape) != (channels_out,):
+        raise ValueError(f"{op}: expected a bias of shape ({channels_out},), got "
+                         f"({_dims(b.shape)})")
+
+
+# --------------------------------------------------------------------------- references
+def _conv_reference(x, w, b=None, stride=None, padding=None, dilation=None, groups=1, out=None):
+    """The definition, term by term (einsum over the window view, one group at a time)."""
+    nd = x.ndim - 2
+    kernel = w.shape[2:]
+    stride = stride or (1,) * nd
+    dilation = dilation or (1,) * nd
+    padding = padding or ((0, 0),) * nd
+    out = out or _out_sizes(x.shape[2:], kernel, stride, padding, dilation)
+    xpad = _pad(x, padding, _overhang(x.shape[2:], kernel, stride, padding, dilation, out))
+    view = _windows(xpad, kernel, stride, dilation, out, batch_last=False)
+    og, cg = w.shape[0] // groups, w.shape[1]
+    ks, ps = "ijk"[:nd], "pqr"[:nd]
+    spec = f"oc{ks},nc{ks}{ps}->no{ps}"
+    parts = [xp.einsum(spec, w[g * og:(g + 1) * og], view[:, g * cg:(g + 1) * cg])
+             for g in range(groups)]
+    y = xp.concatenate(parts, axis=1)
+    return y if b is None else y + _bias_shape(b, nd)
+
+
+def _conv_transpose_reference(x, w, b=None, stride=None, padding=None, dilation=None, groups=1,
+                              out=None):
+    """The definition as a scatter: input position h sends x[n, o, h]·W[o, c, i] to output
+    position s·h + d·i − p (one kernel offset at a time)."""
+    nd = x.ndim - 2
+    kernel = w.shape[2:]
+    stride = stride or (1,) * nd
+    dilation = dilation or (1,) * nd
+    padding = padding or ((0, 0),) * nd
+    n, o = x.shape[:2]
+    og, cg = o // groups, w.shape[1]
+    spatial = x.shape[2:]
+    if out is None:
+        out = tuple(s * (h - 1) - p - q + d * (k - 1) + 1
+                    for h, k, s, (p, q), d in zip(spatial, kernel, stride, padding, dilation))
+    big = tuple(s * (h - 1) + d * (k - 1) + 1
+                for h, k, s, d in zip(spatial, kernel, stride, dilation))
+    size = tuple(max(b_, p + o_) for b_, (p, _), o_ in zip(big, padding, out))
+    y = xp.zeros((n, cg * groups) + size, dtype=xp.result_type(x, w))
+    for g in range(groups):
+        xs = x[:, g * og:(g + 1) * og]
+        for offset in itertools.product(*(range(k) for k in kernel)):
+            wk = w[(slice(g * og, (g + 1) * og), slice(None)) + offset]
+            contrib = xp.einsum("no...,oc->nc...", xs, wk)
+            index = (slice(None), slice(g * cg, (g + 1) * cg)) + tuple(
+                slice(d * i, d * i + s * (h - 1) + 1, s)
+                for i, s, d, h in zip(offset, stride, dilation, spatial))
+            y[index] += contrib
+    y = y[(slice(None), slice(None)) + tuple(slice(p, p + o_) for (p, _), o_ in
+                                             zip(padding, out))]
+    return y if b is None else y + _bias_shape(b, nd)
+
+
+def _weight_grad_reference(x, g, kernel_size=None, stride=None, padding=None, dilation=None,
+                           groups=1):
+    nd = x.ndim - 2
+    stride = stride or (1,) * nd
+    dilation = dilation or (1,) * nd
+    padding = padding or ((0, 0),) * nd
+    out = g.shape[2:]
+    xpad = _pad(x, padding, _overhang(x.shape[2:], kernel_size, stride, padding, dilation, out))
+    view = _windows(xpad, kernel_size, stride, dilation, out, batch_last=False)
+    og, cg = g.shape[1] // groups, x.shape[1] // groups
+    ks, ps = "ijk"[:nd], "pqr"[:nd]
+    spec = f"no{ps},nc{ks}{ps}->oc{ks}"
+    parts = [xp.einsum(spec, g[:, k * og:(k + 1) * og], view[:, k * cg:(k + 1) * cg])
+             for k in range(groups)]
+    return xp.concatenate(parts, axis=0)
+
+
+# --------------------------------------------------------------------------- primitives
+@primitive
+class Conv(Function):
+    r"""N-d convolution (cross-correlation) with stride, zero padding, dilation, groups and bias:
+    PyTorch's F.conv1d / F.conv2d / F.conv3d.
+
+    Forward:     y[n,o,h] = b[o] + Σ_{c∈group(o)} Σ_i W[o,c,i] · x̃[n,c, s·h + d·i]
+                 (x̃: x zero-padded; h, i run over every spatial axis)
+    Derivative:  ∂L/∂x = G ⋆_full flip(W): the full correlation of the output gradient with the
+                 flipped kernel, i.e. the transposed convolution of G with W, cropped by p;
+                 ∂L/∂W[o,c,i] = Σ_{n,h} G[n,o,h] · x̃[n,c, s·h + d·i]: the correlation of the
+                 input with the output gradient;  ∂L/∂b[o] = Σ_{n,h} G[n,o,h]
+    VJP:         ∂L/∂W = one GEMM G · colsᵀ (cols recomputed, then released);
+                 ∂L/∂x = col2im(Wᵀ G), a loop over kernel offsets only
+    Numerics:    im2col through a strided view, one copy, one BLAS GEMM for the whole batch;
+                 no loop over pixels, channels or images. Backward peak memory: one im2col
+                 buffer (N·C·k…·H′… elements) plus arrays of the size of x and y.
+    """
+
+    name = "conv"
+    text = ("y[n,o,h] = b[o] + Σ_{c,i} W[o,c,i] · x̃[n,c, s·h + d·i]",
+            "∂L/∂x = G ⋆_full flip(W) (transposed convolution of G with W),  "
+            "∂L/∂W[o,c,i] = Σ_{n,h} G[n,o,h] x̃[n,c, s·h + d·i],  ∂L/∂b[o] = Σ_{n,h} G[n,o,h]")
+    latex = (r"y_{n,o,h} = b_o + \sum_{c \in \mathcal{G}(o)} \sum_i W_{o,c,i}\,"
+             r"\tilde{x}_{n,c,\,s h + d i}",
+             r"\frac{\partial L}{\partial x} = G \star_{\text{full}} \operatorname{flip}(W),\quad "
+             r"\frac{\partial L}{\partial W_{o,c,i}} = \sum_{n,h} G_{n,o,h}\,"
+             r"\tilde{x}_{n,c,\,s h + d i},\quad "
+             r"\frac{\partial L}{\partial b_o} = \sum_{n,h} G_{n,o,h}")
+    explanation = ("Each output is a dot product of the kernel with one window of the input, so "
+                   "an input pixel's gradient collects kernel-weighted output gradients from every "
+                   "window that saw it (a correlation with the flipped kernel), and the kernel's "
+                   "gradient correlates the input with the output gradient.")
+    reference = staticmethod(_conv_reference)
+
+    @staticmethod
+    def forward(ctx, x, w, b=None, stride=None, padding=None, dilation=None, groups=1,
+                out=None):
+        nd = x.ndim - 2
+        stride = stride or (1,) * nd
+        dilation = dilation or (1,) * nd
+        padding = padding or ((0, 0),) * nd
+        _check("conv", x, w, b, groups, nd)
+        if out is None:
+            out = _out_sizes(x.shape[2:], w.shape[2:], stride, padding, dilation)
+        if any(o < 1 for o in out):
+            raise ValueError(_too_small("conv", x, w, stride, padding, dilation))
+        ctx.save(x, w)
+        ctx.geometry = (stride, padding, dilation, groups)
+        return conv_forward(x, w, stride, padding, dilation, groups, out, b)
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, w = ctx.saved
+        stride, padding, dilation, groups = ctx.geometry
+        need = ctx.needs_input_grad
+        nd = len(stride)
+        gx = gw = gb = None
+        if isinstance(g, Tensor):
+            if need[1]:
+                gw = ConvWeightGrad.apply(x, g, kernel_size=tuple(w.shape[2:]), stride=stride,
+                                          padding=padding, dilation=dilation, groups=groups)
+            if need[0]:
+                gx = ConvTranspose.apply(g, w, stride=stride, padding=padding,
+                                         dilation=dilation, groups=groups,
+                                         out=tuple(x.shape[2:]))
+        else:
+            # G in channel-major rows serves both GEMMs. The weight gradient comes first: its
+            # im2col buffer is released before col2im's buffer is made.
+            rows = _channel_major(g, groups) if need[0] or need[1] else None
+            if need[1]:
+                gw = _weight_grad_rows(x, rows, tuple(w.shape[2:]), stride, padding, dilation,
+                                       groups, g.shape[2:])
+            if need[0]:
+                gx = _input_grad_rows(rows, w, g.shape[0], g.shape[2:], stride, padding,
+                                      dilation, groups, x.shape[2:])
+        if len(need) > 2 and need[2]:
+            gb = g.sum(axis=(0,) + tuple(range(2, 2 + nd)))
+        return gx, gw, gb
+
+    @classmethod
+    def explain_error(cls, exc, arrays, params):
+        if isinstance(exc, ValueError) and str(exc).startswith("conv"):
+            return exc
+        return super().explain_error(exc, arrays, params)
+
+
+def _too_small(op, x, w, stride, padding, dilation) -> str:
+    padded = tuple(h + p + q for h, (p, q) in zip(x.shape[2:], padding))
+    reach = tuple(d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation))
+    return (f"{op}: the padded input is ({_dims(padded)}) per channel (input "
+            f"({_dims(x.shape)}), padding {padding}), smaller than the dilated kernel "
+            f"({_dims(reach)}) (kernel {tuple(w.shape[2:])}, dilation {dilation}): the "
+            f"output would be empty")
+
+
+@primitive
+class ConvTranspose(Function):
+    r"""N-d transposed convolution (the adjoint of :class:`Conv`; "deconvolution"): PyTorch's
+    F.conv_transpose1d / F.conv_transpose2d. Weight layout (C_in, C_out/G, k…).
+
+    Forward:     y = Convᵀ x:  ỹ[n,c, s·h + d·i] += Σ_{o∈group(c)} x[n,o,h] · W[o,c,i], then the
+                 padding p is cropped from ỹ and b[c] is added; output size
+                 (H − 1)s − 2p + d(k − 1) + output_padding + 1
+    Derivative:  ∂L/∂x = conv(G, W) (the ordinary convolution with the same s, p, d, G);
+                 ∂L/∂W[o,c,i] = Σ_{n,h} x[n,o,h] · G̃[n,c, s·h + d·i] (the correlation of the
+                 output gradient with the input);  ∂L/∂b[c] = Σ_{n,h} G[n,c,h]
+    VJP:         y = Aᵀx for the linear map A = conv(·, W), so ∂L/∂x = A G
+    Numerics:    one GEMM Wᵀ x for the whole batch, then col2im (a loop over kernel offsets
+                 only).
+    """
+
+    name = "conv_transpose"
+    text = ("ỹ[n,c, s·h + d·i] += Σ_o x[n,o,h] · W[o,c,i];  y = crop_p(ỹ) + b",
+            "∂L/∂x = conv(G, W),  ∂L/∂W[o,c,i] = Σ_{n,h} x[n,o,h] G̃[n,c, s·h + d·i],  "
+            "∂L/∂b[c] = Σ_{n,h} G[n,c,h]")
+    latex = (r"\tilde{y}_{n,c,\,s h + d i} \mathrel{+}= \sum_{o} x_{n,o,h} W_{o,c,i},\quad "
+             r"y = \operatorname{crop}_p(\tilde{y}) + b",
+             r"\frac{\partial L}{\partial x} = \operatorname{conv}(G, W),\quad "
+             r"\frac{\partial L}{\partial W_{o,c,i}} = \sum_{n,h} x_{n,o,h}\,"
+             r"\tilde{G}_{n,c,\,s h + d i},\quad "
+             r"\frac{\partial L}{\partial b_c} = \sum_{n,h} G_{n,c,h}")
+    explanation = ("The transposed convolution is the adjoint of a convolution: each input value "
+                   "stamps a scaled copy of the kernel into the output, so its gradient is the "
+                   "ordinary convolution of the output gradient with the same kernel.")
+    reference = staticmethod(_conv_transpose_reference)
+
+    @staticmethod
+    def forward(ctx, x, w, b=None, stride=None, padding=None, dilation=None, groups=1,
+                out=None):
+        nd = x.ndim - 2
+        stride = stride or (1,) * nd
+        dilation = dilation or (1,) * nd
+        padding = padding or ((0, 0),) * nd
+        _check("conv_transpose", x, w, b, groups, nd, transposed=True)
+        if out is None:
+            out = tuple(s * (h - 1) - p - q + d * (k - 1) + 1 for h, k, s, (p, q), d in
+                        zip(x.shape[2:], w.shape[2:], stride, padding, dilation))
+        if any(o < 1 for o in out):
+            raise ValueError(f"conv_transpose: the output size {out} would be empty (input "
+                             f"({_dims(x.shape)}), weight ({_dims(w.shape)}), stride {stride}, "
+                             f"padding {padding}, dilation {dilation})")
+        ctx.save(x, w)
+        ctx.geometry = (stride, padding, dilation, groups)
+        return conv_input_grad(x, w, stride, padding, dilation, groups, out, b)
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, w = ctx.saved
+        stride, padding, dilation, groups = ctx.geometry
+        need = ctx.needs_input_grad
+        nd = len(stride)
+        gx = gw = gb = None
+        out = tuple(x.shape[2:])
+        if isinstance(g, Tensor):
+            if need[1]:
+                gw = ConvWeightGrad.apply(g, x, kernel_size=tuple(w.shape[2:]), stride=stride,
+                                          padding=padding, dilation=dilation, groups=groups)
+            if need[0]:
+                gx = Conv.apply(g, w, stride=stride, padding=padding, dilation=dilation,
+                                groups=groups, out=out)
+        else:
+            if need[1]:
+                gw = _weight_grad_rows(g, _channel_major(x, groups), tuple(w.shape[2:]), stride,
+                                       padding, dilation, groups, out)
+            if need[0]:
+                gx = conv_forward(g, w, stride, padding, dilation, groups, out)
+        if len(need) > 2 and need[2]:
+            gb = g.sum(axis=(0,) + tuple(range(2, 2 + nd)))
+        return gx, gw, gb
+
+    @classmethod
+    def explain_error(cls, exc, arrays, params):
+        if isinstance(exc, ValueError) and str(exc).startswith("conv"):
+            return exc
+        return super().explain_error(exc, arrays, params)
+
+
+@primitive
+class ConvWeightGrad(Function):
+    r"""The weight gradient of a convolution, as a primitive of its own so that it can be
+    differentiated again: the correlation of the input x with the output gradient G.
+
+    Forward:     V[o,c,i] = Σ_{n,h} G[n,o,h] · x̃[n,c, s·h + d·i]
+    Derivative:  bilinear in (x, G): with U = ∂L/∂V,
+                 ∂L/∂G = conv(x, U)  and  ∂L/∂x = conv_transpose(G, U)
+    VJP:         ⟨U, V(x, G)⟩ = ⟨G, conv(x, U)⟩ = ⟨conv_transpose(G, U), x⟩
+    Numerics:    one GEMM per group, G (O × N·H′…) · colsᵀ.
+    """
+
+    name = "conv_weight_grad"
+    text = ("V[o,c,i] = Σ_{n,h} G[n,o,h] · x̃[n,c, s·h + d·i]",
+            "∂L/∂G = conv(x, U),  ∂L/∂x = conv_transpose(G, U),  U = ∂L/∂V")
+    latex = (r"V_{o,c,i} = \sum_{n,h} G_{n,o,h}\,\tilde{x}_{n,c,\,s h + d i}",
+             r"\frac{\partial L}{\partial G} = \operatorname{conv}(x, U),\quad "
+             r"\frac{\partial L}{\partial x} = \operatorname{conv}^{\top}(G, U)")
+    explanation = ("The weight gradient is bilinear in the input and the output gradient; each "
+                   "partial derivative is a convolution or a transposed convolution with U.")
+    reference = staticmethod(_weight_grad_reference)
+
+    @staticmethod
+    def forward(ctx, x, g, kernel_size=None, stride=None, padding=None, dilation=None, groups=1):
+        nd = x.ndim - 2
+        stride = stride or (1,) * nd
+        dilation = dilation or (1,) * nd
+        padding = padding or ((0, 0),) * nd
+        ctx.save(x, g)
+        ctx.geometry = (stride, padding, dilation, groups)
+        return conv_weight_grad(x, g, tuple(kernel_size), stride, padding, dilation, groups)
+
+    @staticmethod
+    def vjp(ctx, u):
+        x, g = ctx.saved
+        stride, padding, dilation, groups = ctx.geometry
+        need = ctx.needs_input_grad
+        gx = gg = None
+        if isinstance(u, Tensor):
+            if need[0]:
+                gx = ConvTranspose.apply(g, u, stride=stride, padding=padding, dilation=dilation,
+                                         groups=groups, out=tuple(x.shape[2:]))
+            if need[1]:
+                gg = Conv.apply(x, u, stride=stride, padding=padding, dilation=dilation,
+                                groups=groups, out=tuple(g.shape[2:]))
+        else:
+            if need[0]:
+                gx = conv_input_grad(g, u, stride, padding, dilation, groups, x.shape[2:])
+            if need[1]:
+                gg = conv_forward(x, u, stride, padding, dilation, groups, g.shape[2:])
+        return gx, gg
+
+
+# --------------------------------------------------------------------------- functions
+def _conv_nd(op: str, nd: int, x, weight, bias, stride, padding, dilation, groups):
+    w_shape = tuple(weight.shape)
+    if len(w_shape) != nd + 2:
+        raise ValueError(f"{op}: expected a {nd + 2}-d weight (out_channels, in_channels/groups, "
+                         f"{'kernel' if nd == 1 else 'kH, kW' if nd == 2 else 'k…'}), got shape "
+                         f"({_dims(w_shape)})")
+    kernel = w_shape[2:]
+    stride = _ntuple(stride, nd, "stride", op)
+    dilation = _ntuple(dilation, nd, "dilation", op)
+    _positive(stride, "stride", op)
+    _positive(dilation, "dilation", op)
+    pads = conv_padding(padding, kernel, stride, dilation, op)
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = _unsqueeze0(x)
+    elif x.ndim != nd + 2:
+        layout = ("C, L", "C, H, W", "C, D, H, W")[nd - 1]
+        raise ValueError(f"{op}: expected a {nd + 2}-d input (N, {layout}) or an unbatched "
+                         f"{nd + 1}-d input ({layout}), got shape ({_dims(x.shape)})")
+    args = (x, weight) if bias is None else (x, weight, bias)
+    _check(op, x, weight, bias, int(groups), nd)
+    y = Conv.apply(*args, stride=stride, padding=pads, dilation=dilation, groups=int(groups))
+    return _squeeze0(y) if unbatched else y
+
+
+def _unsqueeze0(x):
+    return expand_dims(x, 0)
+
+
+def _squeeze0(y):
+    return squeeze(y, 0)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """1-d convolution over (N, C, L) (PyTorch's ``F.conv1d``); padding may be 'same'/'valid'."""
+    return _conv_nd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-d convolution over (N, C, H, W) (PyTorch's ``F.conv2d``); padding may be 'same'/'valid'.
+
+    >>> y = conv2d(x, w, b, stride=1, padding=1)   # x (N, C, H, W), w (O, C, 3, 3) → (N, O, H, W)
+    """
+    return _conv_nd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """3-d convolution over (N, C, D, H, W) (PyTorch's ``F.conv3d``)."""
+    return _conv_nd("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def transposed_output_size(spatial, kernel, stride, padding, output_padding, dilation):
+    """(H − 1)s − 2p + d(k − 1) + output_padding + 1 per spatial axis."""
+    return tuple((h - 1) * s - 2 * p + d * (k - 1) + op + 1 for h, k, s, p, op, d in
+                 zip(spatial, kernel, stride, padding, output_padding, dilation))
+
+
+def _conv_transpose_nd(op: str, nd: int, x, weight, bias, stride, padding, output_padding,
+                       groups, dilation):
+    w_shape = tuple(weight.shape)
+    if len(w_shape) != nd + 2:
+        raise ValueError(f"{op}: expected a {nd + 2}-d weight (in_channels, "
+                         f"out_channels/groups, kernel…), got shape ({_dims(w_shape)})")
+    kernel = w_shape[2:]
+    stride = _ntuple(stride, nd, "stride", op)
+    dilation = _ntuple(dilation, nd, "dilation", op)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a tuple of ints (PyTorch has no "
+                         f"'{padding}' padding for transposed convolutions), got {padding!r}")
+    pad = _ntuple(padding, nd, "padding", op)
+    output_padding = _ntuple(output_padding, nd, "output_padding", op)
+    _positive(stride, "stride", op)
+    _positive(dilation, "dilation", op)
+    if any(p < 0 for p in pad) or any(p < 0 for p in output_padding):
+        raise ValueError(f"{op}: padding and output_padding must be ≥ 0, got {pad} and "
+                         f"{output_padding}")
+    for a, s, d in zip(output_padding, stride, dilation):
+        if a >= s and a >= d:
+            raise ValueError(f"{op}: output_padding must be smaller than either stride or "
+                             f"dilation, got output_padding={output_padding}, stride={stride}, "
+                             f"dilation={dilation}")
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = _unsqueeze0(x)
+    elif x.ndim != nd + 2:
+        layout = ("C, L", "C, H, W", "C, D, H, W")[nd - 1]
+        raise ValueError(f"{op}: expected a {nd + 2}-d input (N, {layout}) or an unbatched "
+                         f"{nd + 1}-d input ({layout}), got shape ({_dims(x.shape)})")
+    _check(op, x, weight, bias, int(groups), nd, transposed=True)
+    out = transposed_output_size(x.shape[2:], kernel, stride, pad, output_padding, dilation)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    y = ConvTranspose.apply(*args, stride=stride, padding=tuple((p, p) for p in pad),
+                            dilation=dilation, groups=int(groups), out=out)
+    return _squeeze0(y) if unbatched else y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0,  # noqa: A002
+                     output_padding=0, groups=1, dilation=1):
+    """1-d transposed convolution (PyTorch's ``F.conv_transpose1d``); weight (C_in, C_out/G, k)."""
+    return _conv_transpose_nd("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                              output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0,  # noqa: A002
+                     output_padding=0, groups=1, dilation=1):
+    """2-d transposed convolution (PyTorch's ``F.conv_transpose2d``); weight (C_in, C_out/G, kH,
+    kW); output size (H − 1)s − 2p + d(k − 1) + output_padding + 1."""
+    return _conv_transpose_nd("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                              output_padding, groups, dilation)

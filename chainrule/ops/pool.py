@@ -1,0 +1,516 @@
+r"""Pooling over any number of spatial axes: max, average and adaptive average (PyTorch's
+F.max_pool1d/2d, F.avg_pool1d/2d, F.adaptive_avg_pool1d/2d).
+
+Notation, per spatial axis: kernel k, stride s (default k), padding p, dilation d (max only),
+output size H′ = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1, or with ceil_mode ⌈…⌉ + 1 less one if the last
+window would start in the right padding (PyTorch's rule). Window h covers the input positions
+s·h − p + d·i, i = 0…k−1.
+
+Every kernel here is whole-array: a loop over the k×k… kernel offsets only, each step one strided
+slice of the (padded) input, never a loop over pixels, channels or images. The average is
+separable (a window sum is a sum along each axis in turn, and PyTorch's divisor is a product of
+per-axis counts), so it costs 2k slice additions in 2-d instead of k².
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+from ..autograd.function import Function, Node, primitive
+from ..backend import xp
+from ..tensor import Tensor
+from .conv import ConvTranspose, _kernel_slices, _ntuple
+from .movement import ScatterAdd, expand_dims, squeeze
+
+
+def _dims(shape) -> str:
+    return "×".join(str(s) for s in shape) if shape else "scalar"
+
+
+# --------------------------------------------------------------------------- geometry
+def pool_output_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling_output_shape: ⌊ or ⌈(H + 2p − d(k−1) − 1)/s⌉ + 1; in ceil mode the last
+    window must start inside the input or its left padding."""
+    span = size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
+    out = span // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _geometry(op, x, nd, kernel_size, stride, padding, dilation, ceil_mode):
+    kernel = _ntuple(kernel_size, nd, "kernel_size", op)
+    stride = kernel if stride is None or (hasattr(stride, "__len__") and not len(stride)) \
+        else _ntuple(stride, nd, "stride", op)
+    padding = _ntuple(padding, nd, "padding", op)
+    dilation = _ntuple(dilation, nd, "dilation", op)
+    for name, values in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
+        if any(v < 1 for v in values):
+            raise ValueError(f"{op}: {name} must be ≥ 1, got {values}")
+    if any(p < 0 or p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding should be at most half of the kernel size, but got "
+                         f"padding={padding} and kernel_size={kernel}")
+    spatial = tuple(x.shape[2:])
+    out = tuple(pool_output_size(h, k, s, p, d, ceil_mode) for h, k, s, p, d in
+                zip(spatial, kernel, stride, padding, dilation))
+    if any(o < 1 for o in out):
+        raise ValueError(f"{op}: input of shape ({_dims(x.shape)}) is too small for "
+                         f"kernel_size={kernel}, stride={stride}, padding={padding}, "
+                         f"dilation={dilation}: the output size would be {out}")
+    return kernel, stride, padding, dilation, out
+
+
+def _extra(spatial, kernel, stride, padding, dilation, out):
+    """Padding needed after the right padding for ceil_mode's last window."""
+    return tuple(max(0, s * (o - 1) + d * (k - 1) + 1 - (h + 2 * p))
+                 for h, k, s, p, d, o in zip(spatial, kernel, stride, padding, dilation, out))
+
+
+def _pad(x, padding, extra, value):
+    widths = ((0, 0), (0, 0)) + tuple((p, p + e) for p, e in zip(padding, extra))
+    if not any(a or b for a, b in widths):
+        return x
+    return xp.pad(x, widths, constant_values=value)
+
+
+def _batched(op, x, nd):
+    """(input with a batch axis, whether one was added) — PyTorch accepts unbatched inputs."""
+    layout = ("C, L", "C, H, W", "C, D, H, W")[nd - 1] if nd <= 3 else "C, …"
+    if x.ndim == nd + 1:
+        return expand_dims(x, 0), True
+    if x.ndim != nd + 2:
+        raise ValueError(f"{op}: expected a {nd + 2}-d input (N, {layout}) or an unbatched "
+                         f"{nd + 1}-d input ({layout}), got shape ({_dims(x.shape)})")
+    return x, False
+
+
+# --------------------------------------------------------------------------- max pooling
+def _window_positions(offset_index, kernel, stride, padding, dilation, out):
+    """Input coordinates (per spatial axis, broadcastable) of the chosen kernel offsets."""
+    offsets = xp.unravel_index(offset_index, kernel)
+    nd = len(kernel)
+    coords = []
+    for a in range(nd):
+        shape = [1] * nd
+        shape[a] = out[a]
+        start = (xp.arange(out[a]) * stride[a] - padding[a]).reshape(shape)
+        coords.append(start + offsets[a] * dilation[a])
+    return coords
+
+
+def _max_pool_reference(x, kernel_size=None, stride=None, padding=None, dilation=None,
+                        ceil_mode=False):
+    """The definition: the maximum over each window's real (unpadded) elements."""
+    spatial = x.shape[2:]
+    out = tuple(pool_output_size(h, k, s, p, d, ceil_mode) for h, k, s, p, d in
+                zip(spatial, kernel_size, stride, padding, dilation))
+    y = xp.empty(x.shape[:2] + out, dtype=x.dtype)
+    for index in itertools.product(*(range(o) for o in out)):
+        positions = [[o * s - p + d * i for i in range(k) if 0 <= o * s - p + d * i < h]
+                     for o, k, s, p, d, h in zip(index, kernel_size, stride, padding, dilation,
+                                                 spatial)]
+        window = x[(slice(None), slice(None)) + xp.ix_(*positions)]
+        y[(slice(None), slice(None)) + index] = window.reshape(x.shape[:2] + (-1,)).max(-1)
+    return y
+
+
+def _offsets(kernel):
+    return enumerate(itertools.product(*(range(k) for k in kernel)))
+
+
+def _running_max(xpad, kernel, stride, padding, dilation, out):
+    """The window maxima and the first kernel offset reaching each (a loop over offsets only).
+
+    Offsets are visited in row-major order and an offset takes over only when strictly larger,
+    so ties keep the first maximum; offset numbers grow, so ``arg = max(arg, t·[v > best])``
+    records the last takeover without a masked copy.
+    """
+    lead = (slice(None), slice(None))
+    arg_dtype = xp.uint8 if math.prod(kernel) <= 256 else xp.int32
+    best = arg = step = None
+    for t, offset in _offsets(kernel):
+        v = xpad[lead + _kernel_slices(offset, stride, dilation, out)]
+        if best is None:
+            best = v.copy()
+            arg = xp.zeros(best.shape, dtype=arg_dtype)
+            step = xp.empty(best.shape, dtype=arg_dtype)
+            continue
+        take = xp.greater(v, best)
+        xp.maximum(best, v, out=best)
+        xp.multiply(take, arg_dtype(t), out=step)
+        xp.maximum(arg, step, out=arg)
+    return best, arg
+
+
+def _exact_argmax(xpad, spatial, padded, kernel, stride, padding, dilation, out):
+    """PyTorch's CPU rule where NaN or −∞ are involved: start at the window's first element inside
+    the input, then move to any strictly larger value or to any NaN."""
+    lead = (slice(None), slice(None))
+    best = arg = unset = None
+    for t, offset in _offsets(kernel):
+        v = xpad[lead + _kernel_slices(offset, stride, dilation, out)]
+        if best is None:
+            best = v.copy()
+            arg = xp.zeros(best.shape, dtype=xp.uint8 if math.prod(kernel) <= 256 else xp.int32)
+            if padded:
+                valid = _valid(offset, spatial, stride, padding, dilation, out)
+                unset = xp.broadcast_to(~valid, best.shape).copy()
+            continue
+        take = xp.greater(v, best)
+        take |= xp.isnan(v)
+        if padded:
+            take |= unset & _valid(offset, spatial, stride, padding, dilation, out)
+            unset &= ~take
+        xp.copyto(best, v, where=take)
+        xp.copyto(arg, t, where=take)
+    return arg
+
+
+@primitive
+class MaxPool(Function):
+    r"""N-d max pooling (PyTorch's F.max_pool1d / F.max_pool2d).
+
+    Forward:     y[n,c,h] = max_i x̃[n,c, s·h − p + d·i]   (x̃ padded with −∞)
+    Derivative:  ∂y[n,c,h]/∂x[n,c,j] = 1 if j is the window's argmax, else 0;
+                 ∂L/∂x[n,c,j] = Σ_{h : argmax(h) = j} G[n,c,h]  (overlapping windows add up)
+    VJP:         G scattered to the argmax positions: for each kernel offset, the slice of G
+                 whose window chose that offset is added back at the offset's strided positions
+    Numerics:    no arithmetic in the forward; the argmax is kept as a kernel-offset index per
+                 output (one byte for kernels of up to 256 elements).
+    Kinks:       ties: the first maximum in the window's row-major order wins the whole gradient,
+                 and a NaN wins over any number (the last NaN if several), as in PyTorch's CPU
+                 kernel; a window of −∞ values points at its first element inside the input.
+    """
+
+    name = "max_pool"
+    text = ("y[n,c,h] = max_i x̃[n,c, s·h − p + d·i]",
+            "∂L/∂x[j] = Σ_{h: argmax(h) = j} G[h]  (ties: the first maximum in the window)")
+    latex = (r"y_{n,c,h} = \max_i \tilde{x}_{n,c,\,s h - p + d i}",
+             r"\frac{\partial L}{\partial x_j} = \sum_{h:\ \arg\max(h) = j} G_h")
+    explanation = ("Only the largest element of a window affects the output, so it alone "
+                   "receives the window's gradient; the other elements get zero.")
+    domain = "distinct"
+    reference = staticmethod(_max_pool_reference)
+
+    @staticmethod
+    def forward(ctx, x, kernel_size=None, stride=None, padding=None, dilation=None,
+                ceil_mode=False):
+        spatial = x.shape[2:]
+        out = tuple(pool_output_size(h, k, s, p, d, ceil_mode) for h, k, s, p, d in
+                    zip(spatial, kernel_size, stride, padding, dilation))
+        extra = _extra(spatial, kernel_size, stride, padding, dilation, out)
+        xpad = _pad(x, padding, extra, -xp.inf)
+        geometry = (tuple(kernel_size), stride, padding, dilation, out)
+        best, arg = _running_max(xpad, *geometry)
+        padded = xpad is not x
+        special = xp.isnan(best)
+        if padded:
+            special |= xp.isneginf(best)
+        if special.any():  # NaN or all-−∞ windows: PyTorch's exact choice of index
+            arg = _exact_argmax(xpad, spatial, padded, *geometry)
+        ctx.arg = arg
+        ctx.x_shape = x.shape
+        ctx.geometry = geometry + (extra,)
+        return best
+
+    @staticmethod
+    def vjp(ctx, g):
+        kernel, stride, padding, dilation, out, extra = ctx.geometry
+        if isinstance(g, Tensor):
+            index = flat_indices(ctx.arg, ctx.x_shape, kernel, stride, padding, dilation, out)
+            size = math.prod(ctx.x_shape)
+            return ScatterAdd.apply(g.reshape(-1), shape=(size,),
+                                    index=index.reshape(-1)).reshape(ctx.x_shape)
+        spatial = ctx.x_shape[2:]
+        padded = tuple(h + 2 * p + e for h, p, e in zip(spatial, padding, extra))
+        gx = xp.zeros(ctx.x_shape[:2] + padded, dtype=g.dtype)
+        lead = (slice(None), slice(None))
+        # Windows that do not overlap write disjoint positions: G·[arg = t] goes straight into
+        # them (one pass per offset). G·[arg = t] is exact only for finite G (∞·0 is NaN), so
+        # otherwise the masked values are selected with where.
+        disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+        finite = bool(xp.isfinite(g).all())
+        zero = g.dtype.type(0)
+        for t, offset in _offsets(kernel):
+            target = gx[lead + _kernel_slices(offset, stride, dilation, out)]
+            mask = ctx.arg == t
+            if disjoint and finite:
+                xp.multiply(g, mask, out=target)
+            else:
+                target += g * mask if finite else xp.where(mask, g, zero)
+        return gx[lead + tuple(slice(p, p + h) for p, h in zip(padding, spatial))]
+
+
+def _valid(offset, spatial, stride, padding, dilation, out):
+    """Whether kernel offset ``offset`` of each window lands on a real (unpadded) element."""
+    nd = len(spatial)
+    mask = True
+    for a in range(nd):
+        pos = xp.arange(out[a]) * stride[a] - padding[a] + offset[a] * dilation[a]
+        shape = [1] * nd
+        shape[a] = out[a]
+        mask = mask & ((pos >= 0) & (pos < spatial[a])).reshape(shape)
+    return mask
+
+
+def flat_indices(arg, x_shape, kernel, stride, padding, dilation, out):
+    """The argmax of each window as a flat index into x (N·C·H·W…): a gather/scatter index."""
+    spatial = x_shape[2:]
+    coords = _window_positions(arg, kernel, stride, padding, dilation, out)
+    n, c = x_shape[:2]
+    plane = xp.ravel_multi_index(coords, spatial, mode="clip")
+    base = (xp.arange(n * c) * math.prod(spatial)).reshape((n, c) + (1,) * len(spatial))
+    return plane + base
+
+
+def _max_pool_nd(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    x, unbatched = _batched(op, x, nd)
+    kernel, stride, padding, dilation, out = _geometry(op, x, nd, kernel_size, stride, padding,
+                                                       dilation, ceil_mode)
+    y = MaxPool.apply(x, kernel_size=kernel, stride=stride, padding=padding, dilation=dilation,
+                      ceil_mode=bool(ceil_mode))
+    if not return_indices:
+        return squeeze(y, 0) if unbatched else y
+    node = y._node
+    if node is None:  # no graph was recorded: run the forward again for the argmax offsets
+        node = Node()
+        data = x.data if isinstance(x, Tensor) else xp.asarray(x)
+        MaxPool.forward(node, data, kernel, stride, padding, dilation, bool(ceil_mode))
+    arg = node.arg
+    coords = _window_positions(arg, kernel, stride, padding, dilation, out)
+    indices = Tensor(xp.ravel_multi_index(coords, x.shape[2:], mode="clip").astype(xp.int64))
+    if unbatched:
+        return squeeze(y, 0), Tensor(indices.data[0])
+    return y, indices
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+               ceil_mode=False, return_indices=False):
+    """1-d max pooling over (N, C, L) (PyTorch's ``F.max_pool1d``)."""
+    return _max_pool_nd("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                        return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+               ceil_mode=False, return_indices=False):
+    """2-d max pooling over (N, C, H, W) (PyTorch's ``F.max_pool2d``); stride defaults to the
+    kernel size; ``return_indices`` also gives each maximum's flat index h·W + w in its plane."""
+    return _max_pool_nd("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                        return_indices)
+
+
+# --------------------------------------------------------------------------- average pooling
+def _divisor(spatial, kernel, stride, padding, out, count_include_pad, divisor_override, dtype):
+    """PyTorch's divisor per output position, a product of per-axis counts: the window clipped
+    to the padded input (count_include_pad) or to the input itself."""
+    if divisor_override:
+        return xp.asarray(divisor_override, dtype=dtype)
+    nd = len(spatial)
+    div = xp.ones((1,) * nd, dtype=dtype)
+    for a in range(nd):
+        start = xp.arange(out[a]) * stride[a] - padding[a]
+        end = xp.minimum(start + kernel[a], spatial[a] + padding[a])
+        if count_include_pad:
+            count = end - start
+        else:
+            count = xp.minimum(end, spatial[a]) - xp.maximum(start, 0)
+        shape = [1] * nd
+        shape[a] = out[a]
+        div = div * count.astype(dtype).reshape(shape)
+    return div
+
+
+def _window_sum(z, axis, k, s, o):
+    """Σ_{i<k} z[…, s·h + i, …] for h < o along ``axis`` (one axis of the separable sum)."""
+    before = (slice(None),) * axis
+    total = z[before + (slice(0, s * (o - 1) + 1, s),)].copy()
+    for i in range(1, k):
+        total += z[before + (slice(i, i + s * (o - 1) + 1, s),)]
+    return total
+
+
+def _window_sum_adjoint(g, axis, k, s, length):
+    """The adjoint of :func:`_window_sum`: each g[…, h, …] is added to z[…, s·h + i, …]."""
+    o = g.shape[axis]
+    shape = g.shape[:axis] + (length,) + g.shape[axis + 1:]
+    z = xp.zeros(shape, dtype=g.dtype)
+    before = (slice(None),) * axis
+    for i in range(k):
+        z[before + (slice(i, i + s * (o - 1) + 1, s),)] += g
+    return z
+
+
+def _avg_pool_reference(x, kernel_size=None, stride=None, padding=None, ceil_mode=False,
+                        count_include_pad=True, divisor_override=None):
+    """The definition, window by window (PyTorch's CPU loop)."""
+    spatial = x.shape[2:]
+    out = tuple(pool_output_size(h, k, s, p, 1, ceil_mode) for h, k, s, p in
+                zip(spatial, kernel_size, stride, padding))
+    y = xp.zeros(x.shape[:2] + out, dtype=x.dtype)
+    for index in itertools.product(*(range(o) for o in out)):
+        starts = [o * s - p for o, s, p in zip(index, stride, padding)]
+        ends = [min(a + k, h + p) for a, k, h, p in zip(starts, kernel_size, spatial, padding)]
+        pool = math.prod(e - a for a, e in zip(starts, ends))
+        starts = [max(a, 0) for a in starts]
+        ends = [min(e, h) for e, h in zip(ends, spatial)]
+        window = x[(slice(None), slice(None)) + tuple(slice(a, e) for a, e in zip(starts, ends))]
+        if divisor_override:
+            div = divisor_override
+        elif count_include_pad:
+            div = pool
+        else:
+            div = math.prod(e - a for a, e in zip(starts, ends))
+        y[(slice(None), slice(None)) + index] = window.sum(axis=tuple(range(2, x.ndim))) / div
+    return y
+
+
+@primitive
+class AvgPool(Function):
+    r"""N-d average pooling (PyTorch's F.avg_pool1d / F.avg_pool2d).
+
+    Forward:     y[n,c,h] = (1/D_h) Σ_i x̃[n,c, s·h − p + i]  (x̃ zero-padded); D_h = the window's
+                 size within the padded input (count_include_pad) or within the input itself, or
+                 divisor_override
+    Derivative:  ∂y[n,c,h]/∂x[n,c,j] = 1/D_h for every j in window h;
+                 ∂L/∂x[j] = Σ_{h ∋ j} G[h] / D_h
+    VJP:         G/D spread back over each window (the adjoint of the window sums, axis by axis)
+    Numerics:    separable: a window sum along each spatial axis in turn (k slice additions per
+                 axis); D is a product of per-axis counts, as PyTorch computes it.
+    """
+
+    name = "avg_pool"
+    text = ("y[n,c,h] = (1/D_h) Σ_i x̃[n,c, s·h − p + i]", "∂L/∂x[j] = Σ_{h ∋ j} G[h] / D_h")
+    latex = (r"y_{n,c,h} = \frac{1}{D_h} \sum_i \tilde{x}_{n,c,\,s h - p + i}",
+             r"\frac{\partial L}{\partial x_j} = \sum_{h \ni j} \frac{G_h}{D_h}")
+    explanation = ("Each output is the mean of its window, so every element of the window "
+                   "receives an equal share 1/D of the output's gradient.")
+    reference = staticmethod(_avg_pool_reference)
+
+    @staticmethod
+    def forward(ctx, x, kernel_size=None, stride=None, padding=None, ceil_mode=False,
+                count_include_pad=True, divisor_override=None):
+        spatial = x.shape[2:]
+        nd = len(spatial)
+        ones = (1,) * nd
+        out = tuple(pool_output_size(h, k, s, p, 1, ceil_mode) for h, k, s, p in
+                    zip(spatial, kernel_size, stride, padding))
+        extra = _extra(spatial, kernel_size, stride, padding, ones, out)
+        y = _pad(x, padding, extra, 0)
+        for a in range(nd):
+            y = _window_sum(y, 2 + a, kernel_size[a], stride[a], out[a])
+        div = _divisor(spatial, kernel_size, stride, padding, out, count_include_pad,
+                       divisor_override, x.dtype)
+        y /= div
+        ctx.x_shape = x.shape
+        ctx.div = div
+        ctx.geometry = (tuple(kernel_size), stride, padding, out, extra)
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        kernel, stride, padding, out, extra = ctx.geometry
+        spatial = ctx.x_shape[2:]
+        nd = len(spatial)
+        gs = g / ctx.div
+        if isinstance(g, Tensor):
+            # The adjoint of a window sum is a transposed convolution with a kernel of ones.
+            n, c = ctx.x_shape[:2]
+            ones = xp.ones((1, 1) + kernel, dtype=g.dtype)
+            gx = ConvTranspose.apply(gs.reshape((n * c, 1) + out), ones, stride=stride,
+                                     padding=tuple((p, p) for p in padding),
+                                     dilation=(1,) * nd, groups=1, out=tuple(spatial))
+            return gx.reshape(ctx.x_shape)
+        for a in reversed(range(nd)):
+            length = spatial[a] + 2 * padding[a] + extra[a]
+            gs = _window_sum_adjoint(gs, 2 + a, kernel[a], stride[a], length)
+        lead = (slice(None), slice(None))
+        return gs[lead + tuple(slice(p, p + h) for p, h in zip(padding, spatial))]
+
+
+def _avg_pool_nd(op, nd, x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                 divisor_override):
+    x, unbatched = _batched(op, x, nd)
+    kernel, stride, padding, _, _ = _geometry(op, x, nd, kernel_size, stride, padding, 1,
+                                              ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise ValueError(f"{op}: divisor_override must be non-zero")
+    y = AvgPool.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+                      ceil_mode=bool(ceil_mode), count_include_pad=bool(count_include_pad),
+                      divisor_override=divisor_override)
+    return squeeze(y, 0) if unbatched else y
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+               count_include_pad=True):
+    """1-d average pooling over (N, C, L) (PyTorch's ``F.avg_pool1d``)."""
+    return _avg_pool_nd("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                        count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+               count_include_pad=True, divisor_override=None):
+    """2-d average pooling over (N, C, H, W) (PyTorch's ``F.avg_pool2d``)."""
+    return _avg_pool_nd("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                        count_include_pad, divisor_override)
+
+
+# --------------------------------------------------------------------------- adaptive average
+def adaptive_bins(size: int, out: int) -> tuple[list[int], list[int]]:
+    """PyTorch's bins: bin i covers [⌊i·H/H′⌋, ⌈(i+1)·H/H′⌉) (neighbouring bins may overlap)."""
+    starts = [(i * size) // out for i in range(out)]
+    ends = [-((-(i + 1) * size) // out) for i in range(out)]
+    return starts, ends
+
+
+def adaptive_matrix(size: int, out: int, dtype) -> object:
+    """The (H′ × H) averaging matrix A with A[i, j] = 1/|bin i| for j in bin i."""
+    starts, ends = adaptive_bins(size, out)
+    j = xp.arange(size)
+    lo = xp.asarray(starts)[:, None]
+    hi = xp.asarray(ends)[:, None]
+    inside = (j >= lo) & (j < hi)
+    return (inside / (hi - lo)).astype(dtype)
+
+
+def _adaptive_avg_pool_nd(op, nd, x, output_size):
+    from .linalg import matmul
+    from .movement import moveaxis
+
+    x, unbatched = _batched(op, x, nd)
+    spatial = tuple(x.shape[2:])
+    if output_size is None or isinstance(output_size, int):
+        output_size = (output_size,) * nd
+    output_size = tuple(output_size)
+    if len(output_size) == 1 and nd > 1:
+        output_size = output_size * nd
+    if len(output_size) != nd:
+        raise ValueError(f"{op}: output_size must be an int or a tuple of {nd} ints (or None), "
+                         f"got {output_size!r}")
+    out = tuple(h if o is None else int(o) for o, h in zip(output_size, spatial))
+    if any(o < 1 for o in out) or any(h < 1 for h in spatial):
+        raise ValueError(f"{op}: output_size must be ≥ 1 and the input non-empty; got "
+                         f"output_size={output_size} for an input of shape ({_dims(x.shape)})")
+    if all(h % o == 0 for h, o in zip(spatial, out)):
+        # Equal bins: exactly average pooling with kernel = stride = H/H′.
+        kernel = tuple(h // o for h, o in zip(spatial, out))
+        y = AvgPool.apply(x, kernel_size=kernel, stride=kernel, padding=(0,) * nd,
+                          ceil_mode=False, count_include_pad=True, divisor_override=None)
+    else:
+        # Unequal or overlapping bins: y = A_H x A_Wᵀ, one averaging matrix per axis (matmul).
+        y = x
+        for a in range(nd):
+            axis = 2 + a
+            a_mat = Tensor(adaptive_matrix(spatial[a], out[a], x.dtype))
+            y = moveaxis(matmul(moveaxis(y, axis, -1), a_mat.T), -1, axis)
+    return squeeze(y, 0) if unbatched else y
+
+
+def adaptive_avg_pool1d(input, output_size):  # noqa: A002
+    """Adaptive average pooling over (N, C, L) to length ``output_size`` (PyTorch's)."""
+    return _adaptive_avg_pool_nd("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+    """Adaptive average pooling over (N, C, H, W) to ``output_size`` = (H′, W′) (PyTorch's):
+    bin i of an axis averages [⌊i·H/H′⌋, ⌈(i+1)·H/H′⌉); an entry None keeps that axis' size."""
+    return _adaptive_avg_pool_nd("adaptive_avg_pool2d", 2, input, output_size)
