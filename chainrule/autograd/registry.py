@@ -13,6 +13,7 @@ DOMAINS = {
     "away_from_zero": "|x| bounded away from 0, where the function has a kink (relu, abs)",
     "distinct": "values that do not tie, where ties change the derivative (max, min, maximum)",
     "bounded": "|x| < 1 away from ±1 (functions whose derivative blows up at ±1)",
+    "probability": "0 < x < 1 away from 0 and 1 (probabilities: binary cross-entropy)",
 }
 
 _REGISTRY: dict[str, type] = {}

@@ -90,7 +90,7 @@ class BinaryCrossEntropy(Function):
              r"\frac{\partial \ell}{\partial y} = \ln(1-x) - \ln x")
     explanation = ("The negative log-likelihood of a Bernoulli outcome y under probability x; its "
                    "slope blows up as x approaches the wrong end of [0, 1].")
-    domain = "bounded"      # x must lie in (0, 1); no registered domain is narrower
+    domain = "probability"
     reference = staticmethod(lambda x, y: -(y * xp.log(x) + (1 - y) * xp.log(1 - x)))
 
     @staticmethod
