@@ -250,6 +250,34 @@ class Module:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
+    # ----------------------------------------------------------------- Keras-style training
+    # The training loop lives in chainrule.training; these methods let every model use it the way
+    # Keras users expect (model.compile(...); model.fit(...)), while the same model still trains
+    # in a plain PyTorch-style loop.
+    def compile(self, *args, **kwargs):
+        """Choose the optimizer, loss and metrics that fit() uses (chainrule.training.compile)."""
+        from ..training import model as keras
+
+        return keras.compile(self, *args, **kwargs)
+
+    def fit(self, *args, **kwargs):
+        """Train on arrays or DataLoaders; returns a History (chainrule.training.fit)."""
+        from ..training import model as keras
+
+        return keras.fit(self, *args, **kwargs)
+
+    def evaluate(self, *args, **kwargs):
+        """Loss and metrics on data, without training (chainrule.training.evaluate)."""
+        from ..training import model as keras
+
+        return keras.evaluate(self, *args, **kwargs)
+
+    def predict(self, *args, **kwargs):
+        """Outputs for inputs, in batches, without a graph (chainrule.training.predict)."""
+        from ..training import model as keras
+
+        return keras.predict(self, *args, **kwargs)
+
     # ----------------------------------------------------------------- mathematics
     def formula(self) -> Formula:
         """This module's mathematics; containers list their children's."""

@@ -1,0 +1,1 @@
+"""Reference architectures (PyTorch's layer names, so their weights load)."""
