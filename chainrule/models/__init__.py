@@ -1,1 +1,22 @@
-"""Reference architectures (PyTorch's layer names, so their weights load)."""
+"""Reference architectures (PyTorch's layer names, so their weights load).
+
+``get_model(name, **kwargs)`` builds any registered model by name; ``model_names()`` lists them.
+"""
+from .registry import get_model, model_names, register_model
+from .vision import (
+    MLP,
+    VGG,
+    BasicBlock,
+    Bottleneck,
+    LeNet5,
+    ResNet,
+    SmallVGG,
+    num_parameters,
+    resnet18,
+    resnet34,
+    resnet50,
+    vgg16,
+    vgg16_bn,
+)
+
+from .text import BagOfEmbeddings, BiGRUClassifier, LSTMClassifier, RecurrentClassifier, TransformerClassifier  # noqa: E501  # isort: skip

@@ -1,0 +1,298 @@
+"""Read pickled data without executing it: a minimal pickle interpreter for plain data.
+
+Python's ``pickle.load`` runs whatever callables a file names (``os.system`` included), so a
+downloaded ``.pkl`` is a program. CIFAR's python batches are pickles, but of plain data only: a dict
+of byte strings, lists of ints and one NumPy uint8 array. :func:`loads` interprets the pickle
+opcodes itself (decoded by :mod:`pickletools`, which never executes anything) and builds only
+
+- None, booleans, ints, floats, str, bytes, tuples, lists and dicts;
+- NumPy arrays of numeric dtype, recognised from the exact call patterns NumPy's pickling emits
+  (``_reconstruct`` + ``__setstate__``, or protocol 5's ``_frombuffer``) and rebuilt here with
+  ``frombuffer`` — no function named in the file is ever called;
+- bytes spelt ``_codecs.encode(s, 'latin1')``, as Python 3 writes bytes at protocol ≤ 2.
+
+Any other global, or an opcode outside this subset (e.g. ``INST``, ``OBJ``, ``NEWOBJ``,
+``PERSID``), raises :class:`UnsafePickleError` before anything is built from it.
+
+Python 2 strings (the keys and raw data of the original CIFAR files) become ``bytes``, as
+``pickle.load(f, encoding='bytes')`` would make them.
+"""
+from __future__ import annotations
+
+import math
+import pickle
+import pickletools
+
+from ...backend import xp
+
+
+class UnsafePickleError(pickle.UnpicklingError):
+    """The pickle asks for something beyond plain data; nothing it names was executed."""
+
+
+_RECONSTRUCT = {("numpy.core.multiarray", "_reconstruct"),
+                ("numpy._core.multiarray", "_reconstruct")}
+_FROMBUFFER = {("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer")}
+_ALLOWED = _RECONSTRUCT | _FROMBUFFER | {("numpy", "ndarray"), ("numpy", "dtype"),
+                                         ("_codecs", "encode"), ("builtins", "bytes"),
+                                         ("__builtin__", "bytes")}
+_NUMERIC_KINDS = "biufc"
+
+
+class _Global:
+    """A name the pickle refers to (never imported, never called)."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+
+    @property
+    def key(self):
+        return self.module, self.name
+
+
+class _ArrayStub:
+    """``_reconstruct(ndarray, …)``'s empty array, waiting for its state."""
+
+
+class _DtypeStub:
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+
+class _Mark:
+    pass
+
+
+def _numeric_dtype(spec, where: str):
+    try:
+        dtype = xp.dtype(spec)
+    except (TypeError, ValueError) as e:
+        raise UnsafePickleError(f"{where}: unsupported array dtype {spec!r} ({e})") from None
+    if dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None:
+        raise UnsafePickleError(f"{where}: only numeric arrays are read, not dtype {dtype}")
+    return dtype
+
+
+def _as_bytes(data, where: str) -> bytes:
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    if isinstance(data, str):          # a Python 2 str read as text: its bytes are latin-1
+        return data.encode("latin-1")
+    raise UnsafePickleError(f"{where}: array data must be a byte string, got "
+                            f"{type(data).__name__} (object arrays are not read)")
+
+
+def _array_from(raw: bytes, dtype, shape, fortran: bool, where: str):
+    shape = tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise UnsafePickleError(f"{where}: negative array shape {shape}")
+    expected = math.prod(shape) * dtype.itemsize
+    if len(raw) != expected:
+        raise pickle.UnpicklingError(f"{where}: array of shape {shape} and dtype {dtype} needs "
+                                     f"{expected} bytes, the pickle holds {len(raw)}")
+    array = xp.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    return array.copy(order="K")
+
+
+def _reduce(func, args, where: str):
+    if not isinstance(func, _Global) or not isinstance(args, tuple):
+        raise UnsafePickleError(f"{where}: REDUCE on {type(func).__name__}, which is not an "
+                                f"allowed global")
+    key = func.key
+    if key in _RECONSTRUCT:
+        if not args or not isinstance(args[0], _Global) or args[0].key != ("numpy", "ndarray"):
+            raise UnsafePickleError(f"{where}: _reconstruct is read only for numpy.ndarray")
+        return _ArrayStub()
+    if key == ("numpy", "dtype"):
+        spec = args[0] if args else None
+        if isinstance(spec, bytes):     # a Python 2 str
+            spec = spec.decode("latin-1")
+        if not isinstance(spec, str):
+            raise UnsafePickleError(f"{where}: numpy.dtype with arguments {args!r}")
+        return _DtypeStub(_numeric_dtype(spec, where))
+    if key in _FROMBUFFER:
+        if len(args) != 4 or not isinstance(args[1], _DtypeStub):
+            raise UnsafePickleError(f"{where}: _frombuffer with unexpected arguments")
+        buf, dtype, shape, order = args
+        return _array_from(_as_bytes(buf, where), dtype.dtype, shape, order == "F", where)
+    if key == ("_codecs", "encode"):
+        if len(args) != 2 or not isinstance(args[0], str) or args[1] not in ("latin1", "latin-1"):
+            raise UnsafePickleError(f"{where}: _codecs.encode is read only as (str, 'latin1')")
+        return args[0].encode("latin-1")
+    if key[1] == "bytes":
+        if args == ():
+            return b""
+        if len(args) == 1 and isinstance(args[0], (bytes, bytearray)):
+            return bytes(args[0])
+        raise UnsafePickleError(f"{where}: bytes{args!r} is not plain data")
+    raise UnsafePickleError(f"{where}: calling {key[0]}.{key[1]} is not allowed")
+
+
+def _build(obj, state, where: str):
+    if isinstance(obj, _DtypeStub):
+        # (version, byteorder, subdescr, names, fields, elsize, alignment, flags)
+        if not isinstance(state, tuple) or len(state) < 2 or (len(state) > 3 and state[3]):
+            raise UnsafePickleError(f"{where}: unexpected dtype state {state!r}")
+        order = state[1].decode("latin-1") if isinstance(state[1], bytes) else state[1]
+        if order in ("<", ">"):
+            obj.dtype = obj.dtype.newbyteorder(order)
+        return obj
+    if isinstance(obj, _ArrayStub):
+        # (version, shape, dtype, is_fortran, raw data); the version is absent in old pickles
+        if isinstance(state, tuple) and len(state) == 5:
+            state = state[1:]
+        if not isinstance(state, tuple) or len(state) != 4 or not isinstance(state[1], _DtypeStub):
+            raise UnsafePickleError(f"{where}: unexpected ndarray state")
+        shape, dtype, fortran, raw = state
+        return _array_from(_as_bytes(raw, where), dtype.dtype, shape, bool(fortran), where)
+    raise UnsafePickleError(f"{where}: BUILD (setting an object's state) on "
+                            f"{type(obj).__name__} is not allowed")
+
+
+def _finish(value, where: str):
+    """Reject stubs that never received their state (and so were never made arrays)."""
+    if isinstance(value, (_Global, _ArrayStub, _DtypeStub)):
+        raise UnsafePickleError(f"{where}: the pickle leaves an unfinished object "
+                                f"{type(value).__name__}")
+    return value
+
+
+_CONSTANTS = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
+_VALUE_OPS = {"INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "FLOAT", "BINFLOAT",
+              "UNICODE", "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "SHORT_BINBYTES",
+              "BINBYTES", "BINBYTES8"}
+_PY2_STRING_OPS = {"STRING", "BINSTRING", "SHORT_BINSTRING"}
+
+
+def loads(data: bytes, name: str = "<pickle>"):
+    """Rebuild the plain data of a pickle without executing any of it (see the module docstring).
+
+    Raises :class:`UnsafePickleError` for anything beyond plain data and numeric arrays, and
+    :class:`pickle.UnpicklingError` for a malformed or truncated pickle.
+    """
+    stack: list = []
+    marks: list[int] = []
+    memo: dict = {}
+
+    def pop_mark() -> list:
+        if not marks:
+            raise pickle.UnpicklingError(f"{name}: MARK expected on the stack")
+        start = marks.pop()
+        items = stack[start:]
+        del stack[start:]
+        return items
+
+    try:
+        for op, arg, pos in pickletools.genops(data):
+            code = op.name
+            where = f"{name} (byte {pos}, {code})"
+            if code in ("PROTO", "FRAME"):
+                continue
+            if code == "STOP":
+                if len(stack) != 1 or marks:
+                    raise pickle.UnpicklingError(f"{where}: malformed pickle (stack at STOP)")
+                return _finish(stack[0], where)
+            if code in _CONSTANTS:
+                stack.append(_CONSTANTS[code])
+            elif code in _VALUE_OPS:
+                stack.append(arg)
+            elif code in _PY2_STRING_OPS:
+                stack.append(arg.encode("latin-1"))
+            elif code == "BYTEARRAY8":
+                stack.append(bytearray(arg))
+            elif code == "MARK":
+                marks.append(len(stack))
+            elif code == "EMPTY_DICT":
+                stack.append({})
+            elif code == "EMPTY_LIST":
+                stack.append([])
+            elif code == "EMPTY_TUPLE":
+                stack.append(())
+            elif code in ("TUPLE1", "TUPLE2", "TUPLE3"):
+                k = int(code[-1])
+                if len(stack) < k:
+                    raise pickle.UnpicklingError(f"{where}: stack underflow")
+                items = tuple(stack[-k:])
+                del stack[-k:]
+                stack.append(items)
+            elif code == "TUPLE":
+                stack.append(tuple(pop_mark()))
+            elif code == "LIST":
+                stack.append(pop_mark())
+            elif code == "DICT":
+                items = pop_mark()
+                stack.append({_finish(k, where): _finish(v, where)
+                              for k, v in zip(items[::2], items[1::2])})
+            elif code == "APPEND":
+                value = stack.pop()
+                _target(stack, list, where).append(_finish(value, where))
+            elif code == "APPENDS":
+                items = pop_mark()
+                _target(stack, list, where).extend(_finish(v, where) for v in items)
+            elif code == "SETITEM":
+                value, key = stack.pop(), stack.pop()
+                _target(stack, dict, where)[_finish(key, where)] = _finish(value, where)
+            elif code == "SETITEMS":
+                items = pop_mark()
+                target = _target(stack, dict, where)
+                for key, value in zip(items[::2], items[1::2]):
+                    target[_finish(key, where)] = _finish(value, where)
+            elif code in ("PUT", "BINPUT", "LONG_BINPUT"):
+                memo[arg] = stack[-1]
+            elif code == "MEMOIZE":
+                memo[len(memo)] = stack[-1]
+            elif code in ("GET", "BINGET", "LONG_BINGET"):
+                if arg not in memo:
+                    raise pickle.UnpicklingError(f"{where}: memo key {arg} was never stored")
+                stack.append(memo[arg])
+            elif code == "GLOBAL":
+                module, _, attr = arg.partition(" ")
+                stack.append(_global(module, attr, where))
+            elif code == "STACK_GLOBAL":
+                attr, module = stack.pop(), stack.pop()
+                if not isinstance(module, str) or not isinstance(attr, str):
+                    raise UnsafePickleError(f"{where}: STACK_GLOBAL needs two strings")
+                stack.append(_global(module, attr, where))
+            elif code == "REDUCE":
+                args, func = stack.pop(), stack.pop()
+                stack.append(_reduce(func, args, where))
+            elif code == "BUILD":
+                state, obj = stack.pop(), stack.pop()
+                built = _build(obj, state, where)
+                stack.append(built)
+                if built is not obj:     # later GETs of the stub must see the array
+                    for key, value in memo.items():
+                        if value is obj:
+                            memo[key] = built
+            elif code == "POP":
+                stack.pop()
+            elif code == "POP_MARK":
+                pop_mark()
+            elif code == "DUP":
+                stack.append(stack[-1])
+            else:
+                raise UnsafePickleError(f"{where}: opcode {code} is not plain data and is not "
+                                        f"read")
+    except UnsafePickleError:
+        raise
+    except (ValueError, IndexError, TypeError, KeyError) as e:
+        raise pickle.UnpicklingError(f"{name}: malformed or truncated pickle ({e})") from None
+    raise pickle.UnpicklingError(f"{name}: the pickle ends without STOP (truncated)")
+
+
+def _global(module: str, attr: str, where: str) -> _Global:
+    if (module, attr) not in _ALLOWED:
+        raise UnsafePickleError(f"{where}: refusing the global {module}.{attr}: the file asks to "
+                                f"run or build {module}.{attr}, which plain data never needs; "
+                                f"nothing was executed")
+    return _Global(module, attr)
+
+
+def _target(stack, kind, where: str):
+    if not stack or not isinstance(stack[-1], kind):
+        raise pickle.UnpicklingError(f"{where}: expected a {kind.__name__} on the stack")
+    return stack[-1]

@@ -1,0 +1,202 @@
+"""DataLoader: a dataset in batches of chainrule Tensors, reshuffled each epoch reproducibly.
+
+Batching takes one of two paths:
+
+- **fast**: a dataset with ``get_batch(indices)`` (:class:`TensorDataset`, a :class:`Subset` of
+  one) gives each batch with one fancy index per array — no Python loop over samples;
+- **generic**: any other dataset (or any dataset with a ``collate_fn``) is read sample by sample
+  and the samples are stacked by ``collate_fn`` (:func:`default_collate` by default).
+
+Dtypes: arrays keep the dtype they are stored with (float32 images stay float32, uint8 pixels stay
+uint8 until a :class:`~chainrule.data.transforms.ToFloat`), except one-integer-per-sample batches —
+class labels — which become int64, the dtype the losses expect.
+
+Shuffling: the order of epoch ``e`` is a permutation drawn from ``default_rng([base_seed, e])``,
+so it depends only on the loader's seed and the epoch number. Resuming training at epoch ``e``
+(``loader.set_epoch(e)`` or ``load_state_dict``) replays exactly the order an uninterrupted run
+would have seen.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+
+from .. import backend
+from ..backend import xp
+from ..tensor import Tensor
+
+
+def default_collate(samples: Sequence):
+    """Stack a list of samples into a batch, mirroring the sample's structure.
+
+    A tuple or list of fields gives a tuple of stacked fields; a dict gives a dict; arrays,
+    Tensors and numbers are stacked along a new first axis (Python floats as the default float
+    dtype, Python ints as int64). Returns NumPy arrays; the loader makes the Tensors.
+    """
+    if not samples:
+        raise ValueError("default_collate: no samples to collate")
+    first = samples[0]
+    if isinstance(first, Mapping):
+        return {key: default_collate([s[key] for s in samples]) for key in first}
+    if isinstance(first, (tuple, list)):
+        widths = {len(s) for s in samples}
+        if len(widths) != 1:
+            raise ValueError(f"default_collate: samples have different numbers of fields "
+                             f"{sorted(widths)}")
+        return tuple(default_collate(list(field)) for field in zip(*samples))
+    if isinstance(first, Tensor):
+        return xp.stack([s.data for s in samples])
+    if isinstance(first, bool):
+        return xp.asarray(samples, dtype=xp.bool_)
+    if isinstance(first, int):
+        return xp.asarray(samples, dtype=xp.int64)
+    if isinstance(first, float):
+        return xp.asarray(samples, dtype=backend.get_default_dtype())
+    try:
+        return xp.stack([xp.asarray(s) for s in samples])
+    except ValueError as e:
+        shapes = sorted({tuple(xp.shape(s)) for s in samples})
+        raise ValueError(f"default_collate: samples of different shapes {shapes} cannot be "
+                         f"stacked into one batch ({e}); resize them or pass a collate_fn"
+                         ) from None
+
+
+def _to_tensor(value):
+    """Backend arrays → Tensors (1-D integer batches, i.e. labels, as int64), recursively."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, tuple):
+        return tuple(_to_tensor(v) for v in value)
+    if isinstance(value, list):
+        return [_to_tensor(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _to_tensor(v) for k, v in value.items()}
+    if isinstance(value, xp.ndarray):
+        if value.ndim == 1 and value.dtype.kind in "iu" and value.dtype != xp.int64:
+            value = value.astype(xp.int64)
+        return Tensor(value)
+    return value
+
+
+def _base_seed(seed, op: str) -> int:
+    if seed is None:
+        return int(backend.generator().integers(2 ** 63))
+    if isinstance(seed, xp.random.Generator):
+        return int(seed.integers(2 ** 63))
+    if isinstance(seed, (int, xp.integer)) and not isinstance(seed, bool):
+        return int(seed)
+    raise TypeError(f"{op}: seed must be None, an int or a numpy.random.Generator, got "
+                    f"{type(seed).__name__}")
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in batches of chainrule Tensors.
+
+    Args:
+        dataset: a :class:`~chainrule.data.Dataset` (anything with ``__len__`` and
+            ``__getitem__``).
+        batch_size: samples per batch.
+        shuffle: a new random order every epoch (see the module docstring for reproducibility).
+        drop_last: drop the last batch when it is smaller than ``batch_size``.
+        collate_fn: turns a list of samples into a batch (forces the per-sample path).
+        transform: applied to each whole batch's inputs (the first field of a tuple batch, or the
+            batch itself), as a NumPy array, before it becomes a Tensor — e.g. a
+            :class:`~chainrule.data.transforms.Compose` of batch transforms.
+        target_transform: the same for the second field (the labels).
+        seed: None (drawn once from chainrule's global generator, so ``chainrule.manual_seed``
+            fixes it), an int, or a NumPy Generator (one number is drawn from it).
+
+    Each batch is a tuple of Tensors for a tuple dataset (``for x, y in loader``).
+
+    >>> import numpy as np
+    >>> from chainrule.data import TensorDataset
+    >>> loader = DataLoader(TensorDataset(np.zeros((10, 3), np.float32), np.arange(10)),
+    ...                     batch_size=4, shuffle=True, seed=0)
+    >>> [tuple(x.shape) for x, y in loader]
+    [(4, 3), (4, 3), (2, 3)]
+    """
+
+    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False,
+                 drop_last: bool = False, collate_fn: Callable | None = None,
+                 transform: Callable | None = None, seed=None, *,
+                 target_transform: Callable | None = None):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, xp.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive integer, got "
+                             f"{batch_size!r}")
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise TypeError(f"DataLoader: the dataset must define __len__ and __getitem__, got "
+                            f"{type(dataset).__name__}")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.collate_fn = collate_fn
+        self.transform = transform
+        self.target_transform = target_transform
+        self.base_seed = _base_seed(seed, "DataLoader")
+        self.epoch = 0          # the epoch the next iteration runs
+
+    # ----------------------------------------------------------------- sizes and order
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    @property
+    def fast(self) -> bool:
+        """Whether batches are taken whole (``dataset.get_batch``) rather than sample by sample."""
+        return self.collate_fn is None and hasattr(self.dataset, "get_batch")
+
+    def order(self, epoch: int | None = None):
+        """The sample indices of an epoch (``self.epoch`` by default), in the order served."""
+        epoch = self.epoch if epoch is None else epoch
+        n = len(self.dataset)
+        if not self.shuffle:
+            return xp.arange(n)
+        return xp.random.default_rng([self.base_seed, int(epoch)]).permutation(n)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next iteration serve epoch ``epoch``'s order (for resuming)."""
+        self.epoch = int(epoch)
+
+    def state_dict(self) -> dict:
+        """What reproduces the order of the coming epochs: the seed and the next epoch."""
+        return {"base_seed": self.base_seed, "epoch": self.epoch}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.base_seed = int(state["base_seed"])
+        self.epoch = int(state["epoch"])
+
+    # ----------------------------------------------------------------- iteration
+    def __iter__(self):
+        order = self.order()
+        self.epoch += 1
+        n, bs = len(order), self.batch_size
+        stop = (n // bs) * bs if self.drop_last else n
+        for start in range(0, stop, bs):
+            yield self._batch(order[start:start + bs])
+
+    def _batch(self, indices):
+        if self.fast:
+            batch = self.dataset.get_batch(indices)
+        else:
+            collate = self.collate_fn or default_collate
+            batch = collate([self.dataset[int(i)] for i in indices])
+        if self.transform is not None or self.target_transform is not None:
+            batch = self._apply_transforms(batch)
+        return _to_tensor(batch)
+
+    def _apply_transforms(self, batch):
+        if isinstance(batch, (tuple, list)):
+            fields = list(batch)
+            if self.transform is not None and fields:
+                fields[0] = self.transform(fields[0])
+            if self.target_transform is not None and len(fields) > 1:
+                fields[1] = self.target_transform(fields[1])
+            return tuple(fields) if isinstance(batch, tuple) else fields
+        return self.transform(batch) if self.transform is not None else batch
+
+    def __repr__(self) -> str:
+        return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, batch_size="
+                f"{self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last}, "
+                f"{len(self)} batches, {'fast' if self.fast else 'per-sample'} path)")
