@@ -527,3 +527,6 @@ def _astype(d: Drawer) -> Case:
     (x,) = d.values([d.shape()], [OWN])
     return Case((x,), lambda t: cr.astype(t, target), lambda t: t.to(torch_dtype(target)),
                 lambda a: d.reference(a, target), params={"dtype": target.name})
+
+
+import nn_primitive_specs  # noqa: E402, F401  (specs of the nn layers' fused primitives)

@@ -139,6 +139,8 @@ def domain_values(rng: np.random.Generator, shape, domain: str, scale: float = 1
         return scale * distinct_pool(rng, size).reshape(shape)
     if domain == "bounded":
         return rng.uniform(-0.9, 0.9, shape)
+    if domain == "probability":                     # 0 < x < 1, GAP away from both ends
+        return rng.uniform(GAP, 1.0 - GAP, shape)
     raise AssertionError(domain)
 
 
