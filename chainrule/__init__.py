@@ -43,11 +43,12 @@ Tensor._array_namespace = _sys.modules[__name__ + ".ops"]
 # The layers, losses and optimizers register primitives of their own; importing them here makes
 # the registry (and so chainrule.formula, the docs and the tests) complete after `import chainrule`.
 from . import nn, optim  # noqa: E402
+from .explain import explain, graph, trace  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "backend", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
            "grad", "value_and_grad", "jacobian", "hessian", "hvp", "jvp", "vjp", "gradcheck",
            "GradcheckError", "manual_seed", "get_default_dtype", "set_default_dtype", "formula",
-           "primitives", "Formula", "Equation", "nn", "optim", "float32", "float64", "float16", "int32",
-           "int64", "bool_", *_ops_all]
+           "primitives", "Formula", "Equation", "nn", "optim", "explain", "trace", "graph",
+           "float32", "float64", "float16", "int32", "int64", "bool_", *_ops_all]

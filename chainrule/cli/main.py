@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import demo, formulas, playground
+from . import demo, explain, formulas, playground
 
-SUBCOMMANDS = (demo, formulas, playground)
+SUBCOMMANDS = (demo, formulas, explain, playground)
 
 
 def build_parser() -> argparse.ArgumentParser:
