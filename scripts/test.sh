@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: install, lint, test. (README's second command.)
+# The whole test suite, from a fresh machine (Debian, Python 3.11, root): install what the tests
+# need, lint, test. This is the README's second command; CI runs it through .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Debian packages: the real Fashion-MNIST (tests read it) and Graphviz's `dot` (graph rendering).
+need=()
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+        echo "note: not root or no apt-get; tests that need ${need[*]} will be skipped" >&2
+    fi
+fi
+
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 python3 -m ruff check chainrule tests benchmarks
 python3 -m pytest -q -p no:cacheprovider
