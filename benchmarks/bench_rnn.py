@@ -5,9 +5,9 @@
   gradients of the four weights. One fused primitive: one GEMM for the input projections of all
   steps, 100 recurrent GEMMs (64×128)(128×512) forward and 100 (64×512)(512×128) backward, the
   gate arithmetic in between, and three GEMMs for ∂L/∂x, ∂L/∂W_ih, ∂L/∂W_hh. Target ≤ 1.5x.
-- ``lstm_classifier_train_step``: one Adam training step of Embedding(5000, 64) → LSTM(64, 128)
-  → Linear(128, 2) on the final state, cross-entropy, batch 64, 100 tokens (the issue's
-  sentiment-analysis benchmark). Target ≤ 1.5x.
+
+The issue's training-step benchmark (Embedding → LSTM → Linear with Adam) is
+``lstm_sentiment_train_step`` in bench_sequence.py.
 
 Each step clears the gradients first, so every step does the same work and no accumulation is
 timed.
@@ -19,12 +19,11 @@ import torch
 
 import chainrule as cr
 from benchmarks.harness import Workload
-from chainrule import nn, optim
+from chainrule import nn
 from chainrule.autograd.function import Node
 from chainrule.ops import rnn as R
 
 T, N, I, H = 100, 64, 128, 128
-VOCAB, EMBED, CLASSES = 5000, 64, 2
 
 
 def _lstm_pair(input_size: int):
@@ -91,69 +90,7 @@ def lstm_kernels():
     return step
 
 
-class _Classifier(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.embedding = nn.Embedding(VOCAB, EMBED)
-        self.lstm = nn.LSTM(EMBED, H)
-        self.fc = nn.Linear(H, CLASSES)
-
-    def forward(self, tokens):
-        _, (h_n, _) = self.lstm(self.embedding(tokens))
-        return self.fc(h_n[-1])
-
-
-class _TorchClassifier(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.embedding = torch.nn.Embedding(VOCAB, EMBED)
-        self.lstm = torch.nn.LSTM(EMBED, H)
-        self.fc = torch.nn.Linear(H, CLASSES)
-
-    def forward(self, tokens):
-        _, (h_n, _) = self.lstm(self.embedding(tokens))
-        return self.fc(h_n[-1])
-
-
-def classifier_setup():
-    torch.manual_seed(0)
-    theirs = _TorchClassifier()
-    mine = _Classifier()
-    mine.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-    rng = np.random.default_rng(1)
-    tokens = rng.integers(0, VOCAB, size=(T, N))
-    labels = rng.integers(0, CLASSES, size=N)
-    ctokens, clabels = cr.tensor(tokens), cr.tensor(labels)
-    ttokens, tlabels = torch.from_numpy(tokens), torch.from_numpy(labels)
-    loss_fn, tloss_fn = nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
-    opt = optim.Adam(mine.parameters(), lr=1e-3)
-    topt = torch.optim.Adam(theirs.parameters(), lr=1e-3)
-
-    def chainrule_step():
-        opt.zero_grad()
-        loss = loss_fn(mine(ctokens), clabels)
-        loss.backward()
-        opt.step()
-        return loss
-
-    def torch_step():
-        topt.zero_grad()
-        loss = tloss_fn(theirs(ttokens), tlabels)
-        loss.backward()
-        topt.step()
-        return loss
-
-    first, tfirst = chainrule_step(), torch_step()
-    if not np.isclose(first.item(), tfirst.item(), rtol=1e-4):
-        raise AssertionError(f"lstm_classifier_train_step: loss {first.item()} differs from "
-                             f"PyTorch's {tfirst.item()}")
-    return chainrule_step, torch_step
-
-
 WORKLOADS = [
     Workload("lstm_fwd_bwd", lstm_setup, target=1.5, rounds=9, kernels=lstm_kernels,
              description="LSTM(128, 128) forward + backward, seq 100, batch 64, float32"),
-    Workload("lstm_classifier_train_step", classifier_setup, target=1.5, rounds=9,
-             description="Embedding(5000, 64) → LSTM(64, 128) → Linear(128, 2), cross-entropy, "
-                         "Adam step; seq 100, batch 64"),
 ]

@@ -2,3 +2,4 @@
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
+from .. import utils_rnn as rnn  # noqa: E402  (PyTorch: torch.nn.utils.rnn)
