@@ -9,8 +9,8 @@ loop, the same shape of work as chainrule's). Both optimizers are stepped a few 
 parameters compared before timing, so the two libraries do the same arithmetic. The gradients are
 left in place between steps (no backward is timed), so every step does the same work.
 
-The small VGG-style CNN's parameters (the issue's second model) are not benchmarked yet: the model
-is not defined in chainrule.models.
+- ``adam_step_small_vgg`` / ``sgd_momentum_step_small_vgg``: the same two steps over the
+  parameters of chainrule.models.SmallVGG (the small VGG-style CNN with BatchNorm for 32×32 inputs).
 """
 from __future__ import annotations
 
@@ -24,20 +24,32 @@ from chainrule import nn, optim
 SIZES = (784, 256, 128, 10)
 
 
-def _mlp_pair():
-    """The MLP's parameters as chainrule Parameters and PyTorch leaves, with equal gradients."""
+def _mlp_shapes():
+    return [shape for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:])
+            for shape in ((fan_out, fan_in), (fan_out,))]
+
+
+def _small_vgg_shapes():
+    from chainrule.models import SmallVGG
+
+    return [p.shape for p in SmallVGG().parameters()]
+
+
+def _mlp_pair(shapes=None):
+    """Parameters (the MLP's by default) as chainrule Parameters and PyTorch leaves, with equal
+    gradients."""
     rng = np.random.default_rng(0)
     mine, theirs = [], []
-    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
-        for shape in ((fan_out, fan_in), (fan_out,)):
-            w = (rng.standard_normal(shape, dtype=np.float32) / np.float32(np.sqrt(fan_in)))
-            g = rng.standard_normal(shape, dtype=np.float32) * np.float32(1e-2)
-            p = nn.Parameter(w.copy())
-            p.grad = cr.Tensor(g.copy())
-            t = torch.from_numpy(w.copy()).requires_grad_(True)
-            t.grad = torch.from_numpy(g.copy())
-            mine.append(p)
-            theirs.append(t)
+    for shape in shapes or _mlp_shapes():
+        fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
+        w = (rng.standard_normal(shape, dtype=np.float32) / np.float32(np.sqrt(fan_in)))
+        g = rng.standard_normal(shape, dtype=np.float32) * np.float32(1e-2)
+        p = nn.Parameter(w.copy())
+        p.grad = cr.Tensor(g.copy())
+        t = torch.from_numpy(w.copy()).requires_grad_(True)
+        t.grad = torch.from_numpy(g.copy())
+        mine.append(p)
+        theirs.append(t)
     return mine, theirs
 
 
@@ -47,9 +59,9 @@ def _check(name: str, mine, theirs, rtol: float = 1e-5) -> None:
             raise AssertionError(f"{name}: parameter {i} differs between chainrule and PyTorch")
 
 
-def _setup(name: str, make_mine, make_theirs):
+def _setup(name: str, make_mine, make_theirs, shapes=None):
     def setup():
-        mine, theirs = _mlp_pair()
+        mine, theirs = _mlp_pair(shapes() if shapes else None)
         opt, topt = make_mine(mine), make_theirs(theirs)
         for _ in range(3):
             opt.step()
@@ -111,4 +123,16 @@ WORKLOADS = [
                     lambda ps: torch.optim.SGD(ps, lr=1e-2, momentum=0.9)),
              target=1.2, kernels=_sgd_kernels,
              description="SGD(lr=1e-2, momentum=0.9).step() over the same MLP's parameters"),
+    Workload("adam_step_small_vgg",
+             _setup("adam_step_small_vgg", lambda ps: optim.Adam(ps, lr=1e-3),
+                    lambda ps: torch.optim.Adam(ps, lr=1e-3), shapes=_small_vgg_shapes),
+             target=1.2,
+             description="Adam(lr=1e-3).step() over the parameters of chainrule.models.SmallVGG"),
+    Workload("sgd_momentum_step_small_vgg",
+             _setup("sgd_momentum_step_small_vgg",
+                    lambda ps: optim.SGD(ps, lr=1e-2, momentum=0.9),
+                    lambda ps: torch.optim.SGD(ps, lr=1e-2, momentum=0.9),
+                    shapes=_small_vgg_shapes),
+             target=1.2,
+             description="SGD(lr=1e-2, momentum=0.9).step() over SmallVGG's parameters"),
 ]
