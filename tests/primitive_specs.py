@@ -530,3 +530,4 @@ def _astype(d: Drawer) -> Case:
 
 
 import nn_primitive_specs  # noqa: E402, F401  (specs of the nn layers' fused primitives)
+from nn import attention_specs  # noqa: E402, F401  (the attention primitive's spec)

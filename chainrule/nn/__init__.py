@@ -25,3 +25,6 @@ from . import utils  # isort: skip
 from .layers.conv import Conv1d, Conv2d, ConvTranspose2d  # isort: skip
 from .layers.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d  # isort: skip
 from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # isort: skip
+from .layers.attention import MultiheadAttention  # isort: skip
+from .layers.transformer import TransformerEncoder, TransformerEncoderLayer, generate_square_subsequent_mask  # noqa: E501  # isort: skip
+from .layers.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding  # isort: skip

@@ -49,3 +49,6 @@ from ..ops.pool import (  # noqa: E402
 
 __all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d",
             "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d"]
+from ..ops.attention import scaled_dot_product_attention  # noqa: E402  (attention, appended)
+
+__all__ += ["scaled_dot_product_attention"]
