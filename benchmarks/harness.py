@@ -26,7 +26,7 @@ How a workload is timed (and why):
   the machine that affect both libraries in a round alike. The spread of the per-round ratios
   (25th-75th percentile) is reported beside it. When that spread is wide (another process is
   using the cores: the development machine is shared), more rounds are run, up to twice as many.
-  The timed rounds of one workload stop after ``budget_s`` (10 s) once ``min_rounds`` (5) are
+  The timed rounds of one workload stop after ``budget_s`` (6 s) once ``min_rounds`` (5) are
   done, so that a full run of all workloads stays near two minutes.
 - The garbage collector stays on (a training loop runs with it), but its young generations are
   collected during each pause, so that one block's garbage is not collected in the next. After
@@ -81,7 +81,7 @@ class Settings:
     max_rounds_factor: float = 2.0  # ... extended, extra_rounds at a time, up to this factor,
     extra_rounds: int = 5           # while the per-round ratios spread ((p75 - p25) / median)
     noisy_spread: float = 0.2       # more than this (another process is using the cores)
-    budget_s: float = 10.0          # timed rounds stop once they have taken this long ...
+    budget_s: float = 6.0           # timed rounds stop once they have taken this long ...
     min_rounds: int = 5             # ... but not before this many (a slow step gets fewer rounds)
     warmup_s: float = 0.3       # untimed running of each library before timing (at least 3 steps)
     pause_s: float = 0.2        # between blocks: the other library's threads go to sleep
@@ -361,7 +361,7 @@ block's time is the median of its samples (each sample: enough consecutive steps
 divided by their number); a library's time is the median of its blocks; the ratio is the median
 over rounds of chainrule's block time / PyTorch's block time, with the 25th-75th percentile of
 those per-round ratios beside it. Where that spread exceeds 20% of the median (a busy machine),
-rounds are added, up to twice the default 15; a workload's timed rounds stop after 10 s once 5
+rounds are added, up to twice the default 15; a workload's timed rounds stop after 6 s once 5
 are done (slow steps get fewer rounds). "best blocks" is chainrule's fastest block over
 PyTorch's fastest block: the figure least disturbed by other processes. "met" means ratio ≤
 target. Times are per step.

@@ -1,6 +1,6 @@
 """Run every registered benchmark workload and rewrite benchmarks/RESULTS.md.
 
-    python benchmarks/run.py                 # all workloads, RESULTS.md rewritten (~1 minute)
+    python benchmarks/run.py                 # all workloads, RESULTS.md rewritten (~2 minutes)
     python -m benchmarks.run --only tiny     # a subset, printed only
     python benchmarks/run.py --profile       # where chainrule's time goes, per workload
     python benchmarks/run.py --openblas-both # also a run with OPENBLAS_CORETYPE/L2_SIZE unset

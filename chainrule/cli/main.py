@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import demo, explain, formulas, playground
+from . import demo, evaluate, explain, formulas, info, playground, predict, sweep, train
 
-SUBCOMMANDS = (demo, formulas, explain, playground)
+SUBCOMMANDS = (train, evaluate, predict, sweep, info, demo, formulas, explain, playground)
 
 
 def build_parser() -> argparse.ArgumentParser:

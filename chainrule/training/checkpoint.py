@@ -67,6 +67,12 @@ def _fsync_dir(folder: str) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that ``path`` is always either the old file or the new one.
 
@@ -78,6 +84,8 @@ def atomic_write(path, data: bytes) -> None:
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
+        if hasattr(os, "fchmod"):       # mkstemp makes 0600; give the usual 0666 & ~umask
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -1,0 +1,77 @@
+"""``chainrule evaluate RUN``: a trained run's test accuracy, loss and per-class report.
+
+    chainrule evaluate runs/lenet-fashion-mnist-20250101-120000
+    chainrule evaluate RUN --checkpoint best      # the epoch with the best validation accuracy
+    chainrule evaluate RUN --json                 # the numbers as JSON
+
+The model is rebuilt from the run's config.json and loaded from its last checkpoint (or
+``--checkpoint best``, or a checkpoint file); the test set is the run's dataset's, prepared as in
+training. Prints accuracy and loss, precision/recall/F1/support per class, and the confusion
+matrix (rows: true class, columns: predicted).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import _runs
+
+
+def register(sub) -> None:
+    p = sub.add_parser("evaluate", help="test accuracy, loss and per-class report of a run",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run_dir", metavar="RUN", help="a run folder written by `chainrule train`")
+    p.add_argument("--checkpoint", default="last", metavar="last|best|FILE",
+                   help="which checkpoint to evaluate (default last)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="evaluate on the first N test samples only (default: the run's own "
+                        "--limit, else all)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    try:
+        results = evaluate_run(args.run_dir, args.checkpoint, args.limit)
+    except (_runs.RunError, ValueError, TypeError, FileNotFoundError, ImportError,
+            RuntimeError) as e:
+        print(f"chainrule evaluate: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        shown = {k: v for k, v in results.items() if k != "report"}
+        print(json.dumps(shown, indent=2))
+        return 0
+    print(f"{results['model']} on {results['dataset']} ({results['checkpoint']} checkpoint, "
+          f"epoch {results['epoch']}), {results['test_samples']} test images")
+    print(f"test accuracy {100 * results['test_accuracy']:.2f}%   test loss "
+          f"{results['test_loss']:.4f}")
+    print()
+    print(results["report"])
+    print()
+    print("confusion matrix (rows: true class, columns: predicted class)")
+    from ..training.report import confusion_text
+
+    print(confusion_text(results["confusion_matrix"], results["classes"]))
+    return 0
+
+
+def evaluate_run(run_dir, checkpoint: str = "last", limit: int | None = None) -> dict:
+    """Evaluate a run folder's model on its test set; returns the numbers and the text report."""
+    from ..training.report import classification_report
+
+    config, model, doc = _runs.restore(run_dir, checkpoint)
+    config = dict(config)
+    if limit is not None:
+        if limit < 1:
+            raise ValueError(f"--limit must be ≥ 1, got {limit}")
+        config["limit"] = limit
+    data = _runs.load_data(config, explicit_dataset=True)
+    result = _runs.evaluate_arrays(model, config, data.x_test, data.y_test)
+    text, summary = classification_report(result["confusion_matrix"], config["classes"])
+    return {"model": config["model"], "dataset": config["dataset"], "checkpoint": checkpoint,
+            "epoch": doc.get("epoch"), "test_samples": int(len(data.y_test)),
+            "test_accuracy": result["accuracy"], "test_loss": result["loss"],
+            "classes": list(config["classes"]), **{k: summary[k] for k in
+                                                   ("per_class", "macro", "weighted")},
+            "confusion_matrix": result["confusion_matrix"].tolist(), "report": text}

@@ -1,0 +1,90 @@
+"""Kill training with SIGKILL mid-epoch, resume it, and reach the uninterrupted run's parameters.
+
+Both runs are subprocesses of the real command, with one BLAS thread each (so that the
+arithmetic is the same in every process). The killed run is stopped while its second epoch
+trains; ``--resume`` continues from the checkpoint of the first epoch, restoring the weights, the
+optimizer's moments, chainrule's random generator (the dropout masks) and the data order; the
+final checkpoints of both runs must hold identical tensors, bit for bit.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chainrule.training import read_checkpoint
+
+ARGS = ["train", "--dataset", "digits", "--epochs", "3", "--batch-size", "16", "--dropout", "0.3",
+        "--seed", "1"]
+ENV = {**os.environ, "PYTHONIOENCODING": "utf-8", "OPENBLAS_NUM_THREADS": "1",
+       "OMP_NUM_THREADS": "1"}
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "chainrule.cli.main", *args]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(command(*args), capture_output=True, text=True, encoding="utf-8",
+                            env=ENV, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def kill_mid_epoch(out: Path) -> dict:
+    """Start a run, SIGKILL it as soon as its first checkpoint exists (epoch 2 is training)."""
+    last = out / "checkpoints" / "last.safetensors"
+    process = subprocess.Popen(command(*ARGS, "--out", str(out)), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=ENV)
+    try:
+        deadline = time.monotonic() + 240
+        while not last.exists():
+            assert process.poll() is None, "training ended before its first checkpoint"
+            assert time.monotonic() < deadline, "no checkpoint after 240 s"
+            time.sleep(0.005)
+        time.sleep(0.05)                       # into the second epoch's batches
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    doc, _ = read_checkpoint(last)             # the checkpoint survived the kill intact
+    return doc
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_sigkill_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
+    pytest.importorskip("sklearn")
+    killed = tmp_path / "killed"
+    doc = kill_mid_epoch(killed)
+    assert doc["epoch"] == 1, "the kill should land in epoch 2 (the machine is very slow?)"
+    assert not (killed / "test_metrics.json").exists()          # it did not finish
+
+    resumed = run("train", "--resume", str(killed))
+    assert "Resuming" in resumed.stdout and "end of epoch 1" in resumed.stdout
+    run(*ARGS, "--out", str(tmp_path / "straight"))
+
+    final = {}
+    for name in ("killed", "straight"):
+        doc, tensors = read_checkpoint(tmp_path / name / "checkpoints" / "last.safetensors")
+        assert doc["epoch"] == 3
+        final[name] = (doc, tensors)
+    (doc_a, a), (doc_b, b) = final["killed"], final["straight"]
+    assert doc_a["step"] == doc_b["step"] == 3 * 90
+    assert sorted(a) == sorted(b)
+    assert any(k.startswith("optimizer/") for k in a)              # Adam's moments too
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    # and the metrics files tell one continuous story
+    rows = json.loads((killed / "metrics.json").read_text())
+    straight = json.loads((tmp_path / "straight" / "metrics.json").read_text())
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert [r["val_accuracy"] for r in rows] == [r["val_accuracy"] for r in straight]
