@@ -28,6 +28,23 @@ from benchmarks import harness  # noqa: E402
 RESULTS = HERE / "RESULTS.md"
 
 
+def _kept_sections(path: Path) -> str:
+    """Sections other scripts own (between '<!-- NAME: begin' and '<!-- NAME: end -->' markers,
+    e.g. bench_train.py's), carried over when this script rewrites the file."""
+    if not path.exists():
+        return ""
+    text, kept, start = path.read_text(), [], 0
+    while (begin := text.find("<!-- ", start)) != -1 and ": begin" in text[begin:begin + 80]:
+        name = text[begin + 5:text.index(":", begin)]
+        end_marker = f"<!-- {name}: end -->"
+        stop = text.find(end_marker, begin)
+        if stop == -1:
+            break
+        kept.append(text[begin:stop + len(end_marker)])
+        start = stop + len(end_marker)
+    return "".join("\n\n" + k + "\n" for k in kept)
+
+
 def discover() -> list[harness.Workload]:
     """The workloads of every ``benchmarks/bench_*.py``: bench_foundation.py first, then the
     others by file name, each in its list's order."""
@@ -147,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     write = not args.no_write and (args.only is None or args.output is not None)
     if write:
         output = args.output or RESULTS
-        output.write_text(harness.render_markdown(runs))
+        output.write_text(harness.render_markdown(runs) + _kept_sections(output))
         print(f"\nwrote {output}")
     return 0
 
