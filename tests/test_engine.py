@@ -12,35 +12,11 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from oracle import ATOL, RTOL, as_numpy, assert_close, t64, th64  # noqa: F401
 
 import chainrule as cr
 from chainrule.autograd import engine
 from chainrule.autograd.functional import grad as autograd_grad
-
-RTOL = 1e-6
-ATOL = 1e-10
-
-
-def t64(values, requires_grad: bool = False) -> cr.Tensor:
-    return cr.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
-
-
-def th64(values, requires_grad: bool = False) -> torch.Tensor:
-    return torch.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
-
-
-def as_numpy(x) -> np.ndarray:
-    if isinstance(x, cr.Tensor):
-        return x.data
-    if isinstance(x, torch.Tensor):
-        return x.detach().numpy()
-    return np.asarray(x)
-
-
-def assert_close(actual, expected, rtol: float = RTOL, atol: float = ATOL) -> None:
-    a, e = as_numpy(actual), as_numpy(expected)
-    assert a.shape == e.shape, f"shape {a.shape} != expected {e.shape}"
-    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
 
 
 # ---------------------------------------------------------------------- depth
