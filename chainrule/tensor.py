@@ -1,18 +1,45 @@
 """Tensor: an n-dimensional array that remembers how it was computed.
 
-A Tensor wraps a backend array (``.data``). When it is the result of a primitive applied to tensors
-that require gradients, it also holds the graph node that made it, so ``backward()`` can apply the
-chain rule from it to every leaf. Operators and methods are thin: each calls one primitive (or a
-composite of primitives) from :mod:`chainrule.ops`.
+A Tensor wraps a backend array (``._data``, the library's own handle; users see it through
+``.numpy()``). When it is the result of a primitive applied to tensors that require gradients, it
+also holds the graph node that made it, so ``backward()`` can apply the chain rule from it to every
+leaf. Operators and methods are thin: each calls one primitive (or a composite of primitives) from
+:mod:`chainrule.ops`.
+
+PyTorch's semantics hold where PyTorch has the name: ``.data`` is a detached Tensor sharing the
+memory, ``+=`` and the ``name_`` methods change the tensor in place (with a version counter that
+makes backward refuse values changed after they were saved), ``x.max(dim)`` returns
+``(values, indices)``, and ``Tensor(2, 3)`` is PyTorch's legacy constructor.
 """
 from __future__ import annotations
 
 from . import backend
+from . import device as _device
+from .autograd.grad_mode import _GradMode
+from .autograd.versions import bump as _bump
 from .backend import ndarray, xp
 
 # The module of primitives (chainrule.ops). It imports this module, so chainrule/__init__.py links
 # it here once both are loaded, and makes it the array namespace of Tensors.
 ops = None
+
+
+class Size(tuple):
+    """A shape (``torch.Size``): a tuple of ints with ``numel()``."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self) -> str:
+        return f"chainrule.Size({list(self)})"
+
+    def __str__(self) -> str:      # in messages: (2, 3), as NumPy's shapes print
+        return tuple.__repr__(self)
 
 
 class _Size(int):
@@ -25,7 +52,7 @@ class _Size(int):
         return obj
 
     def __call__(self, dim: int | None = None):
-        return self._shape if dim is None else self._shape[dim]
+        return Size(self._shape) if dim is None else self._shape[dim]
 
 
 def _to_array(data, dtype=None):
@@ -35,7 +62,7 @@ def _to_array(data, dtype=None):
     their dtype unless ``dtype`` says otherwise.
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if isinstance(data, ndarray):
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)
     array = xp.asarray(data)
@@ -54,12 +81,29 @@ def _axis(axis, dim):
 class Tensor:
     """An array with an optional gradient: ``Tensor(data, dtype=None, requires_grad=False)``."""
 
-    __slots__ = ("data", "requires_grad", "grad", "_node", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad", "_node", "_retains_grad", "__weakref__")
     __array_ufunc__ = None      # NumPy defers to our reflected operators: array * tensor → Tensor
     __array_priority__ = 1000
 
-    def __init__(self, data, dtype=None, requires_grad: bool = False):
-        self.data = _to_array(data, None if dtype is None else xp.dtype(dtype))
+    def __init__(self, *args, dtype=None, requires_grad: bool = False, device=None):
+        """PyTorch's legacy constructor: ``Tensor(2, 3)`` (uninitialised sizes; chainrule fills
+        zeros), ``Tensor([1, 2])`` or ``Tensor(array)`` (data in the default float dtype),
+        ``Tensor()`` (empty). Prefer :func:`chainrule.tensor`, which keeps integer dtypes."""
+        if device is not None:
+            _device.check(device, "Tensor")
+        dtype = backend.get_default_dtype() if dtype is None else xp.dtype(dtype)
+        if not args:
+            array = xp.zeros((0,), dtype=dtype)
+        elif all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            array = xp.zeros(args, dtype=dtype)
+        elif len(args) == 1 and isinstance(args[0], Size):
+            array = xp.zeros(tuple(args[0]), dtype=dtype)
+        elif len(args) == 1 and not isinstance(args[0], (int, float, bool, complex)):
+            array = _to_array(args[0], dtype)
+        else:
+            raise TypeError(f"Tensor(): expected sizes (ints) or one sequence of data, got "
+                            f"{args!r}; use chainrule.tensor(value) for a 0-d tensor")
+        self._data = array
         self.grad = None
         self._node = None
         self._retains_grad = False
@@ -68,37 +112,75 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
+    def _make(cls, data, dtype=None, requires_grad: bool = False) -> "Tensor":
+        """The library's constructor: numbers and lists take the default float dtype (ints stay
+        int64), arrays keep their dtype unless ``dtype`` says otherwise."""
+        t = cls.__new__(cls)
+        t._data = _to_array(data, None if dtype is None else xp.dtype(dtype))
+        t.grad = None
+        t._node = None
+        t._retains_grad = False
+        t.requires_grad = False
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+
+    @classmethod
     def _from_op(cls, array, node):
         t = cls.__new__(cls)
-        t.data = array
+        t._data = array
         t.grad = None
         t._node = node
         t._retains_grad = False
         t.requires_grad = node is not None
         return t
 
+    # ----------------------------------------------------------------- the values
+    @property
+    def data(self) -> "Tensor":
+        """The same memory as a Tensor cut from the graph (PyTorch's ``.data``): changing it in
+        place changes this tensor without being recorded, as in ``p.data.add_(g, alpha=-lr)``."""
+        return Tensor._from_op(self._data, None)
+
+    @data.setter
+    def data(self, value) -> None:
+        array = value._data if isinstance(value, Tensor) else _to_array(value)
+        if not isinstance(array, ndarray):
+            raise TypeError(f".data = …: expected a Tensor or an array, got {type(value)}")
+        self._data = array
+
+    @property
+    def device(self):
+        return _device.CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    is_cpu = True
+
     # ----------------------------------------------------------------- array facts
     @property
-    def shape(self) -> tuple:
-        return self.data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def size(self) -> _Size:
-        return _Size(self.data.size, self.data.shape)
+        return _Size(self._data.size, self._data.shape)
 
     def numel(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def T(self) -> "Tensor":
@@ -118,35 +200,36 @@ class Tensor:
         return None if self._node is None else self._node.fn
 
     def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"item(): only a tensor with one element can be converted to a Python "
-                             f"number; this one has shape {self.shape} ({self.data.size} elements)")
-        return self.data.item()
+        if self._data.size != 1:
+            raise ValueError(f"item(): only a tensor with one element can be converted to a "
+                             f"Python number; this one has shape {self.shape} "
+                             f"({self._data.size} elements)")
+        return self._data.item()
 
     def numpy(self) -> ndarray:
         """The underlying array (shared, not copied). Call ``detach()`` first is not needed."""
-        return self.data
+        return self._data
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor (a single number) is undefined")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is "
+        if self._data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self._data.size} elements is "
                                "ambiguous; use .any() or .all()")
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -155,7 +238,7 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub":
+        if self._data.dtype.kind not in "iub":
             raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
         return int(self.item())
 
@@ -163,7 +246,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients, but this "
                 f"tensor "
@@ -176,13 +259,27 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when backward computes this tensor's gradient; a Tensor it returns
+        replaces the gradient. Returns a handle with ``remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't "
+                               "require gradient")
+        from .autograd import hooks
+
+        return hooks.register(self, hook)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._node is not None and self._retains_grad
+
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep theirs)."""
         self._retains_grad = True
 
     def detach(self) -> "Tensor":
         """The same values, cut from the graph (shares the array)."""
-        return Tensor._from_op(self.data, None)
+        return Tensor._from_op(self._data, None)
 
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
@@ -200,16 +297,16 @@ class Tensor:
                 "from results computed from tensors created with requires_grad=True (and not "
                 "inside no_grad()).")
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward: this output has shape {self.shape}; backward() without a gradient "
                     "needs a single-number output such as a loss. Reduce it first (y.sum() or "
                     "y.mean()), or pass gradient= an array of the same shape as the output.")
-            g = xp.ones_like(self.data)
+            g = xp.ones_like(self._data)
         else:
             g = gradient if create_graph and isinstance(gradient, Tensor) else _to_array(gradient)
             if isinstance(g, ndarray):
-                g = g.astype(self.data.dtype)  # a private copy: .grad never aliases the caller's
+                g = g.astype(self._data.dtype)  # a private copy: .grad never aliases the caller's
             if tuple(g.shape) != self.shape:
                 raise RuntimeError(f"backward: gradient has shape {tuple(g.shape)} but the output "
                                    f"has shape {self.shape}; they must be equal")
@@ -226,20 +323,201 @@ class Tensor:
     def astype(self, dtype) -> "Tensor":
         return ops.astype(self, dtype)
 
-    def to(self, dtype) -> "Tensor":
-        return ops.astype(self, dtype)
+    def to(self, *args, **kwargs) -> "Tensor":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (its dtype and
+        device), with ``non_blocking``/``copy``/``memory_format`` accepted. ``to(None)`` and a
+        dtype equal to the current one return this tensor itself, as in PyTorch."""
+        dtype, copy = _to_arguments("to", args, kwargs)
+        out = self if dtype is None or xp.dtype(dtype) == self._data.dtype \
+            else ops.astype(self, dtype)
+        return ops.copy(out) if copy and out is self else out
+
+    def cpu(self, memory_format=None) -> "Tensor":
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> "Tensor":
+        _device.check("cuda" if device is None else device, "cuda()")
+        return self
+
+    def pin_memory(self, device=None) -> "Tensor":
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def type(self, dtype=None, non_blocking: bool = False):
+        """Without an argument, PyTorch's type name ('torch.FloatTensor'); with one, a cast."""
+        if dtype is None:
+            return "torch." + _TYPE_NAMES.get(self._data.dtype.name, "Tensor")
+        if isinstance(dtype, str):
+            name = dtype.rpartition(".")[2]
+            matches = [k for k, v in _TYPE_NAMES.items() if v == name]
+            if not matches:
+                raise TypeError(f"type(): unknown tensor type {dtype!r}")
+            dtype = matches[0]
+        return self.to(dtype)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
 
     def float(self) -> "Tensor":
-        return ops.astype(self, xp.float32)
+        return self.to(xp.float32)
 
     def double(self) -> "Tensor":
-        return ops.astype(self, xp.float64)
+        return self.to(xp.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(xp.float16)
 
     def long(self) -> "Tensor":
-        return ops.astype(self, xp.int64)
+        return self.to(xp.int64)
 
-    def clone(self) -> "Tensor":
+    def int(self) -> "Tensor":
+        return self.to(xp.int32)
+
+    def short(self) -> "Tensor":
+        return self.to(xp.int16)
+
+    def char(self) -> "Tensor":
+        return self.to(xp.int8)
+
+    def byte(self) -> "Tensor":
+        return self.to(xp.uint8)
+
+    def bool(self) -> "Tensor":
+        return self.to(xp.bool_)
+
+    def clone(self, memory_format=None) -> "Tensor":
         return ops.copy(self)
+
+    def contiguous(self, memory_format=None) -> "Tensor":
+        """This tensor (its values are always usable as they are; PyTorch also returns self when
+        the memory is already contiguous)."""
+        return self
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    def __format__(self, spec: str) -> str:
+        if self._data.size == 1 and self._data.dtype.kind in "biufc":
+            return format(self._data.item(), spec)
+        return format(repr(self), spec)
+
+    # ----------------------------------------------------------------- in place (PyTorch's name_)
+    def _inplace(self, op, *args, **kwargs) -> "Tensor":
+        """Compute ``op(self, *args)`` and write it into this tensor's memory.
+
+        Without autograd involvement this is a plain write (plus a version bump). When the graph is
+        being recorded, the new values get a new node whose input is the old value of this tensor
+        (a private copy, so the new node's saved values stay correct), and the tensor takes that
+        node: gradients flow through the in-place step as through the out-of-place one. A leaf
+        that requires grad may not be changed in place while recording (PyTorch's rule).
+        """
+        record = _GradMode.enabled and (self.requires_grad or _any_requires_grad(args, kwargs))
+        if not record:
+            result = op(Tensor._from_op(self._data, None), *args, **kwargs)
+            _write(self._data, result._data if isinstance(result, Tensor) else result, op)
+            _bump(self._data)
+            return self
+        node = self._node
+        if node is None and self.requires_grad:
+            raise RuntimeError(
+                f"{_opname(op)}_: a leaf tensor that requires grad (a parameter or an input made "
+                "with requires_grad=True) cannot be changed in place while gradients are being "
+                "recorded, because its gradient would then refer to values it no longer has. Wrap "
+                "the update in `with chainrule.no_grad():` (as optimizers do), or change "
+                "`.data` instead.")
+        if node is not None and getattr(node.fn, "is_view", False) \
+                and self._data.base is not None:
+            raise RuntimeError(
+                f"{_opname(op)}_: this tensor is a view ({node.fn.name}) of another tensor that "
+                "requires grad; changing a view in place while recording is not supported by "
+                "chainrule (PyTorch rewrites the base's history). Use .clone() before changing "
+                "it, or an out-of-place operation.")
+        old = Tensor._from_op(self._data.copy(), node)
+        old.requires_grad = self.requires_grad
+        result = op(old, *args, **kwargs)
+        _write(self._data, result._data, op)
+        _bump(self._data)
+        if result._node is not None:
+            self._node = result._node
+            self.requires_grad = True
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(ops.add, other)
+
+    def __isub__(self, other):
+        return self._inplace(ops.subtract, other)
+
+    def __imul__(self, other):
+        return self._inplace(ops.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._inplace(ops.divide, other)
+
+    def __ipow__(self, other):
+        return self._inplace(ops.power, other)
+
+    def __imatmul__(self, other):
+        return self._inplace(ops.matmul, other)
+
+    def zero_(self) -> "Tensor":
+        return self.fill_(0)
+
+    def fill_(self, value) -> "Tensor":
+        return self._inplace(_filled, value)
+
+    def copy_(self, src, non_blocking: bool = False) -> "Tensor":
+        return self._inplace(_filled, src)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
+        values = backend.generator().uniform(a, b, self._data.shape)
+        return self._inplace(_filled, values.astype(self._data.dtype, copy=False))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
+        values = backend.generator().normal(mean, std, self._data.shape)
+        return self._inplace(_filled, values.astype(self._data.dtype, copy=False))
+
+    def bernoulli_(self, p=0.5, generator=None) -> "Tensor":
+        p = p._data if isinstance(p, Tensor) else p
+        values = backend.generator().random(self._data.shape) < p
+        return self._inplace(_filled, values.astype(self._data.dtype))
+
+    def exponential_(self, lambd: float = 1.0, generator=None) -> "Tensor":
+        values = backend.generator().exponential(1.0 / lambd, self._data.shape)
+        return self._inplace(_filled, values.astype(self._data.dtype, copy=False))
+
+    def random_(self, low: int = 0, high: int | None = None, generator=None) -> "Tensor":
+        if high is None:
+            low, high = 0, low if low else (1 << 24 if self._data.dtype.kind == "f" else 1 << 62)
+        values = backend.generator().integers(low, high, self._data.shape)
+        return self._inplace(_filled, values.astype(self._data.dtype))
+
+    def detach_(self) -> "Tensor":
+        self._node = None
+        self.requires_grad = False
+        return self
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other):
@@ -291,56 +569,61 @@ class Tensor:
         return ops.getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
-        from .autograd.grad_mode import is_grad_enabled
-
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                "item assignment: this tensor requires grad, and changing it in place would make "
-                "the recorded derivatives wrong. Assign under `with chainrule.no_grad():`, or "
-                "build "
-                "a new tensor (chainrule.where, concatenate).")
-        self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+        """``x[index] = value`` in place, with PyTorch's indexing rules. While recording, a tensor
+        that is not a leaf gets a node (the old values with the indexed part replaced), so the
+        gradient flows to the rest of the old values and to ``value``."""
+        index = ops.torch_index(index)
+        record = _GradMode.enabled and (
+            self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+        if not record:
+            if isinstance(index, ops.TwoStepIndex):
+                self._data[index.first][index.second] = _data(value)
+            else:
+                self._data[index] = _data(value)
+            _bump(self._data)
+            return
+        self._inplace(ops.index_put, index, value)
 
     # comparisons and logic give tensors with no gradient
     def __lt__(self, other):
-        return Tensor._from_op(self.data < _data(other), None)
+        return Tensor._from_op(self._data < _data(other), None)
 
     def __le__(self, other):
-        return Tensor._from_op(self.data <= _data(other), None)
+        return Tensor._from_op(self._data <= _data(other), None)
 
     def __gt__(self, other):
-        return Tensor._from_op(self.data > _data(other), None)
+        return Tensor._from_op(self._data > _data(other), None)
 
     def __ge__(self, other):
-        return Tensor._from_op(self.data >= _data(other), None)
+        return Tensor._from_op(self._data >= _data(other), None)
 
     def __eq__(self, other):
-        return Tensor._from_op(xp.asarray(self.data == _data(other)), None)
+        return Tensor._from_op(xp.asarray(self._data == _data(other)), None)
 
     def __ne__(self, other):
-        return Tensor._from_op(xp.asarray(self.data != _data(other)), None)
+        return Tensor._from_op(xp.asarray(self._data != _data(other)), None)
 
     def __and__(self, other):
-        return Tensor._from_op(self.data & _data(other), None)
+        return Tensor._from_op(self._data & _data(other), None)
 
     def __or__(self, other):
-        return Tensor._from_op(self.data | _data(other), None)
+        return Tensor._from_op(self._data | _data(other), None)
 
     def __xor__(self, other):
-        return Tensor._from_op(self.data ^ _data(other), None)
+        return Tensor._from_op(self._data ^ _data(other), None)
 
     def __invert__(self):
-        return Tensor._from_op(~self.data, None)
+        return Tensor._from_op(~self._data, None)
 
     __rand__ = __and__
     __ror__ = __or__
 
     # ----------------------------------------------------------------- methods (NumPy / PyTorch)
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return ops.sum(self, _axis(axis, dim), keepdims or keepdim)
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=False, dtype=None):
+        return ops.sum(self, _axis(axis, dim), keepdims or keepdim, dtype=dtype)
 
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return ops.mean(self, _axis(axis, dim), keepdims or keepdim)
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=False, dtype=None):
+        return ops.mean(self, _axis(axis, dim), keepdims or keepdim, dtype=dtype)
 
     def var(self, axis=None, keepdims=False, *, dim=None, keepdim=False, correction=1,
             unbiased=None, ddof=None):
@@ -352,17 +635,20 @@ class Tensor:
         return ops.std(self, _axis(axis, dim), keepdims or keepdim, correction=correction,
                        unbiased=unbiased, ddof=ddof)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return ops.max(self, _axis(axis, dim), keepdims or keepdim)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return ops.min(self, _axis(axis, dim), keepdims or keepdim)
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    amax = max
-    amin = min
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return ops.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return ops.prod(self, _axis(axis, dim), keepdims or keepdim)
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return ops.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=False, dtype=None):
+        return ops.prod(self, _axis(axis, dim), keepdims or keepdim, dtype=dtype)
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         return ops.logsumexp(self, _axis(axis, dim), keepdims or keepdim)
@@ -379,11 +665,19 @@ class Tensor:
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         return ops.argmin(self, _axis(axis, dim), keepdims or keepdim)
 
-    def any(self, axis=None, keepdims=False):
-        return Tensor._from_op(xp.asarray(self.data.any(axis=axis, keepdims=keepdims)), None)
+    def any(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        axis = _axis(axis, dim)
+        if self._data.ndim == 0:
+            axis = None
+        return Tensor._from_op(xp.asarray(self._data.any(axis=axis,
+                                                         keepdims=keepdims or keepdim)), None)
 
-    def all(self, axis=None, keepdims=False):
-        return Tensor._from_op(xp.asarray(self.data.all(axis=axis, keepdims=keepdims)), None)
+    def all(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        axis = _axis(axis, dim)
+        if self._data.ndim == 0:
+            axis = None
+        return Tensor._from_op(xp.asarray(self._data.all(axis=axis,
+                                                         keepdims=keepdims or keepdim)), None)
 
     def exp(self):
         return ops.exp(self)
@@ -473,10 +767,10 @@ class Tensor:
 
     # ----------------------------------------------------------------- display
     def __repr__(self) -> str:
-        body = xp.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = xp.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype not in (backend.get_default_dtype(), xp.int64, xp.bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype not in (backend.get_default_dtype(), xp.int64, xp.bool_):
+            extras.append(f"dtype={self._data.dtype}")
         if self._node is not None:
             extras.append(f"grad_fn=<{self._node.fn.name}>")
         elif self.requires_grad:
@@ -486,8 +780,32 @@ class Tensor:
     __str__ = __repr__
 
 
+def tensor_method(fn=None, *, name: str | None = None, inplace: bool = False):
+    """Make the function ``fn(input, ...)`` also the Tensor method ``input.name(...)``; with
+    ``inplace=True`` also ``input.name_(...)``, which writes the result into the tensor (see
+    :meth:`Tensor._inplace`). Used by the ops modules, so that each function and its method are
+    one definition::
+
+        @tensor_method(inplace=True)
+        def clamp(input, min=None, max=None): ...
+    """
+    def bind(f):
+        method = name or f.__name__
+        setattr(Tensor, method, f)
+        if inplace:
+            def in_place(self, *args, **kwargs):
+                return self._inplace(f, *args, **kwargs)
+
+            in_place.__name__ = method + "_"
+            in_place.__doc__ = f"In-place form of :meth:`{method}` (writes into this tensor)."
+            setattr(Tensor, method + "_", in_place)
+        return f
+
+    return bind if fn is None else bind(fn)
+
+
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _shape_args(shape):
@@ -498,7 +816,93 @@ def _shape_args(shape):
 
 def _unwrap_index(index):
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+               "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _is_dtype(value) -> bool:
+    if isinstance(value, xp.dtype):
+        return True
+    return isinstance(value, type) and issubclass(value, (xp.generic, float, int, complex))
+
+
+def _to_arguments(name: str, args, kwargs):
+    """(dtype or None, copy) from the forms of ``Tensor.to``/``Module.to``."""
+    dtype = kwargs.pop("dtype", None)
+    where = kwargs.pop("device", None)
+    copy = bool(kwargs.pop("copy", False))
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"{name}(): unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if a is None:
+            continue
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif _is_dtype(a):
+            dtype = a
+        elif _device.is_device_like(a):
+            where = a
+        elif isinstance(a, bool):
+            continue            # to(dtype, non_blocking) positional flags
+        else:
+            raise TypeError(f"{name}(): expected a dtype, a device or a tensor, got {a!r}")
+    if where is not None:
+        _device.check(where, name)
+    return dtype, copy
+
+
+def _any_requires_grad(args, kwargs) -> bool:
+    for a in args:
+        if isinstance(a, Tensor) and a.requires_grad:
+            return True
+    for a in kwargs.values():
+        if isinstance(a, Tensor) and a.requires_grad:
+            return True
+    return False
+
+
+def _opname(op) -> str:
+    name = getattr(op, "__name__", "op")
+    return {"_filled": "copy", "subtract": "sub", "multiply": "mul", "divide": "div",
+            "power": "pow"}.get(name, name)
+
+
+def _filled(t, value):
+    """``value`` broadcast to t's shape; as an in-place step its gradient goes to ``value`` only."""
+    return ops.where(xp.ones(t.shape, dtype=bool), value, t)
+
+
+def _write(dst, src, op) -> None:
+    """Write ``src`` into ``dst`` as PyTorch's in-place ops do: the result's dtype must be castable
+    to the tensor's (no float into int, except copy_/fill_), and its shape must not grow it."""
+    src = xp.asarray(src)
+    if op is not _filled and _KIND_RANK.get(src.dtype.kind, 9) > _KIND_RANK.get(dst.dtype.kind, 9):
+        raise RuntimeError(f"{_opname(op)}_: result type {src.dtype} can't be cast to the "
+                           f"desired output type {dst.dtype} of this in-place operation; use the "
+                           f"out-of-place form (x = x {_SYMBOLS.get(_opname(op), 'op')} y) or "
+                           "convert the tensor first")
+    if src.shape != dst.shape:
+        try:
+            shape = xp.broadcast_shapes(src.shape, dst.shape)
+        except ValueError:
+            shape = None
+        if shape != dst.shape:
+            raise RuntimeError(f"{_opname(op)}_: the result has shape {tuple(src.shape)}, which "
+                               f"does not fit this tensor's shape {tuple(dst.shape)}; an in-place "
+                               "operation cannot change a tensor's shape")
+    xp.copyto(dst, src, casting="unsafe")
+
+
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}

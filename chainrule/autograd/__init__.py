@@ -1,7 +1,18 @@
 """Automatic differentiation: primitives, the reverse-mode engine, transforms and gradcheck."""
+from .custom import FunctionCtx, once_differentiable
 from .function import Function, Node, primitive
+from .hooks import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .functional import grad
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 
 __all__ = ["Function", "Node", "primitive", "no_grad", "enable_grad", "is_grad_enabled",
-           "set_grad_enabled", "grad"]
+           "set_grad_enabled", "grad", "inference_mode",
+           "is_inference_mode_enabled", "FunctionCtx", "once_differentiable", "detect_anomaly",
+           "set_detect_anomaly", "is_anomaly_enabled"]

@@ -18,6 +18,8 @@ from __future__ import annotations
 from ..backend import ndarray, xp
 from ..tensor import Tensor
 from .grad_mode import _GradMode
+from . import hooks
+from .versions import _versions, check
 
 
 def unbroadcast(g, shape: tuple):
@@ -72,9 +74,9 @@ def backward(roots, grads, retain_graph: bool = False, create_graph: bool = Fals
     With ``inputs`` given, returns their gradients instead of accumulating into ``.grad``.
     """
     if create_graph:
-        grads = [g if isinstance(g, Tensor) else Tensor(g) for g in grads]
+        grads = [g if isinstance(g, Tensor) else Tensor._make(g) for g in grads]
     else:
-        grads = [g.data if isinstance(g, Tensor) else g for g in grads]
+        grads = [g._data if isinstance(g, Tensor) else g for g in grads]
     previous = _GradMode.enabled
     _GradMode.enabled = create_graph
     try:
@@ -96,16 +98,20 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs):
         g = pending.pop(id(tensor), None)
         if g is None:
             continue
+        if hooks._hooks:
+            g = hooks.run(tensor, g, create_graph)
         node = tensor._node
         if wanted is not None:
             index = wanted.get(id(tensor))
             if index is not None:
-                results[index] = g if create_graph else Tensor(g)
+                results[index] = g if create_graph else Tensor._make(g)
         elif node is None or tensor._retains_grad:
             _store_grad(tensor, g, create_graph, stored)
         if node is None:
             continue
         fn = node.fn
+        if _versions:
+            check(node, fn.name)
         if create_graph:
             if not fn.twice_differentiable:
                 raise RuntimeError(
@@ -122,6 +128,8 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs):
             input_grads = fn.vjp(node, g)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        if hooks.anomaly_enabled():
+            hooks.check_finite(fn.name, input_grads)
         for inp, gi in zip(node.inputs, input_grads):
             if gi is None or not isinstance(inp, Tensor) or not inp.requires_grad:
                 continue
@@ -134,7 +142,7 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs):
 
 
 def _merged_order(roots) -> list[Tensor]:
-    virtual = Tensor(xp.zeros(()))
+    virtual = Tensor._make(xp.zeros(()))
     virtual.requires_grad = True
 
     class _Join:
@@ -147,10 +155,10 @@ def _merged_order(roots) -> list[Tensor]:
 
 def _accumulate(pending: dict, tensor: Tensor, g) -> None:
     if not isinstance(g, Tensor):
-        if g.shape != tensor.data.shape:
-            g = unbroadcast(g, tensor.data.shape)
-        if g.dtype != tensor.data.dtype:
-            g = g.astype(tensor.data.dtype)
+        if g.shape != tensor._data.shape:
+            g = unbroadcast(g, tensor._data.shape)
+        if g.dtype != tensor._data.dtype:
+            g = g.astype(tensor._data.dtype)
     else:
         if g.shape != tensor.shape:
             g = unbroadcast(g, tensor.shape)
@@ -173,4 +181,4 @@ def _store_grad(tensor: Tensor, g, create_graph: bool, stored: set) -> None:
         stored.add(id(g))
         tensor.grad = Tensor._from_op(g, None)
     else:
-        tensor.grad = Tensor._from_op(tensor.grad.data + g, None)
+        tensor.grad = Tensor._from_op(tensor.grad._data + g, None)

@@ -21,6 +21,7 @@ from ..mathematics import Formula
 from ..tensor import Tensor
 from . import registry
 from .grad_mode import _GradMode
+from .versions import _versions, saved_versions
 
 
 class Node:
@@ -34,6 +35,7 @@ class Node:
     def __init__(self):
         self.saved = ()
         self.freed = False
+        self.versions = None
 
     def save(self, *values) -> None:
         """Keep ``values`` (the forward's inputs or output) for the derivative."""
@@ -53,14 +55,14 @@ class Node:
         for value in self.saved:
             if isinstance(value, ndarray):
                 match = None
-                if value is output.data:
+                if value is output._data:
                     match = output
                 else:
                     for inp in self.inputs:
-                        if isinstance(inp, Tensor) and inp.data is value:
+                        if isinstance(inp, Tensor) and inp._data is value:
                             match = inp
                             break
-                lifted.append(match if match is not None else Tensor(value))
+                lifted.append(match if match is not None else Tensor._make(value))
             else:
                 lifted.append(value)
         return tuple(lifted)
@@ -79,6 +81,20 @@ class Function:
     domain: str = "real"
     reference = None            # NumPy reference for the forward, used by the tests
     twice_differentiable = True  # False: vjp cannot run on Tensors; create_graph raises
+    is_view = False             # True: the result may share the input's memory (reshape, slices)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A subclass that writes PyTorch's ``backward(ctx, *grads)`` (a user's custom function,
+        # on Tensors) instead of ``vjp`` (a primitive, on arrays) gets PyTorch's ``apply``.
+        if "backward" in cls.__dict__ and "vjp" not in cls.__dict__:
+            from . import custom
+
+            cls.apply = classmethod(custom.apply)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch's optional split of forward: ``forward(*args)`` then this (see custom.py)."""
 
     @staticmethod
     def forward(ctx, *arrays, **params):
@@ -100,7 +116,7 @@ class Function:
         needs_grad = False
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a.data)
+                arrays.append(a._data)
                 needs_grad = needs_grad or a.requires_grad
             else:
                 arrays.append(a)
@@ -116,6 +132,8 @@ class Function:
         if needs_grad and _GradMode.enabled:
             ctx.fn = cls
             ctx.inputs = args
+            if _versions:
+                ctx.versions = saved_versions(ctx.saved)
             return Tensor._from_op(out, ctx)
         return Tensor._from_op(out, None)
 

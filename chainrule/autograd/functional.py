@@ -40,10 +40,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             raise RuntimeError("grad: an output does not require grad; it was not computed from "
                                "the inputs (or was computed inside no_grad())")
         if seed is None:
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise RuntimeError(f"grad: output of shape {out.shape} is not a single number; "
                                    "pass grad_outputs of the same shape")
-            seed = xp.ones_like(out.data)
+            seed = xp.ones_like(out._data)
         roots.append(out)
         seeds.append(seed)
     if retain_graph is None:
@@ -62,7 +62,7 @@ def _leaves(args):
         if isinstance(a, Tensor) and a.requires_grad:
             out.append(a)
         else:
-            t = Tensor(a.data if isinstance(a, Tensor) else a)
+            t = Tensor._make(a._data if isinstance(a, Tensor) else a)
             out.append(t.requires_grad_(True))
     return out
 
@@ -81,11 +81,11 @@ def value_and_grad(fn, argnums=0):
             args[i] = leaf
         with enable_grad():
             value = fn(*args, **kwargs)
-        if not isinstance(value, Tensor) or value.data.size != 1:
+        if not isinstance(value, Tensor) or value._data.size != 1:
             raise RuntimeError(f"grad: the function must return a single-number tensor, got "
                                f"{getattr(value, 'shape', type(value).__name__)}")
         grads = grad(value, leaves, create_graph=nested, allow_unused=True)
-        grads = tuple(g if g is not None else Tensor(xp.zeros_like(leaf.data))
+        grads = tuple(g if g is not None else Tensor._make(xp.zeros_like(leaf._data))
                       for g, leaf in zip(grads, leaves))
         return value, (grads if many else grads[0])
 
@@ -111,7 +111,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False):
     leaves = _leaves(inputs)
     with enable_grad():
         out = func(*leaves)
-    seed = None if v is None else (v.data if isinstance(v, Tensor) else xp.asarray(v))
+    seed = None if v is None else (v._data if isinstance(v, Tensor) else xp.asarray(v))
     result = grad(out, leaves, seed, create_graph=create_graph, allow_unused=True)
     result = _zeros_for_unused(result, leaves)
     return out.detach() if not create_graph else out, (result if many else result[0])
@@ -124,16 +124,16 @@ def jvp(func, inputs, v, create_graph: bool = False):
     leaves = _leaves(inputs)
     with enable_grad():
         out = func(*leaves)
-        u = Tensor(xp.zeros_like(out.data)).requires_grad_(True)
+        u = Tensor._make(xp.zeros_like(out._data)).requires_grad_(True)
         ut_j = grad(out, leaves, u, create_graph=True, allow_unused=True)
         pairs = [(g, t) for g, t in zip(ut_j, vs) if g is not None]
         if not pairs:
-            return out.detach(), Tensor(xp.zeros_like(out.data))
+            return out.detach(), Tensor._make(xp.zeros_like(out._data))
         (jv,) = grad([g for g, _ in pairs], [u],
-                     [t.data if isinstance(t, Tensor) else xp.asarray(t) for _, t in pairs],
+                     [t._data if isinstance(t, Tensor) else xp.asarray(t) for _, t in pairs],
                      create_graph=create_graph, allow_unused=True)
     if jv is None:
-        jv = Tensor(xp.zeros_like(out.data))
+        jv = Tensor._make(xp.zeros_like(out._data))
     return out.detach() if not create_graph else out, jv
 
 
@@ -145,14 +145,14 @@ def jacobian(func, inputs, create_graph: bool = False):
         out = func(*leaves)
     rows = [[] for _ in leaves]
     flat = out.reshape(-1)
-    for i in range(out.data.size):
+    for i in range(out._data.size):
         gs = grad(flat[i], leaves, retain_graph=True, create_graph=create_graph, allow_unused=True)
         for k, (g, leaf) in enumerate(zip(gs, leaves)):
-            rows[k].append(g if g is not None else Tensor(xp.zeros_like(leaf.data)))
+            rows[k].append(g if g is not None else Tensor._make(xp.zeros_like(leaf._data)))
     from .. import ops
 
     jacs = tuple(ops.stack(r, axis=0).reshape(out.shape + leaf.shape) if r else
-                 Tensor(xp.zeros(out.shape + leaf.shape)) for r, leaf in zip(rows, leaves))
+                 Tensor._make(xp.zeros(out.shape + leaf.shape)) for r, leaf in zip(rows, leaves))
     if not create_graph:
         jacs = tuple(j.detach() for j in jacs)
     return jacs if many else jacs[0]
@@ -176,14 +176,14 @@ def hessian(func, inputs, create_graph: bool = False):
         row = []
         flat = g.reshape(-1)
         per_input = [[] for _ in leaves]
-        for i in range(g.data.size):
+        for i in range(g._data.size):
             if not flat.requires_grad:
                 parts = [None] * len(leaves)
             else:
                 parts = grad(flat[i], leaves, retain_graph=True, create_graph=create_graph,
                              allow_unused=True)
             for k, (p, leaf) in enumerate(zip(parts, leaves)):
-                per_input[k].append(p if p is not None else Tensor(xp.zeros_like(leaf.data)))
+                per_input[k].append(p if p is not None else Tensor._make(xp.zeros_like(leaf._data)))
         from .. import ops
 
         for k, leaf in enumerate(leaves):
@@ -205,10 +205,10 @@ def hvp(func, inputs, v, create_graph: bool = False):
         for g, t in zip(gs, vs):
             if g is None:
                 continue
-            term = (g * (t.data if isinstance(t, Tensor) else xp.asarray(t))).sum()
+            term = (g * (t._data if isinstance(t, Tensor) else xp.asarray(t))).sum()
             dot = term if dot is None else dot + term
         if dot is None or not dot.requires_grad:
-            result = tuple(Tensor(xp.zeros_like(leaf.data)) for leaf in leaves)
+            result = tuple(Tensor._make(xp.zeros_like(leaf._data)) for leaf in leaves)
         else:
             result = grad(dot, leaves, create_graph=create_graph, allow_unused=True)
             result = _zeros_for_unused(result, leaves)
@@ -216,5 +216,5 @@ def hvp(func, inputs, v, create_graph: bool = False):
 
 
 def _zeros_for_unused(grads, leaves):
-    return tuple(g if g is not None else Tensor(xp.zeros_like(leaf.data))
+    return tuple(g if g is not None else Tensor._make(xp.zeros_like(leaf._data))
                  for g, leaf in zip(grads, leaves))

@@ -22,14 +22,14 @@ class GradcheckError(AssertionError):
 
 def _jacobians(fn, leaves, out):
     """Analytic Jacobians, one (out.size × xᵢ.size) matrix per input, by backward passes."""
-    jac = [xp.zeros((out.data.size, leaf.data.size)) for leaf in leaves]
-    for j in range(out.data.size):
-        seed = xp.zeros(out.data.size)
+    jac = [xp.zeros((out._data.size, leaf._data.size)) for leaf in leaves]
+    for j in range(out._data.size):
+        seed = xp.zeros(out._data.size)
         seed[j] = 1.0
         grads = engine.backward([out], [seed.reshape(out.shape)], True, False, leaves)
         for i, g in enumerate(grads):
             if g is not None:
-                jac[i][j] = g.data.reshape(-1)
+                jac[i][j] = g._data.reshape(-1)
     return jac
 
 
@@ -50,9 +50,9 @@ def _numeric(fn, arrays, index, eps, out_size):
 
 
 def _call(fn, arrays):
-    out = fn(*[Tensor(a) if isinstance(a, xp.ndarray) else a for a in arrays])
+    out = fn(*[Tensor._make(a) if isinstance(a, xp.ndarray) else a for a in arrays])
     # a copy: fn may return its input itself (identity), whose array we perturb in place next
-    return xp.array(out.data if isinstance(out, Tensor) else out, dtype=xp.float64)
+    return xp.array(out._data if isinstance(out, Tensor) else out, dtype=xp.float64)
 
 
 def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
@@ -65,7 +65,7 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
     """
     arrays, leaves, positions = [], [], []
     for i, a in enumerate(inputs):
-        data = a.data if isinstance(a, Tensor) else a
+        data = a._data if isinstance(a, Tensor) else a
         if isinstance(data, xp.ndarray) and data.dtype.kind == "f":
             data = xp.array(data, dtype=xp.float64)
             positions.append(i)
@@ -74,21 +74,21 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
         raise ValueError("gradcheck: no floating-point input to differentiate")
     args = list(arrays)
     for i in positions:
-        leaf = Tensor(arrays[i]).requires_grad_(True)
+        leaf = Tensor._make(arrays[i]).requires_grad_(True)
         leaves.append(leaf)
         args[i] = leaf
     out = fn(*args)
     if not isinstance(out, Tensor):
         raise ValueError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
-    if out.data.dtype != xp.float64:
+    if out._data.dtype != xp.float64:
         raise ValueError(f"gradcheck: fn returned dtype {out.dtype}; with float64 inputs it must "
                          "return float64 (a cast inside fn would hide rounding errors)")
     if not out.requires_grad:
-        analytic = [xp.zeros((out.data.size, arrays[i].size)) for i in positions]
+        analytic = [xp.zeros((out._data.size, arrays[i].size)) for i in positions]
     else:
         analytic = _jacobians(fn, leaves, out)
     for n, i in enumerate(positions):
-        numeric = _numeric(fn, arrays, i, eps, out.data.size)
+        numeric = _numeric(fn, arrays, i, eps, out._data.size)
         a = analytic[n]
         gap = xp.abs(a - numeric)
         bad = ~(gap <= atol + rtol * xp.abs(numeric))  # a nan on either side counts as bad

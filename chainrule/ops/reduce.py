@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 
+from .. import return_types
 from ..autograd.function import Function, primitive
 from ..backend import namespace, xp
 from ..tensor import Tensor
@@ -17,6 +18,11 @@ def _normalize_axes(axis, ndim: int, op: str) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    if ndim == 0:           # PyTorch: a 0-d tensor accepts dim 0 or -1 and reduces nothing
+        for a in axes:
+            if a not in (0, -1):
+                raise ValueError(f"{op}: dim {a} is out of range for a 0-d tensor (valid: -1, 0)")
+        return ()
     out = []
     for a in axes:
         if not -ndim <= a < builtins.max(ndim, 1):
@@ -103,7 +109,9 @@ class Mean(Function):
 
     @staticmethod
     def vjp(ctx, g):
-        return namespace(g).broadcast_to(_kept(ctx, g) * (1.0 / ctx.count), ctx.shape)
+        # an empty reduction (N = 0) has a NaN mean and an empty gradient, as in PyTorch
+        scale = 1.0 / ctx.count if ctx.count else float("nan")
+        return namespace(g).broadcast_to(_kept(ctx, g) * scale, ctx.shape)
 
 
 def _correction(correction, unbiased, ddof) -> float:
@@ -144,7 +152,8 @@ class Var(Function):
     def vjp(ctx, g):
         (x,) = ctx.saved
         centred = x - x.mean(axis=ctx.axes, keepdims=True)
-        return _kept(ctx, g) * centred * (2.0 / ctx.denominator)
+        d = ctx.denominator     # N − c = 0 (one value, c = 1): infinite slope, as PyTorch's 2/0
+        return _kept(ctx, g) * centred * (2.0 / d if d else float("inf"))
 
 
 @primitive
@@ -287,7 +296,7 @@ class Prod(Function):
     def vjp(ctx, g):
         x, y = ctx.saved
         if isinstance(x, Tensor):
-            if (x.data == 0).any():
+            if (x._data == 0).any():
                 raise RuntimeError("prod: the differentiable backward (create_graph=True) divides "
                                    "by the factors and needs every factor nonzero")
             others = _kept(ctx, y) / x
@@ -335,12 +344,36 @@ def _logsumexp_kept(x, axes):
     return xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
 
 
-def sum(x, axis=None, keepdims: bool = False):  # noqa: A001  (NumPy's name)
-    return Sum.apply(x, axis=axis, keepdims=keepdims)
+def _reduction_input(x, dtype, op: str):
+    """PyTorch's input rules: ``dtype=`` casts first; integer and bool sums and products are
+    int64."""
+    if dtype is not None:
+        from .movement import astype
+        return astype(x, dtype)
+    data = x._data if isinstance(x, Tensor) else xp.asarray(x)
+    if data.dtype.kind in "biu" and data.dtype != xp.int64:
+        return Tensor._from_op(data.astype(xp.int64), None)
+    return x
 
 
-def mean(x, axis=None, keepdims: bool = False):
-    return Mean.apply(x, axis=axis, keepdims=keepdims)
+def sum(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = False,  # noqa: A001
+        dtype=None):
+    """Σ over ``dim`` (an int, a tuple, or None for all); integer and bool inputs sum to int64."""
+    x = _reduction_input(x, dtype, "sum")
+    return Sum.apply(x, axis=axis if dim is None else dim, keepdims=bool(keepdims or keepdim))
+
+
+def mean(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = False, dtype=None):
+    """The mean over ``dim``; as in PyTorch, an integer tensor needs ``dtype=`` (or a cast)."""
+    if dtype is not None:
+        from .movement import astype
+        x = astype(x, dtype)
+    data = x._data if isinstance(x, Tensor) else xp.asarray(x)
+    if data.dtype.kind not in "fc":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {data.dtype} (use x.float() "
+                           "or mean(dtype=chainrule.float32))")
+    return Mean.apply(x, axis=axis if dim is None else dim, keepdims=bool(keepdims or keepdim))
 
 
 def var(x, axis=None, keepdims: bool = False, correction=1, unbiased=None, ddof=None):
@@ -354,32 +387,77 @@ def std(x, axis=None, keepdims: bool = False, correction=1, unbiased=None, ddof=
                      correction=_correction(correction, unbiased, ddof))
 
 
-def max(x, axis=None, keepdims: bool = False):  # noqa: A001
-    return Max.apply(x, axis=axis, keepdims=keepdims)
+def _extremum(kind: str, values_fn, arg_fn, x, dim, keepdim, axis, keepdims):
+    if isinstance(dim, Tensor) or (dim is not None and not isinstance(dim, (int, xp.integer))
+                                   and not isinstance(dim, (tuple, list))):
+        from .elementwise import maximum, minimum
+        return (maximum if kind == "max" else minimum)(x, dim)
+    d = axis if dim is None else dim
+    keep = bool(keepdim or keepdims)
+    if d is None:
+        return values_fn.apply(x, axis=None, keepdims=False)
+    if isinstance(d, (tuple, list)):
+        raise TypeError(f"{kind}(): dim must be one int (it also returns the indices); for the "
+                        f"{kind}imum over several dims use chainrule.a{kind}(x, dim=(…))")
+    from . import movement
+    from .indexing import gather
+    data = x._data if isinstance(x, Tensor) else xp.asarray(x)
+    if data.ndim == 0:
+        _normalize_axes(d, 0, kind)
+        index = Tensor._from_op(xp.zeros((), dtype=xp.int64), None)
+        return getattr(return_types, kind)(movement.copy(x), index)
+    (axis_,) = _normalize_axes(d, data.ndim, kind)
+    if data.shape[axis_] == 0:
+        raise IndexError(f"{kind}(): cannot take the {kind}imum over dimension {d} of size 0 "
+                         f"(shape {data.shape})")
+    idx = arg_fn(data, axis=axis_, keepdims=True)
+    values = gather(x, axis_, idx)
+    if not keep:
+        values = movement.squeeze(values, axis_)
+        idx = idx.squeeze(axis_)
+    return getattr(return_types, kind)(values, Tensor._from_op(idx, None))
 
 
-def min(x, axis=None, keepdims: bool = False):  # noqa: A001
-    return Min.apply(x, axis=axis, keepdims=keepdims)
+def max(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A001
+    """PyTorch's max: ``max(x)`` the largest value (ties share the gradient, as ``amax``);
+    ``max(x, dim)`` the named tuple ``(values, indices)`` (the gradient goes to the index found,
+    the first among ties); ``max(x, other)`` the elementwise maximum."""
+    return _extremum("max", Max, xp.argmax, x, dim, keepdim, axis, keepdims)
 
 
-amax = max
-amin = min
+def min(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A001
+    """PyTorch's min: as :func:`max` with the smallest values."""
+    return _extremum("min", Min, xp.argmin, x, dim, keepdim, axis, keepdims)
 
 
-def prod(x, axis=None, keepdims: bool = False):
-    return Prod.apply(x, axis=axis, keepdims=keepdims)
+def amax(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+    """The largest values over ``dim`` (an int, a tuple, or None/() for all): values only; ties
+    share the gradient evenly."""
+    d = axis if dim is None else dim
+    return Max.apply(x, axis=None if d == () else d, keepdims=bool(keepdim or keepdims))
 
 
-def logsumexp(x, axis=None, keepdims: bool = False):
-    return Logsumexp.apply(x, axis=axis, keepdims=keepdims)
+def amin(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+    d = axis if dim is None else dim
+    return Min.apply(x, axis=None if d == () else d, keepdims=bool(keepdim or keepdims))
+
+
+def prod(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = False, dtype=None):
+    x = _reduction_input(x, dtype, "prod")
+    return Prod.apply(x, axis=axis if dim is None else dim, keepdims=bool(keepdims or keepdim))
+
+
+def logsumexp(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = False):
+    return Logsumexp.apply(x, axis=axis if dim is None else dim,
+                           keepdims=bool(keepdims or keepdim))
 
 
 def argmax(x, axis=None, keepdims: bool = False):
     """Index of the maximum (no gradient: an index is not a differentiable quantity)."""
-    data = x.data if isinstance(x, Tensor) else x
+    data = x._data if isinstance(x, Tensor) else x
     return Tensor._from_op(xp.asarray(xp.argmax(data, axis=axis, keepdims=keepdims)), None)
 
 
 def argmin(x, axis=None, keepdims: bool = False):
-    data = x.data if isinstance(x, Tensor) else x
+    data = x._data if isinstance(x, Tensor) else x
     return Tensor._from_op(xp.asarray(xp.argmin(data, axis=axis, keepdims=keepdims)), None)

@@ -1,0 +1,192 @@
+"""Indexing with PyTorch's rules, writing into indexed positions, and gathering along a dimension.
+
+PyTorch and NumPy agree on indexing except in one case: an integer beside an integer-array index.
+NumPy counts the integer as a second array index (so when a slice separates them, the indexed
+dimensions move to the front); PyTorch applies integers first, as basic indexing, and then the
+array indices to what remains. :func:`torch_index` rewrites such an index into two steps that
+NumPy then performs with PyTorch's result.
+"""
+from __future__ import annotations
+
+import builtins
+
+from ..autograd.function import Function, primitive
+from ..backend import namespace, ndarray, xp
+from ..tensor import Tensor
+from .movement import Getitem, _normalize_index
+
+
+class TwoStepIndex:
+    """``x[first][second]``: integers applied first (a basic index, hence a view), then the rest."""
+
+    __slots__ = ("first", "second")
+
+    def __init__(self, first, second):
+        self.first = first
+        self.second = second
+
+    def __repr__(self) -> str:
+        return f"TwoStepIndex({self.first!r}, {self.second!r})"
+
+
+def _is_int(p) -> bool:
+    return isinstance(p, (int, xp.integer)) and not isinstance(p, (bool, xp.bool_))
+
+
+def _is_array(p) -> bool:
+    return isinstance(p, ndarray) and p.ndim > 0
+
+
+def torch_index(index):
+    """``index`` (with Tensors and lists turned into arrays) in a form NumPy evaluates as PyTorch.
+
+    Returns a plain index, or a :class:`TwoStepIndex` when integers stand beside array indices.
+    """
+    index = _normalize_index(index)
+    if not isinstance(index, tuple):
+        return index
+    if not (builtins.any(_is_int(p) for p in index) and builtins.any(_is_array(p) for p in index)):
+        return index
+    first, second = [], []
+    for p in index:
+        if _is_int(p):
+            first.append(p)
+        elif p is None:
+            second.append(p)
+        elif p is Ellipsis:
+            first.append(p)
+            second.append(p)
+        elif isinstance(p, ndarray) and p.dtype == xp.bool_:
+            first.extend([builtins.slice(None)] * builtins.max(p.ndim, 1))
+            second.append(p)
+        else:
+            first.append(builtins.slice(None))
+            second.append(p)
+    return TwoStepIndex(tuple(first), tuple(second))
+
+
+def getitem(x, index):
+    """``x[index]`` with PyTorch's rules (see the module docstring)."""
+    index = torch_index(index)
+    if isinstance(index, TwoStepIndex):
+        return Getitem.apply(Getitem.apply(x, index=index.first), index=index.second)
+    return Getitem.apply(x, index=index)
+
+
+def _put(x, index, v):
+    out = x.copy()
+    if isinstance(index, TwoStepIndex):
+        out[index.first][index.second] = v
+    else:
+        out[index] = v
+    return out
+
+
+def _taken(g, index):
+    return g[index.first][index.second] if isinstance(index, TwoStepIndex) else g[index]
+
+
+@primitive
+class IndexPut(Function):
+    """Replace the indexed part of x by v (``x[index] = v`` as a step of the graph).
+
+    Forward:     y = x with y[index] = v (v broadcast to the indexed shape)
+    Derivative:  ∂y/∂x = 1 outside the index, 0 inside;  ∂y[index]/∂v = 1
+    VJP:         ∂L/∂x = g with g[index] = 0;  ∂L/∂v = g[index] (summed over broadcast axes)
+    Numerics:    with repeated positions the last write wins, and each repeat passes v's gradient.
+    """
+
+    name = "index_put"
+    text = ("y = x;  y[index] = v", "∂L/∂x = g · 1[outside index],  ∂L/∂v = g[index]")
+    latex = (r"y = x,\; y_{[\text{index}]} = v",
+             r"\frac{\partial L}{\partial x} = g \odot \mathbb{1}_{\notin\text{index}},\;"
+             r"\frac{\partial L}{\partial v} = g_{[\text{index}]}")
+    explanation = ("Writing into positions overwrites them, so the old values there get no "
+                   "gradient and the written values take the gradient of their positions.")
+    reference = staticmethod(lambda x, v, index: _put(x, index, v))
+
+    @staticmethod
+    def forward(ctx, x, v, index):
+        ctx.index = index
+        ctx.v_shape = xp.shape(v)
+        return _put(x, index, v)
+
+    @staticmethod
+    def vjp(ctx, g):
+        ns = namespace(g)
+        index = ctx.index
+        if isinstance(g, Tensor):
+            mask = _put(xp.ones(g.shape, dtype=bool), index, False)
+            gx = ns.where(mask, g, 0.0)
+            gv = getitem(g, index.first)[index.second] if isinstance(index, TwoStepIndex) \
+                else g[index]
+            return gx, gv
+        gx = _put(g, index, 0)
+        return gx, _taken(g, index)
+
+
+def index_put(x, index, value):
+    """``x`` with ``x[index] = value`` as a new tensor (the recorded form of item assignment)."""
+    if not isinstance(index, TwoStepIndex):
+        index = torch_index(index)
+    if not isinstance(value, Tensor):
+        value = Tensor._make(xp.asarray(value, dtype=x.dtype))
+    return IndexPut.apply(x, value, index=index)
+
+
+# ---------------------------------------------------------------------- gather and the like
+def _gather_index(index: ndarray, dim: int):
+    """The NumPy advanced index that picks ``x[i₀, …, index[i₀…], …]`` for every position."""
+    parts = []
+    for d in range(index.ndim):
+        if d == dim:
+            parts.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[d] = index.shape[d]
+            parts.append(xp.arange(index.shape[d]).reshape(shape))
+    return tuple(parts)
+
+
+def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
+    """``out[i][j][k] = input[index[i][j][k]][j][k]`` (dim 0; likewise for other dims).
+
+    A composite of getitem with an advanced index, so its gradient is the scatter-add of g into
+    the gathered positions (repeated positions accumulate).
+    """
+    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"gather(): index must be an integer tensor, got {idx.dtype}")
+    ndim = input.ndim
+    if idx.ndim != ndim:
+        raise RuntimeError(f"gather(): index has {idx.ndim} dimensions but input has {ndim}; "
+                           "they must have the same number of dimensions")
+    dim = dim % builtins.max(ndim, 1) if ndim else 0
+    if ndim == 0:
+        return getitem(input, ())
+    for d in range(ndim):
+        if d != dim and idx.shape[d] > input.shape[d]:
+            raise RuntimeError(f"gather(): index size {idx.shape[d]} in dimension {d} exceeds "
+                               f"the input's size {input.shape[d]}")
+    size = input.shape[dim]
+    if idx.size and (idx.min() < -size or idx.max() >= size):
+        raise IndexError(f"gather(): index out of range for dimension {dim} of size {size}")
+    return getitem(input, _gather_index(idx % builtins.max(size, 1), dim))
+
+
+def take_along_dim(input, indices, dim: int | None = None):  # noqa: A002
+    """PyTorch's take_along_dim: gather with indices broadcast against the input."""
+    idx = indices._data if isinstance(indices, Tensor) else xp.asarray(indices)
+    if dim is None:
+        from .movement import reshape
+        return gather(reshape(input, (-1,)), 0, idx.reshape(-1))
+    dim = dim % input.ndim
+    shape = list(xp.broadcast_shapes(tuple(input.shape[:dim]) + (1,) + tuple(input.shape[dim+1:]),
+                                     idx.shape[:dim] + (1,) + idx.shape[dim + 1:]))
+    target = list(shape)
+    target[dim] = idx.shape[dim]
+    idx = xp.broadcast_to(idx, tuple(target))
+    shape[dim] = input.shape[dim]
+    from .movement import broadcast_to
+    base = input if tuple(input.shape) == tuple(shape) else broadcast_to(input, tuple(shape))
+    return gather(base, dim, idx)

@@ -1,0 +1,30 @@
+"""Named tuples returned by reductions that give values and where they were found
+(``torch.return_types``): ``values, indices = x.max(dim=1)`` unpacks, ``[0]``/``[1]`` index, and
+``.values``/``.indices`` name the parts, exactly as in PyTorch."""
+from __future__ import annotations
+
+from collections import namedtuple
+
+_PAIRS = ("max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax",
+          "cummin", "aminmax")
+
+
+def _make(name: str, fields: tuple[str, ...]):
+    cls = namedtuple(name, fields)
+    cls.__module__ = __name__
+    cls.__qualname__ = name
+    cls.__doc__ = f"torch.return_types.{name}: ({', '.join(fields)})"
+    return cls
+
+
+for _name in _PAIRS:
+    globals()[_name] = _make(_name, ("min", "max") if _name == "aminmax" else ("values", "indices"))
+
+slogdet = _make("slogdet", ("sign", "logabsdet"))
+qr = _make("qr", ("Q", "R"))
+svd = _make("svd", ("U", "S", "V"))
+linalg_svd = _make("linalg_svd", ("U", "S", "Vh"))
+linalg_eigh = _make("linalg_eigh", ("eigenvalues", "eigenvectors"))
+histogram = _make("histogram", ("hist", "bin_edges"))
+
+__all__ = [*_PAIRS, "slogdet", "qr", "svd", "linalg_svd", "linalg_eigh", "histogram"]
