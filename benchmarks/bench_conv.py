@@ -44,8 +44,8 @@ def _layers(shape):
     n, c, side, o, k, p = shape
     layer, tlayer = nn.Conv2d(c, o, k, padding=p), torch.nn.Conv2d(c, o, k, padding=p)
     with torch.no_grad():  # the same weights in both
-        layer.weight.data[...] = tlayer.weight.numpy()
-        layer.bias.data[...] = tlayer.bias.numpy()
+        layer.weight.numpy()[...] = tlayer.weight.numpy()
+        layer.bias.numpy()[...] = tlayer.bias.numpy()
     return layer, tlayer
 
 
@@ -80,7 +80,7 @@ def _setup(name):
         torch_step()
         for i, (m, t) in enumerate(zip(mine, theirs)):
             scale = float(np.abs(t.grad.numpy()).max())
-            if not np.allclose(m.grad.data, t.grad.numpy(), rtol=1e-3, atol=1e-4 * scale):
+            if not np.allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-3, atol=1e-4 * scale):
                 raise AssertionError(f"conv2d_{name}_fwd_bwd: gradient {i} differs from PyTorch")
         return chainrule_step, torch_step
 
@@ -94,7 +94,7 @@ def _kernels(name):
         """The NumPy work alone: im2col + GEMM, the weight gradient, col2im, the bias sum."""
         x, g = _data(shape)
         layer, _ = _layers(shape)
-        w, b = layer.weight.data, layer.bias.data
+        w, b = layer.weight.numpy(), layer.bias.numpy()
         p = shape[5]
         geometry = ((1, 1), ((p, p), (p, p)), (1, 1), 1)
 

@@ -29,7 +29,7 @@ def _pair(*arrays: np.ndarray):
 def _check_grads(name: str, mine, theirs, rtol: float = 1e-4, atol: float = 1e-4) -> None:
     """Fail loudly if the two libraries did not compute the same gradients."""
     for i, (m, t) in enumerate(zip(mine, theirs)):
-        if not np.allclose(m.grad.data, t.grad.numpy(), rtol=rtol, atol=atol):
+        if not np.allclose(m.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol):
             raise AssertionError(f"{name}: gradient {i} differs between chainrule and PyTorch")
 
 

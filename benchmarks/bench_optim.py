@@ -55,7 +55,7 @@ def _mlp_pair(shapes=None):
 
 def _check(name: str, mine, theirs, rtol: float = 1e-5) -> None:
     for i, (p, t) in enumerate(zip(mine, theirs)):
-        if not np.allclose(p.data, t.detach().numpy(), rtol=rtol, atol=1e-7):
+        if not np.allclose(p.numpy(), t.detach().numpy(), rtol=rtol, atol=1e-7):
             raise AssertionError(f"{name}: parameter {i} differs between chainrule and PyTorch")
 
 
@@ -75,8 +75,8 @@ def _setup(name: str, make_mine, make_theirs, shapes=None):
 def _adam_kernels():
     """The NumPy work of one Adam step, written out with no Python around it: the floor."""
     mine, _ = _mlp_pair()
-    arrays = [(p.data, p.grad.data, np.zeros_like(p.data), np.zeros_like(p.data),
-               np.empty_like(p.data)) for p in mine]
+    arrays = [(p.numpy(), p.grad.numpy(), np.zeros_like(p.numpy()), np.zeros_like(p.numpy()),
+               np.empty_like(p.numpy())) for p in mine]
 
     def step():
         for p, g, m, v, s in arrays:
@@ -99,7 +99,7 @@ def _adam_kernels():
 
 def _sgd_kernels():
     mine, _ = _mlp_pair()
-    arrays = [(p.data, p.grad.data, p.grad.data.copy()) for p in mine]
+    arrays = [(p.numpy(), p.grad.numpy(), p.grad.numpy().copy()) for p in mine]
 
     def step():
         for p, g, b in arrays:

@@ -57,7 +57,7 @@ def sdpa_setup():
     chainrule_step()
     torch_step()
     for i, (m, t) in enumerate(zip(mine, theirs)):
-        if not np.allclose(m.grad.data, t.grad.numpy(), rtol=1e-3, atol=1e-4):
+        if not np.allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-3, atol=1e-4):
             raise AssertionError(f"sdpa_fwd_bwd: gradient {i} differs from PyTorch")
     return chainrule_step, torch_step
 

@@ -31,8 +31,50 @@ int64 = backend.xp.int64
 bool_ = backend.xp.bool_
 long = int64
 double = float64
+# PyTorch's dtype names (NumPy's dtypes underneath; `x.dtype == chainrule.float` works)
+float = float32  # noqa: A001
+half = float16
+int = int32  # noqa: A001
+int8 = backend.xp.int8
+int16 = backend.xp.int16
+short = int16
+uint8 = backend.xp.uint8
+bool = backend.xp.bool_  # noqa: A001
+complex64 = backend.xp.complex64
+complex128 = backend.xp.complex128
+cfloat = complex64
+cdouble = complex128
+dtype = backend.xp.dtype
 
-from .tensor import Tensor
+from . import accelerator, cuda, return_types  # noqa: E402
+from .autograd import (  # noqa: E402
+    inference_mode,
+    is_inference_mode_enabled,
+)
+from .autograd.versions import version as _version  # noqa: E402, F401
+from .device import device  # noqa: E402
+
+from .tensor import Size, Tensor
+
+
+def is_tensor(obj) -> bool:  # noqa: A001
+    """True for a chainrule Tensor (PyTorch's ``torch.is_tensor``)."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> bool:  # noqa: A002
+    return input.is_floating_point()
+
+
+def numel(input) -> int:  # noqa: A002
+    return input.numel()
+
+
+def set_default_device(device) -> None:  # noqa: A002
+    """Accepted for the CPU; any other device raises (see chainrule.device)."""
+    from .device import check
+
+    check(device, "set_default_device")
 
 # chainrule.tensor and chainrule.ops import each other; link them now that both are loaded.
 # (The attribute `chainrule.tensor` is the creation function, so the module is taken from
@@ -43,12 +85,22 @@ Tensor._array_namespace = _sys.modules[__name__ + ".ops"]
 # The layers, losses and optimizers register primitives of their own; importing them here makes
 # the registry (and so chainrule.formula, the docs and the tests) complete after `import chainrule`.
 from . import nn, optim  # noqa: E402
-from .explain import explain, graph, trace  # noqa: E402
+from .explain import explain, graph  # noqa: E402  (the backprop tracer is explain.trace)
+from . import utils  # noqa: E402  (torch.utils.data's names: chainrule.utils.data)
+# torch.linalg's names (norm, vector_norm, matrix_norm); imported by full name because the
+# star import above binds `linalg` to the ops module chainrule.ops.linalg
+linalg = __import__(__name__ + ".linalg", fromlist=["norm"])  # noqa: E402
+from .serialization import load, save  # noqa: E402  (torch.save/torch.load, no pickle)
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "backend", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
            "grad", "value_and_grad", "jacobian", "hessian", "hvp", "jvp", "vjp", "gradcheck",
            "GradcheckError", "manual_seed", "get_default_dtype", "set_default_dtype", "formula",
-           "primitives", "Formula", "Equation", "nn", "optim", "explain", "trace", "graph",
+           "primitives", "Formula", "Equation", "nn", "optim", "explain", "graph",
            "float32", "float64", "float16", "int32", "int64", "bool_", *_ops_all]
+__all__ += ["save", "load"]
+__all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_mode",
+            "is_inference_mode_enabled", "is_tensor", "is_floating_point", "numel",
+            "set_default_device", "float", "half", "int", "int8", "int16", "short", "uint8",
+            "bool", "complex64", "complex128", "cfloat", "cdouble", "dtype", "long", "double"]

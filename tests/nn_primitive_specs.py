@@ -617,3 +617,28 @@ def _lstm(d: Drawer) -> Case:
                 dict(params, lengths=None if lengths is None else lengths.tolist(), proj=proj,
                      h0=h0 is not None, c0=c0 is not None, b_ih=b_ih is not None,
                      b_hh=b_hh is not None))
+
+
+# ------------------------------------------------------------------------------ max unpooling
+@spec("max_unpool")
+def _max_unpool(d: Drawer) -> Case:
+    """Indices from PyTorch's own max pooling of a random input, with non-overlapping windows
+    (stride = kernel), so that no two inputs share an output position; the output has the pooled
+    input's size (a valid output_size: within a stride of the default)."""
+    nd = d.draw(st.sampled_from([1, 2, 3]))
+    kernel = tuple(d.draw(st.integers(1, 2)) for _ in range(nd))
+    stride = kernel
+    padding = tuple(d.draw(st.integers(0, k // 2)) for k in kernel)
+    size = tuple(k + d.draw(st.integers(0, 1 if d.small else 3)) for k in kernel)
+    shape = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 2))) + size
+    source = torch.from_numpy(d.rng().standard_normal(shape))
+    pool = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[nd - 1]
+    pooled, idx = pool(source, kernel, stride, padding, return_indices=True)
+    out = size
+    indices = idx.numpy()
+    xs = d.values([tuple(pooled.shape)], [OWN])
+    unpool = (F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)[nd - 1]
+    params = dict(indices=indices, out=out)
+    return Case(xs, lambda x: P.MaxUnpool.apply(x, **params),
+                lambda x: unpool(x, idx, kernel, stride, padding, output_size=out),
+                lambda x: d.reference(x, **params), (True,), params)

@@ -20,7 +20,7 @@ def th64(values, requires_grad: bool = False) -> torch.Tensor:
 
 def as_numpy(x) -> np.ndarray:
     if isinstance(x, cr.Tensor):
-        return x.data
+        return x.numpy()
     if isinstance(x, torch.Tensor):
         return x.detach().numpy()
     return np.asarray(x)

@@ -531,3 +531,6 @@ def _astype(d: Drawer) -> Case:
 
 import nn_primitive_specs  # noqa: E402, F401  (specs of the nn layers' fused primitives)
 from nn import attention_specs  # noqa: E402, F401  (the attention primitive's spec)
+import specs_math  # noqa: E402, F401  (elementwise math, division, cumulative, einsum)
+import specs_shape  # noqa: E402, F401  (vector_norm: ops/norms.py)
+import specs_functional  # noqa: E402, F401  (hardtanh, hardsigmoid, hardswish, logsigmoid, im2col/col2im)

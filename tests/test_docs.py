@@ -106,7 +106,7 @@ def test_readme_first_look_example_runs():
     y.backward()
     a = np.array([0.5, -1.0, 2.0])
     s = 1 / (1 + np.exp(-a))
-    np.testing.assert_allclose(x.grad.data, s + a * s * (1 - s), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), s + a * s * (1 - s), rtol=1e-6)
     text = str(cr.formula("sigmoid"))
     assert text.splitlines()[0] == "sigmoid"
     assert "Forward" in text and "Derivative" in text

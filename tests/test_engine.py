@@ -84,7 +84,7 @@ def test_gradients_accumulate_across_two_backward_calls():
     assert_close(x.grad, xt.grad)
     single = t64(a, True)
     (cr.tanh(single) ** 2).sum().backward()
-    assert_close(x.grad, 2 * single.grad.data)
+    assert_close(x.grad, 2 * single.grad.numpy())
 
 
 def test_grad_can_be_reset_to_none_between_steps():
@@ -169,7 +169,7 @@ def test_retain_graph_allows_a_second_backward():
 def test_backward_releases_the_memory_of_the_forward_pass():
     x = t64(np.linspace(-1, 1, 1000), True)
     hidden = cr.exp(x * 2)                 # its array is saved for exp's derivative
-    probe = weakref.ref(hidden.data)
+    probe = weakref.ref(hidden.numpy())
     loss = (hidden * hidden).sum()
     del hidden
     gc.collect()
@@ -182,7 +182,7 @@ def test_backward_releases_the_memory_of_the_forward_pass():
 def test_retain_graph_keeps_the_saved_arrays():
     x = t64(np.linspace(-1, 1, 10), True)
     hidden = cr.exp(x * 2)
-    probe = weakref.ref(hidden.data)
+    probe = weakref.ref(hidden.numpy())
     loss = (hidden * hidden).sum()
     del hidden
     loss.backward(retain_graph=True)
@@ -195,7 +195,7 @@ def test_leaf_gradients_never_alias_each_other():
     a = t64([1.0, 2.0], True)
     b = t64([3.0, 4.0], True)
     (a + b).sum().backward()
-    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
     a.grad.data += 100.0
     assert b.grad.tolist() == [1.0, 1.0]
 
@@ -205,7 +205,7 @@ def test_leaf_gradients_from_a_seeded_backward_are_independent_arrays():
     b = t64([3.0, 4.0], True)
     seed = np.array([1.0, 1.0])
     (a + b).backward(seed)
-    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
     a.grad.data *= 7.0
     assert b.grad.tolist() == [1.0, 1.0]
     b.grad.data *= 3.0
@@ -221,7 +221,7 @@ def test_leaf_gradients_do_not_alias_the_gradient_passed_to_backward():
         make(a, b).backward(seed)
         for leaf in (a, b):
             if leaf.grad is not None:
-                assert not np.shares_memory(leaf.grad.data, seed)
+                assert not np.shares_memory(leaf.grad.numpy(), seed)
         a.grad.data += 5.0
         assert seed.tolist() == [1.0, 1.0]
 
@@ -235,7 +235,7 @@ def test_leaf_gradient_does_not_alias_retained_non_leaf_gradients():
     (h * 2).sum().backward(retain_graph=True)
     (c * 3).sum().backward()
     for u, v in ((a.grad, h.grad), (a.grad, c.grad), (h.grad, c.grad)):
-        assert not np.shares_memory(u.data, v.data)
+        assert not np.shares_memory(u.numpy(), v.numpy())
 
 
 def test_gradients_have_the_leaf_dtype_like_torch():
@@ -244,7 +244,7 @@ def test_gradients_have_the_leaf_dtype_like_torch():
     assert y.dtype == np.float64
     y.backward()
     assert x.grad.dtype == np.float32
-    np.testing.assert_allclose(x.grad.data, [0.5, 0.25])
+    np.testing.assert_allclose(x.grad.numpy(), [0.5, 0.25])
 
 
 # ---------------------------------------------------------------------- seeded backward
@@ -373,7 +373,7 @@ def _mixed_graph(a, b):
     h = cr.tanh(x @ y)
     loss = (cr.logsumexp(h, axis=1) + h.max(axis=1) * h.mean(axis=1)).sum() + (x ** 2).sum()
     loss.backward()
-    return loss.data.copy(), x.grad.data.copy(), y.grad.data.copy()
+    return loss.numpy().copy(), x.grad.numpy().copy(), y.grad.numpy().copy()
 
 
 def test_results_are_deterministic():

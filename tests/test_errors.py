@@ -120,8 +120,8 @@ def test_backward_gradient_of_wrong_shape_names_both_shapes():
     lambda: cr.zeros(3, dtype=cr.int64, requires_grad=True),
     lambda: cr.arange(5, requires_grad=True),
     lambda: cr.tensor([True, False], requires_grad=True),
-    lambda: cr.Tensor(np.arange(3), requires_grad=True),
-], ids=["tensor", "requires_grad_", "zeros", "arange", "bool", "Tensor"])
+    lambda: cr.as_tensor(np.arange(3)).requires_grad_(True),
+], ids=["tensor", "requires_grad_", "zeros", "arange", "bool", "as_tensor"])
 def test_requires_grad_on_an_integer_tensor_explains_floating_point(make):
     with pytest.raises(TypeError) as info:
         make()

@@ -243,7 +243,7 @@ def test_hvp_equals_hessian_times_v():
     f = _both(cr)["sin*exp"]
     a, v = RNG.standard_normal(5), RNG.standard_normal(5)
     _, hv = cr.hvp(f, t64(a), t64(v))
-    assert_close(hv, cr.hessian(f, t64(a)).data @ v)
+    assert_close(hv, cr.hessian(f, t64(a)).numpy() @ v)
 
 
 # ---------------------------------------------------------------------- jvp / vjp / jacobian

@@ -60,7 +60,7 @@ def spec_for(name: str):
 # ------------------------------------------------------------------------------ helpers
 def as_numpy(x) -> np.ndarray:
     if isinstance(x, cr.Tensor):
-        return x.data
+        return x.numpy()
     if isinstance(x, torch.Tensor):
         return x.detach().numpy()
     return np.asarray(x)
@@ -102,9 +102,9 @@ def torch_grads(outputs, inputs, grad_outputs, **kwargs) -> list[torch.Tensor]:
 
 def cr_grads(outputs, inputs, grad_outputs, **kwargs) -> list[cr.Tensor]:
     if not outputs.requires_grad:
-        return [cr.Tensor(np.zeros_like(x.data)) for x in inputs]
+        return [cr.tensor(np.zeros_like(x.numpy())) for x in inputs]
     grads = autograd_grad(outputs, inputs, grad_outputs, allow_unused=True, **kwargs)
-    return [cr.Tensor(np.zeros_like(x.data)) if g is None else g for g, x in zip(grads, inputs)]
+    return [cr.tensor(np.zeros_like(x.numpy())) if g is None else g for g, x in zip(grads, inputs)]
 
 
 # ------------------------------------------------------------------------------ registry & metadata
@@ -275,8 +275,8 @@ def test_scatter_add_is_the_adjoint_of_getitem(data):
     scattered = cr.primitives()["scatter_add"].apply(
         cr.tensor(v), shape=shape, index=index, basic=S.is_basic_index(index))
     picked = cr.getitem(cr.tensor(x), index)
-    lhs = float(np.sum(picked.data * v))
-    rhs = float(np.sum(x * scattered.data))
+    lhs = float(np.sum(picked.numpy() * v))
+    rhs = float(np.sum(x * scattered.numpy()))
     assert scattered.shape == shape
     np.testing.assert_allclose(lhs, rhs, rtol=RTOL, atol=ATOL, err_msg=f"index {index!r}")
 
@@ -328,12 +328,12 @@ def _compare_with_torch(cr_fn, torch_fn, x: np.ndarray, what: str, rtol: float, 
     out = cr_fn(t)
     tt = torch.from_numpy(x.copy()).requires_grad_(True)
     t_out = torch_fn(tt)
-    assert np.isfinite(out.data).all(), f"{what}: non-finite forward {out.data}"
+    assert np.isfinite(out.numpy()).all(), f"{what}: non-finite forward {out.numpy()}"
     assert_matches(out, t_out, f"{what} forward", rtol=rtol, atol=atol)
     g = upstream(np.random.default_rng(seed), out)
     out.backward(g)
     (t_grad,) = torch.autograd.grad(t_out, [tt], torch.from_numpy(g.copy()))
-    assert np.isfinite(t.grad.data).all(), f"{what}: non-finite gradient {t.grad.data}"
+    assert np.isfinite(t.grad.numpy()).all(), f"{what}: non-finite gradient {t.grad.numpy()}"
     assert_matches(t.grad, t_grad, f"{what} backward", rtol=rtol, atol=atol)
 
 
@@ -363,7 +363,7 @@ def test_masked_logits_match_torch(name):
     g = upstream(np.random.default_rng(2), out)
     out.backward(g)
     (t_grad,) = torch.autograd.grad(t_out, [tt], torch.from_numpy(g.copy()))
-    assert not np.isnan(t.grad.data).any(), f"{name}: nan gradient at masked logits"
+    assert not np.isnan(t.grad.numpy()).any(), f"{name}: nan gradient at masked logits"
     assert_matches(t.grad, t_grad, f"{name} gradient with -inf logits")
 
 

@@ -23,7 +23,7 @@ def torch_index(index):
     if isinstance(index, np.ndarray):
         return torch.from_numpy(index)
     if isinstance(index, cr.Tensor):
-        return torch.from_numpy(index.data)
+        return torch.from_numpy(index.numpy())
     return index
 
 
@@ -85,10 +85,10 @@ def test_item_numpy_tolist():
     arr = x.numpy()
     assert isinstance(arr, np.ndarray)
     np.testing.assert_array_equal(arr, [[1.5, 2.0], [3.0, 4.0]])
-    assert np.shares_memory(arr, x.data)       # as torch: numpy() shares memory
+    assert np.shares_memory(arr, x.numpy())       # as torch: numpy() shares memory
     assert float(cr.tensor(2.5)) == 2.5
     assert int(cr.tensor(3)) == 3
-    np.testing.assert_array_equal(np.asarray(x), x.data)
+    np.testing.assert_array_equal(np.asarray(x), x.numpy())
 
 
 def test_len_and_iteration_give_rows():
@@ -127,7 +127,15 @@ def test_bool_of_single_element_and_ambiguity():
 def test_tensor_dtype_matches_torch(data):
     expected = torch.tensor(data).numpy().dtype
     assert cr.tensor(data).dtype == expected
-    assert cr.Tensor(data).dtype == expected
+    # torch.Tensor is the legacy constructor: sizes from ints, data in the default float dtype
+    try:
+        legacy = torch.Tensor(data)
+    except TypeError:
+        with pytest.raises(TypeError):
+            cr.Tensor(data)
+        return
+    got = cr.Tensor(data)
+    assert got.dtype == legacy.numpy().dtype and got.shape == tuple(legacy.shape)
 
 
 def test_default_dtypes():
@@ -198,7 +206,7 @@ def test_creation_matches_torch(name):
     assert isinstance(ours, cr.Tensor)
     assert ours.dtype == ref.numpy().dtype
     assert ours.shape == tuple(ref.shape)
-    np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("make", [
@@ -217,7 +225,7 @@ def test_creation_requires_grad_gives_leaf(make):
     x = make()
     assert x.requires_grad and x.is_leaf and x.grad_fn is None and x.grad is None
     x.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.ones(x.shape))
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(x.shape))
     assert x.grad.dtype == x.dtype
 
 
@@ -225,19 +233,19 @@ def test_random_creation_shapes_dtypes_and_ranges():
     cr.manual_seed(0)
     u = cr.rand(200, 50)
     assert u.shape == (200, 50) and u.dtype == np.float32
-    assert 0.0 <= u.data.min() and u.data.max() < 1.0
+    assert 0.0 <= u.numpy().min() and u.numpy().max() < 1.0
     assert cr.rand((3, 4)).shape == (3, 4)
     assert cr.rand(3, dtype=cr.float64).dtype == np.float64
     n = cr.randn(200, 100)
     assert n.shape == (200, 100) and n.dtype == np.float32
-    assert abs(float(n.data.mean())) < 0.05 and abs(float(n.data.std()) - 1.0) < 0.05
+    assert abs(float(n.numpy().mean())) < 0.05 and abs(float(n.numpy().std()) - 1.0) < 0.05
     assert cr.randn((2, 2), dtype=cr.float64).dtype == np.float64
     i = cr.randint(3, 9, (1000,))
     assert i.dtype == np.int64 and i.shape == (1000,)
-    assert i.data.min() >= 3 and i.data.max() <= 8
-    assert set(np.unique(i.data)) == set(range(3, 9))
+    assert i.numpy().min() >= 3 and i.numpy().max() <= 8
+    assert set(np.unique(i.numpy())) == set(range(3, 9))
     assert cr.randint(0, 5, (2, 3), dtype=cr.int32).dtype == np.int32
-    assert cr.randint(4, size=(10,)).data.max() < 4
+    assert cr.randint(4, size=(10,)).numpy().max() < 4
 
 
 def test_randint_high_and_size_positionally_like_torch():
@@ -246,7 +254,7 @@ def test_randint_high_and_size_positionally_like_torch():
     x = cr.randint(10, (3,))
     assert x.shape == tuple(ref.shape) == (3,)
     assert x.dtype == ref.numpy().dtype
-    assert 0 <= x.data.min() and x.data.max() < 10
+    assert 0 <= x.numpy().min() and x.numpy().max() < 10
 
 
 @pytest.mark.parametrize("like", ["zeros_like", "ones_like", "rand_like", "randn_like",
@@ -256,24 +264,24 @@ def test_like_functions_follow_shape_and_dtype(like):
     args = (2.5,) if like == "full_like" else ()
     for base in (cr.zeros(2, 3), cr.zeros(4, dtype=cr.float64)):
         out = fn(base, *args)
-        ref = getattr(torch, like)(torch.from_numpy(base.data), *args)
+        ref = getattr(torch, like)(torch.from_numpy(base.numpy()), *args)
         assert out.shape == base.shape and out.dtype == base.dtype == ref.numpy().dtype
         assert not out.requires_grad
     out = fn(cr.zeros(3), *args, dtype=cr.float64, requires_grad=True)
     assert out.dtype == np.float64 and out.requires_grad and out.is_leaf
     if like == "zeros_like":
-        np.testing.assert_array_equal(out.data, 0.0)
+        np.testing.assert_array_equal(out.numpy(), 0.0)
     elif like == "ones_like":
-        np.testing.assert_array_equal(out.data, 1.0)
+        np.testing.assert_array_equal(out.numpy(), 1.0)
     elif like == "full_like":
-        np.testing.assert_array_equal(out.data, 2.5)
+        np.testing.assert_array_equal(out.numpy(), 2.5)
     assert cr.zeros_like(cr.tensor([1, 2])).dtype == np.int64
 
 
 def test_manual_seed_makes_random_reproducible():
     def draw():
-        return (cr.rand(5).data, cr.randn(3, 2).data, cr.randint(0, 100, (6,)).data,
-                cr.rand_like(cr.zeros(4)).data, cr.randn_like(cr.zeros(4)).data)
+        return (cr.rand(5).numpy(), cr.randn(3, 2).numpy(), cr.randint(0, 100, (6,)).numpy(),
+                cr.rand_like(cr.zeros(4)).numpy(), cr.randn_like(cr.zeros(4)).numpy())
 
     cr.manual_seed(1234)
     first = draw()
@@ -478,7 +486,7 @@ def test_integer_tensor_with_python_float_gives_default_float_like_torch():
     for label, expr in exprs.items():
         ours = expr(cr.tensor([1, 2, 3]))
         ref = expr(torch.tensor([1, 2, 3]))
-        np.testing.assert_allclose(ours.data, ref.numpy())
+        np.testing.assert_allclose(ours.numpy(), ref.numpy())
         if ours.dtype != ref.numpy().dtype:
             wrong[label] = (str(ours.dtype), str(ref.numpy().dtype))
     assert not wrong, f"dtype (ours, torch): {wrong}"
@@ -540,19 +548,19 @@ def test_comparisons_give_bool_tensors_without_grad(op):
         assert isinstance(out, cr.Tensor)
         assert out.dtype == np.bool_
         assert not out.requires_grad and out.grad_fn is None
-        np.testing.assert_array_equal(out.data, expected)
+        np.testing.assert_array_equal(out.numpy(), expected)
         ref = fn(th64(a), th64(b))
         assert ref.dtype == torch.bool
-    np.testing.assert_array_equal(fn(x, y).data, fn(th64(a), th64(b)).numpy())
+    np.testing.assert_array_equal(fn(x, y).numpy(), fn(th64(a), th64(b)).numpy())
 
 
 def test_logical_operators_on_bool_tensors():
     p = cr.tensor([True, True, False, False])
     q = cr.tensor([True, False, True, False])
-    np.testing.assert_array_equal((p & q).data, [True, False, False, False])
-    np.testing.assert_array_equal((p | q).data, [True, True, True, False])
-    np.testing.assert_array_equal((p ^ q).data, [False, True, True, False])
-    np.testing.assert_array_equal((~p).data, [False, False, True, True])
+    np.testing.assert_array_equal((p & q).numpy(), [True, False, False, False])
+    np.testing.assert_array_equal((p | q).numpy(), [True, True, True, False])
+    np.testing.assert_array_equal((p ^ q).numpy(), [False, True, True, False])
+    np.testing.assert_array_equal((~p).numpy(), [False, False, True, True])
     assert (p & q).dtype == np.bool_
 
 
@@ -597,10 +605,11 @@ def test_reduction_methods_match_torch(name, dim, keepdim):
     ref = _torch_reduce(name, ref_in, dim, keepdim)
     w = rng.standard_normal(tuple(ref.shape))
     ref_grad = torch.autograd.grad((ref * th64(w)).sum(), ref_in)[0]
+    method = {"max": "amax", "min": "amin"}.get(name, name)   # max(dim) returns (values, indices)
     calls = [
-        lambda x: getattr(x, name)(dim=dim, keepdim=keepdim),
-        lambda x: getattr(x, name)(axis=dim, keepdims=keepdim),
-        lambda x: getattr(x, name)(dim, keepdim),
+        lambda x: getattr(x, method)(dim=dim, keepdim=keepdim),
+        lambda x: getattr(x, method)(axis=dim, keepdims=keepdim),
+        lambda x: getattr(x, method)(dim, keepdim),
     ]
     if dim is None and not keepdim:
         calls.append(lambda x: getattr(x, name)())
@@ -746,7 +755,7 @@ def test_detach_shares_data_and_cuts_the_graph():
     y = x * 3
     d = y.detach()
     assert not d.requires_grad and d.is_leaf and d.grad_fn is None
-    assert np.shares_memory(d.data, y.data)
+    assert np.shares_memory(d.numpy(), y.numpy())
     (x.detach() * x).sum().backward()
     (xt.detach() * xt).sum().backward()
     assert_close(x.grad, xt.grad)

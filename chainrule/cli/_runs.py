@@ -389,7 +389,7 @@ def evaluate_arrays(model, config: dict, x, y) -> dict:
 
     logits = model.predict(loader(config, x, y))
     loss_fn = getattr(model, "loss_fn", None) or get_loss(config["loss"])
-    loss = float(loss_fn(Tensor(logits), Tensor(numpy.asarray(y))).data)
+    loss = float(loss_fn(Tensor._make(logits), Tensor._make(numpy.asarray(y)))._data)
     shifted = logits - logits.max(axis=1, keepdims=True)
     probabilities = numpy.exp(shifted)
     probabilities /= probabilities.sum(axis=1, keepdims=True)

@@ -40,7 +40,7 @@ def fit_sine(steps: int = 2000, lr: float = 0.08, hidden: int = 16, seed: int = 
         loss.backward()
         with cr.no_grad():
             for p in params:
-                p.data -= lr * p.grad.data
+                p._data -= lr * p.grad._data
         losses.append(loss.item())
         if log and (step % max(steps // 10, 1) == 0):
             log(f"step {step:5d}   loss {loss.item():.6f}")

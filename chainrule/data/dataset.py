@@ -32,7 +32,7 @@ class Dataset:
 
 def _as_array(a, position: int):
     if isinstance(a, Tensor):
-        return a.data
+        return a._data
     if isinstance(a, xp.ndarray):
         return a
     try:

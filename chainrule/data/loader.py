@@ -45,7 +45,7 @@ def default_collate(samples: Sequence):
                              f"{sorted(widths)}")
         return tuple(default_collate(list(field)) for field in zip(*samples))
     if isinstance(first, Tensor):
-        return xp.stack([s.data for s in samples])
+        return xp.stack([s._data for s in samples])
     if isinstance(first, bool):
         return xp.asarray(samples, dtype=xp.bool_)
     if isinstance(first, int):
@@ -74,7 +74,7 @@ def _to_tensor(value):
     if isinstance(value, xp.ndarray):
         if value.ndim == 1 and value.dtype.kind in "iu" and value.dtype != xp.int64:
             value = value.astype(xp.int64)
-        return Tensor(value)
+        return Tensor._make(value)
     return value
 
 

@@ -22,12 +22,12 @@ from ..tensor import Tensor
 
 def _unwrap(x):
     if isinstance(x, Tensor):
-        return x.data, True
+        return x._data, True
     return xp.asarray(x), False
 
 
 def _wrap(array, was_tensor: bool):
-    return Tensor(array) if was_tensor else array
+    return Tensor._make(array) if was_tensor else array
 
 
 def _check_images(x, op: str) -> None:

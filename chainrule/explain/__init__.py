@@ -6,7 +6,7 @@ the computational graph drawn, gradients diagnosed.
 
     >>> import chainrule as cr
     >>> print(cr.explain(model, (784,)))              # the network as mathematics
-    >>> print(cr.trace(loss, model))                  # backpropagation with its numbers
+    >>> print(cr.explain.trace(loss, model))                  # backpropagation with its numbers
     >>> cr.graph(loss, model=model).save_png("g.png")  # the graph (Graphviz)
     >>> print(cr.explain.gradient_report(model, x, y, loss_fn))
     >>> model.fit(x, y, callbacks=[cr.explain.GradientMonitor()])

@@ -184,7 +184,7 @@ def gradient_report(model, x, y, loss_fn, *, threshold: float = 100.0,
         p.grad = None
     x_in = x
     if isinstance(x, Tensor) and x.dtype.kind == "f" and not x.requires_grad:
-        x_in = Tensor(x.data, requires_grad=True)   # so the first layer's gain is measured too
+        x_in = Tensor._make(x._data, requires_grad=True)   # so the first layer's gain is measured too
     try:
         with record_modules(model, claim=False) as rec:
             out = model(x_in)
@@ -196,7 +196,7 @@ def gradient_report(model, x, y, loss_fn, *, threshold: float = 100.0,
         loss = loss_fn(out, y)
         loss.backward()
         stats = [_call_stats(c) for c in calls]
-        report = _diagnose(stats, threshold, dead_fraction, float(loss.data),
+        report = _diagnose(stats, threshold, dead_fraction, float(loss._data),
                            batch=_batch(x), calls=calls)
     finally:
         for p in model.parameters():
@@ -213,24 +213,24 @@ def _call_stats(call: Call) -> LayerStats:
     module = call.module
     outs = tensors_in(call.output)
     out = outs[0] if outs else None
-    data = out.data if out is not None else xp.zeros(0)
+    data = out._data if out is not None else xp.zeros(0)
     batch = data.shape[0] if data.ndim else 1
     s = LayerStats(call.name, type(module).__name__, tuple(data.shape[1:]),
                    _norm(data) / math.sqrt(max(batch, 1)),
                    float(data.mean()) if data.size else 0.0,
                    float(data.std()) if data.size else 0.0)
-    g_out = out.grad.data if out is not None and out.grad is not None else None
+    g_out = out.grad._data if out is not None and out.grad is not None else None
     ins = call.input_tensors
-    g_in = ins[0].grad.data if ins and ins[0].grad is not None else None
+    g_in = ins[0].grad._data if ins and ins[0].grad is not None else None
     if g_out is not None:
         s.output_grad_norm = _norm(g_out)
         if g_in is not None and s.output_grad_norm > 0:
             s.gain = _norm(g_in) / s.output_grad_norm
     weight = _weight(module)
     if weight is not None:
-        s.weight_norm = _norm(weight.data)
+        s.weight_norm = _norm(weight._data)
         if weight.grad is not None:
-            s.grad_norm = _norm(weight.grad.data)
+            s.grad_norm = _norm(weight.grad._data)
             s.grad_weight_ratio = s.grad_norm / s.weight_norm if s.weight_norm else None
     if _is_relu(module) and data.ndim >= 2:
         alive = _alive(data)
@@ -416,7 +416,7 @@ class GradientMonitor(_CallbackBase):
         self._activations = {}
         self._flow = {}
         if self.step % self.every == 0:
-            self._before = {id(p): p.data.copy() for p in self.model.parameters()}
+            self._before = {id(p): p._data.copy() for p in self.model.parameters()}
         else:
             self._before = {}
 
@@ -452,7 +452,7 @@ class GradientMonitor(_CallbackBase):
         outs = tensors_in(call.output)
         if not outs:
             return
-        data = outs[0].data
+        data = outs[0]._data
         batch = data.shape[0] if data.ndim else 1
         self._activations[call.name] = _norm(data) / math.sqrt(max(batch, 1))
         if self.step % self.every == 0 and outs[0].requires_grad and outs[0]._node is not None:
@@ -483,20 +483,20 @@ class GradientMonitor(_CallbackBase):
                            0.0, 0.0)
             flow = self._flow.get(name)
             if flow is not None and flow[1].grad is not None:
-                s.output_grad_norm = _norm(flow[1].grad.data)
+                s.output_grad_norm = _norm(flow[1].grad._data)
                 inp = flow[0]
                 if inp is not None and inp.grad is not None and s.output_grad_norm > 0:
-                    s.gain = _norm(inp.grad.data) / s.output_grad_norm
+                    s.gain = _norm(inp.grad._data) / s.output_grad_norm
             weight = _weight(module)
             if weight is not None:
-                s.weight_norm = _norm(weight.data)
+                s.weight_norm = _norm(weight._data)
                 if weight.grad is not None:
-                    s.grad_norm = _norm(weight.grad.data)
+                    s.grad_norm = _norm(weight.grad._data)
                     s.grad_weight_ratio = s.grad_norm / s.weight_norm if s.weight_norm else None
                 before = self._before.get(id(weight))
                 if before is not None:
                     base = _norm(before)
-                    s.update_ratio = _norm(weight.data - before) / base if base else None
+                    s.update_ratio = _norm(weight._data - before) / base if base else None
             stats.append(s)
             h = self.history.setdefault(name or type(module).__name__, {
                 "step": [], "activation_norm": [], "grad_norm": [], "update_ratio": []})

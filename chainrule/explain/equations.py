@@ -268,15 +268,15 @@ def _example_input(model, input_shape, batch_size: int, dtype):
     if isinstance(input_shape, Tensor):
         return input_shape
     if hasattr(input_shape, "shape") and hasattr(input_shape, "dtype"):
-        return Tensor(input_shape)
+        return Tensor._make(input_shape)
     shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
     rng = xp.random.default_rng(0)
     first = next((m for m in model.modules() if not any(True for _ in m.children())), None)
     vocabulary = getattr(first, "num_embeddings", None)
     if vocabulary is not None and dtype is None:
-        return Tensor(rng.integers(0, vocabulary, size=(batch_size, *shape)))
+        return Tensor._make(rng.integers(0, vocabulary, size=(batch_size, *shape)))
     dtype = xp.dtype(dtype) if dtype is not None else get_default_dtype()
-    return Tensor(rng.standard_normal((batch_size, *shape)).astype(dtype))
+    return Tensor._make(rng.standard_normal((batch_size, *shape)).astype(dtype))
 
 
 def _resolve_loss(loss, final_shape):
@@ -452,12 +452,12 @@ class _Builder:
                 continue
             module = prev.call.module
             output = tensors_in(prev.call.output)
-            seq = output[0].data
+            seq = output[0]._data
             last = seq[:, -1] if module.batch_first else seq[-1]
-            h_n = output[1].data[-1] if len(output) > 1 else None
+            h_n = output[1]._data[-1] if len(output) > 1 else None
             for candidate in (last, h_n):
                 if candidate is not None and candidate.shape == t.shape and xp.array_equal(
-                        candidate, t.data):
+                        candidate, t._data):
                     return prev, Sym.of("h", "T")
         return None
 
@@ -466,7 +466,7 @@ class _Builder:
         self._assign_symbols(loss_module)
         self._link_inputs()
         x_shape = _sample_shape(self.x.shape, self.stages[0].call.module)
-        if self.x.data.dtype.kind in "iub":
+        if self.x._data.dtype.kind in "iub":
             vocab = getattr(self.stages[0].call.module, "num_embeddings", None)
             hi = f"{vocab - 1}" if vocab else "V−1"
             dims = "×".join(map(str, x_shape))

@@ -133,7 +133,7 @@ def graph(tensor: Tensor, collapse_layers: bool = False, show_values: bool = Fal
         kind, title = _describe(t, tensor, labels)
         lines = [title, _shape(t.shape)]
         if show_values:
-            lines.append("value " + _summary(t.data))
+            lines.append("value " + _summary(t._data))
         if show_grads and key in grads:
             lines.append("grad " + _summary(grads[key]))
         ids[key] = b.node(lines, kind)
@@ -201,13 +201,13 @@ def _describe(t: Tensor, root: Tensor, labels) -> tuple[str, str]:
     if t.requires_grad:
         is_param = type(t).__name__ == "Parameter"
         return ("param" if is_param else "leaf"), (name or ("parameter" if is_param else "leaf"))
-    return "input", (name or ("input" if t.data.ndim else "constant"))
+    return "input", (name or ("input" if t._data.ndim else "constant"))
 
 
 def _gradients(root: Tensor) -> dict[int, object]:
     """∂root/∂t for every tensor t of the graph: .grad where kept, else the engine's rules."""
     grads: dict[int, object] = {}
-    if root.requires_grad and root._node is not None and root.data.size == 1:
+    if root.requires_grad and root._node is not None and root._data.size == 1:
         try:
             from ..autograd import engine
             from .trace import _run
@@ -224,7 +224,7 @@ def _gradients(root: Tensor) -> dict[int, object]:
             pass
     for t in _collect(root):
         if t.grad is not None and id(t) not in grads:
-            grads[id(t)] = t.grad.data
+            grads[id(t)] = t.grad._data
     return grads
 
 

@@ -107,7 +107,7 @@ def trace(loss: Tensor, model=None, *, names: dict | None = None, mode: str = "a
     if not isinstance(loss, Tensor) or not loss.requires_grad or loss._node is None:
         raise ValueError("trace: expected the loss, a Tensor computed from parameters that "
                          "require grad (it has no graph to trace)")
-    if loss.data.size != 1:
+    if loss._data.size != 1:
         raise ValueError(f"trace: the loss must be a single number, got shape {loss.shape}; "
                          "reduce it first (.sum() or .mean())")
     try:
@@ -117,7 +117,7 @@ def trace(loss: Tensor, model=None, *, names: dict | None = None, mode: str = "a
                            "loss.backward(), or use backward(retain_graph=True). "
                            f"({exc})") from None
     nodes = sum(1 for t in order if t._node is not None)
-    elements = sum(t.data.size for t in order)
+    elements = sum(t._data.size for t in order)
     message = ""
     too_large = nodes > max_nodes or elements > max_elements
     if too_large:
@@ -170,7 +170,7 @@ def _run(order, loss, labels, jacobians: bool):
     """The engine's backward loop, recording what each node receives and sends."""
     pending: dict[int, object] = {}
     sources: dict[int, list[int]] = {}
-    engine._accumulate(pending, loss, xp.ones_like(loss.data))   # as Tensor.backward()
+    engine._accumulate(pending, loss, xp.ones_like(loss._data))   # as Tensor.backward()
     steps: list[Step] = []
     gradients: dict[str, object] = {}
     leaves: dict[str, Tensor] = {}
@@ -188,7 +188,7 @@ def _run(order, loss, labels, jacobians: bool):
             number = len(steps) + 1
             step = Step(number, labels[id(tensor)], fn.name,
                         [_label(labels, i) for i in node.inputs if isinstance(i, Tensor)],
-                        tuple(tensor.shape), tensor.data.copy(), xp.array(g),
+                        tuple(tensor.shape), tensor._data.copy(), xp.array(g),
                         sources.get(id(tensor), []), _derivative(fn))
             input_grads = fn.vjp(node, g)
             if type(input_grads) is not tuple:
@@ -220,10 +220,10 @@ def _derivative(fn) -> Equation | None:
 
 def _jacobian(node, output: Tensor, inp: Tensor, position: int):
     """∂output/∂inp by the node's own vjp applied to each unit vector of the output."""
-    out_size, in_size = output.data.size, inp.data.size
-    J = xp.zeros((out_size, in_size), dtype=output.data.dtype)
+    out_size, in_size = output._data.size, inp._data.size
+    J = xp.zeros((out_size, in_size), dtype=output._data.dtype)
     for j in range(out_size):
-        e = xp.zeros_like(output.data)
+        e = xp.zeros_like(output._data)
         e.flat[j] = 1
         rows = node.fn.vjp(node, e)
         rows = rows if type(rows) is tuple else (rows,)

@@ -26,7 +26,7 @@ from .registry import register_model
 
 
 def _ids(ids) -> Tensor:
-    t = ids if isinstance(ids, Tensor) else Tensor(xp.asarray(ids))
+    t = ids if isinstance(ids, Tensor) else Tensor._make(xp.asarray(ids))
     if t.ndim != 2 or t.dtype.kind not in "iu":
         raise ValueError(f"expected token ids as an integer array (N, L), got shape "
                          f"{tuple(t.shape)} and dtype {t.dtype}")
@@ -39,9 +39,9 @@ def _lengths(ids: Tensor, lengths, padding_idx):
     if lengths is None:
         if padding_idx is None:
             return xp.full(N, L, dtype=xp.int64)
-        counted = (ids.data != padding_idx).sum(axis=1)
+        counted = (ids._data != padding_idx).sum(axis=1)
     else:
-        counted = xp.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+        counted = xp.asarray(lengths._data if isinstance(lengths, Tensor) else lengths)
         if counted.shape != (N,):
             raise ValueError(f"lengths has shape {counted.shape}, expected ({N},): one length per "
                              f"sequence of ids {tuple(ids.shape)}")
@@ -97,9 +97,9 @@ class RecurrentClassifier(nn.Module):
         and gradients reach early tokens (Jozefowicz et al. 2015; Keras's unit_forget_bias)."""
         for name, p in self.rnn.named_parameters():
             if name.startswith("bias_ih"):
-                p.data[H:2 * H] = 1.0
+                p._data[H:2 * H] = 1.0
             elif name.startswith("bias_hh"):
-                p.data[H:2 * H] = 0.0
+                p._data[H:2 * H] = 0.0
 
     def forward(self, ids, lengths=None):
         ids = _ids(ids)

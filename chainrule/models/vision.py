@@ -126,7 +126,7 @@ VGG_CONFIGS = {
 def _normal_(tensor, std: float):
     """N(0, std²) drawn directly in the tensor's dtype (VGG's 100M-weight Linear stays cheap)."""
     rng = backend.generator()
-    tensor.data[...] = rng.standard_normal(tensor.shape, dtype=tensor.data.dtype) * std
+    tensor._data[...] = rng.standard_normal(tensor.shape, dtype=tensor._data.dtype) * std
     return tensor
 
 

@@ -18,6 +18,7 @@ from .module import Module
 from .parameter import Parameter
 
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss  # noqa: E501  # isort: skip
+from .losses import CosineEmbeddingLoss, CTCLoss, GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss  # noqa: E501,E402  # isort: skip
 from .layers.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm  # isort: skip
 from .layers.dropout import Dropout, Dropout2d  # isort: skip
 from .layers.embedding import Embedding  # isort: skip
@@ -28,3 +29,9 @@ from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # isor
 from .layers.attention import MultiheadAttention  # isort: skip
 from .layers.transformer import TransformerEncoder, TransformerEncoderLayer, generate_square_subsequent_mask  # noqa: E501  # isort: skip
 from .layers.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding  # isort: skip
+from .layers.conv import Conv3d, ConvTranspose1d, ConvTranspose3d  # isort: skip
+from .layers.pooling import AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool3d, LPPool1d, LPPool2d, LPPool3d, MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d  # noqa: E501  # isort: skip
+from .layers.normalization import BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm, RMSNorm  # noqa: E501  # isort: skip
+from .layers.padding import CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d  # noqa: E501  # isort: skip
+from .layers.activations_extra import CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, RReLU, Softmin, Softshrink, Softsign, Tanhshrink, Threshold  # noqa: E501  # isort: skip
+from .layers.upsampling import CosineSimilarity, Fold, PairwiseDistance, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E501  # isort: skip

@@ -16,7 +16,11 @@ class _Activation(Module):
     options: tuple = ()  # names of the constructor arguments passed on to the function
 
     def forward(self, x):
-        return getattr(ops, self.primitive)(x, **{k: getattr(self, k) for k in self.options})
+        fn = getattr(ops, self.primitive)
+        kwargs = {k: getattr(self, k) for k in self.options}
+        if getattr(self, "inplace", False):  # PyTorch's inplace=True: write into x, return x
+            return x._inplace(fn, **kwargs)
+        return fn(x, **kwargs)
 
     def formula(self) -> Formula:
         return primitive_formula(self.primitive)
@@ -32,7 +36,7 @@ class ReLU(_Activation):
 
     def __init__(self, inplace: bool = False):
         super().__init__()
-        self.inplace = inplace  # accepted for PyTorch compatibility; results are never in place
+        self.inplace = inplace
 
 
 class LeakyReLU(_Activation):
@@ -44,6 +48,7 @@ class LeakyReLU(_Activation):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace
 
 
 class ELU(_Activation):
@@ -55,6 +60,7 @@ class ELU(_Activation):
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.alpha = alpha
+        self.inplace = inplace
 
 
 class GELU(_Activation):
@@ -75,6 +81,7 @@ class SiLU(_Activation):
 
     def __init__(self, inplace: bool = False):
         super().__init__()
+        self.inplace = inplace
 
 
 class Sigmoid(_Activation):

@@ -52,3 +52,105 @@ __all__ += ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_poo
 from ..ops.attention import scaled_dot_product_attention  # noqa: E402  (attention, appended)
 
 __all__ += ["scaled_dot_product_attention"]
+from ..ops.conv import conv3d, conv_transpose3d  # noqa: E402  (nn layer breadth, appended)
+from ..ops.norm import instance_norm, local_response_norm, rms_norm  # noqa: E402
+from ..ops.pool import (  # noqa: E402
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+    avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_pool3d,
+    max_pool3d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+
+__all__ += ["conv3d", "conv_transpose3d", "instance_norm", "local_response_norm", "rms_norm",
+            "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+            "adaptive_max_pool3d", "adaptive_max_pool1d_with_indices",
+            "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices", "avg_pool3d",
+            "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool3d", "max_pool1d_with_indices",
+            "max_pool2d_with_indices", "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d",
+            "max_unpool3d"]
+# -- appended: nn.functional breadth (activations with inplace=, resampling, unfold/fold,
+# similarity). relu, leaky_relu, elu, silu, dropout and dropout2d are rebound to wrappers that
+# accept PyTorch's inplace=True (the result is written into the input).
+from ..ops import activations_extra as _ax  # noqa: E402
+from ..ops.activations_extra import (  # noqa: E402
+    celu,
+    celu_,
+    dropout1d,
+    dropout3d,
+    elu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+from ..ops.resample import (  # noqa: E402
+    interpolate,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
+from ..ops.similarity import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: E402
+from ..ops.unfold import fold, unfold  # noqa: E402
+
+relu, leaky_relu, elu, silu = _ax.relu, _ax.leaky_relu, _ax.elu, _ax.silu  # noqa: F811
+dropout, dropout2d = _ax.dropout, _ax.dropout2d  # noqa: F811
+
+__all__ += ["celu", "celu_", "dropout1d", "dropout3d", "elu_", "glu", "hardshrink", "hardsigmoid",
+            "hardswish", "hardtanh", "hardtanh_", "leaky_relu_", "logsigmoid", "mish", "prelu",
+            "relu6", "relu_", "rrelu", "rrelu_", "selu", "softmin", "softshrink", "softsign",
+            "tanhshrink", "threshold", "threshold_", "interpolate", "pad", "pixel_shuffle",
+            "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest",
+            "cosine_similarity", "normalize", "one_hot", "pairwise_distance", "fold", "unfold"]
+from ..ops.losses_extra import (  # noqa: E402  (more losses, appended)
+    cosine_embedding_loss,
+    ctc_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+
+__all__ += ["cosine_embedding_loss", "ctc_loss", "gaussian_nll_loss", "hinge_embedding_loss",
+            "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss",
+            "multilabel_soft_margin_loss", "poisson_nll_loss", "soft_margin_loss",
+            "triplet_margin_loss", "triplet_margin_with_distance_loss"]

@@ -300,3 +300,237 @@ class KLDivLoss(_Loss):
                         notes=("x = log q (log-probabilities)",
                                "yᵢ are log-probabilities" if self.log_target else
                                "0·ln 0 = 0"))
+
+
+# ------------------------------------------------------------------ more losses (losses_extra)
+from ..ops import losses_extra as FX  # noqa: E402
+
+
+class _SimpleFormula:
+    """``formula()`` from class attributes: the element loss and its derivative (text, LaTeX)."""
+
+    loss: tuple[str, str] = ("", "")
+    grad: tuple[str, str] = ("", "")
+    explanation = ""
+    notes: tuple[str, ...] = ()
+    variable = "x"
+
+    def formula(self) -> Formula:
+        return _formula(type(self).__name__, self.reduction, self.loss, self.grad,
+                        self.explanation, x=self.variable, notes=self.notes)
+
+
+class PoissonNLLLoss(_SimpleFormula, _Loss):
+    """Poisson negative log-likelihood (PyTorch's nn.PoissonNLLLoss)."""
+
+    loss = ("e^{xᵢ} − yᵢxᵢ", r"e^{x_i} - y_i x_i")
+    grad = ("e^{xᵢ} − yᵢ", r"e^{x_i} - y_i")
+    explanation = "−ln Poisson(y | λ = eˣ) without the constant ln y!, for count targets."
+
+    def __init__(self, log_input: bool = True, full: bool = False, size_average=None,
+                 eps: float = 1e-8, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+        if not log_input:
+            self.loss = ("xᵢ − yᵢ ln(xᵢ + ε)", r"x_i - y_i \ln(x_i + \epsilon)")
+            self.grad = ("1 − yᵢ/(xᵢ + ε)", r"1 - \frac{y_i}{x_i + \epsilon}")
+
+    def forward(self, log_input, target):
+        return FX.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full,
+                                   eps=self.eps, reduction=self.reduction)
+
+
+class GaussianNLLLoss(_SimpleFormula, _Loss):
+    """Gaussian negative log-likelihood with predicted variance (PyTorch's nn.GaussianNLLLoss)."""
+
+    loss = ("½(ln σᵢ² + (xᵢ − yᵢ)²/σᵢ²)", r"\tfrac12\left(\ln\sigma_i^2 + "
+            r"\frac{(x_i - y_i)^2}{\sigma_i^2}\right)")
+    grad = ("(xᵢ − yᵢ)/σᵢ²", r"\frac{x_i - y_i}{\sigma_i^2}")
+    explanation = "−ln N(y | x, σ²) up to ½ln 2π; σ² is clamped at ε (value only)."
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):  # noqa: A002
+        return FX.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps,
+                                    reduction=self.reduction)
+
+
+class MarginRankingLoss(_SimpleFormula, _Loss):
+    """max(0, −y(x₁ − x₂) + margin) (PyTorch's nn.MarginRankingLoss)."""
+
+    loss = ("max(0, −yᵢ(x₁ᵢ − x₂ᵢ) + m)", r"\max(0, -y_i(x_{1i} - x_{2i}) + m)")
+    grad = ("−yᵢ·1[loss > 0]", r"-y_i\,\mathbb{1}[\ell_i > 0]")
+    explanation = "Asks x₁ to rank above x₂ (y = 1) or below (y = −1) by at least the margin."
+    variable = "x₁"
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return FX.margin_ranking_loss(input1, input2, target, margin=self.margin,
+                                      reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_SimpleFormula, _Loss):
+    """xᵢ where y = 1, max(0, margin − xᵢ) where y = −1 (PyTorch's nn.HingeEmbeddingLoss)."""
+
+    loss = ("{xᵢ if yᵢ = 1; max(0, m − xᵢ) if yᵢ = −1}",
+            r"\begin{cases} x_i & y_i = 1 \\ \max(0, m - x_i) & y_i = -1 \end{cases}")
+    grad = ("{1 if yᵢ = 1; −1[xᵢ < m] if yᵢ = −1}",
+            r"\begin{cases} 1 & y_i = 1 \\ -\mathbb{1}[x_i < m] & y_i = -1 \end{cases}")
+    explanation = "Distances x of similar pairs are pulled down, of dissimilar pairs pushed past m."
+
+    def __init__(self, margin: float = 1.0, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):  # noqa: A002
+        return FX.hinge_embedding_loss(input, target, margin=self.margin,
+                                       reduction=self.reduction)
+
+
+class SoftMarginLoss(_SimpleFormula, _Loss):
+    """ln(1 + e^{−yx}) (PyTorch's nn.SoftMarginLoss)."""
+
+    loss = ("ln(1 + e^{−yᵢxᵢ})", r"\ln(1 + e^{-y_i x_i})")
+    grad = ("−yᵢ σ(−yᵢxᵢ)", r"-y_i\,\sigma(-y_i x_i)")
+    explanation = "Logistic loss of a ±1 label: a smooth hinge."
+
+    def forward(self, input, target):  # noqa: A002
+        return FX.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_SimpleFormula, _WeightedLoss):
+    """Per-class logistic loss averaged over classes (PyTorch's nn.MultiLabelSoftMarginLoss)."""
+
+    loss = ("−(1/C) Σ_c w_c[y_c ln σ(x_c) + (1 − y_c) ln σ(−x_c)]",
+            r"-\frac{1}{C}\sum_c w_c\big[y_c\ln\sigma(x_c) + (1-y_c)\ln\sigma(-x_c)\big]")
+    grad = ("(w_c/C)(σ(x_c) − y_c)", r"\frac{w_c}{C}\big(\sigma(x_c) - y_c\big)")
+    explanation = "Independent binary cross-entropies of each class from logits."
+
+    def forward(self, input, target):  # noqa: A002
+        return FX.multilabel_soft_margin_loss(input, target, weight=self.weight,
+                                              reduction=self.reduction)
+
+
+class MultiMarginLoss(_SimpleFormula, _WeightedLoss):
+    """Multi-class hinge loss (PyTorch's nn.MultiMarginLoss)."""
+
+    loss = ("(1/C) Σ_{i≠y} w_y max(0, m − x_y + x_i)^p",
+            r"\frac{1}{C}\sum_{i \ne y} w_y \max(0, m - x_y + x_i)^p")
+    grad = ("∂/∂x_i = (p/C) w_y max(0, m − x_y + x_i)^{p−1}, ∂/∂x_y = −Σ_{i≠y} ∂/∂x_i",
+            r"\frac{\partial \ell}{\partial x_i} = \frac{p}{C} w_y \max(0, m - x_y + x_i)^{p-1}")
+    explanation = "Every wrong class scoring within the margin of the right one is penalised."
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                 size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got {p}")
+        self.p, self.margin = p, margin
+
+    def forward(self, input, target):  # noqa: A002
+        return FX.multi_margin_loss(input, target, p=self.p, margin=self.margin,
+                                    weight=self.weight, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_SimpleFormula, _Loss):
+    """Multi-label hinge loss (PyTorch's nn.MultiLabelMarginLoss)."""
+
+    loss = ("(1/C) Σ_{j∈J} Σ_{i∉J} max(0, 1 − (x_j − x_i))",
+            r"\frac{1}{C}\sum_{j\in J}\sum_{i\notin J}\max(0, 1 - (x_j - x_i))")
+    grad = ("∂/∂x_i = (1/C)·#{j: active}, ∂/∂x_j = −(1/C)·#{i: active}",
+            r"\frac{\partial\ell}{\partial x_i} = \frac{1}{C}\#\{j \text{ active}\}")
+    explanation = "Each target class must score 1 above every non-target class."
+
+    def forward(self, input, target):  # noqa: A002
+        return FX.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_SimpleFormula, _Loss):
+    """1 − cos(x₁, x₂) for y = 1, max(0, cos − margin) for y = −1 (nn.CosineEmbeddingLoss)."""
+
+    loss = ("{1 − cos(x₁, x₂) if y = 1; max(0, cos(x₁, x₂) − m) if y = −1}",
+            r"\begin{cases} 1 - \cos(x_1, x_2) & y = 1 \\ \max(0, \cos(x_1, x_2) - m) & y = -1"
+            r"\end{cases}")
+    grad = ("∓(x₂/(‖x₁‖‖x₂‖) − cos·x₁/‖x₁‖²)", r"\mp\left(\frac{x_2}{\|x_1\|\|x_2\|} - "
+            r"\cos\,\frac{x_1}{\|x_1\|^2}\right)")
+    explanation = "Aligns the directions of similar pairs and separates those of dissimilar ones."
+    variable = "x₁"
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return FX.cosine_embedding_loss(input1, input2, target, margin=self.margin,
+                                        reduction=self.reduction)
+
+
+class TripletMarginLoss(_SimpleFormula, _Loss):
+    """max(0, d(a, p) − d(a, n) + margin) with the p-norm distance (nn.TripletMarginLoss)."""
+
+    loss = ("max(0, ‖a − p‖ − ‖a − n‖ + m)", r"\max(0, \|a - p\| - \|a - n\| + m)")
+    grad = ("(a − p)/‖a − p‖ − (a − n)/‖a − n‖ where active (p = 2)",
+            r"\frac{a - p}{\|a - p\|} - \frac{a - n}{\|a - n\|}")
+    explanation = "The anchor must be closer to the positive than to the negative by the margin."
+    variable = "a"
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                 swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return FX.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
+                                      eps=self.eps, swap=self.swap, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_SimpleFormula, _Loss):
+    """Triplet loss with any distance function (PyTorch's nn.TripletMarginWithDistanceLoss)."""
+
+    loss = ("max(0, d(a, p) − d(a, n) + m)", r"\max(0, d(a, p) - d(a, n) + m)")
+    grad = ("∂d(a, p)/∂a − ∂d(a, n)/∂a where active", r"\partial_a d(a,p) - \partial_a d(a,n)")
+    explanation = "The anchor must be closer to the positive than to the negative by the margin."
+    variable = "a"
+
+    def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
+                 reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, "
+                             f"got {margin}")
+        self.distance_function, self.margin, self.swap = distance_function, margin, swap
+
+    def forward(self, anchor, positive, negative):
+        return FX.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification loss (PyTorch's nn.CTCLoss)."""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return FX.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=self.blank,
+                           reduction=self.reduction, zero_infinity=self.zero_infinity)
+
+    def formula(self) -> Formula:
+        from ..ops.ctc import CTCLoss as _Primitive
+        pairs = [("Forward", _Primitive.text[0]), ("Derivative", _Primitive.text[1])]
+        notes = ["α, β: forward and backward variables over the extended label b l₁ b … l_L b",
+                 "'mean': each loss divided by its target length, then averaged"]
+        return Formula.of("CTCLoss", pairs, list(_Primitive.latex), _Primitive.explanation,
+                          notes)

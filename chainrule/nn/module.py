@@ -40,11 +40,13 @@ class Module:
         if params is None:
             raise AttributeError(f"cannot assign '{name}' before Module.__init__() is called; "
                                  f"call super().__init__() first in {type(self).__name__}.__init__")
+        # Re-assigning a name keeps its place in the registration order (PyTorch's rule), so
+        # children() and state_dict() keep their order after `model.fc = nn.Linear(...)`.
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             self._parameters[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep="_modules")
             self._modules[name] = value
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
@@ -64,10 +66,11 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: str = "") -> None:
         self.__dict__.pop(name, None)
-        for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+        for table in ("_parameters", "_buffers", "_modules"):
+            if table != keep:
+                getattr(self, table).pop(name, None)
 
     def __getattr__(self, name: str):
         d = self.__dict__
@@ -93,7 +96,7 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """A tensor that belongs to the module's state but is not learned (running statistics)."""
         if tensor is not None and not isinstance(tensor, Tensor):
-            tensor = Tensor(tensor)
+            tensor = Tensor._make(tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent.discard(name)
@@ -173,7 +176,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze (True) every parameter, e.g. for transfer learning."""
@@ -181,15 +184,38 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def to(self, dtype) -> Module:
-        """Cast every floating-point parameter and buffer to ``dtype`` (float32, float64)."""
+    def to(self, *args, **kwargs) -> Module:
+        """PyTorch's ``Module.to``: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+        ``to(tensor)``. Floating-point parameters and buffers are cast in place (the Parameter
+        objects stay the same, so an optimizer built before still holds them); a device must be
+        one chainrule computes on (the CPU)."""
+        from ..tensor import _to_arguments
+
+        kwargs.pop("non_blocking", None)
+        dtype, _ = _to_arguments("Module.to", args, kwargs)
+        if dtype is None:
+            return self
         dtype = xp.dtype(dtype)
+        if dtype.kind not in "fc":
+            raise TypeError(f"Module.to only accepts floating point dtypes, but got {dtype}")
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+            if t._data.dtype.kind == "f":
+                t._data = t._data.astype(dtype)
                 if t.grad is not None:
-                    t.grad = Tensor(t.grad.data.astype(dtype))
+                    t.grad = Tensor._make(t.grad._data.astype(dtype))
         return self
+
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device=None) -> Module:
+        from .. import device as _device
+
+        _device.check("cuda" if device is None else device, "Module.cuda()")
+        return self
+
+    def half(self) -> Module:
+        return self.to(xp.float16)
 
     def float(self) -> Module:
         return self.to(xp.float32)
@@ -232,12 +258,12 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else xp.asarray(value)
+            array = value._data if isinstance(value, Tensor) else xp.asarray(value)
             if array.shape != target.shape:
                 errors.append(f"'{key}': checkpoint has shape {tuple(array.shape)}, the model "
                               f"expects {target.shape}")
                 continue
-            target.data[...] = array.astype(target.data.dtype, copy=False)
+            target._data[...] = array.astype(target._data.dtype, copy=False)
         if errors:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}: size mismatch: "
                                + "; ".join(errors))

@@ -46,7 +46,7 @@ class PackedSequence(NamedTuple):
 
 
 def _as_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, Tensor) else Tensor._make(x)
 
 
 def _pack(x: Tensor, lengths, sorted_indices) -> PackedSequence:
@@ -106,11 +106,11 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
         index[t, :sizes[t]] = starts[t] + xp.arange(sizes[t])
     if sequence.unsorted_indices is not None:
         index = index[:, xp.asarray(sequence.unsorted_indices)]
-    pad_row = Tensor(xp.full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype))
+    pad_row = Tensor._make(xp.full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype))
     padded = ops.getitem(ops.concatenate([data, pad_row], axis=0), index)
     if batch_first:
         padded = ops.swapaxes(padded, 0, 1)
-    return padded, Tensor(sequence.lengths())
+    return padded, Tensor._make(sequence.lengths())
 
 
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,

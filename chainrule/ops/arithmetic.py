@@ -5,8 +5,8 @@ Each broadcasts as NumPy does; the engine sums each gradient back to its operand
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import get_default_dtype, namespace, xp
-from ..tensor import Tensor
+from ..backend import namespace, xp
+from .promotion import promote
 
 
 @primitive
@@ -193,42 +193,52 @@ class Power(Function):
         return gx, gy
 
 
-def _promote(x, y, true_division: bool = False):
-    """PyTorch's type promotion where it differs from NumPy's: an integer tensor combined with a
-    Python float (or divided) gives the default float dtype (float32), not float64."""
-    xi = isinstance(x, Tensor) and x.data.dtype.kind in "biu"
-    yi = isinstance(y, Tensor) and y.data.dtype.kind in "biu"
-    if not (xi or yi):
-        return x, y
-    dtype = get_default_dtype()
-    if true_division or (xi and type(y) is float) or (yi and type(x) is float):
-        x = x.astype(dtype) if xi else x
-        y = y.astype(dtype) if yi else y
-    return x, y
+def _promote(*operands, floating: bool = False):
+    """The operands cast to PyTorch's result dtype (see :mod:`chainrule.ops.promotion`)."""
+    return promote(*operands, floating=floating)[0]
 
 
-def add(x, y):
-    return Add.apply(*_promote(x, y))
+def add(input, other, *, alpha=1, out=None):  # noqa: A002  (PyTorch's argument names)
+    """``input + alpha · other`` with PyTorch's type promotion."""
+    _no_out("add", out)
+    x, y = _promote(input, other)
+    if alpha != 1:
+        y = multiply(y, alpha)
+    return Add.apply(x, y)
 
 
-def subtract(x, y):
-    return Subtract.apply(*_promote(x, y))
+def subtract(input, other, *, alpha=1, out=None):  # noqa: A002
+    """``input − alpha · other`` with PyTorch's type promotion."""
+    _no_out("sub", out)
+    x, y = _promote(input, other)
+    if alpha != 1:
+        y = multiply(y, alpha)
+    return Subtract.apply(x, y)
 
 
-def multiply(x, y):
-    return Multiply.apply(*_promote(x, y))
+def multiply(input, other, *, out=None):  # noqa: A002
+    _no_out("mul", out)
+    return Multiply.apply(*_promote(input, other))
 
 
-def divide(x, y):
-    x, y = _promote(x, y, true_division=not (_is_float(x) or _is_float(y)))
-    return Divide.apply(x, y)
+def divide(input, other, *, rounding_mode=None, out=None):  # noqa: A002
+    """``input / other``: true division (integers give the default float dtype) when
+    ``rounding_mode`` is None; ``'trunc'`` rounds the quotient towards zero, ``'floor'`` down
+    (both keep integer dtypes, and carry a zero gradient)."""
+    _no_out("div", out)
+    if rounding_mode is None:
+        return Divide.apply(*_promote(input, other, floating=True))
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                         f"found {rounding_mode!r}")
+    from .division import RoundedDivide
+    return RoundedDivide.apply(*_promote(input, other), mode=rounding_mode)
 
 
-def _is_float(v) -> bool:
-    if isinstance(v, Tensor):
-        return v.data.dtype.kind in "fc"
-    kind = getattr(getattr(v, "dtype", None), "kind", None)
-    return isinstance(v, float) or kind in ("f", "c")
+def _no_out(name: str, out) -> None:
+    if out is not None:
+        raise TypeError(f"{name}: the out= argument is not supported by chainrule; assign the "
+                        "result instead")
 
 
 def negative(x):

@@ -291,7 +291,7 @@ def _compact_vjp(q, k, v, bias, p_forward, g, scale, keep):
 
 # --------------------------------------------------------------------------- the functional form
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _shape_text(shape) -> str:

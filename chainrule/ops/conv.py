@@ -689,3 +689,11 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0,  # noqa: A00
     kW); output size (H − 1)s − 2p + d(k − 1) + output_padding + 1."""
     return _conv_transpose_nd("conv_transpose2d", 2, input, weight, bias, stride, padding,
                               output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0,  # noqa: A002
+                     output_padding=0, groups=1, dilation=1):
+    """3-d transposed convolution (PyTorch's ``F.conv_transpose3d``); weight (C_in, C_out/G, kD,
+    kH, kW); output size (D − 1)s − 2p + d(k − 1) + output_padding + 1 per axis."""
+    return _conv_transpose_nd("conv_transpose3d", 3, input, weight, bias, stride, padding,
+                              output_padding, groups, dilation)

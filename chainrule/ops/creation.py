@@ -26,17 +26,17 @@ def _float(dtype):
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor holding a copy of ``data`` (numbers, nested lists, an array or a tensor)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if isinstance(data, xp.ndarray):
         data = data.copy()
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    return Tensor._make(data, dtype=dtype, requires_grad=requires_grad)
 
 
 def as_tensor(data, dtype=None) -> Tensor:
     """Like :func:`tensor` but shares memory with an array of the right dtype."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
         return data
-    return Tensor(data, dtype=dtype)
+    return Tensor._make(data, dtype=dtype)
 
 
 from_numpy = as_tensor
@@ -66,13 +66,29 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if dtype is None and all(isinstance(v, int) for v in (start, end, step)):
         dtype = xp.int64
-    return _make(xp.arange(start, end, step, dtype=_float(dtype)), requires_grad)
+    dtype = _float(dtype)
+    if step == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange(): upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
+    # PyTorch's size ⌈(end − start)/step⌉ and values start + i·step, computed in double
+    wide = xp.int64 if dtype.kind in "iu" and all(isinstance(v, int) for v in (start, end, step)) \
+        else xp.float64
+    return _make(xp.arange(start, end, step, dtype=wide).astype(dtype), requires_grad)
 
 
 def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _make(xp.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
+    """``steps`` evenly spaced values from start to end; for an integer dtype the values are
+    computed in float64 and truncated toward zero, as PyTorch does (NumPy would floor)."""
+    dtype = _float(dtype)
+    values = xp.linspace(start, end, steps, dtype=xp.float64 if dtype.kind in "iub" else dtype)
+    if dtype.kind in "iu":
+        values = xp.trunc(values)
+    return _make(values.astype(dtype, copy=False), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -338,16 +338,22 @@ class Where(Function):
         return None, ns.where(condition, g, 0.0), ns.where(condition, 0.0, g)
 
 
+def _to_float(x):
+    """Integer and bool tensors in the default float dtype (PyTorch: exp(int_tensor) is float32)."""
+    from .promotion import to_float
+    return to_float(x)
+
+
 def exp(x):
-    return Exp.apply(x)
+    return Exp.apply(_to_float(x))
 
 
 def log(x):
-    return Log.apply(x)
+    return Log.apply(_to_float(x))
 
 
 def sqrt(x):
-    return Sqrt.apply(x)
+    return Sqrt.apply(_to_float(x))
 
 
 def abs(x):  # noqa: A001  (NumPy's name)
@@ -355,15 +361,15 @@ def abs(x):  # noqa: A001  (NumPy's name)
 
 
 def sin(x):
-    return Sin.apply(x)
+    return Sin.apply(_to_float(x))
 
 
 def cos(x):
-    return Cos.apply(x)
+    return Cos.apply(_to_float(x))
 
 
 def tanh(x):
-    return Tanh.apply(x)
+    return Tanh.apply(_to_float(x))
 
 
 def maximum(x, y):
@@ -375,7 +381,26 @@ def minimum(x, y):
 
 
 def clip(x, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
-    return Clip.apply(x, min, max)
+    """Clamp into [min, max] (PyTorch's clamp): the bounds are numbers, arrays or tensors
+    (broadcast), promoted with x as PyTorch does (an integer tensor with a float bound gives
+    float32). Bounds that are tensors requiring grad receive the gradient where they are the
+    value taken (x < min for min, the result > max for max); x keeps it where min ≤ x ≤ max."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    from .promotion import promote
+    (x, lo, hi), _ = promote(x, min, max)
+    if any(isinstance(b, Tensor) and b.requires_grad for b in (lo, hi)):
+        y = x
+        if lo is not None:
+            y = where(_raw(y) < _raw(lo), lo, y)
+        if hi is not None:
+            y = where(_raw(y) > _raw(hi), hi, y)
+        return y
+    return Clip.apply(x, _raw(lo), _raw(hi))
+
+
+def _raw(v):
+    return v._data if isinstance(v, Tensor) else v
 
 
 clamp = clip
@@ -384,11 +409,11 @@ clamp = clip
 def where(condition, x, y):
     """``x`` where ``condition`` holds, else ``y`` (broadcast together)."""
     if isinstance(condition, Tensor):
-        condition = condition.data
+        condition = condition._data
     return Where.apply(condition, x, y)
 
 
 def sign(x):
     """−1, 0 or +1 elementwise; piecewise constant, so it carries no gradient."""
-    data = x.data if isinstance(x, Tensor) else x
+    data = x._data if isinstance(x, Tensor) else x
     return Tensor._from_op(xp.asarray(xp.sign(data)), None)

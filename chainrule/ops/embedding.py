@@ -96,7 +96,7 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm=None,  # n
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
                                   "supported; leave them at their defaults")
-    indices = input.data if isinstance(input, Tensor) else xp.asarray(input)
+    indices = input._data if isinstance(input, Tensor) else xp.asarray(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers (e.g. int64), got dtype "
                         f"{indices.dtype}; use .long() on the index tensor")

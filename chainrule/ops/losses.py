@@ -281,7 +281,7 @@ def _reduce(losses, reduction: str):
 
 
 def _as_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(xp.asarray(x))
+    return x if isinstance(x, Tensor) else Tensor._make(xp.asarray(x))
 
 
 def _like(value, x: Tensor):
@@ -289,15 +289,15 @@ def _like(value, x: Tensor):
     if isinstance(value, Tensor):
         if value.requires_grad or value.dtype == x.dtype:
             return value
-        return Tensor(value.data.astype(x.dtype))
-    return Tensor(xp.asarray(value, dtype=x.dtype))
+        return Tensor._make(value._data.astype(x.dtype))
+    return Tensor._make(xp.asarray(value, dtype=x.dtype))
 
 
 def _constant(value, dtype):
     """An array of ``dtype`` (class weights), or None."""
     if value is None:
         return None
-    data = value.data if isinstance(value, Tensor) else xp.asarray(value)
+    data = value._data if isinstance(value, Tensor) else xp.asarray(value)
     return data.astype(dtype, copy=False)
 
 
@@ -358,7 +358,7 @@ def _class_target(op: str, x_shape: tuple, target, ignore_index: int, probabilit
     if len(x_shape) == 0:
         raise ValueError(f"{op}: the input must have a class axis, (C,) or (N, C, d1, …), but it "
                          "is a scalar")
-    t = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    t = target._data if isinstance(target, Tensor) else xp.asarray(target)
     axis = 0 if len(x_shape) == 1 else 1
     n_classes = x_shape[axis]
     expected = x_shape[:axis] + x_shape[axis + 1:]
@@ -416,7 +416,7 @@ def _unbatched(x: Tensor, target, kind: str):
     x = reshape(x, (1,) + x.shape)
     if kind == "probabilities":
         return x, reshape(target, (1,) + tuple(target.shape))
-    return x, xp.asarray(target.data if isinstance(target, Tensor) else target).reshape(1)
+    return x, xp.asarray(target._data if isinstance(target, Tensor) else target).reshape(1)
 
 
 # ------------------------------------------------------------------------------ functional forms
@@ -483,10 +483,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa:
     x = _as_tensor(input)
     t = _like(target, x)
     _check_same_shape("binary_cross_entropy", x, t)
-    if x.data.size and not (x.data.min() >= 0 and x.data.max() <= 1):
+    if x._data.size and not (x._data.min() >= 0 and x._data.max() <= 1):
         raise ValueError(
             f"binary_cross_entropy: the input must hold probabilities in [0, 1], but its values "
-            f"range from {x.data.min():.4g} to {x.data.max():.4g}; for raw scores (logits) use "
+            f"range from {x._data.min():.4g} to {x._data.max():.4g}; for raw scores (logits) use "
             "binary_cross_entropy_with_logits (BCEWithLogitsLoss), which applies the sigmoid "
             "stably")
     losses = BinaryCrossEntropy.apply(x, t)
@@ -544,7 +544,7 @@ def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
     kind = _class_target(op, x.shape, target, ignore_index, probabilities=True)
     w = _class_weight(op, weight, x)
     target = _like(target, x) if kind == "probabilities" else (
-        target.data if isinstance(target, Tensor) else xp.asarray(target))
+        target._data if isinstance(target, Tensor) else xp.asarray(target))
     if x.ndim == 1:
         xb, tb = _unbatched(x, target, kind)
         out = softmax_cross_entropy(xb, tb, w, ignore_index, label_smoothing, reduction)
@@ -564,7 +564,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     x = _as_tensor(input)
     _class_target(op, x.shape, target, ignore_index, probabilities=False)
     w = _class_weight(op, weight, x)
-    target = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    target = target._data if isinstance(target, Tensor) else xp.asarray(target)
     params = dict(weight=w, ignore_index=ignore_index, reduction=reduction)
     if x.ndim == 1:
         xb, tb = _unbatched(x, target, "indices")

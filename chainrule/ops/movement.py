@@ -25,6 +25,8 @@ class Reshape(Function):
     Numerics:    a view when possible; no arithmetic.
     """
 
+    is_view = True      # its result may share the input's memory
+
     name = "reshape"
     text = ("y = reshape(x, s)", "∂L/∂x = reshape(g, shape(x))")
     latex = (r"y = \operatorname{reshape}(x, s)",
@@ -60,6 +62,8 @@ class Transpose(Function):
     Numerics:    a view; no arithmetic.
     """
 
+    is_view = True      # its result may share the input's memory
+
     name = "transpose"
     text = ("y = transpose(x, p)", "∂L/∂x = transpose(g, p⁻¹)")
     latex = (r"y = x^{\top_p}", r"\frac{\partial L}{\partial x} = g^{\top_{p^{-1}}}")
@@ -93,6 +97,8 @@ class BroadcastTo(Function):
     Numerics:    a read-only view; nothing is copied.
     """
 
+    is_view = True      # its result may share the input's memory
+
     name = "broadcast_to"
     text = ("y = broadcast(x, shape)", "∂L/∂x = Σ_copies g")
     latex = (r"y = \operatorname{broadcast}(x, s)",
@@ -125,6 +131,8 @@ class Squeeze(Function):
     Numerics:    a view.
     """
 
+    is_view = True      # its result may share the input's memory
+
     name = "squeeze"
     text = ("y = squeeze(x)", "∂L/∂x = reshape(g, shape(x))")
     latex = (r"y = \operatorname{squeeze}(x)",
@@ -135,6 +143,12 @@ class Squeeze(Function):
     @staticmethod
     def forward(ctx, x, axis=None):
         ctx.shape = x.shape
+        if axis is not None and x.ndim == 0:
+            for a in (axis,) if isinstance(axis, int) else tuple(axis):
+                if a not in (0, -1):
+                    raise IndexError(f"squeeze: dim {a} is out of range for a 0-d tensor "
+                                     "(valid: -1, 0)")
+            return x.view()
         if axis is not None:
             axes = (axis,) if isinstance(axis, int) else tuple(axis)
             # PyTorch leaves an axis alone if its size is not 1; NumPy raises. We follow PyTorch.
@@ -155,6 +169,8 @@ class ExpandDims(Function):
     VJP:         ∂L/∂x = reshape(g, shape of x)
     Numerics:    a view.
     """
+
+    is_view = True      # its result may share the input's memory
 
     name = "expand_dims"
     text = ("y = expand_dims(x, axis)", "∂L/∂x = reshape(g, shape(x))")
@@ -288,7 +304,7 @@ def _is_basic(index) -> bool:
 
 def _normalize_index(index):
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, list):
         return xp.asarray(index)
     if isinstance(index, tuple):
@@ -314,6 +330,8 @@ class Getitem(Function):
     VJP:         ∂L/∂x = scatter-add of g into zeros at the indexed positions
     Numerics:    basic slices are views; repeated integer indices accumulate their gradients.
     """
+
+    is_view = True      # its result may share the input's memory
 
     name = "getitem"
     text = ("y = x[index]", "∂L/∂x = scatter_add(0, index, g)")
@@ -536,7 +554,7 @@ def getitem(x, index):
 def astype(x, dtype):
     dtype = xp.dtype(dtype)
     if dtype.kind not in "fc":
-        data = x.data if isinstance(x, Tensor) else x
+        data = x._data if isinstance(x, Tensor) else x
         return Tensor._from_op(data.astype(dtype), None)
     return AsType.apply(x, dtype=dtype)
 

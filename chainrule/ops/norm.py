@@ -385,7 +385,7 @@ def _group_reference(x, weight, bias, eps, num_groups):
 
 # --------------------------------------------------------------------------- functional forms
 def _data(t):
-    return t.data if isinstance(t, Tensor) else t
+    return t._data if isinstance(t, Tensor) else t
 
 
 def _shape_text(shape) -> str:
@@ -455,3 +455,105 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     _check_param("group_norm", "weight", weight, (c,))
     _check_param("group_norm", "bias", bias, (c,))
     return GroupNorm.apply(input, weight, bias, eps=eps, num_groups=num_groups)
+
+
+# --------------------------------------------------------------------------- instance norm
+def instance_norm(input, running_mean=None, running_var=None, weight=None,  # noqa: A002
+                  bias=None, use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5):
+    """Instance normalization of (N, C, *) input (PyTorch's ``F.instance_norm``): each (sample,
+    channel) standardized over its spatial positions, y = γ_c x̂ + β_c.
+
+    With ``use_input_stats`` this is group normalization with one channel a group (the same
+    primitive, :class:`GroupNorm`); running statistics, if given, are updated in place with the
+    batch average of the per-instance mean and unbiased variance: μ̂ ← (1 − m)μ̂ + m·mean_n μ_{n,c},
+    σ̂² ← (1 − m)σ̂² + m·mean_n σ²_{n,c}·L/(L − 1). Without it, the running statistics normalize
+    every instance (batch normalization in evaluation mode).
+    """
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected input of shape (N, C, *) with at least one "
+                         f"spatial axis, got {_shape_text(input.shape)}")
+    c = input.shape[1]
+    for name, p in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check_param("instance_norm", name, p, (c,))
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and "
+                             "running_var")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = math.prod(input.shape[2:])
+    if spatial <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
+                         f"got input of shape {_shape_text(input.shape)}")
+    if running_mean is not None or running_var is not None:
+        x = _data(input).reshape(input.shape[0], c, -1)
+        m = float(momentum)
+        if running_mean is not None:
+            rm = _data(running_mean)
+            rm[...] = (1 - m) * rm + m * x.mean(axis=2).mean(axis=0).astype(rm.dtype)
+        if running_var is not None:
+            rv = _data(running_var)
+            rv[...] = (1 - m) * rv + m * x.var(axis=2, ddof=1).mean(axis=0).astype(rv.dtype)
+    return GroupNorm.apply(input, weight, bias, eps=eps, num_groups=c)
+
+
+# --------------------------------------------------------------------------- local response
+def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75,  # noqa: A002
+                        k: float = 1.0):
+    """Local response normalization across channels (PyTorch's ``F.local_response_norm``):
+
+        y[n,c] = x[n,c] / (k + (α/size) Σ_{c′ = c − ⌊size/2⌋}^{c + ⌊(size−1)/2⌋} x[n,c′]²)^β
+
+    (channels outside 0…C−1 count as zero, the divisor is always ``size``, as PyTorch's
+    average pooling with count_include_pad). A composite of slices, sums and powers: autograd
+    differentiates it (∂y/∂x has the diagonal term 1/D^β and the cross-channel term
+    −2αβ x[c] x[c′] / (size · D^{β+1})).
+    """
+    from .indexing import getitem
+    from .movement import concatenate
+
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input "
+                         f"(N, C, *), got {input.ndim} dimensions {_shape_text(input.shape)}")
+    if math.prod(input.shape) == 0:
+        return input
+    size = int(size)
+    if size < 1:
+        raise ValueError(f"local_response_norm: size must be ≥ 1, got {size}")
+    c = input.shape[1]
+    sq = input * input
+    before, after = size // 2, (size - 1) // 2
+    rest = tuple(input.shape[2:])
+    pieces = [sq]
+    if before:
+        pieces.insert(0, Tensor._make(xp.zeros((input.shape[0], before) + rest, sq.dtype)))
+    if after:
+        pieces.append(Tensor._make(xp.zeros((input.shape[0], after) + rest, sq.dtype)))
+    padded = concatenate(pieces, axis=1) if len(pieces) > 1 else sq
+    total = None
+    for i in range(size):                       # a loop over the window's offsets only
+        part = getitem(padded, (slice(None), slice(i, i + c)))
+        total = part if total is None else total + part
+    div = (total * (alpha / size) + k) ** beta
+    return input / div
+
+
+# --------------------------------------------------------------------------- RMS norm
+def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):  # noqa: A002
+    """Root-mean-square normalization over the last ``len(normalized_shape)`` axes (PyTorch's
+    ``F.rms_norm``): y = x / √(mean(x²) + ε) ⊙ γ, with ε = the dtype's machine epsilon when
+    None. A composite (autograd differentiates it): ∂L/∂x = (ĝ − x̂·mean(ĝ x̂))/r with
+    r = √(mean(x²) + ε), x̂ = x/r, ĝ = γ ⊙ g."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"rms_norm: normalized_shape={_shape_text(shape)} expects input of "
+                           f"shape (*, {', '.join(str(s) for s in shape)}), got "
+                           f"{_shape_text(input.shape)}")
+    _check_param("rms_norm", "weight", weight, shape)
+    if eps is None:
+        eps = float(xp.finfo(input.dtype).eps)
+    axes = tuple(range(input.ndim - k, input.ndim))
+    y = input * ((input * input).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    return y if weight is None else y * weight

@@ -274,13 +274,13 @@ def _max_pool_nd(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, r
     node = y._node
     if node is None:  # no graph was recorded: run the forward again for the argmax offsets
         node = Node()
-        data = x.data if isinstance(x, Tensor) else xp.asarray(x)
+        data = x._data if isinstance(x, Tensor) else xp.asarray(x)
         MaxPool.forward(node, data, kernel, stride, padding, dilation, bool(ceil_mode))
     arg = node.arg
     coords = _window_positions(arg, kernel, stride, padding, dilation, out)
-    indices = Tensor(xp.ravel_multi_index(coords, x.shape[2:], mode="clip").astype(xp.int64))
+    indices = Tensor._make(xp.ravel_multi_index(coords, x.shape[2:], mode="clip").astype(xp.int64))
     if unbatched:
-        return squeeze(y, 0), Tensor(indices.data[0])
+        return squeeze(y, 0), Tensor._make(indices._data[0])
     return y, indices
 
 
@@ -500,7 +500,7 @@ def _adaptive_avg_pool_nd(op, nd, x, output_size):
         y = x
         for a in range(nd):
             axis = 2 + a
-            a_mat = Tensor(adaptive_matrix(spatial[a], out[a], x.dtype))
+            a_mat = Tensor._make(adaptive_matrix(spatial[a], out[a], x.dtype))
             y = moveaxis(matmul(moveaxis(y, axis, -1), a_mat.T), -1, axis)
     return squeeze(y, 0) if unbatched else y
 
@@ -514,3 +514,277 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     """Adaptive average pooling over (N, C, H, W) to ``output_size`` = (H′, W′) (PyTorch's):
     bin i of an axis averages [⌊i·H/H′⌋, ⌈(i+1)·H/H′⌉); an entry None keeps that axis' size."""
     return _adaptive_avg_pool_nd("adaptive_avg_pool2d", 2, input, output_size)
+
+
+# --------------------------------------------------------------------------- 3-d and indices
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+               ceil_mode=False, return_indices=False):
+    """3-d max pooling over (N, C, D, H, W) (PyTorch's ``F.max_pool3d``)."""
+    return _max_pool_nd("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                        return_indices)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+                            ceil_mode=False, return_indices=True):
+    """``F.max_pool1d`` that also returns each maximum's index in its channel's input row."""
+    return _max_pool_nd("max_pool1d_with_indices", 1, input, kernel_size, stride, padding,
+                        dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+                            ceil_mode=False, return_indices=True):
+    """``F.max_pool2d`` that also returns each maximum's flat index h·W + w in its plane."""
+    return _max_pool_nd("max_pool2d_with_indices", 2, input, kernel_size, stride, padding,
+                        dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+                            ceil_mode=False, return_indices=True):
+    """``F.max_pool3d`` that also returns each maximum's flat index (d·H + h)·W + w."""
+    return _max_pool_nd("max_pool3d_with_indices", 3, input, kernel_size, stride, padding,
+                        dilation, ceil_mode, True)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
+               count_include_pad=True, divisor_override=None):
+    """3-d average pooling over (N, C, D, H, W) (PyTorch's ``F.avg_pool3d``)."""
+    return _avg_pool_nd("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
+                        count_include_pad, divisor_override)
+
+
+def adaptive_avg_pool3d(input, output_size):  # noqa: A002
+    """Adaptive average pooling over (N, C, D, H, W) to ``output_size`` = (D′, H′, W′)."""
+    return _adaptive_avg_pool_nd("adaptive_avg_pool3d", 3, input, output_size)
+
+
+# --------------------------------------------------------------------------- adaptive max
+def _adaptive_sizes(op, nd, x, output_size):
+    spatial = tuple(x.shape[2:])
+    if output_size is None or isinstance(output_size, int):
+        output_size = (output_size,) * nd
+    output_size = tuple(output_size)
+    if len(output_size) == 1 and nd > 1:
+        output_size = output_size * nd
+    if len(output_size) != nd:
+        raise ValueError(f"{op}: output_size must be an int or a tuple of {nd} ints (or None), "
+                         f"got {output_size!r}")
+    out = tuple(h if o is None else int(o) for o, h in zip(output_size, spatial))
+    if any(o < 1 for o in out) or any(h < 1 for h in spatial):
+        raise ValueError(f"{op}: output_size must be ≥ 1 and the input non-empty; got "
+                         f"output_size={output_size} for an input of shape ({_dims(x.shape)})")
+    return spatial, out
+
+
+def _adaptive_grid(spatial, out):
+    """Flat plane indices of every bin, padded to a common length: shape (*out, *K).
+
+    Along an axis, bin i reads [start_i, end_i) and is padded to K = max |bin| positions by
+    repeating its last element (a repeat changes neither the maximum nor which element is the
+    first maximum or the last NaN, since the repeats come after their original in row-major
+    order).
+    """
+    nd = len(spatial)
+    flat = 0
+    plane_stride = 1
+    for a in reversed(range(nd)):
+        starts, ends = (xp.asarray(v) for v in adaptive_bins(spatial[a], out[a]))
+        k = int((ends - starts).max())
+        pos = xp.minimum(starts[:, None] + xp.arange(k), ends[:, None] - 1)
+        shape = [1] * (2 * nd)
+        shape[a], shape[nd + a] = out[a], k
+        flat = flat + pos.reshape(shape) * plane_stride
+        plane_stride *= spatial[a]
+    return flat
+
+
+def _adaptive_max_pool_nd(op, nd, x, output_size, return_indices):
+    from .indexing import getitem
+    from .movement import reshape
+
+    x, unbatched = _batched(op, x, nd)
+    spatial, out = _adaptive_sizes(op, nd, x, output_size)
+    n, c = x.shape[:2]
+    grid = _adaptive_grid(spatial, out)
+    cells, taps = math.prod(out), math.prod(grid.shape[nd:])
+    grid = grid.reshape(cells, taps)
+    data = x._data if isinstance(x, Tensor) else xp.asarray(x)
+    vals = data.reshape(n * c, -1)[:, grid]                 # (N·C, cells, taps)
+    arg = vals.argmax(axis=-1)                             # the first maximum (PyTorch's rule)
+    nan = xp.isnan(vals)
+    if nan.any():                                          # a NaN wins; the last one if several
+        last = taps - 1 - nan[..., ::-1].argmax(axis=-1)
+        arg = xp.where(nan.any(axis=-1), last, arg)
+    index = grid[xp.arange(cells), arg]                    # (N·C, cells): flat plane indices
+    rows = xp.arange(n * c)[:, None]
+    y = reshape(getitem(reshape(x, (n * c, -1)), (rows, index)), (n, c) + out)
+    if unbatched:
+        y = squeeze(y, 0)
+    if not return_indices:
+        return y
+    indices = index.astype(xp.int64).reshape(((n, c) if not unbatched else (c,)) + out)
+    return y, Tensor._make(indices)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
+    """Adaptive max pooling over (N, C, L) (PyTorch's ``F.adaptive_max_pool1d``): bin i is
+    [⌊i·L/L′⌋, ⌈(i+1)·L/L′⌉); its gradient goes to the bin's first maximum."""
+    return _adaptive_max_pool_nd("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):  # noqa: A002
+    """Adaptive max pooling over (N, C, H, W) (PyTorch's ``F.adaptive_max_pool2d``)."""
+    return _adaptive_max_pool_nd("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
+    """Adaptive max pooling over (N, C, D, H, W) (PyTorch's ``F.adaptive_max_pool3d``)."""
+    return _adaptive_max_pool_nd("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):  # noqa: A002
+    return _adaptive_max_pool_nd("adaptive_max_pool1d_with_indices", 1, input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):  # noqa: A002
+    return _adaptive_max_pool_nd("adaptive_max_pool2d_with_indices", 2, input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):  # noqa: A002
+    return _adaptive_max_pool_nd("adaptive_max_pool3d_with_indices", 3, input, output_size, True)
+
+
+# --------------------------------------------------------------------------- max unpooling
+def _unpool_reference(x, indices=None, out=None):
+    y = xp.zeros(x.shape[:2] + tuple(out), dtype=x.dtype)
+    flat = y.reshape(x.shape[0], x.shape[1], -1)
+    for n, c in itertools.product(range(x.shape[0]), range(x.shape[1])):
+        for v, i in zip(x[n, c].reshape(-1), indices[n, c].reshape(-1)):
+            flat[n, c, i] = v
+    return y
+
+
+@primitive
+class MaxUnpool(Function):
+    r"""Max unpooling, the partial inverse of max pooling (PyTorch's F.max_unpool1d/2d/3d).
+
+    Forward:     y = 0 of shape (N, C, *out);  y[n,c,flat = idx[n,c,h]] = x[n,c,h]
+                 (idx: flat indices into each channel's output plane, as max pooling returns)
+    Derivative:  ∂y[n,c,j]/∂x[n,c,h] = [j = idx[n,c,h]]
+    VJP:         ∂L/∂x[n,c,h] = G[n,c, idx[n,c,h]]  (a gather)
+    Numerics:    no arithmetic. Repeated indices: the last write wins (PyTorch's CPU order), and
+                 each of them reads back the same gradient.
+    """
+
+    name = "max_unpool"
+    text = ("y = 0;  y[n,c, idx[n,c,h]] = x[n,c,h]", "∂L/∂x[n,c,h] = G[n,c, idx[n,c,h]]")
+    latex = (r"y = 0,\quad y_{n,c,\,\mathrm{idx}_{n,c,h}} = x_{n,c,h}",
+             r"\frac{\partial L}{\partial x_{n,c,h}} = G_{n,c,\,\mathrm{idx}_{n,c,h}}")
+    explanation = ("Each input value is put back where its maximum came from and the rest is "
+                   "zero, so each input's gradient is the output gradient at that position.")
+    reference = staticmethod(_unpool_reference)
+
+    @staticmethod
+    def forward(ctx, x, indices=None, out=None):
+        n, c = x.shape[:2]
+        idx = xp.asarray(indices).reshape(n * c, -1)
+        y = xp.zeros((n * c, math.prod(out)), dtype=x.dtype)
+        rows = xp.arange(n * c)[:, None]
+        y[rows, idx] = x.reshape(n * c, -1)
+        ctx.index = (rows, idx)
+        ctx.x_shape = x.shape
+        return y.reshape((n, c) + tuple(out))
+
+    @staticmethod
+    def vjp(ctx, g):
+        n, c = ctx.x_shape[:2]
+        return g.reshape(n * c, -1)[ctx.index].reshape(ctx.x_shape)
+
+
+def _unpool_nd(op, nd, x, indices, kernel_size, stride, padding, output_size):
+    kernel = _ntuple(kernel_size, nd, "kernel_size", op)
+    stride = kernel if stride is None or (hasattr(stride, "__len__") and not len(stride)) \
+        else _ntuple(stride, nd, "stride", op)
+    padding = _ntuple(padding, nd, "padding", op)
+    idx = indices._data if isinstance(indices, Tensor) else xp.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: indices must be an integer tensor (int64), got {idx.dtype}")
+    if tuple(idx.shape) != tuple(x.shape):
+        raise ValueError(f"{op}: expected indices of the input's shape ({_dims(x.shape)}), got "
+                         f"({_dims(idx.shape)})")
+    x, unbatched = _batched(op, x, nd)
+    idx = idx.reshape(x.shape)
+    spatial = tuple(x.shape[2:])
+    default = tuple((h - 1) * s + k - 2 * p for h, s, k, p in zip(spatial, stride, kernel,
+                                                                   padding))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(int(v) for v in output_size)
+        if len(out) == nd + 2:
+            out = out[2:]
+        if len(out) != nd:
+            raise ValueError(f"{op}: output_size should be a sequence of {nd} or {nd + 2} "
+                             f"integers, got {tuple(output_size)}")
+        for o, dflt, s in zip(out, default, stride):
+            if not dflt - s < o < dflt + s:
+                raise ValueError(f"{op}: invalid output_size {out} (dim {dflt} must be between "
+                                 f"{dflt - s} and {dflt + s}, exclusive)")
+    if any(o < 1 for o in out):
+        raise ValueError(f"{op}: the output size {out} would be empty")
+    size = math.prod(out)
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        raise RuntimeError(f"{op}: found an invalid max index {int(idx.max())} (output volume "
+                           f"of size {size}, {out})")
+    y = MaxUnpool.apply(x, indices=idx, out=out)
+    return squeeze(y, 0) if unbatched else y
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None):
+    """Inverse of ``max_pool1d`` up to the non-maximal values (PyTorch's ``F.max_unpool1d``);
+    default output length (L − 1)·s − 2p + k."""
+    return _unpool_nd("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
+                      output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None):
+    """Inverse of ``max_pool2d`` up to the non-maximal values (PyTorch's ``F.max_unpool2d``):
+    each value goes to its flat index in its channel's (H′ × W′) output plane, zeros elsewhere."""
+    return _unpool_nd("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
+                      output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None):
+    """Inverse of ``max_pool3d`` up to the non-maximal values (PyTorch's ``F.max_unpool3d``)."""
+    return _unpool_nd("max_unpool3d", 3, input, indices, kernel_size, stride, padding,
+                      output_size)
+
+
+# --------------------------------------------------------------------------- power-average
+def _lp_pool_nd(op, nd, x, norm_type, kernel_size, stride, ceil_mode):
+    """PyTorch's composite: (k… · avg_pool(xᵖ))^{1/p}, with sign(a)·relu(|a|) as PyTorch writes
+    it (so a window sum of exactly 0 has gradient 0 rather than NaN for p > 1)."""
+    from .activations import relu
+    from .elementwise import abs as _abs
+    from .elementwise import sign
+
+    kernel = _ntuple(kernel_size, nd, "kernel_size", op)
+    out = _avg_pool_nd(op, nd, x ** norm_type, kernel, stride, 0, ceil_mode, True, None)
+    return (sign(out) * relu(_abs(out)) * math.prod(kernel)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling over (N, C, L) (PyTorch's ``F.lp_pool1d``): y = (Σ_window xᵖ)^{1/p}."""
+    return _lp_pool_nd("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling over (N, C, H, W) (PyTorch's ``F.lp_pool2d``)."""
+    return _lp_pool_nd("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling over (N, C, D, H, W) (PyTorch's ``F.lp_pool3d``)."""
+    return _lp_pool_nd("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)

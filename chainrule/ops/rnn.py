@@ -103,7 +103,7 @@ class _Plan:
 
 def check_lengths(lengths, T: int, N: int, op: str):
     """``lengths`` as an int64 array of shape (N,) with 1 ≤ lengths[b] ≤ T, or a ValueError."""
-    data = getattr(lengths, "data", lengths)
+    data = getattr(lengths, "_data", lengths)
     if hasattr(data, "detach"):               # a torch tensor
         data = data.detach().cpu().numpy()
     array = xp.asarray(data)

@@ -36,7 +36,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 state = self._state_for(p)
                 state["step"] = 0
-                state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
+                state["sum"] = xp.full_like(p._data, group["initial_accumulator_value"])
 
     def _update(self, group, param, grad, state):
         state["step"] += 1

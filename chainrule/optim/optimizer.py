@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 from ..autograd.grad_mode import enable_grad
+from ..autograd.versions import bump
 from ..backend import xp
 from ..mathematics import Formula
 from ..tensor import Tensor
@@ -130,7 +131,8 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
+                    bump(p.grad._data)
 
     # ----------------------------------------------------------------- stepping
     def step(self, closure=None):
@@ -148,11 +150,12 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad = p.grad.data
-            if grad.shape != p.data.shape:
+            grad = p.grad._data
+            if grad.shape != p._data.shape:
                 raise RuntimeError(f"{type(self).__name__}: gradient of shape {grad.shape} for a "
-                                   f"parameter of shape {p.data.shape}")
-            self._update(group, p.data, grad, self._state_for(p))
+                                   f"parameter of shape {p._data.shape}")
+            self._update(group, p._data, grad, self._state_for(p))
+            bump(p._data)   # an in-place change, as in PyTorch: a graph saved before refuses it
 
     def _update(self, group: dict, param, grad, state: dict) -> None:
         raise NotImplementedError
@@ -194,9 +197,7 @@ class Optimizer:
         self.state = {}
         for i, s in state_dict["state"].items():
             p = by_index[int(i)]
-            self.state[id(p)] = {k: (xp.array(v, dtype=p.data.dtype)
-                                     if isinstance(v, xp.ndarray) and v.shape == p.data.shape
-                                     else copy.deepcopy(v)) for k, v in s.items()}
+            self.state[id(p)] = {k: _state_value(k, v, p) for k, v in s.items()}
 
     # ----------------------------------------------------------------- mathematics
     @classmethod
@@ -213,6 +214,23 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _state_value(key: str, value, param):
+    """One entry of a loaded optimizer state: arrays of the parameter's shape in its dtype.
+
+    Tensors (as PyTorch's state_dict holds them, e.g. read from a ``.pt`` file by
+    ``chainrule.load``) become arrays; PyTorch's 0-d float ``step`` tensor becomes the int count.
+    """
+    if isinstance(value, Tensor):
+        value = value._data
+        if key == "step" and value.ndim == 0:
+            return int(value.item())
+    if isinstance(value, xp.ndarray) and value.shape == param._data.shape:
+        return xp.array(value, dtype=param._data.dtype)
+    if isinstance(value, xp.ndarray) and value.ndim == 0 and key == "step":
+        return int(value.item())
+    return copy.deepcopy(value)
 
 
 def lerp_(avg, target, weight: float, work) -> None:

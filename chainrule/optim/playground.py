@@ -205,9 +205,9 @@ def _run(optimizer, function, theta, points, losses, steps: int) -> None:
         optimizer.zero_grad()
         loss = function(theta[0], theta[1])
         value = loss.item()
-        if not (math.isfinite(value) and xp.isfinite(theta.data).all()):
+        if not (math.isfinite(value) and xp.isfinite(theta._data).all()):
             break                                   # diverged: the rest stays NaN
-        points[t] = theta.data
+        points[t] = theta._data
         losses[t] = value
         if t == steps:
             break

@@ -137,11 +137,11 @@ class L1(Regularizer):
         return self.l1 * ops.abs(w).sum()
 
     def gradient(self, w):
-        w = w.data if isinstance(w, Tensor) else xp.asarray(w)
+        w = w._data if isinstance(w, Tensor) else xp.asarray(w)
         return self.l1 * xp.sign(w)
 
     def proximal(self, w, lr: float):
-        w = w.data if isinstance(w, Tensor) else xp.asarray(w)
+        w = w._data if isinstance(w, Tensor) else xp.asarray(w)
         return xp.sign(w) * xp.maximum(xp.abs(w) - lr * self.l1, 0)
 
 
@@ -167,11 +167,11 @@ class L2(Regularizer):
         return (0.5 * self.l2) * (w * w).sum()
 
     def gradient(self, w):
-        w = w.data if isinstance(w, Tensor) else xp.asarray(w)
+        w = w._data if isinstance(w, Tensor) else xp.asarray(w)
         return self.l2 * w
 
     def proximal(self, w, lr: float):
-        w = w.data if isinstance(w, Tensor) else xp.asarray(w)
+        w = w._data if isinstance(w, Tensor) else xp.asarray(w)
         return w / (1 + lr * self.l2)
 
 
@@ -199,11 +199,11 @@ class ElasticNet(Regularizer):
         return self.l1 * ops.abs(w).sum() + (0.5 * self.l2) * (w * w).sum()
 
     def gradient(self, w):
-        w = w.data if isinstance(w, Tensor) else xp.asarray(w)
+        w = w._data if isinstance(w, Tensor) else xp.asarray(w)
         return self.l1 * xp.sign(w) + self.l2 * w
 
     def proximal(self, w, lr: float):
-        w = w.data if isinstance(w, Tensor) else xp.asarray(w)
+        w = w._data if isinstance(w, Tensor) else xp.asarray(w)
         return xp.sign(w) * xp.maximum(xp.abs(w) - lr * self.l1, 0) / (1 + lr * self.l2)
 
 

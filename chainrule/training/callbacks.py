@@ -154,7 +154,7 @@ def _set_learning_rate(model, lr: float) -> None:
 
 
 def _model_weights(model) -> dict:
-    return {k: v.data.copy() for k, v in model.state_dict().items()}
+    return {k: v._data.copy() for k, v in model.state_dict().items()}
 
 
 class History(Callback):
@@ -653,7 +653,7 @@ class TensorBoard(Callback):
                                              float(optimizer.param_groups[0]["lr"]), epoch)
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             for name, p in self.model.named_parameters():
-                self._writer("train").add_histogram(name, p.data, epoch)
+                self._writer("train").add_histogram(name, p._data, epoch)
         for writer in self._writers.values():
             writer.flush()
 

@@ -236,7 +236,7 @@ def _contiguous(a):
 
 
 def _array(value):
-    return _contiguous(value.data if isinstance(getattr(value, "data", None), xp.ndarray)
+    return _contiguous(value._data if isinstance(getattr(value, "_data", None), xp.ndarray)
                        else value)
 
 

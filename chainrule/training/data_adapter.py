@@ -32,7 +32,7 @@ def _is_array_like(x) -> bool:
 
 def _as_array(a, what: str, op: str):
     if isinstance(a, Tensor):
-        return a.data
+        return a._data
     if isinstance(a, xp.ndarray):
         return a
     try:
@@ -52,12 +52,12 @@ def _to_tensor(a, dtype):
     if a is None:
         return None
     if isinstance(a, Tensor):
-        if dtype is not None and a.data.dtype.kind == "f" and a.data.dtype != dtype:
-            return Tensor(a.data.astype(dtype))
+        if dtype is not None and a._data.dtype.kind == "f" and a._data.dtype != dtype:
+            return Tensor._make(a._data.astype(dtype))
         return a
     if isinstance(a, (tuple, list)):
         return type(a)(_to_tensor(v, dtype) for v in a)
-    return Tensor(_cast(xp.asarray(a), dtype))
+    return Tensor._make(_cast(xp.asarray(a), dtype))
 
 
 def train_validation_split(x, y, validation_split: float, op: str = "fit"):
@@ -122,8 +122,8 @@ class ArrayAdapter:
         n, bs = self.num_samples, self.batch_size
         for start in range(0, n, bs):
             index = slice(start, start + bs) if order is None else order[start:start + bs]
-            xb = Tensor(self.x[index])
-            yb = None if self.y is None else Tensor(self.y[index])
+            xb = Tensor._make(self.x[index])
+            yb = None if self.y is None else Tensor._make(self.y[index])
             yield xb, yb
 
 

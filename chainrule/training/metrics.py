@@ -33,7 +33,7 @@ AVERAGES = (None, "macro", "micro", "weighted", "binary")
 
 # ----------------------------------------------------------------------------------- helpers
 def _array(a):
-    return a.data if isinstance(a, Tensor) else xp.asarray(a)
+    return a._data if isinstance(a, Tensor) else xp.asarray(a)
 
 
 def _shape_error(op: str, y_true, y_pred) -> ValueError:

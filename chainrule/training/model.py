@@ -239,7 +239,7 @@ def predict(model, x, batch_size: int = 32, verbose=0, callbacks=None):
     """
     trainer = model.__dict__.get("_trainer")
     dtype = trainer.dtype if trainer is not None else next(
-        (p.data.dtype for p in model.parameters() if p.data.dtype.kind == "f"), None)
+        (p._data.dtype for p in model.parameters() if p._data.dtype.kind == "f"), None)
     data = get_adapter(x, None, batch_size, False, None, dtype, "predict")
     progbar = ProgbarLogger(_verbose(verbose, "predict"))
     cbs = CallbackList([progbar, *(callbacks or [])], model,

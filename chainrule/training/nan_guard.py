@@ -45,7 +45,7 @@ class NonFiniteLossError(FloatingPointError):
 def _arrays(value):
     """Every array inside a forward's output (Tensors, arrays, nested tuples/lists/dicts)."""
     if isinstance(value, Tensor):
-        yield value.data
+        yield value._data
     elif isinstance(value, xp.ndarray):
         yield value
     elif isinstance(value, (tuple, list)):
@@ -121,7 +121,7 @@ def diagnose(model, x, loss: float, step: int, epoch: int, batch: int,
     reasons = []
     layer = None
     bad_params = [name for name, p in model.named_parameters()
-                  if not bool(xp.isfinite(p.data).all())]
+                  if not bool(xp.isfinite(p._data).all())]
     if not is_finite(x):
         reasons.append("the input batch itself contains NaN or infinite values")
     if bad_params:

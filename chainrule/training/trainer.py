@@ -39,7 +39,7 @@ def _batch_size(x) -> int:
 def _outputs(out):
     """Arrays out of a forward's result (a Tensor, or a tuple of them)."""
     if isinstance(out, Tensor):
-        return out.data
+        return out._data
     if isinstance(out, (tuple, list)):
         return tuple(_outputs(o) for o in out)
     return out
@@ -74,8 +74,8 @@ class Trainer:
     @property
     def dtype(self):
         for p in self.model.parameters():
-            if p.data.dtype.kind == "f":
-                return p.data.dtype
+            if p._data.dtype.kind == "f":
+                return p._data.dtype
         return backend.get_default_dtype()
 
     def compute_loss(self, out, y):
@@ -83,8 +83,8 @@ class Trainer:
             raise ValueError("the loss needs targets, but the data has none: give y (or batches "
                              "(x, y))")
         if isinstance(out, Tensor) and isinstance(y, Tensor) and out.ndim == y.ndim + 1 \
-                and out.shape[-1] == 1 and y.data.dtype.kind == "f":
-            y = Tensor(y.data.reshape(out.shape))       # (N,) targets for (N, 1) outputs
+                and out.shape[-1] == 1 and y._data.dtype.kind == "f":
+            y = Tensor._make(y._data.reshape(out.shape))       # (N,) targets for (N, 1) outputs
         loss = self.loss_fn(out, y)
         if self.regularizer is not None:
             loss = loss + self.regularizer(self.model)
@@ -97,7 +97,7 @@ class Trainer:
     def _update_metrics(self, y, out) -> None:
         if y is None or not self.metrics:
             return
-        y_true = y.data if isinstance(y, Tensor) else y
+        y_true = y._data if isinstance(y, Tensor) else y
         y_pred = _outputs(out)
         if isinstance(y_pred, tuple):
             y_pred = y_pred[0]
@@ -125,7 +125,7 @@ class Trainer:
             self.model.zero_grad()
         out = _forward(self.model, x)
         loss = self.compute_loss(out, y)
-        value = float(loss.data)
+        value = float(loss._data)
         if not math.isfinite(value):
             return value, out
         optimizer = self.ensure_optimizer()
@@ -137,7 +137,7 @@ class Trainer:
     def test_step(self, x, y):
         with no_grad():
             out = _forward(self.model, x)
-            return float(self.compute_loss(out, y).data), out
+            return float(self.compute_loss(out, y)._data), out
 
     # ----------------------------------------------------------------- loops
     def fit(self, train, validation, epochs: int, initial_epoch: int, callbacks, verbose,

@@ -81,8 +81,8 @@ def test_sequential_order_dtypes_and_tensors():
     for xb, yb in batches:
         assert isinstance(xb, cr.Tensor) and isinstance(yb, cr.Tensor)
         assert xb.dtype == np.float32 and yb.dtype == np.int64 and not xb.requires_grad
-    np.testing.assert_array_equal(np.concatenate([b[0].data for b in batches]), x)
-    np.testing.assert_array_equal(np.concatenate([b[1].data for b in batches]), y)
+    np.testing.assert_array_equal(np.concatenate([b[0].numpy() for b in batches]), x)
+    np.testing.assert_array_equal(np.concatenate([b[1].numpy() for b in batches]), y)
     # uint8 images stay uint8 (as stored), float64 stays float64
     imgs = np.zeros((4, 2, 2), np.uint8)
     xb, yb = next(iter(DataLoader(TensorDataset(imgs, np.arange(4, dtype=np.int32)),
@@ -97,20 +97,20 @@ def test_shuffle_every_sample_once_per_epoch_and_new_order_each_epoch():
     loader = DataLoader(TensorDataset(x, np.arange(23)), batch_size=5, shuffle=True, seed=7)
     orders = []
     for _ in range(3):
-        order = np.concatenate([yb.data for _, yb in loader])
+        order = np.concatenate([yb.numpy() for _, yb in loader])
         assert sorted(order.tolist()) == list(range(23))
         orders.append(order)
     assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
     # inputs and labels stay paired
     for xb, yb in loader:
-        np.testing.assert_array_equal(xb.data, x[yb.data])
+        np.testing.assert_array_equal(xb.numpy(), x[yb.numpy()])
 
 
 def test_drop_last_with_shuffle_serves_distinct_samples():
     x, _ = make(10)
     loader = DataLoader(TensorDataset(np.arange(10)), batch_size=3, shuffle=True, drop_last=True,
                         seed=0)
-    seen = np.concatenate([b.data for b, in loader])
+    seen = np.concatenate([b.numpy() for b, in loader])
     assert len(seen) == 9 and len(set(seen.tolist())) == 9
 
 
@@ -118,7 +118,7 @@ def test_seeded_shuffling_is_reproducible_and_resumable():
     ds = TensorDataset(np.arange(50))
 
     def epochs(loader, k):
-        return [np.concatenate([b.data for b, in loader]) for _ in range(k)]
+        return [np.concatenate([b.numpy() for b, in loader]) for _ in range(k)]
 
     a = epochs(DataLoader(ds, batch_size=8, shuffle=True, seed=3), 3)
     b = epochs(DataLoader(ds, batch_size=8, shuffle=True, seed=3), 3)
@@ -141,9 +141,9 @@ def test_seeded_shuffling_is_reproducible_and_resumable():
 def test_seed_none_follows_manual_seed_and_generator_seed():
     ds = TensorDataset(np.arange(30))
     cr.manual_seed(5)
-    a = np.concatenate([b.data for b, in DataLoader(ds, batch_size=30, shuffle=True)])
+    a = np.concatenate([b.numpy() for b, in DataLoader(ds, batch_size=30, shuffle=True)])
     cr.manual_seed(5)
-    b = np.concatenate([b.data for b, in DataLoader(ds, batch_size=30, shuffle=True)])
+    b = np.concatenate([b.numpy() for b, in DataLoader(ds, batch_size=30, shuffle=True)])
     np.testing.assert_array_equal(a, b)
     g1 = DataLoader(ds, shuffle=True, seed=np.random.default_rng(1)).order()
     g2 = DataLoader(ds, shuffle=True, seed=np.random.default_rng(1)).order()
@@ -164,7 +164,7 @@ def test_fast_path_takes_whole_batches_without_per_item_calls():
     sub = Subset(ds, np.arange(0, 100, 2))
     CountingTensorDataset.batch_calls = 0
     xb, yb = next(iter(DataLoader(sub, batch_size=50)))
-    np.testing.assert_array_equal(xb.data, x[::2])
+    np.testing.assert_array_equal(xb.numpy(), x[::2])
     assert CountingTensorDataset.item_calls == 0 and CountingTensorDataset.batch_calls == 1
 
 
@@ -174,7 +174,7 @@ def test_generic_dataset_uses_per_sample_collate():
     batches = list(loader)
     assert [tuple(b[0].shape) for b in batches] == [(3, 2, 2), (3, 2, 2), (1, 2, 2)]
     assert batches[1][1].dtype == np.int64 and batches[1][1].tolist() == [3, 4, 5]
-    assert batches[1][0].data[2, 0, 0] == 25 and batches[1][0].dtype == np.float32
+    assert batches[1][0].numpy()[2, 0, 0] == 25 and batches[1][0].dtype == np.float32
 
 
 def test_default_collate_structures():
@@ -215,7 +215,7 @@ def test_transform_applies_to_whole_input_batches():
                         target_transform=lambda t: t + 10)
     xb, yb = next(iter(loader))
     assert calls == [(4, 1, 4, 4)]
-    assert xb.dtype == np.float32 and np.allclose(xb.data, 1.0)
+    assert xb.dtype == np.float32 and np.allclose(xb.numpy(), 1.0)
     assert yb.tolist() == [10, 11, 12, 13] and yb.dtype == np.int64
     # a single-array dataset: the transform gets that array
     xb, = next(iter(DataLoader(TensorDataset(x), batch_size=2, transform=T.ToFloat())))

@@ -89,7 +89,7 @@ def test_gradient_monitor_in_fit(tmp_path):
     assert isinstance(monitor, Callback)
     model.compile(optimizer=cr.optim.SGD(model.parameters(), lr=0.1),
                   loss=nn.CrossEntropyLoss())
-    model.fit(x.data, y.data, epochs=2, batch_size=16, callbacks=[monitor], verbose=0)
+    model.fit(x.numpy(), y.numpy(), epochs=2, batch_size=16, callbacks=[monitor], verbose=0)
     assert monitor.step == 8
     first, last = monitor.history["0"], monitor.history["18"]
     assert first["step"] == list(range(8))

@@ -51,7 +51,7 @@ def by_hand():
 
 def test_trace_steps_equal_backward_and_the_hand_computation():
     net, x, y, loss = network()
-    tr = cr.trace(loss, net, names={x: "x", y: "y"})
+    tr = cr.explain.trace(loss, net, names={x: "x", y: "y"})
     h = by_hand()
     assert tr.mode == "full"
     assert [s.op for s in tr.steps] == ["mean", "multiply", "subtract", "sigmoid", "linear",
@@ -98,7 +98,7 @@ def test_trace_steps_equal_backward_and_the_hand_computation():
     # the final gradients are exactly backward()'s
     loss.backward()
     for name, p in net.named_parameters():
-        assert np.array_equal(tr.gradients[name], p.grad.data), name
+        assert np.array_equal(tr.gradients[name], p.grad.numpy()), name
     close(tr.gradients["0.weight"], h["g_W1"])
     close(tr.gradients["2.bias"], h["g_b2"])
 
@@ -131,7 +131,7 @@ def _values(text: str) -> dict[int, list[list[float]]]:
 
 def test_every_number_in_the_narrative_is_the_hand_computed_one():
     net, x, y, loss = network()
-    text = str(cr.trace(loss, net, names={x: "x", y: "y"}))
+    text = str(cr.explain.trace(loss, net, names={x: "x", y: "y"}))
     h = by_hand()
     a1, a2 = h["a1"], h["a2"]
     expected = {
@@ -158,12 +158,12 @@ def test_every_number_in_the_narrative_is_the_hand_computed_one():
 
 def test_trace_changes_nothing_and_backward_still_works():
     net, x, y, loss = network()
-    cr.trace(loss, net)
+    cr.explain.trace(loss, net)
     assert all(p.grad is None for p in net.parameters())
     loss.backward()                                   # the graph is intact
     assert all(p.grad is not None for p in net.parameters())
     with pytest.raises(RuntimeError, match="before loss.backward"):
-        cr.trace(loss, net)                           # now freed
+        cr.explain.trace(loss, net)                           # now freed
 
 
 def test_large_graphs_get_a_summary_or_a_clear_refusal():
@@ -171,18 +171,18 @@ def test_large_graphs_get_a_summary_or_a_clear_refusal():
     big = nn.Sequential(nn.Linear(20, 30), nn.ReLU(), nn.Linear(30, 10))
     loss = big(cr.randn(4, 20)).pow(2).mean()
     with pytest.raises(ValueError, match="more than can be narrated.*mode='summary'"):
-        cr.trace(loss, big, mode="full")
-    tr = cr.trace(loss, big)
+        cr.explain.trace(loss, big, mode="full")
+    tr = cr.explain.trace(loss, big)
     assert tr.mode == "summary" and "showing a summary" in tr.message
     text = str(tr)
     assert "4×30" in text and "‖∂L/∂output‖" in text and "∂L/∂0.weight: shape 30×20" in text
     norms = {k: np.linalg.norm(v) for k, v in tr.gradients.items()}
     loss.backward()
-    assert np.isclose(norms["0.weight"], np.linalg.norm(big[0].weight.grad.data))
+    assert np.isclose(norms["0.weight"], np.linalg.norm(big[0].weight.grad.numpy()))
 
 
 def test_trace_rejects_what_is_not_a_loss():
     with pytest.raises(ValueError, match="single number"):
-        cr.trace(cr.ones(3, requires_grad=True) * 2)
+        cr.explain.trace(cr.ones(3, requires_grad=True) * 2)
     with pytest.raises(ValueError, match="no graph"):
-        cr.trace(cr.ones(1))
+        cr.explain.trace(cr.ones(1))

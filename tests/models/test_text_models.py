@@ -40,7 +40,7 @@ def accuracy(model, data):
     ids, lengths, y = data
     model.eval()
     with cr.no_grad():
-        pred = model(ids, lengths).data.argmax(axis=1)
+        pred = model(ids, lengths).numpy().argmax(axis=1)
     model.train()
     return float((pred == y).mean())
 
@@ -107,11 +107,11 @@ def test_padding_never_leaks(make):
     ids, lengths, _ = marker_task(5, rng, max_len=10, min_len=3)
     cr.manual_seed(0)
     model = make().double().eval()
-    reference = model(ids, lengths).data
-    np.testing.assert_allclose(model(_garbage_after_lengths(ids, lengths, rng), lengths).data,
+    reference = model(ids, lengths).numpy()
+    np.testing.assert_allclose(model(_garbage_after_lengths(ids, lengths, rng), lengths).numpy(),
                                reference, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(model(ids).data, reference, rtol=1e-10, atol=1e-12)  # counted
-    one = model(ids[2:3, :lengths[2]], lengths[2:3]).data                          # unpadded
+    np.testing.assert_allclose(model(ids).numpy(), reference, rtol=1e-10, atol=1e-12)  # counted
+    one = model(ids[2:3, :lengths[2]], lengths[2:3]).numpy()                          # unpadded
     np.testing.assert_allclose(one, reference[2:3], rtol=1e-10, atol=1e-12)
     out = model.train()(ids, lengths)
     out.sum().backward()
@@ -128,17 +128,17 @@ def test_bigru_classifier_equals_torch_with_packed_sequences():
     gru = torch.nn.GRU(5, 4, batch_first=True, bidirectional=True).double()
     fc = torch.nn.Linear(8, 2).double()
     with torch.no_grad():
-        emb.weight.copy_(torch.tensor(ours.embedding.weight.data))
+        emb.weight.copy_(torch.tensor(ours.embedding.weight.numpy()))
         for name, p in gru.named_parameters():
-            p.copy_(torch.tensor(getattr(ours.rnn, name).data))
-        fc.weight.copy_(torch.tensor(ours.fc.weight.data))
-        fc.bias.copy_(torch.tensor(ours.fc.bias.data))
+            p.copy_(torch.tensor(getattr(ours.rnn, name).numpy()))
+        fc.weight.copy_(torch.tensor(ours.fc.weight.numpy()))
+        fc.bias.copy_(torch.tensor(ours.fc.bias.numpy()))
     packed = torch.nn.utils.rnn.pack_padded_sequence(emb(torch.tensor(ids)),
                                                      torch.tensor(lengths), batch_first=True,
                                                      enforce_sorted=False)
     _, h = gru(packed)
     expected = fc(torch.cat([h[-2], h[-1]], dim=1))
-    np.testing.assert_allclose(ours(ids, lengths).data, expected.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours(ids, lengths).numpy(), expected.detach().numpy(), rtol=1e-10)
 
 
 def test_transformer_classifier_trains():
@@ -166,8 +166,8 @@ def test_registry_names_and_errors():
     assert isinstance(get_model("bigru-classifier", vocab_size=10), BiGRUClassifier)
     assert isinstance(get_model("transformer-classifier", vocab_size=10), TransformerClassifier)
     lstm = LSTMClassifier(10, 4, 3)
-    np.testing.assert_array_equal(lstm.rnn.bias_ih_l0.data[3:6], 1.0)     # open forget gates
-    np.testing.assert_array_equal(lstm.rnn.bias_hh_l0.data[3:6], 0.0)
+    np.testing.assert_array_equal(lstm.rnn.bias_ih_l0.numpy()[3:6], 1.0)     # open forget gates
+    np.testing.assert_array_equal(lstm.rnn.bias_hh_l0.numpy()[3:6], 0.0)
     with pytest.raises(ValueError, match="cell must be 'lstm' or 'gru'"):
         RecurrentClassifier(10, cell="rnn")
     with pytest.raises(ValueError, match=r"lengths has shape \(3,\), expected \(2,\)"):

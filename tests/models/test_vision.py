@@ -182,15 +182,15 @@ def compare_outputs(cr_model, torch_model, x, train, grad=False):
     xt = torch.tensor(x, requires_grad=grad)
     xc = cr.tensor(x, requires_grad=grad)
     out_t, out_c = torch_model(xt), cr_model(xc)
-    np.testing.assert_allclose(out_c.data, out_t.detach().numpy(), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(out_c.numpy(), out_t.detach().numpy(), rtol=1e-6, atol=1e-8)
     if grad:
         g = np.random.default_rng(1).standard_normal(out_c.shape)
         out_t.backward(torch.tensor(g))
         out_c.backward(g)
-        np.testing.assert_allclose(xc.grad.data, xt.grad.numpy(), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-8)
         t_params = dict(torch_model.named_parameters())
         for name, p in cr_model.named_parameters():
-            np.testing.assert_allclose(p.grad.data, t_params[name].grad.numpy(), rtol=1e-5,
+            np.testing.assert_allclose(p.grad.numpy(), t_params[name].grad.numpy(), rtol=1e-5,
                                        atol=1e-8, err_msg=name)
     return out_c
 
@@ -276,8 +276,8 @@ def test_resnet50_keys_shapes_and_count():
 
 def test_resnet_zero_init_residual_and_initialisation():
     m = models.resnet18(zero_init_residual=True)
-    assert not m.layer1[0].bn2.weight.data.any() and m.layer1[0].bn1.weight.data.all()
-    w = m.layer3[0].conv1.weight.data                   # He normal, fan_out = 256·3·3
+    assert not m.layer1[0].bn2.weight.numpy().any() and m.layer1[0].bn1.weight.numpy().all()
+    w = m.layer3[0].conv1.weight.numpy()                   # He normal, fan_out = 256·3·3
     assert abs(w.std() - np.sqrt(2 / (256 * 9))) < 0.05 * np.sqrt(2 / (256 * 9))
 
 
@@ -301,7 +301,7 @@ def test_vgg_layers_and_initialisation():
     assert isinstance(bn[1], cr.nn.BatchNorm2d) and len(bn) == 44     # torchvision's vgg16_bn
     w = cr.nn.Parameter(np.zeros((300, 400), np.float32))
     models.vision._normal_(w, 0.01)
-    assert abs(w.data.std() - 0.01) < 5e-4 and w.dtype == np.float32
+    assert abs(w.numpy().std() - 0.01) < 5e-4 and w.dtype == np.float32
 
 
 # --------------------------------------------------------------------------- registry

@@ -57,7 +57,7 @@ def check_against_torch(cr_layer, torch_layer, *inputs, dtype=np.float64, train=
                            True) for x in inputs]
         cr_out = cr_layer(*[p[0] for p in pairs])
         t_out = torch_layer(*[p[1] for p in pairs])
-        np.testing.assert_allclose(cr_out.data, t_out.detach().numpy(), rtol=rtol, atol=atol,
+        np.testing.assert_allclose(cr_out.numpy(), t_out.detach().numpy(), rtol=rtol, atol=atol,
                                    err_msg="forward differs from PyTorch")
         assert cr_out.dtype == np.dtype(dtype), f"output dtype {cr_out.dtype}, expected {dtype}"
         g = upstream if upstream is not None else rng.standard_normal(cr_out.shape).astype(dtype)
@@ -65,19 +65,19 @@ def check_against_torch(cr_layer, torch_layer, *inputs, dtype=np.float64, train=
         t_out.backward(torch.tensor(g))
         for i, (c, t) in enumerate(pairs):
             if t.requires_grad:
-                np.testing.assert_allclose(c.grad.data, t.grad.numpy(), rtol=rtol, atol=atol,
+                np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol,
                                            err_msg=f"gradient of input {i} differs from PyTorch")
         t_params = dict(torch_layer.named_parameters())
         for name, p in cr_layer.named_parameters():
             tp = t_params[name]
             if tp.grad is None:
-                assert p.grad is None or not np.any(p.grad.data), name
+                assert p.grad is None or not np.any(p.grad.numpy()), name
                 continue
-            np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=rtol, atol=atol,
+            np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=rtol, atol=atol,
                                        err_msg=f"gradient of parameter {name} differs")
         t_buffers = dict(torch_layer.named_buffers())
         for name, b in cr_layer.named_buffers():
-            np.testing.assert_allclose(b.data, t_buffers[name].numpy(), rtol=rtol, atol=atol,
+            np.testing.assert_allclose(b.numpy(), t_buffers[name].numpy(), rtol=rtol, atol=atol,
                                        err_msg=f"buffer {name} differs from PyTorch")
     return cr_out
 
@@ -108,18 +108,18 @@ def check_gradcheck(cr_layer, *inputs, train=True, wrt_params=True, **kw):
 
     arrays = [np.asarray(x, dtype=np.float64) if np.issubdtype(np.asarray(x).dtype, np.floating)
               else x for x in inputs]
-    return cr.gradcheck(fn, *arrays, *[p.data.copy() for p in originals], **kw)
+    return cr.gradcheck(fn, *arrays, *[p.numpy().copy() for p in originals], **kw)
 
 
 def check_basics(factory, *inputs, torch_factory=None):
     """state_dict round trip gives identical outputs; repr and formula render; param count."""
     a = factory().double().eval()
     b = factory().double().eval()
-    b.load_state_dict({k: v.data.copy() for k, v in a.state_dict().items()})
+    b.load_state_dict({k: v.numpy().copy() for k, v in a.state_dict().items()})
     xs = [cr.tensor(np.asarray(x, dtype=np.float64)) if np.issubdtype(np.asarray(x).dtype,
                                                                        np.floating)
           else cr.tensor(x) for x in inputs]
-    np.testing.assert_array_equal(a(*xs).data, b(*xs).data)
+    np.testing.assert_array_equal(a(*xs).numpy(), b(*xs).numpy())
     assert type(a).__name__ in repr(a)
     f = a.formula()
     assert str(f) and f.to_latex() and f.to_markdown()

@@ -23,7 +23,7 @@ TOL = {np.float64: dict(rtol=1e-6, atol=1e-9), np.float32: dict(rtol=1e-4, atol=
 
 
 def _close(a, b, dtype, what):
-    a = a.data if isinstance(a, cr.Tensor) else a
+    a = a.numpy() if isinstance(a, cr.Tensor) else a
     b = b.detach().numpy() if isinstance(b, torch.Tensor) else b
     np.testing.assert_allclose(a, b, err_msg=what, **TOL[dtype])
 
@@ -98,7 +98,7 @@ def test_sdpa_fully_masked_rows_give_zero_like_torch():
         out.backward(np.ones(out.shape))
     expected = TF.scaled_dot_product_attention(*theirs, attn_mask=torch.tensor(mask))
     expected.backward(torch.ones(expected.shape, dtype=torch.float64))
-    assert np.all(out.data[:, 1] == 0) and np.all(ours[0].grad.data[:, 1] == 0)
+    assert np.all(out.numpy()[:, 1] == 0) and np.all(ours[0].grad.numpy()[:, 1] == 0)
     _close(out, expected, np.float64, "forward")
     for a, b in zip(ours, theirs):
         _close(a.grad, b.grad, np.float64, "gradient")
@@ -128,11 +128,11 @@ def test_sdpa_dropout_is_unbiased_and_p1_drops_everything():
     rng = np.random.default_rng(5)
     q, k, v, _ = _sdpa_case(rng, (), 2, 3, 2, 2, None, np.float64)
     cr.manual_seed(0)
-    clean = F.scaled_dot_product_attention(q, k, v).data
-    mean = np.mean([F.scaled_dot_product_attention(q, k, v, dropout_p=0.3).data
+    clean = F.scaled_dot_product_attention(q, k, v).numpy()
+    mean = np.mean([F.scaled_dot_product_attention(q, k, v, dropout_p=0.3).numpy()
                     for _ in range(4000)], axis=0)
     np.testing.assert_allclose(mean, clean, atol=0.05)
-    assert not F.scaled_dot_product_attention(q, k, v, dropout_p=1.0).data.any()
+    assert not F.scaled_dot_product_attention(q, k, v, dropout_p=1.0).numpy().any()
 
 
 def test_sdpa_double_backward_matches_torch():
@@ -186,7 +186,7 @@ def test_sdpa_threaded_blocks_match_torch_and_the_serial_kernel(shapes, monkeypa
         _close(a, b, np.float64, "threaded kernel vs PyTorch")
     monkeypatch.setattr(A, "_MIN_PARALLEL", 1 << 60)          # one call, no threads
     for a, b in zip(threaded, run(cr)):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def test_sdpa_errors_name_shapes():
@@ -361,8 +361,8 @@ def test_mha_eval_mode_ignores_dropout_and_training_uses_it():
     _compare_mha(ours, theirs, x, x, x, np.float64, train=False)
     ours.train()
     cr.manual_seed(0)
-    a = ours(x, x, x, need_weights=False)[0].data
-    b = ours(x, x, x, need_weights=False)[0].data
+    a = ours(x, x, x, need_weights=False)[0].numpy()
+    b = ours(x, x, x, need_weights=False)[0].numpy()
     assert not np.allclose(a, b)
 
 
@@ -375,7 +375,7 @@ def test_mha_fully_masked_rows_follow_torch():
     kpm = np.zeros((2, 3), bool)
     kpm[1] = True
     for need in (True, False):
-        out = ours(x, x, x, key_padding_mask=kpm, need_weights=need)[0].data
+        out = ours(x, x, x, key_padding_mask=kpm, need_weights=need)[0].numpy()
         expected = theirs(*(torch.tensor(x),) * 3, key_padding_mask=torch.tensor(kpm),
                           need_weights=need)[0].detach().numpy()
         np.testing.assert_array_equal(np.isnan(out), np.isnan(expected))
@@ -407,7 +407,7 @@ def test_mha_gradcheck():
     originals = {n: mha._parameters[n] for n in ("q_proj_weight", "k_proj_weight",
                                                   "v_proj_weight", "in_proj_bias")}
     try:
-        assert cr.gradcheck(with_params, *[p.data.copy() for p in originals.values()])
+        assert cr.gradcheck(with_params, *[p.numpy().copy() for p in originals.values()])
     finally:
         mha._parameters.update(originals)
 
@@ -431,9 +431,9 @@ def test_mha_default_init_like_torch():
     cr.manual_seed(0)
     mha = nn.MultiheadAttention(64, 4)
     bound = np.sqrt(6 / (64 + 3 * 64))               # xavier_uniform_ over (3E, E)
-    assert np.abs(mha.in_proj_weight.data).max() <= bound
-    assert np.abs(mha.in_proj_weight.data).max() > 0.9 * bound
-    assert not mha.in_proj_bias.data.any() and not mha.out_proj.bias.data.any()
+    assert np.abs(mha.in_proj_weight.numpy()).max() <= bound
+    assert np.abs(mha.in_proj_weight.numpy()).max() > 0.9 * bound
+    assert not mha.in_proj_bias.numpy().any() and not mha.out_proj.bias.numpy().any()
     assert mha.in_proj_weight.dtype == np.float32
 
 

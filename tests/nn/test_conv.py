@@ -126,13 +126,13 @@ def test_conv2d_default_init_range():
     cr.manual_seed(0)
     layer = nn.Conv2d(6, 16, 5)
     bound = 1 / math.sqrt(6 * 25)
-    assert np.abs(layer.weight.data).max() <= bound
-    assert np.abs(layer.bias.data).max() <= bound
-    assert layer.weight.data.std() > 0.5 * bound / math.sqrt(3)
+    assert np.abs(layer.weight.numpy()).max() <= bound
+    assert np.abs(layer.bias.numpy()).max() <= bound
+    assert layer.weight.numpy().std() > 0.5 * bound / math.sqrt(3)
     assert layer.weight.dtype == np.float32
     t = nn.ConvTranspose2d(6, 4, 3, groups=2)
     bound = 1 / math.sqrt(2 * 9)  # fan_in from the weight (6, 2, 3, 3): 2·3·3
-    assert np.abs(t.weight.data).max() <= bound and np.abs(t.bias.data).max() <= bound
+    assert np.abs(t.weight.numpy()).max() <= bound and np.abs(t.bias.numpy()).max() <= bound
 
 
 def test_conv2d_formula_has_this_layers_shapes():
@@ -262,14 +262,14 @@ def test_conv_primitives_match_their_references(nd):
     b = rng.standard_normal(6)
     params = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     y = C.Conv.apply(cr.tensor(x), cr.tensor(w), cr.tensor(b), **params)
-    np.testing.assert_allclose(y.data, C.Conv.reference(x, w, b, **params), rtol=1e-10)
+    np.testing.assert_allclose(y.numpy(), C.Conv.reference(x, w, b, **params), rtol=1e-10)
     g = rng.standard_normal(y.shape)
     gw = C.ConvWeightGrad.apply(cr.tensor(x), cr.tensor(g), kernel_size=(2,) * nd, **params)
-    np.testing.assert_allclose(gw.data, C.ConvWeightGrad.reference(
+    np.testing.assert_allclose(gw.numpy(), C.ConvWeightGrad.reference(
         x, g, kernel_size=(2,) * nd, **params), rtol=1e-10)
     out = tuple(x.shape[2:])
     xt = C.ConvTranspose.apply(cr.tensor(g), cr.tensor(w), **params, out=out)
-    np.testing.assert_allclose(xt.data, C.ConvTranspose.reference(g, w, **params, out=out),
+    np.testing.assert_allclose(xt.numpy(), C.ConvTranspose.reference(g, w, **params, out=out),
                                rtol=1e-10, atol=1e-12)
 
 
@@ -300,13 +300,13 @@ def _double_backward(fn_cr, fn_torch, arrays, seed=0):
     first = cr_grad(y, cts, grad_outputs=cr.tensor(g), create_graph=True)
     t_first = torch.autograd.grad(ty, tts, grad_outputs=torch.tensor(g), create_graph=True)
     for a, e in zip(first, t_first):
-        np.testing.assert_allclose(a.data, e.detach().numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(a.numpy(), e.detach().numpy(), rtol=1e-7, atol=1e-9)
     total = sum((gr * cr.tensor(v)).sum() for gr, v in zip(first, vs)) + (y * y * y).sum()
     t_total = sum((gr * torch.tensor(v)).sum() for gr, v in zip(t_first, vs)) + (ty ** 3).sum()
     total.backward()
     t_total.backward()
     for c, t in zip(cts, tts):
-        np.testing.assert_allclose(c.grad.data, t.grad.numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=1e-7, atol=1e-9)
 
 
 def test_conv_double_backward_matches_torch():
@@ -327,17 +327,17 @@ def test_functional_forms_match_torch():
     x = rng.standard_normal((2, 4, 9))
     w = rng.standard_normal((4, 2, 4))
     for kw in [dict(padding="same", dilation=2, groups=2), dict(stride=2, padding=1, groups=2)]:
-        np.testing.assert_allclose(F.conv1d(cr.tensor(x), cr.tensor(w), **kw).data,
+        np.testing.assert_allclose(F.conv1d(cr.tensor(x), cr.tensor(w), **kw).numpy(),
                                    TF.conv1d(torch.tensor(x), torch.tensor(w), **kw).numpy(),
                                    rtol=1e-10)
     wt = rng.standard_normal((4, 3, 3))
     np.testing.assert_allclose(
-        F.conv_transpose1d(cr.tensor(x), cr.tensor(wt), None, 2, 1, 1).data,
+        F.conv_transpose1d(cr.tensor(x), cr.tensor(wt), None, 2, 1, 1).numpy(),
         TF.conv_transpose1d(torch.tensor(x), torch.tensor(wt), None, 2, 1, 1).numpy(),
         rtol=1e-10)
     x2 = rng.standard_normal((3, 6, 5))  # unbatched (C, H, W)
     w2 = rng.standard_normal((2, 3, 2, 2))
-    np.testing.assert_allclose(F.conv2d(cr.tensor(x2), cr.tensor(w2), padding="same").data,
+    np.testing.assert_allclose(F.conv2d(cr.tensor(x2), cr.tensor(w2), padding="same").numpy(),
                                TF.conv2d(torch.tensor(x2), torch.tensor(w2),
                                          padding="same").numpy(), rtol=1e-10)
 

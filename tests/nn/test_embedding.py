@@ -30,7 +30,7 @@ def test_embedding_matches_torch(v, d, index_shape, padding, seed):
     assert out.shape == index_shape + (d,)
     check_against_torch(ours, theirs, idx, dtype=np.float32)
     if padding is not None:
-        assert not ours.weight.grad.data[padding % v].any()
+        assert not ours.weight.grad.numpy()[padding % v].any()
 
 
 def test_embedding_repeated_indices_accumulate():
@@ -39,10 +39,10 @@ def test_embedding_repeated_indices_accumulate():
     g = np.arange(12.0).reshape(2, 3, 2)
     layer(idx).backward(g)
     expected = np.zeros((4, 2))
-    np.add.at(expected, idx.data, g)
-    np.testing.assert_array_equal(layer.weight.grad.data, expected)
-    np.testing.assert_array_equal(layer.weight.grad.data[1], g[0, 0] + g[0, 1] + g[1, 0])
-    assert not layer.weight.grad.data[2].any()
+    np.add.at(expected, idx.numpy(), g)
+    np.testing.assert_array_equal(layer.weight.grad.numpy(), expected)
+    np.testing.assert_array_equal(layer.weight.grad.numpy()[1], g[0, 0] + g[0, 1] + g[1, 0])
+    assert not layer.weight.grad.numpy()[2].any()
 
 
 @settings(max_examples=20, deadline=None)
@@ -68,23 +68,23 @@ def test_embedding_gradcheck_and_second_order():
         return (F.embedding(idx, weight, padding_idx=2) ** 3).sum()
 
     counts = np.bincount(idx.reshape(-1), minlength=5)[:, None] * (np.arange(5) != 2)[:, None]
-    np.testing.assert_allclose(cr.grad(f)(w).data, 3 * w.data ** 2 * counts)
+    np.testing.assert_allclose(cr.grad(f)(w).numpy(), 3 * w.numpy() ** 2 * counts)
     second = cr.grad(lambda t: cr.grad(f)(t).sum())(w)     # through the differentiable path
-    np.testing.assert_allclose(second.data, 6 * w.data * counts)
+    np.testing.assert_allclose(second.numpy(), 6 * w.numpy() * counts)
 
 
 def test_embedding_init_padding_row_and_from_pretrained():
     cr.manual_seed(0)
     layer = nn.Embedding(1000, 50, padding_idx=-1)
     assert layer.padding_idx == 999
-    assert not layer.weight.data[999].any()
-    w = layer.weight.data[:999]
+    assert not layer.weight.numpy()[999].any()
+    w = layer.weight.numpy()[:999]
     assert abs(w.mean()) < 0.02 and abs(w.std() - 1) < 0.02     # N(0, 1), PyTorch's init
     assert layer.weight.dtype == np.float32
     table = np.arange(6.0).reshape(3, 2)
     frozen = nn.Embedding.from_pretrained(table)
     assert not frozen.weight.requires_grad
-    np.testing.assert_array_equal(frozen(cr.tensor([2, 0])).data, table[[2, 0]])
+    np.testing.assert_array_equal(frozen(cr.tensor([2, 0])).numpy(), table[[2, 0]])
     assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad
 
 

@@ -36,8 +36,8 @@ def test_linear_default_init_range():
     cr.manual_seed(0)
     layer = nn.Linear(100, 50)
     bound = 1 / np.sqrt(100)
-    assert np.abs(layer.weight.data).max() <= bound
-    assert np.abs(layer.bias.data).max() <= bound
+    assert np.abs(layer.weight.numpy()).max() <= bound
+    assert np.abs(layer.bias.numpy()).max() <= bound
     assert layer.weight.dtype == np.float32
 
 
@@ -140,7 +140,7 @@ def test_module_registration_and_traversal():
 
 def test_load_state_dict_errors_name_the_keys_and_shapes():
     model = _mlp()
-    state = {k: v.data for k, v in model.state_dict().items()}
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
     bad = dict(state)
     bad["0.weight"] = np.zeros((2, 2))
     with pytest.raises(RuntimeError, match=r"'0.weight'.*\(2, 2\).*\(5, 6\)"):
@@ -157,13 +157,13 @@ def test_init_functions_statistics():
     cr.manual_seed(0)
     w = cr.empty(400, 300)
     nn.init.kaiming_normal_(w, mode="fan_in", nonlinearity="relu")
-    assert abs(w.data.std() - np.sqrt(2 / 300)) < 0.01 * np.sqrt(2 / 300) * 5
+    assert abs(w.numpy().std() - np.sqrt(2 / 300)) < 0.01 * np.sqrt(2 / 300) * 5
     nn.init.xavier_uniform_(w)
-    assert abs(w.data.var() - 2 / 700) / (2 / 700) < 0.05
+    assert abs(w.numpy().var() - 2 / 700) / (2 / 700) < 0.05
     nn.init.orthogonal_(w)
-    gram = w.data.T.astype(np.float64) @ w.data
+    gram = w.numpy().T.astype(np.float64) @ w.numpy()
     np.testing.assert_allclose(gram, np.eye(300), atol=1e-5)
     nn.init.constant_(w, 0.5)
-    assert (w.data == 0.5).all()
+    assert (w.numpy() == 0.5).all()
     assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(
         torch.nn.init.calculate_gain("leaky_relu", 0.2))

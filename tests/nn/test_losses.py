@@ -90,11 +90,11 @@ def test_regression_elementwise_weight_matches_torch(name, reduction):
     out = getattr(F, name)(xc, t, reduction=reduction, weight=w)
     ref = getattr(torch.nn.functional, name)(xt, torch.tensor(t), reduction=reduction,
                                              weight=torch.tensor(w))
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-6)
     g = _rng(2).standard_normal(out.shape)
     out.backward(g)
     ref.backward(torch.tensor(g))
-    np.testing.assert_allclose(xc.grad.data, xt.grad.numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-12)
 
 
 def test_regression_target_broadcast_matches_torch_and_warns():
@@ -105,7 +105,7 @@ def test_regression_target_broadcast_matches_torch_and_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = torch.nn.functional.mse_loss(torch.tensor(x), torch.tensor(t))
-    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12)
 
 
 # ------------------------------------------------------------------------------ binary losses
@@ -147,8 +147,8 @@ def test_bce_with_logits_is_stable_for_huge_logits():
     zc = cr.tensor(z, requires_grad=True)
     out = F.binary_cross_entropy_with_logits(zc, t, reduction="none")
     out.sum().backward()
-    np.testing.assert_allclose(out.data, [1000.0, 0.0, np.log(2), 0.0, 1000.0], atol=1e-12)
-    np.testing.assert_allclose(zc.grad.data, [-1.0, 0.0, 0.0, 0.0, 1.0], atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), [1000.0, 0.0, np.log(2), 0.0, 1000.0], atol=1e-12)
+    np.testing.assert_allclose(zc.grad.numpy(), [-1.0, 0.0, 0.0, 0.0, 1.0], atol=1e-12)
 
 
 def test_bce_clamps_logs_at_minus_100_as_torch():
@@ -156,8 +156,8 @@ def test_bce_clamps_logs_at_minus_100_as_torch():
     out = F.binary_cross_entropy(cr.tensor(x), cr.tensor(t), reduction="none")
     ref = torch.nn.functional.binary_cross_entropy(torch.tensor(x), torch.tensor(t),
                                                    reduction="none")
-    np.testing.assert_allclose(out.data, ref.numpy())
-    assert out.data[0] == 100.0
+    np.testing.assert_allclose(out.numpy(), ref.numpy())
+    assert out.numpy()[0] == 100.0
 
 
 def test_pos_weight_gradient_matches_the_textbook_formula():
@@ -169,7 +169,7 @@ def test_pos_weight_gradient_matches_the_textbook_formula():
     zt, tt = torch.tensor(z), torch.tensor(t)
     logsig = torch.nn.functional.logsigmoid
     (-(pt * tt * logsig(zt) + (1 - tt) * logsig(-zt))).mean().backward()
-    np.testing.assert_allclose(pc.grad.data, pt.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(pc.grad.numpy(), pt.grad.numpy(), rtol=1e-6)
 
 
 # ------------------------------------------------------------------------------ classification
@@ -261,7 +261,7 @@ def test_cross_entropy_equals_nll_of_log_softmax():
     x, t = _rng(8).standard_normal((6, 4)), _rng(9).integers(0, 4, 6)
     a = F.cross_entropy(cr.tensor(x), t)
     b = F.nll_loss(F.log_softmax(cr.tensor(x), dim=1), t)
-    np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
 
 
 # ------------------------------------------------------------------------------ KL divergence
@@ -286,8 +286,8 @@ def test_kl_div_zero_target_contributes_zero():
     out = F.kl_div(cr.tensor(x, requires_grad=True), np.array([1.0, 0.0, 0.0]), reduction="sum")
     ref = torch.nn.functional.kl_div(torch.tensor(x), torch.tensor([1.0, 0.0, 0.0]),
                                      reduction="sum")
-    np.testing.assert_allclose(out.data, ref.numpy())
-    assert np.isfinite(out.data)
+    np.testing.assert_allclose(out.numpy(), ref.numpy())
+    assert np.isfinite(out.numpy())
 
 
 # ------------------------------------------------------------------------------ legacy arguments
@@ -380,7 +380,7 @@ def test_double_backward_matches_torch(name, kwargs, kind):
     seed = rng.standard_normal(out.shape)
     (gx,) = cr_grad(out, xc, grad_outputs=cr.tensor(seed), create_graph=True)
     (gxt,) = torch.autograd.grad(ref, xt, grad_outputs=torch.tensor(seed), create_graph=True)
-    np.testing.assert_allclose(gx.data, gxt.detach().numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(gx.numpy(), gxt.detach().numpy(), rtol=1e-6, atol=1e-12)
     if not gx.requires_grad:      # ∂L/∂x does not depend on x or t (nll_loss): nothing to do
         assert not gxt.requires_grad or not float_target
         return
@@ -389,9 +389,9 @@ def test_double_backward_matches_torch(name, kwargs, kind):
     if xc.grad is None:           # ∂L/∂x depends on the target only (kl_div)
         assert xt.grad is None or not xt.grad.any()
     else:
-        np.testing.assert_allclose(xc.grad.data, xt.grad.numpy(), rtol=1e-6, atol=1e-10)
+        np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-10)
     if float_target:
-        np.testing.assert_allclose(tc.grad.data, tt.grad.numpy(), rtol=1e-6, atol=1e-10)
+        np.testing.assert_allclose(tc.grad.numpy(), tt.grad.numpy(), rtol=1e-6, atol=1e-10)
 
 
 # ------------------------------------------------------------------------------ primitive specs
@@ -424,7 +424,7 @@ def test_loss_primitive_spec(name):
         assert section in prim.__doc__
     args, params = _primitive_inputs(name, _rng(13))
     out = prim.apply(*args, **params)
-    np.testing.assert_allclose(out.data, prim.reference(*args, **params), rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), prim.reference(*args, **params), rtol=1e-12)
 
     def call(*a):
         return prim.apply(*a, **params)

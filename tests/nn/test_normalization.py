@@ -102,9 +102,9 @@ def test_batchnorm_running_statistics_are_the_unbiased_average():
     batches = [np.random.default_rng(i).standard_normal((6, 2)) + i for i in range(4)]
     for b in batches:
         layer(cr.tensor(b))
-    np.testing.assert_allclose(layer.running_mean.data, np.mean([b.mean(0) for b in batches], 0))
+    np.testing.assert_allclose(layer.running_mean.numpy(), np.mean([b.mean(0) for b in batches], 0))
     # momentum=None: m = 1/t, so the first batch replaces the initial values entirely
-    np.testing.assert_allclose(layer.running_var.data,
+    np.testing.assert_allclose(layer.running_var.numpy(),
                                np.mean([b.var(0, ddof=1) for b in batches], 0))
 
 
@@ -113,10 +113,10 @@ def test_batchnorm_running_statistics_are_the_unbiased_average():
 def test_batchnorm_gradcheck(shape, train):
     layer = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(shape[1])
     rng = np.random.default_rng(3)
-    layer.weight.data[...] = rng.uniform(0.5, 1.5, shape[1])
-    layer.bias.data[...] = rng.standard_normal(shape[1])
-    layer.running_mean.data[...] = rng.standard_normal(shape[1])
-    layer.running_var.data[...] = rng.uniform(0.5, 2, shape[1])
+    layer.weight.numpy()[...] = rng.uniform(0.5, 1.5, shape[1])
+    layer.bias.numpy()[...] = rng.standard_normal(shape[1])
+    layer.running_mean.numpy()[...] = rng.standard_normal(shape[1])
+    layer.running_var.numpy()[...] = rng.uniform(0.5, 2, shape[1])
     assert check_gradcheck(layer, rng.standard_normal(shape), train=train)
 
 
@@ -174,9 +174,9 @@ def test_functional_batch_norm_matches_torch():
         ours = F.batch_norm(cr.tensor(x), crm, crv, training=training, momentum=0.2, eps=1e-4)
         theirs = torch.nn.functional.batch_norm(torch.tensor(x), trm, trv, training=training,
                                                 momentum=0.2, eps=1e-4)
-        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-10)
-        np.testing.assert_allclose(crm.data, trm.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(crv.data, trv.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(crm.numpy(), trm.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(crv.numpy(), trv.numpy(), rtol=1e-12)
 
 
 # --------------------------------------------------------------------------- LayerNorm
@@ -196,8 +196,8 @@ def test_layernorm_matches_torch(lead, normalized, affine, bias, seed):
 def test_layernorm_gradcheck_basics_and_errors():
     rng = np.random.default_rng(7)
     layer = nn.LayerNorm((2, 3))
-    layer.weight.data[...] = rng.uniform(0.5, 1.5, (2, 3))
-    layer.bias.data[...] = rng.standard_normal((2, 3))
+    layer.weight.numpy()[...] = rng.uniform(0.5, 1.5, (2, 3))
+    layer.bias.numpy()[...] = rng.standard_normal((2, 3))
     assert check_gradcheck(layer, rng.standard_normal((2, 2, 3)))
     check_basics(lambda: nn.LayerNorm(4), np.ones((2, 4)),
                  torch_factory=lambda: torch.nn.LayerNorm(4))
@@ -233,8 +233,8 @@ def test_groupnorm_matches_torch(n, groups, per_group, spatial, affine, seed):
 def test_groupnorm_gradcheck_basics_and_errors():
     rng = np.random.default_rng(8)
     layer = nn.GroupNorm(2, 4)
-    layer.weight.data[...] = rng.uniform(0.5, 1.5, 4)
-    layer.bias.data[...] = rng.standard_normal(4)
+    layer.weight.numpy()[...] = rng.uniform(0.5, 1.5, 4)
+    layer.bias.numpy()[...] = rng.standard_normal(4)
     assert check_gradcheck(layer, rng.standard_normal((2, 4, 3)))
     check_basics(lambda: nn.GroupNorm(2, 4), np.ones((2, 4, 3)),
                  torch_factory=lambda: torch.nn.GroupNorm(2, 4))
@@ -277,11 +277,11 @@ def test_primitive_second_derivatives_match_torch(name, ours, theirs, shape, psh
     gx, gw = engine.backward([y], [np.ones(())], retain_graph=True, create_graph=True,
                              inputs=c[:2])
     tgx, tgw = torch.autograd.grad(ty, t[:2], create_graph=True)
-    np.testing.assert_allclose(gx.data, tgx.detach().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gx.numpy(), tgx.detach().numpy(), rtol=1e-9, atol=1e-12)
     ((gx * gx).sum() + (gw * gw).sum()).backward()
     ((tgx * tgx).sum() + (tgw * tgw).sum()).backward()
     for a, b in zip(c, t):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-8, atol=1e-10)
 
 
 @pytest.mark.parametrize("name", ["batch_norm", "layer_norm", "group_norm"])
@@ -295,14 +295,14 @@ def test_primitives_carry_their_mathematics(name):
 def test_primitive_forwards_equal_their_references():
     rng = np.random.default_rng(10)
     x, w, b = rng.standard_normal((3, 4, 5)), rng.standard_normal(4), rng.standard_normal(4)
-    np.testing.assert_allclose(norm.batch_norm(x, None, None, w, b, training=True).data,
+    np.testing.assert_allclose(norm.batch_norm(x, None, None, w, b, training=True).numpy(),
                                norm.BatchNorm.reference(x, w, b))
     rm, rv = rng.standard_normal(4), rng.uniform(0.5, 2, 4)
-    np.testing.assert_allclose(norm.batch_norm(x, rm, rv, w, b).data,
+    np.testing.assert_allclose(norm.batch_norm(x, rm, rv, w, b).numpy(),
                                norm.BatchNorm.reference(x, w, b, rm, rv, training=False))
-    np.testing.assert_allclose(norm.group_norm(cr.tensor(x), 2, w, b).data,
+    np.testing.assert_allclose(norm.group_norm(cr.tensor(x), 2, w, b).numpy(),
                                norm.GroupNorm.reference(x, w, b, num_groups=2))
-    np.testing.assert_allclose(norm.layer_norm(cr.tensor(x), 5).data,
+    np.testing.assert_allclose(norm.layer_norm(cr.tensor(x), 5).numpy(),
                                norm.LayerNorm.reference(x))
 
 
@@ -315,6 +315,6 @@ def test_fast_backward_equals_the_compact_rule():
                   cr.tensor(np.zeros(3), requires_grad=True))
     norm.batch_norm(cx, None, None, cw, cb, training=True, eps=1e-3).backward(g)
     gx, gw, gb = norm._compact_vjp(x, g, w, (0, 2), (0, 2), (3, 1), 1e-3)
-    np.testing.assert_allclose(cx.grad.data, gx, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(cw.grad.data, gw, rtol=1e-10)
-    np.testing.assert_allclose(cb.grad.data, gb, rtol=1e-10)
+    np.testing.assert_allclose(cx.grad.numpy(), gx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cw.grad.numpy(), gw, rtol=1e-10)
+    np.testing.assert_allclose(cb.grad.numpy(), gb, rtol=1e-10)

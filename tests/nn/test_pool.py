@@ -80,7 +80,7 @@ def test_max_pool2d_specials_match_torch():
     x = _rng(3).standard_normal((1, 1, 4, 4))
     x[0, 0, 1, 1] = np.nan  # NaN propagates
     y = F.max_pool2d(cr.tensor(x), 2)
-    assert np.array_equal(np.isnan(y.data), np.isnan(TF.max_pool2d(torch.tensor(x), 2).numpy()))
+    assert np.array_equal(np.isnan(y.numpy()), np.isnan(TF.max_pool2d(torch.tensor(x), 2).numpy()))
 
 
 def test_max_pool2d_float32_and_unbatched():
@@ -96,13 +96,13 @@ def test_max_pool_return_indices_match_torch():
     for kw in [dict(), dict(stride=2, padding=1, ceil_mode=True), dict(dilation=2)]:
         y, i = F.max_pool2d(cr.tensor(x), 3, return_indices=True, **kw)
         ty, ti = TF.max_pool2d(torch.tensor(x), 3, return_indices=True, **kw)
-        np.testing.assert_array_equal(i.data, ti.numpy())
-        np.testing.assert_allclose(y.data, ty.numpy())
+        np.testing.assert_array_equal(i.numpy(), ti.numpy())
+        np.testing.assert_allclose(y.numpy(), ty.numpy())
     y, i = nn.MaxPool1d(2, return_indices=True)(cr.tensor(x[0]))
     ty, ti = torch.nn.MaxPool1d(2, return_indices=True)(torch.tensor(x[0]))
-    np.testing.assert_array_equal(i.data, ti.numpy())
+    np.testing.assert_array_equal(i.numpy(), ti.numpy())
     y, i = F.max_pool2d(cr.tensor(x, requires_grad=True), 2, return_indices=True)
-    np.testing.assert_array_equal(i.data, TF.max_pool2d(torch.tensor(x), 2,
+    np.testing.assert_array_equal(i.numpy(), TF.max_pool2d(torch.tensor(x), 2,
                                                         return_indices=True)[1].numpy())
 
 
@@ -153,7 +153,7 @@ def test_adaptive_avg_pool2d_int_size_float32_and_unbatched():
     x = _rng(12).standard_normal((4, 10, 6))
     check_against_torch(nn.AdaptiveAvgPool2d((4, 4)), torch.nn.AdaptiveAvgPool2d((4, 4)), x)
     x = _rng(13).standard_normal((2, 3, 10))
-    np.testing.assert_allclose(F.adaptive_avg_pool1d(cr.tensor(x), 4).data,
+    np.testing.assert_allclose(F.adaptive_avg_pool1d(cr.tensor(x), 4).numpy(),
                                TF.adaptive_avg_pool1d(torch.tensor(x), 4).numpy(), rtol=1e-12)
 
 
@@ -195,11 +195,11 @@ def test_pool_primitives_match_their_references():
     x = rng.standard_normal((2, 3, 9, 8))
     params = dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 1), dilation=(2, 1),
                   ceil_mode=True)
-    np.testing.assert_allclose(P.MaxPool.apply(cr.tensor(x), **params).data,
+    np.testing.assert_allclose(P.MaxPool.apply(cr.tensor(x), **params).numpy(),
                                P.MaxPool.reference(x, **params))
     params = dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 1), ceil_mode=True,
                   count_include_pad=False, divisor_override=None)
-    np.testing.assert_allclose(P.AvgPool.apply(cr.tensor(x), **params).data,
+    np.testing.assert_allclose(P.AvgPool.apply(cr.tensor(x), **params).numpy(),
                                P.AvgPool.reference(x, **params), rtol=1e-12)
 
 
@@ -213,7 +213,7 @@ def _double_backward(fn_cr, fn_torch, x, seed=0):
     (tgx,) = torch.autograd.grad(ty, [tx], grad_outputs=torch.tensor(g), create_graph=True)
     ((gx * cr.tensor(v)).sum() + (y * y * y).sum()).backward()
     ((tgx * torch.tensor(v)).sum() + (ty ** 3).sum()).backward()
-    np.testing.assert_allclose(cx.grad.data, tx.grad.numpy(), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.parametrize("fn, fn_torch", [

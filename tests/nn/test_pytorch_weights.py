@@ -50,18 +50,18 @@ def _compare(cr_model, torch_model, x, train):
     xt = torch.tensor(x, requires_grad=True)
     xc = cr.tensor(x, requires_grad=True)
     out_t, out_c = torch_model(xt), cr_model(xc)
-    np.testing.assert_allclose(out_c.data, out_t.detach().numpy(), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(out_c.numpy(), out_t.detach().numpy(), rtol=1e-6, atol=1e-9)
     g = np.random.default_rng(1).standard_normal(out_c.shape)
     out_t.backward(torch.tensor(g))
     out_c.backward(g)
-    np.testing.assert_allclose(xc.grad.data, xt.grad.numpy(), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-9)
     t_params = dict(torch_model.named_parameters())
     for name, p in cr_model.named_parameters():
-        np.testing.assert_allclose(p.grad.data, t_params[name].grad.numpy(), rtol=1e-6,
+        np.testing.assert_allclose(p.grad.numpy(), t_params[name].grad.numpy(), rtol=1e-6,
                                    atol=1e-9, err_msg=name)
     t_buffers = dict(torch_model.named_buffers())
     for name, b in cr_model.named_buffers():
-        np.testing.assert_allclose(b.data, t_buffers[name].numpy(), rtol=1e-6, atol=1e-9,
+        np.testing.assert_allclose(b.numpy(), t_buffers[name].numpy(), rtol=1e-6, atol=1e-9,
                                    err_msg=name)
 
 

@@ -170,15 +170,15 @@ def test_padding_never_leaks_into_the_final_state(mode):
     out1, h1 = layer(cr.tensor(x), lengths=LENGTHS)
     out2, h2 = layer(cr.tensor(noisy), lengths=LENGTHS)
     h1, h2 = (h1[0], h2[0]) if mode == "lstm" else (h1, h2)
-    np.testing.assert_array_equal(out1.data, out2.data)
-    np.testing.assert_array_equal(h1.data, h2.data)
+    np.testing.assert_array_equal(out1.numpy(), out2.numpy())
+    np.testing.assert_array_equal(h1.numpy(), h2.numpy())
     for b, n in enumerate(LENGTHS):
-        assert not out1.data[n:, b].any()
+        assert not out1.numpy()[n:, b].any()
     # each sequence alone, unpadded, gives the same final state
     for b, n in enumerate(LENGTHS):
         _, hb = layer(cr.tensor(x[:n, b:b + 1]))
         hb = hb[0] if mode == "lstm" else hb
-        np.testing.assert_allclose(h1.data[:, b], hb.data[:, 0], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(h1.numpy()[:, b], hb.numpy()[:, 0], rtol=1e-12, atol=1e-12)
 
 
 def test_packed_sequence_path_matches_torch():
@@ -195,24 +195,24 @@ def test_packed_sequence_path_matches_torch():
     tpacked = torch.nn.utils.rnn.pack_padded_sequence(tx, torch.tensor(LENGTHS), batch_first=True,
                                                       enforce_sorted=False)
     np.testing.assert_array_equal(packed.batch_sizes, tpacked.batch_sizes.numpy())
-    np.testing.assert_allclose(packed.data.data, tpacked.data.detach().numpy())
+    np.testing.assert_allclose(packed.data.numpy(), tpacked.data.detach().numpy())
     out, h = mine(packed, ch0)
     tout, th = theirs(tpacked, th0)
     assert isinstance(out, utils_rnn.PackedSequence)
-    np.testing.assert_allclose(out.data.data, tout.data.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(out.data.numpy(), tout.data.detach().numpy(), rtol=1e-10)
     padded, lens = utils_rnn.pad_packed_sequence(out, batch_first=True, total_length=T)
     tpadded, tlens = torch.nn.utils.rnn.pad_packed_sequence(tout, batch_first=True,
                                                             total_length=T)
-    np.testing.assert_allclose(padded.data, tpadded.detach().numpy(), rtol=1e-10)
-    np.testing.assert_array_equal(lens.data, tlens.numpy())
+    np.testing.assert_allclose(padded.numpy(), tpadded.detach().numpy(), rtol=1e-10)
+    np.testing.assert_array_equal(lens.numpy(), tlens.numpy())
     g = rng.standard_normal(padded.shape)
     gh = rng.standard_normal(h.shape)
     ((padded * cr.tensor(g)).sum() + (h * cr.tensor(gh)).sum()).backward()
     ((tpadded * torch.tensor(g)).sum() + (th * torch.tensor(gh)).sum()).backward()
-    np.testing.assert_allclose(cx.grad.data, tx.grad.numpy(), rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(ch0.grad.data, th0.grad.numpy(), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(ch0.grad.numpy(), th0.grad.numpy(), rtol=1e-8, atol=1e-12)
     for name, p in mine.named_parameters():
-        np.testing.assert_allclose(p.grad.data, dict(theirs.named_parameters())[name].grad,
+        np.testing.assert_allclose(p.grad.numpy(), dict(theirs.named_parameters())[name].grad,
                                    rtol=1e-8, atol=1e-12, err_msg=name)
 
 
@@ -222,13 +222,13 @@ def test_pad_and_pack_sequence_match_torch():
     for bf in (False, True):
         np.testing.assert_array_equal(
             utils_rnn.pad_sequence([cr.tensor(s) for s in seqs], batch_first=bf,
-                                   padding_value=-1.0).data,
+                                   padding_value=-1.0).numpy(),
             torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs], batch_first=bf,
                                             padding_value=-1.0).numpy())
     packed = utils_rnn.pack_sequence([cr.tensor(s) for s in seqs], enforce_sorted=False)
     tpacked = torch.nn.utils.rnn.pack_sequence([torch.tensor(s) for s in seqs],
                                                enforce_sorted=False)
-    np.testing.assert_array_equal(packed.data.data, tpacked.data.numpy())
+    np.testing.assert_array_equal(packed.data.numpy(), tpacked.data.numpy())
     np.testing.assert_array_equal(packed.unsorted_indices, tpacked.unsorted_indices.numpy())
     with pytest.raises(ValueError, match="not sorted in decreasing order"):
         utils_rnn.pack_padded_sequence(cr.zeros(4, 3, 2), [2, 4, 3])
@@ -301,8 +301,8 @@ def test_lstm_cell_unrolled_equals_lstm_layer():
     hx = None
     for t in range(T):
         hx = cell(x[t], hx)
-        np.testing.assert_allclose(hx[0].data, out.data[t], rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(hx[1].data, c_n.data[0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(hx[0].numpy(), out.numpy()[t], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(hx[1].numpy(), c_n.numpy()[0], rtol=1e-12, atol=1e-14)
 
 
 # ------------------------------------------------------------------------------ the layers' API
@@ -340,7 +340,7 @@ def test_default_init_range_and_dtype():
     bound = 1 / np.sqrt(16)
     for name, p in lstm.named_parameters():
         assert p.dtype == np.float32, name
-        assert np.abs(p.data).max() <= bound and np.abs(p.data).max() > 0.9 * bound, name
+        assert np.abs(p.numpy()).max() <= bound and np.abs(p.numpy()).max() > 0.9 * bound, name
     assert nn.GRU(3, 4, dtype=np.float64).weight_hh_l0.dtype == np.float64
 
 
@@ -363,14 +363,14 @@ def test_dropout_between_layers():
     layer.eval()
     a, _ = layer(x)
     b, _ = layer(x)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
     layer.train()
     cr.manual_seed(1)
     c, _ = layer(x)
     cr.manual_seed(1)
     d, _ = layer(x)
-    np.testing.assert_array_equal(c.data, d.data)
-    assert not np.allclose(a.data, c.data)
+    np.testing.assert_array_equal(c.numpy(), d.numpy())
+    assert not np.allclose(a.numpy(), c.numpy())
     with pytest.warns(UserWarning, match="no effect with num_layers=1"):
         nn.GRU(I, H, dropout=0.3)
 
@@ -452,7 +452,7 @@ def test_primitive_forward_matches_reference_and_gradcheck(kind, params):
     rng = np.random.default_rng(14)
     args = _primitive_args(kind, rng, params.get("lengths"), proj)
     prim = PRIMITIVES[kind]
-    np.testing.assert_allclose(prim.apply(*args, **params).data, prim.reference(*args, **params),
+    np.testing.assert_allclose(prim.apply(*args, **params).numpy(), prim.reference(*args, **params),
                                rtol=1e-12, atol=1e-12)
     present = [i for i, a in enumerate(args) if a is not None]
 
@@ -474,7 +474,7 @@ def test_primitive_float32_and_only_some_gradients(kind):
     args32 = [a.astype(np.float32) if a is not None else None for a in args]
     out = prim.apply(*args32)
     assert out.dtype == np.float32
-    np.testing.assert_allclose(out.data, ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-4, atol=1e-5)
     # only the weights need gradients: x's gradient is not computed
     w = cr.tensor(args[-3], requires_grad=True) if kind != "lstm" else cr.tensor(
         args[-4], requires_grad=True)
@@ -505,7 +505,7 @@ def test_primitive_without_optional_inputs(kind):
     args = [cr.tensor(x, requires_grad=True), None] + ([None] if kind == "lstm" else []) + [
         cr.tensor(w_ih, requires_grad=True), cr.tensor(w_hh, requires_grad=True)]
     out = PRIMITIVES[kind].apply(*args)
-    ref = PRIMITIVES[kind].reference(*[a.data if a is not None else None for a in args])
-    np.testing.assert_allclose(out.data, ref, rtol=1e-12, atol=1e-12)
+    ref = PRIMITIVES[kind].reference(*[a.numpy() if a is not None else None for a in args])
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-12)
     out.sum().backward()
     assert all(a.grad is not None for a in args if a is not None)

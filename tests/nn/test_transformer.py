@@ -116,7 +116,7 @@ def test_eval_mode_with_dropout_matches_torch_and_training_is_stochastic():
     check_against_torch(cl, tl, x, train=False, copy=False)
     cl.train()
     cr.manual_seed(0)
-    a, b = cl(cr.tensor(x)).data, cl(cr.tensor(x)).data
+    a, b = cl(cr.tensor(x)).numpy(), cl(cr.tensor(x)).numpy()
     assert not np.allclose(a, b)
 
 
@@ -143,10 +143,10 @@ def test_encoder_layers_are_independent_copies():
     keys = list(enc.state_dict())
     assert keys[0] == "layers.0.self_attn.in_proj_weight" and "layers.2.norm2.bias" in keys
     assert enc.layers[0].linear1.weight is not enc.layers[1].linear1.weight
-    np.testing.assert_array_equal(enc.layers[0].linear1.weight.data,
-                                  enc.layers[2].linear1.weight.data)
-    enc.layers[0].linear1.weight.data[...] = 0
-    assert enc.layers[1].linear1.weight.data.any()
+    np.testing.assert_array_equal(enc.layers[0].linear1.weight.numpy(),
+                                  enc.layers[2].linear1.weight.numpy())
+    enc.layers[0].linear1.weight.numpy()[...] = 0
+    assert enc.layers[1].linear1.weight.numpy().any()
     clone = copy.deepcopy(enc)
     assert clone.layers[1].linear1.weight is not enc.layers[1].linear1.weight
 
@@ -191,14 +191,14 @@ def _tutorial_pe(max_len, d):
 
 def test_sinusoidal_encoding_values_and_gradient():
     enc = nn.SinusoidalPositionalEncoding(6, max_len=50).double()
-    np.testing.assert_allclose(enc.pe.data, _tutorial_pe(50, 6), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(enc.pe.numpy(), _tutorial_pe(50, 6), rtol=1e-12, atol=1e-12)
     assert "pe" not in enc.state_dict()
     x = cr.tensor(np.random.default_rng(9).standard_normal((7, 3, 6)), requires_grad=True)
     y = enc(x)
-    np.testing.assert_allclose(y.data - x.data, np.broadcast_to(_tutorial_pe(7, 6)[:, None],
+    np.testing.assert_allclose(y.numpy() - x.numpy(), np.broadcast_to(_tutorial_pe(7, 6)[:, None],
                                                                 (7, 3, 6)), atol=1e-12)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.ones((7, 3, 6)))
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((7, 3, 6)))
     odd = nn.SinusoidalPositionalEncoding(5, max_len=4, batch_first=True)
     assert odd(cr.zeros(2, 4, 5)).shape == (2, 4, 5)
     assert odd(cr.zeros(2, 4, 5)).dtype == np.float32
@@ -208,13 +208,13 @@ def test_sinusoidal_encoding_values_and_gradient():
 def test_learned_encoding_gradient_and_errors():
     cr.manual_seed(0)
     enc = nn.LearnedPositionalEncoding(10, 4, batch_first=True).double()
-    assert list(enc.state_dict()) == ["weight"] and abs(enc.weight.data.std() - 0.02) < 0.01
+    assert list(enc.state_dict()) == ["weight"] and abs(enc.weight.numpy().std() - 0.02) < 0.01
     x = np.random.default_rng(10).standard_normal((2, 3, 4))
     assert check_gradcheck(enc, x)
     y = enc(cr.tensor(x))
     y.sum().backward()
-    np.testing.assert_array_equal(enc.weight.grad.data[:3], 2 * np.ones((3, 4)))
-    assert not enc.weight.grad.data[3:].any()
+    np.testing.assert_array_equal(enc.weight.grad.numpy()[:3], 2 * np.ones((3, 4)))
+    assert not enc.weight.grad.numpy()[3:].any()
     with pytest.raises(ValueError, match="11 positions but the table has max_len = 10"):
         enc(cr.zeros(1, 11, 4))
     with pytest.raises(ValueError, match=r"d_model=4.*got \(1, 3, 5\)"):

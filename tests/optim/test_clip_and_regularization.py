@@ -20,10 +20,10 @@ def _pair(dtype, scale: float = 1.0, seed: int = 0, with_none: bool = True):
     mine, theirs = [], []
     for i, shape in enumerate(SHAPES):
         p = nn.Parameter(rng.standard_normal(shape).astype(dtype))
-        t = torch.tensor(p.data.copy(), requires_grad=True)
+        t = torch.tensor(p.numpy().copy(), requires_grad=True)
         if not (with_none and i == len(SHAPES) - 1):
             g = (rng.standard_normal(shape) * scale).astype(dtype)
-            p.grad = cr.Tensor(g.copy())
+            p.grad = cr.tensor(g.copy())
             t.grad = torch.from_numpy(g.copy())
         mine.append(p)
         theirs.append(t)
@@ -35,7 +35,7 @@ def _assert_grads(mine, theirs, rtol):
         if t.grad is None:
             assert p.grad is None
         else:
-            np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=rtol, atol=0)
+            np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=0)
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-6)])
@@ -58,7 +58,7 @@ def test_clip_grad_norm_single_tensor_generator_and_no_grads():
     total = nn.utils.clip_grad_norm_(mine[0], 0.1)
     expected = torch.nn.utils.clip_grad_norm_(theirs[0], 0.1)
     assert total.item() == pytest.approx(expected.item())
-    np.testing.assert_allclose(mine[0].grad.data, theirs[0].grad.numpy())
+    np.testing.assert_allclose(mine[0].grad.numpy(), theirs[0].grad.numpy())
     model = nn.Linear(3, 2)
     assert nn.utils.clip_grad_norm_(model.parameters(), 1.0).item() == 0.0  # no gradients yet
     model(cr.ones(4, 3)).sum().backward()
@@ -71,7 +71,7 @@ def test_clip_grad_norm_single_tensor_generator_and_no_grads():
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_clip_grad_norm_non_finite(bad):
     mine, theirs = _pair(np.float64)
-    mine[0].grad.data[0, 0] = bad
+    mine[0].grad.numpy()[0, 0] = bad
     theirs[0].grad[0, 0] = bad
     with pytest.raises(RuntimeError, match="non-finite"):
         nn.utils.clip_grad_norm_(mine, 1.0, error_if_nonfinite=True)
@@ -80,19 +80,19 @@ def test_clip_grad_norm_non_finite(bad):
     assert np.isnan(total.item()) == np.isnan(expected.item())
     for p, t in zip(mine, theirs):
         if t.grad is not None:
-            np.testing.assert_array_equal(np.isnan(p.grad.data), np.isnan(t.grad.numpy()))
+            np.testing.assert_array_equal(np.isnan(p.grad.numpy()), np.isnan(t.grad.numpy()))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("clip_value", [0.3, 1, 10.0])
 def test_clip_grad_value_matches_pytorch(dtype, clip_value):
     mine, theirs = _pair(dtype, scale=2.0)
-    data_ids = [id(p.grad.data) for p in mine if p.grad is not None]
+    data_ids = [id(p.grad.numpy()) for p in mine if p.grad is not None]
     assert nn.utils.clip_grad_value_(mine, clip_value) is None
     torch.nn.utils.clip_grad_value_(theirs, clip_value)
     _assert_grads(mine, theirs, 0)
-    assert [id(p.grad.data) for p in mine if p.grad is not None] == data_ids  # in place
-    assert all(np.abs(p.grad.data).max() <= clip_value for p in mine if p.grad is not None)
+    assert [id(p.grad.numpy()) for p in mine if p.grad is not None] == data_ids  # in place
+    assert all(np.abs(p.grad.numpy()).max() <= clip_value for p in mine if p.grad is not None)
 
 
 def test_clip_formula():
@@ -122,23 +122,23 @@ def test_penalty_value_and_autodiff_gradient_equal_the_closed_forms(regularizer,
     params = _weights()
     penalty = regularizer(params)
     assert penalty.shape == () and penalty.requires_grad
-    assert penalty.item() == pytest.approx(sum(value(p.data) for p in params), rel=1e-12)
+    assert penalty.item() == pytest.approx(sum(value(p.numpy()) for p in params), rel=1e-12)
     penalty.backward()
     for p in params:
-        np.testing.assert_allclose(p.grad.data, grad(p.data), rtol=1e-12, atol=0)
-        np.testing.assert_allclose(regularizer.gradient(p), grad(p.data), rtol=1e-12, atol=0)
-    assert params[2].grad.data.tolist() == ([0.0, 0.0])  # sign(0) = 0 (and L2: λ·0)
+        np.testing.assert_allclose(p.grad.numpy(), grad(p.numpy()), rtol=1e-12, atol=0)
+        np.testing.assert_allclose(regularizer.gradient(p), grad(p.numpy()), rtol=1e-12, atol=0)
+    assert params[2].grad.numpy().tolist() == ([0.0, 0.0])  # sign(0) = 0 (and L2: λ·0)
 
 
 def test_penalty_functions_modules_and_tensors():
     params = _weights()
     model = nn.Sequential(nn.Linear(5, 4, dtype=np.float64), nn.Linear(4, 3, dtype=np.float64))
     assert reg.l1_penalty(params, 0.5).item() == pytest.approx(reg.L1(0.5)(params).item())
-    assert reg.l2_penalty(params[0], 2.0).item() == pytest.approx((params[0].data ** 2).sum())
+    assert reg.l2_penalty(params[0], 2.0).item() == pytest.approx((params[0].numpy() ** 2).sum())
     assert reg.elastic_net_penalty(iter(params), 0.1, 0.2).item() == \
         pytest.approx(reg.ElasticNet(0.1, 0.2)(params).item())
     on_model = reg.L2(0.1)(model).item()
-    assert on_model == pytest.approx(sum(0.05 * (p.data ** 2).sum() for p in model.parameters()))
+    assert on_model == pytest.approx(sum(0.05 * (p.numpy() ** 2).sum() for p in model.parameters()))
     assert repr(reg.ElasticNet(0.1, 0.2)) == "ElasticNet(l1=0.1, l2=0.2)"
     assert isinstance(reg.get("l1"), reg.L1)
     assert reg.get({"name": "l2", "l2": 0.5}).l2 == 0.5
@@ -155,8 +155,8 @@ def test_penalty_functions_modules_and_tensors():
 def test_l2_penalty_equals_sgd_weight_decay():
     """SGD on L + (λ/2)‖w‖² takes the same steps as SGD with weight_decay=λ on L."""
     rng = np.random.default_rng(0)
-    x = cr.Tensor(rng.standard_normal((8, 3)))
-    y = cr.Tensor(rng.standard_normal((8, 2)))
+    x = cr.tensor(rng.standard_normal((8, 3)))
+    y = cr.tensor(rng.standard_normal((8, 2)))
     runs = []
     for use_penalty in (True, False):
         cr.manual_seed(3)
@@ -170,7 +170,7 @@ def test_l2_penalty_equals_sgd_weight_decay():
                 loss = loss + reg.l2_penalty(model.parameters(), 0.05)
             loss.backward()
             opt.step()
-        runs.append([p.data.copy() for p in model.parameters()])
+        runs.append([p.numpy().copy() for p in model.parameters()])
     for a, b in zip(*runs):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 

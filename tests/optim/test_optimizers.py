@@ -101,14 +101,14 @@ class Problem:
 
     def __init__(self, dtype, seed: int = 0):
         rng = np.random.default_rng(seed)
-        self.x = cr.Tensor(rng.standard_normal((16, 5)).astype(dtype))
-        self.y = cr.Tensor(rng.standard_normal((16, 3)).astype(dtype))
+        self.x = cr.tensor(rng.standard_normal((16, 5)).astype(dtype))
+        self.y = cr.tensor(rng.standard_normal((16, 3)).astype(dtype))
         self.model = nn.Sequential(nn.Linear(5, 8, dtype=dtype), nn.Tanh(),
                                    nn.Linear(8, 3, dtype=dtype))
         for p in self.model.parameters():
-            p.data[...] = rng.standard_normal(p.shape).astype(dtype) * 0.5
+            p.numpy()[...] = rng.standard_normal(p.shape).astype(dtype) * 0.5
         self.params = list(self.model.parameters())
-        self.torch_params = [torch.tensor(p.data.copy(), requires_grad=True)
+        self.torch_params = [torch.tensor(p.numpy().copy(), requires_grad=True)
                              for p in self.params]
 
     def compute_grads(self) -> None:
@@ -118,11 +118,11 @@ class Problem:
         loss = ((self.model(self.x) - self.y) ** 2).mean()
         loss.backward()
         for p, t in zip(self.params, self.torch_params):
-            t.grad = torch.from_numpy(p.grad.data.copy())
+            t.grad = torch.from_numpy(p.grad.numpy().copy())
 
     def assert_equal(self, dtype) -> None:
         for i, (p, t) in enumerate(zip(self.params, self.torch_params)):
-            np.testing.assert_allclose(p.data, t.detach().numpy(), **TOL[dtype],
+            np.testing.assert_allclose(p.numpy(), t.detach().numpy(), **TOL[dtype],
                                        err_msg=f"parameter {i}")
 
 
@@ -209,7 +209,7 @@ def test_zero_grad():
     opt = optim.Adam(problem.params)
     problem.compute_grads()
     opt.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not p.grad.data.any() for p in problem.params)
+    assert all(p.grad is not None and not p.grad.numpy().any() for p in problem.params)
     opt.zero_grad()
     assert all(p.grad is None for p in problem.params)
 
@@ -219,9 +219,9 @@ def test_add_param_group_and_skipped_parameters():
     opt = optim.SGD(problem.params[:2], lr=0.1)
     opt.add_param_group({"params": problem.params[2:], "lr": 0.5})
     assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
-    before = problem.params[0].data.copy()
+    before = problem.params[0].numpy().copy()
     opt.step()  # no gradients yet: nothing moves
-    np.testing.assert_array_equal(problem.params[0].data, before)
+    np.testing.assert_array_equal(problem.params[0].numpy(), before)
 
 
 # --------------------------------------------------------------------------- bad hyperparameters

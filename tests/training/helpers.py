@@ -27,7 +27,7 @@ def mlp(features: int = 4, classes: int = 3, hidden: int = 16, dropout: float = 
 
 
 def params(model) -> dict:
-    return {k: v.data.copy() for k, v in model.state_dict().items()}
+    return {k: v.numpy().copy() for k, v in model.state_dict().items()}
 
 
 def assert_same_params(a: dict, b: dict, exact: bool = True) -> None:

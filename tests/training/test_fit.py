@@ -53,7 +53,7 @@ def test_fit_with_arrays_tensors_lists_datasets_and_loaders_agree():
         if data == "arrays":
             model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
         elif data == "tensors":
-            model.fit(cr.Tensor(x), cr.Tensor(y), batch_size=32, epochs=2, shuffle=False,
+            model.fit(cr.tensor(x), cr.tensor(y), batch_size=32, epochs=2, shuffle=False,
                       verbose=0)
         elif data == "lists":
             model.fit(x.tolist(), y.tolist(), batch_size=32, epochs=2, shuffle=False, verbose=0)
@@ -80,7 +80,7 @@ def test_fit_equals_a_plain_pytorch_style_loop():
         for start in range(0, len(x), batch_size):
             index = order[start:start + batch_size]
             opt.zero_grad()
-            loss = criterion(plain(cr.Tensor(x[index])), cr.Tensor(y[index]))
+            loss = criterion(plain(cr.tensor(x[index])), cr.tensor(y[index]))
             loss.backward()
             opt.step()
 
@@ -171,11 +171,11 @@ def test_gradients_are_zeroed_each_step():
     grads = []
     model.fit(x, y, epochs=1, batch_size=32, shuffle=False, verbose=0, callbacks=[
         LambdaCallback(on_train_batch_end=lambda b, logs: grads.append(
-            model[0].weight.grad.data.copy()))])
+            model[0].weight.grad.numpy().copy()))])
     single = mlp()
-    loss = nn.CrossEntropyLoss()(single(cr.Tensor(x[32:])), cr.Tensor(y[32:]))
+    loss = nn.CrossEntropyLoss()(single(cr.tensor(x[32:])), cr.tensor(y[32:]))
     loss.backward()
-    np.testing.assert_allclose(grads[1], single[0].weight.grad.data, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(grads[1], single[0].weight.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 def test_evaluate_and_predict_forms():
@@ -190,7 +190,7 @@ def test_evaluate_and_predict_forms():
     assert d["loss"] == pytest.approx(values[0], rel=1e-6)
     out = model.predict(x, batch_size=7)
     assert isinstance(out, np.ndarray) and out.shape == (50, 3)
-    np.testing.assert_allclose(out, model(cr.Tensor(x)).data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, model(cr.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
     loader_out = model.predict(DataLoader(TensorDataset(x, y), batch_size=16))
     np.testing.assert_allclose(loader_out, out, rtol=1e-6)
     # a float64 array is cast to the model's float32
@@ -217,7 +217,7 @@ def test_regression_mse_and_regularizer():
     reg = nn.Linear(3, 1)
     reg.compile(optimizer="sgd", loss="mse", lr=0.1, regularizer=optim.regularization.L1(0.05))
     reg.fit(x, y, epochs=20, batch_size=32, verbose=0)
-    assert np.abs(reg.weight.data).sum() < np.abs(model.weight.data).sum()
+    assert np.abs(reg.weight.numpy()).sum() < np.abs(model.weight.numpy()).sum()
 
 
 def test_compile_options_reach_the_optimizer():
@@ -275,7 +275,7 @@ def test_errors_are_clear():
 def test_shuffle_orders_follow_the_seed_rule():
     x = np.arange(10, dtype=np.float32)[:, None]
     adapter = ArrayAdapter(x, np.arange(10), batch_size=4, shuffle=True, seed=5)
-    got = np.concatenate([xb.data[:, 0] for xb, _ in adapter.epoch(2)])
+    got = np.concatenate([xb.numpy()[:, 0] for xb, _ in adapter.epoch(2)])
     np.testing.assert_array_equal(got, np.random.default_rng([5, 2]).permutation(10))
     unshuffled = ArrayAdapter(x, None, batch_size=4)
     assert [len(xb) for xb, _ in unshuffled.epoch(0)] == [4, 4, 2]

@@ -16,7 +16,7 @@ def test_closed_forms():
     pred = scores.argmax(1)                       # [0, 1, 2, 1, 1, 2]
     assert M.accuracy(y, scores) == pytest.approx(4 / 6)
     assert M.accuracy(y, pred) == pytest.approx(4 / 6)
-    assert M.accuracy(cr.Tensor(y), cr.Tensor(scores)) == pytest.approx(4 / 6)
+    assert M.accuracy(cr.tensor(y), cr.tensor(scores)) == pytest.approx(4 / 6)
     cm = M.confusion_matrix(y, scores)
     np.testing.assert_array_equal(cm, [[1, 0, 1], [0, 2, 0], [0, 1, 1]])
     p, r, f = M.precision_recall_f1(y, scores, average=None)

@@ -95,7 +95,7 @@ def test_nan_in_the_input_and_in_the_parameters_are_reported():
     with pytest.raises(NonFiniteLossError, match="input batch itself contains NaN"):
         model.fit(x, y, verbose=0)
     model = Net().compile()
-    model.classifier.weight.data[0, 0] = np.inf
+    model.classifier.weight.numpy()[0, 0] = np.inf
     with pytest.raises(NonFiniteLossError, match="parameters 'classifier.weight' are not finite") \
             as e:
         model.fit(blobs(16)[0], y, verbose=0)
@@ -114,10 +114,10 @@ def test_forward_hooks_see_every_module_in_completion_order_and_restore():
     model = Net()
     seen = []
     with forward_hooks(model, lambda name, module, out: seen.append(name)):
-        model(cr.Tensor(blobs(2)[0]))
+        model(cr.tensor(blobs(2)[0]))
     assert seen == ["features.0", "features.1", "features.2", "features", "classifier", ""]
     assert all("forward" not in m.__dict__ for m in model.modules())
-    assert first_nonfinite_layer(model, cr.Tensor(blobs(2)[0])) is None
+    assert first_nonfinite_layer(model, cr.tensor(blobs(2)[0])) is None
     state = cr.backend.generator().bit_generator.state
-    first_nonfinite_layer(nn.Sequential(nn.Dropout(0.5)), cr.Tensor(np.ones((4, 4))))
+    first_nonfinite_layer(nn.Sequential(nn.Dropout(0.5)), cr.tensor(np.ones((4, 4))))
     assert cr.backend.generator().bit_generator.state == state     # diagnosis draws nothing

@@ -16,19 +16,19 @@ Any other global, or an opcode outside this subset (e.g. ``INST``, ``OBJ``, ``NE
 
 Python 2 strings (the keys and raw data of the original CIFAR files) become ``bytes``, as
 ``pickle.load(f, encoding='bytes')`` would make them.
+
+The opcode interpreter itself is shared with ``chainrule.load``'s reader of ``torch.save`` files:
+:mod:`chainrule.serialization.pickle_vm`; this module is its policy for plain data and NumPy arrays.
 """
 from __future__ import annotations
 
 import math
 import pickle
-import pickletools
 
 from ...backend import xp
-
-
-class UnsafePickleError(pickle.UnpicklingError):
-    """The pickle asks for something beyond plain data; nothing it names was executed."""
-
+from ...serialization import pickle_vm
+from ...serialization.pickle_vm import Global as _Global
+from ...serialization.pickle_vm import UnsafePickleError
 
 _RECONSTRUCT = {("numpy.core.multiarray", "_reconstruct"),
                 ("numpy._core.multiarray", "_reconstruct")}
@@ -37,19 +37,6 @@ _ALLOWED = _RECONSTRUCT | _FROMBUFFER | {("numpy", "ndarray"), ("numpy", "dtype"
                                          ("_codecs", "encode"), ("builtins", "bytes"),
                                          ("__builtin__", "bytes")}
 _NUMERIC_KINDS = "biufc"
-
-
-class _Global:
-    """A name the pickle refers to (never imported, never called)."""
-
-    __slots__ = ("module", "name")
-
-    def __init__(self, module: str, name: str):
-        self.module, self.name = module, name
-
-    @property
-    def key(self):
-        return self.module, self.name
 
 
 class _ArrayStub:
@@ -61,10 +48,6 @@ class _DtypeStub:
 
     def __init__(self, dtype):
         self.dtype = dtype
-
-
-class _Mark:
-    pass
 
 
 def _numeric_dtype(spec, where: str):
@@ -99,9 +82,6 @@ def _array_from(raw: bytes, dtype, shape, fortran: bool, where: str):
 
 
 def _reduce(func, args, where: str):
-    if not isinstance(func, _Global) or not isinstance(args, tuple):
-        raise UnsafePickleError(f"{where}: REDUCE on {type(func).__name__}, which is not an "
-                                f"allowed global")
     key = func.key
     if key in _RECONSTRUCT:
         if not args or not isinstance(args[0], _Global) or args[0].key != ("numpy", "ndarray"):
@@ -161,11 +141,21 @@ def _finish(value, where: str):
     return value
 
 
-_CONSTANTS = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
-_VALUE_OPS = {"INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "FLOAT", "BINFLOAT",
-              "UNICODE", "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "SHORT_BINBYTES",
-              "BINBYTES", "BINBYTES8"}
-_PY2_STRING_OPS = {"STRING", "BINSTRING", "SHORT_BINSTRING"}
+class _PlainData(pickle_vm.Policy):
+    allowed = frozenset(_ALLOWED)
+    purpose = "plain data"
+
+    def reduce(self, func, args, where: str):
+        return _reduce(func, args, where)
+
+    def build(self, obj, state, where: str):
+        return _build(obj, state, where)
+
+    def finish(self, value, where: str):
+        return _finish(value, where)
+
+
+_POLICY = _PlainData()
 
 
 def loads(data: bytes, name: str = "<pickle>"):
@@ -174,125 +164,4 @@ def loads(data: bytes, name: str = "<pickle>"):
     Raises :class:`UnsafePickleError` for anything beyond plain data and numeric arrays, and
     :class:`pickle.UnpicklingError` for a malformed or truncated pickle.
     """
-    stack: list = []
-    marks: list[int] = []
-    memo: dict = {}
-
-    def pop_mark() -> list:
-        if not marks:
-            raise pickle.UnpicklingError(f"{name}: MARK expected on the stack")
-        start = marks.pop()
-        items = stack[start:]
-        del stack[start:]
-        return items
-
-    try:
-        for op, arg, pos in pickletools.genops(data):
-            code = op.name
-            where = f"{name} (byte {pos}, {code})"
-            if code in ("PROTO", "FRAME"):
-                continue
-            if code == "STOP":
-                if len(stack) != 1 or marks:
-                    raise pickle.UnpicklingError(f"{where}: malformed pickle (stack at STOP)")
-                return _finish(stack[0], where)
-            if code in _CONSTANTS:
-                stack.append(_CONSTANTS[code])
-            elif code in _VALUE_OPS:
-                stack.append(arg)
-            elif code in _PY2_STRING_OPS:
-                stack.append(arg.encode("latin-1"))
-            elif code == "BYTEARRAY8":
-                stack.append(bytearray(arg))
-            elif code == "MARK":
-                marks.append(len(stack))
-            elif code == "EMPTY_DICT":
-                stack.append({})
-            elif code == "EMPTY_LIST":
-                stack.append([])
-            elif code == "EMPTY_TUPLE":
-                stack.append(())
-            elif code in ("TUPLE1", "TUPLE2", "TUPLE3"):
-                k = int(code[-1])
-                if len(stack) < k:
-                    raise pickle.UnpicklingError(f"{where}: stack underflow")
-                items = tuple(stack[-k:])
-                del stack[-k:]
-                stack.append(items)
-            elif code == "TUPLE":
-                stack.append(tuple(pop_mark()))
-            elif code == "LIST":
-                stack.append(pop_mark())
-            elif code == "DICT":
-                items = pop_mark()
-                stack.append({_finish(k, where): _finish(v, where)
-                              for k, v in zip(items[::2], items[1::2])})
-            elif code == "APPEND":
-                value = stack.pop()
-                _target(stack, list, where).append(_finish(value, where))
-            elif code == "APPENDS":
-                items = pop_mark()
-                _target(stack, list, where).extend(_finish(v, where) for v in items)
-            elif code == "SETITEM":
-                value, key = stack.pop(), stack.pop()
-                _target(stack, dict, where)[_finish(key, where)] = _finish(value, where)
-            elif code == "SETITEMS":
-                items = pop_mark()
-                target = _target(stack, dict, where)
-                for key, value in zip(items[::2], items[1::2]):
-                    target[_finish(key, where)] = _finish(value, where)
-            elif code in ("PUT", "BINPUT", "LONG_BINPUT"):
-                memo[arg] = stack[-1]
-            elif code == "MEMOIZE":
-                memo[len(memo)] = stack[-1]
-            elif code in ("GET", "BINGET", "LONG_BINGET"):
-                if arg not in memo:
-                    raise pickle.UnpicklingError(f"{where}: memo key {arg} was never stored")
-                stack.append(memo[arg])
-            elif code == "GLOBAL":
-                module, _, attr = arg.partition(" ")
-                stack.append(_global(module, attr, where))
-            elif code == "STACK_GLOBAL":
-                attr, module = stack.pop(), stack.pop()
-                if not isinstance(module, str) or not isinstance(attr, str):
-                    raise UnsafePickleError(f"{where}: STACK_GLOBAL needs two strings")
-                stack.append(_global(module, attr, where))
-            elif code == "REDUCE":
-                args, func = stack.pop(), stack.pop()
-                stack.append(_reduce(func, args, where))
-            elif code == "BUILD":
-                state, obj = stack.pop(), stack.pop()
-                built = _build(obj, state, where)
-                stack.append(built)
-                if built is not obj:     # later GETs of the stub must see the array
-                    for key, value in memo.items():
-                        if value is obj:
-                            memo[key] = built
-            elif code == "POP":
-                stack.pop()
-            elif code == "POP_MARK":
-                pop_mark()
-            elif code == "DUP":
-                stack.append(stack[-1])
-            else:
-                raise UnsafePickleError(f"{where}: opcode {code} is not plain data and is not "
-                                        f"read")
-    except UnsafePickleError:
-        raise
-    except (ValueError, IndexError, TypeError, KeyError) as e:
-        raise pickle.UnpicklingError(f"{name}: malformed or truncated pickle ({e})") from None
-    raise pickle.UnpicklingError(f"{name}: the pickle ends without STOP (truncated)")
-
-
-def _global(module: str, attr: str, where: str) -> _Global:
-    if (module, attr) not in _ALLOWED:
-        raise UnsafePickleError(f"{where}: refusing the global {module}.{attr}: the file asks to "
-                                f"run or build {module}.{attr}, which plain data never needs; "
-                                f"nothing was executed")
-    return _Global(module, attr)
-
-
-def _target(stack, kind, where: str):
-    if not stack or not isinstance(stack[-1], kind):
-        raise pickle.UnpicklingError(f"{where}: expected a {kind.__name__} on the stack")
-    return stack[-1]
+    return pickle_vm.run(data, _POLICY, name)

@@ -209,7 +209,7 @@ class MultiheadAttention(Module):
         None with need_weights=False (the fused attention is used then). ``is_causal`` is a hint
         that attn_mask is the causal mask, as in PyTorch (attn_mask is required with it).
         """
-        query, key, value = (t if isinstance(t, Tensor) else Tensor(t)
+        query, key, value = (t if isinstance(t, Tensor) else Tensor._make(t)
                              for t in (query, key, value))
         batched, N, L, S = self._check_inputs(query, key, value, key_padding_mask, attn_mask)
         if is_causal and attn_mask is None:
@@ -244,7 +244,7 @@ class MultiheadAttention(Module):
 
         q, k, v = (_heads(t, N, H, d, time_major) for t in (q, k, v))   # (N, H, ·, d)
         if self.add_zero_attn:
-            zeros = Tensor(xp.zeros((N, H, 1, d), dtype=dtype))
+            zeros = Tensor._make(xp.zeros((N, H, 1, d), dtype=dtype))
             k, v = ops.concatenate([k, zeros], axis=2), ops.concatenate([v, zeros], axis=2)
             am, kpm = _pad_last(am), _pad_last(kpm)
         S = k.shape[2]
@@ -319,7 +319,7 @@ class MultiheadAttention(Module):
 
 def _unsqueeze0(mask):
     if isinstance(mask, Tensor):
-        return ops.expand_dims(mask, 0) if mask.requires_grad else Tensor(mask.data[None])
+        return ops.expand_dims(mask, 0) if mask.requires_grad else Tensor._make(mask._data[None])
     return xp.asarray(mask)[None]
 
 

@@ -1,4 +1,4 @@
-"""Conv1d, Conv2d and ConvTranspose2d (PyTorch's names, arguments, defaults and weight layouts).
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d (PyTorch's names, arguments, defaults and weight layouts).
 
 The arithmetic is in :mod:`chainrule.ops.conv` (fused primitives: im2col + GEMM forward, col2im
 backward). Here: the parameters, PyTorch's default initialisation, input checks whose messages say
@@ -159,8 +159,7 @@ class _ConvNd(Module):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self.padding != (0,) * nd:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) \
-                else f", padding={self.padding}"
+            s += f", padding={self.padding}"  # 'same' unquoted, as PyTorch prints it
         if self.dilation != (1,) * nd:
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,) * nd:
@@ -183,7 +182,7 @@ class _ConvForward(_ConvNd):
 
     def forward(self, x):
         self._check_input(x)
-        functional = F.conv1d if self._nd == 1 else F.conv2d
+        functional = (F.conv1d, F.conv2d, F.conv3d)[self._nd - 1]
         if self.padding_mode == "zeros":
             return functional(x, self.weight, self.bias, self.stride, self.padding,
                               self.dilation, self.groups)
@@ -286,35 +285,45 @@ class Conv2d(_ConvForward):
                          groups, bias, padding_mode, 0, dtype)
 
 
-class ConvTranspose2d(_ConvNd):
-    """2-d transposed convolution (PyTorch's ``nn.ConvTranspose2d``); weight (C_in, C_out/G, kH,
-    kW); output size (H − 1)s − 2p + d(k − 1) + output_padding + 1.
+class Conv3d(_ConvForward):
+    """3-d convolution over (N, C_in, D, H, W) (PyTorch's ``nn.Conv3d``); weight (C_out, C_in/G,
+    kD, kH, kW).
 
-    Forward:     ỹ[n,c, s·h + d·i, s·w + d·j] += Σ_o x[n,o,h,w] · W[o,c,i,j];  y = crop_p(ỹ) + b
-    Derivative:  ∂L/∂x = conv2d(G, W) (the ordinary convolution with the same stride, padding,
-                 dilation and groups),  ∂L/∂W[o,c,i,j] = Σ_{n,h,w} x[n,o,h,w] G̃[n,c, s·h + d·i,
-                 s·w + d·j],  ∂L/∂b[c] = Σ_{n,h,w} G[n,c,h,w]
-    Init:        W, b ~ U(−1/√fan_in, 1/√fan_in), fan_in = C_out/G · kH · kW (PyTorch's default,
-                 computed from the weight's layout)
+    Forward:     y[n,o,t,h,w] = b[o] + Σ_{c,i,j,k} W[o,c,i,j,k] · x̃[n,c, s·t + d·i, s·h + d·j,
+                 s·w + d·k]
+    Derivative:  ∂L/∂x = G ⋆_full flip(W),  ∂L/∂W = x ⋆ G,  ∂L/∂b[o] = Σ_{n,t,h,w} G[n,o,t,h,w]
+    Init:        W, b ~ U(−1/√fan_in, 1/√fan_in), fan_in = C_in/G · kD · kH · kW
     """
 
-    _nd = 2
+    _nd = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, 0, dtype)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """ConvTranspose1d/2d/3d: the forward and the formula of a transposed convolution."""
+
     _transposed = True
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros", dtype=None):
+        name = type(self).__name__
         if padding_mode != "zeros":
-            raise ValueError(f'ConvTranspose2d: only "zeros" padding mode is supported, got '
+            raise ValueError(f'{name}: only "zeros" padding mode is supported, got '
                              f"{padding_mode!r}")
         if isinstance(padding, str):
-            raise ValueError(f"ConvTranspose2d: padding must be an int or a tuple of ints, got "
+            raise ValueError(f"{name}: padding must be an int or a tuple of ints, got "
                              f"{padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, output_padding, dtype)
         for a, s, d in zip(self.output_padding, self.stride, self.dilation):
             if a >= s and a >= d:
-                raise ValueError(f"ConvTranspose2d: output_padding must be smaller than either "
+                raise ValueError(f"{name}: output_padding must be smaller than either "
                                  f"stride or dilation, got output_padding={self.output_padding}, "
                                  f"stride={self.stride}, dilation={self.dilation}")
 
@@ -323,57 +332,98 @@ class ConvTranspose2d(_ConvNd):
         the smallest size this layer produces and that plus stride − 1."""
         if output_size is None:
             return self.output_padding
-        nd = self._nd
+        nd, name = self._nd, type(self).__name__
         output_size = tuple(int(v) for v in output_size)[-nd:]
         if len(output_size) != nd:
-            raise ValueError(f"ConvTranspose2d: output_size must have {nd} or {nd + 2} elements, "
+            raise ValueError(f"{name}: output_size must have {nd} or {nd + 2} elements, "
                              f"got {output_size}")
         spatial = tuple(x.shape[-nd:])
         smallest = F.transposed_output_size(spatial, self.kernel_size, self.stride, self.padding,
                                             (0,) * nd, self.dilation)
         largest = tuple(m + s - 1 for m, s in zip(smallest, self.stride))
         if any(not lo <= v <= hi for v, lo, hi in zip(output_size, smallest, largest)):
-            raise ValueError(f"ConvTranspose2d: requested an output size of {output_size}, but "
+            raise ValueError(f"{name}: requested an output size of {output_size}, but "
                              f"valid sizes range from {smallest} to {largest} (for an input of "
                              f"{tuple(x.shape)})")
         return tuple(v - m for v, m in zip(output_size, smallest))
 
     def forward(self, x, output_size=None):
         self._check_input(x)
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(x, output_size), self.groups,
-                                  self.dilation)
+        functional = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._nd - 1]
+        return functional(x, self.weight, self.bias, self.stride, self.padding,
+                          self._output_padding(x, output_size), self.groups, self.dilation)
 
     def formula(self) -> Formula:
+        nd, name = self._nd, type(self).__name__
         ci, co, g = self.in_channels, self.out_channels, self.groups
         shape_w = "×".join(str(v) for v in self.weight.shape)
-        (s1, s2), (d1, d2), (p1, p2) = self.stride, self.dilation, self.padding
-        (k1, k2), (a1, a2) = self.kernel_size, self.output_padding
+        sp, ks = _LETTERS[nd], _KLETTERS[nd]
         bias = self.bias is not None
-        taps = f"{s1}·h + {d1}·i, {s2}·w + {d2}·j"
-        sizes = (f"H′ = (H − 1)·{s1} − 2·{p1} + {d1}·({k1} − 1) + {a1} + 1; "
-                 f"W′ = (W − 1)·{s2} − 2·{p2} + {d2}·({k2} − 1) + {a2} + 1")
-        shape_line = f"x: (N, {ci}, H, W) → y: (N, {co}, H′, W′),  {sizes}"
+        taps = ", ".join(f"{s}·{a} + {d}·{i}" for a, i, s, d in
+                         zip(sp, ks, self.stride, self.dilation))
+        taps_tex = ", ".join(f"{s} {a} + {d} {i}" for a, i, s, d in
+                             zip(sp, ks, self.stride, self.dilation))
+        idx, k_idx = ",".join(sp), ",".join(ks)
+        sizes = "; ".join(f"{L}′ = ({L} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {a} + 1"
+                          for L, s, p, d, k, a in zip(_LAYOUT[nd], self.stride, self.padding,
+                                                      self.dilation, self.kernel_size,
+                                                      self.output_padding))
+        layout = ", ".join(_LAYOUT[nd])
+        shape_line = (f"x: (N, {ci}, {layout}) → y: (N, {co}, "
+                      f"{', '.join(L + '′' for L in _LAYOUT[nd])}),  {sizes}")
         group = "o" if g == 1 else f"o ∈ group(c) ({g} groups)"
-        pairs = [("Forward", f"ỹ[n,c, {taps}] += Σ_{{{group}}} x[n,o,h,w] · W[o,c,i,j];  "
-                             f"y = crop_({p1},{p2})(ỹ)" + (" + b" if bias else "")
+        pad = ",".join(str(p) for p in self.padding)
+        pairs = [("Forward", f"ỹ[n,c, {taps}] += Σ_{{{group}}} x[n,o,{idx}] · W[o,c,{k_idx}];  "
+                             f"y = crop_({pad})(ỹ)" + (" + b" if bias else "")
                   + f",  W ∈ ℝ^{{{shape_w}}}" + (f", b ∈ ℝ^{{{co}}}" if bias else "")),
-                 ("Derivative", "∂L/∂x = conv2d(G, W): the ordinary convolution of the output "
-                                "gradient with the same kernel, stride, padding and dilation"),
-                 ("Weight gradient", f"∂L/∂W[o,c,i,j] = Σ_{{n,h,w}} x[n,o,h,w] · "
+                 ("Derivative", f"∂L/∂x = conv{nd}d(G, W): the ordinary convolution of the "
+                                "output gradient with the same kernel, stride, padding and "
+                                "dilation"),
+                 ("Weight gradient", f"∂L/∂W[o,c,{k_idx}] = Σ_{{n,{idx}}} x[n,o,{idx}] · "
                                      f"G̃[n,c, {taps}]  (G̃: G padded by the padding)")]
-        latex = [(r"\tilde{y}_{n,c,\,s h + d i,\, s w + d j} \mathrel{+}= \sum_o x_{n,o,h,w}"
-                  r"\,W_{o,c,i,j},\quad y = \operatorname{crop}_p(\tilde{y})"
+        latex = [(r"\tilde{y}_{n,c,\," + taps_tex + r"} \mathrel{+}= \sum_o x_{n,o," + idx
+                  + r"}\,W_{o,c," + k_idx + r"},\quad y = \operatorname{crop}_p(\tilde{y})"
                   + (" + b" if bias else "")),
-                 r"\frac{\partial L}{\partial x} = \operatorname{conv2d}(G, W)",
-                 (r"\frac{\partial L}{\partial W_{o,c,i,j}} = \sum_{n,h,w} x_{n,o,h,w}\,"
-                  r"\tilde{G}_{n,c,\,s h + d i,\, s w + d j}")]
+                 r"\frac{\partial L}{\partial x} = \operatorname{conv" + str(nd) + r"d}(G, W)",
+                 (r"\frac{\partial L}{\partial W_{o,c," + k_idx + r"}} = \sum_{n," + idx
+                  + r"} x_{n,o," + idx + r"}\,\tilde{G}_{n,c,\," + taps_tex + "}")]
         if bias:
-            pairs.append(("Bias gradient", "∂L/∂b[c] = Σ_{n,h,w} G[n,c,h,w]"))
-            latex.append(r"\frac{\partial L}{\partial b_c} = \sum_{n,h,w} G_{n,c,h,w}")
+            pairs.append(("Bias gradient", f"∂L/∂b[c] = Σ_{{n,{idx}}} G[n,c,{idx}]"))
+            latex.append(r"\frac{\partial L}{\partial b_c} = \sum_{n," + idx + r"} G_{n,c,"
+                         + idx + "}")
         pairs.append(("Shapes", shape_line))
         latex.append(r"\text{" + shape_line + "}")
-        return Formula.of("ConvTranspose2d", pairs, latex,
+        return Formula.of(name, pairs, latex,
                           "The adjoint of a convolution: each input value stamps a scaled copy of "
                           "the kernel into the (larger) output; its gradient is therefore the "
                           "ordinary convolution of the output gradient with the same kernel.")
+
+
+_TRANSPOSED_DOC = """
+
+    Forward:     ỹ[n,c, s·h + d·i] += Σ_o x[n,o,h] · W[o,c,i] (every spatial axis alike);
+                 y = crop_p(ỹ) + b; output size (H − 1)s − 2p + d(k − 1) + output_padding + 1
+    Derivative:  ∂L/∂x = conv(G, W) (the ordinary convolution with the same stride, padding,
+                 dilation and groups),  ∂L/∂W[o,c,i] = Σ_{n,h} x[n,o,h] G̃[n,c, s·h + d·i],
+                 ∂L/∂b[c] = Σ_{n,h} G[n,c,h]
+    Init:        W, b ~ U(−1/√fan_in, 1/√fan_in), fan_in = C_out/G · k… (PyTorch's default,
+                 computed from the weight's layout)
+    """
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    __doc__ = ("1-d transposed convolution over (N, C_in, L) (PyTorch's ``nn.ConvTranspose1d``); "
+               "weight (C_in, C_out/G, k)." + _TRANSPOSED_DOC)
+    _nd = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    __doc__ = ("2-d transposed convolution over (N, C_in, H, W) (PyTorch's "
+               "``nn.ConvTranspose2d``); weight (C_in, C_out/G, kH, kW)." + _TRANSPOSED_DOC)
+    _nd = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    __doc__ = ("3-d transposed convolution over (N, C_in, D, H, W) (PyTorch's "
+               "``nn.ConvTranspose3d``); weight (C_in, C_out/G, kD, kH, kW)." + _TRANSPOSED_DOC)
+    _nd = 3

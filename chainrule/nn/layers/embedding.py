@@ -33,7 +33,7 @@ class Embedding(Module):
             self.weight = Parameter(xp.empty((num_embeddings, embedding_dim), dtype=dtype))
             self.reset_parameters()
         else:
-            data = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)
+            data = _weight._data if isinstance(_weight, Tensor) else xp.asarray(_weight)
             if data.shape != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight has shape {data.shape}, expected "
                                  f"({num_embeddings}, {embedding_dim})")
@@ -42,12 +42,12 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None):
         """An Embedding whose table is ``embeddings`` (2-D), frozen unless freeze=False."""
-        data = embeddings.data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
+        data = embeddings._data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
         if data.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
                              f"{data.shape}")

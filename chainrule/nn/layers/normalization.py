@@ -53,9 +53,9 @@ class _BatchNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dtype)))
-            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(xp.zeros((), dtype=int64)))
+            self.register_buffer("running_mean", Tensor._make(xp.zeros(num_features, dtype=dtype)))
+            self.register_buffer("running_var", Tensor._make(xp.ones(num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor._make(xp.zeros((), dtype=int64)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -64,9 +64,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -90,9 +90,9 @@ class _BatchNorm(Module):
         self._check_input(x)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._data)
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
         return F.batch_norm(x, self.running_mean if track else None,
@@ -298,3 +298,194 @@ class GroupNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
+
+
+class BatchNorm3d(_BatchNorm):
+    __doc__ = ("Batch normalization of (N, C, D, H, W) input (PyTorch's ``nn.BatchNorm3d``)."
+               "\n\n" + "\n".join(_BatchNorm.__doc__.splitlines()[2:]))
+    _expected = "input (N, C, D, H, W) with C = num_features"
+
+    def _check_input_dim(self, x) -> None:
+        if x.ndim != 5:
+            raise ValueError(f"BatchNorm3d(num_features={self.num_features}): expected 5-D input "
+                             f"(N, {self.num_features}, D, H, W), got {x.ndim}-D input of shape "
+                             f"{_shape(x.shape)}")
+
+    def _spatial(self) -> str:
+        return f"N×{self.num_features}×D×H×W"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Instance normalization: standardize each (sample, channel) over its positions.
+
+    Forward:     y = γ_c (x − μ_{n,c})/√(σ²_{n,c} + ε) + β_c, μ and σ² (biased) over the
+                 spatial axes of each sample's channel; with track_running_stats, in evaluation
+                 the running estimates replace them
+    Derivative:  ∂L/∂x = (γ/σ̃)·(G − mean(G) − x̂·mean(G·x̂)) per (sample, channel),
+                 ∂L/∂γ = Σ G·x̂,  ∂L/∂β = Σ G
+    Running:     μ̂ ← (1 − m)μ̂ + m·mean_n μ_{n,c},  σ̂² ← (1 − m)σ̂² + m·mean_n σ²_{n,c}·L/(L − 1)
+    Init:        affine=False and track_running_stats=False by default (PyTorch's); γ = 1, β = 0
+    """
+
+    _no_batch_dim = 2
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+
+    def _check_input_dim(self, x) -> None:
+        nd = self._no_batch_dim
+        if x.ndim not in (nd, nd + 1):
+            raise ValueError(f"{type(self).__name__}(num_features={self.num_features}): "
+                             f"expected {nd}D or {nd + 1}D input (got {x.ndim}D input of shape "
+                             f"{_shape(x.shape)})")
+
+    def forward(self, x):
+        import warnings
+
+        self._check_input_dim(x)
+        feature_dim = x.ndim - self._no_batch_dim
+        if x.shape[feature_dim] != self.num_features:
+            message = (f"{type(self).__name__}: expected input's size at dim={feature_dim} to "
+                       f"match num_features ({self.num_features}), but got: "
+                       f"{x.shape[feature_dim]}.")
+            if self.affine:
+                raise ValueError(message)
+            warnings.warn(message + " Since affine=False, the input is normalized per channel "
+                          "anyway (no parameters depend on num_features)", stacklevel=2)
+        unbatched = x.ndim == self._no_batch_dim
+        if unbatched:
+            x = x.unsqueeze(0)
+        y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            self.momentum if self.momentum is not None else 0.0, self.eps)
+        return y.squeeze(0) if unbatched else y
+
+    def _spatial(self) -> str:
+        return f"N×{self.num_features}×" + ("L", "H×W", "D×H×W")[self._no_batch_dim - 2]
+
+    def formula(self) -> Formula:
+        c = self.num_features
+        params = f", γ, β ∈ ℝ^{{{c}}}" if self.affine else ""
+        pairs = [("Forward", f"y = γ ⊙ (x − μ_{{n,c}})/√(σ²_{{n,c}} + ε) + β,  x ∈ "
+                             f"ℝ^{{{self._spatial()}}}{params}, μ, σ² over the spatial axes of "
+                             f"each (sample, channel), ε = {self.eps:g}"),
+                 ("Derivative", _DX_TEXT + " per (sample, channel)"
+                  + (",  ∂L/∂γ = Σ G·x̂,  ∂L/∂β = Σ G" if self.affine else ""))]
+        latex = [r"y = \gamma \odot \frac{x - \mu_{n,c}}{\sqrt{\sigma_{n,c}^2 + \epsilon}} + "
+                 r"\beta", _DX_LATEX]
+        return Formula.of(type(self).__name__, pairs, latex,
+                          "Each channel of each sample is standardized over its own positions "
+                          "(group normalization with one channel a group); σ̃ = √(σ² + ε), "
+                          "x̂ = (x − μ)/σ̃, G = ∂L/∂y.")
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    __doc__ = ("Instance normalization of (N, C, L) or (C, L) input (PyTorch's "
+               "``nn.InstanceNorm1d``)." + "\n\n" + "\n".join(
+                   _InstanceNorm.__doc__.splitlines()[2:]))
+    _no_batch_dim = 2
+
+
+class InstanceNorm2d(_InstanceNorm):
+    __doc__ = ("Instance normalization of (N, C, H, W) or (C, H, W) input (PyTorch's "
+               "``nn.InstanceNorm2d``)." + "\n\n" + "\n".join(
+                   _InstanceNorm.__doc__.splitlines()[2:]))
+    _no_batch_dim = 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    __doc__ = ("Instance normalization of (N, C, D, H, W) or (C, D, H, W) input (PyTorch's "
+               "``nn.InstanceNorm3d``)." + "\n\n" + "\n".join(
+                   _InstanceNorm.__doc__.splitlines()[2:]))
+    _no_batch_dim = 4
+
+
+class LocalResponseNorm(Module):
+    """Local response normalization across channels (PyTorch's ``nn.LocalResponseNorm``).
+
+    Forward:     y[n,c] = x[n,c] / (k + (α/size) Σ_{c′ ∈ window(c)} x[n,c′]²)^β, window(c) =
+                 c − ⌊size/2⌋ … c + ⌊(size − 1)/2⌋ (missing channels count as 0)
+    Derivative:  ∂y[c]/∂x[c′] = δ_{cc′}/D_c^β − 2αβ x[c] x[c′] [c′ ∈ window(c)] / (size D_c^{β+1})
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, x):
+        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def formula(self) -> Formula:
+        lo, hi = self.size // 2, (self.size - 1) // 2
+        d = f"D_c = {self.k:g} + ({self.alpha:g}/{self.size}) Σ_{{c′=c−{lo}}}^{{c+{hi}}} x[c′]²"
+        pairs = [("Forward", f"y[n,c] = x[n,c] / D_c^{self.beta:g},  {d}"),
+                 ("Derivative", f"∂y[c]/∂x[c′] = δ_cc′ / D_c^β − 2·{self.alpha:g}·{self.beta:g} "
+                                f"x[c] x[c′] / ({self.size} D_c^(β+1)) for c′ in c's window")]
+        latex = [r"y_{n,c} = x_{n,c} \Big/ \Big(k + \frac{\alpha}{n} \sum_{c'} x_{n,c'}^2"
+                 r"\Big)^{\beta}",
+                 r"\frac{\partial y_c}{\partial x_{c'}} = \frac{\delta_{cc'}}{D_c^{\beta}} - "
+                 r"\frac{2\alpha\beta\, x_c x_{c'}}{n\, D_c^{\beta+1}}"]
+        return Formula.of("LocalResponseNorm", pairs, latex,
+                          "Each activation is divided by a power of the energy of its "
+                          "neighbouring channels (lateral inhibition, as in AlexNet).")
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalization over the last dimensions (PyTorch's ``nn.RMSNorm``).
+
+    Forward:     y = γ ⊙ x / √(mean(x²) + ε), the mean over the normalized_shape trailing axes;
+                 ε = the dtype's machine epsilon when None
+    Derivative:  ∂L/∂x = (Ĝ − x̂·mean(Ĝ·x̂))/r,  r = √(mean(x²) + ε), x̂ = x/r, Ĝ = γ ⊙ G;
+                 ∂L/∂γ = Σ G ⊙ x̂ (over the leading axes)
+    Init:        γ = 1
+    """
+
+    def __init__(self, normalized_shape, eps: float | None = None,
+                 elementwise_affine: bool = True, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(xp.ones(self.normalized_shape,
+                                            dtype=dtype or get_default_dtype()))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def formula(self) -> Formula:
+        d = "×".join(str(s) for s in self.normalized_shape)
+        eps = "machine ε of the dtype" if self.eps is None else f"{self.eps:g}"
+        pairs = [("Forward", f"y = γ ⊙ x / √(mean(x²) + ε),  mean over the last "
+                             f"{len(self.normalized_shape)} axes ({d}), ε = {eps}"),
+                 ("Derivative", "∂L/∂x = (Ĝ − x̂·mean(Ĝ·x̂))/r, r = √(mean(x²) + ε), x̂ = x/r, "
+                                "Ĝ = γ ⊙ G")]
+        latex = [r"y = \gamma \odot \frac{x}{\sqrt{\overline{x^2} + \epsilon}}",
+                 r"\frac{\partial L}{\partial x} = \frac{1}{r}\left(\hat G - \hat x\,"
+                 r"\overline{\hat G \hat x}\right)"]
+        return Formula.of("RMSNorm", pairs, latex,
+                          "Layer normalization without centring: each sample is divided by its "
+                          "root mean square.")
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

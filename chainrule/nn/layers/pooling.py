@@ -1,4 +1,5 @@
-"""MaxPool1d/2d, AvgPool1d/2d and AdaptiveAvgPool2d (PyTorch's names, arguments and defaults).
+"""Max, average, adaptive and power-average pooling, and max unpooling (PyTorch's names,
+arguments and defaults).
 
 The arithmetic is in :mod:`chainrule.ops.pool`; each layer here holds its settings and states its
 mathematics with its own kernel, stride and padding.
@@ -9,9 +10,9 @@ from ...mathematics import Formula
 from ...ops import pool as P
 from ..module import Module
 
-_LETTERS = {1: ("l",), 2: ("h", "w")}
-_KLETTERS = {1: ("i",), 2: ("i", "j")}
-_LAYOUT = {1: ("L",), 2: ("H", "W")}
+_LETTERS = {1: ("l",), 2: ("h", "w"), 3: ("t", "h", "w")}
+_KLETTERS = {1: ("i",), 2: ("i", "j"), 3: ("i", "j", "k")}
+_LAYOUT = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 def _taps(nd, stride, padding, dilation=None) -> str:
@@ -41,7 +42,7 @@ class _MaxPoolNd(Module):
         self.ceil_mode = ceil_mode
 
     def forward(self, x):
-        fn = P.max_pool1d if self._nd == 1 else P.max_pool2d
+        fn = (P.max_pool1d, P.max_pool2d, P.max_pool3d)[self._nd - 1]
         return fn(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                   self.return_indices)
 
@@ -118,8 +119,9 @@ class _AvgPoolNd(Module):
         if self._nd == 1:
             return P.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                                 self.count_include_pad)
-        return P.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
+        fn = P.avg_pool2d if self._nd == 2 else P.avg_pool3d
+        return fn(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                  self.count_include_pad, self.divisor_override)
 
     def formula(self) -> Formula:
         nd, name = self._nd, type(self).__name__
@@ -215,3 +217,260 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class MaxPool3d(_MaxPoolNd):
+    """3-d max pooling over (N, C, D, H, W) (PyTorch's ``nn.MaxPool3d``).
+
+    Forward:     y[n,c,t,h,w] = max_{i,j,k} x̃[n,c, s·t − p + d·i, s·h − p + d·j, s·w − p + d·k]
+    Derivative:  the window's gradient goes to its argmax (ties: the first maximum)
+    """
+
+    _nd = 3
+
+
+class AvgPool3d(_AvgPoolNd):
+    """3-d average pooling over (N, C, D, H, W) (PyTorch's ``nn.AvgPool3d``).
+
+    Forward:     y[n,c,t,h,w] = (1/D) Σ_{i,j,k} x̃[n,c, s·t − p + i, s·h − p + j, s·w − p + k]
+    Derivative:  ∂L/∂x[p] = Σ_{windows ∋ p} G / D
+    """
+
+    _nd = 3
+
+
+def _bins_text(nd, output_size) -> tuple[str, tuple]:
+    size = output_size
+    sizes = (size,) * nd if size is None or isinstance(size, int) else tuple(size)
+    if len(sizes) == 1:
+        sizes = sizes * nd
+    sizes = tuple(L if o is None else o for L, o in zip(_LAYOUT[nd], sizes))
+    bins = ", ".join(f"⌊{i}·{L}/{o}⌋ : ⌈({i}+1)·{L}/{o}⌉" for i, L, o in
+                     zip(_LETTERS[nd], _LAYOUT[nd], sizes))
+    return bins, sizes
+
+
+class _AdaptivePoolNd(Module):
+    _nd = 1
+    _kind = "avg"
+
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__()
+        self.output_size = output_size
+        if self._kind == "max":
+            self.return_indices = return_indices
+
+    def forward(self, x):
+        nd = self._nd
+        if self._kind == "avg":
+            fn = (P.adaptive_avg_pool1d, P.adaptive_avg_pool2d, P.adaptive_avg_pool3d)[nd - 1]
+            return fn(x, self.output_size)
+        fn = (P.adaptive_max_pool1d, P.adaptive_max_pool2d, P.adaptive_max_pool3d)[nd - 1]
+        return fn(x, self.output_size, self.return_indices)
+
+    def formula(self) -> Formula:
+        nd, name = self._nd, type(self).__name__
+        bins, sizes = _bins_text(nd, self.output_size)
+        idx = ",".join(_LETTERS[nd])
+        grid = "×".join(str(o) for o in sizes)
+        if self._kind == "avg":
+            pairs = [("Forward", f"y[n,c,{idx}] = mean of x[n,c, {bins}]"),
+                     ("Derivative", "∂L/∂x = each bin's gradient shared equally by its elements "
+                                    "(1/|bin| each; overlapping bins add up)")]
+            latex = [r"y_{n,c,b} = \frac{1}{|\mathrm{bin}_b|} \sum_{j \in \mathrm{bin}_b} "
+                     r"x_{n,c,j}",
+                     r"\frac{\partial L}{\partial x_j} = \sum_{b \ni j} "
+                     r"\frac{G_b}{|\mathrm{bin}_b|}"]
+            why = f"Each output averages one of {grid} bins of the input, whatever its size."
+        else:
+            pairs = [("Forward", f"y[n,c,{idx}] = max of x[n,c, {bins}]"),
+                     ("Derivative", "∂L/∂x[j] = Σ over bins whose argmax is j of G (ties: the "
+                                    "first maximum in row-major order; a NaN wins)")]
+            latex = [r"y_{n,c,b} = \max_{j \in \mathrm{bin}_b} x_{n,c,j}",
+                     r"\frac{\partial L}{\partial x_j} = \sum_{b:\ \arg\max = j} G_b"]
+            why = f"Each output is the maximum of one of {grid} bins of the input."
+        return Formula.of(name, pairs, latex, why + " Bin edges are ⌊i·H/H′⌋ and ⌈(i+1)·H/H′⌉ "
+                                                    "as in PyTorch.")
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptivePoolNd):
+    """Average pooling of (N, C, L) to a fixed length (PyTorch's ``nn.AdaptiveAvgPool1d``).
+
+    Forward:     y[n,c,i] = mean of x[n,c, ⌊iL/L′⌋ : ⌈(i+1)L/L′⌉]
+    Derivative:  each bin's gradient shared equally by its elements
+    """
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+
+class AdaptiveAvgPool3d(_AdaptivePoolNd):
+    """Average pooling of (N, C, D, H, W) to a fixed size (PyTorch's ``nn.AdaptiveAvgPool3d``).
+
+    Forward:     y[n,c,t,i,j] = mean over the bin ⌊t·D/D′⌋ : ⌈(t+1)D/D′⌉ × (likewise H, W)
+    Derivative:  each bin's gradient shared equally by its elements
+    """
+
+    _nd = 3
+
+    def __init__(self, output_size):
+        super().__init__(output_size)
+
+
+class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
+    _kind = "max"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, L) to a fixed length (PyTorch's ``nn.AdaptiveMaxPool1d``).
+
+    Forward:     y[n,c,i] = max of x[n,c, ⌊iL/L′⌋ : ⌈(i+1)L/L′⌉]; with return_indices also the
+                 argmax's index in the channel's row
+    Derivative:  the bin's gradient goes to its first maximum
+    """
+
+    _nd = 1
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, H, W) to a fixed size (PyTorch's ``nn.AdaptiveMaxPool2d``).
+
+    Forward:     y[n,c,i,j] = max over the bin ⌊iH/H′⌋ : ⌈(i+1)H/H′⌉ × ⌊jW/W′⌋ : ⌈(j+1)W/W′⌉;
+                 with return_indices also the argmax's flat index h·W + w in its plane
+    Derivative:  the bin's gradient goes to its first maximum (row-major order)
+    """
+
+    _nd = 2
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, D, H, W) to a fixed size (PyTorch's ``nn.AdaptiveMaxPool3d``).
+
+    Forward:     y = the maximum of each bin (bins as AdaptiveMaxPool2d, per axis)
+    Derivative:  the bin's gradient goes to its first maximum (row-major order)
+    """
+
+    _nd = 3
+
+
+class _MaxUnpoolNd(Module):
+    _nd = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        nd, name = self._nd, type(self).__name__
+        self.kernel_size = P._ntuple(kernel_size, nd, "kernel_size", name)
+        self.stride = P._ntuple(stride if stride is not None else kernel_size, nd, "stride", name)
+        self.padding = P._ntuple(padding, nd, "padding", name)
+
+    def forward(self, x, indices, output_size=None):
+        fn = (P.max_unpool1d, P.max_unpool2d, P.max_unpool3d)[self._nd - 1]
+        return fn(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def formula(self) -> Formula:
+        nd = self._nd
+        sizes = "; ".join(f"{L}′ = ({L} − 1)·{s} − 2·{p} + {k}" for L, s, p, k in
+                          zip(_LAYOUT[nd], self.stride, self.padding, self.kernel_size))
+        pairs = [("Forward", "y = 0;  y[n,c, idx[n,c,h]] = x[n,c,h]  (idx: the flat indices "
+                             "returned by max pooling)"),
+                 ("Derivative", "∂L/∂x[n,c,h] = G[n,c, idx[n,c,h]]"),
+                 ("Shapes", sizes)]
+        latex = [r"y = 0,\quad y_{n,c,\,\mathrm{idx}_{n,c,h}} = x_{n,c,h}",
+                 r"\frac{\partial L}{\partial x_{n,c,h}} = G_{n,c,\,\mathrm{idx}_{n,c,h}}",
+                 r"\text{" + sizes + "}"]
+        return Formula.of(type(self).__name__, pairs, latex,
+                          "Puts each pooled maximum back where it came from, zeros elsewhere.")
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool1d (PyTorch's ``nn.MaxUnpool1d``).
+
+    Forward:     y = 0; y[n,c, idx] = x (idx from MaxPool1d(return_indices=True))
+    Derivative:  ∂L/∂x = G gathered at idx
+    """
+
+    _nd = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool2d (PyTorch's ``nn.MaxUnpool2d``).
+
+    Forward:     y = 0; y[n,c, idx] = x (idx: flat plane indices from MaxPool2d)
+    Derivative:  ∂L/∂x = G gathered at idx
+    """
+
+    _nd = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool3d (PyTorch's ``nn.MaxUnpool3d``).
+
+    Forward:     y = 0; y[n,c, idx] = x (idx: flat volume indices from MaxPool3d)
+    Derivative:  ∂L/∂x = G gathered at idx
+    """
+
+    _nd = 3
+
+
+class _LPPoolNd(Module):
+    _nd = 2
+
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, x):
+        fn = (P.lp_pool1d, P.lp_pool2d, P.lp_pool3d)[self._nd - 1]
+        return fn(x, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def formula(self) -> Formula:
+        p = self.norm_type
+        pairs = [("Forward", f"y = (Σ_window x^{p})^(1/{p})"),
+                 ("Derivative", f"∂y/∂x_i = x_i^({p} − 1) · y^(1 − {p}) for x_i in the window")]
+        latex = [r"y = \Big(\sum_{i \in \mathrm{window}} x_i^{p}\Big)^{1/p},\quad p = " + f"{p}",
+                 r"\frac{\partial y}{\partial x_i} = x_i^{p-1}\, y^{1-p}"]
+        return Formula.of(type(self).__name__, pairs, latex,
+                          "A p-norm of each window: p = 1 is sum pooling, p → ∞ max pooling.")
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling over (N, C, L) (PyTorch's ``nn.LPPool1d``): y = (Σ_window xᵖ)^{1/p}.
+
+    Forward:     y = (k · avg_pool(xᵖ))^{1/p}
+    Derivative:  ∂y/∂xᵢ = xᵢ^{p−1} y^{1−p}
+    """
+
+    _nd = 1
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling over (N, C, H, W) (PyTorch's ``nn.LPPool2d``).
+
+    Forward:     y = (kH·kW · avg_pool(xᵖ))^{1/p}
+    Derivative:  ∂y/∂xᵢ = xᵢ^{p−1} y^{1−p}
+    """
+
+    _nd = 2
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling over (N, C, D, H, W) (PyTorch's ``nn.LPPool3d``).
+
+    Forward:     y = (kD·kH·kW · avg_pool(xᵖ))^{1/p}
+    Derivative:  ∂y/∂xᵢ = xᵢ^{p−1} y^{1−p}
+    """
+
+    _nd = 3

@@ -48,7 +48,7 @@ class _PositionalBase(Module):
         raise NotImplementedError
 
     def forward(self, x):
-        x = x if isinstance(x, Tensor) else Tensor(x)
+        x = x if isinstance(x, Tensor) else Tensor._make(x)
         name = type(self).__name__
         if x.ndim not in (2, 3) or x.shape[-1] != self.d_model:
             layout = "(N, L, d_model)" if self.batch_first else "(L, N, d_model)"
@@ -88,18 +88,18 @@ class SinusoidalPositionalEncoding(_PositionalBase):
     def __init__(self, d_model: int, max_len: int = 5000, dropout: float = 0.0,
                  batch_first: bool = False, dtype=None):
         super().__init__(d_model, max_len, dropout, batch_first)
-        self.register_buffer("pe", Tensor(sinusoidal_table(max_len, d_model, dtype)),
+        self.register_buffer("pe", Tensor._make(sinusoidal_table(max_len, d_model, dtype)),
                              persistent=False)
 
     def _table(self):
-        return self.pe.data
+        return self.pe._data
 
     def to(self, dtype) -> SinusoidalPositionalEncoding:
         """Cast, recomputing the table in ``dtype`` (float32 → float64 would keep float32's
         rounding otherwise)."""
         super().to(dtype)
         if xp.dtype(dtype).kind == "f":
-            self.pe = Tensor(sinusoidal_table(self.max_len, self.d_model, dtype))
+            self.pe = Tensor._make(sinusoidal_table(self.max_len, self.d_model, dtype))
         return self
 
     def formula(self) -> Formula:

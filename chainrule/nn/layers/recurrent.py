@@ -37,7 +37,7 @@ def _shape(t) -> tuple:
 
 
 def _as_tensor(x):
-    return x if isinstance(x, Tensor) or x is None else Tensor(x)
+    return x if isinstance(x, Tensor) or x is None else Tensor._make(x)
 
 
 # ------------------------------------------------------------------------------ formulas
@@ -271,8 +271,8 @@ class RNNBase(Module):
                 raise ValueError(f"{self._describe()}: a PackedSequence carries its own lengths; "
                                  "do not pass lengths as well")
             padded, lens = pad_packed_sequence(input)
-            output, hidden = self._forward_padded(padded, hx, lens.data, time_major=True)
-            packed = _pack(output, lens.data, input.sorted_indices)
+            output, hidden = self._forward_padded(padded, hx, lens._data, time_major=True)
+            packed = _pack(output, lens._data, input.sorted_indices)
             return packed, hidden
         return self._forward_padded(_as_tensor(input), hx, lengths, time_major=False)
 
@@ -478,7 +478,7 @@ class RNNCellBase(Module):
                              f"expected input_size = {self.input_size} (input shape {_shape(x)})")
         expected = x.shape[:-1] + (self.hidden_size,)
         if hx is None:
-            hx = Tensor(xp.zeros(expected, dtype=x.dtype))
+            hx = Tensor._make(xp.zeros(expected, dtype=x.dtype))
         hx = _as_tensor(hx)
         if _shape(hx) != expected:
             raise ValueError(f"{name}: {what} must have shape {expected} (batch, hidden_size), "
@@ -563,7 +563,7 @@ class LSTMCell(RNNCellBase):
     def forward(self, input, hx=None):  # noqa: A002
         if hx is None:
             x, h = self._check(input, None)
-            c = Tensor(xp.zeros(h.shape, dtype=h.dtype))
+            c = Tensor._make(xp.zeros(h.shape, dtype=h.dtype))
         else:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise TypeError(f"LSTMCell: hx must be a tuple (h, c), got {type(hx).__name__}")

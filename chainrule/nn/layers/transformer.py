@@ -80,7 +80,7 @@ class TransformerEncoderLayer(Module):
         self.batch_first = batch_first
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
-        x = src if isinstance(src, Tensor) else Tensor(src)
+        x = src if isinstance(src, Tensor) else Tensor._make(src)
         if x.ndim not in (2, 3) or x.shape[-1] != self.d_model:
             layout = "(N, S, d_model)" if self.batch_first else "(S, N, d_model)"
             raise ValueError(f"TransformerEncoderLayer(d_model={self.d_model}): expected src of "
@@ -148,7 +148,7 @@ def generate_square_subsequent_mask(size: int, dtype=None):
 def _is_causal_mask(mask, size: int) -> bool:
     """Whether ``mask`` is the (size × size) causal mask (−∞ or True strictly above the
     diagonal, 0 or False elsewhere): PyTorch's ``_detect_is_causal_mask``."""
-    data = mask.data if isinstance(mask, Tensor) else xp.asarray(mask)
+    data = mask._data if isinstance(mask, Tensor) else xp.asarray(mask)
     if data.shape != (size, size):
         return False
     upper = xp.triu(xp.ones((size, size), dtype=bool), 1)
@@ -182,7 +182,7 @@ class TransformerEncoder(Module):
         self.mask_check = mask_check
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal: bool | None = None):
-        x = src if isinstance(src, Tensor) else Tensor(src)
+        x = src if isinstance(src, Tensor) else Tensor._make(src)
         if is_causal is None:
             first = self.layers[0]
             seq_axis = 1 if (x.ndim == 3 and first.batch_first) else 0

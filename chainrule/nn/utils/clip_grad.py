@@ -50,10 +50,10 @@ def _norm(array, p: float):
 def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float | str = 2.0,
                    error_if_nonfinite: bool = False) -> Tensor:
     """‖(g₁, g₂, …)‖_p: the p-norm of the norms of the given gradient tensors (a 0-d Tensor)."""
-    arrays = [t.data if isinstance(t, Tensor) else xp.asarray(t) for t in _as_list(tensors)]
+    arrays = [t._data if isinstance(t, Tensor) else xp.asarray(t) for t in _as_list(tensors)]
     p = float(norm_type)
     if not arrays:
-        return Tensor(xp.zeros((), dtype=xp.float32))
+        return Tensor._make(xp.zeros((), dtype=xp.float32))
     norms = xp.stack([_norm(a, p) for a in arrays])
     total = _norm(norms, p)
     if error_if_nonfinite and not xp.isfinite(total):
@@ -61,7 +61,7 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float | str = 
             f"The total norm of order {p} for gradients from `parameters` is non-finite, so it "
             "cannot be clipped. To disable this error and scale the gradients by the non-finite "
             "norm anyway, set `error_if_nonfinite=False`")
-    return Tensor(total)
+    return Tensor._make(total)
 
 
 def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
@@ -70,11 +70,11 @@ def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
         return
-    total = total_norm.data if isinstance(total_norm, Tensor) else total_norm
+    total = total_norm._data if isinstance(total_norm, Tensor) else total_norm
     coef = xp.minimum(xp.asarray(max_norm / (total + EPS)), 1.0)
     with xp.errstate(invalid="ignore"):  # a NaN/∞ norm makes NaN gradients, as in PyTorch
         for g in grads:
-            g.data *= coef.astype(g.data.dtype)
+            g._data *= coef.astype(g._data.dtype)
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
@@ -103,7 +103,7 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            xp.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
 
 
 def formula() -> Formula:
