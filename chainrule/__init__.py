@@ -53,7 +53,6 @@ from .autograd import (  # noqa: E402
 )
 from .autograd.versions import version as _version  # noqa: E402, F401
 from .device import device  # noqa: E402
-
 from .tensor import Size, Tensor
 
 
@@ -84,9 +83,13 @@ Tensor._array_namespace = _sys.modules[__name__ + ".ops"]
 
 # The layers, losses and optimizers register primitives of their own; importing them here makes
 # the registry (and so chainrule.formula, the docs and the tests) complete after `import chainrule`.
-from . import nn, optim  # noqa: E402
+from . import (  # noqa: E402
+    nn,
+    optim,
+    utils,  # noqa: E402, F401, I001  (torch.utils.data: chainrule.utils.data)
+)
 from .explain import explain, graph  # noqa: E402  (the backprop tracer is explain.trace)
-from . import utils  # noqa: E402  (torch.utils.data's names: chainrule.utils.data)
+
 # torch.linalg's names (norm, vector_norm, matrix_norm); imported by full name because the
 # star import above binds `linalg` to the ops module chainrule.ops.linalg
 linalg = __import__(__name__ + ".linalg", fromlist=["norm"])  # noqa: E402

@@ -659,11 +659,11 @@ class Tensor:
     def log_softmax(self, axis=-1, *, dim=None):
         return ops.log_softmax(self, _axis(None if dim is not None else axis, dim))
 
-    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return ops.argmax(self, _axis(axis, dim), keepdims or keepdim)
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return ops.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return ops.argmin(self, _axis(axis, dim), keepdims or keepdim)
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return ops.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def any(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         axis = _axis(axis, dim)

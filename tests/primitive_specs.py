@@ -321,8 +321,8 @@ def _reduction(name: str, cr_fn, torch_fn, scale: float | None = None) -> None:
 
 _reduction("sum", cr.sum, lambda t, a, k: torch_reduce(torch.sum, t, a, k))
 _reduction("mean", cr.mean, lambda t, a, k: torch_reduce(torch.mean, t, a, k))
-_reduction("max", cr.max, lambda t, a, k: torch_reduce(torch.amax, t, a, k))
-_reduction("min", cr.min, lambda t, a, k: torch_reduce(torch.amin, t, a, k))
+_reduction("max", cr.amax, lambda t, a, k: torch_reduce(torch.amax, t, a, k))
+_reduction("min", cr.amin, lambda t, a, k: torch_reduce(torch.amin, t, a, k))
 _reduction("logsumexp", cr.logsumexp, lambda t, a, k: torch_reduce(torch.logsumexp, t, a, k))
 
 
@@ -530,7 +530,9 @@ def _astype(d: Drawer) -> Case:
 
 
 import nn_primitive_specs  # noqa: E402, F401  (specs of the nn layers' fused primitives)
+import specs_losses  # noqa: E402, F401  (ctc_loss)
 from nn import attention_specs  # noqa: E402, F401  (the attention primitive's spec)
 import specs_math  # noqa: E402, F401  (elementwise math, division, cumulative, einsum)
 import specs_shape  # noqa: E402, F401  (vector_norm: ops/norms.py)
 import specs_functional  # noqa: E402, F401  (hardtanh, hardsigmoid, hardswish, logsigmoid, im2col/col2im)
+import specs_core  # noqa: E402, F401  (index_put: item assignment while recording)

@@ -478,7 +478,7 @@ KINKS = {
     "minimum tie": (cr.minimum, torch.minimum, [[1.0, 2.0, 3.0], [1.0, 5.0, 3.0]]),
     "clip at bounds": (lambda t: cr.clip(t, -1.0, 1.0), lambda t: torch.clamp(t, -1.0, 1.0),
                        [[-2.0, -1.0, 0.0, 1.0, 2.0]]),
-    "max ties": (lambda t: cr.max(t, 1), lambda t: torch.amax(t, 1),
+    "max ties": (lambda t: cr.amax(t, 1), lambda t: torch.amax(t, 1),
                  [[[3.0, 1.0, 3.0, 3.0], [0.0, 2.0, 2.0, -1.0]]]),
     "min ties": (lambda t: cr.min(t), lambda t: torch.amin(t),
                  [[[0.0, 1.0, 0.0], [5.0, 0.0, 2.0]]]),

@@ -250,7 +250,12 @@ def test_hooks_and_retain_grad_match_torch():
         y = x * 3
         y.retain_grad()
         seen = []
-        h = y.register_hook(lambda g: seen.append(g.numpy().copy()) or g * 2)
+
+        def hook(g, seen=seen):
+            seen.append(g.numpy().copy())
+            return g * 2
+
+        h = y.register_hook(hook)
         x.register_hook(lambda g: g + 1)
         (y ** 2).sum().backward()
         result = (x.grad.numpy().copy(), y.grad.numpy().copy(), seen[0])

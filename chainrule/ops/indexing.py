@@ -12,7 +12,7 @@ import builtins
 
 from ..autograd.function import Function, primitive
 from ..backend import namespace, ndarray, xp
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor_method
 from .movement import Getitem, _normalize_index
 
 
@@ -148,6 +148,7 @@ def _gather_index(index: ndarray, dim: int):
     return tuple(parts)
 
 
+@tensor_method
 def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
     """``out[i][j][k] = input[index[i][j][k]][j][k]`` (dim 0; likewise for other dims).
 
@@ -174,6 +175,7 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
     return getitem(input, _gather_index(idx % builtins.max(size, 1), dim))
 
 
+@tensor_method
 def take_along_dim(input, indices, dim: int | None = None):  # noqa: A002
     """PyTorch's take_along_dim: gather with indices broadcast against the input."""
     idx = indices._data if isinstance(indices, Tensor) else xp.asarray(indices)

@@ -452,12 +452,29 @@ def logsumexp(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool =
                            keepdims=bool(keepdims or keepdim))
 
 
-def argmax(x, axis=None, keepdims: bool = False):
-    """Index of the maximum (no gradient: an index is not a differentiable quantity)."""
-    data = x._data if isinstance(x, Tensor) else x
-    return Tensor._from_op(xp.asarray(xp.argmax(data, axis=axis, keepdims=keepdims)), None)
+def argmax(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+    """Index of the maximum over ``dim`` (over the flattened tensor when None): int64, no
+    gradient (an index is not a differentiable quantity)."""
+    return _arg(xp.argmax, x, dim, keepdim, axis, keepdims)
 
 
-def argmin(x, axis=None, keepdims: bool = False):
-    data = x._data if isinstance(x, Tensor) else x
-    return Tensor._from_op(xp.asarray(xp.argmin(data, axis=axis, keepdims=keepdims)), None)
+def argmin(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+    return _arg(xp.argmin, x, dim, keepdim, axis, keepdims)
+
+
+def _arg(fn, x, dim, keepdim, axis, keepdims):
+    data = x._data if isinstance(x, Tensor) else xp.asarray(x)
+    d = axis if dim is None else dim
+    keep = bool(keepdim or keepdims)
+    if data.ndim == 0:
+        if d is not None:
+            _normalize_axes(d, 0, fn.__name__)
+        return Tensor._from_op(xp.zeros((), dtype=xp.int64), None)
+    if d is None:
+        out = fn(data)
+        if keep:
+            out = xp.reshape(out, (1,) * data.ndim)
+    else:
+        (d,) = _normalize_axes(d, data.ndim, fn.__name__)
+        out = fn(data, axis=d, keepdims=keep)
+    return Tensor._from_op(xp.asarray(out, dtype=xp.int64), None)
