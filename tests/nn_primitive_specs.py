@@ -1,9 +1,10 @@
 """Test specs of the nn layers' fused primitives, in primitive_specs.py's form.
 
 Imported at the end of ``primitive_specs.py``, which registers them into its ``SPECS``:
-convolution (and its transpose and weight gradient), max and average pooling, batch/layer/group
-normalization, embedding, the loss primitives (fused softmax–cross-entropy, nll, Huber, binary
-cross-entropy with and without logits, KL divergence) and the recurrences (RNN, GRU, LSTM).
+convolution (and its transpose and weight gradient), max and average pooling, max unpooling,
+batch/layer/group normalization, embedding, the loss primitives (fused softmax–cross-entropy,
+nll, Huber, binary cross-entropy with and without logits, KL divergence) and the recurrences
+(RNN, GRU, LSTM).
 
 Integer inputs (class indices, embedding indices, sequence lengths) and constants (class weights,
 running statistics) are bound as parameters, never drawn as differentiable inputs. Optional array
@@ -63,7 +64,7 @@ def _conv_geometry(d: Drawer, nd: int) -> dict:
 
 @spec("conv")
 def _conv(d: Drawer) -> Case:
-    g = _conv_geometry(d, d.draw(st.sampled_from([1, 2])))
+    g = _conv_geometry(d, d.draw(st.sampled_from([1, 2, 3])))
     nd = len(g["kernel"])
     with_bias = d.draw(st.booleans())
     shapes = [(g["n"], g["cin"]) + g["size"], (g["cout"], g["cin"] // g["groups"]) + g["kernel"]]
@@ -72,7 +73,7 @@ def _conv(d: Drawer) -> Case:
     xs = d.values(shapes, [OWN] * len(shapes))
     params = dict(stride=g["stride"], padding=tuple((p, p) for p in g["pad"]),
                   dilation=g["dilation"], groups=g["groups"])
-    tfn = F.conv1d if nd == 1 else F.conv2d
+    tfn = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
     return Case(xs, lambda *a: C.Conv.apply(*a, **params),
                 lambda *a: tfn(*a, stride=g["stride"], padding=g["pad"], dilation=g["dilation"],
                                groups=g["groups"]),
@@ -124,7 +125,7 @@ def _conv_weight_grad(d: Drawer) -> Case:
 
 # ------------------------------------------------------------------------------ pooling
 def _pool_geometry(d: Drawer, dilation: bool = True):
-    nd = d.draw(st.sampled_from([1, 2]))
+    nd = d.draw(st.sampled_from([1, 2, 3]))
     kernel = tuple(d.draw(st.integers(1, 3)) for _ in range(nd))
     stride = tuple(d.draw(st.integers(1, 3)) for _ in range(nd))
     padding = tuple(d.draw(st.integers(0, k // 2)) for k in kernel)
@@ -141,7 +142,7 @@ def _pool_geometry(d: Drawer, dilation: bool = True):
 def _max_pool(d: Drawer) -> Case:
     nd, params, shape = _pool_geometry(d)
     xs = d.values([shape], [OWN])
-    tfn = F.max_pool1d if nd == 1 else F.max_pool2d
+    tfn = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[nd - 1]
     return Case(xs, lambda x: P.MaxPool.apply(x, **params), lambda x: tfn(x, **params),
                 lambda x: d.reference(x, **params), (True,), params)
 
@@ -151,10 +152,10 @@ def _avg_pool(d: Drawer) -> Case:
     nd, params, shape = _pool_geometry(d, dilation=False)
     del params["dilation"]
     params["count_include_pad"] = d.draw(st.booleans())
-    if nd == 2:                     # F.avg_pool1d has no divisor_override
+    if nd > 1:                      # F.avg_pool1d has no divisor_override
         params["divisor_override"] = d.draw(st.sampled_from([None, None, 2, 5]))
     xs = d.values([shape], [OWN])
-    tfn = F.avg_pool1d if nd == 1 else F.avg_pool2d
+    tfn = (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)[nd - 1]
     return Case(xs, lambda x: P.AvgPool.apply(x, **params), lambda x: tfn(x, **params),
                 lambda x: d.reference(x, **params), (True,), params)
 

@@ -17,7 +17,9 @@ class Parameter(Tensor):
             data = []
         if isinstance(data, Tensor):
             data = data._data
-        super().__init__(data, requires_grad=requires_grad)
+        # A tensor's (or array's) dtype is kept, as PyTorch: Parameter(float64 tensor) is float64;
+        # only Python data takes the default dtype.
+        super().__init__(data, dtype=getattr(data, "dtype", None), requires_grad=requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

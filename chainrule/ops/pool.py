@@ -1,5 +1,13 @@
-r"""Pooling over any number of spatial axes: max, average and adaptive average (PyTorch's
-F.max_pool1d/2d, F.avg_pool1d/2d, F.adaptive_avg_pool1d/2d).
+r"""Pooling over any number of spatial axes: max, average, adaptive average and adaptive max,
+power-average, and max unpooling (PyTorch's F.max_pool1d/2d/3d, F.avg_pool1d/2d/3d,
+F.adaptive_avg_pool1d/2d/3d, F.adaptive_max_pool1d/2d/3d, F.lp_pool1d/2d/3d,
+F.max_unpool1d/2d/3d and the *_with_indices forms).
+
+Indices (``return_indices``) follow PyTorch: the flat index of each maximum within its channel's
+input plane (h·W + w in 2-d, (d·H + h)·W + w in 3-d), int64. Adaptive max pooling gathers every
+bin through one fancy index (bins padded to a common length by repeating their last element) and
+is a composite of getitem, so autograd differentiates it; max unpooling is a primitive whose VJP
+is a gather at the same indices.
 
 Notation, per spatial axis: kernel k, stride s (default k), padding p, dilation d (max only),
 output size H′ = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1, or with ceil_mode ⌈…⌉ + 1 less one if the last
@@ -168,7 +176,7 @@ def _exact_argmax(xpad, spatial, padded, kernel, stride, padding, dilation, out)
 
 @primitive
 class MaxPool(Function):
-    r"""N-d max pooling (PyTorch's F.max_pool1d / F.max_pool2d).
+    r"""N-d max pooling (PyTorch's F.max_pool1d / F.max_pool2d / F.max_pool3d).
 
     Forward:     y[n,c,h] = max_i x̃[n,c, s·h − p + d·i]   (x̃ padded with −∞)
     Derivative:  ∂y[n,c,h]/∂x[n,c,j] = 1 if j is the window's argmax, else 0;
@@ -366,7 +374,7 @@ def _avg_pool_reference(x, kernel_size=None, stride=None, padding=None, ceil_mod
 
 @primitive
 class AvgPool(Function):
-    r"""N-d average pooling (PyTorch's F.avg_pool1d / F.avg_pool2d).
+    r"""N-d average pooling (PyTorch's F.avg_pool1d / F.avg_pool2d / F.avg_pool3d).
 
     Forward:     y[n,c,h] = (1/D_h) Σ_i x̃[n,c, s·h − p + i]  (x̃ zero-padded); D_h = the window's
                  size within the padded input (count_include_pad) or within the input itself, or
@@ -525,21 +533,21 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: 
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
     """``F.max_pool1d`` that also returns each maximum's index in its channel's input row."""
     return _max_pool_nd("max_pool1d_with_indices", 1, input, kernel_size, stride, padding,
                         dilation, ceil_mode, True)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
     """``F.max_pool2d`` that also returns each maximum's flat index h·W + w in its plane."""
     return _max_pool_nd("max_pool2d_with_indices", 2, input, kernel_size, stride, padding,
                         dilation, ceil_mode, True)
 
 
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
     """``F.max_pool3d`` that also returns each maximum's flat index (d·H + h)·W + w."""
     return _max_pool_nd("max_pool3d_with_indices", 3, input, kernel_size, stride, padding,
                         dilation, ceil_mode, True)
@@ -601,19 +609,28 @@ def _adaptive_max_pool_nd(op, nd, x, output_size, return_indices):
     from .indexing import getitem
     from .movement import reshape
 
+    original = x
     x, unbatched = _batched(op, x, nd)
     spatial, out = _adaptive_sizes(op, nd, x, output_size)
+    if all(h % o == 0 for h, o in zip(spatial, out)):
+        # Equal bins: exactly max pooling with kernel = stride = H/H′ (the same tie and NaN rules).
+        kernel = tuple(h // o for h, o in zip(spatial, out))
+        return _max_pool_nd(op, nd, original, kernel, kernel, 0, 1, False, return_indices)
     n, c = x.shape[:2]
     grid = _adaptive_grid(spatial, out)
     cells, taps = math.prod(out), math.prod(grid.shape[nd:])
     grid = grid.reshape(cells, taps)
-    data = x._data if isinstance(x, Tensor) else xp.asarray(x)
-    vals = data.reshape(n * c, -1)[:, grid]                 # (N·C, cells, taps)
-    arg = vals.argmax(axis=-1)                             # the first maximum (PyTorch's rule)
-    nan = xp.isnan(vals)
-    if nan.any():                                          # a NaN wins; the last one if several
-        last = taps - 1 - nan[..., ::-1].argmax(axis=-1)
-        arg = xp.where(nan.any(axis=-1), last, arg)
+    data = (x._data if isinstance(x, Tensor) else xp.asarray(x)).reshape(n * c, -1)
+    # PyTorch's scan, one tap (one position of every bin) at a time: a later element takes over
+    # when strictly larger or NaN, so ties keep the first maximum and the last NaN wins.
+    best = xp.take(data, grid[:, 0], axis=1)               # (N·C, cells)
+    arg = xp.zeros(best.shape, dtype=xp.uint8 if taps <= 256 else xp.int32)
+    for t in range(1, taps):
+        v = xp.take(data, grid[:, t], axis=1)
+        take = xp.greater(v, best)
+        take |= xp.isnan(v)
+        xp.copyto(best, v, where=take)
+        xp.copyto(arg, t, where=take)
     index = grid[xp.arange(cells), arg]                    # (N·C, cells): flat plane indices
     rows = xp.arange(n * c)[:, None]
     y = reshape(getitem(reshape(x, (n * c, -1)), (rows, index)), (n, c) + out)
@@ -641,15 +658,15 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
     return _adaptive_max_pool_nd("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
-def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):  # noqa: A002
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):  # noqa: A002
     return _adaptive_max_pool_nd("adaptive_max_pool1d_with_indices", 1, input, output_size, True)
 
 
-def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):  # noqa: A002
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):  # noqa: A002
     return _adaptive_max_pool_nd("adaptive_max_pool2d_with_indices", 2, input, output_size, True)
 
 
-def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):  # noqa: A002
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):  # noqa: A002
     return _adaptive_max_pool_nd("adaptive_max_pool3d_with_indices", 3, input, output_size, True)
 
 

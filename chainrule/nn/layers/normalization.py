@@ -330,8 +330,10 @@ class _InstanceNorm(_BatchNorm):
     _no_batch_dim = 2
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = False, track_running_stats: bool = False, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+                 affine: bool = False, track_running_stats: bool = False, dtype=None, *,
+                 bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype,
+                         bias=bias)
 
     def _check_input_dim(self, x) -> None:
         nd = self._no_batch_dim
@@ -378,10 +380,6 @@ class _InstanceNorm(_BatchNorm):
                           "Each channel of each sample is standardized over its own positions "
                           "(group normalization with one channel a group); σ̃ = √(σ² + ε), "
                           "x̂ = (x − μ)/σ̃, G = ∂L/∂y.")
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):

@@ -63,7 +63,7 @@ class TransformerEncoderLayer(Module):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype)
@@ -206,3 +206,251 @@ class TransformerEncoder(Module):
         return Formula("TransformerEncoder", tuple(eqs),
                        f"{self.num_layers} encoder layers applied in turn, each with its own "
                        "weights.")
+
+
+# ------------------------------------------------------------------------------------ decoder
+class TransformerDecoderLayer(Module):
+    r"""Masked self-attention, attention over the encoder's output (memory), and a position-wise
+    feed-forward network, each with a residual connection and layer normalization (PyTorch's
+    ``nn.TransformerDecoderLayer``: arguments, defaults and submodule names self_attn,
+    multihead_attn, linear1, dropout, linear2, norm1–3, dropout1–3).
+
+    Forward:     post-norm: x ← LN₁(x + SA(x)), x ← LN₂(x + CA(x, m)), x ← LN₃(x + FF(x));
+                 pre-norm (norm_first): x ← x + SA(LN₁(x)), x ← x + CA(LN₂(x), m),
+                 x ← x + FF(LN₃(x)); CA(x, m) = MultiheadAttention(query x, key = value = m)
+    Derivative:  each residual passes G unchanged beside its branch; the memory m receives the
+                 gradient of the cross-attention's keys and values, summed over the layers
+
+    tgt: (T, N, E), (N, T, E) with batch_first, or unbatched (T, E); memory: (S, N, E) likewise.
+    ``tgt_mask`` (T, T) (commonly causal), ``memory_mask`` (T, S) and the key padding masks
+    (N, T) / (N, S) follow MultiheadAttention's conventions (boolean True = masked out).
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, dtype=dtype)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                 batch_first=batch_first, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
+        self.activation, self._activation_name = _activation(activation)
+        self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
+        self.batch_first = batch_first
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal: bool = False,
+                memory_is_causal: bool = False):
+        x = tgt if isinstance(tgt, Tensor) else Tensor._make(tgt)
+        m = memory if isinstance(memory, Tensor) else Tensor._make(memory)
+        layout = "(N, T, d_model)" if self.batch_first else "(T, N, d_model)"
+        if x.ndim not in (2, 3) or x.shape[-1] != self.d_model:
+            raise ValueError(f"TransformerDecoderLayer(d_model={self.d_model}): expected tgt of "
+                             f"shape {layout} or unbatched (T, d_model), got {tuple(x.shape)}")
+        if m.ndim != x.ndim or m.shape[-1] != self.d_model:
+            raise ValueError(f"TransformerDecoderLayer(d_model={self.d_model}): memory of shape "
+                             f"{tuple(m.shape)} does not match tgt of shape {tuple(x.shape)}: "
+                             f"expected the same layout with d_model = {self.d_model} features")
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + self._mha_block(self.norm2(x), m, memory_mask, memory_key_padding_mask,
+                                    memory_is_causal)
+            x = x + self._ff_block(self.norm3(x))
+        else:
+            x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+            x = self.norm2(x + self._mha_block(x, m, memory_mask, memory_key_padding_mask,
+                                               memory_is_causal))
+            x = self.norm3(x + self._ff_block(x))
+        return x
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           is_causal=is_causal, need_weights=False)[0]
+        return self.dropout1(x)
+
+    def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal):
+        x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask,
+                                key_padding_mask=key_padding_mask, is_causal=is_causal,
+                                need_weights=False)[0]
+        return self.dropout2(x)
+
+    def _ff_block(self, x):
+        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        return self.dropout3(x)
+
+    def formula(self) -> Formula:
+        phi = {"relu": "ReLU", "gelu": "GELU"}.get(self._activation_name, self._activation_name)
+        ff = f"FF(x) = W₂ Dropout({phi}(W₁ x + b₁)) + b₂"
+        if self.norm_first:
+            text = ("x ← x + SA(LN₁(x)),  x ← x + CA(LN₂(x), m),  x ← x + FF(LN₃(x)),  " + ff)
+            latex = (r"x \leftarrow x + \mathrm{SA}(\mathrm{LN}_1(x)),\ x \leftarrow x + "
+                     r"\mathrm{CA}(\mathrm{LN}_2(x), m),\ x \leftarrow x + "
+                     r"\mathrm{FF}(\mathrm{LN}_3(x))")
+        else:
+            text = ("x ← LN₁(x + SA(x)),  x ← LN₂(x + CA(x, m)),  x ← LN₃(x + FF(x)),  " + ff)
+            latex = (r"x \leftarrow \mathrm{LN}_1(x + \mathrm{SA}(x)),\ x \leftarrow "
+                     r"\mathrm{LN}_2(x + \mathrm{CA}(x, m)),\ x \leftarrow "
+                     r"\mathrm{LN}_3(x + \mathrm{FF}(x))")
+        eqs = [Equation("Forward", text, latex),
+               Equation("Derivative",
+                        "∂L/∂x = G + (∂ branch/∂x)ᵀ G at each residual connection; "
+                        "∂L/∂m = Σ (∂CA/∂m)ᵀ G through the cross-attention's keys and values",
+                        r"\frac{\partial L}{\partial x} = G + \left(\frac{\partial\,"
+                        r"\mathrm{branch}}{\partial x}\right)^{\!\top} G")]
+        eqs.extend(Equation(f"self_attn: {e.label}", e.text, e.latex)
+                   for e in self.self_attn.formula().equations)
+        return Formula("TransformerDecoderLayer", tuple(eqs),
+                       "Each target position reads the earlier target positions (masked "
+                       "self-attention), then the whole source through the encoder's memory "
+                       "(cross-attention), then is transformed alone by the feed-forward "
+                       "network.")
+
+    def extra_repr(self) -> str:
+        return (f"d_model={self.d_model}, nhead={self.nhead}, dim_feedforward="
+                f"{self.dim_feedforward}, activation={self._activation_name}, "
+                f"norm_first={self.norm_first}")
+
+
+class TransformerDecoder(Module):
+    r"""A stack of ``num_layers`` copies of ``decoder_layer``, then ``norm`` if given
+    (PyTorch's ``nn.TransformerDecoder``; keys layers.0.…, norm.…).
+
+    Forward:     x₀ = tgt,  x_{k+1} = layer_k(x_k, memory, masks),  y = norm(x_L)
+    Derivative:  the chain rule through the layers in reverse; memory's gradient is the sum of
+                 what every layer's cross-attention sends it
+    """
+
+    def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int, norm=None):
+        super().__init__()
+        if not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"TransformerDecoder: num_layers must be a positive integer, got "
+                             f"{num_layers!r}")
+        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        if norm is not None:
+            self.norm = norm
+        else:
+            self.register_module("norm", None)
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal: bool | None = None,
+                memory_is_causal: bool = False):
+        x = tgt if isinstance(tgt, Tensor) else Tensor._make(tgt)
+        if tgt_is_causal is None:
+            first = self.layers[0]
+            seq_axis = 1 if (x.ndim == 3 and first.batch_first) else 0
+            tgt_is_causal = tgt_mask is not None and _is_causal_mask(tgt_mask, x.shape[seq_axis])
+        for layer in self.layers:
+            x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                      tgt_key_padding_mask=tgt_key_padding_mask,
+                      memory_key_padding_mask=memory_key_padding_mask,
+                      tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
+        if self.norm is not None:
+            x = self.norm(x)
+        return x
+
+    def formula(self) -> Formula:
+        eqs = [Equation("Forward", f"x_{{k+1}} = layer_k(x_k, m), k = 0…{self.num_layers - 1}"
+                        + (", y = norm(x)" if self.norm is not None else ", y = x"),
+                        r"x_{k+1} = \mathrm{layer}_k(x_k, m)"),
+               Equation("Derivative", "∂L/∂x_k = (∂x_{k+1}/∂x_k)ᵀ ∂L/∂x_{k+1},  "
+                        "∂L/∂m = Σ_k (∂x_{k+1}/∂m)ᵀ ∂L/∂x_{k+1}",
+                        r"\frac{\partial L}{\partial m} = \sum_k \left(\frac{\partial x_{k+1}}"
+                        r"{\partial m}\right)^{\!\top} \frac{\partial L}{\partial x_{k+1}}")]
+        return Formula("TransformerDecoder", tuple(eqs),
+                       f"{self.num_layers} decoder layers applied in turn, each reading the same "
+                       "encoder memory.")
+
+
+class Transformer(Module):
+    r"""The encoder–decoder Transformer (Vaswani et al., 2017), as PyTorch's ``nn.Transformer``:
+    arguments, defaults, parameter names (encoder.layers.k.…, encoder.norm, decoder.layers.k.…,
+    decoder.norm) and initialisation (Xavier-uniform for every parameter with more than one
+    axis).
+
+    Forward:     m = Encoder(src, src_mask, src_key_padding_mask),
+                 y = Decoder(tgt, m, tgt_mask, memory_mask, tgt_key_padding_mask,
+                 memory_key_padding_mask); both stacks end with a LayerNorm
+    Derivative:  through the decoder to tgt and to m, then through the encoder to src
+    """
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
+                 num_decoder_layers: int = 6, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation="relu", custom_encoder=None, custom_decoder=None,
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        common = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+                      layer_norm_eps=layer_norm_eps, batch_first=batch_first,
+                      norm_first=norm_first, bias=bias, dtype=dtype)
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            self.encoder = TransformerEncoder(
+                TransformerEncoderLayer(d_model, nhead, **common), num_encoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            self.decoder = TransformerDecoder(
+                TransformerDecoderLayer(d_model, nhead, **common), num_decoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        self._reset_parameters()
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+
+    def _reset_parameters(self) -> None:
+        from .. import init
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+                src_key_padding_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, src_is_causal: bool | None = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False):
+        src = src if isinstance(src, Tensor) else Tensor._make(src)
+        tgt = tgt if isinstance(tgt, Tensor) else Tensor._make(tgt)
+        batched = src.ndim == 3
+        batch_axis = 0 if self.batch_first else 1
+        if batched and src.shape[batch_axis] != tgt.shape[batch_axis]:
+            raise RuntimeError(f"Transformer: the batch number of src and tgt must be equal, got "
+                               f"src {tuple(src.shape)} and tgt {tuple(tgt.shape)} (batch axis "
+                               f"{batch_axis}, batch_first={self.batch_first})")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError(f"Transformer: the feature number of src and tgt must be equal to "
+                               f"d_model={self.d_model}, got src {tuple(src.shape)} and tgt "
+                               f"{tuple(tgt.shape)}")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask,
+                            tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
+        """The (sz × sz) causal mask as a Tensor: 0 on and below the diagonal, −∞ above."""
+        return Tensor._from_op(generate_square_subsequent_mask(sz, dtype), None)
+
+    def formula(self) -> Formula:
+        eqs = [Equation("Forward", "m = Encoder(src),  y = Decoder(tgt, m)",
+                        r"m = \mathrm{Encoder}(\mathrm{src}),\quad y = "
+                        r"\mathrm{Decoder}(\mathrm{tgt}, m)"),
+               Equation("Derivative", "∂L/∂src = (∂m/∂src)ᵀ (∂y/∂m)ᵀ G,  ∂L/∂tgt = (∂y/∂tgt)ᵀ G",
+                        r"\frac{\partial L}{\partial \mathrm{src}} = \left(\frac{\partial m}"
+                        r"{\partial \mathrm{src}}\right)^{\!\top}\left(\frac{\partial y}"
+                        r"{\partial m}\right)^{\!\top} G")]
+        return Formula("Transformer", tuple(eqs),
+                       "The encoder turns the source into a memory that every decoder layer "
+                       "attends to while producing the target sequence.")

@@ -1,0 +1,386 @@
+"""More of torch.nn.functional's losses: Poisson and Gaussian likelihoods, the margin and ranking
+losses, triplet losses, and connectionist temporal classification (CTC).
+
+All but CTC are compositions of primitives (their derivatives come from the chain rule, with
+PyTorch's conventions at the kinks: a clamp passes the gradient only where it does not clamp).
+CTC is a fused primitive (:class:`CTCLoss`): the forward–backward recursions in log space over
+the batch and the extended label positions at once, one time step per loop iteration.
+
+Every function takes PyTorch's arguments, including the legacy ``size_average``/``reduce``, and
+``reduction='none'|'mean'|'sum'``.
+"""
+from __future__ import annotations
+
+import math
+
+from ..backend import xp
+from ..tensor import Tensor
+from .ctc import CTCLoss
+from .elementwise import minimum as _minimum
+from .elementwise import where as _where
+from .losses import _as_tensor, _like, _reduce, _reduction
+
+_COSINE_EPSILON = 1e-12     # PyTorch's guard inside cosine_embedding_loss's norms
+
+
+def _array(value):
+    return value._data if isinstance(value, Tensor) else xp.asarray(value)
+
+
+def _log_sigmoid(x: Tensor) -> Tensor:
+    """ln σ(x) = −[ln(1 + e^{−|x|}) + max(−x, 0)]: no overflow for any x."""
+    return -((-x.abs()).exp().log1p() + (-x).clamp_min(0))
+
+
+def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
+    """‖x1 − x2 + ε‖_p over the last axis (F.pairwise_distance)."""
+    d = x1 - x2 + eps
+    if p == 2:
+        return (d * d).sum(dim=-1).sqrt()
+    if p == 1:
+        return d.abs().sum(dim=-1)
+    if math.isinf(p):
+        return d.abs().amax(dim=-1)
+    return (d.abs() ** p).sum(dim=-1) ** (1.0 / p)
+
+
+def _check_same_shape(op: str, *tensors) -> None:
+    shapes = [tuple(t.shape) for t in tensors]
+    if any(s != shapes[0] for s in shapes):
+        raise ValueError(f"{op}: the inputs must have the same shape, got shapes "
+                         f"{', '.join(map(str, shapes))}")
+
+
+# ------------------------------------------------------------------------ likelihood losses
+def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,  # noqa: A002
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of a Poisson target y with rate λ (F.poisson_nll_loss).
+
+    log_input: ℓ = e^{x} − y·x (x = ln λ), ∂ℓ/∂x = e^{x} − y;  else ℓ = x − y·ln(x + ε),
+    ∂ℓ/∂x = 1 − y/(x + ε). ``full`` adds Stirling's term y ln y − y + ½ ln(2πy) where y > 1.
+    """
+    reduction = _reduction("poisson_nll_loss", size_average, reduce, reduction)
+    x = _as_tensor(input)
+    y = _like(target, x)
+    if log_input:
+        loss = x.exp() - y * x
+    else:
+        loss = x - y * (x + eps).log()
+    if full:
+        # As PyTorch: the term is formed for every y and masked where y ≤ 1, so a target of 0
+        # that requires grad gets 0·ln 0 = nan as its gradient there, as in PyTorch.
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            stirling = y * y.log() - y + 0.5 * (2 * math.pi * y).log()
+        small = Tensor._from_op(_array(y) <= 1, None)
+        loss = loss + _where(small, _like(0.0, x), stirling)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,  # noqa: A002
+                      reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of y under N(x, σ²) (F.gaussian_nll_loss).
+
+    ℓ = ½(ln max(σ², ε) + (x − y)²/max(σ², ε)) (+ ½ ln 2π if full). The clamp at ε is applied to
+    the value only, as PyTorch's ``clamp_`` under no_grad: the gradient passes as if unclamped.
+    ``var`` has the input's shape, or lacks its last axis (or has size 1 there): one variance
+    shared by the last axis (homoscedastic per sample).
+    """
+    op = "gaussian_nll_loss"
+    reduction = _reduction(op, None, None, reduction)
+    x = _as_tensor(input)
+    y = _like(target, x)
+    v = _like(var, x)
+    if tuple(v.shape) != tuple(x.shape):
+        if tuple(x.shape[:-1]) == tuple(v.shape):
+            v = v.unsqueeze(-1)
+        elif not (tuple(x.shape[:-1]) == tuple(v.shape[:-1]) and v.shape[-1] == 1):
+            raise ValueError(f"{op}: var is of incorrect size: shape {tuple(v.shape)} for an "
+                             f"input of shape {tuple(x.shape)} (expected the input's shape, or "
+                             "it without its last axis, or with 1 there)")
+    if (_array(v) < 0).any():
+        raise ValueError(f"{op}: var has negative entry/entries")
+    data = _array(v)
+    clamped = v + Tensor._from_op(xp.maximum(data, eps) - data, None)    # value clamped only
+    loss = 0.5 * (clamped.log() + (x - y) ** 2 / clamped)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------------ margin losses
+def margin_ranking_loss(input1, input2, target, margin: float = 0.0,  # noqa: A002
+                        size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = max(0, −y(x₁ − x₂) + margin), y ∈ {1, −1} (F.margin_ranking_loss)."""
+    reduction = _reduction("margin_ranking_loss", size_average, reduce, reduction)
+    x1 = _as_tensor(input1)
+    x2, y = _like(input2, x1), _like(target, x1)
+    if not (x1.ndim == x2.ndim == y.ndim):
+        raise RuntimeError(f"margin_ranking_loss: All input tensors should have same dimension "
+                           f"but got sizes: input1: {tuple(x1.shape)}, input2: "
+                           f"{tuple(x2.shape)}, target: {tuple(y.shape)}")
+    return _reduce((-y * (x1 - x2) + margin).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None,  # noqa: A002
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = x where y = 1, max(0, margin − x) where y = −1 (F.hinge_embedding_loss)."""
+    reduction = _reduction("hinge_embedding_loss", size_average, reduce, reduction)
+    x = _as_tensor(input)
+    y = _array(target)
+    zero = _like(0.0, x)
+    hinge = _where(Tensor._from_op(y != 1, None), (margin - x).clamp_min(0), zero)
+    linear = _where(Tensor._from_op(y != -1, None), x, zero)
+    return _reduce(hinge + linear, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                     reduction: str = "mean") -> Tensor:
+    """ℓ = ln(1 + e^{−y·x}) (F.soft_margin_loss); ∂ℓ/∂x = −y σ(−y x)."""
+    reduction = _reduction("soft_margin_loss", size_average, reduce, reduction)
+    x = _as_tensor(input)
+    y = _like(target, x)
+    return _reduce((-x * y).exp().log1p(), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  # noqa: A002
+                                reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓₙ = −(1/C) Σ_c w_c [y_c ln σ(x_c) + (1 − y_c) ln σ(−x_c)]
+    (F.multilabel_soft_margin_loss)."""
+    reduction = _reduction("multilabel_soft_margin_loss", size_average, reduce, reduction)
+    x = _as_tensor(input)
+    y = _like(target, x)
+    loss = -(y * _log_sigmoid(x) + (1 - y) * _log_sigmoid(-x))
+    if weight is not None:
+        loss = loss * _like(weight, x)
+    loss = loss.sum(dim=x.ndim - 1) / x.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def _class_axis_input(op: str, x: Tensor, target, allow_2d_target: bool = False):
+    """(N, C) input and the target's integer array, with PyTorch's shape rules of the margin
+    losses: input (C,) or (N, C)."""
+    if x.ndim not in (1, 2) or (x.ndim == 2 and x.shape[1] == 0) or x.shape[-1:] == (0,):
+        raise ValueError(f"{op}: expected a non-empty input of shape (C,) or (N, C), got "
+                         f"{tuple(x.shape)}")
+    t = _array(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: expected integer class indices as the target, got dtype "
+                        f"{t.dtype}")
+    return t
+
+
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0,  # noqa: A002
+                      weight=None, size_average=None, reduce=None,
+                      reduction: str = "mean") -> Tensor:
+    """Multi-class hinge loss (F.multi_margin_loss):
+
+    ℓₙ = (1/C) Σ_{i ≠ yₙ} w_{yₙ} max(0, margin − x_{n,yₙ} + x_{n,i})^p,   p ∈ {1, 2}.
+    """
+    op = "multi_margin_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError(f"{op}: only p == 1 and p == 2 supported, got p={p}")
+    x = _as_tensor(input)
+    t = _class_axis_input(op, x, target)
+    xb = x.reshape(1, -1) if x.ndim == 1 else x
+    tb = t.reshape(-1)
+    n, c = xb.shape
+    if tb.shape != (n,):
+        raise ValueError(f"{op}: inconsistent target size: {t.shape} for an input of shape "
+                         f"{tuple(x.shape)}")
+    if ((tb < 0) | (tb >= c)).any():
+        raise IndexError(f"{op}: target out of range: labels must lie in 0…{c - 1}")
+    rows = xp.arange(n)
+    picked = xb[rows, tb].reshape(n, 1)
+    z = (margin - picked + xb).clamp_min(0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        w = _array(weight).astype(xb.dtype)
+        z = z * Tensor._from_op(w[tb].reshape(n, 1), None)
+    others = xp.ones((n, c), dtype=xb.dtype)
+    others[rows, tb] = 0
+    loss = (z * Tensor._from_op(others, None)).sum(dim=1) / c
+    if x.ndim == 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                           reduction: str = "mean") -> Tensor:
+    """Multi-label hinge loss (F.multilabel_margin_loss): the target row lists class indices,
+    ended by the first −1; with J that set,
+
+    ℓₙ = (1/C) Σ_{j ∈ J} Σ_{i ∉ J} max(0, 1 − (x_{n,j} − x_{n,i})).
+    """
+    op = "multilabel_margin_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    x = _as_tensor(input)
+    t = _class_axis_input(op, x, target)
+    if t.shape != tuple(x.shape):
+        raise ValueError(f"{op}: inconsistent target size: {t.shape} for input of size "
+                         f"{tuple(x.shape)}")
+    xb = x.reshape(1, -1) if x.ndim == 1 else x
+    tb = t.reshape(xb.shape)
+    n, c = xb.shape
+    listed = xp.cumprod(tb != -1, axis=1).astype(bool)           # before the first −1
+    if (listed & ((tb < 0) | (tb >= c))).any():
+        raise IndexError(f"{op}: target out of range: labels must lie in 0…{c - 1} (or -1)")
+    rows = xp.arange(n)[:, None]
+    is_target = xp.zeros((n, c), dtype=bool)
+    is_target[xp.broadcast_to(rows, tb.shape)[listed], tb[listed]] = True
+    # pair (j, i): j a listed target (position k of the row), i a non-target class
+    xj = xb[rows, xp.where(listed, tb, 0)]                        # (n, K)
+    hinge = (1 - xj.unsqueeze(2) + xb.unsqueeze(1)).clamp_min(0)  # (n, K, C)
+    pairs = (listed[:, :, None] & ~is_target[:, None, :]).astype(xb.dtype)
+    loss = (hinge * Tensor._from_op(pairs, None)).sum(dim=(1, 2)) / c
+    if x.ndim == 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin: float = 0.0,  # noqa: A002
+                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """ℓ = 1 − cos(x₁, x₂) where y = 1, max(0, cos(x₁, x₂) − margin) where y = −1
+    (F.cosine_embedding_loss); cos = x₁·x₂ / √((‖x₁‖² + 10⁻¹²)(‖x₂‖² + 10⁻¹²)) as PyTorch."""
+    op = "cosine_embedding_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    x1 = _as_tensor(input1)
+    x2 = _like(input2, x1)
+    y = _array(target)
+    if x1.ndim not in (1, 2) or tuple(x1.shape) != tuple(x2.shape):
+        raise RuntimeError(f"{op}: expected input1 and input2 of the same shape, (D,) or (N, D), "
+                           f"got {tuple(x1.shape)} and {tuple(x2.shape)}")
+    if y.ndim != x1.ndim - 1:
+        raise RuntimeError(f"{op}: {x1.ndim}D target tensor expected, multi-target not "
+                           f"supported; got target of shape {y.shape}")
+    dim = x1.ndim - 1
+    prod = (x1 * x2).sum(dim=dim)
+    mag1 = (x1 * x1).sum(dim=dim) + _COSINE_EPSILON
+    mag2 = (x2 * x2).sum(dim=dim) + _COSINE_EPSILON
+    cos = prod / (mag1 * mag2).sqrt()
+    zero = _like(0.0, x1)
+    pos = _where(Tensor._from_op(y == 1, None), 1 - cos, zero)
+    neg = _where(Tensor._from_op(y == -1, None), (cos - margin).clamp_min(0), zero)
+    return _reduce(pos + neg, reduction)
+
+
+# ------------------------------------------------------------------------ triplet losses
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
+                        reduction: str = "mean") -> Tensor:
+    """ℓ = max(0, d(a, p) − d(a, n) + margin), d(u, v) = ‖u − v + ε‖_p (F.triplet_margin_loss);
+    ``swap``: d(a, n) ← min(d(a, n), d(p, n)) (Balntas et al., 2016)."""
+    op = "triplet_margin_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    a = _as_tensor(anchor)
+    pos, neg = _like(positive, a), _like(negative, a)
+    if not (a.ndim == pos.ndim == neg.ndim) or a.ndim not in (1, 2):
+        raise RuntimeError(f"{op}: the anchor, positive and negative must all be 1-D (D,) or "
+                           f"2-D (N, D), got shapes {tuple(a.shape)}, {tuple(pos.shape)} and "
+                           f"{tuple(neg.shape)}")
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    d_pos = _pairwise_distance(a, pos, p, eps)
+    d_neg = _pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = _minimum(d_neg, _pairwise_distance(pos, neg, p, eps))
+    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin: float = 1.0, swap: bool = False,
+                                      reduction: str = "mean") -> Tensor:
+    """ℓ = max(0, d(a, p) − d(a, n) + margin) with any distance function d (default: the
+    Euclidean pairwise distance) (F.triplet_margin_with_distance_loss)."""
+    op = "triplet_margin_with_distance_loss"
+    reduction = _reduction(op, None, None, reduction)
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    a = _as_tensor(anchor)
+    pos, neg = _like(positive, a), _like(negative, a)
+    dist = distance_function or (lambda u, v: _pairwise_distance(u, v, 2, 1e-6))
+    d_pos, d_neg = dist(a, pos), dist(a, neg)
+    if swap:
+        d_neg = _minimum(d_neg, dist(pos, neg))
+    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+# ------------------------------------------------------------------------------- CTC
+def _lengths(op: str, name: str, value, n: int):
+    a = xp.asarray(_array(value)).reshape(-1)
+    if a.dtype.kind not in "iu":
+        if a.size and not (a == xp.round(a)).all():
+            raise TypeError(f"{op}: {name} must hold integers, got {a}")
+        a = a.astype(xp.int64)
+    if a.shape != (n,):
+        raise RuntimeError(f"{op}: {name} must have one length per sequence, {n} in all, got "
+                           f"{a.shape[0]}")
+    if (a < 0).any():
+        raise RuntimeError(f"{op}: {name} must be non-negative, got {a}")
+    return a.astype(xp.int64)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """Connectionist temporal classification loss (F.ctc_loss); see :mod:`chainrule.ops.ctc`.
+
+    ``log_probs`` (T, N, C) or unbatched (T, C), normally log_softmax outputs; ``targets`` padded
+    (N, S) or all target sequences concatenated (Σ target_lengths,); ``input_lengths`` and
+    ``target_lengths`` (N,). 'mean' divides each loss by its target length (at least 1), then
+    averages over the batch, as PyTorch.
+    """
+    op = "ctc_loss"
+    reduction = _reduction(op, None, None, reduction)
+    lp = _as_tensor(log_probs)
+    unbatched = lp.ndim == 2
+    if lp.ndim not in (2, 3):
+        raise ValueError(f"{op}: log_probs must have shape (T, N, C) or (T, C), got "
+                         f"{tuple(lp.shape)}")
+    if unbatched:
+        lp = lp.unsqueeze(1)
+    T, N, C = lp.shape
+    if not 0 <= blank < C:
+        raise ValueError(f"{op}: blank must be in label range 0…{C - 1}, got {blank}")
+    in_len = _lengths(op, "input_lengths", input_lengths, N)
+    tg_len = _lengths(op, "target_lengths", target_lengths, N)
+    if (in_len > T).any():
+        raise RuntimeError(f"{op}: input_lengths {in_len.tolist()} must not exceed the "
+                           f"sequence length T = {T} of log_probs")
+    t = xp.asarray(_array(targets))
+    if unbatched and t.ndim == 1 and tg_len[0] <= t.shape[0]:
+        t = t.reshape(1, -1)
+    if t.ndim == 2:                                       # padded (N, S)
+        if t.shape[0] != N or (tg_len > t.shape[1]).any():
+            raise RuntimeError(f"{op}: padded targets of shape {t.shape} do not fit {N} "
+                               f"sequences of target_lengths {tg_len.tolist()}")
+        padded = t[:, :max(int(tg_len.max(initial=0)), 0)]
+    else:                                                 # concatenated (Σ L,)
+        if t.shape[0] != tg_len.sum():
+            raise RuntimeError(f"{op}: concatenated targets hold {t.shape[0]} labels but the "
+                               f"target_lengths add up to {int(tg_len.sum())}")
+        width = int(tg_len.max(initial=0))
+        starts = xp.concatenate([[0], xp.cumsum(tg_len)[:-1]]).astype(xp.int64)
+        pos = starts[:, None] + xp.arange(width)[None, :]
+        padded = t[xp.minimum(pos, max(t.shape[0] - 1, 0))] if t.shape[0] else \
+            xp.zeros((N, width), dtype=xp.int64)
+    inside = xp.arange(padded.shape[1])[None, :] < tg_len[:, None]
+    padded = xp.where(inside, padded, blank).astype(xp.int64)
+    if ((padded < 0) | (padded >= C)).any():
+        raise IndexError(f"{op}: target labels must lie in 0…{C - 1}")
+    loss = CTCLoss.apply(lp, targets=padded, input_lengths=in_len, target_lengths=tg_len,
+                         blank=blank, zero_infinity=zero_infinity)
+    if reduction == "mean":
+        scale = Tensor._from_op(xp.maximum(tg_len, 1).astype(lp._data.dtype), None)
+        return (loss / scale).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.reshape(()) if unbatched else loss
+
+
+__all__ = ["ctc_loss", "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss",
+           "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
+           "multi_margin_loss",
+           "multilabel_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
+           "triplet_margin_with_distance_loss"]
