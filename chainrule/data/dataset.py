@@ -51,7 +51,10 @@ class TensorDataset(Dataset):
     >>> import numpy as np
     >>> ds = TensorDataset(np.zeros((5, 2)), np.arange(5))
     >>> len(ds), ds[3][1]
-    (5, np.int64(3))
+    (5, tensor(3))
+
+    As in PyTorch, ``ds[i]`` and ``ds.tensors`` give Tensors (views of the stored arrays, no
+    copy); batches for a DataLoader are taken from the arrays directly (:meth:`get_batch`).
     """
 
     def __init__(self, *arrays):
@@ -70,11 +73,11 @@ class TensorDataset(Dataset):
 
     @property
     def tensors(self) -> tuple:
-        """PyTorch's name for the stored arrays."""
-        return self.arrays
+        """The stored arrays as Tensors (sharing memory), PyTorch's attribute."""
+        return tuple(Tensor._from_op(a, None) for a in self.arrays)
 
     def __getitem__(self, index):
-        return tuple(a[index] for a in self.arrays)
+        return tuple(Tensor._from_op(xp.asarray(a[index]), None) for a in self.arrays)
 
     def __len__(self) -> int:
         return self.arrays[0].shape[0]

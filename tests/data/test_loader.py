@@ -52,10 +52,13 @@ class Squares(Dataset):
 def test_tensor_dataset():
     x, y = make()
     ds = TensorDataset(cr.tensor(x), y)
-    assert len(ds) == 10 and ds.tensors is ds.arrays
-    xi, yi = ds[3]
-    np.testing.assert_array_equal(xi, x[3])
-    assert yi == y[3]
+    assert len(ds) == 10
+    assert all(isinstance(t, cr.Tensor) and np.shares_memory(t.numpy(), a)
+               for t, a in zip(ds.tensors, ds.arrays))
+    xi, yi = ds[3]                    # Tensors, as torch.utils.data.TensorDataset gives
+    assert isinstance(xi, cr.Tensor) and isinstance(yi, cr.Tensor)
+    np.testing.assert_array_equal(xi.numpy(), x[3])
+    assert yi.item() == y[3] and yi.dtype == y.dtype
     with pytest.raises(ValueError, match=r"same length along axis 0, got lengths \[10, 9\]"):
         TensorDataset(x, y[:9])
     with pytest.raises(ValueError, match="at least one array"):
