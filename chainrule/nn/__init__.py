@@ -28,6 +28,7 @@ from .layers.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, 
 from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # isort: skip
 from .layers.attention import MultiheadAttention  # isort: skip
 from .layers.transformer import TransformerEncoder, TransformerEncoderLayer, generate_square_subsequent_mask  # noqa: E501  # isort: skip
+from .layers.transformer import Transformer, TransformerDecoder, TransformerDecoderLayer  # noqa: E402  # isort: skip
 from .layers.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding  # isort: skip
 from .layers.conv import Conv3d, ConvTranspose1d, ConvTranspose3d  # isort: skip
 from .layers.pooling import AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool3d, LPPool1d, LPPool2d, LPPool3d, MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d  # noqa: E501  # isort: skip

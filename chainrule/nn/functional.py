@@ -8,12 +8,14 @@ from ..ops import log_softmax as _log_softmax
 from ..ops import softmax as _softmax
 
 
-def softmax(input, dim: int = -1):  # noqa: A002  (PyTorch's argument name)
-    return _softmax(input, axis=dim)
+def softmax(input, dim: int = -1, dtype=None):  # noqa: A002  (PyTorch's argument name)
+    """softmax along ``dim``; ``dtype``: cast the input to it first (as PyTorch)."""
+    return _softmax(input if dtype is None else input.to(dtype), axis=dim)
 
 
-def log_softmax(input, dim: int = -1):  # noqa: A002
-    return _log_softmax(input, axis=dim)
+def log_softmax(input, dim: int = -1, dtype=None):  # noqa: A002
+    """log-softmax along ``dim``; ``dtype``: cast the input to it first (as PyTorch)."""
+    return _log_softmax(input if dtype is None else input.to(dtype), axis=dim)
 
 
 __all__ = ["elu", "gelu", "leaky_relu", "linear", "relu", "sigmoid", "silu", "softplus", "tanh",

@@ -221,7 +221,7 @@ from .selection import (  # noqa: E402
     scatter_add,
     scatter_reduce,
     take,
-    where,
+    where,  # noqa: F811  (PyTorch-compatible replacement)
 )
 from .shape import (  # noqa: E402
     atleast_1d,
@@ -229,10 +229,11 @@ from .shape import (  # noqa: E402
     atleast_3d,
     broadcast_shapes,
     broadcast_tensors,
+    chunk,  # noqa: F811  (PyTorch-compatible replacement)
     clone,
     column_stack,
     concat,
-    concatenate,
+    concatenate,  # noqa: F811  (PyTorch-compatible replacement)
     diag,
     diag_embed,
     diagonal,
@@ -244,16 +245,17 @@ from .shape import (  # noqa: E402
     hsplit,
     hstack,
     meshgrid,
-    moveaxis,
+    moveaxis,  # noqa: F811  (PyTorch-compatible replacement)
     movedim,
     narrow,
     numel,
     repeat_interleave,
     roll,
     rot90,
+    split,  # noqa: F811  (PyTorch-compatible replacement)
     row_stack,
-    squeeze,
-    swapaxes,
+    squeeze,  # noqa: F811  (PyTorch-compatible replacement)
+    swapaxes,  # noqa: F811  (PyTorch-compatible replacement)
     swapdims,
     t,
     tensor_split,
@@ -272,7 +274,7 @@ from .sorting import (  # noqa: E402
     bucketize,
     histc,
     kthvalue,
-    logsumexp,
+    logsumexp,  # noqa: F811  (PyTorch-compatible replacement)
     median,
     mode,
     msort,

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from ..autograd.function import Function, primitive
 from ..backend import namespace, xp
-from .promotion import promote
+from ..tensor import Tensor
+from .promotion import no_bool, promote
 
 
 @primitive
@@ -210,6 +211,11 @@ def add(input, other, *, alpha=1, out=None):  # noqa: A002  (PyTorch's argument 
 def subtract(input, other, *, alpha=1, out=None):  # noqa: A002
     """``input − alpha · other`` with PyTorch's type promotion."""
     _no_out("sub", out)
+    if any(isinstance(v, bool) or (isinstance(v, Tensor) and v._data.dtype == bool)
+           for v in (input, other)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     x, y = _promote(input, other)
     if alpha != 1:
         y = multiply(y, alpha)
@@ -232,6 +238,7 @@ def divide(input, other, *, rounding_mode=None, out=None):  # noqa: A002
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found {rounding_mode!r}")
     from .division import RoundedDivide
+    no_bool(f"div(rounding_mode={rounding_mode!r})", input, other)
     return RoundedDivide.apply(*_promote(input, other), mode=rounding_mode)
 
 
@@ -246,4 +253,19 @@ def negative(x):
 
 
 def power(x, y):
-    return Power.apply(*_promote(x, y))
+    if all(isinstance(v, Tensor) and v._data.dtype == bool for v in (x, y)):
+        no_bool("pow", x, y)
+    negative = _negative_int(y)
+    (x, y), dtype = promote(x, y)
+    if dtype.kind in "iub" and negative:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if dtype == bool:                               # b ** e is b or not e
+        raw = [v._data if isinstance(v, Tensor) else v for v in (x, y)]
+        return Tensor._from_op(xp.asarray(xp.logical_or(raw[0], xp.logical_not(raw[1]))), None)
+    return Power.apply(x, y)
+
+
+def _negative_int(y) -> bool:
+    data = y._data if isinstance(y, Tensor) else y
+    array = xp.asarray(data)
+    return array.dtype.kind in "iu" and bool((array < 0).any())

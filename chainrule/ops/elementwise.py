@@ -373,11 +373,13 @@ def tanh(x):
 
 
 def maximum(x, y):
-    return Maximum.apply(x, y)
+    from .promotion import promote
+    return Maximum.apply(*promote(x, y)[0])
 
 
 def minimum(x, y):
-    return Minimum.apply(x, y)
+    from .promotion import promote
+    return Minimum.apply(*promote(x, y)[0])
 
 
 def clip(x, min=None, max=None):  # noqa: A002  (PyTorch's argument names)

@@ -445,7 +445,16 @@ def reshape(x, shape):
     return Reshape.apply(x, shape=shape)
 
 
-def transpose(x, axes=None):
+def transpose(x, *dims, axes=None):
+    """PyTorch's ``transpose(x, dim0, dim1)`` (two ints: swap those two axes) and NumPy's
+    ``transpose(x, axes=None)`` (one permutation, or none: reverse the axes)."""
+    if len(dims) == 2 and all(isinstance(d, int) for d in dims):
+        return swapaxes(x, *dims)
+    if len(dims) > 1:
+        raise TypeError(f"transpose: expected two dims (PyTorch) or one permutation (NumPy), "
+                        f"got {dims!r}")
+    if dims:
+        axes = dims[0]
     return Transpose.apply(x, axes=None if axes is None else tuple(axes))
 
 
@@ -457,6 +466,11 @@ def swapaxes(x, axis1: int, axis2: int):
     """Exchange two axes (PyTorch's ``transpose(dim0, dim1)``): a transpose with a swapped order."""
     ndim = x.ndim
     order = list(range(ndim))
+    if ndim == 0:       # as PyTorch: a 0-d tensor has the dims 0 and −1 only
+        if {axis1, axis2} - {0, -1}:
+            raise IndexError(f"transpose: dimension out of range for a 0-d tensor: got "
+                             f"({axis1}, {axis2}), expected 0 or -1")
+        return transpose(x, ())
     a, b = axis1 % ndim, axis2 % ndim
     order[a], order[b] = order[b], order[a]
     return transpose(x, order)
@@ -469,7 +483,16 @@ def moveaxis(x, source: int, destination: int):
 
 
 def broadcast_to(x, shape):
-    return BroadcastTo.apply(x, shape=tuple(shape))
+    """Broadcast to ``shape``; −1 keeps the size the input has there (aligned from the right),
+    as PyTorch's ``broadcast_to`` and ``expand``."""
+    shape = tuple(shape)
+    if -1 in shape:
+        lead = len(shape) - x.ndim
+        if lead < 0 or any(s == -1 for s in shape[:lead]):
+            raise ValueError(f"broadcast_to: -1 is only allowed where the input {tuple(x.shape)} "
+                             f"has a dimension, got target {shape}")
+        shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    return BroadcastTo.apply(x, shape=shape)
 
 
 def squeeze(x, axis=None):

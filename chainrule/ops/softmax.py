@@ -6,7 +6,10 @@ from ..backend import namespace, xp
 
 
 def _shifted(x, axis):
-    """x − max(x) along ``axis``: the largest entry becomes 0, so e^{…} ≤ 1 never overflows."""
+    """x − max(x) along ``axis``: the largest entry becomes 0, so e^{…} ≤ 1 never overflows.
+    An empty input is returned as it is (there is nothing to shift, and max has no identity)."""
+    if x.size == 0:
+        return x
     m = xp.max(x, axis=axis, keepdims=True)
     return x - xp.where(xp.isfinite(m), m, 0)
 
@@ -77,9 +80,15 @@ class LogSoftmax(Function):
         return g - namespace(y).exp(y) * g.sum(axis=ctx.axis, keepdims=True)
 
 
-def softmax(x, axis: int = -1):
-    return Softmax.apply(x, axis=axis)
+def softmax(x, axis: int = -1, dtype=None, *, dim: int | None = None):
+    """softmax along ``axis`` (PyTorch's ``dim``); ``dtype``: cast the input to it first."""
+    if dtype is not None:
+        x = x.to(dtype)
+    return Softmax.apply(x, axis=axis if dim is None else dim)
 
 
-def log_softmax(x, axis: int = -1):
-    return LogSoftmax.apply(x, axis=axis)
+def log_softmax(x, axis: int = -1, dtype=None, *, dim: int | None = None):
+    """log-softmax along ``axis`` (PyTorch's ``dim``); ``dtype``: cast the input to it first."""
+    if dtype is not None:
+        x = x.to(dtype)
+    return LogSoftmax.apply(x, axis=axis if dim is None else dim)

@@ -1,0 +1,455 @@
+"""More activation functions (PyTorch's ``torch.nn.functional`` names, arguments and kinks).
+
+Four are primitives, because their derivative at a kink (or their numerics) is a convention of
+their own: ``hardtanh`` (relu6 is hardtanh(x, 0, 6)), ``hardsigmoid``, ``hardswish`` and
+``logsigmoid``. The others are composites of existing primitives, each stated as its formula, so
+their derivatives (and PyTorch's conventions at their kinks) follow from the chain rule:
+
+=============  ==========================================================================
+celu           α·elu(x/α)
+selu           λ·elu(x, α)       (λ ≈ 1.0507, α ≈ 1.6733, Klambauer et al. 2017)
+glu            a ⊙ σ(b), (a, b) the halves of x along ``dim``
+mish           x·tanh(softplus(x))
+softsign       x/(1 + |x|)
+softmin        softmax(−x)
+tanhshrink     x − tanh x
+softshrink     x − clamp(x, −λ, λ)         (gradient 0 on [−λ, λ], boundaries included)
+hardshrink     x where |x| > λ, else 0     (gradient 0 on [−λ, λ])
+threshold      x where x > t, else v       (gradient 0 where x ≤ t)
+prelu          x where x > 0, else w·x     (w broadcast along the channel dim 1)
+rrelu          x where x > 0, else a·x     (a = (l + u)/2 in eval; a ~ U(l, u) per element when
+                                            training, drawn for x ≤ 0 as PyTorch)
+=============  ==========================================================================
+
+Every functional form takes PyTorch's ``inplace=`` where PyTorch's does: with ``inplace=True``
+the result is written into the input (:meth:`Tensor._inplace`, which records the step for
+autograd and bumps the version counter) and the input is returned. The functional forms of the
+older activations (relu, leaky_relu, elu, silu, dropout…) are wrapped here the same way; the
+``nn.functional`` module exports these wrappers.
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..autograd.function import Function, primitive
+from ..backend import namespace, xp
+from ..tensor import Tensor
+from . import activations as _act
+from . import dropout as _drop
+from .arithmetic import multiply, negative, subtract
+from .elementwise import abs as _abs
+from .elementwise import clip, tanh, where
+from .movement import getitem, reshape
+from .softmax import softmax as _softmax
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+#: PyTorch's hardsigmoid backward multiplies by 1/6 held as a float32 constant, for every dtype.
+_SIXTH_F32 = float(xp.float32(1.0 / 6.0))
+
+
+def _sigmoid(x):
+    return _act._sigmoid(x)
+
+
+# ------------------------------------------------------------------------------------ primitives
+@primitive
+class Hardtanh(Function):
+    """Hard tanh: the identity clipped to [min_val, max_val].
+
+    Forward:     y = min(max(x, lo), hi)      (lo = min_val = −1, hi = max_val = 1 by default)
+    Derivative:  ∂y/∂x = 1[lo < x < hi]
+    VJP:         ∂L/∂x = g · 1[lo < x < hi]
+    Kinks:       0 at x = lo and x = hi (PyTorch's hardtanh_backward; unlike clamp, whose
+                 gradient is 1 on the closed interval). relu6 is hardtanh(x, 0, 6).
+    """
+
+    name = "hardtanh"
+    text = ("y = min(max(x, lo), hi)", "∂y/∂x = 1[lo < x < hi]")
+    latex = (r"y = \min(\max(x, a), b)",
+             r"\frac{\partial y}{\partial x} = \mathbb{1}[a < x < b]")
+    explanation = "Hardtanh is the identity between its bounds and constant outside them."
+    domain = "real"
+    reference = staticmethod(lambda x, min_val=-1.0, max_val=1.0: xp.clip(x, min_val, max_val))
+
+    @staticmethod
+    def forward(ctx, x, min_val=-1.0, max_val=1.0):
+        inside = (x > min_val) & (x < max_val)
+        ctx.save(inside)
+        return xp.minimum(xp.maximum(x, x.dtype.type(min_val)), x.dtype.type(max_val))
+
+    @staticmethod
+    def vjp(ctx, g):
+        (inside,) = ctx.saved
+        return g * inside
+
+
+@primitive
+class Hardsigmoid(Function):
+    """Hard sigmoid, a piecewise-linear σ.
+
+    Forward:     y = min(max(x + 3, 0), 6)/6
+    Derivative:  ∂y/∂x = 1/6 · 1[−3 < x < 3]
+    VJP:         ∂L/∂x = g · 1/6 · 1[−3 < x < 3]
+    Kinks:       0 at x = ±3, as PyTorch.
+    Numerics:    PyTorch's backward holds 1/6 as a float32 constant for every dtype
+                 (0.1666666716…); chainrule uses the same constant, so float64 gradients agree.
+    """
+
+    name = "hardsigmoid"
+    text = ("y = min(max(x + 3, 0), 6)/6", "∂y/∂x = 1/6 · 1[−3 < x < 3]")
+    latex = (r"y = \frac{\min(\max(x + 3, 0), 6)}{6}",
+             r"\frac{\partial y}{\partial x} = \tfrac16\,\mathbb{1}[-3 < x < 3]")
+    explanation = "Hardsigmoid is a cheap sigmoid: a ramp from 0 at x = −3 to 1 at x = 3."
+    domain = "real"
+    reference = staticmethod(lambda x: xp.clip(x + 3, 0, 6) / 6)
+
+    @staticmethod
+    def forward(ctx, x):
+        inside = (x > -3) & (x < 3)
+        ctx.save(inside)
+        return xp.minimum(xp.maximum(x + 3, 0), 6) / 6
+
+    @staticmethod
+    def vjp(ctx, g):
+        (inside,) = ctx.saved
+        return g * (inside * _SIXTH_F32)
+
+
+@primitive
+class Hardswish(Function):
+    """Hard swish (MobileNetV3): x times hardsigmoid(x).
+
+    Forward:     y = x · min(max(x + 3, 0), 6)/6
+    Derivative:  ∂y/∂x = 0 for x ≤ −3;  x/3 + ½ for −3 < x < 3;  1 for x ≥ 3
+    VJP:         ∂L/∂x = g · ∂y/∂x
+    Kinks:       0 at x = −3 and 1 at x = 3 (PyTorch 2.13's hardswish_backward).
+    """
+
+    name = "hardswish"
+    text = ("y = x·min(max(x + 3, 0), 6)/6", "∂y/∂x = 0 (x ≤ −3), x/3 + ½ (−3 < x < 3), 1 (x ≥ 3)")
+    latex = (r"y = x\,\frac{\min(\max(x + 3, 0), 6)}{6}",
+             r"\frac{\partial y}{\partial x} = \begin{cases} 0 & x \le -3 \\ x/3 + 1/2 & "
+             r"-3 < x < 3 \\ 1 & x \ge 3 \end{cases}")
+    explanation = "Hardswish is a piecewise-quadratic swish, cheap on mobile hardware."
+    domain = "real"
+    reference = staticmethod(lambda x: x * xp.clip(x + 3, 0, 6) / 6)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return x * xp.minimum(xp.maximum(x + 3, 0), 6) / 6
+
+    @staticmethod
+    def vjp(ctx, g):
+        (x,) = ctx.saved
+        ns = namespace(x)
+        slope = ns.where(x <= -3, 0.0, ns.where(x < 3, x / 3 + 0.5, 1.0))
+        return g * slope
+
+
+@primitive
+class Logsigmoid(Function):
+    """Log-sigmoid.
+
+    Forward:     y = ln σ(x) = −ln(1 + e^{−x})
+    Derivative:  ∂y/∂x = 1 − σ(x) = σ(−x)
+    VJP:         ∂L/∂x = g · σ(−x)
+    Numerics:    y = min(x, 0) − ln(1 + e^{−|x|}): no overflow, and for x ≪ 0 the result keeps
+                 its full relative accuracy (y ≈ x).
+    """
+
+    name = "logsigmoid"
+    text = ("y = ln σ(x) = −ln(1 + e^{−x})", "∂y/∂x = σ(−x)")
+    latex = (r"y = \ln\sigma(x) = -\ln\left(1 + e^{-x}\right)",
+             r"\frac{\partial y}{\partial x} = \sigma(-x)")
+    explanation = "Log-sigmoid is the log-probability of the positive class of a logistic model."
+    domain = "real"
+    reference = staticmethod(lambda x: -xp.logaddexp(0, -x))
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    @staticmethod
+    def vjp(ctx, g):
+        (x,) = ctx.saved
+        return g * _sigmoid(-x)
+
+
+# ------------------------------------------------------------------------------------ in place
+def _apply(fn, input, inplace: bool, *args, **kwargs):  # noqa: A002
+    """fn(input, …), or with ``inplace`` the same values written into ``input`` (returned)."""
+    if inplace:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{fn.__name__}: inplace=True needs a Tensor input, got "
+                            f"{type(input).__name__}")
+        return input._inplace(fn, *args, **kwargs)
+    return fn(input, *args, **kwargs)
+
+
+# ------------------------------------------------------------------------------------ functions
+def _hardtanh(input, min_val=-1.0, max_val=1.0):  # noqa: A002
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
+                         f"({max_val})")
+    return Hardtanh.apply(input, min_val=float(min_val), max_val=float(max_val))
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):  # noqa: A002
+    """y = min(max(x, min_val), max_val); gradient 1 strictly inside, 0 at the bounds."""
+    return _apply(_hardtanh, input, inplace, min_val, max_val)
+
+
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0):  # noqa: A002
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def _relu6(input):  # noqa: A002
+    return Hardtanh.apply(input, min_val=0.0, max_val=6.0)
+
+
+def relu6(input, inplace: bool = False):  # noqa: A002
+    """y = min(max(x, 0), 6) = hardtanh(x, 0, 6) (gradient 0 at 0 and at 6, as PyTorch)."""
+    return _apply(_relu6, input, inplace)
+
+
+def _hardsigmoid(input):  # noqa: A002
+    return Hardsigmoid.apply(input)
+
+
+def hardsigmoid(input, inplace: bool = False):  # noqa: A002
+    """y = min(max(x + 3, 0), 6)/6."""
+    return _apply(_hardsigmoid, input, inplace)
+
+
+def _hardswish(input):  # noqa: A002
+    return Hardswish.apply(input)
+
+
+def hardswish(input, inplace: bool = False):  # noqa: A002
+    """y = x·min(max(x + 3, 0), 6)/6."""
+    return _apply(_hardswish, input, inplace)
+
+
+def logsigmoid(input):  # noqa: A002
+    """y = ln σ(x), computed without overflow."""
+    return Logsigmoid.apply(input)
+
+
+def _celu(input, alpha=1.0):  # noqa: A002
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    return multiply(_act.elu(multiply(input, 1.0 / alpha)), alpha)
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002
+    """y = max(0, x) + min(0, α(e^{x/α} − 1)) = α·elu(x/α)."""
+    return _apply(_celu, input, inplace, alpha)
+
+
+def celu_(input, alpha: float = 1.0):  # noqa: A002
+    return celu(input, alpha, inplace=True)
+
+
+def _selu(input):  # noqa: A002
+    return multiply(_act.elu(input, _SELU_ALPHA), _SELU_SCALE)
+
+
+def selu(input, inplace: bool = False):  # noqa: A002
+    """y = λ·elu(x, α) with λ = 1.0507009873554805, α = 1.6732632423543772 (self-normalizing)."""
+    return _apply(_selu, input, inplace)
+
+
+def selu_(input):  # noqa: A002
+    return selu(input, inplace=True)
+
+
+def glu(input, dim: int = -1):  # noqa: A002
+    """y = a ⊙ σ(b), where a and b are the first and second halves of x along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu: glu does not support scalars because halving size must be even")
+    axis = dim % input.ndim
+    size = input.shape[axis]
+    if size % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {axis} is size "
+                           f"{size}")
+    half = size // 2
+    a = getitem(input, (slice(None),) * axis + (slice(0, half),))
+    b = getitem(input, (slice(None),) * axis + (slice(half, size),))
+    return multiply(a, _act.sigmoid(b))
+
+
+def mish(input, inplace: bool = False):  # noqa: A002
+    """y = x·tanh(softplus(x))."""
+    return _apply(_mish, input, inplace)
+
+
+def _mish(input):  # noqa: A002
+    return multiply(input, tanh(_act.softplus(input)))
+
+
+def softsign(input):  # noqa: A002
+    """y = x/(1 + |x|)."""
+    return input / (_abs(input) + 1)
+
+
+def softmin(input, dim: int | None = None, _stacklevel: int = 3, dtype=None):  # noqa: A002
+    """y = softmax(−x) along ``dim`` (None: PyTorch's legacy choice, 0 for 0-, 1-, 3-D input)."""
+    if dtype is not None:
+        input = input.to(dtype)  # noqa: A001
+    if dim is None:
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return _softmax(negative(input), axis=dim)
+
+
+def tanhshrink(input):  # noqa: A002
+    """y = x − tanh x."""
+    return subtract(input, tanh(input))
+
+
+def softshrink(input, lambd: float = 0.5):  # noqa: A002
+    """y = x − λ (x > λ), x + λ (x < −λ), 0 otherwise: x − clamp(x, −λ, λ)."""
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be "
+                           f"{lambd}.")
+    return subtract(input, clip(input, -lambd, lambd))
+
+
+def hardshrink(input, lambd: float = 0.5):  # noqa: A002
+    """y = x where |x| > λ, else 0."""
+    data = input._data if isinstance(input, Tensor) else input
+    return where(xp.abs(data) > lambd, input, 0.0)
+
+
+def _threshold(input, threshold, value):  # noqa: A002
+    data = input._data if isinstance(input, Tensor) else input
+    return where(data > threshold, input, float(value))
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False):  # noqa: A002
+    """y = x where x > threshold, else value (gradient 0 where x ≤ threshold)."""
+    return _apply(_threshold, input, inplace, threshold, value)
+
+
+def threshold_(input, threshold: float, value: float):  # noqa: A002
+    return _apply(_threshold, input, True, threshold, value)
+
+
+def prelu(input, weight):  # noqa: A002
+    """y = x where x > 0, else w·x, with one slope per channel (dim 1) or one for all."""
+    n = weight.numel() if hasattr(weight, "numel") else int(xp.size(weight))
+    if n != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if weight.ndim != 1 or n != channels:
+            raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. "
+                               f"Found parameter numbers = {n} and channel size = {channels}.")
+        weight = reshape(weight, (n,) + (1,) * (input.ndim - 2))
+    elif weight.ndim > input.ndim or (weight.ndim and input.ndim == 0):
+        weight = reshape(weight, ())
+    data = input._data if isinstance(input, Tensor) else input
+    return where(data > 0, input, multiply(weight, input))
+
+
+def _rrelu(input, lower, upper, training):  # noqa: A002
+    if not training:
+        return _act.leaky_relu(input, (lower + upper) / 2)
+    data = input._data if isinstance(input, Tensor) else input
+    dtype = data.dtype if data.dtype.kind == "f" else backend.get_default_dtype()
+    slopes = backend.generator().uniform(lower, upper, data.shape).astype(dtype)
+    noise = xp.where(data <= 0, slopes, dtype.type(1))
+    return multiply(input, noise)
+
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,  # noqa: A002
+          inplace: bool = False):
+    """Randomized leaky ReLU: slope (lower + upper)/2 in eval; a ~ U(lower, upper) per element of
+    x ≤ 0 when training (chainrule's seeded generator)."""
+    if not 0 <= lower <= upper:
+        raise ValueError(f"rrelu: expected 0 <= lower <= upper, got lower={lower}, "
+                         f"upper={upper}")
+    return _apply(_rrelu, input, inplace, lower, upper, training)
+
+
+def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False):  # noqa: A002
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+# ------------------------------------------------------- the older activations, with inplace=
+def relu(input, inplace: bool = False):  # noqa: A002
+    """y = max(0, x); ``inplace=True`` writes into x."""
+    return _apply(_act.relu, input, inplace)
+
+
+def relu_(input):  # noqa: A002
+    return _apply(_act.relu, input, True)
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
+    """y = x if x > 0 else negative_slope·x; ``inplace=True`` writes into x."""
+    return _apply(_act.leaky_relu, input, inplace, negative_slope)
+
+
+def leaky_relu_(input, negative_slope: float = 0.01):  # noqa: A002
+    return _apply(_act.leaky_relu, input, True, negative_slope)
+
+
+def elu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002
+    """y = x if x > 0 else α(eˣ − 1); ``inplace=True`` writes into x."""
+    return _apply(_act.elu, input, inplace, alpha)
+
+
+def elu_(input, alpha: float = 1.0):  # noqa: A002
+    return _apply(_act.elu, input, True, alpha)
+
+
+def silu(input, inplace: bool = False):  # noqa: A002
+    """y = x·σ(x); ``inplace=True`` writes into x."""
+    return _apply(_act.silu, input, inplace)
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Inverted dropout; ``inplace=True`` writes the result into x (PyTorch's)."""
+    return _apply(_drop.dropout, input, inplace, p, training)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Channel dropout; ``inplace=True`` writes the result into x (PyTorch's)."""
+    return _apply(_drop.dropout2d, input, inplace, p, training)
+
+
+def _channel_dropout(op: str, nd: int, input, p, training, inplace):  # noqa: A002
+    p = _drop._check_p(op, p)
+    if input.ndim not in (nd + 1, nd + 2):
+        layout = "L" if nd == 1 else "D, H, W"
+        raise RuntimeError(f"{op}: Expected {nd + 1}D or {nd + 2}D input (C, {layout}) or "
+                           f"(N, C, {layout}), but received a {input.ndim}D input of shape "
+                           f"{tuple(input.shape)}")
+
+    def drop(x):
+        if not training or p == 0.0:
+            return x
+        lead = x.shape[:x.ndim - nd]
+        return multiply(x, _drop._scaled_mask(lead + (1,) * nd, p, x.dtype))
+
+    drop.__name__ = op
+    return _apply(drop, input, inplace)
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Zero whole channels of (N, C, L) or (C, L) input with probability p, scale the rest by
+    1/(1 − p)."""
+    return _channel_dropout("dropout1d", 1, input, p, training, inplace)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p, scale the
+    rest by 1/(1 − p)."""
+    return _channel_dropout("dropout3d", 3, input, p, training, inplace)
+
+
+__all__ = ["hardtanh", "hardtanh_", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "celu",
+           "celu_", "selu", "selu_", "glu", "mish", "softsign", "softmin", "tanhshrink",
+           "softshrink", "hardshrink", "threshold", "threshold_", "prelu", "rrelu", "rrelu_",
+           "relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "silu", "dropout",
+           "dropout2d", "dropout1d", "dropout3d"]

@@ -1,0 +1,233 @@
+"""Elementwise functions of two variables (atan2, hypot, xlogy) and composites of primitives:
+square, frac, logit, lerp, nan_to_num, clamp_min/clamp_max (clamp itself is
+elementwise.clip), and the in-place forms and aliases of
+the elementwise functions defined elsewhere (``abs_``, ``exp_``, ``clamp_``, ``absolute``...).
+"""
+from __future__ import annotations
+
+from ..autograd.function import Function, primitive
+from ..backend import xp
+from ..tensor import Tensor, tensor_method
+from . import activations, arithmetic, elementwise, pointwise, special
+from .promotion import promote, to_float
+
+
+@primitive
+class Atan2(Function):
+    """The angle of the point (x, y) = (other, input): atan2(input, other).
+
+    Forward:     θ = atan2(a, b)   (a = input, b = other; the angle of the point (b, a))
+    Derivative:  ∂θ/∂a = b / (a² + b²),  ∂θ/∂b = −a / (a² + b²)
+    VJP:         ∂L/∂a = g b / (a² + b²),  ∂L/∂b = −g a / (a² + b²)
+    Numerics:    NumPy's arctan2 (correct quadrant, ±0 and ±inf handled); the derivative is
+                 undefined at the origin.
+    """
+
+    name = "atan2"
+    text = ("θ = atan2(a, b)", "∂θ/∂a = b/(a² + b²),  ∂θ/∂b = −a/(a² + b²)")
+    latex = (r"\theta = \operatorname{atan2}(a, b)", r"\frac{\partial\theta}{\partial a} = "
+             r"\frac{b}{a^2+b^2},\quad \frac{\partial\theta}{\partial b} = -\frac{a}{a^2+b^2}")
+    explanation = "The angle changes fastest perpendicular to the radius, as 1/r."
+    domain = "nonzero"
+    reference = staticmethod(xp.arctan2)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        return xp.arctan2(a, b)
+
+    @staticmethod
+    def vjp(ctx, g):
+        a, b = ctx.saved
+        r2 = a * a + b * b
+        return g * b / r2, -g * a / r2
+
+
+@primitive
+class Hypot(Function):
+    """The length of the hypotenuse, √(a² + b²).
+
+    Forward:     z = √(a² + b²)
+    Derivative:  ∂z/∂a = a / z,  ∂z/∂b = b / z
+    VJP:         ∂L/∂a = g a / z,  ∂L/∂b = g b / z   (reuses the output)
+    Numerics:    NumPy's hypot: no overflow of a² for large a.
+    """
+
+    name = "hypot"
+    text = ("z = √(a² + b²)", "∂z/∂a = a/z,  ∂z/∂b = b/z")
+    latex = (r"z = \sqrt{a^2 + b^2}", r"\frac{\partial z}{\partial a} = \frac{a}{z},\quad "
+             r"\frac{\partial z}{\partial b} = \frac{b}{z}")
+    explanation = "The gradient of a Euclidean length is the unit vector along it."
+    domain = "nonzero"
+    reference = staticmethod(xp.hypot)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        z = xp.hypot(a, b)
+        ctx.save(a, b, z)
+        return z
+
+    @staticmethod
+    def vjp(ctx, g):
+        a, b, z = ctx.saved
+        return g * a / z, g * b / z
+
+
+def _xlogy_array(x, y):
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        out = x * xp.log(y)
+    return xp.where((x == 0) & ~xp.isnan(y), 0.0, out).astype(out.dtype, copy=False)
+
+
+@primitive
+class Xlogy(Function):
+    """x · ln y, with 0 where x = 0 (unless y is NaN), as in entropies.
+
+    Forward:     z = x ln y   (z = 0 where x = 0 and y is not NaN)
+    Derivative:  ∂z/∂x = ln y (0 where x = 0),  ∂z/∂y = x / y
+    VJP:         ∂L/∂x = g · xlogy(x ≠ 0, y),  ∂L/∂y = g x / y
+    Numerics:    the convention 0 · ln 0 = 0 makes entropies of distributions with zeros finite.
+    """
+
+    name = "xlogy"
+    text = ("z = x ln y   (0 where x = 0)", "∂z/∂x = ln y,  ∂z/∂y = x / y")
+    latex = (r"z = x \ln y", r"\frac{\partial z}{\partial x} = \ln y,\quad "
+             r"\frac{\partial z}{\partial y} = \frac{x}{y}")
+    explanation = "A product with a logarithm, with 0·ln 0 taken to be 0."
+    domain = "positive"
+    reference = staticmethod(_xlogy_array)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save(x, y)
+        return _xlogy_array(x, y)
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.saved
+        nonzero = x != 0
+        slope = xlogy(nonzero, y) if isinstance(g, Tensor) else _xlogy_array(nonzero, y)
+        return g * slope, g * x / y
+
+
+@tensor_method(inplace=True)
+def atan2(input, other) -> Tensor:  # noqa: A002  (PyTorch's argument names)
+    """The angle of the point (other, input), in (−π, π]."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"atan2(): argument 'other' must be Tensor, not {type(other).__name__}")
+    return Atan2.apply(*promote(input, other, floating=True)[0])
+
+
+arctan2 = tensor_method(atan2, name="arctan2", inplace=True)
+
+
+@tensor_method(inplace=True)
+def hypot(input, other) -> Tensor:  # noqa: A002
+    """√(input² + other²) elementwise."""
+    return Hypot.apply(*promote(input, other, floating=True)[0])
+
+
+@tensor_method(inplace=True)
+def xlogy(input, other) -> Tensor:  # noqa: A002
+    """input · ln(other), 0 where input = 0."""
+    x, y = promote(input, other, floating=True)[0]
+    if isinstance(x, Tensor) and x._data.dtype == bool:
+        x = x.astype(y.dtype)
+    return Xlogy.apply(x, y)
+
+
+# ------------------------------------------------------------------ composites
+@tensor_method(inplace=True)
+def square(input) -> Tensor:  # noqa: A002
+    """input² (integers stay integers; bools become int64, as in PyTorch)."""
+    if isinstance(input, Tensor) and input._data.dtype == bool:
+        input = input.astype(xp.int64)
+    return arithmetic.power(input, 2)
+
+
+@tensor_method(inplace=True)
+def frac(input) -> Tensor:  # noqa: A002
+    """The fractional part x − trunc(x) (sign of x); gradient 1."""
+    return input - pointwise.trunc(input).detach()
+
+
+@tensor_method(inplace=True)
+def logit(input, eps: float | None = None) -> Tensor:  # noqa: A002
+    """ln(p / (1 − p)); with ``eps``, p is first clamped into [eps, 1 − eps] (no gradient outside,
+    as in PyTorch)."""
+    p = to_float(input)
+    if eps is not None:
+        p = elementwise.clip(p, eps, 1 - eps)
+    return elementwise.log(p / (1 - p))
+
+
+@tensor_method(inplace=True)
+def lerp(input, end, weight) -> Tensor:  # noqa: A002
+    """Linear interpolation input + weight · (end − input)."""
+    return input + weight * (end - input)
+
+
+@tensor_method(inplace=True)
+def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,  # noqa: A002
+               neginf: float | None = None) -> Tensor:
+    """NaN → ``nan``, +inf → ``posinf``, −inf → ``neginf`` (the dtype's largest and smallest
+    finite values by default); the gradient passes where the input is finite, as in PyTorch."""
+    data = input._data
+    if data.dtype.kind not in "fc":
+        return input.clone()
+    info = xp.finfo(data.dtype)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    fill = xp.where(xp.isnan(data), nan, xp.where(data > 0, posinf, neginf)).astype(data.dtype)
+    return elementwise.where(xp.isfinite(data), input, fill)
+
+
+@tensor_method(inplace=True)
+def clamp_min(input, min) -> Tensor:  # noqa: A001, A002
+    return elementwise.clip(input, min, None)
+
+
+@tensor_method(inplace=True)
+def clamp_max(input, max) -> Tensor:  # noqa: A001, A002
+    return elementwise.clip(input, None, max)
+
+
+@tensor_method(inplace=True)
+def absolute(input) -> Tensor:  # noqa: A002
+    return elementwise.abs(input)
+
+
+@tensor_method(inplace=True)
+def negative(input) -> Tensor:  # noqa: A002
+    return arithmetic.negative(input)
+
+
+neg = tensor_method(negative, name="neg", inplace=True)
+
+
+@tensor_method(name="erf", inplace=True)
+def _erf(input) -> Tensor:  # noqa: A002
+    """The error function (the method form of :func:`chainrule.erf`)."""
+    return special.erf(to_float(input))
+
+
+def _inplace_forms(fn, *names) -> None:
+    """``name_`` in-place methods for functions whose out-of-place methods tensor.py defines."""
+    for name in names:
+        def method(self, *args, _fn=fn, **kwargs):
+            return self._inplace(_fn, *args, **kwargs)
+        method.__name__ = name + "_"
+        tensor_method(method, name=name + "_")
+
+
+_inplace_forms(elementwise.abs, "abs")
+_inplace_forms(elementwise.clip, "clamp", "clip")
+_inplace_forms(elementwise.exp, "exp")
+_inplace_forms(elementwise.log, "log")
+_inplace_forms(elementwise.sqrt, "sqrt")
+_inplace_forms(elementwise.sin, "sin")
+_inplace_forms(elementwise.cos, "cos")
+_inplace_forms(elementwise.tanh, "tanh")
+_inplace_forms(activations.sigmoid, "sigmoid")
+_inplace_forms(activations.relu, "relu")
+_inplace_forms(arithmetic.power, "pow")

@@ -1,0 +1,132 @@
+"""Comparisons and floating-point classification: ``eq ne lt le gt ge`` (and their NumPy-style
+aliases), ``isclose``, ``allclose``, ``equal``, ``isnan isinf isfinite isposinf isneginf``, and the
+NaN-ignoring ``fmax``/``fmin``.
+
+Comparisons give bool tensors with no gradient; the operands are first promoted to their common
+dtype as PyTorch does (``int_tensor < 1.5`` compares in float32). ``fmax``/``fmin`` are
+differentiable composites of :func:`where`.
+"""
+from __future__ import annotations
+
+from ..backend import ndarray, xp
+from ..tensor import Tensor, tensor_method
+from .elementwise import where
+from .promotion import cast, promote, result_type
+
+
+def _arrays(*operands):
+    """The operands' arrays (Python numbers kept) in PyTorch's common dtype."""
+    dtype = result_type(*operands)
+    out = []
+    for v in operands:
+        if isinstance(v, Tensor):
+            v = v._data
+        out.append(cast(v, dtype))
+    return out
+
+
+def _bool(array) -> Tensor:
+    return Tensor._from_op(xp.asarray(array, dtype=bool), None)
+
+
+def _comparison(name: str, ufunc, symbol: str):
+    def compare(input, other):  # noqa: A002  (PyTorch's argument names)
+        x, y = _arrays(input, other)
+        return _bool(ufunc(x, y))
+
+    compare.__name__ = name
+    compare.__qualname__ = name
+    compare.__doc__ = f"``input {symbol} other`` elementwise, as a bool tensor (broadcast)."
+    return tensor_method(compare, inplace=True)
+
+
+eq = _comparison("eq", xp.equal, "==")
+ne = _comparison("ne", xp.not_equal, "!=")
+lt = _comparison("lt", xp.less, "<")
+le = _comparison("le", xp.less_equal, "<=")
+gt = _comparison("gt", xp.greater, ">")
+ge = _comparison("ge", xp.greater_equal, ">=")
+not_equal = tensor_method(ne, name="not_equal", inplace=True)
+less = tensor_method(lt, name="less", inplace=True)
+less_equal = tensor_method(le, name="less_equal", inplace=True)
+greater = tensor_method(gt, name="greater", inplace=True)
+greater_equal = tensor_method(ge, name="greater_equal", inplace=True)
+
+
+@tensor_method
+def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
+            equal_nan: bool = False) -> Tensor:
+    """|input − other| ≤ atol + rtol·|other| elementwise (equal infinities are close; NaNs only
+    with ``equal_nan``). Both tensors must have the same dtype, as in PyTorch."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype != other.dtype:
+        raise RuntimeError(f"isclose(): expected both inputs to have the same dtype, but got "
+                           f"{input.dtype} and {other.dtype}")
+    if rtol < 0 or atol < 0:
+        raise RuntimeError(f"isclose(): rtol and atol must be non-negative, got rtol={rtol}, "
+                           f"atol={atol}")
+    x, y = _arrays(input, other)
+    with xp.errstate(invalid="ignore", over="ignore"):
+        return _bool(xp.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@tensor_method
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
+             equal_nan: bool = False) -> bool:
+    """Whether every element is :func:`isclose` (a Python bool)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+@tensor_method
+def equal(input, other) -> bool:  # noqa: A002
+    """True if the two tensors have the same shape and the same elements (a Python bool)."""
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    x, y = _arrays(input, other)
+    return bool(xp.array_equal(x, y))
+
+
+def _classifier(name: str, fn, doc: str):
+    def classify(input):  # noqa: A002
+        data = input._data if isinstance(input, Tensor) else xp.asarray(input)
+        if data.dtype.kind in "biu":
+            return _bool(xp.zeros(data.shape, dtype=bool) if name != "isfinite"
+                         else xp.ones(data.shape, dtype=bool))
+        return _bool(fn(data))
+
+    classify.__name__ = name
+    classify.__qualname__ = name
+    classify.__doc__ = doc
+    return tensor_method(classify)
+
+
+isnan = _classifier("isnan", xp.isnan, "Where the elements are NaN (a bool tensor).")
+isinf = _classifier("isinf", xp.isinf, "Where the elements are ±inf (a bool tensor).")
+isfinite = _classifier("isfinite", xp.isfinite, "Where the elements are neither inf nor NaN.")
+isposinf = _classifier("isposinf", xp.isposinf, "Where the elements are +inf.")
+isneginf = _classifier("isneginf", xp.isneginf, "Where the elements are −inf.")
+
+
+@tensor_method
+def isreal(input) -> Tensor:  # noqa: A002
+    """Where the elements have no imaginary part (all True for real dtypes)."""
+    return _bool(xp.isreal(input._data))
+
+
+@tensor_method
+def fmax(input, other) -> Tensor:  # noqa: A002
+    """Elementwise maximum that ignores NaN: max(x, y), or the other value where one is NaN.
+
+    Gradient (PyTorch's): all of g goes to ``input`` where x ≥ y or y is NaN, else to ``other``
+    (ties are not split, unlike :func:`maximum`).
+    """
+    (x, y), _ = promote(input, other)
+    xa, ya = _arrays(x, y)
+    return where((xa >= ya) | xp.isnan(ya), x, y)
+
+
+@tensor_method
+def fmin(input, other) -> Tensor:  # noqa: A002
+    """Elementwise minimum that ignores NaN (see :func:`fmax`); ties give g to ``input``."""
+    (x, y), _ = promote(input, other)
+    xa, ya = _arrays(x, y)
+    return where((xa <= ya) | xp.isnan(ya), x, y)

@@ -1,0 +1,258 @@
+"""Cumulative operations along one dimension: cumsum, cumprod, logcumsumexp, cummax, cummin.
+
+All are whole-array NumPy scans (``cumsum``, ``cumprod``, ``logaddexp.accumulate``,
+``maximum.accumulate``); the gradients are reversed scans of the same kinds. A 0-d tensor is
+treated as one element along dimension 0 or −1, as in PyTorch.
+"""
+from __future__ import annotations
+
+from .. import return_types
+from ..autograd.function import Function, primitive
+from ..backend import namespace, xp
+from ..tensor import Tensor, tensor_method
+from .indexing import take_along_dim
+
+
+def _flip(a, axis: int):
+    """``a`` reversed along ``axis`` (a slice with step −1: works on arrays and Tensors)."""
+    return a[(slice(None),) * (axis % a.ndim) + (slice(None, None, -1),)]
+
+
+def _rev_cumsum(a, axis: int):
+    """Σ_{j ≥ i} a_j along ``axis``."""
+    return _flip(namespace(a).cumsum(_flip(a, axis), axis), axis)
+
+
+@primitive
+class Cumsum(Function):
+    """Running sum along a dimension.
+
+    Forward:     yᵢ = Σ_{j ≤ i} xⱼ
+    Derivative:  ∂yⱼ/∂xᵢ = 1[i ≤ j]
+    VJP:         ∂L/∂xᵢ = Σ_{j ≥ i} gⱼ   (the reversed running sum of g)
+    Numerics:    sequential summation (NumPy's cumsum), as PyTorch on CPU.
+    """
+
+    name = "cumsum"
+    text = ("yᵢ = Σ_{j ≤ i} xⱼ", "∂L/∂xᵢ = Σ_{j ≥ i} gⱼ")
+    latex = (r"y_i = \sum_{j \le i} x_j", r"\frac{\partial L}{\partial x_i} = \sum_{j \ge i} g_j")
+    explanation = "Each input appears in every later running sum, so it collects their gradients."
+    reference = staticmethod(lambda x, axis: xp.cumsum(x, axis))
+
+    @staticmethod
+    def forward(ctx, x, axis=0):
+        ctx.axis = axis
+        return xp.cumsum(x, axis)
+
+    @staticmethod
+    def vjp(ctx, g):
+        return _rev_cumsum(g, ctx.axis)
+
+
+@primitive
+class Cumprod(Function):
+    """Running product along a dimension.
+
+    Forward:     yᵢ = Π_{j ≤ i} xⱼ
+    Derivative:  ∂yⱼ/∂xᵢ = Π_{k ≤ j, k ≠ i} x_k  for i ≤ j, else 0
+    VJP:         before the first zero z of the slice: ∂L/∂xᵢ = (Σ_{j ≥ i} gⱼ yⱼ) / xᵢ;
+                 at z: Σ_{j ≥ z} gⱼ y′ⱼ with y′ the running product with x_z replaced by 1;
+                 after z: 0 (every product through xᵢ also holds x_z = 0)
+    Numerics:    no division by zero: the division is used only before the first zero.
+    """
+
+    name = "cumprod"
+    text = ("yᵢ = Π_{j ≤ i} xⱼ", "∂yⱼ/∂xᵢ = Π_{k ≤ j, k ≠ i} x_k  (i ≤ j)")
+    latex = (r"y_i = \prod_{j \le i} x_j", r"\frac{\partial y_j}{\partial x_i} = "
+             r"\prod_{k \le j,\, k \ne i} x_k \quad (i \le j)")
+    explanation = ("Each running product is linear in each factor; zeros are handled without "
+                   "dividing by them.")
+    reference = staticmethod(lambda x, axis: xp.cumprod(x, axis))
+
+    @staticmethod
+    def forward(ctx, x, axis=0):
+        ctx.axis = axis
+        y = xp.cumprod(x, axis)
+        ctx.save(x, y)
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.saved
+        axis = ctx.axis
+        if isinstance(g, Tensor):
+            return _cumprod_vjp_differentiable(g, x, axis)
+        ns = namespace(g)
+        zero = x == 0
+        zeros_so_far = ns.cumsum(zero, axis)
+        before = zeros_so_far == 0
+        safe_x = ns.where(before, x, 1.0)
+        grad = ns.where(before, _rev_cumsum(g * y, axis) / safe_x, 0.0)
+        first = zero & (zeros_so_far == 1)
+        if first.any():
+            y_first = ns.cumprod(ns.where(first, 1.0, x), axis)
+            tail = ns.where(zeros_so_far >= 1, g * y_first, 0.0)
+            grad = grad + ns.where(first, _rev_cumsum(tail, axis), 0.0)
+        return grad
+
+
+def _cumprod_vjp_differentiable(g, x, axis: int):
+    """The cumprod VJP as a differentiable expression (for create_graph=True) that needs no
+    division, also with zeros: ∂L/∂xᵢ = Σ_{j ≥ i} gⱼ Mᵢⱼ, where row i of M is the running product
+    of x with xᵢ replaced by 1. It costs n² per slice; first-order backward uses the O(n) form."""
+    from .elementwise import where
+    from .movement import moveaxis
+    n = x.shape[axis]
+    xt = moveaxis(x, axis, -1)
+    gt = moveaxis(g, axis, -1)
+    eye = xp.eye(n, dtype=bool)
+    rows = where(eye, 1.0, xt.reshape(tuple(xt.shape[:-1]) + (1, n)))
+    m = cumprod(rows, -1)
+    upper = xp.triu(xp.ones((n, n), dtype=bool))
+    terms = where(upper, m * gt.reshape(tuple(gt.shape[:-1]) + (1, n)), 0.0)
+    return moveaxis(terms.sum(-1), -1, axis)
+
+
+@primitive
+class Logcumsumexp(Function):
+    """Running log-sum-exp along a dimension.
+
+    Forward:     yᵢ = ln Σ_{j ≤ i} e^{xⱼ}
+    Derivative:  ∂yⱼ/∂xᵢ = e^{xᵢ − yⱼ}  for i ≤ j
+    VJP:         ∂L/∂xᵢ = Σ_{j ≥ i} gⱼ e^{xᵢ − yⱼ}
+                 = e^{xᵢ + R(ln g⁺ − y)ᵢ} − e^{xᵢ + R(ln g⁻ − y)ᵢ},  R the reversed logcumsumexp
+    Numerics:    the forward is logaddexp.accumulate (no overflow); the VJP splits g by sign and
+                 stays in log space, as PyTorch does.
+    """
+
+    name = "logcumsumexp"
+    text = ("yᵢ = ln Σ_{j ≤ i} e^{xⱼ}", "∂L/∂xᵢ = Σ_{j ≥ i} gⱼ e^{xᵢ − yⱼ}")
+    latex = (r"y_i = \ln \sum_{j \le i} e^{x_j}", r"\frac{\partial L}{\partial x_i} = "
+             r"\sum_{j \ge i} g_j e^{x_i - y_j}")
+    explanation = "Each running log-sum-exp is a softmax-weighted average of its inputs' slopes."
+    reference = staticmethod(lambda x, axis: xp.logaddexp.accumulate(x, axis))
+
+    @staticmethod
+    def forward(ctx, x, axis=0):
+        ctx.axis = axis
+        y = xp.logaddexp.accumulate(x, axis) if x.size else x.copy()
+        ctx.save(x, y)
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.saved
+        axis = ctx.axis
+        if isinstance(g, Tensor):
+            return _logcumsumexp_vjp_differentiable(g, x, y, axis)
+        out = 0.0
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            for sign, part in ((1.0, g > 0), (-1.0, g < 0)):
+                log_g = xp.where(part, xp.log(xp.where(part, sign * g, 1.0)), -xp.inf)
+                r = _flip(_logcumsumexp(_flip(log_g - y, axis), axis), axis)
+                out = out + sign * xp.exp(x + r)
+        return out
+
+
+def _logcumsumexp_vjp_differentiable(g, x, y, axis: int):
+    """Σ_{j ≥ i} gⱼ e^{xᵢ − yⱼ} as a differentiable expression (create_graph=True): the n × n
+    matrix of exponents, masked to j ≥ i before exponentiating (there xᵢ − yⱼ ≤ 0: no overflow).
+    First-order backward uses the O(n) log-space form."""
+    from .elementwise import exp, where
+    from .movement import moveaxis
+    n = x.shape[axis]
+    xt = moveaxis(x, axis, -1)
+    yt = moveaxis(y, axis, -1)
+    gt = moveaxis(g, axis, -1)
+    lead = tuple(xt.shape[:-1])
+    upper = xp.triu(xp.ones((n, n), dtype=bool))
+    exponent = where(upper, xt.reshape(lead + (n, 1)) - yt.reshape(lead + (1, n)), -xp.inf)
+    terms = exp(exponent) * gt.reshape(lead + (1, n))
+    return moveaxis(terms.sum(-1), -1, axis)
+
+
+def _logcumsumexp(a, axis: int):
+    if isinstance(a, Tensor):
+        return logcumsumexp(a, axis)
+    return xp.logaddexp.accumulate(a, axis) if a.size else a
+
+
+def _dim(x, dim, name: str) -> int:
+    ndim = max(x.ndim, 1)
+    if not isinstance(dim, int) or not -ndim <= dim < ndim:
+        raise IndexError(f"{name}: Dimension out of range (expected to be in range of "
+                         f"[{-ndim}, {ndim - 1}], but got {dim})")
+    return dim % ndim
+
+
+def _scan(cls, name: str, input, dim, dtype=None):  # noqa: A002
+    if not isinstance(input, Tensor):
+        input = Tensor._make(input)
+    axis = _dim(input, dim, name)
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind in "biu" and cls is not Logcumsumexp:
+        input = input.to(xp.int64)
+    if input.ndim == 0:
+        return cls.apply(input.reshape(1), axis=0).reshape(())
+    return cls.apply(input, axis=axis)
+
+
+@tensor_method(inplace=True)
+def cumsum(input, dim: int, *, dtype=None) -> Tensor:  # noqa: A002  (PyTorch's names)
+    """Running sum along ``dim`` (integers and bools accumulate in int64, as in PyTorch)."""
+    return _scan(Cumsum, "cumsum", input, dim, dtype)
+
+
+@tensor_method(inplace=True)
+def cumprod(input, dim: int, *, dtype=None) -> Tensor:  # noqa: A002
+    """Running product along ``dim``; the gradient is exact also where the input has zeros."""
+    return _scan(Cumprod, "cumprod", input, dim, dtype)
+
+
+@tensor_method
+def logcumsumexp(input, dim: int) -> Tensor:  # noqa: A002
+    """Running ln Σ exp along ``dim``, computed without overflow."""
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"logcumsumexp: expected a floating-point tensor, got {input.dtype}")
+    return _scan(Logcumsumexp, "logcumsumexp", input, dim)
+
+
+def _running_extremum(kind: str, input, dim: int):  # noqa: A002
+    axis = _dim(input, dim, "cum" + kind)
+    x = input if input.ndim else input.reshape(1)
+    data = x._data
+    accumulate = xp.maximum.accumulate if kind == "max" else xp.minimum.accumulate
+    if data.size == 0:
+        indices = xp.zeros(data.shape, dtype=xp.int64)
+    else:
+        running = accumulate(data, axis)
+        # a position holds the running extreme if it equals it (ties: the later index, as PyTorch);
+        # from the first NaN on, the value is NaN and the index the latest NaN's
+        nan = xp.isnan(data) if data.dtype.kind == "f" else xp.zeros(data.shape, bool)
+        seen_nan = xp.logical_or.accumulate(nan, axis)
+        here = ((data == running) & ~seen_nan) | nan
+        shape = [1] * data.ndim
+        shape[axis] = data.shape[axis]
+        positions = xp.arange(data.shape[axis]).reshape(shape)
+        indices = xp.maximum.accumulate(xp.where(here, positions, 0), axis)
+        last_nan = xp.maximum.accumulate(xp.where(nan, positions, 0), axis)
+        indices = xp.where(seen_nan, last_nan, indices).astype(xp.int64)
+    index = Tensor._from_op(indices, None)
+    values = take_along_dim(x, index, axis)
+    if input.ndim == 0:
+        values, index = values.reshape(()), index.reshape(())
+    return getattr(return_types, "cum" + kind)(values, index)
+
+
+@tensor_method
+def cummax(input, dim: int):  # noqa: A002
+    """(values, indices) of the running maximum along ``dim``; ties take the later index and a
+    NaN propagates (PyTorch's rules). The gradient goes to the element each value came from."""
+    return _running_extremum("max", input, dim)
+
+
+@tensor_method
+def cummin(input, dim: int):  # noqa: A002
+    """(values, indices) of the running minimum along ``dim`` (see :func:`cummax`)."""
+    return _running_extremum("min", input, dim)

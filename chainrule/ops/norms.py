@@ -1,0 +1,166 @@
+"""Vector and matrix norms (``torch.norm``, ``torch.linalg.vector_norm/matrix_norm/norm``).
+
+The p-norm ‖x‖_p = (Σ|xᵢ|^p)^{1/p} is one fused primitive, because its gradient at x = 0 is 0/0
+as a composite (sqrt of a sum of squares), while PyTorch defines it as 0. The ∞-norms are
+amax/amin of |x| (ties share the gradient), the 0-"norm" counts nonzero entries (no gradient),
+and the matrix norms are composites of vector norms, sums and extrema.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+
+from ..autograd.function import Function, primitive
+from ..backend import namespace, xp
+from ..tensor import Tensor, tensor_method
+from . import elementwise as _ew
+from . import reduce as _reduce
+from .selection import _wrap
+
+
+def _axes(dim, ndim):
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
+        return tuple(range(ndim))
+    return tuple(_wrap(d, ndim, "vector_norm") for d in dims)
+
+
+def _pnorm(x, p, axes, keepdims):
+    a = xp.abs(x)
+    if p == 2:
+        return xp.sqrt(xp.sum(a * a, axis=axes, keepdims=keepdims))
+    if p == 1:
+        return xp.sum(a, axis=axes, keepdims=keepdims)
+    return xp.sum(a ** p, axis=axes, keepdims=keepdims) ** (1.0 / p)
+
+
+@primitive
+class VectorNorm(Function):
+    r"""The p-norm over axes, p finite and non-zero.
+
+    Forward:     y = (Σᵢ |xᵢ|^p)^{1/p}
+    Derivative:  ∂y/∂xᵢ = sign(xᵢ) · |xᵢ|^{p−1} / y^{p−1}   (p = 2: xᵢ / y)
+    VJP:         ∂L/∂xᵢ = g · sign(xᵢ) |xᵢ|^{p−1} / y^{p−1}, and 0 where y = 0
+    Numerics:    p = 2 as sqrt(Σ x²), p = 1 as Σ|x|. At y = 0 (every xᵢ = 0) the gradient is
+                 defined as 0, PyTorch's convention (the subgradient of least norm).
+    """
+
+    name = "vector_norm"
+    text = ("y = (Σᵢ |xᵢ|^p)^(1/p)", "∂y/∂xᵢ = sign(xᵢ)·|xᵢ|^(p−1) / y^(p−1)  (0 at y = 0)")
+    latex = (r"y = \Big(\sum_i |x_i|^p\Big)^{1/p}",
+             r"\frac{\partial y}{\partial x_i} = \frac{\operatorname{sign}(x_i)\,|x_i|^{p-1}}"
+             r"{y^{p-1}}")
+    explanation = ("Each entry pulls the norm in the direction of its sign, weighted by its share "
+                   "of the norm; at the origin the gradient is taken as zero.")
+    reference = staticmethod(lambda x, p=2.0, axes=None, keepdims=False: _pnorm(
+        x, p, tuple(range(x.ndim)) if axes is None else axes, keepdims))
+
+    @staticmethod
+    def forward(ctx, x, p=2.0, axes=None, keepdims=False):
+        axes = tuple(range(x.ndim)) if axes is None else tuple(axes)
+        y = _pnorm(x, p, axes, keepdims)
+        ctx.p = p
+        ctx.kept = tuple(1 if a in axes else s for a, s in enumerate(x.shape))
+        ctx.save(x, y)
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.saved
+        ns = namespace(g)
+        p = ctx.p
+        yk = y.reshape(ctx.kept)
+        gk = g.reshape(ctx.kept)
+        zero = yk == 0
+        safe = ns.where(zero, 1.0, yk)
+        if p == 2:
+            slope = x / safe
+        elif p == 1:
+            slope = ns.sign(x) * (x * 0 + 1)
+        else:
+            slope = ns.sign(x) * ns.abs(x) ** (p - 1) / safe ** (p - 1)
+        return ns.where(zero, 0.0, gk * slope)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
+    """‖x‖_ord over ``dim`` (all entries when None): ord a number, inf or −inf."""
+    if dtype is not None:
+        x = x.astype(dtype)
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {x.dtype}")
+    axes = _axes(dim, x.ndim)
+    if x.ndim == 0:
+        axes = ()
+    if ord in (math.inf, -math.inf):
+        if builtins.any(x.shape[a] == 0 for a in axes):
+            raise RuntimeError("linalg.vector_norm: cannot compute the inf norm of an empty "
+                               "tensor because the operation does not have an identity")
+        a = _ew.abs(x)
+        if x.numel() == 0:      # reduced dims are non-empty, so the result is empty
+            return _reduce.sum(a, axes, keepdim)
+        fn = _reduce.amax if ord == math.inf else _reduce.amin
+        return fn(a, axes if axes else None, keepdim)
+    if ord == 0:
+        count = xp.sum(x._data != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+        return Tensor._from_op(xp.asarray(count), None)
+    return VectorNorm.apply(x, p=float(ord), axes=axes, keepdims=keepdim)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None):  # noqa: N803
+    """Matrix norms over the two dims ``dim``: 'fro', 1, −1, inf, −inf ('nuc', 2, −2 need the
+    singular values and raise)."""
+    if dtype is not None:
+        A = A.astype(dtype)
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 "
+                           f"dimensions, got {A.ndim}")
+    r, c = (_wrap(d, A.ndim, "matrix_norm") for d in dim)
+    if ord == "fro":
+        return vector_norm(A, 2, (r, c), keepdim)
+    if ord in ("nuc", 2, -2):
+        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs singular values, "
+                                  "which chainrule does not provide yet")
+    if ord in (1, -1):
+        inner, outer = r, c
+    elif ord in (math.inf, -math.inf):
+        inner, outer = c, r
+    else:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    sums = _reduce.sum(_ew.abs(A), inner, True)
+    fn = _reduce.amax if ord > 0 else _reduce.amin
+    out = fn(sums, outer, True)
+    if not keepdim:
+        out = out.squeeze((r, c))
+    return out
+
+
+def linalg_norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: N803
+    """``torch.linalg.norm``: a vector norm for an int dim (or a 1-d input), a matrix norm for
+    two dims (or a 2-d input with an ord); the 2-norm of all entries when ord and dim are None."""
+    if dim is not None and not isinstance(dim, int) and len(dim) == 2:
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+    if dim is None and ord is not None:
+        if A.ndim == 2:
+            return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+        if A.ndim != 1:
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
+                               f"be 1D or 2D. Got {A.ndim}D.")
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+@tensor_method
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
+    """``torch.norm``: p = 'fro' (2-norm over dim, or all), a number (vector norm over dim, or of
+    all entries), or 'nuc'."""
+    if p == "fro":
+        if dim is not None and not isinstance(dim, int) and len(dim) > 2:
+            raise RuntimeError("norm(): 'fro' norm takes at most two dims")
+        return vector_norm(input, 2, dim, keepdim, dtype=dtype)
+    if p == "nuc":
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+    if isinstance(p, str):
+        raise RuntimeError(f"norm(): unknown p {p!r}")
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)

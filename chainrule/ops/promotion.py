@@ -1,0 +1,121 @@
+"""PyTorch's type promotion for operations of several operands.
+
+PyTorch ranks operands in three priority classes: tensors with at least one dimension, 0-d tensors,
+and Python numbers. The result dtype is the promotion of the highest class present; a lower class
+changes it only when it holds a higher *category* (bool < integer < floating < complex), and then
+
+- a 0-d tensor contributes its own dtype (``int_tensor + tensor(1.5, dtype=float64)`` → float64);
+- a Python float contributes the default float dtype (``int_tensor + 1.5`` → float32), a Python
+  int contributes int64 (``bool_tensor + 1`` → int64).
+
+NumPy (NEP 50) already treats Python numbers as weak, so once the tensors are cast to the result
+dtype the Python numbers can be passed on unchanged.
+"""
+from __future__ import annotations
+
+from ..backend import get_default_dtype, ndarray, xp
+from ..tensor import Tensor
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def category(dtype) -> int:
+    return _CATEGORY[xp.dtype(dtype).kind]
+
+
+def promote_types(a, b):
+    """``torch.promote_types``: the higher category wins outright (int64 with float32 is float32,
+    not NumPy's float64); within one category NumPy's promotion (int8 with uint8 is int16)."""
+    a, b = xp.dtype(a), xp.dtype(b)
+    if category(a) != category(b):
+        return a if category(a) > category(b) else b
+    return xp.promote_types(a, b)
+
+
+def _scalar_dtype(v):
+    if isinstance(v, bool):
+        return xp.dtype(bool)
+    if isinstance(v, int):
+        return xp.dtype(xp.int64)
+    if isinstance(v, float):
+        return get_default_dtype()
+    if isinstance(v, complex):
+        return xp.dtype(xp.complex128 if get_default_dtype() == xp.float64 else xp.complex64)
+    return None
+
+
+def result_type(*operands):
+    """The dtype PyTorch gives an elementwise operation of ``operands`` (``torch.result_type``)."""
+    groups = ([], [], [])          # dimensioned tensors, 0-d tensors, Python numbers
+    for v in operands:
+        if v is None:
+            continue
+        if isinstance(v, Tensor):
+            groups[0 if v._data.ndim else 1].append(v._data.dtype)
+        elif isinstance(v, (ndarray, xp.generic)):
+            groups[0 if xp.ndim(v) else 1].append(xp.asarray(v).dtype)
+        else:
+            dt = _scalar_dtype(v)
+            if dt is None:
+                raise TypeError(f"unsupported operand type {type(v).__name__}: expected a Tensor "
+                                "or a Python number")
+            groups[2].append(dt)
+    result = None
+    for group in groups:
+        if not group:
+            continue
+        dt = group[0]
+        for other in group[1:]:
+            dt = promote_types(dt, other)
+        if result is None:
+            result = dt
+        elif category(dt) > category(result):
+            if category(dt) == 3 and category(result) == 2:     # float tensor, complex number
+                dt = xp.promote_types(dt, xp.result_type(result, xp.complex64))
+            result = dt
+    return result
+
+
+def cast(v, dtype):
+    """``v`` in ``dtype``: Tensors through the differentiable cast, arrays with astype, Python
+    numbers unchanged (NumPy treats them as weak)."""
+    if isinstance(v, Tensor):
+        if v._data.dtype == dtype:
+            return v
+        from .movement import astype
+        return astype(v, dtype)
+    if isinstance(v, (ndarray, xp.generic)):
+        return xp.asarray(v).astype(dtype, copy=False)
+    if isinstance(v, int) and xp.dtype(dtype).kind in "iu":
+        return xp.asarray(v).astype(dtype)     # wraps out-of-range ints, as PyTorch: uint8 − 3
+    return v
+
+
+def no_bool(name: str, *operands, what: str = "") -> None:
+    """PyTorch's refusal of bool operands (``bool_tensor - x``, ``remainder`` of bools)."""
+    if result_type(*operands) == xp.dtype(bool) or (what == "any" and any(
+            isinstance(v, bool) or (isinstance(v, Tensor) and v._data.dtype == bool)
+            for v in operands)):
+        raise NotImplementedError(f"{name}: not implemented for 'Bool' operands; convert them "
+                                  "first (x.long() or x.float())")
+
+
+def promote(*operands, floating: bool = False):
+    """(operands cast to their common dtype, that dtype). ``floating``: integer and bool results
+    become the default float dtype (true division, sqrt of an integer tensor...)."""
+    dtype = result_type(*operands)
+    if floating and category(dtype) < 2:
+        dtype = get_default_dtype()
+    return tuple(cast(v, dtype) for v in operands), dtype
+
+
+def to_float(x):
+    """An integer or bool tensor as the default float dtype (PyTorch's unary float functions)."""
+    if isinstance(x, Tensor) and x._data.dtype.kind in "biu":
+        return cast(x, get_default_dtype())
+    return x
+
+
+def as_tensor_input(v):
+    """Python numbers and arrays as Tensors (for functions whose operands must be Tensors)."""
+    return v if isinstance(v, Tensor) else Tensor._make(v)

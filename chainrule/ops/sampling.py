@@ -1,0 +1,169 @@
+"""Random sampling and ``*_like`` / ``Tensor.new_*`` factories with PyTorch's signatures.
+
+Every draw comes from chainrule's seeded generator (``chainrule.backend.generator()``), so
+``chainrule.manual_seed`` makes a program repeatable; the streams are not PyTorch's, only the
+distributions are. Samples carry no gradient (as in PyTorch, except ``normal``'s mean and std,
+which are reparameterised: y = mean + std · ε).
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..backend import xp
+from ..tensor import Tensor, tensor_method
+from .creation import _float, _make, _size, full, zeros
+from .creation import empty as _empty
+
+
+def _gen(generator=None):
+    return backend.generator() if generator is None else generator
+
+
+def _arr(x):
+    return x._data if isinstance(x, Tensor) else xp.asarray(x)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False):
+    """Samples of N(mean, std²): mean and std tensors (broadcast) or numbers with ``size``.
+    With tensors, y = mean + std · ε, so gradients reach mean and std (reparameterisation)."""
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal(): with a float mean and std, size is required")
+        shape = _size((size,) if isinstance(size, int) else (tuple(size),))
+        eps = _gen(generator).standard_normal(shape)
+        return _make((mean + std * eps).astype(_float(dtype)), requires_grad)
+    if isinstance(std, Tensor) and (std._data < 0).any() or \
+            not isinstance(std, Tensor) and std < 0:
+        raise RuntimeError("normal(): expects all elements of std >= 0.0")
+    ref = mean if isinstance(mean, Tensor) else std
+    shape = xp.broadcast_shapes(xp.shape(_arr(mean)), xp.shape(_arr(std)))
+    eps = Tensor._from_op(_gen(generator).standard_normal(shape).astype(ref.dtype), None)
+    return mean + std * eps
+
+
+def randperm(n: int, *, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0 … n−1 (int64)."""
+    dtype = xp.int64 if dtype is None else xp.dtype(dtype)
+    return _make(_gen(generator).permutation(n).astype(dtype), requires_grad)
+
+
+@tensor_method
+def multinomial(input, num_samples: int, replacement: bool = False, *,  # noqa: A002
+                generator=None):
+    """Indices drawn with probabilities proportional to the rows of ``input`` (1-d or 2-d).
+
+    With replacement: inverse-CDF sampling. Without: the Efraimidis–Spirakis keys u^{1/w}, whose
+    top num_samples are a weighted sample without replacement."""
+    w = _arr(input).astype(xp.float64)
+    if w.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial(): prob_dist must be 1 or 2 dim, got {w.ndim}")
+    if (w < 0).any() or not xp.isfinite(w).all():
+        raise RuntimeError("multinomial(): probability tensor contains either inf, nan or "
+                           "element < 0")
+    rows = w.reshape(-1, w.shape[-1])
+    if (rows.sum(axis=1) <= 0).any():
+        raise RuntimeError("multinomial(): invalid multinomial distribution (sum of "
+                           "probabilities <= 0)")
+    k = rows.shape[1]
+    if not replacement and num_samples > k:
+        raise RuntimeError(f"multinomial(): cannot sample n_sample ({num_samples}) > "
+                           f"prob_dist.size(-1) ({k}) samples without replacement")
+    if num_samples <= 0:
+        raise RuntimeError("multinomial(): number of samples must be positive")
+    g = _gen(generator)
+    if replacement:
+        cdf = xp.cumsum(rows, axis=1)
+        cdf /= cdf[:, -1:]
+        u = g.random((rows.shape[0], num_samples))
+        out = (cdf[:, None, :] <= u[:, :, None]).sum(axis=2)
+        out = xp.minimum(out, k - 1)
+    else:
+        u = g.random(rows.shape)
+        keys = xp.where(rows > 0, xp.log(u) / xp.where(rows > 0, rows, 1), -xp.inf)
+        out = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+        if ((rows > 0).sum(axis=1) < num_samples).any():
+            raise RuntimeError("multinomial(): invalid multinomial distribution (with "
+                               "replacement=False, not enough non-negative category to sample)")
+    out = out.astype(xp.int64)
+    return Tensor._from_op(out.reshape(-1) if w.ndim == 1 else out, None)
+
+
+@tensor_method
+def bernoulli(input, p=None, *, generator=None):  # noqa: A002
+    """1 with probability input (or ``p``), else 0, in input's dtype."""
+    probs = _arr(input) if p is None else xp.broadcast_to(xp.asarray(p), input.shape)
+    if probs.size and ((probs < 0).any() or (probs > 1).any()):
+        raise RuntimeError("bernoulli(): Expected p_in >= 0 && p_in <= 1")
+    u = _gen(generator).random(xp.shape(probs))
+    return Tensor._from_op((u < probs).astype(input.dtype), None)
+
+
+def poisson(input, generator=None):  # noqa: A002
+    """Samples of Poisson(rate = input), in input's dtype."""
+    rate = _arr(input)
+    if rate.size and (rate < 0).any():
+        raise RuntimeError("poisson(): invalid Poisson rate, expected rate to be non-negative")
+    return Tensor._from_op(_gen(generator).poisson(rate).astype(rate.dtype), None)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, requires_grad=False):  # noqa: A002
+    """Integers uniform in [low, high) with input's shape (and dtype unless ``dtype``)."""
+    if high is None:
+        low, high = 0, low
+    dtype = input.dtype if dtype is None else xp.dtype(dtype)
+    values = _gen().integers(low, high, tuple(input.shape))
+    return _make(values.astype(dtype), requires_grad)
+
+
+def empty_like(input, *, dtype=None, requires_grad: bool = False, **_ignored):  # noqa: A002
+    """An uninitialised tensor of input's shape and dtype (chainrule fills zeros)."""
+    return _empty(tuple(input.shape), dtype=input.dtype if dtype is None else dtype,
+                  requires_grad=requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None,
+             requires_grad: bool = False) -> Tensor:
+    """base ** linspace(start, end, steps), computed in float64."""
+    values = base ** xp.linspace(float(start), float(end), steps, dtype=xp.float64)
+    dtype = _float(dtype)
+    if dtype.kind in "iu":
+        values = xp.trunc(values)
+    return _make(values.astype(dtype), requires_grad)
+
+
+# ------------------------------------------------------------------------- Tensor.new_*
+def _new_dtype(self, dtype):
+    return self.dtype if dtype is None else xp.dtype(dtype)
+
+
+@tensor_method(name="new_zeros")
+def _new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False):
+    return zeros(_size(size), dtype=_new_dtype(self, dtype), requires_grad=requires_grad)
+
+
+@tensor_method(name="new_ones")
+def _new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False):
+    return _make(xp.ones(_size(size), dtype=_new_dtype(self, dtype)), requires_grad)
+
+
+@tensor_method(name="new_empty")
+def _new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False):
+    return _make(xp.zeros(_size(size), dtype=_new_dtype(self, dtype)), requires_grad)
+
+
+@tensor_method(name="new_full")
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False):
+    return full(size, fill_value, dtype=_new_dtype(self, dtype), requires_grad=requires_grad)
+
+
+@tensor_method(name="new_tensor")
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False):
+    """A tensor holding a copy of data; Python data takes self's dtype (PyTorch's rule)."""
+    if isinstance(data, Tensor):
+        array = data._data.copy() if dtype is None else data._data.astype(dtype)
+    else:
+        array = xp.array(data, dtype=_new_dtype(self, dtype))
+    return _make(array, requires_grad)
+
+
+__all__ = ["normal", "randperm", "multinomial", "bernoulli", "poisson", "randint_like",
+           "empty_like", "logspace"]

@@ -1,0 +1,92 @@
+"""Vector normalization, similarity and distance, and one-hot encoding (PyTorch's
+``F.normalize``, ``F.cosine_similarity``, ``F.pairwise_distance``, ``F.one_hot``).
+
+All are composites of the p-norm primitive (``vector_norm``, whose gradient at x = 0 is 0, as
+PyTorch's), arithmetic and clamping, so their derivatives follow from the chain rule:
+
+    normalize(x)            = x / max(‖x‖_p, ε)                          (along ``dim``)
+    cosine_similarity(a, b) = Σ (a / ⌈‖a‖⌉_ε) ⊙ (b / ⌈‖b‖⌉_ε)            (along ``dim``)
+    pairwise_distance(a, b) = ‖a − b + ε‖_p                             (along the last dim)
+
+In cosine_similarity, ⌈n⌉_ε is max(n, ε) in value but n in derivative: PyTorch clamps the norms
+in place under no_grad, so the gradient flows through the norm as if it had not been clamped.
+"""
+from __future__ import annotations
+
+from ..backend import xp
+from ..tensor import Tensor
+from .arithmetic import add, divide, multiply, subtract
+from .elementwise import clip
+from .norms import vector_norm
+from .reduce import sum as _sum
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):  # noqa: A002
+    """x / max(‖x‖_p, eps) along ``dim`` (PyTorch's ``F.normalize``)."""
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported")
+    norm = vector_norm(input, p, dim, True)
+    return divide(input, clip(norm, eps, None))
+
+
+def _clamped_value(norm, eps: float):
+    """max(norm, eps) in value, the identity in derivative (PyTorch's in-place no_grad clamp)."""
+    data = norm._data
+    shift = xp.maximum(data, data.dtype.type(eps)) - data
+    if not shift.any():
+        return norm
+    return add(norm, Tensor._from_op(shift, None))
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
+    """Σ_dim (x₁/‖x₁‖)(x₂/‖x₂‖), the norms clamped below at ``eps`` (PyTorch's formula)."""
+    if not isinstance(x1, Tensor) or not isinstance(x2, Tensor):
+        raise TypeError("cosine_similarity: x1 and x2 must be Tensors")
+    try:
+        shape = xp.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    except ValueError:
+        raise RuntimeError(f"cosine_similarity: the shapes of x1 {tuple(x1.shape)} and x2 "
+                           f"{tuple(x2.shape)} cannot be broadcast together") from None
+    from .movement import broadcast_to
+    if tuple(x1.shape) != shape:
+        x1 = broadcast_to(x1, shape)
+    if tuple(x2.shape) != shape:
+        x2 = broadcast_to(x2, shape)
+    n1 = _clamped_value(vector_norm(x1, 2, dim, True), eps)
+    n2 = _clamped_value(vector_norm(x2, 2, dim, True), eps)
+    return _sum(multiply(divide(x1, n1), divide(x2, n2)), dim)
+
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+    """‖x₁ − x₂ + eps‖_p along the last dim (PyTorch's ``F.pairwise_distance``)."""
+    diff = add(subtract(x1, x2), eps)
+    if diff.ndim == 0:
+        return vector_norm(diff, p, None, keepdim)
+    return vector_norm(diff, p, -1, keepdim)
+
+
+def one_hot(tensor, num_classes: int = -1):
+    """(*) int64 class indices → (*, num_classes) int64 with a 1 at each index (no gradient);
+    ``num_classes=-1`` takes max + 1."""
+    data = tensor._data if isinstance(tensor, Tensor) else xp.asarray(tensor)
+    if data.dtype != xp.int64:
+        raise RuntimeError("one_hot: one_hot is only applicable to index tensor of type "
+                           f"LongTensor (int64), got {data.dtype}")
+    if num_classes == -1:
+        if data.size == 0:
+            raise RuntimeError("one_hot: Can not infer total number of classes from empty "
+                               "tensor.")
+        num_classes = int(data.max()) + 1
+    elif num_classes < -1:
+        raise RuntimeError(f"one_hot: num_classes should be positive or -1, got {num_classes}")
+    if data.size:
+        if data.min() < 0:
+            raise RuntimeError("one_hot: Class values must be non-negative.")
+        if data.max() >= num_classes:
+            raise RuntimeError(f"one_hot: Class values must be smaller than num_classes "
+                               f"({num_classes}), got {int(data.max())}.")
+    out = (data[..., None] == xp.arange(num_classes)).astype(xp.int64)
+    return Tensor._from_op(out, None)
+
+
+__all__ = ["normalize", "cosine_similarity", "pairwise_distance", "one_hot"]
