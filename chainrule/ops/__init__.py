@@ -4,6 +4,8 @@ This module is also the array namespace of Tensors: ``backend.namespace(tensor)`
 derivative rules written with ``ns.exp``, ``ns.where``, ``ns.broadcast_to``… record a graph when
 they run on Tensors (``create_graph=True``).
 """
+import builtins
+
 from .activations import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
 from .arithmetic import add, divide, multiply, negative, power, subtract
 from .creation import (
@@ -308,4 +310,6 @@ from .activations_extra import (  # noqa: E402
 from .resample import pixel_shuffle, pixel_unshuffle  # noqa: E402
 from .similarity import cosine_similarity, pairwise_distance  # noqa: E402
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# the public functions only: not the submodules that the imports above bind as names
+__all__ = [name for name, value in dict(globals()).items()
+           if not name.startswith("_") and not isinstance(value, type(builtins))]

@@ -163,7 +163,8 @@ class Std(Function):
     Forward:     y = √(Σᵢ (xᵢ − x̄)² / (N − c))
     Derivative:  ∂y/∂xᵢ = (xᵢ − x̄) / ((N − c)·y)
     VJP:         ∂L/∂xᵢ = g · (xᵢ − x̄) / ((N − c)·y)     (reuses the output)
-    Numerics:    the derivative is infinite when all values are equal (y = 0).
+    Numerics:    the derivative is infinite when all values are equal (y = 0); the gradient is
+                 taken as 0 there, PyTorch's convention.
     """
 
     name = "std"
@@ -185,8 +186,12 @@ class Std(Function):
     @staticmethod
     def vjp(ctx, g):
         x, y = ctx.saved
+        ns = namespace(g)
         centred = x - x.mean(axis=ctx.axes, keepdims=True)
-        return _kept(ctx, g) * centred / (_kept(ctx, y) * ctx.denominator)
+        y = _kept(ctx, y)
+        # at y = 0 (all values equal) the slope is infinite; PyTorch's convention is 0 there
+        safe = ns.where(y == 0, 1.0, y)
+        return ns.where(y == 0, 0.0, _kept(ctx, g) * centred / (safe * ctx.denominator))
 
 
 class _Extremum(Function):
@@ -196,9 +201,10 @@ class _Extremum(Function):
 
     @classmethod
     def forward(cls, ctx, x, axis=None, keepdims=False):
-        axes, _ = _setup(ctx, x, axis, cls.name)
-        if x.size == 0:
-            raise ValueError(f"{cls.name}: cannot reduce an empty tensor (shape {x.shape})")
+        axes, count = _setup(ctx, x, axis, cls.name)
+        if count == 0 and x.ndim:
+            raise ValueError(f"{cls.name}: cannot reduce over an axis of size 0 (shape "
+                             f"{x.shape}, axes {axes}): the maximum of no values is undefined")
         y = xp.asarray(cls.reduce(x, axis=axes, keepdims=keepdims))
         ctx.save(x, y)
         return y
