@@ -89,11 +89,13 @@ __all__ += ["conv3d", "conv_transpose3d", "instance_norm", "local_response_norm"
 # accept PyTorch's inplace=True (the result is written into the input).
 from ..ops import activations_extra as _ax  # noqa: E402
 from ..ops.activations_extra import (  # noqa: E402
+    alpha_dropout,
     celu,
     celu_,
     dropout1d,
     dropout3d,
     elu_,
+    feature_alpha_dropout,
     glu,
     hardshrink,
     hardsigmoid,
@@ -136,7 +138,8 @@ __all__ += ["celu", "celu_", "dropout1d", "dropout3d", "elu_", "glu", "hardshrin
             "relu6", "relu_", "rrelu", "rrelu_", "selu", "softmin", "softshrink", "softsign",
             "tanhshrink", "threshold", "threshold_", "interpolate", "pad", "pixel_shuffle",
             "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest",
-            "cosine_similarity", "normalize", "one_hot", "pairwise_distance", "fold", "unfold"]
+            "cosine_similarity", "normalize", "one_hot", "pairwise_distance", "fold", "unfold",
+            "alpha_dropout", "feature_alpha_dropout"]
 from ..ops.losses_extra import (  # noqa: E402  (more losses, appended)
     cosine_embedding_loss,
     ctc_loss,

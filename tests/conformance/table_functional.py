@@ -250,6 +250,16 @@ ACTIVATIONS = [
         case(lambda L, x: _F(L).dropout3d(x, 0.5, training=False), floats(3, 2, 2, 2),
              grad=[0], label="eval, unbatched"),
     ]),
+    Entry("nn.functional.alpha_dropout", [
+        case(lambda L, x: _F(L).alpha_dropout(x, 0.5), X34, grad=[0], label="eval default"),
+        case(lambda L, x: _F(L).alpha_dropout(x, 0.2, training=True), X34, compare="shape",
+             label="training"),
+    ]),
+    Entry("nn.functional.feature_alpha_dropout", [
+        case(lambda L, x: _F(L).feature_alpha_dropout(x, 0.5), X, grad=[0], label="eval"),
+        case(lambda L, x: _F(L).feature_alpha_dropout(x, 0.2, training=True), X,
+             compare="shape", label="training"),
+    ]),
     Entry("nn.functional.dropout", [
         case(lambda L, x: _F(L).dropout(x * 1.0, 0.3, training=False, inplace=True), X34,
              grad=[0], label="inplace, eval"),
@@ -319,6 +329,11 @@ MODULES = [
     Entry("nn.PixelUnshuffle", [_module("PixelUnshuffle", 2, x=floats(1, 2, 4, 6))]),
     Entry("nn.Unfold", [_module("Unfold", (2, 3), padding=1)]),
     Entry("nn.Fold", [_module("Fold", (4, 5), 2, x=floats(2, 12, 12))]),
+]
+MODULES += [
+    Entry("nn." + name, [_module(name, 0.3, x=x), _module(name, 0.3, x=x, train=True)])
+    for name, x in [("Dropout1d", X3), ("Dropout3d", floats(2, 3, 2, 2, 2)),
+                    ("AlphaDropout", X34), ("FeatureAlphaDropout", X)]
 ]
 MODULES += [
     Entry("nn.CosineSimilarity", [case(lambda L, a, b: L.nn.CosineSimilarity(0)(a, b), X34, X34,
