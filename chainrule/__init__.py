@@ -70,10 +70,11 @@ def numel(input) -> int:  # noqa: A002
 
 
 def set_default_device(device) -> None:  # noqa: A002
-    """Accepted for the CPU; any other device raises (see chainrule.device)."""
+    """Accepted for the CPU (and None, the default); any other device raises."""
     from .device import check
 
-    check(device, "set_default_device")
+    if device is not None:
+        check(device, "set_default_device")
 
 # chainrule.tensor and chainrule.ops import each other; link them now that both are loaded.
 # (The attribute `chainrule.tensor` is the creation function, so the module is taken from

@@ -41,6 +41,13 @@ class Size(tuple):
     def __str__(self) -> str:      # in messages: (2, 3), as NumPy's shapes print
         return tuple.__repr__(self)
 
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
 
 class _Size(int):
     """``t.size`` is the element count (NumPy's ``a.size``); ``t.size()`` and ``t.size(d)`` give
@@ -354,7 +361,7 @@ class Tensor:
             matches = [k for k, v in _TYPE_NAMES.items() if v == name]
             if not matches:
                 raise TypeError(f"type(): unknown tensor type {dtype!r}")
-            dtype = matches[0]
+            dtype = xp.dtype(matches[0])
         return self.to(dtype)
 
     def type_as(self, other: "Tensor") -> "Tensor":
@@ -391,9 +398,8 @@ class Tensor:
         return ops.copy(self)
 
     def contiguous(self, memory_format=None) -> "Tensor":
-        """This tensor (its values are always usable as they are; PyTorch also returns self when
-        the memory is already contiguous)."""
-        return self
+        """This tensor when its memory is already in row-major order, else a row-major copy."""
+        return self if self._data.flags.c_contiguous else ops.copy(self)
 
     def is_contiguous(self, memory_format=None) -> bool:
         return bool(self._data.flags.c_contiguous)
@@ -566,12 +572,14 @@ class Tensor:
         return ops.abs(self)
 
     def __getitem__(self, index):
+        _check_steps(index)
         return ops.getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
         """``x[index] = value`` in place, with PyTorch's indexing rules. While recording, a tensor
         that is not a leaf gets a node (the old values with the indexed part replaced), so the
         gradient flows to the rest of the old values and to ``value``."""
+        _check_steps(index)
         index = ops.torch_index(index)
         record = _GradMode.enabled and (
             self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
@@ -717,7 +725,26 @@ class Tensor:
     def reshape(self, *shape):
         return ops.reshape(self, _shape_args(shape))
 
-    view = reshape
+    def view(self, *shape):
+        """The same memory with another shape (PyTorch's view): raises where the memory layout
+        does not allow it (use reshape, which copies then). ``view(dtype)`` reinterprets the
+        bytes as another dtype (no gradient)."""
+        if len(shape) == 1 and _is_dtype(shape[0]):
+            return Tensor._from_op(self._data.view(xp.dtype(shape[0])), None)
+        target = _shape_args(shape)
+        probe = self._data.view()
+        try:
+            probe.shape = target
+        except AttributeError:
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride (shape "
+                f"{self.shape}, strides {self._data.strides}, asked {target}): at least one "
+                "dimension spans across two contiguous subspaces. Use .reshape(...) instead."
+            ) from None
+        except ValueError as exc:
+            raise RuntimeError(f"view: shape {target} is invalid for input of size "
+                               f"{self._data.size}") from exc
+        return ops.reshape(self, target)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         return ops.flatten(self, start_dim, end_dim)
@@ -861,6 +888,15 @@ def _to_arguments(name: str, args, kwargs):
     if where is not None:
         _device.check(where, name)
     return dtype, copy
+
+
+def _check_steps(index) -> None:
+    """PyTorch refuses negative slice steps (``x[::-1]``); use ``flip``."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for p in parts:
+        if type(p) is slice and p.step is not None and p.step <= 0:
+            raise ValueError(f"step must be greater than zero (index {p}): tensors are indexed "
+                             "with positive steps only, as in PyTorch; reverse with .flip(dim)")
 
 
 def _any_requires_grad(args, kwargs) -> bool:

@@ -26,7 +26,10 @@ class _Activation(Module):
         return primitive_formula(self.primitive)
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{k}={getattr(self, k)!r}" for k in self.options)
+        parts = [f"{k}={getattr(self, k)!r}" for k in self.options]
+        if getattr(self, "inplace", False):
+            parts.append("inplace=True")
+        return ", ".join(parts)
 
 
 class ReLU(_Activation):

@@ -310,6 +310,29 @@ from .activations_extra import (  # noqa: E402
 from .resample import pixel_shuffle, pixel_unshuffle  # noqa: E402
 from .similarity import cosine_similarity, pairwise_distance  # noqa: E402
 
+
+def _accepting_device(fn):
+    """``fn`` with PyTorch's ``device=``, ``pin_memory=``, ``layout=``, ``memory_format=`` and
+    ``generator=`` keywords accepted: a CPU device is fine, any other raises (chainrule.device)."""
+    import functools
+
+    from ..device import check
+
+    @functools.wraps(fn)
+    def wrapper(*args, device=None, pin_memory=False, layout=None, memory_format=None, **kwargs):
+        if device is not None:
+            check(device, fn.__name__)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+for _name in ("tensor", "as_tensor", "zeros", "ones", "empty", "full", "arange", "linspace", "eye",
+              "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
+              "randn_like", "normal", "randperm", "randint_like", "empty_like", "logspace"):
+    if _name in globals():
+        globals()[_name] = _accepting_device(globals()[_name])
+
 # the public functions only: not the submodules that the imports above bind as names
 __all__ = [name for name, value in dict(globals()).items()
            if not name.startswith("_") and not isinstance(value, type(builtins))]

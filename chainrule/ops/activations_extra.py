@@ -29,13 +29,15 @@ older activations (relu, leaky_relu, elu, silu, dropout…) are wrapped here the
 """
 from __future__ import annotations
 
+import math
+
 from .. import backend
 from ..autograd.function import Function, primitive
 from ..backend import namespace, xp
 from ..tensor import Tensor
 from . import activations as _act
 from . import dropout as _drop
-from .arithmetic import multiply, negative, subtract
+from .arithmetic import add, multiply, negative, subtract
 from .elementwise import abs as _abs
 from .elementwise import clip, tanh, where
 from .movement import getitem, reshape
@@ -448,8 +450,47 @@ def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     return _channel_dropout("dropout3d", 3, input, p, training, inplace)
 
 
+_SELU_NEG_SATURATION = _SELU_ALPHA * _SELU_SCALE   # −λα: SELU's value at −∞ (1.7580993408…)
+
+
+def _alpha_dropout(op: str, input, p, training, inplace, feature: bool):  # noqa: A002
+    p = _drop._check_p(op, p)
+    if feature and input.ndim < 2:
+        raise RuntimeError(f"{op}: Feature dropout requires at least 2 dimensions in the input, "
+                           f"got shape {tuple(input.shape)}")
+
+    def drop(x):
+        if not training or p == 0.0:
+            return x
+        if p == 1.0:
+            return multiply(x, 0.0)
+        shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2) if feature else tuple(x.shape)
+        data = x._data if isinstance(x, Tensor) else x
+        dtype = data.dtype if data.dtype.kind == "f" else backend.get_default_dtype()
+        keep = (backend.generator().random(shape) >= p).astype(dtype)
+        alpha = _SELU_NEG_SATURATION
+        a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+        shift = (keep - 1) * (alpha * a) + alpha * a * p
+        return add(multiply(x, keep * dtype.type(a)), shift.astype(dtype))
+
+    drop.__name__ = op
+    return _apply(drop, input, inplace)
+
+
+def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False):  # noqa: A002
+    """Alpha dropout (for SELU networks): a dropped unit takes SELU's saturation value −λα, and
+    y = a·(m ⊙ x + (1 − m)(−λα)) + b with a = ((1 − p)(1 + pλ²α²))^{−½}, b = a·λα·p keeps
+    zero mean and unit variance. The identity unless ``training`` (PyTorch's default False)."""
+    return _alpha_dropout("alpha_dropout", input, p, training, inplace, False)
+
+
+def feature_alpha_dropout(input, p: float = 0.5, training: bool = False,  # noqa: A002
+                          inplace: bool = False):
+    """Alpha dropout of whole channels (one mask entry per (sample, channel))."""
+    return _alpha_dropout("feature_alpha_dropout", input, p, training, inplace, True)
+
 __all__ = ["hardtanh", "hardtanh_", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "celu",
            "celu_", "selu", "selu_", "glu", "mish", "softsign", "softmin", "tanhshrink",
            "softshrink", "hardshrink", "threshold", "threshold_", "prelu", "rrelu", "rrelu_",
            "relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "silu", "dropout",
-           "dropout2d", "dropout1d", "dropout3d"]
+           "dropout2d", "dropout1d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]

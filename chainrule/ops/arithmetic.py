@@ -259,7 +259,7 @@ def power(x, y):
     (x, y), dtype = promote(x, y)
     if dtype.kind in "iub" and negative:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    if dtype == bool:                               # b ** e is b or not e
+    if dtype.kind == "b":                           # b ** e is b or not e
         raw = [v._data if isinstance(v, Tensor) else v for v in (x, y)]
         return Tensor._from_op(xp.asarray(xp.logical_or(raw[0], xp.logical_not(raw[1]))), None)
     return Power.apply(x, y)

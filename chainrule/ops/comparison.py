@@ -8,7 +8,7 @@ differentiable composites of :func:`where`.
 """
 from __future__ import annotations
 
-from ..backend import ndarray, xp
+from ..backend import xp
 from ..tensor import Tensor, tensor_method
 from .elementwise import where
 from .promotion import cast, promote, result_type

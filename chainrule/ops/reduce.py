@@ -263,6 +263,8 @@ def _product_of_others(x, axes):
     Exclusive products from the left and from the right (cumulative products shifted by one),
     multiplied: no division, so an input of 0 is handled exactly.
     """
+    if x.size == 0:
+        return xp.zeros_like(x)
     keep = [i for i in range(x.ndim) if i not in axes]
     order = keep + list(axes)
     moved = x.transpose(order)
@@ -382,14 +384,27 @@ def mean(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = Fals
     return Mean.apply(x, axis=axis if dim is None else dim, keepdims=bool(keepdims or keepdim))
 
 
-def var(x, axis=None, keepdims: bool = False, correction=1, unbiased=None, ddof=None):
+def _unbiased_positional(axis, keepdims, unbiased):
+    """PyTorch's ``var(x, True)``: a bool in the dim position is the old ``unbiased`` flag."""
+    if isinstance(axis, bool):
+        return None, keepdims, axis
+    return axis, keepdims, unbiased
+
+
+def var(x, axis=None, keepdims: bool = False, correction=1, unbiased=None, ddof=None, *,
+        dim=None, keepdim: bool = False):
     """Variance; ``correction`` (PyTorch), ``unbiased`` (old PyTorch) or ``ddof`` (NumPy)."""
-    return Var.apply(x, axis=axis, keepdims=keepdims,
+    axis, keepdims, unbiased = _unbiased_positional(axis if dim is None else dim, keepdims,
+                                                    unbiased)
+    return Var.apply(x, axis=axis, keepdims=bool(keepdims or keepdim),
                      correction=_correction(correction, unbiased, ddof))
 
 
-def std(x, axis=None, keepdims: bool = False, correction=1, unbiased=None, ddof=None):
-    return Std.apply(x, axis=axis, keepdims=keepdims,
+def std(x, axis=None, keepdims: bool = False, correction=1, unbiased=None, ddof=None, *,
+        dim=None, keepdim: bool = False):
+    axis, keepdims, unbiased = _unbiased_positional(axis if dim is None else dim, keepdims,
+                                                    unbiased)
+    return Std.apply(x, axis=axis, keepdims=bool(keepdims or keepdim),
                      correction=_correction(correction, unbiased, ddof))
 
 

@@ -72,8 +72,8 @@ def test_values_and_gradients_at_the_kinks_match_torch(name):
 def test_celu_gradient_with_alpha_not_representable_in_float32():
     """PyTorch's celu backward rounds α to float32 (derivatives.yaml: 1.0/alpha.toFloat()), so its
     float64 gradient for x ≤ 0 is (α/α₃₂)·e^{x/α₃₂} with α₃₂ = float32(α): a relative error of
-    about (1 + |x/α|)·δ, δ = |α − α₃₂|/α ≈ 1.7e-8. chainrule's is exact: compare it tightly with the closed form and
-    with PyTorch to the size of PyTorch's rounding."""
+    about (1 + |x/α|)·δ, δ = |α − α₃₂|/α ≈ 1.7e-8. chainrule's is exact: compare it tightly
+    with the closed form and with PyTorch to the size of PyTorch's rounding."""
     x = np.linspace(-3, 3, 13)
     a, t = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     F.celu(a, 0.7).sum().backward()
@@ -184,6 +184,8 @@ def test_modules_inplace(module):
     out = getattr(cr.nn, module)(inplace=True).eval()(a)
     expected = getattr(torch.nn, module)(inplace=True).eval()(torch.tensor(x))
     assert out is a
+    assert repr(getattr(cr.nn, module)(inplace=True)) == repr(getattr(torch.nn, module)(
+        inplace=True))
     np.testing.assert_allclose(a.numpy(), expected.numpy(), rtol=RTOL)
 
 

@@ -409,3 +409,38 @@ def test_interpolate_long_axis_uses_gathers_and_matches_torch():
     x = np.random.default_rng(12).standard_normal((1, 1, 5000))
     _compare(lambda t: F.interpolate(t, size=3001, mode="linear"),
              lambda t: TF.interpolate(t, size=3001, mode="linear"), x)
+
+
+@pytest.mark.parametrize("name", ["alpha_dropout", "feature_alpha_dropout"])
+def test_alpha_dropout_keeps_zero_mean_unit_variance_and_takes_two_values_per_unit(name):
+    p = 0.3
+    x = np.random.default_rng(13).standard_normal((400, 300, 1))
+    alpha = 1.6732632423543772 * 1.0507009873554805
+    a = 1.0 / np.sqrt((alpha * alpha * p + 1) * (1 - p))
+    cr.manual_seed(1)
+    t = cr.tensor(x, requires_grad=True)
+    y = getattr(F, name)(t, p, training=True)
+    out = y.detach().numpy()
+    assert abs(out.mean()) < 0.01 and abs(out.std() - 1) < 0.01
+    kept = np.isclose(out, a * x + a * alpha * p, rtol=1e-12, atol=1e-12)
+    dropped = np.isclose(out, a * (p - 1) * alpha, rtol=1e-12, atol=1e-12)
+    assert np.all(kept | dropped) and abs(dropped.mean() - p) < 0.01
+    y.sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), np.where(kept, a, 0.0), rtol=1e-12)
+    if name == "feature_alpha_dropout":
+        assert np.all(dropped.min(-1) == dropped.max(-1))
+    # the identity in evaluation (PyTorch's default training=False) and for p = 0
+    assert getattr(F, name)(t, p) is t and getattr(F, name)(t, 0.0, training=True) is t
+
+
+@pytest.mark.parametrize("name", ["Dropout1d", "Dropout3d", "AlphaDropout",
+                                  "FeatureAlphaDropout"])
+def test_dropout_modules(name):
+    m, tm = getattr(cr.nn, name)(0.25), getattr(torch.nn, name)(0.25)
+    assert repr(m) == repr(tm)
+    x = cr.tensor(np.ones((2, 3, 2, 2, 2) if name == "Dropout3d" else (2, 3, 4)))
+    assert m.eval()(x) is x
+    y = m.train()(x).numpy()
+    assert y.shape == tuple(x.shape) and str(m.formula())
+    with pytest.raises(ValueError):
+        getattr(cr.nn, name)(1.5)

@@ -65,6 +65,9 @@ class Hardsigmoid(_Act):
         super().__init__()
         self.inplace = inplace
 
+    def extra_repr(self) -> str:   # PyTorch does not show inplace here
+        return ""
+
 
 class Hardswish(_Act):
     """y = x·min(max(x + 3, 0), 6)/6."""
@@ -74,6 +77,9 @@ class Hardswish(_Act):
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
+
+    def extra_repr(self) -> str:   # PyTorch does not show inplace here
+        return ""
 
 
 class LogSigmoid(_Act):
