@@ -23,25 +23,26 @@ from .ops import __all__ as _ops_all
 from .primitives import formula, primitives
 from .primitives import formula_table as primitives_table
 
-float32 = backend.xp.float32
-float64 = backend.xp.float64
-float16 = backend.xp.float16
-int32 = backend.xp.int32
-int64 = backend.xp.int64
-bool_ = backend.xp.bool_
+float32 = backend.xp.dtype("float32")
+float64 = backend.xp.dtype("float64")
+float16 = backend.xp.dtype("float16")
+int32 = backend.xp.dtype("int32")
+int64 = backend.xp.dtype("int64")
+bool_ = backend.xp.dtype("bool")
 long = int64
 double = float64
-# PyTorch's dtype names (NumPy's dtypes underneath; `x.dtype == chainrule.float` works)
+# PyTorch's dtype names. They are NumPy dtype objects (chainrule's arrays are NumPy's), so
+# `x.dtype == chainrule.float32` and `isinstance(chainrule.float32, chainrule.dtype)` hold.
 float = float32  # noqa: A001
 half = float16
 int = int32  # noqa: A001
-int8 = backend.xp.int8
-int16 = backend.xp.int16
+int8 = backend.xp.dtype("int8")
+int16 = backend.xp.dtype("int16")
 short = int16
-uint8 = backend.xp.uint8
-bool = backend.xp.bool_  # noqa: A001
-complex64 = backend.xp.complex64
-complex128 = backend.xp.complex128
+uint8 = backend.xp.dtype("uint8")
+bool = bool_  # noqa: A001
+complex64 = backend.xp.dtype("complex64")
+complex128 = backend.xp.dtype("complex128")
 cfloat = complex64
 cdouble = complex128
 dtype = backend.xp.dtype

@@ -592,39 +592,46 @@ class Tensor:
             return
         self._inplace(ops.index_put, index, value)
 
-    # comparisons and logic give tensors with no gradient
+    # comparisons and logic give tensors with no gradient, with PyTorch's type promotion
     def __lt__(self, other):
-        return Tensor._from_op(self._data < _data(other), None)
+        return ops.lt(self, other)
 
     def __le__(self, other):
-        return Tensor._from_op(self._data <= _data(other), None)
+        return ops.le(self, other)
 
     def __gt__(self, other):
-        return Tensor._from_op(self._data > _data(other), None)
+        return ops.gt(self, other)
 
     def __ge__(self, other):
-        return Tensor._from_op(self._data >= _data(other), None)
+        return ops.ge(self, other)
 
     def __eq__(self, other):
-        return Tensor._from_op(xp.asarray(self._data == _data(other)), None)
+        if other is None:
+            return False
+        return ops.eq(self, other)
 
     def __ne__(self, other):
-        return Tensor._from_op(xp.asarray(self._data != _data(other)), None)
+        if other is None:
+            return True
+        return ops.ne(self, other)
 
     def __and__(self, other):
-        return Tensor._from_op(self._data & _data(other), None)
+        return ops.bitwise_and(self, other)
 
     def __or__(self, other):
-        return Tensor._from_op(self._data | _data(other), None)
+        return ops.bitwise_or(self, other)
 
     def __xor__(self, other):
-        return Tensor._from_op(self._data ^ _data(other), None)
+        return ops.bitwise_xor(self, other)
 
     def __invert__(self):
-        return Tensor._from_op(~self._data, None)
+        return ops.bitwise_not(self)
 
-    __rand__ = __and__
-    __ror__ = __or__
+    def __rand__(self, other):
+        return ops.bitwise_and(other, self)
+
+    def __ror__(self, other):
+        return ops.bitwise_or(other, self)
 
     # ----------------------------------------------------------------- methods (NumPy / PyTorch)
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=False, dtype=None):

@@ -530,9 +530,9 @@ def _astype(d: Drawer) -> Case:
 
 
 import nn_primitive_specs  # noqa: E402, F401  (specs of the nn layers' fused primitives)
+import specs_core  # noqa: E402, F401  (index_put: item assignment while recording)
+import specs_functional  # noqa: E402, F401  (hardtanh, hardsigmoid, hardswish, logsigmoid, im2col/col2im)
 import specs_losses  # noqa: E402, F401  (ctc_loss)
-from nn import attention_specs  # noqa: E402, F401  (the attention primitive's spec)
 import specs_math  # noqa: E402, F401  (elementwise math, division, cumulative, einsum)
 import specs_shape  # noqa: E402, F401  (vector_norm: ops/norms.py)
-import specs_functional  # noqa: E402, F401  (hardtanh, hardsigmoid, hardswish, logsigmoid, im2col/col2im)
-import specs_core  # noqa: E402, F401  (index_put: item assignment while recording)
+from nn import attention_specs  # noqa: E402, F401  (the attention primitive's spec)

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from ..backend import ndarray, xp
 from ..tensor import Tensor
-from .grad_mode import _GradMode
 from . import hooks
+from .grad_mode import _GradMode
 from .versions import _versions, check
 
 

@@ -41,6 +41,11 @@ class Node:
         """Keep ``values`` (the forward's inputs or output) for the derivative."""
         self.saved = values
 
+    def needs(self, i: int) -> bool:
+        """Whether input ``i`` is a tensor that requires grad (usable during forward)."""
+        a = self.inputs[i]
+        return isinstance(a, Tensor) and a.requires_grad
+
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         return tuple(isinstance(a, Tensor) and a.requires_grad for a in self.inputs)
@@ -121,6 +126,7 @@ class Function:
             else:
                 arrays.append(a)
         ctx = Node()
+        ctx.inputs = args       # lets a forward save only what the needed gradients use
         try:
             out = cls.forward(ctx, *arrays, **params)
         except (ValueError, IndexError, TypeError) as exc:

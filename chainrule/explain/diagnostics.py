@@ -184,7 +184,7 @@ def gradient_report(model, x, y, loss_fn, *, threshold: float = 100.0,
         p.grad = None
     x_in = x
     if isinstance(x, Tensor) and x.dtype.kind == "f" and not x.requires_grad:
-        x_in = Tensor._make(x._data, requires_grad=True)   # so the first layer's gain is measured too
+        x_in = Tensor._make(x._data, requires_grad=True)   # the first layer's gain is measured too
     try:
         with record_modules(model, claim=False) as rec:
             out = model(x_in)

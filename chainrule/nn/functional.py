@@ -8,14 +8,22 @@ from ..ops import log_softmax as _log_softmax
 from ..ops import softmax as _softmax
 
 
-def softmax(input, dim: int = -1, dtype=None):  # noqa: A002  (PyTorch's argument name)
+def _legacy_dim(dim, input) -> int:  # noqa: A002
+    """PyTorch's choice when ``dim`` is not given: 0 for 0-, 1- and 3-D input, else 1."""
+    if dim is not None:
+        return dim
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim: int | None = None, _stacklevel: int = 3, dtype=None):  # noqa: A002
     """softmax along ``dim``; ``dtype``: cast the input to it first (as PyTorch)."""
-    return _softmax(input if dtype is None else input.to(dtype), axis=dim)
+    return _softmax(input if dtype is None else input.to(dtype), axis=_legacy_dim(dim, input))
 
 
-def log_softmax(input, dim: int = -1, dtype=None):  # noqa: A002
+def log_softmax(input, dim: int | None = None, _stacklevel: int = 3, dtype=None):  # noqa: A002
     """log-softmax along ``dim``; ``dtype``: cast the input to it first (as PyTorch)."""
-    return _log_softmax(input if dtype is None else input.to(dtype), axis=dim)
+    return _log_softmax(input if dtype is None else input.to(dtype),
+                        axis=_legacy_dim(dim, input))
 
 
 __all__ = ["elu", "gelu", "leaky_relu", "linear", "relu", "sigmoid", "silu", "softplus", "tanh",

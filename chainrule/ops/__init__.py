@@ -42,6 +42,7 @@ from .elementwise import (
     tanh,
     where,
 )
+from .indexing import TwoStepIndex, gather, getitem, index_put, take_along_dim, torch_index
 from .linalg import matmul
 from .linear import linear
 from .movement import (
@@ -78,7 +79,6 @@ from .reduce import (
     sum,
     var,
 )
-from .indexing import TwoStepIndex, gather, getitem, index_put, take_along_dim, torch_index
 from .softmax import log_softmax, softmax
 from .special import erf
 
@@ -254,8 +254,8 @@ from .shape import (  # noqa: E402
     repeat_interleave,
     roll,
     rot90,
-    split,  # noqa: F811  (PyTorch-compatible replacement)
     row_stack,
+    split,  # noqa: F811  (PyTorch-compatible replacement)
     squeeze,  # noqa: F811  (PyTorch-compatible replacement)
     swapaxes,  # noqa: F811  (PyTorch-compatible replacement)
     swapdims,

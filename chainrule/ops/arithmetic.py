@@ -81,7 +81,10 @@ class Multiply(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save(x, y)
+        # x is needed only for y's gradient and y only for x's: saving just those keeps an
+        # in-place change of a constant factor's partner (z[:, 1] = y after y = z[:, 2] * 2)
+        # from being refused, as in PyTorch
+        ctx.save(x if ctx.needs(1) else None, y if ctx.needs(0) else None)
         return x * y
 
     @staticmethod
@@ -112,7 +115,7 @@ class Divide(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save(x, y)
+        ctx.save(x if ctx.needs(1) else None, y)    # x only for the divisor's gradient
         return x / y
 
     @staticmethod
