@@ -97,6 +97,8 @@ from .explain import explain, graph  # noqa: E402  (the backprop tracer is expla
 linalg = __import__(__name__ + ".linalg", fromlist=["norm"])  # noqa: E402
 from .serialization import load, save  # noqa: E402  (torch.save/torch.load, no pickle)
 
+special = __import__(__name__ + ".special", fromlist=["erf"])  # noqa: E402  (torch.special)
+
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "backend", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
@@ -108,4 +110,5 @@ __all__ += ["save", "load"]
 __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_mode",
             "is_inference_mode_enabled", "is_tensor", "is_floating_point", "numel",
             "set_default_device", "float", "half", "int", "int8", "int16", "short", "uint8",
-            "bool", "complex64", "complex128", "cfloat", "cdouble", "dtype", "long", "double"]
+            "bool", "complex64", "complex128", "cfloat", "cdouble", "dtype", "long", "double",
+            "special"]

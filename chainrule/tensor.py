@@ -17,6 +17,7 @@ from . import backend
 from . import device as _device
 from .autograd.grad_mode import _GradMode
 from .autograd.versions import bump as _bump
+from .autograd.versions import record_rebind as _record_rebind
 from .backend import ndarray, xp
 
 # The module of primitives (chainrule.ops). It imports this module, so chainrule/__init__.py links
@@ -462,6 +463,8 @@ class Tensor:
                 "it, or an out-of-place operation.")
         old = Tensor._from_op(self._data.copy(), node)
         old.requires_grad = self.requires_grad
+        if node is not None:
+            _record_rebind(self, old)   # nodes recorded before now consumed the old value
         result = op(old, *args, **kwargs)
         _write(self._data, result._data, op)
         _bump(self._data)
@@ -748,9 +751,8 @@ class Tensor:
                 f"{self.shape}, strides {self._data.strides}, asked {target}): at least one "
                 "dimension spans across two contiguous subspaces. Use .reshape(...) instead."
             ) from None
-        except ValueError as exc:
-            raise RuntimeError(f"view: shape {target} is invalid for input of size "
-                               f"{self._data.size}") from exc
+        except ValueError:
+            return ops.reshape(self, target)        # reshape's error names both shapes
         return ops.reshape(self, target)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):

@@ -338,3 +338,22 @@ def test_devices_and_format():
     assert cr.nn.Linear(2, 2).to("cpu").weight.dtype == np.float32
     assert f"{cr.tensor(2.0):.3f}" == "2.000" and f"{cr.tensor([5]):d}" == "5"
     assert x.type() == "torch.FloatTensor" and x.type(cr.float64).dtype == np.float64
+
+
+def test_consumers_recorded_before_an_in_place_change_see_the_old_value():
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    results = []
+    for L in (cr, torch):
+        x = L.tensor(a.copy(), requires_grad=True)
+        w = L.tensor(b.copy(), requires_grad=True)
+        y = x * 1.5
+        before = y * 3             # consumed y before the changes below
+        y *= w
+        y[:, 1] = y[:, 2] * 2      # reads y, then overwrites a column of it
+        y.tanh_()
+        after = y * before
+        (after.sum() + before.sum()).backward()
+        results.append((x.grad.numpy().copy(), w.grad.numpy().copy()))
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-14)

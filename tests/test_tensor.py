@@ -330,10 +330,14 @@ def test_indexing_forward_and_scatter_add_gradient_match_torch(name):
     assert_close(x.grad, xt.grad)
 
 
-def test_negative_step_slice_gradient():
-    # torch has no negative steps; the gradient of x[::-1] is the reversed upstream gradient
+def test_negative_step_slice_raises_and_flip_reverses():
+    # PyTorch refuses negative steps (ValueError); flip reverses, with the reversed gradient
     x = t64([1.0, 2.0, 3.0, 4.0], True)
-    y = x[::-1]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[::-1]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[::-1] = 0.0
+    y = x.flip(0)
     assert y.tolist() == [4.0, 3.0, 2.0, 1.0]
     (y * t64([1.0, 10.0, 100.0, 1000.0])).sum().backward()
     assert x.grad.tolist() == [1000.0, 100.0, 10.0, 1.0]

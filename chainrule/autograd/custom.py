@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..backend import xp
 from ..tensor import Tensor
 from .grad_mode import _GradMode
+from .versions import sequence
 
 
 class FunctionCtx:
@@ -53,9 +54,11 @@ class FunctionCtx:
 class _OutputNode:
     """The graph node of one output of a custom function (the engine's ``ctx``)."""
 
-    __slots__ = ("fn", "inputs", "saved", "freed", "versions", "ctx", "index", "shapes")
+    __slots__ = ("fn", "inputs", "saved", "freed", "versions", "ctx", "index", "shapes", "seq")
 
     def __init__(self, fn, inputs, ctx, index, shapes):
+        sequence[0] += 1
+        self.seq = sequence[0]
         self.fn = fn
         self.inputs = inputs
         self.saved = ()

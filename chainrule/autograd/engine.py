@@ -19,7 +19,7 @@ from ..backend import ndarray, xp
 from ..tensor import Tensor
 from . import hooks
 from .grad_mode import _GradMode
-from .versions import _versions, check
+from .versions import _rebinds, _versions, check, resolve
 
 
 def unbroadcast(g, shape: tuple):
@@ -62,8 +62,11 @@ def topological_order(root: Tensor) -> list[Tensor]:
                     "to backpropagate through the same graph twice, pass retain_graph=True to the "
                     "first backward(), or recompute the forward pass.")
             for inp in reversed(node.inputs):
-                if isinstance(inp, Tensor) and inp.requires_grad and id(inp) not in visited:
-                    stack.append((inp, False))
+                if isinstance(inp, Tensor) and inp.requires_grad:
+                    if _rebinds:
+                        inp = resolve(inp, node)
+                    if id(inp) not in visited:
+                        stack.append((inp, False))
     return order
 
 
@@ -133,6 +136,8 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs):
         for inp, gi in zip(node.inputs, input_grads):
             if gi is None or not isinstance(inp, Tensor) or not inp.requires_grad:
                 continue
+            if _rebinds:
+                inp = resolve(inp, node)
             _accumulate(pending, inp, gi)
         if not retain_graph:
             node.saved = None

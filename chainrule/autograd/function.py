@@ -21,7 +21,7 @@ from ..mathematics import Formula
 from ..tensor import Tensor
 from . import registry
 from .grad_mode import _GradMode
-from .versions import _versions, saved_versions
+from .versions import _versions, saved_versions, sequence
 
 
 class Node:
@@ -138,6 +138,8 @@ class Function:
         if needs_grad and _GradMode.enabled:
             ctx.fn = cls
             ctx.inputs = args
+            sequence[0] += 1
+            ctx.seq = sequence[0]
             if _versions:
                 ctx.versions = saved_versions(ctx.saved)
             return Tensor._from_op(out, ctx)

@@ -77,3 +77,38 @@ def check(node, name: str) -> None:
                 "so the derivative would be computed at the wrong values. Use an out-of-place "
                 "operation (y = y + 1 instead of y += 1, or .clone() before changing it), or "
                 "recompute the forward pass after the change.")
+
+
+# ---------------------------------------------------------------------- rebinding after in place
+# The graph links a node to the Tensor objects it consumed. An in-place operation on a tensor that
+# has a node gives that same object a new node (its new value), so a node recorded *before* the
+# change must still reach the *old* value: each rebinding keeps the old value as a separate
+# "shadow" tensor, and the engine sends the gradient of an earlier consumer there. Nodes are
+# numbered in recording order (``sequence``); a consumer numbered before a rebinding saw the value
+# before it.
+sequence = [0]
+_rebinds: dict[int, list] = {}
+
+
+def record_rebind(tensor, shadow) -> None:
+    """``tensor`` is about to take a new node; ``shadow`` holds its old node and values."""
+    key = id(tensor)
+    entries = _rebinds.get(key)
+    if entries is None:
+        entries = _rebinds[key] = []
+        weakref.finalize(tensor, _rebinds.pop, key, None)
+    entries.append((sequence[0], shadow))
+
+
+def resolve(tensor, consumer):
+    """The version of ``tensor`` that the node ``consumer`` consumed."""
+    entries = _rebinds.get(id(tensor))
+    if not entries:
+        return tensor
+    seq = getattr(consumer, "seq", None)
+    if seq is None:
+        return tensor
+    for boundary, shadow in entries:
+        if seq <= boundary:
+            return shadow
+    return tensor

@@ -11,11 +11,16 @@ from ..autograd.function import Function, primitive
 from ..backend import namespace, xp
 from ..tensor import Tensor, tensor_method
 from .indexing import take_along_dim
+from .movement import Getitem
 
 
 def _flip(a, axis: int):
-    """``a`` reversed along ``axis`` (a slice with step −1: works on arrays and Tensors)."""
-    return a[(slice(None),) * (axis % a.ndim) + (slice(None, None, -1),)]
+    """``a`` reversed along ``axis`` (a slice with step −1: works on arrays and Tensors; on a
+    Tensor through the getitem primitive, since PyTorch's indexing refuses negative steps)."""
+    index = (slice(None),) * (axis % a.ndim) + (slice(None, None, -1),)
+    if isinstance(a, Tensor):
+        return Getitem.apply(a, index=index)
+    return a[index]
 
 
 def _rev_cumsum(a, axis: int):

@@ -11,6 +11,11 @@ from ..backend import namespace, xp
 from ..tensor import Tensor
 
 
+class ShapeError(ValueError, RuntimeError):
+    """A shape that does not fit: PyTorch raises RuntimeError here, NumPy ValueError; this is
+    both, so either ``except`` catches it."""
+
+
 def _dims(shape) -> str:
     return "×".join(str(s) for s in shape) if shape else "scalar"
 
@@ -47,7 +52,7 @@ class Reshape(Function):
     def explain_error(cls, exc, arrays, params):
         x = arrays[0]
         shape = params.get("shape")
-        return ValueError(f"reshape: cannot reshape ({_dims(x.shape)}), {x.size} elements, into "
+        return ShapeError(f"reshape: cannot reshape ({_dims(x.shape)}), {x.size} elements, into "
                           f"{tuple(shape)}: the number of elements must stay the same "
                           f"(one size may be -1 to be inferred)")
 
@@ -385,6 +390,8 @@ class ScatterAdd(Function):
 
     @staticmethod
     def vjp(ctx, g):
+        if isinstance(g, Tensor):
+            return Getitem.apply(g, index=ctx.index)    # NumPy's index rules, as forward's
         return g[ctx.index]
 
 

@@ -61,8 +61,7 @@ CONVERSIONS = [
         case(lambda L, x: x.type(L.int64), X),
         case(lambda L, x: x.type(), X, label="name"),
         case(lambda L, i: i.type(), ints(2), label="name int"),
-        case(lambda L, x: x.type("torch.FloatTensor"), X, xfail="type() with a type name string"
-             " (torch.FloatTensor) is not supported"),
+        case(lambda L, x: x.type("torch.FloatTensor"), X),
     ]),
     Entry("Tensor.type_as", [case(lambda L, x, i: x.type_as(i), X, ints(2)),
                              case(lambda L, x, y: x.type_as(y), X, X32, grad=[0])]),
@@ -134,9 +133,7 @@ PROPERTIES = [
     Entry("Tensor.is_contiguous", [case(_m("is_contiguous"), X),
                                    case(lambda L, x: x.T.is_contiguous(), X)]),
     Entry("Tensor.contiguous", [case(lambda L, x: x.T.contiguous(), X, grad=[0]),
-                                case(lambda L, x: x.T.contiguous().is_contiguous(), X,
-                                     xfail="contiguous() of a transposed tensor is not "
-                                           "contiguous (is_contiguous() False)")]),
+                                case(lambda L, x: x.T.contiguous().is_contiguous(), X)]),
     Entry("Tensor.is_cpu", [case(_p("is_cpu"), X)]),
     Entry("Tensor.is_cuda", [case(_p("is_cuda"), X)]),
     Entry("Tensor.is_pinned", [case(_m("is_pinned"), X)]),
