@@ -323,6 +323,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
     for k in reversed(range(nd)):   # the last axis first, as PyTorch's kernels accumulate
         axis = 2 + k
         n_in, n_out, scale = spatial[k], out[k], scales[k]
+        if n_in == n_out and mode in ("linear", "bilinear", "trilinear"):
+            continue    # PyTorch's linear kernels copy an axis whose size is unchanged
         if mode in ("nearest", "nearest-exact"):
             taps = _nearest_taps(n_in, n_out, scale, mode == "nearest-exact", dtype)
         elif mode == "bicubic":

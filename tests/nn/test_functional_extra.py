@@ -33,7 +33,10 @@ def _compare(cr_fn, t_fn, *xs, rtol=RTOL, atol=ATOL, grad=True, seed=0):
         (ty * torch.tensor(w)).sum().backward()
         for p, q, r in zip(a, t, rg):
             if r:
-                np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=rtol, atol=atol)
+                # an empty output passes no gradient: zeros (PyTorch's pad backward leaves the
+                # gradient's memory uninitialised then, so it is not the oracle for that case)
+                expected = np.zeros(p.shape) if ty.numel() == 0 else q.grad.numpy()
+                np.testing.assert_allclose(p.grad.numpy(), expected, rtol=rtol, atol=atol)
 
 
 def _double_backward(cr_fn, t_fn, x, rtol=1e-9, atol=1e-12, seed=1):
