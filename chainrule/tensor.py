@@ -442,6 +442,10 @@ class Tensor:
         """
         record = _GradMode.enabled and (self.requires_grad or _any_requires_grad(args, kwargs))
         if not record:
+            ufunc = _FAST_UFUNCS.get(getattr(op, "__name__", None))
+            if ufunc is not None and len(args) == 1 and _fast_inplace(self, ufunc, args[0],
+                                                                      kwargs):
+                return self
             result = op(Tensor._from_op(self._data, None), *args, **kwargs)
             _write(self._data, result._data if isinstance(result, Tensor) else result, op)
             _bump(self._data)
@@ -906,6 +910,38 @@ def _check_steps(index) -> None:
         if type(p) is slice and p.step is not None and p.step <= 0:
             raise ValueError(f"step must be greater than zero (index {p}): tensors are indexed "
                              "with positive steps only, as in PyTorch; reverse with .flip(dim)")
+
+
+_FAST_UFUNCS = {"add": xp.add, "sub": xp.subtract, "subtract": xp.subtract, "mul": xp.multiply,
+                "multiply": xp.multiply, "div": xp.true_divide, "divide": xp.true_divide,
+                "true_divide": xp.true_divide}
+
+
+def _fast_inplace(t: Tensor, ufunc, other, kwargs) -> bool:
+    """``t ∘= other`` as one NumPy ufunc writing into t's memory, when nothing is recorded and
+    the common case holds (a float tensor, an operand of the same or a narrower kind that
+    broadcasts to t's shape). Returns False to leave the case to the general path, which gives
+    PyTorch's result or error."""
+    alpha = kwargs.get("alpha", 1)
+    if len(kwargs) > ("alpha" in kwargs):
+        return False
+    dst = t._data
+    if dst.dtype.kind != "f":
+        return False
+    if isinstance(other, Tensor):
+        o = other._data
+        if o.dtype.kind not in "biuf" or (o.ndim > dst.ndim) or (
+                o.shape != dst.shape and xp.broadcast_shapes(o.shape, dst.shape) != dst.shape):
+            return False
+    elif type(other) in (float, int):
+        o = other
+    else:
+        return False
+    if alpha != 1:
+        o = o * alpha
+    ufunc(dst, o, out=dst, casting="same_kind")
+    _bump(dst)
+    return True
 
 
 def _any_requires_grad(args, kwargs) -> bool:

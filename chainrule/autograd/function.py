@@ -137,7 +137,6 @@ class Function:
                 ctx.saved = tuple(out if v is scalar else v for v in ctx.saved)
         if needs_grad and _GradMode.enabled:
             ctx.fn = cls
-            ctx.inputs = args
             sequence[0] += 1
             ctx.seq = sequence[0]
             if _versions:

@@ -116,10 +116,39 @@ class DataLoader:
     [(4, 3), (4, 3), (2, 3)]
     """
 
-    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, collate_fn: Callable | None = None,
-                 transform: Callable | None = None, seed=None, *,
+    def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler=None, batch_sampler=None, num_workers: int = 0,
+                 collate_fn: Callable | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None,
+                 persistent_workers: bool = False, pin_memory_device: str = "",
+                 in_order: bool = True, transform: Callable | None = None, seed=None,
                  target_transform: Callable | None = None):
+        # PyTorch's signature. Loading happens in this process (num_workers, pin_memory,
+        # prefetching and timeouts change nothing about the batches, so they are accepted);
+        # ``generator`` is PyTorch's name for ``seed``.
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader with a sampler: shuffle must not be set (the sampler "
+                             "decides the order)")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                          or drop_last):
+            raise ValueError("DataLoader: batch_sampler is mutually exclusive with batch_size, "
+                             "shuffle, sampler and drop_last")
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative integer, got "
+                             f"{num_workers!r}")
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = num_workers
+        self.pin_memory = bool(pin_memory)
+        if seed is None and generator is not None:
+            seed = generator
+        shuffle = bool(shuffle)
+        if batch_sampler is not None:
+            batch_size = 1
+        if batch_size is None:
+            raise ValueError("DataLoader: batch_size=None (no batching) is not supported by "
+                             "chainrule; use batch_size=1")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, xp.integer)) \
                 or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got "
@@ -139,7 +168,9 @@ class DataLoader:
 
     # ----------------------------------------------------------------- sizes and order
     def __len__(self) -> int:
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     @property
@@ -150,6 +181,8 @@ class DataLoader:
     def order(self, epoch: int | None = None):
         """The sample indices of an epoch (``self.epoch`` by default), in the order served."""
         epoch = self.epoch if epoch is None else epoch
+        if self.sampler is not None:
+            return xp.asarray(list(self.sampler), dtype=xp.int64)
         n = len(self.dataset)
         if not self.shuffle:
             return xp.arange(n)
@@ -169,6 +202,11 @@ class DataLoader:
 
     # ----------------------------------------------------------------- iteration
     def __iter__(self):
+        if self.batch_sampler is not None:
+            self.epoch += 1
+            for indices in self.batch_sampler:
+                yield self._batch(xp.asarray(indices, dtype=xp.int64))
+            return
         order = self.order()
         self.epoch += 1
         n, bs = len(order), self.batch_size

@@ -84,7 +84,9 @@ class Multiply(Function):
         # x is needed only for y's gradient and y only for x's: saving just those keeps an
         # in-place change of a constant factor's partner (z[:, 1] = y after y = z[:, 2] * 2)
         # from being refused, as in PyTorch
-        ctx.save(x if ctx.needs(1) else None, y if ctx.needs(0) else None)
+        a, b = ctx.inputs
+        ctx.save(x if isinstance(b, Tensor) and b.requires_grad else None,
+                 y if isinstance(a, Tensor) and a.requires_grad else None)
         return x * y
 
     @staticmethod
@@ -198,7 +200,22 @@ class Power(Function):
 
 
 def _promote(*operands, floating: bool = False):
-    """The operands cast to PyTorch's result dtype (see :mod:`chainrule.ops.promotion`)."""
+    """The operands cast to PyTorch's result dtype (see :mod:`chainrule.ops.promotion`).
+
+    The common cases need no cast and are answered first (this runs on every operator call):
+    two tensors of one dtype, and a floating-point tensor with a Python number.
+    """
+    if len(operands) == 2:
+        x, y = operands
+        if isinstance(x, Tensor):
+            kind = x._data.dtype.kind
+            if isinstance(y, Tensor):
+                if x._data.dtype == y._data.dtype and (kind in "fc" or not floating):
+                    return operands
+            elif kind == "f" and type(y) in (float, int):
+                return operands
+        elif isinstance(y, Tensor) and y._data.dtype.kind == "f" and type(x) in (float, int):
+            return operands
     return promote(*operands, floating=floating)[0]
 
 
@@ -226,7 +243,8 @@ def subtract(input, other, *, alpha=1, out=None):  # noqa: A002
 
 
 def multiply(input, other, *, out=None):  # noqa: A002
-    _no_out("mul", out)
+    if out is not None:
+        _no_out("mul", out)
     return Multiply.apply(*_promote(input, other))
 
 
