@@ -125,12 +125,25 @@ class IndexPut(Function):
         return gx, _taken(g, index)
 
 
-def index_put(x, index, value):
-    """``x`` with ``x[index] = value`` as a new tensor (the recorded form of item assignment)."""
+@tensor_method(inplace=True)
+def index_put(input, indices, values, accumulate: bool = False):  # noqa: A002
+    """``input`` with ``input[indices] = values`` as a new tensor (PyTorch's index_put; also the
+    recorded form of item assignment). ``accumulate=True`` adds ``values`` at the positions
+    instead, repeated positions summing: y = x + scatter_add(values, indices)."""
+    x, index, value = input, indices, values
     if not isinstance(index, TwoStepIndex):
-        index = torch_index(index)
+        index = torch_index(tuple(index) if isinstance(index, list) else index)
     if not isinstance(value, Tensor):
         value = Tensor._make(xp.asarray(value, dtype=x.dtype))
+    if accumulate:
+        if isinstance(index, TwoStepIndex):
+            raise IndexError("index_put(accumulate=True): use array indices only (an integer "
+                             "beside them is not supported here)")
+        from .arithmetic import add
+        from .movement import ScatterAdd, broadcast_to
+        target = xp.empty(x.shape, dtype=bool)[index].shape
+        spread = value if tuple(value.shape) == target else broadcast_to(value, target)
+        return add(x, ScatterAdd.apply(spread, shape=tuple(x.shape), index=index, basic=False))
     return IndexPut.apply(x, value, index=index)
 
 

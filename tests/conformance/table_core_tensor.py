@@ -185,8 +185,17 @@ SHAPES += [
         case(lambda L, x, i, v: L.index_put(x, (i,), v), floats(5, 2), ints(3, high=5),
              floats(3, 2), grad=[0, 2]),
         case(lambda L, x, i, v: L.index_put(x, (i,), v, accumulate=True), floats(5),
-             value(np.array([0, 1, 0, 4])), floats(4), grad=[0, 2], label="accumulate",
-             xfail="index_put has no accumulate=")]),
+             value(np.array([0, 1, 0, 4])), floats(4), grad=[0, 2], label="accumulate")]),
+    Entry("Tensor.index_put", [
+        case(lambda L, x, i, v: x.index_put((i,), v), floats(5, 2), ints(3, high=5),
+             floats(3, 2), grad=[0, 2]),
+        case(lambda L, x, i, v: x.index_put((i,), v, True), floats(5),
+             value(np.array([3, 3, 0])), floats(3), grad=[0, 2], label="accumulate")]),
+    Entry("Tensor.index_put_", [
+        case(lambda L, x, i, v: x.clone().index_put_((i,), v), floats(5, 2), ints(3, high=5),
+             floats(3, 2)),
+        case(lambda L, x, i, v: (x * 1).index_put_((i,), v, accumulate=True), floats(5),
+             value(np.array([3, 3, 0])), floats(3), grad=[0, 2], label="accumulate, recorded")]),
 ]
 
 
