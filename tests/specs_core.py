@@ -34,3 +34,26 @@ def _index_put(d: Drawer) -> Case:
     return Case((x, v), lambda a, b: cr.ops.index_put(a, index, b),
                 lambda a, b: _torch_put(a, b, index),
                 lambda a, b: put.reference(a, b, index), params={"index": index})
+
+
+@spec("strided_view")
+def _strided_view(d: Drawer) -> Case:
+    """Through its two users: diagonal(offset, dim1, dim2) and Tensor.unfold(dim, size, step)."""
+    shape = d.shape(min_dims=2)
+    (x,) = d.values([shape], [OWN])
+    if d.draw(st.booleans()):
+        offset = d.draw(st.integers(-shape[0], shape[1]))
+        return Case((x,), lambda t: cr.diagonal(t, offset), lambda t: t.diagonal(offset),
+                    lambda a: np.diagonal(a, offset).copy(), params={"offset": offset})
+    dim = d.draw(st.integers(0, len(shape) - 1))
+    size = d.draw(st.integers(0, shape[dim]))
+    step = d.draw(st.integers(1, 3))
+
+    def windows(a):
+        n = (a.shape[dim] - size) // step + 1
+        starts = np.arange(n) * step
+        taken = np.stack([np.take(a, np.arange(s, s + size), axis=dim) for s in starts], dim)
+        return np.moveaxis(taken, dim + 1, -1)
+
+    return Case((x,), lambda t: t.unfold(dim, size, step), lambda t: t.unfold(dim, size, step),
+                windows, params={"dim": dim, "size": size, "step": step})

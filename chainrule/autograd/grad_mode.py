@@ -73,18 +73,21 @@ class inference_mode(_GradModeContext):
         pass
 
     def __call__(self, fn):
-        mode = self.mode
+        return _with_mode(fn, self.mode)
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            previous = _GradMode.enabled
-            _GradMode.enabled = mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _GradMode.enabled = previous
 
-        return wrapper
+def _with_mode(fn, mode: bool):
+    """``fn`` run with recording set to ``mode``, the previous mode restored after."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        previous = _GradMode.enabled
+        _GradMode.enabled = mode
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _GradMode.enabled = previous
+
+    return wrapper
 
 
 def is_inference_mode_enabled() -> bool:
@@ -110,18 +113,7 @@ class set_grad_enabled:
 
     def __call__(self, fn):
         _GradMode.enabled = self.previous       # decorating does not switch the mode
-        mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            previous = _GradMode.enabled
-            _GradMode.enabled = mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _GradMode.enabled = previous
-
-        return wrapper
+        return _with_mode(fn, self.mode)
 
     def clone(self):
         return set_grad_enabled(self.mode)

@@ -42,7 +42,15 @@ from .elementwise import (
     tanh,
     where,
 )
-from .indexing import TwoStepIndex, gather, getitem, index_put, take_along_dim, torch_index
+from .indexing import (
+    TwoStepIndex,
+    gather,
+    getitem,
+    index_put,
+    select,
+    take_along_dim,
+    torch_index,
+)
 from .linalg import matmul
 from .linear import linear
 from .movement import (

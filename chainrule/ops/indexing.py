@@ -205,3 +205,95 @@ def take_along_dim(input, indices, dim: int | None = None):  # noqa: A002
     from .movement import broadcast_to
     base = input if tuple(input.shape) == tuple(shape) else broadcast_to(input, tuple(shape))
     return gather(base, dim, idx)
+
+
+# ---------------------------------------------------------------------- strided views
+def _positions(shape, make):
+    """Which element of an input of ``shape`` (C-order index) each entry of the view reads."""
+    return make(xp.arange(int(xp.prod(shape, dtype=xp.int64))).reshape(shape))
+
+
+@primitive
+class StridedView(Function):
+    """A view that reads the input's memory with other strides (diagonals, sliding windows).
+
+    Forward:     y[k] = x[p(k)] — the same memory, read along new strides (no copy)
+    Derivative:  each yₖ is one element x_{p(k)}; windows may read an element several times
+    VJP:         ∂L/∂xᵢ = Σ_{k: p(k) = i} g_k  (a scatter-add over the positions read)
+    Numerics:    a view: writing into y writes into x, as PyTorch's diagonal and unfold do.
+    """
+
+    name = "strided_view"
+    text = ("y[k] = x[p(k)]  (a view)", "∂L/∂xᵢ = Σ_{k: p(k)=i} g_k")
+    latex = (r"y_k = x_{p(k)}", r"\frac{\partial L}{\partial x_i} = \sum_{k:\,p(k)=i} g_k")
+    explanation = ("A view only relabels memory, so each input element collects the gradient of "
+                   "every place it is read.")
+    is_view = True
+    reference = staticmethod(lambda x, make: make(x).copy())
+
+    @staticmethod
+    def forward(ctx, x, make):
+        ctx.shape = x.shape
+        ctx.make = make
+        return make(x)
+
+    @staticmethod
+    def vjp(ctx, g):
+        positions = _positions(ctx.shape, ctx.make)
+        size = int(xp.prod(ctx.shape, dtype=xp.int64))
+        if isinstance(g, Tensor):
+            from .movement import ScatterAdd, reshape
+            flat = ScatterAdd.apply(g, shape=(size,), index=positions, basic=False)
+            return reshape(flat, ctx.shape)
+        gx = xp.bincount(positions.ravel(), weights=g.ravel().astype(xp.float64),
+                         minlength=size)
+        return gx.astype(g.dtype, copy=False).reshape(ctx.shape)
+
+
+def _strided(a, shape, strides):
+    return xp.lib.stride_tricks.as_strided(a, shape=tuple(shape), strides=tuple(strides),
+                                           writeable=a.flags.writeable)
+
+
+def diagonal_view(input, offset: int, a: int, b: int):  # noqa: A002
+    """The diagonal (i, i + offset) of the planes (a, b) as a view (a new last dimension)."""
+    shape = input.shape
+    rows, cols = shape[a], shape[b]
+    n = builtins.max(0, builtins.min(rows + builtins.min(offset, 0),
+                                     cols - builtins.max(offset, 0)))
+    keep = [d for d in range(len(shape)) if d not in (a, b)]
+
+    def make(arr):
+        start = [builtins.slice(None)] * arr.ndim
+        if n:
+            start[a] = builtins.slice(-builtins.min(offset, 0), None)
+            start[b] = builtins.slice(builtins.max(offset, 0), None)
+        base = arr[tuple(start)]
+        return _strided(base, [arr.shape[d] for d in keep] + [n],
+                        [base.strides[d] for d in keep] + [base.strides[a] + base.strides[b]])
+
+    return StridedView.apply(input, make=make)
+
+
+def windows_view(input, d: int, size: int, step: int):  # noqa: A002
+    """Sliding windows along dim ``d`` as a view: that dim becomes the window count and a new last
+    dim of length ``size`` holds each window (Tensor.unfold)."""
+    n = (input.shape[d] - size) // step + 1
+
+    def make(arr):
+        shape = list(arr.shape[:d]) + [n] + list(arr.shape[d + 1:]) + [size]
+        strides = list(arr.strides[:d]) + [arr.strides[d] * step] + list(arr.strides[d + 1:]) \
+            + [arr.strides[d]]
+        return _strided(arr, shape, strides)
+
+    return StridedView.apply(input, make=make)
+
+
+@tensor_method
+def select(input, dim: int, index: int):  # noqa: A002
+    """``input`` at position ``index`` of dimension ``dim`` (that dimension removed): a view."""
+    ndim = input.ndim
+    if not -ndim <= dim < builtins.max(ndim, 1) or ndim == 0:
+        raise IndexError(f"select(): dim {dim} is out of range for a tensor with {ndim} "
+                         "dimensions")
+    return getitem(input, (builtins.slice(None),) * (dim % ndim) + (index,))

@@ -12,7 +12,7 @@ import builtins
 from ..backend import xp
 from ..tensor import Size, Tensor, tensor_method
 from . import elementwise as _ew
-from .indexing import getitem, index_put
+from .indexing import diagonal_view, getitem, index_put, windows_view
 from .movement import _along, broadcast_to, copy, reshape, transpose
 from .movement import concatenate as _concatenate
 from .movement import squeeze as _squeeze
@@ -125,12 +125,7 @@ def _unfold(input, dimension: int, size: int, step: int):  # noqa: A002
                            f"size is {size}")
     if step <= 0:
         raise RuntimeError(f"unfold(): step is {step} but must be > 0")
-    n = (length - size) // step + 1
-    idx = xp.arange(n)[:, None] * step + xp.arange(size)[None, :]
-    out = getitem(base, _along(d, idx))
-    order = list(range(out.ndim))
-    order.append(order.pop(d + 1))
-    out = transpose(out, order)
+    out = windows_view(base, d, size, step)     # a view, as PyTorch's unfold
     return reshape(out, (size,)) if input.ndim == 0 else out
 
 
@@ -210,13 +205,7 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A00
     a, b = _wrap(dim1, input.ndim, "diagonal"), _wrap(dim2, input.ndim, "diagonal")
     if a == b:
         raise RuntimeError(f"diagonal(): dim1 and dim2 cannot be identical, got {dim1}, {dim2}")
-    order = [d for d in range(input.ndim) if d not in (a, b)] + [a, b]
-    x = transpose(input, order)
-    rows, cols = x.shape[-2], x.shape[-1]
-    n = builtins.max(0, builtins.min(rows + builtins.min(offset, 0), cols - builtins.max(offset,
-                                                                                        0)))
-    i = xp.arange(n)
-    return getitem(x, (Ellipsis, i - builtins.min(offset, 0), i + builtins.max(offset, 0)))
+    return diagonal_view(input, offset, a, b)      # a view, as PyTorch's diagonal
 
 
 @tensor_method
