@@ -357,3 +357,13 @@ def test_consumers_recorded_before_an_in_place_change_see_the_old_value():
         results.append((x.grad.numpy().copy(), w.grad.numpy().copy()))
     for mine, theirs in zip(*results):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_scatter_reduce_prod_refuses_a_second_derivative_it_cannot_give():
+    x = cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64, requires_grad=True)
+    src = cr.tensor([2.0, 3.0], dtype=cr.float64, requires_grad=True)
+    y = cr.scatter_reduce(x, 0, cr.tensor([0, 0]), src, "prod")
+    (g,) = cr.autograd.grad(y.sum(), x, retain_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [6.0, 1.0, 1.0])
+    with pytest.raises(RuntimeError, match="not itself differentiable"):
+        cr.autograd.grad(y.sum(), x, create_graph=True)

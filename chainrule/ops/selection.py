@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 
+from ..autograd.function import Function
 from ..backend import xp
 from ..tensor import Tensor, tensor_method
 from . import elementwise as _ew
@@ -215,7 +216,30 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *,  # noqa: A002
         w_src = (s == at) / xp.maximum(tie_count[where], 1)
     w_self = xp.where(touched, w_self, 1.0).astype(x.dtype)
     linear = base * w_self + _scatter_sum(x.shape, where, src_ * w_src.astype(x.dtype))
+    if reduce == "prod":       # its weights depend on the inputs: no exact second derivative here
+        linear = _FirstOrderOnly.apply(linear)
     return restore(result + (linear - linear.detach()))
+
+
+class _FirstOrderOnly(Function):
+    """The identity, whose gradient is exact only to first order (scatter_reduce 'prod' builds
+    its gradient from weights held constant). The engine refuses to differentiate through it with
+    ``create_graph=True``, so a second derivative is never silently wrong.
+
+    Forward:     y = x
+    VJP:         ∂L/∂x = g
+    """
+
+    name = "scatter_reduce_prod_first_order"
+    twice_differentiable = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def vjp(ctx, g):
+        return g
 
 
 # ------------------------------------------------------------------------- index_* family
