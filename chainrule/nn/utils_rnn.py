@@ -28,7 +28,8 @@ from ..tensor import Tensor
 class PackedSequence(NamedTuple):
     """Sequences of different lengths, packed time step by time step (see the module docstring).
 
-    ``batch_sizes``, ``sorted_indices`` and ``unsorted_indices`` are int64 arrays.
+    ``batch_sizes``, ``sorted_indices`` and ``unsorted_indices`` are int64 Tensors (None for
+    the indices when the batch was already sorted), as in PyTorch.
     """
 
     data: Tensor
@@ -37,7 +38,7 @@ class PackedSequence(NamedTuple):
     unsorted_indices: object = None
 
     def lengths(self):
-        """Each sequence's length, in the original batch order (int64 array)."""
+        """Each sequence's length, in the original batch order (int64 NumPy array)."""
         sizes = xp.asarray(self.batch_sizes)
         sorted_lengths = (sizes[None, :] > xp.arange(int(sizes[0]))[:, None]).sum(axis=1)
         if self.unsorted_indices is None:
@@ -51,6 +52,8 @@ def _as_tensor(x) -> Tensor:
 
 def _pack(x: Tensor, lengths, sorted_indices) -> PackedSequence:
     """Pack time-major ``x`` (T, N, *) whose sequence b has ``lengths[b]`` steps."""
+    if sorted_indices is not None:
+        sorted_indices = xp.asarray(getattr(sorted_indices, "_data", sorted_indices))
     order = xp.arange(len(lengths)) if sorted_indices is None else sorted_indices
     ordered = lengths[order]
     steps = int(ordered[0])
@@ -58,8 +61,14 @@ def _pack(x: Tensor, lengths, sorted_indices) -> PackedSequence:
     batch_sizes = running.sum(axis=1).astype(xp.int64)
     t_index, b_sorted = xp.nonzero(running)                           # time-major order
     data = ops.getitem(x, (t_index, order[b_sorted]))
-    unsorted = None if sorted_indices is None else xp.argsort(sorted_indices)
-    return PackedSequence(data, batch_sizes, sorted_indices, unsorted)
+    if sorted_indices is None:
+        return PackedSequence(data, _index_tensor(batch_sizes))
+    return PackedSequence(data, _index_tensor(batch_sizes), _index_tensor(sorted_indices),
+                          _index_tensor(xp.argsort(sorted_indices)))
+
+
+def _index_tensor(a) -> Tensor:
+    return Tensor._from_op(xp.asarray(a, dtype=xp.int64), None)
 
 
 def pack_padded_sequence(input, lengths, batch_first: bool = False,  # noqa: A002

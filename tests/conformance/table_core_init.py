@@ -129,8 +129,6 @@ def _from_vector(L, a, b, v):
     return a, b
 
 
-PACKED = ("PackedSequence.batch_sizes (and sorted/unsorted_indices) are NumPy arrays; PyTorch's "
-          "are int64 Tensors")
 A, B = floats(2, 3), floats(4)
 UTILS = [
     Entry("nn.utils.clip_grad_norm_", [case(_clip_norm(0.5), A, B), case(_clip_norm(100.0), A, B),
@@ -187,20 +185,18 @@ RNN_UTILS = [
              grad=[0, 1, 2], label="left"),
         case(lambda L, a, b, c: _pad(L, a, b, c), ints(2), ints(3), ints(1), label="int")]),
     Entry("nn.utils.rnn.pack_padded_sequence", [
-        case(_pack_roundtrip(False, True), floats(4, 3, 2), grad=[0], xfail=PACKED),
-        case(_pack_roundtrip(True, False), floats(4, 3, 2), grad=[0], label="unsorted",
-             xfail=PACKED),
+        case(_pack_roundtrip(False, True), floats(4, 3, 2), grad=[0]),
+        case(_pack_roundtrip(True, False), floats(4, 3, 2), grad=[0], label="unsorted"),
         case(lambda L, x: L.nn.utils.rnn.pack_padded_sequence(x, [2, 3]), floats(3, 2),
              raises=True, label="unsorted with enforce_sorted")]),
     Entry("nn.utils.rnn.pad_packed_sequence", [
-        case(_pack_roundtrip(False, False), floats(4, 3, 2), grad=[0], xfail=PACKED),
+        case(_pack_roundtrip(False, False), floats(4, 3, 2), grad=[0]),
         case(_packed_rnn, floats(4, 3, 2), grad=[0], label="through a GRU")]),
-    Entry("nn.utils.rnn.pack_sequence", [case(_pack_sequence, S1, S2, S3, grad=[0, 1, 2],
-                                              xfail=PACKED),
+    Entry("nn.utils.rnn.pack_sequence", [case(_pack_sequence, S1, S2, S3, grad=[0, 1, 2]),
                                          case(lambda L, a, b, c: L.nn.utils.rnn.pad_packed_sequence(
                                              L.nn.utils.rnn.pack_sequence([a, b, c], False)),
                                              S1, S2, S3, grad=[0, 1, 2], label="round trip")]),
-    Entry("nn.utils.rnn.PackedSequence", [case(_pack_sequence, S1, S2, S3, xfail=PACKED),
+    Entry("nn.utils.rnn.PackedSequence", [case(_pack_sequence, S1, S2, S3),
                                           case(_packed_rnn, floats(4, 3, 2))]),
 ]
 

@@ -25,6 +25,8 @@ class Dropout(_DropoutNd):
     """
 
     def forward(self, x):
+        if self.inplace and self.training:       # PyTorch's inplace=True: the result is x itself
+            return x._inplace(F.dropout, self.p, True)
         return F.dropout(x, self.p, self.training)
 
     def formula(self) -> Formula:
@@ -50,6 +52,8 @@ class Dropout2d(_DropoutNd):
     """
 
     def forward(self, x):
+        if self.inplace and self.training:
+            return x._inplace(F.dropout2d, self.p, True)
         return F.dropout2d(x, self.p, self.training)
 
     def formula(self) -> Formula:
