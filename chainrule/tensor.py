@@ -613,12 +613,12 @@ class Tensor:
         return ops.ge(self, other)
 
     def __eq__(self, other):
-        if other is None:
+        if not isinstance(other, _COMPARABLE):   # PyTorch: a list, str, None… is just unequal
             return False
         return ops.eq(self, other)
 
     def __ne__(self, other):
-        if other is None:
+        if not isinstance(other, _COMPARABLE):
             return True
         return ops.ne(self, other)
 
@@ -861,6 +861,8 @@ def _unwrap_index(index):
         return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
 
+
+_COMPARABLE = (Tensor, int, float, complex, ndarray, xp.generic)
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
