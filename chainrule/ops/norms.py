@@ -104,8 +104,11 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
         fn = _reduce.amax if ord == math.inf else _reduce.amin
         return fn(a, axes if axes else None, keepdim)
     if ord == 0:
+        # the count of nonzero entries: piecewise constant, so its gradient is 0 — but, as in
+        # PyTorch, the result is part of the graph (a where that passes x nothing)
         count = xp.sum(x._data != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
-        return Tensor._from_op(xp.asarray(count), None)
+        zero = _reduce.sum(_ew.where(xp.zeros(x.shape, dtype=bool), x, 0.0), axes, keepdim)
+        return zero + Tensor._from_op(xp.asarray(count), None)
     return VectorNorm.apply(x, p=float(ord), axes=axes, keepdims=keepdim)
 
 

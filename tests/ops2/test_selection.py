@@ -58,12 +58,31 @@ def test_scatter_add_and_scatter_match_torch(data):
 def test_scatter_reduce_matches_torch(reduce, include_self, data):
     shape = data.draw(shapes(1, 3, 1, 4))
     dim, idx = _dim_and_index(data, shape)
-    x, tx = pair(array(data, shape))
-    s, ts = pair(array(data, idx.shape))
+    xa, sa = array(data, shape), array(data, idx.shape)
+    if not include_self and reduce in ("amax", "amin"):
+        # an excluded self value equal to the chosen src value: PyTorch still counts self among
+        # the ties and halves src's gradient; chainrule gives src the whole gradient (see the
+        # test below), so such draws are moved apart here
+        sa = np.where(np.isin(sa, xa), sa + 0.5, sa)
+    x, tx = pair(xa)
+    s, ts = pair(sa)
     out = cr.scatter_reduce(x, dim, cr.tensor(idx), s, reduce, include_self=include_self)
     tout = torch.scatter_reduce(tx, dim, torch.tensor(idx), ts, reduce, include_self=include_self)
     same(out, tout, rtol=1e-9)
     same_grads(out, tout, [x, s], [tx, ts])
+
+
+def test_scatter_reduce_excluded_self_takes_no_share_of_a_tie():
+    """include_self=False: self is not one of the reduced values, so a src value equal to it wins
+    the whole gradient (Σ gradients = g). PyTorch counts the excluded self as a tie and gives
+    src g/2 — a deliberate difference (docs/pytorch.md)."""
+    x = cr.tensor([0.25, 1.0], dtype=cr.float64, requires_grad=True)
+    s = cr.tensor([0.25], dtype=cr.float64, requires_grad=True)
+    out = cr.scatter_reduce(x, 0, cr.tensor([0]), s, "amax", include_self=False)
+    out.sum().backward()
+    np.testing.assert_array_equal(out.numpy(), [0.25, 1.0])
+    np.testing.assert_array_equal(s.grad.numpy(), [1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0])
 
 
 def test_scatter_reduce_ties_share_the_gradient():
