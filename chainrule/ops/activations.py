@@ -253,7 +253,9 @@ class Softplus(Function):
 
 
 def sigmoid(x):
-    return Sigmoid.apply(x)
+    from .promotion import to_float       # an integer tensor gives the default float dtype
+
+    return Sigmoid.apply(to_float(x))
 
 
 def relu(x):

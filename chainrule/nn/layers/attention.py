@@ -76,8 +76,11 @@ class MultiheadAttention(Module):
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
-                 vdim: int | None = None, batch_first: bool = False, dtype=None):
+                 vdim: int | None = None, batch_first: bool = False, device=None, dtype=None):
         super().__init__()
+        if device is not None:
+            from ...device import check
+            check(device, "MultiheadAttention")
         for arg, value in (("embed_dim", embed_dim), ("num_heads", num_heads)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"MultiheadAttention: {arg} must be a positive integer, got "
