@@ -253,7 +253,7 @@ class Softplus(Function):
 
 
 def sigmoid(x):
-    from .promotion import to_float       # an integer tensor gives the default float dtype
+    from .promotion import to_float  # an integer tensor gives the default float dtype
 
     return Sigmoid.apply(to_float(x))
 
