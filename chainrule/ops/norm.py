@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 
+from .. import kernels
 from ..autograd.function import Function, primitive
 from ..backend import namespace, xp
 from ..tensor import Tensor
@@ -95,6 +96,49 @@ def _cast(v, dtype):
 
 
 # --------------------------------------------------------------------------- batch norm
+def _fast(a) -> bool:
+    """Whether the numba kernels (chainrule.kernels, the ``fast`` extra) take this array."""
+    return a.ndim == 3 and a.dtype in (xp.float32, xp.float64) and kernels.available()
+
+
+def _fast_forward(x3, weight, bias, running_mean, running_var, momentum, eps, n):
+    """The training forward with the kernels: statistics in two passes (float64 sums), then
+    y = (x − μ)·γ/σ̃ + β in one; the running statistics updated as in the reference."""
+    from ..kernels import batchnorm as K
+
+    dtype = x3.dtype
+    mean64, var64 = K.channel_stats(x3)
+    mean, var = mean64.astype(dtype), var64.astype(dtype)
+    invstd = 1 / xp.sqrt(var + eps)
+    if running_mean is not None:
+        m = momentum
+        running_mean *= 1 - m
+        running_mean += m * mean
+        running_var *= 1 - m
+        running_var += (m * n / max(n - 1, 1)) * var
+    scale = invstd if weight is None else invstd * weight
+    shift = xp.zeros(x3.shape[1], dtype=dtype) if bias is None else bias
+    y = xp.empty(x3.shape, dtype=dtype)
+    K.normalize(x3, mean, _cast(scale, dtype), _cast(shift, dtype), y)
+    return y, mean, invstd
+
+
+def _fast_backward(x, g3, weight, mean, invstd, n, need, view):
+    """The training backward with the kernels: Σg and Σg(x − μ) in one pass, then
+    ∂L/∂x = k·g − k·Σg/n − (x − μ)·k·σ̃⁻²·Σg(x − μ)/n in one (k = γ/σ̃)."""
+    from ..kernels import batchnorm as K
+
+    dtype = g3.dtype
+    x3 = x.reshape(view)
+    sg64, sgxc64 = K.grad_sums(g3, x3, mean)
+    sg, sgx = sg64.astype(dtype), (sgxc64 * invstd).astype(dtype)   # Σg, Σg·x̂
+    gx = None
+    if need[0]:
+        k = invstd if weight is None else invstd * _cast(weight, invstd.dtype)
+        gx = xp.empty(x.shape, dtype=dtype)
+        K.input_grad(g3, x3, mean, _cast(k, dtype), _cast(k * sg / n, dtype),
+                     _cast(k * invstd * sgx / n, dtype), gx.reshape(view))
+    return gx, (sgx if need[1] else None), (sg if need[2] else None)
 @primitive
 class BatchNorm(Function):
     r"""Batch normalization of each channel over the batch and spatial axes (fused).
@@ -135,6 +179,13 @@ class BatchNorm(Function):
         view, axes, pshape = _channel_view(x.shape)
         x3 = x.reshape(view)
         n = x3.size // view[1]
+        if training and _fast(x3):
+            y, mean, invstd = _fast_forward(x3, weight, bias, running_mean, running_var,
+                                            momentum, eps, n)
+            ctx.save(x, weight, mean, invstd)
+            ctx.training, ctx.eps = training, eps
+            ctx.view, ctx.axes, ctx.pshape, ctx.n = view, axes, pshape, n
+            return y.reshape(x.shape)
         if training:
             mean = x3.sum(axis=axes) / x.dtype.type(n)
             xc = x3 - mean.reshape(pshape)                    # becomes y, in place
@@ -175,6 +226,8 @@ class BatchNorm(Function):
         need = ctx.needs_input_grad + (False,) * 3
         pshape, n = ctx.pshape, ctx.n
         g3 = g.reshape(ctx.view)
+        if ctx.training and _fast(g3):
+            return _fast_backward(x, g3, weight, mean, invstd, n, need, ctx.view)
         sg = g3.sum(axis=ctx.axes)                                  # Σ g        = ∂L/∂β
         gw = gb = gx = None
         k = invstd if weight is None else invstd * _cast(weight, invstd.dtype)   # γ/σ̃
