@@ -317,6 +317,13 @@ from .activations_extra import (  # noqa: E402
 )
 from .resample import pixel_shuffle, pixel_unshuffle  # noqa: E402
 from .similarity import cosine_similarity, pairwise_distance  # noqa: E402
+from .tensor_extras import (  # noqa: E402  (Tensor methods; top-level where PyTorch has them)
+    addcdiv,
+    addcmul,
+    nanmean,
+    nansum,
+    ravel,
+)
 
 
 def _accepting_device(fn):

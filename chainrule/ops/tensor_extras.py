@@ -1,0 +1,87 @@
+"""Tensor methods PyTorch programs use that are compositions of existing functions:
+``x.matmul(w)``, ``x.maximum(y)``, ``x.ravel()``, ``x.nelement()``, ``x.ndimension()``,
+``x.stride()``, ``addcmul``/``addcdiv`` (hand-written optimizers use their in-place forms),
+``nansum``/``nanmean``. Each is the function of the same name, with PyTorch's signature.
+"""
+from __future__ import annotations
+
+from ..backend import xp
+from ..tensor import Tensor, tensor_method
+from . import elementwise as _ew
+from . import linalg as _linalg
+from . import reduce as _reduce
+from .arithmetic import add, divide, multiply
+from .movement import reshape
+
+
+@tensor_method
+def matmul(input, other):  # noqa: A002
+    """The matrix product, as the ``@`` operator."""
+    return _linalg.matmul(input, other)
+
+
+@tensor_method
+def maximum(input, other):  # noqa: A002
+    return _ew.maximum(input, other)
+
+
+@tensor_method
+def minimum(input, other):  # noqa: A002
+    return _ew.minimum(input, other)
+
+
+@tensor_method
+def ravel(input):  # noqa: A002
+    """The entries as a 1-d tensor (a view when the memory allows)."""
+    return reshape(input, (-1,))
+
+
+@tensor_method
+def nelement(input) -> int:  # noqa: A002
+    return input.numel()
+
+
+@tensor_method
+def ndimension(input) -> int:  # noqa: A002
+    return input.ndim
+
+
+@tensor_method
+def stride(input, dim: int | None = None):  # noqa: A002
+    """Steps in elements between neighbours along each dim (PyTorch's strides)."""
+    steps = tuple(s // input._data.itemsize for s in input._data.strides)
+    return steps if dim is None else steps[dim]
+
+
+@tensor_method(inplace=True)
+def addcmul(input, tensor1, tensor2, *, value=1):  # noqa: A002
+    """input + value · tensor1 · tensor2."""
+    return add(input, multiply(multiply(tensor1, tensor2), value))
+
+
+@tensor_method(inplace=True)
+def addcdiv(input, tensor1, tensor2, *, value=1):  # noqa: A002
+    """input + value · tensor1 / tensor2."""
+    return add(input, multiply(divide(tensor1, tensor2), value))
+
+
+def _nan_zeroed(input):  # noqa: A002
+    data = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    return _ew.where(xp.isnan(data), 0.0, input), data
+
+
+@tensor_method
+def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
+    """Σ over ``dim`` treating NaN as 0 (NaN entries get no gradient)."""
+    zeroed, _ = _nan_zeroed(input)
+    return _reduce.sum(zeroed, dim, keepdim, dtype=dtype)
+
+
+@tensor_method
+def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
+    """The mean over ``dim`` of the entries that are not NaN."""
+    zeroed, data = _nan_zeroed(input)
+    total = _reduce.sum(zeroed, dim, keepdim, dtype=dtype)
+    count = (~xp.isnan(data)).sum(axis=dim if dim is None or isinstance(dim, int) else tuple(dim),
+                                  keepdims=keepdim)
+    return divide(total, Tensor._from_op(xp.asarray(count, dtype=total.dtype), None))
