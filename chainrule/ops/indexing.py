@@ -113,16 +113,16 @@ class IndexPut(Function):
 
     @staticmethod
     def vjp(ctx, g):
-        ns = namespace(g)
         index = ctx.index
-        if isinstance(g, Tensor):
+        if isinstance(g, Tensor):       # the same rule through primitives (create_graph)
             mask = _put(xp.ones(g.shape, dtype=bool), index, False)
-            gx = ns.where(mask, g, 0.0)
-            gv = getitem(g, index.first)[index.second] if isinstance(index, TwoStepIndex) \
-                else g[index]
+            gx = namespace(g).where(mask, g, 0.0)
+            if isinstance(index, TwoStepIndex):
+                gv = Getitem.apply(Getitem.apply(g, index=index.first), index=index.second)
+            else:
+                gv = Getitem.apply(g, index=index)
             return gx, gv
-        gx = _put(g, index, 0)
-        return gx, _taken(g, index)
+        return _put(g, index, 0), _taken(g, index)
 
 
 @tensor_method(inplace=True)

@@ -352,7 +352,7 @@ def _logsumexp_kept(x, axes):
     return xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
 
 
-def _reduction_input(x, dtype, op: str):
+def _reduction_input(x, dtype):
     """PyTorch's input rules: ``dtype=`` casts first; integer and bool sums and products are
     int64."""
     if dtype is not None:
@@ -367,7 +367,7 @@ def _reduction_input(x, dtype, op: str):
 def sum(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = False,  # noqa: A001
         dtype=None):
     """Σ over ``dim`` (an int, a tuple, or None for all); integer and bool inputs sum to int64."""
-    x = _reduction_input(x, dtype, "sum")
+    x = _reduction_input(x, dtype)
     return Sum.apply(x, axis=axis if dim is None else dim, keepdims=bool(keepdims or keepdim))
 
 
@@ -464,7 +464,7 @@ def amin(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
 
 
 def prod(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = False, dtype=None):
-    x = _reduction_input(x, dtype, "prod")
+    x = _reduction_input(x, dtype)
     return Prod.apply(x, axis=axis if dim is None else dim, keepdims=bool(keepdims or keepdim))
 
 

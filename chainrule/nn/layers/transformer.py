@@ -46,6 +46,24 @@ def _activation(activation):
     return activation, name
 
 
+
+def _add_feed_forward_and_norms(layer, count, d_model, nhead, dim_feedforward, dropout,
+                                activation, layer_norm_eps, batch_first, norm_first, bias, dtype):
+    """The parts an encoder layer (count = 2) and a decoder layer (count = 3) share, registered
+    after their attention blocks in PyTorch's order (so state_dict keys match):
+    linear1, dropout, linear2, norm1…norm{count}, dropout1…dropout{count}."""
+    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+    layer.dropout = Dropout(dropout)
+    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+    layer.norm_first = norm_first
+    for i in range(1, count + 1):
+        setattr(layer, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+    for i in range(1, count + 1):
+        setattr(layer, f"dropout{i}", Dropout(dropout))
+    layer.activation, layer._activation_name = _activation(activation)
+    layer.d_model, layer.nhead, layer.dim_feedforward = d_model, nhead, dim_feedforward
+    layer.batch_first = batch_first
+
 class TransformerEncoderLayer(Module):
     r"""Self-attention and a position-wise feed-forward network, each with a residual connection
     and layer normalization (PyTorch's layer: arguments, defaults, submodule names).
@@ -67,17 +85,9 @@ class TransformerEncoderLayer(Module):
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation, self._activation_name = _activation(activation)
-        self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
-        self.batch_first = batch_first
+        _add_feed_forward_and_norms(self, 2, d_model, nhead, dim_feedforward, dropout,
+                                    activation, layer_norm_eps, batch_first, norm_first, bias,
+                                    dtype)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
         x = src if isinstance(src, Tensor) else Tensor._make(src)
@@ -235,19 +245,9 @@ class TransformerDecoderLayer(Module):
                                             batch_first=batch_first, dtype=dtype)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                                  batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation, self._activation_name = _activation(activation)
-        self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
-        self.batch_first = batch_first
+        _add_feed_forward_and_norms(self, 3, d_model, nhead, dim_feedforward, dropout,
+                                    activation, layer_norm_eps, batch_first, norm_first, bias,
+                                    dtype)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False,
