@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import chainrule  # noqa: F401,I001  (first: its OpenBLAS setting needs NumPy not yet loaded)
+
 HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(HERE.parent))

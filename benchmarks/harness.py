@@ -246,9 +246,15 @@ SETTING_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 def blas_setting() -> str:
-    """The OpenBLAS-related environment a run had, e.g. ``OPENBLAS_CORETYPE=Haswell``."""
+    """Which of chainrule's paths ran (the ``fast`` extra's numba kernels or the NumPy reference)
+    and the OpenBLAS-related environment, e.g. ``OPENBLAS_CORETYPE=Haswell``."""
+    from chainrule import kernels
+
+    path = ("fast path (numba kernels)" if kernels.available()
+            else "pure NumPy (fast kernels off or numba not installed)")
     parts = [f"{name}={_ENVIRON[name]}" for name in SETTING_VARS if name in _ENVIRON]
-    return ", ".join(parts) if parts else "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"
+    return path + "; " + (", ".join(parts) if parts else
+                          "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset")
 
 
 def cpu_busy(seconds: float = 1.0) -> float | None:

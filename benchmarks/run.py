@@ -4,6 +4,7 @@
     python -m benchmarks.run --only tiny     # a subset, printed only
     python benchmarks/run.py --profile       # where chainrule's time goes, per workload
     python benchmarks/run.py --openblas-both # also a run with OPENBLAS_CORETYPE/L2_SIZE unset
+    python benchmarks/run.py --both-paths    # with the fast kernels and without (pure NumPy)
 
 Workloads live in ``benchmarks/bench_*.py``, each exporting a list ``WORKLOADS`` of
 :class:`benchmarks.harness.Workload`; a new file is picked up without changes here.
@@ -18,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import chainrule  # noqa: F401,I001  (first: its OpenBLAS setting needs NumPy not yet loaded)
 
 HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run as a script: make `benchmarks` importable
@@ -93,14 +96,10 @@ def run_here(workloads, settings: harness.Settings, verbose: bool) -> dict:
     return {"facts": facts, "results": [r.to_dict() for r in results]}
 
 
-def run_both_settings(argv: list[str]) -> list[dict]:
-    """The same run as-is and with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, in subprocesses."""
-    if not any(v in os.environ for v in harness.SETTING_VARS):
-        print("OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are not set: one run covers both settings")
-        return []
-    unset = {k: v for k, v in os.environ.items() if k not in harness.SETTING_VARS}
+def run_in_subprocesses(argv: list[str], envs: list[dict]) -> list[dict]:
+    """The same run once per environment in ``envs``, each in a fresh process."""
     runs = []
-    for env in (dict(os.environ), unset):
+    for env in envs:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "run.json"
             cmd = [sys.executable, str(Path(__file__).resolve()), *argv, "--json", str(out),
@@ -108,6 +107,22 @@ def run_both_settings(argv: list[str]) -> list[dict]:
             subprocess.run(cmd, env=env, check=True)
             runs.append(json.loads(out.read_text()))
     return runs
+
+
+def run_both_settings(argv: list[str]) -> list[dict]:
+    """The same run as-is and with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, in subprocesses."""
+    if not any(v in os.environ for v in harness.SETTING_VARS):
+        print("OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are not set: one run covers both settings")
+        return []
+    unset = {k: v for k, v in os.environ.items() if k not in harness.SETTING_VARS}
+    return run_in_subprocesses(argv, [dict(os.environ), unset])
+
+
+def run_both_paths(argv: list[str]) -> list[dict]:
+    """The same run with chainrule's fast kernels (the ``fast`` extra) and without them
+    (``CHAINRULE_FAST=0``: the pure-NumPy reference path), in subprocesses."""
+    return run_in_subprocesses(argv, [{**os.environ, "CHAINRULE_FAST": "1"},
+                                      {**os.environ, "CHAINRULE_FAST": "0"}])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--openblas-both", action="store_true",
                         help="when OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are set, also run with both "
                              "unset, and put both tables in RESULTS.md")
+    parser.add_argument("--both-paths", action="store_true",
+                        help="run twice, with the fast kernels and with CHAINRULE_FAST=0 (pure "
+                             "NumPy), and put both tables in RESULTS.md")
     parser.add_argument("--threads", type=int,
                         help="limit NumPy's BLAS, OpenMP and PyTorch to this many threads (default "
                              "the libraries' own: normally one per core)")
@@ -155,8 +173,10 @@ def main(argv: list[str] | None = None) -> int:
 
     runs = []
     if args.openblas_both:
-        passthrough = [a for a in argv if a not in ("--openblas-both",)]
+        passthrough = [a for a in argv if a not in ("--openblas-both", "--both-paths")]
         runs = run_both_settings(passthrough)
+    elif args.both_paths:
+        runs = run_both_paths([a for a in argv if a != "--both-paths"])
     if not runs:
         runs = [run_here(workloads, settings, args.verbose)]
     if args.json:

@@ -20,6 +20,7 @@ from .backend import get_default_dtype, manual_seed, set_default_dtype
 from .mathematics import Equation, Formula
 from .ops import *  # noqa: F403  (the NumPy-named functions are the public API)
 from .ops import __all__ as _ops_all
+from .parallel import get_num_threads, set_num_threads
 from .primitives import formula, primitives
 from .primitives import formula_table as primitives_table
 
@@ -111,4 +112,4 @@ __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_
             "is_inference_mode_enabled", "is_tensor", "is_floating_point", "numel",
             "set_default_device", "float", "half", "int", "int8", "int16", "short", "uint8",
             "bool", "complex64", "complex128", "cfloat", "cdouble", "dtype", "long", "double",
-            "special"]
+            "special", "set_num_threads", "get_num_threads"]

@@ -168,6 +168,16 @@ def broadcast_message(op: str, arrays) -> str:
             f"(shapes {', '.join(str(tuple(s)) for s in shapes)})")
 
 
+def records(ctx) -> bool:
+    """Inside a primitive's forward: whether this call will record a node (grad mode is on and
+    an input requires grad) — when not, the forward may skip what only the backward needs. A
+    forward called directly (not through ``apply``) is assumed to record."""
+    inputs = getattr(ctx, "inputs", None)
+    if inputs is None:
+        return True
+    return _GradMode.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in inputs)
+
+
 def primitive(cls: type) -> type:
     """Class decorator: register ``cls`` as a primitive (checks its mathematics is present)."""
     return registry.register(cls)

@@ -14,17 +14,15 @@ accurate as the NumPy reference's.
 from __future__ import annotations
 
 import numba
-import numpy as np
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def channel_stats(x3):
-    """(mean, biased variance) per channel of x3 (N, C, L), in float64."""
+def channel_stats(x3, mean, var, c0, c1):
+    """mean[j], var[j] = the mean and biased variance of channel j of x3 (N, C, L), for j in
+    [c0, c1), in float64 (mean and var: float64 arrays of length C)."""
     n, c, length = x3.shape
-    mean = np.zeros(c)
-    var = np.zeros(c)
     count = n * length
-    for j in range(c):
+    for j in range(c0, c1):
         s = 0.0
         for i in range(n):
             for t in range(length):
@@ -37,16 +35,15 @@ def channel_stats(x3):
                 q += d * d
         mean[j] = m
         var[j] = q / count
-    return mean, var
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def normalize(x3, mean, a, b, out):
-    """out = (x3 − μ_c)·a_c + b_c per channel (one pass; centred first, as the reference, so
-    data far from zero loses no digits to cancellation)."""
+def normalize(x3, mean, a, b, out, c0, c1):
+    """out = (x3 − μ_c)·a_c + b_c for the channels c in [c0, c1) (one pass; centred first, as
+    the reference, so data far from zero loses no digits to cancellation)."""
     n, c, length = x3.shape
     for i in range(n):
-        for j in range(c):
+        for j in range(c0, c1):
             m = mean[j]
             aj = a[j]
             bj = b[j]
@@ -55,12 +52,11 @@ def normalize(x3, mean, a, b, out):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def grad_sums(g3, x3, mean):
-    """(Σg, Σg·(x − μ)) per channel, in float64, one pass over g and x."""
+def grad_sums(g3, x3, mean, sg, sgx, c0, c1):
+    """sg[j], sgx[j] = Σg, Σg·(x − μ) over channel j, for j in [c0, c1), in float64, one pass
+    over g and x."""
     n, c, length = g3.shape
-    sg = np.zeros(c)
-    sgx = np.zeros(c)
-    for j in range(c):
+    for j in range(c0, c1):
         m = mean[j]
         s1 = 0.0
         s2 = 0.0
@@ -71,19 +67,18 @@ def grad_sums(g3, x3, mean):
                 s2 += gv * (x3[i, j, t] - m)
         sg[j] = s1
         sgx[j] = s2
-    return sg, sgx
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def input_grad(g3, x3, mean, k, c1, c2, out):
-    """out = k_c·g − c1_c − (x − μ_c)·c2_c per channel (one pass): the training-mode ∂L/∂x with
-    c1 = k·Σg/n and c2 = k·Σg(x − μ)/(σ̃²·n)."""
+def input_grad(g3, x3, mean, k, u, v, out, c0, c1):
+    """out = k_c·g − u_c − (x − μ_c)·v_c for the channels c in [c0, c1) (one pass): the
+    training-mode ∂L/∂x with u = k·Σg/n and v = k·Σg(x − μ)/(σ̃²·n)."""
     n, c, length = g3.shape
     for i in range(n):
-        for j in range(c):
+        for j in range(c0, c1):
             kj = k[j]
-            c1j = c1[j]
-            c2j = c2[j]
+            c1j = u[j]
+            c2j = v[j]
             m = mean[j]
             for t in range(length):
                 out[i, j, t] = kj * g3[i, j, t] - c1j - (x3[i, j, t] - m) * c2j

@@ -32,6 +32,7 @@ import math
 from .. import kernels
 from ..autograd.function import Function, primitive
 from ..backend import namespace, xp
+from ..parallel import parallel_for
 from ..tensor import Tensor
 
 
@@ -107,7 +108,9 @@ def _fast_forward(x3, weight, bias, running_mean, running_var, momentum, eps, n)
     from ..kernels import batchnorm as K
 
     dtype = x3.dtype
-    mean64, var64 = K.channel_stats(x3)
+    channels = x3.shape[1]
+    mean64, var64 = xp.empty(channels), xp.empty(channels)
+    parallel_for(channels, lambda c0, c1: K.channel_stats(x3, mean64, var64, c0, c1), x3.nbytes)
     mean, var = mean64.astype(dtype), var64.astype(dtype)
     invstd = 1 / xp.sqrt(var + eps)
     if running_mean is not None:
@@ -119,7 +122,9 @@ def _fast_forward(x3, weight, bias, running_mean, running_var, momentum, eps, n)
     scale = invstd if weight is None else invstd * weight
     shift = xp.zeros(x3.shape[1], dtype=dtype) if bias is None else bias
     y = xp.empty(x3.shape, dtype=dtype)
-    K.normalize(x3, mean, _cast(scale, dtype), _cast(shift, dtype), y)
+    scale, shift = _cast(scale, dtype), _cast(shift, dtype)
+    parallel_for(channels, lambda c0, c1: K.normalize(x3, mean, scale, shift, y, c0, c1),
+                 y.nbytes)
     return y, mean, invstd
 
 
@@ -130,14 +135,20 @@ def _fast_backward(x, g3, weight, mean, invstd, n, need, view):
 
     dtype = g3.dtype
     x3 = x.reshape(view)
-    sg64, sgxc64 = K.grad_sums(g3, x3, mean)
+    channels = x3.shape[1]
+    sg64, sgxc64 = xp.empty(channels), xp.empty(channels)
+    parallel_for(channels, lambda c0, c1: K.grad_sums(g3, x3, mean, sg64, sgxc64, c0, c1),
+                 g3.nbytes)
     sg, sgx = sg64.astype(dtype), (sgxc64 * invstd).astype(dtype)   # Σg, Σg·x̂
     gx = None
     if need[0]:
         k = invstd if weight is None else invstd * _cast(weight, invstd.dtype)
         gx = xp.empty(x.shape, dtype=dtype)
-        K.input_grad(g3, x3, mean, _cast(k, dtype), _cast(k * sg / n, dtype),
-                     _cast(k * invstd * sgx / n, dtype), gx.reshape(view))
+        k, u, v = (_cast(k, dtype), _cast(k * sg / n, dtype),
+                   _cast(k * invstd * sgx / n, dtype))
+        gx3 = gx.reshape(view)
+        parallel_for(channels, lambda c0, c1: K.input_grad(g3, x3, mean, k, u, v, gx3, c0, c1),
+                     gx.nbytes)
     return gx, (sgx if need[1] else None), (sg if need[2] else None)
 @primitive
 class BatchNorm(Function):

@@ -24,8 +24,10 @@ from __future__ import annotations
 import itertools
 import math
 
-from ..autograd.function import Function, Node, primitive
+from .. import kernels
+from ..autograd.function import Function, Node, primitive, records
 from ..backend import xp
+from ..parallel import parallel_for
 from ..tensor import Tensor
 from .conv import ConvTranspose, _kernel_slices, _ntuple
 from .movement import ScatterAdd, expand_dims, squeeze
@@ -126,8 +128,10 @@ def _offsets(kernel):
     return enumerate(itertools.product(*(range(k) for k in kernel)))
 
 
-def _running_max(xpad, kernel, stride, padding, dilation, out):
-    """The window maxima and the first kernel offset reaching each (a loop over offsets only).
+def _running_max(xpad, kernel, stride, padding, dilation, out, with_arg: bool = True):
+    """The window maxima and the first kernel offset reaching each (a loop over offsets only;
+    the batch split over the intra-op threads when it is large). ``with_arg=False``: the maxima
+    alone (no backward will need the offsets), arg is None.
 
     Offsets are visited in row-major order and an offset takes over only when strictly larger,
     so ties keep the first maximum; offset numbers grow, so ``arg = max(arg, t·[v > best])``
@@ -135,18 +139,28 @@ def _running_max(xpad, kernel, stride, padding, dilation, out):
     """
     lead = (slice(None), slice(None))
     arg_dtype = xp.uint8 if math.prod(kernel) <= 256 else xp.int32
-    best = arg = step = None
-    for t, offset in _offsets(kernel):
-        v = xpad[lead + _kernel_slices(offset, stride, dilation, out)]
-        if best is None:
-            best = v.copy()
-            arg = xp.zeros(best.shape, dtype=arg_dtype)
-            step = xp.empty(best.shape, dtype=arg_dtype)
-            continue
-        take = xp.greater(v, best)
-        xp.maximum(best, v, out=best)
-        xp.multiply(take, arg_dtype(t), out=step)
-        xp.maximum(arg, step, out=arg)
+    n = xpad.shape[0]
+    best = xp.empty(xpad.shape[:2] + tuple(out), dtype=xpad.dtype)
+    arg = xp.empty(best.shape, dtype=arg_dtype) if with_arg else None
+
+    def part(lo, hi):
+        top = best[lo:hi]
+        step = None
+        for t, offset in _offsets(kernel):
+            v = xpad[lo:hi][lead + _kernel_slices(offset, stride, dilation, out)]
+            if t == 0:
+                xp.copyto(top, v)
+                if with_arg:
+                    arg[lo:hi] = 0
+                    step = xp.empty(top.shape, dtype=arg_dtype)
+                continue
+            if with_arg:
+                take = xp.greater(v, top)
+                xp.multiply(take, arg_dtype(t), out=step)
+                xp.maximum(arg[lo:hi], step, out=arg[lo:hi])
+            xp.maximum(top, v, out=top)
+
+    parallel_for(n, part, best.nbytes * math.prod(kernel))
     return best, arg
 
 
@@ -172,6 +186,35 @@ def _exact_argmax(xpad, spatial, padded, kernel, stride, padding, dilation, out)
         xp.copyto(best, v, where=take)
         xp.copyto(arg, t, where=take)
     return arg
+
+
+def _fast(a) -> bool:
+    """Whether the numba max-pool backward kernel (chainrule.kernels, the ``fast`` extra) takes
+    this array: 1-d or 2-d pooling of floating-point values. (The forward stays NumPy's: its
+    running maximum over strided views measured faster than a numba loop.)"""
+    return a.ndim in (3, 4) and a.dtype in (xp.float32, xp.float64) and kernels.available()
+
+
+def _as_2d(a):
+    """A (N, C, L) array as (N, C, 1, L); a (N, C, H, W) array as itself."""
+    return a[:, :, None, :] if a.ndim == 3 else a
+
+
+def _pairs(*values):
+    """Geometry tuples of one axis given a leading unit axis (1-d pooling run as 2-d)."""
+    return tuple(v if len(v) == 2 else (u,) + tuple(v) for v, u in zip(values, (1, 1, 0, 1, 1)))
+
+
+def _fast_max_pool_backward(g, arg, x_shape, kernel, stride, padding, dilation):
+    """∂L/∂x of max pooling by the one-pass scatter kernel."""
+    from ..kernels import pool as K
+
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pairs(kernel, stride, padding, dilation)
+    gx = xp.empty(x_shape, dtype=g.dtype)
+    g4, arg4, gx4 = _as_2d(xp.ascontiguousarray(g)), _as_2d(arg), _as_2d(gx)
+    parallel_for(g.shape[0], lambda n0, n1: K.max_pool2d_backward(
+        g4, arg4, kh, kw, sh, sw, ph, pw, dh, dw, gx4, n0, n1), gx.nbytes)
+    return gx
 
 
 @primitive
@@ -207,8 +250,12 @@ class MaxPool(Function):
         out = tuple(pool_output_size(h, k, s, p, d, ceil_mode) for h, k, s, p, d in
                     zip(spatial, kernel_size, stride, padding, dilation))
         extra = _extra(spatial, kernel_size, stride, padding, dilation, out)
-        xpad = _pad(x, padding, extra, -xp.inf)
         geometry = (tuple(kernel_size), stride, padding, dilation, out)
+        ctx.x_shape = x.shape
+        ctx.geometry = geometry + (extra,)
+        xpad = _pad(x, padding, extra, -xp.inf)
+        if not records(ctx):        # no backward will run: the maxima alone
+            return _running_max(xpad, *geometry, with_arg=False)[0]
         best, arg = _running_max(xpad, *geometry)
         padded = xpad is not x
         special = xp.isnan(best)
@@ -217,8 +264,6 @@ class MaxPool(Function):
         if special.any():  # NaN or all-−∞ windows: PyTorch's exact choice of index
             arg = _exact_argmax(xpad, spatial, padded, *geometry)
         ctx.arg = arg
-        ctx.x_shape = x.shape
-        ctx.geometry = geometry + (extra,)
         return best
 
     @staticmethod
@@ -229,6 +274,9 @@ class MaxPool(Function):
             size = math.prod(ctx.x_shape)
             return ScatterAdd.apply(g.reshape(-1), shape=(size,),
                                     index=index.reshape(-1)).reshape(ctx.x_shape)
+        if _fast(g):
+            return _fast_max_pool_backward(g, ctx.arg, ctx.x_shape, kernel, stride, padding,
+                                           dilation)
         spatial = ctx.x_shape[2:]
         padded = tuple(h + 2 * p + e for h, p, e in zip(spatial, padding, extra))
         gx = xp.zeros(ctx.x_shape[:2] + padded, dtype=g.dtype)

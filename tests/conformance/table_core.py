@@ -194,8 +194,19 @@ def _inference_mode(L, x):
     return y.requires_grad
 
 
+def _num_threads(L):
+    previous = L.get_num_threads()
+    try:
+        L.set_num_threads(1)
+        return L.get_num_threads(), type(previous) is int and previous >= 1
+    finally:
+        L.set_num_threads(previous)
+
+
 GRAD_MODE = [
     Entry("manual_seed", [case(_seeded)]),
+    Entry("set_num_threads", [case(_num_threads)]),
+    Entry("get_num_threads", [case(lambda L: type(L.get_num_threads()) is int)]),
     Entry("get_default_dtype", [case(lambda L: L.get_default_dtype())]),
     Entry("set_default_dtype", [case(_default_dtype)]),
     Entry("no_grad", [case(_no_grad, X23, grad=[0]), case(_no_grad_decorator, X23, grad=[0])]),

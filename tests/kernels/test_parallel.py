@@ -1,0 +1,183 @@
+"""chainrule.parallel: the intra-op split of a pass over threads, and the primitives that use it.
+
+The mechanics (ranges covered once, errors re-raised, no nesting, the setting) are tested on
+plain functions; then conv, max-pool and BatchNorm are run with every pass forced to split
+(``MIN_BYTES = 1``) and must give bit-for-bit the results of the unsplit run: the parts write
+disjoint outputs, so splitting may not change a single value.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import chainrule as cr
+from chainrule import parallel
+
+
+@pytest.fixture
+def forced_split(monkeypatch):
+    """Every pass split into as many parts as there are threads (at least 2)."""
+    monkeypatch.setattr(parallel, "MIN_BYTES", 1)
+    monkeypatch.setitem(parallel._state, "split", True)
+    monkeypatch.setitem(parallel._state, "threads", max(2, parallel.get_num_threads()))
+
+
+def test_parts_cover_the_range_once_on_several_threads(forced_split):
+    seen = np.zeros(1000, dtype=int)
+    threads = set()
+
+    def part(lo, hi):
+        seen[lo:hi] += 1
+        threads.add(threading.get_ident())
+
+    parallel.parallel_for(1000, part, nbytes=10**9)
+    assert (seen == 1).all()
+    assert len(threads) == parallel.get_num_threads()
+
+
+def test_a_small_pass_runs_whole_on_the_calling_thread(monkeypatch):
+    monkeypatch.setitem(parallel._state, "split", True)
+    calls = []
+    parallel.parallel_for(100, lambda lo, hi: calls.append((lo, hi, threading.get_ident())),
+                          nbytes=parallel.MIN_BYTES - 1)
+    assert calls == [(0, 100, threading.get_ident())]
+
+
+def test_an_error_in_a_worker_part_is_raised_in_the_caller(forced_split):
+    def part(lo, hi):
+        if lo > 0:
+            raise ValueError(f"part {lo}:{hi} failed")
+
+    with pytest.raises(ValueError, match="failed"):
+        parallel.parallel_for(10, part, nbytes=10**9)
+    seen = []                         # the pool still works afterwards
+    parallel.parallel_for(10, lambda lo, hi: seen.append(hi - lo), nbytes=10**9)
+    assert sum(seen) == 10
+
+
+def test_a_nested_pass_runs_whole_inside_its_part(forced_split):
+    inner = []
+
+    def part(lo, hi):
+        parallel.parallel_for(4, lambda a, b: inner.append((a, b)), nbytes=10**9)
+
+    parallel.parallel_for(8, part, nbytes=10**9)
+    assert inner.count((0, 4)) == parallel.get_num_threads()
+
+
+def test_set_num_threads_is_pytorchs_setting():
+    previous = cr.get_num_threads()
+    try:
+        cr.set_num_threads(1)
+        assert cr.get_num_threads() == 1
+        seen = []
+        parallel.parallel_for(10, lambda lo, hi: seen.append((lo, hi)), nbytes=10**12)
+        assert seen == [(0, 10)]
+        with pytest.raises(ValueError, match="set_num_threads"):
+            cr.set_num_threads(0)
+    finally:
+        cr.set_num_threads(previous)
+
+
+def _conv_run(x, w, b, g, **kw):
+    xt = cr.tensor(x, requires_grad=True)
+    wt = cr.tensor(w, requires_grad=True)
+    bt = cr.tensor(b, requires_grad=True)
+    y = cr.nn.functional.conv2d(xt, wt, bt, **kw)
+    y.backward(cr.tensor(g))
+    return [y.numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()]
+
+
+@given(n=st.integers(1, 5), c=st.integers(1, 4), o=st.integers(1, 9), k=st.integers(1, 3),
+       stride=st.integers(1, 2), padding=st.integers(0, 2), seed=st.integers(0, 50))
+def test_conv_split_equals_whole(n, c, o, k, stride, padding, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, 7, 6))
+    w = rng.standard_normal((o, c, k, k))
+    b = rng.standard_normal(o)
+    y = cr.nn.functional.conv2d(cr.tensor(x), cr.tensor(w), stride=stride, padding=padding)
+    g = rng.standard_normal(y.shape)
+    whole = _conv_run(x, w, b, g, stride=stride, padding=padding)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(parallel, "MIN_BYTES", 1)
+        mp.setitem(parallel._state, "split", True)
+        mp.setitem(parallel._state, "threads", 2)
+        split = _conv_run(x, w, b, g, stride=stride, padding=padding)
+    for a, s in zip(whole, split):
+        np.testing.assert_array_equal(a, s)
+
+
+def test_pool_and_batchnorm_split_equal_whole(forced_split):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 3, 9, 8)).astype(np.float32)
+    g = rng.standard_normal((5, 3, 5, 5)).astype(np.float32)
+    results = []
+    for split in (False, True):
+        parallel._state["split"] = split
+        xt = cr.tensor(x, requires_grad=True)
+        bn = cr.nn.BatchNorm2d(3)
+        y = cr.nn.functional.max_pool2d(bn(xt), 3, stride=2, padding=1, ceil_mode=True)
+        y.backward(cr.tensor(g))
+        results.append((y.numpy(), xt.grad.numpy(), bn.weight.grad.numpy(),
+                        bn.running_var.numpy()))
+    for whole, split in zip(*results):
+        np.testing.assert_array_equal(whole, split)
+
+
+# --------------------------------------------------------------------------- conv's new routes
+def _torch_conv_grads(x, w, g, **kw):
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    torch.nn.functional.conv2d(xt, wt, **kw).backward(torch.tensor(g))
+    return xt.grad.numpy(), wt.grad.numpy()
+
+
+@given(n=st.integers(1, 3), groups=st.integers(1, 2), cg=st.integers(1, 4),
+       og=st.integers(1, 3), k=st.sampled_from([(1, 1), (3, 3), (2, 3), (5, 5)]),
+       dilation=st.integers(1, 2), pad=st.data(), seed=st.integers(0, 50))
+def test_stride_one_input_gradient_by_gather_matches_pytorch(n, groups, cg, og, k, dilation,
+                                                            pad, seed):
+    """Stride-1 convolutions with O < 1.7·C take ∂L/∂x as a convolution of G with the flipped
+    kernel: float64 against PyTorch, with padding up to the dilated reach (and 'same')."""
+    from chainrule.ops import conv as C
+
+    rng = np.random.default_rng(seed)
+    c, o = cg * groups, og * groups
+    x = rng.standard_normal((n, c, 12, 11))
+    w = rng.standard_normal((o, cg, *k))
+    padding = pad.draw(st.sampled_from(["same", 0, (dilation * (k[0] - 1), 0)]))
+    assert C._gather_wins(w, (1, 1), C.conv_padding(padding, k, (1, 1), (dilation,) * 2, "t"),
+                          (dilation,) * 2, groups) == (10 * o < 17 * c)
+    y = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=padding,
+                                   dilation=dilation, groups=groups)
+    g = rng.standard_normal(tuple(y.shape))
+    xt = cr.tensor(x, requires_grad=True)
+    wt = cr.tensor(w, requires_grad=True)
+    cr.nn.functional.conv2d(xt, wt, padding=padding, dilation=dilation,
+                            groups=groups).backward(cr.tensor(g))
+    gx, gw = _torch_conv_grads(x, w, g, padding=padding, dilation=dilation, groups=groups)
+    np.testing.assert_allclose(xt.grad.numpy(), gx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(wt.grad.numpy(), gw, rtol=1e-10, atol=1e-12)
+
+
+def test_weight_gradient_over_a_long_reduction_matches_pytorch():
+    """A first layer with a tiny weight (2 × 1 × 3 × 3) over 8·38·38 positions: the weight
+    gradient is summed in chunks of the reduction (ops/conv.py's _matmul_long)."""
+    from chainrule.ops import conv as C
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((8, 1, 40, 40))
+    w = rng.standard_normal((2, 1, 3, 3))
+    g = rng.standard_normal((8, 2, 38, 38))
+    assert 8 * 38 * 38 >= 4 * C._LONG_CHUNK
+    xt = cr.tensor(x, requires_grad=True)
+    wt = cr.tensor(w, requires_grad=True)
+    cr.nn.functional.conv2d(xt, wt).backward(cr.tensor(g))
+    gx, gw = _torch_conv_grads(x, w, g)
+    np.testing.assert_allclose(wt.grad.numpy(), gw, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(xt.grad.numpy(), gx, rtol=1e-10, atol=1e-12)
