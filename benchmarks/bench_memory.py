@@ -26,7 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
-WORKLOADS = ("step_lenet_sgd", "step_vgg_bn_adam")
+STEPS = ("step_lenet_sgd", "step_vgg_bn_adam")
 
 
 def _status(field: str) -> int:
@@ -117,7 +117,7 @@ def main(argv=None) -> int:
         print(json.dumps(child(*args.child)))
         return 0
     rows = []
-    for workload in WORKLOADS:
+    for workload in STEPS:
         row = {"workload": workload}
         for library in ("chainrule", "torch"):
             row[library] = measure(workload, library)["peak"]

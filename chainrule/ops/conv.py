@@ -258,11 +258,13 @@ def _gather_wins(w, stride, pads, dilation, groups) -> bool:
     as col2im: stride 1 only, padding within the dilated kernel's reach, and O < 1.7·C — the
     gather copies O·k… values per position where col2im adds C·k… of them, and an add (read,
     modify, write) costs ~1.7 copies (measured: VGG's 32→32 3×3 layer, 21-27 ms of adds vs a
-    13 ms copy)."""
+    13 ms copy). And a finite kernel: the gather multiplies the kernel by the zeros G is
+    padded with, and 0·∞ would put NaN where PyTorch's col2im has none."""
     o, cg = w.shape[:2]
     return (all(s == 1 for s in stride) and 10 * o < 17 * cg * groups
             and all(max(pb, pa) <= d * (k - 1)
-                    for (pb, pa), d, k in zip(pads, dilation, w.shape[2:])))
+                    for (pb, pa), d, k in zip(pads, dilation, w.shape[2:]))
+            and bool(xp.isfinite(w).all()))
 
 
 def _input_grad_gather(g, w, pads, dilation, groups, spatial):

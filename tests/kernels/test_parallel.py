@@ -181,3 +181,30 @@ def test_weight_gradient_over_a_long_reduction_matches_pytorch():
     gx, gw = _torch_conv_grads(x, w, g)
     np.testing.assert_allclose(wt.grad.numpy(), gw, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(xt.grad.numpy(), gx, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("where", ["x", "w"])
+def test_infinite_input_or_weight_gives_pytorchs_inf_and_nan(where):
+    """The gather route for ∂L/∂x multiplies the kernel by G's zero padding (0·∞ = NaN), so it
+    must not be taken for an infinite kernel: every gradient keeps exactly PyTorch's pattern of
+    inf and NaN."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 2, 6, 5))
+    w = rng.standard_normal((3, 2, 3, 3))
+    if where == "x":
+        x[0, 1, 2, 4] = np.inf          # in the last column: read by the extra columns too
+        x[1, 0, 5, 4] = np.nan
+    else:
+        w[1, 0, 2, 2] = np.inf
+    b = rng.standard_normal(3)
+    g = rng.standard_normal((2, 3, 4, 3))
+    mine = _conv_run(x, w, b, g)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = torch.nn.functional.conv2d(xt, wt, bt)
+    y.backward(torch.tensor(g))
+    for a, t in zip(mine, (y, xt.grad, wt.grad, bt.grad)):
+        t = t.detach().numpy()
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(t))
+        np.testing.assert_array_equal(np.isinf(a), np.isinf(t))
+        finite = np.isfinite(t)
+        np.testing.assert_allclose(a[finite], t[finite], rtol=1e-10, atol=1e-12)
