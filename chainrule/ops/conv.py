@@ -183,13 +183,15 @@ def _channel_major(g, groups):
     return rows.reshape(groups, o // groups, -1)
 
 
-def _batch_major(a, bias=None, scratch: bool = False):
+def _batch_major(a, bias=None, scratch: bool = False, out=None):
     """The channel-major array a (C, N, H′…) as the NCHW array (N, C, H′…): one copy, which also
     adds the bias. ``scratch``: a is a temporary, so the bias may be added to it in place first
-    (a contiguous addition is cheaper than one fused into the transposing copy)."""
+    (a contiguous addition is cheaper than one fused into the transposing copy). ``out``: where
+    to write (a fresh array otherwise)."""
     nd = a.ndim - 2
     order = (1, 0) + tuple(range(2, 2 + nd))
-    out = xp.empty(tuple(a.shape[i] for i in order), dtype=a.dtype)
+    if out is None:
+        out = xp.empty(tuple(a.shape[i] for i in order), dtype=a.dtype)
     b = None if bias is None else bias.reshape((-1, 1) + (1,) * nd)
 
     def part(lo, hi):
@@ -212,19 +214,33 @@ def _matmul(a, b):
     return xp.matmul(a, b)
 
 
-def conv_forward(x, w, stride, pads, dilation, groups, out=None, bias=None):
+def conv_forward(x, w, stride, pads, dilation, groups, out=None, bias=None, into=None):
     """y = W ⋆ x + b on arrays: im2col through a strided view, one GEMM W (O × C·k…) · cols
     (C·k… × N·H′…) for the whole batch, then one pass to NCHW order that also adds the bias."""
     kernel = w.shape[2:]
     if out is None:
         out = _out_sizes(x.shape[2:], kernel, stride, pads, dilation)
-    cols = _im2col(x, kernel, stride, pads, dilation, out, groups)
-    rows = _matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)
-    del cols
-    return _batch_major(rows.reshape((w.shape[0], x.shape[0]) + tuple(out)), bias, scratch=True)
+    n, o = x.shape[0], w.shape[0]
+    y = xp.empty((n, o) + tuple(out), dtype=xp.result_type(x, w)) if into is None else into
+    wm = w.reshape(groups, o // groups, -1)
+
+    def part(lo, hi):
+        cols = _im2col(x[lo:hi], kernel, stride, pads, dilation, out, groups)
+        rows = _matmul(wm, cols)
+        del cols
+        _batch_major(rows.reshape((o, hi - lo) + tuple(out)), bias, scratch=True, out=y[lo:hi])
+
+    parallel_for(n, part, _cols_bytes(x, kernel, out), blas=True)
+    return y
 
 
-def _input_grad_rows(rows, w, n, out, stride, pads, dilation, groups, spatial, bias=None):
+def _cols_bytes(x, kernel, out) -> int:
+    """The size of x's im2col matrix: the measure of a convolution's memory-bound work."""
+    return x.shape[0] * x.shape[1] * math.prod(kernel) * math.prod(out) * x.itemsize
+
+
+def _input_grad_rows(rows, w, n, out, stride, pads, dilation, groups, spatial, bias=None,
+                     into=None):
     """col2im: given G as channel-major rows (G, O/G, N·H′…), cols′ = Wᵀ G (one GEMM), then for
     each kernel offset i the slice cols′[:, i] is added to the padded gradient at positions
     s·h + d·i (a loop over the k×k… offsets only); the padding is cropped."""
@@ -250,7 +266,7 @@ def _input_grad_rows(rows, w, n, out, stride, pads, dilation, groups, spatial, b
     lead = (slice(None), slice(None))
     gcols = None    # released before the copy below (the closure above shares this variable)
     crop = tuple(slice(pb, pb + h) for h, (pb, _) in zip(spatial, pads))
-    return _batch_major(gx[lead + crop], bias, scratch=True)
+    return _batch_major(gx[lead + crop], bias, scratch=True, out=into)
 
 
 def _gather_wins(w, stride, pads, dilation, groups) -> bool:
@@ -267,7 +283,7 @@ def _gather_wins(w, stride, pads, dilation, groups) -> bool:
             and bool(xp.isfinite(w).all()))
 
 
-def _input_grad_gather(g, w, pads, dilation, groups, spatial):
+def _input_grad_gather(g, w, pads, dilation, groups, spatial, into=None):
     """∂L/∂x of a stride-1 convolution as a convolution: x-position y collects
     G[h]·W[i] for h = y + p − d·i, which is the correlation of G, padded by d(k − 1) − p, with
     the kernel flipped and its in/out channels exchanged (per group)."""
@@ -279,7 +295,8 @@ def _input_grad_gather(g, w, pads, dilation, groups, spatial):
     flipped = xp.ascontiguousarray(flipped).reshape((groups * cg, o // groups) + tuple(kernel))
     gpads = tuple((d * (k - 1) - pb, d * (k - 1) - pa)
                   for (pb, pa), d, k in zip(pads, dilation, kernel))
-    return conv_forward(g, flipped, (1,) * nd, gpads, dilation, groups, tuple(spatial))
+    return conv_forward(g, flipped, (1,) * nd, gpads, dilation, groups, tuple(spatial),
+                        into=into)
 
 
 def conv_input_grad(g, w, stride, pads, dilation, groups, spatial, bias=None):
@@ -493,19 +510,9 @@ class Conv(Function):
                 gx = ConvTranspose.apply(g, w, stride=stride, padding=padding,
                                          dilation=dilation, groups=groups,
                                          out=tuple(x.shape[2:]))
-        else:
-            # G in channel-major rows serves both GEMMs. The weight gradient comes first: its
-            # im2col buffer is released before col2im's buffer is made.
-            gather = need[0] and _gather_wins(w, stride, padding, dilation, groups)
-            rows = _channel_major(g, groups) if need[1] or (need[0] and not gather) else None
-            if need[1]:
-                gw = _weight_grad_rows(x, rows, tuple(w.shape[2:]), stride, padding, dilation,
-                                       groups, g.shape[2:])
-            if gather:
-                gx = _input_grad_gather(g, w, padding, dilation, groups, x.shape[2:])
-            elif need[0]:
-                gx = _input_grad_rows(rows, w, g.shape[0], g.shape[2:], stride, padding,
-                                      dilation, groups, x.shape[2:])
+        elif need[0] or need[1]:
+            gx, gw = _conv_backward(x, w, g, stride, padding, dilation, groups, need[0],
+                                    need[1])
         if len(need) > 2 and need[2]:
             gb = g.sum(axis=(0,) + tuple(range(2, 2 + nd)))
         return gx, gw, gb
@@ -515,6 +522,40 @@ class Conv(Function):
         if isinstance(exc, ValueError) and str(exc).startswith("conv"):
             return exc
         return super().explain_error(exc, arrays, params)
+
+
+def _conv_backward(x, w, g, stride, padding, dilation, groups, need_x, need_w):
+    """(∂L/∂x, ∂L/∂W) on arrays, the batch split over the intra-op threads (each part runs its
+    own GEMMs with BLAS at one thread; the parts' weight gradients are summed). Within a part,
+    G in channel-major rows serves both GEMMs, and the weight gradient comes first: its im2col
+    buffer is released before col2im's buffer is made."""
+    n = x.shape[0]
+    kernel, out = tuple(w.shape[2:]), g.shape[2:]
+    gather = need_x and _gather_wins(w, stride, padding, dilation, groups)
+    gx = xp.empty(x.shape, dtype=xp.result_type(g, w)) if need_x else None
+    partial_w = {}
+
+    def part(lo, hi):
+        rows = (_channel_major(g[lo:hi], groups) if need_w or (need_x and not gather)
+                else None)
+        if need_w:
+            partial_w[lo] = _weight_grad_rows(x[lo:hi], rows, kernel, stride, padding, dilation,
+                                              groups, out)
+        if gather:
+            _input_grad_gather(g[lo:hi], w, padding, dilation, groups, x.shape[2:],
+                               into=gx[lo:hi])
+        elif need_x:
+            _input_grad_rows(rows, w, hi - lo, out, stride, padding, dilation, groups,
+                             x.shape[2:], into=gx[lo:hi])
+
+    parallel_for(n, part, _cols_bytes(x, kernel, out), blas=True)
+    gw = None
+    if need_w:
+        parts = [partial_w[lo] for lo in sorted(partial_w)]
+        gw = parts[0]
+        for extra in parts[1:]:
+            gw += extra
+    return gx, gw
 
 
 def _too_small(op, x, w, stride, padding, dilation) -> str:
