@@ -225,18 +225,32 @@ def conv_forward(x, w, stride, pads, dilation, groups, out=None, bias=None, into
     wm = w.reshape(groups, o // groups, -1)
 
     def part(lo, hi):
-        cols = _im2col(x[lo:hi], kernel, stride, pads, dilation, out, groups)
-        rows = _matmul(wm, cols)
-        del cols
-        _batch_major(rows.reshape((o, hi - lo) + tuple(out)), bias, scratch=True, out=y[lo:hi])
+        for a, b in _chunks(lo, hi, x, kernel, out):
+            cols = _im2col(x[a:b], kernel, stride, pads, dilation, out, groups)
+            rows = _matmul(wm, cols)
+            del cols
+            _batch_major(rows.reshape((o, b - a) + tuple(out)), bias, scratch=True, out=y[a:b])
 
     parallel_for(n, part, _cols_bytes(x, kernel, out), blas=True)
     return y
 
 
+CHUNK_BYTES = 4 << 20    # the largest im2col matrix a convolution builds at once
+
+
 def _cols_bytes(x, kernel, out) -> int:
     """The size of x's im2col matrix: the measure of a convolution's memory-bound work."""
     return x.shape[0] * x.shape[1] * math.prod(kernel) * math.prod(out) * x.itemsize
+
+
+def _chunks(lo, hi, x, kernel, out):
+    """Images lo … hi − 1 in consecutive chunks whose im2col matrices hold at most CHUNK_BYTES
+    (one image at least): the im2col buffer stays small whatever the batch (VGG's 32-channel
+    layer at batch 64 would need 75 MB at once), so a step's peak memory stays near the
+    activations'."""
+    per_image = max(1, _cols_bytes(x[:1], kernel, out))
+    step = max(1, CHUNK_BYTES // per_image)
+    return [(a, min(a + step, hi)) for a in range(lo, hi, step)]
 
 
 def _input_grad_rows(rows, w, n, out, stride, pads, dilation, groups, spatial, bias=None,
@@ -536,17 +550,22 @@ def _conv_backward(x, w, g, stride, padding, dilation, groups, need_x, need_w):
     partial_w = {}
 
     def part(lo, hi):
-        rows = (_channel_major(g[lo:hi], groups) if need_w or (need_x and not gather)
-                else None)
-        if need_w:
-            partial_w[lo] = _weight_grad_rows(x[lo:hi], rows, kernel, stride, padding, dilation,
-                                              groups, out)
-        if gather:
-            _input_grad_gather(g[lo:hi], w, padding, dilation, groups, x.shape[2:],
-                               into=gx[lo:hi])
-        elif need_x:
-            _input_grad_rows(rows, w, hi - lo, out, stride, padding, dilation, groups,
-                             x.shape[2:], into=gx[lo:hi])
+        for a, b in _chunks(lo, hi, x, kernel, out):
+            rows = (_channel_major(g[a:b], groups) if need_w or (need_x and not gather)
+                    else None)
+            if need_w:
+                gw = _weight_grad_rows(x[a:b], rows, kernel, stride, padding, dilation, groups,
+                                       out)
+                if lo in partial_w:
+                    partial_w[lo] += gw
+                else:
+                    partial_w[lo] = gw
+            if gather:
+                _input_grad_gather(g[a:b], w, padding, dilation, groups, x.shape[2:],
+                                   into=gx[a:b])
+            elif need_x:
+                _input_grad_rows(rows, w, b - a, out, stride, padding, dilation, groups,
+                                 x.shape[2:], into=gx[a:b])
 
     parallel_for(n, part, _cols_bytes(x, kernel, out), blas=True)
     gw = None
