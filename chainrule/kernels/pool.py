@@ -14,7 +14,7 @@ from __future__ import annotations
 import numba
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def max_pool2d_backward(g, arg, kh, kw, sh, sw, ph, pw, dh, dw, gx, n0, n1):
     """gx[n0:n1] = G routed to each window's chosen position (zero elsewhere)."""
     channels, height, width = gx.shape[1], gx.shape[2], gx.shape[3]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from .. import kernels
 from ..backend import xp
 from .optimizer import Optimizer, bias_correction, lerp_
 
@@ -53,6 +54,10 @@ class Adam(Optimizer):
         if wd != 0 and self.decoupled:
             param *= 1 - lr * wd
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        if _fast(param, grad, m, v):
+            _fast_update(param, grad, m, v, state.get("max_exp_avg_sq"), group["amsgrad"],
+                         lr, beta1, beta2, eps, t)
+            return
         work = self._work(param)
         lerp_(m, grad, 1 - beta1, work)                 # m ← β₁m + (1 − β₁)g
         v *= beta2                                      # v ← β₂v + (1 − β₂)g²
@@ -68,6 +73,28 @@ class Adam(Optimizer):
         xp.divide(m, work, out=work)                    # θ ← θ − η/(1 − β₁ᵗ) · m/(√v̂ + ε)
         work *= lr / bias_correction(beta1, t)
         param -= work
+
+
+def _fast(*arrays) -> bool:
+    """Whether the one-pass kernel (chainrule.kernels, the ``fast`` extra) takes these arrays:
+    floating point of one dtype, contiguous."""
+    dtype = arrays[0].dtype
+    return (dtype in (xp.float32, xp.float64) and kernels.available()
+            and all(a.dtype == dtype and a.flags.c_contiguous for a in arrays))
+
+
+def _fast_update(param, grad, m, v, vmax, amsgrad, lr, beta1, beta2, eps, t):
+    """Adam's step by the one-pass kernel, with every constant rounded to the parameter's dtype
+    exactly as the NumPy rule's operations round them (bit-identical results)."""
+    from ..kernels.adam import adam_update
+
+    f = param.dtype.type
+    w1 = 1 - beta1
+    flat = [a.reshape(-1) for a in (param, grad, m, v)]
+    vmax = flat[3] if vmax is None else vmax.reshape(-1)
+    adam_update(*flat, vmax, bool(amsgrad), f(w1), w1 >= 0.5, f(1.0 - w1), f(beta2),
+                f(1 - beta2), f(math.sqrt(bias_correction(beta2, t))), f(eps),
+                f(lr / bias_correction(beta1, t)))
 
 
 class AdamW(Adam):
