@@ -94,7 +94,11 @@ MIN_BYTES_WITH_BLAS = 1 << 20   # a part of a whole-primitive split (its GEMM in
 
 
 class _BlasThreads:
-    """NumPy's OpenBLAS thread count, through threadpoolctl (found once; None without it)."""
+    """NumPy's OpenBLAS thread count, through threadpoolctl (found once; None without it).
+
+    NumPy's own library is chosen by its path: other OpenBLAS copies may be loaded later (SciPy's,
+    imported by PyTorch), and holding the wrong one at one thread leaves NumPy's GEMMs running
+    two threads inside each part — measured: a LeNet step 4x slower."""
 
     controller = False
 
@@ -103,9 +107,15 @@ class _BlasThreads:
         if cls.controller is False:
             cls.controller = None
             try:
+                import numpy
                 from threadpoolctl import ThreadpoolController
+
                 found = ThreadpoolController().select(internal_api="openblas").lib_controllers
-                cls.controller = found[0] if found else None
+                home = os.path.dirname(os.path.dirname(numpy.__file__))
+                mine = [c for c in found
+                        if os.path.basename(os.path.dirname(c.filepath)) == "numpy.libs"
+                        and os.path.dirname(os.path.dirname(c.filepath)) == home]
+                cls.controller = (mine or found or [None])[0]
             except Exception:       # threadpoolctl missing or unable to read the libraries
                 cls.controller = None
         return cls.controller
@@ -160,3 +170,19 @@ def parallel_for(size: int, fn, nbytes: int = 0, blas: bool = False) -> None:
         if controller is not None:
             controller.set_num_threads(previous)
         _busy.release()
+
+
+def map_flat(fn, out, *arrays):
+    """``fn(*arrays, out=out)`` for an elementwise ``fn`` (a ufunc, or a function of slices
+    with ``out=``), its flat range split over the threads when the arrays are large and all
+    C-contiguous with one shape; returns ``out``."""
+    if all(a.flags.c_contiguous and a.shape == out.shape for a in arrays) and \
+            out.flags.c_contiguous:
+        flats = [a.reshape(-1) for a in arrays]
+        target = out.reshape(-1)
+        parallel_for(target.size,
+                     lambda lo, hi: fn(*[f[lo:hi] for f in flats], out=target[lo:hi]),
+                     out.nbytes)
+    else:
+        fn(*arrays, out=out)
+    return out

@@ -424,3 +424,15 @@ def test_random_programs_with_in_place_steps_match_torch(steps, seed):
                         for t in (x, wt, vt)])
     for mine, theirs in zip(results[1], results[0]):
         np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_relu_backward_blocks_nonfinite_gradients_as_pytorch():
+    """PyTorch's threshold_backward: 0 where y ≤ 0 (even for an infinite or NaN g, where a
+    multiplication by 0 would give NaN) and g where y is NaN."""
+    x = np.array([np.nan, -1.0, 2.0, 0.0, -3.0, 4.0])
+    g = np.array([5.0, np.nan, 3.0, np.inf, -np.inf, np.nan])
+    xt = cr.tensor(x, requires_grad=True)
+    cr.relu(xt).backward(cr.tensor(g))
+    tx = torch.tensor(x, requires_grad=True)
+    torch.relu(tx).backward(torch.tensor(g))
+    np.testing.assert_array_equal(xt.grad.numpy(), tx.grad.numpy())

