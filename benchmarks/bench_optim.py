@@ -55,8 +55,13 @@ def _mlp_pair(shapes=None):
 
 def _check(name: str, mine, theirs, rtol: float = 1e-5) -> None:
     for i, (p, t) in enumerate(zip(mine, theirs)):
-        if not np.allclose(p.numpy(), t.detach().numpy(), rtol=rtol, atol=1e-7):
-            raise AssertionError(f"{name}: parameter {i} differs between chainrule and PyTorch")
+        a, b = p.numpy(), t.detach().numpy()
+        if not np.allclose(a, b, rtol=rtol, atol=1e-7):
+            worst = np.unravel_index(np.argmax(np.abs(a - b)), a.shape)
+            raise AssertionError(f"{name}: parameter {i} differs between chainrule and PyTorch "
+                                 f"(largest difference at {worst}: {a[worst]!r} vs {b[worst]!r}; "
+                                 f"{int((~np.isclose(a, b, rtol=rtol, atol=1e-7)).sum())} of "
+                                 f"{a.size} values differ)")
 
 
 def _setup(name: str, make_mine, make_theirs, shapes=None):

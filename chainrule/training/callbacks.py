@@ -326,6 +326,9 @@ class ModelCheckpoint(_Monitor):
 
     def on_train_begin(self, logs=None):
         self._dir = None
+        from .checkpoint import remove_stale_temporaries
+
+        remove_stale_temporaries(os.path.dirname(os.path.abspath(self.filepath)))
 
     def _path(self, epoch: int, logs: dict) -> str:
         try:

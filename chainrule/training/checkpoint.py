@@ -7,7 +7,9 @@ JSON document with everything else: the format and version, the model's class an
 optimizer's class, hyperparameters (``param_groups``) and non-array state (step counts), the
 state of chainrule's random generator, the SHA-256 of the tensors, and whatever the caller passes
 as keyword arguments — by convention ``epoch`` (epochs completed), ``step`` (optimizer steps),
-``metrics`` and ``config``.
+``metrics`` and ``config``. A second metadata entry, ``chainrule_sha256``, is the SHA-256 of that
+document's text, so one chain of hashes covers every byte a load uses (version 2; version-1
+files, whose hash covered the tensors only, still load).
 
 Why one file and not a ``.safetensors`` beside a ``.json``: one ``os.replace`` commits it, so a
 checkpoint is always a consistent pair of weights and metadata; two files cannot be replaced
@@ -36,7 +38,7 @@ from .. import backend
 from ..backend import xp
 
 FORMAT = "chainrule.checkpoint"
-VERSION = 1
+VERSION = 2          # 2: the whole document is hashed too (version 1 hashed the tensors only)
 _RESERVED = {"format", "version", "chainrule_version", "created", "model", "optimizer", "rng",
              "tensors_sha256"}
 _DTYPES = {"F16": "<f2", "F32": "<f4", "F64": "<f8", "I8": "i1", "I16": "<i2", "I32": "<i4",
@@ -73,6 +75,30 @@ def _umask() -> int:
     return mask
 
 
+def remove_stale_temporaries(folder, name: str | None = None) -> list[str]:
+    """Delete the temporary files that writers killed mid-write left in ``folder`` (those of
+    ``name`` only, when given): ``.<name>.<random>.tmp``, as :func:`atomic_write` names them.
+    Returns the paths removed. A kill can always leave one behind (the file exists from its
+    creation to its rename); the next write of the same file, and the start of a training run,
+    clean them up."""
+    folder = os.fspath(folder)
+    removed = []
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return removed
+    prefix = f".{name}." if name is not None else "."
+    for entry in entries:
+        if entry.startswith(prefix) and entry.endswith(".tmp") and len(entry) > len(prefix) + 4:
+            target = os.path.join(folder, entry)
+            try:
+                os.unlink(target)
+                removed.append(target)
+            except OSError:
+                pass
+    return removed
+
+
 def atomic_write(path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that ``path`` is always either the old file or the new one.
 
@@ -97,6 +123,7 @@ def atomic_write(path, data: bytes) -> None:
         except OSError:
             pass
         raise
+    remove_stale_temporaries(folder, os.path.basename(path))
     _fsync_dir(folder)
 
 
@@ -279,8 +306,17 @@ def save_checkpoint(path, model, optimizer=None, **meta) -> str:
            "rng": {"chainrule": backend.generator().bit_generator.state}}
     doc.update(meta)
     doc["tensors_sha256"] = _digest(tensors)
-    atomic_write(path, _encode(tensors, {"chainrule": _dumps(doc)}))
+    text = _dumps(doc)
+    atomic_write(path, _encode(tensors, {"chainrule": text,
+                                         "chainrule_sha256": _text_digest(text)}))
     return os.fspath(path)
+
+
+def _text_digest(text: str) -> str:
+    """The SHA-256 of the JSON document exactly as stored. The document holds the tensors'
+    SHA-256, so this one hash covers everything a load uses: learning rates, epoch and step
+    counts, the random generator's state and the configuration as well as the weights."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def read_checkpoint(path) -> tuple[dict, dict]:
@@ -297,8 +333,14 @@ def read_checkpoint(path) -> tuple[dict, dict]:
                                     "metadata has no 'chainrule' entry); load plain safetensors "
                                     "weights with model.load_state_dict(safetensors.numpy."
                                     "load_file(path))")
+    text = metadata["chainrule"]
+    recorded = metadata.get("chainrule_sha256")
+    if recorded is not None and (not isinstance(text, str) or _text_digest(text) != recorded):
+        raise CheckpointError(path, "corrupted: the SHA-256 of its JSON document (learning "
+                                    "rate, epoch, step, random state, configuration) does not "
+                                    "match the one recorded when it was saved")
     try:
-        doc = json.loads(metadata["chainrule"])
+        doc = json.loads(text)
     except (TypeError, json.JSONDecodeError) as e:
         raise CheckpointError(path, f"corrupted: its JSON document does not parse ({e})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
@@ -307,6 +349,8 @@ def read_checkpoint(path) -> tuple[dict, dict]:
     if not isinstance(doc.get("version"), int) or doc["version"] > VERSION:
         raise CheckpointError(path, f"written by a newer chainrule (checkpoint version "
                                     f"{doc.get('version')!r}, this one reads up to {VERSION})")
+    if recorded is None and doc["version"] >= 2:
+        raise CheckpointError(path, "corrupted: the SHA-256 of its JSON document is missing")
     try:
         tensors = _decode(data, header, start)
     except Exception as e:  # any decoding failure means a damaged file

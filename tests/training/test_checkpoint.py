@@ -8,6 +8,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import backend, nn, optim
@@ -158,13 +160,56 @@ def test_corrupted_files_are_rejected(tmp_path, saved):
     n = int.from_bytes(data[:8], "little")
     header = data[8:8 + n]
     broken = header.replace(b'"format', b'"f{rmat', 1)           # inside the JSON document
-    with pytest.raises(CheckpointError, match="corrupted: its JSON|not a chainrule"):
+    with pytest.raises(CheckpointError, match="corrupted: (its|the SHA-256 of its) JSON"):
         read_checkpoint(_write(tmp_path, data[:8] + broken + data[8 + n:]))
     broken = header.replace(b'"data_offsets":[0,', b'"data_offsets":[8,', 1)
     with pytest.raises(CheckpointError, match="corrupted header"):
         read_checkpoint(_write(tmp_path, data[:8] + broken + data[8 + n:]))
     with pytest.raises(CheckpointError, match="unexpected bytes"):
         read_checkpoint(_write(tmp_path, data + b"junk"))
+
+
+_GOOD: dict = {}
+
+
+def _good_checkpoint() -> bytes:
+    """One checkpoint's bytes, made once (Hypothesis runs many examples on it)."""
+    if "data" not in _GOOD:
+        import tempfile
+
+        cr.manual_seed(0)
+        model = _trained()
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "good.ckpt")
+            save_checkpoint(path, model, model.optimizer, epoch=2, config={"lr": 0.001})
+            with open(path, "rb") as f:
+                _GOOD["data"] = f.read()
+    return _GOOD["data"]
+
+
+@given(position=st.integers(0, 2**40), bit=st.integers(0, 7))
+@settings(max_examples=300)
+def test_any_single_bit_flip_is_detected(tmp_path_factory, position, bit):
+    """Flipping any one bit of a checkpoint — a weight, the optimizer's moments, the header, or
+    the JSON document with the learning rate, epoch, random state and configuration — makes
+    loading fail with CheckpointError naming the file."""
+    data = bytearray(_good_checkpoint())
+    data[position % len(data)] ^= 1 << bit
+    path = tmp_path_factory.mktemp("flip") / "flipped.ckpt"
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError) as e:
+        read_checkpoint(path)
+    assert e.value.path == str(path)
+
+
+def test_a_changed_learning_rate_in_the_document_is_detected(tmp_path):
+    """The attack of issue 12: one digit of the document's learning rate changed, the JSON still
+    valid. Version 1 loaded it and resumed at the wrong rate; the document's hash refuses it."""
+    data = _good_checkpoint()
+    assert data.count(b"0.001") >= 1
+    path = _write(tmp_path, data.replace(b"0.001", b"0.009", 1))
+    with pytest.raises(CheckpointError, match="SHA-256 of its JSON document"):
+        read_checkpoint(path)
 
 
 def test_foreign_files_are_rejected(tmp_path):
@@ -246,3 +291,24 @@ def test_resuming_equals_an_uninterrupted_run(tmp_path, data, seed):
     assert resumed._trainer.global_step == whole._trainer.global_step
     np.testing.assert_array_equal(resumed.history.history["loss"],
                                   whole.history.history["loss"][2:])
+
+
+def test_temporaries_left_by_a_killed_writer_are_removed(tmp_path):
+    """A kill between creating the temporary file and renaming it leaves `.<name>.<x>.tmp`;
+    the next write of that file removes it, and so does the start of training with a
+    ModelCheckpoint in that folder."""
+    stale = tmp_path / ".last.ckpt.k3j9x.tmp"
+    stale.write_bytes(b"half a checkpoint")
+    other = tmp_path / ".best.ckpt.p0q1r.tmp"
+    other.write_bytes(b"half another")
+    keep = tmp_path / "notes.tmp"
+    keep.write_bytes(b"not ours")
+    ckpt.atomic_write(tmp_path / "last.ckpt", b"new")
+    assert not stale.exists() and other.exists() and keep.exists()
+    x, y = blobs(32)
+    model = mlp()
+    model.compile(optimizer=optim.SGD)
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0,
+              callbacks=[ModelCheckpoint(str(tmp_path / "best.ckpt"), monitor="loss")])
+    assert not other.exists() and keep.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.ckpt", "last.ckpt", "notes.tmp"]
