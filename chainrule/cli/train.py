@@ -266,11 +266,14 @@ def train_run(config: dict, run_dir, *, resume: bool = False, data=None, verbose
         log(f"data: {data.where or data.name}")
         log(repr(model))
         log(json.dumps(config, indent=2))
+    # best before last: a kill between the two writes then leaves last one epoch behind, and
+    # resuming redoes that epoch exactly (and finds best already holding it). In the other
+    # order, a kill there would leave best on an older epoch for good.
     callbacks = [
         _runs.make_run_logger(run_dir, rows),
-        ModelCheckpoint(last, metadata={"config": config}),
         ModelCheckpoint(best, monitor="val_accuracy", save_best_only=True,
                         initial_value_threshold=best_value, metadata={"config": config}),
+        ModelCheckpoint(last, metadata={"config": config}),
     ]
     if initial_epoch < epochs:
         try:
