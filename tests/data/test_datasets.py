@@ -79,6 +79,37 @@ def test_idx_truncated_header_and_gzip(tmp_path):
     assert str(gz) in str(e.value)
 
 
+def _bomb(path, shape, zeros: int):
+    """A gzip file: an IDX header declaring ``shape`` (uint8), then ``zeros`` zero bytes (which
+    compress about a thousandfold)."""
+    header = struct.pack(">HBB", 0, 0x08, len(shape)) + struct.pack(f">{len(shape)}I", *shape)
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(header)
+        block = bytes(1 << 20)
+        for _ in range(zeros >> 20):
+            f.write(block)
+    return path
+
+
+def test_idx_gzip_bomb_is_refused_before_inflating(tmp_path):
+    """Issue 12: a small gzip file whose header declares gigabytes is refused from its header
+    (nothing inflated); one whose stream runs past its declared size is inflated only to that
+    size plus one byte, then refused."""
+    import time
+
+    huge = _bomb(tmp_path / "huge.gz", (4_000_000, 28, 28), 64 << 20)
+    assert huge.stat().st_size < 200_000
+    start = time.perf_counter()
+    with pytest.raises(D.DatasetFormatError, match="over the .*-byte limit") as e:
+        idx.read_idx(huge)
+    assert str(huge) in str(e.value) and time.perf_counter() - start < 1.0
+    longer = _bomb(tmp_path / "longer.gz", (10, 28, 28), 256 << 20)      # 256 MB inflated
+    start = time.perf_counter()
+    with pytest.raises(D.DatasetFormatError, match="longer than its header says"):
+        idx.read_idx(longer)
+    assert time.perf_counter() - start < 1.0            # 7,841 bytes inflated, not 256 MB
+
+
 def test_idx_wrong_magic_dims_dtype_and_trailing_bytes(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"\x12\x34\x08\x01" + b"\x00" * 20)

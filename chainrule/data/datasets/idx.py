@@ -26,17 +26,58 @@ _CODES = {xp.dtype(v).newbyteorder("=").str: k for k, v in IDX_TYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
+MAX_BYTES = 2 ** 31
+"""The largest data an IDX file may declare (2 GiB; Fashion-MNIST's training images are 47 MB).
+A header declaring more is refused before anything is allocated or decompressed; raise this
+module attribute to read larger files."""
+
+
+def _inflate(raw: bytes, limit: int) -> bytes:
+    """The first ``limit`` bytes (at most) that the gzip data ``raw`` decompresses to, every
+    member of a multi-member file included; inflating stops at the limit (EOFError: the stream
+    ends before it does and before its end marker — a truncated file)."""
+    parts, total = [], 0
+    while raw and total < limit:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)      # the gzip wrapper
+        part = inflater.decompress(raw, limit - total)
+        parts.append(part)
+        total += len(part)
+        if not inflater.eof:
+            if total >= limit:
+                break
+            raise EOFError
+        raw = inflater.unused_data
+    return b"".join(parts)
+
+
 def _read_bytes(path: Path) -> bytes:
+    """The file's IDX bytes. A gzipped file is inflated header first: the data size its header
+    declares is checked against MAX_BYTES, then at most one byte more than that is inflated — a
+    gzip bomb (megabytes that inflate to gigabytes) costs no more than the declared size."""
     with open(path, "rb") as f:
         raw = f.read()
     if raw[:2] != _GZIP_MAGIC:
         return raw
     try:
-        return gzip.decompress(raw)
+        head = _inflate(raw, 4)
+        if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in IDX_TYPES:
+            return head                                      # parse_idx names what is wrong
+        header = 4 + 4 * head[3]
+        head = _inflate(raw, header)
+        if len(head) < header:
+            return head
+        shape = struct.unpack(f">{head[3]}I", head[4:header])
+        size = math.prod(shape) * xp.dtype(IDX_TYPES[head[2]]).itemsize
+        if size > MAX_BYTES:
+            raise DatasetFormatError(
+                f"{path}: its header declares shape {shape}, {size:,} bytes of data, over the "
+                f"{MAX_BYTES:,}-byte limit (chainrule.data.datasets.idx.MAX_BYTES); not "
+                "decompressed")
+        return _inflate(raw, header + size + 1)    # one byte more shows a longer file
     except EOFError:
         raise DatasetFormatError(f"{path}: the gzip stream ends early: the file is truncated "
                                  f"({len(raw)} bytes on disk); download or copy it again") from None
-    except (OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+    except zlib.error as e:
         raise DatasetFormatError(f"{path}: not a valid gzip file ({e})") from None
 
 
