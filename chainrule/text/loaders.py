@@ -102,10 +102,18 @@ def load_csv(path, text_column: str | int = "text", label_column: str | int = "l
     integers are kept as they are (classes are their string forms 0…max), and any other labels
     are numbered in sorted order (``negative`` → 0, ``positive`` → 1).
     """
+    from ..data.datasets._common import DatasetFormatError
+    from ..data.datasets.csv import read_text
+
     path = Path(path)
-    raw = path.read_text(encoding=encoding)
+    raw = read_text(path, encoding, "load_csv")   # a BOM dropped; undecodable bytes named
     sep = delimiter or _delimiter(path, raw[:4096])
-    rows = list(csv.reader(io.StringIO(raw), delimiter=sep))
+    reader = csv.reader(io.StringIO(raw, newline=""), delimiter=sep)
+    try:
+        rows = list(reader)
+    except csv.Error as e:             # e.g. a field over the csv module's size limit
+        raise DatasetFormatError(f"{path}, line {reader.line_num}: not readable as CSV ({e})"
+                                 ) from None
     if not rows:
         raise ValueError(f"load_csv: {path} is empty")
     columns = rows[0] if header else None

@@ -505,6 +505,41 @@ def test_load_csv(tmp_path):
         D.load_csv(path, label_column="zzz")
 
 
+def test_load_csv_encodings_and_byte_order_mark(tmp_path):
+    """Issue 12: a UTF-8 byte-order mark made the first data row of a headerless file look
+    like a header (silently dropped); a Latin-1 file raised a bare UnicodeDecodeError."""
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf1,2,0\n3,4,1\n")
+    x, y = D.load_csv(path)
+    assert x.tolist() == [[1, 2], [3, 4]] and y.tolist() == [0, 1]
+    path = tmp_path / "latin.csv"
+    path.write_bytes("a,b,esp\u00e8ce\n1,2,caf\u00e9\n3,4,th\u00e9\n".encode("latin-1"))
+    with pytest.raises(D.DatasetFormatError) as e:
+        D.load_csv(path)
+    message = str(e.value)
+    assert str(path) in message and "line 1" in message and "encoding=" in message
+    x, y, classes = D.load_csv(path, encoding="latin-1", return_classes=True)
+    assert classes == ("caf\u00e9", "th\u00e9") and y.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("label, words", [("1e30", "too large for an integer label"),
+                                          ("inf", "not a finite number"),
+                                          ("nan", "not a finite number")])
+def test_load_csv_refuses_labels_that_cannot_be_right(tmp_path, label, words):
+    """Issue 12: the label 1e30 became -9223372036854775808 without a word."""
+    path = tmp_path / "t.csv"
+    path.write_text(f"1,2,0\n3,4,{label}\n5,6,1\n")
+    with pytest.raises(D.DatasetFormatError, match=f"line 2: label '{label}' is {words}"):
+        D.load_csv(path)
+
+
+def test_load_csv_field_over_the_csv_limit_names_the_line(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("1,2,0\n" + "3," + '"' + "4" * 200_000 + '",1\n')
+    with pytest.raises(D.DatasetFormatError, match=r"t\.csv, line 2: not readable as CSV"):
+        D.load_csv(path)
+
+
 # --------------------------------------------------------------------------- registry
 def test_registry():
     assert D.names() == ["fashion-mnist", "mnist", "digits", "cifar10"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv as _csv
+import io
 from pathlib import Path
 
 from ... import backend
@@ -35,6 +36,42 @@ def _label_index(label_column, header, width: int, path) -> int | None:
     return index % width
 
 
+def read_text(path, encoding: str, what: str) -> str:
+    """The text of ``path``, decoded; a byte-order mark is dropped (utf-8-sig), and bytes the
+    encoding cannot decode are an error naming the file, the line and the ``encoding=`` option
+    to use instead (rather than a bare UnicodeDecodeError)."""
+    raw = Path(path).read_bytes()
+    if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"           # UTF-8, and a leading byte-order mark is not data
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise DatasetFormatError(
+            f"{path}, line {line}: byte 0x{raw[e.start]:02X} is not valid {e.encoding}; the "
+            f"file is in another encoding: give it to {what} with encoding=... (e.g. "
+            f"encoding='latin-1' or 'cp1252')") from None
+
+
+_EXACT_INTEGERS = 2 ** 53       # float64 holds every integer up to this magnitude exactly
+
+
+def _numeric_labels(labels, dtype, path, line0):
+    """Integer labels (all integral) as int64, other numbers as ``dtype``; a label that is not
+    finite, or integral but too large to be a class or count, is an error naming its line."""
+    numbers = xp.asarray([float(s) for s in labels])
+    bad = ~xp.isfinite(numbers)
+    integral = not bad.any() and bool((numbers == xp.round(numbers)).all())
+    if integral:
+        bad = xp.abs(numbers) > _EXACT_INTEGERS
+    if bad.any():
+        r = int(xp.argmax(bad))
+        raise DatasetFormatError(f"{path}, line {r + line0}: label {labels[r]!r} is "
+                                 + ("not a finite number" if not integral else
+                                    "too large for an integer label (over 2**53)"))
+    return numbers.astype(xp.int64) if integral else numbers.astype(dtype)
+
+
 def load_csv(path, label_column: int | str | None = -1, *, delimiter: str = ",",
              header: bool | None = None, dtype=None, return_classes: bool = False,
              encoding: str = "utf-8"):
@@ -49,16 +86,23 @@ def load_csv(path, label_column: int | str | None = -1, *, delimiter: str = ",",
             row with a non-numeric feature field is a header).
         dtype: the features' dtype (default: chainrule's default float, float32).
         return_classes: also return the class names (see below), as a third value.
+        encoding: the text encoding (UTF-8 by default, with or without a byte-order mark).
 
     Features must all be numbers; a missing or non-numeric one is an error naming its row and
     column. Labels that are all integers become int64; other numbers become ``dtype`` (a
-    regression target); text labels become int64 indices into the sorted class names.
+    regression target); text labels become int64 indices into the sorted class names. A label
+    that is not finite, or an integer too large to be exact (like ``1e30``), is an error.
     """
     path = Path(path)
     if not path.is_file():
         raise DatasetNotFoundError(f"load_csv: no file {path}")
-    with open(path, newline="", encoding=encoding) as f:
-        rows = [row for row in _csv.reader(f, delimiter=delimiter) if row]
+    reader = _csv.reader(io.StringIO(read_text(path, encoding, "load_csv"), newline=""),
+                         delimiter=delimiter)
+    try:
+        rows = [row for row in reader if row]
+    except _csv.Error as e:            # e.g. a field over the csv module's size limit
+        raise DatasetFormatError(f"{path}, line {reader.line_num}: not readable as CSV ({e})"
+                                 ) from None
     if not rows:
         raise DatasetFormatError(f"{path}: the file has no rows")
     width = len(rows[0])
@@ -99,9 +143,7 @@ def load_csv(path, label_column: int | str | None = -1, *, delimiter: str = ",",
     y, classes = None, None
     if label is not None:
         if all(_is_number(s) for s in labels):
-            numbers = xp.asarray([float(s) for s in labels])
-            y = numbers.astype(xp.int64) if (numbers == xp.round(numbers)).all() else \
-                numbers.astype(dtype)
+            y = _numeric_labels(labels, dtype, path, line0)
         else:
             classes = tuple(sorted(set(labels)))
             lookup = {c: i for i, c in enumerate(classes)}
