@@ -13,18 +13,19 @@ order). Nothing here downloads anything: point the functions at files you have.
 About ``imdb.npz`` and pickle. Keras stores each review as a Python list, so the file's x arrays
 are NumPy *object* arrays, whose ``.npy`` payload is a pickle; ``np.load(allow_pickle=False)``
 refuses them, and ``allow_pickle=True`` would run whatever code a tampered file contains. This
-module reads the numeric arrays with ``allow_pickle=False`` and the object arrays with a restricted
-unpickler whose ``find_class`` admits exactly three names — NumPy's array reconstructor,
-``numpy.ndarray`` and ``numpy.dtype`` — so the stream can build arrays, lists and numbers and
-nothing else; any other global (``os.system``, ``builtins.eval``, …) raises
-``pickle.UnpicklingError`` before it could be called.
+module reads the numeric arrays with ``allow_pickle=False`` and the object arrays with chainrule's
+own pickle interpreter (:func:`chainrule.data.datasets.safe_pickle.loads`), which executes
+nothing: it builds lists, numbers and the arrays itself, admits no global beyond NumPy's array
+reconstructor, ``numpy.ndarray`` and ``numpy.dtype`` (``os.system``, ``builtins.eval``, … are
+refused before anything is built), and checks an array's declared shape against the elements
+actually present — a 1.3 KB file declaring 10⁹ elements is an error, not an 8 GB allocation
+through NumPy's ``__setstate__``.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
-import pickle
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -167,28 +168,6 @@ def _label_ids(raw: list[str], classes, path) -> tuple:
 
 
 # --------------------------------------------------------------------------- Keras imdb.npz
-_reconstruct = np.empty(0).__reduce__()[0]   # NumPy's array reconstructor, wherever it lives
-
-
-class _ArrayUnpickler(pickle.Unpickler):
-    """An unpickler that can build NumPy arrays of Python lists and numbers, and nothing else."""
-
-    _ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
-        ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): np.dtype,
-    }
-
-    def find_class(self, module, name):
-        found = self._ALLOWED.get((module, name))
-        if found is None:
-            raise pickle.UnpicklingError(
-                f"refusing to load {module}.{name} from the file: only NumPy arrays of lists and "
-                "numbers may be read (the file may have been tampered with)")
-        return found
-
-
 def _read_member(data: bytes, name: str):
     f = io.BytesIO(data)
     version = np.lib.format.read_magic(f)
@@ -199,7 +178,9 @@ def _read_member(data: bytes, name: str):
     if not dtype.hasobject:
         f.seek(0)
         return np.lib.format.read_array(f, allow_pickle=False)
-    obj = _ArrayUnpickler(f, encoding="latin1").load()
+    from ..data.datasets.safe_pickle import loads
+
+    obj = loads(f.read(), name, object_arrays=True)    # nothing in it is ever executed
     if not isinstance(obj, np.ndarray):
         raise ValueError(f"{name}: expected an array, the pickle holds a {type(obj).__name__}")
     return obj
@@ -212,7 +193,7 @@ def read_npz(path) -> dict:
     with zipfile.ZipFile(path) as zf:
         for member in zf.namelist():
             if member.endswith(".npy"):
-                out[member[:-4]] = _read_member(zf.read(member), member)
+                out[member[:-4]] = _read_member(zf.read(member), f"{path}: {member}")
     return out
 
 

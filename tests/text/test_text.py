@@ -283,12 +283,38 @@ def test_read_npz_refuses_code_in_pickles(tmp_path):
     evil[0] = _Evil(marker)
     path = tmp_path / "evil.npz"
     np.savez(path, x_train=evil, y_train=np.zeros(1))
-    with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
+    with pytest.raises(pickle.UnpicklingError, match="refusing the global posix.system|refusing"):
         read_npz(path)
     assert not marker.exists()
     with pytest.raises(pickle.UnpicklingError):
         load_keras_imdb(path)
     assert not marker.exists()
+
+
+def test_read_npz_object_array_declaring_a_billion_elements_is_refused(tmp_path):
+    """Issue 12: a 1.3 KB imdb.npz whose object array's header declared 10⁹ elements made the
+    reader allocate ~8 GB (NumPy's __setstate__ allocates the declared shape) and crash. The
+    declared shape is now checked against the elements the pickle actually holds."""
+    import io
+    import zipfile
+
+    small = np.empty(2, dtype=object)
+    small[0], small[1] = [1, 2, 3], [4, 5]
+    buffer = io.BytesIO()
+    np.save(buffer, small, allow_pickle=True)
+    data = buffer.getvalue()
+    payload = data.find(b"\x80")                 # the pickle after the .npy header
+    lying = data[:payload] + data[payload:].replace(b"K\x02\x85", b"J\x00\xca\x9a\x3b\x85", 1)
+    assert lying != data
+    path = tmp_path / "imdb.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("x_train.npy", lying)
+    with pytest.raises(pickle.UnpicklingError, match="needs 1000000000 items, the pickle holds 2"):
+        read_npz(path)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("x_train.npy", data)
+    (x,) = read_npz(path).values()
+    assert x.dtype == object and x.shape == (2,) and x[0] == [1, 2, 3] and x[1] == [4, 5]
 
 
 def test_keras_word_index_and_decode(tmp_path):

@@ -50,14 +50,33 @@ class _DtypeStub:
         self.dtype = dtype
 
 
-def _numeric_dtype(spec, where: str):
+def _numeric_dtype(spec, where: str, objects: bool = False):
     try:
         dtype = xp.dtype(spec)
     except (TypeError, ValueError) as e:
         raise UnsafePickleError(f"{where}: unsupported array dtype {spec!r} ({e})") from None
+    if objects and dtype.kind == "O":
+        return dtype
     if dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None:
         raise UnsafePickleError(f"{where}: only numeric arrays are read, not dtype {dtype}")
     return dtype
+
+
+def _object_array(items, shape, where: str):
+    """An object array of the plain values the pickle itself built (e.g. Keras's imdb reviews,
+    lists of ints). Its size is checked against the items actually present before anything is
+    allocated: a header declaring 10⁹ elements over a few bytes of data is refused."""
+    shape = tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise UnsafePickleError(f"{where}: negative array shape {shape}")
+    if not isinstance(items, list) or len(items) != math.prod(shape):
+        found = len(items) if isinstance(items, list) else type(items).__name__
+        raise pickle.UnpicklingError(f"{where}: an object array of shape {shape} needs "
+                                     f"{math.prod(shape)} items, the pickle holds {found}")
+    array = xp.empty(len(items), dtype=object)
+    for i, item in enumerate(items):     # one by one: a list item must stay one element
+        array[i] = item
+    return array.reshape(shape)
 
 
 def _as_bytes(data, where: str) -> bytes:
@@ -81,7 +100,7 @@ def _array_from(raw: bytes, dtype, shape, fortran: bool, where: str):
     return array.copy(order="K")
 
 
-def _reduce(func, args, where: str):
+def _reduce(func, args, where: str, objects: bool = False):
     key = func.key
     if key in _RECONSTRUCT:
         if not args or not isinstance(args[0], _Global) or args[0].key != ("numpy", "ndarray"):
@@ -93,7 +112,7 @@ def _reduce(func, args, where: str):
             spec = spec.decode("latin-1")
         if not isinstance(spec, str):
             raise UnsafePickleError(f"{where}: numpy.dtype with arguments {args!r}")
-        return _DtypeStub(_numeric_dtype(spec, where))
+        return _DtypeStub(_numeric_dtype(spec, where, objects))
     if key in _FROMBUFFER:
         if len(args) != 4 or not isinstance(args[1], _DtypeStub):
             raise UnsafePickleError(f"{where}: _frombuffer with unexpected arguments")
@@ -128,6 +147,8 @@ def _build(obj, state, where: str):
         if not isinstance(state, tuple) or len(state) != 4 or not isinstance(state[1], _DtypeStub):
             raise UnsafePickleError(f"{where}: unexpected ndarray state")
         shape, dtype, fortran, raw = state
+        if dtype.dtype.kind == "O":
+            return _object_array(raw, shape, where)
         return _array_from(_as_bytes(raw, where), dtype.dtype, shape, bool(fortran), where)
     raise UnsafePickleError(f"{where}: BUILD (setting an object's state) on "
                             f"{type(obj).__name__} is not allowed")
@@ -155,13 +176,23 @@ class _PlainData(pickle_vm.Policy):
         return _finish(value, where)
 
 
+class _PlainDataAndObjectArrays(_PlainData):
+    """Also object arrays, whose elements are plain data the pickle built itself."""
+
+    def reduce(self, func, args, where: str):
+        return _reduce(func, args, where, objects=True)
+
+
 _POLICY = _PlainData()
+_POLICY_OBJECTS = _PlainDataAndObjectArrays()
 
 
-def loads(data: bytes, name: str = "<pickle>"):
+def loads(data: bytes, name: str = "<pickle>", object_arrays: bool = False):
     """Rebuild the plain data of a pickle without executing any of it (see the module docstring).
 
+    ``object_arrays``: also NumPy object arrays (a ``.npy`` file's pickled payload, e.g. Keras's
+    ``imdb.npz``), whose elements must be plain data and whose declared size must match them.
     Raises :class:`UnsafePickleError` for anything beyond plain data and numeric arrays, and
     :class:`pickle.UnpicklingError` for a malformed or truncated pickle.
     """
-    return pickle_vm.run(data, _POLICY, name)
+    return pickle_vm.run(data, _POLICY_OBJECTS if object_arrays else _POLICY, name)
