@@ -475,6 +475,19 @@ def test_image_folder(tmp_path):
         D.ImageFolder(tmp_path)[5]
 
 
+@pytest.mark.parametrize("limit", [150, 300])     # 400 pixels: over twice the limit, or between
+def test_image_decompression_bomb_is_our_error(tmp_path, monkeypatch, limit):
+    """Issue 12: Pillow's DecompressionBombError escaped raw (and its warning, for images
+    between the limit and twice it, let the image through)."""
+    Image = pytest.importorskip("PIL.Image", reason="Pillow (the 'images' extra) is not installed")
+    path = tmp_path / "big.png"
+    Image.fromarray(np.zeros((20, 20), np.uint8)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", limit)
+    with pytest.raises(D.DatasetFormatError, match=r"big\.png: refused as a possible "
+                                                   "decompression bomb"):
+        D.image_folder.read_image(path)
+
+
 # --------------------------------------------------------------------------- CSV
 def test_load_csv(tmp_path):
     path = tmp_path / "t.csv"

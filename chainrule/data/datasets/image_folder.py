@@ -14,6 +14,7 @@ sorted order within each class. Images are read with Pillow (an optional depende
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from ...backend import xp
@@ -37,12 +38,18 @@ def read_image(path, mode: str = "RGB", size=None):
     """One image as a uint8 array (C, H, W); ``size`` = (height, width) resizes it (bilinear)."""
     Image = _pillow()
     try:
-        with Image.open(path) as img:
-            img = img.convert(mode)
-            if size is not None:
-                h, w = (size, size) if isinstance(size, int) else size
-                img = img.resize((w, h), Image.BILINEAR)
-            array = xp.asarray(img, dtype=xp.uint8)
+        with warnings.catch_warnings():
+            # Pillow only warns between its pixel limit and twice it: a bomb either way.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img = img.convert(mode)
+                if size is not None:
+                    h, w = (size, size) if isinstance(size, int) else size
+                    img = img.resize((w, h), Image.BILINEAR)
+                array = xp.asarray(img, dtype=xp.uint8)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise DatasetFormatError(f"{path}: refused as a possible decompression bomb: {e} "
+                                 "(PIL.Image.MAX_IMAGE_PIXELS sets the limit)") from None
     except (OSError, ValueError) as e:  # PIL.UnidentifiedImageError is an OSError
         raise DatasetFormatError(f"{path}: cannot be read as an image ({e})") from None
     return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
