@@ -18,11 +18,12 @@ from .callbacks import (
 from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from .metrics import Metric
 from .model import compile, evaluate, fit, predict
-from .nan_guard import NonFiniteLossError
+from .nan_guard import DivergenceWarning, NonFiniteLossError
 from .progress import ProgbarLogger
 
 __all__ = ["compile", "fit", "evaluate", "predict", "Callback", "CallbackList", "History",
            "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "LRSchedulerCallback",
            "ReduceLROnPlateau", "CSVLogger", "TensorBoard", "TerminateOnNaN", "LambdaCallback",
            "ProgbarLogger", "Metric", "metrics", "callbacks", "save_checkpoint",
-           "load_checkpoint", "read_checkpoint", "CheckpointError", "NonFiniteLossError"]
+           "load_checkpoint", "read_checkpoint", "CheckpointError", "NonFiniteLossError",
+           "DivergenceWarning"]

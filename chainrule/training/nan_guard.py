@@ -14,6 +14,8 @@ it wraps each submodule's ``forward`` for the duration of a ``with`` block and p
 from __future__ import annotations
 
 import contextlib
+import math
+import warnings
 from collections.abc import Callable
 
 from .. import backend
@@ -40,6 +42,40 @@ class NonFiniteLossError(FloatingPointError):
         self.loss = loss
         self.layer = layer
         self.report = report
+
+
+class DivergenceWarning(RuntimeWarning):
+    """The training loss grew by orders of magnitude: the run is diverging (too large a
+    learning rate, most often)."""
+
+
+class DivergenceWatch:
+    """Warns once when a batch's training loss exceeds 1000× the lowest seen so far (floored at
+    0.01, so that losses near zero do not alarm), naming the learning rate and weight decay in
+    force — a run at lr 10⁶ used to finish with loss 10²² and no word."""
+
+    FACTOR = 1000.0
+    FLOOR = 1e-2
+
+    def __init__(self):
+        self.low = math.inf
+        self.warned = False
+
+    def update(self, value: float, optimizer, epoch: int, batch: int) -> None:
+        if self.warned or not math.isfinite(value):
+            return
+        if value > self.FACTOR * max(self.low, self.FLOOR) and math.isfinite(self.low):
+            self.warned = True
+            group = optimizer.param_groups[0] if optimizer is not None else {}
+            settings = [f"learning rate {group['lr']:g}"] if "lr" in group else []
+            if group.get("weight_decay"):
+                settings.append(f"weight decay {group['weight_decay']:g}")
+            hint = (f"; in force: {', '.join(settings)}: try a learning rate 10 times smaller"
+                    if settings else "")
+            warnings.warn(f"fit: the training loss grew from {self.low:.4g} to {value:.4g} "
+                          f"(epoch {epoch + 1}, batch {batch + 1}): the training is diverging"
+                          f"{hint}", DivergenceWarning, stacklevel=4)
+        self.low = min(self.low, value)
 
 
 def _arrays(value):

@@ -22,7 +22,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from .callbacks import CallbackList, History
 from .metrics import Mean, Metric
-from .nan_guard import diagnose
+from .nan_guard import DivergenceWatch, diagnose
 from .progress import ProgbarLogger
 
 
@@ -156,6 +156,7 @@ class Trainer:
         was_training = model.training
         model.stop_training = False
         logs: dict = {}
+        divergence = DivergenceWatch()
         try:
             callbacks.on_train_begin()
             for epoch in range(initial_epoch, epochs):
@@ -171,6 +172,7 @@ class Trainer:
                     finite = math.isfinite(value)
                     if finite:
                         self._update_metrics(y, out)
+                        divergence.update(value, self.optimizer, epoch, batch)
                     callbacks.on_train_batch_end(batch, {"batch": batch, "size": n,
                                                          **self.results(per_batch=True)})
                     count += 1

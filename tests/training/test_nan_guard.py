@@ -15,7 +15,7 @@ from chainrule.training import (
 )
 from chainrule.training.nan_guard import first_nonfinite_layer, forward_hooks
 
-from .helpers import assert_same_params, blobs, params
+from .helpers import assert_same_params, blobs, mlp, params
 
 pytestmark = pytest.mark.filterwarnings("ignore:(invalid value|divide by zero|overflow)"
                                         ":RuntimeWarning")
@@ -121,3 +121,23 @@ def test_forward_hooks_see_every_module_in_completion_order_and_restore():
     state = cr.backend.generator().bit_generator.state
     first_nonfinite_layer(nn.Sequential(nn.Dropout(0.5)), cr.tensor(np.ones((4, 4))))
     assert cr.backend.generator().bit_generator.state == state     # diagnosis draws nothing
+
+
+def test_fit_warns_when_the_loss_diverges_and_names_the_learning_rate():
+    """Issue 12: Adam at lr 10⁶ finished with loss ~10²² and no warning."""
+    import warnings
+
+    from chainrule.training import DivergenceWarning
+
+    x, y = blobs(256)
+    cr.manual_seed(0)
+    model = mlp()
+    model.compile(optimizer=cr.optim.Adam(model.parameters(), lr=1e6))
+    with pytest.warns(DivergenceWarning, match=r"diverging; in force: learning rate 1e\+06"):
+        model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+    cr.manual_seed(0)
+    model = mlp()
+    model.compile(optimizer=cr.optim.Adam(model.parameters(), lr=1e-3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        model.fit(x, y, epochs=3, batch_size=32, verbose=0)       # a healthy run: silent
