@@ -9,6 +9,7 @@ with 2, it prints one line per epoch::
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -17,12 +18,27 @@ from .callbacks import Callback, _scalar
 _SKIP = ("batch", "size")
 
 
+MIN_COLUMNS = 40     # narrower than this, a bar cannot show its numbers: print lines instead
+
+
+def _columns(stream) -> int | None:
+    """The width of the terminal behind ``stream`` (None when it cannot be told)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def _tqdm_class(stream):
-    """tqdm's class for ``stream``, or None when there should be no bar."""
+    """tqdm's class for ``stream``, or None when there should be no bar: not a terminal, a
+    terminal too narrow to show one (a width of 0 used to make the output vanish), or no tqdm."""
     try:
         kernel = "ipykernel" in sys.modules
         interactive = kernel or bool(getattr(stream, "isatty", lambda: False)())
         if not interactive:
+            return None
+        columns = None if kernel else _columns(stream)
+        if columns is not None and columns < MIN_COLUMNS:
             return None
         if kernel:
             from tqdm.auto import tqdm

@@ -326,3 +326,26 @@ def test_progress_quiet_lines_and_bar(capsys):
     text = stream.getvalue()
     assert "Epoch 2/2" in text and "4/4" in text and "samples/s" in text
     assert "loss=" in text and "accuracy=" in text and "<" in text     # elapsed<remaining: ETA
+
+
+def test_progress_in_a_terminal_too_narrow_for_a_bar_prints_lines(monkeypatch):
+    """Issue 12: in a terminal of width 0 the progress output vanished entirely; a terminal
+    narrower than a bar can show gets the plain per-epoch lines."""
+    pytest.importorskip("tqdm")
+    import os as _os
+
+    from chainrule.training import progress
+
+    class _NarrowTTY(_TTY):
+        def fileno(self):
+            return 1
+
+    monkeypatch.setattr(progress.os, "get_terminal_size",
+                        lambda fd=None: _os.terminal_size((0, 24)))
+    x, y = blobs(64)
+    model = mlp().compile(metrics=["accuracy"])
+    stream = _NarrowTTY()
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0,
+              callbacks=[progress.ProgbarLogger(1, stream)])
+    lines = stream.getvalue().strip().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("Epoch 2/2 - 4/4 - ") and "loss:" in lines[1]
