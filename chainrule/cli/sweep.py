@@ -14,9 +14,11 @@ for everything else one of the values given, uniformly (the draws are seeded by 
 The sweep folder (``--out``, by default ``runs/sweep-<model>-<dataset>-<date>-<time>``) holds one
 run folder per trial (each a complete ``chainrule train`` run), sweep.json (the search),
 results.csv (one row per run, sorted by best validation accuracy) and comparison.png (the
-validation accuracy and loss curves of all runs). Every run starts from the same initial weights
-(the same --seed), so the curves differ only by the hyperparameters. A run whose loss turns NaN is
-recorded as such and the sweep goes on.
+validation accuracy and loss curves of all runs). The runs are compared on a validation split
+carved from the training data; the test set is read once, after the choice, for the chosen run
+only (at its best epoch) — choosing on test accuracy would make it an optimistic estimate.
+Every run starts from the same initial weights (the same --seed), so the curves differ only by
+the hyperparameters. A run whose loss turns NaN is recorded as such and the sweep goes on.
 """
 from __future__ import annotations
 
@@ -147,9 +149,8 @@ def sweep(args) -> dict:
             from .train import new_run
 
             summary = new_run(config, out / name, explicit_dataset=True, verbose=args.verbose,
-                              data=data, log=log)
+                              data=data, log=log, test=False)
             history = summary["history"]
-            row["test_accuracy"] = summary["test_accuracy"]
         except FloatingPointError as e:           # NonFiniteLossError: the loss turned NaN
             print(f"  the loss became {getattr(e, 'loss', 'NaN')} at step "
                   f"{getattr(e, 'step', '?')}: this run stops here", flush=True)
@@ -170,6 +171,9 @@ def sweep(args) -> dict:
     results.sort(key=lambda r: -(r.get("best_val_accuracy") or -1.0))
     for rank, row in enumerate(results, 1):
         row["rank"] = rank
+    chosen = next((r for r in results if r.get("best_val_accuracy") is not None), None)
+    if chosen is not None:
+        _test_chosen(out / chosen["run"], chosen, data)
     _write_csv(out / RESULTS_CSV, results)
     print()
     print(format_table(results))
@@ -182,6 +186,19 @@ def sweep(args) -> dict:
     print(f"\nSweep folder {_runs.relative(out)}: {', '.join(written)}, and one run folder per "
           "trial")
     return {"dir": str(out), "results": results}
+
+
+def _test_chosen(run_dir: Path, row: dict, data) -> None:
+    """The one look at the test set: the run chosen on validation accuracy, at its best epoch
+    (its best checkpoint), evaluated and reported; the other trials never read test labels."""
+    config, model, doc = _runs.restore(run_dir, "best")
+    result = _runs.evaluate_arrays(model, config, data.x_test, data.y_test)
+    metrics = _runs.write_reports(run_dir, config, data, result, doc, "best", _quiet)
+    row["test_accuracy"] = metrics["test_accuracy"]
+    print(f"\nChosen on validation accuracy ({data.validation}; the test set was not read "
+          f"before): {row['run']}, epoch {doc.get('epoch')}. Its test "
+          f"accuracy: {100 * metrics['test_accuracy']:.2f}% (the only test evaluation of the "
+          "sweep)", flush=True)
 
 
 def _quiet(message: str) -> None:

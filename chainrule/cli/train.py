@@ -145,7 +145,7 @@ def config_from_args(args) -> dict:
 
 
 def new_run(config: dict, out=None, explicit_dataset: bool = True, verbose: bool = False,
-            data=None, progress=1, log=print) -> dict:
+            data=None, progress=1, log=print, test: bool = True) -> dict:
     """Start a run from ``config`` (the options; see ``_runs.DEFAULTS``) in folder ``out``."""
     _runs.check_options(config)
     _runs.validate_names(config)
@@ -160,7 +160,8 @@ def new_run(config: dict, out=None, explicit_dataset: bool = True, verbose: bool
 
     config["created"] = _runs.now_iso()
     config["chainrule_version"] = __version__
-    return train_run(config, run_dir, data=data, verbose=verbose, progress=progress, log=log)
+    return train_run(config, run_dir, data=data, verbose=verbose, progress=progress, log=log,
+                     test=test)
 
 
 def _check_new_folder(path: Path) -> None:
@@ -209,11 +210,12 @@ def resume_run(run_dir, epochs: int | None = None, verbose: bool = False, progre
 
 # ----------------------------------------------------------------------------------- training
 def train_run(config: dict, run_dir, *, resume: bool = False, data=None, verbose: bool = False,
-              progress=1, log=print) -> dict:
+              progress=1, log=print, test: bool = True) -> dict:
     """Train the run described by ``config`` in ``run_dir`` and write its reports.
 
     With ``resume``, the model, optimizer, RNG and data order come from the last checkpoint and
-    training continues from its epoch. Returns ``{"run_dir", "test_accuracy", "test_loss",
+    training continues from its epoch. ``test=False`` (a sweep's trials) trains without reading
+    the test set: no test metrics, no report. Returns ``{"run_dir", "test_accuracy", "test_loss",
     "history", …}``. Raises NonFiniteLossError (with ``run_note`` saying which checkpoint is
     intact) when the loss turns NaN.
     """
@@ -291,6 +293,11 @@ def train_run(config: dict, run_dir, *, resume: bool = False, data=None, verbose
         log(f"The run already reached epoch {initial_epoch} of {epochs}: writing its reports.")
 
     doc = read_checkpoint(last)[0]
+    if not test:        # a sweep's trial: the test set is not read until a run is chosen
+        rows = _runs.read_metrics(run_dir)
+        log(f"Trained {doc.get('epoch')} epochs; the test set was not read.")
+        return {"run_dir": str(run_dir), "config": config, "test_accuracy": None,
+                "test_loss": None, "history": _runs.history_of(rows), "rows": rows}
     result = _runs.evaluate_arrays(model, config, data.x_test, data.y_test)
     metrics = _runs.write_reports(run_dir, config, data, result, doc, "last", log)
     rows = _runs.read_metrics(run_dir)

@@ -36,6 +36,36 @@ def test_sweep_over_four_learning_rates(tmp_path, capsys):
     table = text[text.index("rank"):].splitlines()
     assert table[0].split()[:3] == ["rank", "lr", "batch"]
     assert [line.split()[1] for line in table[2:6]] == [f"{float(r['lr']):g}" for r in rows]
+    # honest evaluation (issue 12): chosen on validation, the test set read once, for it alone
+    assert "Chosen on validation accuracy" in text and "the test set was not read" in text
+    assert rows[0]["test_accuracy"] != "" and all(r["test_accuracy"] == "" for r in rows[1:])
+    assert (out / rows[0]["run"] / "test_metrics.json").is_file()
+    assert not any((out / r["run"] / "test_metrics.json").exists() for r in rows[1:])
+
+
+def test_sweep_trials_never_read_test_labels_before_the_choice(tmp_path, monkeypatch):
+    """The trials train with test=False; only after the ranking is one run evaluated on the
+    test set: the test labels are touched exactly once, after every trial has finished."""
+    pytest.importorskip("sklearn")
+    from chainrule.cli import _runs
+
+    events = []
+    evaluate = _runs.evaluate_arrays
+    train_run = __import__("chainrule.cli.train", fromlist=["train_run"]).train_run
+
+    def spy_evaluate(model, config, x, y):
+        events.append("test")
+        return evaluate(model, config, x, y)
+
+    def spy_train(*args, **kwargs):
+        events.append(f"train(test={kwargs.get('test', True)})")
+        return train_run(*args, **kwargs)
+
+    monkeypatch.setattr(_runs, "evaluate_arrays", spy_evaluate)
+    monkeypatch.setattr("chainrule.cli.train.train_run", spy_train)
+    assert cli_main.main(["sweep", "--dataset", "digits", "--limit", "300", "--epochs", "1",
+                          "--lr", "1e-3", "3e-3", "--out", str(tmp_path / "s")]) == 0
+    assert events == ["train(test=False)", "train(test=False)", "test"]
 
 
 def test_grid_and_random_search_combinations():
