@@ -225,7 +225,7 @@ def run(data: bytes, policy: Policy, name: str = "<pickle>"):
     except pickle.UnpicklingError:
         raise
     except (ValueError, IndexError, TypeError, KeyError, OverflowError) as e:
-        if type(e) not in _MALFORMED:     # a policy's own error (a subclass): it says more
-            raise
+        if type(e) not in _MALFORMED and not isinstance(e, UnicodeError):
+            raise                         # a policy's own error (a subclass): it says more
         raise pickle.UnpicklingError(f"{name}: malformed or truncated pickle ({e})") from None
     raise pickle.UnpicklingError(f"{name}: the pickle ends without STOP (truncated)")

@@ -26,7 +26,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import pickle
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -189,11 +191,29 @@ def _read_member(data: bytes, name: str):
 def read_npz(path) -> dict:
     """Every array of a ``.npz`` file, object arrays included, without running pickled code
     (see the module docstring)."""
+    from ..data.datasets._common import DatasetFormatError
+
     out = {}
-    with zipfile.ZipFile(path) as zf:
-        for member in zf.namelist():
-            if member.endswith(".npy"):
-                out[member[:-4]] = _read_member(zf.read(member), f"{path}: {member}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for member in zf.namelist():
+                if member.endswith(".npy"):
+                    name = f"{path}: {member}"
+                    try:
+                        out[member[:-4]] = _read_member(zf.read(member), name)
+                    except pickle.UnpicklingError:
+                        raise              # names the file and the byte already
+                    except (ValueError, EOFError, OSError) as e:
+                        if str(path) in str(e):
+                            raise
+                        raise DatasetFormatError(f"{name}: not a valid .npy array ({e})"
+                                                 ) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError,
+            zlib.error) as e:
+        if isinstance(e, FileNotFoundError) or str(path) in str(e):
+            raise
+        raise DatasetFormatError(f"{path}: not a valid .npz (zip) file ({type(e).__name__}: {e})"
+                                 ) from None
     return out
 
 
