@@ -150,6 +150,23 @@ def first_nonfinite_layer(model, x) -> tuple[str, object] | None:
     return found[0] if found else None
 
 
+def _output_scale(model, x) -> float | None:
+    """The largest |value| of the model's output on ``x`` (None if it cannot be told)."""
+    try:
+        with no_grad():
+            out = model(*x) if isinstance(x, tuple) else model(x)
+        sizes = [float(xp.abs(a).max()) for a in _arrays(out) if a.size]
+        return max(sizes) if sizes else None
+    except Exception:           # the diagnosis must not hide the original problem
+        return None
+
+
+def _learning_rate(model) -> float | None:
+    optimizer = getattr(model, "optimizer", None)
+    groups = getattr(optimizer, "param_groups", None)
+    return groups[0].get("lr") if groups else None
+
+
 def diagnose(model, x, loss: float, step: int, epoch: int, batch: int,
              op: str = "fit") -> NonFiniteLossError:
     """The error to raise for a non-finite ``loss`` at this step (see the module docstring)."""
@@ -175,9 +192,16 @@ def diagnose(model, x, loss: float, step: int, epoch: int, batch: int,
         reasons.insert(0, f"the first layer whose output was not finite is {label} "
                           f"({type(module).__name__})")
     elif not reasons:
-        reasons.append("every layer's output was finite, so the loss function itself produced it "
-                       "(e.g. log of 0 in a loss on probabilities: check the targets' range, or "
-                       "use a loss on logits)")
+        scale = _output_scale(model, x)
+        if scale is not None and scale > 1e15:
+            lr = _learning_rate(model)
+            reasons.append(f"every layer's output was finite, but the model's outputs reach "
+                           f"{scale:.3g}, where the loss overflows: the training diverged"
+                           + (f" (learning rate in force: {lr:g})" if lr is not None else ""))
+        else:
+            reasons.append("every layer's output was finite, so the loss function itself "
+                           "produced it (e.g. log of 0 in a loss on probabilities: check the "
+                           "targets' range, or use a loss on logits)")
     report = "; ".join(reasons)
     message = (f"{op}: the loss is {loss} at {where}: {report}. Training stopped before this "
                f"update, so the weights are those after step {step - 1}, and checkpoints already "

@@ -141,3 +141,18 @@ def test_fit_warns_when_the_loss_diverges_and_names_the_learning_rate():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergenceWarning)
         model.fit(x, y, epochs=3, batch_size=32, verbose=0)       # a healthy run: silent
+
+
+def test_an_overflowing_loss_with_finite_layers_is_named_as_divergence():
+    """Issue 12: with every layer finite but outputs near float32's limit, the message blamed
+    'log of 0' in the loss; it now reports the outputs' size, divergence and the learning rate."""
+    from chainrule.training.nan_guard import diagnose
+
+    model = nn.Sequential(nn.Linear(2, 2))
+    model.compile(optimizer=cr.optim.SGD(model.parameters(), lr=5.0))
+    model[0].weight.data.copy_(cr.tensor([[3e38, 0.0], [-3e38, 0.0]]))
+    model[0].bias.data.zero_()
+    error = diagnose(model, cr.tensor([[1.0, 0.0]]), float("nan"), step=7, epoch=0, batch=6)
+    text = str(error)
+    assert "outputs reach 3e+38" in text and "diverged" in text and "learning rate in force: 5" \
+        in text and "log of 0" not in text
