@@ -117,6 +117,7 @@ def run(data: bytes, policy: Policy, name: str = "<pickle>"):
     stack: list = []
     marks: list[int] = []
     memo: dict = {}
+    keys_of: dict = {}        # id(object) → the memo keys it was stored under (BUILD's lookup)
     finish = policy.finish
 
     def pop_mark() -> list:
@@ -182,10 +183,10 @@ def run(data: bytes, policy: Policy, name: str = "<pickle>"):
                 target = _target(stack, dict, where)
                 for key, value in zip(items[::2], items[1::2]):
                     target[finish(key, where)] = finish(value, where)
-            elif code in ("PUT", "BINPUT", "LONG_BINPUT"):
-                memo[arg] = stack[-1]
-            elif code == "MEMOIZE":
-                memo[len(memo)] = stack[-1]
+            elif code in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
+                key = len(memo) if code == "MEMOIZE" else arg
+                memo[key] = stack[-1]
+                keys_of.setdefault(id(stack[-1]), []).append(key)
             elif code in ("GET", "BINGET", "LONG_BINGET"):
                 if arg not in memo:
                     raise pickle.UnpicklingError(f"{where}: memo key {arg} was never stored")
@@ -207,9 +208,10 @@ def run(data: bytes, policy: Policy, name: str = "<pickle>"):
                 built = policy.build(obj, state, where)
                 stack.append(built)
                 if built is not obj:     # later GETs of the stub must see the built value
-                    for key, value in memo.items():
-                        if value is obj:
+                    for key in keys_of.pop(id(obj), ()):
+                        if memo.get(key) is obj:      # (not stored over since)
                             memo[key] = built
+                            keys_of.setdefault(id(built), []).append(key)
             elif code in ("PERSID", "BINPERSID"):
                 pid = arg if code == "PERSID" else stack.pop()
                 stack.append(policy.persistent_load(pid, where))

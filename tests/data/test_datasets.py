@@ -571,3 +571,17 @@ def test_registry():
 def test_search_dirs_with_root_only(tmp_path):
     dirs = _common.search_dirs("mnist", tmp_path, ("MNIST/raw",))
     assert dirs == [tmp_path, tmp_path / "mnist", tmp_path / "MNIST/raw"]
+
+
+def test_safe_unpickler_memo_updates_are_linear():
+    """Issue 12 (memo references): every BUILD used to scan the whole memo for the stub it
+    replaced, so a pickle of n arrays cost O(n²): 20,000 small arrays (1 MB) took 23 s. Now a
+    reverse index makes each BUILD O(1): the same file reads well within the 10 s hang limit
+    the fuzzing harness applies."""
+    import time
+
+    data = pickle.dumps([np.zeros(1, np.uint8) for _ in range(20000)], protocol=2)
+    start = time.perf_counter()
+    arrays = safe_pickle.loads(data)
+    assert time.perf_counter() - start < 10
+    assert len(arrays) == 20000 and all(a.shape == (1,) and a[0] == 0 for a in arrays[:5])
