@@ -189,6 +189,14 @@ def check_options(config: dict) -> None:
         problems.append(f"--lr must be a positive number, got {config['lr']!r}")
     if not (math.isfinite(config["weight_decay"]) and config["weight_decay"] >= 0):
         problems.append(f"--weight-decay must be ≥ 0, got {config['weight_decay']!r}")
+    elif not problems and config["weight_decay"] * config["lr"] >= 1:
+        # Decay shrinks every weight by the factor 1 − lr·λ per step (exactly so for SGD and
+        # AdamW): at lr·λ ≥ 1 it erases the weights each step and the run trains to chance.
+        problems.append(f"--weight-decay {config['weight_decay']:g} with --lr "
+                        f"{config['lr']:g}: each step would shrink the weights by the factor "
+                        f"1 − lr·λ = {1 - config['lr'] * config['weight_decay']:.3g}, erasing "
+                        f"them; a weight decay below 1/lr = {1 / config['lr']:.3g} (typically "
+                        "1e-5 to 1e-2) keeps them")
     dropout = config.get("dropout")
     if dropout is not None and not 0.0 <= dropout < 1.0:
         problems.append(f"--dropout must lie in [0, 1), got {dropout!r}")

@@ -230,3 +230,10 @@ def test_main_lists_the_training_subcommands(capsys):
     out = capsys.readouterr().out
     for name in ("train", "evaluate", "predict", "sweep", "info"):
         assert name in out
+
+
+def test_a_weight_decay_that_would_erase_the_weights_is_refused(capsys):
+    """Issue 12: --weight-decay 1e30 trained silently to chance."""
+    assert cli_main.main(["train", "--dataset", "digits", "--weight-decay", "1e30"]) == 2
+    err = capsys.readouterr().err
+    assert "--weight-decay 1e+30 with --lr 0.001" in err and "erasing" in err
