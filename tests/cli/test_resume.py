@@ -133,3 +133,62 @@ def test_a_kill_before_any_checkpoint_write_resumes_to_the_straight_run(tmp_path
         assert sorted(a) == sorted(b)
         for key in a:
             np.testing.assert_array_equal(a[key], b[key], err_msg=f"{which}: {key}")
+
+
+def _kill_at(out: Path, delay: float | None) -> None:
+    """Start a run and SIGKILL it ``delay`` seconds in, or (``delay`` None) the moment a
+    checkpoint's temporary file appears, i.e. during a checkpoint write."""
+    process = subprocess.Popen(command(*ARGS, "--out", str(out)), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=ENV)
+    try:
+        if delay is not None:
+            time.sleep(delay)
+        else:
+            folder = out / "checkpoints"
+            deadline = time.monotonic() + 60
+            while process.poll() is None and time.monotonic() < deadline:
+                if folder.is_dir() and any(n.endswith(".tmp") for n in os.listdir(folder)):
+                    break
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(tmp_path):
+    """Issue 12: SIGKILL at 20 seeded random moments of a run (before its first checkpoint,
+    between and during writes, in every epoch) and 5 more the moment a checkpoint is being
+    written; each is resumed (or, killed before its config existed, started again) and must end
+    with last and best equal, bit for bit, to an uninterrupted run's, and no temporary file."""
+    pytest.importorskip("sklearn")
+    import random
+
+    straight = tmp_path / "straight"
+    start = time.monotonic()
+    run(*ARGS, "--out", str(straight))
+    duration = time.monotonic() - start
+    rng = random.Random(12)
+    moments = [rng.uniform(0.0, duration) for _ in range(20)] + [None] * 5
+    expected = {which: read_checkpoint(straight / "checkpoints" / f"{which}.safetensors")[1]
+                for which in ("last", "best")}
+    outcomes = []
+    for k, delay in enumerate(moments):
+        out = tmp_path / f"killed-{k}"
+        _kill_at(out, delay)
+        if (out / "config.json").is_file():
+            run("train", "--resume", str(out))
+            outcomes.append("resumed")
+        else:                                   # killed before the run folder was made
+            run(*ARGS, "--out", str(out))
+            outcomes.append("restarted")
+        for which, tensors in expected.items():
+            _, got = read_checkpoint(out / "checkpoints" / f"{which}.safetensors")
+            assert sorted(got) == sorted(tensors), (k, delay, which)
+            for key in got:
+                np.testing.assert_array_equal(got[key], tensors[key],
+                                              err_msg=f"kill {k} at {delay}: {which} {key}")
+        leftovers = [p.name for p in out.rglob("*.tmp")]
+        assert not leftovers, (k, delay, leftovers)
+    assert outcomes.count("resumed") >= 15, outcomes
