@@ -283,7 +283,8 @@ def load(name: str, data: bytes, make_tensor):
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         names = archive.namelist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            NotImplementedError) as e:
         raise SerializationError(name, f"damaged or truncated zip archive ({e})") from None
     pickles = [n for n in names if n.count("/") == 1 and n.endswith("/data.pkl")]
     if any(n.count("/") == 1 and n.endswith("/constants.pkl") for n in names):

@@ -1,4 +1,5 @@
-"""Mutation fuzzing of chainrule's file readers (issue 12), run as a child process:
+"""Mutation fuzzing of chainrule's file readers (issue 12), run as a child process (IDX raw and
+gzip, CSV tables and texts, checkpoints, CIFAR batches, .npz, torch.save and chainrule.save):
 
     python -m tests.fuzz.fuzz_readers --files 200 --seed 0 --memory-mb 2048
 
@@ -74,8 +75,26 @@ def _npz() -> bytes:
     return buffer.getvalue()
 
 
+def _torch_file() -> bytes:
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save({"w": torch.arange(6, dtype=torch.float32).reshape(2, 3),
+                "b": torch.zeros(2, dtype=torch.int64), "step": 3}, buffer)
+    return buffer.getvalue()
+
+
+def _native_file() -> bytes:
+    import chainrule as cr
+
+    buffer = io.BytesIO()
+    cr.save({"w": cr.ones(2, 3), "step": 3}, buffer)
+    return buffer.getvalue()
+
+
 def _readers():
     """name → (valid file bytes, reader of a path)."""
+    from chainrule import load as cr_load
     from chainrule.data import datasets as D
     from chainrule.data.datasets import cifar, idx
     from chainrule.text import load_csv as load_text_csv
@@ -91,6 +110,8 @@ def _readers():
         "checkpoint": (_checkpoint(), lambda p: read_checkpoint(p)),
         "cifar": (_cifar(), lambda p: cifar.read_batch(p)),
         "npz": (_npz(), lambda p: read_npz(p)),
+        "pt": (_torch_file(), lambda p: cr_load(p)),
+        "native": (_native_file(), lambda p: cr_load(p)),
     }
 
 

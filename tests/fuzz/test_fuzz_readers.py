@@ -1,5 +1,6 @@
 """The readers under mutation fuzzing (issue 12): every mutant of a valid IDX (raw and gzip),
-CSV (tables and texts), checkpoint, CIFAR batch and imdb-style .npz file is read in a child
+CSV (tables and texts), checkpoint, CIFAR batch, imdb-style .npz, torch.save (.pt) and
+chainrule.save file is read in a child
 process under a 2 GB address-space limit; each must be accepted or refused with one of
 chainrule's errors naming the file, within 10 s. 200 mutants per reader here; the marked slow
 test runs 2,000 per reader. The harness (and how to run it by hand) is fuzz_readers.py."""
