@@ -39,9 +39,9 @@ def _status(field: str) -> int:
 
 def child(workload: str, library: str) -> dict:
     """Run in the measuring process: build one library's model, step, report the peak."""
+    sys.path.insert(0, str(HERE.parent))          # this checkout's chainrule and benchmarks
     if library == "chainrule":
         import chainrule  # noqa: F401  (before NumPy, as a user's script would)
-    sys.path.insert(0, str(HERE.parent))
     import numpy as np
 
     from benchmarks import bench_steps as B

@@ -34,11 +34,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import chainrule  # noqa: F401,I001  (first: its OpenBLAS setting needs NumPy not yet loaded)
-
 HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run as a script: make `benchmarks` importable
-    sys.path.insert(0, str(HERE.parent))
+    sys.path.insert(0, str(HERE.parent))   # (and measure this checkout's chainrule)
+
+import chainrule  # noqa: E402,F401  (before NumPy: its OpenBLAS setting needs NumPy not loaded)
 
 RESULTS = HERE / "RESULTS.md"
 STORE = HERE / "bench_train.json"

@@ -1,6 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from __future__ import annotations
 
+from .. import kernels
 from ..backend import xp
 from .optimizer import Optimizer
 
@@ -40,6 +41,9 @@ class SGD(Optimizer):
         work = self._work(param)
         if mu != 0:
             buf = state.get("momentum_buffer")
+            if buf is not None and _fast(param, grad, buf):
+                _fast_update(param, grad, buf, mu, group["dampening"], group["nesterov"], lr)
+                return
             if buf is None:
                 buf = state["momentum_buffer"] = grad.copy()
             else:                                      # b ← μb + (1 − τ)g
@@ -58,3 +62,20 @@ class SGD(Optimizer):
         else:
             xp.multiply(grad, lr, out=work)
         param -= work
+
+
+def _fast(*arrays) -> bool:
+    """Whether the one-pass kernel (chainrule.kernels, the ``fast`` extra) takes these arrays:
+    floating point of one dtype, contiguous."""
+    dtype = arrays[0].dtype
+    return (dtype in (xp.float32, xp.float64) and kernels.available()
+            and all(a.dtype == dtype and a.flags.c_contiguous for a in arrays))
+
+
+def _fast_update(param, grad, buf, mu, dampening, nesterov, lr):
+    """The momentum step by the one-pass kernel, bit-identical to the NumPy rule."""
+    from ..kernels.sgd import momentum_update
+
+    f = param.dtype.type
+    momentum_update(param.reshape(-1), grad.reshape(-1), buf.reshape(-1), f(mu),
+                    dampening != 0, f(1 - dampening), bool(nesterov), f(lr))
