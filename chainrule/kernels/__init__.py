@@ -36,3 +36,12 @@ def enabled(on: bool | None = None) -> bool:
     if on is not None:
         _state["enabled"] = bool(on)
     return previous
+
+
+def takes(*arrays, contiguous: bool = False) -> bool:
+    """Whether the kernels are in use and take these arrays: float32 or float64, all of one
+    dtype, and C-contiguous when ``contiguous`` (kernels that run over flat arrays)."""
+    dtype = arrays[0].dtype
+    return (dtype in ("float32", "float64") and available()
+            and all(a.dtype == dtype and (a.flags.c_contiguous or not contiguous)
+                    for a in arrays))

@@ -297,10 +297,10 @@ def _gather_wins(w, stride, pads, dilation, groups) -> bool:
             and bool(xp.isfinite(w).all()))
 
 
-def _input_grad_gather(g, w, pads, dilation, groups, spatial, into=None):
-    """∂L/∂x of a stride-1 convolution as a convolution: x-position y collects
-    G[h]·W[i] for h = y + p − d·i, which is the correlation of G, padded by d(k − 1) − p, with
-    the kernel flipped and its in/out channels exchanged (per group)."""
+def _gather_kernel(w, pads, dilation, groups):
+    """(kernel, padding) that turn ∂L/∂x of a stride-1 convolution into a convolution of G:
+    x-position y collects G[h]·W[i] for h = y + p − d·i, which is the correlation of G, padded
+    by d(k − 1) − p, with the kernel flipped and its in/out channels exchanged (per group)."""
     o, cg = w.shape[:2]
     kernel = w.shape[2:]
     nd = len(kernel)
@@ -309,8 +309,7 @@ def _input_grad_gather(g, w, pads, dilation, groups, spatial, into=None):
     flipped = xp.ascontiguousarray(flipped).reshape((groups * cg, o // groups) + tuple(kernel))
     gpads = tuple((d * (k - 1) - pb, d * (k - 1) - pa)
                   for (pb, pa), d, k in zip(pads, dilation, kernel))
-    return conv_forward(g, flipped, (1,) * nd, gpads, dilation, groups, tuple(spatial),
-                        into=into)
+    return flipped, gpads
 
 
 def conv_input_grad(g, w, stride, pads, dilation, groups, spatial, bias=None):
@@ -546,6 +545,8 @@ def _conv_backward(x, w, g, stride, padding, dilation, groups, need_x, need_w):
     n = x.shape[0]
     kernel, out = tuple(w.shape[2:]), g.shape[2:]
     gather = need_x and _gather_wins(w, stride, padding, dilation, groups)
+    if gather:
+        flipped, gpads = _gather_kernel(w, padding, dilation, groups)
     gx = xp.empty(x.shape, dtype=xp.result_type(g, w)) if need_x else None
     partial_w = {}
 
@@ -560,9 +561,9 @@ def _conv_backward(x, w, g, stride, padding, dilation, groups, need_x, need_w):
                     partial_w[lo] += gw
                 else:
                     partial_w[lo] = gw
-            if gather:
-                _input_grad_gather(g[a:b], w, padding, dilation, groups, x.shape[2:],
-                                   into=gx[a:b])
+            if gather:      # ∂L/∂x as a convolution of G (see _gather_kernel)
+                conv_forward(g[a:b], flipped, (1,) * len(kernel), gpads, dilation, groups,
+                             tuple(x.shape[2:]), into=gx[a:b])
             elif need_x:
                 _input_grad_rows(rows, w, b - a, out, stride, padding, dilation, groups,
                                  x.shape[2:], into=gx[a:b])

@@ -99,7 +99,7 @@ def _cast(v, dtype):
 # --------------------------------------------------------------------------- batch norm
 def _fast(a) -> bool:
     """Whether the numba kernels (chainrule.kernels, the ``fast`` extra) take this array."""
-    return a.ndim == 3 and a.dtype in (xp.float32, xp.float64) and kernels.available()
+    return a.ndim == 3 and kernels.takes(a)
 
 
 def _fast_forward(x3, weight, bias, running_mean, running_var, momentum, eps, n):

@@ -192,7 +192,7 @@ def _fast(a) -> bool:
     """Whether the numba max-pool backward kernel (chainrule.kernels, the ``fast`` extra) takes
     this array: 1-d or 2-d pooling of floating-point values. (The forward stays NumPy's: its
     running maximum over strided views measured faster than a numba loop.)"""
-    return a.ndim in (3, 4) and a.dtype in (xp.float32, xp.float64) and kernels.available()
+    return a.ndim in (3, 4) and kernels.takes(a)
 
 
 def _as_2d(a):

@@ -54,7 +54,7 @@ class Adam(Optimizer):
         if wd != 0 and self.decoupled:
             param *= 1 - lr * wd
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        if _fast(param, grad, m, v):
+        if kernels.takes(param, grad, m, v, contiguous=True):
             _fast_update(param, grad, m, v, state.get("max_exp_avg_sq"), group["amsgrad"],
                          lr, beta1, beta2, eps, t)
             return
@@ -73,14 +73,6 @@ class Adam(Optimizer):
         xp.divide(m, work, out=work)                    # θ ← θ − η/(1 − β₁ᵗ) · m/(√v̂ + ε)
         work *= lr / bias_correction(beta1, t)
         param -= work
-
-
-def _fast(*arrays) -> bool:
-    """Whether the one-pass kernel (chainrule.kernels, the ``fast`` extra) takes these arrays:
-    floating point of one dtype, contiguous."""
-    dtype = arrays[0].dtype
-    return (dtype in (xp.float32, xp.float64) and kernels.available()
-            and all(a.dtype == dtype and a.flags.c_contiguous for a in arrays))
 
 
 def _fast_update(param, grad, m, v, vmax, amsgrad, lr, beta1, beta2, eps, t):

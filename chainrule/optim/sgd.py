@@ -41,7 +41,7 @@ class SGD(Optimizer):
         work = self._work(param)
         if mu != 0:
             buf = state.get("momentum_buffer")
-            if buf is not None and _fast(param, grad, buf):
+            if buf is not None and kernels.takes(param, grad, buf, contiguous=True):
                 _fast_update(param, grad, buf, mu, group["dampening"], group["nesterov"], lr)
                 return
             if buf is None:
@@ -62,14 +62,6 @@ class SGD(Optimizer):
         else:
             xp.multiply(grad, lr, out=work)
         param -= work
-
-
-def _fast(*arrays) -> bool:
-    """Whether the one-pass kernel (chainrule.kernels, the ``fast`` extra) takes these arrays:
-    floating point of one dtype, contiguous."""
-    dtype = arrays[0].dtype
-    return (dtype in (xp.float32, xp.float64) and kernels.available()
-            and all(a.dtype == dtype and a.flags.c_contiguous for a in arrays))
 
 
 def _fast_update(param, grad, buf, mu, dampening, nesterov, lr):
