@@ -113,18 +113,17 @@ def train_torch(name: str, data, seed: int, epochs: int, batch_size: int = 128,
 # ----------------------------------------------------------------------------------- chainrule
 def train_chainrule(name: str, data, seed: int, epochs: int, folder: Path, log=print) -> dict:
     """``chainrule train --model NAME --seed SEED --epochs EPOCHS`` (in this process)."""
-    from chainrule.cli import _runs
-    from chainrule.cli.train import new_run
+    from chainrule.training import Run
 
-    config = {**_runs.DEFAULTS, "model": name, "dataset": "fashion-mnist", "seed": seed,
-              "epochs": epochs}
-    summary = new_run(config, folder / f"{name}-seed{seed}", data=data, progress=0,
-                      log=lambda message: None)
-    rows = summary["rows"]
+    run = Run.new(model=name, dataset="fashion-mnist", seed=seed, epochs=epochs,
+                  out=folder / f"{name}-seed{seed}", data=data, progress=0,
+                  log=lambda message: None)
+    rows = run.train()["rows"]
+    test = run.report()
     for row in rows:
         log(f"    chainrule epoch {row['epoch']}/{epochs}: {row['train_time_s']:.1f}s, loss "
             f"{row['loss']:.4f}, val acc {100 * row['val_accuracy']:.2f}%")
-    return {"accuracy": summary["test_accuracy"], "epoch_times": [r["train_time_s"] for r in rows],
+    return {"accuracy": test["test_accuracy"], "epoch_times": [r["train_time_s"] for r in rows],
             "losses": [r["loss"] for r in rows]}
 
 
@@ -251,12 +250,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from benchmarks import harness
-    from chainrule.cli import _runs
+    from chainrule.training.runs.data import load_data
+    from chainrule.training.runs.options import DEFAULTS
 
     facts = harness.machine_facts()
     start = time.perf_counter()
-    config = {**_runs.DEFAULTS, "dataset": "fashion-mnist"}
-    data = _runs.load_data(config, explicit_dataset=True)
+    data = load_data({**DEFAULTS, "dataset": "fashion-mnist"}, explicit_dataset=True)
     print(f"Fashion-MNIST from {data.where}; load average {facts['load']}", flush=True)
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench_train-") as tmp:

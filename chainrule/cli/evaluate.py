@@ -15,8 +15,6 @@ import argparse
 import json
 import sys
 
-from . import _runs
-
 
 def register(sub) -> None:
     p = sub.add_parser("evaluate", help="test accuracy, loss and per-class report of a run",
@@ -34,7 +32,7 @@ def register(sub) -> None:
 def run(args) -> int:
     try:
         results = evaluate_run(args.run_dir, args.checkpoint, args.limit)
-    except (_runs.RunError, ValueError, TypeError, FileNotFoundError, ImportError,
+    except (ValueError, TypeError, FileNotFoundError, ImportError,
             RuntimeError) as e:
         print(f"chainrule evaluate: {e}", file=sys.stderr)
         return 2
@@ -58,19 +56,19 @@ def run(args) -> int:
 
 def evaluate_run(run_dir, checkpoint: str = "last", limit: int | None = None) -> dict:
     """Evaluate a run folder's model on its test set; returns the numbers and the text report."""
+    from ..training import Run
     from ..training.report import classification_report
 
-    config, model, doc = _runs.restore(run_dir, checkpoint)
-    config = dict(config)
+    run = Run.open(run_dir, checkpoint)
     if limit is not None:
         if limit < 1:
             raise ValueError(f"--limit must be ≥ 1, got {limit}")
-        config["limit"] = limit
-    data = _runs.load_data(config, explicit_dataset=True)
-    result = _runs.evaluate_arrays(model, config, data.x_test, data.y_test)
+        run.config = {**run.config, "limit": limit}
+    result = run.evaluate()
+    config = run.config
     text, summary = classification_report(result["confusion_matrix"], config["classes"])
     return {"model": config["model"], "dataset": config["dataset"], "checkpoint": checkpoint,
-            "epoch": doc.get("epoch"), "test_samples": int(len(data.y_test)),
+            "epoch": run.checkpoint.get("epoch"), "test_samples": int(len(run.data.y_test)),
             "test_accuracy": result["accuracy"], "test_loss": result["loss"],
             "classes": list(config["classes"]), **{k: summary[k] for k in
                                                    ("per_class", "macro", "weighted")},

@@ -20,10 +20,11 @@ from .metrics import Metric
 from .model import compile, evaluate, fit, predict
 from .nan_guard import DivergenceWarning, NonFiniteLossError
 from .progress import ProgbarLogger
+from .runs import Run, RunError, sweep
 
 __all__ = ["compile", "fit", "evaluate", "predict", "Callback", "CallbackList", "History",
            "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "LRSchedulerCallback",
            "ReduceLROnPlateau", "CSVLogger", "TensorBoard", "TerminateOnNaN", "LambdaCallback",
            "ProgbarLogger", "Metric", "metrics", "callbacks", "save_checkpoint",
            "load_checkpoint", "read_checkpoint", "CheckpointError", "NonFiniteLossError",
-           "DivergenceWarning"]
+           "DivergenceWarning", "Run", "RunError", "sweep"]

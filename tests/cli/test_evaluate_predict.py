@@ -71,15 +71,14 @@ def test_predict_png_jpeg_and_npy(digits_run: Path, tmp_path, capsys):
 
 
 def test_predict_agrees_with_evaluate(digits_run: Path, tmp_path):
-    from chainrule.cli import _runs
     from chainrule.cli.predict import predict_files
+    from chainrule.training import Run
 
     images, labels = load_digits("test")
     np.save(tmp_path / "all.npy", images)
     predicted = [int(ranked[0][0]) for _, ranked in
                  predict_files(digits_run, [tmp_path / "all.npy"])]
-    config, model, _ = _runs.restore(digits_run)
-    result = _runs.evaluate_arrays(model, config, images[:, None], labels)
+    result = Run.open(digits_run).evaluate(images[:, None], labels)
     assert predicted == result["predicted"].tolist()
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from chainrule.cli import main as cli_main
-from chainrule.cli.sweep import trials
+from chainrule.training.runs.search import trials
 
 from .helpers import assert_legible_png
 
@@ -43,29 +44,43 @@ def test_sweep_over_four_learning_rates(tmp_path, capsys):
     assert not any((out / r["run"] / "test_metrics.json").exists() for r in rows[1:])
 
 
-def test_sweep_trials_never_read_test_labels_before_the_choice(tmp_path, monkeypatch):
-    """The trials train with test=False; only after the ranking is one run evaluated on the
-    test set: the test labels are touched exactly once, after every trial has finished."""
+def test_sweep_trials_never_read_test_labels_before_the_choice(tmp_path, monkeypatch, capsys):
+    """Issue 12: the trials validate on samples carved from the training data, and the test
+    labels reach a data loader exactly once, after every trial has finished, for the chosen
+    run. Every loader the sweep makes is recorded with whether its labels are the test set's."""
     pytest.importorskip("sklearn")
-    from chainrule.cli import _runs
+    from chainrule.training.runs import results, run, search
 
-    events = []
-    evaluate = _runs.evaluate_arrays
-    train_run = __import__("chainrule.cli.train", fromlist=["train_run"]).train_run
+    loaded, events = {}, []
+    load_data, loader = search.load_data, run.loader
 
-    def spy_evaluate(model, config, x, y):
-        events.append("test")
-        return evaluate(model, config, x, y)
+    def spy_load(*args, **kwargs):
+        data = load_data(*args, **kwargs)
+        loaded["y_test"] = data.y_test
+        return data
 
-    def spy_train(*args, **kwargs):
-        events.append(f"train(test={kwargs.get('test', True)})")
-        return train_run(*args, **kwargs)
+    def spy_loader(config, x, y, train=False):
+        events.append("test" if np.shares_memory(y, loaded["y_test"]) else
+                      "train" if train else "validation")
+        return loader(config, x, y, train)
 
-    monkeypatch.setattr(_runs, "evaluate_arrays", spy_evaluate)
-    monkeypatch.setattr("chainrule.cli.train.train_run", spy_train)
+    monkeypatch.setattr(search, "load_data", spy_load)
+    monkeypatch.setattr(run, "loader", spy_loader)
+    monkeypatch.setattr(results, "loader", spy_loader)
     assert cli_main.main(["sweep", "--dataset", "digits", "--limit", "300", "--epochs", "1",
                           "--lr", "1e-3", "3e-3", "--out", str(tmp_path / "s")]) == 0
-    assert events == ["train(test=False)", "train(test=False)", "test"]
+    assert events == ["train", "validation", "train", "validation", "test"]
+    text = capsys.readouterr().out
+    assert "compared on validation data: the last 30 training samples (--val-split 0.1)" in text
+    spec = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert spec["base"]["val_split"] == 0.1 and "training samples" in spec["validation"]
+
+
+def test_sweep_refuses_to_validate_on_the_test_set(tmp_path, capsys):
+    assert cli_main.main(["sweep", "--dataset", "digits", "--val-split", "0", "--lr", "1e-3",
+                          "3e-3", "--out", str(tmp_path / "s")]) == 2
+    assert "--val-split must be > 0" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
 
 
 def test_grid_and_random_search_combinations():

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from chainrule import nn
-from chainrule.cli import _runs
 from chainrule.cli import main as cli_main
 from chainrule.data.datasets import write_idx
 from chainrule.models import LeNet5, registry
 from chainrule.training import read_checkpoint
+from chainrule.training.runs import read_metrics
 
 from .conftest import train
 from .helpers import assert_legible_png
@@ -222,7 +222,7 @@ def test_a_nan_loss_stops_training_naming_the_step_and_layer(tmp_path, monkeypat
     doc, tensors = read_checkpoint(out / "checkpoints" / "last.safetensors")
     assert doc["epoch"] == 1 and doc["step"] == 23
     assert all(np.isfinite(t).all() for t in tensors.values())
-    assert [r["epoch"] for r in _runs.read_metrics(out)] == [1]
+    assert [r["epoch"] for r in read_metrics(out)] == [1]
 
 
 def test_main_lists_the_training_subcommands(capsys):

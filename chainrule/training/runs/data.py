@@ -1,0 +1,120 @@
+"""The data of a run: its dataset's arrays, split and prepared.
+
+The data pipeline of a run: the dataset's images (uint8, or the digits' 0…16 counts) as (N, C, H,
+W), scaled to [0, 1] (``ToFloat(1/max_value)``), normalised with the training set's mean and
+standard deviation (Fashion-MNIST: 0.2860 and 0.3530), and, for models that need larger inputs
+than the 8×8 digits (LeNet), upsampled by repeating pixels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .folder import EVAL_BATCH
+
+
+@dataclass
+class RunData:
+    """A run's arrays (as stored: uint8 images (N, C, H, W), int64 labels) and its pipeline."""
+
+    name: str
+    classes: tuple
+    x_train: object
+    y_train: object
+    x_val: object
+    y_val: object
+    x_test: object
+    y_test: object
+    max_value: int
+    mean: object
+    std: object
+    image_shape: tuple              # (C, H, W) as stored
+    validation: str                 # what the validation data is, in words
+    where: str = ""                 # where the files were found
+    notes: list = field(default_factory=list)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+
+def _channels_first(images):
+    return images[:, None] if images.ndim == 3 else images
+
+
+def load_data(config: dict, explicit_dataset: bool = True, log=print) -> RunData:
+    """Load the run's dataset: train, validation and test arrays (see the module docstring).
+
+    When the dataset is Fashion-MNIST or MNIST, was not asked for explicitly and is not on this
+    machine, the 8×8 digits (scikit-learn's, needing no files) are used instead, with a message,
+    and ``config["dataset"]`` is updated.
+    """
+    from ...data import datasets as D
+
+    info = D.dataset_info(config["dataset"])
+    root = config.get("data_dir")
+    kwargs = {"root": root} if root and info.name != "digits" else {}
+    if config.get("download") and info.name != "digits":
+        kwargs["download"] = True
+    try:
+        x_train, y_train = D.get_dataset(info.name, "train", **kwargs)
+    except D.DatasetNotFoundError as e:
+        if explicit_dataset or info.name == "digits":
+            raise D.DatasetNotFoundError(f"{e}\n(From the command line: chainrule train "
+                                         f"--download, or --data-dir DIR.)") from None
+        if not D.digits.available():
+            raise D.DatasetNotFoundError(
+                f"{e}\nThe fallback, scikit-learn's 8×8 digits, is not available either: pip "
+                "install scikit-learn") from None
+        log(f"{info.name} is not on this machine, so this run trains on scikit-learn's 8×8 "
+            f"digits instead (1797 images, 10 classes).\n{e}")
+        config["dataset"] = "digits"
+        info = D.dataset_info("digits")
+        kwargs = {}
+        x_train, y_train = D.get_dataset("digits", "train")
+    x_test, y_test = D.get_dataset(info.name, "test", **kwargs)
+    where = D.locate(info.name, kwargs.get("root"))
+    x_train, x_test = _channels_first(x_train), _channels_first(x_test)
+    limit = config.get("limit")
+    if limit:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+        x_test, y_test = x_test[:limit], y_test[:limit]
+    split = config.get("val_split") or 0.0
+    if split:
+        n_val = int(round(len(x_train) * split))
+        if n_val < 1 or n_val >= len(x_train):
+            raise ValueError(f"--val-split {split} of {len(x_train)} training samples leaves no "
+                             "training or no validation samples")
+        x_train, x_val = x_train[:-n_val], x_train[-n_val:]
+        y_train, y_val = y_train[:-n_val], y_train[-n_val:]
+        validation = f"the last {n_val} training samples (--val-split {split})"
+    else:
+        x_val, y_val = x_test, y_test
+        validation = "the test set (give --val-split 0.1 to hold out training samples instead)"
+    return RunData(info.name, tuple(info.classes), x_train, y_train, x_val, y_val, x_test, y_test,
+                   info.max_value, info.mean, info.std, tuple(x_train.shape[1:]), validation,
+                   str(where) if where else "")
+
+
+def transform(config: dict):
+    """The batch transform of a run: stored pixels → the model's normalised float32 input."""
+    from ...data import transforms as T
+
+    norm = config["normalize"]
+    steps = [T.ToFloat(scale=1.0 / norm["max_value"]), T.Normalize(norm["mean"], norm["std"])]
+    if list(config["input_shape"][1:]) != list(config["image_shape"][1:]):
+        steps.append(T.Resize(tuple(config["input_shape"][1:])))
+    return T.Compose(steps)
+
+
+def loader(config: dict, x, y, train: bool = False):
+    """A DataLoader of ``(x, y)`` with the run's transform: shuffled with the run's seed for
+    training (the order of epoch e depends only on the seed and e), in order otherwise."""
+    from ...data import DataLoader, TensorDataset
+
+    if train:
+        return DataLoader(TensorDataset(x, y), batch_size=config["batch_size"], shuffle=True,
+                          seed=int(config["seed"]), transform=transform(config))
+    return DataLoader(TensorDataset(x, y), batch_size=max(EVAL_BATCH, config["batch_size"]),
+                      transform=transform(config))
+
+

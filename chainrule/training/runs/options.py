@@ -1,0 +1,136 @@
+"""The options of a run: their defaults and checks, and the model they describe."""
+from __future__ import annotations
+
+import inspect
+import math
+
+MIN_IMAGE_SIDE = 16      # models with an image_size argument get images at least this large
+
+DEFAULTS = {
+    "model": "lenet",
+    "dataset": "fashion-mnist",
+    "epochs": 5,
+    "optimizer": "adam",
+    "lr": 1e-3,
+    "batch_size": 128,
+    "weight_decay": 0.0,
+    "dropout": None,
+    "seed": 0,
+    "loss": "cross_entropy",
+    "limit": None,
+    "val_split": 0.0,
+    "data_dir": None,
+    "download": False,
+}
+"""The options of a run and their defaults (``chainrule train``'s flags)."""
+
+
+def validate_names(config: dict) -> None:
+    """Check the model, dataset, optimizer and loss names before any data is read.
+
+    Raises ValueError listing the valid names (the registries' own messages).
+    """
+    from ...data.datasets import dataset_info
+    from ..registry import get_loss, get_optimizer_class
+
+    model_factory(config["model"])
+    dataset_info(config["dataset"])
+    get_optimizer_class(config["optimizer"])
+    get_loss(config["loss"])
+
+
+def model_factory(name: str):
+    """The class or function registered as model ``name`` (ValueError listing the valid ones)."""
+    from ...models import registry
+
+    key = registry._key(name)
+    key = registry._ALIASES.get(key, key)
+    if key not in registry._MODELS:
+        raise ValueError(f"unknown model {name!r}; valid names: "
+                         f"{', '.join(registry.model_names())}")
+    return registry._MODELS[key]
+
+
+def check_options(config: dict) -> None:
+    """Ranges of the numeric options (ValueError saying which and why)."""
+    problems = []
+    if not isinstance(config["epochs"], int) or config["epochs"] < 1:
+        problems.append(f"--epochs must be an integer ≥ 1, got {config['epochs']!r}")
+    if not isinstance(config["batch_size"], int) or config["batch_size"] < 1:
+        problems.append(f"--batch-size must be an integer ≥ 1, got {config['batch_size']!r}")
+    if not (isinstance(config["lr"], (int, float)) and math.isfinite(config["lr"])
+            and config["lr"] > 0):
+        problems.append(f"--lr must be a positive number, got {config['lr']!r}")
+    if not (math.isfinite(config["weight_decay"]) and config["weight_decay"] >= 0):
+        problems.append(f"--weight-decay must be ≥ 0, got {config['weight_decay']!r}")
+    elif not problems and config["weight_decay"] * config["lr"] >= 1:
+        # Decay shrinks every weight by the factor 1 − lr·λ per step (exactly so for SGD and
+        # AdamW): at lr·λ ≥ 1 it erases the weights each step and the run trains to chance.
+        problems.append(f"--weight-decay {config['weight_decay']:g} with --lr "
+                        f"{config['lr']:g}: each step would shrink the weights by the factor "
+                        f"1 − lr·λ = {1 - config['lr'] * config['weight_decay']:.3g}, erasing "
+                        f"them; a weight decay below 1/lr = {1 / config['lr']:.3g} (typically "
+                        "1e-5 to 1e-2) keeps them")
+    dropout = config.get("dropout")
+    if dropout is not None and not 0.0 <= dropout < 1.0:
+        problems.append(f"--dropout must lie in [0, 1), got {dropout!r}")
+    if config.get("limit") is not None and config["limit"] < 1:
+        problems.append(f"--limit must be ≥ 1, got {config['limit']!r}")
+    if not 0.0 <= config.get("val_split", 0.0) < 1.0:
+        problems.append(f"--val-split must lie in [0, 1), got {config['val_split']!r}")
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+def model_setup(config: dict, data) -> None:
+    """Fill ``config`` with what the model needs from the data: ``model_kwargs`` (its
+    constructor arguments: channels, classes, image size, input features, dropout),
+    ``input_shape`` (one sample as the model sees it), ``image_shape``, classes and the
+    normalisation."""
+    factory = model_factory(config["model"])
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        params = {}
+    c, h, w = data.image_shape
+    kwargs: dict = {}
+    side = min(h, w)
+    if "image_size" in params and side < MIN_IMAGE_SIDE:
+        factor = math.ceil(MIN_IMAGE_SIDE / side)
+        h, w = h * factor, w * factor
+    if "in_channels" in params:
+        kwargs["in_channels"] = c
+    if "num_classes" in params:
+        kwargs["num_classes"] = data.num_classes
+    if "image_size" in params:
+        if h != w:
+            raise ValueError(f"model {config['model']!r} takes square images, but {data.name} "
+                             f"has {h}×{w}")
+        kwargs["image_size"] = h
+    if "in_features" in params:
+        kwargs["in_features"] = c * h * w
+    if config.get("dropout") is not None:
+        if "dropout" not in params:
+            raise ValueError(f"model {config['model']!r} has no dropout option; leave --dropout "
+                             "out")
+        kwargs["dropout"] = float(config["dropout"])
+    config["model_kwargs"] = kwargs
+    config["input_shape"] = [c, h, w]
+    config["image_shape"] = list(data.image_shape)
+    config["classes"] = list(data.classes)
+    config["normalize"] = {"max_value": data.max_value, "mean": data.mean, "std": data.std}
+
+
+def build_model(config: dict):
+    """The run's model, freshly initialised from chainrule's generator."""
+    from ...models import get_model
+
+    return get_model(config["model"], **config["model_kwargs"])
+
+
+def compile_model(model, config: dict):
+    model.compile(optimizer=config["optimizer"], loss=config["loss"], metrics=["accuracy"],
+                  lr=config["lr"], weight_decay=config["weight_decay"])
+    return model
+
+
