@@ -1,7 +1,17 @@
-"""The errors of ``chainrule.save`` / ``chainrule.load``; each names the file it is about."""
+"""The errors of ``chainrule.save`` / ``chainrule.load``; each names the file it is about.
+
+The safe pickle interpreter's own errors are defined in :mod:`.pickle_vm` (which imports nothing
+of this module) and re-exported here: :class:`PickleFormatError` (a malformed, truncated or
+over-limit pickle), its subclasses :class:`PickleLimitError` (which limit, and its value) and
+:class:`UnsafePickleError` (something a safe reader never builds). All are ValueErrors and
+``pickle.UnpicklingError``\\ s, as PyTorch's ``weights_only`` refusals.
+"""
 from __future__ import annotations
 
-from .pickle_vm import UnsafePickleError
+from .pickle_vm import PickleFormatError, PickleLimitError, UnsafePickleError
+
+__all__ = ["SerializationError", "UnsafeFileError", "PickleFormatError", "PickleLimitError",
+           "UnsafePickleError"]
 
 
 class SerializationError(ValueError):

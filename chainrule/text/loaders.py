@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import pickle
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -192,6 +191,7 @@ def read_npz(path) -> dict:
     """Every array of a ``.npz`` file, object arrays included, without running pickled code
     (see the module docstring)."""
     from ..data.datasets._common import DatasetFormatError
+    from ..serialization.pickle_vm import PickleFormatError
 
     out = {}
     try:
@@ -201,7 +201,7 @@ def read_npz(path) -> dict:
                     name = f"{path}: {member}"
                     try:
                         out[member[:-4]] = _read_member(zf.read(member), name)
-                    except pickle.UnpicklingError:
+                    except PickleFormatError:
                         raise              # names the file and the byte already
                     except (ValueError, EOFError, OSError) as e:
                         if str(path) in str(e):

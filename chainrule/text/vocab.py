@@ -158,20 +158,31 @@ class Vocabulary:
 
     @classmethod
     def from_dict(cls, data: dict) -> Vocabulary:
+        """The vocabulary :meth:`to_dict` describes; anything else raises ValueError."""
         if not isinstance(data, dict) or data.get("format") != _FORMAT:
             raise ValueError(f"Vocabulary: not a saved vocabulary (expected a JSON object with "
                              f"\"format\": \"{_FORMAT}\")")
         itos, specials = data.get("itos"), data.get("specials", [])
         if not isinstance(itos, list) or not all(isinstance(t, str) for t in itos):
             raise ValueError("Vocabulary: \"itos\" must be a list of strings")
+        if not isinstance(specials, list) or not all(isinstance(t, str) for t in specials):
+            raise ValueError("Vocabulary: \"specials\" must be a list of strings")
         if itos[: len(specials)] != specials:
-            raise ValueError(f"Vocabulary: the saved specials {specials} are not the first "
-                             f"entries of itos {itos[: len(specials)]}")
+            raise ValueError(f"Vocabulary: the saved specials {specials[:10]} are not the first "
+                             f"entries of itos {itos[: min(len(specials), 10)]}")
+        tokens = {k: data.get(k, d) for k, d in (("pad_token", PAD), ("unk_token", UNK))}
+        for key, token in tokens.items():
+            if token is not None and not isinstance(token, str):
+                raise ValueError(f"Vocabulary: \"{key}\" must be a string, got "
+                                 f"{type(token).__name__}")
+        freqs = data.get("freqs", {})
+        if not isinstance(freqs, dict) or not all(
+                isinstance(c, int) and not isinstance(c, bool) for c in freqs.values()):
+            raise ValueError("Vocabulary: \"freqs\" must be an object of token → integer count")
         vocab = cls(min_freq=data.get("min_freq", 1), max_size=data.get("max_size"),
-                    specials=specials, pad_token=data.get("pad_token", PAD),
-                    unk_token=data.get("unk_token", UNK))
+                    specials=specials, **tokens)
         vocab._set_itos(list(itos))
-        vocab.freqs = Counter(data.get("freqs", {}))
+        vocab.freqs = Counter(freqs)
         return vocab
 
     def save(self, path) -> None:
@@ -180,7 +191,32 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path) -> Vocabulary:
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Read a vocabulary written by :meth:`save` (UTF-8 JSON; a byte-order mark is allowed).
+
+        A file that is not one — not UTF-8, not JSON, not a saved vocabulary, or inconsistent —
+        raises :class:`~chainrule.data.datasets.DatasetFormatError` (a ValueError) naming it."""
+        from ..data.datasets._common import DatasetFormatError
+
+        path = Path(path)
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            line = raw.count(b"\n", 0, e.start) + 1
+            raise DatasetFormatError(f"{path}: not UTF-8 text (byte {e.start}, line {line}: "
+                                     f"{e.reason}); Vocabulary.save writes UTF-8 JSON") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise DatasetFormatError(f"{path}: not valid JSON ({e.msg} at line {e.lineno}, "
+                                     f"column {e.colno})") from None
+        except (ValueError, RecursionError) as e:    # e.g. an integer of over 4300 digits
+            raise DatasetFormatError(f"{path}: not JSON that a saved vocabulary can be "
+                                     f"({type(e).__name__}: {str(e)[:200]})") from None
+        try:
+            return cls.from_dict(data)
+        except ValueError as e:
+            raise DatasetFormatError(f"{path}: {e}") from None
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Vocabulary) and self.to_dict() == other.to_dict()

@@ -1,16 +1,18 @@
 """Mutation fuzzing of chainrule's file readers (issue 12), run as a child process (IDX raw and
-gzip, CSV tables and texts, checkpoints, CIFAR batches, .npz, torch.save and chainrule.save):
+gzip, CSV tables and texts, checkpoints, CIFAR batches, .npz, torch.save and chainrule.save, an
+image folder whose one PNG is the mutant, a saved text Vocabulary's JSON):
 
     python -m tests.fuzz.fuzz_readers --files 200 --seed 0 --memory-mb 2048
 
 For each reader, a valid file is made, then ``--files`` mutants of it (seeded): truncations,
 bit flips, random bytes written or inserted, 4- and 8-byte fields set to huge values, chunks
 duplicated. Each mutant is read; a reader may accept it or refuse it, and a refusal must be one
-of chainrule's errors (ValueError, OSError or pickle.UnpicklingError subclasses) whose message
-names the file. Anything else — another exception type, a message without the file, a read over
-``--slow-s`` seconds — is a finding, printed as one JSON line per finding, and the exit status
-is 1. The process runs under an address-space limit (``--memory-mb``), so a reader that tries
-to allocate what a header declares shows as a MemoryError finding instead of taking the machine.
+of chainrule's errors (subclasses of ValueError or OSError; the safe unpickler's are both
+ValueError and pickle.UnpicklingError) whose message names the file. Anything else — another
+exception type, a message without the file, a read over ``--slow-s`` seconds — is a finding,
+printed as one JSON line per finding, and the exit status is 1. The process runs under an
+address-space limit (``--memory-mb``), so a reader that tries to allocate what a header declares
+shows as a MemoryError finding instead of taking the machine.
 """
 from __future__ import annotations
 
@@ -92,13 +94,55 @@ def _native_file() -> bytes:
     return buffer.getvalue()
 
 
+def _png(color: int, size=(6, 5)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (color, 255 - color, color // 2)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _vocabulary() -> bytes:
+    from chainrule.text import Vocabulary
+
+    vocab = Vocabulary(min_freq=1, max_size=20).build([["a", "good", "film"], ["a", "bad", "film"],
+                                                      ["ein", "großer", "film"]])
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "vocab.json")
+        vocab.save(path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def _read_image_folder(path: str):
+    """The mutant is ``<root>/cat/sample.png``; its class mates and another class are valid PNGs
+    written by :func:`_setup` (the whole folder is loaded, as a training script would)."""
+    from chainrule.data.datasets import load_image_folder
+
+    return load_image_folder(os.path.dirname(os.path.dirname(path)))
+
+
+# where a reader's mutant is written (default: sample.<extension>), and the valid files beside it
+_FILE = {"image-folder": os.path.join("images", "cat", "sample.png"), "vocab": "vocab.json"}
+
+
+def _setup(folder: str, name: str) -> None:
+    if name == "image-folder":
+        root = os.path.join(folder, "images")
+        for rel, color in ((os.path.join("cat", "a.png"), 10), (os.path.join("dog", "b.png"), 90),
+                           (os.path.join("dog", "c.png"), 200)):
+            os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+            with open(os.path.join(root, rel), "wb") as f:
+                f.write(_png(color))
+
+
 def _readers():
     """name → (valid file bytes, reader of a path)."""
     from chainrule import load as cr_load
     from chainrule.data import datasets as D
     from chainrule.data.datasets import cifar, idx
+    from chainrule.text import Vocabulary, read_npz
     from chainrule.text import load_csv as load_text_csv
-    from chainrule.text import read_npz
     from chainrule.training import read_checkpoint
 
     return {
@@ -112,6 +156,8 @@ def _readers():
         "npz": (_npz(), lambda p: read_npz(p)),
         "pt": (_torch_file(), lambda p: cr_load(p)),
         "native": (_native_file(), lambda p: cr_load(p)),
+        "image-folder": (_png(128), _read_image_folder),
+        "vocab": (_vocabulary(), lambda p: Vocabulary.load(p)),
     }
 
 
@@ -148,7 +194,7 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
 
 
 def _acceptable(error: BaseException, path: str) -> bool:
-    return (isinstance(error, (ValueError, OSError, pickle.UnpicklingError))
+    return (isinstance(error, (ValueError, OSError))
             and not isinstance(error, MemoryError)
             and (path in str(error) or os.path.basename(path) in str(error)))
 
@@ -161,6 +207,7 @@ def campaign(files: int, seed: int, slow_s: float, only=None) -> list[dict]:
             if only and name not in only:
                 continue
             rng = random.Random(f"{seed}:{name}")
+            _setup(folder, name)
             read(_write(folder, name, valid))               # the valid file reads
             for k in range(files):
                 path = _write(folder, name, mutate(valid, rng))
@@ -182,7 +229,7 @@ def campaign(files: int, seed: int, slow_s: float, only=None) -> list[dict]:
 
 
 def _write(folder: str, name: str, data: bytes) -> str:
-    path = os.path.join(folder, "sample." + name.split("-")[-1])
+    path = os.path.join(folder, _FILE.get(name, "sample." + name.split("-")[-1]))
     with open(path, "wb") as f:
         f.write(data)
     return path

@@ -168,13 +168,22 @@ def test_damaged_archives(tmp_path):
         assert isinstance(e.value, ValueError), name
 
 
-def test_deep_nesting_is_no_recursion_error(tmp_path):
-    depth = 100_000
-    pkl = b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b"."
+def test_deep_nesting_is_refused_without_recursion(tmp_path):
+    """Issue 12: nesting beyond pickle_vm.MAX_DEPTH is refused with an error naming the file (no
+    RecursionError, no crash); the same structure within the limit still loads."""
+    from chainrule.serialization import pickle_vm
+
+    def nested_lists(depth):
+        return b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b"."
+
     path = tmp_path / "deep.pt"
-    path.write_bytes(torch_zip(pkl))
+    path.write_bytes(torch_zip(nested_lists(100_000)))
+    with pytest.raises(SerializationError, match="deep.pt.*max_depth=200") as e:
+        cr.load(path)
+    assert isinstance(e.value, ValueError)
+    path.write_bytes(torch_zip(nested_lists(pickle_vm.MAX_DEPTH)))
     got = cr.load(path)
-    n = 0
+    n = 1
     while got:
         got, n = got[0], n + 1
-    assert n == depth - 1
+    assert n == pickle_vm.MAX_DEPTH

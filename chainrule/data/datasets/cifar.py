@@ -8,8 +8,12 @@ int64 of shape (N,) in [0, 10), named by :data:`CIFAR10_CLASSES`. N = 50000 for 
 
 Each batch is a pickle; it is decoded by :func:`~.safe_pickle.loads`, which builds plain data and
 numeric arrays only and refuses a file that asks to call anything else — a tampered batch cannot
-run code. The batches are read from the folder ``cifar-10-batches-py`` or straight out of the
-archive ``cifar-10-python.tar.gz`` (never extracted to disk), looked for in ``root`` (if given),
+run code — and within limits of nesting depth, values and memo references (a small file cannot
+make a value that crashes or exhausts whatever walks it); every refusal names the file and is a
+ValueError (:class:`~.safe_pickle.UnsafePickleError` / ``PickleFormatError``, also
+``pickle.UnpicklingError``, or :class:`DatasetFormatError`). The batches are read from the
+folder ``cifar-10-batches-py`` or straight out of the archive ``cifar-10-python.tar.gz`` (never
+extracted to disk), looked for in ``root`` (if given),
 ``$CHAINRULE_DATA/cifar10``, ``$CHAINRULE_DATA/cifar-10-batches-py`` and the user cache
 ``~/.cache/chainrule/cifar10``. ``download=True`` fetches the archive from its official page into
 the cache, verifying its SHA-256.
@@ -20,6 +24,7 @@ import tarfile
 from pathlib import Path
 
 from ...backend import xp
+from ...serialization.pickle_vm import brief
 from . import _common
 from ._common import DatasetFormatError, DatasetNotFoundError, cache_dir, format_dirs, search_dirs
 from .safe_pickle import loads
@@ -38,7 +43,7 @@ def _field(batch: dict, key: str, name: str):
         if k in batch:
             return batch[k]
     raise DatasetFormatError(f"{name}: a CIFAR batch is a dict with '{key}'; this one has keys "
-                             f"{sorted(map(str, batch))}")
+                             f"{brief(sorted(map(brief, batch)))}")
 
 
 def parse_batch(raw: bytes, name: str = "<batch>"):
@@ -54,7 +59,14 @@ def parse_batch(raw: bytes, name: str = "<batch>"):
                 else type(data).__name__)
         raise DatasetFormatError(f"{name}: 'data' must be a uint8 array of shape (N, 3072), got "
                                  f"a {what}")
-    labels = xp.asarray(labels)
+    if isinstance(labels, (list, tuple)) and all(type(v) is int for v in labels):
+        if labels and (min(labels) < 0 or max(labels) >= 10):   # before int64 could overflow
+            raise DatasetFormatError(f"{name}: labels must lie in [0, 10), found values from "
+                                     f"{brief(min(labels))} to {brief(max(labels))}")
+        labels = xp.asarray(labels, dtype=xp.int64)
+    elif not isinstance(labels, xp.ndarray):
+        raise DatasetFormatError(f"{name}: 'labels' must be a list of {len(data)} integers, got "
+                                 f"{brief(labels)}")
     if labels.ndim != 1 or labels.dtype.kind not in "iu" or len(labels) != len(data):
         raise DatasetFormatError(f"{name}: 'labels' must be {len(data)} integers, got "
                                  f"{labels.dtype} of shape {labels.shape}")

@@ -13,7 +13,9 @@ sorted order within each class. Images are read with Pillow (an optional depende
 """
 from __future__ import annotations
 
+import io
 import os
+import struct
 import warnings
 from pathlib import Path
 
@@ -35,13 +37,20 @@ def _pillow():
 
 
 def read_image(path, mode: str = "RGB", size=None):
-    """One image as a uint8 array (C, H, W); ``size`` = (height, width) resizes it (bilinear)."""
+    """One image as a uint8 array (C, H, W); ``size`` = (height, width) resizes it (bilinear).
+
+    A file Pillow cannot decode (damaged, truncated, not an image, or over Pillow's
+    decompression-bomb limit ``PIL.Image.MAX_IMAGE_PIXELS``) raises :class:`DatasetFormatError`
+    naming it. The file is read into memory first: Pillow's decoders then read from a buffer that
+    cannot hand them more than the file holds (a chunk declaring 2 GB in a 77-byte PNG made
+    Pillow ask the file for 2 GB at once)."""
     Image = _pillow()
     try:
+        data = Path(path).read_bytes()
         with warnings.catch_warnings():
             # Pillow only warns between its pixel limit and twice it: a bomb either way.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with Image.open(io.BytesIO(data)) as img:
                 img = img.convert(mode)
                 if size is not None:
                     h, w = (size, size) if isinstance(size, int) else size
@@ -50,8 +59,14 @@ def read_image(path, mode: str = "RGB", size=None):
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise DatasetFormatError(f"{path}: refused as a possible decompression bomb: {e} "
                                  "(PIL.Image.MAX_IMAGE_PIXELS sets the limit)") from None
-    except (OSError, ValueError) as e:  # PIL.UnidentifiedImageError is an OSError
-        raise DatasetFormatError(f"{path}: cannot be read as an image ({e})") from None
+    except Image.UnidentifiedImageError:
+        raise DatasetFormatError(f"{path}: cannot be read as an image (not an image in a format "
+                                 "Pillow recognises)") from None
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as e:
+        # Pillow's plugins report a damaged file as OSError, ValueError, SyntaxError ("broken
+        # PNG file"), EOFError or struct.error
+        raise DatasetFormatError(f"{path}: cannot be read as an image ({type(e).__name__}: "
+                                 f"{e})") from None
     return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
 
 

@@ -12,7 +12,10 @@ opcodes itself (decoded by :mod:`pickletools`, which never executes anything) an
 - bytes spelt ``_codecs.encode(s, 'latin1')``, as Python 3 writes bytes at protocol ≤ 2.
 
 Any other global, or an opcode outside this subset (e.g. ``INST``, ``OBJ``, ``NEWOBJ``,
-``PERSID``), raises :class:`UnsafePickleError` before anything is built from it.
+``PERSID``), raises :class:`UnsafePickleError` before anything is built from it. The
+interpreter's limits (nesting depth, values made, memo references; see
+:mod:`chainrule.serialization.pickle_vm`) bound what a small file can make a reader do; every
+refusal is a ValueError and a ``pickle.UnpicklingError`` whose message names the file.
 
 Python 2 strings (the keys and raw data of the original CIFAR files) become ``bytes``, as
 ``pickle.load(f, encoding='bytes')`` would make them.
@@ -23,12 +26,11 @@ The opcode interpreter itself is shared with ``chainrule.load``'s reader of ``to
 from __future__ import annotations
 
 import math
-import pickle
 
 from ...backend import xp
 from ...serialization import pickle_vm
 from ...serialization.pickle_vm import Global as _Global
-from ...serialization.pickle_vm import UnsafePickleError
+from ...serialization.pickle_vm import PickleFormatError, UnsafePickleError, brief
 
 _RECONSTRUCT = {("numpy.core.multiarray", "_reconstruct"),
                 ("numpy._core.multiarray", "_reconstruct")}
@@ -54,7 +56,7 @@ def _numeric_dtype(spec, where: str, objects: bool = False):
     try:
         dtype = xp.dtype(spec)
     except (TypeError, ValueError) as e:
-        raise UnsafePickleError(f"{where}: unsupported array dtype {spec!r} ({e})") from None
+        raise UnsafePickleError(f"{where}: unsupported array dtype {brief(spec)} ({e})") from None
     if objects and dtype.kind == "O":
         return dtype
     if dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None:
@@ -71,8 +73,8 @@ def _object_array(items, shape, where: str):
         raise UnsafePickleError(f"{where}: negative array shape {shape}")
     if not isinstance(items, list) or len(items) != math.prod(shape):
         found = len(items) if isinstance(items, list) else type(items).__name__
-        raise pickle.UnpicklingError(f"{where}: an object array of shape {shape} needs "
-                                     f"{math.prod(shape)} items, the pickle holds {found}")
+        raise PickleFormatError(f"{where}: an object array of shape {shape} needs "
+                                f"{math.prod(shape)} items, the pickle holds {found}")
     array = xp.empty(len(items), dtype=object)
     for i, item in enumerate(items):     # one by one: a list item must stay one element
         array[i] = item
@@ -94,8 +96,8 @@ def _array_from(raw: bytes, dtype, shape, fortran: bool, where: str):
         raise UnsafePickleError(f"{where}: negative array shape {shape}")
     expected = math.prod(shape) * dtype.itemsize
     if len(raw) != expected:
-        raise pickle.UnpicklingError(f"{where}: array of shape {shape} and dtype {dtype} needs "
-                                     f"{expected} bytes, the pickle holds {len(raw)}")
+        raise PickleFormatError(f"{where}: array of shape {shape} and dtype {dtype} needs "
+                                f"{expected} bytes, the pickle holds {len(raw)}")
     array = xp.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C")
     return array.copy(order="K")
 
@@ -111,7 +113,7 @@ def _reduce(func, args, where: str, objects: bool = False):
         if isinstance(spec, bytes):     # a Python 2 str
             spec = spec.decode("latin-1")
         if not isinstance(spec, str):
-            raise UnsafePickleError(f"{where}: numpy.dtype with arguments {args!r}")
+            raise UnsafePickleError(f"{where}: numpy.dtype with arguments {brief(args)}")
         return _DtypeStub(_numeric_dtype(spec, where, objects))
     if key in _FROMBUFFER:
         if len(args) != 4 or not isinstance(args[1], _DtypeStub):
@@ -127,7 +129,7 @@ def _reduce(func, args, where: str, objects: bool = False):
             return b""
         if len(args) == 1 and isinstance(args[0], (bytes, bytearray)):
             return bytes(args[0])
-        raise UnsafePickleError(f"{where}: bytes{args!r} is not plain data")
+        raise UnsafePickleError(f"{where}: bytes{brief(args)} is not plain data")
     raise UnsafePickleError(f"{where}: calling {key[0]}.{key[1]} is not allowed")
 
 
@@ -135,7 +137,7 @@ def _build(obj, state, where: str):
     if isinstance(obj, _DtypeStub):
         # (version, byteorder, subdescr, names, fields, elsize, alignment, flags)
         if not isinstance(state, tuple) or len(state) < 2 or (len(state) > 3 and state[3]):
-            raise UnsafePickleError(f"{where}: unexpected dtype state {state!r}")
+            raise UnsafePickleError(f"{where}: unexpected dtype state {brief(state)}")
         order = state[1].decode("latin-1") if isinstance(state[1], bytes) else state[1]
         if order in ("<", ">"):
             obj.dtype = obj.dtype.newbyteorder(order)
@@ -187,12 +189,21 @@ _POLICY = _PlainData()
 _POLICY_OBJECTS = _PlainDataAndObjectArrays()
 
 
-def loads(data: bytes, name: str = "<pickle>", object_arrays: bool = False):
+def loads(data: bytes, name: str = "<pickle>", object_arrays: bool = False, *,
+          max_depth: int | None = None, max_objects: int | None = None,
+          max_memo_refs: int | None = None):
     """Rebuild the plain data of a pickle without executing any of it (see the module docstring).
 
     ``object_arrays``: also NumPy object arrays (a ``.npy`` file's pickled payload, e.g. Keras's
     ``imdb.npz``), whose elements must be plain data and whose declared size must match them.
-    Raises :class:`UnsafePickleError` for anything beyond plain data and numeric arrays, and
-    :class:`pickle.UnpicklingError` for a malformed or truncated pickle.
+    ``max_depth``, ``max_objects``, ``max_memo_refs``: the interpreter's limits for this call
+    (defaults :data:`~chainrule.serialization.pickle_vm.MAX_DEPTH` etc., which accept real CIFAR
+    batches and imdb.npz with a wide margin).
+    Raises :class:`UnsafePickleError` for anything beyond plain data and numeric arrays,
+    :class:`~chainrule.serialization.pickle_vm.PickleLimitError` for a value over a limit and
+    :class:`~chainrule.serialization.pickle_vm.PickleFormatError` (their base) for a malformed or
+    truncated pickle. All are ValueErrors and pickle.UnpicklingErrors whose message starts with
+    ``name``.
     """
-    return pickle_vm.run(data, _POLICY_OBJECTS if object_arrays else _POLICY, name)
+    return pickle_vm.run(data, _POLICY_OBJECTS if object_arrays else _POLICY, name,
+                         max_depth=max_depth, max_objects=max_objects, max_memo_refs=max_memo_refs)
