@@ -26,7 +26,7 @@ import zipfile
 from ..backend import xp
 from . import pickle_vm
 from .errors import SerializationError, UnsafeFileError
-from .pickle_vm import Global, UnsafePickleError
+from .pickle_vm import Global, UnsafePickleError, brief
 
 # legacy storage class -> NumPy dtype ("bfloat16" is decoded by hand: NumPy has no bfloat16)
 STORAGES = {"FloatStorage": "float32", "DoubleStorage": "float64", "HalfStorage": "float16",
@@ -92,12 +92,12 @@ class _TorchWeights(pickle_vm.Policy):
         if (module, name) == ("torch", "Size"):
             from ..tensor import Size
             if len(args) != 1 or not all(_is_int(v) for v in args[0]):
-                raise UnsafeFileError(self.name, f"{where}: torch.Size{args!r:.80} is not a shape")
+                raise UnsafeFileError(self.name, f"{where}: torch.Size{brief(args)} is not a shape")
             return Size(args[0])
         if (module, name) == ("torch", "device"):
             from ..device import device
             if not args or not all(isinstance(a, (str, int)) for a in args):
-                raise UnsafeFileError(self.name, f"{where}: torch.device{args!r:.80}")
+                raise UnsafeFileError(self.name, f"{where}: torch.device{brief(args)}")
             return device(*args)
         if (module, name) == ("_codecs", "encode"):
             if len(args) != 2 or not isinstance(args[0], str) or args[1] not in ("latin1",
@@ -113,7 +113,7 @@ class _TorchWeights(pickle_vm.Policy):
             if name == "complex" and len(args) == 2 and all(
                     isinstance(a, (int, float)) for a in args):
                 return complex(*args)
-        raise UnsafeFileError(self.name, f"{where}: calling {module}.{name}{args!r:.80} is not "
+        raise UnsafeFileError(self.name, f"{where}: calling {module}.{name}{brief(args)} is not "
                                          "allowed")
 
     def build(self, obj, state, where: str):
@@ -133,12 +133,13 @@ class _TorchWeights(pickle_vm.Policy):
     # --------------------------------------------------------------------- storages
     def persistent_load(self, pid, where: str):
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
-            raise UnsafeFileError(self.name, f"{where}: unknown persistent id {pid!r:.80} (only "
+            raise UnsafeFileError(self.name, f"{where}: unknown persistent id {brief(pid)} (only "
                                              "('storage', type, key, location, numel) is read)")
         _, kind, key, location, numel = pid
         if not isinstance(kind, Global) or not isinstance(key, str) or not isinstance(
                 location, str) or not _is_int(numel) or numel < 0:
-            raise SerializationError(self.name, f"{where}: malformed storage reference {pid!r:.80}")
+            raise SerializationError(self.name, f"{where}: malformed storage reference "
+                                                f"{brief(pid)}")
         if kind.key == ("torch.storage", "UntypedStorage"):
             dtype = "uint8"
         elif kind.module == "torch" and kind.name in STORAGES:
@@ -184,8 +185,8 @@ class _TorchWeights(pickle_vm.Policy):
         if not (_is_int(offset) and offset >= 0 and isinstance(size, tuple)
                 and isinstance(stride, tuple) and len(size) == len(stride)
                 and all(_is_int(s) and s >= 0 for s in size + stride)):
-            raise SerializationError(self.name, f"{where}: malformed tensor (offset {offset!r:.40}"
-                                                f", size {size!r:.80}, stride {stride!r:.80})")
+            raise SerializationError(self.name, f"{where}: malformed tensor (offset {brief(offset)}"
+                                                f", size {brief(size)}, stride {brief(stride)})")
         array = storage.array
         if fn == "_rebuild_tensor_v3":
             array = self.retype(storage, args[6], where)
@@ -201,10 +202,10 @@ class _TorchWeights(pickle_vm.Policy):
         if isinstance(dtype, Global) and dtype.name == "bfloat16":
             return self.bfloat16(storage.array.tobytes(), where)
         if not isinstance(dtype, xp.dtype):
-            raise UnsafeFileError(self.name, f"{where}: _rebuild_tensor_v3 dtype {dtype!r:.60}")
+            raise UnsafeFileError(self.name, f"{where}: _rebuild_tensor_v3 dtype {brief(dtype)}")
         raw = storage.array
         if raw.dtype != xp.uint8 or raw.size % dtype.itemsize:
-            raise SerializationError(self.name, f"{where}: storage {storage.key!r} of "
+            raise SerializationError(self.name, f"{where}: storage {brief(storage.key)} of "
                                                 f"{raw.nbytes} bytes does not hold {dtype} values")
         order = "<" if self.byteorder == "little" else ">"
         return raw.view(dtype.newbyteorder(order) if dtype.itemsize > 1 else dtype)
@@ -229,7 +230,7 @@ class _TorchWeights(pickle_vm.Policy):
         if last >= array.size:
             raise SerializationError(self.name, f"{where}: damaged: a tensor of size {list(size)}"
                                                 f", stride {list(stride)} and offset {offset} "
-                                                f"reaches element {last} of storage {key!r}, "
+                                                f"reaches element {last} of storage {brief(key)}, "
                                                 f"which holds {array.size}")
         if count > array.size and count * itemsize > MAX_EXPANDED_BYTES:
             raise SerializationError(self.name, f"{where}: a tensor of size {list(size)} "
@@ -246,10 +247,10 @@ class _TorchWeights(pickle_vm.Policy):
         n = 4 if name == "_rebuild_parameter_with_state" else 3
         if len(args) != n or not isinstance(args[0], Tensor):
             raise UnsafeFileError(self.name, f"{where}: torch._utils.{name} with arguments "
-                                             f"{args!r:.80}")
+                                             f"{brief(args)}")
         if n == 4 and args[3] not in (None, {}, ()):
             raise UnsafeFileError(self.name, f"{where}: a Parameter with extra Python state "
-                                             f"{args[3]!r:.80} (not read)")
+                                             f"{brief(args[3])} (not read)")
         return Parameter(args[0], requires_grad=bool(args[1]))
 
 
@@ -260,7 +261,7 @@ def _is_int(v) -> bool:
 def _plain_pairs(items, where: str):
     if not isinstance(items, (list, tuple)) or not all(
             isinstance(p, (list, tuple)) and len(p) == 2 for p in items):
-        raise UnsafePickleError(f"{where}: OrderedDict of {items!r:.80}")
+        raise UnsafePickleError(f"{where}: OrderedDict of {brief(items)}")
     return items
 
 
@@ -299,7 +300,7 @@ def load(name: str, data: bytes, make_tensor):
         byteorder = read_entry(name, archive, archive.getinfo(f"{prefix}byteorder")).decode(
             "ascii", "replace").strip()
         if byteorder not in ("little", "big"):
-            raise SerializationError(name, f"unknown byteorder {byteorder!r:.40}")
+            raise SerializationError(name, f"unknown byteorder {brief(byteorder)}")
     policy = _TorchWeights(name, archive, prefix, byteorder, make_tensor)
     raw = read_entry(name, archive, archive.getinfo(pickles[0]))
     try:

@@ -278,9 +278,20 @@ def load_keras_imdb(path, num_words: int | None = None, skip_top: int = 0,
 
 def load_keras_word_index(path) -> dict:
     """Keras's ``imdb_word_index.json``: word → frequency rank (1 = most frequent)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or not all(isinstance(v, int) for v in data.values()):
-        raise ValueError(f"load_keras_word_index: {path} is not a JSON object of word → integer")
+    from ..data.datasets import DatasetFormatError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as e:
+        raise DatasetFormatError(f"load_keras_word_index: {path} is not UTF-8 text ({e})"
+                                 ) from None
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise DatasetFormatError(f"load_keras_word_index: {path} is not valid JSON ({e})"
+                                 ) from None
+    if not isinstance(data, dict) or not all(isinstance(k, str) and type(v) is int
+                                             for k, v in data.items()):
+        raise DatasetFormatError(f"load_keras_word_index: {path} is not a JSON object of word → "
+                                 "integer rank")
     return data
 
 

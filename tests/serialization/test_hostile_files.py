@@ -187,3 +187,23 @@ def test_deep_nesting_is_refused_without_recursion(tmp_path):
     while got:
         got, n = got[0], n + 1
     assert n == pickle_vm.MAX_DEPTH
+
+
+def test_a_memo_blow_up_in_a_refused_call_is_quoted_in_bounded_time(tmp_path):
+    """Issue 12: a .pt file calling torch.Size on a list that holds its predecessor twice, 60
+    levels deep (2⁶⁰ elements as a tree, 60 memo entries as a graph). The refusal quotes the
+    arguments; a plain repr of them would never finish."""
+    import time
+
+    pkl = b"\x80\x02ctorch\nSize\n]q\x000"           # torch.Size; L0 = [] (memo 0), popped
+    for level in range(1, 61):                      # L_k = [L_k−1, L_k−1] (memo k), popped
+        pkl += b"(h" + bytes([level - 1]) + b"h" + bytes([level - 1]) + b"lq" + bytes([level])
+        pkl += b"0"
+    pkl += b"h\x3c\x85R."                            # torch.Size((L60,))
+    path = tmp_path / "blowup.pt"
+    path.write_bytes(torch_zip(pkl))
+    start = time.perf_counter()
+    with pytest.raises((SerializationError, UnsafeFileError)) as info:
+        cr.load(path)
+    assert time.perf_counter() - start < 5
+    assert "blowup.pt" in str(info.value) and len(str(info.value)) < 2000

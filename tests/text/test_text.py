@@ -326,3 +326,13 @@ def test_keras_word_index_and_decode(tmp_path):
     path.write_text(json.dumps(["not", "a", "dict"]), encoding="utf-8")
     with pytest.raises(ValueError, match="word → integer"):
         load_keras_word_index(path)
+    from chainrule.data.datasets import DatasetFormatError
+
+    for damaged, problem in ((b'{"the": 1, "fi', "not valid JSON"), (b"[" * 100_000, "JSON"),
+                             ('{"café": 1}'.encode("latin-1"), "not UTF-8")):
+        path.write_bytes(damaged)                   # issue 12: the file named, no raw traceback
+        with pytest.raises(DatasetFormatError, match=problem) as info:
+            load_keras_word_index(path)
+        assert str(path) in str(info.value)
+    path.write_bytes(b'\xef\xbb\xbf{"the": 1}')       # a byte-order mark is read past
+    assert load_keras_word_index(path) == {"the": 1}
