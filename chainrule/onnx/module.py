@@ -1,0 +1,278 @@
+"""OnnxModule: an imported ONNX graph as a chainrule Module.
+
+Building it (:func:`build`) decides where every tensor of the graph lives:
+
+* each floating-point initializer, and each floating-point Constant node with at least one axis,
+  becomes an ``nn.Parameter`` (named by :mod:`.naming`), so the network trains and
+  ``state_dict()`` holds it — except a value used only as a BatchNormalization mean or variance
+  (through Identity nodes too), which becomes a buffer, as PyTorch's ``running_mean`` and
+  ``running_var`` are: in ``state_dict()``, not trained;
+* integer and boolean tensors, and 0-d floating-point Constant nodes (the 2 of x², the 6 of
+  ReLU6), stay constants of the graph, NumPy arrays outside ``state_dict()``;
+* every other node becomes a step: its operator's kernel (see :mod:`.registry`), built and
+  checked now, so an unsupported operator or attribute fails the load before anything runs.
+
+Calling the module runs the steps in the file's (topological) order. Values on the
+differentiable path are chainrule Tensors and autograd records them; integer shape arithmetic
+runs in NumPy beside them (see :mod:`.values`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..nn.module import Module
+from ..nn.parameter import Parameter
+from ..ops.creation import as_tensor
+from ..tensor import Tensor
+from .errors import OnnxFormatError, OnnxImportError, UnsupportedOperatorError
+from .naming import place
+from .ops_constant import constant_value
+from .reader import default_opset, tensor_array
+from .registry import OPS, Node, supported_operators
+from .values import DTYPE_NAMES, DTYPES, settle
+
+
+@dataclass(frozen=True)
+class Step:
+    node: Node
+    kernel: object
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    frees: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GraphInput:
+    name: str
+    dtype: np.dtype | None
+    dims: tuple          # ints for fixed dimensions, None for symbolic or unknown ones
+
+
+class OnnxModule(Module):
+    """An ONNX graph imported by :func:`chainrule.onnx.load`.
+
+    Call it with the graph's inputs (those that are not initializers) positionally in the
+    graph's order, or by keyword with their ONNX names; it returns one Tensor for a one-output
+    graph, else a tuple in the graph's output order. ``input_names``, ``output_names``,
+    ``opset`` and ``source`` describe the model; ``onnx_names`` maps each ``state_dict()`` key
+    to the ONNX name it came from.
+
+    The graph is the model's inference graph: BatchNormalization uses the stored statistics and
+    Dropout is the identity whatever ``train()``/``eval()`` says.
+    """
+
+    def forward(self, *args, **kwargs):
+        env = dict(self._constants)
+        for onnx_name, (owner, attr) in self._sources.items():
+            env[onnx_name] = getattr(owner, attr)
+        env.update(self._bind(args, kwargs))
+        for step in self._steps:
+            values = [env[name] if name else None for name in step.inputs]
+            try:
+                out = step.kernel(*values)
+            except Exception as exc:
+                exc.add_note(f"(while running {step.node.where()})")
+                raise
+            outs = out if isinstance(out, tuple) else (out,)
+            for name, value in zip(step.outputs, outs):
+                if name:
+                    env[name] = settle(value)
+            for name in step.frees:
+                env.pop(name, None)
+        results = tuple(v if isinstance(v, Tensor) else as_tensor(np.asarray(v))
+                        for v in (env[name] for name in self.output_names))
+        return results[0] if len(results) == 1 else results
+
+    def _bind(self, args, kwargs) -> dict:
+        names = [i.name for i in self._inputs]
+        if len(args) > len(names):
+            raise TypeError(f"{self._label}: the graph takes {len(names)} input(s) {names}, "
+                            f"got {len(args)} positional arguments")
+        given = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in names:
+                raise TypeError(f"{self._label}: unknown input {key!r}; the graph's inputs are "
+                                f"{names}")
+            if key in given:
+                raise TypeError(f"{self._label}: input {key!r} given twice")
+            given[key] = value
+        missing = [n for n in names if n not in given]
+        if missing:
+            raise TypeError(f"{self._label}: missing input(s) {missing}; the graph's inputs "
+                            f"are {names}")
+        return {i.name: self._convert(i, given[i.name]) for i in self._inputs}
+
+    def _convert(self, spec: GraphInput, value):
+        """Float inputs become Tensors (arrays in the declared type), others NumPy arrays;
+        the rank and the fixed dimensions are checked against the graph's declaration."""
+        if not isinstance(value, Tensor):
+            value = np.asarray(value, dtype=spec.dtype)
+        kind = np.dtype(value.dtype).kind
+        if spec.dtype is not None and (kind == "f") != (spec.dtype.kind == "f"):
+            raise TypeError(f"{self._label}: input {spec.name!r} must be {spec.dtype} (or "
+                            f"another {'floating' if spec.dtype.kind == 'f' else 'integer'} "
+                            f"type), got {np.dtype(value.dtype)}")
+        shape = tuple(value.shape)
+        if spec.dims and (len(shape) != len(spec.dims) or any(
+                d is not None and d != s for d, s in zip(spec.dims, shape))):
+            declared = "(" + ", ".join("?" if d is None else str(d) for d in spec.dims) + ")"
+            raise ValueError(f"{self._label}: input {spec.name!r} must have shape {declared} "
+                             f"('?' any length), got {shape}")
+        if kind == "f":
+            return value if isinstance(value, Tensor) else as_tensor(value)
+        return value.detach().numpy() if isinstance(value, Tensor) else value
+
+    def extra_repr(self) -> str:
+        inputs = ", ".join(i.name for i in self._inputs)
+        return (f"source={self.source}, opset={self.opset}, inputs=[{inputs}], "
+                f"outputs={list(self.output_names)}, nodes={len(self._steps)}")
+
+
+def _reserved() -> frozenset:
+    own = {"input_names", "output_names", "opset", "source", "onnx_names"}
+    return frozenset(set(dir(OnnxModule)) | own)
+
+
+def _attributes(node_proto, label: str) -> dict:
+    from onnx import helper
+
+    attrs = {}
+    for a in node_proto.attribute:
+        value = helper.get_attribute_value(a)
+        if a.HasField("t"):
+            value = tensor_array(a.t, label)
+        elif isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        attrs[a.name] = value
+    return attrs
+
+
+def _statistics_only(graph) -> set[str]:
+    """Names used only as a BatchNormalization mean or variance (directly or via Identity)."""
+    uses: dict[str, list] = {}
+    for node in graph.node:
+        for i, name in enumerate(node.input):
+            uses.setdefault(name, []).append((node, i))
+    outputs = {o.name for o in graph.output}
+    memo: dict[str, bool] = {}
+
+    def only(name: str) -> bool:
+        if name not in memo:
+            memo[name] = False
+            found = uses.get(name, [])
+            memo[name] = bool(found) and name not in outputs and all(
+                (n.op_type == "BatchNormalization" and i in (3, 4))
+                or (n.op_type == "Identity" and all(only(o) for o in n.output))
+                for n, i in found)
+        return memo[name]
+
+    return {name for name in uses if only(name)}
+
+
+def build(model, label: str) -> OnnxModule:
+    """The OnnxModule of a checked, in-range model."""
+    graph = model.graph
+    opset = default_opset(model)
+    module = OnnxModule()
+    reserved = _reserved()
+    statistics = _statistics_only(graph)
+    constants: dict[str, np.ndarray] = {}
+    sources: dict[str, tuple] = {}
+    onnx_names: dict[str, str] = {}
+
+    def adopt(name: str, value: np.ndarray, trainable: bool) -> None:
+        if not trainable:
+            constants[name] = value
+            return
+        owner, attr, key = place(module, name, reserved)
+        if name in statistics:
+            owner.register_buffer(attr, as_tensor(value))
+        else:
+            owner.register_parameter(attr, Parameter(value))
+        sources[name] = (owner, attr)
+        onnx_names[key] = name
+
+    for t in graph.initializer:
+        value = tensor_array(t, label)
+        adopt(t.name, value, value.dtype.kind == "f")
+
+    initialized = {t.name for t in graph.initializer}
+    inputs = [_graph_input(v, label) for v in graph.input if v.name not in initialized]
+    known = initialized | {i.name for i in inputs}
+    steps_raw = []
+    for index, proto in enumerate(graph.node):
+        _check_supported(proto, index, opset, label)
+        node = Node(proto.op_type, proto.name, index, tuple(proto.input), tuple(proto.output),
+                    _attributes(proto, label), opset, label)
+        for name in node.inputs:
+            if name and name not in known:
+                raise OnnxFormatError(label, f"{node.op_type} {node.label} reads {name!r}, which "
+                                             "no earlier node, input or initializer defines")
+        known.update(o for o in node.outputs if o)
+        if proto.op_type == "Constant":
+            value = constant_value(node)
+            adopt(node.outputs[0], value, value.dtype.kind == "f" and value.ndim > 0)
+            continue
+        spec = OPS[proto.op_type]
+        if node.n_outputs() > spec.max_outputs:
+            raise node.refuse(f"{node.n_outputs()} outputs requested; this importer computes "
+                              f"{spec.max_outputs}")
+        steps_raw.append((node, spec.builder(node)))
+    output_names = tuple(o.name for o in graph.output)
+    for name in output_names:
+        if name not in known:
+            raise OnnxFormatError(label, f"graph output {name!r} is computed by no node")
+
+    last_use: dict[str, int] = {}
+    for k, (node, _) in enumerate(steps_raw):
+        for name in node.inputs:
+            last_use[name] = k
+    keep = set(output_names) | set(constants) | set(sources)
+    steps = []
+    for k, (node, kernel) in enumerate(steps_raw):
+        frees = tuple(n for n in dict.fromkeys(node.inputs)
+                      if n and last_use.get(n) == k and n not in keep)
+        steps.append(Step(node, kernel, node.inputs, node.outputs, frees))
+
+    object.__setattr__(module, "_constants", constants)
+    object.__setattr__(module, "_sources", sources)
+    object.__setattr__(module, "_steps", tuple(steps))
+    object.__setattr__(module, "_inputs", tuple(inputs))
+    object.__setattr__(module, "_label", f"chainrule.onnx model {label}")
+    module.input_names = tuple(i.name for i in inputs)
+    module.output_names = output_names
+    module.opset = opset
+    module.source = label
+    module.onnx_names = onnx_names
+    module.eval()
+    return module
+
+
+def _check_supported(proto, index: int, opset: int, label: str) -> None:
+    if proto.domain not in ("", "ai.onnx") or proto.op_type not in OPS:
+        domain = proto.domain or "ai.onnx"
+        node = Node(proto.op_type, proto.name, index, (), tuple(proto.output))
+        raise UnsupportedOperatorError(
+            label, f"operator {proto.op_type!r} (domain {domain}) of {node.label}, opset "
+                   f"{opset}, is not supported. Supported (ai.onnx): "
+                   + ", ".join(supported_operators()),
+            op_type=proto.op_type, node_name=proto.name, opset=opset)
+
+
+def _graph_input(value_info, label: str) -> GraphInput:
+    if value_info.type.WhichOneof("value") != "tensor_type":
+        raise OnnxImportError(label, f"graph input {value_info.name!r} is not a tensor "
+                                     f"({value_info.type.WhichOneof('value')}); chainrule imports "
+                                     "tensor inputs only")
+    t = value_info.type.tensor_type
+    dtype = DTYPES.get(t.elem_type) if t.elem_type else None
+    if t.elem_type and dtype is None:
+        name = DTYPE_NAMES.get(t.elem_type, t.elem_type)
+        raise OnnxImportError(label, f"graph input {value_info.name!r} has element type {name}, "
+                                     "which chainrule does not compute with")
+    dims = ()
+    if t.HasField("shape"):
+        dims = tuple(d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim)
+    return GraphInput(value_info.name, dtype, dims)
