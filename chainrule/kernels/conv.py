@@ -1,0 +1,32 @@
+"""col2im in one pass (a numba kernel for ops/conv.py's input gradient, 2-d, batch-major).
+
+Given cols′ = Wᵀ G per image, laid out (N·C, kh, kw, H′, W′), the input gradient collects
+cols′[p, i, j, h, w] at padded position (s_h·h + d_h·i, s_w·w + d_w·j) of plane p. NumPy does this
+with one strided add per kernel offset (k² passes with short rows); the kernel makes one pass,
+plane by plane, so a plane's sums stay in cache. Each target element receives its terms in the
+same order (i, then j) as in the NumPy path, so both give the same bits.
+"""
+from __future__ import annotations
+
+import numba
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def col2im2d(gcols, sh, sw, dh, dw, target):
+    """target[p, s_h·h + d_h·i, s_w·w + d_w·j] += gcols[p, i, j, h, w] (target zeroed first).
+    For each plane, kernel row i and output row h, the kw shifted rows are added to the one
+    target row they all land on (a contiguous inner loop when s_w = 1)."""
+    planes, kh, kw, ho, wo = gcols.shape
+    for p in range(planes):
+        for i in range(kh):
+            for h in range(ho):
+                row = target[p, h * sh + i * dh]
+                for j in range(kw):
+                    src = gcols[p, i, j, h]
+                    base = j * dw
+                    if sw == 1:
+                        for w in range(wo):
+                            row[base + w] += src[w]
+                    else:
+                        for w in range(wo):
+                            row[base + w * sw] += src[w]

@@ -1,0 +1,123 @@
+"""The convolution's two GEMM layouts (ops/conv.py): one GEMM over the whole batch
+(channel-major columns) and one GEMM per image (batch-major, for a short reduction C/G·k…,
+``PER_IMAGE_MAX_K``; its ∂L/∂x with numba's col2im kernel, kernels/conv.py). Whatever the
+shape, each route must give PyTorch's output and gradients in float64: each is forced here on
+hypothesis-drawn shapes (odd sizes, stride, padding, dilation, groups, batch 1, non-contiguous
+inputs and output gradients)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import chainrule as cr
+from chainrule import kernels
+from chainrule.ops import conv as C
+
+
+@pytest.fixture(params=["per_image_fast", "per_image_pure", "whole_batch_fast", "whole_batch"])
+def route(request, monkeypatch):
+    """The route forced for the whole test (the same for every generated example): per image
+    or whole batch, with the fast kernels (numba's col2im for ∂L/∂x per image) or without
+    (then ∂L/∂x takes the whole-batch route)."""
+    monkeypatch.setattr(C, "PER_IMAGE_MAX_K", 10 ** 9 if "per_image" in request.param else 0)
+    fast = request.param.endswith("_fast")
+    if fast and not kernels.available():
+        pytest.skip("numba is not installed")
+    previous = kernels.enabled(fast)
+    yield request.param
+    kernels.enabled(previous)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(1, 3), groups=st.integers(1, 3), cg=st.integers(1, 3),
+       og=st.integers(1, 3), k=st.sampled_from([(1, 1), (3, 3), (2, 3), (5, 4)]),
+       stride=st.integers(1, 3), dilation=st.integers(1, 2), padding=st.integers(0, 2),
+       h=st.integers(7, 12), w=st.integers(7, 11), bias=st.booleans(),
+       transposed_input=st.booleans(), seed=st.integers(0, 99))
+def test_both_routes_match_pytorch(route, n, groups, cg, og, k, stride, dilation, padding, h, w,
+                                   bias, transposed_input, seed):
+    rng = np.random.default_rng(seed)
+    c, o = cg * groups, og * groups
+    x = rng.standard_normal((n, c, w, h))
+    if transposed_input:                            # a non-contiguous input
+        x = x.swapaxes(2, 3)
+    else:
+        x = x.swapaxes(2, 3).copy()
+    weight = rng.standard_normal((o, cg, *k))
+    b = rng.standard_normal(o) if bias else None
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(weight, requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True) if bias else None
+    try:
+        yt = torch.nn.functional.conv2d(xt, wt, bt, **kw)
+    except RuntimeError:                            # the kernel does not fit: both refuse
+        with pytest.raises(ValueError):
+            cr.nn.functional.conv2d(cr.tensor(x), cr.tensor(weight),
+                                    None if b is None else cr.tensor(b), **kw)
+        return
+    g = rng.standard_normal(tuple(yt.shape)[::-1]).T    # a non-contiguous output gradient
+    yt.backward(torch.tensor(np.ascontiguousarray(g)))
+    xc = cr.tensor(x, requires_grad=True)
+    wc = cr.tensor(weight, requires_grad=True)
+    bc = cr.tensor(b, requires_grad=True) if bias else None
+    y = cr.nn.functional.conv2d(xc, wc, bc, **kw)
+    y.backward(cr.tensor(g))
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(wc.grad.numpy(), wt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    if bias:
+        np.testing.assert_allclose(bc.grad.numpy(), bt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_the_route_follows_the_reduction_length():
+    assert C._per_image(np.zeros((6, 1, 5, 5)))            # LeNet's conv1: C·k = 25
+    assert C._per_image(np.zeros((16, 6, 5, 5)))           # conv2: 150
+    assert not C._per_image(np.zeros((64, 32, 3, 3)))      # VGG's inner layers: 288
+    assert C._per_image(np.zeros((64, 1, 3, 3)))           # depthwise: C/G·k = 9
+
+
+def test_float32_lenet_shapes_agree_across_routes(monkeypatch):
+    """The two routes sum in different orders: float32 results agree to rounding."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 6, 14, 14)).astype(np.float32)
+    weight = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
+    g = rng.standard_normal((16, 16, 10, 10)).astype(np.float32)
+    results = []
+    for limit in (10 ** 9, 0):
+        monkeypatch.setattr(C, "PER_IMAGE_MAX_K", limit)
+        xc = cr.tensor(x, requires_grad=True)
+        wc = cr.tensor(weight, requires_grad=True)
+        cr.nn.functional.conv2d(xc, wc).backward(cr.tensor(g))
+        results.append((xc.grad.numpy(), wc.grad.numpy()))
+    for a, b in zip(*results):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.skipif(not kernels.available(), reason="numba is not installed")
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 4), c=st.integers(1, 4), kh=st.integers(1, 4), kw=st.integers(1, 4),
+       ho=st.integers(1, 6), wo=st.integers(1, 6), sh=st.integers(1, 3), sw=st.integers(1, 3),
+       dh=st.integers(1, 2), dw=st.integers(1, 2), dtype=st.sampled_from(["float32", "float64"]))
+def test_col2im_kernel_equals_the_per_offset_adds_bit_for_bit(n, c, kh, kw, ho, wo, sh, sw, dh,
+                                                              dw, dtype):
+    """kernels/conv.py's col2im against NumPy's one strided add per kernel offset: the same
+    terms in the same order, so the same bits."""
+    from chainrule.kernels.conv import col2im2d
+
+    rng = np.random.default_rng(n * 1000 + ho * 10 + wo)
+    gcols = rng.standard_normal((n * c, kh, kw, ho, wo)).astype(dtype)
+    shape = (n * c, sh * (ho - 1) + dh * (kh - 1) + 1, sw * (wo - 1) + dw * (kw - 1) + 1)
+    expected = np.zeros(shape, dtype)
+    for i in range(kh):
+        for j in range(kw):
+            expected[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                     j * dw:j * dw + sw * (wo - 1) + 1:sw] += gcols[:, i, j]
+    got = np.zeros(shape, dtype)
+    col2im2d(gcols, sh, sw, dh, dw, got)
+    np.testing.assert_array_equal(got, expected)
