@@ -216,10 +216,11 @@ def build(model, label: str) -> OnnxModule:
             adopt(node.outputs[0], value, value.dtype.kind == "f" and value.ndim > 0)
             continue
         spec = OPS[proto.op_type]
+        kernel = spec.builder(node)     # refuses the attribute values it does not implement
         if node.n_outputs() > spec.max_outputs:
             raise node.refuse(f"{node.n_outputs()} outputs requested; this importer computes "
                               f"{spec.max_outputs}")
-        steps_raw.append((node, spec.builder(node)))
+        steps_raw.append((node, kernel))
     output_names = tuple(o.name for o in graph.output)
     for name in output_names:
         if name not in known:

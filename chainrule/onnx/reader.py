@@ -72,11 +72,11 @@ def read_model(source, max_bytes: int | None = None):
     _check_size(label, len(data), limit, "the model")
     model = _parse(onnx, data, label)
     _load_external_data(model, label, folder, limit - len(data))
+    check_tensors(model, label)     # before the checker: its message names shape and sizes
     try:
         onnx.checker.check_model(model)
     except Exception as exc:  # noqa: BLE001  (onnx's ValidationError and protobuf errors)
         raise OnnxFormatError(label, f"onnx.checker rejects the model: {exc}") from exc
-    check_tensors(model, label)
     return _in_opset_range(onnx, model, label), label, folder
 
 
@@ -184,25 +184,26 @@ _FIELDS = {1: "float_data", 11: "double_data", 7: "int64_data", 12: "uint64_data
 
 def check_tensors(model, label: str) -> None:
     """Every tensor's data agrees with its declared dims and type (refused otherwise)."""
+    initializers = {id(t) for t in model.graph.initializer}
     for t in all_tensors(model.graph):
-        check_tensor(t, label)
+        check_tensor(t, label, "initializer" if id(t) in initializers else "tensor")
 
 
-def check_tensor(t, label: str) -> None:
+def check_tensor(t, label: str, what: str = "tensor") -> None:
     dims = list(t.dims)
     if any(d < 0 for d in dims):
-        raise OnnxFormatError(label, f"tensor {t.name!r} declares negative dimensions {dims}")
+        raise OnnxFormatError(label, f"{what} {t.name!r} declares negative dimensions {dims}")
     count = math.prod(dims)
     kind = DTYPE_NAMES.get(t.data_type, str(t.data_type))
     if t.data_type == 8:   # strings: one entry per element
         if len(t.string_data) != count:
-            raise OnnxFormatError(label, f"tensor {t.name!r} declares shape {dims} "
+            raise OnnxFormatError(label, f"{what} {t.name!r} declares shape {dims} "
                                          f"({count} strings) but holds {len(t.string_data)}")
         return
     if t.HasField("raw_data"):
         itemsize = DTYPES[t.data_type].itemsize if t.data_type in DTYPES else None
         if itemsize is not None and len(t.raw_data) != count * itemsize:
-            raise OnnxFormatError(label, f"initializer/tensor {t.name!r} declares shape {dims} "
+            raise OnnxFormatError(label, f"{what} {t.name!r} declares shape {dims} "
                                          f"of {kind} ({count} elements, {count * itemsize} "
                                          f"bytes) but its data holds {len(t.raw_data)} bytes")
         return
@@ -211,7 +212,7 @@ def check_tensor(t, label: str) -> None:
     if t.data_type in (14, 15):
         held //= 2   # complex numbers are stored as (real, imaginary) pairs
     if held != count:
-        raise OnnxFormatError(label, f"initializer/tensor {t.name!r} declares shape {dims} of "
+        raise OnnxFormatError(label, f"{what} {t.name!r} declares shape {dims} of "
                                      f"{kind} ({count} elements) but its {field} holds {held}")
 
 

@@ -21,9 +21,13 @@ FLOAT = TensorProto.FLOAT
 
 
 def graph_model(nodes, inputs, outputs, initializers=(), opset=17):
-    """A ModelProto from nodes; ``inputs``/``outputs`` are (name, shape[, elem type])."""
+    """A ModelProto from nodes; ``inputs``/``outputs`` are (name, shape[, elem type]), a shape
+    given as an int meaning that many dimensions of unknown length, None as whatever ONNX's
+    shape inference says."""
     def info(spec):
         name, shape, *kind = spec
+        if isinstance(shape, int):
+            shape = [f"{name}_{i}" for i in range(shape)]
         return helper.make_tensor_value_info(name, kind[0] if kind else FLOAT, shape)
 
     inits = [numpy_helper.from_array(np.asarray(a), name) for name, a in initializers]
@@ -31,6 +35,8 @@ def graph_model(nodes, inputs, outputs, initializers=(), opset=17):
                               [info(o) for o in outputs], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 8
+    if any(o[1] is None for o in outputs):     # the checker wants every output's shape
+        model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     return model
 
 
