@@ -178,7 +178,7 @@ def gather(node: Node):
     def run(x, indices):
         a = _axis(axis, x.ndim)
         n = x.shape[a]
-        idx = np.asarray(ints_array(indices))
+        idx = _index_array(indices)
         if idx.size and (idx.min() < -n or idx.max() >= n):
             raise ValueError(f"Gather: indices {idx.ravel().tolist()[:8]} out of range for "
                              f"axis {a} of length {n}")
@@ -191,7 +191,7 @@ def gather(node: Node):
     return run
 
 
-def ints_array(value) -> np.ndarray:
+def _index_array(value) -> np.ndarray:
     a = value.detach().numpy() if is_tensor(value) else np.asarray(value)
     if a.dtype.kind not in "iu":
         raise TypeError(f"expected integer indices, got dtype {a.dtype}")

@@ -10,8 +10,8 @@ import pytest
 from onnx_helpers import assert_matches_ort, export, onnx, torch
 from onnx_torch_models import build
 
-import chainrule as cr  # noqa: E402  (after the importorskips of .helpers)
-import chainrule.onnx as cro  # noqa: E402
+import chainrule as cr
+import chainrule.onnx as cro
 
 NETWORKS = ["resnet18", "vgg_bn", "mobilenet"]
 OPSETS = [13, 17]
