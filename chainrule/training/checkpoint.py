@@ -44,6 +44,7 @@ _RESERVED = {"format", "version", "chainrule_version", "created", "model", "opti
 _DTYPES = {"F16": "<f2", "F32": "<f4", "F64": "<f8", "I8": "i1", "I16": "<i2", "I32": "<i4",
            "I64": "<i8", "U8": "u1", "U16": "<u2", "U32": "<u4", "U64": "<u8", "BOOL": "?"}
 _CODES = {xp.dtype(v).str.lstrip("<|"): k for k, v in _DTYPES.items()}
+_ITEMSIZES = {k: xp.dtype(v).itemsize for k, v in _DTYPES.items()}
 
 
 class CheckpointError(ValueError):
@@ -190,13 +191,19 @@ def _header(path, data: bytes) -> tuple[dict, int]:
         if name == "__metadata__":
             continue
         try:
-            dtype = xp.dtype(_DTYPES[info["dtype"]])
-            begin, stop = (int(v) for v in info["data_offsets"])
-            count = int(xp.prod(info["shape"], dtype=xp.int64))
+            itemsize = _ITEMSIZES[info["dtype"]]
+            begin, stop = info["data_offsets"]
+            count = 1                       # exact (no int64 wrap-around)
+            for d in info["shape"]:
+                if type(d) is not int or d < 0:
+                    raise ValueError("a dimension that is not a count")
+                count *= d
+            if type(begin) is not int or type(stop) is not int:
+                raise ValueError("offsets that are not integers")
         except (KeyError, TypeError, ValueError):
             raise CheckpointError(path, f"corrupted header: the entry for tensor {name!r} is "
                                         f"malformed ({info!r:.200})") from None
-        if stop - begin != count * dtype.itemsize or begin < 0:
+        if stop - begin != count * itemsize or begin < 0:
             raise CheckpointError(path, f"corrupted header: tensor {name!r} of shape "
                                         f"{info['shape']} has {stop - begin} bytes")
         end = max(end, stop)
@@ -233,7 +240,8 @@ def _digest(tensors: dict) -> str:
     for name in sorted(tensors):
         a = _contiguous(tensors[name])
         h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
-        h.update(a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes())
+        little = xp.ascontiguousarray(a.astype(a.dtype.newbyteorder("<"), copy=False))
+        h.update(little.reshape(-1).view(xp.uint8))      # its bytes, without a copy
     return h.hexdigest()
 
 
