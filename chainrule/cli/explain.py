@@ -1,7 +1,6 @@
 """``chainrule explain MODEL_OR_RUN``: a model written as mathematics, layer by layer.
 
-MODEL is a name that ``chainrule.models.get_model`` knows (``mlp``, ``lenet``, …; a small
-built-in table of ``mlp`` and ``lenet`` is used if chainrule.models is not available), with
+MODEL is a name that ``chainrule.models.get_model`` knows (``mlp``, ``lenet``, …), with
 constructor arguments given as ``-k name=value``. RUN is a folder written by training that holds
 a ``config.json``; the assumption made about it: its key ``"model"`` names the model, and
 optional keys ``"model_kwargs"`` (or ``"model_args"``: a dict of constructor arguments),
@@ -84,37 +83,9 @@ def resolve(target: str, kwargs: dict, input_shape: str | None, loss: str | None
 
 
 def build_model(name: str, kwargs: dict):
-    try:
-        from ..models import get_model
-    except ImportError:
-        get_model = None
-    if get_model is not None:
-        return get_model(name, **kwargs)
-    builtin = {"mlp": _mlp, "lenet": _lenet}
-    key = name.lower()
-    if key not in builtin:
-        raise ValueError(f"unknown model {name!r}; known: {', '.join(builtin)}")
-    return builtin[key](**kwargs)
+    from ..models import get_model
 
-
-def _mlp(in_features: int = 784, hidden_sizes=(256, 128), num_classes: int = 10):
-    from .. import nn
-
-    layers, n = [], in_features
-    for h in hidden_sizes:
-        layers += [nn.Linear(n, h), nn.ReLU()]
-        n = h
-    return nn.Sequential(*layers, nn.Linear(n, num_classes))
-
-
-def _lenet(in_channels: int = 1, num_classes: int = 10):
-    from .. import nn
-
-    return nn.Sequential(
-        nn.Conv2d(in_channels, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-        nn.Linear(84, num_classes))
+    return get_model(name, **kwargs)
 
 
 def _default_shape(name: str, model) -> tuple:
