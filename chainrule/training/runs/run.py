@@ -22,8 +22,14 @@ from pathlib import Path
 
 from . import folder as F
 from .data import load_data, loader
-from .options import DEFAULTS, build_model, check_options, compile_model, model_setup, \
-    validate_names
+from .options import (
+    DEFAULTS,
+    build_model,
+    check_options,
+    compile_model,
+    model_setup,
+    validate_names,
+)
 
 
 class Run:
@@ -263,8 +269,8 @@ class Run:
         :mod:`.images`), prepared as in training."""
         import numpy
 
-        from .folder import EVAL_BATCH
         from .data import transform
+        from .folder import EVAL_BATCH
         from .images import read_images
         from .results import softmax
 

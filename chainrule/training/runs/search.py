@@ -13,8 +13,16 @@ import time
 from pathlib import Path
 
 from .data import load_data
-from .folder import RunError, default_run_dir, history_of, now_iso, read_metrics, relative, \
-    write_json, write_text
+from .folder import (
+    RunError,
+    default_run_dir,
+    history_of,
+    now_iso,
+    read_metrics,
+    relative,
+    write_json,
+    write_text,
+)
 from .options import DEFAULTS, check_options, validate_names
 from .run import Run
 
