@@ -21,3 +21,6 @@ from .vocab import PAD, UNK, UnknownTokenError, Vocabulary
 __all__ = ["tokenize", "Tokenizer", "add_ngrams", "Vocabulary", "UnknownTokenError", "PAD", "UNK",
            "pad_sequences", "encode_texts", "LabeledTexts", "load_imdb_folder", "load_csv",
            "load_keras_imdb", "load_keras_word_index", "decode_keras_review", "read_npz"]
+from .wordpiece import WordPiece  # noqa: E402  (BERT's tokenizer, appended)
+
+__all__ += ["WordPiece"]
