@@ -20,3 +20,6 @@ from .vision import (
 )
 
 from .text import BagOfEmbeddings, BiGRUClassifier, LSTMClassifier, RecurrentClassifier, TransformerClassifier  # noqa: E501  # isort: skip
+from .bert import BertConfig, BertModel, SentenceEncoder, minilm  # isort: skip
+
+register_model("minilm", minilm, aliases=("all-minilm-l6-v2",))
