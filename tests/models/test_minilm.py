@@ -12,6 +12,7 @@ of the tokenizer's rules, the safetensors reader and the loading errors run with
 """
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -365,16 +366,33 @@ def test_loading_names_missing_unexpected_and_misshaped_keys():
         load_weights(model, state, "shifted")
 
 
+def write_safetensors(path, tensors: dict) -> None:
+    """A safetensors file written by hand: name → (dtype code, little-endian bytes, shape)."""
+    header, offset, chunks = {}, 0, []
+    for name, (code, raw, shape) in tensors.items():
+        header[name] = {"dtype": code, "shape": list(shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text + b"".join(chunks))
+
+
 def test_safetensors_reader_and_file_errors(tmp_path):
-    safetensors = pytest.importorskip("safetensors.numpy")
-    arrays = {"a": np.arange(6, dtype=np.float16).reshape(2, 3), "b": np.arange(4, dtype=np.int64),
-              "c": np.ones((2, 2), np.float64), "d": np.zeros((0, 3), np.float32)}
+    arrays = {"a": np.arange(6, dtype="<f2").reshape(2, 3), "b": np.arange(4, dtype="<i8"),
+              "c": np.ones((2, 2), "<f8"), "d": np.zeros((0, 3), "<f4")}
+    codes = {"a": "F16", "b": "I64", "c": "F64", "d": "F32"}
+    bf16 = np.array([1.5, -2.25, 1.5 * 2.0 ** 100], np.float32)   # exact in bfloat16
+    tensors = {k: (codes[k], v.tobytes(), v.shape) for k, v in arrays.items()}
+    tensors["e"] = ("BF16", (bf16.view(np.uint32) >> 16).astype("<u2").tobytes(), (3,))
     good = tmp_path / "good.safetensors"
-    safetensors.save_file(arrays, str(good))
+    write_safetensors(good, tensors)
     back = read_safetensors(good)
     for k, v in arrays.items():
         assert back[k].dtype == v.dtype and back[k].shape == v.shape
         np.testing.assert_array_equal(back[k], v)
+    assert back["e"].dtype == np.float32
+    np.testing.assert_array_equal(back["e"], bf16)
     raw = good.read_bytes()
     (tmp_path / "short.safetensors").write_bytes(raw[:5])
     with pytest.raises(ValueError, match="too short for a safetensors file"):
@@ -385,9 +403,43 @@ def test_safetensors_reader_and_file_errors(tmp_path):
     (tmp_path / "zip.safetensors").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     with pytest.raises(ValueError, match="not a safetensors file"):
         read_safetensors(tmp_path / "zip.safetensors")
+    write_safetensors(tmp_path / "odd.safetensors", {"x": ("C64", b"\x00" * 8, (1,))})
+    with pytest.raises(ValueError, match="'x' is malformed or has an unknown dtype"):
+        read_safetensors(tmp_path / "odd.safetensors")
     with pytest.raises(FileNotFoundError, match="neither 'package', None, a folder"):
         models.minilm(tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError, match="holds no model.safetensors"):
+        models.minilm(tmp_path)
+
+
+def test_weights_from_a_folder_or_a_file(tmp_path):
+    """minilm(PATH): a folder in sentence-transformers' layout (here a tiny BERT written by the
+    test) or its .safetensors file; every tensor arrives by name."""
+    config = small_config()
+    source = SentenceEncoder(config)
+    state = {k: v.numpy() for k, v in source.state_dict().items()}
+    state["embeddings.position_ids"] = np.arange(12, dtype=np.int64)[None]
+    write_safetensors(tmp_path / "model.safetensors",
+                      {k: ({"float32": "F32", "int64": "I64"}[str(v.dtype)], v.tobytes(), v.shape)
+                       for k, v in state.items()})
+    (tmp_path / "config.json").write_text(json.dumps({**config.__dict__, "foo": 1}))
+    (tmp_path / "vocab.txt").write_text("\n".join(tiny_tokenizer().vocab) + "\n")
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(
+        {"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}))
+    for weights in (tmp_path, tmp_path / "model.safetensors"):
+        model = models.minilm(weights, max_length=10)
+        assert model.config == config and model.pooling == "cls"
+        assert model.tokenizer.max_length == 10 and len(model.tokenizer) == 22
+        for k, v in model.state_dict().items():
+            np.testing.assert_array_equal(v.numpy(), state[k], err_msg=k)
+        assert model.encode(["un aff able", "cafe"]).shape == (2, 8)
+    state["pooler.dense.bias"] = np.zeros(9, np.float32)
+    write_safetensors(tmp_path / "model.safetensors",
+                      {k: ({"float32": "F32", "int64": "I64"}[str(v.dtype)], v.tobytes(), v.shape)
+                       for k, v in state.items()})
+    with pytest.raises(RuntimeError, match=r"model.safetensors into SentenceEncoder: .*"
+                                           r"mis-shaped \(1\): pooler.dense.bias: file \(9,\)"):
         models.minilm(tmp_path)
 
 

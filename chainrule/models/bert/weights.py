@@ -87,9 +87,10 @@ def read_safetensors(path: str | PathLike) -> dict[str, np.ndarray]:
                              f"[{begin}, {end}) of {data_size}; it needs "
                              f"{count * dtype.itemsize} bytes inside the data")
         a = raw[begin:end].view(dtype).reshape(shape)
-        if code == "BF16":
-            a = (a.astype(np.uint32) << 16).view(np.float32)
-        out[name] = a.astype(dtype.newbyteorder("="))       # a copy, native byte order
+        if code == "BF16":                   # the high 16 bits of a float32
+            out[name] = (a.astype(np.uint32) << 16).view(np.float32)
+        else:
+            out[name] = a.astype(dtype.newbyteorder("="))   # a copy, native byte order
     del raw
     return out
 
