@@ -135,19 +135,30 @@ def test_a_kill_before_any_checkpoint_write_resumes_to_the_straight_run(tmp_path
             np.testing.assert_array_equal(a[key], b[key], err_msg=f"{which}: {key}")
 
 
-def _kill_at(out: Path, delay: float | None) -> None:
-    """Start a run and SIGKILL it ``delay`` seconds in, or (``delay`` None) the moment a
-    checkpoint's temporary file appears, i.e. during a checkpoint write."""
+def _epochs_logged(out: Path) -> int:
+    try:
+        return len(json.loads((out / "metrics.json").read_text()))
+    except (OSError, ValueError):
+        return 0
+
+
+def _kill_at(out: Path, moment) -> None:
+    """Start a run and SIGKILL it ``moment`` seconds in, or (``moment`` = (which, epoch)) the
+    moment the temporary file of checkpoint ``which`` ('best' or 'last') appears after epoch
+    ``epoch`` was logged, i.e. during that checkpoint's write."""
     process = subprocess.Popen(command(*ARGS, "--out", str(out)), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, env=ENV)
     try:
-        if delay is not None:
-            time.sleep(delay)
+        if not isinstance(moment, tuple):
+            time.sleep(moment)
         else:
+            which, epoch = moment
             folder = out / "checkpoints"
             deadline = time.monotonic() + 60
             while process.poll() is None and time.monotonic() < deadline:
-                if folder.is_dir() and any(n.endswith(".tmp") for n in os.listdir(folder)):
+                if folder.is_dir() and _epochs_logged(out) >= epoch and any(
+                        n.startswith(f".{which}.") and n.endswith(".tmp")
+                        for n in os.listdir(folder)):
                     break
         process.send_signal(signal.SIGKILL)
     finally:
@@ -159,9 +170,10 @@ def _kill_at(out: Path, delay: float | None) -> None:
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(tmp_path):
     """Issue 12: SIGKILL at 20 seeded random moments of a run (before its first checkpoint,
-    between and during writes, in every epoch) and 5 more the moment a checkpoint is being
-    written; each is resumed (or, killed before its config existed, started again) and must end
-    with last and best equal, bit for bit, to an uninterrupted run's, and no temporary file."""
+    between and during writes, in every epoch) and 5 more during a checkpoint's write (best and
+    last, in epochs 1 to 3); each is resumed (or, killed before its config existed, started
+    again) and must end with last and best equal, bit for bit, to an uninterrupted run's, and no
+    temporary file."""
     pytest.importorskip("sklearn")
     import random
 
@@ -170,7 +182,8 @@ def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(tmp_p
     run(*ARGS, "--out", str(straight))
     duration = time.monotonic() - start
     rng = random.Random(12)
-    moments = [rng.uniform(0.0, duration) for _ in range(20)] + [None] * 5
+    moments = [rng.uniform(0.0, duration) for _ in range(20)] + [
+        ("best", 1), ("last", 1), ("best", 2), ("last", 2), ("last", 3)]
     expected = {which: read_checkpoint(straight / "checkpoints" / f"{which}.safetensors")[1]
                 for which in ("last", "best")}
     outcomes = []
@@ -191,4 +204,5 @@ def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(tmp_p
                                               err_msg=f"kill {k} at {delay}: {which} {key}")
         leftovers = [p.name for p in out.rglob("*.tmp")]
         assert not leftovers, (k, delay, leftovers)
+        assert not (tmp_path / f".{out.name}.partial").exists(), (k, delay)
     assert outcomes.count("resumed") >= 15, outcomes
