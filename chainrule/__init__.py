@@ -113,3 +113,13 @@ __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_
             "set_default_device", "float", "half", "int", "int8", "int16", "short", "uint8",
             "bool", "complex64", "complex128", "cfloat", "cdouble", "dtype", "long", "double",
             "special", "set_num_threads", "get_num_threads"]
+
+
+def __getattr__(name: str):
+    """``chainrule.onnx`` (as ``torch.onnx``) is imported on first use: its importer and exporter
+    modules cost ~25 ms that ``import chainrule`` need not pay."""
+    if name == "onnx":
+        import importlib
+
+        return importlib.import_module(__name__ + ".onnx")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

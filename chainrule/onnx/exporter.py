@@ -1,0 +1,407 @@
+"""``chainrule.onnx.export``: a model's forward pass written as an ONNX graph.
+
+The forward is traced as chainrule primitives (:mod:`chainrule.onnx.trace`) and each primitive is
+written in its ONNX form by the emitter registered for it (:mod:`chainrule.onnx.emitters`, one
+``emit_*.py`` file per family). Parameters and buffers become initializers named by their
+``state_dict`` keys.
+
+Tracing twice makes dynamic axes and data dependence visible. Trace A runs on the example
+inputs; trace B on inputs whose dynamic axes are one longer (the example repeated cyclically
+along them) and whose values differ (floats scaled and shifted, integers rolled by one along each
+axis). Both must apply the same primitives in the same order (else the forward takes a path that
+depends on the inputs, which a graph cannot express). A primitive parameter that differs between
+them (a reshape's target shape) is computed in the graph from a ``Shape``; an array that is not
+an input, a weight or a recorded result and differs between them was computed from the inputs
+outside chainrule's operations, and is refused rather than frozen into a wrong constant.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+
+import numpy as np
+
+from ..backend import ndarray
+from ..tensor import Tensor
+from . import (  # noqa: F401  (each registers its emitters)
+    emit_activation,
+    emit_conv,
+    emit_elementwise,
+    emit_linalg,
+    emit_norm,
+    emit_reduce,
+    emit_rnn,
+    emit_shape,
+)
+from .builder import Builder, Op, Packed, Part, Poison, Value, onnx_type
+from .emitters import EMITTERS
+from .export_errors import OnnxExportError, UnsupportedPrimitiveError
+from .module import OnnxModule
+from .trace import Trace, trace
+
+__all__ = ["export", "MIN_EXPORT_OPSET", "MAX_EXPORT_OPSET"]
+
+MIN_EXPORT_OPSET = 13       # axes as inputs (Squeeze, Unsqueeze, ReduceSum), Softmax on one axis
+MAX_EXPORT_OPSET = 21
+
+
+def export(model, example_inputs=(), path=None, opset: int | None = None, input_names=None,
+           output_names=None, dynamic_axes=None, *, args=None, f=None,
+           opset_version: int | None = None, export_params: bool = True,
+           keep_initializers_as_inputs: bool = False, do_constant_folding: bool = True,
+           verbose=None, dynamo: bool = False, kwargs=None):
+    """Write ``model``'s forward pass on ``example_inputs`` as an ONNX model (PyTorch's
+    ``torch.onnx.export``).
+
+    model:          a chainrule ``nn.Module``; traced in evaluation mode (Dropout is the
+                    identity, BatchNorm uses its running statistics), its mode restored after.
+    example_inputs: a Tensor, or a tuple of the forward's positional arguments; Tensors and
+                    arrays become the graph's inputs, other values are passed as they are.
+    path:           a file name, a binary file object, or None (nothing written).
+    opset:          the ai.onnx opset, 13–21 (default 17); ``opset_version`` is PyTorch's name.
+    input_names, output_names: names of the graph's inputs and outputs (default: the forward's
+                    parameter names; ``output``, or ``output_0``, ``output_1``, … for several).
+    dynamic_axes:   {name: {axis: symbol}} or {name: [axes]}: axes of inputs (and outputs)
+                    whose size may differ from the example's; sizes computed from them (a
+                    flatten's width, attention's reshapes) follow in the graph.
+
+    Returns the ``onnx.ModelProto`` (valid under ``onnx.checker``). Raises
+    :class:`~chainrule.onnx.UnsupportedPrimitiveError` for a primitive without an ONNX form,
+    naming it and the module where it was applied, and :class:`~chainrule.onnx.OnnxExportError`
+    when the forward cannot be a graph (see the module docstring). ``do_constant_folding``,
+    ``verbose`` and ``dynamo`` are accepted for PyTorch's sake and change nothing.
+    """
+    onnx = _require_onnx()
+    if args is not None:
+        example_inputs = args
+    if f is not None:
+        path = f
+    if opset is not None and opset_version is not None and opset != opset_version:
+        raise TypeError(f"chainrule.onnx.export: opset={opset} and opset_version={opset_version} "
+                        "disagree; give one of them")
+    opset = _check_opset(opset if opset is not None else opset_version)
+    if not export_params:
+        raise ValueError("chainrule.onnx.export: export_params=False (weights as graph inputs) "
+                         "is not supported; the weights are always written as initializers")
+    if kwargs:
+        raise TypeError(f"chainrule.onnx.export: keyword inputs (kwargs={sorted(kwargs)}) are "
+                        "not supported; pass the forward's inputs positionally")
+    from ..nn.module import Module
+
+    if not isinstance(model, Module):
+        raise TypeError(f"chainrule.onnx.export: model must be a chainrule nn.Module, got "
+                        f"{type(model).__name__}")
+    inputs = _as_tuple(example_inputs)
+    positions = [i for i, a in enumerate(inputs) if isinstance(a, (Tensor, ndarray))]
+    imported = isinstance(model, OnnxModule)      # re-exported: its graph's names by default
+    in_names = _input_names(model, inputs, positions, input_names,
+                            model.input_names if imported else None)
+
+    first = _run(trace, model, inputs, "on the example inputs")
+    out_names = _output_names(first, output_names, model.output_names if imported else None)
+    axes = _dynamic_axes(dynamic_axes, in_names, out_names, first)
+    second_inputs = list(inputs)
+    for k, i in enumerate(positions):
+        second_inputs[i] = _perturbed(inputs[i], axes.get(in_names[k], {}))
+    second = _run(trace, model, tuple(second_inputs),
+                  "again on perturbed inputs (values changed, dynamic axes one longer)")
+    _check_same_path(first, second)
+
+    builder = Builder(opset, _state(model), reserved=set(in_names) | set(out_names))
+    for k, (ta, tb, node) in enumerate(zip(first.inputs, second.inputs, first.input_nodes)):
+        builder.register(Value(in_names[k], ta.shape, tb.shape, ta._data.dtype), ta, node=node)
+    for a, b in zip(first.calls, second.calls):
+        builder.module = a.module
+        # a Tensor later changed in place holds another value now: found by its node only
+        rebound = a.output._node is not a.node
+        builder.register(_emit(builder, a, b), None if rebound else a.output, node=a.node)
+    outputs = _graph_outputs(builder, first, second, out_names)
+    model_proto = _model(onnx, builder, first, in_names, outputs, axes, opset,
+                         keep_initializers_as_inputs)
+    _write(model_proto, path)
+    return model_proto
+
+
+# ---------------------------------------------------------------------------- arguments
+def _require_onnx():
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ImportError("chainrule.onnx.export needs the onnx package: "
+                          "pip install 'chainrule[onnx]' (or pip install onnx)") from exc
+    return onnx
+
+
+def _check_opset(opset) -> int:
+    opset = 17 if opset is None else opset
+    if not isinstance(opset, int) or isinstance(opset, bool) or \
+            not MIN_EXPORT_OPSET <= opset <= MAX_EXPORT_OPSET:
+        raise ValueError(f"chainrule.onnx.export: opset must be an integer from "
+                         f"{MIN_EXPORT_OPSET} to {MAX_EXPORT_OPSET}, got {opset!r}")
+    return opset
+
+
+def _as_tuple(example_inputs) -> tuple:
+    if isinstance(example_inputs, (Tensor, ndarray)):
+        return (example_inputs,)
+    if isinstance(example_inputs, list):
+        example_inputs = tuple(example_inputs)
+    if not isinstance(example_inputs, tuple):
+        raise TypeError(f"chainrule.onnx.export: example_inputs must be a Tensor or a tuple of "
+                        f"the forward's arguments, got {type(example_inputs).__name__}")
+    if example_inputs and isinstance(example_inputs[-1], dict):
+        raise TypeError("chainrule.onnx.export: a dict at the end of example_inputs (keyword "
+                        "arguments) is not supported; pass the forward's inputs positionally")
+    return example_inputs
+
+
+def _input_names(model, inputs, positions, given, own=None) -> list[str]:
+    if own is not None and len(own) == len(positions):
+        return _names(given, list(own), "input_names", "inputs")
+    try:
+        params = [p for p in inspect.signature(model.forward).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    defaults = []
+    for k, i in enumerate(positions):
+        if i < len(params):
+            defaults.append(params[i].name)
+        else:
+            defaults.append("input" if len(positions) == 1 else f"input_{k}")
+    return _names(given, defaults, "input_names", "inputs (Tensors and arrays in "
+                                                  "example_inputs)")
+
+
+def _output_names(first: Trace, given, own=None) -> list[str]:
+    n = len(first.outputs)
+    defaults = ["output"] if n == 1 else [f"output_{k}" for k in range(n)]
+    if own is not None and len(own) == n:
+        defaults = list(own)
+    return _names(given, defaults, "output_names", "outputs of the forward")
+
+
+def _names(given, defaults, what, of) -> list[str]:
+    if given is None:
+        return list(defaults)
+    if isinstance(given, str) or not all(isinstance(n, str) and n for n in given):
+        raise TypeError(f"chainrule.onnx.export: {what} must be a list of non-empty strings, "
+                        f"got {given!r}")
+    given = list(given)
+    if len(given) > len(defaults):
+        raise ValueError(f"chainrule.onnx.export: {len(given)} {what} given ({given}) for "
+                         f"{len(defaults)} {of}")
+    names = given + defaults[len(given):]
+    if len(set(names)) != len(names):
+        raise ValueError(f"chainrule.onnx.export: {what} must be distinct, got {names}")
+    return names
+
+
+def _dynamic_axes(spec, in_names, out_names, first: Trace) -> dict[str, dict[int, str]]:
+    if not spec:
+        return {}
+    if not isinstance(spec, dict):
+        raise TypeError(f"chainrule.onnx.export: dynamic_axes must be a dict {{name: {{axis: "
+                        f"symbol}}}} or {{name: [axes]}}, got {type(spec).__name__}")
+    ranks = {n: t.ndim for n, t in zip(in_names, first.inputs)}
+    ranks.update({n: getattr(t, "ndim", 0) for n, t in zip(out_names, first.outputs)})
+    out = {}
+    for name, axes in spec.items():
+        if name not in ranks:
+            raise ValueError(f"chainrule.onnx.export: dynamic_axes names {name!r}, which is "
+                             f"neither an input ({in_names}) nor an output ({out_names})")
+        if isinstance(axes, dict):
+            items = list(axes.items())
+        elif isinstance(axes, (list, tuple)):
+            items = [(a, f"{name}_dynamic_axes_{k + 1}") for k, a in enumerate(axes)]
+        else:
+            raise TypeError(f"chainrule.onnx.export: dynamic_axes[{name!r}] must be a dict "
+                            f"{{axis: symbol}} or a list of axes, got {axes!r}")
+        rank, axes_out = ranks[name], {}
+        for axis, symbol in items:
+            if not isinstance(axis, int) or not -rank <= axis < rank:
+                raise ValueError(f"chainrule.onnx.export: dynamic_axes[{name!r}] has axis "
+                                 f"{axis!r}, out of range for {name!r} of rank {rank}")
+            axes_out[axis % rank] = str(symbol)
+        out[name] = axes_out
+    return out
+
+
+def _perturbed(value, axes: dict[int, str]):
+    """The example input with each dynamic axis one longer (its slices repeated cyclically) and
+    its values changed: floats scaled by ¾ and shifted by ⅛, integers and booleans rolled by one
+    along every axis (still valid token ids or indices)."""
+    array = value._data if isinstance(value, Tensor) else np.asarray(value)
+    for axis in sorted(axes):
+        n = array.shape[axis]
+        if n == 0:
+            raise ValueError(f"chainrule.onnx.export: dynamic axis {axis} of an input has size "
+                             f"0 in the example; give an example with at least one element there")
+        array = np.take(array, np.arange(n + 1) % n, axis=axis)
+    if array.dtype.kind == "f":
+        array = (array * 0.75 + 0.125).astype(array.dtype)
+    elif array.ndim:
+        for axis in range(array.ndim):
+            array = np.roll(array, 1, axis=axis)
+    array = np.ascontiguousarray(array)
+    return Tensor._make(array) if isinstance(value, Tensor) else array
+
+
+def _run(tracer, model, inputs, when: str) -> Trace:
+    try:
+        return tracer(model, inputs)
+    except (OnnxExportError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+        if when.startswith("on the example"):
+            raise
+        raise OnnxExportError(f"chainrule.onnx.export: the forward failed when run {when} to "
+                              f"find the dynamic dimensions: {type(exc).__name__}: {exc}") from exc
+
+
+def _check_same_path(first: Trace, second: Trace) -> None:
+    for k, (a, b) in enumerate(zip(first.calls, second.calls)):
+        if a.fn is not b.fn or a.module != b.module:
+            raise OnnxExportError(
+                f"chainrule.onnx.export: the forward applies different operations on different "
+                f"inputs (operation {k}: '{a.name}' in {a.where()} on the example inputs, "
+                f"'{b.name}' in {b.where()} on the second trace's), so it depends on the data or "
+                f"the sizes in Python; a graph cannot express that. Make the path fixed, or "
+                f"export without dynamic_axes", a.name, a.module)
+    if len(first.calls) != len(second.calls) or len(first.outputs) != len(second.outputs):
+        raise OnnxExportError(
+            f"chainrule.onnx.export: the forward applies {len(first.calls)} operations and "
+            f"returns {len(first.outputs)} values on the example inputs but "
+            f"{len(second.calls)} and {len(second.outputs)} on the second trace's inputs "
+            f"(values changed, dynamic axes one longer): its path depends on the inputs")
+
+
+# ---------------------------------------------------------------------------- the graph
+def _state(model) -> dict:
+    """id(parameter or buffer, and of its array) → (state_dict name, tensor)."""
+    state = {}
+    for name, t in list(model.named_parameters()) + list(model.named_buffers()):
+        if t is None:
+            continue
+        if not isinstance(t, Tensor):
+            t = Tensor._make(np.asarray(t))
+        state.setdefault(id(t), (name, t))
+        state.setdefault(id(t._data), (name, t))
+    return state
+
+
+def _emit(builder: Builder, a, b):
+    emitter = EMITTERS.get(a.name)
+    op = Op(builder, a, b)
+    if emitter is None:
+        return Poison(op.refuse(
+            "this primitive has no ONNX form in chainrule's exporter (see "
+            "chainrule.onnx.exportable_primitives() for those that do)"))
+    try:
+        out = emitter(op)
+    except OnnxExportError as exc:
+        return Poison(exc)
+    if isinstance(out, str):
+        return Value(out, tuple(a.output.shape), tuple(b.output.shape), a.output._data.dtype)
+    if isinstance(out, (Value, Packed, Part)):
+        return out
+    raise RuntimeError(f"chainrule.onnx.export: the emitter of {a.name!r} returned "
+                       f"{type(out).__name__}")
+
+
+def _graph_outputs(builder: Builder, first: Trace, second: Trace, out_names) -> list:
+    """[(name, Value)] of the graph's outputs; a constant output becomes an initializer."""
+    outputs = []
+    for k, (ta, tb) in enumerate(zip(first.outputs, second.outputs)):
+        if not isinstance(ta, (Tensor, ndarray)):
+            raise TypeError(f"chainrule.onnx.export: output {k} of the forward is a "
+                            f"{type(ta).__name__}, not a Tensor; return Tensors (in tuples, "
+                            f"lists or dicts)")
+        value = builder.find(ta)
+        if isinstance(value, Poison):
+            raise value.error
+        if isinstance(value, (Packed, Part)):
+            raise UnsupportedPrimitiveError(f"chainrule.onnx.export: output {k} is the packed "
+                                            f"result of a recurrent primitive, not unpacked")
+        if value is None:
+            data = ta._data if isinstance(ta, Tensor) else ta
+            name = builder.const(data)
+            value = Value(name, data.shape, np.shape(tb), data.dtype)
+        outputs.append((out_names[k], value))
+    return outputs
+
+
+def _model(onnx, builder: Builder, first: Trace, in_names, outputs, axes, opset,
+           keep_initializers_as_inputs):
+    from onnx import helper, numpy_helper
+
+    nodes = builder.nodes
+    produced = {o: n for n in nodes for o in n.outputs}
+    renames: dict[str, str] = {}
+    for name, value in outputs:
+        if value.name in produced and value.name not in renames and value.name not in in_names:
+            renames[value.name] = name
+        else:
+            nodes.append(_identity(builder, value.name, name))
+    for n in nodes:
+        n.inputs = [renames.get(i, i) for i in n.inputs]
+        n.outputs = [renames.get(o, o) for o in n.outputs]
+    needed = {name for name, _ in outputs}
+    kept = []
+    for n in reversed(nodes):
+        if any(o in needed for o in n.outputs):
+            kept.append(n)
+            needed.update(i for i in n.inputs if i)
+    kept.reverse()
+    symbols = {}
+    inputs_info = []
+    for name, t in zip(in_names, first.inputs):
+        dims = list(t.shape)
+        for axis, symbol in axes.get(name, {}).items():
+            dims[axis] = symbol
+        inputs_info.append(helper.make_tensor_value_info(name, onnx_type(t._data.dtype), dims))
+    for name, value in zip(in_names, [builder.by_tensor[id(t)] for t in first.inputs]):
+        for j, (a, b) in enumerate(zip(value.shape, value.shape_b)):
+            if a != b:
+                symbols.setdefault((a, b), axes.get(name, {}).get(j, f"{name}_dim_{j}"))
+    outputs_info = []
+    for name, value in outputs:
+        dims = list(value.shape)
+        for j, (a, b) in enumerate(zip(value.shape, value.shape_b)):
+            if a != b:
+                dims[j] = symbols.get((a, b), f"{name}_dim_{j}")
+        for axis, symbol in axes.get(name, {}).items():
+            dims[axis] = symbol
+        outputs_info.append(helper.make_tensor_value_info(name, onnx_type(value.dtype), dims))
+    initializers = [numpy_helper.from_array(array, name)
+                    for name, array in builder.initializers.items() if name in needed]
+    if keep_initializers_as_inputs:
+        inputs_info += [helper.make_tensor_value_info(i.name, i.data_type, list(i.dims))
+                        for i in initializers]
+    graph = helper.make_graph(
+        [helper.make_node(n.op_type, n.inputs, n.outputs, name=n.name, **n.attrs) for n in kept],
+        "chainrule", inputs_info, outputs_info, initializers)
+    opset_ids = [helper.make_opsetid("", opset)]
+    model = helper.make_model(graph, opset_imports=opset_ids, producer_name="chainrule")
+    model.ir_version = helper.find_min_ir_version_for(opset_ids)
+    onnx.checker.check_model(model)
+    return model
+
+
+def _identity(builder: Builder, source: str, name: str):
+    from .builder import NodeSpec
+
+    return NodeSpec("Identity", [source], [name], builder.fresh(f"/Identity_{name}"))
+
+
+def _write(model, path) -> None:
+    if path is None:
+        return
+    data = model.SerializeToString()
+    if hasattr(path, "write"):
+        path.write(data)
+    elif isinstance(path, (str, os.PathLike)):
+        with open(path, "wb") as fh:
+            fh.write(data)
+    else:
+        raise TypeError(f"chainrule.onnx.export: path must be a file name or a binary file "
+                        f"object, got {type(path).__name__}")
+
