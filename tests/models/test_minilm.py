@@ -485,6 +485,8 @@ def test_random_init_forward_shapes_and_input_checks():
     with pytest.raises(ValueError, match="position_embedding_type 'relative_key'"):
         BertConfig.from_dict({"position_embedding_type": "relative_key"})
     assert "LN" in str(model.formula())
+    text = str(SentenceEncoder(small_config()).formula())
+    assert text.startswith("SentenceEncoder") and "u = Σ_t m_t h_t / Σ_t m_t" in text
 
 
 def test_registry_and_random_weights(folder):

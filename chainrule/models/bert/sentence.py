@@ -24,6 +24,7 @@ import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...backend import xp
+from ...mathematics import Equation, Formula
 from ...nn import functional as F
 from ...tensor import Tensor
 from ...text.wordpiece import WordPiece
@@ -79,6 +80,18 @@ class SentenceEncoder(BertModel):
     def embed(self, input_ids, attention_mask=None, token_type_ids=None) -> Tensor:
         """The sentence embeddings (N, H) of a tokenized batch, with its graph."""
         return self.forward(input_ids, attention_mask, token_type_ids).sentence_embedding
+
+    def formula(self) -> Formula:
+        bert = super().formula()
+        text, tex = (("u = Σ_t m_t h_t / Σ_t m_t", r"u = \frac{\sum_t m_t h_t}{\sum_t m_t}")
+                     if self.pooling == "mean" else ("u = h_[CLS]", r"u = h_{\mathrm{CLS}}"))
+        if self.normalize:
+            text, tex = text + ";  e = u / ‖u‖₂", tex + r",\quad e = u / \lVert u \rVert_2"
+        why = (" The sentence vector pools the last layer's token vectors"
+               + (", scaled to unit length, so a dot product is a cosine." if self.normalize
+                  else "."))
+        return Formula(type(self).__name__, bert.equations + (Equation("Pooling", text, tex),),
+                       bert.explanation + why)
 
     def tokenize(self, sentences: str | Sequence[str]) -> dict[str, np.ndarray]:
         """The padded batch (input_ids, token_type_ids, attention_mask) of ``sentences``."""
