@@ -1,7 +1,8 @@
 """The numba max-pool backward kernel (chainrule.kernels.pool, the ``fast`` extra) against the
 NumPy path of the same primitive, on drawn geometries (1-d and 2-d, odd sizes, stride, padding,
-dilation, ceil_mode, batch 1, non-contiguous gradients) and on data with ties and NaN, where
-which element receives the gradient is the whole question; and both against PyTorch."""
+dilation, ceil_mode, batch 1, non-contiguous inputs and gradients) and on data with ties, NaN
+and −∞, where which element receives the gradient is the whole question; and both against
+PyTorch."""
 from __future__ import annotations
 
 import numpy as np
@@ -38,15 +39,17 @@ def cases(draw):
     spatial = tuple(draw(st.integers(d * (k - 1) + 1, 9)) for _ in range(nd))
     n = draw(st.integers(1, 3))
     c = draw(st.integers(1, 3))
-    data = draw(st.sampled_from(["normal", "ties", "nan"]))
+    data = draw(st.sampled_from(["normal", "ties", "nan", "neginf"]))
     ceil = draw(st.booleans())
     dtype = draw(st.sampled_from([np.float64, np.float32]))
     return nd, (n, c) + spatial, dict(kernel_size=k, stride=s, padding=p, dilation=d,
                                       ceil_mode=ceil), data, dtype
 
 
-@given(case=cases(), seed=st.integers(0, 100), transposed_grad=st.booleans())
-def test_fast_max_pool_backward_equals_the_numpy_path_and_pytorch(case, seed, transposed_grad):
+@given(case=cases(), seed=st.integers(0, 100), transposed_grad=st.booleans(),
+       transposed_input=st.booleans())
+def test_fast_max_pool_equals_the_numpy_path_and_pytorch(case, seed, transposed_grad,
+                                                         transposed_input):
     nd, shape, kw, data, dtype = case
     rng = np.random.default_rng(seed)
     if data == "ties":
@@ -55,6 +58,10 @@ def test_fast_max_pool_backward_equals_the_numpy_path_and_pytorch(case, seed, tr
         x = rng.standard_normal(shape).astype(dtype)
         if data == "nan":
             x[rng.random(shape) < 0.2] = np.nan
+        if data == "neginf":
+            x[rng.random(shape) < 0.5] = -np.inf
+    if transposed_input:    # the same values stored in another order: a non-contiguous x
+        x = np.ascontiguousarray(x.swapaxes(0, 1)).swapaxes(0, 1)
     y = (cr.nn.functional.max_pool1d if nd == 1 else cr.nn.functional.max_pool2d)(
         cr.tensor(x), **kw)
     g = rng.standard_normal(y.shape).astype(dtype)
@@ -76,8 +83,8 @@ def test_fast_max_pool_backward_equals_the_numpy_path_and_pytorch(case, seed, tr
 def test_the_fast_backward_is_used_and_can_be_switched_off(monkeypatch):
     from chainrule.kernels import pool as K
     calls = []
-    monkeypatch.setattr(K, "max_pool2d_backward",
-                        lambda *args, f=K.max_pool2d_backward: calls.append(1) or f(*args))
+    original = K.max_pool2d_backward
+    monkeypatch.setattr(K, "max_pool2d_backward", lambda *args: calls.append(1) or original(*args))
     x = cr.randn(2, 3, 6, 6, requires_grad=True)
     cr.nn.functional.max_pool2d(x, 2).sum().backward()
     assert calls
