@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from .. import kernels
 from ..autograd.function import Function, primitive
 from ..backend import is_array, namespace, xp
 from ..parallel import map_flat
@@ -64,7 +65,8 @@ class Relu(Function):
                  NaN g is blocked where y ≤ 0, not multiplied by 0 into NaN, and passes where
                  y is NaN)
     Kinks:       ReLU′(0) = 0, as PyTorch.
-    Numerics:    large arrays are split over the intra-op threads.
+    Numerics:    large arrays are split over the intra-op threads; with the fast kernels the
+                 backward is one pass (kernels/activations.py).
     """
 
     name = "relu"
@@ -85,6 +87,10 @@ class Relu(Function):
         (y,) = ctx.saved
         if not is_array(g):
             return namespace(g).where(y <= 0, 0.0, g)
+        if g.shape == y.shape and kernels.takes(g, y, contiguous=True):
+            from ..kernels.activations import relu_backward
+
+            return map_flat(relu_backward, xp.empty(g.shape, dtype=g.dtype), g, y)
         if not (xp.isfinite(g.sum()) and xp.isfinite(y.sum())):
             return xp.where(y <= 0, g.dtype.type(0), g)      # the rare case, exactly
         # All finite: g·1[y > 0] is the same numbers, branch-free (8x faster than where here).
