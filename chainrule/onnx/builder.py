@@ -1,12 +1,15 @@
-"""Building the ONNX graph from the recorded calls of two traces of the forward pass.
+"""Building the ONNX graph from the recorded calls of three traces of the forward pass.
 
-The forward is traced twice (see :mod:`chainrule.onnx.export`): on the example inputs (trace A)
-and on inputs whose dynamic axes are one longer and whose values are perturbed (trace B). The
-graph is written from trace A; trace B says which facts depend on the inputs:
+The forward is traced three times (see :mod:`chainrule.onnx.exporter`): on the example inputs
+(trace A), on inputs whose dynamic axes are one longer and whose values are shuffled (trace B),
+and on inputs of the example's shapes with values shuffled another way (trace C). The graph is
+written from trace A; B and C say which facts depend on the inputs:
 
-- a parameter of a primitive that differs between the traces (the target shape of a reshape, a
-  slice bound) is a function of the input sizes, and is computed in the graph from the ``Shape``
-  of a value with a dimension that takes the same two sizes (:meth:`Op.dim`);
+- a parameter of a primitive that differs between A and C depends on the input *data* (with the
+  same shapes): it cannot be a fixed attribute, and is refused;
+- one that differs between A and B (the target shape of a reshape, a slice bound) is a function
+  of the input *sizes*, and is computed in the graph from the ``Shape`` of a value with a
+  dimension that takes the same two sizes (:meth:`Op.dim`);
 - an array argument that is not an input, a parameter, a buffer or an output of a recorded call
   is a constant of the graph, unless it differs between the traces: then it was computed from
   the inputs outside chainrule's operations (NumPy on ``.data``, a comparison) and cannot be
@@ -254,10 +257,11 @@ class Op:
     must be the same in both traces; ``pair(key)`` both values; ``node(...)`` adds a node.
     """
 
-    def __init__(self, builder: Builder, call: Call, other: Call):
+    def __init__(self, builder: Builder, call: Call, other: Call, third: Call):
         self.b = builder
         self.call = call
-        self.other = other
+        self.other = other          # trace B: dynamic axes one longer, values shuffled
+        self.third = third          # trace C: the example's shapes, values shuffled
         self.name = call.name
         self.opset = builder.opset
 
@@ -283,11 +287,14 @@ class Op:
 
     def value(self, i: int):
         """The graph value of argument i (a Value, Packed or Part), or a constant made for it."""
-        return self.resolve(self.arg(i), self.other.args[i] if i < len(self.other.args) else None,
-                            f"argument {i}")
+        def at(call):
+            return call.args[i] if i < len(call.args) else None
 
-    def resolve(self, a, b, what: str):
-        """The graph value of ``a`` (trace A), ``b`` being the same argument in trace B."""
+        return self.resolve(at(self.call), at(self.other), f"argument {i}", at(self.third))
+
+    def resolve(self, a, b, what: str, c=None):
+        """The graph value of ``a`` (trace A), ``b`` and ``c`` being the same argument in traces
+        B and C."""
         if a is None:
             return None
         if isinstance(a, (Tensor, np.ndarray)):
@@ -303,7 +310,8 @@ class Op:
                     f"it with chainrule operations to export it")
             data_a = a._data if isinstance(a, Tensor) else a
             data_b = b._data if isinstance(b, Tensor) else b
-            if not same(data_a, data_b):
+            data_c = c._data if isinstance(c, Tensor) else c
+            if not (same(data_a, data_b) and same(data_a, data_c)):
                 raise self.fail(
                     f"its {what} (shape {tuple(data_a.shape)}, {data_a.dtype}) is an array "
                     f"computed outside chainrule's operations (NumPy on .data or ._data, a "
@@ -360,22 +368,44 @@ class Op:
 
     # ------------------------------------------------------------------ parameters
     def pair(self, key: str, default=None):
-        return self.call.params.get(key, default), self.other.params.get(key, default)
+        """A keyword parameter in traces A and B; it may depend on the input sizes (it differs
+        between them), not on their values (it must be the same in trace C, except for arrays
+        that are values of the graph)."""
+        a, b = self.call.params.get(key, default), self.other.params.get(key, default)
+        c = self.third.params.get(key, default)
+        if not self._same_data(a, c):
+            raise self.fail(f"its parameter {key} is {a!r} on the example inputs and {c!r} on "
+                            f"inputs of the same shapes with other values: it depends on the "
+                            f"input data, which a fixed attribute of an ONNX node cannot (compute "
+                            f"it with chainrule operations, or pass it as an input)")
+        return a, b
+
+    def third_param(self, key: str, default=None):
+        """The keyword parameter in trace C (the example's shapes, other values)."""
+        return self.third.params.get(key, default)
+
+    def _same_data(self, a, c) -> bool:
+        if isinstance(a, (Tensor, np.ndarray)) and self.b.find(a) is not None:
+            return True                               # a value of the graph, not a constant
+        if isinstance(a, (tuple, list)) and isinstance(c, (tuple, list)):
+            return len(a) == len(c) and all(self._same_data(x, y) for x, y in zip(a, c))
+        return same(a, c)
 
     def param(self, key: str, default=None):
-        """A keyword parameter that does not depend on the input sizes."""
+        """A keyword parameter that depends neither on the input data nor on their sizes."""
         a, b = self.pair(key, default)
         if not same(a, b):
-            raise self.fail(f"its parameter {key} depends on the input sizes ({a!r} on the "
-                            f"example inputs, {b!r} with the dynamic axes one longer), and its "
-                            f"ONNX form needs a fixed value; export without dynamic_axes, or "
-                            f"with the axes it depends on fixed")
+            raise self.fail(f"its parameter {key} is {a!r} on the example inputs and {b!r} on "
+                            f"the second trace's (values shuffled, dynamic axes one longer): it "
+                            f"depends on the input data or sizes, and its ONNX form needs a "
+                            f"fixed value (fix the axes it depends on, or compute it inside the "
+                            f"graph with chainrule operations)")
         return a
 
     def param_value(self, key: str):
         """A keyword parameter that is an array (indices, statistics) as a graph value."""
-        a, b = self.pair(key)
-        return self.resolve(a, b, f"parameter {key}")
+        a, b, c = (t.params.get(key) for t in (self.call, self.other, self.third))
+        return self.resolve(a, b, f"parameter {key}", c)
 
     # ------------------------------------------------------------------ writing
     def node(self, op_type: str, inputs, n_out: int = 1, **attrs):

@@ -27,8 +27,8 @@ def axes_of(axis, rank: int) -> list[int]:
 def reduce(op: Op, op_type: str, x: str, axes: list[int], keepdims: bool) -> str:
     """``op_type`` over ``axes`` (axes as an input or an attribute, as the opset wants)."""
     keep = int(bool(keepdims))
-    if not axes:
-        return x if keep or True else x
+    if not axes:                                    # a 0-d input: nothing to reduce
+        return op.node("Identity", [x])
     if op_type == "ReduceSum" and op.opset >= 13 or op.opset >= 18:
         return op.node(op_type, [x, op.ints(axes)], keepdims=keep)
     return op.node(op_type, [x], axes=axes, keepdims=keep)

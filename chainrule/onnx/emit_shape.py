@@ -155,7 +155,8 @@ def getitem(op: Op) -> str:
     rank = len(op.shape(0))
     items_a = _expanded(_items(index_a), rank)
     items_b = _expanded(_items(index_b), len(op.shape_b(0)))
-    if len(items_a) != len(items_b):
+    items_c = _expanded(_items(op.third_param("index")), rank)
+    if not len(items_a) == len(items_b) == len(items_c):
         raise op.fail(f"its index {index_a!r} has a different form on the second trace "
                       f"({index_b!r})")
     arrays = [e for e in items_a if isinstance(e, np.ndarray)]
@@ -166,7 +167,7 @@ def getitem(op: Op) -> str:
                         f"does not write; index one axis at a time")
     x = op.x(0)
     slices, picks, new, position, axis = [], [], [], 0, 0
-    for ea, eb in zip(items_a, items_b):
+    for ea, eb, ec in zip(items_a, items_b, items_c):
         if ea is None:
             new.append(position)
             position += 1
@@ -176,13 +177,13 @@ def getitem(op: Op) -> str:
             axis += 1
             position += 1
         elif isinstance(ea, np.ndarray):
-            picks.append((axis, ea, eb))
+            picks.append((axis, ea, (eb, ec)))
             position += 1 if ea.dtype == np.bool_ else ea.ndim
             axis += 1
         elif isinstance(ea, (bool, np.bool_)):
             raise op.refuse(f"a boolean scalar in the index {index_a!r}")
         elif isinstance(ea, (int, np.integer)):
-            picks.append((axis, int(ea), eb))
+            picks.append((axis, int(ea), (eb, ec)))
             axis += 1
         else:
             raise op.refuse(f"index element {ea!r} ({type(ea).__name__}) has no ONNX form here")
@@ -227,7 +228,8 @@ def _slice(op: Op, x: str, slices) -> str:
     return op.node("Slice", [x, operand(starts), operand(ends), op.ints(axes), op.ints(steps)])
 
 
-def _pick(op: Op, x: str, axis: int, ea, eb) -> str:
+def _pick(op: Op, x: str, axis: int, ea, others) -> str:
+    eb, ec = others
     if isinstance(ea, int):
         if isinstance(eb, (int, np.integer)) and int(eb) == ea:
             return op.node("Gather", [x, op.const(np.int64(ea))], axis=axis)
@@ -236,13 +238,14 @@ def _pick(op: Op, x: str, axis: int, ea, eb) -> str:
         at = op.dim(ea, int(eb), f"the index {ea} of axis {axis}", prefer=(op.value(0),))
         return op.squeeze(op.node("Gather", [x, at], axis=axis), [axis])
     if ea.dtype == np.bool_:
-        if ea.ndim != 1 or not isinstance(eb, np.ndarray) or not np.array_equal(ea, eb):
+        if ea.ndim != 1 or not all(isinstance(e, np.ndarray) and np.array_equal(ea, e)
+                                   for e in (eb, ec)):
             raise op.refuse("a boolean mask index (other than a fixed 1-D one) selects a number "
                             "of elements that depends on the data")
         return op.node("Gather", [x, op.ints(np.flatnonzero(ea))], axis=axis)
     if ea.dtype.kind not in "iu":
         raise op.refuse(f"an index array of dtype {ea.dtype}")
-    index = op.resolve(ea, eb, "index array")
+    index = op.resolve(ea, eb, "index array", ec)
     return op.node("Gather", [x, op.as_name(index, None, "the index array")], axis=axis)
 
 

@@ -5,19 +5,22 @@ written in its ONNX form by the emitter registered for it (:mod:`chainrule.onnx.
 ``emit_*.py`` file per family). Parameters and buffers become initializers named by their
 ``state_dict`` keys.
 
-Tracing twice makes dynamic axes and data dependence visible. Trace A runs on the example
-inputs; trace B on inputs whose dynamic axes are one longer (the example repeated cyclically
-along them) and whose values differ (floats scaled and shifted, integers rolled by one along each
-axis). Both must apply the same primitives in the same order (else the forward takes a path that
-depends on the inputs, which a graph cannot express). A primitive parameter that differs between
-them (a reshape's target shape) is computed in the graph from a ``Shape``; an array that is not
-an input, a weight or a recorded result and differs between them was computed from the inputs
-outside chainrule's operations, and is refused rather than frozen into a wrong constant.
+Tracing three times makes dynamic axes and data dependence visible. Trace A runs on the example
+inputs; trace B on inputs whose dynamic axes are one longer (the example repeated cyclically along
+them) and whose values are shuffled; trace C on inputs of the example's shapes with values
+shuffled another way (see :func:`_perturbed`). All must apply the same primitives in the same
+order, else the forward takes a path that depends on the inputs, which a graph cannot express. A
+primitive parameter that differs between A and C depends on the data and is refused; one that
+differs between A and B (a reshape's target shape) is computed in the graph from a ``Shape``. An
+array that is not an input, a weight or a recorded result and differs between the traces was
+computed from the inputs outside chainrule's operations (a comparison, NumPy on ``.data``), and
+is refused rather than frozen into a wrong constant.
 """
 from __future__ import annotations
 
 import inspect
 import os
+import warnings
 
 import numpy as np
 
@@ -35,7 +38,7 @@ from . import (  # noqa: F401  (each registers its emitters)
 )
 from .builder import Builder, Op, Packed, Part, Poison, Value, onnx_type
 from .emitters import EMITTERS
-from .export_errors import OnnxExportError, UnsupportedPrimitiveError
+from .export_errors import OnnxExportError, OnnxExportWarning, UnsupportedPrimitiveError
 from .module import OnnxModule
 from .trace import Trace, trace
 
@@ -99,22 +102,28 @@ def export(model, example_inputs=(), path=None, opset: int | None = None, input_
 
     first = _run(trace, model, inputs, "on the example inputs")
     out_names = _output_names(first, output_names, model.output_names if imported else None)
+    _check_distinct(in_names, out_names, model)
     axes = _dynamic_axes(dynamic_axes, in_names, out_names, first)
-    second_inputs = list(inputs)
+    second_inputs, third_inputs = list(inputs), list(inputs)
     for k, i in enumerate(positions):
-        second_inputs[i] = _perturbed(inputs[i], axes.get(in_names[k], {}))
+        second_inputs[i] = _perturbed(inputs[i], axes.get(in_names[k], {}), seed=1)
+        third_inputs[i] = _perturbed(inputs[i], {}, seed=2)
     second = _run(trace, model, tuple(second_inputs),
-                  "again on perturbed inputs (values changed, dynamic axes one longer)")
-    _check_same_path(first, second)
+                  "again on perturbed inputs (values shuffled, dynamic axes one longer)")
+    third = _run(trace, model, tuple(third_inputs),
+                 "again on inputs of the same shapes with shuffled values")
+    _check_same_path(first, third, sizes=False)
+    _check_same_path(first, second, sizes=True)
+    _warn_conversions(first)
 
     builder = Builder(opset, _state(model), reserved=set(in_names) | set(out_names))
     for k, (ta, tb, node) in enumerate(zip(first.inputs, second.inputs, first.input_nodes)):
         builder.register(Value(in_names[k], ta.shape, tb.shape, ta._data.dtype), ta, node=node)
-    for a, b in zip(first.calls, second.calls):
+    for a, b, c in zip(first.calls, second.calls, third.calls):
         builder.module = a.module
         # a Tensor later changed in place holds another value now: found by its node only
         rebound = a.output._node is not a.node
-        builder.register(_emit(builder, a, b), None if rebound else a.output, node=a.node)
+        builder.register(_emit(builder, a, b, c), None if rebound else a.output, node=a.node)
     outputs = _graph_outputs(builder, first, second, out_names)
     model_proto = _model(onnx, builder, first, in_names, outputs, axes, opset,
                          keep_initializers_as_inputs)
@@ -197,6 +206,19 @@ def _names(given, defaults, what, of) -> list[str]:
     return names
 
 
+def _check_distinct(in_names, out_names, model) -> None:
+    both = sorted(set(in_names) & set(out_names))
+    if both:
+        raise ValueError(f"chainrule.onnx.export: names must be distinct: {both} name both an "
+                         f"input and an output")
+    state = {name for name, _ in list(model.named_parameters()) + list(model.named_buffers())}
+    taken = sorted((set(in_names) | set(out_names)) & state)
+    if taken:
+        raise ValueError(f"chainrule.onnx.export: input or output names {taken} are the "
+                         f"state_dict keys of weights, which name the graph's initializers; "
+                         f"choose other names")
+
+
 def _dynamic_axes(spec, in_names, out_names, first: Trace) -> dict[str, dict[int, str]]:
     if not spec:
         return {}
@@ -227,10 +249,12 @@ def _dynamic_axes(spec, in_names, out_names, first: Trace) -> dict[str, dict[int
     return out
 
 
-def _perturbed(value, axes: dict[int, str]):
-    """The example input with each dynamic axis one longer (its slices repeated cyclically) and
-    its values changed: floats scaled by ¾ and shifted by ⅛, integers and booleans rolled by one
-    along every axis (still valid token ids or indices)."""
+def _perturbed(value, axes: dict[int, str], seed: int):
+    """The example input with each dynamic axis in ``axes`` one longer (its slices repeated
+    cyclically) and its values shuffled: a seeded permutation of its elements (integers stay
+    valid token ids or indices, and a mask or a count computed from them moves), floats also
+    multiplied by random factors in [½, 1½] with random signs (so comparisons and sums
+    change)."""
     array = value._data if isinstance(value, Tensor) else np.asarray(value)
     for axis in sorted(axes):
         n = array.shape[axis]
@@ -238,11 +262,11 @@ def _perturbed(value, axes: dict[int, str]):
             raise ValueError(f"chainrule.onnx.export: dynamic axis {axis} of an input has size "
                              f"0 in the example; give an example with at least one element there")
         array = np.take(array, np.arange(n + 1) % n, axis=axis)
-    if array.dtype.kind == "f":
-        array = (array * 0.75 + 0.125).astype(array.dtype)
-    elif array.ndim:
-        for axis in range(array.ndim):
-            array = np.roll(array, 1, axis=axis)
+    rng = np.random.default_rng(seed)
+    array = rng.permutation(array.reshape(-1)).reshape(array.shape)
+    if array.dtype.kind in "fc":
+        factors = rng.uniform(0.5, 1.5, array.shape) * rng.choice([-1.0, 1.0], array.shape)
+        array = (array * factors).astype(array.dtype)
     array = np.ascontiguousarray(array)
     return Tensor._make(array) if isinstance(value, Tensor) else array
 
@@ -253,25 +277,41 @@ def _run(tracer, model, inputs, when: str) -> Trace:
     except (OnnxExportError, TypeError, ValueError, RuntimeError, IndexError) as exc:
         if when.startswith("on the example"):
             raise
-        raise OnnxExportError(f"chainrule.onnx.export: the forward failed when run {when} to "
-                              f"find the dynamic dimensions: {type(exc).__name__}: {exc}") from exc
+        raise OnnxExportError(f"chainrule.onnx.export: the forward failed when run {when} (to "
+                              f"find what depends on the inputs): {type(exc).__name__}: "
+                              f"{exc}") from exc
 
 
-def _check_same_path(first: Trace, second: Trace) -> None:
-    for k, (a, b) in enumerate(zip(first.calls, second.calls)):
+def _check_same_path(first: Trace, other: Trace, sizes: bool) -> None:
+    """The other trace applied the same primitives in the same modules, and returned as many
+    values (``sizes``: it is trace B, with the dynamic axes one longer)."""
+    what = ("inputs with the dynamic axes one longer and shuffled values" if sizes else
+            "inputs of the same shapes with shuffled values")
+    hint = ("the input data or sizes" if sizes else "the input data")
+    for k, (a, b) in enumerate(zip(first.calls, other.calls)):
         if a.fn is not b.fn or a.module != b.module:
             raise OnnxExportError(
                 f"chainrule.onnx.export: the forward applies different operations on different "
                 f"inputs (operation {k}: '{a.name}' in {a.where()} on the example inputs, "
-                f"'{b.name}' in {b.where()} on the second trace's), so it depends on the data or "
-                f"the sizes in Python; a graph cannot express that. Make the path fixed, or "
-                f"export without dynamic_axes", a.name, a.module)
-    if len(first.calls) != len(second.calls) or len(first.outputs) != len(second.outputs):
+                f"'{b.name}' in {b.where()} on {what}): its path depends on {hint} through "
+                f"Python (an if, a loop, a conversion to a number), which a graph cannot "
+                f"express", a.name, a.module)
+    if len(first.calls) != len(other.calls) or len(first.outputs) != len(other.outputs):
         raise OnnxExportError(
             f"chainrule.onnx.export: the forward applies {len(first.calls)} operations and "
-            f"returns {len(first.outputs)} values on the example inputs but "
-            f"{len(second.calls)} and {len(second.outputs)} on the second trace's inputs "
-            f"(values changed, dynamic axes one longer): its path depends on the inputs")
+            f"returns {len(first.outputs)} values on the example inputs but {len(other.calls)} "
+            f"and {len(other.outputs)} on {what}: its path depends on {hint} through Python")
+
+
+def _warn_conversions(first: Trace) -> None:
+    if not first.conversions:
+        return
+    seen = list(dict.fromkeys(f"{what} in {where}" for what, where in first.conversions))
+    warnings.warn(f"chainrule.onnx.export: the forward turned Tensors computed from its inputs "
+                  f"into Python or NumPy values ({'; '.join(seen[:5])}"
+                  f"{'; …' if len(seen) > 5 else ''}); what it computed with them is not in the "
+                  f"graph, which holds their values (and any branch taken) on the example "
+                  f"inputs", OnnxExportWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------------- the graph
@@ -288,13 +328,18 @@ def _state(model) -> dict:
     return state
 
 
-def _emit(builder: Builder, a, b):
+def _emit(builder: Builder, a, b, c):
     emitter = EMITTERS.get(a.name)
-    op = Op(builder, a, b)
+    op = Op(builder, a, b, c)
     if emitter is None:
         return Poison(op.refuse(
             "this primitive has no ONNX form in chainrule's exporter (see "
             "chainrule.onnx.exportable_primitives() for those that do)"))
+    if tuple(a.output.shape) != tuple(c.output.shape):
+        return Poison(op.fail(f"the shape of its result depends on the input data "
+                              f"({tuple(a.output.shape)} on the example inputs, "
+                              f"{tuple(c.output.shape)} on inputs of the same shapes with other "
+                              f"values)"))
     try:
         out = emitter(op)
     except OnnxExportError as exc:

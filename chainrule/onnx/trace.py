@@ -13,7 +13,10 @@ y``, which rebinds the tensor to the new node) is still found as the output it n
 are fresh Tensors over copies of the example arrays, so the caller's arrays are never changed.
 
 Only the outermost ``apply`` is recorded (a primitive whose forward applied another would
-otherwise be recorded twice).
+otherwise be recorded twice). A Tensor computed during the trace that the forward turns into a
+Python or NumPy value (``float(x)``, ``x.item()``, ``if x.sum() > 0``, ``x.numpy()``) is noted
+in :attr:`Trace.conversions`: what the forward does with that value is not an operation of the
+graph, which will hold the value (or the branch taken) of the example.
 """
 from __future__ import annotations
 
@@ -59,6 +62,7 @@ class Trace:
     inputs: list[Tensor]                     # one per Tensor/array example input, in order
     input_nodes: list[Node]                  # the sentinel graph node each input carries
     outputs: list = field(default_factory=list)
+    conversions: list = field(default_factory=list)   # (what, where) of Tensor → Python value
 
 
 class _InputFn:
@@ -110,6 +114,35 @@ def _recording(calls: list[Call], stack: list):
         yield
     finally:
         Function.apply = original
+
+
+_CONVERSIONS = {"__bool__": "bool()", "__float__": "float()", "__int__": "int()",
+                "__index__": "use as an index", "item": ".item()", "tolist": ".tolist()",
+                "numpy": ".numpy()", "__array__": "NumPy conversion"}
+
+
+@contextlib.contextmanager
+def _noting_conversions(events: list, stack: list):
+    """Wrap Tensor's conversions to Python/NumPy values to note those of traced Tensors (ones
+    that carry a graph node: inputs and results, not parameters)."""
+    originals = {name: Tensor.__dict__[name] for name in _CONVERSIONS if name in Tensor.__dict__}
+
+    def wrap(name, original):
+        def method(self, *args, **kwargs):
+            if self._node is not None:
+                module, module_type = stack[-1]
+                where = f"{module} ({module_type})" if module else f"the model ({module_type})"
+                events.append((_CONVERSIONS[name], where))
+            return original(self, *args, **kwargs)
+        return method
+
+    for name, original in originals.items():
+        setattr(Tensor, name, wrap(name, original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(Tensor, name, original)
 
 
 @contextlib.contextmanager
@@ -171,6 +204,7 @@ def trace(model, args: tuple) -> Trace:
     (fresh Tensors over copies), anything else (numbers, None, strings) is passed unchanged.
     """
     calls: list[Call] = []
+    conversions: list = []
     stack = [("", type(model).__name__)]
     inputs, nodes, call_args = [], [], []
     for a in args:
@@ -182,6 +216,7 @@ def trace(model, args: tuple) -> Trace:
         else:
             call_args.append(a)
     with _inference_state(model), enable_grad(), _module_stack(model, stack), \
-            _recording(calls, stack), xp.errstate(all="ignore"):
+            _recording(calls, stack), _noting_conversions(conversions, stack), \
+            xp.errstate(all="ignore"):
         out = model(*call_args)
-    return Trace(calls, inputs, nodes, flatten_outputs(out))
+    return Trace(calls, inputs, nodes, flatten_outputs(out), conversions)
