@@ -1,7 +1,7 @@
 """Building the ONNX graph from the recorded calls of three traces of the forward pass.
 
 The forward is traced three times (see :mod:`chainrule.onnx.exporter`): on the example inputs
-(trace A), on inputs whose dynamic axes are one longer and whose values are shuffled (trace B),
+(trace A), on inputs whose dynamic axes are longer and whose values are shuffled (trace B),
 and on inputs of the example's shapes with values shuffled another way (trace C). The graph is
 written from trace A; B and C say which facts depend on the inputs:
 
@@ -260,7 +260,7 @@ class Op:
     def __init__(self, builder: Builder, call: Call, other: Call, third: Call):
         self.b = builder
         self.call = call
-        self.other = other          # trace B: dynamic axes one longer, values shuffled
+        self.other = other          # trace B: dynamic axes longer, values shuffled
         self.third = third          # trace C: the example's shapes, values shuffled
         self.name = call.name
         self.opset = builder.opset
@@ -396,7 +396,7 @@ class Op:
         a, b = self.pair(key, default)
         if not same(a, b):
             raise self.fail(f"its parameter {key} is {a!r} on the example inputs and {b!r} on "
-                            f"the second trace's (values shuffled, dynamic axes one longer): it "
+                            f"the second trace's (values shuffled, dynamic axes longer): it "
                             f"depends on the input data or sizes, and its ONNX form needs a "
                             f"fixed value (fix the axes it depends on, or compute it inside the "
                             f"graph with chainrule operations)")
@@ -421,7 +421,7 @@ class Op:
         out = self.b.dim(a, b, prefer)
         if out is None:
             raise self.fail(f"{what} is {a} on the example inputs and {b} with the dynamic axes "
-                            f"one longer, and no dimension of the graph's values (or a multiple "
+                            f"longer, and no dimension of the graph's values (or a multiple "
                             f"or fraction of one) takes those sizes, so it cannot be computed in "
                             f"the graph")
         return out
@@ -448,7 +448,7 @@ class Op:
         target, target_b = tuple(int(t) for t in target), tuple(int(t) for t in target_b)
         if len(target) != len(target_b):
             raise self.fail(f"{what} has rank {len(target)} on the example inputs and "
-                            f"{len(target_b)} with the dynamic axes one longer")
+                            f"{len(target_b)} with the dynamic axes longer")
         if target == target_b:
             return self.ints(target)
         if any(t == 0 for t in target):

@@ -37,10 +37,18 @@ def reduce(op: Op, op_type: str, x: str, axes: list[int], keepdims: bool) -> str
 @emits(*_REDUCE)
 def reduction(op: Op) -> str:
     """Σ, mean, max, min, Π and log Σ exp over the axes: ReduceSum, ReduceMean, ReduceMax,
-    ReduceMin, ReduceProd, ReduceLogSumExp (max and min on ties: the value, which is the same)."""
-    axes = axes_of(op.param("axis"), len(op.shape(0)))
-    return reduce(op, _REDUCE[op.name], op.x(0, op.out_dtype), axes,
-                  op.param("keepdims", False))
+    ReduceMin, ReduceProd, ReduceLogSumExp (max and min on ties: the value, which is the same).
+    A floating-point mean or max over every axis after the first two, keeping them, is
+    GlobalAveragePool or GlobalMaxPool (the same numbers; what the importer reads those as, so
+    that export → import → export gives the same graph)."""
+    rank = len(op.shape(0))
+    axes = axes_of(op.param("axis"), rank)
+    keep = op.param("keepdims", False)
+    x = op.x(0, op.out_dtype)
+    if op.name in ("mean", "max") and keep and rank >= 3 and axes == list(range(2, rank)) \
+            and np.dtype(op.out_dtype).kind == "f":
+        return op.node("GlobalAveragePool" if op.name == "mean" else "GlobalMaxPool", [x])
+    return reduce(op, _REDUCE[op.name], x, axes, keep)
 
 
 @emits("var", "std")

@@ -6,15 +6,16 @@ written in its ONNX form by the emitter registered for it (:mod:`chainrule.onnx.
 ``state_dict`` keys.
 
 Tracing three times makes dynamic axes and data dependence visible. Trace A runs on the example
-inputs; trace B on inputs whose dynamic axes are one longer (the example repeated cyclically along
-them) and whose values are shuffled; trace C on inputs of the example's shapes with values
-shuffled another way (see :func:`_perturbed`). All must apply the same primitives in the same
-order, else the forward takes a path that depends on the inputs, which a graph cannot express. A
-primitive parameter that differs between A and C depends on the data and is refused; one that
-differs between A and B (a reshape's target shape) is computed in the graph from a ``Shape``. An
-array that is not an input, a weight or a recorded result and differs between the traces was
-computed from the inputs outside chainrule's operations (a comparison, NumPy on ``.data``), and
-is refused rather than frozen into a wrong constant.
+inputs; trace B on inputs whose dynamic axes are longer (the example repeated cyclically along
+them; each symbol grows by its own amount, 1, 2, 3, …) and whose values are shuffled; trace C on
+inputs of the example's shapes with values shuffled another way (see :func:`_perturbed`). All
+must apply the same primitives in the same order, else the forward takes a path that depends on
+the inputs, which a graph cannot express. A primitive parameter that differs between A and C
+depends on the data and is refused; one that differs between A and B (a reshape's target shape)
+is computed in the graph from a ``Shape``. An array that is not an input, a weight or a recorded
+result and differs between the traces was computed from the inputs outside chainrule's
+operations (a comparison, NumPy on ``.data``), and is refused rather than frozen into a wrong
+constant.
 """
 from __future__ import annotations
 
@@ -104,12 +105,17 @@ def export(model, example_inputs=(), path=None, opset: int | None = None, input_
     out_names = _output_names(first, output_names, model.output_names if imported else None)
     _check_distinct(in_names, out_names, model)
     axes = _dynamic_axes(dynamic_axes, in_names, out_names, first)
+    # each symbol grows by its own amount, so that no two dynamic axes take the same pair of
+    # sizes on traces A and B (which would make a dimension's source ambiguous)
+    symbols = list(dict.fromkeys(s for name in in_names for s in axes.get(name, {}).values()))
+    growth = {symbol: k + 1 for k, symbol in enumerate(symbols)}
     second_inputs, third_inputs = list(inputs), list(inputs)
     for k, i in enumerate(positions):
-        second_inputs[i] = _perturbed(inputs[i], axes.get(in_names[k], {}), seed=1)
+        grow = {axis: growth[symbol] for axis, symbol in axes.get(in_names[k], {}).items()}
+        second_inputs[i] = _perturbed(inputs[i], grow, seed=1)
         third_inputs[i] = _perturbed(inputs[i], {}, seed=2)
     second = _run(trace, model, tuple(second_inputs),
-                  "again on perturbed inputs (values shuffled, dynamic axes one longer)")
+                  "again on perturbed inputs (values shuffled, dynamic axes longer)")
     third = _run(trace, model, tuple(third_inputs),
                  "again on inputs of the same shapes with shuffled values")
     _check_same_path(first, third, sizes=False)
@@ -249,19 +255,19 @@ def _dynamic_axes(spec, in_names, out_names, first: Trace) -> dict[str, dict[int
     return out
 
 
-def _perturbed(value, axes: dict[int, str], seed: int):
-    """The example input with each dynamic axis in ``axes`` one longer (its slices repeated
-    cyclically) and its values shuffled: a seeded permutation of its elements (integers stay
-    valid token ids or indices, and a mask or a count computed from them moves), floats also
-    multiplied by random factors in [½, 1½] with random signs (so comparisons and sums
-    change)."""
+def _perturbed(value, grow: dict[int, int], seed: int):
+    """The example input with each dynamic axis in ``grow`` longer by the amount given (its
+    slices repeated cyclically) and its values shuffled: a seeded permutation of its elements
+    (integers stay valid token ids or indices, and a mask or a count computed from them moves),
+    floats also multiplied by random factors in [½, 1½] with random signs (so comparisons and
+    sums change)."""
     array = value._data if isinstance(value, Tensor) else np.asarray(value)
-    for axis in sorted(axes):
+    for axis, extra in sorted(grow.items()):
         n = array.shape[axis]
         if n == 0:
             raise ValueError(f"chainrule.onnx.export: dynamic axis {axis} of an input has size "
                              f"0 in the example; give an example with at least one element there")
-        array = np.take(array, np.arange(n + 1) % n, axis=axis)
+        array = np.take(array, np.arange(n + extra) % n, axis=axis)
     rng = np.random.default_rng(seed)
     array = rng.permutation(array.reshape(-1)).reshape(array.shape)
     if array.dtype.kind in "fc":
@@ -284,8 +290,8 @@ def _run(tracer, model, inputs, when: str) -> Trace:
 
 def _check_same_path(first: Trace, other: Trace, sizes: bool) -> None:
     """The other trace applied the same primitives in the same modules, and returned as many
-    values (``sizes``: it is trace B, with the dynamic axes one longer)."""
-    what = ("inputs with the dynamic axes one longer and shuffled values" if sizes else
+    values (``sizes``: it is trace B, with the dynamic axes longer)."""
+    what = ("inputs with the dynamic axes longer and shuffled values" if sizes else
             "inputs of the same shapes with shuffled values")
     hint = ("the input data or sizes" if sizes else "the input data")
     for k, (a, b) in enumerate(zip(first.calls, other.calls)):

@@ -1,5 +1,5 @@
 """chainrule's own networks exported by ``chainrule.onnx.export`` run in onnxruntime with
-chainrule's outputs: LeNet-5 and SmallVGG (chainrule.models), LSTM/GRU text classifiers
+chainrule's outputs: LeNet-5, SmallVGG and ResNet-18 (chainrule.models), LSTM/GRU text classifiers
 (one layer, bidirectional, stacked), a Transformer encoder classifier and MultiheadAttention
 with a causal mask; the batch axis (and the sequence axis) stays dynamic; export → import →
 export gives the same graph and weights, and the imported model computes what the original
@@ -40,6 +40,8 @@ def cnn(name: str):
     cr.manual_seed(0)
     if name == "lenet":
         return models.LeNet5(), 1, 28
+    if name == "resnet18":                    # residual additions, global average pooling
+        return models.resnet18(num_classes=10), 3, 32
     model = models.SmallVGG(channels=(8, 16), hidden=32, image_size=16)
     for m in model.modules():                     # statistics that are not the identity
         if isinstance(m, nn.BatchNorm2d):
@@ -48,7 +50,7 @@ def cnn(name: str):
     return model, 3, 16
 
 
-@pytest.mark.parametrize("name", ["lenet", "smallvgg"])
+@pytest.mark.parametrize("name", ["lenet", "smallvgg", "resnet18"])
 def test_cnn_runs_in_onnxruntime_at_any_batch(name):
     model, channels, side = cnn(name)
     proto = exported(model, images(2, channels, side), dynamic_axes={"x": {0: "batch"}})
@@ -58,7 +60,8 @@ def test_cnn_runs_in_onnxruntime_at_any_batch(name):
         assert_runs_like_chainrule(proto, model, images(n, channels, side, seed=n))
     ops = set(op_types(proto))
     assert {"Conv", "MaxPool", "Relu", "Reshape", "Gemm"} <= ops
-    assert ("BatchNormalization" in ops) == (name == "smallvgg")
+    assert ("BatchNormalization" in ops) == (name != "lenet")
+    assert ("GlobalAveragePool" in ops) == (name == "resnet18")
     # the weights are initializers named by their state_dict keys, with their values
     weights = initializers(proto)
     state = {k: v.numpy() for k, v in model.state_dict().items() if v.dtype.kind == "f"}
@@ -182,7 +185,23 @@ def test_transformer_encoder_module_and_causal_attention():
     assert_runs_like_chainrule(proto, model, cr.randn(4, 5, 16))
 
 
-@pytest.mark.parametrize("name", ["lenet", "smallvgg", "mlp"])
+def test_examples_of_batch_1_and_equal_axis_sizes():
+    """An example of batch 1 and length 1, or with batch and length equal, still exports a
+    graph whose reshapes follow the right axis (each dynamic axis grows by its own amount on
+    the second trace, so no two take the same sizes)."""
+    cr.manual_seed(8)
+    model = EncoderClassifier()
+    axes = {"ids": {0: "batch", 1: "seq"}, "positions": {0: "batch", 1: "seq"}}
+    for n, length in ((1, 1), (3, 3)):
+        proto = exported(model, encoder_inputs(n, length), dynamic_axes=axes)
+        for shape in ((2, 6), (5, 2), (1, 1)):
+            assert_runs_like_chainrule(proto, model, encoder_inputs(*shape, seed=sum(shape)))
+    lstm = TextClassifier("lstm", 2, True)
+    proto = exported(lstm, token_ids(1, 1), dynamic_axes={"ids": {0: "batch", 1: "seq"}})
+    assert_runs_like_chainrule(proto, lstm, token_ids(4, 6))
+
+
+@pytest.mark.parametrize("name", ["lenet", "smallvgg", "resnet18", "mlp"])
 def test_export_import_export_is_stable(name):
     if name == "mlp":
         cr.manual_seed(5)
