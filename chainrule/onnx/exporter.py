@@ -122,7 +122,9 @@ def export(model, example_inputs=(), path=None, opset: int | None = None, input_
     _check_same_path(first, second, sizes=True)
     _warn_conversions(first)
 
-    builder = Builder(opset, _state(model), reserved=set(in_names) | set(out_names))
+    state = _state(model)
+    reserved = set(in_names) | set(out_names) | {name for name, _ in state.values()}
+    builder = Builder(opset, state, reserved=reserved)
     for k, (ta, tb, node) in enumerate(zip(first.inputs, second.inputs, first.input_nodes)):
         builder.register(Value(in_names[k], ta.shape, tb.shape, ta._data.dtype), ta, node=node)
     for a, b, c in zip(first.calls, second.calls, third.calls):
@@ -167,7 +169,20 @@ def _as_tuple(example_inputs) -> tuple:
     if example_inputs and isinstance(example_inputs[-1], dict):
         raise TypeError("chainrule.onnx.export: a dict at the end of example_inputs (keyword "
                         "arguments) is not supported; pass the forward's inputs positionally")
+    for k, a in enumerate(example_inputs):
+        if isinstance(a, (tuple, list, dict)) and _holds_tensors(a):
+            raise TypeError(f"chainrule.onnx.export: argument {k} of example_inputs is a "
+                            f"{type(a).__name__} holding Tensors; nested inputs are not "
+                            f"supported, pass each Tensor as its own argument of the forward")
     return example_inputs
+
+
+def _holds_tensors(value) -> bool:
+    if isinstance(value, (Tensor, ndarray)):
+        return True
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, (tuple, list)) and any(_holds_tensors(v) for v in value)
 
 
 def _input_names(model, inputs, positions, given, own=None) -> list[str]:

@@ -13,14 +13,17 @@ y``, which rebinds the tensor to the new node) is still found as the output it n
 are fresh Tensors over copies of the example arrays, so the caller's arrays are never changed.
 
 Only the outermost ``apply`` is recorded (a primitive whose forward applied another would
-otherwise be recorded twice). A Tensor computed during the trace that the forward turns into a
-Python or NumPy value (``float(x)``, ``x.item()``, ``if x.sum() > 0``, ``x.numpy()``) is noted
-in :attr:`Trace.conversions`: what the forward does with that value is not an operation of the
-graph, which will hold the value (or the branch taken) of the example.
+otherwise be recorded twice), and only in the thread that traces (another thread computing with
+chainrule meanwhile is not recorded, though it runs through the wrapper). A Tensor computed
+during the trace that the forward turns into a Python or NumPy value (``float(x)``,
+``x.item()``, ``if x.sum() > 0``, ``x.numpy()``) is noted in :attr:`Trace.conversions`: what the
+forward does with that value is not an operation of the graph, which will hold the value (or the
+branch taken) of the example.
 """
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass, field
 
 from ..autograd.function import Function, Node
@@ -97,8 +100,11 @@ def flatten_outputs(value) -> list:
 def _recording(calls: list[Call], stack: list):
     original = Function.__dict__["apply"]
     depth = [0]
+    tracing = threading.get_ident()
 
     def apply(cls, *args, **params):
+        if threading.get_ident() != tracing:
+            return original.__func__(cls, *args, **params)
         depth[0] += 1
         try:
             out = original.__func__(cls, *args, **params)
@@ -127,9 +133,11 @@ def _noting_conversions(events: list, stack: list):
     that carry a graph node: inputs and results, not parameters)."""
     originals = {name: Tensor.__dict__[name] for name in _CONVERSIONS if name in Tensor.__dict__}
 
+    tracing = threading.get_ident()
+
     def wrap(name, original):
         def method(self, *args, **kwargs):
-            if self._node is not None:
+            if self._node is not None and threading.get_ident() == tracing:
                 module, module_type = stack[-1]
                 where = f"{module} ({module_type})" if module else f"the model ({module_type})"
                 events.append((_CONVERSIONS[name], where))

@@ -158,6 +158,8 @@ def test_bad_arguments():
         export(model, 3.0)
     with pytest.raises(TypeError, match="keyword"):
         export(model, (x, {"scale": 2}))
+    with pytest.raises(TypeError, match="argument 0 of example_inputs is a list holding Tensors"):
+        export(model, ([x, x], 2))
     with pytest.raises(TypeError, match="output 1 of the forward is a int"):
         export(Lambda(lambda m, t: (t, 3)), x)
     with pytest.raises(TypeError, match="path must be a file name or a binary file"):
@@ -185,3 +187,23 @@ def test_opset_versions_write_their_forms():
         mean = next(n for n in proto.graph.node if n.op_type == "ReduceMean")
         assert (len(mean.input) == 2) == (opset >= 18)
         assert_runs_like_chainrule(proto, model, cr.randn(2, 3))
+
+
+def test_instrumentation_is_removed_even_when_the_forward_fails():
+    from chainrule.autograd.function import Function
+
+    apply, to_float = Function.__dict__["apply"], cr.Tensor.__dict__["__float__"]
+
+    def fn(m, x):
+        m.fc(x)
+        raise RuntimeError("broken forward")
+
+    model = Lambda(fn, fc=nn.Linear(3, 3))
+    model.train()
+    with pytest.raises(RuntimeError, match="broken forward"):
+        export(model, cr.randn(2, 3))
+    assert Function.__dict__["apply"] is apply
+    assert cr.Tensor.__dict__["__float__"] is to_float
+    assert all("forward" not in m.__dict__ for m in model.modules())
+    assert model.training and model.fc.training
+    assert float(cr.tensor(2.0)) == 2.0

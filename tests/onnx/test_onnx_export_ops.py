@@ -237,3 +237,24 @@ def test_recurrent_layers_with_initial_states_run_in_onnxruntime():
     assert_runs_like_chainrule(proto, model, inputs)
     assert_runs_like_chainrule(proto, model, (rand(9, 3, 3, seed=3), rand(4, 3, 5, seed=4),
                                               rand(4, 3, 5, seed=5)))
+
+
+def test_float64_models_and_integer_and_boolean_inputs():
+    """A float64 model exports float64 (onnxruntime runs its Gemm and Relu; it has no float64
+    Conv or LSTM kernels), and integer and boolean inputs keep their types, promoted as chainrule
+    does (int // int stays int, int · 0.5 is float)."""
+    cr.manual_seed(4)
+    from chainrule import models
+
+    model = models.MLP(8, (6,), 3).double()
+    x = cr.tensor(np.random.default_rng(0).random((2, 8)))
+    proto = exported(model, x, dynamic_axes={"x": [0]})
+    assert proto.graph.input[0].type.tensor_type.elem_type == 11          # DOUBLE
+    assert_runs_like_chainrule(proto, model, cr.tensor(np.random.default_rng(1).random((3, 8))),
+                               rtol=1e-12, atol=1e-14)
+    mixed = Lambda(lambda m, a, b, mask: cr.where(mask, a * b + 1, a // 2) + a * 0.5)
+    inputs = (cr.tensor(np.arange(6).reshape(2, 3)), cr.tensor(np.arange(6).reshape(2, 3) + 1),
+              cr.tensor(np.array([[True, False, True]] * 2)))
+    proto = exported(mixed, inputs)
+    assert [i.type.tensor_type.elem_type for i in proto.graph.input] == [7, 7, 9]   # INT64, BOOL
+    assert_runs_like_chainrule(proto, mixed, inputs)
