@@ -7,7 +7,7 @@ import builtins
 import math
 
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import namespace, pad_constant, xp
 from ..tensor import Tensor
 
 
@@ -295,7 +295,7 @@ class Pad(Function):
         if (widths < 0).any():
             raise ValueError(f"pad: widths must be ≥ 0, got {pad_width}")
         ctx.crop = tuple(builtins.slice(int(b), int(b) + n) for (b, _), n in zip(widths, x.shape))
-        return xp.pad(x, widths, mode="constant", constant_values=value)
+        return pad_constant(x, widths, value)
 
     @staticmethod
     def vjp(ctx, g):

@@ -26,7 +26,7 @@ import math
 
 from .. import kernels
 from ..autograd.function import Function, Node, primitive, records
-from ..backend import xp
+from ..backend import pad_constant, xp
 from ..parallel import parallel_for
 from ..tensor import Tensor
 from .conv import ConvTranspose, _kernel_slices, _ntuple
@@ -80,7 +80,7 @@ def _pad(x, padding, extra, value):
     widths = ((0, 0), (0, 0)) + tuple((p, p + e) for p, e in zip(padding, extra))
     if not any(a or b for a, b in widths):
         return x
-    return xp.pad(x, widths, constant_values=value)
+    return pad_constant(x, widths, value)
 
 
 def _batched(op, x, nd):
