@@ -216,6 +216,26 @@ def test_other_file_formats_load_the_same_weights(tmp_path, pretrained):
             np.testing.assert_array_equal(model(x).numpy(), expected, err_msg=str(f))
 
 
+@needs_reference
+def test_weights_from_an_onnx_export_and_onnxruntime_agree(tmp_path, pretrained, reference):
+    """The port exported with torch.onnx.export: its initializers (no BatchNorm counters) load
+    by name, and chainrule's logits equal onnxruntime's on the same file."""
+    import torch
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    path = tmp_path / "lite0.onnx"
+    torch.onnx.export(reference, (torch.zeros(1, 3, 224, 224),), str(path), dynamo=False,
+                      do_constant_folding=False, opset_version=17, input_names=["x"])
+    model = efficientnet_lite0(weights=path).eval()
+    x = pretrained.transforms()(_generated()).numpy()
+    with cr.no_grad():
+        ours = model(cr.from_numpy(x)).numpy()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    theirs = np.concatenate([session.run(None, {"x": x[i:i + 1]})[0] for i in range(len(x))])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-4)
+    assert (ours.argmax(1) == theirs.argmax(1)).all()
+
+
 @needs_weights
 def test_a_new_head_size_loads_everything_but_the_classifier(pretrained):
     model = efficientnet_lite0(weights="package", num_classes=10)

@@ -90,13 +90,18 @@ def strip_prefix(state: dict, own: dict) -> dict:
 
 def load_state(model, state: dict, source: str, skip: tuple[str, ...] = ()) -> None:
     """Copy ``state`` into ``model`` by name, all or nothing; keys starting with a prefix in
-    ``skip`` are left out on both sides. Raises RuntimeError naming every missing, unexpected and
+    ``skip`` are left out on both sides, and BatchNorm counters (``num_batches_tracked``) may be
+    absent from the file. Raises RuntimeError naming every missing, unexpected and
     mis-shaped key (file shape and model shape) at once, before anything is copied."""
     own = model.state_dict()
     state = strip_prefix(dict(state), own)
     if skip:
         own = {k: v for k, v in own.items() if not k.startswith(skip)}
         state = {k: v for k, v in state.items() if not k.startswith(skip)}
+    # BatchNorm's step counter is not a weight: files without it (an ONNX graph's initializers,
+    # pre-0.4.1 PyTorch checkpoints) keep the model's, as torch's BatchNorm does
+    counters = [k for k in own if k not in state and k.endswith(".num_batches_tracked")]
+    own = {k: v for k, v in own.items() if k not in counters}
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     shapes = [f"{k}: file {tuple(_array(state[k]).shape)}, model {tuple(own[k].shape)}"
@@ -112,7 +117,8 @@ def load_state(model, state: dict, source: str, skip: tuple[str, ...] = ()) -> N
                 parts.append(f"{what} ({len(keys)}): " + ", ".join(keys[:12]) + more)
         raise RuntimeError(f"loading {source} into {type(model).__name__}: " + "; ".join(parts)
                            + "; nothing was loaded")
-    model.load_state_dict({k: _array(v) for k, v in state.items()}, strict=not skip)
+    model.load_state_dict({k: _array(v) for k, v in state.items()},
+                          strict=not (skip or counters))
 
 
 def load_pretrained(model, weights, package: str, skip_head: bool = False) -> None:
