@@ -4,6 +4,8 @@ The data pipeline of a run: the dataset's images (uint8, or the digits' 0…16 c
 W), scaled to [0, 1] (``ToFloat(1/max_value)``), normalised with the training set's mean and
 standard deviation (Fashion-MNIST: 0.2860 and 0.3530), and, for models that need larger inputs
 than the 8×8 digits (LeNet), upsampled by repeating pixels.
+
+A text dataset (IMDB) gives token ids instead (int64 (N, L), no transform): see :mod:`.text`.
 """
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from .folder import EVAL_BATCH
 
 @dataclass
 class RunData:
-    """A run's arrays (as stored: uint8 images (N, C, H, W), int64 labels) and its pipeline."""
+    """A run's arrays (as stored: uint8 images (N, C, H, W), or int64 token ids (N, L) for a
+    text run; int64 labels) and its pipeline. A text run also carries its ``vocab`` and the
+    ``test_texts`` (for the report)."""
 
     name: str
     classes: tuple
@@ -27,10 +31,18 @@ class RunData:
     max_value: int
     mean: object
     std: object
-    image_shape: tuple              # (C, H, W) as stored
+    image_shape: tuple              # (C, H, W) as stored; (L,) for token ids
     validation: str                 # what the validation data is, in words
     where: str = ""                 # where the files were found
     notes: list = field(default_factory=list)
+    kind: str = "image"             # or "text"
+    vocab: object = None
+    test_texts: list | None = None
+
+    @property
+    def unit(self) -> str:
+        """What a sample is, in words: "images" or "reviews"."""
+        return "reviews" if self.kind == "text" else "images"
 
     @property
     def num_classes(self) -> int:
@@ -41,16 +53,22 @@ def _channels_first(images):
     return images[:, None] if images.ndim == 3 else images
 
 
-def load_data(config: dict, explicit_dataset: bool = True, log=print) -> RunData:
+def load_data(config: dict, explicit_dataset: bool = True, log=print, run_dir=None) -> RunData:
     """Load the run's dataset: train, validation and test arrays (see the module docstring).
 
     When the dataset is Fashion-MNIST or MNIST, was not asked for explicitly and is not on this
     machine, the 8×8 digits (scikit-learn's, needing no files) are used instead, with a message,
-    and ``config["dataset"]`` is updated.
+    and ``config["dataset"]`` is updated. A text dataset is encoded with the vocabulary saved in
+    ``run_dir`` when given (a run being resumed or opened), else with one built from its
+    training reviews (:func:`.text.load_text_data`).
     """
     from ...data import datasets as D
 
     info = D.dataset_info(config["dataset"])
+    if info.kind == "text":
+        from .text import load_text_data
+
+        return load_text_data(config, info, log, run_dir)
     root = config.get("data_dir")
     kwargs = {"root": root} if root and info.name != "digits" else {}
     if config.get("download") and info.name != "digits":
@@ -96,9 +114,12 @@ def load_data(config: dict, explicit_dataset: bool = True, log=print) -> RunData
 
 
 def transform(config: dict):
-    """The batch transform of a run: stored pixels → the model's normalised float32 input."""
+    """The batch transform of a run: stored pixels → the model's normalised float32 input (None
+    for a text run: its token ids go to the model as they are)."""
     from ...data import transforms as T
 
+    if config.get("text"):
+        return None
     norm = config["normalize"]
     steps = [T.ToFloat(scale=1.0 / norm["max_value"]), T.Normalize(norm["mean"], norm["std"])]
     if list(config["input_shape"][1:]) != list(config["image_shape"][1:]):

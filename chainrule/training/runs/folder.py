@@ -16,6 +16,10 @@ A run folder holds::
     confusion_matrix.png         the test confusion matrix (class names)
     misclassified.png            misclassified test images, true and predicted labels
 
+A text run (``--dataset imdb``) also holds ``vocab.json`` (its vocabulary, written with
+config.json in the same atomic step and read back on resume), and ``misclassified.md`` (the
+misclassified test reviews as text) in place of misclassified.png.
+
 Every file is written atomically (a temporary file renamed over the old one), so a run killed at
 any moment leaves each file either as it was or complete.
 """
@@ -83,23 +87,30 @@ def default_run_dir(model: str, dataset: str, root="runs") -> Path:
     return path
 
 
-def create(run_dir, config: dict) -> Path:
-    """Make the run folder ``run_dir`` holding ``config.json``, atomically: the folder is made
-    under a temporary name beside it, the config written into it, and the folder renamed into
+def create(run_dir, config: dict, files: dict[str, bytes] | None = None) -> Path:
+    """Make the run folder ``run_dir`` holding ``config.json`` (and ``files``, name → bytes,
+    such as a text run's vocabulary), atomically: the folder is made under a temporary name
+    beside it, the files and then the config written into it, and the folder renamed into
     place. A kill at any moment leaves either no run folder (a ``.<name>.partial`` folder that
-    the next :func:`create` of the same folder removes) or one with its complete config, which
-    ``Run.resume`` can start from. An existing empty folder (or one without a config, e.g. made
-    by hand) gets the config written atomically into it instead."""
+    the next :func:`create` of the same folder removes) or one with its complete config and
+    files, which ``Run.resume`` can start from. An existing empty folder (or one without a
+    config, e.g. made by hand) gets the files and then the config written atomically into it
+    instead."""
     import shutil
 
     run_dir = Path(run_dir)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     partial = run_dir.with_name(f".{run_dir.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
+    files = files or {}
     if run_dir.exists():
+        for name, data in files.items():
+            atomic_write(run_dir / name, data)
         write_json(run_dir / CONFIG, config)
         return run_dir
     partial.mkdir()
+    for name, data in files.items():
+        atomic_write(partial / name, data)
     write_json(partial / CONFIG, config)
     os.rename(partial, run_dir)
     _fsync_dir(os.fspath(run_dir.parent))

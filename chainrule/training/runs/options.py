@@ -1,4 +1,9 @@
-"""The options of a run: their defaults and checks, and the model they describe."""
+"""The options of a run: their defaults and checks, and the model they describe.
+
+On a text dataset ``--model`` also takes the short names of :data:`.text.TEXT_MODELS` (``lstm``,
+``gru``, ``bag``, ``transformer``); config.json then records the registry model built as
+``"architecture"`` beside the name given as ``"model"``.
+"""
 from __future__ import annotations
 
 import inspect
@@ -32,9 +37,10 @@ def validate_names(config: dict) -> None:
     """
     from ...data.datasets import dataset_info
     from ..registry import get_loss, get_optimizer_class
+    from .text import resolve
 
-    model_factory(config["model"])
-    dataset_info(config["dataset"])
+    info = dataset_info(config["dataset"])
+    model_factory(resolve(config["model"], info.kind)[0])
     get_optimizer_class(config["optimizer"])
     get_loss(config["loss"])
 
@@ -82,16 +88,31 @@ def check_options(config: dict) -> None:
         raise ValueError("; ".join(problems))
 
 
+def _parameters(factory) -> dict:
+    try:
+        return dict(inspect.signature(factory).parameters)
+    except (TypeError, ValueError):
+        return {}
+
+
+def _dropout(config: dict, params: dict, kwargs: dict) -> None:
+    if config.get("dropout") is not None:
+        if "dropout" not in params:
+            raise ValueError(f"model {config['model']!r} has no dropout option; leave --dropout "
+                             "out")
+        kwargs["dropout"] = float(config["dropout"])
+
+
 def model_setup(config: dict, data) -> None:
     """Fill ``config`` with what the model needs from the data: ``model_kwargs`` (its
     constructor arguments: channels, classes, image size, input features, dropout),
     ``input_shape`` (one sample as the model sees it), ``image_shape``, classes and the
-    normalisation."""
+    normalisation. For a text run: the vocabulary size, classes, padding id and sequence
+    length instead, ``"architecture"`` and the text settings (``"text"``)."""
+    if data.kind == "text":
+        return _text_setup(config, data)
     factory = model_factory(config["model"])
-    try:
-        params = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        params = {}
+    params = _parameters(factory)
     c, h, w = data.image_shape
     kwargs: dict = {}
     side = min(h, w)
@@ -109,11 +130,7 @@ def model_setup(config: dict, data) -> None:
         kwargs["image_size"] = h
     if "in_features" in params:
         kwargs["in_features"] = c * h * w
-    if config.get("dropout") is not None:
-        if "dropout" not in params:
-            raise ValueError(f"model {config['model']!r} has no dropout option; leave --dropout "
-                             "out")
-        kwargs["dropout"] = float(config["dropout"])
+    _dropout(config, params, kwargs)
     config["model_kwargs"] = kwargs
     config["input_shape"] = [c, h, w]
     config["image_shape"] = list(data.image_shape)
@@ -121,11 +138,28 @@ def model_setup(config: dict, data) -> None:
     config["normalize"] = {"max_value": data.max_value, "mean": data.mean, "std": data.std}
 
 
+def _text_setup(config: dict, data) -> None:
+    from . import text
+
+    architecture, fixed = text.resolve(config["model"], "text")
+    params = _parameters(model_factory(architecture))
+    kwargs = {"vocab_size": len(data.vocab), "num_classes": data.num_classes,
+              "padding_idx": data.vocab.pad_index, **fixed}
+    if "max_len" in params:                     # the transformer's positional table
+        kwargs["max_len"] = text.MAX_LEN
+    _dropout(config, params, kwargs)
+    config["architecture"] = architecture
+    config["model_kwargs"] = kwargs
+    config["input_shape"] = [text.MAX_LEN]
+    config["classes"] = list(data.classes)
+    config["text"] = text.settings(data.vocab)
+
+
 def build_model(config: dict):
     """The run's model, freshly initialised from chainrule's generator."""
     from ...models import get_model
 
-    return get_model(config["model"], **config["model_kwargs"])
+    return get_model(config.get("architecture") or config["model"], **config["model_kwargs"])
 
 
 def compile_model(model, config: dict):

@@ -37,7 +37,9 @@ def evaluate_arrays(model, config: dict, x, y) -> dict:
 
 def write_reports(run_dir, config: dict, data, result: dict, doc: dict,
                   which: str = "last", log=print) -> dict:
-    """test_metrics.json and the three PNG plots of a run; returns the test metrics."""
+    """test_metrics.json and the three PNG plots of a run (for a text run: curves and confusion
+    matrix, and misclassified.md listing the misclassified reviews); returns the test
+    metrics."""
     from .. import report
 
     run_dir = Path(run_dir)
@@ -48,6 +50,12 @@ def write_reports(run_dir, config: dict, data, result: dict, doc: dict,
                **{k: summary[k] for k in ("per_class", "macro", "weighted")},
                "confusion_matrix": result["confusion_matrix"].tolist()}
     write_json(run_dir / TEST_METRICS, metrics)
+    text_run = bool(config.get("text"))
+    if text_run:                    # needs no matplotlib
+        from .text import MISCLASSIFIED, write_misclassified
+
+        write_misclassified(run_dir / MISCLASSIFIED, config, data.test_texts, data.y_test,
+                            result["predicted"], result["probabilities"])
     if not report.plots_available():
         log("matplotlib is not installed, so no plots were drawn: pip install matplotlib")
         return metrics
@@ -58,6 +66,8 @@ def write_reports(run_dir, config: dict, data, result: dict, doc: dict,
                                  run_dir / PLOTS["confusion_matrix"],
                                  title=f"{title}: test confusion matrix "
                                        f"(accuracy {100 * result['accuracy']:.2f}%)")
+    if text_run:
+        return metrics
     predicted = result["predicted"]
     chosen = result["probabilities"][range(len(predicted)), predicted]
     report.plot_misclassified(data.x_test, data.y_test, predicted, classes,

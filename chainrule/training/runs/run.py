@@ -12,6 +12,10 @@
     run = Run.open("runs/first", checkpoint="best")   # the trained model, for evaluation
     run.evaluate()["accuracy"], run.predict(["shoe.png"])
 
+    run = Run.new(model="lstm", dataset="imdb", epochs=2)      # a text run: the IMDB reviews
+    run.train(); run.report()        # … and misclassified.md, the misclassified reviews
+    run.predict(["A dull, lifeless film."])
+
 The command line is a thin shell over this class: ``chainrule train`` is ``Run.new`` (or
 ``Run.resume``), ``train()`` and ``report()``; ``evaluate`` and ``predict`` are ``Run.open`` and
 its methods. The run folder's layout is in :mod:`.folder`.
@@ -84,7 +88,12 @@ class Run:
 
         config["created"] = F.now_iso()
         config["chainrule_version"] = __version__
-        F.create(run_dir, config)
+        files = {}
+        if data.kind == "text":
+            from .text import VOCAB, vocab_bytes
+
+            files[VOCAB] = vocab_bytes(data.vocab)
+        F.create(run_dir, config, files)
         return cls(run_dir, config, data=data, log=log, progress=progress)
 
     @classmethod
@@ -116,8 +125,13 @@ class Run:
                 raise ValueError(f"--epochs must be an integer ≥ 1, got {epochs}")
             config["epochs"] = epochs
             F.write_json(run_dir / F.CONFIG, config)
-        data = load_data(config, explicit_dataset=True, log=log)
-        if list(data.image_shape) != list(config["image_shape"]):
+        data = load_data(config, explicit_dataset=True, log=log,
+                         run_dir=run_dir if config.get("text") else None)
+        if data.kind == "text":
+            if len(data.vocab) != config["model_kwargs"].get("vocab_size"):
+                raise F.RunError(f"the run's vocabulary has {len(data.vocab)} tokens, but its "
+                                 f"model was built for {config['model_kwargs'].get('vocab_size')}")
+        elif list(data.image_shape) != list(config["image_shape"]):
             raise F.RunError(f"the {config['dataset']} images are now {data.image_shape}, but "
                              f"the run was trained on {tuple(config['image_shape'])}")
         return cls(run_dir, config, data=data, resume=resume, log=log, progress=progress)
@@ -153,7 +167,8 @@ class Run:
     def data(self):
         """The run's RunData (train, validation and test arrays), read on first use."""
         if self._data is None:
-            self._data = load_data(self.config, explicit_dataset=True, log=self.log)
+            self._data = load_data(self.config, explicit_dataset=True, log=self.log,
+                                   run_dir=self.dir if self.config.get("text") else None)
         return self._data
 
     # ------------------------------------------------------------------------------- training
@@ -193,7 +208,7 @@ class Run:
                     log(f"warning: {e}; it will be replaced by the next best epoch")
         epochs = int(config["epochs"])
         log(f"Training {config['model']} ({num_parameters(model):,} parameters) on "
-            f"{data.name}: {len(data.y_train)} training and {len(data.y_test)} test images, "
+            f"{data.name}: {len(data.y_train)} training and {len(data.y_test)} test {data.unit}, "
             f"validation on {data.validation}.")
         log(f"{type(model.optimizer).__name__} lr={config['lr']:g}, weight decay "
             f"{config['weight_decay']:g}, batch size {config['batch_size']}, {epochs} "
@@ -260,13 +275,16 @@ class Run:
         written = [F.CONFIG, F.METRICS_CSV, F.METRICS_JSON, F.TEST_METRICS]
         written += [f"{F.CHECKPOINTS}/{w}.safetensors" for w in ("last", "best")
                     if F.checkpoint_path(self.dir, w).is_file()]
-        written += [name for name in F.PLOTS.values() if (self.dir / name).is_file()]
+        written += [name for name in (*F.PLOTS.values(), "vocab.json", "misclassified.md")
+                    if (self.dir / name).is_file()]
         self.log(f"Run folder {F.relative(self.dir)}: {', '.join(written)}")
         return metrics
 
     def predict(self, images, top: int = 1, invert: bool = False) -> list:
         """``[(name, [(class, probability), …top]), …]`` for image files (PNG/JPEG/.npy, see
-        :mod:`.images`), prepared as in training."""
+        :mod:`.images`), prepared as in training. For a text run, ``images`` are texts (str;
+        a ``pathlib.Path`` is read as a UTF-8 text file), encoded with the run's vocabulary,
+        and each name is the text's first 60 characters (or the path)."""
         import numpy
 
         from .data import transform
@@ -278,6 +296,8 @@ class Run:
             raise ValueError(f"--top must be ≥ 1, got {top}")
         if self.model is None:
             self.load("last", compile=False)
+        if self.config.get("text"):
+            return self._predict_texts(images, top)
         names, batches = [], []
         for path in images:
             batch = read_images(path, self.config)
@@ -293,6 +313,36 @@ class Run:
         out = []
         for name, p in zip(names, softmax(logits)):
             order = numpy.argsort(-p)[:top]
+            out.append((name, [(classes[int(k)], float(p[k])) for k in order]))
+        return out
+
+
+    def _predict_texts(self, items, top: int) -> list:
+        from .folder import EVAL_BATCH
+        from .results import softmax
+        from .text import encode, read_vocab, tokens_of
+
+        if isinstance(items, str):
+            raise TypeError("Run.predict: expected a list of texts, got one str; wrap it in a "
+                            "list")
+        names, texts = [], []
+        for item in items:
+            if isinstance(item, Path):
+                names.append(str(item))
+                texts.append(item.read_text(encoding="utf-8"))
+            elif isinstance(item, str):
+                flat = " ".join(item.split())
+                names.append(flat if len(flat) <= 60 else flat[:59] + "…")
+                texts.append(item)
+            else:
+                raise TypeError(f"Run.predict: a text run takes texts (str) or text files "
+                                f"(pathlib.Path), got {type(item).__name__}")
+        vocab = self._data.vocab if self._data is not None else read_vocab(self.dir, self.config)
+        logits = self.model.predict(encode(vocab, tokens_of(texts)), batch_size=EVAL_BATCH)
+        classes = list(self.config["classes"])
+        out = []
+        for name, p in zip(names, softmax(logits)):
+            order = (-p).argsort(kind="stable")[:top]
             out.append((name, [(classes[int(k)], float(p[k])) for k in order]))
         return out
 
