@@ -58,7 +58,8 @@ any other global (``os.system``, ``builtins.eval``/``exec``, ``subprocess.Popen`
 :class:`UnsafeFileError` (a ValueError and a ``pickle.UnpicklingError``); a damaged file (bad
 CRC, truncated zip or pickle, a missing storage record, a storage smaller than its tensors, a
 broadcast tensor expanding beyond 1 GiB, a corrupt document) → :class:`SerializationError` (a
-ValueError); the legacy non-zip torch format and TorchScript archives → SerializationError;
+ValueError); TorchScript archives and raw pickles → SerializationError (PyTorch's legacy
+pre-1.6 format is read: :mod:`.torch_legacy`);
 ``weights_only=False`` → ValueError (chainrule never unpickles arbitrary objects); a
 ``map_location`` (or a saved location, when ``map_location`` is None) that means a device other
 than the CPU → RuntimeError, from :func:`chainrule.device.check`.

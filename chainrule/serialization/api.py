@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from . import native, torch_format
+from . import native, torch_format, torch_legacy
 from .errors import SerializationError
 
 _INSTALL = ("chainrule.save / chainrule.load of chainrule's own files need the 'safetensors' "
@@ -116,13 +116,14 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
          **pickle_load_args):
     """Load an object saved by ``chainrule.save`` or by ``torch.save``, as ``torch.load``.
 
-    Reads chainrule's files (safetensors + JSON structure) and PyTorch's zip files (a
-    weights-only subset, without importing torch and without executing anything: see the package
-    docstring). Tensors come back as fresh chainrule Tensors on the CPU. ``map_location`` may be
-    None, ``"cpu"``, a device, a dict ``{saved location: location}`` or a callable
-    ``(storage, location) -> tensor or None``; anything that ends up meaning a device other than
-    the CPU raises RuntimeError. ``weights_only=False`` is refused: chainrule never unpickles
-    arbitrary objects. ``mmap`` is accepted and ignored (the data are always copied).
+    Reads chainrule's files (safetensors + JSON structure) and PyTorch's files, zip or legacy
+    pre-1.6 format (a weights-only subset, without importing torch and without executing
+    anything: see the package docstring). Tensors come back as fresh chainrule Tensors on the
+    CPU. ``map_location`` may be None, ``"cpu"``, a device, a dict ``{saved location:
+    location}`` or a callable ``(storage, location) -> tensor or None``; anything that ends up
+    meaning a device other than the CPU raises RuntimeError. ``weights_only=False`` is refused:
+    chainrule never unpickles arbitrary objects. ``mmap`` is accepted and ignored (the data are
+    always copied).
     """
     if weights_only is False:
         raise ValueError("chainrule.load: weights_only=False is refused: it would unpickle (and "
@@ -154,11 +155,12 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
             raise SerializationError(name, f"damaged safetensors file ({type(e).__name__}: "
                                            f"{e})") from None
         return native.decode(name, metadata, arrays, make)
+    if torch_legacy.is_legacy(data):        # PyTorch < 1.6's format, read as torch.load does
+        return torch_legacy.load_legacy(name, data, make)
     if data[:2] in (b"\x80\x02", b"\x80\x01") or data[:1] == b"\x80":
-        raise SerializationError(name, "a legacy (pre-1.6, non-zip) torch.save file or a raw "
-                                       "pickle: chainrule reads only the zip format; re-save it "
-                                       "with torch.save(torch.load(path, weights_only=True), "
-                                       "path) in PyTorch >= 1.6")
+        raise SerializationError(name, "a raw pickle, not a torch.save file (neither the zip "
+                                       "format nor the legacy one's magic number): chainrule "
+                                       "reads only torch.save files and its own")
     if not data:
         raise SerializationError(name, "empty file")
     raise SerializationError(name, "neither a chainrule.save file (safetensors) nor a torch.save "

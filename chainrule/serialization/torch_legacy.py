@@ -18,22 +18,20 @@ the zip format's (:class:`chainrule.serialization.torch_format._TorchWeights`: t
 object's pickle is read twice: once to learn each storage's element type (the records in part 5
 carry only a count, so their byte lengths follow from the types), then with the records located.
 
-``chainrule.load`` refuses this format; :func:`read_torch_file` reads both. (This module belongs
-beside ``chainrule.serialization.torch_format``; it lives with the models that need it until
-``chainrule.load`` takes it over.)
+``chainrule.load`` reads this format as ``torch.load`` does (its magic number tells it from
+the zip format).
 """
 from __future__ import annotations
 
 import io
 import pickle
 import pickletools
-from os import PathLike, fsdecode
 
 import numpy as np
 
-from ...serialization import SerializationError, UnsafeFileError, pickle_vm, torch_format
-from ...serialization import api as _api
-from ...serialization.pickle_vm import Global, UnsafePickleError, brief
+from . import pickle_vm, torch_format
+from .errors import SerializationError, UnsafeFileError
+from .pickle_vm import Global, UnsafePickleError, brief
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
@@ -209,16 +207,3 @@ def _run(raw: bytes, policy, name: str):
                                     "strings are read") from None
     except pickle.UnpicklingError as e:
         raise SerializationError(name, f"damaged pickle: {e}") from None
-
-
-def read_torch_file(path: str | PathLike, map_location="cpu"):
-    """The object of a ``torch.save`` file: the zip format through :func:`chainrule.load`, the
-    legacy format through :func:`load_legacy`; never with pickle. Tensors come back as chainrule
-    Tensors on the CPU (``map_location='cpu'``, as for weights saved on a GPU)."""
-    from ... import serialization
-    name = fsdecode(path)
-    with open(name, "rb") as f:
-        data = f.read()
-    if is_legacy(data):
-        return load_legacy(name, data, _api._converter(name, map_location))
-    return serialization.load(name, map_location=map_location)
