@@ -7,6 +7,7 @@
 - :mod:`.run`: :class:`Run`: new, resume, open; train, report, evaluate, predict;
 - :mod:`.results`: test metrics, per-class report and plots;
 - :mod:`.images`: image files as a run's model takes them;
+- :mod:`.text`: text runs (IMDB reviews): tokens, the saved vocabulary, misclassified.md;
 - :mod:`.search`: hyperparameter sweeps (grid or random search) chosen on validation data.
 """
 from .folder import RunError, read_config, read_metrics
