@@ -1,8 +1,12 @@
-"""``chainrule predict RUN IMAGE…``: classify images with a trained run's model.
+"""``chainrule predict RUN INPUT…``: classify images (an image run) or texts (a text run).
 
     chainrule predict runs/lenet-fashion-mnist-20250101-120000 shoe.png shirt.jpg
     chainrule predict RUN images.npy --top 3
     chainrule predict RUN photo.jpg --invert      # dark object on a light background
+    chainrule predict runs/lstm-imdb-20250101-120000 "A slow, beautiful film."
+
+For a text run (``--dataset imdb``) each INPUT is a text, tokenised with the run's vocabulary as
+in training. For an image run:
 
 IMAGE is a PNG/JPEG (or any format Pillow reads) or a NumPy ``.npy`` file. Images are converted
 to what the model was trained on: greyscale (or RGB) and resized to the dataset's size (Pillow's
@@ -20,10 +24,12 @@ import sys
 
 
 def register(sub) -> None:
-    p = sub.add_parser("predict", help="classify PNG/JPEG/.npy images with a trained run",
+    p = sub.add_parser("predict", help="classify images (PNG/JPEG/.npy) or texts with a trained "
+                                       "run",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run_dir", metavar="RUN", help="a run folder written by `chainrule train`")
-    p.add_argument("images", metavar="IMAGE", nargs="+", help="PNG/JPEG/… or .npy files")
+    p.add_argument("images", metavar="INPUT", nargs="+",
+                   help="PNG/JPEG/… or .npy files (an image run), or texts (a text run)")
     p.add_argument("--checkpoint", default="last", metavar="last|best|FILE",
                    help="which checkpoint to use (default last)")
     p.add_argument("--top", type=int, default=1, metavar="K",

@@ -555,10 +555,12 @@ def test_load_csv_field_over_the_csv_limit_names_the_line(tmp_path):
 
 # --------------------------------------------------------------------------- registry
 def test_registry():
-    assert D.names() == ["fashion-mnist", "mnist", "digits", "cifar10"]
+    assert D.names() == ["fashion-mnist", "mnist", "digits", "cifar10", "imdb"]
+    assert D.names("image") == ["fashion-mnist", "mnist", "digits", "cifar10"]
+    assert D.names("text") == ["imdb"]
     with pytest.raises(ValueError) as e:
         D.get_dataset("imagenet")
-    assert "valid names: fashion-mnist, mnist, digits, cifar10" in str(e.value)
+    assert "valid names: fashion-mnist, mnist, digits, cifar10, imdb" in str(e.value)
     with pytest.raises(ValueError, match=r"splits \['train', 'test'\], not 'validation'"):
         D.get_dataset("fashion-mnist", split="validation")
     info = D.dataset_info("Fashion_MNIST")

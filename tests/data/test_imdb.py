@@ -155,8 +155,8 @@ def test_registry_entry():
     assert info.kind == "text" and info.classes == ("negative", "positive")
     assert info.splits == ("train", "validation", "test")
     assert D.dataset_info("movie_reviews") is info
-    assert D.names("text") == ["imdb"] and "imdb" not in D.names()
-    assert D.names("all") == [*D.names(), "imdb"]
+    assert D.names("text") == ["imdb"] and "imdb" not in D.names("image")
+    assert D.names() == D.names("all") == [*D.names("image"), "imdb"]
     assert set(D.available("text")) == {"imdb"}
     with pytest.raises(ValueError, match="kind must be one of"):
         D.names("audio")

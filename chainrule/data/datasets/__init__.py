@@ -21,8 +21,8 @@ imdb            movie reviews, ``<br />`` removed                  int64 (N,)   
 =============== ===================================== ============ ============== ===========
 
 >>> from chainrule.data import datasets
->>> sorted(datasets.names())                # the image datasets; names("text"), names("all")
-['cifar10', 'digits', 'fashion-mnist', 'mnist']
+>>> sorted(datasets.names())                # every dataset; names("image"), names("text")
+['cifar10', 'digits', 'fashion-mnist', 'imdb', 'mnist']
 >>> x, y = datasets.get_dataset("fashion-mnist", split="test")       # doctest: +SKIP
 """
 from __future__ import annotations
@@ -95,8 +95,8 @@ _REGISTRY = {
 KINDS = ("image", "text", "all")
 
 
-def names(kind: str = "image") -> list[str]:
-    """The names of the datasets of ``kind`` ("image", the default, "text" or "all") that
+def names(kind: str = "all") -> list[str]:
+    """The names of the datasets of ``kind`` ("all", the default, "image" or "text") that
     :func:`get_dataset` accepts."""
     if kind not in KINDS:
         raise ValueError(f"names: kind must be one of {list(KINDS)}, got {kind!r}")
@@ -139,7 +139,7 @@ def locate(name: str, root=None):
     return "scikit-learn" if digits.available() else None
 
 
-def available(kind: str = "image") -> dict:
+def available(kind: str = "all") -> dict:
     """Every named dataset of ``kind`` (see :func:`names`) → where it was found on this machine
     (a path or 'scikit-learn'), or None when absent. ``[n for n, where in available().items() if
     where]`` lists those found."""
