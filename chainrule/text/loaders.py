@@ -187,27 +187,42 @@ def _read_member(data: bytes, name: str):
     return obj
 
 
+NPZ_MAX_BYTES = 1 << 30
+"""The most the arrays of one ``.npz`` may inflate to, by their declared sizes (Keras's imdb.npz:
+about 75 MB); a larger total is refused before anything is inflated."""
+
+
 def read_npz(path) -> dict:
     """Every array of a ``.npz`` file, object arrays included, without running pickled code
-    (see the module docstring)."""
+    (see the module docstring); the declared sizes are checked against :data:`NPZ_MAX_BYTES`
+    first."""
     from ..data.datasets._common import DatasetFormatError
     from ..serialization.pickle_vm import PickleFormatError
 
     out = {}
     try:
         with zipfile.ZipFile(path) as zf:
-            for member in zf.namelist():
-                if member.endswith(".npy"):
-                    name = f"{path}: {member}"
-                    try:
-                        out[member[:-4]] = _read_member(zf.read(member), name)
-                    except PickleFormatError:
-                        raise              # names the file and the byte already
-                    except (ValueError, EOFError, OSError) as e:
-                        if str(path) in str(e):
-                            raise
-                        raise DatasetFormatError(f"{name}: not a valid .npy array ({e})"
-                                                 ) from None
+            infos = [i for i in zf.infolist() if i.filename.endswith(".npy")]
+            total = sum(i.file_size for i in infos)
+            if total > NPZ_MAX_BYTES:
+                big = max(infos, key=lambda i: i.file_size)
+                raise DatasetFormatError(
+                    f"{path}: its arrays would inflate to {total:,} bytes ({big.filename}: "
+                    f"{big.file_size:,}), over the limit chainrule.text.loaders.NPZ_MAX_BYTES = "
+                    f"{NPZ_MAX_BYTES:,} (a zip bomb, or a file this reader is not meant for); "
+                    "nothing was inflated")
+            for info in infos:
+                member = info.filename
+                name = f"{path}: {member}"
+                try:      # zipfile stops at the declared size (and checks the CRC there)
+                    out[member[:-4]] = _read_member(zf.read(info), name)
+                except PickleFormatError:
+                    raise              # names the file and the byte already
+                except (ValueError, EOFError, OSError) as e:
+                    if str(path) in str(e):
+                        raise
+                    raise DatasetFormatError(f"{name}: not a valid .npy array ({e})"
+                                             ) from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError,
             zlib.error) as e:
         if isinstance(e, FileNotFoundError) or str(path) in str(e):

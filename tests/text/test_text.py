@@ -336,3 +336,45 @@ def test_keras_word_index_and_decode(tmp_path):
         assert str(path) in str(info.value)
     path.write_bytes(b'\xef\xbb\xbf{"the": 1}')       # a byte-order mark is read past
     assert load_keras_word_index(path) == {"the": 1}
+
+
+def _npz_with_declared_size(tmp_path, declared: int):
+    """An imdb-style .npz whose x_train.npy member declares ``declared`` inflated bytes (its
+    real data is small): the central directory's and the local header's size fields patched."""
+    path = tmp_path / "imdb.npz"
+    np.savez_compressed(path, x_train=np.zeros(1000, np.int64), y_train=np.zeros(10, np.int64))
+    data = bytearray(path.read_bytes())
+    local = data.index(b"PK\x03\x04")
+    central = data.index(b"PK\x01\x02")
+    data[local + 22:local + 26] = declared.to_bytes(4, "little")
+    data[central + 24:central + 28] = declared.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_read_npz_zip_bomb_is_refused_before_inflating(tmp_path, monkeypatch):
+    """Issue 12: a 1.3 KB imdb.npz inflating to 2.1 GB. The declared sizes are checked against
+    NPZ_MAX_BYTES before anything is inflated; a member lying about its size is cut at the
+    declared size by zipfile, whose CRC check then fails: a DatasetFormatError either way."""
+    import tracemalloc
+
+    from chainrule.data.datasets import DatasetFormatError
+    from chainrule.text import loaders
+
+    bomb = _npz_with_declared_size(tmp_path, 2_100_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetFormatError, match="would inflate to 2,100,000,"):
+            read_npz(bomb)
+        assert tracemalloc.get_traced_memory()[1] < 16 << 20
+    finally:
+        tracemalloc.stop()
+    honest = tmp_path / "honest.npz"           # 64 MB of zeros, a few hundred KB compressed
+    np.savez_compressed(honest, x_train=np.zeros(16 << 20, np.float32))
+    monkeypatch.setattr(loaders, "NPZ_MAX_BYTES", 32 << 20)
+    with pytest.raises(DatasetFormatError, match="NPZ_MAX_BYTES"):
+        read_npz(honest)
+    monkeypatch.undo()
+    liar = _npz_with_declared_size(tmp_path, 100)       # declares less than it holds
+    with pytest.raises(DatasetFormatError, match="imdb.npz"):
+        read_npz(liar)
