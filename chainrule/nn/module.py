@@ -164,8 +164,9 @@ class Module:
 
     # ----------------------------------------------------------------- modes and gradients
     def train(self, mode: bool = True) -> Module:
-        for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+        for m in self.modules():     # (a BatchNorm frozen by nn.utils.freeze stays in eval)
+            object.__setattr__(m, "training", bool(mode) and not getattr(m, "_frozen_eval",
+                                                                          False))
         return self
 
     def eval(self) -> Module:
