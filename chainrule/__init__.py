@@ -115,11 +115,20 @@ __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_
             "special", "set_num_threads", "get_num_threads"]
 
 
+# Submodules imported on first use (``chainrule.onnx`` as ``torch.onnx``, ``chainrule.distributions``
+# as ``torch.distributions``, ...): ``import chainrule`` need not pay for them.
+_LAZY_SUBMODULES = frozenset({"onnx", "distributions", "distributed", "interpret", "adversarial",
+                              "calibration"})
+
+
 def __getattr__(name: str):
-    """``chainrule.onnx`` (as ``torch.onnx``) is imported on first use: its importer and exporter
-    modules cost ~25 ms that ``import chainrule`` need not pay."""
-    if name == "onnx":
+    """Import a lazy submodule on first use."""
+    if name in _LAZY_SUBMODULES:
         import importlib
 
-        return importlib.import_module(__name__ + ".onnx")
+        try:
+            return importlib.import_module(__name__ + "." + name)
+        except ModuleNotFoundError as exc:
+            if exc.name != __name__ + "." + name:
+                raise
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
