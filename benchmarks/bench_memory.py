@@ -25,6 +25,11 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(HERE.parent))
+
+from benchmarks import harness  # noqa: E402
+
 RESULTS = HERE / "RESULTS.md"
 STEPS = ("step_lenet_sgd", "step_vgg_bn_adam")
 
@@ -98,15 +103,6 @@ def render(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str, path: Path = RESULTS) -> None:
-    """Replace (or append) the peak_memory section of RESULTS.md."""
-    old = path.read_text() if path.exists() else ""
-    begin, end = old.find("<!-- peak_memory: begin"), old.find("<!-- peak_memory: end -->")
-    if begin != -1 and end != -1:
-        old = old[:begin].rstrip() + old[end + len("<!-- peak_memory: end -->"):]
-    path.write_text(old.rstrip() + "\n\n" + text + "\n")
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs=2, metavar=("WORKLOAD", "LIBRARY"),
@@ -125,7 +121,7 @@ def main(argv=None) -> int:
               f"PyTorch {row['torch'] / 2**20:.1f} MiB", flush=True)
         rows.append(row)
     if not args.no_write:
-        write_section(render(rows))
+        harness.write_section("peak_memory", render(rows))
         print(f"wrote {RESULTS}")
     return 0
 

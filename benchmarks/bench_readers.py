@@ -325,16 +325,6 @@ def render(results, parts: dict, facts: dict, command: str, sizes: dict) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str, path: Path = RESULTS) -> None:
-    """Replace (or append) this script's section of RESULTS.md."""
-    old = path.read_text() if path.exists() else ""
-    begin = old.find(f"<!-- {SECTION}: begin")
-    end = old.find(f"<!-- {SECTION}: end -->")
-    if begin != -1 and end != -1:
-        old = old[:begin].rstrip() + old[end + len(f"<!-- {SECTION}: end -->"):]
-    path.write_text(old.rstrip() + "\n\n\n" + text + "\n")
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=11,
@@ -398,7 +388,7 @@ def main(argv=None) -> int:
     print()
     print(text)
     if not args.no_write:
-        write_section(text)
+        harness.write_section(SECTION, text)
         print(f"wrote {RESULTS}")
     return 0
 

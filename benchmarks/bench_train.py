@@ -215,17 +215,6 @@ def _acc(r: dict) -> str:
             f"{100 * r['accuracy_max']:.2f}]")
 
 
-def write_section(text: str, path: Path = RESULTS) -> None:
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        new = head + text + tail
-    else:
-        new = current.rstrip("\n") + ("\n\n" if current else "") + text + "\n"
-    path.write_text(new, encoding="utf-8")
-
-
 def load_store() -> dict:
     if STORE.exists():
         return json.loads(STORE.read_text(encoding="utf-8"))
@@ -243,13 +232,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; store nothing")
     args = parser.parse_args(argv)
 
+    from benchmarks import harness
+
     store = load_store()
     if args.render:
-        write_section(render(store))
+        harness.write_section("bench_train", render(store))
         print(f"wrote the training section of {RESULTS}")
         return 0
 
-    from benchmarks import harness
     from chainrule.training.runs.data import load_data
     from chainrule.training.runs.options import DEFAULTS
 
@@ -277,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     store.setdefault("models", {}).update(results)
     STORE.write_text(json.dumps(store, indent=1), encoding="utf-8")
-    write_section(render(store))
+    harness.write_section("bench_train", render(store))
     print(f"\nwrote {STORE.name} and the training section of {RESULTS}")
     return 0
 

@@ -46,6 +46,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 Step = Callable[[], object]
 
@@ -430,3 +431,20 @@ def render_markdown(runs: Sequence[dict]) -> str:
         lines += [""]
     lines += ["## Method", "", _METHOD, ""]
     return "\n".join(lines)
+
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def write_section(name: str, text: str, path: Path = RESULTS) -> None:
+    """Replace (or append) the section of RESULTS.md that one script owns: the text between
+    ``<!-- NAME: begin`` and ``<!-- NAME: end -->`` (``text`` includes both markers). run.py
+    carries such sections over when it rewrites the file."""
+    end_marker = f"<!-- {name}: end -->"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    begin, end = old.find(f"<!-- {name}: begin"), old.find(end_marker)
+    if begin != -1 and end != -1:
+        new = old[:begin] + text + old[end + len(end_marker):]
+    else:
+        new = old.rstrip("\n") + ("\n\n" if old else "") + text + "\n"
+    path.write_text(new, encoding="utf-8")
