@@ -9,6 +9,8 @@ from . import (  # noqa: F401  (importing the families registers their operators
     ops_constant,
     ops_conv,
     ops_elementwise,
+    ops_index,
+    ops_layout,
     ops_linalg,
     ops_norm,
     ops_pad,

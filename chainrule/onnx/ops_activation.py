@@ -1,5 +1,5 @@
-"""Activations and normalized exponentials: Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid,
-HardSwish, Clip, Softmax, LogSoftmax."""
+"""Activations and normalized exponentials: Relu, LeakyRelu, PRelu, Elu, Selu, Sigmoid, Tanh,
+HardSigmoid, HardSwish, Softplus, Softsign, Clip, Softmax, LogSoftmax."""
 from __future__ import annotations
 
 import math
@@ -26,6 +26,64 @@ def leaky_relu(node: Node):
     """
     alpha = float(node.attr("alpha", 0.01))
     return lambda x: F.leaky_relu(tensor(x), alpha)
+
+
+@op("PRelu")
+def prelu(node: Node):
+    r"""PRelu(X, slope) = X for X ≥ 0, slope·X otherwise (slope broadcast to X: one per channel
+    as PyTorch exports it, shape (C, 1, …), or one for all).
+
+    Derivative: ∂/∂X = 1 for X > 0, slope otherwise; ∂/∂slope = X where X < 0, else 0.
+    """
+    def run(x, slope):
+        x, slope = tensor(x), tensor(slope)
+        try:
+            shape = np.broadcast_shapes(tuple(x.shape), tuple(slope.shape))
+        except ValueError:
+            shape = None
+        if shape != tuple(x.shape):
+            raise ValueError(f"PRelu: slope of shape {list(slope.shape)} does not broadcast "
+                             f"to the input's shape {list(x.shape)}")
+        return _ops.where(x >= 0, x, x * slope)
+
+    return run
+
+
+@op("Elu")
+def elu(node: Node):
+    r"""Elu(X) = X for X > 0, α(e^X − 1) otherwise (α = alpha, default 1).
+
+    Derivative: 1 for X > 0, α e^X otherwise.
+    """
+    alpha = float(node.attr("alpha", 1.0))
+    return lambda x: F.elu(tensor(x), alpha)
+
+
+# ONNX's defaults, the constants of Klambauer et al. (2017) rounded to float32
+_SELU_ALPHA, _SELU_GAMMA = 1.67326319217681884765625, 1.05070102214813232421875
+
+
+@op("Selu")
+def selu(node: Node):
+    r"""Selu(X) = γ·X for X > 0, γ·α(e^X − 1) otherwise (α ≈ 1.6733, γ ≈ 1.0507 by default).
+
+    Derivative: γ for X > 0, γ α e^X otherwise.
+    """
+    alpha = float(node.attr("alpha", _SELU_ALPHA))
+    gamma = float(node.attr("gamma", _SELU_GAMMA))
+    return lambda x: F.elu(tensor(x), alpha) * gamma
+
+
+@op("Softplus")
+def softplus(node: Node):
+    r"""Softplus(X) = ln(1 + e^X).   Derivative: σ(X) = 1 / (1 + e^{−X})."""
+    return lambda x: F.softplus(tensor(x))
+
+
+@op("Softsign")
+def softsign(node: Node):
+    r"""Softsign(X) = X / (1 + |X|).   Derivative: 1 / (1 + |X|)²."""
+    return lambda x: F.softsign(tensor(x))
 
 
 @op("Sigmoid")

@@ -1,4 +1,4 @@
-"""Matrix products: Gemm and MatMul."""
+"""Matrix products: Gemm, MatMul and Einsum."""
 from __future__ import annotations
 
 import numpy as np
@@ -57,5 +57,28 @@ def gemm(node: Node):
             c = tensor(c)
             y = y + (c * beta if beta != 1.0 else c)
         return y
+
+    return run
+
+
+@op("Einsum")
+def einsum(node: Node):
+    r"""Einsum(X₁, …, X_n) by ``equation``: Y[out] = Σ over the indices not in ``out`` of
+    Π_k X_k[indices_k] (Einstein's summation convention; implicit output: the indices used
+    once, in alphabetical order).
+
+    Derivative: ∂L/∂X_k = the same summation of g with the other operands, onto X_k's indices.
+    """
+    equation = node.attr("equation")
+    if isinstance(equation, bytes):
+        equation = equation.decode("utf-8", "replace")
+    if not isinstance(equation, str) or not equation:
+        raise node.refuse("the equation attribute is required")
+    equation = equation.replace(" ", "")
+
+    def run(*xs):
+        if any_tensor(*xs):
+            return _ops.einsum(equation, *[tensor(x) for x in xs])
+        return np.asarray(np.einsum(equation, *[np.asarray(x) for x in xs]))
 
     return run
