@@ -7,14 +7,44 @@ arrays or safetensors, load unchanged.
 """
 from __future__ import annotations
 
+import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
+from types import MappingProxyType
 from typing import NamedTuple
 
 from ..backend import xp
 from ..mathematics import Formula
 from ..tensor import Tensor
 from .parameter import Parameter
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` and ``register_forward_pre_hook`` return (as PyTorch's
+    ``torch.utils.hooks.RemovableHandle``): ``remove()`` unregisters the hook (again: no effect);
+    ``with handle: ...`` removes it on leaving the block; ``id`` is its key in the hook table."""
+
+    next_id = 0
+
+    def __init__(self, hooks_dict: dict, *extra_dicts: dict):
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.extra_dicts = extra_dicts
+        self.id = RemovableHandle.next_id
+        RemovableHandle.next_id += 1
+
+    def remove(self) -> None:
+        hooks = self.hooks_dict_ref()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+        for extra in self.extra_dicts:
+            extra.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
 
 
 class IncompatibleKeys(NamedTuple):
@@ -274,8 +304,105 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    # Forward hooks (PyTorch's): the class holds empty tables and a False flag, so a module
+    # without hooks calls forward() after one attribute test; register_forward_(pre_)hook gives
+    # the instance its own tables and sets its flag (cleared on a call once all are removed).
+    _forward_pre_hooks = MappingProxyType({})
+    _forward_hooks = MappingProxyType({})
+    _has_forward_hooks = False
+
     def __call__(self, *args, **kwargs):
+        if self._has_forward_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every forward (``hook(module, args, kwargs)`` with
+        ``with_kwargs=True``). Returning None keeps the inputs; returning a value replaces the
+        positional inputs (a non-tuple is wrapped in one), or with ``with_kwargs`` a pair
+        ``(args, kwargs)`` replaces both. Hooks run in registration order (``prepend=True``: this
+        one first). Returns a handle whose ``remove()`` unregisters the hook."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend,
+                              {"_forward_pre_hooks_with_kwargs": with_kwargs})
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after every forward (``hook(module, args, kwargs,
+        output)`` with ``with_kwargs=True``); ``args`` are the inputs forward received (after
+        the pre-hooks). Returning None keeps the output; returning a value replaces it, and the
+        next hook sees the replacement. Hooks run in registration order (``prepend=True``: this
+        one first); ``always_call=True`` runs the hook even when forward raises (with output
+        None), before the error propagates. Returns a handle whose ``remove()`` unregisters it."""
+        return self._add_hook("_forward_hooks", hook, prepend,
+                              {"_forward_hooks_with_kwargs": with_kwargs,
+                               "_forward_hooks_always_called": always_call})
+
+    def _add_hook(self, table: str, hook, prepend: bool, flags: dict) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"{type(self).__name__}.register{table[:-1]}: the hook must be "
+                            f"callable, got {type(hook).__name__}")
+        d = self.__dict__
+        hooks = d.get(table)
+        if hooks is None:
+            hooks = d[table] = OrderedDict()
+        extras = [d.setdefault(name, {}) for name in flags]
+        handle = RemovableHandle(hooks, *extras)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        for extra, on in zip(extras, flags.values()):
+            if on:
+                extra[handle.id] = True
+        d["_has_forward_hooks"] = True
+        return handle
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict):
+        d = self.__dict__
+        if not (self._forward_pre_hooks or self._forward_hooks):     # all removed
+            d["_has_forward_hooks"] = False
+            return self.forward(*args, **kwargs)
+        pre_kwargs = d.get("_forward_pre_hooks_with_kwargs", {})
+        for hook_id, hook in tuple(self._forward_pre_hooks.items()):
+            if hook_id in pre_kwargs:
+                replaced = hook(self, args, kwargs)
+                if replaced is not None:
+                    if not (isinstance(replaced, tuple) and len(replaced) == 2):
+                        raise RuntimeError("forward pre-hook registered with_kwargs=True must "
+                                           "return None or a tuple (new_args, new_kwargs), but "
+                                           f"got {replaced!r}")
+                    args, kwargs = replaced
+            else:
+                replaced = hook(self, args)
+                if replaced is not None:
+                    args = replaced if isinstance(replaced, tuple) else (replaced,)
+        hooks = tuple(self._forward_hooks.items())
+        with_kwargs = d.get("_forward_hooks_with_kwargs", {})
+        always = d.get("_forward_hooks_always_called", {})
+        called = set()
+        result = None
+        try:
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in hooks:
+                called.add(hook_id)
+                out = (hook(self, args, kwargs, result) if hook_id in with_kwargs
+                       else hook(self, args, result))
+                if out is not None:
+                    result = out
+        except Exception:
+            for hook_id, hook in hooks:      # always_call hooks not yet run, then re-raise
+                if hook_id in always and hook_id not in called:
+                    try:
+                        out = (hook(self, args, kwargs, result) if hook_id in with_kwargs
+                               else hook(self, args, result))
+                        if out is not None:
+                            result = out
+                    except Exception as e:   # noqa: BLE001 (PyTorch silences it with a warning)
+                        warnings.warn("module forward hook with always_call=True raised an "
+                                      f"exception that was silenced as another error was raised "
+                                      f"in forward: {e}", stacklevel=2)
+            raise
+        return result
 
     # ----------------------------------------------------------------- Keras-style training
     # The training loop lives in chainrule.training; these methods let every model use it the way

@@ -251,7 +251,34 @@ def _parameter(L, x):
             type(p).__name__)
 
 
+def _forward_hooks(L, x):
+    m = L.nn.Sequential(L.nn.Linear(3, 4), L.nn.Tanh(), L.nn.Linear(4, 2)).double()
+    _set_params(L, m)
+    seen = []
+    first = m[1].register_forward_hook(lambda mod, args, out: seen.append(out.sum()))
+    m[1].register_forward_hook(lambda mod, args, out: out * 2)
+    m[1].register_forward_hook(lambda mod, args, out: seen.append(out.sum()), prepend=True)
+    y = m(x)
+    first.remove()
+    return y, m(x), seen
+
+
+def _forward_pre_hooks(L, x):
+    m = L.nn.Linear(3, 2).double()
+    _set_params(L, m)
+    seen = []
+    handle = m.register_forward_pre_hook(lambda mod, args: args[0] + 1)
+    m.register_forward_pre_hook(lambda mod, args: seen.append(args[0].sum()), prepend=True)
+    m.register_forward_pre_hook(lambda mod, args: (args[0] * 3,))
+    y = m(x)
+    handle.remove()
+    return y, m(x), seen
+
+
 CONTAINERS = [
+    Entry("nn.Module.register_forward_hook", [case(_forward_hooks, floats(4, 3), grad=[0])]),
+    Entry("nn.Module.register_forward_pre_hook",
+          [case(_forward_pre_hooks, floats(4, 3), grad=[0])]),
     Entry("nn.Sequential", [case(_sequential, floats(2, 3))]),
     Entry("nn.ModuleList", [case(_module_list, floats(2, 3))]),
     Entry("nn.ModuleDict", [case(_module_dict, floats(2, 3))]),
