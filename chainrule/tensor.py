@@ -277,6 +277,21 @@ class Tensor:
 
         return hooks.register(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after backward has accumulated this leaf's gradient into
+        ``self.grad`` (PyTorch's name; the hook returns None). Returns a handle with
+        ``remove()``. DistributedDataParallel uses it to start a bucket's all-reduce as soon
+        as its gradients are ready."""
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
+                               "tensor that doesn't require gradient")
+        if self._node is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
+                               "cannot be registered on non-leaf tensors")
+        from .autograd import hooks
+
+        return hooks.register_post_accumulate(self, hook)
+
     @property
     def retains_grad(self) -> bool:
         return self._node is not None and self._retains_grad
@@ -324,6 +339,10 @@ class Tensor:
             for t, gi in zip(inputs, grads):
                 if gi is not None:
                     t.grad = gi if t.grad is None else t.grad + gi
+                    if t._node is None:
+                        from .autograd import hooks
+
+                        hooks.run_post(t)
             return
         engine.backward([self], [g], retain_graph, create_graph)
 

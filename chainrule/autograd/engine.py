@@ -82,10 +82,22 @@ def backward(roots, grads, retain_graph: bool = False, create_graph: bool = Fals
         grads = [g._data if isinstance(g, Tensor) else g for g in grads]
     previous = _GradMode.enabled
     _GradMode.enabled = create_graph
+    hooks._in_backward[0] += 1
     try:
-        return _run(roots, grads, retain_graph, create_graph, inputs)
+        results = _run(roots, grads, retain_graph, create_graph, inputs)
+    except BaseException:
+        if hooks._in_backward[0] == 1:
+            hooks._final_callbacks.clear()
+        raise
     finally:
         _GradMode.enabled = previous
+        hooks._in_backward[0] -= 1
+    if hooks._final_callbacks and not hooks._in_backward[0]:
+        # callbacks queued during this pass (by hooks), in order; they may queue no more
+        callbacks, hooks._final_callbacks[:] = list(hooks._final_callbacks), []
+        for fn in callbacks:
+            fn()
+    return results
 
 
 def _run(roots, root_grads, retain_graph, create_graph, inputs):
@@ -110,6 +122,8 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs):
                 results[index] = g if create_graph else Tensor._make(g)
         elif node is None or tensor._retains_grad:
             _store_grad(tensor, g, create_graph, stored)
+            if node is None and hooks._post_hooks:
+                hooks.run_post(tensor)
         if node is None:
             continue
         fn = node.fn

@@ -14,28 +14,62 @@ _hooks: dict[int, list] = {}
 _anomaly = [False]
 
 
+_post_hooks: dict[int, list] = {}     # post-accumulate-grad hooks of leaves, by id
+
+
 class RemovableHandle:
     """What ``register_hook`` returns: ``handle.remove()`` takes the hook away."""
 
-    def __init__(self, key: int, fn):
+    def __init__(self, key: int, fn, table: dict | None = None):
         self._key = key
         self._fn = fn
+        self._table = _hooks if table is None else table
 
     def remove(self) -> None:
-        entries = _hooks.get(self._key)
+        entries = self._table.get(self._key)
         if entries and self._fn in entries:
             entries.remove(self._fn)
             if not entries:
-                del _hooks[self._key]
+                del self._table[self._key]
 
 
-def register(tensor, fn) -> RemovableHandle:
+def register(tensor, fn, table: dict | None = None) -> RemovableHandle:
+    table = _hooks if table is None else table
     key = id(tensor)
-    if key not in _hooks:
-        weakref.finalize(tensor, _hooks.pop, key, None)
-        _hooks[key] = []
-    _hooks[key].append(fn)
-    return RemovableHandle(key, fn)
+    if key not in table:
+        weakref.finalize(tensor, table.pop, key, None)
+        table[key] = []
+    table[key].append(fn)
+    return RemovableHandle(key, fn, table)
+
+
+def register_post_accumulate(tensor, fn) -> RemovableHandle:
+    """``t.register_post_accumulate_grad_hook(fn)``: ``fn(t)`` runs after backward has
+    accumulated the gradient into ``t.grad`` (leaves only; its return value must be None)."""
+    return register(tensor, fn, _post_hooks)
+
+
+def run_post(tensor) -> None:
+    """Run the post-accumulate-grad hooks of leaf ``tensor`` (its ``.grad`` is complete)."""
+    for fn in list(_post_hooks.get(id(tensor), ())):
+        if fn(tensor) is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: the hook must return None "
+                               "(it may change tensor.grad in place)")
+
+
+_final_callbacks: list = []
+
+
+def queue_callback(fn) -> None:
+    """Run ``fn()`` once when the backward pass now running ends (PyTorch's
+    ``Variable._execution_engine.queue_callback``); outside a backward pass, a RuntimeError."""
+    if not _in_backward[0]:
+        raise RuntimeError("queue_callback: there is no backward pass running to attach the "
+                           "callback to (call it from a hook during backward)")
+    _final_callbacks.append(fn)
+
+
+_in_backward = [0]
 
 
 def run(tensor, g, create_graph: bool):

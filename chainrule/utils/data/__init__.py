@@ -5,7 +5,7 @@
 >>> DataLoader is chainrule.data.DataLoader
 True
 """
-from ..data import (  # noqa: F401
+from ...data import (  # noqa: F401
     BatchSampler,
     DataLoader,
     Dataset,
@@ -19,7 +19,8 @@ from ..data import (  # noqa: F401
     default_collate,
     random_split,
 )
+from .distributed import DistributedSampler  # noqa: F401
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
            "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "WeightedRandomSampler", "BatchSampler"]
+           "WeightedRandomSampler", "BatchSampler", "DistributedSampler"]
