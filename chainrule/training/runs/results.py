@@ -18,7 +18,8 @@ def softmax(logits):
 
 
 def evaluate_arrays(model, config: dict, x, y) -> dict:
-    """Test loss, accuracy, predictions, probabilities and confusion matrix of a model."""
+    """Test loss, accuracy, logits, predictions, probabilities and confusion matrix of a
+    model."""
     import numpy
 
     from ...tensor import Tensor
@@ -32,7 +33,7 @@ def evaluate_arrays(model, config: dict, x, y) -> dict:
     predicted = probabilities.argmax(axis=1)
     cm = M.confusion_matrix(y, predicted, num_classes=len(config["classes"]))
     return {"loss": loss, "accuracy": float((predicted == y).mean()), "predicted": predicted,
-            "probabilities": probabilities, "confusion_matrix": cm}
+            "probabilities": probabilities, "confusion_matrix": cm, "logits": logits}
 
 
 def write_reports(run_dir, config: dict, data, result: dict, doc: dict,
