@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (importing the families registers their operators
     ops_pad,
     ops_pool,
     ops_reduce,
+    ops_rnn,
     ops_shape,
 )
 from .module import OnnxModule, build
