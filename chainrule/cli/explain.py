@@ -28,9 +28,28 @@ _INPUT_SHAPES = {"mlp": (784,), "lenet": (1, 28, 28), "lenet5": (1, 28, 28),
 _TEXT_LENGTH = 20     # tokens per sample for text models (an Embedding first)
 
 
+_EXAMPLES = """\
+examples:
+  chainrule explain mlp                         the 784-256-128-10 network, as equations
+  chainrule explain lenet --format markdown     for a notebook or a README
+  chainrule explain resnet18 | less             a long one: page through it
+  chainrule explain resnet18 --input-shape 3,32,32
+  chainrule explain lstm-classifier -k vocab_size=5000 --input-shape 50
+  chainrule explain runs/2024-05-01-lenet       the model of a training run (its config.json)
+
+Symbols: x the input, zₖ the pre-activation and hₖ the output of layer k (the layers with
+parameters are numbered), ŷ the prediction, y the target, L the loss, δₖ = ∂L/∂zₖ."""
+
+
 def register(sub) -> None:
+    import argparse
+
     p = sub.add_parser("explain", help="write a model as mathematics, layer by layer",
-                       description=__doc__.split("\n\n")[0])
+                       description="Write a model as mathematics, layer by layer: the "
+                                   "forward pass, the loss and backpropagation, with each "
+                                   "layer's shape, parameters and multiply-adds.",
+                       epilog=_EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("target", metavar="MODEL_OR_RUN",
                    help="a model name (mlp, lenet, …) or a run folder with a config.json")
     p.add_argument("-k", "--kwarg", action="append", default=[], metavar="NAME=VALUE",
@@ -40,7 +59,10 @@ def register(sub) -> None:
     p.add_argument("--loss", choices=("auto", "cross_entropy", "mse", "none"), default=None,
                    help="the loss to write (default: the run's, else auto: cross-entropy for "
                         "several outputs, squared error for one)")
-    p.add_argument("--format", choices=("text", "latex", "markdown"), default="text")
+    p.add_argument("--format", choices=("text", "latex", "markdown"), default="text",
+                   help="text (default): Unicode for the terminal, with a table of the layers; "
+                        "latex: one aligned block of equations for a LaTeX document or MathJax; "
+                        "markdown: equations in $…$ and the table, for Jupyter or a README")
     p.set_defaults(run=run)
 
 

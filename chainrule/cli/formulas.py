@@ -1,20 +1,33 @@
 """``chainrule formulas``: the forward formula and derivative of every primitive."""
 from __future__ import annotations
 
+import difflib
 import sys
 
 
-def _lookup(cr, name):
-    try:
-        return cr.formula(name)
-    except KeyError:
-        return None
+def resolve(names) -> tuple[list[str], dict[str, list[str]]]:
+    """(the primitives named, in order; each unknown name → up to three close matches).
+
+    Names match case-insensitively, with ``-`` for ``_`` (``Sigmoid``, ``log-softmax``)."""
+    import chainrule as cr
+
+    known = {n.lower(): n for n in cr.primitives()}
+    found, unknown = [], {}
+    for name in names:
+        key = name.strip().lower().replace("-", "_")
+        if key in known:
+            found.append(known[key])
+        else:
+            unknown[name] = [known[k] for k in difflib.get_close_matches(key, known, n=3,
+                                                                          cutoff=0.6)]
+    return found, unknown
 
 
 def register(sub) -> None:
     p = sub.add_parser("formulas", help="print the mathematics of every primitive",
                        description=__doc__)
-    p.add_argument("names", nargs="*", help="only these primitives (default: all)")
+    p.add_argument("names", nargs="*", help="only these primitives, e.g. sigmoid tanh "
+                   "(any case; default: all)")
     p.add_argument("--format", choices=("text", "latex", "markdown"), default="text")
     p.add_argument("--write-docs", metavar="PATH",
                    help="write the generated docs page (a table of every primitive) to PATH")
@@ -50,18 +63,17 @@ def docs_page() -> str:
 
 
 def run(args) -> int:
-    import chainrule as cr
-
-    unknown = [n for n in args.names if _lookup(cr, n) is None]
-    if unknown:
-        known = ", ".join(sorted(cr.primitives()))
-        print(f"chainrule formulas: no primitive named {', '.join(unknown)}. Known: {known}",
-              file=sys.stderr)
-        return 2
     if args.write_docs:
         with open(args.write_docs, "w", encoding="utf-8") as fh:
             fh.write(docs_page())
         print(f"wrote {args.write_docs}")
         return 0
-    print(render(args.names, args.format))
-    return 0
+    found, unknown = resolve(args.names)
+    for name, close in unknown.items():       # first, so that a closed pipe cannot hide them
+        hint = ("`chainrule formulas` without names prints every primitive" if not close else
+                f"did you mean {close[0]}?" + (f" (also close: {', '.join(close[1:])})"
+                                               if close[1:] else ""))
+        print(f"chainrule formulas: no primitive named {name!r}; {hint}", file=sys.stderr)
+    if found or not args.names:
+        print(render(found, args.format))
+    return 2 if unknown else 0

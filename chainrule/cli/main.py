@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from . import demo, evaluate, explain, formulas, info, playground, predict, sweep, train
+from . import attack, demo, evaluate, explain, formulas, info, playground, predict, sweep, train
 
-SUBCOMMANDS = (train, evaluate, predict, sweep, info, demo, formulas, explain, playground)
+SUBCOMMANDS = (train, evaluate, predict, sweep, info, demo, formulas, explain, playground, attack)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,12 +29,34 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    return int(args.run(args) or 0)
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit:            # --help, --version, a usage error: argparse has printed
+            sys.stdout.flush()
+            raise
+        if args.command is None:
+            parser.print_help()
+            code = 0
+        else:
+            code = int(args.run(args) or 0)
+        sys.stdout.flush()            # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """The reader of our output went away (``chainrule explain resnet18 | head``): stop quietly,
+    as shell tools do, with 128 + SIGPIPE. Standard output is pointed at the null device so that
+    the interpreter's final flush of what is still buffered cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # no real file behind sys.stdout (a test)
+        pass
+    return 128 + 13
 
 
 if __name__ == "__main__":

@@ -161,8 +161,10 @@ class Power(Function):
     Forward:     z = xʸ
     Derivative:  ∂z/∂x = y·xʸ⁻¹,  ∂z/∂y = xʸ·ln x
     VJP:         ∂L/∂x = g·y·xʸ⁻¹,  ∂L/∂y = g·z·ln x
-    Numerics:    as PyTorch: ∂z/∂x is 0 where y = 0 (even at x = 0), and ∂z/∂y is 0 where
-                 x = 0 and y ≥ 0 (the limit of xʸ ln x), instead of nan.
+    Numerics:    as PyTorch: ∂z/∂x is 0 where y = 0 (even at x = 0, where 0⁰ = 1), and ∂z/∂y
+                 is 0 where x = 0 and y ≥ 0 (the limit of xʸ ln x), instead of nan. At x = 0
+                 the values PyTorch gives arise without a warning: 0ʸ = ∞ for y < 0, ∂z/∂x = ∞
+                 for 0 < y < 1, nan for a negative base to a fractional power.
     Kinks:       none for x > 0; the real power of a negative base is only defined for integer y.
     """
 
@@ -177,7 +179,8 @@ class Power(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        z = x ** y
+        with xp.errstate(divide="ignore", invalid="ignore"):     # 0⁻¹ = ∞, (−1)^½ = nan
+            z = x ** y
         ctx.save(x, y, z)
         return z
 
@@ -187,15 +190,17 @@ class Power(Function):
         ns = namespace(g)
         need_x, need_y = ctx.needs_input_grad
         gx = gy = None
-        if need_x:
-            if isinstance(y, (int, float)):     # the common x**2, x**0.5: no masks needed
-                gx = g * y * x ** (y - 1) if y != 0 else g * 0.0
-            else:
-                gx = ns.where(y == 0, 0.0, g * y * x ** (y - 1))
-        if need_y:
-            zero = (x == 0) & (y >= 0)
-            safe_x = ns.where(zero, 1.0, x)
-            gy = ns.where(zero, 0.0, g * z * ns.log(safe_x))
+        # at x = 0 the rules meet 0⁻¹ = ∞ and 0·∞ (masked below): PyTorch's values, no warning
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            if need_x:
+                if isinstance(y, (int, float)):     # the common x**2, x**0.5: no masks needed
+                    gx = g * y * x ** (y - 1) if y != 0 else g * 0.0
+                else:
+                    gx = ns.where(y == 0, 0.0, g * y * x ** (y - 1))
+            if need_y:
+                zero = (x == 0) & (y >= 0)
+                safe_x = ns.where(zero, 1.0, x)
+                gy = ns.where(zero, 0.0, g * z * ns.log(safe_x))
         return gx, gy
 
 
