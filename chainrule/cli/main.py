@@ -5,9 +5,9 @@ import argparse
 import os
 import sys
 
-from . import attack, demo, evaluate, explain, formulas, info, playground, predict, sweep, train
+from . import demo, evaluate, explain, formulas, info, playground, predict, sweep, train
 
-SUBCOMMANDS = (train, evaluate, predict, sweep, info, demo, formulas, explain, playground, attack)
+SUBCOMMANDS = (train, evaluate, predict, sweep, info, demo, formulas, explain, playground)
 
 
 def build_parser() -> argparse.ArgumentParser:
