@@ -37,3 +37,4 @@ from .layers.padding import CircularPad1d, CircularPad2d, CircularPad3d, Constan
 from .layers.activations_extra import CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, RReLU, Softmin, Softshrink, Softsign, Tanhshrink, Threshold  # noqa: E501  # isort: skip
 from .layers.upsampling import CosineSimilarity, Fold, PairwiseDistance, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E501  # isort: skip
 from .layers.dropout_extra import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout  # isort: skip
+from . import parallel  # noqa: E402  # isort: skip  (torch.nn.parallel: DistributedDataParallel)
