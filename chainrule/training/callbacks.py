@@ -83,6 +83,14 @@ class Callback:
     def on_predict_batch_begin(self, batch: int, logs=None): ...
     def on_predict_batch_end(self, batch: int, logs=None): ...
 
+    def transform_train_batch(self, x, y):
+        """The training batch ``(x, y)`` that the step will use, called after
+        ``on_train_batch_begin`` (in the callbacks' order, each given the previous one's result);
+        the default returns it unchanged. :class:`chainrule.adversarial.AdversarialTraining`
+        replaces ``x`` by adversarial examples here. Metrics and the loss are then computed on
+        the transformed batch."""
+        return x, y
+
 
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
 _INDEXED = {name for name in _HOOKS if "epoch_" in name or "batch_" in name}

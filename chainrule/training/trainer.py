@@ -167,6 +167,8 @@ class Trainer:
                 for batch, (x, y) in enumerate(train.epoch(epoch)):
                     n = _batch_size(x)
                     callbacks.on_train_batch_begin(batch, {"batch": batch, "size": n})
+                    for cb in callbacks:                # e.g. adversarial training's attack
+                        x, y = cb.transform_train_batch(x, y)
                     value, out = self.train_step(x, y)
                     self.loss_tracker.update(value, n)
                     finite = math.isfinite(value)
