@@ -136,7 +136,7 @@ def _verbose(verbose, op: str) -> int:
 def fit(model, x=None, y=None, batch_size: int = 32, epochs: int = 1, verbose="auto",
         callbacks=None, validation_split: float = 0.0, validation_data=None,
         shuffle: bool = True, initial_epoch: int = 0, seed: int | None = None,
-        validation_batch_size: int | None = None) -> History:
+        validation_batch_size: int | None = None, distributed: bool = False) -> History:
     """Train ``model`` for ``epochs`` epochs; returns a :class:`History`.
 
     Args:
@@ -158,6 +158,10 @@ def fit(model, x=None, y=None, batch_size: int = 32, epochs: int = 1, verbose="a
             way resuming from a checkpoint at epoch e replays the same orders (for a Dataset,
             give a seed; a DataLoader's seed is restored by ``load_checkpoint(...,
             data_loader=loader)``).
+        distributed: train data-parallel on every rank of an MPI job (``mpiexec -n 4 python
+            train.py``): each global batch of ``batch_size`` is split across the ranks and the
+            gradients averaged, so the steps are those of one process; only rank 0 writes
+            checkpoints and logs (see :mod:`chainrule.distributed.training`).
 
     Returns the History (``history.history['val_loss']`` …), also kept as ``model.history``.
     Raises :class:`~chainrule.training.NonFiniteLossError` if a loss is NaN or infinite and no
@@ -195,6 +199,11 @@ def fit(model, x=None, y=None, batch_size: int = 32, epochs: int = 1, verbose="a
     if validation_data is not None:
         validation = _validation_adapter(validation_data, validation_batch_size or batch_size,
                                          dtype)
+    if distributed:
+        from ..distributed.training import fit_distributed
+
+        return fit_distributed(trainer, train, validation, epochs, initial_epoch, callbacks,
+                               verbose, sys.stdout)
     return trainer.fit(train, validation, epochs, initial_epoch, callbacks, verbose, sys.stdout)
 
 

@@ -33,17 +33,17 @@ def env() -> dict:
     return e
 
 
-def launch(n: int, args: list, timeout: float = 240, cwd=None):
+def launch(n: int, args: list, timeout: float = 240, cwd=None, extra_env=None):
     """Run ``mpiexec -n n python args…``; returns (returncode, stdout, stderr, seconds)."""
     cmd = [mpiexec(), "-n", str(n), sys.executable, *map(str, args)]
     start = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env(),
-                          cwd=cwd or ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          env={**env(), **(extra_env or {})}, cwd=cwd or ROOT)
     return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start
 
 
-def run_checks(n: int, *names: str, timeout: float = 240) -> dict:
-    code, out, err, _ = launch(n, [WORKER, *names], timeout)
+def run_checks(n: int, *names: str, timeout: float = 240, extra_env=None) -> dict:
+    code, out, err, _ = launch(n, [WORKER, *names], timeout, extra_env=extra_env)
     assert code == 0, f"mpiexec -n {n} worker.py {' '.join(names)} failed ({code}):\n{out}\n{err}"
     lines = [line for line in out.splitlines() if line.startswith("RESULT ")]
     assert lines, f"no result line:\n{out}\n{err}"

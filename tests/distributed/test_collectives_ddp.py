@@ -19,8 +19,12 @@ from .helpers import run_checks
 
 
 @pytest.fixture(scope="module")
-def two_ranks():
-    return run_checks(2, "collectives", "ddp_mlp", "ddp_lenet", "ddp_no_sync")
+def two_ranks(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("two_ranks")
+    result = run_checks(2, "collectives", "ddp_mlp", "ddp_lenet", "ddp_no_sync", "fit_arrays",
+                        extra_env={"WORKER_DIR": str(folder)})
+    result["folder"] = folder
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +63,18 @@ def test_ddp_epoch_equals_single_process_run(two_ranks, model):
 def test_ddp_no_sync_accumulates_then_averages(two_ranks):
     r = two_ranks["ddp_no_sync"]
     assert r["ranks_agree"] and r["max_diff"] <= 1e-10
+
+
+@pytest.mark.slow
+def test_fit_distributed_equals_fit_in_one_process(two_ranks):
+    """97 samples, global batches of 21 (the last 13: shards of 10 and 11 rows, and shards of
+    10 and 11 within each batch of 21): parameters and logged loss, accuracy, val_* equal."""
+    for rank, r in enumerate(two_ranks["fit_arrays"]):
+        assert r["float64"]["keys"] and r["float32"]["keys"]
+        assert r["float64"]["params"] <= 1e-10 and r["float64"]["logs"] <= 1e-10
+        assert r["float32"]["params"] <= 1e-5 and r["float32"]["logs"] <= 1e-5
+        assert r["csv_written"] == (rank == 0)              # only rank 0 writes
+    assert not (two_ranks["folder"] / "log-1.csv").exists()
 
 
 @pytest.mark.slow

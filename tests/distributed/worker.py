@@ -183,6 +183,48 @@ def sampler_coverage():
     return out
 
 
+def _fit(distributed: bool, dtype, x, y, xv, yv, callbacks=()):
+    default = cr.get_default_dtype()
+    cr.set_default_dtype(cr.float64 if dtype == np.float64 else cr.float32)
+    try:
+        cr.manual_seed(5 + (dist.get_rank() if distributed else 0))
+        model = get_model("mlp", in_features=20, hidden_sizes=(16,), num_classes=3)
+    finally:
+        cr.set_default_dtype(default)
+    model.compile(optimizer="adam", loss="cross_entropy", metrics=["accuracy"], lr=1e-2)
+    history = model.fit(x, y, batch_size=21, epochs=2, validation_data=(xv, yv), verbose=0,
+                        seed=11, distributed=distributed, callbacks=list(callbacks))
+    return model, history.history
+
+
+@check
+def fit_arrays():
+    """fit(distributed=True) against fit() in one process: parameters and logs."""
+    import os
+
+    from chainrule.training.callbacks import CSVLogger
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(97, 20)), rng.integers(0, 3, 97)      # 5 batches, the last of 13
+    xv, yv = rng.normal(size=(31, 20)), rng.integers(0, 3, 31)
+    out = {}
+    folder = os.environ.get("WORKER_DIR", ".")
+    csv = os.path.join(folder, f"log-{dist.get_rank()}.csv")
+    for dtype in (np.float64, np.float32):
+        model, logs = _fit(True, dtype, x, y, xv, yv, [CSVLogger(csv)])
+        ref, ref_logs = _fit(False, dtype, x, y, xv, yv)
+        key = np.dtype(dtype).name
+        out[key] = {"params": max(float(np.abs(a.numpy() - b.numpy()).max())
+                                  for a, b in zip(model.parameters(), ref.parameters())),
+                    "logs": max(abs(a - b) for k in ref_logs
+                                for a, b in zip(logs[k], ref_logs[k])),
+                    "keys": sorted(logs) == sorted(ref_logs)}
+    out["csv_written"] = os.path.exists(csv)
+    everyone = [None] * dist.get_world_size()
+    dist.all_gather_object(everyone, out)
+    return everyone
+
+
 def main(names):
     dist.init_process_group(backend="mpi")
     results = {name: CHECKS[name]() for name in names}

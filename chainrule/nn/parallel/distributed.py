@@ -99,6 +99,7 @@ class DistributedDataParallel(Module):
         self._dist = dist
         self._world = dist.get_world_size()
         self._pending = False            # a forward whose backward should synchronise
+        self._next = 0                   # the next bucket to launch
         self._launched = False           # this backward's end callback is queued
         self._params = [p for p in module.parameters() if p.requires_grad]
         self._check_shapes()
@@ -179,8 +180,11 @@ class DistributedDataParallel(Module):
         bucket = self._buckets[b]
         bucket.view(i)[...] = param.grad._data.reshape(-1)
         bucket.ready += 1
-        if bucket.ready == len(bucket.params):
-            self._launch(bucket)
+        # buckets go out in index order on every rank (MPI matches collectives by order)
+        while self._next < len(self._buckets) and \
+                self._buckets[self._next].ready == len(self._buckets[self._next].params):
+            self._launch(self._buckets[self._next])
+            self._next += 1
 
     def _launch(self, bucket: _Bucket) -> None:
         from ...distributed._mpi import mpi
@@ -192,6 +196,7 @@ class DistributedDataParallel(Module):
     def _finish(self) -> None:
         """End of backward: launch incomplete buckets, wait for all, write the averages back."""
         self._pending = self._launched = False
+        self._next = 0
         for bucket in self._buckets:
             if bucket.request is None:
                 missing = [p for p in bucket.params if p.grad is None]
