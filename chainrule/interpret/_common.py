@@ -8,10 +8,15 @@ call ``model.eval()`` first, or BatchNorm's batch statistics couple the samples)
 """
 from __future__ import annotations
 
+import contextvars
+
 import numpy as np
 
 from ..mathematics import Formula
 from ..tensor import Tensor
+
+# The shape of the x being explained, for error messages about the (expanded) batches built from it
+_X_SHAPE: contextvars.ContextVar = contextvars.ContextVar("interpret_x_shape", default=None)
 
 
 def with_formula(formula: Formula):
@@ -39,6 +44,7 @@ def as_array(op: str, x) -> np.ndarray:
         raise ValueError(f"interpret.{op}: x must be a batch (N, …) with at least one sample, "
                          f"e.g. images (N, C, H, W); got shape {a.shape}. Add the batch "
                          "dimension with x[None] for a single image.")
+    _X_SHAPE.set(a.shape)
     return np.ascontiguousarray(a)
 
 
@@ -48,10 +54,11 @@ def forward(op: str, model, x: np.ndarray, requires_grad: bool = False):
     try:
         out = model(t)
     except (ValueError, RuntimeError, TypeError, IndexError) as e:
-        raise ValueError(f"interpret.{op}: the model cannot take an input of shape "
-                         f"{tuple(x.shape)} ({type(e).__name__}: {e}). Give x in the shape "
-                         "the model was built for, with the batch first, e.g. (N, C, H, W)."
-                         ) from e
+        shown = _X_SHAPE.get() or x.shape
+        batch = "" if tuple(shown) == x.shape else f", run as a batch of shape {x.shape}"
+        raise ValueError(f"interpret.{op}: the model cannot take x of shape {tuple(shown)}"
+                         f"{batch} ({type(e).__name__}: {e}). Give x in the shape the model was "
+                         "built for, with the batch first, e.g. (N, C, H, W).") from e
     if not isinstance(out, Tensor) or out.ndim != 2 or out.shape[0] != x.shape[0]:
         shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
         raise ValueError(f"interpret.{op}: the model must return scores of shape (N, classes) "
