@@ -15,6 +15,8 @@ A run folder holds::
     curves.png                   training/validation loss and accuracy against the epoch
     confusion_matrix.png         the test confusion matrix (class names)
     misclassified.png            misclassified test images, true and predicted labels
+    reliability.png              (``chainrule evaluate --calibration``) the test set's reliability
+                                 diagram; reliability_calibrated.png after temperature scaling
 
 A text run (``--dataset imdb``) also holds ``vocab.json`` (its vocabulary, written with
 config.json in the same atomic step and read back on resume), and ``misclassified.md`` (the
