@@ -102,6 +102,10 @@ def register(sub) -> None:
     p.add_argument("--verbose", action="store_true",
                    help="also print the model, the data's location and the full config; show "
                         "tracebacks on errors")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel on every rank of an MPI job: `mpiexec -n 4 chainrule "
+                        "train --distributed ...` (or srun); --batch-size is the global batch; "
+                        "rank 0 writes the run folder (docs/distributed.md)")
     p.set_defaults(run=run)
 
 
@@ -113,6 +117,15 @@ def run(args) -> int:
 
     log = functools.partial(print, flush=True)
     current = None
+    distributed = getattr(args, "distributed", False)
+    rank = 0
+    if distributed:
+        from .. import distributed as dist
+
+        dist.init_process_group(backend="mpi")
+        rank = dist.get_rank()
+        if rank != 0:
+            log = _quiet
     try:
         if args.resume:
             given = [OPTIONS[d][0][0] for d in OPTIONS if d != "epochs"
@@ -124,10 +137,10 @@ def run(args) -> int:
                                f"{', '.join(given)} cannot be given with it (only --epochs, to "
                                "train to a new number of epochs)")
             current = args.resume
-            run_ = Run.resume(args.resume, epochs=args.epochs, log=log)
+            run_ = Run.resume(args.resume, epochs=args.epochs, log=log, distributed=distributed)
         else:
             run_ = Run.new(given_options(args), args.out, log=log,
-                           explicit_dataset=args.dataset is not None)
+                           explicit_dataset=args.dataset is not None, distributed=distributed)
         current = run_.dir
         if args.verbose:
             import json
@@ -138,8 +151,11 @@ def run(args) -> int:
             log(repr(build_model(run_.config)))
             log(json.dumps(run_.config, indent=2))
         run_.train()
-        run_.report()
+        if rank == 0:
+            run_.report()
     except NonFiniteLossError as e:
+        if distributed and rank != 0:
+            return 1                      # every rank stopped at the same step; rank 0 speaks
         print(f"chainrule train: {e}", file=sys.stderr)
         print(getattr(e, "run_note", ""), file=sys.stderr)
         return 1
@@ -151,9 +167,17 @@ def run(args) -> int:
     except (RunError, ValueError, TypeError, FileNotFoundError, ImportError, RuntimeError) as e:
         if args.verbose:
             traceback.print_exc()
+        if distributed:                   # the other ranks would wait for this one forever
+            from .. import distributed as dist
+
+            dist.abort(f"chainrule train: {e}", 2)
         print(f"chainrule train: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+def _quiet(*args, **kwargs) -> None:
+    """The log of ranks other than 0."""
 
 
 def given_options(args) -> dict:

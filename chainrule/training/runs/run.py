@@ -44,8 +44,11 @@ class Run:
     """
 
     def __init__(self, run_dir, config: dict, *, data=None, resume: bool = False, log=print,
-                 progress=1):
+                 progress=1, distributed: bool = False):
         self.dir = Path(run_dir)
+        self.distributed = distributed    # train on every rank of an MPI job (rank 0 writes)
+        if _rank(distributed) != 0:       # only rank 0 speaks and shows progress
+            self.log, self.progress = (lambda *args, **kwargs: None), 0
         self.config = config
         self.log = log
         self.progress = progress
@@ -61,14 +64,16 @@ class Run:
     # ------------------------------------------------------------------------------- making
     @classmethod
     def new(cls, config: dict | None = None, out=None, *, data=None,
-            explicit_dataset: bool = True, log=print, progress=1, **options) -> Run:
+            explicit_dataset: bool = True, log=print, progress=1, distributed: bool = False,
+            **options) -> Run:
         """Start a run: check the options (``config`` and keyword ``options`` over
         :data:`DEFAULTS`), read the data, and create the folder ``out`` (default
         ``runs/<model>-<dataset>-<date>-<time>``) holding ``config.json``.
 
         ``explicit_dataset=False``: Fashion-MNIST/MNIST missing from the machine falls back to
         scikit-learn's digits (with a message) instead of raising. ``data``: a RunData already
-        loaded for this config (a sweep reads it once)."""
+        loaded for this config (a sweep reads it once). ``distributed``: this process is one
+        rank of an MPI job; rank 0 makes the folder and tells the others its name."""
         given = {**(config or {}), **options}
         unknown = sorted(set(given) - set(DEFAULTS))
         if unknown:
@@ -77,11 +82,16 @@ class Run:
         config = {**DEFAULTS, **given}
         check_options(config)
         validate_names(config)
-        if out is not None:
+        rank = _rank(distributed)
+        if out is not None and rank == 0:
             _check_new_folder(Path(out))
         if data is None:
             data = load_data(config, explicit_dataset, log)
         model_setup(config, data)
+        if rank != 0:                     # rank 0 makes the folder; the others take its name
+            run_dir, config = _from_rank_zero(None)
+            return cls(run_dir, config, data=data, log=log, progress=progress,
+                       distributed=True)
         run_dir = Path(out) if out is not None else F.default_run_dir(config["model"],
                                                                       config["dataset"])
         from ... import __version__
@@ -94,10 +104,14 @@ class Run:
 
             files[VOCAB] = vocab_bytes(data.vocab)
         F.create(run_dir, config, files)
-        return cls(run_dir, config, data=data, log=log, progress=progress)
+        if distributed:
+            _from_rank_zero((str(run_dir), config))
+        return cls(run_dir, config, data=data, log=log, progress=progress,
+                   distributed=distributed)
 
     @classmethod
-    def resume(cls, run_dir, epochs: int | None = None, *, log=print, progress=1) -> Run:
+    def resume(cls, run_dir, epochs: int | None = None, *, log=print, progress=1,
+               distributed: bool = False) -> Run:
         """Continue the run in ``run_dir`` from its last checkpoint (or from the beginning, when
         it was stopped before its first one), to ``epochs`` if given."""
         from ..checkpoint import CheckpointError, read_checkpoint
@@ -124,7 +138,8 @@ class Run:
             if not isinstance(epochs, int) or epochs < 1:
                 raise ValueError(f"--epochs must be an integer ≥ 1, got {epochs}")
             config["epochs"] = epochs
-            F.write_json(run_dir / F.CONFIG, config)
+            if _rank(distributed) == 0:
+                F.write_json(run_dir / F.CONFIG, config)
         data = load_data(config, explicit_dataset=True, log=log,
                          run_dir=run_dir if config.get("text") else None)
         if data.kind == "text":
@@ -134,7 +149,8 @@ class Run:
         elif list(data.image_shape) != list(config["image_shape"]):
             raise F.RunError(f"the {config['dataset']} images are now {data.image_shape}, but "
                              f"the run was trained on {tuple(config['image_shape'])}")
-        return cls(run_dir, config, data=data, resume=resume, log=log, progress=progress)
+        return cls(run_dir, config, data=data, resume=resume, log=log, progress=progress,
+                   distributed=distributed)
 
     @classmethod
     def open(cls, run_dir, checkpoint: str = "last", *, data=None, compile: bool = True,
@@ -227,12 +243,16 @@ class Run:
             try:
                 model.fit(train_loader, epochs=epochs, initial_epoch=initial_epoch,
                           validation_data=val_loader, callbacks=callbacks,
-                          verbose=self.progress)
+                          verbose=self.progress, distributed=self.distributed)
             except NonFiniteLossError as e:
                 e.run_note = self._intact_note(last)
                 raise
         else:
             log(f"The run already reached epoch {initial_epoch} of {epochs}.")
+        if self.distributed:              # rank 0's last checkpoint is written: read it
+            from ... import distributed as dist
+
+            dist.barrier()
         self._resume = True               # a second train() continues from here
         self.checkpoint, self.checkpoint_name = read_checkpoint(last)[0], "last"
         model.eval()
@@ -345,6 +365,25 @@ class Run:
             order = (-p).argsort(kind="stable")[:top]
             out.append((name, [(classes[int(k)], float(p[k])) for k in order]))
         return out
+
+
+def _rank(distributed: bool) -> int:
+    if not distributed:
+        return 0
+    from ... import distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="mpi")
+    return dist.get_rank()
+
+
+def _from_rank_zero(value):
+    """Rank 0's ``value`` on every rank (the run folder's name and config)."""
+    from ... import distributed as dist
+
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
 
 
 def _check_new_folder(path: Path) -> None:
