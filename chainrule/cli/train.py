@@ -170,7 +170,7 @@ def run(args) -> int:
         if distributed:                   # the other ranks would wait for this one forever
             from .. import distributed as dist
 
-            dist.abort(f"chainrule train: {e}", 2)
+            dist.abort(f"chainrule train: {type(e).__name__}: {e}", 2)
         print(f"chainrule train: {e}", file=sys.stderr)
         return 2
     return 0

@@ -58,6 +58,7 @@ class ShardedAdapter:
     num_batches = property(lambda self: self.inner.num_batches)
     num_samples = property(lambda self: self.inner.num_samples)
     batch_size = property(lambda self: getattr(self.inner, "batch_size", None))
+    loader = property(lambda self: getattr(self.inner, "loader", None))   # for checkpoints
 
     def epoch(self, epoch: int = 0):
         p, r = self.world, self.rank
@@ -76,6 +77,7 @@ class SamplerEpochAdapter:
     num_batches = property(lambda self: self.inner.num_batches)
     num_samples = property(lambda self: self.inner.num_samples)
     batch_size = property(lambda self: self.inner.batch_size)
+    loader = property(lambda self: self.inner.loader)
 
     def epoch(self, epoch: int = 0):
         self.sampler.set_epoch(epoch)
@@ -237,9 +239,11 @@ def fit_distributed(trainer: Trainer, train, validation, epochs: int, initial_ep
         batch = getattr(train, "batch_size", None)
         if batch:
             print(describe(world, batch, lr, per_rank), file=stream, flush=True)
+    object.__setattr__(model, "_trainer", steps)     # what callbacks and checkpoints see
     try:
         history = steps.fit(train, validation, epochs, initial_epoch, callbacks, verbose, stream)
     finally:
+        object.__setattr__(model, "_trainer", trainer)
         for handle in ddp._handles:
             handle.remove()
         trainer.global_step = steps.global_step
