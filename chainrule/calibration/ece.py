@@ -126,7 +126,7 @@ def expected_calibration_error(probs, labels, n_bins: int = 15, return_bins: boo
 
     >>> import numpy as np
     >>> expected_calibration_error(np.array([[0.9, 0.1], [0.8, 0.2]]), np.array([0, 1]), 10)
-    0.35
+    0.45
     """
     bins = calibration_bins(probs, labels, n_bins)
     return (bins.ece, bins) if return_bins else bins.ece
