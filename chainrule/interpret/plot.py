@@ -43,14 +43,15 @@ def heatmap(attributions, sign: str = "absolute", outlier_percent: float = 1.0) 
 
 
 def plot(x, attributions, path=None, *, titles=None, sign: str = "absolute",
-         alpha: float = 0.55, cmap: str | None = None, dpi: int = 110):
+         alpha: float = 0.8, cmap: str | None = None, dpi: int = 110):
     """Each image beside its heatmap overlaid on it; writes a PNG to ``path`` (returned) or, with
     ``path=None``, returns the matplotlib Figure.
 
     ``x``: images (N, C, H, W) with C = 1 or 3 (values shown rescaled to [0, 1]);
     ``attributions``: shaped like ``x`` or heatmaps (N, H, W) (Grad-CAM); ``titles``: one line
     per image (e.g. the predicted class); ``sign``: see :func:`heatmap`; ``alpha``: the
-    heatmap's opacity over the image.
+    heatmap's opacity where |A| is largest (it fades with √|A|, so the image shows through
+    where the attribution is small).
     """
     import matplotlib
 
@@ -74,6 +75,9 @@ def plot(x, attributions, path=None, *, titles=None, sign: str = "absolute",
     hi = images.reshape(len(images), -1).max(1).reshape(-1, 1, 1, 1)
     shown = (images - lo) / np.where(hi > lo, hi - lo, 1.0)
     cmap = cmap or ("bwr" if sign == "all" else "inferno")
+    # the heatmap's colour, opaque in proportion to |A|: the image shows where A is small
+    overlay = plt.get_cmap(cmap)((maps + 1) / 2 if sign == "all" else maps)
+    overlay[..., 3] = alpha * np.abs(maps) ** 0.5
     n = len(images)
     fig, axes = plt.subplots(2, n, figsize=(1.9 * n + 0.4, 4.0), squeeze=False)
     for i in range(n):
@@ -81,8 +85,7 @@ def plot(x, attributions, path=None, *, titles=None, sign: str = "absolute",
         grey = dict(cmap="gray", vmin=0, vmax=1) if shown.shape[1] == 1 else {}
         axes[0, i].imshow(picture, **grey)
         axes[1, i].imshow(picture, **grey)
-        axes[1, i].imshow(maps[i], cmap=cmap, alpha=alpha, vmin=-1 if sign == "all" else 0,
-                          vmax=1)
+        axes[1, i].imshow(overlay[i])
         if titles is not None:
             axes[0, i].set_title(str(titles[i]), fontsize=8)
         for ax in axes[:, i]:
