@@ -5,9 +5,21 @@ import argparse
 import os
 import sys
 
-from . import demo, evaluate, explain, formulas, info, playground, predict, sweep, train
+from . import (
+    demo,
+    evaluate,
+    explain,
+    explain_prediction,
+    formulas,
+    info,
+    playground,
+    predict,
+    sweep,
+    train,
+)
 
-SUBCOMMANDS = (train, evaluate, predict, sweep, info, demo, formulas, explain, playground)
+SUBCOMMANDS = (train, evaluate, predict, sweep, info, demo, formulas, explain, playground,
+               explain_prediction)
 
 
 def build_parser() -> argparse.ArgumentParser:
