@@ -38,3 +38,4 @@ from .layers.activations_extra import CELU, GLU, SELU, Hardshrink, Hardsigmoid, 
 from .layers.upsampling import CosineSimilarity, Fold, PairwiseDistance, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E501  # isort: skip
 from .layers.dropout_extra import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout  # isort: skip
 from . import parallel  # noqa: E402  # isort: skip  (torch.nn.parallel: DistributedDataParallel)
+from .layers.sync_batchnorm import SyncBatchNorm  # noqa: E402  # isort: skip

@@ -22,14 +22,14 @@ from .helpers import run_checks
 def two_ranks(tmp_path_factory):
     folder = tmp_path_factory.mktemp("two_ranks")
     result = run_checks(2, "collectives", "ddp_mlp", "ddp_lenet", "ddp_no_sync", "fit_arrays",
-                        extra_env={"WORKER_DIR": str(folder)})
+                        "ddp_syncbn", extra_env={"WORKER_DIR": str(folder)})
     result["folder"] = folder
     return result
 
 
 @pytest.fixture(scope="module")
 def three_ranks():
-    return run_checks(3, "collectives", "sampler_coverage")
+    return run_checks(3, "collectives", "sampler_coverage", "ddp_syncbn")
 
 
 def _collectives_ok(result, world):
@@ -63,6 +63,15 @@ def test_ddp_epoch_equals_single_process_run(two_ranks, model):
 def test_ddp_no_sync_accumulates_then_averages(two_ranks):
     r = two_ranks["ddp_no_sync"]
     assert r["ranks_agree"] and r["max_diff"] <= 1e-10
+
+
+@pytest.mark.slow
+def test_sync_batchnorm_trains_the_global_batch_model(two_ranks, three_ranks):
+    """SyncBatchNorm + DDP on p ranks = BatchNorm2d on the global batch in one process:
+    parameters, running statistics and evaluation outputs (float64)."""
+    for result in (two_ranks["ddp_syncbn"], three_ranks["ddp_syncbn"]):
+        assert result["keys"]
+        assert result["max_diff"] <= 1e-10 and result["eval_diff"] <= 1e-10, result
 
 
 @pytest.mark.slow

@@ -165,6 +165,47 @@ def ddp_no_sync():
 
 
 @check
+def ddp_syncbn():
+    """Conv–SyncBatchNorm–ReLU–Linear on p ranks (DDP, equal shards) against Conv–BatchNorm2d
+    on the global batch in one process: parameters and running statistics."""
+    p, r = dist.get_world_size(), dist.get_rank()
+    default = cr.get_default_dtype()
+    cr.set_default_dtype(cr.float64)
+
+    def build(norm):
+        cr.manual_seed(21)
+        return cr.nn.Sequential(cr.nn.Conv2d(2, 4, 3), norm(4), cr.nn.ReLU(), cr.nn.Flatten(),
+                                cr.nn.Linear(4 * 4 * 4, 3))
+    try:
+        model, reference = build(cr.nn.SyncBatchNorm), build(cr.nn.BatchNorm2d)
+    finally:
+        cr.set_default_dtype(default)
+    ddp = DDP(model)
+    opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    ref_opt = cr.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(3)
+    per_rank = 5
+    for _ in range(3):
+        x = rng.normal(size=(per_rank * p, 2, 6, 6)) * 2 + 1
+        y = rng.integers(0, 3, per_rank * p)
+        mine = slice(r * per_rank, (r + 1) * per_rank)
+        opt.zero_grad()
+        cr.nn.functional.cross_entropy(ddp(cr.tensor(x[mine])), cr.tensor(y[mine])).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        cr.nn.functional.cross_entropy(reference(cr.tensor(x)), cr.tensor(y)).backward()
+        ref_opt.step()
+    state, ref_state = model.state_dict(), reference.state_dict()
+    diff = max(float(np.abs(np.asarray(state[k].numpy(), float)
+                            - np.asarray(ref_state[k].numpy(), float)).max()) for k in ref_state)
+    model.eval()
+    reference.eval()
+    x = cr.tensor(rng.normal(size=(4, 2, 6, 6)))
+    out = float(np.abs(model(x).detach().numpy() - reference(x).detach().numpy()).max())
+    return {"max_diff": diff, "eval_diff": out, "keys": sorted(state) == sorted(ref_state)}
+
+
+@check
 def sampler_coverage():
     """Each rank's indices for several sizes; rank 0 checks disjointness and coverage."""
     p = dist.get_world_size()
