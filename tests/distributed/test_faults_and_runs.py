@@ -14,7 +14,7 @@ import pytest
 
 from chainrule.training.checkpoint import read_checkpoint
 
-from .helpers import ROOT, env, launch
+from .helpers import ROOT, WORKER, env, launch
 
 FAULT = ROOT / "tests" / "distributed" / "fault_train.py"
 OPTIONS = ["--model", "mlp", "--limit", "600", "--batch-size", "50", "--epochs", "2",
@@ -79,3 +79,11 @@ def test_failing_rank_stops_the_job_and_the_run_resumes(tmp_path, uninterrupted,
     assert code == 0, out + err
     assert "Resuming" in out and out.count("Resuming") == 1      # rank 0 alone speaks
     _same_parameters(run_dir, uninterrupted)
+
+
+@pytest.mark.slow
+def test_a_rank_that_hangs_is_stopped_by_the_collective_timeout():
+    code, out, err, seconds = launch(2, [WORKER, "hang"], timeout=60,
+                                     extra_env={"CHAINRULE_DIST_TIMEOUT": "2"})
+    assert code != 0 and seconds < 30, (code, seconds, out + err)
+    assert "rank 0 (pid" in err and "waited" in err and "timeout is 2 s" in err, err

@@ -266,6 +266,17 @@ def fit_arrays():
     return everyone
 
 
+@check
+def hang():
+    """Rank 1 stops answering (sleeps): rank 0's all-reduce must time out and stop the job."""
+    import time
+
+    if dist.get_rank() == 1:
+        time.sleep(60)
+    dist.all_reduce(cr.ones(3))
+    return {"returned": True}
+
+
 def main(names):
     dist.init_process_group(backend="mpi")
     results = {name: CHECKS[name]() for name in names}
