@@ -532,6 +532,7 @@ def _astype(d: Drawer) -> Case:
 import nn_primitive_specs  # noqa: E402, F401  (specs of the nn layers' fused primitives)
 import specs_core  # noqa: E402, F401  (index_put: item assignment while recording)
 import specs_functional  # noqa: E402, F401  (hardtanh, hardsigmoid, hardswish, logsigmoid, im2col/col2im)
+import specs_gamma  # noqa: E402, F401  (lgamma, digamma, polygamma)
 import specs_losses  # noqa: E402, F401  (ctc_loss)
 import specs_math  # noqa: E402, F401  (elementwise math, division, cumulative, einsum)
 import specs_shape  # noqa: E402, F401  (vector_norm: ops/norms.py)

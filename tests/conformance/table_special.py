@@ -27,3 +27,42 @@ ENTRIES = [
                                 case(lambda L, x: L.special.logsumexp(x, (0, 1), True), X,
                                      grad=[0])]),
 ]
+
+# the gamma-function family (chainrule/ops/gamma.py): top level, Tensor methods, torch.special
+_POS = floats(2, 3, low=0.1, high=6.0)
+_WIDE = floats(2, 3, low=-7.5, high=7.5)            # negative non-integers too (reflection)
+# PyTorch's trigamma (polygamma(1, ·), and so digamma's gradient) stops its asymptotic series at
+# 1/x⁷ after six recurrence steps: about 3e-10 relative error near x = 1 (chainrule's agrees with
+# mpmath to 1e-15; tests/distributions/test_special.py). Compared where PyTorch's is exact: x ≥ 8.
+_LARGE = floats(2, 3, low=8.0, high=20.0)
+
+
+def _inplace(name, *args):
+    def fn(L, x):
+        y = x.clone()
+        getattr(y, name + "_")(*args)
+        return y
+    return fn
+
+
+ENTRIES += [
+    Entry("lgamma", [case(lambda L, x: L.lgamma(x), _WIDE, grad=[0]),
+                     case(lambda L, x: L.lgamma(x), floats(3, dtype="float32", low=0.1),
+                          label="float32")]),
+    Entry("digamma", [case(lambda L, x: L.digamma(x), _WIDE),
+                      case(lambda L, x: L.digamma(x), _LARGE, grad=[0])]),
+    Entry("polygamma", [case(lambda L, x: L.polygamma(1, x), _LARGE, grad=[0]),
+                        case(lambda L, x: L.polygamma(3, x), _POS, grad=[0]),
+                        case(lambda L, x: L.polygamma(0, x), _LARGE, grad=[0])]),
+    Entry("Tensor.lgamma", [case(lambda L, x: x.lgamma(), _POS, grad=[0])]),
+    Entry("Tensor.lgamma_", [case(_inplace("lgamma"), _POS)]),
+    Entry("Tensor.digamma", [case(lambda L, x: x.digamma(), _LARGE, grad=[0])]),
+    Entry("Tensor.digamma_", [case(_inplace("digamma"), _POS)]),
+    Entry("Tensor.polygamma", [case(lambda L, x: x.polygamma(2), _POS, grad=[0])]),
+    Entry("Tensor.polygamma_", [case(_inplace("polygamma", 2), _POS)]),
+    Entry("special.gammaln", [case(lambda L, x: L.special.gammaln(x), _WIDE, grad=[0])]),
+    Entry("special.digamma", [case(lambda L, x: L.special.digamma(x), _LARGE, grad=[0])]),
+    Entry("special.psi", [case(lambda L, x: L.special.psi(x), _LARGE, grad=[0])]),
+    Entry("special.polygamma", [case(lambda L, x: L.special.polygamma(2, x), _POS,
+                                     grad=[0])]),
+]
