@@ -6,6 +6,7 @@ import os
 import sys
 
 from . import (
+    attack,
     demo,
     evaluate,
     explain,
@@ -18,7 +19,7 @@ from . import (
     train,
 )
 
-SUBCOMMANDS = (train, evaluate, predict, sweep, info, demo, formulas, explain, playground,
+SUBCOMMANDS = (train, evaluate, predict, sweep, info, demo, formulas, explain, playground, attack,
                explain_prediction)
 
 
