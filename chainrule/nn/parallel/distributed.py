@@ -176,6 +176,10 @@ class DistributedDataParallel(Module):
         if not self._launched:
             self._launched = True
             hooks.queue_callback(self._finish)
+        if 0 < self._next:
+            # MPI moves a non-blocking message on only inside MPI calls (no progress thread by
+            # default): testing the buckets in flight lets them advance during the backward
+            self._test([bk.request for bk in self._buckets[:self._next]])
         b, i = self._where[id(param)]
         bucket = self._buckets[b]
         bucket.view(i)[...] = param.grad._data.reshape(-1)
@@ -185,6 +189,12 @@ class DistributedDataParallel(Module):
                 self._buckets[self._next].ready == len(self._buckets[self._next].params):
             self._launch(self._buckets[self._next])
             self._next += 1
+
+    @staticmethod
+    def _test(requests) -> None:
+        from ...distributed._mpi import mpi
+
+        mpi().Request.Testall(requests)
 
     def _launch(self, bucket: _Bucket) -> None:
         from ...distributed._mpi import mpi
