@@ -7,6 +7,7 @@ from typing import IO
 from . import (  # noqa: F401  (importing the families registers their operators)
     ops_activation,
     ops_constant,
+    ops_control,
     ops_conv,
     ops_elementwise,
     ops_index,
@@ -16,6 +17,7 @@ from . import (  # noqa: F401  (importing the families registers their operators
     ops_pad,
     ops_pool,
     ops_reduce,
+    ops_resize,
     ops_rnn,
     ops_shape,
 )

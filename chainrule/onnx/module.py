@@ -50,6 +50,34 @@ class GraphInput:
     dims: tuple          # ints for fixed dimensions, None for symbolic or unknown ones
 
 
+@dataclass(frozen=True)
+class Program:
+    """A compiled (sub)graph: its steps, its outputs, and the names it reads from outside
+    (``captures``: the enclosing graph's values, and weights and constants kept by the module)."""
+
+    steps: tuple[Step, ...]
+    outputs: tuple[str, ...]
+    captures: tuple[str, ...]
+
+
+def run_steps(steps, env: dict) -> None:
+    """Run ``steps`` in order on the values of ``env`` (names → values), adding their outputs
+    and dropping each value after its last use."""
+    for step in steps:
+        values = [env[name] if name else None for name in step.inputs]
+        try:
+            out = step.kernel(*values)
+        except Exception as exc:
+            exc.add_note(f"(while running {step.node.where()})")
+            raise
+        outs = out if isinstance(out, tuple) else (out,)
+        for name, value in zip(step.outputs, outs):
+            if name:
+                env[name] = settle(value)
+        for name in step.frees:
+            env.pop(name, None)
+
+
 class OnnxModule(Module):
     """An ONNX graph imported by :func:`chainrule.onnx.load`.
 
@@ -68,19 +96,7 @@ class OnnxModule(Module):
         for onnx_name, (owner, attr) in self._sources.items():
             env[onnx_name] = getattr(owner, attr)
         env.update(self._bind(args, kwargs))
-        for step in self._steps:
-            values = [env[name] if name else None for name in step.inputs]
-            try:
-                out = step.kernel(*values)
-            except Exception as exc:
-                exc.add_note(f"(while running {step.node.where()})")
-                raise
-            outs = out if isinstance(out, tuple) else (out,)
-            for name, value in zip(step.outputs, outs):
-                if name:
-                    env[name] = settle(value)
-            for name in step.frees:
-                env.pop(name, None)
+        run_steps(self._steps, env)
         results = tuple(v if isinstance(v, Tensor) else as_tensor(np.asarray(v))
                         for v in (env[name] for name in self.output_names))
         return results[0] if len(results) == 1 else results
@@ -149,10 +165,28 @@ def _attributes(node_proto, label: str) -> dict:
     return attrs
 
 
-def _statistics_only(graph) -> set[str]:
-    """Names used only as a BatchNormalization mean or variance (directly or via Identity)."""
-    uses: dict[str, list] = {}
+def _all_nodes(graph):
+    """The nodes of ``graph`` and of its subgraphs (If's branches), depth first."""
+    from onnx import AttributeProto
+
     for node in graph.node:
+        yield node
+        for a in node.attribute:
+            if a.type == AttributeProto.GRAPH:
+                yield from _all_nodes(a.g)
+
+
+# Inputs read as plain numbers, never differentiated: Resize's roi and scales.
+_NUMBER_INPUTS = {("Resize", 1), ("Resize", 2)}
+# Operators that pass values through unchanged in kind (a number stays a number).
+_PASS_THROUGH = {"Identity", "Concat", "Cast", "Unsqueeze", "Squeeze", "Reshape"}
+
+
+def _used_only_as(graph, sinks: set, through: set) -> set[str]:
+    """Names whose every use is an input position in ``sinks`` ((op_type, index) pairs), directly
+    or through operators of ``through`` whose outputs are all used that way too."""
+    uses: dict[str, list] = {}
+    for node in _all_nodes(graph):
         for i, name in enumerate(node.input):
             uses.setdefault(name, []).append((node, i))
     outputs = {o.name for o in graph.output}
@@ -163,12 +197,24 @@ def _statistics_only(graph) -> set[str]:
             memo[name] = False
             found = uses.get(name, [])
             memo[name] = bool(found) and name not in outputs and all(
-                (n.op_type == "BatchNormalization" and i in (3, 4))
-                or (n.op_type == "Identity" and all(only(o) for o in n.output))
+                (n.op_type, i) in sinks
+                or (n.op_type in through and all(only(o) for o in n.output))
                 for n, i in found)
         return memo[name]
 
     return {name for name in uses if only(name)}
+
+
+def _statistics_only(graph) -> set[str]:
+    """Names used only as a BatchNormalization mean or variance (directly or via Identity)."""
+    return _used_only_as(graph, {("BatchNormalization", 3), ("BatchNormalization", 4)},
+                         {"Identity"})
+
+
+def _numbers_only(graph) -> set[str]:
+    """Float names used only as numbers that are never differentiated (Resize's scales, through
+    Concat and the like): constants, not parameters."""
+    return _used_only_as(graph, _NUMBER_INPUTS, _PASS_THROUGH)
 
 
 def build(model, label: str) -> OnnxModule:
@@ -178,12 +224,13 @@ def build(model, label: str) -> OnnxModule:
     module = OnnxModule()
     reserved = _reserved()
     statistics = _statistics_only(graph)
+    numbers = _numbers_only(graph)
     constants: dict[str, np.ndarray] = {}
     sources: dict[str, tuple] = {}
     onnx_names: dict[str, str] = {}
 
     def adopt(name: str, value: np.ndarray, trainable: bool) -> None:
-        if not trainable:
+        if not trainable or name in numbers:
             constants[name] = value
             return
         owner, attr, key = place(module, name, reserved)
@@ -194,52 +241,16 @@ def build(model, label: str) -> OnnxModule:
         sources[name] = (owner, attr)
         onnx_names[key] = name
 
-    for t in graph.initializer:
-        value = tensor_array(t, label)
-        adopt(t.name, value, value.dtype.kind == "f")
-
     initialized = {t.name for t in graph.initializer}
     inputs = [_graph_input(v, label) for v in graph.input if v.name not in initialized]
-    known = initialized | {i.name for i in inputs}
-    steps_raw = []
-    for index, proto in enumerate(graph.node):
-        _check_supported(proto, index, opset, label)
-        node = Node(proto.op_type, proto.name, index, tuple(proto.input), tuple(proto.output),
-                    _attributes(proto, label), opset, label)
-        for name in node.inputs:
-            if name and name not in known:
-                raise OnnxFormatError(label, f"{node.op_type} {node.label} reads {name!r}, which "
-                                             "no earlier node, input or initializer defines")
-        known.update(o for o in node.outputs if o)
-        if proto.op_type == "Constant":
-            value = constant_value(node)
-            adopt(node.outputs[0], value, value.dtype.kind == "f" and value.ndim > 0)
-            continue
-        spec = OPS[proto.op_type]
-        kernel = spec.builder(node)     # refuses the attribute values it does not implement
-        if node.n_outputs() > spec.max_outputs:
-            raise node.refuse(f"{node.n_outputs()} outputs requested; this importer computes "
-                              f"{spec.max_outputs}")
-        steps_raw.append((node, kernel))
-    output_names = tuple(o.name for o in graph.output)
-    for name in output_names:
-        if name not in known:
-            raise OnnxFormatError(label, f"graph output {name!r} is computed by no node")
-
-    last_use: dict[str, int] = {}
-    for k, (node, _) in enumerate(steps_raw):
-        for name in node.inputs:
-            last_use[name] = k
-    keep = set(output_names) | set(constants) | set(sources)
-    steps = []
-    for k, (node, kernel) in enumerate(steps_raw):
-        frees = tuple(n for n in dict.fromkeys(node.inputs)
-                      if n and last_use.get(n) == k and n not in keep)
-        steps.append(Step(node, kernel, node.inputs, node.outputs, frees))
+    counter = iter(range(1 << 62))
+    compiled = _compile(graph, opset, label, adopt, {i.name for i in inputs}, counter)
+    output_names = compiled.outputs
+    steps = _plan_frees(compiled.steps, set(output_names) | set(constants) | set(sources))
 
     object.__setattr__(module, "_constants", constants)
     object.__setattr__(module, "_sources", sources)
-    object.__setattr__(module, "_steps", tuple(steps))
+    object.__setattr__(module, "_steps", steps)
     object.__setattr__(module, "_inputs", tuple(inputs))
     object.__setattr__(module, "_label", f"chainrule.onnx model {label}")
     module.input_names = tuple(i.name for i in inputs)
@@ -249,6 +260,81 @@ def build(model, label: str) -> OnnxModule:
     module.onnx_names = onnx_names
     module.eval()
     return module
+
+
+def _compile(graph, opset: int, label: str, adopt, outer: set, counter) -> Program:
+    """Compile ``graph``'s nodes into steps; ``outer`` holds the names the enclosing graph
+    defines (a subgraph may read them). Initializers and Constant nodes are handed to ``adopt``
+    (parameters, buffers or constants of the module); If's branches are compiled recursively."""
+    for t in graph.initializer:
+        value = tensor_array(t, label)
+        adopt(t.name, value, value.dtype.kind == "f")
+    own = {t.name for t in graph.initializer}
+    known = set(outer) | own
+    defined = set(own)              # values this graph makes (its initializers, constants, steps)
+    reads: list[str] = []
+    raw = []
+    for proto in graph.node:
+        index = next(counter)
+        _check_supported(proto, index, opset, label)
+        attrs = _attributes(proto, label)
+        branches = {}
+        if proto.op_type == "If":
+            for key in ("then_branch", "else_branch"):
+                if not isinstance(attrs.get(key), _GraphProto()):
+                    raise OnnxFormatError(label, f"If node {proto.name!r} has no {key}")
+                branch = _compile(attrs[key], opset, label, adopt, known, counter)
+                # a branch runs in an environment of its own: its values are dropped in it
+                branches[key] = Program(_plan_frees(branch.steps, set(branch.outputs)),
+                                        branch.outputs, branch.captures)
+            attrs.update(branches)
+        node = Node(proto.op_type, proto.name, index, tuple(proto.input), tuple(proto.output),
+                    attrs, opset, label)
+        for name in node.inputs:
+            if name and name not in known:
+                raise OnnxFormatError(label, f"{node.op_type} {node.label} reads {name!r}, which "
+                                             "no earlier node, input or initializer defines")
+        known.update(o for o in node.outputs if o)
+        defined.update(o for o in node.outputs if o)
+        if proto.op_type == "Constant":
+            value = constant_value(node)
+            adopt(node.outputs[0], value, value.dtype.kind == "f" and value.ndim > 0)
+            continue
+        spec = OPS[proto.op_type]
+        kernel = spec.builder(node)     # refuses the attribute values it does not implement
+        if node.n_outputs() > spec.max_outputs:
+            raise node.refuse(f"{node.n_outputs()} outputs requested; this importer computes "
+                              f"{spec.max_outputs}")
+        captured = tuple(sorted({c for b in branches.values() for c in b.captures}))
+        step_inputs = node.inputs + captured
+        reads.extend(n for n in step_inputs if n)
+        raw.append((node, kernel, step_inputs))
+    outputs = tuple(o.name for o in graph.output)
+    for name in outputs:
+        if name not in known:
+            raise OnnxFormatError(label, f"graph output {name!r} is computed by no node")
+    made = {o for node, _, _ in raw for o in node.outputs if o}
+    captures = tuple(sorted({n for n in reads + list(outputs) if n not in made}))
+    steps = tuple(Step(node, kernel, ins, node.outputs, ()) for node, kernel, ins in raw)
+    return Program(steps, outputs, captures)
+
+
+def _GraphProto():
+    from onnx import GraphProto
+
+    return GraphProto
+
+
+def _plan_frees(steps, keep: set) -> tuple[Step, ...]:
+    """Each step with the names whose last use it is (not in ``keep``), to drop after it."""
+    last_use: dict[str, int] = {}
+    for k, step in enumerate(steps):
+        for name in step.inputs:
+            last_use[name] = k
+    return tuple(Step(step.node, step.kernel, step.inputs, step.outputs,
+                      tuple(n for n in dict.fromkeys(step.inputs)
+                            if n and last_use.get(n) == k and n not in keep))
+                 for k, step in enumerate(steps))
 
 
 def _check_supported(proto, index: int, opset: int, label: str) -> None:
