@@ -2,6 +2,7 @@
 
 ``get_model(name, **kwargs)`` builds any registered model by name; ``model_names()`` lists them.
 """
+from .features import features
 from .registry import get_model, model_names, register_model
 from .vision import (
     MLP,

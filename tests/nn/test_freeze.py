@@ -107,3 +107,30 @@ def test_a_pattern_that_matches_nothing_is_an_error():
     with pytest.raises(ValueError, match="no parameter name matches 'feature.*'.*features.0"):
         freeze(mine, "feature.*")
     assert all(p.requires_grad for p in mine.parameters())
+
+
+def test_discriminative_learning_rates_match_pytorch():
+    """Parameter groups with their own learning rates (the body 10× slower than the head, the
+    fine-tuning recipe after unfreezing): SGD with momentum over 4 steps equals PyTorch's.
+    (Not Adam here: the convolution's bias sits before a BatchNorm, so its gradient is rounding
+    noise, ~1e-17, which Adam's normalisation turns into full-size, library-dependent steps.)"""
+    mine, theirs = _pair()
+
+    def groups(model):
+        return [{"params": list(model.features.parameters()), "lr": 1e-2},
+                {"params": list(model.fc.parameters())}]
+
+    opt = cr.optim.SGD(groups(mine), lr=1e-1, momentum=0.9)
+    topt = torch.optim.SGD(groups(theirs), lr=1e-1, momentum=0.9)
+    assert [g["lr"] for g in opt.param_groups] == [1e-2, 1e-1]
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        x, y = rng.standard_normal((6, 3, 5, 5)), rng.integers(0, 3, 6)
+        for model, o, L in ((mine, opt, cr), (theirs, topt, torch)):
+            o.zero_grad()
+            L.nn.functional.cross_entropy(model(L.tensor(x)), L.tensor(y)).backward()
+            o.step()
+    after = mine.state_dict()
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(after[key].numpy(), value.numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=key)
