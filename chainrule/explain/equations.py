@@ -31,7 +31,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import enable_grad
 from ..backend import get_default_dtype, xp
 from ..mathematics import Equation, Formula
 from ..tensor import Tensor
@@ -50,9 +50,13 @@ from .notation import (
     member,
     per_sample,
     rhs,
+    simplify_indices,
+    simplify_indices_latex,
     split_equations,
     split_equations_latex,
     substitute,
+    substitute_latex,
+    substitute_text,
     top_level_sum,
     uses_batch_index,
 )
@@ -250,18 +254,27 @@ def explain(model, input_shape, *, loss="auto", optimizer=None, batch_size: int 
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
-        with no_grad(), record_modules(model, claim=False) as rec:
+        # with the graph recorded: what the model's own forward computes between its layers
+        # (a residual sum, a flatten) is read from the graph's nodes
+        with enable_grad(), record_modules(model, claim=False) as rec:
             output = model(x)
     finally:
         for m, mode in modes:
             object.__setattr__(m, "training", mode)
-    calls = rec.leaf_calls
+    calls = [c for c in rec.leaf_calls if not _does_nothing(c.module)]
     if not calls:
         raise ValueError(f"explain: {type(model).__name__} called no submodule in its forward; "
                          "explain() writes a model built from layers (chainrule.nn modules)")
-    builder = _Builder(model, x, calls, output)
+    builder = _Builder(model, x, calls, output,
+                       [c for c in rec.leaf_calls if _does_nothing(c.module)])
     loss_module = _resolve_loss(loss, builder.final_shape)
     return builder.build(loss_module, optimizer, name or type(model).__name__)
+
+
+def _does_nothing(module) -> bool:
+    """Identity, and dropout with p = 0: each returns its input unchanged (left out)."""
+    name = type(module).__name__
+    return name == "Identity" or ("Dropout" in name and getattr(module, "p", None) == 0)
 
 
 def _example_input(model, input_shape, batch_size: int, dtype):
@@ -343,15 +356,32 @@ class _Stage:
     out: M | None = None                 # symbol of the stage's output
     final: bool = False
     fold_softmax: bool = False
+    defines: object = None               # a _Computed this stage is the first to read
+
+
+@dataclass
+class _Computed:
+    """A tensor the model's forward computed between its layers: u = a + b, u = vec(a)."""
+
+    sym: M
+    expr: M
+    how: str                              # 'sum' or 'reshape'
+    sources: list                         # the stages (None for the input x) it is made of
+    first: int = 0                        # position of the first stage that reads it
 
 
 class _Builder:
-    def __init__(self, model, x, calls: list[Call], output):
+    def __init__(self, model, x, calls: list[Call], output, omitted: list[Call] = ()):
         self.model = model
         self.x = x
         self.calls = calls
         self.output = output
-        self.stages = self._group(calls)
+        # the modules left out pass their input on: their output is their input
+        self.alias = {id(out): c.input_tensors[0] for c in omitted if c.input_tensors
+                      for out in c.output_tensors[:1] if out is not c.input_tensors[0]}
+        self.omitted = omitted
+        self.computed: dict[int, _Computed] = {}
+        self.stages = self._group(calls, self._resolve)
         last = self.stages[-1]
         outs = tensors_in(last.act.output if last.act else last.call.output)
         self.final_shape = _sample_shape(outs[0].shape, last.call.module) if outs else ()
@@ -359,8 +389,14 @@ class _Builder:
         self._used: set[str] = set()
 
     # ------------------------------------------------------------------ grouping
+    def _resolve(self, t):
+        """The tensor itself, or, for the output of a module left out, that module's input."""
+        while t is not None and id(t) in self.alias:
+            t = self.alias[id(t)]
+        return t
+
     @staticmethod
-    def _group(calls: list[Call]) -> list[_Stage]:
+    def _group(calls: list[Call], resolve=lambda t: t) -> list[_Stage]:
         stages: list[_Stage] = []
         for call in calls:
             kind = _kind(call.module)
@@ -369,7 +405,7 @@ class _Builder:
                     and _has_params(prev.call.module)
                     and prev.kind in ("linear", "conv", "conv_transpose", "other")
                     and call.input_tensors and tensors_in(prev.call.output)
-                    and call.input_tensors[0] is tensors_in(prev.call.output)[0]):
+                    and resolve(call.input_tensors[0]) is tensors_in(prev.call.output)[0]):
                 prev.act = call
                 continue
             stages.append(_Stage(call, kind))
@@ -420,20 +456,31 @@ class _Builder:
         x_sym = Sym.of("x")
         computed: list[str] = []
         k = 0
-        for st in self.stages:
+        for pos, st in enumerate(self.stages):
             k = st.index or k
             inputs = st.call.input_tensors
-            t = inputs[0] if inputs else None
+            t = self._resolve(inputs[0]) if inputs else None
             if t is None or t is self.x:
                 st.input = x_sym
             elif id(t) in by_id:
                 st.input_from = by_id[id(t)]
                 st.input = st.input_from.out
+            elif id(t) in self.computed:              # read before, by another layer
+                st.input_from = self.computed[id(t)]
+                st.input = st.input_from.sym
             else:
                 source = self._derived_source(st, t)
+                made = None if source is not None else self._made_of(st, t, by_id)
                 if source is not None:
                     st.input_from, st.input = source
                     st.derived = True
+                elif made is not None:                  # u = a + b, u = vec(a): defined here
+                    how, expr, sources = made
+                    sym = self._unique(Sym.of("u", k - 1 if st.index else k))
+                    c = _Computed(sym, substitute_sources(expr, sources, x_sym), how, sources,
+                                  pos)
+                    self.computed[id(t)] = c
+                    st.input_from, st.input, st.defines = c, sym, c
                 else:
                     st.input = self._unique(Sym.of("u", k - 1 if st.index else k))
                     computed.append(st.input.text)
@@ -444,6 +491,44 @@ class _Builder:
             self.notes.append(f"{', '.join(computed)}: computed inside "
                               f"{type(self.model).__name__}.forward from earlier layers' outputs "
                               "(e.g. a residual sum, a reshape), not by a layer")
+
+    def _made_of(self, st: _Stage, t: Tensor, by_id: dict):
+        """How the forward made ``t`` from layers' outputs (or x) between two layers, when it is
+        one sum or difference of two of them, or one reshape (a flatten) of one: ('sum' or
+        'reshape', the expression with {0}, {1} for the terms, the terms' stages (None: x))."""
+        if t is st.call.output or any(t is o for o in st.call.output_tensors):
+            node = t._node                 # an in-place layer (ReLU(inplace=True)) replaced the
+            if node is None or not node.inputs:   # node: its input is the version before it
+                return None
+            t = node.inputs[0]
+        node = t._node
+        if node is None:
+            return None
+        name = node.fn.name
+        args = [a for a in node.inputs if isinstance(a, Tensor)]
+
+        def source(a):
+            a = self._resolve(a)
+            if a is self.x:
+                return None, True
+            if id(a) in by_id:
+                return by_id[id(a)], True
+            return None, False
+
+        if name in ("add", "subtract") and len(args) == 2 and len(node.inputs) == 2:
+            found = [source(a) for a in args]
+            if all(ok for _, ok in found):
+                op = " + " if name == "add" else " − "
+                return "sum", M("{0}" + op + "{1}", "{0}" + op.replace("−", "-") + "{1}"), \
+                    [s for s, _ in found]
+        if name == "reshape" and len(args) == 1:
+            src, ok = source(args[0])
+            if ok:
+                flat = len(_sample_shape(t.shape, st.call.module)) == 1
+                if flat:
+                    return "reshape", M("vec({0})", r"\operatorname{vec}({0})"), [src]
+                return "reshape", M("reshape({0})", r"\operatorname{reshape}({0})"), [src]
+        return None
 
     def _derived_source(self, st: _Stage, t: Tensor):
         """A stage whose output ``t`` is a view of: the last step of a recurrent layer."""
@@ -478,8 +563,19 @@ class _Builder:
             input_eq = Equation("input", m.text, m.latex)
         layers = [self._forward(st) for st in self.stages]
         loss_eqs, g_final = self._loss(loss_module)
-        backward = self._backward(layers, g_final)
+        backward = self._polish(layers, self._backward(layers, g_final))
         update = self._update(optimizer)
+        if any(st.kind == "linear" for st in self.stages) and backward:
+            self.notes.append(
+                "∂L/∂Wₖ = δₖ hᵀ above is one sample's gradient, vectors as columns; for a batch "
+                "in rows, as Linear.formula() and chainrule.explain.trace() write it, the same "
+                "gradient is ∂L/∂W = Gᵀx = Σₙ δₙ xₙᵀ (row n of G is δₙᵀ), summed over the "
+                "samples")
+        if self.omitted:
+            left = ", ".join(f"{c.name} {type(c.module).__name__}"
+                             + (" (p = 0)" if "Dropout" in type(c.module).__name__ else "")
+                             for c in self.omitted)
+            self.notes.append(f"left out, as each returns its input unchanged: {left}")
         total = sum(p.numel() for p in self.model.parameters())
         counted = sum(l.num_parameters for l in layers)
         composite = {}
@@ -498,6 +594,67 @@ class _Builder:
                               "forward pass")
         return Explanation(name, input_eq, layers, loss_eqs, backward, update, self.notes, total,
                            sum(l.macs for l in layers), x_shape, self.final_shape)
+
+    # ------------------------------------------------------------------ polish
+    def _polish(self, layers: list[LayerMath], backward: list[Equation]) -> list[Equation]:
+        """Indices simplified (2·h − 0 + i → 2h + i), and the padded input x̃ of a convolution
+        or pooling layer defined where the layer uses it, or written x where nothing is padded.
+        Returns the backward equations so polished (each layer's lists are updated in place)."""
+        done: dict[int, Equation] = {}
+        for st, layer in zip(self.stages, layers):
+            tilde, plain, definition = self._padded(st)
+
+            def fix(e: Equation, tilde=tilde, plain=plain, unpadded=definition is None):
+                text, latex = e.text, e.latex
+                if tilde is not None and unpadded:               # nothing padded: x̃ = x
+                    text = re.sub(re.escape(tilde[0]) + r"(?![₀-₉′])", plain[0], text)
+                    latex = latex.replace(tilde[1], plain[1])
+                return Equation(e.label, simplify_indices(text), simplify_indices_latex(latex))
+
+            forward = [fix(e) for e in layer.forward]
+            for e in layer.backward:
+                done[id(e)] = fix(e)
+            layer.backward = [done[id(e)] for e in layer.backward]
+            if definition is not None and any(tilde[0] in e.text
+                                              for e in forward + layer.backward):
+                forward.append(definition)
+            layer.forward = forward
+        return [done.get(id(e)) or Equation(e.label, simplify_indices(e.text),
+                                            simplify_indices_latex(e.latex)) for e in backward]
+
+    @staticmethod
+    def _padded(st: _Stage):
+        """((x̃ text, LaTeX prefix), (x text, LaTeX prefix), x̃'s definition or None) for a
+        layer whose formula reads its input padded; (None, None, None) for any other."""
+        module = st.call.module
+        if st.kind not in ("conv", "pool") or not hasattr(module, "padding"):
+            return None, None, None
+        inp = st.input
+        tilde = (substitute_text("x̃", {"x": inp}),
+                 substitute_latex(r"\tilde{x}_{n}", {"x": inp})[:-2])
+        plain = (inp.text, substitute_latex("x_{n}", {"x": inp})[:-2])
+        pads = module._pads() if hasattr(module, "_pads") else module.padding
+        sides = [int(v) for v in _flatten(pads)]
+        if not any(sides):
+            return tilde, plain, None
+        name = type(module).__name__
+        mode = getattr(module, "padding_mode", "zeros")
+        if "MaxPool" in name:
+            fill = "−∞"
+        elif mode == "zeros":
+            fill = "zero" if set(sides) == {1} else "zeros"
+        else:
+            fill = f"values ({mode})"
+        if len(set(sides)) == 1:
+            amount = f"{sides[0]} {fill}" if fill.startswith("zero") else \
+                f"{sides[0]} {'entry' if sides[0] == 1 else 'entries'} of {fill}"
+            words = f"padded with {amount} on each side of each spatial axis"
+        else:
+            words = f"padded with {fill}: {pads} (per spatial axis)"
+        text = f"{tilde[0]} = {inp.text} {words}"
+        latex = (substitute_latex(r"\tilde{x}", {"x": inp}) + " = " + inp.latex
+                 + r"\ \text{" + words.replace("−∞", "-inf") + "}")
+        return tilde, plain, Equation("padding", text, mathtext(latex))
 
     # ------------------------------------------------------------------ forward
     def _mapping(self, st: _Stage) -> dict[str, M]:
@@ -525,7 +682,14 @@ class _Builder:
         if st.act is not None:
             main = apply(_activation_symbol(st.act.module), body)
             if st.pre.text != st.out.text:
-                definitions.insert(0, _eq("pre-activation", equation(st.pre, body)))
+                pre = equation(st.pre, body)
+                head = st.pre.text + " = "
+                if definitions and definitions[0].text.startswith(head):
+                    # z = BatchNorm2d(h) and z = γ ⊙ …: one definition, z = BatchNorm2d(h) = …
+                    d = definitions.pop(0)
+                    pre = M(pre.text + " = " + d.text[len(head):],
+                            pre.latex + " = " + rhs(d.latex))
+                definitions.insert(0, _eq("pre-activation", pre))
         elif st.fold_softmax:
             main = apply(function("softmax"), body)
             definitions.insert(0, _eq("logits", equation(st.pre, body)))
@@ -533,6 +697,11 @@ class _Builder:
         shape_label = member(out_sym, out_shape)
         first = Equation(shape_label.text, equation(out_sym, main).text,
                          mathtext(equation(out_sym, main).latex))
+        if st.defines is not None:
+            c = st.defines
+            what = "the residual sum" if c.how == "sum" else "flattened"
+            definitions.insert(0, _eq(f"computed in {type(self.model).__name__}.forward "
+                                      f"({what})", equation(c.sym, c.expr)))
         if st.derived:
             definitions.insert(0, _eq("input", equation(st.input, M(
                 f"the last step of {st.input_from.out.text}",
@@ -661,7 +830,8 @@ class _Builder:
                 parts = incoming.get(id(st), [])
                 if not parts:
                     continue       # nothing after this layer needs its output
-                g_out = M.join(parts, " + ")
+                g_out, lines = _fan_in(st.out, parts)
+                own += lines
             if g_out is not None:
                 G, lines = self._through_activation(st, g_out)
                 own += lines
@@ -675,9 +845,32 @@ class _Builder:
                     own.append(_eq("gradient", equation(grad(st.input), g_in)))
                     g_in = grad(st.input)
                 incoming.setdefault(id(target), []).append(g_in)
+            for c in self.computed.values():     # every reader of c is done: on to its terms
+                if c.first == pos:
+                    own += self._through_computed(c, incoming)
             layer.backward = own
             eqs += own
         return eqs
+
+    @staticmethod
+    def _through_computed(c: _Computed, incoming: dict) -> list[Equation]:
+        """∂L/∂u for u computed between layers, sent on to the terms it was made of."""
+        parts = incoming.get(id(c), [])
+        if not parts:
+            return []
+        g, lines = _fan_in(c.sym, parts)
+        if g.text != grad(c.sym).text:
+            lines.append(_eq("gradient", equation(grad(c.sym), g)))
+        for src in c.sources:
+            if src is None:                # the input x: nothing to send
+                continue
+            if c.how == "sum":             # a sum passes its gradient to each term unchanged
+                sent = grad(c.sym)
+            else:                          # a reshape: the same numbers in the term's shape
+                sent = M(f"reshape({grad(c.sym).text}, shape({src.out.text}))",
+                         rf"\operatorname{{reshape}}({grad(c.sym).latex})")
+            incoming.setdefault(id(src), []).append(sent)
+        return lines
 
     def _through_activation(self, st: _Stage, g_out: M) -> tuple[M, list[Equation]]:
         """∂L/∂(stage output) = g_out → the gradient G at the main module's output."""
@@ -789,8 +982,42 @@ class _Builder:
 # ------------------------------------------------------------------------------ helpers
 
 
+def substitute_sources(expr: M, sources, x_sym: M) -> M:
+    """``expr`` with {0}, {1} replaced by the symbols of the stages in ``sources`` (None: x)."""
+    text, latex = expr.text, expr.latex
+    for i, src in enumerate(sources):
+        sym = src.out if src is not None else x_sym
+        text = text.replace("{" + str(i) + "}", sym.text)
+        latex = latex.replace("{" + str(i) + "}", sym.latex)
+    return M(text, latex)
+
+
 def _eq(label: str, m: M) -> Equation:
     return Equation(label, m.text, mathtext(m.latex))
+
+
+def _fan_in(out: M, parts: list[M]) -> tuple[M, list[Equation]]:
+    """∂L/∂out from what each reader of ``out`` sends. A reader whose rule accumulates into
+    ∂L/∂out itself (an index-wise rule with +=) sends that symbol; the others are added to it."""
+    own = grad(out)
+    others, seen = [], set()
+    for p in parts:
+        if p.text != own.text and p.text not in seen:
+            seen.add(p.text)
+            others.append(p)
+    if len(others) == len(parts):
+        return M.join(parts, " + "), []
+    if not others:
+        return own, []
+    rest = M.join(others, " + ")
+    return own, [_eq("gradient", M(f"{own.text} += {rest.text}",
+                                   rf"{own.latex} \mathrel{{+}}= {rest.latex}"))]
+
+
+def _flatten(value) -> list:
+    if isinstance(value, (tuple, list)):
+        return [v for item in value for v in _flatten(item)]
+    return [value]
 
 
 def _is_short(m: M) -> bool:

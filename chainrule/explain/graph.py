@@ -1,7 +1,9 @@
 """``graph(tensor)``: the computational graph behind a tensor, as Graphviz DOT, SVG and PNG.
 
 Every node is one tensor: an operation (the primitive that made it, and its shape), a parameter
-(named by the model's ``named_parameters()`` when ``model`` is given), an input or a constant.
+(named by the model's ``named_parameters()`` when ``model`` is given), the data input, the target
+(drawn in green: see :func:`~chainrule.explain.recording.data_roles` for how it is told from the
+input) or a constant.
 Edges run from inputs to the operation that used them, so the picture reads top to bottom in the
 order of the forward pass; backpropagation runs up the same edges. Options add each tensor's
 value and gradient (gradients found, where ``.grad`` is not kept, by the engine's own rules, as
@@ -22,13 +24,14 @@ from pathlib import Path
 
 from ..backend import xp
 from ..tensor import Tensor
-from .recording import owner
+from .recording import data_roles, owner
 
 _STYLE = {
     "op": 'shape=box, style="rounded,filled", fillcolor="#dce8f7", color="#4a6fa5"',
     "param": 'shape=box, style="filled", fillcolor="#fde9b8", color="#b8860b"',
     "leaf": 'shape=box, style="filled", fillcolor="#fde9b8", color="#b8860b"',
     "input": 'shape=box, style="filled,dashed", fillcolor="#eeeeee", color="#777777"',
+    "target": 'shape=box, style="filled,dashed", fillcolor="#e3f1e3", color="#5a8a5a"',
     "root": 'shape=box, style="rounded,filled,bold", fillcolor="#f6d5d5", color="#a33b3b"',
     "module": 'shape=box3d, style="filled", fillcolor="#d8efd8", color="#3c7d3c"',
 }
@@ -113,6 +116,7 @@ def graph(tensor: Tensor, collapse_layers: bool = False, show_values: bool = Fal
         raise TypeError(f"graph: expected a Tensor, got {type(tensor).__name__}")
     tensors = _collect(tensor)
     labels = _names(model, names)
+    roles = data_roles(tensor)
     grads = _gradients(tensor) if show_grads else {}
     groups = _groups(tensors, model) if collapse_layers else {}
     b = _DotBuilder(rankdir)
@@ -130,7 +134,7 @@ def graph(tensor: Tensor, collapse_layers: bool = False, show_values: bool = Fal
             continue
         if key in absorbed:
             continue
-        kind, title = _describe(t, tensor, labels)
+        kind, title = _describe(t, tensor, labels, roles)
         lines = [title, _shape(t.shape)]
         if show_values:
             lines.append("value " + _summary(t._data))
@@ -148,7 +152,12 @@ def graph(tensor: Tensor, collapse_layers: bool = False, show_values: bool = Fal
             continue
         target = ids[id(t)]
         for inp in node.inputs:
-            if not isinstance(inp, Tensor) or id(inp) in absorbed:
+            if not isinstance(inp, Tensor) and id(inp) in roles and id(inp) not in ids:
+                # an array the operation holds (cross-entropy's class indices): data all the same
+                role = roles[id(inp)]
+                ids[id(inp)] = b.node([role, _shape(inp.shape)],
+                                      "target" if role.startswith("target") else "input")
+            if not isinstance(inp, Tensor) and id(inp) not in roles or id(inp) in absorbed:
                 continue
             source = ids.get(id(inp))
             if source is not None and source != target:
@@ -192,8 +201,9 @@ def _names(model, names) -> dict[int, str]:
     return labels
 
 
-def _describe(t: Tensor, root: Tensor, labels) -> tuple[str, str]:
+def _describe(t: Tensor, root: Tensor, labels, roles) -> tuple[str, str]:
     name = labels.get(id(t))
+    role = roles.get(id(t))
     if t._node is not None:
         op = t._node.fn.name
         title = f"{name} = {op}" if name else op
@@ -201,7 +211,9 @@ def _describe(t: Tensor, root: Tensor, labels) -> tuple[str, str]:
     if t.requires_grad:
         is_param = type(t).__name__ == "Parameter"
         return ("param" if is_param else "leaf"), (name or ("parameter" if is_param else "leaf"))
-    return "input", (name or ("input" if t._data.ndim else "constant"))
+    if role is not None and role.startswith("target"):
+        return "target", (name or role)
+    return "input", (name or role or ("data" if t._data.ndim else "constant"))
 
 
 def _gradients(root: Tensor) -> dict[int, object]:

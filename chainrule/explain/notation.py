@@ -45,6 +45,34 @@ def subscript(s) -> str:
     return "_" + s if len(s) == 1 else "_{" + s + "}"
 
 
+_SUPERSCRIPTS = dict(zip("0123456789.", "⁰¹²³⁴⁵⁶⁷⁸⁹·"))
+
+
+def superscript_path(path: str) -> str:
+    """A module path of numbers as a superscript in parentheses: '0' → ⁽⁰⁾, '1.2' → ⁽¹·²⁾."""
+    return "⁽" + "".join(_SUPERSCRIPTS.get(c, c) for c in path) + "⁾"
+
+
+def simplify_indices(text: str) -> str:
+    """Index expressions inside [ ] read as written by hand: ``2·h − 0 + i`` → ``2h + i``,
+    ``1·h + 1·i`` → ``h + i`` (a layer's formula states stride, padding and dilation as
+    numbers; filled in, the ones and zeros are noise)."""
+    def tidy(m):
+        s = re.sub(r" [−+] 0(?=[ ,\]])", "", m.group(0))                 # − 0, + 0
+        s = re.sub(r"(?<![\w.·])1·(?=[A-Za-z])", "", s)                    # 1·h → h
+        return re.sub(r"(?<![\w.·])(\d+)·([A-Za-z])(?![\w(])", r"\1\2", s)   # 2·h → 2h
+    return re.sub(r"\[[^\[\]]*\]", tidy, text)
+
+
+def simplify_indices_latex(latex: str) -> str:
+    """:func:`simplify_indices` for the subscripts of LaTeX (``_{n,c,\\,2 h - 0 + i}``)."""
+    def tidy(m):
+        s = re.sub(r" [-+] 0(?=[ ,}])", "", m.group(0))
+        s = re.sub(r"(?<=[ ,{])1 (?=[A-Za-z])", "", s)
+        return re.sub(r"(?<=[ ,{])(\d+) ([A-Za-z])(?![\w])", r"\1\2", s)
+    return re.sub(r"_\{[^{}]*\}", tidy, latex)
+
+
 _ATOM = re.compile(rf"[{_LETTER}][\u0300-\u036f]?(?:[ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₀-₉,]+|_\{{[^{{}}]*\}}|_\w)?"
                    r"[ᵀ′]*")
 
@@ -417,7 +445,8 @@ def _cases(body: str) -> str:
 def mathtext(latex: str) -> str:
     """``latex`` rewritten in the subset of LaTeX that matplotlib's mathtext draws (and that is
     still LaTeX): cases and aligned become one line, sizing commands (\\big, \\textstyle) go,
-    \\tfrac becomes \\frac, \\le becomes \\leq, \\mathrel{X} becomes X."""
+    \\tfrac becomes \\frac, \\le becomes \\leq, \\mathrel{X} becomes X, \\lvert and \\rvert
+    become |."""
     s = latex
     s = re.sub(r"\\begin\{cases\}(.*?)\\end\{cases\}", lambda m: _cases(m.group(1)), s,
                flags=re.S)
@@ -429,6 +458,7 @@ def mathtext(latex: str) -> str:
     s = re.sub(r"\\tfrac\s*([0-9A-Za-z])\s*([0-9A-Za-z])", r"\\frac{\1}{\2}", s)
     s = s.replace(r"\tfrac", r"\frac")
     s = re.sub(r"\\mathrel\{([^{}]*)\}", r"\1", s)
+    s = re.sub(r"\\[lr]vert(?![A-Za-z])", "|", s)             # \lvert x \rvert → |x|
     s = re.sub(r"\\(le|ge|ne)(?![A-Za-z])", r"\\\1q", s)
     s = re.sub(r"\s+", " ", s).strip()
     s = re.sub(r"(,\\quad\s*)+$", "", s)

@@ -164,3 +164,62 @@ class record_modules:
     @property
     def leaf_calls(self) -> list[Call]:
         return [c for c in self.calls if c.leaf]
+
+
+# ------------------------------------------------------------------------------ data roles
+_NEAR_THE_LOSS = 3      # a target meets the prediction within this many operations of the loss
+
+
+def data_roles(root: Tensor) -> dict[int, str]:
+    """id of each data tensor the graph of ``root`` uses → its role: ``input`` for the data
+    input, ``target`` for the target (``input 2``, … when there are several). Words, not x and y,
+    which the primitives' formulas use for their own arguments.
+
+    Data tensors are constants: not computed by the graph, not requiring grad, holding at least
+    one axis (or arrays that an operation holds as an argument, as cross-entropy holds its
+    class indices). The rule, from the graph alone: a target is used only together with a computed
+    tensor (the prediction), within a few operations of a single-number root (the loss) — as in
+    ``subtract(ŷ, y)`` or ``cross_entropy(logits, y)``; the input is used with the parameters
+    (``linear(x, W, b)``). A constant that is neither (a mask deep in a model) gets no role.
+    """
+    from collections import deque
+
+    depth = {id(root): 0}
+    queue = deque([root])
+    uses: dict[int, list[tuple[int, bool]]] = {}      # constant → (depth, next to a computed)
+    constants: list[Tensor] = []
+    while queue:
+        t = queue.popleft()
+        node = t._node
+        if node is None:
+            continue
+        every = [i for i in getattr(node, "inputs", ())
+                 if isinstance(i, Tensor) or getattr(i, "ndim", 0) >= 1]
+        inputs = [i for i in every if isinstance(i, Tensor)]
+        for inp in every:
+            if not isinstance(inp, Tensor) or (inp._node is None and not inp.requires_grad):
+                data = inp._data if isinstance(inp, Tensor) else inp
+                if data.ndim == 0:
+                    continue
+                if id(inp) not in uses:
+                    uses[id(inp)] = []
+                    constants.append(inp)
+                computed = any(p is not inp and p._node is not None for p in inputs)
+                uses[id(inp)].append((depth[id(t)], computed))
+            elif id(inp) not in depth:
+                depth[id(inp)] = depth[id(t)] + 1
+                queue.append(inp)
+    scalar_root = root._data.size == 1
+    roles: dict[int, str] = {}
+    counts = {"input": 0, "target": 0}
+    for t in reversed(constants):                     # the forward pass's order, roughly
+        seen = uses[id(t)]
+        if any(not computed for _, computed in seen):
+            role = "input"
+        elif scalar_root and all(d <= _NEAR_THE_LOSS for d, _ in seen):
+            role = "target"
+        else:
+            continue
+        counts[role] += 1
+        roles[id(t)] = role + (f" {counts[role]}" if counts[role] > 1 else "")
+    return roles

@@ -21,6 +21,7 @@ Graphs with more than ``max_nodes`` nodes or ``max_elements`` numbers are too la
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..autograd import engine
@@ -28,6 +29,8 @@ from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..mathematics import Equation
 from ..tensor import Tensor
+from .notation import superscript_path
+from .recording import data_roles
 
 
 @dataclass
@@ -98,9 +101,12 @@ def trace(loss: Tensor, model=None, *, names: dict | None = None, mode: str = "a
           max_nodes: int = 60, max_elements: int = 200, precision: int = 4) -> Trace:
     """Narrate the backward pass of ``loss`` (a single number) with its numbers.
 
-    ``model`` names the parameters (its ``named_parameters()``: '0.weight'); ``names`` maps
-    other tensors (the input, …) to labels. Intermediate results are labelled t1, t2, … in the
+    ``model`` names the parameters (its ``named_parameters()``: '0.weight', shown as W⁽⁰⁾
+    (0.weight) for a Sequential's children); ``names`` maps other tensors to labels. The data
+    input is labelled ``input`` and the target ``target`` (see
+    :func:`~chainrule.explain.recording.data_roles`), intermediate results t1, t2, … in the
     order the forward pass made them, and the loss L.
+    ``gradients`` and each contribution's ``input`` keep the parameters' own names ('0.weight').
     """
     if mode not in ("auto", "full", "summary"):
         raise ValueError(f"trace: mode must be 'auto', 'full' or 'summary', got {mode!r}")
@@ -139,7 +145,7 @@ def trace(loss: Tensor, model=None, *, names: dict | None = None, mode: str = "a
 
 
 def _labels(order, loss, model, names) -> dict[int, str]:
-    labels: dict[int, str] = {}
+    labels: dict[int, str] = dict(data_roles(loss))     # 'input', 'target'
     if model is not None:
         for name, p in model.named_parameters():
             labels[id(p)] = name
@@ -162,7 +168,7 @@ def _labels(order, loss, model, names) -> dict[int, str]:
 
 def _label(labels, t) -> str:
     if not isinstance(t, Tensor):
-        return "const"
+        return labels.get(id(t), "const")
     return labels.get(id(t), "input" if not t.requires_grad else "?")
 
 
@@ -187,7 +193,8 @@ def _run(order, loss, labels, jacobians: bool):
             fn = node.fn
             number = len(steps) + 1
             step = Step(number, labels[id(tensor)], fn.name,
-                        [_label(labels, i) for i in node.inputs if isinstance(i, Tensor)],
+                        [_label(labels, i) for i in node.inputs
+                         if isinstance(i, Tensor) or id(i) in labels],
                         tuple(tensor.shape), tensor._data.copy(), xp.array(g),
                         sources.get(id(tensor), []), _derivative(fn))
             input_grads = fn.vjp(node, g)
@@ -255,17 +262,39 @@ def _shape(shape) -> str:
     return "×".join(map(str, shape)) if shape else "scalar"
 
 
+def _show(label: str) -> str:
+    """A parameter of a Sequential's child as a symbol: '0.weight' → W⁽⁰⁾, '2.bias' → b⁽²⁾."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)*)\.(weight|bias)", label)
+    if m is None:
+        return label
+    return ("W" if m.group(2) == "weight" else "b") + superscript_path(m.group(1))
+
+
+def _named(label: str) -> str:
+    """The symbol with the parameter's path beside it: 'W⁽⁰⁾ (0.weight)'."""
+    shown = _show(label)
+    return shown if shown == label else f"{shown} ({label})"
+
+
+# How the batch form of a linear layer's weight gradient (rows: one sample each, as the layer's
+# formula and this trace write it) is explain()'s one-sample form (columns: δ hᵀ) summed.
+_LINEAR_RELATION = ("  relation  ∂L/∂W = Gᵀ x = Σₙ δₙ xₙᵀ, δₙ = (row n of G)ᵀ: the one-sample form "
+                    "δ xᵀ of\n            chainrule.explain (columns), summed over the batch")
+
+
 def _render_full(tr: Trace) -> str:
     p = tr.precision
     lines = ["Backpropagation, node by node (reverse topological order).",
              "At each node: ∂L/∂input = (∂output/∂input)ᵀ · ∂L/∂output, summed over every use "
              "of the input.", ""]
     for s in tr.steps:
-        args = ", ".join(s.inputs)
+        args = ", ".join(_show(i) for i in s.inputs)
         lines.append(f"step {s.number}: {s.output} = {s.op}({args})   shape {_shape(s.shape)}, "
                      f"value {_fmt(s.value, p)}")
         if s.formula is not None:
             lines.append(f"  formula   {s.formula.text}")
+            if s.op == "linear" and "Gᵀ x" in s.formula.text:
+                lines.append(_LINEAR_RELATION)
         if s.output == "L" and not s.sources:
             lines.append("  incoming  ∂L/∂L = 1")
         else:
@@ -274,6 +303,7 @@ def _render_full(tr: Trace) -> str:
                       f"{', '.join(map(str, s.sources))})")
             lines.append(f"  incoming  ∂L/∂{s.output} = {_fmt(s.incoming, p)}{origin}")
         for c in s.contributions:
+            c = _Shown(_show(c.input), c)
             if c.local is not None:
                 if c.elementwise:
                     lines.append(f"  local     ∂{s.output}/∂{c.input} = {_fmt(c.local, p)}   "
@@ -291,8 +321,16 @@ def _render_full(tr: Trace) -> str:
         lines.append("")
     lines.append("Gradients of the leaves (what backward() stores in .grad):")
     for name, g in tr.gradients.items():
-        lines.append(f"  ∂L/∂{name} = {_fmt(g, p)}")
+        lines.append(f"  ∂L/∂{_named(name)} = {_fmt(g, p)}")
     return "\n".join(lines)
+
+
+class _Shown:
+    """A contribution seen through its input's display name."""
+
+    def __init__(self, input: str, c: Contribution):  # noqa: A002  (the field's name)
+        self.input, self.local, self.gradient = input, c.local, c.gradient
+        self.elementwise = c.elementwise
 
 
 def _render_summary(tr: Trace) -> str:
@@ -310,6 +348,6 @@ def _render_summary(tr: Trace) -> str:
         lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     lines += ["", "Gradients of the leaves:"]
     for name, g in tr.gradients.items():
-        lines.append(f"  ∂L/∂{name}: shape {_shape(xp.shape(g))}, norm "
+        lines.append(f"  ∂L/∂{_named(name)}: shape {_shape(xp.shape(g))}, norm "
                      f"{float(xp.linalg.norm(g)):.4g}")
     return "\n".join(lines)

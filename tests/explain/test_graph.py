@@ -45,7 +45,8 @@ def test_lenet_loss_graph_has_operations_shapes_and_named_parameters():
         assert f"<B>{name}</B><BR/>({', '.join(map(str, p.shape))})" in dot, name
     assert "<B>x</B><BR/>(2, 1, 28, 28)" in dot
     assert "<B>conv</B><BR/>(2, 6, 28, 28)" in dot and "<B>linear</B><BR/>(2, 10)" in dot
-    assert g.nodes == 24 and g.edges == 23                       # 13 operations, 10 params, x
+    assert g.nodes == 25 and g.edges == 24           # 13 operations, 10 params, x, the target
+    assert "<B>target</B><BR/>(2)" in dot             # the class indices cross-entropy holds
     assert 'fillcolor="#fde9b8"' in dot                          # parameters are marked
 
 
@@ -70,7 +71,7 @@ def test_layers_collapse_into_one_node_each():
     names = [re.match(r"<B>(.*?)</B>", lab).group(1) for lab in labels(g.source)]
     assert names == ["x", "0: Conv2d", "1: ReLU", "2: MaxPool2d", "3: Conv2d", "4: ReLU",
                      "5: MaxPool2d", "6: Flatten", "7: Linear", "8: ReLU", "9: Linear",
-                     "10: ReLU", "11: Linear", "softmax_cross_entropy"]
+                     "10: ReLU", "11: Linear", "softmax_cross_entropy", "target"]
     assert "weight (6, 1, 5, 5), bias (6)" in g.source
     # without a record, the operations that use a layer's parameters are grouped under it
     model2, _, _, loss2 = lenet_loss(record=False)

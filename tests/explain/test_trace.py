@@ -152,8 +152,9 @@ def test_every_number_in_the_narrative_is_the_hand_computed_one():
                                        err_msg=f"step {step}")
     assert "formula   ∂σ/∂x = σ(x)(1 − σ(x))" in text       # the primitive's derivative
     assert "(sum of 2 contributions: steps 2, 2)" in text
-    for name in ("0.weight", "0.bias", "2.weight", "2.bias"):
-        assert f"∂L/∂{name} = " in text
+    for name, shown in (("0.weight", "W⁽⁰⁾"), ("0.bias", "b⁽⁰⁾"), ("2.weight", "W⁽²⁾"),
+                        ("2.bias", "b⁽²⁾")):
+        assert f"∂L/∂{shown} ({name}) = " in text
 
 
 def test_trace_changes_nothing_and_backward_still_works():
@@ -175,7 +176,7 @@ def test_large_graphs_get_a_summary_or_a_clear_refusal():
     tr = cr.explain.trace(loss, big)
     assert tr.mode == "summary" and "showing a summary" in tr.message
     text = str(tr)
-    assert "4×30" in text and "‖∂L/∂output‖" in text and "∂L/∂0.weight: shape 30×20" in text
+    assert "4×30" in text and "‖∂L/∂output‖" in text and "∂L/∂W⁽⁰⁾ (0.weight): shape 30×20" in text
     norms = {k: np.linalg.norm(v) for k, v in tr.gradients.items()}
     loss.backward()
     assert np.isclose(norms["0.weight"], np.linalg.norm(big[0].weight.grad.numpy()))
