@@ -70,9 +70,13 @@ def run(args) -> int:
         return 0
     found, unknown = resolve(args.names)
     for name, close in unknown.items():       # first, so that a closed pipe cannot hide them
-        hint = ("`chainrule formulas` without names prints every primitive" if not close else
-                f"did you mean {close[0]}?" + (f" (also close: {', '.join(close[1:])})"
-                                               if close[1:] else ""))
+        if close:
+            hint = f"did you mean {close[0]}?" + (f" (also close: {', '.join(close[1:])})"
+                                                  if close[1:] else "")
+        else:
+            import chainrule as cr
+
+            hint = "the primitives are: " + ", ".join(sorted(cr.primitives()))
         print(f"chainrule formulas: no primitive named {name!r}; {hint}", file=sys.stderr)
     if found or not args.names:
         print(render(found, args.format))
