@@ -1,0 +1,236 @@
+"""Constraints: the sets parameters and values must lie in (``torch.distributions.constraints``).
+
+Each constraint answers ``check(value)`` with a boolean Tensor, True where the value satisfies it,
+reduced over the rightmost ``event_dim`` dimensions (a simplex is a property of a whole vector).
+Distributions name theirs in ``arg_constraints`` (parameters) and ``support`` (values); with
+``validate_args`` they are checked, and a violation raises ``ValueError``.
+"""
+from __future__ import annotations
+
+from ..backend import xp
+from ..tensor import Tensor
+
+
+def _data(x):
+    return x._data if isinstance(x, Tensor) else xp.asarray(x)
+
+
+def _out(mask) -> Tensor:
+    return Tensor._from_op(xp.asarray(mask), None)
+
+
+class Constraint:
+    """A region of values. ``is_discrete``: integer-valued; ``event_dim``: how many rightmost
+    dimensions together make one event (0 for a constraint on each number)."""
+
+    is_discrete = False
+    event_dim = 0
+
+    def check(self, value) -> Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return type(self).__name__.lstrip("_") + "()"
+
+
+class _Dependent(Constraint):
+    """A constraint that depends on other parameters (checked by the distribution itself)."""
+
+    def __init__(self, is_discrete: bool = False, event_dim: int = 0):
+        self.is_discrete, self.event_dim = is_discrete, event_dim
+
+    def check(self, value):
+        raise ValueError("Cannot determine validity of dependent constraint")
+
+
+def is_dependent(constraint) -> bool:
+    return isinstance(constraint, _Dependent)
+
+
+class _Real(Constraint):
+    def check(self, value):
+        v = _data(value)
+        return _out(v == v)                 # False for nan only
+
+
+class _Boolean(Constraint):
+    is_discrete = True
+
+    def check(self, value):
+        v = _data(value)
+        return _out((v == 0) | (v == 1))
+
+
+class _IntegerInterval(Constraint):
+    is_discrete = True
+
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def check(self, value):
+        v = _data(value)
+        return _out((v % 1 == 0) & (v >= _data(self.lower_bound)) & (v <= _data(self.upper_bound)))
+
+    def __repr__(self):
+        return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+
+
+class _IntegerGreaterThan(Constraint):
+    is_discrete = True
+
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        v = _data(value)
+        return _out((v % 1 == 0) & (v >= self.lower_bound))
+
+    def __repr__(self):
+        return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
+
+
+class _GreaterThan(Constraint):
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return _out(_data(self.lower_bound) < _data(value))
+
+    def __repr__(self):
+        return f"GreaterThan(lower_bound={self.lower_bound})"
+
+
+class _GreaterThanEq(_GreaterThan):
+    def check(self, value):
+        return _out(_data(self.lower_bound) <= _data(value))
+
+    def __repr__(self):
+        return f"GreaterThanEq(lower_bound={self.lower_bound})"
+
+
+class _LessThan(Constraint):
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return _out(_data(value) < _data(self.upper_bound))
+
+    def __repr__(self):
+        return f"LessThan(upper_bound={self.upper_bound})"
+
+
+class _Interval(Constraint):
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def check(self, value):
+        v = _data(value)
+        return _out((_data(self.lower_bound) <= v) & (v <= _data(self.upper_bound)))
+
+    def __repr__(self):
+        return f"Interval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+
+
+class _HalfOpenInterval(_Interval):
+    def check(self, value):
+        v = _data(value)
+        return _out((_data(self.lower_bound) <= v) & (v < _data(self.upper_bound)))
+
+    def __repr__(self):
+        return f"HalfOpenInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+
+
+class _Simplex(Constraint):
+    """x ≥ 0 elementwise and Σ x = 1 over the last dimension (within 1e-6, as PyTorch)."""
+
+    event_dim = 1
+
+    def check(self, value):
+        v = _data(value)
+        return _out((v >= 0).all(axis=-1) & (xp.abs(v.sum(axis=-1) - 1) < 1e-6))
+
+
+class _LowerCholesky(Constraint):
+    """Lower-triangular square matrices with a positive diagonal."""
+
+    event_dim = 2
+
+    def check(self, value):
+        v = _data(value)
+        lower = (xp.tril(v) == v).all(axis=(-2, -1))
+        positive = (xp.diagonal(v, axis1=-2, axis2=-1) > 0).all(axis=-1)
+        return _out(lower & positive)
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric matrices whose Cholesky factorisation exists."""
+
+    event_dim = 2
+
+    def check(self, value):
+        v = _data(value)
+        symmetric = xp.isclose(v, xp.swapaxes(v, -1, -2), atol=1e-6).all(axis=(-2, -1))
+        flat = v.reshape((-1,) + v.shape[-2:])
+        ok = xp.array([_is_pd(m) for m in flat], dtype=bool).reshape(v.shape[:-2])
+        return _out(symmetric & ok)
+
+
+def _is_pd(m) -> bool:
+    try:
+        xp.linalg.cholesky(m)
+        return True
+    except xp.linalg.LinAlgError:
+        return False
+
+
+class _Independent(Constraint):
+    """``base`` over ``reinterpreted_batch_ndims`` more rightmost dimensions (all must hold)."""
+
+    def __init__(self, base_constraint, reinterpreted_batch_ndims: int):
+        self.base_constraint = base_constraint
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
+
+    def check(self, value):
+        ok = _data(self.base_constraint.check(value))
+        if self.reinterpreted_batch_ndims:
+            ok = ok.reshape(ok.shape[:ok.ndim - self.reinterpreted_batch_ndims] + (-1,)).all(-1)
+        return _out(ok)
+
+    def __repr__(self):
+        return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
+
+
+dependent = _Dependent()
+dependent_property = property       # a support that depends on the parameters (PyTorch's name)
+real = _Real()
+real_vector = _Independent(real, 1)
+boolean = _Boolean()
+nonnegative_integer = _IntegerGreaterThan(0)
+positive_integer = _IntegerGreaterThan(1)
+positive = _GreaterThan(0.0)
+nonnegative = _GreaterThanEq(0.0)
+unit_interval = _Interval(0.0, 1.0)
+simplex = _Simplex()
+lower_cholesky = _LowerCholesky()
+positive_definite = _PositiveDefinite()
+integer_interval = _IntegerInterval
+greater_than = _GreaterThan
+greater_than_eq = _GreaterThanEq
+less_than = _LessThan
+interval = _Interval
+half_open_interval = _HalfOpenInterval
+independent = _Independent
+
+__all__ = ["Constraint", "dependent", "dependent_property", "is_dependent", "real",
+           "real_vector", "boolean", "nonnegative_integer", "positive_integer", "positive",
+           "nonnegative", "unit_interval", "simplex", "lower_cholesky", "positive_definite",
+           "integer_interval", "greater_than", "greater_than_eq", "less_than", "interval",
+           "half_open_interval", "independent"]
