@@ -198,7 +198,9 @@ def worker(what: str) -> None:
 def launch(n: int, what: str) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(["mpiexec", "-n", str(n), sys.executable, __file__, "--worker", what],
+    beside = Path(sys.executable).parent / "mpiexec"      # the mpich wheel's, in this env
+    exe = str(beside) if beside.exists() else "mpiexec"
+    proc = subprocess.run([exe, "-n", str(n), sys.executable, __file__, "--worker", what],
                           capture_output=True, text=True, env=env, timeout=900, cwd=ROOT)
     if proc.returncode != 0:
         raise RuntimeError(f"mpiexec -n {n} failed:\n{proc.stdout}\n{proc.stderr}")

@@ -17,7 +17,8 @@ WORKER = Path(__file__).with_name("worker.py")
 
 def mpiexec() -> str:
     pytest.importorskip("mpi4py")
-    exe = shutil.which("mpiexec")
+    beside = Path(sys.executable).parent / "mpiexec"      # the mpich wheel's, in this env
+    exe = str(beside) if beside.exists() else shutil.which("mpiexec")
     if exe is None:
         pytest.skip("mpiexec is not on PATH (pip install mpich)")
     return exe
