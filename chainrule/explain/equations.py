@@ -356,7 +356,7 @@ class _Stage:
     out: M | None = None                 # symbol of the stage's output
     final: bool = False
     fold_softmax: bool = False
-    defines: object = None               # a _Computed this stage is the first to read
+    defines: list = field(default_factory=list)   # the _Computed this stage reads first
 
 
 @dataclass
@@ -470,17 +470,14 @@ class _Builder:
                 st.input = st.input_from.sym
             else:
                 source = self._derived_source(st, t)
-                made = None if source is not None else self._made_of(st, t, by_id)
+                before = len(self.computed)
+                c = None if source is not None else self._computed(st, t, by_id, pos, k)
                 if source is not None:
                     st.input_from, st.input = source
                     st.derived = True
-                elif made is not None:                  # u = a + b, u = vec(a): defined here
-                    how, expr, sources = made
-                    sym = self._unique(Sym.of("u", k - 1 if st.index else k))
-                    c = _Computed(sym, substitute_sources(expr, sources, x_sym), how, sources,
-                                  pos)
-                    self.computed[id(t)] = c
-                    st.input_from, st.input, st.defines = c, sym, c
+                elif c is not None:                     # u = a + b, u = vec(a): defined here
+                    st.input_from, st.input = c, c.sym
+                    st.defines = list(self.computed.values())[before:]
                 else:
                     st.input = self._unique(Sym.of("u", k - 1 if st.index else k))
                     computed.append(st.input.text)
@@ -492,11 +489,27 @@ class _Builder:
                               f"{type(self.model).__name__}.forward from earlier layers' outputs "
                               "(e.g. a residual sum, a reshape), not by a layer")
 
-    def _made_of(self, st: _Stage, t: Tensor, by_id: dict):
-        """How the forward made ``t`` from layers' outputs (or x) between two layers, when it is
-        one sum or difference of two of them, or one reshape (a flatten) of one: ('sum' or
-        'reshape', the expression with {0}, {1} for the terms, the terms' stages (None: x))."""
-        if t is st.call.output or any(t is o for o in st.call.output_tensors):
+    def _computed(self, st: _Stage, t: Tensor, by_id: dict, pos: int, k: int, depth: int = 0):
+        """The :class:`_Computed` for ``t`` read by stage ``st`` (registered, with those its
+        terms need first), or None when ``t`` is not made in a way :meth:`_made_of` knows."""
+        if id(t) in self.computed:
+            return self.computed[id(t)]
+        made = self._made_of(st, t, by_id, pos, k, depth)
+        if made is None:
+            return None
+        how, expr, sources = made
+        sym = self._unique(Sym.of("u", k - 1 if st.index else k))
+        c = _Computed(sym, substitute_sources(expr, sources, Sym.of("x")), how, sources, pos)
+        self.computed[id(t)] = c
+        return c
+
+    def _made_of(self, st: _Stage, t: Tensor, by_id: dict, pos: int, k: int, depth: int):
+        """How the forward made ``t`` between two layers, when it is one sum or difference of
+        two terms, or one reshape (a flatten) of one; a term is a layer's output, x, or (a few
+        levels deep) again such a sum or reshape: ('sum' or 'reshape', the expression with {0},
+        {1} for the terms, the terms: stages, _Computed, or None for x)."""
+        if depth == 0 and getattr(st.call.module, "inplace", False) and any(
+                t is o for o in st.call.output_tensors):
             node = t._node                 # an in-place layer (ReLU(inplace=True)) replaced the
             if node is None or not node.inputs:   # node: its input is the version before it
                 return None
@@ -513,6 +526,10 @@ class _Builder:
                 return None, True
             if id(a) in by_id:
                 return by_id[id(a)], True
+            if depth < 3:                  # an earlier sum (blocks in a row: u₂ = h + u₁)
+                c = self._computed(st, a, by_id, pos, k, depth + 1)
+                if c is not None:
+                    return c, True
             return None, False
 
         if name in ("add", "subtract") and len(args) == 2 and len(node.inputs) == 2:
@@ -572,8 +589,8 @@ class _Builder:
                 "gradient is ∂L/∂W = Gᵀx = Σₙ δₙ xₙᵀ (row n of G is δₙᵀ), summed over the "
                 "samples")
         if self.omitted:
-            left = ", ".join(f"{c.name} {type(c.module).__name__}"
-                             + (" (p = 0)" if "Dropout" in type(c.module).__name__ else "")
+            left = ", ".join(f"{c.name} ({type(c.module).__name__}"
+                             + (", p = 0)" if "Dropout" in type(c.module).__name__ else ")")
                              for c in self.omitted)
             self.notes.append(f"left out, as each returns its input unchanged: {left}")
         total = sum(p.numel() for p in self.model.parameters())
@@ -697,8 +714,7 @@ class _Builder:
         shape_label = member(out_sym, out_shape)
         first = Equation(shape_label.text, equation(out_sym, main).text,
                          mathtext(equation(out_sym, main).latex))
-        if st.defines is not None:
-            c = st.defines
+        for c in reversed(st.defines):
             what = "the residual sum" if c.how == "sum" else "flattened"
             definitions.insert(0, _eq(f"computed in {type(self.model).__name__}.forward "
                                       f"({what})", equation(c.sym, c.expr)))
@@ -845,7 +861,7 @@ class _Builder:
                     own.append(_eq("gradient", equation(grad(st.input), g_in)))
                     g_in = grad(st.input)
                 incoming.setdefault(id(target), []).append(g_in)
-            for c in self.computed.values():     # every reader of c is done: on to its terms
+            for c in reversed(self.computed.values()):   # c's readers are done: on to its terms
                 if c.first == pos:
                     own += self._through_computed(c, incoming)
             layer.backward = own
@@ -864,10 +880,11 @@ class _Builder:
         for src in c.sources:
             if src is None:                # the input x: nothing to send
                 continue
+            term = src.sym if isinstance(src, _Computed) else src.out
             if c.how == "sum":             # a sum passes its gradient to each term unchanged
                 sent = grad(c.sym)
             else:                          # a reshape: the same numbers in the term's shape
-                sent = M(f"reshape({grad(c.sym).text}, shape({src.out.text}))",
+                sent = M(f"reshape({grad(c.sym).text}, shape({term.text}))",
                          rf"\operatorname{{reshape}}({grad(c.sym).latex})")
             incoming.setdefault(id(src), []).append(sent)
         return lines
@@ -986,7 +1003,7 @@ def substitute_sources(expr: M, sources, x_sym: M) -> M:
     """``expr`` with {0}, {1} replaced by the symbols of the stages in ``sources`` (None: x)."""
     text, latex = expr.text, expr.latex
     for i, src in enumerate(sources):
-        sym = src.out if src is not None else x_sym
+        sym = x_sym if src is None else src.sym if isinstance(src, _Computed) else src.out
         text = text.replace("{" + str(i) + "}", sym.text)
         latex = latex.replace("{" + str(i) + "}", sym.latex)
     return M(text, latex)

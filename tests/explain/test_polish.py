@@ -86,6 +86,38 @@ def test_resnet_backpropagation_runs_through_the_sums_to_the_first_layer(resnet)
     assert re.search(r"δ\S+ = ∂L/∂u\S+", text), text
 
 
+class _Chain(nn.Module):
+    """Residual blocks in a row with no activation after the sums (as EfficientNet's): a sum
+    of a layer's output and the previous sum; then a flatten computed in forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem, self.a, self.b = nn.Linear(3, 4), nn.Linear(4, 4), nn.Linear(4, 4)
+        self.drop, self.head = nn.Dropout(0.5), nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = self.stem(x)
+        u = self.a(h) + h
+        v = self.b(u) + u
+        return self.head(self.drop(v.reshape(v.shape[0], -1)))
+
+
+def test_sums_of_sums_are_defined_and_backpropagated():
+    e = cr.explain(_Chain(), (3,))
+    text = str(e)
+    first = re.search(r"where (u\S*) = h₂ \+ h₁", text)
+    assert first, text
+    second = re.search(rf"where (u\S*) = h₃ \+ {first.group(1)}\n", text)
+    assert second, text
+    assert re.search(rf"where u\S* = vec\({second.group(1)}\)", text), text
+    assert not any("computed inside" in n for n in e.notes), e.notes
+    back = "\n".join(eq.text for eq in e.backward)
+    # the first sum has two readers: the second sum and the layer b
+    assert f"∂L/∂{first.group(1)} = ∂L/∂{second.group(1)} + W₃ᵀδ₃" in back, back
+    assert "∂L/∂W₁ = δ₁xᵀ" in back, back
+    assert _undefined_or_twice(e) == ([], []), text
+
+
 def test_every_symbol_used_in_the_forward_pass_is_defined(resnet):
     from tests.explain.models import lenet
 
