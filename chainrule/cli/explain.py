@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -74,7 +75,14 @@ def run(args) -> int:
 
         e = explain(model, shape, loss=loss)
     except (ValueError, TypeError, KeyError, FileNotFoundError) as exc:
-        print(f"chainrule explain: {exc}", file=sys.stderr)
+        message = str(exc).strip("'\"")
+        missing = re.search(r"missing a required argument: '(\w+)'", message)
+        if missing:                      # a learner's next step, spelled out
+            name = missing.group(1)
+            message += f"\ngive it with -k {name}=VALUE" + (
+                ", e.g. -k vocab_size=5000 (the number of distinct tokens)"
+                if name == "vocab_size" else "")
+        print(f"chainrule explain: {message}", file=sys.stderr)
         return 2
     print({"text": str, "latex": type(e).to_latex, "markdown": type(e).to_markdown}[args.format](e))
     return 0
@@ -122,6 +130,9 @@ def _default_shape(name: str, model) -> tuple:
         return shape
     if first is not None and hasattr(first, "num_embeddings"):
         return (_TEXT_LENGTH,)
+    size = getattr(model, "image_size", None)       # the resolution a model was trained at
+    if isinstance(size, int) and hasattr(first, "in_channels"):
+        return (first.in_channels, size, size)
     raise ValueError(f"the input shape of {name!r} is not known; give one sample's shape with "
                      "--input-shape, e.g. --input-shape 3,32,32")
 

@@ -81,3 +81,15 @@ def test_explain_help_has_examples_and_explains_format(capsys):
     fmt = out[out.index("--format"):]
     for word in ("text", "latex", "markdown", "Jupyter", "LaTeX"):
         assert word in fmt, (word, fmt)
+
+
+# ------------------------------------------------------------------ found by trying it
+def test_explain_says_how_to_give_a_missing_constructor_argument(capsys):
+    assert cli_main.main(["explain", "lstm-classifier"]) == 2
+    err = capsys.readouterr().err
+    assert "-k vocab_size=" in err and "Traceback" not in err
+
+
+def test_explain_knows_the_input_size_of_a_model_that_states_it(capsys):
+    assert cli_main.main(["explain", "efficientnet-lite0"]) == 0
+    assert "input 3×224×224" in capsys.readouterr().out
