@@ -34,7 +34,7 @@ class _Cholesky(Function):
         try:
             lower = xp.linalg.cholesky(a)
         except xp.linalg.LinAlgError:
-            raise ValueError(f"cholesky: the matrix (shape {a.shape}) is not positive definite"
+            raise ValueError(f"the matrix (shape {a.shape}) is not positive definite"
                              ) from None
         ctx.save(lower)
         return lower

@@ -103,9 +103,6 @@ class Distribution:
         for param, constraint in self._params_to_check().items():
             if constraints.is_dependent(constraint):
                 continue
-            if param not in self.__dict__ and isinstance(getattr(type(self), param, None),
-                                                         property):
-                continue            # a parameter given in another form (probs vs logits)
             value = getattr(self, param)
             ok = constraint.check(value)
             if not bool(ok._data.all()):

@@ -11,7 +11,8 @@ class Independent(Distribution):
     ``reinterpreted_batch_ndims`` batch dimensions, treated as one event.
 
     Density:      p(x) = Πᵢ p_base(xᵢ)  over the reinterpreted dimensions
-    Log-density:  log p(x) = Σᵢ log p_base(xᵢ);  gradients those of the base, summed
+    Log-density:  log p(x) = Σᵢ log p_base(xᵢ)
+    Gradients:    ∇ log p(x) = Σᵢ ∇ log p_base(xᵢ)  (the base's, summed)
     Reparameterisation: the base's (rsample exists when the base has one).
     entropy Σᵢ H_base,i; mean, mode, variance those of the base (reshaped into the event).
 

@@ -110,8 +110,10 @@ class MultivariateNormal(Distribution):
 
     @property
     def covariance_matrix(self) -> Tensor:
-        L = self._unbroadcasted_scale_tril
-        return self._matrix("covariance_matrix", lambda: L @ L.transpose(-1, -2))
+        def compute():
+            L = self._unbroadcasted_scale_tril
+            return L @ L.transpose(-1, -2)
+        return self._matrix("covariance_matrix", compute)
 
     @property
     def precision_matrix(self) -> Tensor:

@@ -2,8 +2,8 @@
 how to build the chainrule and PyTorch twins from them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch

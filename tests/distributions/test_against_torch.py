@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from tests.distributions.families import FAMILIES, Family
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
+from tests.distributions.families import FAMILIES, Family
 
 RTOL, ATOL = 1e-10, 1e-12
 BATCHES = st.sampled_from([(), (1,), (3,), (2, 3)])
@@ -57,7 +57,7 @@ def test_values_match_torch(family: Family, seed, batch):
     close(ours.log_prob(cr.tensor(extra, dtype=cr.float64)),
           theirs.log_prob(torch.tensor(extra, dtype=torch.float64)), "log_prob (sample dims)")
     for name in ("mean", "variance", "stddev", "mode"):
-        both(lambda d: getattr(d, name), ours, theirs, name)
+        both(lambda d, name=name: getattr(d, name), ours, theirs, name)
     both(lambda d: d.entropy(), ours, theirs, "entropy")
     if family.event == 0 and family.continuous_value:
         both(lambda d: d.cdf(v_cr if d is ours else v_t), ours, theirs, "cdf")
