@@ -89,7 +89,9 @@ def workload() -> harness.Workload:
         f"integrated gradients, {STEPS} Gauss–Legendre steps batched (one forward + one backward "
         f"of {STEPS * IMAGES} points), zero baseline, targets = labels, on {what}; LeNet-5 "
         "float32: chainrule.interpret.integrated_gradients vs captum.attr.IntegratedGradients, "
-        "same weights, same attributions out")
+        "same weights, same attributions out. Both backward passes compute only the input's "
+        "gradient (torch.autograd.grad prunes the weights' branch; chainrule freezes the "
+        "parameters for the call)")
 
 
 def render(result: harness.Result, facts: dict, command: str) -> str:

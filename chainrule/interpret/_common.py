@@ -8,6 +8,7 @@ call ``model.eval()`` first, or BatchNorm's batch statistics couple the samples)
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 
 import numpy as np
@@ -110,6 +111,22 @@ def scores(op: str, model, x: np.ndarray, target, batch_size: int | None = None)
     return np.concatenate(values), checked
 
 
+@contextlib.contextmanager
+def parameters_frozen(model):
+    """Parameters stop requiring grad for the duration (restored after): the backward pass then
+    computes only the input's gradient, not the weights' as well (about half of the work for a
+    CNN). Gradients with respect to the input are unchanged."""
+    frozen = [p for p in model.parameters() if p.requires_grad] \
+        if hasattr(model, "parameters") else []
+    for p in frozen:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
+
+
 def gradients(op: str, model, x: np.ndarray, target, batch_size: int | None = None,
               weights: np.ndarray | None = None):
     """``(∂f_{t_i}/∂x_i for every sample i, checked targets)``, in chunks of ``batch_size``
@@ -120,16 +137,17 @@ def gradients(op: str, model, x: np.ndarray, target, batch_size: int | None = No
     step = batch_size or n
     grads = np.empty_like(x)
     checked = None
-    for lo in range(0, n, step):
-        chunk = x[lo:lo + step]
-        t, out = forward(op, model, chunk, requires_grad=True)
-        if checked is None:
-            checked = targets(op, target, n, out.shape[1])
-        picks = one_hot(checked[lo:lo + chunk.shape[0]], out.shape[1], out.numpy().dtype)
-        if weights is not None:
-            picks *= weights[lo:lo + chunk.shape[0], None]
-        (g,) = autograd.grad((out * Tensor._make(picks)).sum(), [t])
-        grads[lo:lo + chunk.shape[0]] = g.numpy()
+    with parameters_frozen(model):
+        for lo in range(0, n, step):
+            chunk = x[lo:lo + step]
+            t, out = forward(op, model, chunk, requires_grad=True)
+            if checked is None:
+                checked = targets(op, target, n, out.shape[1])
+            picks = one_hot(checked[lo:lo + chunk.shape[0]], out.shape[1], out.numpy().dtype)
+            if weights is not None:
+                picks *= weights[lo:lo + chunk.shape[0], None]
+            (g,) = autograd.grad((out * Tensor._make(picks)).sum(), [t])
+            grads[lo:lo + chunk.shape[0]] = g.numpy()
     return grads, checked
 
 

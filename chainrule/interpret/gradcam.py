@@ -63,7 +63,8 @@ def grad_cam(model, x, target, layer, relu: bool = True) -> Tensor:
     captured = []
     handle = module.register_forward_hook(lambda m, args, out: captured.append(out))
     try:
-        t, out = C.forward("grad_cam", model, a, requires_grad=True)
+        with C.parameters_frozen(model):
+            t, out = C.forward("grad_cam", model, a, requires_grad=True)
     finally:
         handle.remove()
     if len(captured) != 1 or not isinstance(captured[0], Tensor):

@@ -137,3 +137,16 @@ def test_plot_writes_a_png_of_images_and_overlays(twins, images, tmp_path):
         interpret.plot(images, cam[:, :6], tmp_path / "x.png")
     maps = interpret.heatmap(attr, sign="all")
     assert maps.shape == (3, 12, 12) and maps.min() >= -1 and maps.max() <= 1
+
+
+def test_parameters_that_required_grad_still_do_and_frozen_ones_stay_frozen(twins, images):
+    model, _ = twins
+    model.features[0].weight.requires_grad_(False)
+    try:
+        interpret.integrated_gradients(model, images, 1, steps=4)
+        interpret.grad_cam(model, images, 1, "features.3")
+        assert not model.features[0].weight.requires_grad
+        assert all(p.requires_grad for n, p in model.named_parameters()
+                   if n != "features.0.weight")
+    finally:
+        model.features[0].weight.requires_grad_(True)
