@@ -11,10 +11,11 @@ shards of a mean loss, ḡ is exactly the gradient of the loss on the whole glob
 
 How the averaging is scheduled (as in PyTorch's reducer): the parameters, in reverse order of
 ``module.parameters()`` (roughly the order backward produces their gradients), are packed into
-*buckets* of about ``bucket_cap_mb`` megabytes (the first one 1 MiB, so communication starts
-early). Each bucket is one contiguous buffer; when backward has accumulated the gradients of all
-the bucket's parameters (``register_post_accumulate_grad_hook``), they are copied into the buffer
-and a non-blocking ``MPI_Iallreduce`` starts on it, overlapping the rest of the backward pass.
+*buckets*, each closed once it reaches ``bucket_cap_mb`` MiB (the first at 1 MiB, so that
+communication starts early; PyTorch's sizes and rule). Each bucket is one contiguous buffer;
+when backward has accumulated the gradients of all the bucket's parameters
+(``register_post_accumulate_grad_hook``), they are copied into the buffer and a non-blocking
+``MPI_Iallreduce`` starts on it, overlapping the rest of the backward pass.
 At the end of backward (an engine callback) the buckets are waited for, divided by p and copied
 back into each ``param.grad``. A few large messages instead of one per parameter: the latency
 term of the cost model is paid once per bucket (docs/distributed.md).
@@ -139,13 +140,15 @@ class DistributedDataParallel(Module):
         buckets, current, size, dtype = [], [], 0, None
         limit = min(FIRST_BUCKET_BYTES, cap)
         for p in reversed(self._params):
-            nbytes = p._data.nbytes
-            if current and (size + nbytes > limit or p._data.dtype != dtype):
+            if current and p._data.dtype != dtype:          # one dtype per bucket
                 buckets.append(_Bucket(current, dtype))
                 current, size, limit = [], 0, cap
             current.append(p)
-            size += nbytes
+            size += p._data.nbytes
             dtype = p._data.dtype
+            if size >= limit:                                # full once it reaches the cap
+                buckets.append(_Bucket(current, dtype))
+                current, size, limit = [], 0, cap
         if current:
             buckets.append(_Bucket(current, dtype))
         return buckets
