@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 from ..autograd.grad_mode import enable_grad
@@ -145,7 +146,8 @@ class Explanation:
         if self.update:
             out += ["", "Update"] + [f"  {e.label}: {e.text}" for e in self.update]
         if self.notes:
-            out += [""] + [f"note: {n}" for n in self.notes]
+            out += [""] + [textwrap.fill(f"note: {n}", width=100, subsequent_indent="      ",
+                                         break_long_words=False) for n in self.notes]
         return "\n".join(out)
 
     def _rows(self) -> list[tuple[str, ...]]:
