@@ -6,7 +6,6 @@ from ..ops.gamma import digamma, lgamma
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution, as_param, broadcast_all
-from .gamma import _standard_gamma
 
 
 def _dirichlet_log_prob(c: Tensor, x: Tensor) -> Tensor:
@@ -28,8 +27,8 @@ class Dirichlet(Distribution):
                   α₀ = Σᵢ αᵢ
     Log-density:  log p(x) = Σᵢ (αᵢ − 1) log xᵢ + ln Γ(α₀) − Σᵢ ln Γ(αᵢ)
     Gradients:    ∂/∂αᵢ = log xᵢ + ψ(α₀) − ψ(αᵢ),  ∂/∂xᵢ = (αᵢ − 1)/xᵢ
-    Reparameterisation: not implemented (has_rsample = False; PyTorch's rsample normalises Gamma
-                  draws with implicit gradients); sample(): xᵢ = gᵢ / Σⱼ gⱼ, gᵢ ~ Gamma(αᵢ, 1).
+    Reparameterisation (rsample):  xᵢ = gᵢ / Σⱼ gⱼ, gᵢ ~ Gamma(αᵢ, 1), each gᵢ differentiated
+                  implicitly in αᵢ (see Gamma), the normalisation by the chain rule.
     entropy Σ ln Γ(αᵢ) − ln Γ(α₀) − (K − α₀) ψ(α₀) − Σ (αᵢ − 1) ψ(αᵢ); mean α/α₀;
     variance αᵢ(α₀ − αᵢ)/(α₀²(α₀ + 1)); mode max(α − 1, 0)/Σ max(α − 1, 0) (when every
     αᵢ < 1: the first vertex (1, 0, …, 0), PyTorch's result).
@@ -37,6 +36,7 @@ class Dirichlet(Distribution):
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
+    has_rsample = True
     _math = (("Density", "p(x) = Γ(α₀)/Πᵢ Γ(αᵢ) · Πᵢ xᵢ^{αᵢ−1}",
               r"p(x) = \frac{\Gamma(\alpha_0)}{\prod_i \Gamma(\alpha_i)} \prod_i x_i^{\alpha_i-1}"),
              ("Gradient", "∂log p/∂αᵢ = log xᵢ + ψ(α₀) − ψ(αᵢ)",
@@ -74,12 +74,13 @@ class Dirichlet(Distribution):
         c0 = c.sum(-1, keepdim=True)
         return c * (c0 - c) / (c0 ** 2 * (c0 + 1))
 
-    def sample(self, sample_shape=()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
+        from ._igamma import standard_gamma
         shape = self._extended_shape(sample_shape)
-        g = _standard_gamma(self.concentration._data, shape)
-        x = g / g.sum(-1, keepdims=True)
-        tiny = xp.finfo(x.dtype).tiny
-        return Tensor._from_op(xp.clip(x, tiny, 1 - xp.finfo(x.dtype).eps), None)
+        g = standard_gamma(self.concentration.expand(*shape))
+        x = g / g.sum(-1, keepdim=True)
+        eps = float(xp.finfo(x._data.dtype).eps)
+        return x.clamp(float(xp.finfo(x._data.dtype).tiny), 1 - eps)
 
     def log_prob(self, value) -> Tensor:
         if self._validate_args:
@@ -98,14 +99,14 @@ class Beta(Distribution):
     Log-density:  log p(x) = (α − 1) log x + (β − 1) log(1 − x) − ln B(α, β)
     Gradients:    ∂/∂α = log x − ψ(α) + ψ(α + β),  ∂/∂β = log(1 − x) − ψ(β) + ψ(α + β),
                   ∂/∂x = (α − 1)/x − (β − 1)/(1 − x)
-    Reparameterisation: not implemented (has_rsample = False; see Dirichlet); sample() draws
-                  x = g₁/(g₁ + g₂) with gᵢ ~ Gamma.
+    Reparameterisation (rsample):  x = g₁/(g₁ + g₂), gᵢ ~ Gamma (the Dirichlet's, see there).
     mean α/(α + β); variance αβ/((α + β)²(α + β + 1)); entropy and mode those of the Dirichlet.
     """
 
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}
     support = constraints.unit_interval
+    has_rsample = True
     _math = (("Density", "p(x) = x^{α−1} (1 − x)^{β−1} / B(α, β)",
               r"p(x) = \frac{x^{\alpha-1}(1-x)^{\beta-1}}{B(\alpha,\beta)}"),
              ("Gradient", "∂log p/∂α = log x − ψ(α) + ψ(α + β)",
@@ -139,8 +140,8 @@ class Beta(Distribution):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total ** 2 * (total + 1))
 
-    def sample(self, sample_shape=()) -> Tensor:
-        return self._dirichlet.sample(sample_shape)[..., 0]
+    def rsample(self, sample_shape=()) -> Tensor:
+        return self._dirichlet.rsample(sample_shape)[..., 0]
 
     def log_prob(self, value) -> Tensor:
         from .. import stack

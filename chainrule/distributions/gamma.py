@@ -1,20 +1,10 @@
 """The gamma distribution Gamma(α, β) (shape α = concentration, rate β)."""
 from __future__ import annotations
 
-from .. import backend
-from ..backend import xp
 from ..ops.gamma import digamma, lgamma
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution, broadcast_all
-
-
-def _standard_gamma(alpha, shape):
-    """Draws of Gamma(α, 1) of ``shape`` (NumPy's generator; α broadcast to shape)."""
-    a = xp.broadcast_to(alpha, shape).astype(xp.float64)
-    out = backend.generator().standard_gamma(a)
-    tiny = xp.finfo(alpha.dtype).tiny
-    return xp.maximum(out, tiny).astype(alpha.dtype)     # PyTorch's clamp away from 0
 
 
 class Gamma(Distribution):
@@ -23,20 +13,26 @@ class Gamma(Distribution):
     Density:      p(x) = βᵅ x^{α−1} e^{−βx} / Γ(α),  x > 0
     Log-density:  log p(x) = α log β + (α − 1) log x − βx − ln Γ(α)
     Gradients:    ∂/∂α = log β + log x − ψ(α),  ∂/∂β = α/β − x,  ∂/∂x = (α − 1)/x − β
-    Reparameterisation: not implemented here (has_rsample = False; PyTorch uses implicit
-                  reparameterisation gradients ∂x/∂α = −(∂F/∂α)/p(x), which need the derivative
-                  of the regularised incomplete gamma function in α); sample() draws with NumPy.
+    Reparameterisation (rsample):  x = z/β with z ~ Gamma(α, 1) drawn by NumPy's sampler and
+                  differentiated implicitly (the quantile u = F(z; α) held fixed):
+                  ∂z/∂α = −(∂F/∂α)(z; α) / p(z; α), ∂F/∂α by the term-wise derivative of the
+                  series of the incomplete gamma function (PyTorch's _standard_gamma_grad
+                  approximates the same derivative).
     cdf P(α, βx) (the regularised incomplete gamma function);
     entropy α − log β + ln Γ(α) + (1 − α) ψ(α); mean α/β; mode max((α − 1)/β, 0); variance α/β².
     """
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
+    has_rsample = True
     _math = (("Density", "p(x) = βᵅ x^{α−1} e^{−βx} / Γ(α)",
               r"p(x) = \frac{\beta^\alpha x^{\alpha-1} e^{-\beta x}}{\Gamma(\alpha)}"),
              ("Gradient", "∂log p/∂α = log β + log x − ψ(α), ∂log p/∂β = α/β − x",
               r"\frac{\partial \log p}{\partial \alpha} = \log\beta + \log x - \psi(\alpha),\ "
               r"\frac{\partial \log p}{\partial \beta} = \frac{\alpha}{\beta} - x"),
+             ("Reparameterisation", "x = z/β, z ~ Gamma(α, 1), ∂z/∂α = −(∂F/∂α)(z; α)/p(z; α)",
+              r"x = z/\beta,\ \frac{\partial z}{\partial\alpha} = -\frac{\partial F(z;\alpha)"
+              r"/\partial\alpha}{p(z;\alpha)}"),
              "The waiting time for α events of a process with rate β.")
 
     def __init__(self, concentration, rate, validate_args=None):
@@ -57,10 +53,10 @@ class Gamma(Distribution):
     def variance(self) -> Tensor:
         return self.concentration / self.rate ** 2
 
-    def sample(self, sample_shape=()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
+        from ._igamma import standard_gamma
         shape = self._extended_shape(sample_shape)
-        g = _standard_gamma(self.concentration._data, shape)
-        return Tensor._from_op(g / xp.broadcast_to(self.rate._data, shape), None)
+        return standard_gamma(self.concentration.expand(*shape)) / self.rate
 
     def log_prob(self, value) -> Tensor:
         from .. import xlogy

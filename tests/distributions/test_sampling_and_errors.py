@@ -25,7 +25,7 @@ def test_sample_shapes_and_dtypes_match_torch(family: Family):
         assert a.numpy().dtype == b.numpy().dtype
         assert not a.requires_grad
         assert bool(ours.support.check(a)._data.all()), "a sample outside the support"
-    assert ours.has_rsample == theirs.has_rsample or family.name in ("Gamma", "Beta", "Dirichlet")
+    assert ours.has_rsample == theirs.has_rsample
 
 
 @pytest.mark.parametrize("name", RSAMPLE)
@@ -175,3 +175,77 @@ def test_every_class_states_its_mathematics(cls):
     assert "p(" in text or "P(" in text
     assert "Gradient" in cls.__doc__ or "Gradients" in cls.__doc__
     assert "Reparameterisation" in cls.__doc__
+
+
+# ------------------------------------------------------------------ implicit reparameterisation
+def test_standard_gamma_gradient_is_the_implicit_derivative():
+    """∂z/∂α = −(∂F/∂α)(z; α)/p(z; α) against mpmath (40 digits, ∂F/∂α by mpmath.diff)."""
+    import mpmath
+
+    from chainrule.distributions._igamma import standard_gamma_grad_array
+    mpmath.mp.dps = 40
+    alphas = np.array([0.05, 0.3, 1.0, 2.5, 7.0, 40.0])
+    zs = np.array([0.002, 0.1, 0.7, 3.1, 5.0, 47.0])
+    ours = standard_gamma_grad_array(alphas, zs)
+    for a, z, g in zip(alphas, zs, ours):
+        dF = mpmath.diff(lambda s, z=z: mpmath.gammainc(s, 0, z, regularized=True), a)
+        pdf = mpmath.mpf(z) ** (a - 1) * mpmath.exp(-z) / mpmath.gamma(a)
+        assert abs(g - float(-dF / pdf)) <= 1e-10 * abs(float(-dF / pdf))
+    # and PyTorch's approximation of the same derivative agrees to its own accuracy (~1e-4)
+    theirs = torch._standard_gamma_grad(torch.tensor(alphas), torch.tensor(zs)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-3)
+
+
+def _mc_gradient(make, params, n, seed):
+    """∂(mean of n reparameterised draws)/∂θ for each parameter θ."""
+    ts = {k: cr.tensor(v, dtype=cr.float64, requires_grad=True) for k, v in params.items()}
+    cr.manual_seed(seed)
+    make(**ts).rsample((n,)).mean(0).sum().backward()
+    return {k: t.grad.numpy() for k, t in ts.items()}
+
+
+@pytest.mark.parametrize("name, params, expected", [
+    # d E[x]/dα = 1/β, d E[x]/dβ = −α/β² for Gamma(α, β)
+    ("Gamma", {"concentration": np.array([0.4, 3.0]), "rate": np.array([2.0, 0.5])},
+     lambda p: {"concentration": 1 / p["rate"],
+                "rate": -p["concentration"] / p["rate"] ** 2}),
+    # d E[x]/dα = β/(α + β)², d E[x]/dβ = −α/(α + β)² for Beta(α, β)
+    ("Beta", {"concentration1": np.array([0.5, 4.0]), "concentration0": np.array([2.0, 1.5])},
+     lambda p: {"concentration1": p["concentration0"] / (p["concentration1"]
+                                                         + p["concentration0"]) ** 2,
+                "concentration0": -p["concentration1"] / (p["concentration1"]
+                                                          + p["concentration0"]) ** 2}),
+])
+def test_rsample_gradient_of_the_mean_is_unbiased(name, params, expected):
+    """The reparameterised gradient of the sample mean estimates ∂E[x]/∂θ: over 200 000 draws
+    it lies within 5 standard errors (estimated from 20 batches) of the exact value."""
+    make = BY_NAME[name].cr_cls
+    estimates = [_mc_gradient(make, params, n=10000, seed=s) for s in range(20)]
+    exact = expected(params)
+    for k in params:
+        values = np.stack([e[k] for e in estimates])
+        se = values.std(0, ddof=1) / np.sqrt(len(values))
+        assert (np.abs(values.mean(0) - exact[k]) < 5 * se + 1e-12).all(), (k, values.mean(0),
+                                                                           exact[k], se)
+
+
+def test_dirichlet_rsample_gradient_of_the_mean():
+    """∂E[xᵢ]/∂αⱼ = ([i = j] α₀ − αᵢ)/α₀²: summed over i that is 0, so ∂(Σ mean)/∂α = 0 exactly
+    (the samples lie on the simplex), and ∂E[x₀]/∂α estimated within 5 standard errors."""
+    alpha = np.array([0.7, 2.0, 3.5])
+    grads = []
+    for s in range(10):
+        a = cr.tensor(alpha, dtype=cr.float64, requires_grad=True)
+        cr.manual_seed(s)
+        x = D.Dirichlet(a).rsample((5000,))
+        x[:, 0].mean().backward()
+        grads.append(a.grad.numpy())
+        a2 = cr.tensor(alpha, dtype=cr.float64, requires_grad=True)
+        cr.manual_seed(s)
+        D.Dirichlet(a2).rsample((50,)).sum().backward()
+        np.testing.assert_allclose(a2.grad.numpy(), 0.0, atol=1e-9)
+    grads = np.stack(grads)
+    a0 = alpha.sum()
+    exact = (np.array([a0, 0, 0]) - alpha[0]) / a0 ** 2
+    se = grads.std(0, ddof=1) / np.sqrt(len(grads))
+    assert (np.abs(grads.mean(0) - exact) < 5 * se).all(), (grads.mean(0), exact, se)
