@@ -590,6 +590,12 @@ class _Builder:
                 "in rows, as Linear.formula() and chainrule.explain.trace() write it, the same "
                 "gradient is ∂L/∂W = Gᵀx = Σₙ δₙ xₙᵀ (row n of G is δₙᵀ), summed over the "
                 "samples")
+        if any(st.kind in ("conv", "conv_transpose", "pool") for st in self.stages):
+            self.notes.append(
+                "in the index formulas, n is the sample (one here), o and c the output and "
+                "input channel, h and w the row and column of an output (letters, not the hₖ and "
+                "Wₖ above), i and j the row and column in the kernel or window, and p a position "
+                "in the input")
         if self.omitted:
             left = ", ".join(f"{c.name} ({type(c.module).__name__}"
                              + (", p = 0)" if "Dropout" in type(c.module).__name__ else ")")

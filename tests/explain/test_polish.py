@@ -150,6 +150,8 @@ def test_the_padded_input_is_defined_or_not_used():
     assert "p̃" not in text and "h̃" not in text, text
     every = "\n".join(eq.text for eq in e.equations())
     assert "x̃[" in every
+    # and the index letters are said apart from the symbols they resemble (h, w vs hₖ, Wₖ)
+    assert any("h and w the row and column" in n for n in e.notes), e.notes
 
 
 # ------------------------------------------------------------------ layers that do nothing
