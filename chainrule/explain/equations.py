@@ -22,6 +22,13 @@ layers with parameters are numbered k = 1, 2, …; zₖ is layer k's pre-activat
 δₖ = ∂L/∂zₖ; a layer without parameters after layer k writes pₖ (pooling), vₖ (flatten), aₖ
 (a lone activation) or uₖ (anything else).
 
+What the model's own ``forward`` computes between layers — a residual sum u = h + a, a flatten
+u = vec(p), a sum of sums — is read from the graph of the recorded forward pass and defined in a
+``where`` line of the first layer that reads it; backpropagation passes its gradient on to each
+term. ``nn.Identity`` and dropout with p = 0 are left out (a note names them). Index formulas
+are tidied (``2·h − 0 + i`` → ``2h + i``) and a padded input x̃ is defined where it is used, or
+written x where there is no padding.
+
 Multiply-adds count the products of matrix multiplications and convolutions of one forward pass
 of one sample (elementwise operations are not counted).
 """
