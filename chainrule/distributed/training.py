@@ -133,6 +133,7 @@ class DistributedTrainer(Trainer):
         with pg.faults.waiting("the all-reduce of the batch's loss"):
             self.comm.Allreduce(MPI.IN_PLACE, local, op=MPI.SUM)
         value = float(local[0] / local[1])
+        self._global_size = int(local[1])
         if not math.isfinite(value):
             return value, out
         optimizer = self.ensure_optimizer()
@@ -145,6 +146,7 @@ class DistributedTrainer(Trainer):
         return value, out
 
     def test_step(self, x, y):
+        self._global_size = None
         if not _batch_size(x):
             return 0.0, None
         with no_grad():
@@ -156,8 +158,11 @@ class DistributedTrainer(Trainer):
             super()._update_metrics(y, out)
 
     def results(self, per_batch: bool = False) -> dict:
-        if per_batch:
-            return super().results(per_batch)
+        if per_batch:                 # the batch's logs: the global batch's size (samples/s)
+            logs = super().results(per_batch)
+            if getattr(self, "_global_size", None):
+                logs["size"] = self._global_size
+            return logs
         loss, *metrics = merge_states([self.loss_tracker, *self.metrics], self.comm)
         logs = {"loss": loss.result()}
         for metric in metrics:
