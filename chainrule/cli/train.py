@@ -7,6 +7,7 @@
     chainrule train --dataset imdb --model lstm   # sentiment of IMDB movie reviews (also gru,
                                                   # bag, transformer)
     chainrule train --resume runs/lenet-fashion-mnist-20250101-120000
+    mpiexec -n 4 chainrule train --distributed    # data-parallel over MPI (docs/distributed.md)
 
 Plain ``chainrule train`` trains LeNet-5 on Fashion-MNIST (pixels ÷255, then normalised with the
 training set's mean 0.2860 and standard deviation 0.3530; PyTorch's default initialisation),
