@@ -15,6 +15,8 @@ from captum.attr import (
     Occlusion,
     Saliency,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chainrule import interpret
 
@@ -177,3 +179,28 @@ def test_float32_models_agree_with_captum(images):
                                                  method="riemann_middle")
     assert got.dtype == np.float32
     _close(got, want, rtol=1e-4, atol=1e-6)
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_occlusion_and_integrated_gradients_on_drawn_options(twins, images, data):
+    """Drawn windows, strides (≤ window), baselines, steps and quadrature rules against
+    Captum's Occlusion(model).attribute(x, sliding_window_shapes, strides, baselines, target)
+    and IntegratedGradients(model).attribute(x, baselines, target, n_steps, method)."""
+    ours, theirs = twins
+    h, w = data.draw(st.integers(1, 12)), data.draw(st.integers(1, 12))
+    sh, sw = data.draw(st.integers(1, h)), data.draw(st.integers(1, w))
+    base = data.draw(st.floats(-1, 1))
+    target = data.draw(st.lists(st.integers(0, 4), min_size=3, max_size=3))
+    want = Occlusion(theirs).attribute(torch.tensor(images), sliding_window_shapes=(1, h, w),
+                                       strides=(1, sh, sw), baselines=base,
+                                       target=torch.tensor(target))
+    got = interpret.occlusion(ours, images, target, (1, h, w), (1, sh, sw), base)
+    _close(got, want.double(), rtol=1e-4, atol=1e-6)
+    method = data.draw(st.sampled_from(interpret.integrated.METHODS))
+    steps = data.draw(st.integers(2, 40))
+    want = IntegratedGradients(theirs).attribute(torch.tensor(images), baselines=base,
+                                                 target=torch.tensor(target), n_steps=steps,
+                                                 method=method)
+    _close(interpret.integrated_gradients(ours, images, target, base, steps, method), want)
