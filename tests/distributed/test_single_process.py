@@ -50,3 +50,13 @@ def test_one_rank_without_mpiexec():
         if not was:
             dist.destroy_process_group()
     assert not dist.is_initialized() or was
+
+
+def test_missing_mpi4py_names_the_extra(monkeypatch):
+    import sys
+
+    from chainrule.distributed import _mpi
+
+    monkeypatch.setitem(sys.modules, "mpi4py", None)       # as if it were not installed
+    with pytest.raises(ImportError, match=r"chainrule\[distributed\]"):
+        _mpi.mpi()
