@@ -7,6 +7,8 @@
     chainrule train --dataset imdb --model lstm   # sentiment of IMDB movie reviews (also gru,
                                                   # bag, transformer)
     chainrule train --resume runs/lenet-fashion-mnist-20250101-120000
+    chainrule train --model vae --epochs 10       # a variational autoencoder (writes
+                                                  # reconstructions.png, samples.png)
     mpiexec -n 4 chainrule train --distributed    # data-parallel over MPI (docs/distributed.md)
 
 Plain ``chainrule train`` trains LeNet-5 on Fashion-MNIST (pixels ÷255, then normalised with the
@@ -113,6 +115,8 @@ def register(sub) -> None:
 # ----------------------------------------------------------------------------------- command
 def run(args) -> int:
     """``chainrule train``: Run.new (or Run.resume), train(), report(); errors as messages."""
+    if (getattr(args, "model", None) or "").strip().lower() == "vae":
+        return _train_vae(args)
     from ..training import Run, RunError
     from ..training.nan_guard import NonFiniteLossError
 
@@ -172,6 +176,31 @@ def run(args) -> int:
             from .. import distributed as dist
 
             dist.abort(f"chainrule train: {type(e).__name__}: {e}", 2)
+        print(f"chainrule train: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+_VAE_OPTIONS = ("model", "dataset", "epochs", "lr", "batch_size", "seed", "limit", "data_dir")
+
+
+def _train_vae(args) -> int:
+    """``chainrule train --model vae``: chainrule.models.vae.train_vae (a generative model: it
+    writes reconstructions.png and samples.png instead of a classifier's report)."""
+    from ..models.vae import train_vae
+
+    other = [OPTIONS[d][0][0] for d in OPTIONS if d not in _VAE_OPTIONS
+             and getattr(args, d, None) is not None]
+    other += [flag for flag, on in (("--resume", args.resume),
+                                    ("--distributed", getattr(args, "distributed", False))) if on]
+    if other:
+        print(f"chainrule train: --model vae takes --dataset, --epochs, --lr, --batch-size, "
+              f"--seed, --limit, --data-dir and --out; not {', '.join(other)}", file=sys.stderr)
+        return 2
+    given = {d: getattr(args, d) for d in _VAE_OPTIONS[1:] if getattr(args, d, None) is not None}
+    try:
+        train_vae(args.out, **given, log=functools.partial(print, flush=True))
+    except (ValueError, FileNotFoundError, ImportError) as e:
         print(f"chainrule train: {e}", file=sys.stderr)
         return 2
     return 0

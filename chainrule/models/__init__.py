@@ -23,5 +23,6 @@ from .vision import (
 from .text import BagOfEmbeddings, BiGRUClassifier, LSTMClassifier, RecurrentClassifier, TransformerClassifier  # noqa: E501  # isort: skip
 from .bert import BertConfig, BertModel, SentenceEncoder, minilm  # isort: skip
 from .imagenet import IMAGENET_CLASSES, EfficientNetLite, ImageNetTransform, efficientnet_lite, efficientnet_lite0, efficientnet_lite1  # noqa: E501  # isort: skip
+from .vae import VAE, train_vae  # isort: skip  (the variational autoencoder, distributions)
 
 register_model("minilm", minilm, aliases=("all-minilm-l6-v2",))
