@@ -84,9 +84,23 @@ class SamplerEpochAdapter:
         return self.inner.epoch(epoch)
 
 
+def _state_fields(metric) -> tuple:
+    """The names of ``metric``'s additive state: its class's ``distributed_state`` if it has
+    one, else STATE_FIELDS for chainrule's own metrics; a ValueError for other metrics."""
+    own = getattr(type(metric), "distributed_state", None)
+    if own is not None:
+        return tuple(own)
+    if type(metric).__module__ == "chainrule.training.metrics":
+        return STATE_FIELDS
+    raise ValueError(f"fit(distributed=True): the metric {type(metric).__name__} has no "
+                     "'distributed_state', so its state cannot be merged across ranks; give its "
+                     "class distributed_state = ('field', ...), the attributes that add up over "
+                     "the samples (numbers and arrays are summed, lists concatenated)")
+
+
 def merge_states(metrics, comm) -> list:
     """Copies of ``metrics`` whose state is the sum over ranks (see STATE_FIELDS)."""
-    mine = [{k: v for k, v in vars(m).items() if k in STATE_FIELDS} for m in metrics]
+    mine = [{k: v for k, v in vars(m).items() if k in _state_fields(m)} for m in metrics]
     with pg.faults.waiting("merging the metrics of the ranks"):
         everyone = comm.allgather(mine)
     merged = []
@@ -225,10 +239,17 @@ def fit_distributed(trainer: Trainer, train, validation, epochs: int, initial_ep
             loader.base_seed = comm.bcast(loader.base_seed, root=0)
         return ShardedAdapter(adapter, rank, world)
 
+    for metric in trainer.metrics:
+        _state_fields(metric)
     train = shard(train)
     validation = None if validation is None else shard(validation)
     if trainer.optimizer is None and any(p.requires_grad for p in model.parameters()):
         trainer.ensure_optimizer()
+    if trainer.optimizer is None:
+        raise ValueError("fit(distributed=True): the model has no trainable parameters yet (its "
+                         "layers create their weights on the first batch); run it once on a "
+                         "batch, e.g. model(x[:1]), before fit, so that every rank can start "
+                         "from rank 0's weights")
     ddp = DistributedDataParallel(model)
     steps = copy.copy(trainer)
     steps.__class__ = DistributedTrainer

@@ -60,3 +60,30 @@ def test_missing_mpi4py_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)       # as if it were not installed
     with pytest.raises(ImportError, match=r"chainrule\[distributed\]"):
         _mpi.mpi()
+
+
+def test_metric_without_distributed_state_is_refused():
+    from chainrule.training.metrics import Metric
+
+    class Peak(Metric):              # a max, not a sum: it cannot be merged by adding
+        name = "peak"
+
+        def reset(self):
+            self.peak = 0.0
+
+        def update(self, y_true, y_pred):
+            self.peak = max(self.peak, float(np.max(y_pred)))
+
+        def result(self):
+            return self.peak
+
+    was = dist.is_initialized()
+    model = cr.nn.Linear(3, 2)
+    model.compile(optimizer="sgd", loss="cross_entropy", metrics=[Peak()])
+    try:
+        with pytest.raises(ValueError, match="Peak has no 'distributed_state'"):
+            model.fit(np.ones((4, 3), np.float32), np.zeros(4, np.int64), distributed=True,
+                      verbose=0)
+    finally:
+        if not was and dist.is_initialized():
+            dist.destroy_process_group()
