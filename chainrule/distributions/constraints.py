@@ -163,24 +163,19 @@ class _LowerCholesky(Constraint):
 
 
 class _PositiveDefinite(Constraint):
-    """Symmetric matrices whose Cholesky factorisation exists."""
+    """Symmetric matrices with positive eigenvalues (those whose Cholesky factor exists)."""
 
     event_dim = 2
 
     def check(self, value):
         v = _data(value)
         symmetric = xp.isclose(v, xp.swapaxes(v, -1, -2), atol=1e-6).all(axis=(-2, -1))
-        flat = v.reshape((-1,) + v.shape[-2:])
-        ok = xp.array([_is_pd(m) for m in flat], dtype=bool).reshape(v.shape[:-2])
-        return _out(symmetric & ok)
-
-
-def _is_pd(m) -> bool:
-    try:
-        xp.linalg.cholesky(m)
-        return True
-    except xp.linalg.LinAlgError:
-        return False
+        with xp.errstate(invalid="ignore"):
+            sym = 0.5 * (v + xp.swapaxes(v, -1, -2))
+            ok = xp.isfinite(v).all(axis=(-2, -1))
+            safe = xp.where(ok[..., None, None], sym, 0.0)
+            positive = xp.linalg.eigvalsh(safe).min(axis=-1) > 0 if v.shape[-1] else ok
+        return _out(symmetric & ok & positive)
 
 
 class _Independent(Constraint):
