@@ -363,35 +363,34 @@ class Module:
             d["_has_forward_hooks"] = False
             return self.forward(*args, **kwargs)
         pre_kwargs = d.get("_forward_pre_hooks_with_kwargs", {})
-        for hook_id, hook in tuple(self._forward_pre_hooks.items()):
-            if hook_id in pre_kwargs:
-                replaced = hook(self, args, kwargs)
-                if replaced is not None:
-                    if not (isinstance(replaced, tuple) and len(replaced) == 2):
-                        raise RuntimeError("forward pre-hook registered with_kwargs=True must "
-                                           "return None or a tuple (new_args, new_kwargs), but "
-                                           f"got {replaced!r}")
-                    args, kwargs = replaced
-            else:
-                replaced = hook(self, args)
-                if replaced is not None:
-                    args = replaced if isinstance(replaced, tuple) else (replaced,)
-        hooks = tuple(self._forward_hooks.items())
         with_kwargs = d.get("_forward_hooks_with_kwargs", {})
         always = d.get("_forward_hooks_always_called", {})
         called = set()
         result = None
-        try:
+        try:            # as PyTorch: an error in a pre-hook, forward or a hook runs always_call
+            for hook_id, hook in tuple(self._forward_pre_hooks.items()):
+                if hook_id in pre_kwargs:
+                    replaced = hook(self, args, kwargs)
+                    if replaced is not None:
+                        if not (isinstance(replaced, tuple) and len(replaced) == 2):
+                            raise RuntimeError("forward pre-hook registered with_kwargs=True must "
+                                               "return None or a tuple (new_args, new_kwargs), "
+                                               f"but got {replaced!r}")
+                        args, kwargs = replaced
+                else:
+                    replaced = hook(self, args)
+                    if replaced is not None:
+                        args = replaced if isinstance(replaced, tuple) else (replaced,)
             result = self.forward(*args, **kwargs)
-            for hook_id, hook in hooks:
+            for hook_id, hook in tuple(self._forward_hooks.items()):   # as they are after forward
                 called.add(hook_id)
                 out = (hook(self, args, kwargs, result) if hook_id in with_kwargs
                        else hook(self, args, result))
                 if out is not None:
                     result = out
         except Exception:
-            for hook_id, hook in hooks:      # always_call hooks not yet run, then re-raise
-                if hook_id in always and hook_id not in called:
+            for hook_id, hook in tuple(self._forward_hooks.items()):
+                if hook_id in always and hook_id not in called:   # not yet run; then re-raise
                     try:
                         out = (hook(self, args, kwargs, result) if hook_id in with_kwargs
                                else hook(self, args, result))

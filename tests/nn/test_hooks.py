@@ -159,3 +159,29 @@ def test_a_module_without_hooks_again_takes_the_fast_path():
     h.remove()
     m(cr.zeros(1))
     assert not m._has_forward_hooks
+
+
+def _pre_hook_raises(L):
+    m, log = L.nn.Identity(), []
+    m.register_forward_pre_hook(lambda mod, a: 1 / 0)
+    m.register_forward_hook(lambda mod, a, o: log.append(("always", o)), always_call=True)
+    with pytest.raises(ZeroDivisionError):
+        m(L.zeros(1))
+    return log
+
+
+def _hook_added_during_the_call(L):
+    m, log = L.nn.Identity(), []
+
+    def pre(mod, args):
+        mod.register_forward_hook(lambda mod2, a, o: log.append("added by the pre-hook"))
+
+    h = m.register_forward_pre_hook(pre)
+    m(L.zeros(1))
+    h.remove()
+    return log
+
+
+def test_always_call_after_a_failing_pre_hook_and_hooks_added_during_a_call():
+    assert _pre_hook_raises(cr) == _pre_hook_raises(torch) == [("always", None)]
+    assert _hook_added_during_the_call(cr) == _hook_added_during_the_call(torch)
