@@ -61,6 +61,9 @@ def test_failing_rank_stops_the_job_and_the_run_resumes(tmp_path, uninterrupted,
     text = out + err
     assert code != 0 and seconds < 60, (code, seconds, text)
     assert f"rank {rank} (pid" in text, text
+    # rank 0 alone prints: the start message with the global batch and the lr rule, the bar
+    assert out.count("global batch 50 = 2 ranks × 25 samples") == 1, out
+    assert "linear scaling rule" in out and out.count("Epoch 1/2") == 1, out
     if kind == "raise":
         assert "ValueError: injected failure at step 16" in text
     else:
