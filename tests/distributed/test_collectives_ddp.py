@@ -22,7 +22,7 @@ from .helpers import run_checks
 def two_ranks(tmp_path_factory):
     folder = tmp_path_factory.mktemp("two_ranks")
     result = run_checks(2, "collectives", "ddp_mlp", "ddp_lenet", "ddp_no_sync", "fit_arrays",
-                        "ddp_syncbn", extra_env={"WORKER_DIR": str(folder)})
+                        "ddp_syncbn", "fit_sampler_loader", extra_env={"WORKER_DIR": str(folder)})
     result["folder"] = folder
     return result
 
@@ -84,6 +84,13 @@ def test_fit_distributed_equals_fit_in_one_process(two_ranks):
         assert r["float32"]["params"] <= 1e-5 and r["float32"]["logs"] <= 1e-5
         assert r["csv_written"] == (rank == 0)              # only rank 0 writes
     assert not (two_ranks["folder"] / "log-1.csv").exists()
+
+
+@pytest.mark.slow
+def test_fit_distributed_with_a_distributed_sampler_loader(two_ranks):
+    r = two_ranks["fit_sampler_loader"]
+    assert r["epoch_seen"] == 1                   # fit told the sampler each epoch
+    assert r["max_diff"] <= 1e-10, r
 
 
 @pytest.mark.slow

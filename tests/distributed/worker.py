@@ -267,6 +267,50 @@ def fit_arrays():
 
 
 @check
+def fit_sampler_loader():
+    """fit(distributed=True) on a DataLoader with a DistributedSampler (PyTorch's habit: batch
+    per rank): the epoch reaches the sampler, the ranks stay identical, and the steps are those
+    of one process on the union of the ranks' batches."""
+    p, r = dist.get_world_size(), dist.get_rank()
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(48, 6)), rng.integers(0, 3, 48)
+    dataset = TensorDataset(x, y)
+
+    def build():
+        default = cr.get_default_dtype()
+        cr.set_default_dtype(cr.float64)
+        try:
+            cr.manual_seed(2)
+            model = get_model("mlp", in_features=6, hidden_sizes=(5,), num_classes=3)
+        finally:
+            cr.set_default_dtype(default)
+        model.compile(optimizer="sgd", loss="cross_entropy", lr=0.1)
+        return model
+
+    model = build()
+    sampler = DistributedSampler(dataset, seed=4)
+    loader = DataLoader(dataset, batch_size=4, sampler=sampler)
+    model.fit(loader, epochs=2, verbose=0, distributed=True)
+    reference = build()
+    opt = reference.optimizer
+    for epoch in range(2):
+        orders = []
+        for s in range(p):
+            share = DistributedSampler(dataset, num_replicas=p, rank=s, seed=4)
+            share.set_epoch(epoch)
+            orders.append(share.indices())
+        for k in range(len(orders[0]) // 4):
+            idx = np.concatenate([o[4 * k:4 * (k + 1)] for o in orders])
+            opt.zero_grad()
+            cr.nn.functional.cross_entropy(reference(cr.tensor(x[idx])),
+                                           cr.tensor(y[idx])).backward()
+            opt.step()
+    diff = max(float(np.abs(a.numpy() - b.numpy()).max())
+               for a, b in zip(model.parameters(), reference.parameters()))
+    return {"epoch_seen": sampler.epoch, "max_diff": diff, "rank": r}
+
+
+@check
 def hang():
     """Rank 1 stops answering (sleeps): rank 0's all-reduce must time out and stop the job."""
     import time
