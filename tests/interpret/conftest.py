@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from interpret_models import small_cnn
 
 import chainrule as cr
+
+from .interpret_models import small_cnn
 
 
 @pytest.fixture(scope="module")

@@ -165,9 +165,9 @@ def test_occlusion_equals_captum(twins, images, window, stride, baseline):
 def test_float32_models_agree_with_captum(images):
     """The methods in float32 (chainrule's default dtype) against Captum in float32:
     Saliency(abs=True) and IntegratedGradients(n_steps=32, method="riemann_middle")."""
-    from interpret_models import small_cnn
-
     import chainrule as cr
+
+    from .interpret_models import small_cnn
 
     ours, theirs = small_cnn(cr).eval(), small_cnn(torch).eval()
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
