@@ -115,8 +115,8 @@ __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_
             "special", "set_num_threads", "get_num_threads"]
 
 
-# Submodules imported on first use (``chainrule.onnx`` as ``torch.onnx``, ``chainrule.distributions``
-# as ``torch.distributions``, ...): ``import chainrule`` need not pay for them.
+# Submodules imported on first use (``chainrule.onnx`` as ``torch.onnx``,
+# ``chainrule.distributions`` as ``torch.distributions``, ...): ``import chainrule`` need not pay.
 _LAZY_SUBMODULES = frozenset({"onnx", "distributions", "distributed", "interpret", "adversarial",
                               "calibration"})
 

@@ -1,0 +1,6 @@
+"""``python -m chainrule …``: the ``chainrule`` command."""
+import sys
+
+from .cli.main import main
+
+sys.exit(main())
