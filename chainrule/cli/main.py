@@ -11,6 +11,7 @@ from . import (
     evaluate,
     explain,
     explain_prediction,
+    finetune,
     formulas,
     info,
     playground,
@@ -19,8 +20,8 @@ from . import (
     train,
 )
 
-SUBCOMMANDS = (train, evaluate, predict, sweep, info, demo, formulas, explain, playground, attack,
-               explain_prediction)
+SUBCOMMANDS = (train, finetune, evaluate, predict, sweep, info, demo, formulas, explain, playground,
+               attack, explain_prediction)
 
 
 def build_parser() -> argparse.ArgumentParser:

