@@ -175,7 +175,10 @@ def plot_robustness_curve(curves, path, title: str | None = None) -> str:
     detail = first.attack.upper()
     if first.attack == "pgd":
         detail += f"-{first.settings.get('steps')}"
-    ax.set_title(title or f"Robustness to {detail} ({first.samples} samples)")
+    import textwrap
+
+    ax.set_title(textwrap.fill(title or f"Robustness to {detail} ({first.samples} samples)", 64),
+                 fontsize=10)
     if any(c.label for c in curves):
         ax.legend()
     fig.tight_layout()

@@ -23,7 +23,12 @@ import time
 import numpy as np
 
 import chainrule as cr
-from chainrule.adversarial import AdversarialTraining, plot_robustness_curve, robustness_curve
+from chainrule.adversarial import (
+    AdversarialTraining,
+    RobustnessCurve,
+    plot_robustness_curve,
+    robustness_curve,
+)
 from chainrule.data import datasets as D
 from chainrule.models.vision import LeNet5
 
@@ -33,6 +38,13 @@ def load(split: str, n: int | None):
     if n:
         x, y = x[:n], y[:n]
     return (x.reshape(len(x), 1, 28, 28).astype(np.float32) / 255.0), y.astype(np.int64)
+
+
+def replot(results: dict, image: str) -> None:
+    curves = [RobustnessCurve(**c) for c in results["curves"]]
+    plot_robustness_curve(curves, image,
+                          title=f"LeNet-5 on Fashion-MNIST: PGD-40 (L∞, α = 2.5·ε/40, random "
+                                f"start), first {curves[0].samples} test images")
 
 
 def main() -> None:
@@ -49,7 +61,14 @@ def main() -> None:
     p.add_argument("--image", default="docs/images/adversarial_robustness.png")
     p.add_argument("--json", default=None, help="write the numbers to this JSON file")
     p.add_argument("--quick", action="store_true", help="a tiny smoke run")
+    p.add_argument("--replot", default=None, metavar="JSON",
+                   help="only redraw --image from the curves of a --json file of an earlier run")
     args = p.parse_args()
+    if args.replot:
+        with open(args.replot) as f:
+            saved = json.load(f)
+        replot(saved, args.image)
+        return
     if args.quick:
         args.train, args.test, args.curve_test, args.epochs, args.adv_epochs = 512, 256, 128, 1, 1
     started = time.time()
@@ -111,9 +130,7 @@ def main() -> None:
         curves.append(c)
         print(c, f"({time.time() - t:.0f} s)", flush=True)
     results["curves"] = [c.as_dict() for c in curves]
-    plot_robustness_curve(curves, args.image,
-                          title=f"LeNet-5 on Fashion-MNIST: PGD-40 (L∞, α = 2.5·ε/40, random "
-                                f"start), first {len(yc)} test images")
+    replot(results, args.image)
     print(f"wrote {args.image}; total {time.time() - started:.0f} s; load average "
           f"{os.getloadavg()}", flush=True)
     if args.json:

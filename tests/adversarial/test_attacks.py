@@ -198,3 +198,15 @@ def test_formulas():
     assert "sign" in str(fgsm.formula()) and "clip" in fgsm.formula().forward.latex
     assert "‖" in str(pgd.formula("2")) and "ε" in str(pgd.formula())
     assert "x′ = clip" in fgsm.__doc__ and "PGDL2" in pgd.__doc__
+
+
+def test_attacks_work_inside_no_grad_and_leave_the_input_alone():
+    _, cm = twin_cnns(0)
+    x, y = batch(9)
+    xc = cr.tensor(x, requires_grad=True)
+    expected = fgsm(cm, x, y, 0.1).numpy()
+    with cr.no_grad():
+        got = fgsm(cm, xc, y, 0.1)
+    np.testing.assert_array_equal(got.numpy(), expected)
+    np.testing.assert_array_equal(xc.numpy(), x)
+    assert xc.grad is None and not got.requires_grad
