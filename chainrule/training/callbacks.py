@@ -13,7 +13,8 @@ of floats (and, for array-valued metrics, arrays) that the callback may read and
     on_predict_begin(logs)            on_predict_end(logs)
     on_predict_batch_begin(batch, logs)  on_predict_batch_end(batch, logs)
 
-``epoch`` and ``batch`` count from 0. What the logs hold:
+``epoch`` and ``batch`` count from 0. Besides the hooks, ``transform_train_batch(x, y)`` may
+return a replacement for each training batch (adversarial training uses it). What the logs hold:
 
 - ``on_train_batch_end``: ``loss`` (the running mean over the epoch so far), the running value of
   each per-batch metric, ``batch`` and ``size`` (samples in this batch).

@@ -210,3 +210,11 @@ def test_attacks_work_inside_no_grad_and_leave_the_input_alone():
     np.testing.assert_array_equal(got.numpy(), expected)
     np.testing.assert_array_equal(xc.numpy(), x)
     assert xc.grad is None and not got.requires_grad
+
+
+@pytest.mark.parametrize("norm", ["inf", "2"])
+def test_eps_zero_returns_the_images(norm):
+    _, cm = twin_cnns(0)
+    x, y = batch(4)
+    np.testing.assert_array_equal(pgd(cm, x, y, 0.0, 0.1, 3, norm=norm).numpy(), x)
+    np.testing.assert_array_equal(fgsm(cm, x, y, 0.0).numpy(), x)
