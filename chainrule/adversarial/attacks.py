@@ -275,9 +275,9 @@ def pgd(model, x, y, eps: float, alpha: float, steps: int, random_start: bool = 
     z ~ N(0, I), r ~ U(0, 1) (L2, as torchattacks); drawn from chainrule's global generator
     (``chainrule.manual_seed``). Otherwise x₀ = x. ``targeted=True``: ``y`` are target labels
     and the loss is −L. Checks, model mode and result as :func:`fgsm`; ``pgd.formula(norm)``
-    gives the mathematics. One deliberate difference: with ``norm="2"`` and ε = 0,
-    torchattacks' projection divides 0 by 0 and returns NaN images; here the images come back
-    unchanged.
+    gives the mathematics. One deliberate difference: with ``norm="2"``, ε = 0 and an example
+    whose gradient is exactly zero, torchattacks' projection divides 0 by 0 and returns NaN
+    for that example; here δ = 0 is kept (the factor is 1 whenever ‖δ‖₂ ≤ ε).
 
     Example::
 

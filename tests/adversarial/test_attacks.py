@@ -218,3 +218,15 @@ def test_eps_zero_returns_the_images(norm):
     x, y = batch(4)
     np.testing.assert_array_equal(pgd(cm, x, y, 0.0, 0.1, 3, norm=norm).numpy(), x)
     np.testing.assert_array_equal(fgsm(cm, x, y, 0.0).numpy(), x)
+
+
+def test_l2_projection_with_zero_eps_and_zero_gradient_keeps_the_images():
+    """The one deliberate difference from torchattacks' PGDL2, whose projection computes 0/0
+    (NaN images) when ε = 0 and an example's gradient is exactly zero."""
+
+    class Constant(nn.Module):
+        def forward(self, x):
+            return cr.zeros(len(x), CLASSES, dtype=x.dtype) + 0 * x.flatten(1)[:, :1]
+
+    x, y = batch(6)
+    np.testing.assert_array_equal(pgd(Constant(), x, y, 0.0, 0.1, 2, norm="2").numpy(), x)
