@@ -13,7 +13,6 @@ script writes its own section of RESULTS.md (``harness.write_section``).
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -24,6 +23,7 @@ if __package__ in (None, ""):
 
 from benchmarks import harness  # noqa: E402
 
+TITLE = "Adversarial attacks: chainrule.adversarial vs torchattacks 3.5.1"
 SECTION = "adversarial"
 BATCH, EPS, ALPHA, STEPS = 128, 0.1, 0.01, 40
 TARGET = 1.5
@@ -94,46 +94,10 @@ def workload() -> harness.Workload:
         "chainrule.adversarial.pgd vs torchattacks.PGD, same weights, same images out")
 
 
-def render(result: harness.Result, facts: dict, command: str) -> str:
-    r = result
-    lines = [f"<!-- {SECTION}: begin (written by {command}; do not edit by hand) -->",
-             "## Adversarial attacks: chainrule.adversarial vs torchattacks 3.5.1", "",
-             "| workload | chainrule | torchattacks | ratio | p25-p75 | best blocks | target "
-             "| met |", "|---|---|---|---|---|---|---|---|",
-             f"| {r.name} | {harness.format_time(r.chainrule_s)} | "
-             f"{harness.format_time(r.torch_s)} | {r.ratio:.2f}x | {r.ratio_p25:.2f}-"
-             f"{r.ratio_p75:.2f} | {r.best_ratio:.2f}x | ≤ {r.target:g}x | "
-             f"{'yes' if r.met else 'NO'} |", "",
-             f"- `{r.name}`: {r.description} ({r.rounds} rounds × {r.samples} samples, "
-             "alternating blocks as in the method below; times per whole attack)",
-             f"- Measured {facts['date']}; load average (1/5/15 min) before: {facts['load']}, "
-             f"after: {facts['load_after']} (2 cores, shared with other agents' work: a 1-minute "
-             "load above 1 means other processes competed for the cores)",
-             f"- CPU: {facts['cpu']}; cores: {facts['cores']}; NumPy {facts['numpy']} "
-             f"({facts['numpy_blas']}); PyTorch {facts['torch']} ({facts['torch_threads']})",
-             "", f"<!-- {SECTION}: end -->"]
-    return "\n".join(lines)
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
-    parser.add_argument("--no-write", action="store_true", help="print only")
-    args = parser.parse_args(argv)
-    command = "python benchmarks/bench_adversarial.py"
-    facts = harness.machine_facts()
-    print(f"load average before: {facts['load']}", flush=True)
-    settings = harness.Settings(rounds=args.rounds, min_rounds=args.rounds, budget_s=float("inf"),
-                                min_samples=1, max_samples=1, warmup_s=0.0,
-                                max_rounds_factor=1.0)
-    result = harness.measure(workload(), settings, log=print)
-    facts["load_after"] = harness.load_average()
-    text = render(result, facts, command)
-    print(text)
-    if not args.no_write:
-        harness.write_section(SECTION, text)
-        print(f"wrote {harness.RESULTS}")
-    return 0
+    return harness.run_solo(SECTION, TITLE, "torchattacks", [workload],
+                            "python benchmarks/bench_adversarial.py", argv,
+                            note="; times per whole attack")
 
 
 if __name__ == "__main__":

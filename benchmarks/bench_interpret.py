@@ -15,7 +15,6 @@ its own section of RESULTS.md with ``harness.write_section``.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -26,6 +25,7 @@ if __package__ in (None, ""):
 
 from benchmarks import harness  # noqa: E402
 
+TITLE = "Attributions: chainrule.interpret vs Captum 0.9"
 SECTION = "interpret"
 IMAGES, STEPS = 100, 50
 TARGET = 1.5
@@ -94,44 +94,10 @@ def workload() -> harness.Workload:
         "parameters for the call)")
 
 
-def render(result: harness.Result, facts: dict, command: str) -> str:
-    r = result
-    return "\n".join([
-        f"<!-- {SECTION}: begin (written by {command}; do not edit by hand) -->",
-        "## Attributions: chainrule.interpret vs Captum 0.9", "",
-        "| workload | chainrule | Captum | ratio | p25-p75 | best blocks | target | met |",
-        "|---|---|---|---|---|---|---|---|",
-        f"| {r.name} | {harness.format_time(r.chainrule_s)} | {harness.format_time(r.torch_s)} | "
-        f"{r.ratio:.2f}x | {r.ratio_p25:.2f}-{r.ratio_p75:.2f} | {r.best_ratio:.2f}x | "
-        f"≤ {r.target:g}x | {'yes' if r.met else 'NO'} |", "",
-        f"- `{r.name}`: {r.description} ({r.rounds} rounds × {r.samples} samples in alternating "
-        "blocks, as the method above; times per whole attribution of the 100 images)",
-        f"- Measured {facts['date']}; load average (1/5/15 min) before: {facts['load']}, after: "
-        f"{facts['load_after']} (2 cores shared with other agents: a 1-minute load above 1 means "
-        "other processes competed for the cores)",
-        f"- CPU: {facts['cpu']}; cores: {facts['cores']}; NumPy {facts['numpy']} "
-        f"({facts['numpy_blas']}); PyTorch {facts['torch']} ({facts['torch_threads']})",
-        "", f"<!-- {SECTION}: end -->"])
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7, help="alternating rounds (default 7)")
-    parser.add_argument("--no-write", action="store_true", help="print only")
-    args = parser.parse_args(argv)
-    facts = harness.machine_facts()
-    print(f"load average before: {facts['load']}", flush=True)
-    settings = harness.Settings(rounds=args.rounds, min_rounds=args.rounds, budget_s=float("inf"),
-                                min_samples=1, max_samples=1, warmup_s=0.0,
-                                max_rounds_factor=1.0)
-    result = harness.measure(workload(), settings, log=print)
-    facts["load_after"] = harness.load_average()
-    text = render(result, facts, "python benchmarks/bench_interpret.py")
-    print(text)
-    if not args.no_write:
-        harness.write_section(SECTION, text)
-        print(f"wrote {harness.RESULTS}")
-    return 0
+    return harness.run_solo(SECTION, TITLE, "Captum", [workload],
+                            "python benchmarks/bench_interpret.py", argv, rounds=7,
+                            note="; times per whole attribution of the 100 images")
 
 
 if __name__ == "__main__":

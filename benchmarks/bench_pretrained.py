@@ -20,7 +20,6 @@ section of RESULTS.md with ``harness.write_section``.
 """
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import sys
@@ -36,6 +35,7 @@ if __package__ in (None, ""):
 import chainrule  # noqa: E402,F401  (before NumPy's BLAS starts: its thread setting)
 from benchmarks import harness  # noqa: E402
 
+TITLE = "Pretrained models and ONNX import (issue 13)"
 SECTION = "pretrained"
 BATCH = 16
 
@@ -203,46 +203,9 @@ def onnx_import() -> harness.Workload:
 WORKLOADS_HERE = (resnet18, efficientnet, onnx_import)
 
 
-def render(results, facts: dict, command: str) -> str:
-    lines = [f"<!-- {SECTION}: begin (written by {command}; do not edit by hand) -->",
-             "## Pretrained models and ONNX import (issue 13)", "",
-             "| workload | chainrule | PyTorch / onnxruntime | ratio | p25-p75 | best blocks | "
-             "target | met |", "|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        lines.append(f"| {r.name} | {harness.format_time(r.chainrule_s)} | "
-                     f"{harness.format_time(r.torch_s)} | {r.ratio:.2f}x | {r.ratio_p25:.2f}-"
-                     f"{r.ratio_p75:.2f} | {r.best_ratio:.2f}x | ≤ {r.target:g}x | "
-                     f"{'yes' if r.met else 'NO'} |")
-    lines.append("")
-    for r in results:
-        lines.append(f"- `{r.name}`: {r.description} ({r.rounds} rounds, alternating blocks)")
-    lines += [f"- Measured {facts['date']}; load average (1/5/15 min) before: {facts['load']}, "
-              f"after: {facts['load_after']} (2 cores; a 1-minute load above 1 means other "
-              "processes competed for the cores, so the ratios are rough)",
-              f"- CPU: {facts['cpu']}; cores: {facts['cores']}; NumPy {facts['numpy']} "
-              f"({facts['numpy_blas']}); PyTorch {facts['torch']} ({facts['torch_threads']})",
-              "", f"<!-- {SECTION}: end -->"]
-    return "\n".join(lines)
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
-    parser.add_argument("--no-write", action="store_true", help="print only")
-    args = parser.parse_args(argv)
-    facts = harness.machine_facts()
-    print(f"load average before: {facts['load']}", flush=True)
-    settings = harness.Settings(rounds=args.rounds, min_rounds=args.rounds, budget_s=float("inf"),
-                                min_samples=1, max_samples=1, warmup_s=0.0,
-                                max_rounds_factor=1.0)
-    results = [harness.measure(make(), settings, log=print) for make in WORKLOADS_HERE]
-    facts["load_after"] = harness.load_average()
-    text = render(results, facts, "python benchmarks/bench_pretrained.py")
-    print(text)
-    if not args.no_write:
-        harness.write_section(SECTION, text)
-        print(f"wrote {harness.RESULTS}")
-    return 0
+    return harness.run_solo(SECTION, TITLE, "PyTorch / onnxruntime", WORKLOADS_HERE,
+                            "python benchmarks/bench_pretrained.py", argv)
 
 
 if __name__ == "__main__":

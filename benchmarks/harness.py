@@ -448,3 +448,56 @@ def write_section(name: str, text: str, path: Path = RESULTS) -> None:
     else:
         new = old.rstrip("\n") + ("\n\n" if old else "") + text + "\n"
     path.write_text(new, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- solo benchmarks
+def render_solo(section: str, title: str, other: str, results: Sequence[Result], facts: dict,
+                command: str, note: str = "") -> str:
+    """The RESULTS.md section of a benchmark script that measures alone (its steps take tenths
+    of a second or more, so it is not one of run.py's workloads): a table of chainrule against
+    ``other`` (PyTorch, Captum, …), one line per workload, and the machine's facts."""
+    lines = [f"<!-- {section}: begin (written by {command}; do not edit by hand) -->",
+             f"## {title}", "",
+             f"| workload | chainrule | {other} | ratio | p25-p75 | best blocks | target | met |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r.name} | {format_time(r.chainrule_s)} | {format_time(r.torch_s)} | "
+                     f"{r.ratio:.2f}x | {r.ratio_p25:.2f}-{r.ratio_p75:.2f} | "
+                     f"{r.best_ratio:.2f}x | ≤ {r.target:g}x | {'yes' if r.met else 'NO'} |")
+    lines.append("")
+    for r in results:
+        lines.append(f"- `{r.name}`: {r.description} ({r.rounds} rounds × {r.samples} "
+                     f"sample{'s' if r.samples != 1 else ''}, alternating blocks{note})")
+    lines += [f"- Measured {facts['date']}; load average (1/5/15 min) before: {facts['load']}, "
+              f"after: {facts['load_after']} (2 cores: a 1-minute load above 1 means other "
+              "processes competed for the cores, and the ratios are rough)",
+              f"- CPU: {facts['cpu']}; cores: {facts['cores']}; NumPy {facts['numpy']} "
+              f"({facts['numpy_blas']}); PyTorch {facts['torch']} ({facts['torch_threads']})",
+              "", f"<!-- {section}: end -->"]
+    return "\n".join(lines)
+
+
+def run_solo(section: str, title: str, other: str, workloads: Sequence[Callable[[], Workload]],
+             command: str, argv=None, rounds: int = 5, note: str = "") -> int:
+    """The ``main`` of a solo benchmark script: ``--rounds`` alternating rounds of one sample
+    per block for each workload, printed, and written to its own RESULTS.md section unless
+    ``--no-write``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=f"{title} ({command})")
+    parser.add_argument("--rounds", type=int, default=rounds,
+                        help=f"alternating rounds (default {rounds})")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    facts = machine_facts()
+    print(f"load average before: {facts['load']}", flush=True)
+    settings = Settings(rounds=args.rounds, min_rounds=args.rounds, budget_s=float("inf"),
+                        min_samples=1, max_samples=1, warmup_s=0.0, max_rounds_factor=1.0)
+    results = [measure(make(), settings, log=print) for make in workloads]
+    facts["load_after"] = load_average()
+    text = render_solo(section, title, other, results, facts, command, note)
+    print(text)
+    if not args.no_write:
+        write_section(section, text)
+        print(f"wrote {RESULTS}")
+    return 0
