@@ -97,6 +97,28 @@ def _close(ours, theirs, what):
     assert worst <= 1e-4, f"{what}: outputs disagree ({worst:.2g} of the largest)"
 
 
+def _inference_steps(ours, theirs, x, what):
+    """(chainrule step, PyTorch step): each model's forward on ``x`` without a graph, after
+    checking that the two compute the same outputs."""
+    import torch
+
+    import chainrule as cr
+
+    xt, xc = torch.from_numpy(x), cr.tensor(x)
+    with cr.no_grad(), torch.no_grad():
+        _close(ours(xc).numpy(), theirs(xt).numpy(), what)
+
+    def mine():
+        with cr.no_grad():
+            ours(xc)
+
+    def torch_step():
+        with torch.no_grad():
+            theirs(xt)
+
+    return mine, torch_step
+
+
 def resnet18() -> harness.Workload:
     def setup():
         import torch
@@ -108,20 +130,7 @@ def resnet18() -> harness.Workload:
         ours = build().eval()
         theirs = _torch_resnet18().eval()
         theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
-        x = _images()
-        xt, xc = torch.from_numpy(x), cr.tensor(x)
-        with cr.no_grad(), torch.no_grad():
-            _close(ours(xc).numpy(), theirs(xt).numpy(), "resnet18")
-
-        def mine():
-            with cr.no_grad():
-                ours(xc)
-
-        def torch_step():
-            with torch.no_grad():
-                theirs(xt)
-
-        return mine, torch_step
+        return _inference_steps(ours, theirs, _images(), "resnet18")
 
     return harness.Workload("resnet18_infer_b16", setup, 1.5,
                             f"ResNet-18 forward, eval mode, no graph, {BATCH} × 3×224×224 "
@@ -130,10 +139,8 @@ def resnet18() -> harness.Workload:
 
 def efficientnet() -> harness.Workload:
     def setup():
-        import torch
         from efficientnet_lite_pytorch import EfficientNet
 
-        import chainrule as cr
         from chainrule.models import efficientnet_lite0
         from chainrule.models.imagenet.weights import package_file
 
@@ -143,20 +150,7 @@ def efficientnet() -> harness.Workload:
             warnings.simplefilter("ignore")
             theirs = EfficientNet.from_pretrained("efficientnet-lite0",
                                                   weights_path=str(path)).eval()
-        x = _images(1)
-        xt, xc = torch.from_numpy(x), cr.tensor(x)
-        with cr.no_grad(), torch.no_grad():
-            _close(ours(xc).numpy(), theirs(xt).numpy(), "efficientnet-lite0")
-
-        def mine():
-            with cr.no_grad():
-                ours(xc)
-
-        def torch_step():
-            with torch.no_grad():
-                theirs(xt)
-
-        return mine, torch_step
+        return _inference_steps(ours, theirs, _images(1), "efficientnet-lite0")
 
     return harness.Workload("efficientnet_lite0_infer_b16", setup, 1.5,
                             f"pretrained EfficientNet-Lite0 (shipped ImageNet weights) forward, "
