@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from ..ops.gamma import digamma, lgamma
+from ..ops.special import erf
 from ..tensor import Tensor
 from ._linalg import solve_triangular
 from .bernoulli import Bernoulli
@@ -65,8 +66,8 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
 
 
 def _inf_where(mask: Tensor, value: Tensor) -> Tensor:
-    from .. import where
-    return where(mask, value * 0 + math.inf, value)
+    from .. import full_like, where
+    return where(mask, full_like(value.detach(), math.inf), value)
 
 
 @register_kl(Normal, Normal)
@@ -89,8 +90,8 @@ def _kl_bernoulli_bernoulli(p, q):
 
 
 def _zero_where(mask, value):
-    from .. import where
-    return where(mask, value * 0, value)
+    from .. import where, zeros_like
+    return where(mask, zeros_like(value.detach()), value)
 
 
 @register_kl(Categorical, Categorical)
@@ -183,3 +184,143 @@ def _kl_independent_independent(p, q):
         raise NotImplementedError("KL between Independents with different "
                                   "reinterpreted_batch_ndims is not implemented")
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+# ------------------------------------------------------------------ pairs of different families
+# KL(p ‖ q) = −H(p) − E_p[log q(x)]; E_p[log q] needs only moments of p (E x, E x², E log x, …).
+# Where p puts mass outside q's support, KL = +∞ (PyTorch's _infinite_like).
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_EULER_GAMMA = 0.57721566490153286061
+
+
+def _infinite(p: Distribution) -> Tensor:
+    from .. import full
+    return full(tuple(p.batch_shape), math.inf, dtype=_dtype_of(p))
+
+
+def _dtype_of(p):
+    return next(v.dtype for v in vars(p).values() if isinstance(v, Tensor))
+
+
+for _p, _q in [(Exponential, Beta), (Gamma, Beta), (Laplace, Beta), (Normal, Beta),
+               (Exponential, Uniform), (Gamma, Uniform), (Laplace, Uniform), (Normal, Uniform),
+               (Laplace, Gamma), (Laplace, Exponential), (Normal, Gamma), (Normal, Exponential),
+               (Poisson, Bernoulli)]:
+    register_kl(_p, _q)(lambda p, q: _infinite(p))      # p's support is not inside q's
+
+
+def _neg_log_normal(q: Normal, mean: Tensor, var: Tensor) -> Tensor:
+    """−E_p[log N(x; μ, σ²)] = log σ + ½ log 2π + (Var_p x + (E_p x − μ)²)/(2σ²)"""
+    return q.scale.log() + _HALF_LOG_2PI + (var + (mean - q.loc) ** 2) / (2 * q.scale ** 2)
+
+
+def _neg_log_gamma(q: Gamma, mean: Tensor, mean_log: Tensor) -> Tensor:
+    """−E_p[log Gamma(x; a, b)] = −a log b − (a − 1) E log x + b E x + ln Γ(a)"""
+    from .. import xlogy
+    a, b = q.concentration, q.rate
+    return -xlogy(a, b) - (a - 1) * mean_log + b * mean + lgamma(a)
+
+
+def _beta_mean_log(p: Beta) -> Tensor:
+    return digamma(p.concentration1) - digamma(p.concentration1 + p.concentration0)
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p, q):
+    """−H(p) − (p log λ − λ)   (log k! = 0 for k ∈ {0, 1})"""
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p, q):
+    return -p.entropy() + _neg_log_gamma(q, p.mean, _beta_mean_log(p))
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p, q):
+    return -p.entropy() + _neg_log_normal(q, p.mean, p.variance)
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p, q):
+    """−H(p) + log(high − low), +∞ unless [0, 1] ⊆ [low, high]"""
+    result = -p.entropy() + (q.high - q.low).log()
+    return _inf_where((q.low > 0) | (q.high < 1), result)
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p, q):
+    """E log x = −γ − log λ, E x = 1/λ under Exp(λ)"""
+    return -p.entropy() + _neg_log_gamma(q, p.mean, -_EULER_GAMMA - p.rate.log())
+
+
+@register_kl(Exponential, Normal)
+def _kl_exponential_normal(p, q):
+    return -p.entropy() + _neg_log_normal(q, p.mean, p.variance)
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p, q):
+    return -p.entropy() + _neg_log_normal(q, p.mean, p.variance)
+
+
+@register_kl(Laplace, Normal)
+def _kl_laplace_normal(p, q):
+    return -p.entropy() + _neg_log_normal(q, p.mean, p.variance)
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p, q):
+    """−H(p) + log 2b + E|x − μq|/b, with E|x − m| = σ√(2/π) e^{−d²/2σ²} + d erf(d/(σ√2)),
+    d = μp − m (the mean of a folded normal)"""
+    d = p.loc - q.loc
+    folded = p.scale * math.sqrt(2 / math.pi) * (-(d ** 2) / (2 * p.scale ** 2)).exp() + \
+        d * erf(d / (p.scale * math.sqrt(2)))
+    return -p.entropy() + (2 * q.scale).log() + folded / q.scale
+
+
+def _uniform_mean_log(low: Tensor, high: Tensor) -> Tensor:
+    """E log x for x ~ U(low, high), 0 ≤ low: (h log h − h − (l log l − l))/(h − l)"""
+    from .. import xlogy
+    return (xlogy(high, high) - high - xlogy(low, low) + low) / (high - low)
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p, q):
+    """−log(h − l) − [(α − 1) E log x + (β − 1) E log(1 − x) − ln B(α, β)], +∞ unless
+    [l, h] ⊆ [0, 1]"""
+    a, b = q.concentration1, q.concentration0
+    inside_low, inside_high = p.low.clamp(0, 1), p.high.clamp(0, 1)
+    e_log_x = _uniform_mean_log(inside_low, inside_high)
+    e_log_1mx = _uniform_mean_log(1 - inside_high, 1 - inside_low)
+    log_beta = lgamma(a) + lgamma(b) - lgamma(a + b)
+    result = -(p.high - p.low).log() - ((a - 1) * e_log_x + (b - 1) * e_log_1mx - log_beta)
+    return _inf_where((p.low < 0) | (p.high > 1), result)
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p, q):
+    result = -(p.high - p.low).log() - q.rate.log() + q.rate * p.mean
+    return _inf_where(p.low < 0, result)
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p, q):
+    e_log_x = _uniform_mean_log(p.low.clamp(min=0), p.high.clamp(min=0))
+    result = -(p.high - p.low).log() + _neg_log_gamma(q, p.mean, e_log_x)
+    return _inf_where(p.low < 0, result)
+
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p, q):
+    return -p.entropy() + _neg_log_normal(q, p.mean, p.variance)

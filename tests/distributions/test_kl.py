@@ -97,7 +97,7 @@ def test_kl_with_zero_probabilities_as_torch():
     theirs = T.kl_divergence(T.Categorical(probs=torch.tensor(p)),
                              T.Categorical(probs=torch.tensor(q)))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
-    b1, b2 = np.array([0.0, 1.0, 0.3]), np.array([0.5, 0.5, 0.0])
+    b1, b2 = np.array([0.0, 1.0, 0.3, 0.0, 1.0]), np.array([0.5, 0.5, 0.0, 0.0, 1.0])
     ours = D.kl_divergence(D.Bernoulli(cr.tensor(b1)), D.Bernoulli(cr.tensor(b2)))
     theirs = T.kl_divergence(T.Bernoulli(torch.tensor(b1)), T.Bernoulli(torch.tensor(b2)))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
@@ -127,3 +127,44 @@ def test_register_kl_dispatches_to_the_most_specific():
     assert D.kl_divergence(q, q).item() == 0.0
     with pytest.raises(TypeError, match="subclasses of Distribution"):
         D.register_kl(int, D.Normal)
+
+
+# ------------------------------------------------------------------ pairs of different families
+def _unit_uniform(r, b):
+    lo = r.uniform(0.0, 0.5, b)
+    return {"low": lo, "high": lo + r.uniform(0.05, 0.5, b)}
+
+
+def _positive_uniform(r, b):
+    lo = r.uniform(0.0, 2.0, b)
+    return {"low": lo, "high": lo + r.uniform(0.1, 3.0, b)}
+
+
+CROSS = [(p, q) for p in ("Bernoulli(probs)", "Beta", "Exponential", "Gamma", "Laplace",
+                          "Normal", "Poisson", "Uniform")
+         for q in ("Beta", "Exponential", "Gamma", "Laplace", "Normal", "Uniform", "Poisson",
+                   "Bernoulli(probs)") if p != q]
+
+
+@pytest.mark.parametrize("pname, qname", CROSS)
+def test_cross_family_kl_matches_torch(pname, qname):
+    """Every pair torch.distributions registers among these families (finite or +∞), on
+    parameters where it is finite too (a Uniform inside the other's support); a pair PyTorch
+    does not have raises NotImplementedError in both."""
+    fp, fq = BY_NAME[pname], BY_NAME[qname]
+    rng = np.random.default_rng(abs(hash((pname, qname))) % 2 ** 32)
+    draws = [fp.params(rng, (5,))]
+    if pname == "Uniform":
+        draws += [_unit_uniform(rng, (5,)), _positive_uniform(rng, (5,))]
+    qp = fq.params(rng, (5,))
+    for pp in draws:
+        p_t, q_t = fp.build(torch, pp)[0], fq.build(torch, qp)[0]
+        p_c, q_c = fp.build(cr, pp)[0], fq.build(cr, qp)[0]
+        try:
+            expected = T.kl_divergence(p_t, q_t)
+        except NotImplementedError:
+            with pytest.raises(NotImplementedError):
+                D.kl_divergence(p_c, q_c)
+            return
+        ours = D.kl_divergence(p_c, q_c)
+        np.testing.assert_allclose(ours.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
