@@ -19,7 +19,7 @@ import numpy as np
 from .. import ops as _ops
 from ..ops import rnn as _rnn
 from .registry import Node, op
-from .values import array, tensor
+from .values import array, is_tensor, tensor
 
 _DEFAULT_ACTIVATIONS = {"RNN": ("tanh",), "GRU": ("sigmoid", "tanh"),
                         "LSTM": ("sigmoid", "tanh", "tanh")}
@@ -100,6 +100,8 @@ def _recurrent(node: Node):
                 lengths = None
         states = []
         for state in (initial_h, initial_c):
+            if state is not None and not is_tensor(state) and not np.any(array(state)):
+                state = None        # zeros computed from the input's shape: the default state
             if state is not None:
                 state = tensor(state)
                 if layout == 1:
@@ -118,9 +120,6 @@ def _recurrent(node: Node):
             h0 = None if states[0] is None else states[0][d]
             if kind == "LSTM":
                 c0 = None if states[1] is None else states[1][d]
-                if h0 is None or c0 is None:
-                    zero = _ops.zeros((N, H), dtype=x.dtype)
-                    h0, c0 = (zero if h0 is None else h0), (zero if c0 is None else c0)
                 y, h, c = _rnn.lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=lengths,
                                     reverse=reverse)
                 cs.append(c)

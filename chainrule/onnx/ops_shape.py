@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .. import ops as _ops
+from ..nn import functional as F
 from .registry import Node, op
 from .values import any_tensor, ints, is_tensor, tensor
 
@@ -182,9 +183,14 @@ def gather(node: Node):
         if idx.size and (idx.min() < -n or idx.max() >= n):
             raise ValueError(f"Gather: indices {idx.ravel().tolist()[:8]} out of range for "
                              f"axis {a} of length {n}")
-        idx = np.where(idx < 0, idx + n, idx)
+        if idx.size and idx.min() < 0:
+            idx = np.where(idx < 0, idx + n, idx)
         if not is_tensor(x):
             return np.take(np.asarray(x), idx, axis=a)
+        if a == 0 and x.ndim == 2 and idx.ndim > 0:
+            # a table lookup (an embedding): the embedding primitive, which chainrule's
+            # exporter writes back as Gather with the indices as an input
+            return F.embedding(idx, x)
         key = (slice(None),) * a + ((int(idx),) if idx.ndim == 0 else (idx,))
         return x[key]
 
@@ -195,7 +201,7 @@ def _index_array(value) -> np.ndarray:
     a = value.detach().numpy() if is_tensor(value) else np.asarray(value)
     if a.dtype.kind not in "iu":
         raise TypeError(f"expected integer indices, got dtype {a.dtype}")
-    return a.astype(np.int64)
+    return a.astype(np.int64, copy=False)
 
 
 def _slice_positions(n: int, start: int, end: int, step: int):
