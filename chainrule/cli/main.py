@@ -14,6 +14,7 @@ from . import (
     finetune,
     formulas,
     info,
+    learn,
     playground,
     predict,
     sweep,
@@ -21,7 +22,7 @@ from . import (
 )
 
 SUBCOMMANDS = (train, finetune, evaluate, predict, sweep, info, demo, formulas, explain, playground,
-               attack, explain_prediction)
+               attack, explain_prediction, learn)
 
 
 def build_parser() -> argparse.ArgumentParser:
