@@ -130,6 +130,11 @@ def grade_function(e: Exercise | str, f) -> Result:
             status = {"todo": "todo", "error": "error"}.get(fail.kind, "failed")
             result = Result(e.id, e.name, status, fail.case, fail.message,
                             fail.expected, fail.received, fail.hint)
+        except Exception as exc:     # an answer of a kind the checks did not foresee
+            result = Result(e.id, e.name, "error", "",
+                            f"your answer could not be checked: {type(exc).__name__}: {exc}",
+                            hint="return what the docstring asks for: the types and shapes it "
+                                 "names")
     result.seconds = round(time.perf_counter() - start, 3)
     result.output, result.output_chars = out.text(), out.count
     seen = []

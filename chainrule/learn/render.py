@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import textwrap
+import unicodedata
 from pathlib import Path
 
 from ..explain.notation import GREEK, subscript
@@ -137,7 +138,7 @@ def latex_to_unicode(tex: str) -> str:
         else:
             out.append(c)
             i += 1
-    text = "".join(out)
+    text = unicodedata.normalize("NFC", "".join(out))      # y + ̂  → ŷ where one exists
     return re.sub(r"[ \t]{2,}(?=\S)", lambda m: m.group(0) if len(m.group(0)) >= 3 else " ",
                   text)
 
@@ -145,10 +146,20 @@ def latex_to_unicode(tex: str) -> str:
 def math_in_text(markdown: str) -> str:
     """Every $…$ and $$…$$ of a Markdown text in Unicode ($$ blocks on lines of their own)."""
     markdown = re.sub(r"\$\$(.+?)\$\$",
-                      lambda m: "\n\n    " + latex_to_unicode(m.group(1).strip()) + "\n\n",
-                      markdown, flags=re.S)
-    return re.sub(r"(?<![\\$])\$([^$\n]+?)\$", lambda m: latex_to_unicode(m.group(1)),
-                  markdown)
+                      lambda m: "\n\n    " + _math(re.sub(r"\s+", " ", m.group(1).strip()))
+                      + "\n\n", markdown, flags=re.S)
+    # inline formulas: their spaces are non-breaking, so that wrapping never splits one
+    return re.sub(r"(?<![\\$])\$([^$\n]+?)\$",
+                  lambda m: _math(m.group(1)).replace(" ", NBSP), markdown)
+
+
+NBSP = "\u00a0"
+
+
+def _math(tex: str) -> str:
+    """A formula in Unicode, with a true minus sign and prime."""
+    text = latex_to_unicode(tex)
+    return re.sub(r"(?<![A-Za-z])-|-(?![A-Za-z])", "−", text).replace("'", "′")
 
 
 def cells(source: str) -> list[tuple[str, str]]:
@@ -193,7 +204,7 @@ def _markdown_block(text: str, width: int) -> list[str]:
         if re.match(r"^\s*([-*]|\d+\.)\s", first):         # a list: one item per line
             out.append("")
             for item in re.split(r"\n(?=\s*(?:[-*]|\d+\.)\s)", para):
-                item = re.sub(r"\s+", " ", item.strip())
+                item = re.sub(r"[ \t\n]+", " ", item.strip())
                 m = re.match(r"^([-*]|\d+\.)\s+(.*)", item)
                 bullet = "•" if m.group(1) in "-*" else m.group(1)
                 out += textwrap.wrap(_inline(m.group(2)), width,
@@ -205,7 +216,7 @@ def _markdown_block(text: str, width: int) -> list[str]:
             out += [""] + ["    " + ln for ln in body]
             continue
         out.append("")
-        out += textwrap.wrap(_inline(re.sub(r"\s+", " ", para.strip())), width)
+        out += textwrap.wrap(_inline(re.sub(r"[ \t\n]+", " ", para.strip())), width)
     return out
 
 
@@ -242,7 +253,7 @@ def terminal(source: str, width: int | None = None) -> str:
         else:
             out.append("")
             out += ["  │ " + ln for ln in text.splitlines()]
-    return "\n".join(out).strip("\n") + "\n"
+    return "\n".join(out).strip("\n").replace(NBSP, " ") + "\n"
 
 
 def notebook(path: Path, target: Path) -> Path:

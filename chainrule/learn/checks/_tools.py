@@ -137,6 +137,8 @@ def compare(case: str, expected, received, *, hint: str, what: str = "the result
 def _slip(e, r, rtol, atol, transposable) -> str:
     def close(a):
         return a.shape == r.shape and np.allclose(r, a, rtol=rtol, atol=atol)
+    if e.size < 2:               # one number matches too many slips by coincidence
+        return ""
     if np.any(e != 0) and close(-e):
         return "it is the negative of the answer: a sign error"
     if transposable and e.ndim == 2 and e.shape[0] == e.shape[1] and close(e.T):

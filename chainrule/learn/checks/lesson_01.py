@@ -76,17 +76,37 @@ def check_broadcast_shape(f) -> None:
             "leading dimension counts as 1; two sizes agree when they are equal or one of them "
             "is 1, and the result takes the larger")
     valid = [((2, 3), (3,)), ((3, 1), (1, 4)), ((), (2, 2)), ((5, 1, 3), (4, 1)), ((4,), (4,)),
-             ((1,), (7, 2)), ((2, 1, 6), (2, 5, 1)), ((0, 3), (1, 3))]
+             ((1,), (7, 2)), ((2, 1, 6), (2, 5, 1))]
+    invalid = [((2, 3), (2,)), ((3, 4), (4, 3)), ((2, 1, 3), (4, 3, 1))]
+    _check_valid(f, valid, hint)
+    _check_invalid(f, invalid, hint)
+    _check_valid(f, [((0, 3), (1, 3)), ((2, 0), (1,))], hint + " (a size 1 even stretches to 0)")
+
+
+def _check_valid(f, valid, hint) -> None:
     for a, b in valid:
         case = f"shapes {a} and {b}"
         expected = tuple(np.broadcast_shapes(a, b))
-        received = call(case, hint, f, a, b)
+        try:
+            received = f(a, b)
+        except ValueError as exc:
+            raise Failure(case, f"these shapes can be broadcast, to {expected}, but your "
+                          f"function raised ValueError: {exc}", hint=hint) from None
+        except Exception:
+            received = call(case, hint, f, a, b)     # reports the error (or the stub)
         if isinstance(received, list):
             received = tuple(received)
-        if not isinstance(received, tuple) or tuple(int(d) for d in received) != expected:
+        try:
+            same = isinstance(received, tuple) and tuple(int(d) for d in received) == expected
+        except (TypeError, ValueError):
+            same = False
+        if not same:
             raise Failure(case, "wrong shape", expected=str(expected), received=show(received),
                           hint=hint)
-    for a, b in [((2, 3), (2,)), ((3, 4), (4, 3)), ((2, 1, 3), (4, 3, 1))]:
+
+
+def _check_invalid(f, invalid, hint) -> None:
+    for a, b in invalid:
         case = f"shapes {a} and {b}, which cannot be broadcast together"
         try:
             received = f(a, b)

@@ -107,7 +107,7 @@ def check_backprop_221(f) -> None:
         if not isinstance(received, dict) or set(received) != set(expected):
             raise Failure(case, "expected a dict with the keys 'W1', 'b1', 'W2', 'b2'",
                           hint="return {'W1': …, 'b1': …, 'W2': …, 'b2': …}")
-        for key in ("b2", "W2", "b1", "W1"):              # in the order backprop finds them
+        for key in ("W2", "b2", "W1", "b1"):              # in the order backprop finds them
             compare(case, expected[key], received[key], hint=hints[key],
                     what=f"∂L/∂{key[0]}{'₁' if key[1] == '1' else '₂'}")
 

@@ -1,0 +1,137 @@
+"""Plausible wrong answers to every exercise — the mistakes a learner makes — which the grader
+must reject with a hint. Keyed by exercise id; each a list of (what is wrong, function)."""
+from __future__ import annotations
+
+import numpy as np
+
+import chainrule as cr
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _count_no_bias(sizes):
+    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def _broadcast_left(a, b):            # aligns the shapes on the left
+    n = max(len(a), len(b))
+    a, b = tuple(a) + (1,) * (n - len(a)), tuple(b) + (1,) * (n - len(b))
+    out = []
+    for x, y in zip(a, b):
+        if x != y and 1 not in (x, y):
+            raise ValueError("incompatible")
+        out.append(max(x, y))
+    return tuple(out)
+
+
+def _broadcast_no_check(a, b):        # right-aligned, but never refuses
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    return tuple(max(x, y) for x, y in zip(a, b))
+
+
+def _forward_difference(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    g = np.zeros_like(x)
+    fx = f(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - fx) / h
+    return g
+
+
+def _central_over_h(f, x, h=1e-5):    # divides by h instead of 2h
+    x = np.array(x, dtype=float)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / h
+    return g
+
+
+def _central_flat_only(f, x, h=1e-5):   # assumes x is a vector
+    g = np.zeros(len(x))
+    for i in range(len(x)):
+        e = np.zeros(len(x))
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def _softplus_naive(x):               # overflows: log(1 + e^1000) = inf
+    return cr.log(1 + cr.exp(x))
+
+
+def _softplus_numpy(x):               # right numbers, but outside autograd
+    v = x.detach().numpy()
+    return np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))
+
+
+def _softplus_lossy(x):               # no overflow, but log(1 + tiny) loses e^x for x ≪ 0
+    return cr.relu(x) + cr.log(1 + cr.exp(-cr.abs(x)))
+
+
+def _backprop_no_two(x, y, W1, b1, W2, b2):      # L = ½(ŷ − y)² instead of (ŷ − y)²
+    h = _sigmoid(W1 @ x + b1)
+    d2 = (W2 @ h + b2) - y
+    d1 = (W2.T @ d2) * h * (1 - h)
+    return {"W1": np.outer(d1, x), "b1": d1, "W2": np.outer(d2, h), "b2": d2}
+
+
+def _backprop_no_sigma_prime(x, y, W1, b1, W2, b2):
+    h = _sigmoid(W1 @ x + b1)
+    d2 = 2 * ((W2 @ h + b2) - y)
+    d1 = W2.T @ d2
+    return {"W1": np.outer(d1, x), "b1": d1, "W2": np.outer(d2, h), "b2": d2}
+
+
+def _backprop_transposed(x, y, W1, b1, W2, b2):
+    h = _sigmoid(W1 @ x + b1)
+    d2 = 2 * ((W2 @ h + b2) - y)
+    d1 = (W2.T @ d2) * h * (1 - h)
+    return {"W1": np.outer(x, d1), "b1": d1, "W2": np.outer(d2, h), "b2": d2}
+
+
+WRONG = {
+    "1.1": [("W transposed", lambda W, b, x: W.T @ x + b),
+            ("x W", lambda W, b, x: x @ W + b),
+            ("no bias", lambda W, b, x: W @ x)],
+    "1.2": [("no bias", lambda X, W, b: _sigmoid(X @ W.T)),
+            ("no sigmoid", lambda X, W, b: X @ W.T + b),
+            ("X W instead of X Wᵀ", lambda X, W, b: _sigmoid(X @ W + b))],
+    "1.3": [("biases forgotten", _count_no_bias),
+            ("one layer too many", lambda s: sum(a * b + b for a, b in zip(s, s[1:] + [1])))],
+    "1.4": [("aligned on the left", _broadcast_left),
+            ("never refuses", _broadcast_no_check)],
+    "2.1": [("forward difference", _forward_difference),
+            ("divides by h, not 2h", _central_over_h),
+            ("vectors only", _central_flat_only)],
+    "2.2": [("σ(x)(1 − x)", lambda x: _sigmoid(x) * (1 - x)),
+            ("sign error", lambda x: -_sigmoid(x) * (1 - _sigmoid(x))),
+            ("overflows: e^{−x}/(1 + e^{−x})²", lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2)],
+    "2.3": [("tanh′ missing", lambda W, x: W),
+            ("the factor on the columns", lambda W, x: W * (1 - np.tanh(W @ x) ** 2)),
+            ("tanh instead of tanh′", lambda W, x: np.tanh(W @ x)[:, None] * W)],
+    "2.4": [("∂L/∂B transposed", lambda A, B, G: (G @ B.T, (A.T @ G).T)),
+            ("Bᵀ on the wrong side", lambda A, B, G: (B.T @ G, A.T @ G)),
+            ("sign error", lambda A, B, G: (-(G @ B.T), -(A.T @ G)))],
+    "2.5": [("naive log(1 + eˣ)", _softplus_naive),
+            ("NumPy, not chainrule", _softplus_numpy),
+            ("log(1 + tiny) instead of log1p", _softplus_lossy)],
+    "3.1": [("x δᵀ (transposed weight gradient)",
+             lambda x, W, d: (np.outer(x, d), d, W.T @ d)),
+            ("W δ instead of Wᵀ δ", lambda x, W, d: (np.outer(d, x), d, W @ d)),
+            ("sign error", lambda x, W, d: (-np.outer(d, x), -d, -W.T @ d))],
+    "3.2": [("σ′ missing", lambda W2, d2, h: W2.T @ d2),
+            ("σ(z) for σ′(z)", lambda W2, d2, h: (W2.T @ d2) * h)],
+    "3.3": [("factor 2 missing", _backprop_no_two),
+            ("σ′ missing", _backprop_no_sigma_prime),
+            ("transposed ∂L/∂W₁", _backprop_transposed)],
+    "3.4": [("mean instead of sum for ∂L/∂b", lambda X, W, G: (G @ W, G.T @ X, G.mean(axis=0))),
+            ("Xᵀ G, the transpose", lambda X, W, G: (G @ W, X.T @ G, G.sum(axis=0))),
+            ("G Wᵀ for ∂L/∂X", lambda X, W, G: (G @ W.T, G.T @ X, G.sum(axis=0)))],
+}
