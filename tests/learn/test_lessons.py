@@ -22,6 +22,7 @@ def execute(item):
     # warnings become errors inside the kernel, so that a lesson that warns fails
     nb.cells.insert(0, nbformat.v4.new_code_cell(
         "import warnings\nwarnings.simplefilter('error')"))
+    nb.cells.append(nbformat.v4.new_code_cell("warnings.resetwarnings()"))   # for the kernel
     client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                                      resources={"metadata": {"path": str(item.path.parent)}})
     client.execute()

@@ -135,3 +135,30 @@ WRONG = {
             ("Xᵀ G, the transpose", lambda X, W, G: (G @ W, X.T @ G, G.sum(axis=0))),
             ("G Wᵀ for ∂L/∂X", lambda X, W, G: (G @ W.T, G.T @ X, G.sum(axis=0)))],
 }
+
+
+def _chain_no_weight(weights, a0):          # forgets ∂z_k/∂a_{k−1} = w_k
+    a, g = a0, 1.0
+    for w in weights:
+        a = _sigmoid(w * a)
+        g *= a * (1 - a)
+    return g
+
+
+def _chain_sigma_not_prime(weights, a0):    # multiplies by σ(z) instead of σ′(z)
+    a, g = a0, 1.0
+    for w in weights:
+        a = _sigmoid(w * a)
+        g *= a * w
+    return g
+
+
+WRONG.update({
+    "4.1": [("ReLU′(0) = 1", lambda x: (np.asarray(x) >= 0).astype(float)),
+            ("ReLU itself", lambda x: np.maximum(x, 0))],
+    "4.2": [("1 − x²", lambda x: 1 - np.asarray(x) ** 2),
+            ("1 − tanh, square missing", lambda x: 1 - np.tanh(x)),
+            ("tanh², the 1 − missing", lambda x: np.tanh(x) ** 2)],
+    "4.3": [("w_k missing", _chain_no_weight),
+            ("σ(z) for σ′(z)", _chain_sigma_not_prime)],
+})
