@@ -162,3 +162,55 @@ WRONG.update({
     "4.3": [("w_k missing", _chain_no_weight),
             ("σ(z) for σ′(z)", _chain_sigma_not_prime)],
 })
+
+
+def _softmax_naive(z):                      # overflows for large logits
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_columns(z):                    # normalises over the wrong axis
+    e = np.exp(z - np.max(z))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def _ref_softmax(Z):
+    e = np.exp(Z - Z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _ce_sum(Z, y):
+    return float(-np.log(_ref_softmax(Z)[np.arange(len(y)), y]).sum())
+
+
+def _ce_log_of_softmax(Z, y):               # log(softmax) underflows to log(0) = −inf
+    return float(-np.log(_ref_softmax(Z)[np.arange(len(y)), y]).mean())
+
+
+def _ce_grad_no_mean(Z, y):
+    P = _ref_softmax(Z)
+    P[np.arange(len(y)), y] -= 1
+    return P
+
+
+def _ce_grad_sign(Z, y):
+    return -_ce_grad_no_mean(Z, y) / len(y)
+
+
+def _kl_swapped(m1, s1, m2, s2):
+    return np.log(np.divide(s1, s2)) + (np.square(s2) + np.square(np.subtract(m1, m2))) / (
+        2 * np.square(s1)) - 0.5
+
+
+def _kl_variance_in_log(m1, s1, m2, s2):
+    return np.log(np.square(s2) / np.square(s1)) + (
+        np.square(s1) + np.square(np.subtract(m1, m2))) / (2 * np.square(s2)) - 0.5
+
+
+WRONG.update({
+    "5.1": [("naive, overflows", _softmax_naive), ("over the wrong axis", _softmax_columns)],
+    "5.2": [("sum instead of mean", _ce_sum), ("log of softmax (−inf)", _ce_log_of_softmax),
+            ("sign error", lambda Z, y: -_ce_sum(Z, y) / len(y))],
+    "5.3": [("1/N missing", _ce_grad_no_mean), ("target minus predicted", _ce_grad_sign)],
+    "5.4": [("KL(q ‖ p)", _kl_swapped), ("log of the variances", _kl_variance_in_log)],
+})

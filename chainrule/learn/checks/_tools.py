@@ -119,8 +119,9 @@ def compare(case: str, expected, received, *, hint: str, what: str = "the result
     if not np.all(np.isfinite(r)) and np.all(np.isfinite(e)):
         raise Failure(case, f"{what} contains inf or nan where the answer is finite",
                       expected=show(e), received=show(r),
-                      hint=hint + "; large inputs overflow exp(): rewrite the formula so that "
-                      "it only ever exponentiates numbers ≤ 0")
+                      hint=hint + "; large inputs overflow exp() (or underflow it to 0, whose "
+                      "log is −inf): rewrite the formula so that it only ever exponentiates "
+                      "numbers ≤ 0")
     if np.allclose(r, e, rtol=rtol, atol=atol):
         return
     slip = ""
