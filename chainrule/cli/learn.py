@@ -182,12 +182,11 @@ def run_check(args) -> int:
         return _usage(str(exc))
     if args.timeout <= 0:
         return _usage(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
-    results = []
-    for e in chosen:
-        item = catalog.lesson(e.lesson)
-        result = grader.grade(e, folder / item.stub_file, timeout=args.timeout)
-        results.append(result)
-        print(result.render(e.title), flush=True)
+    titles = {e.id: e.title for e in chosen}
+    jobs = [(e, folder / catalog.lesson(e.lesson).stub_file) for e in chosen]
+    results = grader.grade_many(
+        jobs, timeout=args.timeout,
+        on_result=lambda r: print(r.render(titles[r.id]), flush=True))
     workspace.record(folder, results)
     passed = sum(r.passed for r in results)
     print(f"\n{passed} of {len(results)} passed. Progress saved in "

@@ -14,7 +14,7 @@ In Python::
     >>> learn.grade_function("1.1", my_affine).render()   # grade a function here
 """
 from .catalog import Exercise, Lesson, exercise, exercises, lesson, lessons
-from .grader import Result, grade, grade_file, grade_function
+from .grader import Result, grade, grade_file, grade_function, grade_many
 
 __all__ = ["lessons", "lesson", "exercises", "exercise", "Exercise", "Lesson", "Result", "grade",
-           "grade_file", "grade_function"]
+           "grade_many", "grade_file", "grade_function"]

@@ -60,6 +60,9 @@ class Result:
     def from_dict(cls, d: dict) -> Result:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
+    def __str__(self) -> str:
+        return self.render()
+
     def render(self, title: str = "") -> str:
         """The result as a learner reads it in a terminal."""
         mark = {"passed": "✓", "todo": "·"}.get(self.status, "✗")
@@ -184,45 +187,106 @@ def grade_file(e: Exercise | str, path) -> Result:
 def grade(e: Exercise | str, path, timeout: float = DEFAULT_TIMEOUT) -> Result:
     """Grade the function for ``e`` in the file ``path`` in a child process, within
     ``timeout`` seconds."""
-    e = exercise(e) if isinstance(e, str) else e
-    path = Path(path).resolve()
+    return grade_many([(e, path)], timeout)[0]
+
+
+def grade_many(jobs, timeout: float = DEFAULT_TIMEOUT, on_result=None) -> list[Result]:
+    """Grade several exercises, ``jobs`` = [(exercise, path of the learner's file)], in one
+    child process (one import of chainrule for all), each within ``timeout`` seconds: when one
+    runs out of time or ends the process, it is reported and the rest go on in a new child.
+    ``on_result(result)`` is called as each result arrives (to print it at once)."""
+    pending = [(exercise(e) if isinstance(e, str) else e, Path(p).resolve()) for e, p in jobs]
+    results: list[Result] = []
+    while pending:
+        done, pending = _child(pending, timeout)
+        for r in done:
+            results.append(r)
+            if on_result is not None:
+                on_result(r)
+    order = {e.id: k for k, (e, _) in enumerate(
+        (exercise(e) if isinstance(e, str) else e, p) for e, p in jobs)}
+    return sorted(results, key=lambda r: order[r.id])
+
+
+_HINT_TIMEOUT = ("does a loop never end? (a while loop whose condition stays true, a counter "
+                 "never incremented)")
+
+
+def _child(jobs, timeout):
+    """Run ``jobs`` in one child process; (the results it gave, the jobs still to do)."""
     root = str(Path(__file__).resolve().parents[2])     # the folder that holds chainrule/
     env = dict(os.environ)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     env.setdefault("OMP_NUM_THREADS", "1")
+    done: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "result.json"
-        log = Path(tmp) / "log.txt"
-        start = time.perf_counter()
+        report, log = Path(tmp) / "results.jsonl", Path(tmp) / "log.txt"
+        argv = [sys.executable, "-m", "chainrule.learn.grader", str(report)]
+        argv += [x for e, p in jobs for x in (e.id, str(p))]
+        names = {e.id: e.name for e, _ in jobs}
+        current, started, seen = None, time.perf_counter(), 0
         with open(log, "wb") as sink:
-            try:
-                proc = subprocess.run(
-                    [sys.executable, "-m", "chainrule.learn.grader", e.id, str(path),
-                     str(report)], stdout=sink, stderr=sink, stdin=subprocess.DEVNULL,
-                    cwd=str(path.parent), env=env, timeout=timeout)
-            except subprocess.TimeoutExpired:
-                return Result(e.id, e.name, "timeout",
-                              message=f"the checks did not finish within {timeout:g} s",
-                              hint="does a loop never end? (a while loop whose condition stays "
-                              "true, a counter never incremented)",
-                              seconds=round(time.perf_counter() - start, 3))
-        if report.exists():
-            return Result.from_dict(json.loads(report.read_text(encoding="utf-8")))
-        with open(log, encoding="utf-8", errors="replace") as fh:
-            tail = fh.read(OUTPUT_LIMIT)
-        return Result(e.id, e.name, "error",
-                      message=f"Python stopped while running your function (exit status "
-                              f"{proc.returncode})",
-                      hint="does it call exit(), or recurse without end?", output=tail,
-                      output_chars=len(tail))
+            proc = subprocess.Popen(argv, stdout=sink, stderr=sink, stdin=subprocess.DEVNULL,
+                                    cwd=str(jobs[0][1].parent), env=env)
+            while True:
+                code = proc.poll()
+                lines = _complete_lines(report)
+                for line in lines[seen:]:
+                    if "start" in line:
+                        current, started = line["start"], time.perf_counter()
+                    else:
+                        done.append(Result.from_dict(line["result"]))
+                        current = None
+                seen = len(lines)
+                if code is not None:
+                    break
+                if current is not None and time.perf_counter() - started > timeout:
+                    proc.kill()
+                    proc.wait()
+                    done.append(Result(current, names[current], "timeout",
+                                       message=f"the checks did not finish within {timeout:g} s",
+                                       hint=_HINT_TIMEOUT, seconds=round(timeout, 3)))
+                    current = None
+                    break
+                time.sleep(0.02)
+        finished = {r.id for r in done}
+        remaining = [(e, p) for e, p in jobs if e.id not in finished]
+        if proc.returncode not in (0, None) and remaining and not any(
+                r.status == "timeout" for r in done[-1:]):
+            # the process ended inside the learner's code (exit(), a crash): blame the exercise
+            # it was running, and go on with the others
+            e = next((e for e, _ in remaining if e.id == current), remaining[0][0])
+            with open(log, encoding="utf-8", errors="replace") as fh:
+                tail = fh.read(OUTPUT_LIMIT)
+            done.append(Result(e.id, e.name, "error",
+                               message=f"Python stopped while running your function (exit "
+                                       f"status {proc.returncode})",
+                               hint="does it call exit(), or recurse without end?", output=tail,
+                               output_chars=len(tail)))
+            remaining = [(x, p) for x, p in remaining if x.id != e.id]
+    return done, remaining
+
+
+def _complete_lines(path: Path) -> list[dict]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return [json.loads(line) for line in text.split("\n")[:-1] if line.strip()]
 
 
 def _main(argv: list[str]) -> int:
-    """The child process: ``python -m chainrule.learn.grader ID PATH RESULT_JSON``."""
-    exercise_id, path, report = argv
+    """The child process: ``python -m chainrule.learn.grader REPORT ID PATH [ID PATH …]``;
+    writes one JSON line when it starts an exercise and one with its result."""
+    report, pairs = argv[0], argv[1:]
     sys.setrecursionlimit(5000)
-    result = grade_file(exercise_id, path)
-    Path(report).write_text(json.dumps(result.to_dict()), encoding="utf-8")
+    with open(report, "a", encoding="utf-8") as out:
+        for exercise_id, path in zip(pairs[0::2], pairs[1::2]):
+            out.write(json.dumps({"start": exercise_id}) + "\n")
+            out.flush()
+            result = grade_file(exercise_id, path)
+            out.write(json.dumps({"result": result.to_dict()}) + "\n")
+            out.flush()
     return 0
 
 

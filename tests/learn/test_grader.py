@@ -118,3 +118,22 @@ def test_latex_becomes_unicode(tex, text):
 def test_markdown_math_keeps_dollars_out():
     out = math_in_text("the loss $L = (\\hat{y} - y)^2$ and\n$$z = W x + b$$")
     assert "$" not in out and "(ŷ − y)²" in out.replace("\u00a0", " ")
+
+
+@pytest.mark.slow
+def test_one_child_grades_many_and_survives_a_hang_and_an_exit(tmp_path):
+    from chainrule.learn import grade_many
+
+    path = tmp_path / "lesson_01.py"
+    path.write_text("import os\nimport numpy as np\n\n"
+                    "def affine(W, b, x):\n    while True:\n        pass\n\n"
+                    "def dense_layer(X, W, b):\n    return 1 / (1 + np.exp(-(X @ W.T + b)))\n\n"
+                    "def count_parameters(sizes):\n    os._exit(5)\n\n"
+                    "def broadcast_shape(a, b):\n    raise NotImplementedError\n")
+    seen = []
+    results = grade_many([(e, path) for e in ("1.1", "1.2", "1.3", "1.4")], timeout=3,
+                         on_result=lambda r: seen.append(r.id))
+    assert [r.id for r in results] == ["1.1", "1.2", "1.3", "1.4"]
+    assert [r.status for r in results] == ["timeout", "passed", "error", "todo"]
+    assert "exit status 5" in results[2].message
+    assert sorted(seen) == ["1.1", "1.2", "1.3", "1.4"]

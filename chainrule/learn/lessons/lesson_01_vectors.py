@@ -191,3 +191,7 @@ print(cr.explain(mlp, (784,)))
 #
 # The grader compares your functions with chainrule's own layers on random inputs and on edge
 # cases, and tells you which case failed and why.
+#
+# Working in Jupyter instead? Write the function in a cell of this notebook and grade it there
+# (no time limit, and no progress saved):
+# `from chainrule.learn import grade_function; print(grade_function("1.1", affine))`.

@@ -190,3 +190,7 @@ print("gradcheck passes:", cr.gradcheck(my_function, v))
 #   differentiate one entry at a time.
 # - **2.5** `softplus(x)`: $\log(1 + e^x)$ written with chainrule operations, so that autograd
 #   differentiates it; it must pass `cr.gradcheck` and stay exact for $x = \pm 1000$.
+#
+# Working in Jupyter instead? Write the function in a cell of this notebook and grade it there
+# (no time limit, and no progress saved):
+# `from chainrule.learn import grade_function; print(grade_function("2.1", central_difference))`.

@@ -178,3 +178,7 @@ print(cr.explain(model, (2,), loss=cr.nn.MSELoss()))
 #   any numbers.
 # - **3.4** `batch_linear_backward(X, W, G)`: the same for `nn.Linear` on a batch of rows,
 #   $Y = X W^\top + b$: $\partial L/\partial X$, $\partial L/\partial W$, $\partial L/\partial b$.
+#
+# Working in Jupyter instead? Write the function in a cell of this notebook and grade it there
+# (no time limit, and no progress saved):
+# `from chainrule.learn import grade_function; print(grade_function("3.1", linear_backward))`.

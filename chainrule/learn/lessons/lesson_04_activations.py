@@ -140,3 +140,7 @@ plt.show()
 # - **4.2** `tanh_derivative(x)`: $\tanh'(x)$, finite for $x = \pm 1000$.
 # - **4.3** `chain_gradient(weights, a0)`: $\partial a_K / \partial a_0$ for the chain
 #   $a_k = \sigma(w_k a_{k-1})$ — and watch it vanish as $K$ grows.
+#
+# Working in Jupyter instead? Write the function in a cell of this notebook and grade it there
+# (no time limit, and no progress saved):
+# `from chainrule.learn import grade_function; print(grade_function("4.1", relu_derivative))`.

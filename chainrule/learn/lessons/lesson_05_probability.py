@@ -181,3 +181,7 @@ plt.show()
 # - **5.3** `cross_entropy_grad(Z, y)`: $\partial L / \partial Z$ — derive it, don't look it up.
 # - **5.4** `kl_normal(mu1, sigma1, mu2, sigma2)`: $\mathrm{KL}(\mathcal{N}(\mu_1, \sigma_1^2)
 #   \,\|\, \mathcal{N}(\mu_2, \sigma_2^2))$.
+#
+# Working in Jupyter instead? Write the function in a cell of this notebook and grade it there
+# (no time limit, and no progress saved):
+# `from chainrule.learn import grade_function; print(grade_function("5.1", softmax))`.
