@@ -28,8 +28,9 @@ EXAMPLES = """examples:
 def register(sub) -> None:
     p = sub.add_parser("learn", help="lessons on the mathematics of deep learning, with "
                        "exercises that grade themselves",
-                       description=__doc__.split("\n\n")[0].strip("`: ").strip() + ": the "
-                       "lessons, the exercises and your progress.", epilog=EXAMPLES,
+                       description="Lessons on the mathematics of deep learning, exercises "
+                       "that grade themselves, and your progress. Without an ACTION: list the "
+                       "lessons and your progress.", epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dir", type=Path, default=None, metavar="DIR",
                    help="the workspace (default: the current folder if it is one, else "
@@ -108,6 +109,11 @@ def run_list(args) -> int:
     else:
         print(f"Workspace {folder}: {done} of {total} exercises passed  (✓ passed, ✗ not yet "
               "right, · not tried)\nGrade with: chainrule learn check [N | ID]")
+        missing = [x.stub_file for x in catalog.lessons()
+                   if x.available and not (folder / x.stub_file).exists()]
+        if missing:
+            print(f"New lessons since you started: {', '.join(missing)} not in your workspace "
+                  "yet; add them (your files are kept) with: chainrule learn start")
     return 0
 
 
@@ -141,8 +147,15 @@ def run_open(args) -> int:
     except ImportError as exc:
         return _usage(str(exc))
     print(f"wrote {target}")
-    how = "jupyter lab" if shutil.which("jupyter") else "pip install jupyterlab, then jupyter lab"
-    print(f"open it with:  {how} {target}")
+    import importlib.util
+
+    if importlib.util.find_spec("jupyterlab") is not None:
+        how = f"jupyter lab {target}"
+    elif importlib.util.find_spec("notebook") is not None:
+        how = f"jupyter notebook {target}"
+    else:
+        how = f"pip install jupyterlab   and then:   jupyter lab {target}"
+    print(f"open it with:  {how}\n(or any editor that opens notebooks, such as VS Code)")
     return 0
 
 
