@@ -30,6 +30,8 @@ _SYMBOLS = {
     r"\;": " ", r"\!": "", r"\ ": " ", r"\{": "{", r"\}": "}", r"\equiv": "≡", r"\sim": "∼",
     r"\propto": "∝", r"\forall": "∀", r"\ell": "ℓ", r"\prime": "′", r"\colon": ":",
 }
+_FUNCTION_NAMES = {"log", "exp", "tanh", "sin", "cos", "max", "min", "ln", "sinh", "cosh",
+                   "det", "arg"}
 # operators that keep the spaces written around them (TeX spaces them by itself)
 _SPACED = {r"\in", r"\le", r"\leq", r"\ge", r"\geq", r"\ne", r"\neq", r"\approx", r"\to",
            r"\rightarrow", r"\mapsto", r"\Rightarrow", r"\odot", r"\times", r"\cdot",
@@ -62,9 +64,8 @@ def _group(s: str, i: int) -> tuple[str, int]:
 
 
 def _wrap(text: str) -> str:
-    """Parenthesised unless it is one symbol or number (for a/b)."""
-    return text if re.fullmatch(r"[\w∂ᵀ′.\u0300-\u036f₀-₉ᵢⱼₖₙₜ]+", text) or \
-        re.fullmatch(r"∂\S+", text) else f"({text})"
+    """Parenthesised unless it is one term without spaces or operators (for a/b)."""
+    return text if re.fullmatch(r"[^\s+\-−/·×]+", text) else f"({text})"
 
 
 def _script(text: str, table) -> str | None:
@@ -83,6 +84,10 @@ def latex_to_unicode(tex: str) -> str:
             name = m.group(0)
             i += len(name)
             word = name[1:]
+            if word in _FUNCTION_NAMES and re.match(r" *[\w\\]", tex[i:]):
+                out.append(word + " ")           # log x, tanh z: a space before the argument
+                i += len(tex[i:]) - len(tex[i:].lstrip(" "))
+                continue
             if word.isalpha() and re.match(r" +[\w\\]", tex[i:]) and name not in _SPACED:
                 i += 1                      # TeX ignores the space after a control word
             if word in ("frac", "dfrac", "tfrac"):
@@ -149,8 +154,9 @@ def math_in_text(markdown: str) -> str:
                       lambda m: "\n\n    " + _math(re.sub(r"\s+", " ", m.group(1).strip()))
                       + "\n\n", markdown, flags=re.S)
     # inline formulas: their spaces are non-breaking, so that wrapping never splits one
-    return re.sub(r"(?<![\\$])\$([^$\n]+?)\$",
-                  lambda m: _math(m.group(1)).replace(" ", NBSP), markdown)
+    return re.sub(r"(?<![\\$])\$([^$]+?)\$",
+                  lambda m: _math(re.sub(r"\s+", " ", m.group(1))).replace(" ", NBSP),
+                  markdown)
 
 
 NBSP = "\u00a0"
