@@ -110,6 +110,9 @@ def test_a_renamed_function_is_reported(tmp_path):
     (r"J_{ij} = \frac{\partial y_i}{\partial x_j}", "Jᵢⱼ = ∂yᵢ/∂xⱼ"),
     (r"\sum_j W_{ij} x_j", "Σⱼ Wᵢⱼ xⱼ"),
     (r"O(h^2)", "O(h²)"),
+    (r"\log \hat{y}_k", "log ŷₖ"),
+    (r"\tanh z", "tanh z"),
+    (r"\log \frac{p(x)}{q(x)}", "log p(x)/q(x)"),
 ])
 def test_latex_becomes_unicode(tex, text):
     assert latex_to_unicode(tex) == text
