@@ -73,7 +73,7 @@ plt.show()
 # Far from 0 the sigmoid and tanh are flat: they **saturate**. There $\sigma'(z) \approx 0$, and
 # by the chain rule every gradient that passes through the unit is multiplied by almost zero —
 # whatever the loss says, the weights before it hardly move. For the sigmoid,
-# $\sigma'(z) < 10^{-4}$ once $|z| > 9.2$. ReLU does not saturate for $z > 0$ (its slope is 1),
+# $\sigma'(z) < 10^{-4}$ once $|z| > 9.3$. ReLU does not saturate for $z > 0$ (its slope is 1),
 # but for $z < 0$ it passes no gradient at all; a unit whose $z$ is negative for every input is
 # **dead**.
 
