@@ -214,3 +214,36 @@ WRONG.update({
     "5.3": [("1/N missing", _ce_grad_no_mean), ("target minus predicted", _ce_grad_sign)],
     "5.4": [("KL(q ‖ p)", _kl_swapped), ("log of the variances", _kl_variance_in_log)],
 })
+
+
+def _adam_no_correction(theta, grad, m, v, t, lr, b1, b2, eps):
+    m = b1 * m + (1 - b1) * grad
+    v = b2 * v + (1 - b2) * grad**2
+    return theta - lr * m / (np.sqrt(v) + eps), m, v
+
+
+def _adam_t_from_zero(theta, grad, m, v, t, lr, b1, b2, eps):   # an off-by-one in t
+    m = b1 * m + (1 - b1) * grad
+    v = b2 * v + (1 - b2) * grad**2
+    tt = t + 1
+    return theta - lr * (m / (1 - b1**tt)) / (np.sqrt(v / (1 - b2**tt)) + eps), m, v
+
+
+def _adam_eps_inside(theta, grad, m, v, t, lr, b1, b2, eps):
+    m = b1 * m + (1 - b1) * grad
+    v = b2 * v + (1 - b2) * grad**2
+    return theta - lr * (m / (1 - b1**t)) / np.sqrt(v / (1 - b2**t) + 1e-3), m, v
+
+
+WRONG.update({
+    "6.1": [("sign error", lambda th, g, v, lr, mu: (th + lr * (mu * v + g), mu * v + g)),
+            ("no memory: v ← g", lambda th, g, v, lr, mu: (th - lr * g, g)),
+            ("dampened: v ← μv + (1 − μ)g",
+             lambda th, g, v, lr, mu: (th - lr * (mu * v + (1 - mu) * g), mu * v + (1 - mu) * g))],
+    "6.2": [("(1 − α) missing", lambda th, g, s, lr, a, eps: (
+        th - lr * g / (np.sqrt(a * s + g**2) + eps), a * s + g**2)),
+            ("divides by s, not √s", lambda th, g, s, lr, a, eps: (
+                th - lr * g / ((a * s + (1 - a) * g**2) + eps), a * s + (1 - a) * g**2))],
+    "6.3": [("no bias correction", _adam_no_correction), ("t off by one", _adam_t_from_zero),
+            ("a large ε inside the root", _adam_eps_inside)],
+})
