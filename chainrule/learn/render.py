@@ -22,7 +22,9 @@ _SYMBOLS = {
     r"\partial": "∂", r"\nabla": "∇", r"\cdot": "·", r"\times": "×", r"\odot": "⊙",
     r"\otimes": "⊗", r"\in": "∈", r"\le": "≤", r"\leq": "≤", r"\ge": "≥", r"\geq": "≥",
     r"\ne": "≠", r"\neq": "≠", r"\approx": "≈", r"\to": "→", r"\rightarrow": "→",
-    r"\mapsto": "↦", r"\Rightarrow": "⇒", r"\infty": "∞", r"\sum": "Σ", r"\prod": "Π",
+    r"\mapsto": "↦", r"\leftarrow": "←", r"\gets": "←", r"\Leftarrow": "⇐",
+    r"\leftrightarrow": "↔", r"\Leftrightarrow": "⇔", r"\Rightarrow": "⇒", r"\infty": "∞",
+    r"\sum": "Σ", r"\prod": "Π",
     r"\ldots": "…", r"\dots": "…", r"\cdots": "⋯", r"\top": "ᵀ", r"\pm": "±", r"\mid": "|",
     r"\lVert": "‖", r"\rVert": "‖", r"\|": "‖", r"\lvert": "|", r"\rvert": "|", r"\circ": "∘",
     r"\log": "log", r"\exp": "exp", r"\tanh": "tanh", r"\max": "max", r"\min": "min",
@@ -34,7 +36,8 @@ _FUNCTION_NAMES = {"log", "exp", "tanh", "sin", "cos", "max", "min", "ln", "sinh
                    "det", "arg"}
 # operators that keep the spaces written around them (TeX spaces them by itself)
 _SPACED = {r"\in", r"\le", r"\leq", r"\ge", r"\geq", r"\ne", r"\neq", r"\approx", r"\to",
-           r"\rightarrow", r"\mapsto", r"\Rightarrow", r"\odot", r"\times", r"\cdot",
+           r"\rightarrow", r"\leftarrow", r"\gets", r"\mapsto", r"\Rightarrow", r"\odot",
+           r"\times", r"\cdot",
            r"\equiv", r"\sim", r"\propto", r"\otimes", r"\pm", r"\circ", r"\mid"}
 _SUPER = dict(zip("0123456789+-−=()abcdefghijklmnoprstuvwxyzT",
                   "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ"))
@@ -88,7 +91,9 @@ def latex_to_unicode(tex: str) -> str:
                 out.append(word + " ")           # log x, tanh z: a space before the argument
                 i += len(tex[i:]) - len(tex[i:].lstrip(" "))
                 continue
-            if word.isalpha() and re.match(r" +[\w\\]", tex[i:]) and name not in _SPACED:
+            follows = re.match(r" +(\\[A-Za-z]+|\w)", tex[i:])
+            if word.isalpha() and follows and name not in _SPACED and \
+                    follows.group(1) not in _SPACED:
                 i += 1                      # TeX ignores the space after a control word
             if word in ("frac", "dfrac", "tfrac"):
                 num, i = _group(tex, i)

@@ -112,6 +112,7 @@ def test_a_renamed_function_is_reported(tmp_path):
     (r"O(h^2)", "O(h²)"),
     (r"\log \hat{y}_k", "log ŷₖ"),
     (r"\tanh z", "tanh z"),
+    (r"\theta \leftarrow \theta - \eta g", "θ ← θ - ηg"),
     (r"\log \frac{p(x)}{q(x)}", "log p(x)/q(x)"),
 ])
 def test_latex_becomes_unicode(tex, text):
