@@ -247,3 +247,67 @@ WRONG.update({
     "6.3": [("no bias correction", _adam_no_correction), ("t off by one", _adam_t_from_zero),
             ("a large ε inside the root", _adam_eps_inside)],
 })
+
+
+def _conv_out_no_plus_one(size, k, stride=1, padding=0, dilation=1):   # the classic off-by-one
+    return (size + 2 * padding - dilation * (k - 1) - 1) // stride
+
+
+def _conv_out_no_dilation(size, k, stride=1, padding=0, dilation=1):
+    return (size + 2 * padding - k) // stride + 1
+
+
+def _conv_out_one_side_padding(size, k, stride=1, padding=0, dilation=1):
+    return (size + padding - dilation * (k - 1) - 1) // stride + 1
+
+
+def _conv_im2col(X, W, b, flip=False, order_swapped=False):
+    N, C, H, Wd = X.shape
+    O, _, kh, kw = W.shape
+    if flip:
+        W = W[:, :, ::-1, ::-1]
+    oh, ow = H - kh + 1, Wd - kw + 1
+    cols = np.empty((N, C, kh, kw, oh, ow))
+    for p in range(kh):
+        for q in range(kw):
+            cols[:, :, p, q] = X[:, :, p:p + oh, q:q + ow]
+    if order_swapped:                       # columns in (p, q, c) order, rows of W in (c, p, q)
+        cols = cols.transpose(0, 2, 3, 1, 4, 5)
+    Y = W.reshape(O, -1) @ cols.reshape(N, C * kh * kw, oh * ow)
+    return Y.reshape(N, O, oh, ow) + b[None, :, None, None]
+
+
+def _pool_backward(X, G, k, ties="first", spread=False, window_shift=0):
+    N, C, H, Wd = X.shape
+    oh, ow = H // k, Wd // k
+    out = np.zeros_like(X)
+    for n in range(N):
+        for c in range(C):
+            for i in range(oh):
+                for j in range(ow):
+                    r0, c0 = i * k + window_shift, j * k + window_shift
+                    win = X[n, c, r0:r0 + k, c0:c0 + k]
+                    if spread:                   # averages instead of routing
+                        out[n, c, r0:r0 + k, c0:c0 + k] += G[n, c, i, j] / win.size
+                        continue
+                    flat = win.reshape(-1)
+                    idx = (np.flatnonzero(flat == flat.max())[-1] if ties == "last"
+                           else int(flat.argmax()))
+                    out[n, c, r0 + idx // win.shape[1], c0 + idx % win.shape[1]] += G[n, c, i, j]
+    return out
+
+
+WRONG.update({
+    "8.1": [("+ 1 forgotten (off by one)", _conv_out_no_plus_one),
+            ("dilation ignored", _conv_out_no_dilation),
+            ("padding on one side only", _conv_out_one_side_padding)],
+    "8.2": [("kernel flipped", lambda X, W, b: _conv_im2col(X, W, b, flip=True)),
+            ("im2col rows in another order", lambda X, W, b: _conv_im2col(X, W, b,
+                                                                            order_swapped=True)),
+            ("bias forgotten", lambda X, W, b: _conv_im2col(X, W, b) - b[None, :, None, None])],
+    "8.3": [("gradient spread over the window", lambda X, G, k: _pool_backward(X, G, k,
+                                                                               spread=True)),
+            ("ties go to the last maximum", lambda X, G, k: _pool_backward(X, G, k,
+                                                                           ties="last")),
+            ("windows off by one", lambda X, G, k: _pool_backward(X, G, k, window_shift=1))],
+})
