@@ -311,3 +311,42 @@ WRONG.update({
                                                                            ties="last")),
             ("windows off by one", lambda X, G, k: _pool_backward(X, G, k, window_shift=1))],
 })
+
+
+def _bn_forward(X, gamma, beta, eps=1e-5, ddof=0, axis=0):
+    mu = X.mean(axis=axis, keepdims=True)
+    var = X.var(axis=axis, ddof=ddof, keepdims=True)
+    return gamma * (X - mu) / np.sqrt(var + eps) + beta
+
+
+def _bn_backward_constant_stats(X, gamma, G, eps=1e-5):   # μ and σ² treated as constants
+    sigma = np.sqrt(X.var(axis=0) + eps)
+    x_hat = (X - X.mean(axis=0)) / sigma
+    return gamma * G / sigma, (G * x_hat).sum(axis=0), G.sum(axis=0)
+
+
+def _bn_backward_mean_only(X, gamma, G, eps=1e-5):        # the path through σ² forgotten
+    sigma = np.sqrt(X.var(axis=0) + eps)
+    x_hat = (X - X.mean(axis=0)) / sigma
+    return gamma / sigma * (G - G.mean(axis=0)), (G * x_hat).sum(axis=0), G.sum(axis=0)
+
+
+def _bn_backward_dgamma_wrong(X, gamma, G, eps=1e-5):     # ∂L/∂γ as Σ G · x (not x̂)
+    sigma = np.sqrt(X.var(axis=0) + eps)
+    x_hat = (X - X.mean(axis=0)) / sigma
+    dX = gamma / sigma * (G - G.mean(axis=0) - x_hat * (G * x_hat).mean(axis=0))
+    return dX, (G * X).sum(axis=0), G.sum(axis=0)
+
+
+WRONG.update({
+    "7.1": [("not rescaled", lambda x, m, p: m * x),
+            ("multiplied by 1 − p", lambda x, m, p: m * x * (1 - p)),
+            ("0/0 = nan for p = 1", lambda x, m, p: m * x / (1 - p))],
+    "7.2": [("unbiased variance", lambda X, g, b, eps=1e-5: _bn_forward(X, g, b, eps, ddof=1)),
+            ("over the features, not the batch",
+             lambda X, g, b, eps=1e-5: _bn_forward(X, g, b, eps, axis=1)),
+            ("γ and β forgotten", lambda X, g, b, eps=1e-5: _bn_forward(X, 1.0, 0.0, eps))],
+    "7.3": [("statistics treated as constants", _bn_backward_constant_stats),
+            ("the path through σ² forgotten", _bn_backward_mean_only),
+            ("∂L/∂γ with x instead of x̂", _bn_backward_dgamma_wrong)],
+})
