@@ -350,3 +350,44 @@ WRONG.update({
             ("the path through σ² forgotten", _bn_backward_mean_only),
             ("∂L/∂γ with x instead of x̂", _bn_backward_dgamma_wrong)],
 })
+
+
+def _rnn(X, h0, W_ih, W_hh, b_ih, b_hh, stale=False, no_recurrence=False):
+    h, states = h0, []
+    for x in X:
+        prev = h0 if stale else h                 # stale: always uses h₀
+        rec = 0.0 if no_recurrence else W_hh @ prev + b_hh
+        h = np.tanh(W_ih @ x + b_ih + rec)
+        states.append(h)
+    return np.stack(states)
+
+
+def _lstm(x, h, c, W_ih, W_hh, b_ih, b_hh, order="ifgo", gate_tanh=False, h_from_c=True):
+    a = W_ih @ x + b_ih + W_hh @ h + b_hh
+    blocks = dict(zip(order, np.split(a, 4)))
+    act = np.tanh if gate_tanh else _sigmoid
+    i, f, g, o = act(blocks["i"]), act(blocks["f"]), np.tanh(blocks["g"]), act(blocks["o"])
+    c_new = f * c + i * g
+    return (o * np.tanh(c_new) if h_from_c else o * c_new), c_new
+
+
+def _bptt(W_hh, H, g_T, transpose=True, previous_state=False):
+    grads = np.zeros_like(H)
+    grads[-1] = g_T
+    for t in range(len(H) - 1, 0, -1):
+        h = H[t - 1] if previous_state else H[t]
+        M = W_hh.T if transpose else W_hh
+        grads[t - 1] = M @ ((1 - h**2) * grads[t])
+    return grads
+
+
+WRONG.update({
+    "9.1": [("always from h₀", lambda *a: _rnn(*a, stale=True)),
+            ("no recurrence", lambda *a: _rnn(*a, no_recurrence=True)),
+            ("only the last state", lambda *a: _rnn(*a)[-1])],
+    "9.2": [("gates in the order i, f, o, g", lambda *a: _lstm(*a, order="ifog")),
+            ("tanh for the gates", lambda *a: _lstm(*a, gate_tanh=True)),
+            ("h′ = o ⊙ c′", lambda *a: _lstm(*a, h_from_c=False))],
+    "9.3": [("W_hh not transposed", lambda W, H, g: _bptt(W, H, g, transpose=False)),
+            ("tanh′ at the wrong step", lambda W, H, g: _bptt(W, H, g, previous_state=True))],
+})
