@@ -183,14 +183,16 @@ def gather(node: Node):
         if idx.size and (idx.min() < -n or idx.max() >= n):
             raise ValueError(f"Gather: indices {idx.ravel().tolist()[:8]} out of range for "
                              f"axis {a} of length {n}")
-        if idx.size and idx.min() < 0:
-            idx = np.where(idx < 0, idx + n, idx)
         if not is_tensor(x):
             return np.take(np.asarray(x), idx, axis=a)
         if a == 0 and x.ndim == 2 and idx.ndim > 0:
             # a table lookup (an embedding): the embedding primitive, which chainrule's
             # exporter writes back as Gather with the indices as an input
+            if idx.size and idx.min() < 0:
+                idx = np.where(idx < 0, idx + n, idx)
             return F.embedding(idx, x)
+        # negative indices count from the end, as in Python: kept negative, so that x[..., -1]
+        # stays "the last" however long the axis is (an export of this module says so too)
         key = (slice(None),) * a + ((int(idx),) if idx.ndim == 0 else (idx,))
         return x[key]
 
