@@ -391,3 +391,50 @@ WRONG.update({
     "9.3": [("W_hh not transposed", lambda W, H, g: _bptt(W, H, g, transpose=False)),
             ("tanh′ at the wrong step", lambda W, H, g: _bptt(W, H, g, previous_state=True))],
 })
+
+
+def _attention(Q, K, V, causal=False, scale=True, axis=-1, mask_value=None):
+    S = Q @ K.T / (np.sqrt(Q.shape[-1]) if scale else 1.0)
+    if causal:
+        S = np.where(np.tri(*S.shape, dtype=bool), S, -np.inf if mask_value is None else mask_value)
+    e = np.exp(S - S.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True) @ V
+
+
+def _attention_naive(Q, K, V, causal=False):            # exp without the shift: overflows
+    S = Q @ K.T / np.sqrt(Q.shape[-1])
+    if causal:
+        S = np.where(np.tri(*S.shape, dtype=bool), S, -np.inf)
+    e = np.exp(S)
+    return e / e.sum(axis=-1, keepdims=True) @ V
+
+
+def _mha(X, W_in, b_in, W_o, b_o, n, head_scale=True, interleaved=False):
+    E = X.shape[1]
+    d = E // n
+    QKV = X @ W_in.T + b_in
+    Q, K, V = QKV[:, :E], QKV[:, E:2 * E], QKV[:, 2 * E:]
+    heads = []
+    for h in range(n):
+        cols = slice(h, E, n) if interleaved else slice(h * d, (h + 1) * d)
+        S = Q[:, cols] @ K[:, cols].T / np.sqrt(d if head_scale else E)
+        e = np.exp(S - S.max(axis=-1, keepdims=True))
+        heads.append(e / e.sum(axis=-1, keepdims=True) @ V[:, cols])
+    return np.concatenate(heads, axis=1) @ W_o.T + b_o
+
+
+WRONG.update({
+    "10.1": [("not scaled by √d", lambda Q, K, V, c=False: _attention(Q, K, V, c, scale=False)),
+             ("softmax over the queries (columns)",
+              lambda Q, K, V, c=False: _attention(Q, K, V, c, axis=0)),
+             ("mask ignored", lambda Q, K, V, c=False: _attention(Q, K, V, False)),
+             ("no max shift: overflow", _attention_naive)],
+    "10.2": [("only the diagonal of the Jacobian", lambda P, G: P * (1 - P) * G),
+             ("the sum over the whole matrix", lambda P, G: P * (G - (G * P).sum()))],
+    "10.3": [("√E instead of √d in each head",
+              lambda *a: _mha(*a, head_scale=False)),
+             ("heads take interleaved columns", lambda *a: _mha(*a, interleaved=True)),
+             ("output projection forgotten",
+              lambda X, W_in, b_in, W_o, b_o, n: _mha(X, W_in, b_in, np.eye(len(b_o)),
+                                                       np.zeros_like(b_o), n))],
+})
