@@ -5,7 +5,8 @@
     chainrule train --dataset digits --epochs 20  # scikit-learn's 8×8 digits: no files needed
     chainrule train --limit 2000 --epochs 1       # a quick run on the first 2000 samples
     chainrule train --dataset imdb --model lstm   # sentiment of IMDB movie reviews (also gru,
-                                                  # bag, transformer)
+                                                  # bag, transformer, and minilm: a linear head
+                                                  # on pretrained sentence embeddings)
     chainrule train --resume runs/lenet-fashion-mnist-20250101-120000
     chainrule train --model vae --epochs 10       # a variational autoencoder (writes
                                                   # reconstructions.png, samples.png)
@@ -42,7 +43,7 @@ import traceback
 OPTIONS = {
     "model": (("--model",), str, "model name (default lenet; see `chainrule info` or the error "
                                  "for the list: mlp, lenet, small-vgg, resnet18, …; for imdb: "
-                                 "lstm, gru, bag, transformer)"),
+                                 "lstm, gru, bag, transformer, minilm)"),
     "dataset": (("--dataset",), str, "fashion-mnist (default), mnist, digits, cifar10, or imdb "
                                      "(movie reviews, text)"),
     "epochs": (("--epochs",), int, "epochs to train (default 5)"),
@@ -117,6 +118,8 @@ def run(args) -> int:
     """``chainrule train``: Run.new (or Run.resume), train(), report(); errors as messages."""
     if (getattr(args, "model", None) or "").strip().lower() == "vae":
         return _train_vae(args)
+    if (getattr(args, "model", None) or "").strip().lower() == "minilm":
+        return _train_minilm(args)
     from ..training import Run, RunError
     from ..training.nan_guard import NonFiniteLossError
 
@@ -182,6 +185,35 @@ def run(args) -> int:
 
 
 _VAE_OPTIONS = ("model", "dataset", "epochs", "lr", "batch_size", "seed", "limit", "data_dir")
+
+
+def _train_minilm(args) -> int:
+    """``chainrule train --dataset imdb --model minilm``: a linear head on the frozen MiniLM
+    sentence embeddings of the reviews (chainrule.training.runs.sentence_head)."""
+    from ..training.runs import folder
+    from ..training.runs.sentence_head import train_imdb_head
+
+    if (args.dataset or "").lower() != "imdb":
+        print("chainrule train: --model minilm is a text model: use it with --dataset imdb (or "
+              "chainrule finetune --model minilm --data FILE.csv for your own texts)",
+              file=sys.stderr)
+        return 2
+    extra = [f for f in ("optimizer", "weight_decay", "dropout", "loss", "val_split",
+                         "data_dir", "download", "resume") if getattr(args, f, None)]
+    if extra:
+        print(f"chainrule train: --model minilm takes --epochs, --lr, --batch-size, --seed, "
+              f"--limit and --out; not {', '.join('--' + f.replace('_', '-') for f in extra)}",
+              file=sys.stderr)
+        return 2
+    out = args.out or folder.default_run_dir("minilm", "imdb")
+    try:
+        train_imdb_head(out, epochs=args.epochs or 20, lr=args.lr or 1e-2,
+                        seed=args.seed or 0, batch_size=args.batch_size or 256,
+                        limit=args.limit, log=functools.partial(print, flush=True))
+    except (ValueError, FileNotFoundError, ImportError, RuntimeError, OSError) as e:
+        print(f"chainrule train: {e}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _train_vae(args) -> int:

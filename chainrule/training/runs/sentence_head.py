@@ -9,11 +9,13 @@ head is trained on the embeddings by softmax regression,
 so fine-tuning costs one pass of the encoder over the data and then seconds. The run folder is
 ``chainrule train``'s: config.json, metrics.csv/json (per epoch), checkpoints/last (the head),
 test_metrics.json (on the held-out texts), curves.png and confusion_matrix.png, and
-``embeddings.npz`` (the cached embeddings).
+``embeddings.npz`` (the cached embeddings of each split).
 
-The CSV has a header with columns ``text`` and ``label`` (else its first two columns are taken
-as text and label); labels are any strings or numbers, their classes sorted. The last
-``val_split`` of the rows (default 0.2) are held out for validation and the final report.
+``chainrule train --dataset imdb --model minilm`` does the same on the IMDB splits
+(:func:`train_imdb_head`). The CSV has a header with columns ``text`` and ``label`` (else its
+first two columns are taken as text and label); labels are any strings or numbers, their classes
+sorted. The last ``val_split`` of the rows (default 0.2) are held out for validation and the
+final report.
 """
 from __future__ import annotations
 
@@ -56,12 +58,6 @@ def train_sentence_head(data, out, *, epochs: int = 100, lr: float = 1e-2, val_s
                         log=print) -> dict:
     """Embed the texts of ``data`` (a CSV path) with MiniLM, train a linear head, write the run
     folder ``out``; returns the test (held-out) metrics."""
-    import chainrule as cr
-
-    from ...models import minilm
-    from ..callbacks import ModelCheckpoint
-    from ..report import plot_confusion_matrix, plot_history, plots_available
-
     texts, raw = read_texts(data)
     classes = sorted(set(raw), key=lambda c: (not _is_number(c), float(c) if _is_number(c)
                                                else 0.0, c))
@@ -73,25 +69,48 @@ def train_sentence_head(data, out, *, epochs: int = 100, lr: float = 1e-2, val_s
     if not 0 < val_split < 1 or n_val < 1 or n_val >= len(texts):
         raise ValueError(f"finetune: --val-split {val_split} of {len(texts)} texts leaves no "
                          "training or no held-out texts")
-    config = {"model": "minilm", "dataset": str(data), "epochs": epochs, "lr": lr,
-              "batch_size": batch_size, "val_split": val_split, "seed": seed,
-              "max_tokens": max_tokens, "classes": classes, "optimizer": "adam",
-              "loss": "cross_entropy", "head": "linear", "encoder": "frozen"}
+    splits = {"train": (texts[:-n_val], labels[:-n_val]),
+              "validation": (texts[-n_val:], labels[-n_val:])}
+    config = {"dataset": str(data), "val_split": val_split}
+    return fit_sentence_head(splits, classes, out, config, epochs=epochs, lr=lr,
+                             max_tokens=max_tokens, seed=seed, batch_size=batch_size, log=log,
+                             evaluated_on=f"the last {n_val} rows of {data} (held out)")
+
+
+def fit_sentence_head(splits: dict, classes, out, config: dict, *, epochs: int, lr: float,
+                      max_tokens: int, seed: int, batch_size: int, log=print,
+                      evaluated_on: str = "") -> dict:
+    """The run: ``splits`` maps "train", "validation" and optionally "test" to (texts, labels);
+    the head is validated on "validation" after every epoch and the report is on "test" (or on
+    "validation" when there is no test split)."""
+    import chainrule as cr
+
+    from ...models import minilm
+    from ..callbacks import ModelCheckpoint
+    from ..report import plot_confusion_matrix, plot_history, plots_available
+
+    config = {"model": "minilm", "epochs": epochs, "lr": lr, "batch_size": batch_size,
+              "seed": seed, "max_tokens": max_tokens, "classes": list(classes),
+              "optimizer": "adam", "loss": "cross_entropy", "head": "linear",
+              "encoder": "frozen", **config}
     run_dir = F.create(out, config)
-    log(f"Embedding {len(texts)} texts with all-MiniLM-L6-v2 (at most {max_tokens} word pieces "
+    names = [k for k in ("train", "validation", "test") if k in splits]
+    total = sum(len(splits[k][0]) for k in names)
+    log(f"Embedding {total} texts with all-MiniLM-L6-v2 (at most {max_tokens} word pieces "
         "each)…")
     encoder = minilm(max_length=max_tokens)
-    e = encoder.encode(texts).astype(np.float32)
-    np.savez(run_dir / EMBEDDINGS, embeddings=e, labels=labels)
-    x, y, xv, yv = e[:-n_val], labels[:-n_val], e[-n_val:], labels[-n_val:]
+    arrays = {k: (encoder.encode(list(splits[k][0])).astype(np.float32),
+                  np.asarray(splits[k][1], dtype=np.int64)) for k in names}
+    np.savez(run_dir / EMBEDDINGS, **{f"{k}_{part}": v for k in names
+                                      for part, v in zip(("embeddings", "labels"), arrays[k])})
+    (x, y), (xv, yv) = arrays["train"], arrays["validation"]
+    xt, yt = arrays.get("test", arrays["validation"])
 
     cr.manual_seed(seed)
-    head = cr.nn.Linear(e.shape[1], len(classes))
-    model = cr.nn.Sequential(head)
+    model = cr.nn.Sequential(cr.nn.Linear(x.shape[1], len(classes)))
     model.compile(optimizer="adam", loss="cross_entropy", metrics=["accuracy"], lr=lr)
-    log(f"Training a linear head ({e.shape[1]} → {len(classes)}) on {len(y)} embeddings, "
-        f"validating on the last {n_val}: Adam lr={lr:g}, {epochs} epochs → "
-        f"{F.relative(run_dir)}")
+    log(f"Training a linear head ({x.shape[1]} → {len(classes)}) on {len(y)} embeddings, "
+        f"validating on {len(yv)}: Adam lr={lr:g}, {epochs} epochs → {F.relative(run_dir)}")
     callbacks = [F.RunLogger(run_dir),
                  ModelCheckpoint(F.checkpoint_path(run_dir, "last"),
                                  metadata={"config": config})]
@@ -99,24 +118,44 @@ def train_sentence_head(data, out, *, epochs: int = 100, lr: float = 1e-2, val_s
               callbacks=callbacks, verbose=0)
     model.eval()
     with cr.no_grad():
-        logits = model(cr.tensor(xv)).numpy()
+        logits = model(cr.tensor(xt)).numpy()
     predicted = logits.argmax(1)
     cm = np.zeros((len(classes), len(classes)), dtype=np.int64)
-    np.add.at(cm, (yv, predicted), 1)
+    np.add.at(cm, (yt, predicted), 1)
     shifted = logits - logits.max(1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
-    metrics = {"test_accuracy": float((predicted == yv).mean()),
-               "test_loss": float(-log_probs[np.arange(len(yv)), yv].mean()),
-               "test_samples": int(len(yv)), "confusion_matrix": cm.tolist(),
-               "evaluated_on": f"the last {n_val} rows of {data} (held out)"}
+    metrics = {"test_accuracy": float((predicted == yt).mean()),
+               "test_loss": float(-log_probs[np.arange(len(yt)), yt].mean()),
+               "test_samples": int(len(yt)), "confusion_matrix": cm.tolist(),
+               "evaluated_on": evaluated_on or ("the test split" if "test" in splits
+                                                else "the validation split")}
     F.write_text(run_dir / "test_metrics.json", json.dumps(metrics, indent=2) + "\n")
     if plots_available():
         plot_history(F.history_of(F.read_metrics(run_dir)), run_dir / "curves.png",
                      title="linear head on MiniLM embeddings")
         plot_confusion_matrix(cm, classes, run_dir / "confusion_matrix.png")
-    log(f"Held-out accuracy {100 * metrics['test_accuracy']:.2f}%, loss "
-        f"{metrics['test_loss']:.4f}. Run folder {F.relative(run_dir)}.")
+    log(f"Test accuracy {100 * metrics['test_accuracy']:.2f}%, loss "
+        f"{metrics['test_loss']:.4f} ({metrics['evaluated_on']}). Run folder "
+        f"{F.relative(run_dir)}.")
     return metrics
+
+
+def train_imdb_head(out, *, epochs: int = 20, lr: float = 1e-2, max_tokens: int = 128,
+                    seed: int = 0, batch_size: int = 256, limit: int | None = None,
+                    log=print) -> dict:
+    """``chainrule train --dataset imdb --model minilm``: the IMDB splits (train 20,000 /
+    validation 2,500 / test 2,500; the first ``limit`` of each with --limit) embedded by MiniLM,
+    a linear head trained on them."""
+    from ...data.datasets import load_imdb
+    from ...data.datasets.imdb import IMDB_CLASSES
+
+    splits = {}
+    for name in ("train", "validation", "test"):
+        texts, labels = load_imdb(name)
+        splits[name] = (texts[:limit], labels[:limit]) if limit else (texts, labels)
+    return fit_sentence_head(splits, list(IMDB_CLASSES), out,
+                             {"dataset": "imdb", "limit": limit}, epochs=epochs, lr=lr,
+                             max_tokens=max_tokens, seed=seed, batch_size=batch_size, log=log)
 
 
 def _is_number(text: str) -> bool:
