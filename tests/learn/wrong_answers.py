@@ -438,3 +438,54 @@ WRONG.update({
               lambda X, W_in, b_in, W_o, b_o, n: _mha(X, W_in, b_in, np.eye(len(b_o)),
                                                        np.zeros_like(b_o), n))],
 })
+
+
+def _fgsm(model, x, y, eps, sign=1.0, clip=True, raw=False):
+    import chainrule.nn.functional as F
+
+    xt = cr.tensor(np.asarray(x), requires_grad=True)
+    F.cross_entropy(model(xt), cr.tensor(np.asarray(y))).backward()
+    g = xt.grad.numpy()
+    step = g / (np.abs(g).max() + 1e-12) if raw else np.sign(g)
+    out = np.asarray(x) + sign * eps * step
+    return np.clip(out, 0, 1) if clip else out
+
+
+def _ece(probs, labels, n_bins=15, right=True, unweighted=False):
+    probs = np.asarray(probs, dtype=float)
+    conf = probs.max(axis=1)
+    correct = (probs.argmax(axis=1) == np.asarray(labels)).astype(float)
+    if right:
+        bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    else:                                   # [lo, hi) bins: edges land in the next bin
+        bins = np.clip(np.floor(conf * n_bins).astype(int), 0, n_bins - 1)
+    total, used = 0.0, 0
+    for b in range(n_bins):
+        inside = bins == b
+        if inside.any():
+            used += 1
+            gap = abs(correct[inside].mean() - conf[inside].mean())
+            total += gap if unweighted else inside.mean() * gap
+    return total / used if unweighted else total
+
+
+def _ig(grad_f, x, baseline, steps=50, left=False, times_x=True):
+    x = np.asarray(x, dtype=float)
+    baseline = np.broadcast_to(np.asarray(baseline, dtype=float), x.shape)
+    alphas = np.arange(steps) / steps if left else (np.arange(1, steps + 1) - 0.5) / steps
+    avg = sum(grad_f(baseline + a * (x - baseline)) for a in alphas) / steps
+    return (x - baseline) * avg if times_x else avg
+
+
+WRONG.update({
+    "14.1": [("down the loss", lambda m, x, y, e: _fgsm(m, x, y, e, sign=-1.0)),
+             ("not clipped", lambda m, x, y, e: _fgsm(m, x, y, e, clip=False)),
+             ("the gradient, not its sign", lambda m, x, y, e: _fgsm(m, x, y, e, raw=True))],
+    "14.2": [("bins [lo, hi): edges in the wrong bin", lambda p, l, n=15: _ece(p, l, n,
+                                                                              right=False)),
+             ("bins not weighted by their size", lambda p, l, n=15: _ece(p, l, n,
+                                                                         unweighted=True))],
+    "14.3": [("left Riemann sum", lambda g, x, b, s=50: _ig(g, x, b, s, left=True)),
+             ("not multiplied by x − x′", lambda g, x, b, s=50: _ig(g, x, b, s, times_x=False)),
+             ("the gradient at x only", lambda g, x, b, s=50: (np.asarray(x) - b) * g(x))],
+})
