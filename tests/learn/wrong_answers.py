@@ -489,3 +489,48 @@ WRONG.update({
              ("not multiplied by x − x′", lambda g, x, b, s=50: _ig(g, x, b, s, times_x=False)),
              ("the gradient at x only", lambda g, x, b, s=50: (np.asarray(x) - b) * g(x))],
 })
+
+
+def _standardize_own(train, test):                  # each set with its own statistics
+    return ((train - train.mean(0)) / (train.std(0) + 1e-8),
+            (test - test.mean(0)) / (test.std(0) + 1e-8))
+
+
+def _standardize_pooled(train, test):               # statistics of train and test together
+    both = np.vstack([train, test])
+    mu, sd = both.mean(0), both.std(0)
+    return (train - mu) / (sd + 1e-8), (test - mu) / (sd + 1e-8)
+
+
+def _epoch(model, optimizer, X, y, batch_size, zero=True, drop_last=False, step_once=False):
+    import chainrule.nn.functional as F
+
+    losses = []
+    stop = len(X) - len(X) % batch_size if drop_last else len(X)
+    for start in range(0, stop, batch_size):
+        if zero:
+            optimizer.zero_grad()
+        loss = F.cross_entropy(model(cr.tensor(X[start:start + batch_size])),
+                               cr.tensor(y[start:start + batch_size]))
+        loss.backward()
+        if not step_once:
+            optimizer.step()
+        losses.append(loss.item())
+    if step_once:
+        optimizer.step()
+    return float(np.mean(losses))
+
+
+WRONG.update({
+    "11.1": [("test with its own statistics", _standardize_own),
+             ("statistics of train and test pooled", _standardize_pooled)],
+    "11.2": [("zero_grad forgotten", lambda *a: _epoch(*a, zero=False)),
+             ("the last, smaller batch dropped", lambda *a: _epoch(*a, drop_last=True)),
+             ("one step per epoch", lambda *a: _epoch(*a, step_once=True))],
+    "11.3": [("transposed (rows: predictions)",
+              lambda p, l, k: np.bincount(np.asarray(p) * k + np.asarray(l),
+                                          minlength=k * k).reshape(k, k)),
+             ("only the classes that occur",
+              lambda p, l, k: np.bincount(np.asarray(l) * (max(l.max(), p.max()) + 1)
+                                          + np.asarray(p)).reshape(-1, max(l.max(), p.max()) + 1))],
+})
