@@ -29,11 +29,20 @@ def _columns(stream) -> int | None:
         return None
 
 
+def _in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (IPython's ZMQ shell is running): there a bar
+    shows whatever ``isatty`` says. Having imported ipykernel (a test of notebooks does) is not
+    enough."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def _tqdm_class(stream):
     """tqdm's class for ``stream``, or None when there should be no bar: not a terminal, a
     terminal too narrow to show one (a width of 0 used to make the output vanish), or no tqdm."""
     try:
-        kernel = "ipykernel" in sys.modules
+        kernel = _in_notebook()
         interactive = kernel or bool(getattr(stream, "isatty", lambda: False)())
         if not interactive:
             return None
