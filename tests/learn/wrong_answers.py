@@ -534,3 +534,52 @@ WRONG.update({
               lambda p, l, k: np.bincount(np.asarray(l) * (max(l.max(), p.max()) + 1)
                                           + np.asarray(p)).reshape(-1, max(l.max(), p.max()) + 1))],
 })
+
+
+def _vocab12(token_lists, min_freq, strict=False, by_first=False, specials=True):
+    from collections import Counter
+
+    counts = Counter(t for tokens in token_lists for t in tokens)
+    kept = [t for t, c in counts.items() if (c > min_freq if strict else c >= min_freq)]
+    kept = sorted(kept, key=lambda t: -counts[t]) if by_first else sorted(
+        kept, key=lambda t: (-counts[t], t))
+    vocab = {"<pad>": 0, "<unk>": 1} if specials else {}
+    for t in kept:
+        vocab[t] = len(vocab)
+    return vocab
+
+
+def _encode12(token_lists, vocab, length, first=False, pad_end=False, unk_as_pad=False):
+    out = np.zeros((len(token_lists), length), dtype=np.int64)
+    for n, tokens in enumerate(token_lists):
+        kept = tokens[:length] if first else tokens[-length:]
+        ids = [vocab.get(t, 0 if unk_as_pad else 1) for t in kept]
+        if ids:
+            if pad_end:
+                out[n, :len(ids)] = ids
+            else:
+                out[n, length - len(ids):] = ids
+    return out
+
+
+def _masked_mean12(E, ids, pad=0, divide_by_length=False, nan_rows=False):
+    m = (np.asarray(ids) != pad)[..., None]
+    if divide_by_length:
+        return (E * m).sum(1) / E.shape[1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (E * m).sum(1) / (m.sum(1) if nan_rows else np.maximum(m.sum(1), 1))
+
+
+WRONG.update({
+    "12.1": [("count > min_freq instead of ≥", lambda t, k: _vocab12(t, k, strict=True)),
+             ("ties in order of first appearance", lambda t, k: _vocab12(t, k, by_first=True)),
+             ("no <pad> and <unk>", lambda t, k: _vocab12(t, k, specials=False))],
+    "12.2": [("keeps the first L tokens", lambda t, v, n: _encode12(t, v, n, first=True)),
+             ("pads at the end", lambda t, v, n: _encode12(t, v, n, pad_end=True)),
+             ("unknown words as padding", lambda t, v, n: _encode12(t, v, n, unk_as_pad=True))],
+    "12.3": [("mean over all positions", lambda E, ids, pad=0: np.asarray(E).mean(axis=1)),
+             ("divided by L", lambda E, ids, pad=0: _masked_mean12(E, ids, pad,
+                                                                   divide_by_length=True)),
+             ("0/0 for a row of padding", lambda E, ids, pad=0: _masked_mean12(E, ids, pad,
+                                                                              nan_rows=True))],
+})
