@@ -24,6 +24,18 @@ _LAYOUT = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+def _scaled(k: int, letter: str) -> str:
+    """k·letter as written by hand: ``h`` for k = 1, ``2h`` otherwise."""
+    return letter if k == 1 else f"{k}{letter}"
+
+
+def _taps(out_letters, kernel_letters, stride, dilation) -> str:
+    """The input position each output index reads, per axis: s·h + d·i with the numbers filled
+    in (``h + i`` for stride and dilation 1, ``2h + i`` for stride 2)."""
+    return ", ".join(f"{_scaled(s, a)} + {_scaled(d, i)}" for a, i, s, d in
+                     zip(out_letters, kernel_letters, stride, dilation))
+
+
 def _shape(values) -> str:
     return "(" + ", ".join(str(v) for v in values) + ")"
 
@@ -199,8 +211,7 @@ class _ConvForward(_ConvNd):
         sp, ks = _LETTERS[nd], _KLETTERS[nd]
         pads = self._pads()
         shape_w = "×".join(str(v) for v in self.weight.shape)
-        taps = ", ".join(f"{s}·{a} + {d}·{i}" for a, i, s, d in
-                         zip(sp, ks, self.stride, self.dilation))
+        taps = _taps(sp, ks, self.stride, self.dilation)
         out_idx = ",".join(sp)
         k_idx = ",".join(ks)
         group = "c" if g == 1 else f"c ∈ group(o) ({g} groups of {c // g})"
@@ -226,8 +237,7 @@ class _ConvForward(_ConvNd):
         if bias:
             pairs.append(("Bias gradient", f"∂L/∂b[o] = Σ_{{n,{out_idx}}} G[n,o,{out_idx}]"))
         pairs.append(("Shapes", shape_line))
-        taps_tex = ", ".join(f"{s} {a} + {d} {i}" for a, i, s, d in
-                             zip(sp, ks, self.stride, self.dilation))
+        taps_tex = _taps(sp, ks, self.stride, self.dilation)
         latex = [(r"y_{n,o," + out_idx + "} = " + ("b_o + " if bias else "")
                   + r"\sum_{c} \sum_{" + k_idx + r"} W_{o,c," + k_idx + r"}\,\tilde{x}_{n,c,\,"
                   + taps_tex + r"},\quad W \in \mathbb{R}^{" + shape_w.replace("×", r"\times")
@@ -359,10 +369,7 @@ class _ConvTransposeNd(_ConvNd):
         shape_w = "×".join(str(v) for v in self.weight.shape)
         sp, ks = _LETTERS[nd], _KLETTERS[nd]
         bias = self.bias is not None
-        taps = ", ".join(f"{s}·{a} + {d}·{i}" for a, i, s, d in
-                         zip(sp, ks, self.stride, self.dilation))
-        taps_tex = ", ".join(f"{s} {a} + {d} {i}" for a, i, s, d in
-                             zip(sp, ks, self.stride, self.dilation))
+        taps = taps_tex = _taps(sp, ks, self.stride, self.dilation)
         idx, k_idx = ",".join(sp), ",".join(ks)
         sizes = "; ".join(f"{L}′ = ({L} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {a} + 1"
                           for L, s, p, d, k, a in zip(_LAYOUT[nd], self.stride, self.padding,

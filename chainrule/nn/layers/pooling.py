@@ -16,8 +16,14 @@ _LAYOUT = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 def _taps(nd, stride, padding, dilation=None) -> str:
+    """The input position s·h − p + d·i each window index reads, per axis, with the numbers
+    filled in as written by hand: ``2h + i`` (stride 2, no padding), ``h − 1 + i``."""
     dilation = dilation or (1,) * nd
-    return ", ".join(f"{s}·{a} − {p} + {d}·{i}" if d != 1 else f"{s}·{a} − {p} + {i}"
+
+    def scaled(k, letter):
+        return letter if k == 1 else f"{k}{letter}"
+
+    return ", ".join(f"{scaled(s, a)}{f' − {p}' if p else ''} + {scaled(d, i)}"
                      for a, i, s, p, d in zip(_LETTERS[nd], _KLETTERS[nd], stride, padding,
                                               dilation))
 
@@ -204,7 +210,9 @@ class AdaptiveAvgPool2d(Module):
         w = "W" if w is None else w
         pairs = [("Forward", f"y[n,c,i,j] = mean of x[n,c, ⌊i·H/{h}⌋ : ⌈(i+1)·H/{h}⌉, "
                              f"⌊j·W/{w}⌋ : ⌈(j+1)·W/{w}⌉] = (A_H x A_Wᵀ)[n,c,i,j],  "
-                             f"A_H ∈ ℝ^{{{h}×H}}, A_W ∈ ℝ^{{{w}×W}}"),
+                             f"A_H ∈ ℝ^{{{h}×H}}, A_W ∈ ℝ^{{{w}×W}} the averaging matrices: "
+                             f"A_H[i, r] = 1/|bin i| for the rows r in bin i, else 0 (A_W "
+                             f"likewise for columns)"),
                  ("Derivative", "∂L/∂x = A_Hᵀ G A_W  (each bin's gradient shared equally by "
                                 "its elements)")]
         latex = [r"y = A_H\, x\, A_W^{\top},\quad (A_H)_{i,h} = \frac{1}{|\mathrm{bin}_i|}"
