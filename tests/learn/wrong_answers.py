@@ -583,3 +583,44 @@ WRONG.update({
              ("0/0 for a row of padding", lambda E, ids, pad=0: _masked_mean12(E, ids, pad,
                                                                               nan_rows=True))],
 })
+
+
+def _trainable13(names, patterns, prefix=False, frozen=False):
+    import fnmatch
+
+    def match(n, p):
+        return n.startswith(p.rstrip("*")) if prefix else fnmatch.fnmatchcase(n, p)
+    return [n for n in names if any(match(n, p) for p in patterns) == frozen]
+
+
+def _head_step13(W, b, phi, y, lr, sign=1.0, mean=True, bias=True):
+    z = phi @ W.T + b
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(y)), y] -= 1.0
+    if mean:
+        p /= len(y)
+    return W - sign * lr * (p.T @ phi), (b - sign * lr * p.sum(axis=0)) if bias else b.copy()
+
+
+def _groups13(model, head, lr, factor=0.1, keep_frozen=False, loose=False):
+    body, top = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad and not keep_frozen:
+            continue
+        is_head = name.startswith(head) if loose else name.startswith(head + ".")
+        (top if is_head else body).append(p)
+    return [{"params": body, "lr": lr * factor}, {"params": top, "lr": lr}]
+
+
+WRONG.update({
+    "13.1": [("returns the frozen names", lambda n, p: _trainable13(n, p, frozen=True)),
+             ("patterns as prefixes", lambda n, p: _trainable13(n, p, prefix=True))],
+    "13.2": [("a step up the gradient", lambda *a: _head_step13(*a, sign=-1.0)),
+             ("the sum, not the mean", lambda *a: _head_step13(*a, mean=False)),
+             ("the bias not updated", lambda *a: _head_step13(*a, bias=False))],
+    "13.3": [("body rate 10× larger", lambda m, h, lr: _groups13(m, h, lr, factor=10)),
+             ("frozen parameters included", lambda m, h, lr: _groups13(m, h, lr,
+                                                                       keep_frozen=True)),
+             ("'header' taken for the head", lambda m, h, lr: _groups13(m, h, lr, loose=True))],
+})
