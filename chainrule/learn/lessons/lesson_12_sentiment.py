@@ -191,7 +191,7 @@ lstm_accuracy = train(LSTMClassifier(len(vocab), 32, 32), epochs=10)
 print("LSTM, test accuracy per epoch:", np.round(lstm_accuracy, 3))
 
 # %% [markdown]
-# With a few hundred reviews both models stay close to chance (50 %): they must learn what every
+# With a few hundred IMDB reviews both models stay close to chance: they must learn what every
 # word means from these examples alone. Trained on all 20,000 IMDB reviews, the same models reach
 # 82–87 % (docs/transfer_learning.md) — the pipeline is right, the data are few.
 #
