@@ -122,6 +122,7 @@ class Builder:
         self.names = set(reserved)
         self._count = 0
         self._consts: dict[tuple, str] = {}
+        self._const_index = 0
         self._shapes: dict[str, str] = {}
         self._dims: dict[tuple, str] = {}
         self.module = ""                        # module path of the call being written
@@ -153,7 +154,14 @@ class Builder:
             array = np.ascontiguousarray(array)
         key = (array.dtype.str, array.shape, array.tobytes())
         if key not in self._consts:
-            name = self.fresh(f"const_{len(self._consts)}")
+            # the first free const_<k>: names of the model's weights are skipped, so a
+            # re-exported model whose 0-d constants came back as parameters named const_<k>
+            # numbers its other constants as the first export did
+            while f"const_{self._const_index}" in self.names:
+                self._const_index += 1
+            name = f"const_{self._const_index}"
+            self.names.add(name)
+            self._const_index += 1
             self.initializers[name] = array
             self._consts[key] = name
         return self._consts[key]
@@ -163,7 +171,8 @@ class Builder:
 
     def initializer(self, name: str, array) -> str:
         self.names.add(name)
-        self.initializers[name] = np.ascontiguousarray(np.asarray(array))
+        # np.asarray(order="C"), not np.ascontiguousarray, which turns a 0-d weight into 1-d
+        self.initializers[name] = np.asarray(array, order="C")
         return name
 
     # ------------------------------------------------------------------ values of the trace

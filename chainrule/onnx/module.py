@@ -10,7 +10,9 @@ Building it (:func:`build`) decides where every tensor of the graph lives:
 * integer and boolean tensors, and 0-d floating-point Constant nodes (the 2 of x², the 6 of
   ReLU6), stay constants of the graph, NumPy arrays outside ``state_dict()``;
 * every other node becomes a step: its operator's kernel (see :mod:`.registry`), built and
-  checked now, so an unsupported operator or attribute fails the load before anything runs.
+  checked now, so an unsupported operator or attribute fails the load before anything runs —
+  except that a recurrent layer in chainrule's own export pattern becomes one step on its
+  stored weights, the Gather/Unsqueeze/Squeeze nodes around it folded in (see :mod:`.fusion`).
 
 Calling the module runs the steps in the file's (topological) order. Values on the
 differentiable path are chainrule Tensors and autograd records them; integer shape arithmetic
@@ -27,8 +29,10 @@ from ..nn.parameter import Parameter
 from ..ops.creation import as_tensor
 from ..tensor import Tensor
 from .errors import OnnxFormatError, OnnxImportError, UnsupportedOperatorError
+from .fusion import recurrent_fusions
 from .naming import place
 from .ops_constant import constant_value
+from .ops_rnn import fused_recurrent
 from .reader import default_opset, tensor_array
 from .registry import OPS, Node, supported_operators
 from .values import DTYPE_NAMES, DTYPES, settle
@@ -274,9 +278,14 @@ def _compile(graph, opset: int, label: str, adopt, outer: set, counter) -> Progr
     defined = set(own)              # values this graph makes (its initializers, constants, steps)
     reads: list[str] = []
     raw = []
-    for proto in graph.node:
+    fusions = recurrent_fusions(graph, opset)
+    absorbed = {k for f in fusions.values() for k in f.absorbed}
+    for position, proto in enumerate(graph.node):
         index = next(counter)
         _check_supported(proto, index, opset, label)
+        if position in absorbed:
+            continue                # folded into a recurrent node's step (see .fusion)
+        fused = fusions.get(position)
         attrs = _attributes(proto, label)
         branches = {}
         if proto.op_type == "If":
@@ -288,8 +297,9 @@ def _compile(graph, opset: int, label: str, adopt, outer: set, counter) -> Progr
                 branches[key] = Program(_plan_frees(branch.steps, set(branch.outputs)),
                                         branch.outputs, branch.captures)
             attrs.update(branches)
-        node = Node(proto.op_type, proto.name, index, tuple(proto.input), tuple(proto.output),
-                    attrs, opset, label)
+        node = Node(proto.op_type, proto.name, index,
+                    fused.inputs if fused else tuple(proto.input),
+                    fused.outputs if fused else tuple(proto.output), attrs, opset, label)
         for name in node.inputs:
             if name and name not in known:
                 raise OnnxFormatError(label, f"{node.op_type} {node.label} reads {name!r}, which "
@@ -301,7 +311,8 @@ def _compile(graph, opset: int, label: str, adopt, outer: set, counter) -> Progr
             adopt(node.outputs[0], value, value.dtype.kind == "f" and value.ndim > 0)
             continue
         spec = OPS[proto.op_type]
-        kernel = spec.builder(node)     # refuses the attribute values it does not implement
+        # the builder refuses the attribute values it does not implement
+        kernel = fused_recurrent(node) if fused else spec.builder(node)
         if node.n_outputs() > spec.max_outputs:
             raise node.refuse(f"{node.n_outputs()} outputs requested; this importer computes "
                               f"{spec.max_outputs}")

@@ -31,6 +31,11 @@ _ORDER = {"RNN": [0], "GRU": [1, 0, 2], "LSTM": [0, 2, 3, 1]}
 def _read(node: Node):
     """The attributes every recurrent operator shares, checked at load time."""
     kind = node.op_type
+    if kind == "GRU" and node.attr("linear_before_reset", 0) != 1:
+        raise node.refuse("linear_before_reset=0 is not supported (PyTorch's GRU, and its "
+                          "exports, use linear_before_reset=1)")
+    if kind == "LSTM" and node.attr("input_forget", 0) != 0:
+        raise node.refuse("input_forget=1 (coupled input and forget gates) is not supported")
     direction = node.choice("direction", "forward", ("forward", "reverse", "bidirectional"))
     layout = node.attr("layout", 0)
     if layout not in (0, 1):
@@ -66,6 +71,42 @@ def _gates(w, kind: str, H: int):
     return blocks[np.asarray(_ORDER[kind])].reshape((g * H,) + rest)
 
 
+def _lengths(sequence_lens, T: int):
+    """sequence_lens as int64, or None when every sequence runs the whole length T."""
+    if sequence_lens is None:
+        return None
+    lengths = array(sequence_lens).astype(np.int64)
+    if lengths.size and int(lengths.min()) == T == int(lengths.max()):
+        return None
+    return lengths
+
+
+def _given(state):
+    """An initial state, or None for an absent one or for zeros that are not a Tensor (computed
+    from the input's shape: the default state)."""
+    if state is not None and not is_tensor(state) and not np.any(array(state)):
+        return None
+    return state
+
+
+def _run(kind: str, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse: bool,
+         nonlinearity: str):
+    """One direction of the recurrence on weights in chainrule's gate order: (y, h[, c])."""
+    if kind == "LSTM":
+        return _rnn.lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=lengths, reverse=reverse)
+    if kind == "GRU":
+        return _rnn.gru(x, h0, w_ih, w_hh, b_ih, b_hh, lengths=lengths, reverse=reverse)
+    return _rnn.rnn(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity, lengths=lengths,
+                    reverse=reverse)
+
+
+def _stack(values: list, axis: int):
+    """The directions' results stacked along a new axis (one direction: just the new axis)."""
+    if len(values) == 1:
+        return _ops.expand_dims(values[0], axis)
+    return _ops.stack(values, dim=axis)
+
+
 def _recurrent(node: Node):
     kind = node.op_type
     direction, layout, nonlinearity, hidden = _read(node)
@@ -93,15 +134,10 @@ def _recurrent(node: Node):
         if p is not None and np.any(array(p) != 0):
             raise ValueError(f"{kind}: peephole weights P are not supported (only absent or "
                              "zero)")
-        lengths = None
-        if sequence_lens is not None:
-            lengths = array(sequence_lens).astype(np.int64)
-            if lengths.size and int(lengths.min()) == T == int(lengths.max()):
-                lengths = None
+        lengths = _lengths(sequence_lens, T)
         states = []
         for state in (initial_h, initial_c):
-            if state is not None and not is_tensor(state) and not np.any(array(state)):
-                state = None        # zeros computed from the input's shape: the default state
+            state = _given(state)
             if state is not None:
                 state = tensor(state)
                 if layout == 1:
@@ -118,21 +154,15 @@ def _recurrent(node: Node):
             if b is not None:
                 b_ih, b_hh = _gates(b[d][:g * H], kind, H), _gates(b[d][g * H:], kind, H)
             h0 = None if states[0] is None else states[0][d]
-            if kind == "LSTM":
-                c0 = None if states[1] is None else states[1][d]
-                y, h, c = _rnn.lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=lengths,
-                                    reverse=reverse)
-                cs.append(c)
-            elif kind == "GRU":
-                y, h = _rnn.gru(x, h0, w_ih, w_hh, b_ih, b_hh, lengths=lengths, reverse=reverse)
-            else:
-                y, h = _rnn.rnn(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity,
-                                lengths=lengths, reverse=reverse)
+            c0 = None if states[1] is None else states[1][d]
+            y, h, *c = _run(kind, x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse,
+                            nonlinearity)
             ys.append(y)
             hs.append(h)
-        y = _ops.stack(ys, dim=1)                     # (T, dirs, N, H)
-        y_h = _ops.stack(hs, dim=0)                   # (dirs, N, H)
-        outs = [y, y_h] + ([_ops.stack(cs, dim=0)] if kind == "LSTM" else [])
+            cs += c
+        y = _stack(ys, 1)                             # (T, dirs, N, H)
+        y_h = _stack(hs, 0)                           # (dirs, N, H)
+        outs = [y, y_h] + ([_stack(cs, 0)] if kind == "LSTM" else [])
         if layout == 1:
             outs = [outs[0].permute(2, 0, 1, 3)] + [s.permute(1, 0, 2) for s in outs[1:]]
         return tuple(outs)
@@ -163,9 +193,6 @@ def gru(node: Node):
 
     Derivative: backpropagation through time (chainrule's fused gru primitive).
     """
-    if node.attr("linear_before_reset", 0) != 1:
-        raise node.refuse("linear_before_reset=0 is not supported (PyTorch's GRU, and its "
-                          "exports, use linear_before_reset=1)")
     return _recurrent(node)
 
 
@@ -182,6 +209,49 @@ def lstm(node: Node):
     Outputs Y, Y_h and Y_c (the last cell state).
     Derivative: backpropagation through time (chainrule's fused lstm primitive).
     """
-    if node.attr("input_forget", 0) != 0:
-        raise node.refuse("input_forget=1 (coupled input and forget gates) is not supported")
     return _recurrent(node)
+
+
+def fused_recurrent(node: Node):
+    """The kernel of a recurrent node that :mod:`chainrule.onnx.fusion` recognised as chainrule's
+    own export pattern: one direction, layout 0, run on the weights in chainrule's (PyTorch's)
+    layout and gate order — weight_ih (gates·H × I), weight_hh (gates·H × H), bias_ih and
+    bias_hh (gates·H), h0 and c0 (N × H) — returning y (T, N, H), h and c (N, H) without the
+    direction axes. The same formulas as the node's (see :func:`lstm`, :func:`gru`,
+    :func:`rnn`); the weights reach the primitive without a gather, so their gradients are the
+    primitive's own."""
+    kind = node.op_type
+    direction, _, nonlinearity, hidden = _read(node)
+    g = _GATES[kind]
+
+    def run(x, w_ih, w_hh, b_ih=None, b_hh=None, sequence_lens=None, h0=None, c0=None):
+        x, w_ih, w_hh = tensor(x), tensor(w_ih), tensor(w_hh)
+        if x.ndim != 3:
+            raise ValueError(f"{kind}: X must be 3-d (T, N, input size), got shape "
+                             f"{list(x.shape)}")
+        T, N, I = x.shape
+        H = hidden if hidden is not None else w_hh.shape[-1]
+        expected = {"the input weights (W's gathered rows)": (w_ih, (g * H, I)),
+                    "the recurrent weights (R's gathered rows)": (w_hh, (g * H, H)),
+                    "the input bias (B's first half)": (b_ih, (g * H,)),
+                    "the recurrent bias (B's second half)": (b_hh, (g * H,))}
+        for what, (value, shape) in expected.items():
+            if value is not None and tuple(value.shape) != shape:
+                raise ValueError(f"{kind}: {what} must have shape {list(shape)} (gates·hidden, "
+                                 f"…) for X of shape {list(x.shape)} and hidden_size {H}, got "
+                                 f"{list(value.shape)}")
+        states = []
+        for state in (h0, c0):
+            state = _given(state)
+            if state is not None:
+                state = tensor(state)
+                if tuple(state.shape) != (N, H):
+                    raise ValueError(f"{kind}: the initial states (before their Unsqueeze) "
+                                     f"must have shape {[N, H]}, got {list(state.shape)}")
+            states.append(state)
+        b_ih = None if b_ih is None else tensor(b_ih)
+        b_hh = None if b_hh is None else tensor(b_hh)
+        return tuple(_run(kind, x, states[0], states[1], w_ih, w_hh, b_ih, b_hh,
+                          _lengths(sequence_lens, T), direction == "reverse", nonlinearity))
+
+    return run

@@ -117,7 +117,9 @@ def _axes_source(node: Node):
 
 @op("Squeeze")
 def squeeze(node: Node):
-    r"""Squeeze(X, axes?) removes the listed axes of length 1 (all of them when axes is omitted)."""
+    r"""Squeeze(X, axes?) removes the listed axes of length 1 (all of them when axes is omitted).
+
+    Derivative: the gradient reshaped back."""
     read_axes = _axes_source(node)
 
     def run(x, axes=None):
@@ -130,6 +132,8 @@ def squeeze(node: Node):
             for a in drop:
                 if x.shape[a] != 1:
                     raise ValueError(f"Squeeze: axis {a} of shape {list(x.shape)} is not 1")
+        if is_tensor(x):                # the squeeze primitive: a re-export writes Squeeze again
+            return _ops.squeeze(x, None if axes is None else tuple(sorted(drop)))
         return _reshape(x, [n for i, n in enumerate(x.shape) if i not in drop])
 
     return run
@@ -137,7 +141,9 @@ def squeeze(node: Node):
 
 @op("Unsqueeze")
 def unsqueeze(node: Node):
-    r"""Unsqueeze(X, axes) inserts axes of length 1 at ``axes`` (positions in the output)."""
+    r"""Unsqueeze(X, axes) inserts axes of length 1 at ``axes`` (positions in the output).
+
+    Derivative: the gradient reshaped back."""
     read_axes = _axes_source(node)
 
     def run(x, axes=None):
@@ -148,6 +154,8 @@ def unsqueeze(node: Node):
         new = sorted(_axis(a, r, "axes") for a in axes)
         if len(set(new)) != len(new):
             raise ValueError(f"Unsqueeze: repeated axes {list(axes)}")
+        if is_tensor(x):                # expand_dims: a re-export writes Unsqueeze again
+            return _ops.expand_dims(x, tuple(new))
         dims = iter(x.shape)
         return _reshape(x, [1 if i in new else next(dims) for i in range(r)])
 
@@ -199,6 +207,9 @@ def gather(node: Node):
     return run
 
 
+_INT64_MAX = 2 ** 63 - 1
+
+
 def _index_array(value) -> np.ndarray:
     a = value.detach().numpy() if is_tensor(value) else np.asarray(value)
     if a.dtype.kind not in "iu":
@@ -208,11 +219,16 @@ def _index_array(value) -> np.ndarray:
 
 def _slice_positions(n: int, start: int, end: int, step: int):
     """ONNX Slice's clamping: negatives count from the end; then start ∈ [0, n] and end ∈ [0, n]
-    for step > 0, start ∈ [0, n − 1] and end ∈ [−1, n − 1] for step < 0."""
+    for step > 0, start ∈ [0, n − 1] and end ∈ [−1, n − 1] for step < 0.
+
+    For step > 0 that is Python's slice rule, so the bounds stay as the file gives them (a
+    negative one still counts from the end, whatever the length) and an end of INT64_MAX, "to
+    the end", becomes None: a re-export writes the same bounds, not the sizes of the traced
+    input."""
+    if step > 0:
+        return slice(start, None if end >= _INT64_MAX else end, step)
     start = start + n if start < 0 else start
     end = end + n if end < 0 else end
-    if step > 0:
-        return slice(min(max(start, 0), n), min(max(end, 0), n), step)
     start, end = min(max(start, 0), n - 1), min(max(end, -1), n - 1)
     return np.arange(start, end, step, dtype=np.int64)
 
