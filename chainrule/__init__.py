@@ -118,7 +118,7 @@ __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_
 # Submodules imported on first use (``chainrule.onnx`` as ``torch.onnx``,
 # ``chainrule.distributions`` as ``torch.distributions``, ...): ``import chainrule`` need not pay.
 _LAZY_SUBMODULES = frozenset({"onnx", "distributions", "distributed", "interpret", "adversarial",
-                              "calibration"})
+                              "calibration", "compile"})  # compile: callable, as torch.compile
 
 
 def __getattr__(name: str):

@@ -63,6 +63,11 @@ class _Size(int):
         return Size(self._shape) if dim is None else self._shape[dim]
 
 
+# chainrule.compile's tracer sets this to a function told whenever a tensor's value is read as
+# Python data (item, bool, tolist, numpy, ...), so that a trace never silently bakes in a value.
+_value_read = None
+
+
 def _to_array(data, dtype=None):
     """Convert Python numbers, nested lists, arrays or Tensors to a backend array.
 
@@ -208,6 +213,8 @@ class Tensor:
         return None if self._node is None else self._node.fn
 
     def item(self):
+        if _value_read is not None:
+            _value_read(self, "item()")
         if self._data.size != 1:
             raise ValueError(f"item(): only a tensor with one element can be converted to a "
                              f"Python number; this one has shape {self.shape} "
@@ -216,12 +223,18 @@ class Tensor:
 
     def numpy(self) -> ndarray:
         """The underlying array (shared, not copied). Call ``detach()`` first is not needed."""
+        if _value_read is not None:
+            _value_read(self, "numpy()")
         return self._data
 
     def tolist(self):
+        if _value_read is not None:
+            _value_read(self, "tolist()")
         return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        if _value_read is not None:
+            _value_read(self, "numpy.asarray()")
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __len__(self) -> int:
@@ -237,6 +250,8 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(f"the truth value of a tensor with {self._data.size} elements is "
                                "ambiguous; use .any() or .all()")
+        if _value_read is not None:
+            _value_read(self, "bool() (an `if` or `while` on a tensor)")
         return bool(self._data)
 
     def __float__(self) -> float:
@@ -446,6 +461,8 @@ class Tensor:
 
     def __format__(self, spec: str) -> str:
         if self._data.size == 1 and self._data.dtype.kind in "biufc":
+            if _value_read is not None:
+                _value_read(self, "format()")
             return format(self._data.item(), spec)
         return format(repr(self), spec)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..backend import ndarray, xp
 from ..tensor import Tensor
+from . import function as _function
 from . import hooks
 from .grad_mode import _GradMode
 from .versions import _rebinds, _versions, check, resolve
@@ -80,6 +81,8 @@ def backward(roots, grads, retain_graph: bool = False, create_graph: bool = Fals
         grads = [g if isinstance(g, Tensor) else Tensor._make(g) for g in grads]
     else:
         grads = [g._data if isinstance(g, Tensor) else g for g in grads]
+    if _function.tracer is not None:    # chainrule.compile records this backward
+        _function.tracer.on_backward(roots, grads, retain_graph, create_graph, inputs)
     previous = _GradMode.enabled
     _GradMode.enabled = create_graph
     hooks._in_backward[0] += 1

@@ -75,6 +75,10 @@ class Node:
 
 _EQUATION_LABELS = ("Forward", "Derivative", "VJP")
 
+# The tracer of chainrule.compile while it records a function (chainrule/compile/trace.py), else
+# None. Function.apply, engine.backward and Optimizer.step/zero_grad tell it what they do.
+tracer = None
+
 
 class Function:
     """Base class of every primitive (see the module docstring)."""
@@ -141,8 +145,12 @@ class Function:
             ctx.seq = sequence[0]
             if _versions:
                 ctx.versions = saved_versions(ctx.saved)
-            return Tensor._from_op(out, ctx)
-        return Tensor._from_op(out, None)
+            result = Tensor._from_op(out, ctx)
+        else:
+            result = Tensor._from_op(out, None)
+        if tracer is not None:      # chainrule.compile is tracing: one check when it is not
+            tracer.record(cls, args, params, result)
+        return result
 
     @classmethod
     def explain_error(cls, exc: Exception, arrays, params) -> Exception:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 
+from ..autograd import function as _function
 from ..autograd.grad_mode import enable_grad
 from ..autograd.versions import bump
 from ..backend import xp
@@ -126,6 +127,8 @@ class Optimizer:
         return g
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        if _function.tracer is not None:    # chainrule.compile records the call
+            return _function.tracer.on_call(self, "zero_grad", set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
@@ -137,6 +140,8 @@ class Optimizer:
     # ----------------------------------------------------------------- stepping
     def step(self, closure=None):
         """One update of every parameter with a gradient; ``closure`` re-evaluates the loss."""
+        if _function.tracer is not None:    # chainrule.compile records the call
+            return _function.tracer.on_call(self, "step", closure)
         self._opt_called = True   # lets a learning-rate scheduler check the order of calls
         loss = None
         if closure is not None:

@@ -1,0 +1,256 @@
+"""``chainrule.compile``: the public function, its guards and its cache."""
+from __future__ import annotations
+
+import warnings
+from collections import OrderedDict
+
+from .. import backend
+from ..autograd.grad_mode import _GradMode
+from ..tensor import Tensor
+from . import passes
+from .graph import BackwardStep, Program
+from .replay import prepare, replay
+from .trace import Tracer, UntraceableError, flatten
+
+_BACKENDS = ("inductor", "eager", "aot_eager", "chainrule")
+_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+class _Eager:
+    """A cache entry for a signature that runs eagerly, and why."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def _discover(fn) -> tuple[list, list]:
+    """The Modules and Optimizers a function can reach: itself, the object of a bound method,
+    its closure cells, its defaults and the globals its code names (nested code included)."""
+    from ..nn.module import Module
+    from ..optim.optimizer import Optimizer
+
+    found, seen = [], set()
+
+    def add(obj):
+        if isinstance(obj, (Module, Optimizer)) and id(obj) not in seen:
+            seen.add(id(obj))
+            found.append(obj)
+
+    add(fn)
+    add(getattr(fn, "__self__", None))
+    func = getattr(fn, "__func__", fn)
+    if isinstance(fn, Module):
+        func = type(fn).forward
+    code = getattr(func, "__code__", None)
+    for cell in getattr(func, "__closure__", None) or ():
+        try:
+            add(cell.cell_contents)
+        except ValueError:
+            pass
+    for value in getattr(func, "__defaults__", None) or ():
+        add(value)
+    if code is not None:
+        names, stack = set(), [code]
+        while stack:
+            c = stack.pop()
+            names.update(c.co_names)
+            stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+        g = getattr(func, "__globals__", {})
+        for name in sorted(names):
+            add(g.get(name))
+    modules, optimizers, mseen = [], [], set()
+    for obj in found:
+        if isinstance(obj, Module):
+            for m in obj.modules():
+                if id(m) not in mseen:
+                    mseen.add(id(m))
+                    modules.append(m)
+        else:
+            optimizers.append(obj)
+    return modules, optimizers
+
+
+def _key_of(value):
+    if isinstance(value, Tensor):
+        return ("T", value._data.shape, value._data.dtype.str, value.requires_grad)
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_key_of(v) for v in value))
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return ("V", type(value).__name__, value)
+
+
+class CompiledFunction:
+    """A function traced once per input signature and replayed (see :func:`compile`)."""
+
+    def __init__(self, fn, fullgraph: bool, cache_size_limit: int):
+        self.fn = fn
+        self.fullgraph = fullgraph
+        self.cache_size_limit = cache_size_limit
+        self.cache: OrderedDict = OrderedDict()
+        self.modules, self.optimizers = _discover(fn)
+        self._warned_full = False
+        self.__wrapped__ = fn
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+
+    # ------------------------------------------------------------------ calling
+    def signature(self, args, kwargs) -> tuple:
+        """The guard: shapes, dtypes and requires_grad of tensor arguments, other arguments by
+        value, grad mode, the default dtype and the training flags of the modules involved."""
+        spec, leaves = flatten((args, kwargs))
+        return (repr(spec), tuple(_key_of(v) for v in leaves), _GradMode.enabled,
+                backend.get_default_dtype().str, tuple(m.training for m in self.modules))
+
+    def __call__(self, *args, **kwargs):
+        key = self.signature(args, kwargs)
+        entry = self.cache.get(key)
+        if entry is not None:
+            self.cache.move_to_end(key)
+            if isinstance(entry, _Eager):
+                return self.fn(*args, **kwargs)
+            _, leaves = flatten((args, kwargs))
+            return replay(entry, [v for v in leaves if isinstance(v, Tensor)])
+        if len(self.cache) >= self.cache_size_limit:
+            if not self._warned_full:
+                self._warned_full = True
+                warnings.warn(
+                    f"chainrule.compile({self.__name__}): cache_size_limit "
+                    f"({self.cache_size_limit}) reached: {len(self.cache)} input signatures are "
+                    "compiled already, so calls with a new signature run eagerly (as "
+                    "torch.compile does). Raise cache_size_limit, call .reset(), or keep shapes "
+                    "fixed (pad the last batch or drop it).", stacklevel=2)
+            return self.fn(*args, **kwargs)
+        return self._trace(key, args, kwargs)
+
+    def _trace(self, key, args, kwargs):
+        _, leaves = flatten((args, kwargs))
+        known = [t for m in self.modules for t in list(m._parameters.values())
+                 + list(m._buffers.values()) if t is not None]
+        tracer = Tracer(self.fullgraph, self.modules, known)
+        for i, t in enumerate(v for v in leaves if isinstance(v, Tensor)):
+            tracer.add_argument(i, t)
+        result = tracer.run(self.fn, args, kwargs)
+        counters = []
+        program = None
+        try:
+            counters = tracer.check_side_effects()
+            program = tracer.program(result)
+        except UntraceableError as exc:
+            tracer.report(exc)
+        if program is not None and not tracer.problems:
+            has_backward = any(isinstance(s, BackwardStep) for s in program.steps)
+            needs_graph = [v for v in flatten(result)[1]
+                           if isinstance(v, Tensor) and v.requires_grad and v._node is not None]
+            if needs_graph and not has_backward:
+                self.cache[key] = _Eager(
+                    "its outputs require grad and the function does not call backward: the "
+                    "caller will backpropagate through them, which needs eager's graph")
+                return result
+            program.detached_outputs = has_backward
+            program.steps.extend(counters)
+            passes.fold_constants(program, tracer.traced_values)
+            passes.remove_dead_code(program)
+            passes.plan_buffers(program)
+            self.cache[key] = prepare(program)
+            return result
+        first = tracer.problems[0]
+        message = (f"chainrule.compile({self.__name__}): this call cannot be compiled and runs "
+                   f"eagerly: {first.reason} (at {first.where})")
+        if len(tracer.problems) > 1:
+            message += f"; and {len(tracer.problems) - 1} more such place(s)"
+        warnings.warn(message, stacklevel=3)
+        self.cache[key] = _Eager(f"{first.reason} (at {first.where})")
+        return result
+
+    # ------------------------------------------------------------------ for learners
+    def reset(self) -> None:
+        """Forget every compiled signature (the next call traces again)."""
+        self.cache.clear()
+        self._warned_full = False
+
+    def plan(self, file=None) -> str:
+        """The compiled programs, for learners: each step, each buffer's size and lifetime, what
+        was folded, removed and fused, and the cache's entries. Printed and returned."""
+        from .explain import plan_text
+
+        text = plan_text(self)
+        if file is not False:
+            print(text, file=file)
+        return text
+
+    def graph(self, signature: int = -1):
+        """The static graph of one compiled signature (default: the latest) as a
+        :class:`chainrule.explain.Graph` (DOT source; ``save_svg``/``save_png`` with Graphviz)."""
+        from .explain import static_graph
+
+        return static_graph(self, self.program(signature))
+
+    def explain(self, input_shape, **options):
+        """The model as mathematics (:func:`chainrule.explain`) for a compiled Module."""
+        from ..explain import explain as _explain
+        from ..nn.module import Module
+
+        if not isinstance(self.fn, Module):
+            raise TypeError("compiled.explain(input_shape): explain() describes a Module; this "
+                            f"compiled function wraps {type(self.fn).__name__}. Use "
+                            "compiled.plan() or compiled.graph() for its static graph")
+        return _explain(self.fn, input_shape, **options)
+
+    def program(self, signature: int = -1) -> Program:
+        programs = [e for e in self.cache.values() if isinstance(e, Program)]
+        if not programs:
+            raise RuntimeError(f"chainrule.compile({self.__name__}): nothing compiled yet; call "
+                               "the compiled function once first (tracing happens on a call)")
+        return programs[signature]
+
+    def __repr__(self) -> str:
+        return (f"CompiledFunction({self.__name__}, {len(self.cache)} signature(s), "
+                f"fullgraph={self.fullgraph})")
+
+
+def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor",  # noqa: A001
+            mode=None, options=None, disable: bool = False, cache_size_limit: int = 8):
+    """Trace ``model`` (a function of tensors, or a Module: its forward) once per input
+    signature into a static graph of primitives and replay it (PyTorch's ``torch.compile``).
+
+    See :mod:`chainrule.compile` for what happens. PyTorch's keywords: ``fullgraph=True``
+    raises :class:`UntraceableError` where the function cannot be compiled (otherwise it warns,
+    naming the line, and runs that signature eagerly); ``dynamic=None``/``False`` (shapes are
+    specialised: a new shape traces again; ``True`` raises, symbolic shapes are not supported);
+    ``backend`` and ``mode`` are accepted and change nothing (chainrule has one backend, its
+    replay); ``options`` must be empty; ``disable=True`` returns ``model`` itself.
+    ``cache_size_limit`` (torch._dynamo.config's name, default 8) bounds the signatures kept.
+
+    Used as ``@chainrule.compile`` or ``@chainrule.compile(fullgraph=True)`` too.
+    """
+    if dynamic:
+        raise NotImplementedError("chainrule.compile(dynamic=True): symbolic shapes are not "
+                                  "supported; every new input shape is traced again "
+                                  "(dynamic=None or False)")
+    if isinstance(backend, str):
+        if backend not in _BACKENDS:
+            raise ValueError(f"chainrule.compile(backend={backend!r}): chainrule has one backend "
+                             f"(its replay of the traced graph); accepted names: {_BACKENDS}")
+    else:
+        raise TypeError("chainrule.compile(backend=...): custom backend callables are not "
+                        "supported; chainrule replays its own static graph")
+    if mode not in _MODES:
+        raise ValueError(f"chainrule.compile(mode={mode!r}): expected one of {_MODES}")
+    if options:
+        raise ValueError(f"chainrule.compile(options={options!r}): no backend options exist")
+    if cache_size_limit < 1:
+        raise ValueError(f"chainrule.compile: cache_size_limit must be ≥ 1, got "
+                         f"{cache_size_limit}")
+
+    def wrap(fn):
+        if disable:
+            return fn
+        if not callable(fn):
+            raise TypeError(f"chainrule.compile: expected a function or a Module, got "
+                            f"{type(fn).__name__}")
+        return CompiledFunction(fn, fullgraph, cache_size_limit)
+
+    return wrap if model is None else wrap(model)

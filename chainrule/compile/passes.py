@@ -1,0 +1,118 @@
+"""Passes over a traced :class:`~chainrule.compile.graph.Program`, each small and separate.
+
+- :func:`fold_constants`: a primitive whose inputs are all constants (and that no backward needs)
+  gives the same value at every replay, so its traced value becomes a constant and the step goes.
+  Exact: the value is the one eager computed.
+- :func:`remove_dead_code`: a primitive whose output nothing reads (no later step, no output, no
+  backward) and that writes nowhere else is dropped. Exact. Mask draws are never dropped: the
+  generator must advance as in eager, so that seeded runs stay equal.
+- :func:`plan_buffers`: each intermediate is released right after its last read, so a replay
+  holds only the arrays still needed (plus what the backward saved). Exact.
+
+No pass changes the arithmetic that runs, so a replay's float64 results equal eager's bit for bit
+on the same machine and library (the tests ask for 1e-12).
+"""
+from __future__ import annotations
+
+from .graph import BackwardStep, PrimStep, Program, RandomStep
+
+
+def _backward_steps(program: Program) -> set[int]:
+    needed = set()
+    for step in program.steps:
+        if isinstance(step, BackwardStep):
+            needed.update(e.step for e in step.schedule if e.step is not None)
+    return needed
+
+
+def _output_slots(program: Program) -> set[int]:
+    return {v for kind, v in program.outputs[1] if kind == "slot"}
+
+
+def fold_constants(program: Program, traced_values: dict) -> Program:
+    """Replace steps whose inputs are all constants by their traced value."""
+    needed = _backward_steps(program)
+    slots = program.slots
+    for i, step in enumerate(program.steps):
+        if not isinstance(step, PrimStep) or i in needed or step.effectful:
+            continue
+        if step.param_slots or not all(slots[s].kind == "const" for s in step.inputs):
+            continue
+        out = slots[step.out]
+        out.kind, out.payload, out.produced_by = "const", traced_values[step.out], None
+        program.steps[i] = None
+        program.folded.append(f"{step.fn.name} → {out.label} {_shape(out.shape)} "
+                              f"(from {step.where})")
+    program.steps = [s for s in program.steps if s is not None]
+    _renumber(program)
+    return program
+
+
+def remove_dead_code(program: Program) -> Program:
+    """Drop primitive steps whose results nobody reads."""
+    live = set(_output_slots(program))
+    for step in program.steps:
+        if isinstance(step, BackwardStep):
+            live.add(step.root)
+    needed = _backward_steps(program)
+    keep = [True] * len(program.steps)
+    for i in range(len(program.steps) - 1, -1, -1):
+        step = program.steps[i]
+        if not isinstance(step, PrimStep):
+            continue
+        if step.out in live or step.effectful or i in needed:
+            live.update(step.inputs)
+            live.update(s for _, s in step.param_slots)
+        else:
+            keep[i] = False
+            program.removed.append(f"{step.fn.name} → {program.slots[step.out].label} "
+                                   f"{_shape(program.slots[step.out].shape)} (from {step.where})")
+    program.steps = [s for s, k in zip(program.steps, keep) if k]
+    _renumber(program)
+    return program
+
+
+def plan_buffers(program: Program) -> Program:
+    """Note each slot's last read; a replay frees intermediates right after it."""
+    last: dict[int, int] = {}
+    for i, step in enumerate(program.steps):
+        if isinstance(step, PrimStep):
+            for s in step.inputs:
+                last[s] = i
+            for _, s in step.param_slots:
+                last[s] = i
+    outputs = _output_slots(program)
+    releases: dict[int, list[int]] = {}
+    for s, i in last.items():
+        if program.slots[s].kind in ("node", "random") and s not in outputs:
+            releases.setdefault(i, []).append(s)
+    # a value that nothing reads is released right after the step that made it
+    for i, step in enumerate(program.steps):
+        if isinstance(step, (PrimStep, RandomStep)) and step.out not in last \
+                and step.out not in outputs:
+            releases.setdefault(i, []).append(step.out)
+            last[step.out] = i
+    program.last_use = last
+    program.releases = {i: tuple(v) for i, v in releases.items()}
+    return program
+
+
+def _renumber(program: Program) -> None:
+    """After steps were removed: the step index that produces each slot, and the backward's."""
+    old_to_new = {}
+    for new, step in enumerate(program.steps):
+        if isinstance(step, (PrimStep, RandomStep)):
+            old = program.slots[step.out].produced_by
+            old_to_new[old] = new
+            program.slots[step.out].produced_by = new
+    for step in program.steps:
+        if isinstance(step, BackwardStep):
+            for e in step.schedule:
+                if e.step is not None:
+                    e.step = old_to_new[e.step]
+
+
+def _shape(shape) -> str:
+    if shape is None:
+        return ""
+    return "(" + "×".join(str(s) for s in shape) + ")" if shape else "scalar"

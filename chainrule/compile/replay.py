@@ -1,0 +1,141 @@
+"""Replay: run a :class:`~chainrule.compile.graph.Program` on arrays, without building a graph.
+
+Each primitive step calls the primitive's own ``forward`` on the arrays of its input slots (the
+same code eager runs, so the same numbers); steps that eager recorded keep their context (what
+the forward saved) for the backward, and nothing else is kept: no Tensor, no graph node, and each
+intermediate array is dropped after its last read. A backward step walks its schedule (the
+reverse topological order eager would compute, derived once at trace time) calling each ``vjp``
+and summing gradients at fan-out in eager's order, then stores the leaves' ``.grad`` exactly as
+the engine does. Calls (``optimizer.step()``) run as they are.
+"""
+from __future__ import annotations
+
+from ..autograd.engine import _store_grad, unbroadcast
+from ..autograd.function import Node
+from ..autograd.grad_mode import _GradMode
+from ..backend import ndarray, xp
+from ..ops import dropout as _dropout
+from ..tensor import Tensor
+from .graph import BackwardStep, CallStep, CounterStep, PrimStep, Program, RandomStep
+from .trace import unflatten
+
+
+def replay(program: Program, arg_tensors: list):
+    """Run ``program`` with the flat tensor arguments ``arg_tensors``; returns the outputs."""
+    slots = program.slots
+    env = program.template[:]          # constants in place, the rest None
+    for s, t in zip(program.arg_positions, arg_tensors):
+        env[s] = t._data
+    refs = program.refs
+    for s, t in refs:
+        env[s] = t._data
+    ctxs: dict[int, Node] = {}
+    releases = program.releases
+    previous = _GradMode.enabled
+    try:
+        for i, step in enumerate(program.steps):
+            kind = step.kind
+            if kind == "prim":
+                if _GradMode.enabled is not step.grad_mode:
+                    _GradMode.enabled = step.grad_mode
+                ctx = Node()
+                ctx.inputs = step.standins
+                arrays = [env[s] for s in step.inputs]
+                if step.param_slots:
+                    params = dict(step.params)
+                    for k, s in step.param_slots:
+                        params[k] = env[s]
+                else:
+                    params = step.params
+                out = step.fn.forward(ctx, *arrays, **params)
+                if type(out) is not ndarray:
+                    scalar, out = out, xp.asarray(out)
+                    if any(v is scalar for v in ctx.saved):
+                        ctx.saved = tuple(out if v is scalar else v for v in ctx.saved)
+                env[step.out] = out
+                if step.records:
+                    ctx.fn = step.fn
+                    ctxs[i] = ctx
+            elif kind == "random":
+                env[step.out] = _dropout._scaled_mask(step.shape, step.p, step.dtype)
+            elif kind == "backward":
+                _backward(step, ctxs, env, arg_tensors, program)
+            elif kind == "call":
+                getattr(step.obj, step.method)(step.argument)
+                for s, t in refs:         # the call may have rebound a captured tensor's array
+                    env[s] = t._data
+            elif kind == "counter":
+                step.tensor._data += step.delta
+            released = releases.get(i)
+            if released is not None:
+                for s in released:
+                    env[s] = None
+    finally:
+        _GradMode.enabled = previous
+    spec, leaves = program.outputs
+    values = []
+    for kind, v in leaves:
+        if kind == "value":
+            values.append(v)
+            continue
+        slot = slots[v]
+        if slot.kind == "arg":
+            values.append(arg_tensors[slot.payload])
+        elif slot.kind == "ref":
+            values.append(slot.payload)
+        else:
+            values.append(Tensor._from_op(env[v], None))
+    return unflatten(spec, values)
+
+
+def _backward(step: BackwardStep, ctxs: dict, env: list, arg_tensors: list,
+              program: Program) -> None:
+    slots = program.slots
+    pending = {step.root: xp.ones(step.root_shape, dtype=step.root_dtype)}
+    stored: set[int] = set()
+    previous = _GradMode.enabled
+    _GradMode.enabled = False
+    try:
+        for entry in step.schedule:
+            g = pending.pop(entry.slot, None)
+            if g is None:
+                continue
+            if entry.step is None:
+                slot = slots[entry.leaf]
+                tensor = arg_tensors[slot.payload] if slot.kind == "arg" else slot.payload
+                _store_grad(tensor, g, False, stored)
+                continue
+            ctx = ctxs.pop(entry.step)
+            grads = ctx.fn.vjp(ctx, g)
+            if type(grads) is not tuple:
+                grads = (grads,)
+            for target in entry.targets:
+                gi = grads[target.position]
+                if gi is None:
+                    continue
+                if gi.shape != target.shape:
+                    gi = unbroadcast(gi, target.shape)
+                if gi.dtype != target.dtype:
+                    gi = gi.astype(target.dtype)
+                before = pending.get(target.slot)
+                pending[target.slot] = gi if before is None else before + gi
+            ctx.saved = None
+    finally:
+        _GradMode.enabled = previous
+
+
+def prepare(program: Program) -> Program:
+    """The replay's lookup tables: constants pre-placed, captured tensors listed."""
+    template = [None] * len(program.slots)
+    refs = []
+    for slot in program.slots:
+        if slot.kind == "const":
+            template[slot.index] = slot.payload
+        elif slot.kind == "ref":
+            refs.append((slot.index, slot.payload))
+    program.template = template
+    program.refs = tuple(refs)
+    return program
+
+
+__all__ = ["replay", "prepare", "CallStep", "CounterStep", "PrimStep", "RandomStep"]

@@ -1,0 +1,407 @@
+"""Tracing: run the function once, eagerly, and record what it does as a :class:`Program`.
+
+While a :class:`Tracer` is active, ``Function.apply`` (every primitive), ``engine.backward``,
+``Optimizer.step``/``zero_grad`` and the Python-value reads of a Tensor (``item()``, ``bool()``,
+``tolist()``, ``numpy()``, ``float()``, ...) report to it. The call itself runs exactly as eager
+(the trace *is* an eager run), so its results are eager's; the tracer only notes, for each
+primitive, where each input came from:
+
+- a tensor argument of the call (by position), or the array of one;
+- a captured tensor (a parameter, a buffer, a tensor made before the call): kept by reference;
+- the output of an earlier recorded primitive;
+- a dropout mask (recorded as a fresh draw, so every replay draws a new mask from the same
+  seeded generator as eager);
+- anything else: a constant of the program.
+
+What a straight-line replay could not reproduce is refused instead of being baked in, with the
+file and line where it happened (:class:`UntraceableError`): a tensor value read as Python data
+(``if loss > 0:``), an in-place write outside the recorded primitives and calls, a random draw
+other than dropout's, a tensor produced by code the tracer does not see, and backward features
+this first version does not compile (``create_graph``, ``inputs=``, ``gradient=``, hooks).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from .. import backend
+from ..autograd import engine, hooks
+from ..autograd import function as _function
+from ..autograd import versions as _versions_module
+from ..autograd.grad_mode import _GradMode
+from ..backend import ndarray
+from ..tensor import Tensor
+from .graph import (BackwardEntry, BackwardStep, CallStep, CounterStep, GradTarget, PrimStep,
+                    Program, RandomStep, Slot)
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_tensor_module = sys.modules[Tensor.__module__]
+
+
+class UntraceableError(RuntimeError):
+    """The function does something a compiled replay could not repeat faithfully."""
+
+    def __init__(self, message: str, where: str = ""):
+        super().__init__(message + (f" (at {where})" if where else ""))
+        self.where = where
+        self.reason = message
+
+
+def user_frame() -> str:
+    """``file:line`` of the innermost frame outside chainrule (where the user's code is)."""
+    frame = sys._getframe(1)
+    inner = None
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(_PACKAGE + os.sep):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        if inner is None and "compile" not in filename.split(os.sep)[-2:-1]:
+            inner = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return inner or "?"
+
+
+def _flatten(obj, leaves: list):
+    """The structure of ``obj`` with each leaf replaced by its position in ``leaves``."""
+    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+        return ("tuple", tuple(_flatten(o, leaves) for o in obj))
+    if isinstance(obj, list):
+        return ("list", [_flatten(o, leaves) for o in obj])
+    if isinstance(obj, dict):
+        return ("dict", {k: _flatten(v, leaves) for k, v in obj.items()})
+    leaves.append(obj)
+    return ("leaf", len(leaves) - 1)
+
+
+def unflatten(spec, leaves):
+    kind, value = spec
+    if kind == "leaf":
+        return leaves[value]
+    if kind == "tuple":
+        return tuple(unflatten(s, leaves) for s in value)
+    if kind == "list":
+        return [unflatten(s, leaves) for s in value]
+    return {k: unflatten(s, leaves) for k, s in value.items()}
+
+
+def flatten(obj) -> tuple[object, list]:
+    leaves: list = []
+    return _flatten(obj, leaves), leaves
+
+
+def _standin(a):
+    """What ``ctx.inputs`` holds for an input at replay: a data-less Tensor with the same
+    ``requires_grad`` (forwards and vjps look only at that), or the Python value itself."""
+    if isinstance(a, Tensor):
+        t = Tensor.__new__(Tensor)
+        t._data = None
+        t.grad = None
+        t._node = None
+        t._retains_grad = False
+        t.requires_grad = a.requires_grad
+        return t
+    if isinstance(a, ndarray):
+        return None
+    return a
+
+
+class Tracer:
+    """Records one eager call of a function (see the module docstring)."""
+
+    def __init__(self, fullgraph: bool, modules, known_tensors):
+        self.fullgraph = fullgraph
+        self.slots: list[Slot] = []
+        self.steps: list = []
+        self.by_tensor: dict[int, int] = {}
+        self.by_node: dict[int, int] = {}
+        self.by_array: dict[int, int] = {}
+        self.keep: list = []                     # keeps ids unique while tracing
+        self.traced_values: dict[int, object] = {}   # slot -> the value eager computed
+        self.problems: list[UntraceableError] = []
+        self.modules = modules
+        self.known = {id(t._data): t for t in known_tensors}
+        self.version_deltas: dict[int, int] = {}
+        self._in_mask = False
+
+    # ------------------------------------------------------------------ slots
+    def new_slot(self, kind, value=None, label="", payload=None, produced_by=None) -> int:
+        shape = tuple(value.shape) if isinstance(value, ndarray) else None
+        dtype = value.dtype if isinstance(value, ndarray) else None
+        slot = Slot(len(self.slots), kind, shape, dtype, label, payload, produced_by)
+        self.slots.append(slot)
+        return slot.index
+
+    def add_argument(self, position: int, t: Tensor) -> int:
+        s = self.new_slot("arg", t._data, f"arg{position}", position)
+        self._bind_tensor(t, s)
+        return s
+
+    def _bind_tensor(self, t: Tensor, s: int) -> None:
+        self.keep.append(t)
+        self.keep.append(t._data)
+        self.by_tensor[id(t)] = s
+        self.by_array[id(t._data)] = s
+        if t._node is not None:
+            self.by_node[id(t._node)] = s
+
+    def slot_of_tensor(self, t: Tensor) -> int:
+        node = t._node
+        if node is not None:
+            s = self.by_node.get(id(node))
+            if s is not None:
+                return s
+        s = self.by_tensor.get(id(t))
+        if s is not None:
+            return s
+        if node is not None:
+            raise self.problem(
+                f"a tensor of shape {tuple(t.shape)} was computed by code the tracer does not see "
+                "(a custom autograd Function, or a graph built before the call); compile the "
+                "function that computes it too, or run this part eagerly")
+        if not t.requires_grad:
+            s = self.by_array.get(id(t._data))
+            if s is not None:
+                return s
+        s = self.new_slot("ref", t._data, "", t)
+        self._bind_tensor(t, s)
+        return s
+
+    def slot_of_array(self, a) -> int:
+        s = self.by_array.get(id(a))
+        if s is not None:
+            return s
+        owner = self.known.get(id(a))
+        if owner is not None:
+            return self.slot_of_tensor(owner)
+        base = a.base
+        while isinstance(base, ndarray):
+            sb = self.by_array.get(id(base))
+            if sb is not None and self.slots[sb].kind in ("arg", "node", "random"):
+                raise self.problem(
+                    f"an array of shape {tuple(a.shape)} was cut from a traced value outside the "
+                    "primitives (a NumPy view of ._data), so a replay could not follow it")
+            base = base.base
+        s = self.new_slot("const", a, "", a)
+        self.keep.append(a)
+        self.by_array[id(a)] = s
+        return s
+
+    def const(self, value) -> int:
+        return self.new_slot("const", value if isinstance(value, ndarray) else None, "", value)
+
+    # ------------------------------------------------------------------ reports
+    def problem(self, message: str) -> UntraceableError:
+        return UntraceableError(message, user_frame())
+
+    def report(self, error: UntraceableError) -> None:
+        if self.fullgraph:
+            raise error
+        self.problems.append(error)
+
+    # ------------------------------------------------------------------ hooks
+    def record(self, cls, args, params, result: Tensor) -> None:
+        """Function.apply: one primitive application."""
+        try:
+            inputs = tuple(self.slot_of_tensor(a) if isinstance(a, Tensor)
+                           else self.slot_of_array(a) if isinstance(a, ndarray)
+                           else self.const(a) for a in args)
+            fixed, by_slot = {}, []
+            for k, v in params.items():
+                if isinstance(v, ndarray):
+                    by_slot.append((k, self.slot_of_array(v)))
+                else:
+                    fixed[k] = v
+        except UntraceableError as exc:
+            self.report(exc)
+            return
+        index = len(self.steps)
+        out = self.new_slot("node", result._data, f"v{len(self.slots)}", None, index)
+        self._bind_tensor(result, out)
+        self.traced_values[out] = result._data
+        effectful = any(self.slots[s].kind == "ref" for _, s in by_slot)
+        self.steps.append(PrimStep(cls, inputs, fixed, tuple(by_slot),
+                                   tuple(_standin(a) for a in args), out,
+                                   result._node is not None, _GradMode.enabled, user_frame(),
+                                   effectful))
+
+    def on_value_read(self, t: Tensor, how: str) -> None:
+        self.report(self.problem(
+            f"the function reads a tensor's value as Python data ({how} on a tensor of shape "
+            f"{tuple(t.shape)}), so what it does next depends on the values: a compiled trace "
+            "would bake this one value in. Keep the computation in tensor operations "
+            "(chainrule.where instead of `if`), or read the value outside the compiled function"))
+
+    def on_backward(self, roots, grads, retain_graph, create_graph, inputs) -> None:
+        where = user_frame()
+        try:
+            if create_graph or inputs is not None:
+                raise UntraceableError("backward(create_graph=True) and backward(inputs=...) are "
+                                       "not compiled by this version", where)
+            if hooks._hooks or hooks._post_hooks:
+                raise UntraceableError("tensor hooks (register_hook) are not compiled by this "
+                                       "version", where)
+            if len(roots) != 1 or roots[0]._data.size != 1 or not (grads[0] == 1).all():
+                raise UntraceableError("only loss.backward() on a single-number loss is compiled "
+                                       "by this version (not gradient=...)", where)
+            root = roots[0]
+            order = engine.topological_order(root)
+            step = BackwardStep(self.slot_of_tensor(root), tuple(root._data.shape),
+                                root._data.dtype, where=where)
+            for t in reversed(order):
+                s = self.slot_of_tensor(t)
+                node = t._node
+                if node is None:
+                    step.schedule.append(BackwardEntry(s, None, (), s))
+                    continue
+                if t._retains_grad:
+                    raise UntraceableError("retain_grad() is not compiled by this version", where)
+                producer = self.slots[s].produced_by
+                targets = []
+                for i, inp in enumerate(node.inputs):
+                    if isinstance(inp, Tensor) and inp.requires_grad:
+                        if _versions_module._rebinds:
+                            inp = _versions_module.resolve(inp, node)
+                        ts = self.slot_of_tensor(inp)
+                        targets.append(GradTarget(i, ts, tuple(inp._data.shape),
+                                                  inp._data.dtype))
+                step.schedule.append(BackwardEntry(s, producer, tuple(targets)))
+        except UntraceableError as exc:
+            self.report(exc)
+            return
+        self.steps.append(step)
+
+    def on_call(self, obj, method: str, argument):
+        """Optimizer.step / zero_grad: run it untraced and record the call."""
+        where = user_frame()
+        if method == "step" and argument is not None:
+            self.report(UntraceableError("optimizer.step(closure) re-evaluates the loss inside "
+                                         "the step; it is not compiled by this version", where))
+        before = dict(_versions_module._versions)
+        self.pause()
+        try:
+            result = getattr(type(obj), method)(obj, argument)
+        finally:
+            self.resume()
+        after = _versions_module._versions
+        for key, count in after.items():
+            delta = count - before.get(key, 0)
+            if delta:
+                self.version_deltas[key] = self.version_deltas.get(key, 0) + delta
+        self.steps.append(CallStep(obj, method, argument, where))
+        return result
+
+    def masked(self, original):
+        """A wrapper of dropout's mask draw that records it as a :class:`RandomStep`."""
+        tracer = self
+
+        def _scaled_mask(shape, p, dtype):
+            tracer._in_mask = True
+            try:
+                mask = original(shape, p, dtype)
+            finally:
+                tracer._in_mask = False
+            s = tracer.new_slot("random", mask, f"mask{len(tracer.slots)}", None,
+                                len(tracer.steps))
+            tracer.keep.append(mask)
+            tracer.by_array[id(mask)] = s
+            tracer.steps.append(RandomStep(tuple(shape), p, dtype, s, user_frame()))
+            return mask
+
+        return _scaled_mask
+
+    def generator(self, original):
+        tracer = self
+
+        def generator():
+            if not tracer._in_mask and _function.tracer is tracer:
+                tracer.report(tracer.problem(
+                    "the function draws random numbers other than a dropout mask; a replay "
+                    "would reuse the same numbers, so this is not compiled"))
+            return original()
+
+        return generator
+
+    # ------------------------------------------------------------------ activation
+    def pause(self) -> None:
+        _function.tracer = None
+        _tensor_module._value_read = None
+
+    def resume(self) -> None:
+        _function.tracer = self
+        _tensor_module._value_read = self.on_value_read
+
+    def run(self, fn, args, kwargs):
+        """Call ``fn`` eagerly with this tracer active; returns its result."""
+        from ..ops import dropout as _dropout
+
+        if _function.tracer is not None:
+            raise RuntimeError("chainrule.compile: a compiled function was called while another "
+                               "is being traced; nested compiled functions are not supported yet")
+        original_mask, original_generator = _dropout._scaled_mask, backend.generator
+        self.versions_before = dict(_versions_module._versions)
+        self.buffers_before = [(m, name, b, b._data.copy()) for m in self.modules
+                               for name, b in m._buffers.items() if b is not None]
+        _dropout._scaled_mask = self.masked(original_mask)
+        backend.generator = self.generator(original_generator)
+        self.resume()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.pause()
+            _dropout._scaled_mask = original_mask
+            backend.generator = original_generator
+
+    # ------------------------------------------------------------------ checks after the call
+    def check_side_effects(self) -> list:
+        """In-place writes and buffer changes that no recorded step explains; counters."""
+        counters = []
+        written = {id(b._data) for m, _, b, _ in self.buffers_before}
+        by_ref = set()
+        for step in self.steps:
+            if isinstance(step, PrimStep):
+                by_ref.update(id(self.slots[s].payload._data) for _, s in step.param_slots
+                              if self.slots[s].kind == "ref")
+        for m, name, b, old in self.buffers_before:
+            new = b._data
+            if new.shape == old.shape and (new == old).all():
+                continue
+            if id(new) in by_ref:
+                continue
+            if new.dtype.kind in "iu" and new.shape == ():
+                counters.append(CounterStep(b, new - old, f"{type(m).__name__}.{name}"))
+                continue
+            self.report(UntraceableError(
+                f"the buffer {type(m).__name__}.{name} changed in a way the trace does not "
+                "record, so a replay would not update it"))
+        after = _versions_module._versions
+        for key, count in after.items():
+            delta = count - self.versions_before.get(key, 0) - self.version_deltas.get(key, 0)
+            if delta > 0 and key not in written:
+                self.report(UntraceableError(
+                    "the function changes a tensor in place outside the recorded primitives "
+                    "(x += …, x[...] = …, x.zero_() while no gradient is recorded), which a "
+                    "replay would not repeat; use out-of-place operations inside a compiled "
+                    "function"))
+                break
+        for m in self.modules:
+            if getattr(m, "_has_forward_hooks", False):
+                self.report(UntraceableError(
+                    f"{type(m).__name__} has forward hooks, whose Python code a replay would "
+                    "not run; remove them or call the model eagerly"))
+            if getattr(m, "momentum", 0) is None and getattr(m, "track_running_stats", False) \
+                    and m.training:
+                self.report(UntraceableError(
+                    f"{type(m).__name__}(momentum=None) averages with 1/num_batches_tracked, a "
+                    "value read from a buffer; set a momentum to compile it"))
+        return counters
+
+    def program(self, result) -> Program:
+        spec, leaves = flatten(result)
+        out_leaves = []
+        for leaf in leaves:
+            if isinstance(leaf, Tensor):
+                out_leaves.append(("slot", self.slot_of_tensor(leaf)))
+            else:
+                out_leaves.append(("value", leaf))
+        args = [s.index for s in self.slots if s.kind == "arg"]
+        return Program(self.slots, self.steps, (spec, out_leaves), args)
