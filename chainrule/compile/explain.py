@@ -32,7 +32,8 @@ def _step_line(program: Program, i: int, step) -> str:
         params += [f"{k}={_slot_name(program, s)}" for k, s in step.param_slots]
         out = program.slots[step.out]
         mark = "  [kept for backward]" if step.records else ""
-        return (f"{i:4d}  {out.label} = {step.fn.name}({', '.join([args] + params) if args else ''})"
+        inner = ", ".join([args] + params) if args else ", ".join(params)
+        return (f"{i:4d}  {out.label} = {step.fn.name}({inner})"
                 f"  → {_shape(out.shape)} {out.dtype}{mark}")
     if isinstance(step, RandomStep):
         return (f"{i:4d}  {program.slots[step.out].label} = dropout mask {_shape(step.shape)}, "

@@ -65,6 +65,7 @@ def remove_dead_code(program: Program) -> Program:
             live.update(s for _, s in step.param_slots)
         else:
             keep[i] = False
+            program.slots[step.out].produced_by = None
             program.removed.append(f"{step.fn.name} → {program.slots[step.out].label} "
                                    f"{_shape(program.slots[step.out].shape)} (from {step.where})")
     program.steps = [s for s, k in zip(program.steps, keep) if k]
@@ -104,6 +105,8 @@ def _renumber(program: Program) -> None:
         if isinstance(step, (PrimStep, RandomStep)):
             old = program.slots[step.out].produced_by
             old_to_new[old] = new
+    for new, step in enumerate(program.steps):
+        if isinstance(step, (PrimStep, RandomStep)):
             program.slots[step.out].produced_by = new
     for step in program.steps:
         if isinstance(step, BackwardStep):

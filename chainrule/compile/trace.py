@@ -31,8 +31,17 @@ from ..autograd import versions as _versions_module
 from ..autograd.grad_mode import _GradMode
 from ..backend import ndarray
 from ..tensor import Tensor
-from .graph import (BackwardEntry, BackwardStep, CallStep, CounterStep, GradTarget, PrimStep,
-                    Program, RandomStep, Slot)
+from .graph import (
+    BackwardEntry,
+    BackwardStep,
+    CallStep,
+    CounterStep,
+    GradTarget,
+    PrimStep,
+    Program,
+    RandomStep,
+    Slot,
+)
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _tensor_module = sys.modules[Tensor.__module__]
@@ -395,7 +404,21 @@ class Tracer:
                     "value read from a buffer; set a momentum to compile it"))
         return counters
 
+    def constants_made_inside(self) -> None:
+        """A captured tensor that nothing but the trace holds any more was made inside the call
+        (``cr.zeros(3)``): nobody can change it later, so it is a constant (and may be folded).
+        One that something else still holds (a closure, a module, a global) stays a reference."""
+        known = {id(t) for t in self.known.values()}
+        for slot in self.slots:
+            t = slot.payload
+            if slot.kind != "ref" or id(t) in known:
+                continue
+            held = sum(1 for k in self.keep if k is t) + 3   # keep, payload, argument, local
+            if sys.getrefcount(t) <= held:
+                slot.kind, slot.payload = "const", t._data
+
     def program(self, result) -> Program:
+        self.constants_made_inside()
         spec, leaves = flatten(result)
         out_leaves = []
         for leaf in leaves:

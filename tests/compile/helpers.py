@@ -1,0 +1,78 @@
+"""Shared builders for the compile tests: small float64 versions of the benchmark models."""
+from __future__ import annotations
+
+import numpy as np
+
+import chainrule as cr
+
+
+def mlp():
+    nn = cr.nn
+    return nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 8), nn.ReLU(),
+                         nn.Linear(8, 3))
+
+
+def lenet():
+    nn = cr.nn
+    return nn.Sequential(nn.Conv2d(1, 4, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(4, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(6 * 2 * 2, 16), nn.ReLU(), nn.Linear(16, 3))
+
+
+def lstm():
+    nn = cr.nn
+
+    class TextLSTM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(50, 6)
+            self.lstm = nn.LSTM(6, 10, batch_first=True)
+            self.fc = nn.Linear(10, 3)
+
+        def forward(self, ids):
+            out, _ = self.lstm(self.embedding(ids))
+            return self.fc(out[:, -1])
+
+    return TextLSTM()
+
+
+def twin(build, dtype=None):
+    """Two copies of a model with the same float64 weights."""
+    dtype = dtype or cr.float64
+    a, b = build(), build()
+    a.to(dtype)
+    b.to(dtype)
+    b.load_state_dict({k: v.numpy().copy() for k, v in a.state_dict().items()})
+    return a, b
+
+
+def training_step(model, optimizer, loss_fn=None):
+    loss_fn = loss_fn or cr.nn.CrossEntropyLoss()
+
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+def batches(kind: str, n: int, batch: int = 8, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        if kind == "mlp":
+            x = rng.standard_normal((batch, 12))
+        elif kind == "lenet":
+            x = rng.standard_normal((batch, 1, 16, 16))
+        else:
+            x = rng.integers(0, 50, (batch, 7))
+        out.append((cr.tensor(x), cr.tensor(rng.integers(0, 3, batch))))
+    return out
+
+
+def max_difference(a, b) -> float:
+    return max(float(np.abs(p.numpy() - q.numpy()).max())
+               for p, q in zip(a.state_dict().values(), b.state_dict().values()))

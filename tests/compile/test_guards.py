@@ -1,0 +1,128 @@
+"""Guards of chainrule.compile: retracing, the bounded cache, value-dependent control flow."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.autograd import function as _function
+from chainrule.compile import UntraceableError
+from tests.compile import helpers as H
+
+
+def _x(*shape, seed=0, dtype=np.float64):
+    return cr.tensor(np.random.default_rng(seed).standard_normal(shape).astype(dtype))
+
+
+def test_new_batch_size_retraces_and_each_signature_is_replayed():
+    a, b = H.twin(H.mlp)
+    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.1, momentum=0.9))
+    compiled = cr.compile(H.training_step(b, cr.optim.SGD(b.parameters(), lr=0.1, momentum=0.9)))
+    for batch in (8, 5, 8, 5, 3):
+        ((x, y),) = H.batches("mlp", 1, batch=batch, seed=batch)
+        np.testing.assert_allclose(compiled(x, y).numpy(), eager(x, y).numpy(), atol=1e-12)
+    assert len(compiled.cache) == 3
+    assert H.max_difference(a, b) <= 1e-12
+
+
+def test_dtype_requires_grad_and_grad_mode_are_part_of_the_signature():
+    compiled = cr.compile(lambda x: cr.sin(x) * 2)
+    compiled(_x(3))
+    compiled(_x(3, dtype=np.float32))
+    compiled(cr.tensor(np.ones(3), requires_grad=True))
+    with cr.no_grad():
+        compiled(_x(3))
+    assert len(compiled.cache) == 4
+
+
+def test_non_tensor_arguments_are_guarded_by_value():
+    compiled = cr.compile(lambda x, k: x * k)
+    np.testing.assert_allclose(compiled(_x(3), 2.0).numpy(), _x(3).numpy() * 2)
+    np.testing.assert_allclose(compiled(_x(3), 3.0).numpy(), _x(3).numpy() * 3)
+    assert len(compiled.cache) == 2
+
+
+def test_train_and_eval_modes_are_separate_signatures():
+    model = cr.nn.Sequential(cr.nn.Linear(4, 4), cr.nn.Dropout(0.5)).to(cr.float64)
+    forward = cr.compile(model)
+    x = _x(2, 4)
+    with cr.no_grad():
+        forward(x)
+        model.eval()
+        np.testing.assert_allclose(forward(x).numpy(), model(x).numpy(), atol=1e-12)
+    assert len(forward.cache) == 2
+
+
+def test_cache_is_bounded_and_new_signatures_then_run_eagerly_with_a_warning():
+    compiled = cr.compile(lambda x: x * 2 + 1, cache_size_limit=2)
+    compiled(_x(1))
+    compiled(_x(2))
+    with pytest.warns(UserWarning, match="cache_size_limit \\(2\\) reached"):
+        out = compiled(_x(3))
+    np.testing.assert_allclose(out.numpy(), _x(3).numpy() * 2 + 1)
+    assert len(compiled.cache) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")         # warned once per function, not per call
+        compiled(_x(4))
+    compiled(_x(1))                            # a cached signature still replays
+    assert list(compiled.cache)[-1] == compiled.signature((_x(1),), {})   # LRU order
+    compiled.reset()
+    assert not compiled.cache
+
+
+def _value_dependent(x):
+    y = x * 2
+    if y.sum() > 0:                            # the line the report must name
+        return y
+    return -y
+
+
+LINE = _value_dependent.__code__.co_firstlineno + 2
+
+
+def test_value_dependent_control_flow_raises_with_file_and_line_under_fullgraph():
+    compiled = cr.compile(_value_dependent, fullgraph=True)
+    with pytest.raises(UntraceableError, match=rf"test_guards.py:{LINE}") as info:
+        compiled(_x(3))
+    assert "reads a tensor's value" in str(info.value)
+    assert _function.tracer is None            # the tracer is gone after the error
+
+
+def test_value_dependent_control_flow_warns_and_runs_eagerly_without_fullgraph():
+    compiled = cr.compile(_value_dependent)
+    with pytest.warns(UserWarning, match=rf"test_guards.py:{LINE}"):
+        first = compiled(_x(3, seed=1))
+    for seed in (1, 2, 3, 4):                  # both branches taken: nothing was baked in
+        np.testing.assert_array_equal(compiled(_x(3, seed=seed)).numpy(),
+                                      _value_dependent(_x(3, seed=seed)).numpy())
+    np.testing.assert_array_equal(first.numpy(), _value_dependent(_x(3, seed=1)).numpy())
+    assert "runs eagerly" in compiled.plan(file=False)
+
+
+@pytest.mark.parametrize("read", [lambda t: t.item(), lambda t: float(t), lambda t: t.tolist(),
+                                  lambda t: t.numpy().copy(), lambda t: int(t > 0)])
+def test_every_kind_of_value_read_is_reported(read):
+    def f(x):
+        s = (x * 3).sum()
+        return x * read(s)
+
+    with pytest.raises(UntraceableError, match="reads a tensor's value"):
+        cr.compile(f, fullgraph=True)(_x(3))
+
+
+def test_in_place_change_outside_primitives_is_reported():
+    def f(x):
+        y = x * 2
+        with cr.no_grad():
+            y += 1
+        return y
+
+    with pytest.raises(UntraceableError, match="in place"):
+        cr.compile(f, fullgraph=True)(_x(3))
+
+
+def test_random_numbers_other_than_dropout_are_reported():
+    with pytest.raises(UntraceableError, match="random"):
+        cr.compile(lambda x: x + cr.randn(3), fullgraph=True)(_x(3))

@@ -1,0 +1,177 @@
+"""Dropout, BatchNorm, the passes, plan() and graph() of chainrule.compile; torch's signature."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.autograd import function as _function
+from chainrule.compile import passes
+from tests.compile import helpers as H
+
+
+def _x(*shape, seed=0):
+    return cr.tensor(np.random.default_rng(seed).standard_normal(shape))
+
+
+def _dropout_net():
+    nn = cr.nn
+    return nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3))
+
+
+def test_dropout_draws_a_fresh_mask_each_call_from_the_same_generator_as_eager():
+    a, b = H.twin(_dropout_net)
+    steps = H.batches("mlp", 6)
+    cr.manual_seed(7)
+    eager = H.training_step(a, cr.optim.Adam(a.parameters(), lr=1e-2))
+    want = [eager(x, y).item() for x, y in steps]
+    cr.manual_seed(7)
+    compiled = cr.compile(H.training_step(b, cr.optim.Adam(b.parameters(), lr=1e-2)),
+                          fullgraph=True)
+    got = [compiled(x, y).item() for x, y in steps]
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    assert H.max_difference(a, b) <= 1e-12
+    forward = cr.compile(b)
+    with cr.no_grad():
+        x = cr.ones(4, 12, dtype=cr.float64)
+        masks = [forward(x).numpy() for _ in range(3)]
+    assert not np.array_equal(masks[1], masks[2])      # not one mask baked in
+
+
+def _bn_net():
+    nn = cr.nn
+    return nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(3 * 14 * 14, 3))
+
+
+def test_batchnorm_running_statistics_and_counter_follow_eager():
+    a, b = H.twin(_bn_net)
+    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9))
+    compiled = cr.compile(H.training_step(b, cr.optim.SGD(b.parameters(), lr=0.05,
+                                                          momentum=0.9)), fullgraph=True)
+    for x, y in H.batches("lenet", 5):
+        eager(x, y)
+        compiled(x, y)
+    for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
+        np.testing.assert_allclose(q.numpy(), p.numpy(), rtol=0, atol=1e-12, err_msg=name)
+    assert int(b[1].num_batches_tracked.numpy()) == 5
+    a.eval()
+    b.eval()
+    forward = cr.compile(b)
+    x = H.batches("lenet", 1, seed=3)[0][0]
+    with cr.no_grad():
+        np.testing.assert_allclose(forward(x).numpy(), a(x).numpy(), rtol=0, atol=1e-12)
+
+
+def test_batchnorm_with_cumulative_momentum_is_reported():
+    model = cr.nn.BatchNorm1d(3, momentum=None).to(cr.float64)
+    with pytest.raises(cr.compile.UntraceableError, match="momentum=None"):
+        cr.compile(model, fullgraph=True)(_x(4, 3))
+
+
+def test_constant_folding_computes_constant_steps_once():
+    def f(x):
+        scale = cr.exp(cr.zeros(3, dtype=cr.float64) + 1.0)    # depends on no argument
+        return x * scale
+
+    compiled = cr.compile(f, fullgraph=True)
+    for seed in range(2):
+        np.testing.assert_allclose(compiled(_x(3, seed=seed)).numpy(),
+                                   f(_x(3, seed=seed)).numpy(), rtol=0, atol=0)
+    program = compiled.program()
+    assert [s.fn.name for s in program.steps] == ["multiply"]
+    assert len(program.folded) == 2 and "exp" in program.folded[1]
+
+
+def test_dead_code_is_removed_and_intermediates_are_released_after_their_last_read():
+    def f(x):
+        _ = cr.tanh(x) * 5                     # nobody reads it
+        a = cr.sin(x)
+        b = cr.cos(a)
+        return b + a
+
+    compiled = cr.compile(f, fullgraph=True)
+    np.testing.assert_allclose(compiled(_x(4)).numpy(), f(_x(4)).numpy(), rtol=0, atol=0)
+    np.testing.assert_allclose(compiled(_x(4, seed=2)).numpy(), f(_x(4, seed=2)).numpy())
+    program = compiled.program()
+    assert [s.fn.name for s in program.steps] == ["sin", "cos", "add"]
+    assert any("tanh" in r for r in program.removed) and any("multiply" in r
+                                                              for r in program.removed)
+    sin, cos, add = (program.slots[s.out] for s in program.steps)
+    assert program.releases[2] == (sin.index, cos.index) or \
+        sorted(program.releases[2]) == sorted((sin.index, cos.index))
+    assert program.last_use[sin.index] == 2 and add.index not in program.last_use
+
+
+def test_passes_run_standalone_on_a_traced_program():
+    compiled = cr.compile(lambda x: cr.relu(x) * 2, fullgraph=True)
+    compiled(_x(3))
+    program = compiled.program()
+    before = len(program.steps)
+    passes.remove_dead_code(program)
+    passes.plan_buffers(program)
+    assert len(program.steps) == before
+
+
+def test_plan_lists_steps_buffers_passes_and_cache_entries(capsys):
+    model = H.mlp().to(cr.float64)
+    step = cr.compile(H.training_step(model, cr.optim.Adam(model.parameters())))
+    for x, y in H.batches("mlp", 2):
+        step(x, y)
+    text = step.plan()
+    assert capsys.readouterr().out.strip() == text.strip()
+    for expected in ("1 of 8 cache entries", "signature: (8×12) <f8, (8) <i8",
+                     "Adam.zero_grad()", "linear(arg0(8×12)", "relu", "softmax_cross_entropy",
+                     "backward of", "Adam.step()", "freed after", "folded", "removed (dead code)",
+                     "fused: none", "live at once at most"):
+        assert expected in text, expected
+
+
+def test_graph_of_the_compiled_function_is_dot():
+    model = H.mlp().to(cr.float64)
+    forward = cr.compile(model)
+    with cr.no_grad():
+        forward(_x(2, 12))
+    g = forward.graph()
+    assert g.source.startswith("digraph") and "linear" in g.source and "relu" in g.source
+    assert g.nodes > 5 and g.edges > 5
+    assert "Linear" in str(forward.explain((12,)))
+
+
+def test_torch_signature_options():
+    f = lambda x: x + 1                                                  # noqa: E731
+    assert cr.compile(f, disable=True) is f
+    assert isinstance(cr.compile(f, backend="eager", mode="reduce-overhead"),
+                      cr.compile.CompiledFunction)
+    decorated = cr.compile(fullgraph=True)(f)
+    assert decorated.fullgraph and decorated(_x(2)).shape == (2,)
+    with pytest.raises(NotImplementedError, match="dynamic=True"):
+        cr.compile(f, dynamic=True)
+    with pytest.raises(ValueError, match="backend"):
+        cr.compile(f, backend="tensorrt")
+    with pytest.raises(ValueError, match="mode"):
+        cr.compile(f, mode="fastest")
+    with pytest.raises(ValueError, match="options"):
+        cr.compile(f, options={"trace.enabled": True})
+    with pytest.raises(TypeError, match="function or a Module"):
+        cr.compile(3)
+
+
+def test_eager_has_no_tracer_outside_a_trace():
+    compiled = cr.compile(lambda x: x * 2)
+    compiled(_x(2))
+    assert _function.tracer is None
+    y = _x(2) * 3                               # eager ops are not recorded anywhere
+    assert y.grad_fn is None
+
+
+def test_captured_tensors_are_read_by_reference_at_each_call():
+    w = cr.tensor(np.array([1.0, 2.0, 3.0]))
+    compiled = cr.compile(lambda x: x * w, fullgraph=True)
+    x = cr.tensor(np.ones(3))
+    np.testing.assert_array_equal(compiled(x).numpy(), [1.0, 2.0, 3.0])
+    with cr.no_grad():
+        w.mul_(10)                              # changed in place between calls
+    np.testing.assert_array_equal(compiled(x).numpy(), [10.0, 20.0, 30.0])
+    w.data = cr.tensor(np.array([0.5, 0.5, 0.5]))   # or given a new array
+    np.testing.assert_array_equal(compiled(x).numpy(), [0.5, 0.5, 0.5])
