@@ -80,6 +80,7 @@ class NodeSpec:
     outputs: list[str]
     name: str
     attrs: dict = field(default_factory=dict)
+    base: str = ""              # the name without its number: /module/path/OpType
 
 
 def same(a, b) -> bool:
@@ -144,7 +145,8 @@ class Builder:
         name = self.fresh(f"{prefix}/{op_type}_{self._count}")
         outs = [name if n_out == 1 else self.fresh(f"{name}_out{j}") for j in range(n_out)]
         self.nodes.append(NodeSpec(op_type, list(inputs), outs, name,
-                                   {k: v for k, v in attrs.items() if v is not None}))
+                                   {k: v for k, v in attrs.items() if v is not None},
+                                   f"{prefix}/{op_type}"))
         return outs[0] if n_out == 1 else outs
 
     def const(self, value, dtype=None) -> str:

@@ -20,6 +20,7 @@ runs in NumPy beside them (see :mod:`.values`).
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,12 @@ from .reader import default_opset, tensor_array
 from .registry import OPS, Node, supported_operators
 from .values import DTYPE_NAMES, DTYPES, settle
 
+#: The module path a chainrule export recorded in the name of the node now running ('' for
+#: none): chainrule's exporter names a node ``/encoder/layers/0/self_attn/MatMul_13`` after the
+#: module that applied it, and reads this while it traces an imported model, so that a re-export
+#: names its nodes (and their outputs) as the first export did.
+NODE_SCOPE: ContextVar[str] = ContextVar("chainrule_onnx_node_scope", default="")
+
 
 @dataclass(frozen=True)
 class Step:
@@ -45,6 +52,7 @@ class Step:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     frees: tuple[str, ...]
+    scope: str = ""             # the module path in a chainrule export's node name, if any
 
 
 @dataclass(frozen=True)
@@ -69,11 +77,14 @@ def run_steps(steps, env: dict) -> None:
     and dropping each value after its last use."""
     for step in steps:
         values = [env[name] if name else None for name in step.inputs]
+        token = NODE_SCOPE.set(step.scope)
         try:
             out = step.kernel(*values)
         except Exception as exc:
             exc.add_note(f"(while running {step.node.where()})")
             raise
+        finally:
+            NODE_SCOPE.reset(token)
         outs = out if isinstance(out, tuple) else (out,)
         for name, value in zip(step.outputs, outs):
             if name:
@@ -248,7 +259,8 @@ def build(model, label: str) -> OnnxModule:
     initialized = {t.name for t in graph.initializer}
     inputs = [_graph_input(v, label) for v in graph.input if v.name not in initialized]
     counter = iter(range(1 << 62))
-    compiled = _compile(graph, opset, label, adopt, {i.name for i in inputs}, counter)
+    scoped = model.producer_name == "chainrule"      # node names that hold module paths
+    compiled = _compile(graph, opset, label, adopt, {i.name for i in inputs}, counter, scoped)
     output_names = compiled.outputs
     steps = _plan_frees(compiled.steps, set(output_names) | set(constants) | set(sources))
 
@@ -266,10 +278,19 @@ def build(model, label: str) -> OnnxModule:
     return module
 
 
-def _compile(graph, opset: int, label: str, adopt, outer: set, counter) -> Program:
+def _scope(node_name: str) -> str:
+    """The module path in the name chainrule's exporter gives a node: ``/a/b/Op_3`` → ``a.b``."""
+    if not node_name.startswith("/"):
+        return ""
+    return node_name[1:].rpartition("/")[0].replace("/", ".")
+
+
+def _compile(graph, opset: int, label: str, adopt, outer: set, counter,
+             scoped: bool = False) -> Program:
     """Compile ``graph``'s nodes into steps; ``outer`` holds the names the enclosing graph
     defines (a subgraph may read them). Initializers and Constant nodes are handed to ``adopt``
-    (parameters, buffers or constants of the module); If's branches are compiled recursively."""
+    (parameters, buffers or constants of the module); If's branches are compiled recursively.
+    ``scoped``: the model is chainrule's export, whose node names hold module paths."""
     for t in graph.initializer:
         value = tensor_array(t, label)
         adopt(t.name, value, value.dtype.kind == "f")
@@ -292,7 +313,7 @@ def _compile(graph, opset: int, label: str, adopt, outer: set, counter) -> Progr
             for key in ("then_branch", "else_branch"):
                 if not isinstance(attrs.get(key), _GraphProto()):
                     raise OnnxFormatError(label, f"If node {proto.name!r} has no {key}")
-                branch = _compile(attrs[key], opset, label, adopt, known, counter)
+                branch = _compile(attrs[key], opset, label, adopt, known, counter, scoped)
                 # a branch runs in an environment of its own: its values are dropped in it
                 branches[key] = Program(_plan_frees(branch.steps, set(branch.outputs)),
                                         branch.outputs, branch.captures)
@@ -319,14 +340,15 @@ def _compile(graph, opset: int, label: str, adopt, outer: set, counter) -> Progr
         captured = tuple(sorted({c for b in branches.values() for c in b.captures}))
         step_inputs = node.inputs + captured
         reads.extend(n for n in step_inputs if n)
-        raw.append((node, kernel, step_inputs))
+        raw.append((node, kernel, step_inputs, _scope(proto.name) if scoped else ""))
     outputs = tuple(o.name for o in graph.output)
     for name in outputs:
         if name not in known:
             raise OnnxFormatError(label, f"graph output {name!r} is computed by no node")
-    made = {o for node, _, _ in raw for o in node.outputs if o}
+    made = {o for node, *_ in raw for o in node.outputs if o}
     captures = tuple(sorted({n for n in reads + list(outputs) if n not in made}))
-    steps = tuple(Step(node, kernel, ins, node.outputs, ()) for node, kernel, ins in raw)
+    steps = tuple(Step(node, kernel, ins, node.outputs, (), scope)
+                  for node, kernel, ins, scope in raw)
     return Program(steps, outputs, captures)
 
 
@@ -344,7 +366,7 @@ def _plan_frees(steps, keep: set) -> tuple[Step, ...]:
             last_use[name] = k
     return tuple(Step(step.node, step.kernel, step.inputs, step.outputs,
                       tuple(n for n in dict.fromkeys(step.inputs)
-                            if n and last_use.get(n) == k and n not in keep))
+                            if n and last_use.get(n) == k and n not in keep), step.scope)
                  for k, step in enumerate(steps))
 
 

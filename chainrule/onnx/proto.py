@@ -60,6 +60,7 @@ def model_proto(onnx, builder: Builder, first: Trace, in_names, outputs, axes, o
             kept.append(n)
             needed.update(i for i in n.inputs if i)
     kept.reverse()
+    _renumber(kept, set(in_names) | {name for name, _ in outputs} | set(builder.initializers))
     symbols = {}
     inputs_info = []
     for name, t in zip(in_names, first.inputs):
@@ -80,8 +81,12 @@ def model_proto(onnx, builder: Builder, first: Trace, in_names, outputs, axes, o
         for axis, symbol in axes.get(name, {}).items():
             dims[axis] = symbol
         outputs_info.append(helper.make_tensor_value_info(name, onnx_type(value.dtype), dims))
-    initializers = [numpy_helper.from_array(array, name)
-                    for name, array in builder.initializers.items() if name in needed]
+    # in the order the nodes first read them: an order the graph alone decides (a re-export of
+    # an imported export lists them as the first export did)
+    first_read = list(dict.fromkeys(i for n in kept for i in n.inputs
+                                    if i in builder.initializers))
+    initializers = [numpy_helper.from_array(builder.initializers[name], name)
+                    for name in first_read]
     if keep_initializers_as_inputs:
         inputs_info += [helper.make_tensor_value_info(i.name, i.data_type, list(i.dims))
                         for i in initializers]
@@ -93,6 +98,32 @@ def model_proto(onnx, builder: Builder, first: Trace, in_names, outputs, axes, o
     model.ir_version = helper.find_min_ir_version_for(opset_ids)
     onnx.checker.check_model(model)
     return model
+
+
+def _renumber(kept: list[NodeSpec], reserved: set) -> None:
+    """Number the kept nodes 1, 2, … in graph order (``/fc/Gemm_7``), their outputs with them.
+
+    Nodes are numbered as they are written, and those no output needs are dropped after; the
+    numbers of the graph that remains depend on that graph alone, so an imported export, which
+    no longer computes the dropped values, is exported again under the same names."""
+    taken = set(reserved) | {n.name for n in kept if not n.base}
+    renames: dict[str, str] = {}
+    for k, n in enumerate(kept, 1):
+        if not n.base:
+            continue
+        name, j = f"{n.base}_{k}", 1
+        while name in taken:
+            name, j = f"{n.base}_{k}_{j}", j + 1
+        taken.add(name)
+        for o in n.outputs:
+            if o == n.name:
+                renames[o] = name
+            elif o.startswith(n.name + "_out") and o[len(n.name) + 4:].isdigit():
+                renames[o] = name + o[len(n.name):]
+        n.name = name
+    for n in kept:
+        n.inputs = [renames.get(i, i) for i in n.inputs]
+        n.outputs = [renames.get(o, o) for o in n.outputs]
 
 
 def _identity(builder: Builder, source: str, name: str):

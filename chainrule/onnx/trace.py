@@ -30,6 +30,7 @@ from ..autograd.function import Function, Node
 from ..autograd.grad_mode import enable_grad
 from ..backend import ndarray, xp
 from ..tensor import Tensor
+from .module import NODE_SCOPE
 
 __all__ = ["Call", "Trace", "trace", "flatten_outputs"]
 
@@ -112,6 +113,9 @@ def _recording(calls: list[Call], stack: list):
             depth[0] -= 1
         if depth[0] == 0:
             module, module_type = stack[-1]
+            scope = NODE_SCOPE.get()          # an imported chainrule export: the node's module
+            if scope:
+                module = f"{module}.{scope}" if module else scope
             calls.append(Call(cls, args, params, out, module, module_type, out._node))
         return out
 

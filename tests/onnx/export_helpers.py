@@ -1,6 +1,6 @@
 """Shared helpers of the ONNX export tests: export a chainrule model, check the file with
-``onnx.checker`` (full check: shape inference strict), and compare onnxruntime's outputs with
-chainrule's on the same inputs."""
+``onnx.checker`` (full check: shape inference strict), compare onnxruntime's outputs with
+chainrule's on the same inputs, and compare two exports of a model."""
 from __future__ import annotations
 
 import numpy as np
@@ -78,6 +78,26 @@ def initializers(proto) -> dict[str, np.ndarray]:
 
 def dims(value_info) -> list:
     return [d.dim_param or d.dim_value for d in value_info.type.tensor_type.shape.dim]
+
+
+def assert_same_graph(first, second):
+    """The second export is the first again: the same operators in the same order, the same
+    initializers (names, shapes, dtypes and values bit for bit), inputs and outputs (names and
+    dimensions, symbolic ones included) — and in the end the same ModelProto, node names,
+    wiring, attributes and initializer order included."""
+    assert op_types(second) == op_types(first)
+    a, b = initializers(first), initializers(second)
+    assert sorted(a) == sorted(b)
+    for key in a:
+        assert (a[key].shape, a[key].dtype) == (b[key].shape, b[key].dtype), key
+        np.testing.assert_array_equal(a[key], b[key])
+    for ours, theirs in ((first.graph.input, second.graph.input),
+                         (first.graph.output, second.graph.output)):
+        assert [i.name for i in theirs] == [i.name for i in ours]
+        assert [dims(i) for i in theirs] == [dims(i) for i in ours]
+    for k, (ours, theirs) in enumerate(zip(first.graph.node, second.graph.node)):
+        assert theirs == ours, f"node {k} differs:\n{ours}\nthen\n{theirs}"
+    assert second == first
 
 
 class Lambda(cr.nn.Module):
