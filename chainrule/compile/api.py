@@ -153,6 +153,7 @@ class CompiledFunction:
             program.steps.extend(counters)
             passes.fold_constants(program, tracer.traced_values)
             passes.remove_dead_code(program)
+            passes.fuse_elementwise(program)
             passes.plan_buffers(program)
             self.cache[key] = prepare(program)
             return result

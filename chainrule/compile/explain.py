@@ -2,7 +2,15 @@
 from __future__ import annotations
 
 from ..explain.graph import _STYLE, Graph
-from .graph import BackwardStep, CallStep, CounterStep, PrimStep, Program, RandomStep
+from .graph import (
+    BackwardStep,
+    CallStep,
+    CounterStep,
+    FusedStep,
+    PrimStep,
+    Program,
+    RandomStep,
+)
 from .passes import _shape
 
 
@@ -35,6 +43,11 @@ def _step_line(program: Program, i: int, step) -> str:
         inner = ", ".join([args] + params) if args else ", ".join(params)
         return (f"{i:4d}  {out.label} = {step.fn.name}({inner})"
                 f"  → {_shape(out.shape)} {out.dtype}{mark}")
+    if isinstance(step, FusedStep):
+        names = [u.__name__ for u, _ in step.ops]
+        out = program.slots[step.out]
+        return (f"{i:4d}  {out.label} = fused[{' → '.join(names)}] into one buffer  → "
+                f"{_shape(out.shape)} {out.dtype}")
     if isinstance(step, RandomStep):
         return (f"{i:4d}  {program.slots[step.out].label} = dropout mask {_shape(step.shape)}, "
                 f"p={step.p} (drawn fresh each call)")
@@ -85,8 +98,8 @@ def program_text(program: Program) -> list[str]:
         lines.append(f"  {title}: " + ("none" if not items else str(len(items))))
         lines += [f"      {item}" for item in items]
     if not program.fused:
-        lines.append("      (elementwise fusion and out= buffer reuse are not done by this "
-                     "version: each primitive writes a new array)")
+        lines.append("      (only chains of elementwise steps that no backward needs are fused; "
+                     "every other step writes a new array)")
     return lines
 
 
@@ -132,6 +145,17 @@ def static_graph(compiled, program: Program) -> Graph:
             out.append(f'  s{step.out} [label="{step.fn.name}\\n{shape}", {_STYLE["op"]}];')
             drawn.add(step.out)
             for s in list(step.inputs) + [s for _, s in step.param_slots]:
+                if program.slots[s].kind == "const" and program.slots[s].shape is None:
+                    continue
+                value(s)
+                out.append(f"  s{s} -> s{step.out};")
+                edges += 1
+        elif isinstance(step, FusedStep):
+            nodes += 1
+            names = "→".join(u.__name__ for u, _ in step.ops)
+            out.append(f'  s{step.out} [label="fused {names}", {_STYLE["op"]}];')
+            drawn.add(step.out)
+            for s in {s for _, ops in step.ops for s in ops if s >= 0}:
                 if program.slots[s].kind == "const" and program.slots[s].shape is None:
                     continue
                 value(s)

@@ -66,6 +66,18 @@ class PrimStep:
 
 
 @dataclass
+class FusedStep:
+    """A chain of elementwise ufuncs writing into one buffer: ``ops`` is ((ufunc, operand
+    slots), ...), where slot −1 is the chain's value so far; the first op allocates the buffer."""
+
+    ops: tuple
+    out: int
+    grad_mode: bool
+    where: str = ""
+    kind: str = "fused"
+
+
+@dataclass
 class RandomStep:
     """A dropout mask m/(1 − p) of ``shape``, drawn as eager draws it."""
 

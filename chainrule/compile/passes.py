@@ -6,6 +6,12 @@
 - :func:`remove_dead_code`: a primitive whose output nothing reads (no later step, no output, no
   backward) and that writes nowhere else is dropped. Exact. Mask draws are never dropped: the
   generator must advance as in eager, so that seeded runs stay equal.
+- :func:`fuse_elementwise`: a run of consecutive elementwise primitives (add, subtract,
+  multiply, divide, negative, exp, log, sqrt, abs, sin, cos, tanh, maximum, minimum), each
+  reading the one before it, whose intermediates nothing else reads and that no backward needs,
+  becomes one step that writes every result into one shared buffer (NumPy ``out=``): k steps
+  allocate one array instead of k. The same ufunc loops run on the same values, so results are
+  equal bit for bit. (A numba kernel per chain is not generated yet.)
 - :func:`plan_buffers`: each intermediate is released right after its last read, so a replay
   holds only the arrays still needed (plus what the backward saved). Exact.
 
@@ -14,7 +20,14 @@ on the same machine and library (the tests ask for 1e-12).
 """
 from __future__ import annotations
 
-from .graph import BackwardStep, PrimStep, Program, RandomStep
+from ..backend import xp
+from .graph import BackwardStep, FusedStep, PrimStep, Program, RandomStep
+
+# primitive name -> the NumPy ufunc its forward is (forward(ctx, x[, y]) returns ufunc(x[, y]))
+ELEMENTWISE = {"add": xp.add, "subtract": xp.subtract, "multiply": xp.multiply,
+               "divide": xp.true_divide, "negative": xp.negative, "exp": xp.exp,
+               "log": xp.log, "sqrt": xp.sqrt, "abs": xp.absolute, "sin": xp.sin, "cos": xp.cos,
+               "tanh": xp.tanh, "maximum": xp.maximum, "minimum": xp.minimum}
 
 
 def _backward_steps(program: Program) -> set[int]:
@@ -73,6 +86,62 @@ def remove_dead_code(program: Program) -> Program:
     return program
 
 
+def _fusible(program: Program, step) -> bool:
+    if not isinstance(step, PrimStep) or step.records or step.effectful or step.param_slots \
+            or step.params or ELEMENTWISE.get(step.fn.name) is None:
+        return False
+    out = program.slots[step.out]
+    return out.dtype is not None and out.dtype.kind == "f"
+
+
+def fuse_elementwise(program: Program) -> Program:
+    """Fuse runs of consecutive elementwise steps into one step with a shared buffer."""
+    readers: dict[int, int] = {}
+    for step in program.steps:
+        if isinstance(step, PrimStep):
+            for s in set(step.inputs) | {s for _, s in step.param_slots}:
+                readers[s] = readers.get(s, 0) + 1
+        elif isinstance(step, BackwardStep):
+            readers[step.root] = readers.get(step.root, 0) + 1
+    for s in _output_slots(program):
+        readers[s] = readers.get(s, 0) + 1
+    steps, i = program.steps, 0
+    fused_steps = []
+    while i < len(steps):
+        chain = [i]
+        if _fusible(program, steps[i]):
+            shape = program.slots[steps[i].out].shape
+            while chain[-1] + 1 < len(steps):
+                prev, nxt = steps[chain[-1]], steps[chain[-1] + 1]
+                if not (_fusible(program, nxt) and readers.get(prev.out) == 1
+                        and prev.out in nxt.inputs and nxt.inputs.count(prev.out) == 1
+                        and program.slots[nxt.out].shape == shape
+                        and program.slots[nxt.out].dtype == program.slots[prev.out].dtype):
+                    break
+                chain.append(chain[-1] + 1)
+        if len(chain) == 1:
+            fused_steps.append(steps[i])
+            i += 1
+            continue
+        ops, previous_out = [], None
+        for j in chain:
+            step = steps[j]
+            operands = tuple(-1 if s == previous_out else s for s in step.inputs)
+            ops.append((ELEMENTWISE[step.fn.name], operands))
+            previous_out = step.out
+            if j != chain[-1]:
+                program.slots[step.out].produced_by = None
+        last = steps[chain[-1]]
+        fused_steps.append(FusedStep(tuple(ops), last.out, last.grad_mode, last.where))
+        names = " → ".join(steps[j].fn.name for j in chain)
+        program.fused.append(f"{names}: one buffer {_shape(program.slots[last.out].shape)} "
+                             f"instead of {len(chain)} (from {last.where})")
+        i = chain[-1] + 1
+    program.steps = fused_steps
+    _renumber(program)
+    return program
+
+
 def plan_buffers(program: Program) -> Program:
     """Note each slot's last read; a replay frees intermediates right after it."""
     last: dict[int, int] = {}
@@ -82,6 +151,11 @@ def plan_buffers(program: Program) -> Program:
                 last[s] = i
             for _, s in step.param_slots:
                 last[s] = i
+        elif isinstance(step, FusedStep):
+            for _, operands in step.ops:
+                for s in operands:
+                    if s >= 0:
+                        last[s] = i
     outputs = _output_slots(program)
     releases: dict[int, list[int]] = {}
     for s, i in last.items():
@@ -89,7 +163,7 @@ def plan_buffers(program: Program) -> Program:
             releases.setdefault(i, []).append(s)
     # a value that nothing reads is released right after the step that made it
     for i, step in enumerate(program.steps):
-        if isinstance(step, (PrimStep, RandomStep)) and step.out not in last \
+        if isinstance(step, (PrimStep, RandomStep, FusedStep)) and step.out not in last \
                 and step.out not in outputs:
             releases.setdefault(i, []).append(step.out)
             last[step.out] = i
@@ -102,11 +176,11 @@ def _renumber(program: Program) -> None:
     """After steps were removed: the step index that produces each slot, and the backward's."""
     old_to_new = {}
     for new, step in enumerate(program.steps):
-        if isinstance(step, (PrimStep, RandomStep)):
+        if isinstance(step, (PrimStep, RandomStep, FusedStep)):
             old = program.slots[step.out].produced_by
             old_to_new[old] = new
     for new, step in enumerate(program.steps):
-        if isinstance(step, (PrimStep, RandomStep)):
+        if isinstance(step, (PrimStep, RandomStep, FusedStep)):
             program.slots[step.out].produced_by = new
     for step in program.steps:
         if isinstance(step, BackwardStep):

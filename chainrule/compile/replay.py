@@ -56,6 +56,15 @@ def replay(program: Program, arg_tensors: list):
                 if step.records:
                     ctx.fn = step.fn
                     ctxs[i] = ctx
+            elif kind == "fused":
+                ops = step.ops
+                ufunc, operands = ops[0]
+                buffer = ufunc(*[env[s] for s in operands])
+                if type(buffer) is not ndarray:
+                    buffer = xp.asarray(buffer)
+                for ufunc, operands in ops[1:]:
+                    ufunc(*[buffer if s < 0 else env[s] for s in operands], out=buffer)
+                env[step.out] = buffer
             elif kind == "random":
                 env[step.out] = _dropout._scaled_mask(step.shape, step.p, step.dtype)
             elif kind == "backward":

@@ -94,13 +94,14 @@ def test_dead_code_is_removed_and_intermediates_are_released_after_their_last_re
     np.testing.assert_allclose(compiled(_x(4)).numpy(), f(_x(4)).numpy(), rtol=0, atol=0)
     np.testing.assert_allclose(compiled(_x(4, seed=2)).numpy(), f(_x(4, seed=2)).numpy())
     program = compiled.program()
-    assert [s.fn.name for s in program.steps] == ["sin", "cos", "add"]
+    # sin is read twice (by cos and by add), so only cos → add is fused
+    assert [s.kind for s in program.steps] == ["prim", "fused"]
+    assert program.steps[0].fn.name == "sin"
     assert any("tanh" in r for r in program.removed) and any("multiply" in r
                                                               for r in program.removed)
-    sin, cos, add = (program.slots[s.out] for s in program.steps)
-    assert program.releases[2] == (sin.index, cos.index) or \
-        sorted(program.releases[2]) == sorted((sin.index, cos.index))
-    assert program.last_use[sin.index] == 2 and add.index not in program.last_use
+    sin, out = program.steps[0].out, program.steps[1].out
+    assert program.releases[1] == (sin,)       # freed right after its last read
+    assert program.last_use[sin] == 1 and out not in program.last_use
 
 
 def test_passes_run_standalone_on_a_traced_program():
@@ -175,3 +176,36 @@ def test_captured_tensors_are_read_by_reference_at_each_call():
     np.testing.assert_array_equal(compiled(x).numpy(), [10.0, 20.0, 30.0])
     w.data = cr.tensor(np.array([0.5, 0.5, 0.5]))   # or given a new array
     np.testing.assert_array_equal(compiled(x).numpy(), [0.5, 0.5, 0.5])
+
+
+def test_elementwise_chains_are_fused_into_one_buffer_with_equal_results():
+    def f(x, y):
+        return cr.tanh(cr.exp(x * 0.5) - y) / 3.0 + x
+
+    compiled = cr.compile(f, fullgraph=True)
+    for seed in range(3):
+        x, y = _x(4, 5, seed=seed), _x(5, seed=seed + 10)
+        with cr.no_grad():
+            np.testing.assert_array_equal(compiled(x, y).numpy(), f(x, y).numpy())
+    program = compiled.program()
+    assert [s.kind for s in program.steps] == ["fused"]
+    assert [u.__name__ for u, _ in program.steps[0].ops] == [
+        "multiply", "exp", "subtract", "tanh", "divide", "add"]
+    assert "one buffer (4×5) instead of 6" in program.fused[0]
+    assert "fused[multiply → exp" in compiled.plan(file=False)
+
+
+def test_steps_the_backward_needs_are_not_fused():
+    def f(x):
+        loss = (cr.exp(x) * 2).sum()
+        loss.backward()
+        return loss
+
+    compiled = cr.compile(f, fullgraph=True)
+    for seed in range(2):
+        a, b = _x(3, seed=seed), _x(3, seed=seed)
+        a.requires_grad_()
+        b.requires_grad_()
+        np.testing.assert_array_equal(compiled(a).numpy(), f(b).numpy())
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    assert not compiled.program().fused

@@ -1,0 +1,227 @@
+"""chainrule.compile: eager chainrule, compiled chainrule and PyTorch eager, in the same run.
+
+    python benchmarks/bench_compile.py              # measures and writes its RESULTS.md section
+    python benchmarks/bench_compile.py --no-write   # prints only
+    python benchmarks/bench_compile.py --hook       # only: eager speed with and without the hook
+
+The three training steps of issue 17 (float32, PyTorch's initial weights copied into both
+chainrule models; the builders and data are benchmarks/bench_steps.py's): MLP 784-256-128-10 with
+Adam, batch 128; LeNet-5 with SGD momentum 0.9, batch 128; Embedding(5000, 64) → LSTM(128) →
+Linear(2) with Adam, batch 64, T = 100. One step is zero_grad → forward → loss → backward → step.
+A round times one block of each of the three (untimed first call, then the median of a few
+samples), in an order that rotates from round to round, with a pause between blocks (see
+harness.py for why); times are medians over rounds and the ratios are medians of the per-round
+ratios. Peak memory is tracemalloc's peak over one step (NumPy reports its arrays to tracemalloc),
+after warm-up, eager vs compiled.
+
+``--hook`` measures what the tracing hook in Function.apply costs eager code when no function is
+being traced: the MLP step with the hook's check in place, against the same step with
+Function.apply replaced by a copy of it without the check (alternating blocks).
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import bench_steps as S  # noqa: E402
+from benchmarks import harness  # noqa: E402
+
+SECTION = "compile"
+TITLE = "chainrule.compile: compiled training steps beside eager chainrule and PyTorch"
+TARGETS = {"mlp_adam": 0.7, "lenet_sgd": 0.9, "lstm_adam": 0.9}
+
+
+def _setup(build, x, y, optimizer, **options):
+    import torch
+
+    import chainrule as cr
+
+    eager_model, theirs = S._pair(build)
+    compiled_model = build(cr)
+    compiled_model.load_state_dict(eager_model.state_dict())
+    eopt = getattr(cr.optim, optimizer)(eager_model.parameters(), **options)
+    copt = getattr(cr.optim, optimizer)(compiled_model.parameters(), **options)
+    topt = getattr(torch.optim, optimizer)(theirs.parameters(), **options)
+    cx, cy = cr.tensor(x), cr.tensor(y)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    closs, tloss = cr.nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
+
+    def chainrule_step(model, opt):
+        def step():
+            opt.zero_grad()
+            loss = closs(model(cx), cy)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    def torch_step():
+        topt.zero_grad()
+        loss = tloss(theirs(tx), ty)
+        loss.backward()
+        topt.step()
+        return loss
+
+    eager = chainrule_step(eager_model, eopt)
+    compiled = cr.compile(chainrule_step(compiled_model, copt), fullgraph=True)
+    a, b, c = eager().item(), compiled().item(), torch_step().item()
+    if not (a == b and np.isclose(a, c, rtol=1e-4)):
+        raise AssertionError(f"first losses differ: eager {a}, compiled {b}, torch {c}")
+    return {"eager": eager, "compiled": compiled, "torch": torch_step}
+
+
+WORKLOADS = {
+    "mlp_adam": (lambda: _setup(S._mlp, *S._MLP_DATA, "Adam", lr=1e-3),
+                 "MLP 784-256-128-10 (ReLU), Adam, batch 128"),
+    "lenet_sgd": (lambda: _setup(S._lenet, *S._LENET_DATA, "SGD", lr=0.01, momentum=0.9),
+                  "LeNet-5, SGD momentum 0.9, batch 128 of 1×28×28"),
+    "lstm_adam": (lambda: _setup(S._lstm, *S._LSTM_DATA, "Adam", lr=1e-3),
+                  "Embedding(5000, 64) → LSTM(128) → Linear(2), Adam, batch 64, T = 100"),
+}
+
+
+def _inner(step, min_s: float = 0.02) -> int:
+    start = time.perf_counter()
+    step()
+    once = time.perf_counter() - start
+    return max(1, int(min_s / max(once, 1e-6)))
+
+
+def measure_three(steps: dict, rounds: int, samples: int = 3) -> dict:
+    """Alternating blocks of the three steps; medians of blocks and of per-round ratios."""
+    names = list(steps)
+    for name in names:                              # warm up
+        for _ in range(3):
+            steps[name]()
+    inner = {name: _inner(steps[name]) for name in names}
+    blocks = {name: [] for name in names}
+    for r in range(rounds):
+        order = names[r % 3:] + names[:r % 3]
+        for name in order:
+            blocks[name].append(harness.time_block(steps[name], inner[name], samples))
+            harness._pause(0.2)
+    ratio = {name: statistics.median(b / t for b, t in zip(blocks[name], blocks["torch"]))
+             for name in ("eager", "compiled")}
+    return {"times": {n: statistics.median(b) for n, b in blocks.items()}, "ratio": ratio,
+            "speedup": statistics.median(e / c for e, c in zip(blocks["eager"],
+                                                              blocks["compiled"])),
+            "rounds": rounds}
+
+
+def peak_memory(step) -> int:
+    step()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    step()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak - base
+
+
+def hook_cost(rounds: int = 9) -> tuple[float, float]:
+    """Eager MLP step time with the tracing hook's check, and with an apply without it."""
+    from chainrule.autograd import function as F
+
+    steps = _setup(S._mlp, *S._MLP_DATA, "Adam", lr=1e-3)
+    with_hook = F.Function.__dict__["apply"]
+    source = Path(F.__file__).read_text()
+    start = source.index("    @classmethod\n    def apply(cls")
+    end = source.index("    @classmethod\n    def explain_error")
+    body = source[start:end].replace(
+        "        if tracer is not None:      # chainrule.compile is tracing: one check when it "
+        "is not\n            tracer.record(cls, args, params, result)\n", "")
+    if body == source[start:end]:
+        raise RuntimeError("bench_compile --hook: the hook's lines were not found in apply")
+    namespace = dict(vars(F))
+    exec(compile("class _C:\n" + body, F.__file__, "exec"), namespace)  # noqa: S102
+    without_hook = namespace["_C"].__dict__["apply"]
+    times = {"with": [], "without": []}
+    inner = _inner(steps["eager"])
+    for r in range(rounds):
+        for which in (("with", "without") if r % 2 == 0 else ("without", "with")):
+            F.Function.apply = with_hook if which == "with" else without_hook
+            times[which].append(harness.time_block(steps["eager"], inner, 3))
+            harness._pause(0.2)
+    F.Function.apply = with_hook
+    return statistics.median(times["with"]), statistics.median(times["without"])
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=TITLE)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--hook", action="store_true", help="only the hook's cost on eager")
+    args = parser.parse_args(argv)
+    if args.hook:
+        w, wo = hook_cost()
+        print(f"eager MLP step: {harness.format_time(w)} with the hook's check, "
+              f"{harness.format_time(wo)} without ({(w / wo - 1) * 100:+.1f}%)")
+        return 0
+    facts = harness.machine_facts()
+    print(f"load average before: {facts['load']}", flush=True)
+    rows = []
+    for name, (setup, description) in WORKLOADS.items():
+        steps = setup()
+        result = measure_three(steps, args.rounds)
+        memory = {k: peak_memory(steps[k]) for k in ("eager", "compiled")}
+        rows.append((name, description, result, memory))
+        t = result["times"]
+        print(f"{name}: eager {harness.format_time(t['eager'])}, compiled "
+              f"{harness.format_time(t['compiled'])}, torch {harness.format_time(t['torch'])}; "
+              f"compiled/torch {result['ratio']['compiled']:.2f}x; peak memory eager "
+              f"{memory['eager'] / 2**20:.1f} MiB, compiled {memory['compiled'] / 2**20:.1f} MiB",
+              flush=True)
+    w, wo = hook_cost()
+    facts["load_after"] = harness.load_average()
+    text = render(rows, facts, (w, wo))
+    print(text)
+    if not args.no_write:
+        harness.write_section(SECTION, text)
+        print(f"wrote {harness.RESULTS}")
+    return 0
+
+
+def render(rows, facts, hook) -> str:
+    f = harness.format_time
+    lines = [f"<!-- {SECTION}: begin (written by python benchmarks/bench_compile.py; do not edit "
+             "by hand) -->", f"## {TITLE}", "",
+             "| step | eager | compiled | PyTorch | eager/PyTorch | compiled/PyTorch | target | "
+             "met | eager/compiled | peak memory eager | compiled |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, _, r, m in rows:
+        t = r["times"]
+        ok = r["ratio"]["compiled"] <= TARGETS[name]
+        lines.append(f"| {name} | {f(t['eager'])} | {f(t['compiled'])} | {f(t['torch'])} | "
+                     f"{r['ratio']['eager']:.2f}x | {r['ratio']['compiled']:.2f}x | "
+                     f"≤ {TARGETS[name]:g}x | {'yes' if ok else 'NO'} | {r['speedup']:.2f}x | "
+                     f"{m['eager'] / 2**20:.1f} MiB | {m['compiled'] / 2**20:.1f} MiB |")
+    lines.append("")
+    for name, description, r, _ in rows:
+        lines.append(f"- `{name}`: {description}, float32; {r['rounds']} rounds of alternating "
+                     "blocks (eager, compiled, PyTorch)")
+    w, wo = hook
+    lines += [f"- The tracing hook in Function.apply, when nothing is traced: eager MLP step "
+              f"{f(w)} with its check, {f(wo)} without ({(w / wo - 1) * 100:+.1f}%, within "
+              "the noise of a shared machine)",
+              f"- Measured {facts['date']}; load average (1/5/15 min) before: {facts['load']}, "
+              f"after: {facts['load_after']} (2 cores, shared: a 1-minute load above 1 means "
+              "other processes competed for the cores, and the ratios are rough)",
+              f"- CPU: {facts['cpu']}; cores: {facts['cores']}; NumPy {facts['numpy']} "
+              f"({facts['numpy_blas']}); PyTorch {facts['torch']} ({facts['torch_threads']})",
+              "", f"<!-- {SECTION}: end -->"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
