@@ -72,7 +72,8 @@ def _discover(fn) -> tuple[list, list]:
 
 def _key_of(value):
     if isinstance(value, Tensor):
-        return ("T", value._data.shape, value._data.dtype.str, value.requires_grad)
+        data = value._data
+        return ("T", data.shape, data.dtype.str, value.requires_grad)
     if isinstance(value, (list, tuple)):
         return (type(value).__name__, tuple(_key_of(v) for v in value))
     try:
@@ -100,19 +101,27 @@ class CompiledFunction:
     def signature(self, args, kwargs) -> tuple:
         """The guard: shapes, dtypes and requires_grad of tensor arguments, other arguments by
         value, grad mode, the default dtype and the training flags of the modules involved."""
-        spec, leaves = flatten((args, kwargs))
-        return (repr(spec), tuple(_key_of(v) for v in leaves), _GradMode.enabled,
-                backend.get_default_dtype().str, tuple(m.training for m in self.modules))
+        return self._signature(args, kwargs)[0]
+
+    def _signature(self, args, kwargs) -> tuple[tuple, list]:
+        """(the cache key, the flat tensor arguments)."""
+        if kwargs or any(type(a) in (list, tuple, dict) for a in args):
+            spec, leaves = flatten((args, kwargs))
+            structure = repr(spec)
+        else:
+            structure, leaves = len(args), args
+        return ((structure, tuple(_key_of(v) for v in leaves), _GradMode.enabled,
+                 backend.get_default_dtype().str, tuple(m.training for m in self.modules)),
+                [v for v in leaves if isinstance(v, Tensor)])
 
     def __call__(self, *args, **kwargs):
-        key = self.signature(args, kwargs)
+        key, tensors = self._signature(args, kwargs)
         entry = self.cache.get(key)
         if entry is not None:
             self.cache.move_to_end(key)
             if isinstance(entry, _Eager):
                 return self.fn(*args, **kwargs)
-            _, leaves = flatten((args, kwargs))
-            return replay(entry, [v for v in leaves if isinstance(v, Tensor)])
+            return replay(entry, tensors)
         if len(self.cache) >= self.cache_size_limit:
             if not self._warned_full:
                 self._warned_full = True

@@ -39,4 +39,19 @@ ENTRIES = [
     Entry("nanmean", [case(lambda L, x: L.nanmean(L.tensor(x)), NAN),
                       case(lambda L, x: L.nanmean(L.tensor(x), 1), NAN, label="dim")]),
     Entry("Tensor.nanmean", [case(lambda L, x: x.nanmean(-1, keepdim=True), X, grad=[0])]),
+    Entry("compile", [case(lambda L, x: _compiled_twice(L, x), X, grad=[0]),
+                      case(lambda L, x: _compiled_no_grad(L, x), X, label="no_grad")]),
 ]
+
+
+def _compiled_twice(L, x):
+    """torch.compile(fn) called twice: the same values (and gradients) as fn."""
+    f = L.compile(lambda a: L.tanh(a * 2) / 3 + a, backend="eager")
+    f(x)
+    return f(x)
+
+
+def _compiled_no_grad(L, x):
+    f = L.compile(lambda a: L.exp(-a) * a, backend="eager")
+    with L.no_grad():
+        return f(x), f(x * 2)
