@@ -15,6 +15,9 @@ B is [b_ih; b_hh] (reordered), both as ONNX has (Wb, Rb). A bidirectional layer 
 primitives (forward, then ``reverse``), hence two nodes with ``direction = forward`` and
 ``reverse``. The primitive packs its results into one flat array; the emitter returns the parts
 (:class:`~chainrule.onnx.builder.Packed`) that the unpacking slices and reshapes resolve to.
+
+The importer recognises exactly this pattern (:mod:`chainrule.onnx.fusion`) and runs it as one
+primitive on the stored weights, so that exporting an imported export writes it again unchanged.
 """
 from __future__ import annotations
 

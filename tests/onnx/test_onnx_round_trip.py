@@ -240,3 +240,54 @@ def test_scalar_weights_stay_scalars_and_constants_keep_their_names():
     second = exported(imported, x, dynamic_axes={"x": {0: "batch"}})
     assert_same_graph(first, second)
     assert_runs_like_chainrule(second, model, cr.randn(6, 3))
+
+
+@pytest.mark.parametrize("kind", ["lstm", "encoder"])
+def test_a_pytorch_export_is_a_fixed_point_after_one_chainrule_export(kind):
+    """PyTorch's export is spelled PyTorch's way (its LSTM weights already in ONNX's gate order,
+    its attention's shape arithmetic); chainrule's export of the imported model is chainrule's
+    spelling of the same function, and from then on export → import → export is the same graph
+    (the imported recurrent layers' weights are then computed values, which the pattern allows)."""
+    import io
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    emb = torch.nn.Embedding(30, 16)
+    if kind == "lstm":
+        body = torch.nn.LSTM(16, 12, 2, batch_first=True, bidirectional=True)
+        head = torch.nn.Linear(24, 3)
+
+        def forward(ids):
+            return head(body(emb(ids))[0][:, -1])
+    else:                    # PyTorch writes its attention's reshapes for the example's shapes
+        layer = torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+        body = torch.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        head = torch.nn.Linear(16, 2)
+
+        def forward(ids):
+            return head(body(emb(ids)).mean(1))
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.body, self.head = emb, body, head
+
+        def forward(self, ids):
+            return forward(ids)
+
+    ids = torch.randint(0, 30, (2, 6))
+    axes = {"ids": {0: "batch", 1: "seq"}} if kind == "lstm" else None
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Model().eval(), (ids,), buffer, opset_version=17, dynamo=False,
+                          do_constant_folding=False, input_names=["ids"], dynamic_axes=axes)
+    example = cr.tensor(ids.numpy())
+    imported = cro.load(buffer.getvalue())
+    once = exported(imported, example, dynamic_axes=axes)
+    twice = exported(cro.load(once.SerializeToString()), example, dynamic_axes=axes)
+    assert_same_graph(once, twice)
+    others = [cr.tensor(np.random.default_rng(1).integers(0, 30, (3, 9)))] if axes else []
+    for batch in [example] + others:
+        assert_runs_like_chainrule(twice, imported, batch)
