@@ -41,6 +41,7 @@ import math
 
 from ..autograd.function import Function, primitive
 from ..backend import xp
+from ..parallel import parallel_for
 from .movement import getitem, reshape
 
 # ------------------------------------------------------------------------------ the time loop
@@ -160,6 +161,15 @@ def _initial(buffer, plan, h0):
         buffer[plan.first] = 0
     else:
         buffer[plan.first] = plan.sort(h0, axis=0)
+
+
+def _over_batch(N: int, loop, nbytes: int) -> None:
+    """Run ``loop(lo, hi)`` — a whole time loop over the sequences lo … hi − 1 — with the batch
+    split over the intra-op threads when the work is large. One sequence's recurrence never
+    reads another's, so each part runs every time step on its own rows: one fork and join per
+    sequence instead of one per time step, each part's GEMMs with BLAS at one thread. Each
+    row's arithmetic is the same whether or not the batch is split."""
+    parallel_for(N, loop, nbytes, blas=True)
 
 
 def _carry(plan, S, src, dst, n):
@@ -576,31 +586,37 @@ class Lstm(Function):
         tmp = xp.empty((N, H), dtype=dt)
         rev = plan.reverse
         mul, tanh, matmul, exp, div = xp.multiply, xp.tanh, xp.matmul, xp.exp, xp.divide
-        with xp.errstate(over="ignore"):  # e^{−a} = ∞ for a ≪ 0 gives σ = 1/∞ = 0
-            for t in plan.times:
-                n = plan.counts[t]
-                src, dst = t + rev, t + 1 - rev
-                a = A[t, :n]
-                a += matmul(S[src, :n], whhT, out=scratch[:n])
-                exp(a, out=a)
-                a += 1
-                div(1, a, out=a)                        # u = σ(a) (σ(2a) for g)
-                d = xp.subtract(1, a, out=D[t, :n])
-                d *= a                                  # σ′ = u(1 − u); tanh′ = 4u(1 − u)
-                g = a[:, H3:]
-                g *= 2
-                g -= 1                                  # g = tanh(a) = 2u − 1
-                c = mul(a[:, H:2 * H], C[src, :n], out=C[dst, :n])
-                c += mul(a[:, :H], g, out=tmp[:n])
-                tc = tanh(c, out=TC[t, :n])
-                if M is None:
-                    mul(a[:, 2 * H:H3], tc, out=S[dst, :n])
-                else:
-                    m = mul(a[:, 2 * H:H3], tc, out=M[t, :n])
-                    matmul(m, whrT, out=S[dst, :n])
-                if n < N:
-                    _carry(plan, S, src, dst, n)
-                    _carry(plan, C, src, dst, n)
+
+        def loop(lo, hi):
+            """Every time step for the sequences lo … hi − 1 of the (sorted) batch."""
+            with xp.errstate(over="ignore"):  # e^{−a} = ∞ for a ≪ 0 gives σ = 1/∞ = 0
+                for t in plan.times:
+                    n = max(lo, min(hi, plan.counts[t]))    # rows lo … n − 1 still running
+                    src, dst = t + rev, t + 1 - rev
+                    if n > lo:
+                        a = A[t, lo:n]
+                        a += matmul(S[src, lo:n], whhT, out=scratch[lo:n])
+                        exp(a, out=a)
+                        a += 1
+                        div(1, a, out=a)                    # u = σ(a) (σ(2a) for g)
+                        d = xp.subtract(1, a, out=D[t, lo:n])
+                        d *= a                              # σ′ = u(1 − u); tanh′ = 4u(1 − u)
+                        g = a[:, H3:]
+                        g *= 2
+                        g -= 1                              # g = tanh(a) = 2u − 1
+                        c = mul(a[:, H:2 * H], C[src, lo:n], out=C[dst, lo:n])
+                        c += mul(a[:, :H], g, out=tmp[lo:n])
+                        tc = tanh(c, out=TC[t, lo:n])
+                        if M is None:
+                            mul(a[:, 2 * H:H3], tc, out=S[dst, lo:n])
+                        else:
+                            m = mul(a[:, 2 * H:H3], tc, out=M[t, lo:n])
+                            matmul(m, whrT, out=S[dst, lo:n])
+                    if n < hi:                              # ended sequences keep their state
+                        S[dst, n:hi] = S[src, n:hi]
+                        C[dst, n:hi] = C[src, n:hi]
+
+        _over_batch(N, loop, A.nbytes)
         ctx.save(x2, w_ih_i, w_hh_i, w_hr, S, C, A, TC, D, M, plan, x.shape)
         return _pack_outputs(plan, S, C)
 
@@ -625,32 +641,39 @@ class Lstm(Function):
         bm = xp.empty((N, H), dtype=dt)
         rev = plan.reverse
         mul, sub, matmul = xp.multiply, xp.subtract, xp.matmul
-        for t in reversed(plan.times):
-            n = plan.counts[t]
-            src, dst = t + rev, t + 1 - rev
-            dhn = dh[:n]
-            dhn += gy[t, :n]
-            if DH is None:
-                dm = dhn
-            else:
-                DH[t, :n] = dhn
-                dm = matmul(dhn, w_hr, out=bm[:n])
-            a = A[t, :n]
-            tc = TC[t, :n]
-            d = dA[t, :n]
-            dcn = dc[:n]
-            mul(dm, tc, out=d[:, H2:H3])                        # δm ⊙ tanh c  (o gate)
-            m = S[dst, :n] if M is None else M[t, :n]           # m = o ⊙ tanh c
-            c1 = mul(m, tc, out=b1[:n])
-            sub(a[:, H2:H3], c1, out=c1)                        # o ⊙ (1 − tanh² c)
-            c1 *= dm
-            dcn += c1                                           # δc_t
-            mul(dcn, a[:, H3:], out=d[:, :H])                   # δc ⊙ g       (i gate)
-            mul(dcn, C[src, :n], out=d[:, H:H2])                # δc ⊙ c_{t−1} (f gate)
-            mul(dcn, a[:, :H], out=d[:, H3:])                   # δc ⊙ i       (g gate)
-            d *= D[t, :n]                                       # ⊙ σ′, tanh′/4: δa_t
-            dcn *= a[:, H:H2]                                   # δc_{t−1} = f ⊙ δc_t (+ carry)
-            matmul(d, w_hh_4, out=dhn)                          # δh_{t−1}
+
+        def loop(lo, hi):
+            """Backward through every time step for the sequences lo … hi − 1."""
+            for t in reversed(plan.times):
+                n = min(hi, plan.counts[t])                 # rows lo … n − 1 were running
+                if n <= lo:
+                    continue
+                src, dst = t + rev, t + 1 - rev
+                dhn = dh[lo:n]
+                dhn += gy[t, lo:n]
+                if DH is None:
+                    dm = dhn
+                else:
+                    DH[t, lo:n] = dhn
+                    dm = matmul(dhn, w_hr, out=bm[lo:n])
+                a = A[t, lo:n]
+                tc = TC[t, lo:n]
+                d = dA[t, lo:n]
+                dcn = dc[lo:n]
+                mul(dm, tc, out=d[:, H2:H3])                    # δm ⊙ tanh c  (o gate)
+                m = S[dst, lo:n] if M is None else M[t, lo:n]   # m = o ⊙ tanh c
+                c1 = mul(m, tc, out=b1[lo:n])
+                sub(a[:, H2:H3], c1, out=c1)                    # o ⊙ (1 − tanh² c)
+                c1 *= dm
+                dcn += c1                                       # δc_t
+                mul(dcn, a[:, H3:], out=d[:, :H])               # δc ⊙ g       (i gate)
+                mul(dcn, C[src, lo:n], out=d[:, H:H2])          # δc ⊙ c_{t−1} (f gate)
+                mul(dcn, a[:, :H], out=d[:, H3:])               # δc ⊙ i       (g gate)
+                d *= D[t, lo:n]                                 # ⊙ σ′, tanh′/4: δa_t
+                dcn *= a[:, H:H2]                               # δc_{t−1} = f ⊙ δc_t (+ carry)
+                matmul(d, w_hh_4, out=dhn)                      # δh_{t−1}
+
+        _over_batch(N, loop, dA.nbytes)
         need = _needs(ctx, 8)
         dA2 = dA.reshape(T * N, H4)
         gx, gw_ih = _x_grads(need, plan, dA2, x2, w_ih_4, x_shape, 3)

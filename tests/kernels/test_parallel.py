@@ -232,3 +232,34 @@ def test_the_blas_held_at_one_thread_is_numpys():
         a @ a
     finally:
         controller.set_num_threads(previous)
+
+
+# --------------------------------------------------------------------------- the LSTM's batch split
+def _lstm_run(lengths, proj_size, bidirectional, seed):
+    cr.manual_seed(seed)
+    lstm = cr.nn.LSTM(5, 7, proj_size=proj_size, bidirectional=bidirectional).double()
+    x = cr.tensor(np.random.default_rng(seed).standard_normal((6, len(lengths), 5)),
+                  requires_grad=True)
+    from chainrule.nn.utils_rnn import pack_padded_sequence
+
+    out, (h, c) = lstm(pack_padded_sequence(x, lengths, enforce_sorted=False))
+    (out.data.sum() + (h * h).sum() + c.sum()).backward()
+    return [out.data.numpy(), h.numpy(), c.numpy(), x.grad.numpy()] + [
+        p.grad.numpy() for p in lstm.parameters()]
+
+
+@given(lengths=st.lists(st.integers(1, 6), min_size=2, max_size=9),
+       proj_size=st.sampled_from([0, 3]), bidirectional=st.booleans(),
+       seed=st.integers(0, 50))
+def test_lstm_split_over_the_batch_equals_whole(lengths, proj_size, bidirectional, seed):
+    """The LSTM runs its whole time loop on each part of the batch (one fork and join per
+    sequence). Each row's arithmetic is unchanged; only BLAS may pick another kernel for a
+    GEMM with fewer rows, which can change the last bit of a product (float64: ~1e-16)."""
+    whole = _lstm_run(lengths, proj_size, bidirectional, seed)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(parallel, "MIN_BYTES_WITH_BLAS", 1)
+        mp.setitem(parallel._state, "split", True)
+        mp.setitem(parallel._state, "threads", 2)
+        split = _lstm_run(lengths, proj_size, bidirectional, seed)
+    for a, s in zip(whole, split):
+        np.testing.assert_allclose(s, a, rtol=1e-13, atol=1e-15)
