@@ -25,39 +25,52 @@ class _Eager:
 
 def _discover(fn) -> tuple[list, list]:
     """The Modules and Optimizers a function can reach: itself, the object of a bound method,
-    its closure cells, its defaults and the globals its code names (nested code included)."""
+    its closure cells, its defaults and the globals its code names (nested code included), the
+    same for the functions found there (three levels deep), and a scheduler's optimizer.
+    (Modules reached otherwise are added while tracing, when they run.)"""
     from ..nn.module import Module
     from ..optim.optimizer import Optimizer
 
     found, seen = [], set()
 
-    def add(obj):
-        if isinstance(obj, (Module, Optimizer)) and id(obj) not in seen:
-            seen.add(id(obj))
+    def add(obj, depth):
+        if id(obj) in seen or obj is None:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, (Module, Optimizer)):
             found.append(obj)
+            if isinstance(obj, Module):
+                visit(type(obj).forward, depth - 1)
+            return
+        if isinstance(getattr(obj, "optimizer", None), Optimizer):   # a scheduler
+            add(obj.optimizer, depth)
+        if depth > 0 and callable(obj):
+            visit(obj, depth - 1)
 
-    add(fn)
-    add(getattr(fn, "__self__", None))
-    func = getattr(fn, "__func__", fn)
-    if isinstance(fn, Module):
-        func = type(fn).forward
-    code = getattr(func, "__code__", None)
-    for cell in getattr(func, "__closure__", None) or ():
-        try:
-            add(cell.cell_contents)
-        except ValueError:
-            pass
-    for value in getattr(func, "__defaults__", None) or ():
-        add(value)
-    if code is not None:
-        names, stack = set(), [code]
-        while stack:
-            c = stack.pop()
-            names.update(c.co_names)
-            stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
-        g = getattr(func, "__globals__", {})
-        for name in sorted(names):
-            add(g.get(name))
+    def visit(func, depth):
+        add(getattr(func, "__self__", None), depth)
+        func = getattr(func, "__func__", func)
+        for cell in getattr(func, "__closure__", None) or ():
+            try:
+                add(cell.cell_contents, depth)
+            except ValueError:
+                pass
+        for value in getattr(func, "__defaults__", None) or ():
+            add(value, depth)
+        code = getattr(func, "__code__", None)
+        if code is not None:
+            names, stack = set(), [code]
+            while stack:
+                c = stack.pop()
+                names.update(c.co_names)
+                stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+            g = getattr(func, "__globals__", {})
+            for name in sorted(names):
+                value = g.get(name)
+                if not isinstance(value, type) and not hasattr(value, "__path__"):
+                    add(value, depth)
+
+    add(fn, 4)
     modules, optimizers, mseen = [], [], set()
     for obj in found:
         if isinstance(obj, Module):
@@ -138,10 +151,17 @@ class CompiledFunction:
         _, leaves = flatten((args, kwargs))
         known = [t for m in self.modules for t in list(m._parameters.values())
                  + list(m._buffers.values()) if t is not None]
-        tracer = Tracer(self.fullgraph, self.modules, known)
+        tracer = Tracer(self.fullgraph, self.modules, known, self.optimizers)
         for i, t in enumerate(v for v in leaves if isinstance(v, Tensor)):
             tracer.add_argument(i, t)
         result = tracer.run(self.fn, args, kwargs)
+        if len(tracer.modules) > len(self.modules):
+            # modules the call ran that discovery did not find (reached through an attribute):
+            # their training flags join the guard, so the key is computed again and the
+            # entries keyed without them are dropped
+            self.modules = list(tracer.modules)
+            self.cache.clear()
+            key = self.signature(args, kwargs)
         counters = []
         program = None
         try:

@@ -117,7 +117,7 @@ def _standin(a):
 class Tracer:
     """Records one eager call of a function (see the module docstring)."""
 
-    def __init__(self, fullgraph: bool, modules, known_tensors):
+    def __init__(self, fullgraph: bool, modules, known_tensors, optimizers=()):
         self.fullgraph = fullgraph
         self.slots: list[Slot] = []
         self.steps: list = []
@@ -127,7 +127,9 @@ class Tracer:
         self.keep: list = []                     # keeps ids unique while tracing
         self.traced_values: dict[int, object] = {}   # slot -> the value eager computed
         self.problems: list[UntraceableError] = []
-        self.modules = modules
+        self.modules = list(modules)
+        self.module_ids = {id(m) for m in self.modules}
+        self.optimizers = list(optimizers)
         self.known = {id(t._data): t for t in known_tensors}
         self.version_deltas: dict[int, int] = {}
         self._in_mask = False
@@ -285,6 +287,9 @@ class Tracer:
         if method == "step" and argument is not None:
             self.report(UntraceableError("optimizer.step(closure) re-evaluates the loss inside "
                                          "the step; it is not compiled by this version", where))
+        if all(o is not obj for o in self.optimizers):    # found only now: watched from here
+            self.optimizers.append(obj)
+            self.hyperparameters_before.append(self._hyperparameters(obj))
         before = dict(_versions_module._versions)
         self.pause()
         try:
@@ -346,19 +351,46 @@ class Tracer:
         if _function.tracer is not None:
             raise RuntimeError("chainrule.compile: a compiled function was called while another "
                                "is being traced; nested compiled functions are not supported yet")
+        from ..nn.module import Module
+
         original_mask, original_generator = _dropout._scaled_mask, backend.generator
+        original_call = Module.__call__
         self.versions_before = dict(_versions_module._versions)
-        self.buffers_before = [(m, name, b, b._data.copy()) for m in self.modules
-                               for name, b in m._buffers.items() if b is not None]
+        self.buffers_before = []
+        for m in self.modules:
+            self._snapshot(m)
+        self.hyperparameters_before = [self._hyperparameters(o) for o in self.optimizers]
+        tracer = self
+
+        def call(module, *a, **k):      # every module that runs joins the guard's list
+            if id(module) not in tracer.module_ids:
+                tracer.module_ids.add(id(module))
+                tracer.modules.append(module)
+                tracer._snapshot(module)
+            return original_call(module, *a, **k)
+
         _dropout._scaled_mask = self.masked(original_mask)
         backend.generator = self.generator(original_generator)
+        Module.__call__ = call
         self.resume()
         try:
             return fn(*args, **kwargs)
         finally:
             self.pause()
+            Module.__call__ = original_call
             _dropout._scaled_mask = original_mask
             backend.generator = original_generator
+
+    def _snapshot(self, m) -> None:
+        for t in list(m._parameters.values()) + list(m._buffers.values()):
+            if t is not None:
+                self.known[id(t._data)] = t
+        self.buffers_before += [(m, name, b, b._data.copy()) for name, b in m._buffers.items()
+                                if b is not None]
+
+    @staticmethod
+    def _hyperparameters(optimizer) -> list:
+        return [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
 
     # ------------------------------------------------------------------ checks after the call
     def check_side_effects(self) -> list:
@@ -392,6 +424,12 @@ class Tracer:
                     "replay would not repeat; use out-of-place operations inside a compiled "
                     "function"))
                 break
+        for o, before in zip(self.optimizers, self.hyperparameters_before):
+            if self._hyperparameters(o) != before:
+                self.report(UntraceableError(
+                    f"the hyperparameters of {type(o).__name__} (lr, momentum, ...) changed during "
+                    "the call (a learning-rate scheduler's step() inside the function?); a replay "
+                    "would not change them: call scheduler.step() outside the compiled function"))
         for m in self.modules:
             if getattr(m, "_has_forward_hooks", False):
                 self.report(UntraceableError(

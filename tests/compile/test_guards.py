@@ -126,3 +126,40 @@ def test_in_place_change_outside_primitives_is_reported():
 def test_random_numbers_other_than_dropout_are_reported():
     with pytest.raises(UntraceableError, match="random"):
         cr.compile(lambda x: x + cr.randn(3), fullgraph=True)(_x(3))
+
+
+class _Trainer:
+    """A model reached only through an attribute: discovery cannot see it before the call."""
+
+    def __init__(self):
+        self.model = cr.nn.Sequential(cr.nn.Linear(4, 4), cr.nn.Dropout(0.5)).to(cr.float64)
+
+    def forward(self, x):
+        return self.model(x)
+
+
+def test_modules_run_during_the_trace_join_the_guard():
+    trainer = _Trainer()
+    forward = cr.compile(trainer.forward)
+    x = _x(3, 4)
+    with cr.no_grad():
+        forward(x)
+        assert len(forward.modules) == 3       # the Sequential, its Linear and its Dropout
+        trainer.model.eval()                   # must not replay the training-mode dropout
+        np.testing.assert_array_equal(forward(x).numpy(), trainer.model(x).numpy())
+    assert len(forward.cache) == 2
+
+
+def test_a_scheduler_step_inside_the_function_is_reported():
+    model = H.mlp().to(cr.float64)
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = cr.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    step = H.training_step(model, opt)
+
+    def with_schedule(x, y):
+        loss = step(x, y)
+        scheduler.step()
+        return loss
+
+    with pytest.raises(UntraceableError, match="scheduler"):
+        cr.compile(with_schedule, fullgraph=True)(*H.batches("mlp", 1)[0])
