@@ -281,19 +281,19 @@ class Tracer:
             return
         self.steps.append(step)
 
-    def on_call(self, obj, method: str, argument):
-        """Optimizer.step / zero_grad: run it untraced and record the call."""
+    def on_call(self, obj, method: str, argument, original=None):
+        """Optimizer.step / zero_grad, Module.zero_grad: run it untraced and record the call."""
         where = user_frame()
         if method == "step" and argument is not None:
             self.report(UntraceableError("optimizer.step(closure) re-evaluates the loss inside "
                                          "the step; it is not compiled by this version", where))
-        if all(o is not obj for o in self.optimizers):    # found only now: watched from here
+        if method == "step" and all(o is not obj for o in self.optimizers):   # watched from now
             self.optimizers.append(obj)
             self.hyperparameters_before.append(self._hyperparameters(obj))
         before = dict(_versions_module._versions)
         self.pause()
         try:
-            result = getattr(type(obj), method)(obj, argument)
+            result = (original or getattr(type(obj), method))(obj, argument)
         finally:
             self.resume()
         after = _versions_module._versions
@@ -354,7 +354,7 @@ class Tracer:
         from ..nn.module import Module
 
         original_mask, original_generator = _dropout._scaled_mask, backend.generator
-        original_call = Module.__call__
+        original_call, original_zero_grad = Module.__call__, Module.zero_grad
         self.versions_before = dict(_versions_module._versions)
         self.buffers_before = []
         for m in self.modules:
@@ -369,15 +369,22 @@ class Tracer:
                 tracer._snapshot(module)
             return original_call(module, *a, **k)
 
+        def zero_grad(module, set_to_none=True):    # model.zero_grad() is recorded as a call
+            if _function.tracer is not tracer:
+                return original_zero_grad(module, set_to_none)
+            return tracer.on_call(module, "zero_grad", set_to_none, original_zero_grad)
+
         _dropout._scaled_mask = self.masked(original_mask)
         backend.generator = self.generator(original_generator)
         Module.__call__ = call
+        Module.zero_grad = zero_grad
         self.resume()
         try:
             return fn(*args, **kwargs)
         finally:
             self.pause()
             Module.__call__ = original_call
+            Module.zero_grad = original_zero_grad
             _dropout._scaled_mask = original_mask
             backend.generator = original_generator
 

@@ -90,3 +90,24 @@ def test_arguments_that_require_grad_receive_their_gradient():
         a, b = f(x1), compiled(x2)
         np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=0, atol=1e-12)
         np.testing.assert_allclose(x2.grad.numpy(), x1.grad.numpy(), rtol=0, atol=1e-12)
+
+
+def test_model_zero_grad_inside_the_step_is_replayed():
+    a, b = H.twin(H.mlp)
+
+    def make(model, opt):
+        def step(x, y):
+            model.zero_grad()                   # the Module's zero_grad, not the optimizer's
+            loss = cr.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    eager = make(a, cr.optim.SGD(a.parameters(), lr=0.1))
+    compiled = cr.compile(make(b, cr.optim.SGD(b.parameters(), lr=0.1)), fullgraph=True)
+    for x, y in H.batches("mlp", 5):
+        eager(x, y)
+        compiled(x, y)
+    assert H.max_difference(a, b) <= 1e-12
+    assert "Sequential.zero_grad()" in compiled.plan(file=False)
