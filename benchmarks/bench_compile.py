@@ -127,6 +127,30 @@ def peak_memory(step) -> int:
     return peak - base
 
 
+def breakdown(step, calls: int = 10) -> dict:
+    """Where a compiled step's time goes (cProfile): the primitives' forward and vjp, the
+    optimizer's calls, and the rest (the replay's own bookkeeping)."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(calls):
+        step()
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    parts = {"forward": 0.0, "vjp": 0.0, "optimizer": 0.0, "total": 0.0}
+    for (filename, _, name), (_, _, _, cumtime, _) in stats.items():
+        if name == "replay" and filename.endswith("replay.py"):
+            parts["total"] += cumtime
+        elif name in ("forward", "vjp") and "chainrule" in filename:
+            parts[name] += cumtime
+        elif name in ("step", "zero_grad") and filename.endswith("optimizer.py"):
+            parts["optimizer"] += cumtime
+    parts["rest"] = parts["total"] - parts["forward"] - parts["vjp"] - parts["optimizer"]
+    return {k: v / max(parts["total"], 1e-12) for k, v in parts.items() if k != "total"}
+
+
 def hook_cost(rounds: int = 9) -> tuple[float, float]:
     """Eager MLP step time with the tracing hook's check, and with an apply without it."""
     from chainrule.autograd import function as F
@@ -180,6 +204,7 @@ def main(argv=None) -> int:
         steps = setup()
         result = measure_three(steps, args.rounds)
         memory = {k: peak_memory(steps[k]) for k in ("eager", "compiled")}
+        result["breakdown"] = breakdown(steps["compiled"])
         rows.append((name, description, result, memory))
         t = result["times"]
         print(f"{name}: eager {harness.format_time(t['eager'])}, compiled "
@@ -222,8 +247,12 @@ def render(rows, facts, hook) -> str:
                      f"{m['eager'] / 2**20:.1f} MiB | {m['compiled'] / 2**20:.1f} MiB |")
     lines.append("")
     for name, description, r, _ in rows:
+        b = r["breakdown"]
         lines.append(f"- `{name}`: {description}, float32; {r['rounds']} rounds of alternating "
-                     "blocks (eager, compiled, PyTorch)")
+                     "blocks (eager, compiled, PyTorch). Where the compiled step's time goes "
+                     f"(cProfile): primitives' forward {b['forward']:.0%}, their vjp "
+                     f"{b['vjp']:.0%}, optimizer calls {b['optimizer']:.0%}, the replay's own "
+                     f"bookkeeping {b['rest']:.0%}")
     lines += [f"- {hook_text(hook)}",
               f"- Measured {facts['date']}; load average (1/5/15 min) before: {facts['load']}, "
               f"after: {facts['load_after']} (2 cores, shared: a 1-minute load above 1 means "

@@ -5,6 +5,7 @@ import warnings
 from collections import OrderedDict
 
 from .. import backend
+from ..autograd import function as _function
 from ..autograd.grad_mode import _GradMode
 from ..tensor import Tensor
 from . import passes
@@ -106,7 +107,7 @@ class CompiledFunction:
         self.cache: OrderedDict = OrderedDict()
         self.modules, self.optimizers = _discover(fn)
         self._warned_full = False
-        self.__wrapped__ = fn
+        self.__wrapped__ = self._orig_mod = fn
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
 
@@ -127,7 +128,19 @@ class CompiledFunction:
                  backend.get_default_dtype().str, tuple(m.training for m in self.modules)),
                 [v for v in leaves if isinstance(v, Tensor)])
 
+    def __getattr__(self, name: str):
+        # a compiled Module still answers as the Module (parameters(), train(), state_dict()),
+        # as torch.compile's OptimizedModule does
+        fn = self.__dict__.get("fn")
+        if fn is None:
+            raise AttributeError(name)
+        return getattr(fn, name)
+
     def __call__(self, *args, **kwargs):
+        if _function.tracer is not None:
+            # called inside a function being traced: inlined, so that the outer trace records
+            # its primitives (a replay would be invisible to it)
+            return self.fn(*args, **kwargs)
         key, tensors = self._signature(args, kwargs)
         entry = self.cache.get(key)
         if entry is not None:

@@ -209,3 +209,22 @@ def test_steps_the_backward_needs_are_not_fused():
         np.testing.assert_array_equal(compiled(a).numpy(), f(b).numpy())
         np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
     assert not compiled.program().fused
+
+
+def test_a_compiled_function_called_inside_a_trace_is_inlined():
+    inner = cr.compile(lambda x: cr.sin(x) * 2)
+    inner(_x(3))                                # compiled (and cached) already
+    outer = cr.compile(lambda x: inner(x) + 1, fullgraph=True)
+    for seed in range(3):
+        x = _x(3, seed=seed)
+        np.testing.assert_array_equal(outer(x).numpy(), (cr.sin(x) * 2 + 1).numpy())
+    assert [s.kind for s in outer.program().steps] == ["prim", "fused"]
+
+
+def test_a_compiled_module_answers_as_the_module():
+    model = H.mlp()
+    compiled = cr.compile(model)
+    assert compiled._orig_mod is model
+    assert len(list(compiled.parameters())) == 6
+    compiled.eval()
+    assert not model.training
