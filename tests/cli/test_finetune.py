@@ -177,3 +177,74 @@ def test_train_imdb_with_minilm(tmp_path, capsys):
     assert sorted(np.load(out / "embeddings.npz").files) == [
         "test_embeddings", "test_labels", "train_embeddings", "train_labels",
         "validation_embeddings", "validation_labels"]
+
+
+def _image_folder(root, classes=("cat", "dog"), per_class=6, seed=0, sizes=((40, 30), (24, 36))):
+    """Tiny colour images of different sizes, each class a different colour plus noise."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for k, name in enumerate(classes):
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            h, w = sizes[i % len(sizes)]
+            base = np.zeros((h, w, 3))
+            base[..., k % 3] = 200
+            pixels = np.clip(base + rng.normal(0, 20, (h, w, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(root / name / f"{i:02d}.png")
+
+
+def test_image_folder_data_split_resize_and_layouts(tmp_path):
+    pytest.importorskip("PIL")
+    from chainrule.training.runs.data import folder_data
+
+    _image_folder(tmp_path / "flat")
+    config = {"dataset": str(tmp_path / "flat"), "image_size": 20, "seed": 3}
+    data = folder_data(config, log=lambda *a: None)
+    assert data.classes == ("cat", "dog")
+    assert data.x_train.dtype == np.uint8 and data.x_train.shape[1:] == (3, 20, 20)
+    # a fifth of each class's 6 images (rounded: 1) is held out, chosen by the seed
+    assert len(data.x_test) == 2 and sorted(data.y_test.tolist()) == [0, 1]
+    assert len(data.x_train) == 10
+    again = folder_data(dict(config), log=lambda *a: None)
+    np.testing.assert_array_equal(again.x_test, data.x_test)
+    other = folder_data({**config, "seed": 4}, log=lambda *a: None)
+    assert other.x_train.shape == data.x_train.shape
+    # normalisation: the training images' per-channel statistics
+    pixels = data.x_train.reshape(10, 3, -1) / 255.0
+    np.testing.assert_allclose(data.mean, pixels.mean(axis=(0, 2)))
+    np.testing.assert_allclose(data.std, pixels.std(axis=(0, 2)))
+
+    _image_folder(tmp_path / "split" / "train", per_class=4)
+    _image_folder(tmp_path / "split" / "val", per_class=2, seed=1)
+    data = folder_data({"dataset": str(tmp_path / "split"), "image_size": None, "seed": 0},
+                       log=lambda *a: None)
+    assert (len(data.x_train), len(data.x_test)) == (8, 4)
+    assert data.x_train.shape[1:] == (3, 224, 224)          # the default side
+
+    _image_folder(tmp_path / "mismatch" / "train", classes=("a", "b"), per_class=2)
+    _image_folder(tmp_path / "mismatch" / "test", classes=("a", "c"), per_class=2)
+    with pytest.raises(ValueError, match="class folders"):
+        folder_data({"dataset": str(tmp_path / "mismatch"), "seed": 0}, log=lambda *a: None)
+
+
+@pytest.mark.slow
+def test_finetune_on_an_image_folder(tmp_path, capsys):
+    pytest.importorskip("PIL")
+    _package_weights_or_skip()
+    _image_folder(tmp_path / "photos", per_class=8)
+    out = tmp_path / "ft"
+    code = main(["finetune", "--data", str(tmp_path / "photos"), "--image-size", "32",
+                 "--epochs", "2", "--batch-size", "8", "--lr", "0.05", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    config = json.loads((out / "config.json").read_text())
+    assert config["classes"] == ["cat", "dog"] and config["input_shape"] == [3, 32, 32]
+    metrics = json.loads((out / "test_metrics.json").read_text())
+    assert metrics["test_samples"] == 4          # a fifth of each class's 8 images
+    assert metrics["test_accuracy"] == 1.0       # red against green: the head separates them
+    assert (out / "confusion_matrix.png").is_file()
+    from chainrule.training import Run
+
+    reopened = Run.open(out)                     # the folder is read again from config.json
+    assert reopened.config["dataset"] == str(tmp_path / "photos")
+    assert reopened.model(cr.zeros(1, 3, 32, 32)).shape == (1, 2)

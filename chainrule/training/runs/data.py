@@ -6,6 +6,9 @@ standard deviation (Fashion-MNIST: 0.2860 and 0.3530), and, for models that need
 than the 8×8 digits (LeNet), upsampled by repeating pixels.
 
 A text dataset (IMDB) gives token ids instead (int64 (N, L), no transform): see :mod:`.text`.
+
+An image folder (``--data DIR``, see :func:`folder_data`) is read with Pillow into the same
+uint8 (N, 3, H, W) arrays, every image resized to ``--image-size`` pixels a side (default 224).
 """
 from __future__ import annotations
 
@@ -83,6 +86,8 @@ def load_data(config: dict, explicit_dataset: bool = True, log=print, run_dir=No
     """
     from ...data import datasets as D
 
+    if is_image_folder(config["dataset"]):
+        return folder_data(config, log)
     info = D.dataset_info(config["dataset"])
     if info.kind == "text":
         from .text import load_text_data
@@ -129,6 +134,95 @@ def load_data(config: dict, explicit_dataset: bool = True, log=print, run_dir=No
     return RunData(info.name, tuple(info.classes), x_train, y_train, x_val, y_val, x_test, y_test,
                    info.max_value, info.mean, info.std, tuple(x_train.shape[1:]), validation,
                    str(where) if where else "")
+
+
+FOLDER_SIDE = 224          # the side images from a folder are resized to without --image-size
+FOLDER_TEST_FRACTION = 0.2
+
+
+def is_image_folder(dataset) -> bool:
+    """Whether ``--data`` names a folder of images (one subfolder per class) rather than a
+    dataset by name."""
+    from pathlib import Path
+
+    return isinstance(dataset, str) and Path(dataset).expanduser().is_dir()
+
+
+def _test_split(labels, fraction: float, seed: int):
+    """Indices (train, test) of a seeded split in which each class gives ``fraction`` of its
+    images to the test set (rounded, at least one when the class has two or more)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        rng.shuffle(members)
+        n_test = max(1, int(round(len(members) * fraction))) if len(members) > 1 else 0
+        test.append(members[:n_test])
+        train.append(members[n_test:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def folder_data(config: dict, log=print) -> RunData:
+    """The run's data from an image folder, as torchvision's ``ImageFolder`` reads one:
+    ``DIR/<class>/<image>`` (classes are the subfolder names, sorted).
+
+    - ``DIR/train/<class>/…`` beside ``DIR/test/<class>/…`` (or ``DIR/val/…``): those are the
+      training and test sets;
+    - otherwise every image is under ``DIR/<class>/``, and a seeded split (the run's ``--seed``)
+      gives each class's test set a fifth of its images (at least one of a class of two or more).
+
+    Images are converted to RGB and resized (bilinear) to ``--image-size`` pixels a side, default
+    224, the ImageNet resolution of the pretrained networks. The normalisation is the training
+    images' per-channel mean and standard deviation (a pretrained network uses its own).
+    ``--per-class``, ``--limit`` and ``--val-split`` apply as for a named dataset.
+    """
+    from pathlib import Path
+
+    from ...data.datasets.image_folder import load_image_folder
+
+    root = Path(config["dataset"]).expanduser()
+    side = int(config.get("image_size") or FOLDER_SIDE)
+    size = (side, side)
+    test_dir = next((root / d for d in ("test", "val") if (root / d).is_dir()), None)
+    if (root / "train").is_dir() and test_dir is not None:
+        x_train, y_train, classes = load_image_folder(root / "train", "RGB", size)
+        x_test, y_test, test_classes = load_image_folder(test_dir, "RGB", size)
+        if test_classes != classes:
+            raise ValueError(f"image folder {root}: the class folders of train/ {list(classes)} "
+                             f"and {test_dir.name}/ {list(test_classes)} differ")
+        split_text = f"{root / 'train'} and {test_dir}"
+    else:
+        images, labels, classes = load_image_folder(root, "RGB", size)
+        train, test = _test_split(labels, FOLDER_TEST_FRACTION, int(config["seed"]))
+        if len(test) == 0 or len(train) == 0:
+            raise ValueError(f"image folder {root}: {len(images)} images are too few to hold out "
+                             "a test set; give each class two images or more")
+        x_train, y_train, x_test, y_test = images[train], labels[train], images[test], labels[test]
+        split_text = f"a seeded split of {root} (--seed {config['seed']})"
+    log(f"image folder: {len(classes)} classes, {len(x_train)} training and {len(x_test)} test "
+        f"images at {side}×{side} ({split_text})")
+    limit = config.get("limit")
+    if limit:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+        x_test, y_test = x_test[:limit], y_test[:limit]
+    if config.get("per_class"):
+        x_train, y_train = first_per_class(x_train, y_train, int(config["per_class"]))
+    split = config.get("val_split") or 0.0
+    if split:
+        n_val = held_out(split, len(x_train))
+        x_train, x_val = x_train[:-n_val], x_train[-n_val:]
+        y_train, y_val = y_train[:-n_val], y_train[-n_val:]
+        validation = f"the last {n_val} training samples (--val-split {split})"
+    else:
+        x_val, y_val = x_test, y_test
+        validation = "the test set (give --val-split 0.1 to hold out training samples instead)"
+    pixels = x_train.reshape(len(x_train), 3, -1) / 255.0
+    mean = pixels.mean(axis=(0, 2)).tolist()
+    std = [max(float(v), 1e-6) for v in pixels.std(axis=(0, 2))]
+    return RunData(root.name, tuple(classes), x_train, y_train, x_val, y_val, x_test, y_test,
+                   255, mean, std, tuple(x_train.shape[1:]), validation, str(root))
 
 
 def transform(config: dict):

@@ -44,10 +44,11 @@ def validate_names(config: dict) -> None:
     """
     from ...data.datasets import dataset_info
     from ..registry import get_loss, get_optimizer_class
+    from .data import is_image_folder
     from .text import resolve
 
-    info = dataset_info(config["dataset"])
-    model_factory(resolve(config["model"], info.kind)[0])
+    kind = "image" if is_image_folder(config["dataset"]) else dataset_info(config["dataset"]).kind
+    model_factory(resolve(config["model"], kind)[0])
     get_optimizer_class(config["optimizer"])
     get_loss(config["loss"])
 

@@ -92,8 +92,8 @@ class Run:
             run_dir, config = _from_rank_zero(None)
             return cls(run_dir, config, data=data, log=log, progress=progress,
                        distributed=True)
-        run_dir = Path(out) if out is not None else F.default_run_dir(config["model"],
-                                                                      config["dataset"])
+        run_dir = Path(out) if out is not None else F.default_run_dir(
+            config["model"], Path(str(config["dataset"])).name or "data")
         from ... import __version__
 
         config["created"] = F.now_iso()
