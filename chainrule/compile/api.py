@@ -187,10 +187,15 @@ class CompiledFunction:
             needs_graph = [v for v in flatten(result)[1]
                            if isinstance(v, Tensor) and v.requires_grad and v._node is not None]
             if needs_graph and not has_backward:
-                self.cache[key] = _Eager(
-                    "its outputs require grad and the function does not call backward: the "
-                    "caller will backpropagate through them, which needs eager's graph")
-                return result
+                reason = self._graph_reason(needs_graph, program)
+                if reason is None:
+                    try:
+                        program.graph = tracer.graph_schedule(needs_graph[0])
+                    except UntraceableError as exc:
+                        reason = exc.reason
+                if reason is not None:
+                    self.cache[key] = _Eager(reason)
+                    return result
             program.detached_outputs = has_backward
             program.steps.extend(counters)
             passes.fold_constants(program, tracer.traced_values)
@@ -207,6 +212,15 @@ class CompiledFunction:
         warnings.warn(message, stacklevel=3)
         self.cache[key] = _Eager(f"{first.reason} (at {first.where})")
         return result
+
+    @staticmethod
+    def _graph_reason(needs_graph, program) -> str | None:
+        """Why outputs that need a graph cannot be given one node of the caller's graph."""
+        if len(needs_graph) != 1:
+            return (f"{len(needs_graph)} of its outputs require grad and the function does not "
+                    "call backward: the caller will backpropagate through them, and this "
+                    "version compiles that for one output only")
+        return None
 
     # ------------------------------------------------------------------ for learners
     def reset(self) -> None:

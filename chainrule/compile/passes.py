@@ -30,11 +30,15 @@ ELEMENTWISE = {"add": xp.add, "subtract": xp.subtract, "multiply": xp.multiply,
                "tanh": xp.tanh, "maximum": xp.maximum, "minimum": xp.minimum}
 
 
+def _schedules(program: Program) -> list:
+    found = [s for s in program.steps if isinstance(s, BackwardStep)]
+    return found + ([program.graph] if program.graph is not None else [])
+
+
 def _backward_steps(program: Program) -> set[int]:
     needed = set()
-    for step in program.steps:
-        if isinstance(step, BackwardStep):
-            needed.update(e.step for e in step.schedule if e.step is not None)
+    for step in _schedules(program):
+        needed.update(e.step for e in step.schedule if e.step is not None)
     return needed
 
 
@@ -182,11 +186,10 @@ def _renumber(program: Program) -> None:
     for new, step in enumerate(program.steps):
         if isinstance(step, (PrimStep, RandomStep, FusedStep)):
             program.slots[step.out].produced_by = new
-    for step in program.steps:
-        if isinstance(step, BackwardStep):
-            for e in step.schedule:
-                if e.step is not None:
-                    e.step = old_to_new[e.step]
+    for step in _schedules(program):
+        for e in step.schedule:
+            if e.step is not None:
+                e.step = old_to_new[e.step]
 
 
 def _shape(shape) -> str:

@@ -11,8 +11,9 @@ the engine does. Calls (``optimizer.step()``) run as they are.
 from __future__ import annotations
 
 from ..autograd.engine import _store_grad, unbroadcast
-from ..autograd.function import Node
+from ..autograd.function import Function, Node
 from ..autograd.grad_mode import _GradMode
+from ..autograd.versions import _versions, saved_versions, sequence
 from ..backend import ndarray, xp
 from ..ops import dropout as _dropout
 from ..tensor import Tensor
@@ -92,6 +93,8 @@ def replay(program: Program, arg_tensors: list):
             values.append(arg_tensors[slot.payload])
         elif slot.kind == "ref":
             values.append(slot.payload)
+        elif program.graph is not None and v == program.graph.root:
+            values.append(Tensor._from_op(env[v], _graph_node(program, ctxs, arg_tensors)))
         else:
             values.append(Tensor._from_op(env[v], None))
     return unflatten(spec, values)
@@ -99,38 +102,86 @@ def replay(program: Program, arg_tensors: list):
 
 def _backward(step: BackwardStep, ctxs: dict, env: list, arg_tensors: list,
               program: Program) -> None:
+    """``loss.backward()`` inside the call: the leaves' ``.grad`` stored as the engine does."""
     slots = program.slots
-    pending = {step.root: xp.ones(step.root_shape, dtype=step.root_dtype)}
     stored: set[int] = set()
     previous = _GradMode.enabled
     _GradMode.enabled = False
     try:
-        for entry in step.schedule:
-            g = pending.pop(entry.slot, None)
-            if g is None:
-                continue
-            if entry.step is None:
-                slot = slots[entry.leaf]
-                tensor = arg_tensors[slot.payload] if slot.kind == "arg" else slot.payload
-                _store_grad(tensor, g, False, stored)
-                continue
-            ctx = ctxs.pop(entry.step)
-            grads = ctx.fn.vjp(ctx, g)
-            if type(grads) is not tuple:
-                grads = (grads,)
-            for target in entry.targets:
-                gi = grads[target.position]
-                if gi is None:
-                    continue
-                if gi.shape != target.shape:
-                    gi = unbroadcast(gi, target.shape)
-                if gi.dtype != target.dtype:
-                    gi = gi.astype(target.dtype)
-                before = pending.get(target.slot)
-                pending[target.slot] = gi if before is None else before + gi
-            ctx.saved = None
+        for slot, g in run_schedule(step, ctxs, xp.ones(step.root_shape, dtype=step.root_dtype),
+                                    free=True):
+            slot = slots[slot]
+            tensor = arg_tensors[slot.payload] if slot.kind == "arg" else slot.payload
+            _store_grad(tensor, g, False, stored)
     finally:
         _GradMode.enabled = previous
+
+
+def run_schedule(step: BackwardStep, ctxs: dict, g, free: bool):
+    """Walk a backward schedule from the root's gradient ``g``: each node's vjp, gradients
+    summed at fan-out in eager's order; yields (leaf slot, gradient) as eager stores them."""
+    pending = {step.root: g}
+    for entry in step.schedule:
+        g = pending.pop(entry.slot, None)
+        if g is None:
+            continue
+        if entry.step is None:
+            yield entry.leaf, g
+            continue
+        ctx = ctxs.pop(entry.step) if free else ctxs[entry.step]
+        grads = ctx.fn.vjp(ctx, g)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        for target in entry.targets:
+            gi = grads[target.position]
+            if gi is None:
+                continue
+            if gi.shape != target.shape:
+                gi = unbroadcast(gi, target.shape)
+            if gi.dtype != target.dtype:
+                gi = gi.astype(target.dtype)
+            before = pending.get(target.slot)
+            pending[target.slot] = gi if before is None else before + gi
+        if free:
+            ctx.saved = None
+
+
+class CompiledGraph(Function):
+    """The backward of a compiled forward, as one node of the caller's graph.
+
+    Forward:     the replayed program (its steps are the primitives of the traced call)
+    VJP:         the traced call's backward schedule: each step's vjp in reverse topological
+                 order, gradients summed at fan-out; returns ∂L/∂(each argument and captured
+                 tensor that requires grad)
+    Numerics:    the primitives' own vjps, so the same numbers as eager's backward.
+    """
+
+    name = "compiled"
+    twice_differentiable = False
+
+    @staticmethod
+    def vjp(ctx, g):
+        grads = dict.fromkeys(ctx.leaf_slots)
+        for slot, gi in run_schedule(ctx.graph, ctx.ctxs, g, free=False):
+            grads[slot] = gi
+        return tuple(grads[s] for s in ctx.leaf_slots)
+
+
+def _graph_node(program: Program, ctxs: dict, arg_tensors: list) -> Node:
+    slots = program.slots
+    node = Node()
+    node.fn = CompiledGraph
+    node.graph = program.graph
+    node.ctxs = ctxs
+    node.leaf_slots = program.graph_leaves
+    node.inputs = tuple(arg_tensors[slots[s].payload] if slots[s].kind == "arg"
+                        else slots[s].payload for s in program.graph_leaves)
+    node.saved = tuple(a for c in ctxs.values() for a in c.saved if type(a) is ndarray)
+    sequence[0] += 1
+    node.seq = sequence[0]
+    if _versions:
+        node.versions = saved_versions(node.saved)
+    return node
 
 
 def prepare(program: Program) -> Program:
@@ -144,6 +195,8 @@ def prepare(program: Program) -> Program:
             refs.append((slot.index, slot.payload))
     program.template = template
     program.refs = tuple(refs)
+    if program.graph is not None:
+        program.graph_leaves = tuple(e.leaf for e in program.graph.schedule if e.step is None)
     return program
 
 

@@ -114,6 +114,29 @@ def _standin(a):
     return a
 
 
+def _order(root: Tensor, stop: set) -> list:
+    """engine.topological_order, not expanding the tensors whose ids are in ``stop``."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        node = tensor._node
+        if node is not None and id(tensor) not in stop:
+            for inp in reversed(node.inputs):
+                if isinstance(inp, Tensor) and inp.requires_grad:
+                    if _versions_module._rebinds:
+                        inp = _versions_module.resolve(inp, node)
+                    if id(inp) not in visited:
+                        stack.append((inp, False))
+    return order
+
+
 class Tracer:
     """Records one eager call of a function (see the module docstring)."""
 
@@ -127,6 +150,7 @@ class Tracer:
         self.keep: list = []                     # keeps ids unique while tracing
         self.traced_values: dict[int, object] = {}   # slot -> the value eager computed
         self.problems: list[UntraceableError] = []
+        self.arg_tensors: list[Tensor] = []
         self.modules = list(modules)
         self.module_ids = {id(m) for m in self.modules}
         self.optimizers = list(optimizers)
@@ -144,6 +168,7 @@ class Tracer:
 
     def add_argument(self, position: int, t: Tensor) -> int:
         s = self.new_slot("arg", t._data, f"arg{position}", position)
+        self.arg_tensors.append(t)
         self._bind_tensor(t, s)
         return s
 
@@ -254,32 +279,47 @@ class Tracer:
             if len(roots) != 1 or roots[0]._data.size != 1 or not (grads[0] == 1).all():
                 raise UntraceableError("only loss.backward() on a single-number loss is compiled "
                                        "by this version (not gradient=...)", where)
-            root = roots[0]
-            order = engine.topological_order(root)
-            step = BackwardStep(self.slot_of_tensor(root), tuple(root._data.shape),
-                                root._data.dtype, where=where)
-            for t in reversed(order):
-                s = self.slot_of_tensor(t)
-                node = t._node
-                if node is None:
-                    step.schedule.append(BackwardEntry(s, None, (), s))
-                    continue
-                if t._retains_grad:
-                    raise UntraceableError("retain_grad() is not compiled by this version", where)
-                producer = self.slots[s].produced_by
-                targets = []
-                for i, inp in enumerate(node.inputs):
-                    if isinstance(inp, Tensor) and inp.requires_grad:
-                        if _versions_module._rebinds:
-                            inp = _versions_module.resolve(inp, node)
-                        ts = self.slot_of_tensor(inp)
-                        targets.append(GradTarget(i, ts, tuple(inp._data.shape),
-                                                  inp._data.dtype))
-                step.schedule.append(BackwardEntry(s, producer, tuple(targets)))
+            step = self.schedule(roots[0], engine.topological_order(roots[0]), where)
         except UntraceableError as exc:
             self.report(exc)
             return
         self.steps.append(step)
+
+    def graph_schedule(self, output: Tensor) -> BackwardStep:
+        """The backward of a forward whose caller backpropagates through ``output``: the graph
+        between ``output`` and the call's leaves (arguments and captured tensors; the graph that
+        made an argument, outside the call, is the engine's business)."""
+        stop = {id(t) for t in self.arg_tensors}
+        return self.schedule(output, _order(output, stop), user_frame(), graph_mode=True)
+
+    def schedule(self, root: Tensor, order: list, where: str,
+                 graph_mode: bool = False) -> BackwardStep:
+        """The backward from ``root`` over ``order`` (a topological order), as slots and steps."""
+        step = BackwardStep(self.slot_of_tensor(root), tuple(root._data.shape),
+                            root._data.dtype, where=where)
+        for t in reversed(order):
+            s = self.slot_of_tensor(t)
+            node = t._node
+            if node is None or (graph_mode and self.slots[s].kind == "arg"):
+                step.schedule.append(BackwardEntry(s, None, (), s))
+                continue
+            if self.slots[s].kind == "arg":
+                raise UntraceableError(
+                    "an argument of the call was computed by a graph outside it, and the call "
+                    "runs backward() through it; compile the code that computes it too", where)
+            if t._retains_grad:
+                raise UntraceableError("retain_grad() is not compiled by this version", where)
+            producer = self.slots[s].produced_by
+            targets = []
+            for i, inp in enumerate(node.inputs):
+                if isinstance(inp, Tensor) and inp.requires_grad:
+                    if _versions_module._rebinds:
+                        inp = _versions_module.resolve(inp, node)
+                    ts = self.slot_of_tensor(inp)
+                    targets.append(GradTarget(i, ts, tuple(inp._data.shape),
+                                              inp._data.dtype))
+            step.schedule.append(BackwardEntry(s, producer, tuple(targets)))
+        return step
 
     def on_call(self, obj, method: str, argument, original=None):
         """Optimizer.step / zero_grad, Module.zero_grad: run it untraced and record the call."""

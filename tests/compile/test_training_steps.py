@@ -44,16 +44,58 @@ def test_compiled_forward_under_no_grad_equals_eager():
     assert len(forward.cache) == 1
 
 
-def test_forward_whose_output_needs_a_graph_runs_eagerly_and_backpropagates():
+@pytest.mark.parametrize("model", ["mlp", "lenet", "lstm"])
+def test_compiled_model_in_an_eager_training_loop_equals_eager(model):
+    """torch.compile's common use: the model compiled, loss, backward and step outside."""
+    a, b = H.twin(getattr(H, model))
+    compiled = cr.compile(b, fullgraph=True)
+    opts = [cr.optim.Adam(m.parameters(), lr=1e-2) for m in (a, b)]
+    loss_fn = cr.nn.CrossEntropyLoss()
+    for x, y in H.batches(model, 20):
+        for forward, opt in ((a, opts[0]), (compiled, opts[1])):
+            opt.zero_grad()
+            out = forward(x)
+            assert out.requires_grad and out.grad_fn is not None
+            loss_fn(out, y).backward()
+            opt.step()
+    assert len(compiled.cache) == 1 and compiled.program().graph is not None
+    assert H.max_difference(a, b) <= 1e-12
+
+
+def test_compiled_block_passes_gradients_to_the_graph_outside_it():
+    rng = np.random.default_rng(0)
+    w = cr.tensor(rng.standard_normal((4, 4)), requires_grad=True)
+    block = cr.compile(lambda h: cr.tanh(h @ w) * 2, fullgraph=True)
+    for seed in range(3):
+        data = np.random.default_rng(seed).standard_normal((3, 4))
+        grads = []
+        for f in (block.fn, block):
+            w.grad = None
+            x = cr.tensor(data, requires_grad=True)
+            h = cr.sin(x)                        # the argument has a graph of its own
+            f(h).sum().backward()
+            grads.append((x.grad.numpy().copy(), w.grad.numpy().copy()))
+        for eager, compiled in zip(*grads):
+            np.testing.assert_allclose(compiled, eager, rtol=0, atol=1e-12)
+
+
+def test_compiled_graph_keeps_eager_rules_retain_graph_and_in_place_checks():
     model = H.mlp().to(cr.float64)
     forward = cr.compile(model)
     x, _ = H.batches("mlp", 1)[0]
-    for _ in range(2):
-        out = forward(x)
-        assert out.requires_grad and out.grad_fn is not None
-    out.sum().backward()
-    assert model[0].weight.grad is not None
-    assert "runs eagerly" in forward.plan(file=False)
+    forward(x)                                    # the trace
+    out = forward(x).sum()
+    out.backward(retain_graph=True)
+    first = model[0].weight.grad.numpy().copy()
+    out.backward()                                # twice: the saved values were kept
+    np.testing.assert_allclose(model[0].weight.grad.numpy(), 2 * first, rtol=1e-12)
+    out = forward(x).sum()
+    with cr.no_grad():
+        model[0].weight.mul_(2)                   # changed in place before backward
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        out.backward()
+    with pytest.raises(RuntimeError, match="create_graph"):
+        forward(x).sum().backward(create_graph=True)
 
 
 def test_gradient_accumulation_without_zero_grad_matches_eager():
