@@ -17,7 +17,8 @@ whole-array code on the parameters).
 **Guards.** The cache key is the input signature: shape, dtype and requires_grad of each tensor
 argument, other arguments by value, grad mode, the default dtype, and the training flag of every
 module the function reaches (a Module passed in, the object of a bound method, closure cells and
-globals its code names). A new signature traces again. The cache holds ``cache_size_limit``
+globals its code names, and every module that runs during the trace). A new signature traces
+again. The cache holds ``cache_size_limit``
 signatures (8, torch._dynamo's default); beyond it, new signatures run eagerly with a warning,
 as torch.compile does.
 
@@ -38,8 +39,18 @@ replays equal eager (the tests check 1e-12 after 20 training steps).
 **Replay** (:mod:`chainrule.compile.replay`) calls each primitive's own ``forward`` and ``vjp``
 on arrays, with no Tensor or graph bookkeeping: what remains of eager's cost is the primitives'
 arithmetic. Outputs come back as Tensors; when the traced call ran a backward, they come back
-detached (the graph was consumed, as after eager's backward). A call whose outputs need a graph
-(a forward with grad enabled, backpropagated by the caller) runs eagerly; ``plan()`` says so.
+detached (the graph was consumed, as after eager's backward). When the call did not run a
+backward but its output requires grad (``torch.compile``'s usual case: a compiled model, with the
+loss, ``backward()`` and the optimizer outside), the output gets a single graph node,
+:class:`~chainrule.compile.replay.CompiledGraph`, whose vjp runs the traced backward schedule and
+hands the gradients to the call's arguments and captured tensors; ``retain_graph``, the
+in-place-modification check and the refusal of ``create_graph=True`` follow eager's rules. (Two
+or more outputs that need a graph: that signature runs eagerly, and ``plan()`` says so.)
+
+**Not replayed** (as in any tracing compiler, and stated here so that it is never a surprise):
+Python side effects of the function other than the ones above — appending to a list, counting
+calls in a Python variable, setting ``p.grad = None`` by hand — happen only during the trace.
+``model.zero_grad()`` and ``optimizer.zero_grad()`` are recorded and replayed.
 
 **For learners**: ``compiled.plan()`` prints each signature's steps, its buffers (size, made,
 last read, freed), what was folded, removed and fused, and the cache; ``compiled.graph()`` draws

@@ -71,6 +71,13 @@ def program_text(program: Program) -> list[str]:
                  f"{_size(sum(s.nbytes for s in refs))}")
     lines.append("  steps:")
     lines += ["  " + _step_line(program, i, step) for i, step in enumerate(program.steps)]
+    if program.graph is not None:
+        g = program.graph
+        vjps = sum(1 for e in g.schedule if e.step is not None)
+        inputs = sum(1 for e in g.schedule if e.step is None)
+        lines.append(f"  output {_slot_name(program, g.root)} joins the caller's graph as one node "
+                     f"(CompiledGraph): its backward is {vjps} vjp calls in reverse topological "
+                     f"order, giving the gradients of {inputs} inputs")
     lines.append("  buffers (intermediates: size, made at step, last read at step, freed after):")
     total, live, peak = 0, 0, 0
     freed_at = {s: i for i, ss in program.releases.items() for s in ss}

@@ -59,6 +59,7 @@ def test_compiled_model_in_an_eager_training_loop_equals_eager(model):
             loss_fn(out, y).backward()
             opt.step()
     assert len(compiled.cache) == 1 and compiled.program().graph is not None
+    assert "joins the caller's graph as one node (CompiledGraph)" in compiled.plan(file=False)
     assert H.max_difference(a, b) <= 1e-12
 
 
