@@ -116,6 +116,16 @@ def load_data(config: dict, explicit_dataset: bool = True, log=print, run_dir=No
     x_test, y_test = D.get_dataset(info.name, "test", **kwargs)
     where = D.locate(info.name, kwargs.get("root"))
     x_train, x_test = _channels_first(x_train), _channels_first(x_test)
+    x_train, y_train, x_val, y_val, x_test, y_test, validation = _subsets(
+        config, x_train, y_train, x_test, y_test)
+    return RunData(info.name, tuple(info.classes), x_train, y_train, x_val, y_val, x_test, y_test,
+                   info.max_value, info.mean, info.std, tuple(x_train.shape[1:]), validation,
+                   str(where) if where else "")
+
+
+def _subsets(config: dict, x_train, y_train, x_test, y_test):
+    """``--limit``, ``--per-class`` and ``--val-split`` applied to an image run's arrays:
+    (x_train, y_train, x_val, y_val, x_test, y_test, what the validation data is in words)."""
     limit = config.get("limit")
     if limit:
         x_train, y_train = x_train[:limit], y_train[:limit]
@@ -131,9 +141,7 @@ def load_data(config: dict, explicit_dataset: bool = True, log=print, run_dir=No
     else:
         x_val, y_val = x_test, y_test
         validation = "the test set (give --val-split 0.1 to hold out training samples instead)"
-    return RunData(info.name, tuple(info.classes), x_train, y_train, x_val, y_val, x_test, y_test,
-                   info.max_value, info.mean, info.std, tuple(x_train.shape[1:]), validation,
-                   str(where) if where else "")
+    return x_train, y_train, x_val, y_val, x_test, y_test, validation
 
 
 FOLDER_SIDE = 224          # the side images from a folder are resized to without --image-size
@@ -203,21 +211,8 @@ def folder_data(config: dict, log=print) -> RunData:
         split_text = f"a seeded split of {root} (--seed {config['seed']})"
     log(f"image folder: {len(classes)} classes, {len(x_train)} training and {len(x_test)} test "
         f"images at {side}×{side} ({split_text})")
-    limit = config.get("limit")
-    if limit:
-        x_train, y_train = x_train[:limit], y_train[:limit]
-        x_test, y_test = x_test[:limit], y_test[:limit]
-    if config.get("per_class"):
-        x_train, y_train = first_per_class(x_train, y_train, int(config["per_class"]))
-    split = config.get("val_split") or 0.0
-    if split:
-        n_val = held_out(split, len(x_train))
-        x_train, x_val = x_train[:-n_val], x_train[-n_val:]
-        y_train, y_val = y_train[:-n_val], y_train[-n_val:]
-        validation = f"the last {n_val} training samples (--val-split {split})"
-    else:
-        x_val, y_val = x_test, y_test
-        validation = "the test set (give --val-split 0.1 to hold out training samples instead)"
+    x_train, y_train, x_val, y_val, x_test, y_test, validation = _subsets(
+        config, x_train, y_train, x_test, y_test)
     pixels = x_train.reshape(len(x_train), 3, -1) / 255.0
     mean = pixels.mean(axis=(0, 2)).tolist()
     std = [max(float(v), 1e-6) for v in pixels.std(axis=(0, 2))]
