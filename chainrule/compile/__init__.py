@@ -44,8 +44,9 @@ backward but its output requires grad (``torch.compile``'s usual case: a compile
 loss, ``backward()`` and the optimizer outside), the output gets a single graph node,
 :class:`~chainrule.compile.replay.CompiledGraph`, whose vjp runs the traced backward schedule and
 hands the gradients to the call's arguments and captured tensors; ``retain_graph``, the
-in-place-modification check and the refusal of ``create_graph=True`` follow eager's rules. (Two
-or more outputs that need a graph: that signature runs eagerly, and ``plan()`` says so.)
+in-place-modification check and the refusal of ``create_graph=True`` follow eager's rules.
+Several such outputs (an RNN's output and its last state) get a node each, with the schedule
+from its own root; the engine sums their contributions at the inputs.
 
 **Not replayed** (as in any tracing compiler, and stated here so that it is never a surprise):
 Python side effects of the function other than the ones above — appending to a list, counting

@@ -187,14 +187,14 @@ class CompiledFunction:
             needs_graph = [v for v in flatten(result)[1]
                            if isinstance(v, Tensor) and v.requires_grad and v._node is not None]
             if needs_graph and not has_backward:
-                reason = self._graph_reason(needs_graph, program)
-                if reason is None:
-                    try:
-                        program.graph = tracer.graph_schedule(needs_graph[0])
-                    except UntraceableError as exc:
-                        reason = exc.reason
-                if reason is not None:
-                    self.cache[key] = _Eager(reason)
+                try:
+                    for t in needs_graph:
+                        g = tracer.graph_schedule(t)
+                        if program.slots[g.root].kind == "node":
+                            program.graphs[g.root] = g
+                except UntraceableError as exc:
+                    tracer.report(exc)
+                    self.cache[key] = _Eager(exc.reason)
                     return result
             program.detached_outputs = has_backward
             program.steps.extend(counters)
@@ -212,15 +212,6 @@ class CompiledFunction:
         warnings.warn(message, stacklevel=3)
         self.cache[key] = _Eager(f"{first.reason} (at {first.where})")
         return result
-
-    @staticmethod
-    def _graph_reason(needs_graph, program) -> str | None:
-        """Why outputs that need a graph cannot be given one node of the caller's graph."""
-        if len(needs_graph) != 1:
-            return (f"{len(needs_graph)} of its outputs require grad and the function does not "
-                    "call backward: the caller will backpropagate through them, and this "
-                    "version compiles that for one output only")
-        return None
 
     # ------------------------------------------------------------------ for learners
     def reset(self) -> None:

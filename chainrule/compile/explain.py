@@ -71,8 +71,7 @@ def program_text(program: Program) -> list[str]:
                  f"{_size(sum(s.nbytes for s in refs))}")
     lines.append("  steps:")
     lines += ["  " + _step_line(program, i, step) for i, step in enumerate(program.steps)]
-    if program.graph is not None:
-        g = program.graph
+    for g in program.graphs.values():
         vjps = sum(1 for e in g.schedule if e.step is not None)
         inputs = sum(1 for e in g.schedule if e.step is None)
         lines.append(f"  output {_slot_name(program, g.root)} joins the caller's graph as one node "

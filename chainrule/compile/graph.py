@@ -156,4 +156,5 @@ class Program:
     releases: dict = field(default_factory=dict)     # step index -> slots freed after it
     last_use: dict = field(default_factory=dict)     # slot -> step index of its last read
     detached_outputs: bool = False
-    graph: object = None            # a BackwardStep: the backward of an output the caller uses
+    graphs: dict = field(default_factory=dict)   # output slot -> BackwardStep: the backward
+                                                 # of an output the caller backpropagates

@@ -32,7 +32,7 @@ ELEMENTWISE = {"add": xp.add, "subtract": xp.subtract, "multiply": xp.multiply,
 
 def _schedules(program: Program) -> list:
     found = [s for s in program.steps if isinstance(s, BackwardStep)]
-    return found + ([program.graph] if program.graph is not None else [])
+    return found + list(program.graphs.values())
 
 
 def _backward_steps(program: Program) -> set[int]:

@@ -93,8 +93,8 @@ def replay(program: Program, arg_tensors: list):
             values.append(arg_tensors[slot.payload])
         elif slot.kind == "ref":
             values.append(slot.payload)
-        elif program.graph is not None and v == program.graph.root:
-            values.append(Tensor._from_op(env[v], _graph_node(program, ctxs, arg_tensors)))
+        elif v in program.graphs:
+            values.append(Tensor._from_op(env[v], _graph_node(program, v, ctxs, arg_tensors)))
         else:
             values.append(Tensor._from_op(env[v], None))
     return unflatten(spec, values)
@@ -167,16 +167,19 @@ class CompiledGraph(Function):
         return tuple(grads[s] for s in ctx.leaf_slots)
 
 
-def _graph_node(program: Program, ctxs: dict, arg_tensors: list) -> Node:
+def _graph_node(program: Program, root: int, ctxs: dict, arg_tensors: list) -> Node:
+    """The node of output ``root``: several outputs share the replay's contexts, each with the
+    schedule from its own root (the engine sums their contributions at the inputs)."""
     slots = program.slots
+    graph, leaves, steps = program.graph_leaves[root]
     node = Node()
     node.fn = CompiledGraph
-    node.graph = program.graph
+    node.graph = graph
     node.ctxs = ctxs
-    node.leaf_slots = program.graph_leaves
+    node.leaf_slots = leaves
     node.inputs = tuple(arg_tensors[slots[s].payload] if slots[s].kind == "arg"
-                        else slots[s].payload for s in program.graph_leaves)
-    node.saved = tuple(a for c in ctxs.values() for a in c.saved if type(a) is ndarray)
+                        else slots[s].payload for s in leaves)
+    node.saved = tuple(a for i in steps for a in ctxs[i].saved if type(a) is ndarray)
     sequence[0] += 1
     node.seq = sequence[0]
     if _versions:
@@ -195,8 +198,10 @@ def prepare(program: Program) -> Program:
             refs.append((slot.index, slot.payload))
     program.template = template
     program.refs = tuple(refs)
-    if program.graph is not None:
-        program.graph_leaves = tuple(e.leaf for e in program.graph.schedule if e.step is None)
+    program.graph_leaves = {
+        root: (g, tuple(e.leaf for e in g.schedule if e.step is None),
+               tuple(e.step for e in g.schedule if e.step is not None))
+        for root, g in program.graphs.items()}
     return program
 
 

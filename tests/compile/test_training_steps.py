@@ -58,7 +58,7 @@ def test_compiled_model_in_an_eager_training_loop_equals_eager(model):
             assert out.requires_grad and out.grad_fn is not None
             loss_fn(out, y).backward()
             opt.step()
-    assert len(compiled.cache) == 1 and compiled.program().graph is not None
+    assert len(compiled.cache) == 1 and compiled.program().graphs
     assert "joins the caller's graph as one node (CompiledGraph)" in compiled.plan(file=False)
     assert H.max_difference(a, b) <= 1e-12
 
@@ -154,3 +154,19 @@ def test_model_zero_grad_inside_the_step_is_replayed():
         compiled(x, y)
     assert H.max_difference(a, b) <= 1e-12
     assert "Sequential.zero_grad()" in compiled.plan(file=False)
+
+
+def test_recurrent_module_with_two_outputs_backpropagates_through_each():
+    a, b = H.twin(lambda: cr.nn.GRU(4, 6, batch_first=True))
+    compiled = cr.compile(b, fullgraph=True)
+    x = cr.tensor(np.random.default_rng(0).standard_normal((3, 5, 4)))
+    for which in ("out", "h", "both", "out"):
+        for model in (a, b):
+            model.zero_grad()
+        for f in (a, compiled):
+            out, h = f(x)
+            loss = {"out": out.sum(), "h": (h ** 2).sum(), "both": out.mean() + h.sum()}[which]
+            loss.backward()
+        for p, q in zip(a.parameters(), b.parameters()):
+            np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=0, atol=1e-12)
+    assert len(compiled.program().graphs) == 2
