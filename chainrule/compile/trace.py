@@ -386,6 +386,7 @@ class Tracer:
 
     def run(self, fn, args, kwargs):
         """Call ``fn`` eagerly with this tracer active; returns its result."""
+        from ..ops import attention as _attention
         from ..ops import dropout as _dropout
 
         if _function.tracer is not None:
@@ -414,7 +415,7 @@ class Tracer:
                 return original_zero_grad(module, set_to_none)
             return tracer.on_call(module, "zero_grad", set_to_none, original_zero_grad)
 
-        _dropout._scaled_mask = self.masked(original_mask)
+        _dropout._scaled_mask = _attention._scaled_mask = self.masked(original_mask)
         backend.generator = self.generator(original_generator)
         Module.__call__ = call
         Module.zero_grad = zero_grad
@@ -425,7 +426,7 @@ class Tracer:
             self.pause()
             Module.__call__ = original_call
             Module.zero_grad = original_zero_grad
-            _dropout._scaled_mask = original_mask
+            _dropout._scaled_mask = _attention._scaled_mask = original_mask
             backend.generator = original_generator
 
     def _snapshot(self, m) -> None:

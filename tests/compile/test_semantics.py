@@ -229,3 +229,21 @@ def test_a_compiled_module_answers_as_the_module():
     assert len(list(compiled.parameters())) == 6
     compiled.eval()
     assert not model.training
+
+
+def test_attention_dropout_is_drawn_fresh_as_in_eager():
+    def build():
+        cr.manual_seed(3)
+        return cr.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.2,
+                                             batch_first=True).to(cr.float64)
+
+    a, b = build(), build()
+    compiled = cr.compile(b, fullgraph=True)
+    x = _x(2, 5, 8)
+    cr.manual_seed(11)
+    want = [a(x).numpy() for _ in range(3)]
+    cr.manual_seed(11)
+    got = [compiled(x).numpy() for _ in range(3)]
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(g, w, rtol=0, atol=1e-12)
+    assert not np.array_equal(got[1], got[2])
