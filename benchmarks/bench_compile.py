@@ -110,7 +110,10 @@ def measure_three(steps: dict, rounds: int, samples: int = 3) -> dict:
             harness._pause(0.2)
     ratio = {name: statistics.median(b / t for b, t in zip(blocks[name], blocks["torch"]))
              for name in ("eager", "compiled")}
+    best = {name: min(b / t for b, t in zip(blocks[name], blocks["torch"]))
+            for name in ("eager", "compiled")}
     return {"times": {n: statistics.median(b) for n, b in blocks.items()}, "ratio": ratio,
+            "best": best,
             "speedup": statistics.median(e / c for e, c in zip(blocks["eager"],
                                                               blocks["compiled"])),
             "rounds": rounds}
@@ -235,17 +238,20 @@ def render(rows, facts, hook) -> str:
     f = harness.format_time
     lines = [f"<!-- {SECTION}: begin (written by python benchmarks/bench_compile.py; do not edit "
              "by hand) -->", f"## {TITLE}", "",
-             "| step | eager | compiled | PyTorch | eager/PyTorch | compiled/PyTorch | target | "
-             "met | eager/compiled | peak memory eager | compiled |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| step | eager | compiled | PyTorch | eager/PyTorch | compiled/PyTorch | best round "
+             "| target | met | eager/compiled | peak memory eager | compiled |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, _, r, m in rows:
         t = r["times"]
         ok = r["ratio"]["compiled"] <= TARGETS[name]
         lines.append(f"| {name} | {f(t['eager'])} | {f(t['compiled'])} | {f(t['torch'])} | "
                      f"{r['ratio']['eager']:.2f}x | {r['ratio']['compiled']:.2f}x | "
-                     f"≤ {TARGETS[name]:g}x | {'yes' if ok else 'NO'} | {r['speedup']:.2f}x | "
+                     f"{r['best']['compiled']:.2f}x | ≤ {TARGETS[name]:g}x | "
+                     f"{'yes' if ok else 'NO'} | {r['speedup']:.2f}x | "
                      f"{m['eager'] / 2**20:.1f} MiB | {m['compiled'] / 2**20:.1f} MiB |")
-    lines.append("")
+    lines += ["", "Ratios are medians over rounds of (time / PyTorch's time in the same round); "
+              "'best round' is the smallest compiled/PyTorch ratio of a round; 'met' compares "
+              "the median with the target.", ""]
     for name, description, r, _ in rows:
         b = r["breakdown"]
         lines.append(f"- `{name}`: {description}, float32; {r['rounds']} rounds of alternating "
