@@ -172,12 +172,6 @@ def _over_batch(N: int, loop, nbytes: int) -> None:
     parallel_for(N, loop, nbytes, blas=True)
 
 
-def _carry(plan, S, src, dst, n):
-    """Sequences that have ended keep their state."""
-    if n < plan.N:
-        S[dst, n:] = S[src, n:]
-
-
 def _input_projection(x, w_ih, bias, plan):
     """All T steps' input terms at once: (T·N × I)(I × G·H) + b, as one GEMM.
 
@@ -288,16 +282,23 @@ class Rnn(Function):
         scratch = xp.empty((N, H), dtype=x.dtype)
         act = xp.tanh if nonlinearity == "tanh" else None
         rev = plan.reverse
-        for t in plan.times:
-            n = plan.counts[t]
-            src, dst = t + rev, t + 1 - rev
-            a = A[t, :n]
-            a += xp.matmul(S[src, :n], whhT, out=scratch[:n])
-            if act is not None:
-                act(a, out=S[dst, :n])
-            else:
-                xp.maximum(a, 0, out=S[dst, :n])
-            _carry(plan, S, src, dst, n)
+
+        def loop(lo, hi):
+            """Every time step for the sequences lo … hi − 1 of the (sorted) batch."""
+            for t in plan.times:
+                n = max(lo, min(hi, plan.counts[t]))        # rows lo … n − 1 still running
+                src, dst = t + rev, t + 1 - rev
+                if n > lo:
+                    a = A[t, lo:n]
+                    a += xp.matmul(S[src, lo:n], whhT, out=scratch[lo:n])
+                    if act is not None:
+                        act(a, out=S[dst, lo:n])
+                    else:
+                        xp.maximum(a, 0, out=S[dst, lo:n])
+                if n < hi:                                  # ended sequences keep their state
+                    S[dst, n:hi] = S[src, n:hi]
+
+        _over_batch(N, loop, A.nbytes)
         ctx.save(x2, w_ih, w_hh, S, plan, nonlinearity, x.shape)
         return _pack_outputs(plan, S)
 
@@ -311,20 +312,27 @@ class Rnn(Function):
         rev = plan.reverse
         tanh = nonlinearity == "tanh"
         scratch = xp.empty((N, H), dtype=S.dtype)
-        for t in reversed(plan.times):
-            n = plan.counts[t]
-            dst = t + 1 - rev
-            dhn = dh[:n]
-            dhn += gy[t, :n]
-            d = dA[t, :n]
-            h = S[dst, :n]
-            if tanh:
-                xp.multiply(h, h, out=scratch[:n])
-                xp.subtract(1, scratch[:n], out=scratch[:n])
-                xp.multiply(dhn, scratch[:n], out=d)
-            else:
-                xp.multiply(dhn, h > 0, out=d)
-            xp.matmul(d, w_hh, out=dhn)
+
+        def loop(lo, hi):
+            """Backward through every time step for the sequences lo … hi − 1."""
+            for t in reversed(plan.times):
+                n = min(hi, plan.counts[t])                 # rows lo … n − 1 were running
+                if n <= lo:
+                    continue
+                dst = t + 1 - rev
+                dhn = dh[lo:n]
+                dhn += gy[t, lo:n]
+                d = dA[t, lo:n]
+                h = S[dst, lo:n]
+                if tanh:
+                    sq = xp.multiply(h, h, out=scratch[lo:n])
+                    xp.subtract(1, sq, out=sq)
+                    xp.multiply(dhn, sq, out=d)
+                else:
+                    xp.multiply(dhn, h > 0, out=d)
+                xp.matmul(d, w_hh, out=dhn)
+
+        _over_batch(N, loop, dA.nbytes)
         dA2 = dA.reshape(T * N, H)
         need = _needs(ctx, 8)
         gx, gw_ih = _x_grads(need, plan, dA2, x2, w_ih, x_shape, 2)
@@ -407,30 +415,37 @@ class Gru(Function):
         tmp = xp.empty((N, H), dtype=x.dtype)
         rev = plan.reverse
         mul, add, tanh, exp, div = xp.multiply, xp.add, xp.tanh, xp.exp, xp.divide
-        with xp.errstate(over="ignore"):  # e^{−a} = ∞ for a ≪ 0 gives σ = 1/∞ = 0
-            for t in plan.times:
-                n = plan.counts[t]
-                src, dst = t + rev, t + 1 - rev
-                hp = S[src, :n]
-                ghn = xp.matmul(hp, whhT, out=gh[:n])
-                a = A[t, :n]
-                rz = a[:, :H2]
-                rz += ghn[:, :H2]
-                exp(rz, out=rz)
-                rz += 1
-                div(1, rz, out=rz)
-                hn = HN[t, :n]
-                if b_hn is not None:
-                    add(ghn[:, H2:], b_hn, out=hn)
-                else:
-                    hn[...] = ghn[:, H2:]
-                an = a[:, H2:]
-                an += mul(a[:, :H], hn, out=tmp[:n])
-                tanh(an, out=an)
-                hnew = xp.subtract(hp, an, out=S[dst, :n])
-                hnew *= a[:, H:H2]
-                hnew += an
-                _carry(plan, S, src, dst, n)
+
+        def loop(lo, hi):
+            """Every time step for the sequences lo … hi − 1 of the (sorted) batch."""
+            with xp.errstate(over="ignore"):  # e^{−a} = ∞ for a ≪ 0 gives σ = 1/∞ = 0
+                for t in plan.times:
+                    n = max(lo, min(hi, plan.counts[t]))    # rows lo … n − 1 still running
+                    src, dst = t + rev, t + 1 - rev
+                    if n > lo:
+                        hp = S[src, lo:n]
+                        ghn = xp.matmul(hp, whhT, out=gh[lo:n])
+                        a = A[t, lo:n]
+                        rz = a[:, :H2]
+                        rz += ghn[:, :H2]
+                        exp(rz, out=rz)
+                        rz += 1
+                        div(1, rz, out=rz)
+                        hn = HN[t, lo:n]
+                        if b_hn is not None:
+                            add(ghn[:, H2:], b_hn, out=hn)
+                        else:
+                            hn[...] = ghn[:, H2:]
+                        an = a[:, H2:]
+                        an += mul(a[:, :H], hn, out=tmp[lo:n])
+                        tanh(an, out=an)
+                        hnew = xp.subtract(hp, an, out=S[dst, lo:n])
+                        hnew *= a[:, H:H2]
+                        hnew += an
+                    if n < hi:                              # ended sequences keep their state
+                        S[dst, n:hi] = S[src, n:hi]
+
+        _over_batch(N, loop, A.nbytes)
         ctx.save(x2, w_ih, w_hh, S, A, HN, plan, x.shape)
         return _pack_outputs(plan, S)
 
@@ -449,30 +464,37 @@ class Gru(Function):
         bh = xp.empty((N, H), dtype=S.dtype)
         rev = plan.reverse
         mul, sub = xp.multiply, xp.subtract
-        for t in reversed(plan.times):
-            n = plan.counts[t]
-            src = t + rev
-            dhn = dh[:n]
-            dhn += gy[t, :n]
-            a = A[t, :n]
-            r, z, rz, nn = a[:, :H], a[:, H:H2], a[:, :H2], a[:, H2:]
-            hp = S[src, :n]
-            d = dG[t, :n]
-            dan = dAn[t, :n]
-            sub(hp, nn, out=d[:, H:H2])
-            d[:, H:H2] *= dhn                                   # δh ⊙ (h_{t−1} − n)
-            c1 = mul(nn, nn, out=b1[:n])
-            sub(1, c1, out=c1)
-            sub(1, z, out=dan)
-            dan *= dhn
-            dan *= c1                                           # δa_n
-            mul(dan, HN[t, :n], out=d[:, :H])                   # δa_n ⊙ ĥ_n
-            c2 = sub(1, rz, out=b2[:n])
-            c2 *= rz
-            d[:, :H2] *= c2                                     # ⊙ σ′ for r and z
-            mul(dan, r, out=d[:, H2:])                          # δĥ_n
-            dhn *= z
-            dhn += xp.matmul(d, w_hh, out=bh[:n])
+
+        def loop(lo, hi):
+            """Backward through every time step for the sequences lo … hi − 1."""
+            for t in reversed(plan.times):
+                n = min(hi, plan.counts[t])                 # rows lo … n − 1 were running
+                if n <= lo:
+                    continue
+                src = t + rev
+                dhn = dh[lo:n]
+                dhn += gy[t, lo:n]
+                a = A[t, lo:n]
+                r, z, rz, nn = a[:, :H], a[:, H:H2], a[:, :H2], a[:, H2:]
+                hp = S[src, lo:n]
+                d = dG[t, lo:n]
+                dan = dAn[t, lo:n]
+                sub(hp, nn, out=d[:, H:H2])
+                d[:, H:H2] *= dhn                               # δh ⊙ (h_{t−1} − n)
+                c1 = mul(nn, nn, out=b1[lo:n])
+                sub(1, c1, out=c1)
+                sub(1, z, out=dan)
+                dan *= dhn
+                dan *= c1                                       # δa_n
+                mul(dan, HN[t, lo:n], out=d[:, :H])             # δa_n ⊙ ĥ_n
+                c2 = sub(1, rz, out=b2[lo:n])
+                c2 *= rz
+                d[:, :H2] *= c2                                 # ⊙ σ′ for r and z
+                mul(dan, r, out=d[:, H2:])                      # δĥ_n
+                dhn *= z
+                dhn += xp.matmul(d, w_hh, out=bh[lo:n])
+
+        _over_batch(N, loop, dG.nbytes)
         need = _needs(ctx, 8)
         dG2 = dG.reshape(T * N, 3 * H)
         dAn2 = dAn.reshape(T * N, H)

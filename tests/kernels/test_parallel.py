@@ -234,32 +234,42 @@ def test_the_blas_held_at_one_thread_is_numpys():
         controller.set_num_threads(previous)
 
 
-# --------------------------------------------------------------------------- the LSTM's batch split
-def _lstm_run(lengths, proj_size, bidirectional, seed):
-    cr.manual_seed(seed)
-    lstm = cr.nn.LSTM(5, 7, proj_size=proj_size, bidirectional=bidirectional).double()
-    x = cr.tensor(np.random.default_rng(seed).standard_normal((6, len(lengths), 5)),
-                  requires_grad=True)
+# ------------------------------------------------------------------- recurrences' batch split
+def _recurrent_run(kind, lengths, proj_size, bidirectional, seed):
     from chainrule.nn.utils_rnn import pack_padded_sequence
 
-    out, (h, c) = lstm(pack_padded_sequence(x, lengths, enforce_sorted=False))
-    (out.data.sum() + (h * h).sum() + c.sum()).backward()
-    return [out.data.numpy(), h.numpy(), c.numpy(), x.grad.numpy()] + [
-        p.grad.numpy() for p in lstm.parameters()]
+    cr.manual_seed(seed)
+    if kind == "lstm":
+        layer = cr.nn.LSTM(5, 7, proj_size=proj_size, bidirectional=bidirectional)
+    elif kind == "gru":
+        layer = cr.nn.GRU(5, 7, bidirectional=bidirectional)
+    else:
+        layer = cr.nn.RNN(5, 7, nonlinearity=kind, bidirectional=bidirectional)
+    layer = layer.double()
+    x = cr.tensor(np.random.default_rng(seed).standard_normal((6, len(lengths), 5)),
+                  requires_grad=True)
+    out, state = layer(pack_padded_sequence(x, lengths, enforce_sorted=False))
+    states = state if isinstance(state, tuple) else (state,)
+    loss = out.data.sum() + sum((s * s).sum() for s in states)
+    loss.backward()
+    return [out.data.numpy(), x.grad.numpy()] + [s.numpy() for s in states] + [
+        p.grad.numpy() for p in layer.parameters()]
 
 
-@given(lengths=st.lists(st.integers(1, 6), min_size=2, max_size=9),
+@given(kind=st.sampled_from(["lstm", "gru", "tanh", "relu"]),
+       lengths=st.lists(st.integers(1, 6), min_size=2, max_size=9),
        proj_size=st.sampled_from([0, 3]), bidirectional=st.booleans(),
        seed=st.integers(0, 50))
-def test_lstm_split_over_the_batch_equals_whole(lengths, proj_size, bidirectional, seed):
-    """The LSTM runs its whole time loop on each part of the batch (one fork and join per
-    sequence). Each row's arithmetic is unchanged; only BLAS may pick another kernel for a
+def test_recurrence_split_over_the_batch_equals_whole(kind, lengths, proj_size,
+                                                      bidirectional, seed):
+    """LSTM, GRU and RNN run their whole time loop on each part of the batch (one fork and join
+    per sequence). Each row's arithmetic is unchanged; only BLAS may pick another kernel for a
     GEMM with fewer rows, which can change the last bit of a product (float64: ~1e-16)."""
-    whole = _lstm_run(lengths, proj_size, bidirectional, seed)
+    whole = _recurrent_run(kind, lengths, proj_size, bidirectional, seed)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(parallel, "MIN_BYTES_WITH_BLAS", 1)
         mp.setitem(parallel._state, "split", True)
         mp.setitem(parallel._state, "threads", 2)
-        split = _lstm_run(lengths, proj_size, bidirectional, seed)
+        split = _recurrent_run(kind, lengths, proj_size, bidirectional, seed)
     for a, s in zip(whole, split):
         np.testing.assert_allclose(s, a, rtol=1e-13, atol=1e-15)
