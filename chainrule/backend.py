@@ -78,10 +78,57 @@ def namespace(x):
     """The module of NumPy-named functions that operates on ``x``.
 
     For a backend array this is NumPy itself; for a chainrule Tensor it is ``chainrule.ops``, whose
-    functions record a graph. Derivative rules are written against this namespace, so one rule
-    serves plain first-order backward (on arrays) and differentiable backward (on Tensors).
+    functions record a graph; for an array of another library that implements the array API
+    standard (CuPy, array_api_strict) it is that library's namespace (``x.__array_namespace__()``).
+    Derivative rules are written against this namespace, so one rule serves plain first-order
+    backward (on arrays) and differentiable backward (on Tensors).
     """
-    return getattr(type(x), "_array_namespace", xp)
+    ns = getattr(type(x), "_array_namespace", None)
+    if ns is not None:
+        return ns
+    if isinstance(x, (numpy.ndarray, numpy.generic)) or not hasattr(x, "__array_namespace__"):
+        return xp
+    return x.__array_namespace__()
+
+
+def array_namespace(*arrays):
+    """The array library of a primitive's input arrays: NumPy for NumPy arrays and Python numbers,
+    else the namespace of the first array that names one (``__array_namespace__``, the array API
+    standard's protocol: CuPy, array_api_strict). A primitive's forward computes with this, so the
+    same code runs on any array library that implements the standard."""
+    for a in arrays:
+        if type(a) is numpy.ndarray or a is None or isinstance(a, (int, float, numpy.generic)):
+            continue
+        get = getattr(a, "__array_namespace__", None)
+        if get is not None:
+            return get()
+    return xp
+
+
+def is_numpy(ns) -> bool:
+    """Whether ``ns`` is NumPy: NumPy-only fast paths (``out=``, ``errstate``, strided views)
+    are taken only then; other namespaces get the array API standard's functions."""
+    return ns is xp
+
+
+def errstate(ns, **settings):
+    """NumPy's ``errstate(**settings)`` for NumPy arrays; for other array libraries (which have
+    no floating-point warnings to silence) a context that does nothing."""
+    if ns is xp:
+        return numpy.errstate(**settings)
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def as_float_mask(mask, like):
+    """A boolean ``mask`` ready to multiply an array ``like``: NumPy promotes booleans itself
+    (kept as they are, for speed and the same bits); the array API standard does not mix
+    booleans with floats, so elsewhere the mask is converted to ``like``'s dtype (1.0 / 0.0)."""
+    if isinstance(mask, numpy.ndarray) or getattr(type(mask), "_array_namespace", None):
+        return mask
+    ns = namespace(like)
+    return ns.astype(mask, like.dtype)
 
 
 def pad_constant(x, widths, value=0):

@@ -91,6 +91,8 @@ class Function:
     reference = None            # NumPy reference for the forward, used by the tests
     twice_differentiable = True  # False: vjp cannot run on Tensors; create_graph raises
     is_view = False             # True: the result may share the input's memory (reshape, slices)
+    array_api = False           # True: forward and vjp run on any array API library's arrays
+                                # (tests/array_api checks it on array_api_strict)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -5,7 +5,7 @@ Each broadcasts as NumPy does; the engine sums each gradient back to its operand
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import array_namespace, errstate, namespace, xp
 from ..tensor import Tensor
 from .promotion import no_bool, promote
 
@@ -21,6 +21,7 @@ class Add(Function):
     """
 
     name = "add"
+    array_api = True
     text = ("z = x + y", "∂z/∂x = 1,  ∂z/∂y = 1")
     latex = (r"z = x + y",
              r"\frac{\partial z}{\partial x} = 1,\quad \frac{\partial z}{\partial y} = 1")
@@ -47,6 +48,7 @@ class Subtract(Function):
     """
 
     name = "subtract"
+    array_api = True
     text = ("z = x − y", "∂z/∂x = 1,  ∂z/∂y = −1")
     latex = (r"z = x - y",
              r"\frac{\partial z}{\partial x} = 1,\quad \frac{\partial z}{\partial y} = -1")
@@ -73,6 +75,7 @@ class Multiply(Function):
     """
 
     name = "multiply"
+    array_api = True
     text = ("z = x · y", "∂z/∂x = y,  ∂z/∂y = x")
     latex = (r"z = x \cdot y",
              r"\frac{\partial z}{\partial x} = y,\quad \frac{\partial z}{\partial y} = x")
@@ -107,6 +110,7 @@ class Divide(Function):
     """
 
     name = "divide"
+    array_api = True
     text = ("z = x / y", "∂z/∂x = 1/y,  ∂z/∂y = −x/y²")
     latex = (r"z = \frac{x}{y}",
              r"\frac{\partial z}{\partial x} = \frac{1}{y},\quad \frac{\partial z}{\partial y} = "
@@ -140,6 +144,7 @@ class Negative(Function):
     """
 
     name = "negative"
+    array_api = True
     text = ("y = −x", "∂y/∂x = −1")
     latex = (r"y = -x", r"\frac{\partial y}{\partial x} = -1")
     explanation = "Negation flips the sign of the gradient."
@@ -169,6 +174,7 @@ class Power(Function):
     """
 
     name = "power"
+    array_api = True
     text = ("z = xʸ", "∂z/∂x = y·xʸ⁻¹,  ∂z/∂y = xʸ·ln x")
     latex = (r"z = x^{y}",
              r"\frac{\partial z}{\partial x} = y\,x^{y-1},\quad \frac{\partial z}{\partial y} = "
@@ -179,7 +185,7 @@ class Power(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        with xp.errstate(divide="ignore", invalid="ignore"):     # 0⁻¹ = ∞, (−1)^½ = nan
+        with errstate(array_namespace(x, y), divide="ignore", invalid="ignore"):  # 0⁻¹, (−1)^½
             z = x ** y
         ctx.save(x, y, z)
         return z
@@ -191,7 +197,7 @@ class Power(Function):
         need_x, need_y = ctx.needs_input_grad
         gx = gy = None
         # at x = 0 the rules meet 0⁻¹ = ∞ and 0·∞ (masked below): PyTorch's values, no warning
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with errstate(ns, divide="ignore", invalid="ignore"):
             if need_x:
                 if isinstance(y, (int, float)):     # the common x**2, x**0.5: no masks needed
                     gx = g * y * x ** (y - 1) if y != 0 else g * 0.0

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import array_namespace, as_float_mask, namespace, xp
 from ..tensor import Tensor
 
 
@@ -17,6 +17,7 @@ class Exp(Function):
     """
 
     name = "exp"
+    array_api = True
     text = ("y = eˣ", "∂y/∂x = eˣ = y")
     latex = (r"y = e^{x}", r"\frac{\partial y}{\partial x} = e^{x} = y")
     explanation = "The exponential is its own derivative, so backward reuses the forward's result."
@@ -24,7 +25,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = xp.exp(x)
+        y = array_namespace(x).exp(x)
         ctx.save(y)
         return y
 
@@ -45,6 +46,7 @@ class Log(Function):
     """
 
     name = "log"
+    array_api = True
     text = ("y = ln x", "∂y/∂x = 1/x")
     latex = (r"y = \ln x", r"\frac{\partial y}{\partial x} = \frac{1}{x}")
     explanation = ("The logarithm's slope 1/x is large near zero, which is why losses clip "
@@ -55,7 +57,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return xp.log(x)
+        return array_namespace(x).log(x)
 
     @staticmethod
     def vjp(ctx, g):
@@ -74,6 +76,7 @@ class Sqrt(Function):
     """
 
     name = "sqrt"
+    array_api = True
     text = ("y = √x", "∂y/∂x = 1/(2√x)")
     latex = (r"y = \sqrt{x}", r"\frac{\partial y}{\partial x} = \frac{1}{2\sqrt{x}}")
     explanation = "The square root's slope is half the reciprocal of its value."
@@ -82,7 +85,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = xp.sqrt(x)
+        y = array_namespace(x).sqrt(x)
         ctx.save(y)
         return y
 
@@ -103,6 +106,7 @@ class Abs(Function):
     """
 
     name = "abs"
+    array_api = True
     text = ("y = |x|", "∂y/∂x = sign(x)   (0 at x = 0)")
     latex = (r"y = |x|", r"\frac{\partial y}{\partial x} = \operatorname{sign}(x)")
     explanation = "|x| has slope −1 left of zero and +1 right of it; at the kink 0 is used."
@@ -112,7 +116,7 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return xp.abs(x)
+        return array_namespace(x).abs(x)
 
     @staticmethod
     def vjp(ctx, g):
@@ -131,6 +135,7 @@ class Sin(Function):
     """
 
     name = "sin"
+    array_api = True
     text = ("y = sin x", "∂y/∂x = cos x")
     latex = (r"y = \sin x", r"\frac{\partial y}{\partial x} = \cos x")
     explanation = "The slope of the sine is the cosine."
@@ -139,7 +144,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return xp.sin(x)
+        return array_namespace(x).sin(x)
 
     @staticmethod
     def vjp(ctx, g):
@@ -158,6 +163,7 @@ class Cos(Function):
     """
 
     name = "cos"
+    array_api = True
     text = ("y = cos x", "∂y/∂x = −sin x")
     latex = (r"y = \cos x", r"\frac{\partial y}{\partial x} = -\sin x")
     explanation = "The slope of the cosine is minus the sine."
@@ -166,7 +172,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return xp.cos(x)
+        return array_namespace(x).cos(x)
 
     @staticmethod
     def vjp(ctx, g):
@@ -185,6 +191,7 @@ class Tanh(Function):
     """
 
     name = "tanh"
+    array_api = True
     text = ("y = tanh x = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ)", "∂y/∂x = 1 − tanh²x = 1 − y²")
     latex = (r"y = \tanh x = \frac{e^{x}-e^{-x}}{e^{x}+e^{-x}}",
              r"\frac{\partial y}{\partial x} = 1 - \tanh^2 x = 1 - y^2")
@@ -193,7 +200,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = xp.tanh(x)
+        y = array_namespace(x).tanh(x)
         ctx.save(y)
         return y
 
@@ -205,7 +212,7 @@ class Tanh(Function):
 
 def _share_at_ties(g, winner, other):
     """g where winner > other, ½g where they tie, 0 elsewhere: the winner's part of the gradient."""
-    return g * (winner > other) + (0.5 * g) * (winner == other)
+    return g * as_float_mask(winner > other, g) + (0.5 * g) * as_float_mask(winner == other, g)
 
 
 @primitive
@@ -219,6 +226,7 @@ class Maximum(Function):
     """
 
     name = "maximum"
+    array_api = True
     text = ("z = max(x, y)", "∂z/∂x = 1[x > y],  ∂z/∂y = 1[y > x]   (½ each at a tie)")
     latex = (r"z = \max(x, y)",
              r"\frac{\partial z}{\partial x} = \mathbb{1}[x > y],\quad \frac{\partial "
@@ -230,7 +238,7 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save(x, y)
-        return xp.maximum(x, y)
+        return array_namespace(x, y).maximum(x, y)
 
     @staticmethod
     def vjp(ctx, g):
@@ -250,6 +258,7 @@ class Minimum(Function):
     """
 
     name = "minimum"
+    array_api = True
     text = ("z = min(x, y)", "∂z/∂x = 1[x < y],  ∂z/∂y = 1[y < x]   (½ each at a tie)")
     latex = (r"z = \min(x, y)",
              r"\frac{\partial z}{\partial x} = \mathbb{1}[x < y],\quad \frac{\partial "
@@ -261,7 +270,7 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save(x, y)
-        return xp.minimum(x, y)
+        return array_namespace(x, y).minimum(x, y)
 
     @staticmethod
     def vjp(ctx, g):
@@ -281,6 +290,7 @@ class Clip(Function):
     """
 
     name = "clip"
+    array_api = True
     text = ("y = min(max(x, lo), hi)", "∂y/∂x = 1[lo ≤ x ≤ hi]")
     latex = (r"y = \min(\max(x, \mathrm{lo}), \mathrm{hi})",
              r"\frac{\partial y}{\partial x} = \mathbb{1}[\mathrm{lo} \le x \le \mathrm{hi}]")
@@ -299,12 +309,12 @@ class Clip(Function):
         if hi is not None:
             inside = inside & (x <= hi)
         ctx.save(inside)
-        return xp.clip(x, lo, hi)
+        return array_namespace(x).clip(x, lo, hi)
 
     @staticmethod
     def vjp(ctx, g):
         (inside,) = ctx.saved
-        return g * inside
+        return g * as_float_mask(inside, g)
 
 
 @primitive
@@ -318,6 +328,7 @@ class Where(Function):
     """
 
     name = "where"
+    array_api = True
     text = ("z = c ? x : y", "∂z/∂x = 1[c],  ∂z/∂y = 1[¬c]")
     latex = (r"z = \begin{cases} x & c \\ y & \neg c \end{cases}",
              r"\frac{\partial z}{\partial x} = \mathbb{1}[c],\quad \frac{\partial z}{\partial y} "
@@ -327,9 +338,10 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, condition, x, y):
-        condition = xp.asarray(condition, dtype=bool)
+        ns = array_namespace(condition, x, y)
+        condition = ns.asarray(condition, dtype=ns.bool)
         ctx.save(condition)
-        return xp.where(condition, x, y)
+        return ns.where(condition, x, y)
 
     @staticmethod
     def vjp(ctx, g):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import array_namespace, namespace, xp
 from ..tensor import Tensor, tensor_method
 from .promotion import to_float
 from .special import erf_array, erfc_array
@@ -26,15 +26,35 @@ _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
 
+_STANDARD_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+                   "arccosh": "acosh", "arctanh": "atanh"}
+
+
+def _standard(forward):
+    """The array API standard's function of the same name as the NumPy ufunc ``forward``
+    (``asin`` for ``arcsin``, …), or None where ``forward`` is not a ufunc."""
+    name = getattr(forward, "__name__", "")
+    if not isinstance(forward, type(xp.sin)):
+        return None
+    name = _STANDARD_NAMES.get(name, name)
+    return lambda ns, x: getattr(ns, name)(x)
+
+
 def _define(cls_name: str, name: str, forward, derivative, text, latex, explanation: str,
             domain: str = "real", numerics: str = "NumPy's ufunc, exact to rounding.",
-            vjp_text: str | None = None):
-    """Register the primitive ``name``: y = forward(x), ∂L/∂x = derivative(g, x, y, ns)."""
+            vjp_text: str | None = None, standard=None):
+    """Register the primitive ``name``: y = forward(x), ∂L/∂x = derivative(g, x, y, ns).
+
+    ``standard(ns, x, **params)`` computes y with the array API standard's functions of the
+    namespace ``ns``, for arrays of libraries other than NumPy (default: the ufunc's namesake,
+    when ``forward`` is a ufunc); a primitive with neither runs on NumPy arrays only."""
     doc = (f"{text[0]}\n\n    Forward:     {text[0]}\n    Derivative:  {text[1]}\n"
            f"    VJP:         {vjp_text or '∂L/∂x = g · ∂y/∂x'}\n    Numerics:    {numerics}\n")
+    standard = standard or _standard(forward)
 
     def fwd(ctx, x, **params):
-        y = forward(x, **params)
+        ns = array_namespace(x)
+        y = forward(x, **params) if ns is xp else standard(ns, x, **params)
         ctx.save(x, y)
         return y
 
@@ -45,7 +65,8 @@ def _define(cls_name: str, name: str, forward, derivative, text, latex, explanat
     cls = type(cls_name, (Function,), {
         "__doc__": doc, "__module__": __name__, "name": name, "text": text, "latex": latex,
         "explanation": explanation, "domain": domain, "reference": staticmethod(forward),
-        "forward": staticmethod(fwd), "vjp": staticmethod(vjp)})
+        "forward": staticmethod(fwd), "vjp": staticmethod(vjp),
+        "array_api": standard is not None})
     return primitive(cls)
 
 
@@ -106,7 +127,8 @@ Atanh = _define("Atanh", "atanh", xp.arctanh, lambda g, x, y, ns: g / (1 - x * x
 Exp2 = _define("Exp2", "exp2", xp.exp2, lambda g, x, y, ns: g * y * _LN2,
                ("y = 2ˣ", "∂y/∂x = 2ˣ ln 2 = y ln 2"),
                (r"y = 2^{x}", r"\frac{\partial y}{\partial x} = 2^{x}\ln 2"),
-               "A power of two is e^{x ln 2}: its slope is itself times ln 2.")
+               "A power of two is e^{x ln 2}: its slope is itself times ln 2.",
+                standard=lambda ns, x: 2.0 ** x)
 Expm1 = _define("Expm1", "expm1", xp.expm1, lambda g, x, y, ns: g * (y + 1),
                 ("y = eˣ − 1", "∂y/∂x = eˣ = y + 1"),
                 (r"y = e^{x} - 1", r"\frac{\partial y}{\partial x} = e^{x}"),
@@ -130,13 +152,15 @@ Rsqrt = _define("Rsqrt", "rsqrt", lambda x: 1 / xp.sqrt(x),
                 ("y = 1/√x", "∂y/∂x = −½ x^{−3/2} = −½ y³"),
                 (r"y = \frac{1}{\sqrt{x}}", r"\frac{\partial y}{\partial x} = -\tfrac12 x^{-3/2}"),
                 "The reciprocal square root; its slope reuses the output cubed.", "positive",
-                "inf at 0, nan for x < 0.")
+                "inf at 0, nan for x < 0.",
+                standard=lambda ns, x: 1 / ns.sqrt(x))
 Reciprocal = _define("Reciprocal", "reciprocal", xp.reciprocal,
                      lambda g, x, y, ns: -g * y * y,
                      ("y = 1/x", "∂y/∂x = −1/x² = −y²"),
                      (r"y = \frac{1}{x}", r"\frac{\partial y}{\partial x} = -\frac{1}{x^2}"),
                      "The reciprocal's slope is minus its square.", "nonzero",
-                     "±inf at 0 (IEEE division).")
+                     "±inf at 0 (IEEE division).",
+                standard=lambda ns, x: 1 / x)
 
 # ------------------------------------------------------------------ error functions
 Erfc = _define("Erfc", "erfc", erfc_array,
@@ -191,6 +215,19 @@ Erfinv = _define("Erfinv", "erfinv", erfinv_array,
                  "bounded", "Giles' approximation plus four Newton steps; ±inf at ±1.")
 
 # ------------------------------------------------------------------ rounding (zero gradient)
+def _standard_round(ns, x, decimals=0):
+    """round(x, decimals) from the standard's ``round`` (to an integer, halves to even): as
+    NumPy does it, x scaled by 10^decimals, rounded and scaled back."""
+    if decimals == 0:
+        return ns.round(x)
+    if decimals < 0:
+        scale = 10.0 ** -decimals
+        return ns.round(x / scale) * scale
+    scale = 10.0 ** decimals
+    return ns.round(x * scale) / scale
+
+
+
 _KINK = "piecewise constant: PyTorch's zero gradient everywhere, the jumps included."
 Floor = _define("Floor", "floor", xp.floor, _zero, ("y = ⌊x⌋", "∂y/∂x = 0"),
                 (r"y = \lfloor x \rfloor", r"\frac{\partial y}{\partial x} = 0"),
@@ -205,7 +242,8 @@ Round = _define("Round", "round", lambda x, decimals=0: xp.round(x, decimals), _
                 ("y = round(x, decimals)  (halves to even)", "∂y/∂x = 0"),
                 (r"y = \operatorname{round}(x)", r"\frac{\partial y}{\partial x} = 0"),
                 "Rounding to nearest (halves to even) is a staircase: no gradient.", "real",
-                _KINK)
+                _KINK,
+                standard=_standard_round)
 Sign = _define("Sign", "sign", xp.sign, _zero, ("y = sign x ∈ {−1, 0, 1}", "∂y/∂x = 0"),
                (r"y = \operatorname{sign} x", r"\frac{\partial y}{\partial x} = 0"),
                "The sign is flat on each side of 0, so it carries no gradient.", "real", _KINK)
