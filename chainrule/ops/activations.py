@@ -5,7 +5,7 @@ import math
 
 from .. import kernels
 from ..autograd.function import Function, primitive
-from ..backend import is_array, namespace, xp
+from ..backend import array_namespace, is_array, namespace, xp
 from ..parallel import map_flat
 from .special import normal_cdf
 
@@ -37,6 +37,7 @@ class Sigmoid(Function):
     """
 
     name = "sigmoid"
+    array_api = True
     text = ("σ(x) = 1/(1 + e^{−x})", "∂σ/∂x = σ(x)(1 − σ(x))")
     latex = (r"\sigma(x) = \frac{1}{1+e^{-x}}",
              r"\frac{\partial\sigma}{\partial x} = \sigma(x)\,(1-\sigma(x))")
@@ -70,6 +71,7 @@ class Relu(Function):
     """
 
     name = "relu"
+    array_api = True
     text = ("y = max(0, x)", "∂y/∂x = 1[x > 0]   (0 at x = 0)")
     latex = (r"y = \max(0, x)", r"\frac{\partial y}{\partial x} = \mathbb{1}[x > 0]")
     explanation = "ReLU passes positive inputs unchanged and blocks the gradient of negative ones."
@@ -78,6 +80,10 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
+        if not is_array(x):            # another array library: the standard's maximum
+            y = array_namespace(x).maximum(x, 0.0)
+            ctx.save(y)
+            return y
         y = map_flat(_relu_into, xp.empty(x.shape, dtype=x.dtype), x)
         ctx.save(y)
         return y
@@ -117,6 +123,7 @@ class LeakyRelu(Function):
     """
 
     name = "leaky_relu"
+    array_api = True
     text = ("y = x if x > 0, a·x otherwise", "∂y/∂x = 1 if x > 0, a otherwise")
     latex = (r"y = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}",
              r"\frac{\partial y}{\partial x} = \begin{cases} 1 & x > 0 \\ a & x \le 0 \end{cases}")
@@ -130,7 +137,7 @@ class LeakyRelu(Function):
         positive = x > 0
         ctx.save(positive)
         ctx.slope = negative_slope
-        return xp.where(positive, x, x * negative_slope)
+        return array_namespace(x).where(positive, x, x * negative_slope)
 
     @staticmethod
     def vjp(ctx, g):
@@ -149,6 +156,7 @@ class Elu(Function):
     """
 
     name = "elu"
+    array_api = True
     text = ("y = x if x > 0, α(eˣ − 1) otherwise", "∂y/∂x = 1 if x > 0, α·eˣ = y + α otherwise")
     latex = (r"y = \begin{cases} x & x > 0 \\ \alpha(e^{x}-1) & x \le 0 \end{cases}",
              r"\frac{\partial y}{\partial x} = \begin{cases} 1 & x > 0 \\ \alpha e^{x} = y + "
@@ -162,7 +170,8 @@ class Elu(Function):
     @staticmethod
     def forward(ctx, x, alpha=1.0):
         positive = x > 0
-        y = xp.where(positive, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        ns = array_namespace(x)
+        y = ns.where(positive, x, alpha * ns.expm1(ns.minimum(x, 0.0)))
         ctx.save(positive, y)
         ctx.alpha = alpha
         return y
@@ -225,6 +234,7 @@ class Silu(Function):
     """
 
     name = "silu"
+    array_api = True
     text = ("y = x·σ(x)", "∂y/∂x = σ(x)(1 + x(1 − σ(x)))")
     latex = (r"y = x\,\sigma(x)",
              r"\frac{\partial y}{\partial x} = \sigma(x)\,(1 + x(1-\sigma(x)))")
@@ -254,6 +264,7 @@ class Softplus(Function):
     """
 
     name = "softplus"
+    array_api = True
     text = ("y = (1/β)·ln(1 + e^{βx})", "∂y/∂x = σ(βx)")
     latex = (r"y = \frac{1}{\beta}\ln\left(1 + e^{\beta x}\right)",
              r"\frac{\partial y}{\partial x} = \sigma(\beta x)")
@@ -267,8 +278,9 @@ class Softplus(Function):
         linear = z > threshold
         ctx.save(x, linear)
         ctx.beta = beta
-        smooth = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
-        return xp.where(linear, x, smooth)
+        ns = array_namespace(x)
+        smooth = (ns.maximum(z, 0.0) + ns.log1p(ns.exp(-ns.abs(z)))) / beta
+        return ns.where(linear, x, smooth)
 
     @staticmethod
     def vjp(ctx, g):

@@ -33,7 +33,7 @@ import math
 
 from .. import backend
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import array_namespace, as_float_mask, namespace, xp
 from ..tensor import Tensor
 from . import activations as _act
 from . import dropout as _drop
@@ -66,6 +66,7 @@ class Hardtanh(Function):
     """
 
     name = "hardtanh"
+    array_api = True
     text = ("y = min(max(x, lo), hi)", "∂y/∂x = 1[lo < x < hi]")
     latex = (r"y = \min(\max(x, a), b)",
              r"\frac{\partial y}{\partial x} = \mathbb{1}[a < x < b]")
@@ -77,12 +78,15 @@ class Hardtanh(Function):
     def forward(ctx, x, min_val=-1.0, max_val=1.0):
         inside = (x > min_val) & (x < max_val)
         ctx.save(inside)
+        ns = array_namespace(x)
+        if ns is not xp:
+            return ns.minimum(ns.maximum(x, float(min_val)), float(max_val))
         return xp.minimum(xp.maximum(x, x.dtype.type(min_val)), x.dtype.type(max_val))
 
     @staticmethod
     def vjp(ctx, g):
         (inside,) = ctx.saved
-        return g * inside
+        return g * as_float_mask(inside, g)
 
 
 @primitive
@@ -98,6 +102,7 @@ class Hardsigmoid(Function):
     """
 
     name = "hardsigmoid"
+    array_api = True
     text = ("y = min(max(x + 3, 0), 6)/6", "∂y/∂x = 1/6 · 1[−3 < x < 3]")
     latex = (r"y = \frac{\min(\max(x + 3, 0), 6)}{6}",
              r"\frac{\partial y}{\partial x} = \tfrac16\,\mathbb{1}[-3 < x < 3]")
@@ -109,12 +114,13 @@ class Hardsigmoid(Function):
     def forward(ctx, x):
         inside = (x > -3) & (x < 3)
         ctx.save(inside)
-        return xp.minimum(xp.maximum(x + 3, 0), 6) / 6
+        ns = array_namespace(x)
+        return ns.minimum(ns.maximum(x + 3, 0.0), 6.0) / 6
 
     @staticmethod
     def vjp(ctx, g):
         (inside,) = ctx.saved
-        return g * (inside * _SIXTH_F32)
+        return g * (as_float_mask(inside, g) * _SIXTH_F32)
 
 
 @primitive
@@ -128,6 +134,7 @@ class Hardswish(Function):
     """
 
     name = "hardswish"
+    array_api = True
     text = ("y = x·min(max(x + 3, 0), 6)/6", "∂y/∂x = 0 (x ≤ −3), x/3 + ½ (−3 < x < 3), 1 (x ≥ 3)")
     latex = (r"y = x\,\frac{\min(\max(x + 3, 0), 6)}{6}",
              r"\frac{\partial y}{\partial x} = \begin{cases} 0 & x \le -3 \\ x/3 + 1/2 & "
@@ -139,7 +146,8 @@ class Hardswish(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return x * xp.minimum(xp.maximum(x + 3, 0), 6) / 6
+        ns = array_namespace(x)
+        return x * ns.minimum(ns.maximum(x + 3, 0.0), 6.0) / 6
 
     @staticmethod
     def vjp(ctx, g):
@@ -161,6 +169,7 @@ class Logsigmoid(Function):
     """
 
     name = "logsigmoid"
+    array_api = True
     text = ("y = ln σ(x) = −ln(1 + e^{−x})", "∂y/∂x = σ(−x)")
     latex = (r"y = \ln\sigma(x) = -\ln\left(1 + e^{-x}\right)",
              r"\frac{\partial y}{\partial x} = \sigma(-x)")
@@ -171,7 +180,8 @@ class Logsigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+        ns = array_namespace(x)
+        return ns.minimum(x, 0.0) - ns.log1p(ns.exp(-ns.abs(x)))
 
     @staticmethod
     def vjp(ctx, g):
