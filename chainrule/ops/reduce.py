@@ -10,7 +10,7 @@ import builtins
 
 from .. import return_types
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import array_namespace, as_float_mask, namespace, xp
 from ..tensor import Tensor
 
 
@@ -57,7 +57,16 @@ def _numpy_reduction(fn):
 
 def _kept(ctx, value):
     """``value`` (reduced, with or without kept axes) reshaped to broadcast against the input."""
-    return value.reshape(ctx.kept)
+    if type(value) is xp.ndarray:
+        return value.reshape(ctx.kept)
+    return namespace(value).reshape(value, ctx.kept)
+
+
+def _mean(x, axes):
+    """The mean over ``axes`` with the axes kept, in ``x``'s own namespace."""
+    if type(x) is xp.ndarray:
+        return x.mean(axis=axes, keepdims=True)
+    return namespace(x).mean(x, axis=axes, keepdims=True)
 
 
 @primitive
@@ -71,6 +80,7 @@ class Sum(Function):
     """
 
     name = "sum"
+    array_api = True
     text = ("y = Σᵢ xᵢ", "∂y/∂xᵢ = 1")
     latex = (r"y = \sum_i x_i", r"\frac{\partial y}{\partial x_i} = 1")
     explanation = "Every summand contributes equally, so each receives the whole gradient."
@@ -79,7 +89,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         axes, _ = _setup(ctx, x, axis, "sum")
-        return xp.sum(x, axis=axes, keepdims=keepdims)
+        return array_namespace(x).sum(x, axis=axes, keepdims=keepdims)
 
     @staticmethod
     def vjp(ctx, g):
@@ -97,6 +107,7 @@ class Mean(Function):
     """
 
     name = "mean"
+    array_api = True
     text = ("y = (1/N) Σᵢ xᵢ", "∂y/∂xᵢ = 1/N")
     latex = (r"y = \frac{1}{N}\sum_i x_i", r"\frac{\partial y}{\partial x_i} = \frac{1}{N}")
     explanation = "The mean shares the gradient equally among its N inputs."
@@ -105,7 +116,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         axes, ctx.count = _setup(ctx, x, axis, "mean")
-        return xp.mean(x, axis=axes, keepdims=keepdims)
+        return array_namespace(x).mean(x, axis=axes, keepdims=keepdims)
 
     @staticmethod
     def vjp(ctx, g):
@@ -133,6 +144,7 @@ class Var(Function):
     """
 
     name = "var"
+    array_api = True
     text = ("y = Σᵢ (xᵢ − x̄)² / (N − c)", "∂y/∂xᵢ = 2(xᵢ − x̄)/(N − c)")
     latex = (r"y = \frac{1}{N-c}\sum_i (x_i - \bar{x})^2",
              r"\frac{\partial y}{\partial x_i} = \frac{2(x_i - \bar{x})}{N-c}")
@@ -146,12 +158,15 @@ class Var(Function):
         axes, count = _setup(ctx, x, axis, "var")
         ctx.denominator = count - correction
         ctx.save(x)
+        ns = array_namespace(x)
+        if ns is not xp:
+            return ns.var(x, axis=axes, keepdims=keepdims, correction=correction)
         return xp.var(x, axis=axes, keepdims=keepdims, ddof=correction)
 
     @staticmethod
     def vjp(ctx, g):
         (x,) = ctx.saved
-        centred = x - x.mean(axis=ctx.axes, keepdims=True)
+        centred = x - _mean(x, ctx.axes)
         d = ctx.denominator     # N − c = 0 (one value, c = 1): infinite slope, as PyTorch's 2/0
         return _kept(ctx, g) * centred * (2.0 / d if d else float("inf"))
 
@@ -168,6 +183,7 @@ class Std(Function):
     """
 
     name = "std"
+    array_api = True
     text = ("y = √(Σᵢ (xᵢ − x̄)² / (N − c))", "∂y/∂xᵢ = (xᵢ − x̄)/((N − c)·y)")
     latex = (r"y = \sqrt{\frac{1}{N-c}\sum_i (x_i - \bar{x})^2}",
              r"\frac{\partial y}{\partial x_i} = \frac{x_i - \bar{x}}{(N-c)\,y}")
@@ -179,7 +195,11 @@ class Std(Function):
     def forward(ctx, x, axis=None, keepdims=False, correction=1):
         axes, count = _setup(ctx, x, axis, "std")
         ctx.denominator = count - correction
-        y = xp.asarray(xp.std(x, axis=axes, keepdims=keepdims, ddof=correction))
+        ns = array_namespace(x)
+        if ns is not xp:
+            y = ns.std(x, axis=axes, keepdims=keepdims, correction=correction)
+        else:
+            y = xp.asarray(xp.std(x, axis=axes, keepdims=keepdims, ddof=correction))
         ctx.save(x, y)
         return y
 
@@ -187,7 +207,7 @@ class Std(Function):
     def vjp(ctx, g):
         x, y = ctx.saved
         ns = namespace(g)
-        centred = x - x.mean(axis=ctx.axes, keepdims=True)
+        centred = x - _mean(x, ctx.axes)
         y = _kept(ctx, y)
         # at y = 0 (all values equal) the slope is infinite; PyTorch's convention is 0 there
         safe = ns.where(y == 0, 1.0, y)
@@ -205,7 +225,11 @@ class _Extremum(Function):
         if count == 0 and x.ndim:
             raise ValueError(f"{cls.name}: cannot reduce over an axis of size 0 (shape "
                              f"{x.shape}, axes {axes}): the maximum of no values is undefined")
-        y = xp.asarray(cls.reduce(x, axis=axes, keepdims=keepdims))
+        ns = array_namespace(x)
+        if ns is xp:
+            y = xp.asarray(cls.reduce(x, axis=axes, keepdims=keepdims))
+        else:
+            y = getattr(ns, cls.name)(x, axis=axes, keepdims=keepdims)
         ctx.save(x, y)
         return y
 
@@ -213,8 +237,11 @@ class _Extremum(Function):
     def vjp(ctx, g):
         x, y = ctx.saved
         hits = x == _kept(ctx, y)
-        count = hits.sum(axis=ctx.axes, keepdims=True)
-        return _kept(ctx, g) * hits / count
+        if type(hits) is xp.ndarray or isinstance(hits, Tensor):
+            count = hits.sum(axis=ctx.axes, keepdims=True)
+            return _kept(ctx, g) * hits / count
+        hits = as_float_mask(hits, g)       # another array library: no bool arithmetic
+        return _kept(ctx, g) * hits / namespace(hits).sum(hits, axis=ctx.axes, keepdims=True)
 
 
 @primitive
@@ -228,6 +255,7 @@ class Max(_Extremum):
     """
 
     name = "max"
+    array_api = True
     text = ("y = maxᵢ xᵢ", "∂y/∂xᵢ = 1[xᵢ = y] / #ties")
     latex = (r"y = \max_i x_i",
              r"\frac{\partial y}{\partial x_i} = \frac{\mathbb{1}[x_i = y]}{\#\{j: x_j = y\}}")
@@ -248,6 +276,7 @@ class Min(_Extremum):
     """
 
     name = "min"
+    array_api = True
     text = ("y = minᵢ xᵢ", "∂y/∂xᵢ = 1[xᵢ = y] / #ties")
     latex = (r"y = \min_i x_i",
              r"\frac{\partial y}{\partial x_i} = \frac{\mathbb{1}[x_i = y]}{\#\{j: x_j = y\}}")
