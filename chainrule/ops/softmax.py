@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import array_namespace, namespace, xp
 
 
 def _shifted(x, axis):
@@ -10,8 +10,17 @@ def _shifted(x, axis):
     An empty input is returned as it is (there is nothing to shift, and max has no identity)."""
     if x.size == 0:
         return x
-    m = xp.max(x, axis=axis, keepdims=True)
-    return x - xp.where(xp.isfinite(m), m, 0)
+    ns = array_namespace(x)
+    m = ns.max(x, axis=axis, keepdims=True)
+    return x - ns.where(ns.isfinite(m), m, 0.0)
+
+
+def _sum(a, axis):
+    """Σ over ``axis`` with the axis kept: the array's method for NumPy arrays and Tensors, the
+    namespace's function for other array libraries (the array API has no array methods)."""
+    if hasattr(a, "sum"):
+        return a.sum(axis=axis, keepdims=True)
+    return namespace(a).sum(a, axis=axis, keepdims=True)
 
 
 @primitive
@@ -25,6 +34,7 @@ class Softmax(Function):
     """
 
     name = "softmax"
+    array_api = True
     text = ("yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}", "∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ)", "∂L/∂x = y ⊙ (g − ⟨g, y⟩)")
     latex = (r"y_i = \frac{e^{x_i}}{\sum_j e^{x_j}}",
              r"\frac{\partial y_i}{\partial x_j} = y_i(\delta_{ij} - y_j)",
@@ -35,8 +45,8 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis=-1):
-        e = xp.exp(_shifted(x, axis))
-        y = e / e.sum(axis=axis, keepdims=True)
+        e = array_namespace(x).exp(_shifted(x, axis))
+        y = e / _sum(e, axis)
         ctx.save(y)
         ctx.axis = axis
         return y
@@ -44,7 +54,7 @@ class Softmax(Function):
     @staticmethod
     def vjp(ctx, g):
         (y,) = ctx.saved
-        return y * (g - (g * y).sum(axis=ctx.axis, keepdims=True))
+        return y * (g - _sum(g * y, ctx.axis))
 
 
 @primitive
@@ -58,6 +68,7 @@ class LogSoftmax(Function):
     """
 
     name = "log_softmax"
+    array_api = True
     text = ("yᵢ = xᵢ − ln Σⱼ e^{xⱼ}", "∂yᵢ/∂xⱼ = δᵢⱼ − softmax(x)ⱼ", "∂L/∂x = g − softmax(x)·Σⱼ gⱼ")
     latex = (r"y_i = x_i - \ln\sum_j e^{x_j}",
              r"\frac{\partial y_i}{\partial x_j} = \delta_{ij} - \operatorname{softmax}(x)_j",
@@ -69,7 +80,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         z = _shifted(x, axis)
-        y = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+        ns = array_namespace(x)
+        y = z - ns.log(_sum(ns.exp(z), axis))
         ctx.save(y)
         ctx.axis = axis
         return y
@@ -77,7 +89,7 @@ class LogSoftmax(Function):
     @staticmethod
     def vjp(ctx, g):
         (y,) = ctx.saved
-        return g - namespace(y).exp(y) * g.sum(axis=ctx.axis, keepdims=True)
+        return g - namespace(y).exp(y) * _sum(g, ctx.axis)
 
 
 def softmax(x, axis: int = -1, dtype=None, *, dim: int | None = None):
