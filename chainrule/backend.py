@@ -121,6 +121,21 @@ def errstate(ns, **settings):
     return contextlib.nullcontext()
 
 
+def reshape(a, shape):
+    """``a.reshape(shape)`` for NumPy arrays and Tensors; the namespace's ``reshape`` for array
+    API libraries, whose arrays have no methods."""
+    if hasattr(a, "reshape"):
+        return a.reshape(shape)
+    return namespace(a).reshape(a, shape)
+
+
+def total(a, axis=None, keepdims: bool = False):
+    """``a.sum(axis, keepdims)``, or the namespace's ``sum`` for array API libraries."""
+    if hasattr(a, "sum"):
+        return a.sum(axis=axis, keepdims=keepdims)
+    return namespace(a).sum(a, axis=axis, keepdims=keepdims)
+
+
 def as_float_mask(mask, like):
     """A boolean ``mask`` ready to multiply an array ``like``: NumPy promotes booleans itself
     (kept as they are, for speed and the same bits); the array API standard does not mix

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
+from ..backend import reshape, total
 
 
 def _dims(shape) -> str:
@@ -19,6 +20,7 @@ class Linear(Function):
     """
 
     name = "linear"
+    array_api = True
     text = ("y = x Wᵀ + b", "∂L/∂x = G W,  ∂L/∂W = Gᵀ x,  ∂L/∂b = Σₙ Gₙ")
     latex = (r"y = x W^{\top} + b",
              r"\frac{\partial L}{\partial x} = G W,\quad "
@@ -44,11 +46,11 @@ class Linear(Function):
         gx = g @ w if need[0] else None
         gw = gb = None
         if need[1]:
-            g2 = g.reshape(-1, g.shape[-1])
-            x2 = x.reshape(-1, x.shape[-1])
+            g2 = reshape(g, (-1, g.shape[-1]))
+            x2 = reshape(x, (-1, x.shape[-1]))
             gw = g2.T @ x2
         if len(need) > 2 and need[2]:
-            gb = g.reshape(-1, g.shape[-1]).sum(axis=0)
+            gb = total(reshape(g, (-1, g.shape[-1])), axis=0)
         return gx, gw, gb
 
     @classmethod

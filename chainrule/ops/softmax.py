@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, namespace, xp
+from ..backend import array_namespace, namespace, total, xp
 
 
 def _shifted(x, axis):
@@ -16,11 +16,8 @@ def _shifted(x, axis):
 
 
 def _sum(a, axis):
-    """Σ over ``axis`` with the axis kept: the array's method for NumPy arrays and Tensors, the
-    namespace's function for other array libraries (the array API has no array methods)."""
-    if hasattr(a, "sum"):
-        return a.sum(axis=axis, keepdims=True)
-    return namespace(a).sum(a, axis=axis, keepdims=True)
+    """Σ over ``axis`` with the axis kept (any array library)."""
+    return total(a, axis, keepdims=True)
 
 
 @primitive
