@@ -6,7 +6,7 @@ the elementwise functions defined elsewhere (``abs_``, ``exp_``, ``clamp_``, ``a
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import xp
+from ..backend import array_namespace, xp
 from ..tensor import Tensor, tensor_method
 from . import activations, arithmetic, elementwise, pointwise, special
 from .promotion import promote, to_float
@@ -24,6 +24,7 @@ class Atan2(Function):
     """
 
     name = "atan2"
+    array_api = True
     text = ("θ = atan2(a, b)", "∂θ/∂a = b/(a² + b²),  ∂θ/∂b = −a/(a² + b²)")
     latex = (r"\theta = \operatorname{atan2}(a, b)", r"\frac{\partial\theta}{\partial a} = "
              r"\frac{b}{a^2+b^2},\quad \frac{\partial\theta}{\partial b} = -\frac{a}{a^2+b^2}")
@@ -34,7 +35,7 @@ class Atan2(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save(a, b)
-        return xp.arctan2(a, b)
+        return array_namespace(a, b).atan2(a, b)
 
     @staticmethod
     def vjp(ctx, g):
@@ -54,6 +55,7 @@ class Hypot(Function):
     """
 
     name = "hypot"
+    array_api = True
     text = ("z = √(a² + b²)", "∂z/∂a = a/z,  ∂z/∂b = b/z")
     latex = (r"z = \sqrt{a^2 + b^2}", r"\frac{\partial z}{\partial a} = \frac{a}{z},\quad "
              r"\frac{\partial z}{\partial b} = \frac{b}{z}")
@@ -63,7 +65,7 @@ class Hypot(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        z = xp.hypot(a, b)
+        z = array_namespace(a, b).hypot(a, b)
         ctx.save(a, b, z)
         return z
 
