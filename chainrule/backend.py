@@ -129,6 +129,15 @@ def reshape(a, shape):
     return namespace(a).reshape(a, shape)
 
 
+def permute(a, axes):
+    """``a`` with its axes in the order ``axes``: NumPy's and chainrule's ``transpose``, the array
+    API's ``permute_dims``."""
+    ns = namespace(a)
+    if ns is xp or getattr(type(a), "_array_namespace", None) is not None:
+        return ns.transpose(a, axes)
+    return ns.permute_dims(a, tuple(axes))
+
+
 def total(a, axis=None, keepdims: bool = False):
     """``a.sum(axis, keepdims)``, or the namespace's ``sum`` for array API libraries."""
     if hasattr(a, "sum"):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import builtins
 import math
 
+from .. import backend as B
 from ..autograd.function import Function, primitive
-from ..backend import namespace, pad_constant, xp
+from ..backend import array_namespace, pad_constant, xp
 from ..tensor import Tensor
 
 
@@ -33,6 +34,7 @@ class Reshape(Function):
     is_view = True      # its result may share the input's memory
 
     name = "reshape"
+    array_api = True
     text = ("y = reshape(x, s)", "∂L/∂x = reshape(g, shape(x))")
     latex = (r"y = \operatorname{reshape}(x, s)",
              r"\frac{\partial L}{\partial x} = \operatorname{reshape}(g, \operatorname{shape}(x))")
@@ -42,11 +44,11 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
-        return x.reshape(shape)
+        return B.reshape(x, shape)
 
     @staticmethod
     def vjp(ctx, g):
-        return g.reshape(ctx.shape)
+        return B.reshape(g, ctx.shape)
 
     @classmethod
     def explain_error(cls, exc, arrays, params):
@@ -70,6 +72,7 @@ class Transpose(Function):
     is_view = True      # its result may share the input's memory
 
     name = "transpose"
+    array_api = True
     text = ("y = transpose(x, p)", "∂L/∂x = transpose(g, p⁻¹)")
     latex = (r"y = x^{\top_p}", r"\frac{\partial L}{\partial x} = g^{\top_{p^{-1}}}")
     explanation = ("Transposing moves elements; the gradient is moved back by the inverse "
@@ -85,11 +88,11 @@ class Transpose(Function):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the "
                              f"{x.ndim} axes of a tensor of shape {x.shape}")
         ctx.inverse = tuple(int(i) for i in xp.argsort(axes))
-        return x.transpose(axes)
+        return x.transpose(axes) if hasattr(x, "transpose") else B.permute(x, axes)
 
     @staticmethod
     def vjp(ctx, g):
-        return namespace(g).transpose(g, ctx.inverse)
+        return B.permute(g, ctx.inverse)
 
 
 @primitive
@@ -105,6 +108,7 @@ class BroadcastTo(Function):
     is_view = True      # its result may share the input's memory
 
     name = "broadcast_to"
+    array_api = True
     text = ("y = broadcast(x, shape)", "∂L/∂x = Σ_copies g")
     latex = (r"y = \operatorname{broadcast}(x, s)",
              r"\frac{\partial L}{\partial x} = \sum_{\text{copies}} g")
@@ -113,7 +117,7 @@ class BroadcastTo(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return xp.broadcast_to(x, tuple(shape))
+        return array_namespace(x).broadcast_to(x, tuple(shape))
 
     @staticmethod
     def vjp(ctx, g):
@@ -139,6 +143,7 @@ class Squeeze(Function):
     is_view = True      # its result may share the input's memory
 
     name = "squeeze"
+    array_api = True
     text = ("y = squeeze(x)", "∂L/∂x = reshape(g, shape(x))")
     latex = (r"y = \operatorname{squeeze}(x)",
              r"\frac{\partial L}{\partial x} = \operatorname{reshape}(g, \operatorname{shape}(x))")
@@ -153,16 +158,19 @@ class Squeeze(Function):
                 if a not in (0, -1):
                     raise IndexError(f"squeeze: dim {a} is out of range for a 0-d tensor "
                                      "(valid: -1, 0)")
-            return x.view()
+            return x.view() if hasattr(x, "view") else B.reshape(x, ())
         if axis is not None:
             axes = (axis,) if isinstance(axis, int) else tuple(axis)
             # PyTorch leaves an axis alone if its size is not 1; NumPy raises. We follow PyTorch.
             axis = tuple(a for a in axes if x.shape[a] == 1)
-        return xp.squeeze(x, axis)
+        ns = array_namespace(x)
+        if ns is not xp and axis is None:       # the standard's squeeze names its axes
+            axis = tuple(i for i, n in enumerate(x.shape) if n == 1)
+        return ns.squeeze(x, axis)
 
     @staticmethod
     def vjp(ctx, g):
-        return g.reshape(ctx.shape)
+        return B.reshape(g, ctx.shape)
 
 
 @primitive
@@ -178,6 +186,7 @@ class ExpandDims(Function):
     is_view = True      # its result may share the input's memory
 
     name = "expand_dims"
+    array_api = True
     text = ("y = expand_dims(x, axis)", "∂L/∂x = reshape(g, shape(x))")
     latex = (r"y = \operatorname{unsqueeze}(x, a)",
              r"\frac{\partial L}{\partial x} = \operatorname{reshape}(g, \operatorname{shape}(x))")
@@ -187,17 +196,23 @@ class ExpandDims(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.shape = x.shape
-        return xp.expand_dims(x, axis)
+        ns = array_namespace(x)
+        if ns is not xp and not isinstance(axis, int):     # the standard inserts one axis
+            shape = list(x.shape)
+            for a in sorted(b % (x.ndim + len(axis)) for b in axis):
+                shape.insert(a, 1)
+            return ns.reshape(x, tuple(shape))
+        return ns.expand_dims(x, axis=axis)
 
     @staticmethod
     def vjp(ctx, g):
-        return g.reshape(ctx.shape)
+        return B.reshape(g, ctx.shape)
 
 
 def _along(axis: int, start, stop=None):
     """An index selecting ``start:stop`` (or the single position ``start``) along ``axis``."""
     return (builtins.slice(None),) * axis + ((builtins.slice(start, stop),) if stop is not None
-                                             else (start,))
+                                             else (start,)) + (Ellipsis,)
 
 
 @primitive
@@ -211,6 +226,7 @@ class Concatenate(Function):
     """
 
     name = "concatenate"
+    array_api = True
     text = ("y = [x₁ ‖ … ‖ xₙ]", "∂L/∂xᵢ = g[block i]")
     latex = (r"y = [x_1 \,\|\, \cdots \,\|\, x_n]",
              r"\frac{\partial L}{\partial x_i} = g_{[\text{block } i]}")
@@ -220,7 +236,8 @@ class Concatenate(Function):
 
     @staticmethod
     def forward(ctx, *xs, axis=0):
-        out = xp.concatenate(xs, axis=axis)
+        ns = array_namespace(*xs)
+        out = xp.concatenate(xs, axis=axis) if ns is xp else ns.concat(xs, axis=axis)
         ctx.axis = axis % out.ndim
         ctx.bounds = list(xp.cumsum([0] + [x.shape[ctx.axis] for x in xs]).tolist())
         return out
@@ -249,6 +266,7 @@ class Stack(Function):
     """
 
     name = "stack"
+    array_api = True
     text = ("y[…, i, …] = xᵢ", "∂L/∂xᵢ = g[…, i, …]")
     latex = (r"y_{\ldots i \ldots} = x_i", r"\frac{\partial L}{\partial x_i} = g_{\ldots i \ldots}")
     explanation = "Stacking adds an axis that indexes the inputs; the gradient is unstacked."
@@ -256,7 +274,7 @@ class Stack(Function):
 
     @staticmethod
     def forward(ctx, *xs, axis=0):
-        out = xp.stack(xs, axis=axis)
+        out = array_namespace(*xs).stack(xs, axis=axis)
         ctx.axis = axis % out.ndim
         ctx.count = len(xs)
         return out
@@ -432,6 +450,7 @@ class Copy(Function):
     """
 
     name = "copy"
+    array_api = True
     text = ("y = x", "∂y/∂x = 1")
     latex = (r"y = x", r"\frac{\partial y}{\partial x} = 1")
     explanation = "The identity: the gradient passes through unchanged."
@@ -439,7 +458,7 @@ class Copy(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x.copy()
+        return x.copy() if hasattr(x, "copy") else array_namespace(x).asarray(x, copy=True)
 
     @staticmethod
     def vjp(ctx, g):
