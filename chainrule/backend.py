@@ -105,6 +105,53 @@ def array_namespace(*arrays):
     return xp
 
 
+def is_foreign_array(x) -> bool:
+    """Whether ``x`` is an array of another library that implements the array API standard
+    (CuPy, array_api_strict): not a NumPy array or scalar, and it names its namespace."""
+    return (not isinstance(x, (numpy.ndarray, numpy.generic)) and hasattr(x, "__array_namespace__")
+            and getattr(type(x), "_array_namespace", None) is None)
+
+
+def numpy_dtype(dtype) -> numpy.dtype:
+    """The NumPy dtype of a dtype of any array library: NumPy's and CuPy's are NumPy dtypes;
+    another library's is read by its name (``array_api_strict.float32`` → float32). chainrule's
+    dtype rules (PyTorch's promotion) are computed on these."""
+    if isinstance(dtype, numpy.dtype):
+        return dtype
+    try:
+        return numpy.dtype(dtype)
+    except TypeError:
+        return numpy.dtype(str(dtype).rsplit(".", 1)[-1])
+
+
+def dtype_kind(dtype) -> str:
+    """NumPy's one-letter kind of a dtype ('b' bool, 'i'/'u' integers, 'f' real and 'c' complex
+    floating point), for the dtypes of any array library."""
+    try:
+        return dtype.kind
+    except AttributeError:
+        return numpy_dtype(dtype).kind
+
+
+def astype(a, dtype):
+    """``a`` converted to ``dtype`` (a NumPy dtype or the array library's own): the array's method
+    for NumPy arrays and Tensors, the namespace's ``astype`` with its dtype of the same name for
+    array API libraries."""
+    if hasattr(a, "astype"):
+        return a.astype(dtype)
+    ns = namespace(a)
+    return ns.astype(a, getattr(ns, numpy_dtype(dtype).name))
+
+
+def is_floating(a) -> bool:
+    """Whether the array ``a`` holds real or complex floating-point numbers (any library)."""
+    dtype = a.dtype
+    kind = getattr(dtype, "kind", None)
+    if kind is not None:
+        return kind in "fc"
+    return namespace(a).isdtype(dtype, ("real floating", "complex floating"))
+
+
 def is_numpy(ns) -> bool:
     """Whether ``ns`` is NumPy: NumPy-only fast paths (``out=``, ``errstate``, strided views)
     are taken only then; other namespaces get the array API standard's functions."""

@@ -18,7 +18,7 @@ from . import device as _device
 from .autograd.grad_mode import _GradMode
 from .autograd.versions import bump as _bump
 from .autograd.versions import record_rebind as _record_rebind
-from .backend import ndarray, xp
+from .backend import dtype_kind, ndarray, xp
 
 # The module of primitives (chainrule.ops). It imports this module, so chainrule/__init__.py links
 # it here once both are loaded, and makes it the array namespace of Tensors.
@@ -78,6 +78,11 @@ def _to_array(data, dtype=None):
         data = data._data
     if isinstance(data, ndarray):
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)
+    if backend.is_foreign_array(data):      # CuPy, array_api_strict: kept in their library
+        if dtype is not None:
+            raise TypeError("chainrule.tensor: dtype= with an array of another library "
+                            f"({type(data).__module__}) is not supported; convert it first")
+        return data
     array = xp.asarray(data)
     if dtype is not None:
         return array.astype(dtype, copy=False)
@@ -158,7 +163,7 @@ class Tensor:
     @data.setter
     def data(self, value) -> None:
         array = value._data if isinstance(value, Tensor) else _to_array(value)
-        if not isinstance(array, ndarray):
+        if not isinstance(array, ndarray) and not backend.is_foreign_array(array):
             raise TypeError(f".data = …: expected a Tensor or an array, got {type(value)}")
         self._data = array
 
@@ -261,7 +266,7 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self._data.dtype.kind not in "iub":
+        if dtype_kind(self._data.dtype) not in "iub":
             raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
         return int(self.item())
 
@@ -269,7 +274,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and not backend.is_floating(self._data):
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients, but this "
                 f"tensor "
@@ -340,7 +345,7 @@ class Tensor:
                     f"backward: this output has shape {self.shape}; backward() without a gradient "
                     "needs a single-number output such as a loss. Reduce it first (y.sum() or "
                     "y.mean()), or pass gradient= an array of the same shape as the output.")
-            g = xp.ones_like(self._data)
+            g = backend.namespace(self._data).ones_like(self._data)
         else:
             g = gradient if create_graph and isinstance(gradient, Tensor) else _to_array(gradient)
             if isinstance(g, ndarray):
@@ -440,10 +445,10 @@ class Tensor:
         return bool(self._data.flags.c_contiguous)
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return dtype_kind(self._data.dtype) == "f"
 
     def is_complex(self) -> bool:
-        return self._data.dtype.kind == "c"
+        return dtype_kind(self._data.dtype) == "c"
 
     def element_size(self) -> int:
         return self._data.itemsize
@@ -460,7 +465,7 @@ class Tensor:
         return self._data.__array_interface__["data"][0]
 
     def __format__(self, spec: str) -> str:
-        if self._data.size == 1 and self._data.dtype.kind in "biufc":
+        if self._data.size == 1 and dtype_kind(self._data.dtype) in "biufc":
             if _value_read is not None:
                 _value_read(self, "format()")
             return format(self._data.item(), spec)

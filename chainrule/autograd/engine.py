@@ -15,7 +15,7 @@ are visited in argument order, so the order is deterministic.
 """
 from __future__ import annotations
 
-from ..backend import ndarray, xp
+from ..backend import is_foreign_array, namespace, ndarray, reshape, total, xp
 from ..tensor import Tensor
 from . import function as _function
 from . import hooks
@@ -36,8 +36,8 @@ def unbroadcast(g, shape: tuple):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and gshape[lead + i] != 1)
     if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+        g = total(g, axis=axes, keepdims=True)
+    return reshape(g, shape)
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
@@ -180,7 +180,8 @@ def _accumulate(pending: dict, tensor: Tensor, g) -> None:
         if g.shape != tensor._data.shape:
             g = unbroadcast(g, tensor._data.shape)
         if g.dtype != tensor._data.dtype:
-            g = g.astype(tensor._data.dtype)
+            g = g.astype(tensor._data.dtype) if hasattr(g, "astype") else \
+                namespace(g).astype(g, tensor._data.dtype)
     else:
         if g.shape != tensor.shape:
             g = unbroadcast(g, tensor.shape)
@@ -198,7 +199,9 @@ def _store_grad(tensor: Tensor, g, create_graph: bool, stored: set) -> None:
         # A rule may hand back its incoming gradient itself (add) or a view of it (reshape,
         # broadcast): copy such arrays, so that .grad owns its memory and in-place updates of
         # one parameter's gradient can never change another's.
-        if type(g) is not ndarray or not g.flags.owndata or id(g) in stored:
+        if is_foreign_array(g):     # another array library: a copy of its own
+            g = namespace(g).asarray(g, copy=True)
+        elif type(g) is not ndarray or not g.flags.owndata or id(g) in stored:
             g = xp.array(g)
         stored.add(id(g))
         tensor.grad = Tensor._from_op(g, None)

@@ -16,7 +16,7 @@ Broadcasting is never undone here: the engine reduces every gradient to its inpu
 """
 from __future__ import annotations
 
-from ..backend import ndarray, xp
+from ..backend import is_foreign_array, ndarray, xp
 from ..mathematics import Formula
 from ..tensor import Tensor
 from . import registry
@@ -137,7 +137,8 @@ class Function:
             out = cls.forward(ctx, *arrays, **params)
         except (ValueError, IndexError, TypeError) as exc:
             raise cls.explain_error(exc, arrays, params) from None
-        if type(out) is not ndarray:  # NumPy returns scalars for 0-d results; keep arrays
+        if type(out) is not ndarray and not is_foreign_array(out):
+            # NumPy returns scalars for 0-d results; keep arrays
             scalar, out = out, xp.asarray(out)
             if any(v is scalar for v in ctx.saved):
                 ctx.saved = tuple(out if v is scalar else v for v in ctx.saved)

@@ -5,7 +5,7 @@ Each broadcasts as NumPy does; the engine sums each gradient back to its operand
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, errstate, namespace, xp
+from ..backend import array_namespace, dtype_kind, errstate, namespace, xp
 from ..tensor import Tensor
 from .promotion import no_bool, promote
 
@@ -219,13 +219,13 @@ def _promote(*operands, floating: bool = False):
     if len(operands) == 2:
         x, y = operands
         if isinstance(x, Tensor):
-            kind = x._data.dtype.kind
+            kind = dtype_kind(x._data.dtype)
             if isinstance(y, Tensor):
                 if x._data.dtype == y._data.dtype and (kind in "fc" or not floating):
                     return operands
             elif kind == "f" and type(y) in (float, int):
                 return operands
-        elif isinstance(y, Tensor) and y._data.dtype.kind == "f" and type(x) in (float, int):
+        elif isinstance(y, Tensor) and dtype_kind(y._data.dtype) == "f" and type(x) in (float, int):
             return operands
     return promote(*operands, floating=floating)[0]
 
@@ -300,4 +300,4 @@ def power(x, y):
 def _negative_int(y) -> bool:
     data = y._data if isinstance(y, Tensor) else y
     array = xp.asarray(data)
-    return array.dtype.kind in "iu" and bool((array < 0).any())
+    return dtype_kind(array.dtype) in "iu" and bool((array < 0).any())

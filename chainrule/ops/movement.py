@@ -424,6 +424,7 @@ class AsType(Function):
     """
 
     name = "astype"
+    array_api = True
     text = ("y = x (in a new dtype)", "∂y/∂x = 1")
     latex = (r"y = x", r"\frac{\partial y}{\partial x} = 1")
     explanation = "A cast is the identity on values, so the gradient passes through, cast back."
@@ -432,11 +433,11 @@ class AsType(Function):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.dtype = x.dtype
-        return x.astype(dtype)
+        return B.astype(x, dtype)
 
     @staticmethod
     def vjp(ctx, g):
-        return g.astype(ctx.dtype)
+        return B.astype(g, ctx.dtype)
 
 
 @primitive

@@ -13,7 +13,7 @@ dtype the Python numbers can be passed on unchanged.
 """
 from __future__ import annotations
 
-from ..backend import get_default_dtype, ndarray, xp
+from ..backend import dtype_kind, get_default_dtype, ndarray, numpy_dtype, xp
 from ..tensor import Tensor
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
@@ -51,7 +51,7 @@ def result_type(*operands):
         if v is None:
             continue
         if isinstance(v, Tensor):
-            groups[0 if v._data.ndim else 1].append(v._data.dtype)
+            groups[0 if v._data.ndim else 1].append(numpy_dtype(v._data.dtype))
         elif isinstance(v, (ndarray, xp.generic)):
             groups[0 if xp.ndim(v) else 1].append(xp.asarray(v).dtype)
         else:
@@ -80,7 +80,7 @@ def cast(v, dtype):
     """``v`` in ``dtype``: Tensors through the differentiable cast, arrays with astype, Python
     numbers unchanged (NumPy treats them as weak)."""
     if isinstance(v, Tensor):
-        if v._data.dtype == dtype:
+        if numpy_dtype(v._data.dtype) == dtype:
             return v
         from .movement import astype
         return astype(v, dtype)
@@ -111,7 +111,7 @@ def promote(*operands, floating: bool = False):
 
 def to_float(x):
     """An integer or bool tensor as the default float dtype (PyTorch's unary float functions)."""
-    if isinstance(x, Tensor) and x._data.dtype.kind in "biu":
+    if isinstance(x, Tensor) and dtype_kind(x._data.dtype) in "biu":
         return cast(x, get_default_dtype())
     return x
 

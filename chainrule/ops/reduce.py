@@ -10,7 +10,7 @@ import builtins
 
 from .. import return_types
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, as_float_mask, namespace, xp
+from ..backend import array_namespace, as_float_mask, dtype_kind, namespace, xp
 from ..tensor import Tensor
 
 
@@ -388,7 +388,7 @@ def _reduction_input(x, dtype):
         from .movement import astype
         return astype(x, dtype)
     data = x._data if isinstance(x, Tensor) else xp.asarray(x)
-    if data.dtype.kind in "biu" and data.dtype != xp.int64:
+    if dtype_kind(data.dtype) in "biu" and data.dtype != xp.int64:
         return Tensor._from_op(data.astype(xp.int64), None)
     return x
 
@@ -406,7 +406,7 @@ def mean(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = Fals
         from .movement import astype
         x = astype(x, dtype)
     data = x._data if isinstance(x, Tensor) else xp.asarray(x)
-    if data.dtype.kind not in "fc":
+    if dtype_kind(data.dtype) not in "fc":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {data.dtype} (use x.float() "
                            "or mean(dtype=chainrule.float32))")

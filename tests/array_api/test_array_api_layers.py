@@ -1,0 +1,79 @@
+"""Layers and a training step on array_api_strict arrays (issue 17, part 2, first slice).
+
+Tensors hold arrays of any library that implements the array API standard; a network whose
+primitives are ported (see test_array_api_primitives.py) runs forward and backward on
+array_api_strict arrays — parameters, inputs, gradients all stay array_api_strict arrays — and
+its values and gradients equal the same network's on NumPy arrays.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+xs = pytest.importorskip("array_api_strict")
+StrictArray = type(xs.asarray(0.0))
+
+
+def _as_strict(model):
+    for p in model.parameters():
+        p._data = xs.asarray(np.asarray(p._data))
+    return model
+
+
+def _numpy(a):
+    return np.from_dlpack(a) if isinstance(a, StrictArray) else np.asarray(a)
+
+
+MODELS = {
+    "mlp_relu_tanh": lambda nn: nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3),
+                                              nn.Tanh()),
+    "mlp_smooth": lambda nn: nn.Sequential(nn.Linear(4, 5), nn.Softplus(), nn.Linear(5, 5),
+                                           nn.SiLU(), nn.Linear(5, 2), nn.Sigmoid()),
+    "mlp_hard": lambda nn: nn.Sequential(nn.Linear(4, 5), nn.Hardswish(), nn.Linear(5, 3),
+                                         nn.LeakyReLU(0.1), nn.Linear(3, 3), nn.ELU(),
+                                         nn.Hardtanh(), nn.Softmax(dim=-1)),
+    "flatten_linear": lambda nn: nn.Sequential(nn.Flatten(), nn.Linear(8, 3), nn.LogSoftmax(-1)),
+}
+
+
+def _run(name, strict, dtype):
+    cr.manual_seed(0)
+    model = MODELS[name](cr.nn).to(dtype)
+    shape = (5, 2, 4) if name == "flatten_linear" else (5, 4)
+    x = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    if strict:
+        _as_strict(model)
+        x = xs.asarray(x)
+    xt = cr.tensor(x, requires_grad=True)
+    y = model(xt)
+    loss = (y * y).mean() + y.max() - y.min()
+    loss.backward()
+    return [y._data, loss._data, xt.grad._data] + [p.grad._data for p in model.parameters()]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_layers_forward_and_backward_on_array_api_strict(name, dtype):
+    expected = _run(name, False, dtype)
+    got = _run(name, True, dtype)
+    for i, (a, e) in enumerate(zip(got, expected)):
+        assert isinstance(a, StrictArray), f"{name}: result {i} is a {type(a).__name__}"
+        np.testing.assert_allclose(_numpy(a), np.asarray(e), rtol=1e-12 if dtype == np.float64
+                                   else 1e-6, atol=0, err_msg=f"{name}: result {i}")
+
+
+def test_an_sgd_training_step_keeps_the_parameters_in_their_library():
+    cr.manual_seed(0)
+    model = _as_strict(MODELS["mlp_relu_tanh"](cr.nn).double())
+    x = cr.tensor(xs.asarray(np.random.default_rng(2).standard_normal((8, 4))))
+    before = [_numpy(p._data).copy() for p in model.parameters()]
+    loss = (model(x) ** 2).mean()
+    loss.backward()
+    with cr.no_grad():            # (in-place updates, p -= …, are not ported yet)
+        for p in model.parameters():
+            p.data = p.data - 0.1 * p.grad
+    for p, b in zip(model.parameters(), before):
+        assert isinstance(p._data, StrictArray)
+        np.testing.assert_allclose(_numpy(p._data), b - 0.1 * _numpy(p.grad._data), rtol=1e-12)
