@@ -345,7 +345,8 @@ class Tensor:
                     f"backward: this output has shape {self.shape}; backward() without a gradient "
                     "needs a single-number output such as a loss. Reduce it first (y.sum() or "
                     "y.mean()), or pass gradient= an array of the same shape as the output.")
-            g = backend.namespace(self._data).ones_like(self._data)
+            g = (xp.ones_like(self._data) if type(self._data) is ndarray
+                 else backend.namespace(self._data).ones_like(self._data))
         else:
             g = gradient if create_graph and isinstance(gradient, Tensor) else _to_array(gradient)
             if isinstance(g, ndarray):

@@ -199,9 +199,12 @@ def _store_grad(tensor: Tensor, g, create_graph: bool, stored: set) -> None:
         # A rule may hand back its incoming gradient itself (add) or a view of it (reshape,
         # broadcast): copy such arrays, so that .grad owns its memory and in-place updates of
         # one parameter's gradient can never change another's.
-        if is_foreign_array(g):     # another array library: a copy of its own
+        if type(g) is ndarray:
+            if not g.flags.owndata or id(g) in stored:
+                g = xp.array(g)
+        elif is_foreign_array(g):   # another array library: a copy of its own
             g = namespace(g).asarray(g, copy=True)
-        elif type(g) is not ndarray or not g.flags.owndata or id(g) in stored:
+        else:
             g = xp.array(g)
         stored.add(id(g))
         tensor.grad = Tensor._from_op(g, None)
