@@ -168,6 +168,33 @@ def errstate(ns, **settings):
     return contextlib.nullcontext()
 
 
+def into(name: str, *args, out):
+    """The elementwise function ``name`` of ``args`` written into ``out`` (NumPy's ``out=``: no
+    new array). The array API has no ``out=``: another library's result is computed and then
+    assigned into ``out`` — the same values, one temporary more."""
+    if type(out) is numpy.ndarray:
+        return getattr(numpy, name)(*args, out=out)
+    out[...] = getattr(namespace(out), name)(*args)
+    return out
+
+
+def empty(shape, like):
+    """An uninitialised array of ``shape`` in the library and dtype of the array ``like``."""
+    if type(like) is numpy.ndarray:
+        return numpy.empty(shape, dtype=like.dtype)
+    return namespace(like).empty(shape, dtype=like.dtype)
+
+
+def copy(a):
+    """A copy of the array ``a`` in its own library."""
+    return a.copy() if hasattr(a, "copy") else namespace(a).asarray(a, copy=True)
+
+
+def zeros_like(a):
+    """Zeros shaped like ``a``, in ``a``'s library."""
+    return numpy.zeros_like(a) if type(a) is numpy.ndarray else namespace(a).zeros_like(a)
+
+
 def reshape(a, shape):
     """``a.reshape(shape)`` for NumPy arrays and Tensors; the namespace's ``reshape`` for array
     API libraries, whose arrays have no methods."""

@@ -23,7 +23,7 @@ _versions: dict[int, int] = {}
 
 
 def _owner(array):
-    base = array.base
+    base = getattr(array, "base", None)     # arrays of other libraries: counted as themselves
     if base is None:
         return array
     while isinstance(base, ndarray) and base.base is not None:

@@ -41,6 +41,8 @@ def enabled(on: bool | None = None) -> bool:
 def takes(*arrays, contiguous: bool = False) -> bool:
     """Whether the kernels are in use and take these arrays: float32 or float64, all of one
     dtype, and C-contiguous when ``contiguous`` (kernels that run over flat arrays)."""
+    if not all(type(a).__module__ == "numpy" for a in arrays):
+        return False        # the kernels take NumPy arrays only (not CuPy's, not the array API's)
     dtype = arrays[0].dtype
     return (dtype in ("float32", "float64") and available()
             and all(a.dtype == dtype and (a.flags.c_contiguous or not contiguous)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 
+from .. import backend as B
 from .. import kernels
-from ..backend import xp
 from .optimizer import Optimizer, bias_correction, lerp_
 
 
@@ -44,10 +44,10 @@ class Adam(Optimizer):
         eps, wd = group["eps"], group["weight_decay"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
+            state["exp_avg"] = B.zeros_like(param)
+            state["exp_avg_sq"] = B.zeros_like(param)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(param)
+                state["max_exp_avg_sq"] = B.zeros_like(param)
         state["step"] += 1
         t = state["step"]
         grad = self._grad(group, param, grad, decoupled=self.decoupled)
@@ -61,16 +61,16 @@ class Adam(Optimizer):
         work = self._work(param)
         lerp_(m, grad, 1 - beta1, work)                 # m ← β₁m + (1 − β₁)g
         v *= beta2                                      # v ← β₂v + (1 − β₂)g²
-        xp.multiply(grad, grad, out=work)
+        B.into("multiply", grad, grad, out=work)
         work *= 1 - beta2
         v += work
         if group["amsgrad"]:
-            xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            B.into("maximum", state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        xp.sqrt(v, out=work)                            # √v̂ + ε = √v/√(1 − β₂ᵗ) + ε
+        B.into("sqrt", v, out=work)                            # √v̂ + ε = √v/√(1 − β₂ᵗ) + ε
         work /= math.sqrt(bias_correction(beta2, t))
         work += eps
-        xp.divide(m, work, out=work)                    # θ ← θ − η/(1 − β₁ᵗ) · m/(√v̂ + ε)
+        B.into("divide", m, work, out=work)                    # θ ← θ − η/(1 − β₁ᵗ) · m/(√v̂ + ε)
         work *= lr / bias_correction(beta1, t)
         param -= work
 

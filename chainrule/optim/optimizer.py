@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 
+from .. import backend as B
 from ..autograd import function as _function
 from ..autograd.grad_mode import enable_grad
 from ..autograd.versions import bump
@@ -100,8 +101,8 @@ class Optimizer:
         key = (like.dtype, slot)
         buf = work.get(key)
         if buf is None or buf.size < like.size:
-            buf = work[key] = xp.empty(like.size, dtype=like.dtype)
-        return buf[:like.size].reshape(like.shape)
+            buf = work[key] = B.empty((like.size,), like)
+        return B.reshape(buf[:like.size], like.shape)
 
     def _grad(self, group: dict, param, grad, decoupled: bool = False):
         """The gradient the rule uses: −g if ``maximize``, plus λθ for (coupled) weight decay.
@@ -115,15 +116,15 @@ class Optimizer:
             if not coupled:
                 return grad
             g = self._work(param, 0)
-            xp.multiply(param, wd, out=g)
+            B.into("multiply", param, wd, out=g)
             g += grad
             return g
         g = self._work(param, 0)
         if coupled:
-            xp.multiply(param, wd, out=g)
+            B.into("multiply", param, wd, out=g)
             g -= grad
         else:
-            xp.negative(grad, out=g)
+            B.into("negative", grad, out=g)
         return g
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -241,13 +242,13 @@ def _state_value(key: str, value, param):
 def lerp_(avg, target, weight: float, work) -> None:
     """avg ← avg + w·(target − avg) in place (an exponential moving average with weight w),
     rounded as PyTorch's ``lerp_`` (which writes target − (target − avg)(1 − w) when w ≥ ½)."""
-    xp.subtract(target, avg, out=work)
+    B.into("subtract", target, avg, out=work)
     if weight < 0.5:
         work *= weight
         avg += work
     else:
         work *= 1.0 - weight
-        xp.subtract(target, work, out=avg)
+        B.into("subtract", target, work, out=avg)
 
 
 def bias_correction(beta: float, step: int) -> float:

@@ -1,8 +1,8 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from __future__ import annotations
 
+from .. import backend as B
 from .. import kernels
-from ..backend import xp
 from .optimizer import Optimizer
 
 
@@ -45,22 +45,22 @@ class SGD(Optimizer):
                 _fast_update(param, grad, buf, mu, group["dampening"], group["nesterov"], lr)
                 return
             if buf is None:
-                buf = state["momentum_buffer"] = grad.copy()
+                buf = state["momentum_buffer"] = B.copy(grad)
             else:                                      # b ← μb + (1 − τ)g
                 buf *= mu
                 if group["dampening"] == 0:
                     buf += grad
                 else:
-                    xp.multiply(grad, 1 - group["dampening"], out=work)
+                    B.into("multiply", grad, 1 - group["dampening"], out=work)
                     buf += work
             if group["nesterov"]:                      # step along g + μb
-                xp.multiply(buf, mu, out=work)
+                B.into("multiply", buf, mu, out=work)
                 work += grad
                 work *= lr
             else:                                      # step along b
-                xp.multiply(buf, lr, out=work)
+                B.into("multiply", buf, lr, out=work)
         else:
-            xp.multiply(grad, lr, out=work)
+            B.into("multiply", grad, lr, out=work)
         param -= work
 
 

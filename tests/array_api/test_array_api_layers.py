@@ -77,3 +77,35 @@ def test_an_sgd_training_step_keeps_the_parameters_in_their_library():
     for p, b in zip(model.parameters(), before):
         assert isinstance(p._data, StrictArray)
         np.testing.assert_allclose(_numpy(p._data), b - 0.1 * _numpy(p.grad._data), rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: cr.optim.SGD(ps, lr=0.1),
+    lambda ps: cr.optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01),
+    lambda ps: cr.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, maximize=True),
+    lambda ps: cr.optim.Adam(ps, lr=0.01),
+    lambda ps: cr.optim.Adam(ps, lr=0.01, weight_decay=0.01, amsgrad=True),
+    lambda ps: cr.optim.AdamW(ps, lr=0.01),
+], ids=["sgd", "sgd_momentum_dampening_decay", "sgd_nesterov_maximize", "adam",
+        "adam_decay_amsgrad", "adamw"])
+def test_optimizer_steps_on_array_api_strict_equal_numpy(make):
+    """Three training steps: the optimizers' update rules (written with out= for NumPy) run on
+    array_api_strict arrays through backend.into, and give NumPy's parameters."""
+    results = []
+    for strict in (False, True):
+        cr.manual_seed(0)
+        model = MODELS["mlp_relu_tanh"](cr.nn).double()
+        x = np.random.default_rng(3).standard_normal((8, 4))
+        if strict:
+            _as_strict(model)
+            x = xs.asarray(x)
+        opt = make(model.parameters())
+        for _ in range(3):
+            opt.zero_grad()
+            loss = (model(cr.tensor(x)) ** 2).mean()
+            loss.backward()
+            opt.step()
+        results.append([p._data for p in model.parameters()])
+    for e, a in zip(*results):
+        assert isinstance(a, StrictArray)
+        np.testing.assert_allclose(_numpy(a), e, rtol=1e-12, atol=1e-15)
