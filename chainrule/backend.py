@@ -212,6 +212,14 @@ def permute(a, axes):
     return ns.permute_dims(a, tuple(axes))
 
 
+def matrix_transpose(a):
+    """``a`` with its last two axes swapped (NumPy's and chainrule's ``swapaxes(a, -1, -2)``, the
+    array API's ``matrix_transpose``)."""
+    if is_foreign_array(a):
+        return namespace(a).matrix_transpose(a)
+    return namespace(a).swapaxes(a, -1, -2)
+
+
 def total(a, axis=None, keepdims: bool = False):
     """``a.sum(axis, keepdims)``, or the namespace's ``sum`` for array API libraries."""
     if hasattr(a, "sum"):

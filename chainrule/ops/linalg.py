@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import matrix_transpose, namespace, reshape, xp
 
 
 def _dims(shape) -> str:
@@ -20,6 +20,7 @@ class Matmul(Function):
     """
 
     name = "matmul"
+    array_api = True
     text = ("C = A B,  Cᵢⱼ = Σₖ Aᵢₖ Bₖⱼ", "∂L/∂A = G Bᵀ,  ∂L/∂B = Aᵀ G")
     latex = (r"C = AB,\quad C_{ij} = \sum_k A_{ik} B_{kj}",
              r"\frac{\partial L}{\partial A} = G B^{\top},\quad \frac{\partial L}{\partial B} = "
@@ -41,22 +42,22 @@ class Matmul(Function):
         if a.ndim == 1 and b.ndim == 1:  # the dot product aᵀb: ∂/∂a = g·b, ∂/∂b = g·a
             return (g * b if need_a else None), (g * a if need_b else None)
         ns = namespace(g)
-        a2 = a if a.ndim > 1 else a.reshape(1, -1)
-        b2 = b if b.ndim > 1 else b.reshape(-1, 1)
+        a2 = a if a.ndim > 1 else reshape(a, (1, -1))
+        b2 = b if b.ndim > 1 else reshape(b, (-1, 1))
         g2 = g
         if a.ndim == 1:
-            g2 = ns.expand_dims(g2, -2)
+            g2 = ns.expand_dims(g2, axis=-2)
         if b.ndim == 1:
-            g2 = ns.expand_dims(g2, -1)
+            g2 = ns.expand_dims(g2, axis=-1)
         ga = gb = None
         if need_a:
-            ga = g2 @ ns.swapaxes(b2, -1, -2)
+            ga = g2 @ matrix_transpose(b2)
             if a.ndim == 1:
-                ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
+                ga = reshape(ga, ga.shape[:-2] + ga.shape[-1:])
         if need_b:
-            gb = ns.swapaxes(a2, -1, -2) @ g2
+            gb = matrix_transpose(a2) @ g2
             if b.ndim == 1:
-                gb = gb.reshape(gb.shape[:-1])
+                gb = reshape(gb, gb.shape[:-1])
         return ga, gb
 
     @classmethod
