@@ -41,7 +41,6 @@ import math
 
 from ..autograd.function import Function, primitive
 from ..backend import xp
-from ..parallel import parallel_for
 from .movement import getitem, reshape
 
 # ------------------------------------------------------------------------------ the time loop
@@ -163,13 +162,10 @@ def _initial(buffer, plan, h0):
         buffer[plan.first] = plan.sort(h0, axis=0)
 
 
-def _over_batch(N: int, loop, nbytes: int) -> None:
-    """Run ``loop(lo, hi)`` — a whole time loop over the sequences lo … hi − 1 — with the batch
-    split over the intra-op threads when the work is large. One sequence's recurrence never
-    reads another's, so each part runs every time step on its own rows: one fork and join per
-    sequence instead of one per time step, each part's GEMMs with BLAS at one thread. Each
-    row's arithmetic is the same whether or not the batch is split."""
-    parallel_for(N, loop, nbytes, blas=True)
+def _carry(plan, S, src, dst, n):
+    """Sequences that have ended keep their state."""
+    if n < plan.N:
+        S[dst, n:] = S[src, n:]
 
 
 def _input_projection(x, w_ih, bias, plan):
@@ -282,23 +278,16 @@ class Rnn(Function):
         scratch = xp.empty((N, H), dtype=x.dtype)
         act = xp.tanh if nonlinearity == "tanh" else None
         rev = plan.reverse
-
-        def loop(lo, hi):
-            """Every time step for the sequences lo … hi − 1 of the (sorted) batch."""
-            for t in plan.times:
-                n = max(lo, min(hi, plan.counts[t]))        # rows lo … n − 1 still running
-                src, dst = t + rev, t + 1 - rev
-                if n > lo:
-                    a = A[t, lo:n]
-                    a += xp.matmul(S[src, lo:n], whhT, out=scratch[lo:n])
-                    if act is not None:
-                        act(a, out=S[dst, lo:n])
-                    else:
-                        xp.maximum(a, 0, out=S[dst, lo:n])
-                if n < hi:                                  # ended sequences keep their state
-                    S[dst, n:hi] = S[src, n:hi]
-
-        _over_batch(N, loop, A.nbytes)
+        for t in plan.times:
+            n = plan.counts[t]
+            src, dst = t + rev, t + 1 - rev
+            a = A[t, :n]
+            a += xp.matmul(S[src, :n], whhT, out=scratch[:n])
+            if act is not None:
+                act(a, out=S[dst, :n])
+            else:
+                xp.maximum(a, 0, out=S[dst, :n])
+            _carry(plan, S, src, dst, n)
         ctx.save(x2, w_ih, w_hh, S, plan, nonlinearity, x.shape)
         return _pack_outputs(plan, S)
 
@@ -312,27 +301,20 @@ class Rnn(Function):
         rev = plan.reverse
         tanh = nonlinearity == "tanh"
         scratch = xp.empty((N, H), dtype=S.dtype)
-
-        def loop(lo, hi):
-            """Backward through every time step for the sequences lo … hi − 1."""
-            for t in reversed(plan.times):
-                n = min(hi, plan.counts[t])                 # rows lo … n − 1 were running
-                if n <= lo:
-                    continue
-                dst = t + 1 - rev
-                dhn = dh[lo:n]
-                dhn += gy[t, lo:n]
-                d = dA[t, lo:n]
-                h = S[dst, lo:n]
-                if tanh:
-                    sq = xp.multiply(h, h, out=scratch[lo:n])
-                    xp.subtract(1, sq, out=sq)
-                    xp.multiply(dhn, sq, out=d)
-                else:
-                    xp.multiply(dhn, h > 0, out=d)
-                xp.matmul(d, w_hh, out=dhn)
-
-        _over_batch(N, loop, dA.nbytes)
+        for t in reversed(plan.times):
+            n = plan.counts[t]
+            dst = t + 1 - rev
+            dhn = dh[:n]
+            dhn += gy[t, :n]
+            d = dA[t, :n]
+            h = S[dst, :n]
+            if tanh:
+                xp.multiply(h, h, out=scratch[:n])
+                xp.subtract(1, scratch[:n], out=scratch[:n])
+                xp.multiply(dhn, scratch[:n], out=d)
+            else:
+                xp.multiply(dhn, h > 0, out=d)
+            xp.matmul(d, w_hh, out=dhn)
         dA2 = dA.reshape(T * N, H)
         need = _needs(ctx, 8)
         gx, gw_ih = _x_grads(need, plan, dA2, x2, w_ih, x_shape, 2)
@@ -415,37 +397,30 @@ class Gru(Function):
         tmp = xp.empty((N, H), dtype=x.dtype)
         rev = plan.reverse
         mul, add, tanh, exp, div = xp.multiply, xp.add, xp.tanh, xp.exp, xp.divide
-
-        def loop(lo, hi):
-            """Every time step for the sequences lo … hi − 1 of the (sorted) batch."""
-            with xp.errstate(over="ignore"):  # e^{−a} = ∞ for a ≪ 0 gives σ = 1/∞ = 0
-                for t in plan.times:
-                    n = max(lo, min(hi, plan.counts[t]))    # rows lo … n − 1 still running
-                    src, dst = t + rev, t + 1 - rev
-                    if n > lo:
-                        hp = S[src, lo:n]
-                        ghn = xp.matmul(hp, whhT, out=gh[lo:n])
-                        a = A[t, lo:n]
-                        rz = a[:, :H2]
-                        rz += ghn[:, :H2]
-                        exp(rz, out=rz)
-                        rz += 1
-                        div(1, rz, out=rz)
-                        hn = HN[t, lo:n]
-                        if b_hn is not None:
-                            add(ghn[:, H2:], b_hn, out=hn)
-                        else:
-                            hn[...] = ghn[:, H2:]
-                        an = a[:, H2:]
-                        an += mul(a[:, :H], hn, out=tmp[lo:n])
-                        tanh(an, out=an)
-                        hnew = xp.subtract(hp, an, out=S[dst, lo:n])
-                        hnew *= a[:, H:H2]
-                        hnew += an
-                    if n < hi:                              # ended sequences keep their state
-                        S[dst, n:hi] = S[src, n:hi]
-
-        _over_batch(N, loop, A.nbytes)
+        with xp.errstate(over="ignore"):  # e^{−a} = ∞ for a ≪ 0 gives σ = 1/∞ = 0
+            for t in plan.times:
+                n = plan.counts[t]
+                src, dst = t + rev, t + 1 - rev
+                hp = S[src, :n]
+                ghn = xp.matmul(hp, whhT, out=gh[:n])
+                a = A[t, :n]
+                rz = a[:, :H2]
+                rz += ghn[:, :H2]
+                exp(rz, out=rz)
+                rz += 1
+                div(1, rz, out=rz)
+                hn = HN[t, :n]
+                if b_hn is not None:
+                    add(ghn[:, H2:], b_hn, out=hn)
+                else:
+                    hn[...] = ghn[:, H2:]
+                an = a[:, H2:]
+                an += mul(a[:, :H], hn, out=tmp[:n])
+                tanh(an, out=an)
+                hnew = xp.subtract(hp, an, out=S[dst, :n])
+                hnew *= a[:, H:H2]
+                hnew += an
+                _carry(plan, S, src, dst, n)
         ctx.save(x2, w_ih, w_hh, S, A, HN, plan, x.shape)
         return _pack_outputs(plan, S)
 
@@ -464,37 +439,30 @@ class Gru(Function):
         bh = xp.empty((N, H), dtype=S.dtype)
         rev = plan.reverse
         mul, sub = xp.multiply, xp.subtract
-
-        def loop(lo, hi):
-            """Backward through every time step for the sequences lo … hi − 1."""
-            for t in reversed(plan.times):
-                n = min(hi, plan.counts[t])                 # rows lo … n − 1 were running
-                if n <= lo:
-                    continue
-                src = t + rev
-                dhn = dh[lo:n]
-                dhn += gy[t, lo:n]
-                a = A[t, lo:n]
-                r, z, rz, nn = a[:, :H], a[:, H:H2], a[:, :H2], a[:, H2:]
-                hp = S[src, lo:n]
-                d = dG[t, lo:n]
-                dan = dAn[t, lo:n]
-                sub(hp, nn, out=d[:, H:H2])
-                d[:, H:H2] *= dhn                               # δh ⊙ (h_{t−1} − n)
-                c1 = mul(nn, nn, out=b1[lo:n])
-                sub(1, c1, out=c1)
-                sub(1, z, out=dan)
-                dan *= dhn
-                dan *= c1                                       # δa_n
-                mul(dan, HN[t, lo:n], out=d[:, :H])             # δa_n ⊙ ĥ_n
-                c2 = sub(1, rz, out=b2[lo:n])
-                c2 *= rz
-                d[:, :H2] *= c2                                 # ⊙ σ′ for r and z
-                mul(dan, r, out=d[:, H2:])                      # δĥ_n
-                dhn *= z
-                dhn += xp.matmul(d, w_hh, out=bh[lo:n])
-
-        _over_batch(N, loop, dG.nbytes)
+        for t in reversed(plan.times):
+            n = plan.counts[t]
+            src = t + rev
+            dhn = dh[:n]
+            dhn += gy[t, :n]
+            a = A[t, :n]
+            r, z, rz, nn = a[:, :H], a[:, H:H2], a[:, :H2], a[:, H2:]
+            hp = S[src, :n]
+            d = dG[t, :n]
+            dan = dAn[t, :n]
+            sub(hp, nn, out=d[:, H:H2])
+            d[:, H:H2] *= dhn                                   # δh ⊙ (h_{t−1} − n)
+            c1 = mul(nn, nn, out=b1[:n])
+            sub(1, c1, out=c1)
+            sub(1, z, out=dan)
+            dan *= dhn
+            dan *= c1                                           # δa_n
+            mul(dan, HN[t, :n], out=d[:, :H])                   # δa_n ⊙ ĥ_n
+            c2 = sub(1, rz, out=b2[:n])
+            c2 *= rz
+            d[:, :H2] *= c2                                     # ⊙ σ′ for r and z
+            mul(dan, r, out=d[:, H2:])                          # δĥ_n
+            dhn *= z
+            dhn += xp.matmul(d, w_hh, out=bh[:n])
         need = _needs(ctx, 8)
         dG2 = dG.reshape(T * N, 3 * H)
         dAn2 = dAn.reshape(T * N, H)
@@ -608,37 +576,31 @@ class Lstm(Function):
         tmp = xp.empty((N, H), dtype=dt)
         rev = plan.reverse
         mul, tanh, matmul, exp, div = xp.multiply, xp.tanh, xp.matmul, xp.exp, xp.divide
-
-        def loop(lo, hi):
-            """Every time step for the sequences lo … hi − 1 of the (sorted) batch."""
-            with xp.errstate(over="ignore"):  # e^{−a} = ∞ for a ≪ 0 gives σ = 1/∞ = 0
-                for t in plan.times:
-                    n = max(lo, min(hi, plan.counts[t]))    # rows lo … n − 1 still running
-                    src, dst = t + rev, t + 1 - rev
-                    if n > lo:
-                        a = A[t, lo:n]
-                        a += matmul(S[src, lo:n], whhT, out=scratch[lo:n])
-                        exp(a, out=a)
-                        a += 1
-                        div(1, a, out=a)                    # u = σ(a) (σ(2a) for g)
-                        d = xp.subtract(1, a, out=D[t, lo:n])
-                        d *= a                              # σ′ = u(1 − u); tanh′ = 4u(1 − u)
-                        g = a[:, H3:]
-                        g *= 2
-                        g -= 1                              # g = tanh(a) = 2u − 1
-                        c = mul(a[:, H:2 * H], C[src, lo:n], out=C[dst, lo:n])
-                        c += mul(a[:, :H], g, out=tmp[lo:n])
-                        tc = tanh(c, out=TC[t, lo:n])
-                        if M is None:
-                            mul(a[:, 2 * H:H3], tc, out=S[dst, lo:n])
-                        else:
-                            m = mul(a[:, 2 * H:H3], tc, out=M[t, lo:n])
-                            matmul(m, whrT, out=S[dst, lo:n])
-                    if n < hi:                              # ended sequences keep their state
-                        S[dst, n:hi] = S[src, n:hi]
-                        C[dst, n:hi] = C[src, n:hi]
-
-        _over_batch(N, loop, A.nbytes)
+        with xp.errstate(over="ignore"):  # e^{−a} = ∞ for a ≪ 0 gives σ = 1/∞ = 0
+            for t in plan.times:
+                n = plan.counts[t]
+                src, dst = t + rev, t + 1 - rev
+                a = A[t, :n]
+                a += matmul(S[src, :n], whhT, out=scratch[:n])
+                exp(a, out=a)
+                a += 1
+                div(1, a, out=a)                        # u = σ(a) (σ(2a) for g)
+                d = xp.subtract(1, a, out=D[t, :n])
+                d *= a                                  # σ′ = u(1 − u); tanh′ = 4u(1 − u)
+                g = a[:, H3:]
+                g *= 2
+                g -= 1                                  # g = tanh(a) = 2u − 1
+                c = mul(a[:, H:2 * H], C[src, :n], out=C[dst, :n])
+                c += mul(a[:, :H], g, out=tmp[:n])
+                tc = tanh(c, out=TC[t, :n])
+                if M is None:
+                    mul(a[:, 2 * H:H3], tc, out=S[dst, :n])
+                else:
+                    m = mul(a[:, 2 * H:H3], tc, out=M[t, :n])
+                    matmul(m, whrT, out=S[dst, :n])
+                if n < N:
+                    _carry(plan, S, src, dst, n)
+                    _carry(plan, C, src, dst, n)
         ctx.save(x2, w_ih_i, w_hh_i, w_hr, S, C, A, TC, D, M, plan, x.shape)
         return _pack_outputs(plan, S, C)
 
@@ -663,39 +625,32 @@ class Lstm(Function):
         bm = xp.empty((N, H), dtype=dt)
         rev = plan.reverse
         mul, sub, matmul = xp.multiply, xp.subtract, xp.matmul
-
-        def loop(lo, hi):
-            """Backward through every time step for the sequences lo … hi − 1."""
-            for t in reversed(plan.times):
-                n = min(hi, plan.counts[t])                 # rows lo … n − 1 were running
-                if n <= lo:
-                    continue
-                src, dst = t + rev, t + 1 - rev
-                dhn = dh[lo:n]
-                dhn += gy[t, lo:n]
-                if DH is None:
-                    dm = dhn
-                else:
-                    DH[t, lo:n] = dhn
-                    dm = matmul(dhn, w_hr, out=bm[lo:n])
-                a = A[t, lo:n]
-                tc = TC[t, lo:n]
-                d = dA[t, lo:n]
-                dcn = dc[lo:n]
-                mul(dm, tc, out=d[:, H2:H3])                    # δm ⊙ tanh c  (o gate)
-                m = S[dst, lo:n] if M is None else M[t, lo:n]   # m = o ⊙ tanh c
-                c1 = mul(m, tc, out=b1[lo:n])
-                sub(a[:, H2:H3], c1, out=c1)                    # o ⊙ (1 − tanh² c)
-                c1 *= dm
-                dcn += c1                                       # δc_t
-                mul(dcn, a[:, H3:], out=d[:, :H])               # δc ⊙ g       (i gate)
-                mul(dcn, C[src, lo:n], out=d[:, H:H2])          # δc ⊙ c_{t−1} (f gate)
-                mul(dcn, a[:, :H], out=d[:, H3:])               # δc ⊙ i       (g gate)
-                d *= D[t, lo:n]                                 # ⊙ σ′, tanh′/4: δa_t
-                dcn *= a[:, H:H2]                               # δc_{t−1} = f ⊙ δc_t (+ carry)
-                matmul(d, w_hh_4, out=dhn)                      # δh_{t−1}
-
-        _over_batch(N, loop, dA.nbytes)
+        for t in reversed(plan.times):
+            n = plan.counts[t]
+            src, dst = t + rev, t + 1 - rev
+            dhn = dh[:n]
+            dhn += gy[t, :n]
+            if DH is None:
+                dm = dhn
+            else:
+                DH[t, :n] = dhn
+                dm = matmul(dhn, w_hr, out=bm[:n])
+            a = A[t, :n]
+            tc = TC[t, :n]
+            d = dA[t, :n]
+            dcn = dc[:n]
+            mul(dm, tc, out=d[:, H2:H3])                        # δm ⊙ tanh c  (o gate)
+            m = S[dst, :n] if M is None else M[t, :n]           # m = o ⊙ tanh c
+            c1 = mul(m, tc, out=b1[:n])
+            sub(a[:, H2:H3], c1, out=c1)                        # o ⊙ (1 − tanh² c)
+            c1 *= dm
+            dcn += c1                                           # δc_t
+            mul(dcn, a[:, H3:], out=d[:, :H])                   # δc ⊙ g       (i gate)
+            mul(dcn, C[src, :n], out=d[:, H:H2])                # δc ⊙ c_{t−1} (f gate)
+            mul(dcn, a[:, :H], out=d[:, H3:])                   # δc ⊙ i       (g gate)
+            d *= D[t, :n]                                       # ⊙ σ′, tanh′/4: δa_t
+            dcn *= a[:, H:H2]                                   # δc_{t−1} = f ⊙ δc_t (+ carry)
+            matmul(d, w_hh_4, out=dhn)                          # δh_{t−1}
         need = _needs(ctx, 8)
         dA2 = dA.reshape(T * N, H4)
         gx, gw_ih = _x_grads(need, plan, dA2, x2, w_ih_4, x_shape, 3)
