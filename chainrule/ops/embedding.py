@@ -1,6 +1,7 @@
 """Embedding lookup: rows of a weight matrix selected by integer indices."""
 from __future__ import annotations
 
+from .. import kernels
 from ..autograd.function import Function, primitive
 from ..backend import xp
 from ..tensor import Tensor
@@ -65,7 +66,14 @@ class Embedding(Function):
             if ctx.padding_idx is not None:
                 g2 = g2 * (flat != ctx.padding_idx).astype(g.dtype)[:, None]
             return ScatterAdd.apply(g2, shape=shape, index=flat)
-        gw = _segment_sum_rows(g.reshape(-1, g.shape[-1]), flat, ctx.num_rows)
+        g2 = g.reshape(-1, g.shape[-1])
+        if kernels.takes(g2) and flat.dtype.kind in "iu":      # one pass (kernels/embedding.py)
+            from ..kernels.embedding import scatter_add_rows
+
+            gw = xp.zeros((ctx.num_rows, g2.shape[1]), dtype=g2.dtype)
+            scatter_add_rows(g2, flat, gw)
+        else:
+            gw = _segment_sum_rows(g2, flat, ctx.num_rows)
         if ctx.padding_idx is not None:
             gw[ctx.padding_idx] = 0
         return gw
