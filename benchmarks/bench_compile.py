@@ -237,7 +237,9 @@ def main(argv=None) -> int:
               flush=True)
     hook = hook_cost()
     facts["load_after"] = harness.load_average()
-    facts["busy"] = max(_one_minute(facts["load"]), _one_minute(facts["load_after"])) > 1.0
+    # the benchmark itself keeps both cores busy (a 1-minute load near 2 after it): other
+    # processes show as a load above 1 before it, or above 2.5 after it
+    facts["busy"] = _one_minute(facts["load"]) > 1.0 or _one_minute(facts["load_after"]) > 2.5
     text = render(rows, facts, hook)
     print(text)
     if not args.no_write:
@@ -280,8 +282,9 @@ def render(rows, facts, hook) -> str:
                      f"{m['eager'] / 2**20:.1f} MiB | {m['compiled'] / 2**20:.1f} MiB |")
     lines += ["", "Ratios are medians over rounds of (time / PyTorch's time in the same round); "
               "'best round' is the smallest compiled/PyTorch ratio of a round; 'met' compares "
-              "the median with the target, and says 'unreliable' when the 1-minute load "
-              "before or after the run was above 1 (other processes on the 2 cores slow "
+              "the median with the target, and says 'unreliable' when the 1-minute load was "
+              "above 1 before the run or above 2.5 after it (the run itself accounts for about "
+              "2: other processes on the 2 cores slow "
               "PyTorch's spinning OpenMP threads more than NumPy, so a busy machine flatters "
               "chainrule).", ""]
     for name, description, r, _ in rows:
@@ -297,8 +300,7 @@ def render(rows, facts, hook) -> str:
                      f"bookkeeping {b['rest']:.0%}")
     lines += [f"- {hook_text(hook)}",
               f"- Measured {facts['date']}; load average (1/5/15 min) before: {facts['load']}, "
-              f"after: {facts['load_after']} (2 cores, shared: a 1-minute load above 1 means "
-              "other processes competed for the cores, and the ratios are rough)",
+              f"after: {facts['load_after']} (2 cores, shared; the run itself loads both cores)",
               f"- CPU: {facts['cpu']}; cores: {facts['cores']}; NumPy {facts['numpy']} "
               f"({facts['numpy_blas']}); PyTorch {facts['torch']} ({facts['torch_threads']})",
               "", f"<!-- {SECTION}: end -->"]
