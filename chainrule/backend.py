@@ -143,6 +143,20 @@ def astype(a, dtype):
     return ns.astype(a, getattr(ns, numpy_dtype(dtype).name))
 
 
+def to_numpy(a):
+    """A NumPy copy (or the array itself) of an array of any library: CuPy's ``get()`` copies
+    from the GPU; array API libraries on the CPU hand their memory over through DLPack. For
+    messages and checks, not for computing."""
+    if isinstance(a, numpy.ndarray):
+        return a
+    if not is_foreign_array(a):             # NumPy scalars, Python numbers
+        return numpy.asarray(a)
+    get = getattr(a, "get", None)
+    if callable(get):
+        return get()
+    return numpy.from_dlpack(a)
+
+
 def is_floating(a) -> bool:
     """Whether the array ``a`` holds real or complex floating-point numbers (any library)."""
     dtype = a.dtype

@@ -27,7 +27,17 @@ class Sequential(Module):
         items = list(self._modules.items())
         if isinstance(index, slice):
             return Sequential(OrderedDict(items[index]))
-        return items[index][1]
+        return items[_position(self, index)][1]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        """``seq[i] = module`` replaces the i-th module, keeping its key (PyTorch's rule)."""
+        key = list(self._modules)[_position(self, index)]
+        self.register_module(key, module)
+
+    def __delitem__(self, index) -> None:
+        """``del seq[i]`` (or a slice) removes modules; the rest are renumbered '0', '1', … when
+        the keys were numbers, as in PyTorch."""
+        _delete(self, index)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -38,6 +48,28 @@ class Sequential(Module):
     def append(self, module: Module) -> Sequential:
         self.register_module(str(len(self._modules)), module)
         return self
+
+
+def _position(container, index) -> int:
+    """A module's position from an int index (negative counts from the end), as a list's."""
+    n = len(container._modules)
+    i = int(index)
+    if not -n <= i < n:
+        raise IndexError(f"{type(container).__name__}: index {index} is out of range for "
+                         f"{n} modules")
+    return i % n
+
+
+def _delete(container, index) -> None:
+    keys = list(container._modules)
+    doomed = keys[index] if isinstance(index, slice) else [keys[_position(container, index)]]
+    for key in doomed:
+        del container._modules[key]
+    if all(k.isdigit() for k in keys):              # renumber, as PyTorch does
+        modules = list(container._modules.values())
+        container._modules.clear()
+        for i, module in enumerate(modules):
+            container._modules[str(i)] = module
 
 
 class ModuleList(Module):
@@ -61,7 +93,13 @@ class ModuleList(Module):
         values = list(self._modules.values())
         if isinstance(index, slice):
             return ModuleList(values[index])
-        return values[index]
+        return values[_position(self, index)]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self.register_module(str(_position(self, index)), module)
+
+    def __delitem__(self, index) -> None:
+        _delete(self, index)
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import warnings
 
+from .. import backend as B
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import dtype_kind, namespace, to_numpy, xp
 from ..tensor import Tensor
 from .elementwise import abs as _abs
 from .movement import reshape
@@ -289,7 +290,7 @@ def _like(value, x: Tensor):
     if isinstance(value, Tensor):
         if value.requires_grad or value.dtype == x.dtype:
             return value
-        return Tensor._make(value._data.astype(x.dtype))
+        return Tensor._make(B.astype(value._data, x.dtype))
     return Tensor._make(xp.asarray(value, dtype=x.dtype))
 
 
@@ -298,6 +299,8 @@ def _constant(value, dtype):
     if value is None:
         return None
     data = value._data if isinstance(value, Tensor) else xp.asarray(value)
+    if B.is_foreign_array(data):
+        return data if data.dtype == dtype else B.astype(data, dtype)
     return data.astype(dtype, copy=False)
 
 
@@ -363,7 +366,7 @@ def _class_target(op: str, x_shape: tuple, target, ignore_index: int, probabilit
     n_classes = x_shape[axis]
     expected = x_shape[:axis] + x_shape[axis + 1:]
     indices = f"class indices of shape {_index_shape_text(x_shape)}"
-    if t.dtype.kind == "f":
+    if dtype_kind(t.dtype) == "f":
         if probabilities and t.shape == x_shape:
             if ignore_index >= 0:
                 raise ValueError(f"{op}: ignore_index={ignore_index} applies to class indices; "
@@ -376,7 +379,7 @@ def _class_target(op: str, x_shape: tuple, target, ignore_index: int, probabilit
                 "integers instead: target.astype(int) (PyTorch: target.long())")
         raise ValueError(f"{op}: expected integer {indices}, got a {t.dtype} target of shape "
                          f"{t.shape}; convert with target.astype(int) (PyTorch: target.long())")
-    if t.dtype.kind not in "iu":
+    if dtype_kind(t.dtype) not in "iu":
         raise TypeError(f"{op}: expected integer {indices}, got a target of dtype {t.dtype}")
     if t.shape != expected:
         if t.shape == x_shape:
@@ -391,11 +394,12 @@ def _class_target(op: str, x_shape: tuple, target, ignore_index: int, probabilit
             f"{indices} were expected, one integer in 0…{n_classes - 1} per sample (one-hot "
             f"labels convert with labels.argmax({axis}); a trailing axis of size 1 with "
             "labels.reshape(-1))")
-    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+    bad = to_numpy((t != ignore_index) & ((t < 0) | (t >= n_classes)))
     if bad.any():
         position = tuple(int(i) for i in xp.argwhere(bad)[0])
         raise IndexError(
-            f"{op}: target label {int(t[position])} at position {position} is out of range for "
+            f"{op}: target label {int(to_numpy(t)[position])} at position {position} is out of "
+            f"range for "
             f"{n_classes} classes: labels must lie in 0…{n_classes - 1} (or equal "
             f"ignore_index={ignore_index}); the number of classes is the input's size along axis "
             f"{axis}, shape {x_shape}")

@@ -11,29 +11,32 @@ weights, label smoothing and ignored targets change only the target vector y and
 """
 from __future__ import annotations
 
+from .. import backend as B
 from ..autograd.function import Function, primitive
-from ..backend import namespace, ndarray, xp
+from ..backend import array_namespace, dtype_kind, errstate, namespace, ndarray, xp
+from ..tensor import Tensor
 
 
 def expand_class_axis(v):
     """A per-sample array of shape (N, d₁, …) as (N, 1, d₁, …), to broadcast over classes."""
-    return v.reshape(v.shape[:1] + (1,) + v.shape[1:])
+    return B.reshape(v, v.shape[:1] + (1,) + v.shape[1:])
 
 
 def class_view(weight, ndim: int):
     """Class weights of shape (C,) as (1, C, 1, …), to broadcast against an (N, C, d₁, …) input."""
-    return weight.reshape((1, weight.shape[0]) + (1,) * (ndim - 2))
+    return B.reshape(weight, (1, weight.shape[0]) + (1,) * (ndim - 2))
 
 
 def reduce_losses(losses, reduction: str, divisor):
     """The per-sample losses summed, divided by ``divisor`` ('mean'), or left as they are."""
     if reduction == "none":
         return losses
-    total = losses.sum()
+    total = B.total(losses)
     if reduction == "sum":
         return total
-    with xp.errstate(invalid="ignore", divide="ignore"):  # 0/0 = nan, as PyTorch
-        return xp.asarray(total / divisor, dtype=losses.dtype)
+    ns = array_namespace(losses)
+    with errstate(ns, invalid="ignore", divide="ignore"):  # 0/0 = nan, as PyTorch
+        return ns.asarray(total / divisor, dtype=losses.dtype)
 
 
 def reduction_scale(g, reduction: str, divisor):
@@ -69,6 +72,7 @@ class SoftmaxCrossEntropy(Function):
     """
 
     name = "softmax_cross_entropy"
+    array_api = True
     text = ("ℓₙ = −Σₖ aₙₖ log softmax(zₙ)ₖ,  L = (1/D) Σₙ ℓₙ   (one-hot a = y: L = −(1/N) Σₙ "
             "log softmax(zₙ)_{yₙ})",
             "∂L/∂zₙ = ((Σₖ aₙₖ) softmax(zₙ) − aₙ)/D   (one-hot, unweighted: (softmax(z) − y)/N)")
@@ -86,32 +90,39 @@ class SoftmaxCrossEntropy(Function):
     def forward(ctx, z, target, weight=None, ignore_index=-100, label_smoothing=0.0,
                 reduction="mean"):
         n_classes = z.shape[1]
-        m = z.max(axis=1, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        p = xp.exp(z - m)
-        total = p.sum(axis=1, keepdims=True)
+        ns = array_namespace(z)
+        m = ns.max(z, axis=1, keepdims=True)
+        m = ns.where(ns.isfinite(m), m, 0.0)
+        p = ns.exp(z - m)
+        total = B.total(p, axis=1, keepdims=True)
         p /= total
-        lse = m + xp.log(total)
+        lse = m + ns.log(total)
         w = None if weight is None else class_view(weight, z.ndim)
         eps = label_smoothing
         ctx.weight, ctx.eps, ctx.n_classes, ctx.reduction = w, eps, n_classes, reduction
-        ctx.probabilities = target.dtype.kind == "f"
+        ctx.probabilities = dtype_kind(target.dtype) == "f"
         if ctx.probabilities:
             a = SoftmaxCrossEntropy.coefficients(ctx, target)
-            losses = -(a * (z - lse)).sum(axis=1)
+            losses = B.total(-(a * (z - lse)), axis=1)
             divisor = losses.size
         else:
             valid = target != ignore_index
-            index = expand_class_axis(xp.where(valid, target, 0))
-            w_y = valid.astype(z.dtype) if weight is None else weight[index[:, 0]] * valid
-            logp_y = xp.take_along_axis(z, index, axis=1)[:, 0] - lse[:, 0]
+            index = expand_class_axis(ns.where(valid, target, 0))
+            valid_f = B.astype(valid, z.dtype)
+            if weight is None:
+                w_y = valid_f
+            elif ns is xp:
+                w_y = weight[index[:, 0]] * valid
+            else:       # the standard indexes with take (a flat index)
+                w_y = B.reshape(ns.take(weight, B.reshape(index, (-1,))), valid.shape) * valid_f
+            logp_y = ns.take_along_axis(z, index, axis=1)[:, 0, ...] - lse[:, 0, ...]
             losses = -(1 - eps) * w_y * logp_y
             if eps:
                 logp = z - lse
-                smooth = -(logp if w is None else logp * w).sum(axis=1)
-                losses += (eps / n_classes) * smooth * valid
+                smooth = -B.total(logp if w is None else logp * w, axis=1)
+                losses += (eps / n_classes) * smooth * (valid if ns is xp else valid_f)
             ctx.index, ctx.valid, ctx.w_y = index, valid, w_y
-            divisor = w_y.sum()
+            divisor = B.total(w_y)
         ctx.divisor = divisor
         ctx.save(z, target, p, lse)
         return reduce_losses(losses, reduction, divisor)
@@ -124,6 +135,8 @@ class SoftmaxCrossEntropy(Function):
             q = target * (1 - eps) + eps / ctx.n_classes if eps else target
             return q if w is None else q * w
         shape = ctx.index.shape[:1] + (ctx.n_classes,) + ctx.index.shape[2:]
+        if not isinstance(ctx.w_y, ndarray):
+            return _standard_coefficients(ctx, shape)
         valid = expand_class_axis(ctx.valid)
         if eps:
             a = (eps / ctx.n_classes) * (valid if w is None else valid * w)
@@ -137,7 +150,7 @@ class SoftmaxCrossEntropy(Function):
     @staticmethod
     def vjp(ctx, g):
         z, target, p, lse = ctx.saved
-        if isinstance(z, ndarray):
+        if not isinstance(z, Tensor):
             logp = None
         else:  # create_graph: the same rule on Tensors, with softmax made differentiable
             ns = namespace(z)
@@ -146,13 +159,27 @@ class SoftmaxCrossEntropy(Function):
         a = SoftmaxCrossEntropy.coefficients(ctx, target)
         scale = reduction_scale(g, ctx.reduction, ctx.divisor)
         need = ctx.needs_input_grad
-        gz = scale * (a.sum(axis=1, keepdims=True) * p - a) if need[0] else None
+        gz = scale * (B.total(a, axis=1, keepdims=True) * p - a) if need[0] else None
         gq = None
         if ctx.probabilities and need[1]:
             if logp is None:
                 logp = z - lse
             gq = -(1 - ctx.eps) * scale * (logp if ctx.weight is None else logp * ctx.weight)
         return gz, gq
+
+
+def _standard_coefficients(ctx, shape):
+    """``coefficients`` for class-index targets with the array API's functions (it has no
+    ``put_along_axis``): the one-hot matrix of the targets, scaled by (1 − ε)·w_y, plus the
+    smoothing ε/C·w (valid samples)."""
+    ns = namespace(ctx.w_y)
+    classes = B.reshape(ns.arange(ctx.n_classes), (1, ctx.n_classes) + (1,) * (len(shape) - 2))
+    one_hot = B.astype(ctx.index == classes, ctx.w_y.dtype)
+    a = one_hot * expand_class_axis((1 - ctx.eps) * ctx.w_y)
+    if ctx.eps:
+        valid = expand_class_axis(B.astype(ctx.valid, ctx.w_y.dtype))
+        a = a + (ctx.eps / ctx.n_classes) * (valid if ctx.weight is None else valid * ctx.weight)
+    return a
 
 
 def softmax_cross_entropy(z, target, weight=None, ignore_index: int = -100,

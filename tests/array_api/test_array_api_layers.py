@@ -109,3 +109,34 @@ def test_optimizer_steps_on_array_api_strict_equal_numpy(make):
     for e, a in zip(*results):
         assert isinstance(a, StrictArray)
         np.testing.assert_allclose(_numpy(a), e, rtol=1e-12, atol=1e-15)
+
+
+def test_a_classifier_trains_with_cross_entropy_on_array_api_strict():
+    """nn.CrossEntropyLoss (class weights, label smoothing) and Adam: five steps equal NumPy's."""
+    results = []
+    for strict in (False, True):
+        cr.manual_seed(0)
+        model = MODELS["mlp_smooth"](cr.nn).double()
+        model[-1] = cr.nn.Identity()                       # logits
+        rng = np.random.default_rng(4)
+        x, y = rng.standard_normal((16, 4)), rng.integers(0, 2, 16)
+        weight = np.array([0.3, 0.7])
+        if strict:
+            _as_strict(model)
+            x, y, weight = xs.asarray(x), xs.asarray(y), xs.asarray(weight)
+        loss_fn = cr.nn.CrossEntropyLoss(weight=cr.tensor(weight), label_smoothing=0.1)
+        opt = cr.optim.Adam(model.parameters(), lr=0.05)
+        losses = []
+        for _ in range(5):
+            opt.zero_grad()
+            loss = loss_fn(model(cr.tensor(x)), cr.tensor(y))
+            loss.backward()
+            opt.step()
+            losses.append(float(_numpy(loss._data)))
+        results.append((losses, [p._data for p in model.parameters()]))
+    (l_np, p_np), (l_xs, p_xs) = results
+    np.testing.assert_allclose(l_xs, l_np, rtol=1e-12)
+    assert l_xs[-1] < l_xs[0]
+    for e, a in zip(p_np, p_xs):
+        assert isinstance(a, StrictArray)
+        np.testing.assert_allclose(_numpy(a), e, rtol=1e-12, atol=1e-15)

@@ -109,7 +109,8 @@ def test_forward_and_vjp_on_array_api_strict(name, data):
         ctx_np, ctx_xs = _context(args), _context(args)
         out_np = cls.forward(ctx_np, *[np.array(a) if isinstance(a, np.ndarray) else a
                                        for a in arrays], **params)
-        out_xs = cls.forward(ctx_xs, *[_strict(a) for a in arrays], **params)
+        strict_params = {k: _strict(v) for k, v in params.items()}   # class weights, …
+        out_xs = cls.forward(ctx_xs, *[_strict(a) for a in arrays], **strict_params)
         _assert_same(out_xs, out_np, f"{name} forward")
         if not np.issubdtype(np.asarray(out_np).dtype, np.floating):
             checked += 1

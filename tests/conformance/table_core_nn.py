@@ -206,6 +206,25 @@ def _sequential(L, x):
         type(m[0:2]).__name__
 
 
+def _sequential_edited(L, x):
+    m = L.nn.Sequential(L.nn.Linear(3, 4), L.nn.ReLU(), L.nn.Linear(4, 4), L.nn.Tanh(),
+                        L.nn.Linear(4, 2)).double()
+    m[-2] = L.nn.Sigmoid()
+    del m[1]
+    m[2] = L.nn.Identity()
+    _set_params(L, m)
+    names = [n for n, _ in m.named_parameters()]
+    del m[0:2]
+    return len(m), names, [type(c).__name__ for c in m], [k for k, _ in m.named_children()]
+
+
+def _module_list_edited(L, x):
+    ms = L.nn.ModuleList([L.nn.Linear(3, 3), L.nn.Tanh(), L.nn.Linear(3, 2)])
+    ms[1] = L.nn.ReLU()
+    del ms[0]
+    return len(ms), [type(c).__name__ for c in ms], [k for k, _ in ms.named_children()]
+
+
 def _module_list(L, x):
     ms = L.nn.ModuleList([L.nn.Linear(3, 3), L.nn.Linear(3, 3)])
     ms.append(L.nn.Linear(3, 2))
@@ -279,8 +298,10 @@ CONTAINERS = [
     Entry("nn.Module.register_forward_hook", [case(_forward_hooks, floats(4, 3), grad=[0])]),
     Entry("nn.Module.register_forward_pre_hook",
           [case(_forward_pre_hooks, floats(4, 3), grad=[0])]),
-    Entry("nn.Sequential", [case(_sequential, floats(2, 3))]),
-    Entry("nn.ModuleList", [case(_module_list, floats(2, 3))]),
+    Entry("nn.Sequential", [case(_sequential, floats(2, 3)),
+                            case(_sequential_edited, floats(2, 3), label="setitem/delitem")]),
+    Entry("nn.ModuleList", [case(_module_list, floats(2, 3)),
+                            case(_module_list_edited, floats(2, 3), label="setitem/delitem")]),
     Entry("nn.ModuleDict", [case(_module_dict, floats(2, 3))]),
     Entry("nn.Module", [case(_custom_module, floats(4, 3))]),
     Entry("nn.Parameter", [case(_parameter, floats(2, 3))]),
