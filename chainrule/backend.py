@@ -212,7 +212,7 @@ def zeros_like(a):
 def reshape(a, shape):
     """``a.reshape(shape)`` for NumPy arrays and Tensors; the namespace's ``reshape`` for array
     API libraries, whose arrays have no methods."""
-    if hasattr(a, "reshape"):
+    if type(a) is numpy.ndarray or hasattr(a, "reshape"):
         return a.reshape(shape)
     return namespace(a).reshape(a, shape)
 
@@ -220,6 +220,8 @@ def reshape(a, shape):
 def permute(a, axes):
     """``a`` with its axes in the order ``axes``: NumPy's and chainrule's ``transpose``, the array
     API's ``permute_dims``."""
+    if type(a) is numpy.ndarray:
+        return a.transpose(axes)
     ns = namespace(a)
     if ns is xp or getattr(type(a), "_array_namespace", None) is not None:
         return ns.transpose(a, axes)
@@ -236,7 +238,7 @@ def matrix_transpose(a):
 
 def total(a, axis=None, keepdims: bool = False):
     """``a.sum(axis, keepdims)``, or the namespace's ``sum`` for array API libraries."""
-    if hasattr(a, "sum"):
+    if type(a) is numpy.ndarray or hasattr(a, "sum"):
         return a.sum(axis=axis, keepdims=keepdims)
     return namespace(a).sum(a, axis=axis, keepdims=keepdims)
 
