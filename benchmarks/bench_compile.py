@@ -51,27 +51,9 @@ def _setup(build, x, y, optimizer, **options):
     copt = getattr(cr.optim, optimizer)(compiled_model.parameters(), **options)
     topt = getattr(torch.optim, optimizer)(theirs.parameters(), **options)
     cx, cy = cr.tensor(x), cr.tensor(y)
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-    closs, tloss = cr.nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
-
-    def chainrule_step(model, opt):
-        def step():
-            opt.zero_grad()
-            loss = closs(model(cx), cy)
-            loss.backward()
-            opt.step()
-            return loss
-        return step
-
-    def torch_step():
-        topt.zero_grad()
-        loss = tloss(theirs(tx), ty)
-        loss.backward()
-        topt.step()
-        return loss
-
-    eager = chainrule_step(eager_model, eopt)
-    compiled = cr.compile(chainrule_step(compiled_model, copt), fullgraph=True)
+    torch_step = S.training_step(torch, theirs, topt, torch.from_numpy(x), torch.from_numpy(y))
+    eager = S.training_step(cr, eager_model, eopt, cx, cy)
+    compiled = cr.compile(S.training_step(cr, compiled_model, copt, cx, cy), fullgraph=True)
     a, b, c = eager().item(), compiled().item(), torch_step().item()
     if not (a == b and np.isclose(a, c, rtol=1e-4)):
         raise AssertionError(f"first losses differ: eager {a}, compiled {b}, torch {c}")

@@ -60,13 +60,7 @@ def child(workload: str, library: str) -> dict:
     opt = getattr(L.optim, optimizer)(model.parameters(), **options)
     x = L.tensor(np.ascontiguousarray(data[0]))
     y = L.tensor(np.asarray(data[1], dtype=np.int64))
-    loss_fn = L.nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
+    step = B.training_step(L, model, opt, x, y)
 
     for _ in range(2):
         step()

@@ -81,29 +81,28 @@ def _pair(build):
     return mine, theirs
 
 
+def training_step(L, model, optimizer, x, y):
+    """One cross-entropy training step of ``model`` on (x, y) in library ``L`` (chainrule or
+    torch), as a function of no arguments that returns the loss."""
+    loss_fn = L.nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
 def _train_setup(name, build, x, y, optimizer, **options):
     def setup():
         mine, theirs = _pair(build)
         copt = getattr(cr.optim, optimizer)(mine.parameters(), **options)
         topt = getattr(torch.optim, optimizer)(theirs.parameters(), **options)
-        cx, cy = cr.tensor(x), cr.tensor(y)
-        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-        closs, tloss = cr.nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
-
-        def chainrule_step():
-            copt.zero_grad()
-            loss = closs(mine(cx), cy)
-            loss.backward()
-            copt.step()
-            return loss
-
-        def torch_step():
-            topt.zero_grad()
-            loss = tloss(theirs(tx), ty)
-            loss.backward()
-            topt.step()
-            return loss
-
+        chainrule_step = training_step(cr, mine, copt, cr.tensor(x), cr.tensor(y))
+        torch_step = training_step(torch, theirs, topt, torch.from_numpy(x), torch.from_numpy(y))
         a, b = chainrule_step().item(), torch_step().item()
         if not np.isclose(a, b, rtol=1e-4):
             raise AssertionError(f"{name}: first losses differ: {a} vs {b}")

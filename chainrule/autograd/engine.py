@@ -40,8 +40,10 @@ def unbroadcast(g, shape: tuple):
     return reshape(g, shape)
 
 
-def topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors that ``root`` depends on (and that require grad), each after all of its inputs."""
+def topological_order(root: Tensor, stop=frozenset()) -> list[Tensor]:
+    """Tensors that ``root`` depends on (and that require grad), each after all of its inputs;
+    the tensors whose ids are in ``stop`` are listed but not expanded (chainrule.compile's
+    graph of a compiled call ends at the call's inputs)."""
     order: list[Tensor] = []
     visited: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
@@ -55,7 +57,7 @@ def topological_order(root: Tensor) -> list[Tensor]:
         visited.add(id(tensor))
         stack.append((tensor, True))
         node = tensor._node
-        if node is not None:
+        if node is not None and id(tensor) not in stop:
             if node.freed:
                 raise RuntimeError(
                     f"backward: the graph through '{node.fn.name}' was already freed by an earlier "

@@ -114,29 +114,6 @@ def _standin(a):
     return a
 
 
-def _order(root: Tensor, stop: set) -> list:
-    """engine.topological_order, not expanding the tensors whose ids are in ``stop``."""
-    order, visited, stack = [], set(), [(root, False)]
-    while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        node = tensor._node
-        if node is not None and id(tensor) not in stop:
-            for inp in reversed(node.inputs):
-                if isinstance(inp, Tensor) and inp.requires_grad:
-                    if _versions_module._rebinds:
-                        inp = _versions_module.resolve(inp, node)
-                    if id(inp) not in visited:
-                        stack.append((inp, False))
-    return order
-
-
 class Tracer:
     """Records one eager call of a function (see the module docstring)."""
 
@@ -290,7 +267,8 @@ class Tracer:
         between ``output`` and the call's leaves (arguments and captured tensors; the graph that
         made an argument, outside the call, is the engine's business)."""
         stop = {id(t) for t in self.arg_tensors}
-        return self.schedule(output, _order(output, stop), user_frame(), graph_mode=True)
+        return self.schedule(output, engine.topological_order(output, stop), user_frame(),
+                             graph_mode=True)
 
     def schedule(self, root: Tensor, order: list, where: str,
                  graph_mode: bool = False) -> BackwardStep:
