@@ -79,7 +79,7 @@ def _mlp_with_floor():
     return steps
 
 
-WORKLOADS = {
+STEPS = {
     "mlp_adam": (_mlp_with_floor,
                  "MLP 784-256-128-10 (ReLU), Adam, batch 128"),
     "lenet_sgd": (lambda: _setup(S._lenet, *S._LENET_DATA, "SGD", lr=0.01, momentum=0.9),
@@ -205,7 +205,7 @@ def main(argv=None) -> int:
     facts = harness.machine_facts()
     print(f"load average before: {facts['load']}", flush=True)
     rows = []
-    for name, (setup, description) in WORKLOADS.items():
+    for name, (setup, description) in STEPS.items():
         steps = setup()
         result = measure_three(steps, args.rounds)
         memory = {k: peak_memory(steps[k]) for k in ("eager", "compiled")}
