@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import math
 
+from .. import backend as B
 from .. import kernels
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import array_namespace, namespace, xp
 from ..parallel import parallel_for
 from ..tensor import Tensor
 
@@ -72,7 +73,9 @@ def _sum_of_products(a, b):
 
 
 def _row_sum_of_products(a, b):
-    return xp.einsum("rd,rd->r", a, b)
+    if isinstance(a, xp.ndarray):
+        return xp.einsum("rd,rd->r", a, b)
+    return B.total(a * b, axis=1)
 
 
 def _channel_view(shape):
@@ -93,7 +96,7 @@ _DXHAT_LATEX = (r"\frac{\partial \hat x_i}{\partial x_j} = \frac{1}{\tilde\sigma
 
 
 def _cast(v, dtype):
-    return v.astype(dtype, copy=False)
+    return v.astype(dtype, copy=False) if isinstance(v, xp.ndarray) else B.astype(v, dtype)
 
 
 # --------------------------------------------------------------------------- batch norm
@@ -283,19 +286,20 @@ def _reference(x, weight, bias, eps, running=None):
 # --------------------------------------------------------------------------- layer and group norm
 def _standardize_rows(x2, eps):
     """(x̂, μ, 1/σ̃) with the statistics of each row of the 2-D array ``x2``."""
-    d = x2.dtype.type(x2.shape[1])
-    mean = x2.sum(axis=1) / d
+    ns = array_namespace(x2)
+    d = x2.dtype.type(x2.shape[1]) if ns is xp else float(x2.shape[1])
+    mean = B.total(x2, axis=1) / d
     xhat = x2 - mean[:, None]
-    invstd = 1 / xp.sqrt(_row_sum_of_products(xhat, xhat) / d + eps)
+    invstd = 1 / ns.sqrt(_row_sum_of_products(xhat, xhat) / d + eps)
     xhat *= invstd[:, None]
     return xhat, mean, invstd
 
 
 def _rows_backward(gs2, xhat2, invstd):
     """(1/σ̃)·(ĝ − mean(ĝ) − x̂·mean(ĝ x̂)) for each row, ĝ = γ ⊙ g already applied."""
-    d = gs2.dtype.type(gs2.shape[1])
+    d = gs2.dtype.type(gs2.shape[1]) if isinstance(gs2, xp.ndarray) else float(gs2.shape[1])
     a = _row_sum_of_products(gs2, xhat2) / d
-    b = gs2.sum(axis=1) / d
+    b = B.total(gs2, axis=1) / d
     gx = xhat2 * (-a * invstd)[:, None]
     gx += gs2 * invstd[:, None]
     gx -= (b * invstd)[:, None]
@@ -319,18 +323,18 @@ class _RowNorm(Function):
     def forward(cls, ctx, x, weight=None, bias=None, eps=1e-5, **params):
         view, w_shape, param_axes, k = cls._view(x.shape, params)
         rows = (math.prod(view[:k]), math.prod(view[k:]))
-        xhat, mean, invstd = _standardize_rows(x.reshape(rows), eps)
-        y = xhat.reshape(view)                                    # y = γ x̂ + β, in place
+        xhat, mean, invstd = _standardize_rows(B.reshape(x, rows), eps)
+        y = B.reshape(xhat, view)                                 # y = γ x̂ + β, in place
         if weight is not None:
-            y *= _cast(weight, x.dtype).reshape(w_shape)
+            y *= B.reshape(_cast(weight, x.dtype), w_shape)
         if bias is not None:
-            y += _cast(bias, x.dtype).reshape(w_shape)
+            y += B.reshape(_cast(bias, x.dtype), w_shape)
         ctx.save(x, weight, mean, invstd)
         ctx.view, ctx.rows, ctx.w_shape, ctx.param_axes, ctx.eps = (view, rows, w_shape,
                                                                    param_axes, eps)
         ctx.stat_axes = tuple(range(k, len(view)))
         ctx.b_shape = None if bias is None else bias.shape
-        return y.reshape(x.shape)
+        return B.reshape(y, x.shape)
 
     @classmethod
     def vjp(cls, ctx, g):
@@ -341,17 +345,18 @@ class _RowNorm(Function):
             return (gx.reshape(x.shape), None if weight is None else gw.reshape(weight.shape),
                     None if ctx.b_shape is None else gb.reshape(ctx.b_shape))
         need = ctx.needs_input_grad + (False,) * 3
-        xhat2 = x.reshape(ctx.rows) - mean[:, None]
+        xhat2 = B.reshape(x, ctx.rows) - mean[:, None]
         xhat2 *= invstd[:, None]
-        gv = g.reshape(ctx.view)
+        gv = B.reshape(g, ctx.view)
         gx = gw = gb = None
         if need[0]:
-            gs = gv if weight is None else gv * _cast(weight, g.dtype).reshape(ctx.w_shape)
-            gx = _rows_backward(gs.reshape(ctx.rows), xhat2, invstd).reshape(x.shape)
+            gs = gv if weight is None else gv * B.reshape(_cast(weight, g.dtype), ctx.w_shape)
+            gx = B.reshape(_rows_backward(B.reshape(gs, ctx.rows), xhat2, invstd), x.shape)
         if need[1]:
-            gw = (gv * xhat2.reshape(ctx.view)).sum(axis=ctx.param_axes).reshape(weight.shape)
+            gw = B.reshape(B.total(gv * B.reshape(xhat2, ctx.view), axis=ctx.param_axes),
+                           weight.shape)
         if need[2]:
-            gb = gv.sum(axis=ctx.param_axes).reshape(ctx.b_shape)
+            gb = B.reshape(B.total(gv, axis=ctx.param_axes), ctx.b_shape)
         return gx, gw, gb
 
 
@@ -370,6 +375,7 @@ class LayerNorm(_RowNorm):
     """
 
     name = "layer_norm"
+    array_api = True
     text = ("y = γ ⊙ (x − μ)/√(σ² + ε) + β,  μ, σ² over the last D axes of each sample",
             "∂x̂ᵢ/∂xⱼ = (δᵢⱼ − 1/n − x̂ᵢ x̂ⱼ/n)/σ̃",
             "∂L/∂x = (1/σ̃)(ĝ − mean(ĝ) − x̂ mean(ĝ x̂)), ĝ = γ ⊙ g;  ∂L/∂γ = Σ g x̂,  ∂L/∂β = Σ g")
@@ -406,6 +412,7 @@ class GroupNorm(_RowNorm):
     """
 
     name = "group_norm"
+    array_api = True
     text = ("y = γ_c (x − μ_{n,g})/√(σ²_{n,g} + ε) + β_c,  μ, σ² over each group's channels and "
             "positions",
             "∂x̂ᵢ/∂xⱼ = (δᵢⱼ − 1/n − x̂ᵢ x̂ⱼ/n)/σ̃",

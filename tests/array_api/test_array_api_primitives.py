@@ -81,11 +81,16 @@ def _assert_same(strict, expected, what):
     expected = np.asarray(expected)
     assert got.shape == expected.shape, f"{what}: shape {got.shape}, expected {expected.shape}"
     assert got.dtype == expected.dtype, f"{what}: dtype {got.dtype}, expected {expected.dtype}"
-    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0, err_msg=what)
+    # rtol 1e-12, and atol 1e-12 on the scale of the O(1) inputs the specs draw: where the
+    # standard's functions sum in another order than NumPy's fast path (a sum of products
+    # against einsum), a value that cancels to ~1e-5 of its terms differs by a rounding of
+    # those terms (~1e-16), which a relative test alone would call a 1e-11 error
+    scale = max(1.0, float(np.max(np.abs(expected))) if expected.size else 0.0)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * scale, err_msg=what)
 
 
 def test_some_primitives_are_ported():
-    assert len(PORTED) >= 70, PORTED
+    assert len(PORTED) >= 72, PORTED
 
 
 def test_the_unported_primitives_are_named():
