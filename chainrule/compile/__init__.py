@@ -30,11 +30,13 @@ version does not compile are each detected and reported with the file and line o
 code: with ``fullgraph=True`` as :class:`UntraceableError`, otherwise by a warning naming the
 line, after which that signature runs eagerly.
 
-**Passes** (:mod:`chainrule.compile.passes`): constant folding, dead-code removal, and buffer
+**Passes** (:mod:`chainrule.compile.passes`): constant folding, dead-code removal, buffer
 planning (each intermediate freed right after its last read; the eager graph keeps every
-intermediate alive until backward). Not yet done: fusing chains of elementwise primitives and
-reusing buffers through ``out=`` — ``plan()`` says so. No pass changes the arithmetic, so float64
-replays equal eager (the tests check 1e-12 after 20 training steps).
+intermediate alive until backward), and runs of consecutive elementwise steps fused into one
+step that writes a shared buffer. Not yet done: reusing buffers through ``out=`` outside those
+runs, and numba kernels for fused runs (see :mod:`.passes` for why they were not kept). No pass
+changes the arithmetic, so float64 replays equal eager (the tests check 1e-12 after 20 training
+steps).
 
 **Replay** (:mod:`chainrule.compile.replay`) calls each primitive's own ``forward`` and ``vjp``
 on arrays, with no Tensor or graph bookkeeping: what remains of eager's cost is the primitives'
