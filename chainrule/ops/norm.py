@@ -68,8 +68,16 @@ def _compact_vjp(x, g, weight, stat_axes, param_axes, w_shape, eps, stats=None):
 
 
 def _sum_of_products(a, b):
-    """Σ a·b over every axis but 1 for 3-D (N, C, L) or 2-D (N, C) arrays, without a temporary."""
+    """Σ a·b over every axis but 1 for 3-D (N, C, L) or 2-D (N, C) arrays, without a temporary
+    (NumPy's einsum; other array libraries: the product, then its sum)."""
+    if not isinstance(a, xp.ndarray):
+        return B.total(a * b, axis=(0, 2) if a.ndim == 3 else 0)
     return xp.einsum("ncl,ncl->c", a, b) if a.ndim == 3 else xp.einsum("nc,nc->c", a, b)
+
+
+def _count(x, n: int):
+    """The number n in x's dtype for NumPy (as the rule was written), a Python float otherwise."""
+    return x.dtype.type(n) if isinstance(x, xp.ndarray) else float(n)
 
 
 def _row_sum_of_products(a, b):
@@ -170,6 +178,7 @@ class BatchNorm(Function):
     """
 
     name = "batch_norm"
+    array_api = True
     text = ("y = γ (x − μ_B)/√(σ²_B + ε) + β,  μ_B, σ²_B per channel over (N, spatial)",
             "∂x̂ᵢ/∂xⱼ = (δᵢⱼ − 1/n − x̂ᵢ x̂ⱼ/n)/σ̃",
             "∂L/∂x = (γ/σ̃)(g − mean(g) − x̂ mean(g x̂)),  ∂L/∂γ = Σ g x̂,  ∂L/∂β = Σ g")
@@ -191,8 +200,9 @@ class BatchNorm(Function):
     def forward(ctx, x, weight=None, bias=None, running_mean=None, running_var=None,
                 training=True, momentum=0.1, eps=1e-5):
         view, axes, pshape = _channel_view(x.shape)
-        x3 = x.reshape(view)
+        x3 = B.reshape(x, view)
         n = x3.size // view[1]
+        ns = array_namespace(x)
         if training and _fast(x3):
             y, mean, invstd = _fast_forward(x3, weight, bias, running_mean, running_var,
                                             momentum, eps, n)
@@ -201,10 +211,10 @@ class BatchNorm(Function):
             ctx.view, ctx.axes, ctx.pshape, ctx.n = view, axes, pshape, n
             return y.reshape(x.shape)
         if training:
-            mean = x3.sum(axis=axes) / x.dtype.type(n)
-            xc = x3 - mean.reshape(pshape)                    # becomes y, in place
-            var = _sum_of_products(xc, xc) / x.dtype.type(n)
-            invstd = 1 / xp.sqrt(var + eps)
+            mean = B.total(x3, axis=axes) / _count(x, n)
+            xc = x3 - B.reshape(mean, pshape)                 # becomes y, in place
+            var = _sum_of_products(xc, xc) / _count(x, n)
+            invstd = 1 / ns.sqrt(var + eps)
             if running_mean is not None:
                 m = momentum
                 running_mean *= 1 - m
@@ -212,21 +222,21 @@ class BatchNorm(Function):
                 running_var *= 1 - m
                 running_var += (m * n / max(n - 1, 1)) * var
             scale = invstd if weight is None else invstd * weight
-            xc *= _cast(scale, x.dtype).reshape(pshape)
+            xc *= B.reshape(_cast(scale, x.dtype), pshape)
             if bias is not None:
-                xc += _cast(bias, x.dtype).reshape(pshape)
+                xc += B.reshape(_cast(bias, x.dtype), pshape)
             y = xc
         else:
-            mean = running_mean.astype(x.dtype)   # a copy: a later training step updates the buffer
-            invstd = _cast(1 / xp.sqrt(running_var + eps), x.dtype)
+            mean = B.astype(running_mean, x.dtype)  # a copy: a later training step updates it
+            invstd = _cast(1 / ns.sqrt(running_var + eps), x.dtype)
             scale = invstd if weight is None else invstd * weight
             shift = -mean * scale if bias is None else bias - mean * scale
-            y = x3 * _cast(scale, x.dtype).reshape(pshape)
-            y += _cast(shift, x.dtype).reshape(pshape)
+            y = x3 * B.reshape(_cast(scale, x.dtype), pshape)
+            y += B.reshape(_cast(shift, x.dtype), pshape)
         ctx.save(x, weight, mean, invstd)
         ctx.training, ctx.eps = training, eps
         ctx.view, ctx.axes, ctx.pshape, ctx.n = view, axes, pshape, n
-        return y.reshape(x.shape)
+        return B.reshape(y, x.shape)
 
     @staticmethod
     def vjp(ctx, g):
@@ -239,28 +249,33 @@ class BatchNorm(Function):
             return gx.reshape(x.shape), gw, gb
         need = ctx.needs_input_grad + (False,) * 3
         pshape, n = ctx.pshape, ctx.n
-        g3 = g.reshape(ctx.view)
+        g3 = B.reshape(g, ctx.view)
         if ctx.training and _fast(g3):
             return _fast_backward(x, g3, weight, mean, invstd, n, need, ctx.view)
-        sg = g3.sum(axis=ctx.axes)                                  # Σ g        = ∂L/∂β
+        sg = B.total(g3, axis=ctx.axes)                             # Σ g        = ∂L/∂β
         gw = gb = gx = None
         k = invstd if weight is None else invstd * _cast(weight, invstd.dtype)   # γ/σ̃
         if (ctx.training and need[0]) or need[1]:
-            xc = x.reshape(ctx.view) - mean.reshape(pshape)
+            xc = B.reshape(x, ctx.view) - B.reshape(mean, pshape)
             sgx = _sum_of_products(g3, xc) * invstd                 # Σ g·x̂     = ∂L/∂γ
             gw = sgx if need[1] else None
         if need[0]:
             if ctx.training:
                 # ∂L/∂x = k·(g − Σg/n − x̂·Σ(g x̂)/n),  x̂ = (x − μ)·(1/σ̃), with k = γ/σ̃
-                xc *= (k * invstd * sgx / n).reshape(pshape)
-            # gx is allocated in x's shape (the reshaped view is only written through), so the
-            # engine can keep it as the gradient without copying it
-            gx = xp.empty(x.shape, dtype=g.dtype)
-            gx3 = gx.reshape(ctx.view)
-            xp.multiply(g3, k.reshape(pshape), out=gx3)
+                xc *= B.reshape(k * invstd * sgx / n, pshape)
+            if isinstance(g3, xp.ndarray):
+                # gx is allocated in x's shape (the reshaped view is only written through), so
+                # the engine can keep it as the gradient without copying it
+                gx = xp.empty(x.shape, dtype=g.dtype)
+                gx3 = gx.reshape(ctx.view)
+                xp.multiply(g3, k.reshape(pshape), out=gx3)
+            else:
+                gx3 = g3 * B.reshape(k, pshape)
             if ctx.training:
                 gx3 -= xc
-                gx3 -= (k * sg / n).reshape(pshape)
+                gx3 -= B.reshape(k * sg / n, pshape)
+            if not isinstance(g3, xp.ndarray):
+                gx = B.reshape(gx3, x.shape)
         if need[2]:
             gb = sg
         return gx, gw, gb

@@ -35,6 +35,8 @@ MODELS = {
                                          nn.LeakyReLU(0.1), nn.Linear(3, 3), nn.ELU(),
                                          nn.Hardtanh(), nn.Softmax(dim=-1)),
     "flatten_linear": lambda nn: nn.Sequential(nn.Flatten(), nn.Linear(8, 3), nn.LogSoftmax(-1)),
+    "batch_norm": lambda nn: nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(),
+                                           nn.Linear(6, 3), nn.BatchNorm1d(3, affine=False)),
     "layer_norm": lambda nn: nn.Sequential(nn.Linear(4, 6), nn.LayerNorm(6), nn.ReLU(),
                                            nn.Linear(6, 3),
                                            nn.LayerNorm(3, elementwise_affine=False)),
@@ -147,3 +149,30 @@ def test_a_classifier_trains_with_cross_entropy_on_array_api_strict():
     for e, a in zip(p_np, p_xs):
         assert isinstance(a, StrictArray)
         np.testing.assert_allclose(_numpy(a), e, rtol=1e-12, atol=1e-15)
+
+
+def test_batch_norm_running_statistics_and_evaluation_on_array_api_strict():
+    """Three training forwards update the running statistics in place (in the buffers' own
+    library); evaluation then normalises with them — all equal to NumPy's."""
+    results = []
+    for strict in (False, True):
+        cr.manual_seed(0)
+        model = MODELS["batch_norm"](cr.nn).double()
+        if strict:
+            _as_strict(model)
+            for m in model.modules():
+                for name, buf in list(m._buffers.items()):
+                    if buf is not None and buf._data.dtype.kind == "f":
+                        buf._data = xs.asarray(buf._data)
+        rng = np.random.default_rng(5)
+        for _ in range(3):
+            x = rng.standard_normal((7, 4))
+            model(cr.tensor(xs.asarray(x) if strict else x))
+        model.eval()
+        x = rng.standard_normal((3, 4))
+        y = model(cr.tensor(xs.asarray(x) if strict else x))
+        bn = model[1]
+        results.append([y._data, bn.running_mean._data, bn.running_var._data])
+    for e, a in zip(*results):
+        assert isinstance(a, StrictArray)
+        np.testing.assert_allclose(_numpy(a), e, rtol=1e-12, atol=1e-12)
