@@ -161,7 +161,7 @@ def test_batch_norm_running_statistics_and_evaluation_on_array_api_strict():
         if strict:
             _as_strict(model)
             for m in model.modules():
-                for name, buf in list(m._buffers.items()):
+                for buf in list(m._buffers.values()):
                     if buf is not None and buf._data.dtype.kind == "f":
                         buf._data = xs.asarray(buf._data)
         rng = np.random.default_rng(5)
