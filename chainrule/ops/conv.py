@@ -42,9 +42,10 @@ from __future__ import annotations
 import itertools
 import math
 
+from .. import backend as B
 from .. import kernels
 from ..autograd.function import Function, primitive
-from ..backend import pad_constant, xp
+from ..backend import is_foreign_array, pad_constant, xp
 from ..parallel import parallel_for
 from ..tensor import Tensor
 from .movement import expand_dims, squeeze
@@ -535,6 +536,7 @@ class Conv(Function):
     """
 
     name = "conv"
+    array_api = True
     text = ("y[n,o,h] = b[o] + Σ_{c,i} W[o,c,i] · x̃[n,c, s·h + d·i]",
             "∂L/∂x = G ⋆_full flip(W) (transposed convolution of G with W),  "
             "∂L/∂W[o,c,i] = Σ_{n,h} G[n,o,h] x̃[n,c, s·h + d·i],  ∂L/∂b[o] = Σ_{n,h} G[n,o,h]")
@@ -564,6 +566,11 @@ class Conv(Function):
             raise ValueError(_too_small("conv", x, w, stride, padding, dilation))
         ctx.save(x, w)
         ctx.geometry = (stride, padding, dilation, groups)
+        if is_foreign_array(x):             # another array library: the standard's route
+            from . import conv_standard
+
+            extra = _overhang(x.shape[2:], w.shape[2:], stride, padding, dilation, out)
+            return conv_standard.forward(x, w, b, stride, padding, dilation, groups, out, extra)
         return conv_forward(x, w, stride, padding, dilation, groups, out, b)
 
     @staticmethod
@@ -573,6 +580,15 @@ class Conv(Function):
         need = ctx.needs_input_grad
         nd = len(stride)
         gx = gw = gb = None
+        if is_foreign_array(g):
+            from . import conv_standard
+
+            extra = _overhang(x.shape[2:], w.shape[2:], stride, padding, dilation, g.shape[2:])
+            gx, gw = conv_standard.backward(x, w, g, stride, padding, dilation, groups, extra,
+                                            need[0], need[1])
+            if len(need) > 2 and need[2]:
+                gb = B.total(g, axis=(0,) + tuple(range(2, 2 + nd)))
+            return gx, gw, gb
         if isinstance(g, Tensor):
             if need[1]:
                 gw = ConvWeightGrad.apply(x, g, kernel_size=tuple(w.shape[2:]), stride=stride,

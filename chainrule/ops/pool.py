@@ -26,7 +26,7 @@ import math
 
 from .. import kernels
 from ..autograd.function import Function, Node, primitive, records
-from ..backend import pad_constant, xp
+from ..backend import is_foreign_array, pad_constant, xp
 from ..parallel import parallel_for
 from ..tensor import Tensor
 from .conv import ConvTranspose, _kernel_slices, _ntuple
@@ -234,6 +234,7 @@ class MaxPool(Function):
     """
 
     name = "max_pool"
+    array_api = True
     text = ("y[n,c,h] = max_i x̃[n,c, s·h − p + d·i]",
             "∂L/∂x[j] = Σ_{h: argmax(h) = j} G[h]  (ties: the first maximum in the window)")
     latex = (r"y_{n,c,h} = \max_i \tilde{x}_{n,c,\,s h - p + d i}",
@@ -253,6 +254,11 @@ class MaxPool(Function):
         geometry = (tuple(kernel_size), stride, padding, dilation, out)
         ctx.x_shape = x.shape
         ctx.geometry = geometry + (extra,)
+        if is_foreign_array(x):             # another array library: the standard's route
+            from . import pool_standard
+
+            best, ctx.arg = pool_standard.forward(x, *geometry, extra)
+            return best
         xpad = _pad(x, padding, extra, -xp.inf)
         if not records(ctx):        # no backward will run: the maxima alone
             return _running_max(xpad, *geometry, with_arg=False)[0]
@@ -269,6 +275,11 @@ class MaxPool(Function):
     @staticmethod
     def vjp(ctx, g):
         kernel, stride, padding, dilation, out, extra = ctx.geometry
+        if is_foreign_array(g):
+            from . import pool_standard
+
+            return pool_standard.backward(g, ctx.arg, ctx.x_shape, kernel, stride, padding,
+                                          dilation, extra)
         if isinstance(g, Tensor):
             index = flat_indices(ctx.arg, ctx.x_shape, kernel, stride, padding, dilation, out)
             size = math.prod(ctx.x_shape)
