@@ -58,8 +58,6 @@ def register(sub) -> None:
                         "patterns over parameter names")
     p.add_argument("--per-class", dest="per_class", type=int, default=None, metavar="N",
                    help="train on the first N training images of each class")
-    p.add_argument("--image-size", dest="image_size", type=int, default=None, metavar="PIXELS",
-                   help="resize the images to this side (default: the weights' resolution)")
     for dest in OPTIONS:
         if dest not in ("model", "dataset"):
             add_option(p, dest)
@@ -77,9 +75,8 @@ def options(args) -> dict:
     given["weights"] = args.weights
     freeze = list(args.freeze)
     given["freeze"] = None if freeze == ["none"] else (freeze[0] if freeze == ["body"] else freeze)
-    for dest in ("per_class", "image_size"):
-        if getattr(args, dest) is not None:
-            given[dest] = getattr(args, dest)
+    if args.per_class is not None:
+        given["per_class"] = args.per_class
     return given
 
 

@@ -61,6 +61,10 @@ OPTIONS = {
     "val_split": (("--val-split",), float, "hold out this fraction of the training samples "
                                            "(the last ones) for validation; default 0: validate "
                                            "on the test set"),
+    "image_size": (("--image-size",), int, "the side images are resized to: an image folder's "
+                                           "(--dataset DIR; default 224), or a pretrained "
+                                           "network's input (chainrule finetune; default the "
+                                           "weights' resolution)"),
     "data_dir": (("--data-dir",), str, "read the dataset's files from this folder only (default: "
                                        "$CHAINRULE_DATA, ~/.cache/chainrule, then Debian's "
                                        "/usr/share/datasets)"),
@@ -72,6 +76,8 @@ OPTIONS = {
 def _metavar(dest: str) -> str:
     if dest in ("model", "dataset", "optimizer", "loss"):
         return "NAME"
+    if dest == "image_size":
+        return "PIXELS"
     return "DIR" if dest == "data_dir" else dest.upper()
 
 

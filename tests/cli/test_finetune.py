@@ -248,3 +248,15 @@ def test_finetune_on_an_image_folder(tmp_path, capsys):
     reopened = Run.open(out)                     # the folder is read again from config.json
     assert reopened.config["dataset"] == str(tmp_path / "photos")
     assert reopened.model(cr.zeros(1, 3, 32, 32)).shape == (1, 2)
+
+
+def test_train_on_an_image_folder_with_image_size(tmp_path, capsys):
+    pytest.importorskip("PIL")
+    _image_folder(tmp_path / "photos", per_class=5)
+    out = tmp_path / "run"
+    code = main(["train", "--dataset", str(tmp_path / "photos"), "--model", "mlp",
+                 "--image-size", "16", "--epochs", "1", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    config = json.loads((out / "config.json").read_text())
+    assert config["image_shape"] == [3, 16, 16] and config["image_size"] == 16
+    assert config["classes"] == ["cat", "dog"]
