@@ -146,6 +146,9 @@ def abort(message: str, code: int = 1) -> None:
     sys.stderr.flush()
     sys.stdout.flush()
     if comm is not None:
+        # MPI_Abort makes the launcher kill every rank at once; give it a moment to forward the
+        # message just written (a CI run once lost it: the job ended with an empty stderr)
+        time.sleep(0.25)
         comm.Abort(code)
     os._exit(code)
 
