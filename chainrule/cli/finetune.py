@@ -36,7 +36,7 @@ import functools
 import sys
 import traceback
 
-from .train import OPTIONS, add_option
+from .train import OPTIONS, add_option, given_options
 
 
 def register(sub) -> None:
@@ -69,8 +69,7 @@ def register(sub) -> None:
 
 def options(args) -> dict:
     """The Run options of a fine-tuning run from the command line."""
-    given = {dest: getattr(args, dest) for dest in OPTIONS
-             if getattr(args, dest, None) is not None}
+    given = given_options(args)
     given["model"] = args.model
     given["weights"] = args.weights
     freeze = list(args.freeze)

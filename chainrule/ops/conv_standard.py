@@ -18,6 +18,7 @@ import itertools
 import math
 
 from .. import backend as B
+from .conv import _kernel_slices
 
 
 def _offsets(kernel):
@@ -25,31 +26,35 @@ def _offsets(kernel):
 
 
 def _positions(offset, stride, dilation, out):
-    """The slice of the padded input that kernel offset ``offset`` reads: s·h + d·i, h < H′."""
-    return tuple(slice(d * i, d * i + s * (o - 1) + 1, s)
-                 for i, s, d, o in zip(offset, stride, dilation, out))
+    """Every image's and channel's slice that kernel offset ``offset`` reads: s·h + d·i, h < H′."""
+    return (slice(None), slice(None)) + _kernel_slices(offset, stride, dilation, out)
 
 
-def _padded_shape(spatial, pads, extra):
-    return tuple(h + p + q + e for h, (p, q), e in zip(spatial, pads, extra))
-
-
-def _pad(ns, x, pads, extra):
-    """x with zeros around its spatial axes ((before, after + extra) per axis)."""
-    if not any(p or q or e for (p, q), e in zip(pads, extra)):
+def padded(ns, x, widths, value=0.0):
+    """x with ``value`` around its spatial axes, ``widths`` = (before, after) per axis."""
+    if not any(a or b for a, b in widths):
         return x
-    padded = ns.zeros(x.shape[:2] + _padded_shape(x.shape[2:], pads, extra), dtype=x.dtype)
-    padded[(slice(None), slice(None)) + tuple(slice(p, p + h) for h, (p, _) in
-                                              zip(x.shape[2:], pads))] = x
-    return padded
+    shape = x.shape[:2] + tuple(h + a + b for h, (a, b) in zip(x.shape[2:], widths))
+    out = ns.full(shape, value, dtype=x.dtype)
+    out[_interior(x.shape[2:], widths)] = x
+    return out
+
+
+def _interior(spatial, widths):
+    """The index of the unpadded region inside a padded array."""
+    return (slice(None), slice(None)) + tuple(slice(a, a + h) for h, (a, _) in
+                                              zip(spatial, widths))
+
+
+def _widths(pads, extra):
+    return tuple((p, q + e) for (p, q), e in zip(pads, extra))
 
 
 def columns(x, kernel, stride, pads, dilation, out, extra, groups):
     """cols (N, G, C/G·k…, H′·W′…): the im2col matrix of x, one slice per kernel offset."""
     ns = B.namespace(x)
-    xpad = _pad(ns, x, pads, extra)
-    lead = (slice(None), slice(None))
-    cols = ns.stack([xpad[lead + _positions(t, stride, dilation, out)] for t in _offsets(kernel)],
+    xpad = padded(ns, x, _widths(pads, extra))
+    cols = ns.stack([xpad[_positions(t, stride, dilation, out)] for t in _offsets(kernel)],
                     axis=2)                                       # (N, C, K, H′…)
     n, c = x.shape[:2]
     return B.reshape(cols, (n, groups, (c // groups) * math.prod(kernel), math.prod(out)))
@@ -80,10 +85,11 @@ def backward(x, w, g, stride, pads, dilation, groups, extra, need_x, need_w):
         c = x.shape[1]
         wt = B.matrix_transpose(B.reshape(w, (1, groups, o // groups, -1)))
         gcols = B.reshape(wt @ rows, (n, c, math.prod(kernel)) + out)
-        gxpad = ns.zeros(x.shape[:2] + _padded_shape(x.shape[2:], pads, extra), dtype=g.dtype)
-        lead = (slice(None), slice(None))
+        widths = _widths(pads, extra)
+        gxpad = ns.zeros(x.shape[:2] + tuple(h + a + b for h, (a, b) in
+                                             zip(x.shape[2:], widths)), dtype=g.dtype)
         for t, offset in enumerate(_offsets(kernel)):
-            where = lead + _positions(offset, stride, dilation, out)
+            where = _positions(offset, stride, dilation, out)
             gxpad[where] = gxpad[where] + gcols[:, :, t, ...]
-        gx = gxpad[lead + tuple(slice(p, p + h) for h, (p, _) in zip(x.shape[2:], pads))]
+        gx = gxpad[_interior(x.shape[2:], widths)]
     return gx, gw

@@ -11,29 +11,12 @@ at offset i's positions, in the same order as the NumPy path.
 """
 from __future__ import annotations
 
-import itertools
-
 from .. import backend as B
+from .conv_standard import _interior, _offsets, _positions, padded
 
 
-def _offsets(kernel):
-    return list(itertools.product(*(range(k) for k in kernel)))
-
-
-def _slices(offset, stride, dilation, out):
-    return (slice(None), slice(None)) + tuple(
-        slice(d * i, d * i + s * (o - 1) + 1, s)
-        for i, s, d, o in zip(offset, stride, dilation, out))
-
-
-def _padded(ns, x, padding, extra, value):
-    if not any(p or e for p, e in zip(padding, extra)):
-        return x
-    shape = x.shape[:2] + tuple(h + 2 * p + e for h, p, e in zip(x.shape[2:], padding, extra))
-    out = ns.full(shape, value, dtype=x.dtype)
-    out[(slice(None), slice(None)) + tuple(slice(p, p + h) for h, p in
-                                           zip(x.shape[2:], padding))] = x
-    return out
+def _widths(padding, extra):
+    return tuple((p, p + e) for p, e in zip(padding, extra))
 
 
 def _inside(ns, offset, spatial, stride, padding, dilation, out):
@@ -51,10 +34,10 @@ def _inside(ns, offset, spatial, stride, padding, dilation, out):
 def forward(x, kernel, stride, padding, dilation, out, extra):
     """(window maxima, the kernel offset each took its maximum from)."""
     ns = B.namespace(x)
-    xpad = _padded(ns, x, padding, extra, -float("inf"))
+    xpad = padded(ns, x, _widths(padding, extra), -float("inf"))
     best = arg = unset = None
     for t, offset in enumerate(_offsets(kernel)):
-        v = xpad[_slices(offset, stride, dilation, out)]
+        v = xpad[_positions(offset, stride, dilation, out)]
         inside = _inside(ns, offset, x.shape[2:], stride, padding, dilation, out)
         if best is None:
             best = v
@@ -72,11 +55,10 @@ def backward(g, arg, x_shape, kernel, stride, padding, dilation, extra):
     """∂L/∂x: G routed to each window's chosen offset (overlapping windows add up)."""
     ns = B.namespace(g)
     out = tuple(g.shape[2:])
-    shape = tuple(x_shape[:2]) + tuple(h + 2 * p + e for h, p, e in
-                                       zip(x_shape[2:], padding, extra))
+    widths = _widths(padding, extra)
+    shape = tuple(x_shape[:2]) + tuple(h + a + b for h, (a, b) in zip(x_shape[2:], widths))
     gx = ns.zeros(shape, dtype=g.dtype)
     for t, offset in enumerate(_offsets(kernel)):
-        where = _slices(offset, stride, dilation, out)
+        where = _positions(offset, stride, dilation, out)
         gx[where] = gx[where] + ns.where(arg == t, g, 0.0)
-    return gx[(slice(None), slice(None)) + tuple(slice(p, p + h) for h, p in
-                                                 zip(x_shape[2:], padding))]
+    return gx[_interior(x_shape[2:], widths)]
