@@ -157,21 +157,6 @@ def to_numpy(a):
     return numpy.from_dlpack(a)
 
 
-def is_floating(a) -> bool:
-    """Whether the array ``a`` holds real or complex floating-point numbers (any library)."""
-    dtype = a.dtype
-    kind = getattr(dtype, "kind", None)
-    if kind is not None:
-        return kind in "fc"
-    return namespace(a).isdtype(dtype, ("real floating", "complex floating"))
-
-
-def is_numpy(ns) -> bool:
-    """Whether ``ns`` is NumPy: NumPy-only fast paths (``out=``, ``errstate``, strided views)
-    are taken only then; other namespaces get the array API standard's functions."""
-    return ns is xp
-
-
 def errstate(ns, **settings):
     """NumPy's ``errstate(**settings)`` for NumPy arrays; for other array libraries (which have
     no floating-point warnings to silence) a context that does nothing."""

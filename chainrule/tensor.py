@@ -274,7 +274,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and not backend.is_floating(self._data):
+        if requires_grad and dtype_kind(self._data.dtype) not in "fc":
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients, but this "
                 f"tensor "

@@ -15,11 +15,6 @@ def _shifted(x, axis):
     return x - ns.where(ns.isfinite(m), m, 0.0)
 
 
-def _sum(a, axis):
-    """Σ over ``axis`` with the axis kept (any array library)."""
-    return total(a, axis, keepdims=True)
-
-
 @primitive
 class Softmax(Function):
     """Softmax along an axis.
@@ -43,7 +38,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         e = array_namespace(x).exp(_shifted(x, axis))
-        y = e / _sum(e, axis)
+        y = e / total(e, axis, keepdims=True)
         ctx.save(y)
         ctx.axis = axis
         return y
@@ -51,7 +46,7 @@ class Softmax(Function):
     @staticmethod
     def vjp(ctx, g):
         (y,) = ctx.saved
-        return y * (g - _sum(g * y, ctx.axis))
+        return y * (g - total(g * y, ctx.axis, keepdims=True))
 
 
 @primitive
@@ -78,7 +73,7 @@ class LogSoftmax(Function):
     def forward(ctx, x, axis=-1):
         z = _shifted(x, axis)
         ns = array_namespace(x)
-        y = z - ns.log(_sum(ns.exp(z), axis))
+        y = z - ns.log(total(ns.exp(z), axis, keepdims=True))
         ctx.save(y)
         ctx.axis = axis
         return y
@@ -86,7 +81,7 @@ class LogSoftmax(Function):
     @staticmethod
     def vjp(ctx, g):
         (y,) = ctx.saved
-        return g - namespace(y).exp(y) * _sum(g, ctx.axis)
+        return g - namespace(y).exp(y) * total(g, ctx.axis, keepdims=True)
 
 
 def softmax(x, axis: int = -1, dtype=None, *, dim: int | None = None):
