@@ -26,11 +26,12 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
-
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np  # noqa: E402
+
+import chainrule  # noqa: E402,F401  (before NumPy: chainrule sets OpenBLAS's thread spin)
 from benchmarks import bench_steps as S  # noqa: E402
 from benchmarks import harness  # noqa: E402
 
@@ -53,7 +54,10 @@ def _setup(build, x, y, optimizer, **options):
     cx, cy = cr.tensor(x), cr.tensor(y)
     torch_step = S.training_step(torch, theirs, topt, torch.from_numpy(x), torch.from_numpy(y))
     eager = S.training_step(cr, eager_model, eopt, cx, cy)
-    compiled = cr.compile(S.training_step(cr, compiled_model, copt, cx, cy), fullgraph=True)
+    compiled_step = cr.compile(S.batch_step(cr, compiled_model, copt), fullgraph=True)
+
+    def compiled():
+        return compiled_step(cx, cy)
     a, b, c = eager().item(), compiled().item(), torch_step().item()
     if not (a == b and np.isclose(a, c, rtol=1e-4)):
         raise AssertionError(f"first losses differ: eager {a}, compiled {b}, torch {c}")
@@ -198,6 +202,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--hook", action="store_true", help="only the hook's cost on eager")
+    parser.add_argument("--only", choices=list(STEPS), action="append",
+                        help="measure only these steps (prints, does not write)")
     args = parser.parse_args(argv)
     if args.hook:
         print(hook_text(hook_cost()))
@@ -206,6 +212,8 @@ def main(argv=None) -> int:
     print(f"load average before: {facts['load']}", flush=True)
     rows = []
     for name, (setup, description) in STEPS.items():
+        if args.only and name not in args.only:
+            continue
         steps = setup()
         result = measure_three(steps, args.rounds)
         memory = {k: peak_memory(steps[k]) for k in ("eager", "compiled")}
@@ -217,14 +225,14 @@ def main(argv=None) -> int:
               f"compiled/torch {result['ratio']['compiled']:.2f}x; peak memory eager "
               f"{memory['eager'] / 2**20:.1f} MiB, compiled {memory['compiled'] / 2**20:.1f} MiB",
               flush=True)
-    hook = hook_cost()
+    hook = hook_cost() if not args.only else ((1.0, 1.0), (1.0, 1.0))
     facts["load_after"] = harness.load_average()
     # the benchmark itself keeps both cores busy (a 1-minute load near 2 after it): other
     # processes show as a load above 1 before it, or above 2.5 after it
     facts["busy"] = _one_minute(facts["load"]) > 1.0 or _one_minute(facts["load_after"]) > 2.5
     text = render(rows, facts, hook)
     print(text)
-    if not args.no_write:
+    if not args.no_write and not args.only:
         harness.write_section(SECTION, text)
         print(f"wrote {harness.RESULTS}")
     return 0

@@ -84,9 +84,16 @@ def _pair(build):
 def training_step(L, model, optimizer, x, y):
     """One cross-entropy training step of ``model`` on (x, y) in library ``L`` (chainrule or
     torch), as a function of no arguments that returns the loss."""
+    step = batch_step(L, model, optimizer)
+    return lambda: step(x, y)
+
+
+def batch_step(L, model, optimizer):
+    """The same step as a function of the batch: ``step(x, y)`` returns the loss (the form to
+    compile: the batch is an argument, so a compiled step may split it over the cores)."""
     loss_fn = L.nn.CrossEntropyLoss()
 
-    def step():
+    def step(x, y):
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()

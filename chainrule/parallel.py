@@ -56,9 +56,9 @@ class _Worker:
 
     def _loop(self):
         while True:
-            fn, lo, hi = self.jobs.get()
+            fn = self.jobs.get()
             try:
-                fn(lo, hi)
+                fn()
                 result = None
             except BaseException as exc:     # handed back to the caller, which re-raises it
                 result = exc
@@ -127,6 +127,15 @@ def splits_blas() -> bool:
     return _BlasThreads.get() is not None
 
 
+def parts(size: int, nbytes: int = 0, blas: bool = False) -> int:
+    """How many parts :func:`parallel_for` would split ``range(size)`` into now (1: none)."""
+    least = MIN_BYTES_WITH_BLAS if blas else MIN_BYTES
+    n = min(_state["threads"], size, max(1, nbytes // least)) if _state["split"] else 1
+    if n > 1 and blas and not splits_blas():
+        return 1
+    return n
+
+
 def parallel_for(size: int, fn, nbytes: int = 0, blas: bool = False) -> None:
     """Run ``fn(lo, hi)`` over the parts of range(size) — the first on this thread, the others
     on the pool's workers — and return when all are done (re-raising a part's exception).
@@ -138,30 +147,39 @@ def parallel_for(size: int, fn, nbytes: int = 0, blas: bool = False) -> None:
     small as ``MIN_BYTES_WITH_BLAS``. Without a way to hold BLAS (``splits_blas()`` false) such
     a region runs whole.
     """
-    least = MIN_BYTES_WITH_BLAS if blas else MIN_BYTES
-    parts = min(_state["threads"], size, max(1, nbytes // least)) if _state["split"] else 1
-    if parts > 1 and blas and not splits_blas():
-        parts = 1
-    if parts <= 1 or not _busy.acquire(blocking=False):
+    n = parts(size, nbytes, blas)
+    if n <= 1:
         fn(0, size)
         return
+    bounds = [size * k // n for k in range(n + 1)]
+    if not run_parts([lambda lo=lo, hi=hi: fn(lo, hi) for lo, hi in zip(bounds, bounds[1:])],
+                     blas):
+        fn(0, size)
+
+
+def run_parts(jobs: list, blas: bool = True) -> bool:
+    """Run the callables ``jobs`` at once — the first on this thread, the others on the pool's
+    workers (BLAS held at one thread when ``blas``) — and return True when all are done,
+    re-raising a job's exception. When the pool is in use (a call from inside a part, or from
+    another thread) nothing runs and False is returned: the caller runs the work itself."""
+    if not _busy.acquire(blocking=False):
+        return False
     controller = _BlasThreads.get() if blas else None
     previous = controller.num_threads if controller is not None else None
     if controller is not None:
         controller.set_num_threads(1)
     try:
-        while len(_workers) < parts - 1:
+        while len(_workers) < len(jobs) - 1:
             _workers.append(_Worker())
-        bounds = [size * k // parts for k in range(parts + 1)]
-        for k in range(1, parts):
-            _workers[k - 1].jobs.put((fn, bounds[k], bounds[k + 1]))
+        for worker, job in zip(_workers, jobs[1:]):
+            worker.jobs.put(job)
         error = None
         try:
-            fn(bounds[0], bounds[1])
+            jobs[0]()
         except BaseException as exc:
             error = exc
-        for k in range(1, parts):
-            result = _workers[k - 1].results.get()
+        for worker in _workers[:len(jobs) - 1]:
+            result = worker.results.get()
             if error is None and result is not None:
                 error = result
         if error is not None:
@@ -170,6 +188,7 @@ def parallel_for(size: int, fn, nbytes: int = 0, blas: bool = False) -> None:
         if controller is not None:
             controller.set_num_threads(previous)
         _busy.release()
+    return True
 
 
 def map_flat(fn, out, *arrays):

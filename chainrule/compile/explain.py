@@ -106,7 +106,22 @@ def program_text(program: Program) -> list[str]:
     if not program.fused:
         lines.append("      (only chains of elementwise steps that no backward needs are fused; "
                      "every other step writes a new array)")
+    lines.append("  " + _split_line(program))
     return lines
+
+
+def _split_line(program: Program) -> str:
+    from .shard import parts_of
+
+    plan = program.shard
+    if plan is None:
+        return f"split over the batch: no ({program.unsplit_reason})"
+    parts = parts_of(program)
+    now = (f"now in {parts} parts, one per thread" if parts > 1 else
+           "now unsplit (one thread, too little work per part, or no way to hold BLAS at one "
+           "thread)")
+    return (f"split over the batch: yes, each part of the {plan.batch} samples runs every step "
+            f"on its own thread and the parts' gradients are summed — {now}")
 
 
 def plan_text(compiled) -> str:

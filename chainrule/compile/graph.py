@@ -158,3 +158,5 @@ class Program:
     detached_outputs: bool = False
     graphs: dict = field(default_factory=dict)   # output slot -> BackwardStep: the backward
                                                  # of an output the caller backpropagates
+    shard: object = None            # a shard.ShardPlan: the replay may split the batch
+    unsplit_reason: str = ""        # why not, when it may not

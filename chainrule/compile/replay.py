@@ -18,12 +18,17 @@ from ..backend import ndarray, xp
 from ..ops import dropout as _dropout
 from ..tensor import Tensor
 from .graph import BackwardStep, CallStep, CounterStep, PrimStep, Program, RandomStep
+from .shard import parts_of, replay_sharded, shard_plan
 from .trace import unflatten
 
 
 def replay(program: Program, arg_tensors: list):
-    """Run ``program`` with the flat tensor arguments ``arg_tensors``; returns the outputs."""
-    slots = program.slots
+    """Run ``program`` with the flat tensor arguments ``arg_tensors``; returns the outputs.
+    A program that can be split over its batch runs in parts on the cores (``shard.py``)."""
+    if program.shard is not None:
+        parts = parts_of(program)
+        if parts > 1:
+            return replay_sharded(program, arg_tensors, parts)
     env = program.template[:]          # constants in place, the rest None
     for s, t in zip(program.arg_positions, arg_tensors):
         env[s] = t._data
@@ -82,6 +87,13 @@ def replay(program: Program, arg_tensors: list):
                     env[s] = None
     finally:
         _GradMode.enabled = previous
+    return unflatten_outputs(program, arg_tensors, env.__getitem__, ctxs)
+
+
+def unflatten_outputs(program: Program, arg_tensors: list, value, ctxs=None):
+    """The call's return value: its structure rebuilt around the output slots' arrays
+    (``value(slot)``) as Tensors; arguments and captured tensors returned as themselves."""
+    slots = program.slots
     spec, leaves = program.outputs
     values = []
     for kind, v in leaves:
@@ -94,9 +106,9 @@ def replay(program: Program, arg_tensors: list):
         elif slot.kind == "ref":
             values.append(slot.payload)
         elif v in program.graphs:
-            values.append(Tensor._from_op(env[v], _graph_node(program, v, ctxs, arg_tensors)))
+            values.append(Tensor._from_op(value(v), _graph_node(program, v, ctxs, arg_tensors)))
         else:
-            values.append(Tensor._from_op(env[v], None))
+            values.append(Tensor._from_op(value(v), None))
     return unflatten(spec, values)
 
 
@@ -198,6 +210,7 @@ def prepare(program: Program) -> Program:
             refs.append((slot.index, slot.payload))
     program.template = template
     program.refs = tuple(refs)
+    program.shard = shard_plan(program)
     program.graph_leaves = {
         root: (g, tuple(e.leaf for e in g.schedule if e.step is None),
                tuple(e.step for e in g.schedule if e.step is not None))

@@ -1,0 +1,379 @@
+"""Data-parallel replay: a compiled step split over its batch, one part per core.
+
+A training step of a network without cross-sample layers (no BatchNorm in training mode, no
+dropout) treats each sample of the batch on its own until the loss averages them. So the batch
+can be cut in parts, each part run through the whole forward and backward on its own thread
+(NumPy, OpenBLAS and chainrule's numba kernels release the GIL), and the parts' results joined:
+
+    L = Σᵢ (Dᵢ/D)·Lᵢ,      ∂L/∂θ = Σᵢ (Dᵢ/D)·∂Lᵢ/∂θ,      D = Σᵢ Dᵢ
+
+where Lᵢ is part i's mean loss and Dᵢ its divisor (its number of samples, or of targets not
+ignored, or their class weights' sum, as the loss defines it; Dᵢ/D = 1 for ``reduction='sum'``).
+The backward of part i starts from Dᵢ/D instead of 1, so each parameter's gradient is the sum of
+the parts' gradients; the gradient of a batched argument is the parts' gradients stacked. This is
+what PyTorch's CPU kernels do inside each operator (split the batch over the intra-op threads);
+a compiled step can do it for the whole network at once, because it knows the whole graph in
+advance, so each thread runs every layer on its part with BLAS held at one thread — no join
+between layers.
+
+Numerics: a parameter's gradient becomes a sum of two partial sums, so it differs from eager's
+in the last bits (float64: ~1e-16 relative); ``chainrule.set_num_threads(1)`` replays unsplit and
+bit-identical to eager.
+
+Which programs qualify is decided once, at trace time (:func:`shard_plan`): every step between
+the leading calls (``zero_grad``) and the backward must be a primitive known to act on each
+sample separately (convolution, pooling, linear, embedding, elementwise functions, reshapes that
+keep the batch axis) with the batch on axis 0 of its batched input, and the backward's root must
+be a cross-entropy loss whose divisor the replay can read. Anything else replays unsplit, and
+``plan()`` says why.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import parallel
+from ..autograd.engine import _store_grad
+from ..autograd.function import Node
+from ..autograd.grad_mode import _GradMode
+from ..backend import ndarray, xp
+from .graph import BackwardStep, CallStep, CounterStep, FusedStep, PrimStep, Program
+from .passes import ELEMENTWISE
+
+# primitives that act on each sample on its own: name -> the batched input (a position, or the
+# name of an array keyword); the other inputs are weights, shared by all samples
+PER_SAMPLE = {"conv": 0, "conv_transpose": 0, "max_pool": 0, "avg_pool": 0, "linear": 0,
+              "embedding": "indices", "softmax": 0, "log_softmax": 0, "reshape": 0}
+# elementwise primitives: each input is batched (its axis 0 is the output's) or broadcast
+ELEMENTWISE_NAMES = set(ELEMENTWISE) | {
+    "relu", "sigmoid", "leaky_relu", "elu", "gelu", "silu", "softplus", "power", "clip",
+    "where", "astype", "copy"}
+LOSSES = {"softmax_cross_entropy"}
+
+
+@dataclass
+class ShardPlan:
+    """How a program is split: the batch size and the slots that carry the batch axis."""
+
+    batch: int
+    batched: frozenset            # slots whose axis 0 is the batch
+    first: int                    # index of the first step run per part
+    backward: int | None          # index of the backward step (None: a forward only)
+    loss_step: int | None         # index of the loss primitive (the backward's root)
+    nbytes: int                   # bytes the parts' intermediates take (decides the split)
+
+
+class NotSplit(Exception):
+    """Why a program replays unsplit (shown by plan())."""
+
+
+def shard_plan(program: Program) -> ShardPlan | None:
+    """The plan, or None with ``program.unsplit_reason`` set."""
+    try:
+        return _plan(program)
+    except NotSplit as why:
+        program.unsplit_reason = str(why)
+        return None
+
+
+def _plan(program: Program) -> ShardPlan:
+    slots, steps = program.slots, program.steps
+    if program.graphs:
+        raise NotSplit("its output joins the caller's graph (a compiled forward inside an "
+                       "eager training loop)")
+    if not program.arg_positions:
+        raise NotSplit("it has no tensor arguments")
+    batch = slots[program.arg_positions[0]].shape
+    batch = batch[0] if batch else None
+    if not batch or batch < 2:
+        raise NotSplit("its first argument has no batch axis of length ≥ 2")
+    batched = set()
+    for s in program.arg_positions:
+        shape = slots[s].shape
+        if shape and shape[0] == batch:
+            batched.add(s)
+        elif slots[s].shape:
+            raise NotSplit(f"argument {slots[s].label} of shape {shape} has no batch axis of "
+                           f"length {batch}")
+    first = 0
+    while first < len(steps) and isinstance(steps[first], CallStep):
+        first += 1
+    backward = loss_step = None
+    nbytes = 0
+    for i in range(first, len(steps)):
+        step = steps[i]
+        if isinstance(step, BackwardStep):
+            backward = i
+            break
+        if isinstance(step, FusedStep):
+            operands = {s for _, ops in step.ops for s in ops if s >= 0}
+            _elementwise(program, operands, step.out, batched, batch, "a fused chain")
+        elif isinstance(step, PrimStep):
+            if step.effectful:
+                raise NotSplit(f"{step.fn.name} updates a buffer (BatchNorm's running "
+                               "statistics: the statistics are over the whole batch)")
+            if loss_step is not None:
+                raise NotSplit(f"{step.fn.name} follows the loss")
+            name = step.fn.name
+            if name in LOSSES:
+                _loss(program, step, batched)
+                loss_step = i
+                continue
+            if name in PER_SAMPLE:
+                _per_sample(program, step, PER_SAMPLE[name], batched, batch)
+            elif name in ELEMENTWISE_NAMES:
+                _elementwise(program, set(step.inputs) | {s for _, s in step.param_slots},
+                             step.out, batched, batch, name)
+            else:
+                raise NotSplit(f"{name} is not known to act on each sample separately")
+        else:
+            raise NotSplit(f"step {i} ({step.kind}) cannot run per part (a dropout mask is "
+                           "drawn for the whole batch, in eager's order)")
+        nbytes += slots[step.out].nbytes
+    else:
+        backward = None
+    if backward is not None:
+        root = steps[backward].root
+        if loss_step is None or steps[loss_step].out != root:
+            raise NotSplit("the backward's root is not a cross-entropy loss")
+        for step in steps[backward + 1:]:
+            if not isinstance(step, (CallStep, CounterStep)):
+                raise NotSplit("computation follows the backward")
+        for entry in steps[backward].schedule:
+            if entry.step is None and slots[entry.leaf].kind not in ("ref", "arg"):
+                raise NotSplit("a gradient goes to a tensor that is neither an argument nor "
+                               "captured")
+    elif loss_step is not None:
+        raise NotSplit("a loss without backward (its value alone is cheap to compute whole)")
+    if backward is None and any(isinstance(s, CallStep) for s in steps[first:]):
+        raise NotSplit("a call follows the forward")
+    for kind, v in program.outputs[1]:
+        if kind == "value":
+            continue
+        if slots[v].kind in ("arg", "ref") or v in batched or \
+                (loss_step is not None and v == steps[loss_step].out):
+            continue
+        raise NotSplit(f"output {slots[v].label} is neither batched nor the loss")
+    return ShardPlan(batch, frozenset(batched), first, backward, loss_step, nbytes)
+
+
+def _batched_shape(shape, batch) -> bool:
+    return bool(shape) and shape[0] == batch
+
+
+def _per_sample(program, step, which, batched, batch):
+    named = dict(step.param_slots)
+    inputs = list(enumerate(step.inputs)) + list(named.items())
+    if named.get(which, step.inputs[which] if isinstance(which, int)
+                 and which < len(step.inputs) else None) not in batched:
+        raise NotSplit(f"{step.fn.name}'s input {which} does not carry the batch")
+    others = [s for k, s in inputs if k != which]
+    if any(s in batched for s in others):
+        raise NotSplit(f"{step.fn.name} takes a batched weight")
+    out = program.slots[step.out]
+    if not _batched_shape(out.shape, batch):
+        raise NotSplit(f"{step.fn.name}'s output {out.shape} has no batch axis")
+    if step.fn.name in ("softmax", "log_softmax"):
+        axis = step.params.get("axis", step.params.get("dim"))
+        if axis is None or axis % len(out.shape) == 0:
+            raise NotSplit(f"{step.fn.name} over the batch axis")
+    if step.fn.name == "reshape":
+        target = tuple(step.params.get("shape", ()))
+        if not target or target[0] not in (batch, -1) or -1 in target[1:] and target[0] == -1:
+            raise NotSplit(f"reshape to {target} does not keep the batch axis first")
+    batched.add(step.out)
+
+
+def _elementwise(program, operands, out_slot, batched, batch, name):
+    out = program.slots[out_slot]
+    if not any(s in batched for s in operands):
+        raise NotSplit(f"{name} does not read the batch (it would run once per part)")
+    if not _batched_shape(out.shape, batch):
+        raise NotSplit(f"{name}'s output {out.shape} has no batch axis")
+    ndim = len(out.shape)
+    for s in operands:
+        shape = program.slots[s].shape or ()
+        if s in batched:
+            if len(shape) != ndim:
+                raise NotSplit(f"{name} broadcasts a batched input")
+        elif len(shape) == ndim and shape[0] != 1:
+            raise NotSplit(f"{name} reads an array of shape {shape} made without the batch")
+    batched.add(out_slot)
+
+
+def _loss(program, step, batched):
+    logits, target = step.inputs[0], step.inputs[1]
+    if logits not in batched or target not in batched:
+        raise NotSplit("the loss's logits and targets must both carry the batch")
+    if any(s in batched for _, s in step.param_slots):
+        raise NotSplit("the loss's class weights carry the batch")
+    if step.params.get("reduction", "mean") not in ("mean", "sum"):
+        raise NotSplit("reduction='none' (a loss per sample)")
+
+
+# --------------------------------------------------------------------------------------- replay
+def parts_of(program: Program) -> int:
+    """How many parts a replay of ``program`` splits into now (1: unsplit)."""
+    plan = program.shard
+    if plan is None:
+        return 1
+    return parallel.parts(plan.batch, plan.nbytes, blas=True)
+
+
+def replay_sharded(program: Program, arg_tensors: list, parts: int):
+    """Run ``program`` split into ``parts`` parts of its batch (see the module docstring)."""
+    from .replay import run_schedule, unflatten_outputs
+
+    plan, steps = program.shard, program.steps
+    for step in steps[:plan.first]:
+        getattr(step.obj, step.method)(step.argument)
+    bounds = [plan.batch * k // parts for k in range(parts + 1)]
+    runs = [_Part(program, plan, arg_tensors, lo, hi) for lo, hi in zip(bounds, bounds[1:])]
+    previous = _GradMode.enabled
+    try:
+        _GradMode.enabled = steps[plan.first].grad_mode if plan.first < len(steps) else previous
+        _run_all([r.forward for r in runs])
+        loss = None
+        if plan.loss_step is not None:
+            loss_ctx = [r.ctxs[plan.loss_step] for r in runs]
+            if steps[plan.loss_step].params.get("reduction", "mean") == "sum":
+                weights = [1.0] * parts
+            else:
+                divisors = [float(c.divisor) for c in loss_ctx]
+                total = sum(divisors)
+                weights = [d / total for d in divisors] if all(divisors) else None
+            if weights is None:     # a part without a target counted: its mean is 0/0
+                runs = [_Part(program, plan, arg_tensors, 0, plan.batch)]
+                runs[0].forward()
+                weights = [1.0]
+            root = steps[plan.loss_step].out
+            loss = sum(w * r.env[root] for w, r in zip(weights, runs))
+            loss = xp.asarray(loss, dtype=runs[0].env[root].dtype)
+            for w, r in zip(weights, runs):
+                r.weight = w
+        if plan.backward is not None:
+            _GradMode.enabled = False
+            _run_all([r.backward for r in runs])
+            _store_joined(program, runs, arg_tensors, run_schedule)
+    finally:
+        _GradMode.enabled = previous
+    for step in steps[(plan.backward if plan.backward is not None else len(steps)) + 1:]:
+        if isinstance(step, CallStep):
+            getattr(step.obj, step.method)(step.argument)
+        else:
+            step.tensor._data += step.delta
+
+    def value(slot):
+        if plan.loss_step is not None and slot == steps[plan.loss_step].out:
+            return loss
+        if len(runs) == 1:
+            return runs[0].env[slot]
+        return xp.concatenate([r.env[slot] for r in runs], axis=0)
+    return unflatten_outputs(program, arg_tensors, value)
+
+
+def _run_all(jobs: list) -> None:
+    """The parts at once on the pool, or one after the other when the pool is busy."""
+    if not parallel.run_parts(jobs, blas=True):
+        for job in jobs:
+            job()
+
+
+def _store_joined(program, runs, arg_tensors, run_schedule):
+    slots = program.slots
+    stored: set[int] = set()
+    order = [entry.leaf for entry in program.steps[program.shard.backward].schedule
+             if entry.step is None]
+    for leaf in order:
+        grads = [r.grads[leaf] for r in runs if leaf in r.grads]
+        if not grads:
+            continue
+        slot = slots[leaf]
+        if slot.kind == "arg":
+            g = grads[0] if len(grads) == 1 else xp.concatenate(grads, axis=0)
+            tensor = arg_tensors[slot.payload]
+        else:
+            g = grads[0]
+            for more in grads[1:]:
+                g = g + more
+            tensor = slot.payload
+        _store_grad(tensor, g, False, stored)
+
+
+class _Part:
+    """One part of the batch: its own slots, contexts and gradients."""
+
+    def __init__(self, program, plan, arg_tensors, lo, hi):
+        self.program, self.plan, self.lo, self.hi = program, plan, lo, hi
+        env = program.template[:]
+        whole = hi - lo == plan.batch
+        for s, t in zip(program.arg_positions, arg_tensors):
+            env[s] = t._data if whole or s not in plan.batched else t._data[lo:hi]
+        for s, t in program.refs:
+            env[s] = t._data
+        self.env = env
+        self.ctxs: dict[int, Node] = {}
+        self.grads: dict[int, object] = {}
+        self.weight = 1.0
+
+    def forward(self):
+        env, ctxs, plan, program = self.env, self.ctxs, self.plan, self.program
+        steps = program.steps
+        end = plan.backward if plan.backward is not None else len(steps)
+        n = self.hi - self.lo
+        for i in range(plan.first, end):
+            step = steps[i]
+            if isinstance(step, FusedStep):
+                ufunc, operands = step.ops[0]
+                buffer = ufunc(*[env[s] for s in operands])
+                for ufunc, operands in step.ops[1:]:
+                    ufunc(*[buffer if s < 0 else env[s] for s in operands], out=buffer)
+                env[step.out] = buffer
+                continue
+            ctx = Node()
+            ctx.inputs = step.standins
+            params = step.params
+            if step.param_slots:
+                params = dict(params)
+                for k, s in step.param_slots:
+                    params[k] = env[s]
+            if step.fn.name == "reshape" and params["shape"][0] == plan.batch:
+                params = dict(params, shape=(n,) + tuple(params["shape"][1:]))
+            out = step.fn.forward(ctx, *[env[s] for s in step.inputs], **params)
+            if type(out) is not ndarray:
+                scalar, out = out, xp.asarray(out)
+                if any(v is scalar for v in ctx.saved):
+                    ctx.saved = tuple(out if v is scalar else v for v in ctx.saved)
+            env[step.out] = out
+            if step.records:
+                ctx.fn = step.fn
+                ctxs[i] = ctx
+
+    def backward(self):
+        from .replay import run_schedule
+
+        step = self.program.steps[self.plan.backward]
+        g = xp.full(step.root_shape, self.weight, dtype=step.root_dtype)
+        schedule = _part_schedule(step, self.plan, self.hi - self.lo)
+        for slot, gi in run_schedule(schedule, self.ctxs, g, free=True):
+            self.grads[slot] = gi
+
+
+def _part_schedule(step: BackwardStep, plan: ShardPlan, n: int) -> BackwardStep:
+    """The backward schedule with the batched targets' shapes cut to the part's ``n``."""
+    if n == plan.batch:
+        return step
+    cache = step.__dict__.setdefault("_parts", {})
+    found = cache.get(n)
+    if found is None:
+        from dataclasses import replace
+
+        entries = []
+        for entry in step.schedule:
+            targets = tuple(replace(t, shape=(n,) + tuple(t.shape[1:]))
+                            if t.slot in plan.batched else t for t in entry.targets)
+            entries.append(replace(entry, targets=targets))
+        found = cache[n] = replace(step, schedule=entries)
+    return found
+
+
+__all__ = ["ShardPlan", "shard_plan", "parts_of", "replay_sharded"]

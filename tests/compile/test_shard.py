@@ -1,0 +1,205 @@
+"""Data-parallel replay (chainrule/compile/shard.py): a compiled step split over its batch equals
+the unsplit step, and programs that cannot be split are replayed whole, with the reason."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import parallel
+from chainrule.compile import shard
+from tests.compile import helpers as H
+
+
+@pytest.fixture
+def split_in(monkeypatch):
+    """Force the replay to split in ``n`` parts, whatever the work's size and the cores."""
+    def force(n):
+        monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False: min(n, size))
+    return force
+
+
+def _pair(build, optimizer=lambda p: cr.optim.SGD(p, lr=0.05, momentum=0.9), loss_fn=None):
+    a, b = H.twin(build)
+    eager = H.training_step(a, optimizer(a.parameters()), loss_fn)
+    compiled = cr.compile(H.training_step(b, optimizer(b.parameters()), loss_fn),
+                          fullgraph=True)
+    return a, b, eager, compiled
+
+
+def _assert_same_training(a, b, eager, compiled, data):
+    for x, y in data:
+        la, lb = eager(x, y), compiled(x, y)
+        np.testing.assert_allclose(lb.numpy(), la.numpy(), rtol=0, atol=1e-12)
+        for p, q in zip(a.parameters(), b.parameters()):
+            np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=0, atol=1e-12)
+    assert H.max_difference(a, b) <= 1e-12
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+@pytest.mark.parametrize("model", ["mlp", "lenet"])
+def test_split_step_equals_eager_after_20_steps(split_in, model, parts):
+    split_in(parts)
+    a, b, eager, compiled = _pair(getattr(H, model))
+    _assert_same_training(a, b, eager, compiled, H.batches(model, 20, batch=7))
+    program = compiled.program()
+    assert program.shard is not None and program.shard.batch == 7
+    assert shard.parts_of(program) == parts
+
+
+def test_parts_with_ignored_targets_and_class_weights_are_weighted_by_their_divisor(split_in):
+    """'mean' divides by the sum of the weights of the targets not ignored: parts with fewer
+    counted targets must weigh less, as Dᵢ/D."""
+    split_in(2)
+    weight = cr.tensor([0.5, 2.0, 1.5], dtype=cr.float64)
+    loss_fn = cr.nn.CrossEntropyLoss(weight=weight, ignore_index=1, label_smoothing=0.1)
+    a, b, eager, compiled = _pair(H.mlp, loss_fn=loss_fn)
+    rng = np.random.default_rng(3)
+    data = []
+    for _ in range(10):
+        y = rng.integers(0, 3, 9)
+        y[:3] = 1                                   # the first part has 2 of 4 counted targets
+        data.append((cr.tensor(rng.standard_normal((9, 12))), cr.tensor(y)))
+    _assert_same_training(a, b, eager, compiled, data)
+
+
+def test_reduction_sum_adds_the_parts(split_in):
+    split_in(2)
+    a, b, eager, compiled = _pair(H.lenet, loss_fn=cr.nn.CrossEntropyLoss(reduction="sum"))
+    _assert_same_training(a, b, eager, compiled, H.batches("lenet", 5, batch=6))
+
+
+def test_a_part_with_every_target_ignored_replays_whole(split_in):
+    """Its mean would be 0/0: the step runs unsplit instead, and equals eager."""
+    split_in(2)
+    loss_fn = cr.nn.CrossEntropyLoss(ignore_index=2)
+    a, b, eager, compiled = _pair(H.mlp, loss_fn=loss_fn)
+    rng = np.random.default_rng(1)
+    data = [(cr.tensor(rng.standard_normal((8, 12))), cr.tensor(np.array([2] * 4 + [0, 1, 0, 1])))
+            for _ in range(3)]
+    _assert_same_training(a, b, eager, compiled, data)
+
+
+def test_the_gradient_of_a_batched_argument_is_stacked_from_the_parts(split_in):
+    split_in(2)
+    a, b = H.twin(H.lenet)
+    loss_fn = cr.nn.CrossEntropyLoss()
+
+    def input_gradient(model):
+        def step(x, y):
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            return loss
+        return step
+
+    eager, compiled = input_gradient(a), cr.compile(input_gradient(b), fullgraph=True)
+    for x, y in H.batches("lenet", 3, batch=5):
+        xa = x.detach().requires_grad_()
+        xb = x.detach().requires_grad_()
+        eager(xa, y)
+        compiled(xb, y)
+        np.testing.assert_allclose(xb.grad.numpy(), xa.grad.numpy(), rtol=0, atol=1e-12)
+    assert compiled.program().shard is not None
+
+
+def test_a_forward_under_no_grad_is_split_and_concatenated(split_in):
+    split_in(2)
+    model = H.lenet().to(cr.float64).eval()
+    forward = cr.compile(model)
+    for x, _ in H.batches("lenet", 3, batch=9):
+        with cr.no_grad():
+            np.testing.assert_allclose(forward(x).numpy(), model(x).numpy(), rtol=0, atol=1e-12)
+    assert forward.program().shard is not None
+
+
+def test_embedding_models_split_on_their_indices(split_in):
+    split_in(2)
+    nn = cr.nn
+
+    def bag():
+        return nn.Sequential(nn.Embedding(30, 5), nn.Flatten(), nn.Linear(20, 3))
+
+    a, b, eager, compiled = _pair(bag, optimizer=lambda p: cr.optim.Adam(p, lr=1e-2))
+    rng = np.random.default_rng(2)
+    data = [(cr.tensor(rng.integers(0, 30, (6, 4))), cr.tensor(rng.integers(0, 3, 6)))
+            for _ in range(5)]
+    _assert_same_training(a, b, eager, compiled, data)
+    assert compiled.program().shard is not None
+
+
+def _unsplit_reason(build, loss_fn=None, train=True):
+    a, b, eager, compiled = _pair(build, loss_fn=loss_fn)
+    if not train:
+        a.eval()
+        b.eval()
+    for k, (x, y) in enumerate(H.batches("lenet", 2, batch=6)):
+        cr.manual_seed(k)           # the same dropout masks in both
+        eager(x, y)
+        cr.manual_seed(k)
+        compiled(x, y)
+    program = compiled.program()
+    assert program.shard is None
+    assert H.max_difference(a, b) <= 1e-12
+    return program.unsplit_reason
+
+
+def test_cross_sample_layers_and_other_losses_replay_whole_with_their_reason(split_in):
+    split_in(2)
+    nn = cr.nn
+
+    def with_bn():
+        return nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(2 * 14 * 14, 3))
+
+    def with_dropout():
+        return nn.Sequential(nn.Flatten(), nn.Linear(256, 8), nn.Dropout(0.3), nn.Linear(8, 3))
+
+    def whole_batch_view():
+        class Mix(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(256, 3)
+
+            def forward(self, x):
+                h = self.fc(x.reshape(x.shape[0], -1))
+                return h - h.mean(dim=0)          # a statistic over the batch
+        return Mix()
+
+    assert "BatchNorm" in _unsplit_reason(with_bn)
+    assert "dropout" in _unsplit_reason(with_dropout)
+    assert "not known to act on each sample" in _unsplit_reason(whole_batch_view)
+    mse = nn.MSELoss()
+    reason = _unsplit_reason(H.lenet, loss_fn=lambda out, y: mse(out, out.detach() * 0 + 1.0))
+    assert "not known to act on each sample" in reason or "cross-entropy" in reason
+
+
+def test_plan_says_whether_and_how_the_batch_is_split(split_in):
+    split_in(2)
+    a, b, eager, compiled = _pair(H.lenet)
+    for x, y in H.batches("lenet", 2):
+        compiled(x, y)
+    text = compiled.plan(file=False)
+    assert "split over the batch: yes" in text and "now in 2 parts" in text
+    split_in(1)
+    assert "now unsplit" in compiled.plan(file=False)
+
+
+def test_without_a_forced_split_small_steps_replay_whole():
+    """Parts too small to win (below parallel.MIN_BYTES_WITH_BLAS each) are not split."""
+    a, b, eager, compiled = _pair(H.mlp)
+    for x, y in H.batches("mlp", 2):
+        compiled(x, y)
+    assert compiled.program().shard is not None
+    assert shard.parts_of(compiled.program()) == 1
+
+
+def test_run_parts_runs_every_job_and_reraises():
+    seen = []
+    assert parallel.run_parts([lambda: seen.append(1), lambda: seen.append(2)], blas=False)
+    assert sorted(seen) == [1, 2]
+
+    def boom():
+        raise ValueError("part failed")
+
+    with pytest.raises(ValueError, match="part failed"):
+        parallel.run_parts([lambda: None, boom], blas=False)
