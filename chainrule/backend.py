@@ -280,3 +280,51 @@ def tune_malloc(threshold: int = 1 << 30) -> bool:
 
 
 MALLOC_TUNED = tune_malloc()
+
+
+# ------------------------------------------------------------------ special functions (issue 17)
+# The array API standard has no special functions; chainrule computes them in NumPy
+# (ops/special.py, ops/pointwise.py, ops/gamma.py). Other array libraries reach them here.
+
+_SPECIAL_NAMES = {"lgamma": ("lgamma", "gammaln")}       # scipy.special's name for ln|Γ|
+
+
+def _library_special(ns, name: str):
+    """The array library's own special function ``name``, or None: a function of the namespace
+    itself, of its ``special`` submodule, or, for CuPy, of ``cupyx.scipy.special``."""
+    homes = [ns, getattr(ns, "special", None)]
+    if getattr(ns, "__name__", "").split(".")[0] == "cupy":
+        import importlib
+
+        try:
+            homes.append(importlib.import_module("cupyx.scipy.special"))
+        except ImportError:
+            pass
+    for home in homes:
+        for alias in _SPECIAL_NAMES.get(name, (name,)):
+            f = getattr(home, alias, None) if home is not None else None
+            if callable(f):
+                return f
+    return None
+
+
+def special_function(name: str, host, x, *lead):
+    """The special function ``name`` (erf, erfc, erfinv, lgamma, digamma, polygamma) of the array
+    ``x``, as ``host(*lead, x)`` computes it on NumPy arrays (``lead``: integer arguments before
+    x, as polygamma's order n).
+
+    NumPy arrays (and chainrule's Tensors) go straight to ``host``, chainrule's own NumPy
+    implementation: the same call and bits as before. An array of another library uses that
+    library's own function of the name when it has one (``ns.erf``, ``ns.special.erf``, CuPy's
+    ``cupyx.scipy.special.erf``); otherwise — array_api_strict, which has only the standard —
+    it makes an explicit round trip through the host: ``to_numpy(x)`` → ``host`` →
+    ``ns.asarray(…, device=x.device)``. The values are then exactly NumPy's; on a GPU the round
+    trip costs two copies over the bus, so a library with its own function is preferred.
+    """
+    if not is_foreign_array(x):
+        return host(*lead, x)
+    ns = namespace(x)
+    own = _library_special(ns, name)
+    if own is not None:
+        return own(*lead, x)
+    return ns.asarray(host(*lead, to_numpy(x)), device=x.device)

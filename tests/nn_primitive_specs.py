@@ -429,7 +429,7 @@ def _binary_cross_entropy(d: Drawer) -> Case:
     shape = d.shape()
     (x,) = d.values([shape], [OWN])
     y = _binary_targets(d, shape)
-    return Case((x, y), d.cls.apply,
+    return Case((x, y), lambda x, y: d.cls.apply(x, y),      # (looked up at call time)
                 lambda x, y: F.binary_cross_entropy(x, y, reduction="none"),
                 d.reference, d.requires_grad(2))
 
@@ -456,9 +456,10 @@ def _binary_cross_entropy_with_logits(d: Drawer) -> Case:
             """ℓ_p = ℓ + (p − 1)·y·(−ln σ(z)), with −ln σ(z) the reference at target 1."""
             return d.reference(z, y) + (p - 1) * y * d.reference(z, np.ones_like(y))
 
-        return Case((z, y, p), d.cls.apply, _torch_bce_with_logits, reference,
-                    d.requires_grad(3), params={"pos_weight_shape": p.shape})
-    return Case((z, y), d.cls.apply, _torch_bce_with_logits, d.reference, d.requires_grad(2))
+        return Case((z, y, p), lambda z, y, p: d.cls.apply(z, y, p), _torch_bce_with_logits,
+                    reference, d.requires_grad(3), params={"pos_weight_shape": p.shape})
+    return Case((z, y), lambda z, y: d.cls.apply(z, y), _torch_bce_with_logits, d.reference,
+                d.requires_grad(2))
 
 
 @spec("kl_div")

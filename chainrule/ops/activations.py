@@ -191,10 +191,12 @@ class Gelu(Function):
     Derivative:  ∂y/∂x = Φ(x) + x·φ(x),  φ(x) = e^{−x²/2}/√(2π)
                  (tanh form: ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²))
     VJP:         ∂L/∂x = g · ∂y/∂x
-    Numerics:    Φ(x) = ½ erfc(−x/√2), accurate far into the left tail.
+    Numerics:    Φ(x) = ½ erfc(−x/√2), accurate far into the left tail. Other array libraries:
+                 their own erfc, else a host round trip for it (backend.special_function).
     """
 
     name = "gelu"
+    array_api = True
     text = ("y = x·Φ(x)", "∂y/∂x = Φ(x) + x·φ(x)")
     latex = (r"y = x\,\Phi(x)", r"\frac{\partial y}{\partial x} = \Phi(x) + x\,\varphi(x)")
     explanation = "GELU weights each input by the probability that a standard normal is below it."
@@ -209,7 +211,8 @@ class Gelu(Function):
         ctx.save(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            return 0.5 * x * (1 + xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3)))
+            ns = array_namespace(x)
+            return 0.5 * x * (1 + ns.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3)))
         return x * normal_cdf(x)
 
     @staticmethod

@@ -22,6 +22,10 @@ series, never over elements:
 
 Derivatives: lgamma′ = digamma, digamma′ = polygamma(1, ·), polygamma(n, ·)′ = polygamma(n+1, ·).
 Values at the poles follow PyTorch: digamma(±0) = ∓inf, digamma at a negative integer is nan.
+
+Arrays of other libraries (the array API standard has no special functions) use the library's
+own function of the name where it has one, else a host round trip through these NumPy
+implementations (``backend.special_function``).
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ import math
 from fractions import Fraction
 
 from ..autograd.function import Function, primitive
-from ..backend import xp
+from ..backend import special_function, xp
 from ..tensor import Tensor, tensor_method
 from .promotion import to_float
 
@@ -237,11 +241,15 @@ def polygamma_array(n: int, x):
 
 # ------------------------------------------------------------------ the primitives
 def _digamma_of(x):
-    return Digamma.apply(x) if isinstance(x, Tensor) else digamma_array(x)
+    if isinstance(x, Tensor):
+        return Digamma.apply(x)
+    return special_function("digamma", digamma_array, x)
 
 
 def _polygamma_of(n: int, x):
-    return Polygamma.apply(x, n=n) if isinstance(x, Tensor) else polygamma_array(n, x)
+    if isinstance(x, Tensor):
+        return Polygamma.apply(x, n=n)
+    return special_function("polygamma", polygamma_array, x, n)
 
 
 @primitive
@@ -256,6 +264,7 @@ class Lgamma(Function):
     """
 
     name = "lgamma"
+    array_api = True
     text = ("y = ln |Γ(x)|", "∂y/∂x = ψ(x)")
     latex = (r"y = \ln\lvert\Gamma(x)\rvert", r"\frac{\partial y}{\partial x} = \psi(x)")
     explanation = "The slope of ln Γ is the digamma function ψ = Γ′/Γ, by its definition."
@@ -265,7 +274,7 @@ class Lgamma(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return lgamma_array(x)
+        return special_function("lgamma", lgamma_array, x)
 
     @staticmethod
     def vjp(ctx, g):
@@ -285,6 +294,7 @@ class Digamma(Function):
     """
 
     name = "digamma"
+    array_api = True
     text = ("y = ψ(x) = d ln Γ(x)/dx", "∂y/∂x = ψ⁽¹⁾(x) = Σₖ 1/(x + k)²")
     latex = (r"y = \psi(x) = \frac{d}{dx}\ln\Gamma(x)",
              r"\frac{\partial y}{\partial x} = \psi^{(1)}(x) = \sum_{k\ge 0} \frac{1}{(x+k)^2}")
@@ -295,7 +305,7 @@ class Digamma(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return digamma_array(x)
+        return special_function("digamma", digamma_array, x)
 
     @staticmethod
     def vjp(ctx, g):
@@ -315,6 +325,7 @@ class Polygamma(Function):
     """
 
     name = "polygamma"
+    array_api = True
     text = ("y = ψ⁽ⁿ⁾(x) = (−1)ⁿ⁺¹ n! Σₖ 1/(x + k)ⁿ⁺¹", "∂y/∂x = ψ⁽ⁿ⁺¹⁾(x)")
     latex = (r"y = \psi^{(n)}(x) = (-1)^{n+1}\, n! \sum_{k\ge 0} \frac{1}{(x+k)^{n+1}}",
              r"\frac{\partial y}{\partial x} = \psi^{(n+1)}(x)")
@@ -326,7 +337,7 @@ class Polygamma(Function):
     def forward(ctx, x, n):
         ctx.save(x)
         ctx.n = n
-        return polygamma_array(n, x)
+        return special_function("polygamma", polygamma_array, x, n)
 
     @staticmethod
     def vjp(ctx, g):

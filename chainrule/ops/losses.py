@@ -17,7 +17,7 @@ import warnings
 
 from .. import backend as B
 from ..autograd.function import Function, primitive
-from ..backend import dtype_kind, namespace, to_numpy, xp
+from ..backend import array_namespace, dtype_kind, errstate, namespace, to_numpy, xp
 from ..tensor import Tensor
 from .elementwise import abs as _abs
 from .movement import reshape
@@ -44,6 +44,7 @@ class HuberLoss(Function):
     """
 
     name = "huber_loss"
+    array_api = True
     text = ("ℓ = ½(x − y)² if |x − y| < δ, else δ(|x − y| − ½δ)", "∂ℓ/∂x = clip(x − y, −δ, δ)")
     latex = (r"\ell = \begin{cases} \tfrac12 (x-y)^2 & |x-y| < \delta \\ "
              r"\delta\,(|x-y| - \tfrac12\delta) & \text{otherwise} \end{cases}",
@@ -57,9 +58,10 @@ class HuberLoss(Function):
     def forward(ctx, x, y, delta=1.0):
         ctx.save(x, y)
         ctx.delta = delta
+        ns = array_namespace(x, y)
         d = x - y
-        a = xp.abs(d)
-        return xp.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+        a = ns.abs(d)
+        return ns.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
 
     @staticmethod
     def vjp(ctx, g):
@@ -84,6 +86,7 @@ class BinaryCrossEntropy(Function):
     """
 
     name = "binary_cross_entropy"
+    array_api = True
     text = ("ℓ = −[y ln x + (1 − y) ln(1 − x)]   (logs clamped at −100)",
             "∂ℓ/∂x = (x − y)/(x(1 − x)),  ∂ℓ/∂y = ln(1 − x) − ln x")
     latex = (r"\ell = -\big[y \ln x + (1-y)\ln(1-x)\big]",
@@ -97,9 +100,10 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save(x, y)
-        with xp.errstate(divide="ignore"):
-            log_x = xp.maximum(xp.log(x), -100)
-            log_1mx = xp.maximum(xp.log(1 - x), -100)
+        ns = array_namespace(x, y)
+        with errstate(ns, divide="ignore"):
+            log_x = ns.maximum(ns.log(x), -100)
+            log_1mx = ns.maximum(ns.log(1 - x), -100)
         return -(y * log_x + (1 - y) * log_1mx)
 
     @staticmethod
@@ -110,7 +114,7 @@ class BinaryCrossEntropy(Function):
         gx = g * (x - y) / ns.maximum(x * (1 - x), _BCE_EPSILON) if need[0] else None
         gy = None
         if need[1]:
-            with xp.errstate(divide="ignore"):
+            with errstate(ns, divide="ignore"):
                 gy = g * (ns.log(1 - x) - ns.log(x))
         return gx, gy
 
@@ -120,6 +124,8 @@ def _softplus_of_negative(z):
     ns = namespace(z)
     if ns is xp:
         return xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(-z, 0)
+    if B.is_foreign_array(z):        # the standard's log1p and maximum: NumPy's values
+        return ns.log1p(ns.exp(-ns.abs(z))) + ns.maximum(-z, 0.0)
     return ns.log(1 + ns.exp(-ns.abs(z))) + ns.maximum(-z, 0.0)
 
 
@@ -139,6 +145,7 @@ class BinaryCrossEntropyWithLogits(Function):
     """
 
     name = "binary_cross_entropy_with_logits"
+    array_api = True
     text = ("ℓ = max(z, 0) − z·y + ln(1 + e^{−|z|})   (pos_weight p: (1 − y)z + (1 + (p − 1)y)"
             "·softplus(−z))",
             "∂ℓ/∂z = σ(z) − y   (pos_weight p: (1 + (p − 1)y)σ(z) − p·y)")
@@ -186,6 +193,7 @@ class KLDiv(Function):
     """
 
     name = "kl_div"
+    array_api = True
     text = ("ℓ = y(ln y − x)   (log_target: e^{y}(y − x))",
             "∂ℓ/∂x = −y,  ∂ℓ/∂y = ln y + 1 − x   (log_target: −e^{y}, e^{y}(y − x + 1))")
     latex = (r"\ell = y\,(\ln y - x)",
@@ -200,10 +208,11 @@ class KLDiv(Function):
     def forward(ctx, x, y, log_target=False):
         ctx.save(x, y)
         ctx.log_target = log_target
+        ns = array_namespace(x, y)
         if log_target:
-            return xp.exp(y) * (y - x)
-        with xp.errstate(divide="ignore", invalid="ignore"):
-            return xp.where(y == 0, 0, y * xp.log(y)) - y * x
+            return ns.exp(y) * (y - x)
+        with errstate(ns, divide="ignore", invalid="ignore"):
+            return ns.where(y == 0, 0, y * ns.log(y)) - y * x
 
     @staticmethod
     def vjp(ctx, g):
@@ -215,7 +224,7 @@ class KLDiv(Function):
             return (-g * e if need[0] else None), (g * e * (y - x + 1) if need[1] else None)
         gy = None
         if need[1]:
-            with xp.errstate(divide="ignore"):
+            with errstate(ns, divide="ignore"):
                 gy = g * (ns.log(y) + 1 - x)
         return (-g * y if need[0] else None), gy
 
@@ -228,10 +237,13 @@ class NLLLoss(Function):
                  D = Σₙ w_{yₙ} over the targets not ignored), Σₙ ℓₙ ('sum'), or ℓ ('none')
     Derivative:  ∂ℓₙ/∂x_{nk} = −w_{yₙ}·1[k = yₙ]
     VJP:         ∂L/∂x = −(g/D)·w_y ⊙ onehot(y)    (one nonzero per sample; the weights get none)
-    Numerics:    a gather and a scatter: nothing can overflow.
+    Numerics:    a gather and a scatter: nothing can overflow. The array API standard has no
+                 scatter (put_along_axis): for other array libraries the one-hot is the
+                 comparison y == arange(C), O(N·C) like the gradient it fills.
     """
 
     name = "nll_loss"
+    array_api = True
     text = ("ℓₙ = −w_{yₙ} x_{n,yₙ},  L = Σₙ ℓₙ / Σₙ w_{yₙ}", "∂L/∂x_{nk} = −w_{yₙ} 1[k = yₙ] / D")
     latex = (r"\ell_n = -w_{y_n} x_{n, y_n},\quad L = \frac{\sum_n \ell_n}{\sum_n w_{y_n}}",
              r"\frac{\partial L}{\partial x_{nk}} = -\frac{w_{y_n}\,\mathbb{1}[k = y_n]}{D}")
@@ -241,18 +253,31 @@ class NLLLoss(Function):
 
     @staticmethod
     def forward(ctx, x, target, weight=None, ignore_index=-100, reduction="mean"):
+        ns = array_namespace(x)
         valid = target != ignore_index
-        index = expand_class_axis(xp.where(valid, target, 0))
-        w_y = valid.astype(x.dtype) if weight is None else weight[index[:, 0]] * valid
-        losses = -w_y * xp.take_along_axis(x, index, axis=1)[:, 0]
+        index = expand_class_axis(ns.where(valid, target, 0))
+        if weight is None:
+            w_y = B.astype(valid, x.dtype)
+        elif ns is xp:
+            w_y = weight[index[:, 0]] * valid
+        else:       # the standard indexes with take (a flat index)
+            w_y = (B.reshape(ns.take(weight, B.reshape(index, (-1,))), valid.shape)
+                   * B.astype(valid, x.dtype))
+        losses = -w_y * ns.take_along_axis(x, index, axis=1)[:, 0, ...]
         ctx.shape, ctx.index, ctx.w_y, ctx.reduction = x.shape, index, w_y, reduction
-        ctx.divisor = w_y.sum()
+        ctx.divisor = B.total(w_y)
         return reduce_losses(losses, reduction, ctx.divisor)
 
     @staticmethod
     def vjp(ctx, g):
-        onehot = xp.zeros(ctx.shape, dtype=ctx.w_y.dtype)
-        xp.put_along_axis(onehot, ctx.index, expand_class_axis(-ctx.w_y), axis=1)
+        if B.is_foreign_array(ctx.w_y):      # no scatter in the standard: compare with arange(C)
+            ns = namespace(ctx.w_y)
+            n_classes = ctx.shape[1]
+            classes = B.reshape(ns.arange(n_classes), (1, n_classes) + (1,) * (len(ctx.shape) - 2))
+            onehot = B.astype(ctx.index == classes, ctx.w_y.dtype) * expand_class_axis(-ctx.w_y)
+        else:
+            onehot = xp.zeros(ctx.shape, dtype=ctx.w_y.dtype)
+            xp.put_along_axis(onehot, ctx.index, expand_class_axis(-ctx.w_y), axis=1)
         return reduction_scale(g, ctx.reduction, ctx.divisor) * onehot, None
 
 
@@ -487,10 +512,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa:
     x = _as_tensor(input)
     t = _like(target, x)
     _check_same_shape("binary_cross_entropy", x, t)
-    if x._data.size and not (x._data.min() >= 0 and x._data.max() <= 1):
+    ns = namespace(x._data)
+    lo, hi = (float(ns.min(x._data)), float(ns.max(x._data))) if x._data.size else (0.0, 1.0)
+    if not (lo >= 0 and hi <= 1):
         raise ValueError(
             f"binary_cross_entropy: the input must hold probabilities in [0, 1], but its values "
-            f"range from {x._data.min():.4g} to {x._data.max():.4g}; for raw scores (logits) use "
+            f"range from {lo:.4g} to {hi:.4g}; for raw scores (logits) use "
             "binary_cross_entropy_with_logits (BCEWithLogitsLoss), which applies the sigmoid "
             "stably")
     losses = BinaryCrossEntropy.apply(x, t)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, namespace, xp
+from ..backend import array_namespace, namespace, special_function, xp
 from ..tensor import Tensor, tensor_method
 from .promotion import to_float
 from .special import erf_array, erfc_array
@@ -169,7 +169,9 @@ Erfc = _define("Erfc", "erfc", erfc_array,
                (r"y = \operatorname{erfc} x", r"\frac{\partial y}{\partial x} = "
                 r"-\frac{2}{\sqrt{\pi}} e^{-x^2}"),
                "The complementary error function, accurate far in the right tail.", "real",
-               "continued fraction for x ≥ 2: no cancellation in 1 − erf x.")
+               "continued fraction for x ≥ 2: no cancellation in 1 − erf x. Other array "
+               "libraries: their own erfc, else a host round trip (backend.special_function).",
+               standard=lambda ns, x: special_function("erfc", erfc_array, x))
 
 
 def erfinv_array(x):
@@ -212,7 +214,9 @@ Erfinv = _define("Erfinv", "erfinv", erfinv_array,
                  (r"y = \operatorname{erf}^{-1} x", r"\frac{\partial y}{\partial x} = "
                   r"\frac{\sqrt{\pi}}{2} e^{y^2}"),
                  "The inverse function's slope is the reciprocal of erf's slope at y.",
-                 "bounded", "Giles' approximation plus four Newton steps; ±inf at ±1.")
+                 "bounded", "Giles' approximation plus four Newton steps; ±inf at ±1. Other array "
+                 "libraries: their own erfinv, else a host round trip (backend.special_function).",
+                 standard=lambda ns, x: special_function("erfinv", erfinv_array, x))
 
 # ------------------------------------------------------------------ rounding (zero gradient)
 def _standard_round(ns, x, decimals=0):

@@ -17,7 +17,7 @@ import math
 
 from .. import kernels
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import namespace, special_function, xp
 from ..parallel import map_flat
 from ..tensor import Tensor
 
@@ -97,10 +97,12 @@ class Erf(Function):
     Derivative:  ∂y/∂x = (2/√π) e^{−x²}
     VJP:         ∂L/∂x = g · (2/√π) e^{−x²}
     Numerics:    series for |x| < 2, continued fraction for erfc beyond (see the module); the
-                 C library's erf on the fast path.
+                 C library's erf on the fast path. Arrays of other libraries: their own erf, else
+                 a host round trip (backend.special_function).
     """
 
     name = "erf"
+    array_api = True
     text = ("y = erf(x) = (2/√π) ∫₀ˣ e^{−t²} dt", "∂y/∂x = (2/√π) e^{−x²}")
     latex = (r"y = \operatorname{erf}(x) = \frac{2}{\sqrt{\pi}}\int_0^x e^{-t^2}\,dt",
              r"\frac{\partial y}{\partial x} = \frac{2}{\sqrt{\pi}} e^{-x^2}")
@@ -110,7 +112,7 @@ class Erf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
-        return erf_array(x)
+        return special_function("erf", erf_array, x)
 
     @staticmethod
     def vjp(ctx, g):
@@ -122,11 +124,11 @@ def erf(x):
     """erf(x), differentiable for Tensors; on a plain array, the array function."""
     if isinstance(x, Tensor):
         return Erf.apply(x)
-    return erf_array(x)
+    return special_function("erf", erf_array, x)
 
 
 def normal_cdf(x):
     """Φ(x) = ½ erfc(−x/√2), the standard normal CDF (accurate in the left tail for arrays)."""
     if isinstance(x, Tensor):
         return 0.5 * (1.0 + Erf.apply(x * (1.0 / math.sqrt(2.0))))
-    return 0.5 * erfc_array(-x * (1.0 / math.sqrt(2.0)))
+    return 0.5 * special_function("erfc", erfc_array, -x * (1.0 / math.sqrt(2.0)))
