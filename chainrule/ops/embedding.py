@@ -1,6 +1,7 @@
 """Embedding lookup: rows of a weight matrix selected by integer indices."""
 from __future__ import annotations
 
+from .. import backend as B
 from .. import kernels
 from ..autograd.function import Function, primitive
 from ..backend import xp
@@ -38,10 +39,13 @@ class Embedding(Function):
     VJP:         ∂L/∂W_v = Σ_{k : i_k = v} g_k  (scatter-add of g's rows; repeated indices add up);
                  the padding row gets zero gradient (it stays a fixed vector, usually 0)
     Numerics:    the backward is a sort-based segment sum (see :func:`_segment_sum_rows`); the
-                 indices themselves are not differentiable.
+                 indices themselves are not differentiable. Other array libraries: one ``take``
+                 forward, a scatter-add by gathers backward (ops/movement_standard.py:
+                 O((M + V)·D) work in as many rounds as the most repeated index occurs).
     """
 
     name = "embedding"
+    array_api = True
     text = ("y_k = W[i_k],  W ∈ ℝ^{V×D}",
             "∂L/∂W_v = Σ_{k : i_k = v} g_k  (0 for the padding row)")
     latex = (r"y_k = W_{i_k},\quad W \in \mathbb{R}^{V\times D}",
@@ -55,10 +59,23 @@ class Embedding(Function):
         ctx.indices = indices
         ctx.num_rows = weight.shape[0]
         ctx.padding_idx = padding_idx
+        if B.is_foreign_array(weight):      # another array library: the standard's route
+            ns = B.namespace(weight)
+            flat = ns.asarray(B.reshape(indices, (-1,)), device=weight.device)
+            rows = ns.take(weight, flat, axis=0)
+            return B.reshape(rows, tuple(indices.shape) + (weight.shape[1],))
         return xp.take(weight, indices, axis=0)
 
     @staticmethod
     def vjp(ctx, g):
+        if B.is_foreign_array(g):
+            from .movement_standard import scatter_rows
+
+            gw = scatter_rows(B.reshape(g, (-1, g.shape[-1])),
+                              B.to_numpy(B.reshape(ctx.indices, (-1,))), ctx.num_rows)
+            if ctx.padding_idx is not None:
+                gw[ctx.padding_idx, ...] = 0
+            return gw
         flat = ctx.indices.reshape(-1)
         shape = (ctx.num_rows, g.shape[-1])
         if isinstance(g, Tensor):
@@ -104,16 +121,19 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm=None,  # n
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
                                   "supported; leave them at their defaults")
-    indices = input._data if isinstance(input, Tensor) else xp.asarray(input)
-    if indices.dtype.kind not in "iu":
+    indices = input._data if isinstance(input, Tensor) else input
+    if not B.is_foreign_array(indices):
+        indices = xp.asarray(indices)
+    if B.dtype_kind(indices.dtype) not in "iu":
         raise TypeError(f"embedding: indices must be integers (e.g. int64), got dtype "
                         f"{indices.dtype}; use .long() on the index tensor")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
                          f"shape {tuple(weight.shape)}")
     v = weight.shape[0]
-    if indices.size:
-        low, high = int(indices.min()), int(indices.max())
+    host = B.to_numpy(indices)      # the bounds check reads the indices (on the host)
+    if host.size:
+        low, high = int(host.min()), int(host.max())
         if low < 0 or high >= v:
             bad = low if low < 0 else high
             raise IndexError(f"embedding: index {bad} is out of range for {v} embeddings "

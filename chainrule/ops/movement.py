@@ -300,6 +300,7 @@ class Pad(Function):
     """
 
     name = "pad"
+    array_api = True
     text = ("y = pad(x, (before, after), c)", "∂L/∂x = crop(g)")
     latex = (r"y = \operatorname{pad}(x)",
              r"\frac{\partial L}{\partial x} = \operatorname{crop}(g)")
@@ -313,6 +314,10 @@ class Pad(Function):
         if (widths < 0).any():
             raise ValueError(f"pad: widths must be ≥ 0, got {pad_width}")
         ctx.crop = tuple(builtins.slice(int(b), int(b) + n) for (b, _), n in zip(widths, x.shape))
+        if B.is_foreign_array(x):           # another array library: the standard's route
+            from . import movement_standard
+
+            return movement_standard.pad(x, widths, value)
         return pad_constant(x, widths, value)
 
     @staticmethod
@@ -352,11 +357,14 @@ class Getitem(Function):
     Derivative:  each yₖ is one element x_{index(k)}
     VJP:         ∂L/∂x = scatter-add of g into zeros at the indexed positions
     Numerics:    basic slices are views; repeated integer indices accumulate their gradients.
+                 Other array libraries: basic indices as they are, the rest as one ``take`` of
+                 rows and a scatter-add by gathers (ops/movement_standard.py).
     """
 
     is_view = True      # its result may share the input's memory
 
     name = "getitem"
+    array_api = True
     text = ("y = x[index]", "∂L/∂x = scatter_add(0, index, g)")
     latex = (r"y = x_{[\text{index}]}",
              r"\frac{\partial L}{\partial x} = \operatorname{scatter\_add}(0, \text{index}, g)")
@@ -369,12 +377,20 @@ class Getitem(Function):
         ctx.shape = x.shape
         ctx.index = index
         ctx.basic = _is_basic(index)
+        if B.is_foreign_array(x):           # another array library: the standard's route
+            from . import movement_standard
+
+            return movement_standard.gather(x, index)
         return x[index]
 
     @staticmethod
     def vjp(ctx, g):
         if isinstance(g, Tensor):
             return ScatterAdd.apply(g, shape=ctx.shape, index=ctx.index, basic=ctx.basic)
+        if B.is_foreign_array(g):
+            from . import movement_standard
+
+            return movement_standard.scatter(g, ctx.shape, ctx.index)
         return _scatter(g, ctx.shape, ctx.index, ctx.basic)
 
     @classmethod
@@ -390,10 +406,12 @@ class ScatterAdd(Function):
     Forward:     y = 0;  y[index] += v
     Derivative:  each v_k lands in one element of y
     VJP:         ∂L/∂v = g[index]
-    Numerics:    repeated positions accumulate.
+    Numerics:    repeated positions accumulate (other array libraries: by gathers, in the order
+                 of occurrence; ops/movement_standard.py).
     """
 
     name = "scatter_add"
+    array_api = True
     text = ("y = 0;  y[index] += v", "∂L/∂v = g[index]")
     latex = (r"y = 0,\; y_{[\text{index}]} \mathrel{+}= v",
              r"\frac{\partial L}{\partial v} = g_{[\text{index}]}")
@@ -404,12 +422,20 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, v, shape, index, basic=False):
         ctx.index = index
+        if B.is_foreign_array(v):           # another array library: the standard's route
+            from . import movement_standard
+
+            return movement_standard.scatter(v, shape, index)
         return _scatter(v, shape, index, basic)
 
     @staticmethod
     def vjp(ctx, g):
         if isinstance(g, Tensor):
             return Getitem.apply(g, index=ctx.index)    # NumPy's index rules, as forward's
+        if B.is_foreign_array(g):
+            from . import movement_standard
+
+            return movement_standard.gather(g, ctx.index)
         return g[ctx.index]
 
 
