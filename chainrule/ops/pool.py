@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import math
 
+from .. import backend as B
 from .. import kernels
 from ..autograd.function import Function, Node, primitive, records
 from ..backend import is_foreign_array, pad_constant, xp
@@ -446,6 +447,7 @@ class AvgPool(Function):
     """
 
     name = "avg_pool"
+    array_api = True
     text = ("y[n,c,h] = (1/D_h) Σ_i x̃[n,c, s·h − p + i]", "∂L/∂x[j] = Σ_{h ∋ j} G[h] / D_h")
     latex = (r"y_{n,c,h} = \frac{1}{D_h} \sum_i \tilde{x}_{n,c,\,s h - p + i}",
              r"\frac{\partial L}{\partial x_j} = \sum_{h \ni j} \frac{G_h}{D_h}")
@@ -462,6 +464,14 @@ class AvgPool(Function):
         out = tuple(pool_output_size(h, k, s, p, 1, ceil_mode) for h, k, s, p in
                     zip(spatial, kernel_size, stride, padding))
         extra = _extra(spatial, kernel_size, stride, padding, ones, out)
+        if is_foreign_array(x):             # another array library: the standard's route
+            from . import pool_standard
+
+            div = _divisor(spatial, kernel_size, stride, padding, out, count_include_pad,
+                           divisor_override, B.numpy_dtype(x.dtype))
+            ctx.x_shape, ctx.div = x.shape, div
+            ctx.geometry = (tuple(kernel_size), stride, padding, out, extra)
+            return pool_standard.avg_forward(x, kernel_size, stride, padding, out, extra, div)
         y = _pad(x, padding, extra, 0)
         for a in range(nd):
             y = _window_sum(y, 2 + a, kernel_size[a], stride[a], out[a])
@@ -476,6 +486,11 @@ class AvgPool(Function):
     @staticmethod
     def vjp(ctx, g):
         kernel, stride, padding, out, extra = ctx.geometry
+        if is_foreign_array(g):
+            from . import pool_standard
+
+            return pool_standard.avg_backward(g, ctx.div, ctx.x_shape, kernel, stride, padding,
+                                              extra)
         spatial = ctx.x_shape[2:]
         nd = len(spatial)
         gs = g / ctx.div
@@ -752,6 +767,7 @@ class MaxUnpool(Function):
     """
 
     name = "max_unpool"
+    array_api = True
     text = ("y = 0;  y[n,c, idx[n,c,h]] = x[n,c,h]", "∂L/∂x[n,c,h] = G[n,c, idx[n,c,h]]")
     latex = (r"y = 0,\quad y_{n,c,\,\mathrm{idx}_{n,c,h}} = x_{n,c,h}",
              r"\frac{\partial L}{\partial x_{n,c,h}} = G_{n,c,\,\mathrm{idx}_{n,c,h}}")
@@ -762,6 +778,13 @@ class MaxUnpool(Function):
     @staticmethod
     def forward(ctx, x, indices=None, out=None):
         n, c = x.shape[:2]
+        if is_foreign_array(x):             # another array library: the standard's route
+            from . import pool_standard
+
+            positions = B.to_numpy(indices).reshape(n * c, -1)
+            ctx.index, ctx.x_shape = positions, x.shape
+            y = pool_standard.unpool_forward(x, positions, math.prod(out))
+            return B.reshape(y, (n, c) + tuple(out))
         idx = xp.asarray(indices).reshape(n * c, -1)
         y = xp.zeros((n * c, math.prod(out)), dtype=x.dtype)
         rows = xp.arange(n * c)[:, None]
@@ -773,6 +796,10 @@ class MaxUnpool(Function):
     @staticmethod
     def vjp(ctx, g):
         n, c = ctx.x_shape[:2]
+        if is_foreign_array(g):
+            from . import pool_standard
+
+            return pool_standard.unpool_backward(g, ctx.index, ctx.x_shape)
         return g.reshape(n * c, -1)[ctx.index].reshape(ctx.x_shape)
 
 
@@ -781,7 +808,8 @@ def _unpool_nd(op, nd, x, indices, kernel_size, stride, padding, output_size):
     stride = kernel if stride is None or (hasattr(stride, "__len__") and not len(stride)) \
         else _ntuple(stride, nd, "stride", op)
     padding = _ntuple(padding, nd, "padding", op)
-    idx = indices._data if isinstance(indices, Tensor) else xp.asarray(indices)
+    idx = indices._data if isinstance(indices, Tensor) else indices
+    idx = B.to_numpy(idx)       # positions: read on the host (another library's, copied)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be an integer tensor (int64), got {idx.dtype}")
     if tuple(idx.shape) != tuple(x.shape):

@@ -62,3 +62,78 @@ def backward(g, arg, x_shape, kernel, stride, padding, dilation, extra):
         where = _positions(offset, stride, dilation, out)
         gx[where] = gx[where] + ns.where(arg == t, g, 0.0)
     return gx[_interior(x_shape[2:], widths)]
+
+
+# --------------------------------------------------------------------------- average pooling
+def _window_sum(ns, z, axis, k, s, o):
+    """Σ_{i<k} z[…, s·h + i, …] for h < o along ``axis``: k basic slices, added in order (as
+    ops/pool.py's _window_sum)."""
+    before = (slice(None),) * axis
+    total = z[before + (slice(0, s * (o - 1) + 1, s), Ellipsis)]
+    for i in range(1, k):
+        total = total + z[before + (slice(i, i + s * (o - 1) + 1, s), Ellipsis)]
+    return total
+
+
+def _window_sum_adjoint(ns, g, axis, k, s, length):
+    """The adjoint of :func:`_window_sum`: each g[…, h, …] is added to z[…, s·h + i, …]."""
+    o = g.shape[axis]
+    z = ns.zeros(g.shape[:axis] + (length,) + g.shape[axis + 1:], dtype=g.dtype,
+                 device=g.device)
+    before = (slice(None),) * axis
+    for i in range(k):
+        where = before + (slice(i, i + s * (o - 1) + 1, s), Ellipsis)
+        z[where] = z[where] + g
+    return z
+
+
+def avg_forward(x, kernel, stride, padding, out, extra, div):
+    """Average pooling, y = (separable window sums of the zero-padded x) / D (ops/pool.py's
+    AvgPool); ``div`` is D, a NumPy array of the output's spatial shape (or a scalar)."""
+    ns = B.namespace(x)
+    y = padded(ns, x, _widths(padding, extra), 0.0)
+    for a in range(len(kernel)):
+        y = _window_sum(ns, y, 2 + a, kernel[a], stride[a], out[a])
+    return y / ns.asarray(div, device=x.device)
+
+
+def avg_backward(g, div, x_shape, kernel, stride, padding, extra):
+    """∂L/∂x of average pooling: G/D spread back over each window, axis by axis."""
+    ns = B.namespace(g)
+    gs = g / ns.asarray(div, device=g.device)
+    spatial = tuple(x_shape[2:])
+    for a in reversed(range(len(kernel))):
+        length = spatial[a] + 2 * padding[a] + extra[a]
+        gs = _window_sum_adjoint(ns, gs, 2 + a, kernel[a], stride[a], length)
+    return gs[_interior(spatial, _widths(padding, (0,) * len(spatial)))]
+
+
+# --------------------------------------------------------------------------- max unpooling
+def unpool_forward(x, positions, size):
+    """Max unpooling (ops/pool.py's MaxUnpool) by one gather: ``positions`` (host NumPy, (N·C,
+    L)) are the flat output positions of x's values within each channel's plane of ``size``
+    values. Which input each output position takes is worked out on the host (NumPy's own
+    assignment of the positions, so a repeated position takes the input NumPy's route would
+    write last); positions never written read a zero appended to x."""
+    import numpy
+
+    ns = B.namespace(x)
+    rows, count = positions.shape
+    flat = (numpy.arange(rows)[:, None] * size + positions).reshape(-1)
+    source = numpy.full(rows * size, rows * count, dtype=numpy.int64)
+    source[flat] = numpy.arange(rows * count)
+    values = ns.concat([B.reshape(x, (-1,)), ns.zeros((1,), dtype=x.dtype, device=x.device)])
+    y = ns.take(values, ns.asarray(source, device=x.device), axis=0)
+    return B.reshape(y, (rows, size))
+
+
+def unpool_backward(g, positions, x_shape):
+    """∂L/∂x[n,c,h] = G[n,c, idx[n,c,h]]: one gather from the flattened gradient."""
+    import numpy
+
+    ns = B.namespace(g)
+    rows, count = positions.shape
+    size = B.reshape(g, (rows, -1)).shape[1]
+    flat = (numpy.arange(rows)[:, None] * size + positions).reshape(-1)
+    picked = ns.take(B.reshape(g, (-1,)), ns.asarray(flat, device=g.device), axis=0)
+    return B.reshape(picked, tuple(x_shape))
