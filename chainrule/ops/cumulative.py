@@ -6,10 +6,12 @@ treated as one element along dimension 0 or −1, as in PyTorch.
 """
 from __future__ import annotations
 
+from .. import backend as B
 from .. import return_types
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import array_namespace, errstate, is_foreign_array, namespace, xp
 from ..tensor import Tensor, tensor_method
+from . import cumulative_standard as _standard
 from .indexing import take_along_dim
 from .movement import Getitem
 
@@ -20,12 +22,12 @@ def _flip(a, axis: int):
     index = (slice(None),) * (axis % a.ndim) + (slice(None, None, -1),)
     if isinstance(a, Tensor):
         return Getitem.apply(a, index=index)
-    return a[index]
+    return a[index + (...,)]      # (the standard wants the trailing axes named)
 
 
 def _rev_cumsum(a, axis: int):
     """Σ_{j ≥ i} a_j along ``axis``."""
-    return _flip(namespace(a).cumsum(_flip(a, axis), axis), axis)
+    return _flip(_standard.cumulative("sum", _flip(a, axis), axis), axis)
 
 
 @primitive
@@ -35,10 +37,12 @@ class Cumsum(Function):
     Forward:     yᵢ = Σ_{j ≤ i} xⱼ
     Derivative:  ∂yⱼ/∂xᵢ = 1[i ≤ j]
     VJP:         ∂L/∂xᵢ = Σ_{j ≥ i} gⱼ   (the reversed running sum of g)
-    Numerics:    sequential summation (NumPy's cumsum), as PyTorch on CPU.
+    Numerics:    sequential summation (NumPy's cumsum), as PyTorch on CPU; other array
+                 libraries: the standard's cumulative_sum.
     """
 
     name = "cumsum"
+    array_api = True
     text = ("yᵢ = Σ_{j ≤ i} xⱼ", "∂L/∂xᵢ = Σ_{j ≥ i} gⱼ")
     latex = (r"y_i = \sum_{j \le i} x_j", r"\frac{\partial L}{\partial x_i} = \sum_{j \ge i} g_j")
     explanation = "Each input appears in every later running sum, so it collects their gradients."
@@ -47,6 +51,8 @@ class Cumsum(Function):
     @staticmethod
     def forward(ctx, x, axis=0):
         ctx.axis = axis
+        if is_foreign_array(x):
+            return array_namespace(x).cumulative_sum(x, axis=axis)
         return xp.cumsum(x, axis)
 
     @staticmethod
@@ -63,10 +69,12 @@ class Cumprod(Function):
     VJP:         before the first zero z of the slice: ∂L/∂xᵢ = (Σ_{j ≥ i} gⱼ yⱼ) / xᵢ;
                  at z: Σ_{j ≥ z} gⱼ y′ⱼ with y′ the running product with x_z replaced by 1;
                  after z: 0 (every product through xᵢ also holds x_z = 0)
-    Numerics:    no division by zero: the division is used only before the first zero.
+    Numerics:    no division by zero: the division is used only before the first zero. Other
+                 array libraries: the standard's cumulative_prod and cumulative_sum.
     """
 
     name = "cumprod"
+    array_api = True
     text = ("yᵢ = Π_{j ≤ i} xⱼ", "∂yⱼ/∂xᵢ = Π_{k ≤ j, k ≠ i} x_k  (i ≤ j)")
     latex = (r"y_i = \prod_{j \le i} x_j", r"\frac{\partial y_j}{\partial x_i} = "
              r"\prod_{k \le j,\, k \ne i} x_k \quad (i \le j)")
@@ -77,7 +85,10 @@ class Cumprod(Function):
     @staticmethod
     def forward(ctx, x, axis=0):
         ctx.axis = axis
-        y = xp.cumprod(x, axis)
+        if is_foreign_array(x):
+            y = array_namespace(x).cumulative_prod(x, axis=axis)
+        else:
+            y = xp.cumprod(x, axis)
         ctx.save(x, y)
         return y
 
@@ -89,13 +100,14 @@ class Cumprod(Function):
             return _cumprod_vjp_differentiable(g, x, axis)
         ns = namespace(g)
         zero = x == 0
-        zeros_so_far = ns.cumsum(zero, axis)
+        counted = zero if ns is xp else B.astype(zero, xp.int64)   # (the standard sums numbers)
+        zeros_so_far = _standard.cumulative("sum", counted, axis)
         before = zeros_so_far == 0
         safe_x = ns.where(before, x, 1.0)
         grad = ns.where(before, _rev_cumsum(g * y, axis) / safe_x, 0.0)
         first = zero & (zeros_so_far == 1)
-        if first.any():
-            y_first = ns.cumprod(ns.where(first, 1.0, x), axis)
+        if ns.any(first):
+            y_first = _standard.cumulative("prod", ns.where(first, 1.0, x), axis)
             tail = ns.where(zeros_so_far >= 1, g * y_first, 0.0)
             grad = grad + ns.where(first, _rev_cumsum(tail, axis), 0.0)
         return grad
@@ -127,10 +139,13 @@ class Logcumsumexp(Function):
     VJP:         ∂L/∂xᵢ = Σ_{j ≥ i} gⱼ e^{xᵢ − yⱼ}
                  = e^{xᵢ + R(ln g⁺ − y)ᵢ} − e^{xᵢ + R(ln g⁻ − y)ᵢ},  R the reversed logcumsumexp
     Numerics:    the forward is logaddexp.accumulate (no overflow); the VJP splits g by sign and
-                 stays in log space, as PyTorch does.
+                 stays in log space, as PyTorch does. Other array libraries (no accumulate in the
+                 standard): a prefix scan of logaddexp in ⌈log₂ n⌉ whole-array steps
+                 (ops/cumulative_standard.py).
     """
 
     name = "logcumsumexp"
+    array_api = True
     text = ("yᵢ = ln Σ_{j ≤ i} e^{xⱼ}", "∂L/∂xᵢ = Σ_{j ≥ i} gⱼ e^{xᵢ − yⱼ}")
     latex = (r"y_i = \ln \sum_{j \le i} e^{x_j}", r"\frac{\partial L}{\partial x_i} = "
              r"\sum_{j \ge i} g_j e^{x_i - y_j}")
@@ -140,7 +155,10 @@ class Logcumsumexp(Function):
     @staticmethod
     def forward(ctx, x, axis=0):
         ctx.axis = axis
-        y = xp.logaddexp.accumulate(x, axis) if x.size else x.copy()
+        if is_foreign_array(x):
+            y = _standard.logcumsumexp(x, axis) if x.size else B.copy(x)
+        else:
+            y = xp.logaddexp.accumulate(x, axis) if x.size else x.copy()
         ctx.save(x, y)
         return y
 
@@ -150,12 +168,13 @@ class Logcumsumexp(Function):
         axis = ctx.axis
         if isinstance(g, Tensor):
             return _logcumsumexp_vjp_differentiable(g, x, y, axis)
+        ns = namespace(g)
         out = 0.0
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with errstate(ns, divide="ignore", invalid="ignore"):
             for sign, part in ((1.0, g > 0), (-1.0, g < 0)):
-                log_g = xp.where(part, xp.log(xp.where(part, sign * g, 1.0)), -xp.inf)
+                log_g = ns.where(part, ns.log(ns.where(part, sign * g, 1.0)), -xp.inf)
                 r = _flip(_logcumsumexp(_flip(log_g - y, axis), axis), axis)
-                out = out + sign * xp.exp(x + r)
+                out = out + sign * ns.exp(x + r)
         return out
 
 
@@ -179,6 +198,8 @@ def _logcumsumexp_vjp_differentiable(g, x, y, axis: int):
 def _logcumsumexp(a, axis: int):
     if isinstance(a, Tensor):
         return logcumsumexp(a, axis)
+    if is_foreign_array(a):
+        return _standard.logcumsumexp(a, axis) if a.size else a
     return xp.logaddexp.accumulate(a, axis) if a.size else a
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import builtins
 import math
 
+from .. import backend as B
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import array_namespace, namespace, xp
 from ..tensor import Tensor, tensor_method
 from . import elementwise as _ew
 from . import reduce as _reduce
@@ -28,12 +29,13 @@ def _axes(dim, ndim):
 
 
 def _pnorm(x, p, axes, keepdims):
-    a = xp.abs(x)
+    ns = array_namespace(x)
+    a = ns.abs(x)
     if p == 2:
-        return xp.sqrt(xp.sum(a * a, axis=axes, keepdims=keepdims))
+        return ns.sqrt(ns.sum(a * a, axis=axes, keepdims=keepdims))
     if p == 1:
-        return xp.sum(a, axis=axes, keepdims=keepdims)
-    return xp.sum(a ** p, axis=axes, keepdims=keepdims) ** (1.0 / p)
+        return ns.sum(a, axis=axes, keepdims=keepdims)
+    return ns.sum(a ** p, axis=axes, keepdims=keepdims) ** (1.0 / p)
 
 
 @primitive
@@ -48,6 +50,7 @@ class VectorNorm(Function):
     """
 
     name = "vector_norm"
+    array_api = True
     text = ("y = (Σᵢ |xᵢ|^p)^(1/p)", "∂y/∂xᵢ = sign(xᵢ)·|xᵢ|^(p−1) / y^(p−1)  (0 at y = 0)")
     latex = (r"y = \Big(\sum_i |x_i|^p\Big)^{1/p}",
              r"\frac{\partial y}{\partial x_i} = \frac{\operatorname{sign}(x_i)\,|x_i|^{p-1}}"
@@ -71,8 +74,8 @@ class VectorNorm(Function):
         x, y = ctx.saved
         ns = namespace(g)
         p = ctx.p
-        yk = y.reshape(ctx.kept)
-        gk = g.reshape(ctx.kept)
+        yk = B.reshape(y, ctx.kept)
+        gk = B.reshape(g, ctx.kept)
         zero = yk == 0
         safe = ns.where(zero, 1.0, yk)
         if p == 2:

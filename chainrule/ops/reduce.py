@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 
+from .. import backend as B
 from .. import return_types
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, as_float_mask, dtype_kind, namespace, xp
@@ -292,6 +293,8 @@ def _product_of_others(x, axes):
     Exclusive products from the left and from the right (cumulative products shifted by one),
     multiplied: no division, so an input of 0 is handled exactly.
     """
+    if type(x) is not xp.ndarray:
+        return _product_of_others_standard(x, axes)
     if x.size == 0:
         return xp.zeros_like(x)
     keep = [i for i in range(x.ndim) if i not in axes]
@@ -303,6 +306,25 @@ def _product_of_others(x, axes):
     right = xp.cumprod(xp.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     others = (left * right).reshape(moved.shape)
     return others.transpose(xp.argsort(order))
+
+
+def _product_of_others_standard(x, axes):
+    """:func:`_product_of_others` with the array API standard's functions (permute_dims,
+    concat, cumulative_prod, flip): the same products in the same order, so NumPy's values."""
+    ns = namespace(x)
+    if x.size == 0:
+        return ns.zeros_like(x)
+    keep = [i for i in range(x.ndim) if i not in axes]
+    order = keep + list(axes)
+    moved = ns.permute_dims(x, tuple(order))
+    flat = ns.reshape(moved, moved.shape[: len(keep)] + (-1,))
+    ones = ns.ones(flat.shape[:-1] + (1,), dtype=x.dtype, device=x.device)
+    left = ns.cumulative_prod(ns.concat([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = ns.flip(ns.cumulative_prod(ns.concat([ones, ns.flip(flat[..., 1:], axis=-1)],
+                                                 axis=-1), axis=-1), axis=-1)
+    others = ns.reshape(left * right, moved.shape)
+    inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
+    return ns.permute_dims(others, inverse)
 
 
 @primitive
@@ -317,6 +339,7 @@ class Prod(Function):
     """
 
     name = "prod"
+    array_api = True
     text = ("y = Πᵢ xᵢ", "∂y/∂xᵢ = Πⱼ≠ᵢ xⱼ")
     latex = (r"y = \prod_i x_i", r"\frac{\partial y}{\partial x_i} = \prod_{j \ne i} x_j")
     explanation = "The product rule: each factor's slope is the product of all the other factors."
@@ -325,7 +348,8 @@ class Prod(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         axes, _ = _setup(ctx, x, axis, "prod")
-        y = xp.asarray(xp.prod(x, axis=axes, keepdims=keepdims))
+        ns = array_namespace(x)
+        y = ns.asarray(ns.prod(x, axis=axes, keepdims=keepdims))
         ctx.save(x, y)
         return y
 
@@ -353,6 +377,7 @@ class Logsumexp(Function):
     """
 
     name = "logsumexp"
+    array_api = True
     text = ("y = ln Σᵢ e^{xᵢ}", "∂y/∂xᵢ = e^{xᵢ − y} = softmax(x)ᵢ")
     latex = (r"y = \ln \sum_i e^{x_i}",
              r"\frac{\partial y}{\partial x_i} = e^{x_i - y} = \operatorname{softmax}(x)_i")
@@ -365,7 +390,7 @@ class Logsumexp(Function):
         axes, _ = _setup(ctx, x, axis, "logsumexp")
         y = _logsumexp_kept(x, axes)
         if not keepdims:
-            y = y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
+            y = B.reshape(y, tuple(s for i, s in enumerate(x.shape) if i not in axes))
         ctx.save(x, y)
         return y
 
@@ -376,9 +401,10 @@ class Logsumexp(Function):
 
 
 def _logsumexp_kept(x, axes):
-    m = xp.max(x, axis=axes, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0)
-    return xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+    ns = array_namespace(x)
+    m = ns.max(x, axis=axes, keepdims=True)
+    m = ns.where(ns.isfinite(m), m, 0)
+    return ns.log(ns.sum(ns.exp(x - m), axis=axes, keepdims=True)) + m
 
 
 def _reduction_input(x, dtype):
