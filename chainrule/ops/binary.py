@@ -6,7 +6,7 @@ the elementwise functions defined elsewhere (``abs_``, ``exp_``, ``clamp_``, ``a
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, xp
+from ..backend import array_namespace, astype, dtype_kind, xp
 from ..tensor import Tensor, tensor_method
 from . import activations, arithmetic, elementwise, pointwise, special
 from .promotion import promote, to_float
@@ -76,6 +76,10 @@ class Hypot(Function):
 
 
 def _xlogy_array(x, y):
+    ns = array_namespace(x, y)
+    if ns is not xp:        # the standard does not multiply booleans with floats
+        x = x if dtype_kind(x.dtype) != "b" else astype(x, y.dtype)
+        return ns.where((x == 0) & ~ns.isnan(y), 0.0, x * ns.log(y))
     with xp.errstate(divide="ignore", invalid="ignore"):
         out = x * xp.log(y)
     return xp.where((x == 0) & ~xp.isnan(y), 0.0, out).astype(out.dtype, copy=False)
@@ -92,6 +96,7 @@ class Xlogy(Function):
     """
 
     name = "xlogy"
+    array_api = True
     text = ("z = x ln y   (0 where x = 0)", "∂z/∂x = ln y,  ∂z/∂y = x / y")
     latex = (r"z = x \ln y", r"\frac{\partial z}{\partial x} = \ln y,\quad "
              r"\frac{\partial z}{\partial y} = \frac{x}{y}")

@@ -2,17 +2,25 @@
 ``remainder`` (``%``, Python's sign rule) and ``fmod`` (C's sign rule).
 
 Integer operands keep their dtype; an integer division by zero raises, as in PyTorch.
+
+Arrays of other libraries use the array API standard's floor_divide, remainder, trunc and
+copysign; fmod, which the standard lacks, is sign(x)·remainder(|x|, |y|) for floats (exact: the
+remainder of two non-negative numbers is their fmod) and x − trunc(x / y)·y for integers.
 """
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import array_namespace, astype, dtype_kind, is_foreign_array, namespace, xp
 from ..tensor import Tensor, tensor_method
 from .arithmetic import add, divide, multiply, subtract
 from .promotion import no_bool, promote
 
 
 def _check_integer_zero(name: str, y) -> None:
+    if is_foreign_array(y):
+        if dtype_kind(y.dtype) in "biu" and bool(namespace(y).any(y == 0)):
+            raise RuntimeError(f"{name}: ZeroDivisionError (integer division by zero)")
+        return
     y = xp.asarray(y)
     if y.dtype.kind in "biu" and (y == 0).any():
         raise RuntimeError(f"{name}: ZeroDivisionError (integer division by zero)")
@@ -20,10 +28,26 @@ def _check_integer_zero(name: str, y) -> None:
 
 def _trunc_div(x, y):
     """Quotient rounded towards zero; exact for integers."""
+    ns = array_namespace(x, y)
+    if ns is not xp:
+        if dtype_kind(ns.result_type(x, y)) in "biu":
+            q = ns.floor_divide(x, y)
+            return q + astype((q < 0) & (q * y != x), q.dtype)
+        return ns.trunc(ns.divide(x, y))
     if xp.result_type(x, y).kind in "biu":
         q = xp.floor_divide(x, y)
         return q + ((q < 0) & (q * y != x))
     return xp.trunc(xp.true_divide(x, y))
+
+
+def _fmod(x, y):
+    """C's fmod: NumPy's, or for other array libraries the standard's functions (module doc)."""
+    ns = array_namespace(x, y)
+    if ns is xp:
+        return xp.fmod(x, y)
+    if dtype_kind(ns.result_type(x, y)) in "biu":
+        return x - _trunc_div(x, y) * y
+    return ns.copysign(ns.remainder(ns.abs(x), ns.abs(y)), x)
 
 
 @primitive
@@ -37,6 +61,7 @@ class RoundedDivide(Function):
     """
 
     name = "div_rounded"
+    array_api = True
     text = ("z = ⌊x / y⌋  or  trunc(x / y)", "∂z/∂x = 0,  ∂z/∂y = 0")
     latex = (r"z = \lfloor x / y \rfloor", r"\frac{\partial z}{\partial x} = 0,\quad "
              r"\frac{\partial z}{\partial y} = 0")
@@ -48,7 +73,7 @@ class RoundedDivide(Function):
     @staticmethod
     def forward(ctx, x, y, mode="floor"):
         _check_integer_zero(f"div(rounding_mode={mode!r})", y)
-        return xp.floor_divide(x, y) if mode == "floor" else _trunc_div(x, y)
+        return array_namespace(x, y).floor_divide(x, y) if mode == "floor" else _trunc_div(x, y)
 
     @staticmethod
     def vjp(ctx, g):
@@ -66,6 +91,7 @@ class Remainder(Function):
     """
 
     name = "remainder"
+    array_api = True
     text = ("r = x − ⌊x / y⌋ y", "∂r/∂x = 1,  ∂r/∂y = −⌊x / y⌋")
     latex = (r"r = x - \lfloor x / y \rfloor\, y", r"\frac{\partial r}{\partial x} = 1,\quad "
              r"\frac{\partial r}{\partial y} = -\lfloor x / y \rfloor")
@@ -77,7 +103,7 @@ class Remainder(Function):
     def forward(ctx, x, y):
         _check_integer_zero("remainder", y)
         ctx.save(x, y)
-        return xp.remainder(x, y)
+        return array_namespace(x, y).remainder(x, y)
 
     @staticmethod
     def vjp(ctx, g):
@@ -96,6 +122,7 @@ class Fmod(Function):
     """
 
     name = "fmod"
+    array_api = True
     text = ("r = x − trunc(x / y) y", "∂r/∂x = 1,  ∂r/∂y = −trunc(x / y)")
     latex = (r"r = x - \operatorname{trunc}(x / y)\, y", r"\frac{\partial r}{\partial x} = 1,"
              r"\quad \frac{\partial r}{\partial y} = -\operatorname{trunc}(x / y)")
@@ -107,7 +134,7 @@ class Fmod(Function):
     def forward(ctx, x, y):
         _check_integer_zero("fmod", y)
         ctx.save(x, y)
-        return xp.fmod(x, y)
+        return _fmod(x, y)
 
     @staticmethod
     def vjp(ctx, g):
