@@ -169,13 +169,16 @@ class Tensor:
 
     @property
     def device(self):
-        return _device.CPU
+        """Where the array lives: the CPU for NumPy arrays, else its device backend's device."""
+        return _device.CPU if type(self._data) is ndarray else _device.of_array(self._data)
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return type(self._data) is not ndarray and self.device.type == "cuda"
 
-    is_cpu = True
+    @property
+    def is_cpu(self) -> bool:
+        return type(self._data) is ndarray or self.device.type == "cpu"
 
     # ----------------------------------------------------------------- array facts
     @property
@@ -224,23 +227,35 @@ class Tensor:
             raise ValueError(f"item(): only a tensor with one element can be converted to a "
                              f"Python number; this one has shape {self.shape} "
                              f"({self._data.size} elements)")
-        return self._data.item()
+        return self._host().item()
 
     def numpy(self) -> ndarray:
-        """The underlying array (shared, not copied). Call ``detach()`` first is not needed."""
+        """The underlying array (shared, not copied). Call ``detach()`` first is not needed.
+        A tensor on a device (``"cuda"``) raises, as in PyTorch: copy it with ``cpu()``."""
         if _value_read is not None:
             _value_read(self, "numpy()")
-        return self._data
+        return self._data if type(self._data) is ndarray else self._host(copy_from_device=False)
+
+    def _host(self, copy_from_device: bool = True):
+        """The NumPy array of this tensor's values (a device's copied only when allowed)."""
+        if type(self._data) is ndarray:
+            return self._data
+        where = self.device
+        if where.type != "cpu" and not copy_from_device:
+            raise TypeError(f"can't convert {where} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
+        return backend.to_numpy(self._data)
 
     def tolist(self):
         if _value_read is not None:
             _value_read(self, "tolist()")
-        return self._data.tolist()
+        return self._host().tolist()
 
     def __array__(self, dtype=None, copy=None):
         if _value_read is not None:
             _value_read(self, "numpy.asarray()")
-        return self._data if dtype is None else self._data.astype(dtype)
+        array = self._host(copy_from_device=False)
+        return array if dtype is None else array.astype(dtype)
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
@@ -375,17 +390,32 @@ class Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (its dtype and
         device), with ``non_blocking``/``copy``/``memory_format`` accepted. ``to(None)`` and a
         dtype equal to the current one return this tensor itself, as in PyTorch."""
-        dtype, copy = _to_arguments("to", args, kwargs)
-        out = self if dtype is None or xp.dtype(dtype) == self._data.dtype \
-            else ops.astype(self, dtype)
+        dtype, copy, where = _to_arguments("to", args, kwargs)
+        out = self if where is None else self._moved(where)
+        out = out if dtype is None or \
+            backend.numpy_dtype(dtype) == backend.numpy_dtype(out._data.dtype) \
+            else ops.astype(out, dtype)
         return ops.copy(out) if copy and out is self else out
 
+    def _moved(self, where) -> "Tensor":
+        """This tensor on device ``where`` (itself when it is there already)."""
+        array = _device.move(self._data, where)
+        if array is self._data:
+            return self
+        if self.requires_grad and _GradMode.enabled:
+            raise NotImplementedError(
+                f"to('{where}'): this tensor requires grad, and moving it between devices "
+                "inside a graph is not differentiable in chainrule yet. Move the model "
+                "(model.to(device): its parameters move in place) and the data before the "
+                "forward, or move a detached copy (x.detach().to(device))")
+        return Tensor._make(array)
+
     def cpu(self, memory_format=None) -> "Tensor":
-        return self
+        return self if type(self._data) is ndarray else self._moved(_device.CPU)
 
     def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> "Tensor":
-        _device.check("cuda" if device is None else device, "cuda()")
-        return self
+        where = _device.check("cuda" if device is None else device, "cuda()")
+        return self._moved(where)
 
     def pin_memory(self, device=None) -> "Tensor":
         return self
@@ -849,10 +879,13 @@ class Tensor:
 
     # ----------------------------------------------------------------- display
     def __repr__(self) -> str:
-        body = xp.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
+        array = self._data if type(self._data) is ndarray else backend.to_numpy(self._data)
+        body = xp.array2string(array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self._data.dtype not in (backend.get_default_dtype(), xp.int64, xp.bool_):
-            extras.append(f"dtype={self._data.dtype}")
+        if type(self._data) is not ndarray and self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if array.dtype not in (backend.get_default_dtype(), xp.int64, xp.bool_):
+            extras.append(f"dtype={array.dtype}")
         if self._node is not None:
             extras.append(f"grad_fn=<{self._node.fn.name}>")
         elif self.requires_grad:
@@ -921,7 +954,7 @@ def _is_dtype(value) -> bool:
 
 
 def _to_arguments(name: str, args, kwargs):
-    """(dtype or None, copy) from the forms of ``Tensor.to``/``Module.to``."""
+    """(dtype or None, copy, device or None) from the forms of ``Tensor.to``/``Module.to``."""
     dtype = kwargs.pop("dtype", None)
     where = kwargs.pop("device", None)
     copy = bool(kwargs.pop("copy", False))
@@ -933,7 +966,7 @@ def _to_arguments(name: str, args, kwargs):
         if a is None:
             continue
         if isinstance(a, Tensor):
-            dtype = a.dtype
+            dtype, where = a.dtype, a.device
         elif _is_dtype(a):
             dtype = a
         elif _device.is_device_like(a):
@@ -943,8 +976,8 @@ def _to_arguments(name: str, args, kwargs):
         else:
             raise TypeError(f"{name}(): expected a dtype, a device or a tensor, got {a!r}")
     if where is not None:
-        _device.check(where, name)
-    return dtype, copy
+        where = _device.check(where, name)
+    return dtype, copy, where
 
 
 def _check_steps(index) -> None:

@@ -1,19 +1,28 @@
-"""``chainrule.cuda``: PyTorch's ``torch.cuda`` queries. chainrule has no GPU backend yet, so
-``is_available()`` is False and ``device_count()`` is 0; programs that choose their device with
-``"cuda" if chainrule.cuda.is_available() else "cpu"`` run on the CPU unchanged."""
+"""``chainrule.cuda``: PyTorch's ``torch.cuda`` queries, answered by the ``"cuda"`` device
+backend (CuPy, when installed and a GPU is visible: chainrule.device). Without one,
+``is_available()`` is False and ``device_count()`` is 0, and programs that choose their device
+with ``"cuda" if chainrule.cuda.is_available() else "cpu"`` run on the CPU unchanged."""
 from __future__ import annotations
+
+import importlib
+
+_device = importlib.import_module("chainrule.device")
 
 
 def is_available() -> bool:
-    return False
+    return _device.backend_for("cuda") is not None
 
 
 def device_count() -> int:
-    return 0
+    found = _device.backend_for("cuda")
+    return 0 if found is None else found.count()
 
 
 def synchronize(device=None) -> None:
-    """Nothing to wait for on the CPU."""
+    """Wait until the GPU has finished the work queued on it (nothing to wait for without one)."""
+    found = _device.backend_for("cuda")
+    if found is not None:
+        found.synchronize(None if device is None else _device.device(device).index)
 
 
 def manual_seed(seed: int) -> None:

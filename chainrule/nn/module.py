@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from types import MappingProxyType
 from typing import NamedTuple
 
-from ..backend import xp
+from ..backend import astype, dtype_kind, xp
 from ..mathematics import Formula
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -217,33 +217,36 @@ class Module:
 
     def to(self, *args, **kwargs) -> Module:
         """PyTorch's ``Module.to``: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
-        ``to(tensor)``. Floating-point parameters and buffers are cast in place (the Parameter
-        objects stay the same, so an optimizer built before still holds them); a device must be
-        one chainrule computes on (the CPU)."""
+        ``to(tensor)``. Parameters and buffers are moved (to the device) and floating-point ones
+        cast (to the dtype) in place: the Parameter objects stay the same, so an optimizer built
+        before still holds them. A device must be one chainrule computes on (chainrule.device)."""
+        from ..device import move
         from ..tensor import _to_arguments
 
         kwargs.pop("non_blocking", None)
-        dtype, _ = _to_arguments("Module.to", args, kwargs)
-        if dtype is None:
-            return self
-        dtype = xp.dtype(dtype)
-        if dtype.kind not in "fc":
-            raise TypeError(f"Module.to only accepts floating point dtypes, but got {dtype}")
+        dtype, _, where = _to_arguments("Module.to", args, kwargs)
+        if dtype is not None:
+            dtype = xp.dtype(dtype)
+            if dtype.kind not in "fc":
+                raise TypeError(f"Module.to only accepts floating point dtypes, but got {dtype}")
         for t in list(self.parameters()) + list(self.buffers()):
-            if t._data.dtype.kind == "f":
-                t._data = t._data.astype(dtype)
+            if where is not None:
+                t._data = move(t._data, where)
                 if t.grad is not None:
-                    t.grad = Tensor._make(t.grad._data.astype(dtype))
+                    t.grad = Tensor._make(move(t.grad._data, where))
+            if dtype is not None and dtype_kind(t._data.dtype) == "f":
+                t._data = astype(t._data, dtype)
+                if t.grad is not None:
+                    t.grad = Tensor._make(astype(t.grad._data, dtype))
         return self
 
     def cpu(self) -> Module:
-        return self
+        return self.to("cpu")
 
     def cuda(self, device=None) -> Module:
-        from .. import device as _device
+        from ..device import device as _device
 
-        _device.check("cuda" if device is None else device, "Module.cuda()")
-        return self
+        return self.to(_device("cuda" if device is None else device))
 
     def half(self) -> Module:
         return self.to(xp.float16)
@@ -294,7 +297,11 @@ class Module:
                 errors.append(f"'{key}': checkpoint has shape {tuple(array.shape)}, the model "
                               f"expects {target.shape}")
                 continue
-            target._data[...] = array.astype(target._data.dtype, copy=False)
+            if type(array) is type(target._data) is xp.ndarray:
+                target._data[...] = array.astype(target._data.dtype, copy=False)
+            else:       # across devices or array libraries: moved to the parameter's device
+                from ..device import move
+                target._data[...] = astype(move(array, target.device), target._data.dtype)
         if errors:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}: size mismatch: "
                                + "; ".join(errors))

@@ -329,16 +329,19 @@ from .tensor_extras import (  # noqa: E402  (Tensor methods; top-level where PyT
 
 def _accepting_device(fn):
     """``fn`` with PyTorch's ``device=``, ``pin_memory=``, ``layout=``, ``memory_format=`` and
-    ``generator=`` keywords accepted: a CPU device is fine, any other raises (chainrule.device)."""
+    ``generator=`` keywords accepted: the tensor is made on the CPU and moved to a device that a
+    device backend serves (chainrule.device); a device that none serves raises."""
     import functools
 
-    from ..device import check
+    from ..device import check, move
 
     @functools.wraps(fn)
     def wrapper(*args, device=None, pin_memory=False, layout=None, memory_format=None, **kwargs):
-        if device is not None:
-            check(device, fn.__name__)
-        return fn(*args, **kwargs)
+        target = None if device is None else check(device, fn.__name__)
+        out = fn(*args, **kwargs)
+        if target is not None and target.type != "cpu":
+            out._data = move(out._data, target)
+        return out
 
     return wrapper
 

@@ -64,7 +64,7 @@ def _target(map_location, location: str, tensor):
 
 
 def _converter(name: str, map_location):
-    from ..device import check
+    from ..device import check, move
     from ..tensor import Tensor
 
     def make(array, location: str):
@@ -79,13 +79,15 @@ def _converter(name: str, map_location):
                                    f"of shape {tuple(t.shape)} and dtype {t.dtype}")
             return target
         try:
-            check(_device_like(target), what=f"chainrule.load({name})")
+            where = check(_device_like(target), what=f"chainrule.load({name})")
         except (RuntimeError, TypeError) as e:
             hint = ""
             if map_location is None and location != "cpu":
                 hint = (f" The file's tensors were saved on '{location}'; load them onto the CPU "
                         "with map_location='cpu' (or torch.device('cpu')).")
             raise type(e)(f"{e}{hint}") from None
+        if where.type != "cpu":
+            t._data = move(t._data, where)
         return t
 
     return make

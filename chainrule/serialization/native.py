@@ -11,7 +11,7 @@ import base64
 import collections
 import json
 
-from ..backend import xp
+from ..backend import to_numpy, xp
 from .errors import SerializationError
 
 FORMAT = "chainrule.save"
@@ -65,9 +65,13 @@ class _Encoder:
             return {"type": "bool", "value": obj}
         if isinstance(obj, self.Tensor):
             a = obj._data
+            found = {}
+            if type(a) is not xp.ndarray:    # on a device: saved from a host copy, with where
+                found["device"] = str(obj.device)
+                a = to_numpy(a)
             return {"type": "tensor", "key": self.array(obj, a), "dtype": a.dtype.name,
                     "shape": list(a.shape), "requires_grad": bool(obj.requires_grad),
-                    "parameter": isinstance(obj, self.Parameter)}
+                    "parameter": isinstance(obj, self.Parameter), **found}
         if isinstance(obj, xp.ndarray):
             return {"type": "ndarray", "key": self.array(obj, obj), "dtype": obj.dtype.name,
                     "shape": list(obj.shape)}
@@ -162,7 +166,8 @@ class _Decoder:
         elif kind == "numpy_scalar":
             out = a[()]
         else:
-            out = self.convert(a.copy(), "cpu")
+            location = node.get("device", "cpu")
+            out = self.convert(a.copy(), location if isinstance(location, str) else "cpu")
             if node.get("parameter") is True:
                 out = self.Parameter(out, requires_grad=bool(node.get("requires_grad")))
             elif node.get("requires_grad") is True:
