@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Function, primitive
-from ..backend import xp
+from ..backend import is_foreign_array, xp
 from .movement import getitem, reshape
 
 # ------------------------------------------------------------------------------ the time loop
@@ -250,6 +250,7 @@ class Rnn(Function):
     """
 
     name = "rnn"
+    array_api = True
     text = ("h_t = φ(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh),  φ ∈ {tanh, ReLU}",
             "δh_t = ∂L/∂y_t + W_hhᵀ δa_{t+1},  δa_t = δh_t ⊙ φ′(a_t),  "
             "∂L/∂W_hh = Σ_t δa_t h_{t−1}ᵀ")
@@ -267,6 +268,11 @@ class Rnn(Function):
                 lengths=None, reverse=False):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        if is_foreign_array(x):             # another array library: ops/rnn_standard.py
+            from . import rnn_standard
+
+            return rnn_standard.rnn_forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity,
+                                            lengths, reverse)
         T, N, _ = x.shape
         H = w_hh.shape[0]
         plan = _Plan(T, N, lengths, reverse, x.dtype)
@@ -293,6 +299,10 @@ class Rnn(Function):
 
     @staticmethod
     def vjp(ctx, g):
+        if is_foreign_array(g):
+            from . import rnn_standard
+
+            return rnn_standard.rnn_backward(ctx, g, _needs(ctx, 8))
         x2, w_ih, w_hh, S, plan, nonlinearity, x_shape = ctx.saved
         T, N, H = plan.T, plan.N, S.shape[-1]
         g = g.astype(S.dtype, copy=False)
@@ -351,6 +361,7 @@ class Gru(Function):
     """
 
     name = "gru"
+    array_api = True
     text = ("r, z = σ(W_i{r,z} x_t + b_i{r,z} + W_h{r,z} h_{t−1} + b_h{r,z}),  "
             "n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn)),  "
             "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}",
@@ -369,6 +380,10 @@ class Gru(Function):
 
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, reverse=False):
+        if is_foreign_array(x):             # another array library: ops/rnn_standard.py
+            from . import rnn_standard
+
+            return rnn_standard.gru_forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse)
         T, N, _ = x.shape
         H = w_hh.shape[1]
         H2 = 2 * H
@@ -426,6 +441,10 @@ class Gru(Function):
 
     @staticmethod
     def vjp(ctx, g):
+        if is_foreign_array(g):
+            from . import rnn_standard
+
+            return rnn_standard.gru_backward(ctx, g, _needs(ctx, 8))
         x2, w_ih, w_hh, S, A, HN, plan, x_shape = ctx.saved
         T, N, H = plan.T, plan.N, S.shape[-1]
         H2 = 2 * H
@@ -518,6 +537,7 @@ class Lstm(Function):
     """
 
     name = "lstm"
+    array_api = True
     text = ("(i, f, g, o) = (σ, σ, tanh, σ)(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh),  "
             "c_t = f ⊙ c_{t−1} + i ⊙ g,  h_t = o ⊙ tanh(c_t)",
             "δh_t = ∂L/∂y_t + W_hhᵀ δa_{t+1},  δc_t = δh_t ⊙ o ⊙ (1 − tanh² c_t) + f_{t+1} ⊙ "
@@ -542,6 +562,11 @@ class Lstm(Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, *, lengths=None,
                 reverse=False):
+        if is_foreign_array(x):             # another array library: ops/rnn_standard.py
+            from . import rnn_standard
+
+            return rnn_standard.lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr,
+                                             lengths, reverse)
         T, N, _ = x.shape
         H = w_ih.shape[0] // 4
         P = w_hh.shape[1]
@@ -606,6 +631,10 @@ class Lstm(Function):
 
     @staticmethod
     def vjp(ctx, g):
+        if is_foreign_array(g):
+            from . import rnn_standard
+
+            return rnn_standard.lstm_backward(ctx, g, _needs(ctx, 8))
         x2, w_ih_i, w_hh_i, w_hr, S, C, A, TC, D, M, plan, x_shape = ctx.saved
         T, N, P, H = plan.T, plan.N, S.shape[-1], C.shape[-1]
         H2, H3, H4 = 2 * H, 3 * H, 4 * H
