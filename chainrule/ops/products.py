@@ -10,10 +10,11 @@ from __future__ import annotations
 import string
 
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import array_namespace, namespace, numpy_dtype, xp
 from ..tensor import Tensor, tensor_method
 from .elementwise import where
 from .linalg import matmul
+from .products_standard import einsum as einsum_standard
 from .promotion import as_tensor_input
 
 
@@ -262,10 +263,13 @@ class Einsum(Function):
     Derivative:  ∂out[o]/∂operandᵢ[sᵢ] = Π_{k ≠ i} operandₖ[sₖ]
     VJP:         ∂L/∂operandᵢ = einsum(g[o], operandₖ[sₖ] for k ≠ i → sᵢ); an index repeated in
                  sᵢ (a diagonal) gets an identity factor, an index only in sᵢ a factor of ones
-    Numerics:    NumPy's einsum with optimize=True (pairwise contractions through BLAS).
+    Numerics:    NumPy's einsum with optimize=True (pairwise contractions through BLAS). Other
+                 array libraries: their own einsum, else broadcast products and sums by the
+                 standard's functions (ops/products_standard.py; no BLAS).
     """
 
     name = "einsum"
+    array_api = True
     text = ("out[o] = Σ Πₖ Aₖ[sₖ]", "∂L/∂Aᵢ = einsum(g, Aₖ (k ≠ i) → sᵢ)")
     latex = (r"\mathrm{out}_{o} = \sum \prod_k A^{(k)}_{s_k}",
              r"\frac{\partial L}{\partial A^{(i)}} = \operatorname{einsum}(g, A^{(k \ne i)} "
@@ -278,7 +282,11 @@ class Einsum(Function):
         subs, out = _parse(equation, [a.shape for a in arrays])
         ctx.subs, ctx.out = subs, out
         ctx.save(*arrays)
-        return xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=len(arrays) > 2)
+        equation = ",".join(subs) + "->" + out
+        ns = array_namespace(*arrays)
+        if ns is not xp:
+            return _einsum_of(ns, equation, *arrays)
+        return xp.einsum(equation, *arrays, optimize=len(arrays) > 2)
 
     @staticmethod
     def vjp(ctx, g):
@@ -292,6 +300,7 @@ class Einsum(Function):
             if not needs[i]:
                 grads.append(None)
                 continue
+            dtype = numpy_dtype(operands[i].dtype)
             terms, args = [ctx.out], [g]
             for k, other in enumerate(operands):
                 if k != i:
@@ -305,22 +314,33 @@ class Einsum(Function):
                 if c in seen:                       # a diagonal: δ(c, c′) with a fresh c′
                     c2 = next(fresh)
                     terms.append(c + c2)
-                    args.append(_constant(ns, xp.eye(size, dtype=operands[i].dtype)))
+                    args.append(_constant(ns, xp.eye(size, dtype=dtype), g))
                     target.append(c2)
                     continue
                 seen.add(c)
                 if c not in available:              # summed in this operand only: ones
                     terms.append(c)
-                    args.append(_constant(ns, xp.ones(size, dtype=operands[i].dtype)))
+                    args.append(_constant(ns, xp.ones(size, dtype=dtype), g))
                     available.add(c)
                 target.append(c)
             eq = ",".join(terms) + "->" + "".join(target)
-            grads.append(ns.einsum(eq, *args))
+            grads.append(_einsum_of(ns, eq, *args))
         return tuple(grads)
 
 
-def _constant(ns, array):
-    return array if ns is xp else Tensor._from_op(array, None)
+def _einsum_of(ns, equation, *arrays):
+    """``ns.einsum`` (NumPy, CuPy, chainrule's Tensors), or the standard's route."""
+    own = getattr(ns, "einsum", None)
+    return own(equation, *arrays) if own is not None else einsum_standard(equation, *arrays)
+
+
+def _constant(ns, array, like):
+    """A NumPy constant (an identity, ones) in the namespace of the gradient ``like``."""
+    if ns is xp:
+        return array
+    if isinstance(like, Tensor):
+        return Tensor._from_op(array, None)
+    return ns.asarray(array, device=like.device)
 
 
 def einsum(equation, *operands) -> Tensor:
