@@ -693,6 +693,7 @@ class ConvTranspose(Function):
     """
 
     name = "conv_transpose"
+    array_api = True
     text = ("ỹ[n,c, s·h + d·i] += Σ_o x[n,o,h] · W[o,c,i];  y = crop_p(ỹ) + b",
             "∂L/∂x = conv(G, W),  ∂L/∂W[o,c,i] = Σ_{n,h} x[n,o,h] G̃[n,c, s·h + d·i],  "
             "∂L/∂b[c] = Σ_{n,h} G[n,c,h]")
@@ -724,6 +725,12 @@ class ConvTranspose(Function):
                              f"padding {padding}, dilation {dilation})")
         ctx.save(x, w)
         ctx.geometry = (stride, padding, dilation, groups)
+        if is_foreign_array(x):             # another array library: the standard's route
+            from . import conv_standard
+
+            extra = _overhang(out, w.shape[2:], stride, padding, dilation, x.shape[2:])
+            return conv_standard.transposed(x, w, b, stride, padding, dilation, groups, out,
+                                            extra)
         return conv_input_grad(x, w, stride, padding, dilation, groups, out, b)
 
     @staticmethod
@@ -734,6 +741,19 @@ class ConvTranspose(Function):
         nd = len(stride)
         gx = gw = gb = None
         out = tuple(x.shape[2:])
+        if is_foreign_array(g):
+            from . import conv_standard
+
+            extra = _overhang(g.shape[2:], w.shape[2:], stride, padding, dilation, out)
+            if need[1]:
+                gw = conv_standard.weight_grad(g, x, w.shape[2:], stride, padding, dilation,
+                                               groups, extra)
+            if need[0]:
+                gx = conv_standard.forward(g, w, None, stride, padding, dilation, groups, out,
+                                           extra)
+            if len(need) > 2 and need[2]:
+                gb = B.total(g, axis=(0,) + tuple(range(2, 2 + nd)))
+            return gx, gw, gb
         if isinstance(g, Tensor):
             if need[1]:
                 gw = ConvWeightGrad.apply(g, x, kernel_size=tuple(w.shape[2:]), stride=stride,
@@ -771,6 +791,7 @@ class ConvWeightGrad(Function):
     """
 
     name = "conv_weight_grad"
+    array_api = True
     text = ("V[o,c,i] = Σ_{n,h} G[n,o,h] · x̃[n,c, s·h + d·i]",
             "∂L/∂G = conv(x, U),  ∂L/∂x = conv_transpose(G, U),  U = ∂L/∂V")
     latex = (r"V_{o,c,i} = \sum_{n,h} G_{n,o,h}\,\tilde{x}_{n,c,\,s h + d i}",
@@ -788,6 +809,12 @@ class ConvWeightGrad(Function):
         padding = padding or ((0, 0),) * nd
         ctx.save(x, g)
         ctx.geometry = (stride, padding, dilation, groups)
+        if is_foreign_array(x):             # another array library: the standard's route
+            from . import conv_standard
+
+            extra = _overhang(x.shape[2:], kernel_size, stride, padding, dilation, g.shape[2:])
+            return conv_standard.weight_grad(x, g, kernel_size, stride, padding, dilation,
+                                             groups, extra)
         return conv_weight_grad(x, g, tuple(kernel_size), stride, padding, dilation, groups)
 
     @staticmethod
@@ -796,6 +823,18 @@ class ConvWeightGrad(Function):
         stride, padding, dilation, groups = ctx.geometry
         need = ctx.needs_input_grad
         gx = gg = None
+        if is_foreign_array(u):
+            from . import conv_standard
+
+            kernel = tuple(u.shape[2:])
+            extra = _overhang(x.shape[2:], kernel, stride, padding, dilation, g.shape[2:])
+            if need[0]:
+                gx = conv_standard.transposed(g, u, None, stride, padding, dilation, groups,
+                                              x.shape[2:], extra)
+            if need[1]:
+                gg = conv_standard.forward(x, u, None, stride, padding, dilation, groups,
+                                           tuple(g.shape[2:]), extra)
+            return gx, gg
         if isinstance(u, Tensor):
             if need[0]:
                 gx = ConvTranspose.apply(g, u, stride=stride, padding=padding, dilation=dilation,

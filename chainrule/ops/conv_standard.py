@@ -93,3 +93,39 @@ def backward(x, w, g, stride, pads, dilation, groups, extra, need_x, need_w):
             gxpad[where] = gxpad[where] + gcols[:, :, t, ...]
         gx = gxpad[_interior(x.shape[2:], widths)]
     return gx, gw
+
+
+# --------------------------------------------------------------------------- transposed, ∂L/∂W
+def transposed(g, w, b, stride, pads, dilation, groups, spatial, extra):
+    """The transposed convolution of g (N, O, H′…) with W (O, C/G, k…), cropped to ``spatial``,
+    plus b (C,): col2im of cols′ = Wᵀ G (ops/conv.py's ConvTranspose forward, and ∂L/∂x of a
+    convolution whose input has spatial size ``spatial``)."""
+    ns = B.namespace(g)
+    n, o = g.shape[:2]
+    kernel, out = tuple(w.shape[2:]), tuple(g.shape[2:])
+    c = w.shape[1] * groups
+    rows = B.reshape(g, (n, groups, o // groups, math.prod(out)))
+    wt = B.matrix_transpose(B.reshape(w, (1, groups, o // groups, -1)))
+    gcols = B.reshape(wt @ rows, (n, c, math.prod(kernel)) + out)
+    widths = _widths(pads, extra)
+    y = ns.zeros((n, c) + tuple(h + p + q for h, (p, q) in zip(spatial, widths)),
+                 dtype=gcols.dtype, device=g.device)
+    for t, offset in enumerate(_offsets(kernel)):
+        where = _positions(offset, stride, dilation, out)
+        y[where] = y[where] + gcols[:, :, t, ...]
+    y = y[_interior(tuple(spatial), widths)]
+    if b is not None:
+        y = y + B.reshape(b, (1, c) + (1,) * len(out))
+    return y
+
+
+def weight_grad(x, g, kernel, stride, pads, dilation, groups, extra):
+    """∂L/∂W[o,c,i] = Σ_{n,h} G[n,o,h] · x̃[n,c, s·h + d·i]: one batched GEMM of G's rows with
+    x's im2col columns per group, summed over the images (ops/conv.py's ConvWeightGrad)."""
+    ns = B.namespace(g)
+    n, o = g.shape[:2]
+    out = tuple(g.shape[2:])
+    cols = columns(x, tuple(kernel), stride, pads, dilation, out, extra, groups)
+    rows = B.reshape(g, (n, groups, o // groups, math.prod(out)))
+    gw = ns.sum(rows @ B.matrix_transpose(cols), axis=0)
+    return B.reshape(gw, (o, x.shape[1] // groups) + tuple(kernel))
