@@ -129,3 +129,31 @@ def weight_grad(x, g, kernel, stride, pads, dilation, groups, extra):
     rows = B.reshape(g, (n, groups, o // groups, math.prod(out)))
     gw = ns.sum(rows @ B.matrix_transpose(cols), axis=0)
     return B.reshape(gw, (o, x.shape[1] // groups) + tuple(kernel))
+
+
+# --------------------------------------------------------------------------- unfold and fold
+def unfold(x, kernel, dilation, padding, stride):
+    """F.unfold (ops/unfold.py's Im2col): (N, C·K, L), the im2col columns of one group."""
+    pads = tuple((p, p) for p in padding)
+    out = tuple((h + 2 * p - d * (k - 1) - 1) // s + 1
+                for h, k, d, p, s in zip(x.shape[2:], kernel, dilation, padding, stride))
+    cols = columns(x, tuple(kernel), stride, pads, dilation, out, (0,) * len(out), 1)
+    return B.reshape(cols, (x.shape[0], -1, math.prod(out)))
+
+
+def fold(y, output_size, kernel, dilation, padding, stride):
+    """F.fold (ops/unfold.py's Col2im): each kernel offset's slice of the columns added back
+    at its positions of the zero-padded image, then the padding cropped."""
+    ns = B.namespace(y)
+    out = tuple((h + 2 * p - d * (k - 1) - 1) // s + 1
+                for h, k, d, p, s in zip(output_size, kernel, dilation, padding, stride))
+    n = y.shape[0]
+    c = y.shape[1] // math.prod(kernel)
+    cols = B.reshape(y, (n, c, math.prod(kernel)) + out)
+    widths = tuple((p, p) for p in padding)
+    x = ns.zeros((n, c) + tuple(h + 2 * p for h, p in zip(output_size, padding)), dtype=y.dtype,
+                 device=y.device)
+    for t, offset in enumerate(_offsets(kernel)):
+        where = _positions(offset, stride, dilation, out)
+        x[where] = x[where] + cols[:, :, t, ...]
+    return x[_interior(tuple(output_size), widths)]

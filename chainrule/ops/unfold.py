@@ -21,7 +21,7 @@ import itertools
 import math
 
 from ..autograd.function import Function, primitive
-from ..backend import xp
+from ..backend import is_foreign_array, xp
 from ..tensor import Tensor
 from .conv import _kernel_slices, _ntuple, _out_sizes, _pad, _windows
 from .movement import expand_dims, squeeze
@@ -91,6 +91,7 @@ class Im2col(Function):
     """
 
     name = "im2col"
+    array_api = True
     text = ("y[n, cK + o, l] = x̃[n, c, s·h′(l) + d·i(o), s·w′(l) + d·j(o)]", "∂L/∂x = fold(g)")
     latex = (r"y_{n,\,cK+o,\,l} = \tilde x_{n,\,c,\,s h'_l + d i_o,\,s w'_l + d j_o}",
              r"\frac{\partial L}{\partial x} = \operatorname{fold}(g)")
@@ -102,6 +103,10 @@ class Im2col(Function):
     @staticmethod
     def forward(ctx, x, kernel_size, dilation, padding, stride):
         ctx.geometry = (tuple(x.shape[2:]), kernel_size, dilation, padding, stride)
+        if is_foreign_array(x):             # another array library: ops/conv_standard.py
+            from . import conv_standard
+
+            return conv_standard.unfold(x, kernel_size, dilation, padding, stride)
         return _unfold_array(x, kernel_size, dilation, padding, stride)
 
     @staticmethod
@@ -110,6 +115,10 @@ class Im2col(Function):
         if isinstance(g, Tensor):
             return Col2im.apply(g, output_size=spatial, kernel_size=kernel, dilation=dilation,
                                 padding=padding, stride=stride)
+        if is_foreign_array(g):
+            from . import conv_standard
+
+            return conv_standard.fold(g, spatial, kernel, dilation, padding, stride)
         return _fold_array(g, spatial, kernel, dilation, padding, stride)
 
 
@@ -125,6 +134,7 @@ class Col2im(Function):
     """
 
     name = "col2im"
+    array_api = True
     text = ("x[n, c, a, b] = Σ y[n, cK + o, l] over the blocks covering (a, b)",
             "∂L/∂y = unfold(g)")
     latex = (r"x_{n,c,a,b} = \sum_{(o,l) \to (a,b)} y_{n,\,cK+o,\,l}",
@@ -137,6 +147,10 @@ class Col2im(Function):
     @staticmethod
     def forward(ctx, y, output_size, kernel_size, dilation, padding, stride):
         ctx.geometry = (kernel_size, dilation, padding, stride)
+        if is_foreign_array(y):             # another array library: ops/conv_standard.py
+            from . import conv_standard
+
+            return conv_standard.fold(y, output_size, kernel_size, dilation, padding, stride)
         return _fold_array(y, output_size, kernel_size, dilation, padding, stride)
 
     @staticmethod
@@ -145,6 +159,10 @@ class Col2im(Function):
         if isinstance(g, Tensor):
             return Im2col.apply(g, kernel_size=kernel, dilation=dilation, padding=padding,
                                 stride=stride)
+        if is_foreign_array(g):
+            from . import conv_standard
+
+            return conv_standard.unfold(g, kernel, dilation, padding, stride)
         return _unfold_array(g, kernel, dilation, padding, stride)
 
 
