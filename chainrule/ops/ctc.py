@@ -26,12 +26,15 @@ respect to the logits is exact. Steps t ≥ T_n (beyond a sequence's input lengt
 Vectorisation: α and β are (T, N, S_max) arrays; each time step updates all sequences and all
 extended positions at once (the only Python loop is over t). Invalid positions (s ≥ 2L_n + 1)
 hold −∞. ``zero_infinity`` replaces an infinite loss (no alignment fits in T_n steps) and its
-gradient by 0.
+gradient by 0. Other array libraries run the same recursions by the array API standard's
+functions (ops/ctc_standard.py).
 """
 from __future__ import annotations
 
+from .. import backend as B
 from ..autograd.function import Function, primitive
-from ..backend import xp
+from ..backend import is_foreign_array, xp
+from . import ctc_standard
 
 _NEG_INF = -xp.inf
 
@@ -150,6 +153,7 @@ class CTCLoss(Function):
     """
 
     name = "ctc_loss"
+    array_api = True
     text = ("ℓ = −ln Σ_π Π_t p_t(π_t),  α_t(s) = x_{t,l′_s} + logsumexp(α_{t−1}(s), α_{t−1}(s−1), "
             "α_{t−1}(s−2))",
             "∂ℓ/∂x_{t,c} = e^{x_{t,c}} − e^{ℓ − x_{t,c}} Σ_{s: l′_s = c} e^{α_t(s) + β_t(s)}")
@@ -166,9 +170,12 @@ class CTCLoss(Function):
     def forward(ctx, log_probs, targets=None, input_lengths=None, target_lengths=None, blank=0,
                 zero_infinity=False):
         lp = log_probs
-        alpha, beta, ext, valid, nll = _alpha_beta(lp, targets, input_lengths, target_lengths,
-                                                   blank)
+        route = ctc_standard.alpha_beta if is_foreign_array(lp) else _alpha_beta
+        alpha, beta, ext, valid, nll = route(lp, targets, input_lengths, target_lengths, blank)
         ctx.save_data = (lp, alpha, beta, ext, valid, nll, input_lengths, zero_infinity)
+        if is_foreign_array(lp):
+            ns = lp.__array_namespace__()
+            return ns.where(ns.isinf(nll), 0.0, nll) if zero_infinity else nll
         if zero_infinity:
             nll = xp.where(xp.isinf(nll), 0.0, nll)
         return nll.astype(lp.dtype)
@@ -176,6 +183,9 @@ class CTCLoss(Function):
     @staticmethod
     def vjp(ctx, g):
         lp, alpha, beta, ext, valid, nll, in_len, zero_infinity = ctx.save_data
+        if is_foreign_array(lp):
+            grad = ctc_standard.gradient(lp, alpha, beta, ext, nll, in_len, zero_infinity)
+            return B.reshape(g, (1, lp.shape[1], 1)) * grad
         T, N, C = lp.shape
         S = ext.shape[1]
         ab = alpha + beta                                                  # (T, N, S)
