@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 
 from ..autograd.function import Function, primitive
-from ..backend import namespace, ndarray, xp
+from ..backend import is_foreign_array, namespace, ndarray, xp
 from ..tensor import Tensor, tensor_method
 from .movement import Getitem, _normalize_index
 
@@ -97,6 +97,7 @@ class IndexPut(Function):
     """
 
     name = "index_put"
+    array_api = True
     text = ("y = x;  y[index] = v", "∂L/∂x = g · 1[outside index],  ∂L/∂v = g[index]")
     latex = (r"y = x,\; y_{[\text{index}]} = v",
              r"\frac{\partial L}{\partial x} = g \odot \mathbb{1}_{\notin\text{index}},\;"
@@ -108,12 +109,22 @@ class IndexPut(Function):
     @staticmethod
     def forward(ctx, x, v, index):
         ctx.index = index
+        if is_foreign_array(x):             # another array library: the standard's route
+            from . import movement_standard
+
+            ctx.v_shape = tuple(getattr(v, "shape", ()))
+            return movement_standard.put(x, v, index)
         ctx.v_shape = xp.shape(v)
         return _put(x, index, v)
 
     @staticmethod
     def vjp(ctx, g):
         index = ctx.index
+        if is_foreign_array(g):
+            from . import movement_standard
+
+            return (movement_standard.put(g, 0.0, index),
+                    movement_standard.taken(g, index))
         if isinstance(g, Tensor):       # the same rule through primitives (create_graph)
             mask = _put(xp.ones(g.shape, dtype=bool), index, False)
             gx = namespace(g).where(mask, g, 0.0)
@@ -221,9 +232,13 @@ class StridedView(Function):
     Derivative:  each yₖ is one element x_{p(k)}; windows may read an element several times
     VJP:         ∂L/∂xᵢ = Σ_{k: p(k) = i} g_k  (a scatter-add over the positions read)
     Numerics:    a view: writing into y writes into x, as PyTorch's diagonal and unfold do.
+                 Other array libraries (the standard has no strided views): y is a copy made
+                 by one gather of the positions p, and the VJP a scatter-add by gathers
+                 (ops/movement_standard.py).
     """
 
     name = "strided_view"
+    array_api = True
     text = ("y[k] = x[p(k)]  (a view)", "∂L/∂xᵢ = Σ_{k: p(k)=i} g_k")
     latex = (r"y_k = x_{p(k)}", r"\frac{\partial L}{\partial x_i} = \sum_{k:\,p(k)=i} g_k")
     explanation = ("A view only relabels memory, so each input element collects the gradient of "
@@ -235,10 +250,19 @@ class StridedView(Function):
     def forward(ctx, x, make):
         ctx.shape = x.shape
         ctx.make = make
+        if is_foreign_array(x):             # another array library: a gather (a copy)
+            from . import movement_standard
+
+            return movement_standard.strided_view(x, _positions(tuple(x.shape), make))
         return make(x)
 
     @staticmethod
     def vjp(ctx, g):
+        if is_foreign_array(g):
+            from . import movement_standard
+
+            return movement_standard.strided_gradient(g, _positions(tuple(ctx.shape), ctx.make),
+                                                      ctx.shape)
         positions = _positions(ctx.shape, ctx.make)
         size = int(xp.prod(ctx.shape, dtype=xp.int64))
         if isinstance(g, Tensor):

@@ -175,3 +175,64 @@ def pad(x, widths, value):
     out = ns.full(shape, value, dtype=x.dtype, device=x.device)
     out[tuple(slice(a, a + n) for n, (a, _) in zip(x.shape, widths))] = x
     return out
+
+
+def _index_positions(shape, index):
+    """(row positions, leading axes k) of an index, as :func:`row_positions`; a two-step index
+    (ops/indexing.py's TwoStepIndex: integers first, then array indices, PyTorch's rule) is
+    resolved on the element positions."""
+    first = getattr(index, "first", None)
+    if first is None:
+        return row_positions(shape, index)
+    flat = numpy.arange(math.prod(shape), dtype=numpy.int64).reshape(shape)
+    return flat[host_index(first)][host_index(index.second)], len(shape)
+
+
+def put(x, v, index):
+    """x with x[index] = v (v broadcast to the indexed shape) as a new array, for an array of
+    another library: a basic index by one assignment into a copy; array indices by one gather
+    from [v's rows; x's rows], each row of the result reading the value written last into it
+    (worked out on the host by NumPy's own assignment of the positions) or its own old row."""
+    ns = B.namespace(x)
+    shape = tuple(x.shape)
+    if not B.is_foreign_array(v):
+        v = ns.asarray(v, dtype=x.dtype, device=x.device)
+    host = index if hasattr(index, "first") else host_index(index)
+    if not hasattr(host, "first") and is_basic(host):
+        indexed = numpy.broadcast_to(numpy.empty(()), shape)
+        where = complete(shape, host, keep_none=False)
+        out = ns.asarray(x, copy=True)
+        out[where] = B.reshape(ns.broadcast_to(v, indexed[host].shape), indexed[where].shape)
+        return out
+    positions, k = _index_positions(shape, host)
+    rows, width, count = math.prod(shape[:k]), math.prod(shape[k:]), positions.size
+    values = B.reshape(ns.broadcast_to(v, positions.shape + shape[k:]), (count, width))
+    source = numpy.arange(rows, dtype=numpy.int64) + count      # each row's own old value
+    source[positions.reshape(-1)] = numpy.arange(count)         # … or the value written last
+    both = ns.concat([values, B.reshape(x, (rows, width))], axis=0)
+    return B.reshape(ns.take(both, ns.asarray(source, device=x.device), axis=0), shape)
+
+
+def taken(g, index):
+    """g[index] for an index_put index (a two-step index: its two steps in turn)."""
+    if hasattr(index, "first"):
+        return gather(gather(g, index.first), index.second)
+    return gather(g, index)
+
+
+def strided_gradient(g, positions, shape):
+    """∂L/∂x of a strided view that read x's element positions[k] into y[k]: the sum of g over
+    the places each element was read (in float64, as ops/indexing.py's bincount, then cast
+    back), by :func:`scatter_rows`."""
+    wide = B.reshape(B.astype(g, numpy.float64), (-1, 1))
+    sums = scatter_rows(wide, positions.reshape(-1), math.prod(shape))
+    return B.reshape(B.astype(sums, B.numpy_dtype(g.dtype)), tuple(shape))
+
+
+def strided_view(x, positions):
+    """A strided view's values, y[k] = x[positions[k]], as one gather: the standard has no
+    strided views, so on other libraries this is a copy (writing into it does not reach x)."""
+    ns = B.namespace(x)
+    flat = ns.take(B.reshape(x, (-1,)), ns.asarray(positions.reshape(-1), device=x.device),
+                   axis=0)
+    return B.reshape(flat, positions.shape)
