@@ -32,7 +32,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from ..autograd.function import Function, primitive
-from ..backend import namespace, xp
+from ..backend import is_foreign_array, namespace, xp
 from ..tensor import Tensor
 from .dropout import _check_p, _scaled_mask
 
@@ -87,6 +87,7 @@ class ScaledDotProductAttention(Function):
     """
 
     name = "scaled_dot_product_attention"
+    array_api = True
     text = ("O = softmax(s·Q Kᵀ + B) V,  s = 1/√E",
             "∂L/∂S = P ⊙ (G Vᵀ − rowsum(G Vᵀ ⊙ P)),  ∂L/∂Q = s·(∂L/∂S) K,  "
             "∂L/∂K = s·(∂L/∂S)ᵀ Q,  ∂L/∂V = Pᵀ G",
@@ -107,6 +108,10 @@ class ScaledDotProductAttention(Function):
     @staticmethod
     def forward(ctx, q, k, v, bias=None, *, scale=None, keep=None):
         scale = 1 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+        if is_foreign_array(q):             # another array library: ops/attention_standard.py
+            from . import attention_standard
+
+            return attention_standard.forward(ctx, q, k, v, bias, scale, keep)
         qs = q * q.dtype.type(scale)
         batch = xp.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2],
                                     () if bias is None else bias.shape[:-2],
@@ -136,6 +141,10 @@ class ScaledDotProductAttention(Function):
         q, k, v, bias, qs, p, pk = ctx.saved
         keep, scale = ctx.keep, ctx.scale
         need = ctx.needs_input_grad + (False,)
+        if is_foreign_array(g):
+            from . import attention_standard
+
+            return attention_standard.backward(ctx, g, need)
         if isinstance(g, Tensor):
             return _compact_vjp(q, k, v, bias, p, g, scale, keep)
         batch, (L, S) = p.shape[:-2], p.shape[-2:]
