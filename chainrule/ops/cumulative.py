@@ -9,7 +9,7 @@ from __future__ import annotations
 from .. import backend as B
 from .. import return_types
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, errstate, is_foreign_array, namespace, xp
+from ..backend import array_namespace, dtype_kind, errstate, is_foreign_array, namespace, xp
 from ..tensor import Tensor, tensor_method
 from . import cumulative_standard as _standard
 from .indexing import take_along_dim
@@ -217,7 +217,7 @@ def _scan(cls, name: str, input, dim, dtype=None):  # noqa: A002
     axis = _dim(input, dim, name)
     if dtype is not None:
         input = input.to(dtype)
-    elif input._data.dtype.kind in "biu" and cls is not Logcumsumexp:
+    elif dtype_kind(input._data.dtype) in "biu" and cls is not Logcumsumexp:
         input = input.to(xp.int64)
     if input.ndim == 0:
         return cls.apply(input.reshape(1), axis=0).reshape(())
@@ -239,7 +239,7 @@ def cumprod(input, dim: int, *, dtype=None) -> Tensor:  # noqa: A002
 @tensor_method
 def logcumsumexp(input, dim: int) -> Tensor:  # noqa: A002
     """Running ln Σ exp along ``dim``, computed without overflow."""
-    if input._data.dtype.kind not in "fc":
+    if dtype_kind(input._data.dtype) not in "fc":
         raise RuntimeError(f"logcumsumexp: expected a floating-point tensor, got {input.dtype}")
     return _scan(Logcumsumexp, "logcumsumexp", input, dim)
 

@@ -26,10 +26,21 @@ def _check_integer_zero(name: str, y) -> None:
         raise RuntimeError(f"{name}: ZeroDivisionError (integer division by zero)")
 
 
+def _as_arrays(ns, x, y):
+    """x and y as arrays of ``ns``: a Python number takes the other operand's dtype (as NumPy's
+    and PyTorch's promotion give it), since the standard's functions take arrays only."""
+    if not hasattr(x, "dtype"):
+        x = ns.asarray(x, dtype=y.dtype, device=y.device)
+    if not hasattr(y, "dtype"):
+        y = ns.asarray(y, dtype=x.dtype, device=x.device)
+    return x, y
+
+
 def _trunc_div(x, y):
     """Quotient rounded towards zero; exact for integers."""
     ns = array_namespace(x, y)
     if ns is not xp:
+        x, y = _as_arrays(ns, x, y)
         if dtype_kind(ns.result_type(x, y)) in "biu":
             q = ns.floor_divide(x, y)
             return q + astype((q < 0) & (q * y != x), q.dtype)
@@ -45,6 +56,7 @@ def _fmod(x, y):
     ns = array_namespace(x, y)
     if ns is xp:
         return xp.fmod(x, y)
+    x, y = _as_arrays(ns, x, y)
     if dtype_kind(ns.result_type(x, y)) in "biu":
         return x - _trunc_div(x, y) * y
     return ns.copysign(ns.remainder(ns.abs(x), ns.abs(y)), x)

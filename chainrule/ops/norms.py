@@ -12,7 +12,7 @@ import math
 
 from .. import backend as B
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, namespace, xp
+from ..backend import array_namespace, dtype_kind, namespace, xp
 from ..tensor import Tensor, tensor_method
 from . import elementwise as _ew
 from . import reduce as _reduce
@@ -91,7 +91,7 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
     """‖x‖_ord over ``dim`` (all entries when None): ord a number, inf or −inf."""
     if dtype is not None:
         x = x.astype(dtype)
-    if x.dtype.kind not in "fc":
+    if dtype_kind(x.dtype) not in "fc":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {x.dtype}")
     axes = _axes(dim, x.ndim)
