@@ -329,6 +329,14 @@ def _constant(value, dtype):
     return data.astype(dtype, copy=False)
 
 
+def _target_array(target):
+    """The array of a class-index target: a Tensor's, an array API library's array as it is
+    (it stays in the input's library), anything else (lists, NumPy) through NumPy."""
+    if isinstance(target, Tensor):
+        return target._data
+    return target if B.is_foreign_array(target) else xp.asarray(target)
+
+
 def _check_broadcast(op: str, x: Tensor, t: Tensor) -> None:
     """PyTorch's rule for regression losses: a differently shaped target is broadcast (warned)."""
     if x.shape == t.shape:
@@ -386,7 +394,7 @@ def _class_target(op: str, x_shape: tuple, target, ignore_index: int, probabilit
     if len(x_shape) == 0:
         raise ValueError(f"{op}: the input must have a class axis, (C,) or (N, C, d1, …), but it "
                          "is a scalar")
-    t = target._data if isinstance(target, Tensor) else xp.asarray(target)
+    t = _target_array(target)
     axis = 0 if len(x_shape) == 1 else 1
     n_classes = x_shape[axis]
     expected = x_shape[:axis] + x_shape[axis + 1:]
@@ -445,7 +453,7 @@ def _unbatched(x: Tensor, target, kind: str):
     x = reshape(x, (1,) + x.shape)
     if kind == "probabilities":
         return x, reshape(target, (1,) + tuple(target.shape))
-    return x, xp.asarray(target._data if isinstance(target, Tensor) else target).reshape(1)
+    return x, B.reshape(_target_array(target), (1,))
 
 
 # ------------------------------------------------------------------------------ functional forms
@@ -575,7 +583,7 @@ def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
     kind = _class_target(op, x.shape, target, ignore_index, probabilities=True)
     w = _class_weight(op, weight, x)
     target = _like(target, x) if kind == "probabilities" else (
-        target._data if isinstance(target, Tensor) else xp.asarray(target))
+        _target_array(target))
     if x.ndim == 1:
         xb, tb = _unbatched(x, target, kind)
         out = softmax_cross_entropy(xb, tb, w, ignore_index, label_smoothing, reduction)
@@ -595,7 +603,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     x = _as_tensor(input)
     _class_target(op, x.shape, target, ignore_index, probabilities=False)
     w = _class_weight(op, weight, x)
-    target = target._data if isinstance(target, Tensor) else xp.asarray(target)
+    target = _target_array(target)
     params = dict(weight=w, ignore_index=ignore_index, reduction=reduction)
     if x.ndim == 1:
         xb, tb = _unbatched(x, target, "indices")

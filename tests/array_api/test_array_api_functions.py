@@ -191,3 +191,22 @@ def test_functions_and_their_gradients_on_array_api_strict(name):
     for what, got, expected in zip(("value", "gradient"), results[1], results[0]):
         assert isinstance(got, StrictArray), f"{name}: the {what} is a {type(got).__name__}"
         _assert_equal(got, expected, f"{name}: {what}")
+
+
+@pytest.mark.parametrize("loss", [F.nll_loss, F.cross_entropy])
+@pytest.mark.parametrize("batched", [True, False])
+def test_class_index_targets_may_be_arrays_of_the_input_library(loss, batched):
+    """A raw array_api_strict target (not wrapped in a Tensor) stays in its library."""
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((4, 3) if batched else (3,))
+    t = np.array([0, 2, 1, 1]) if batched else np.array(2)
+    results = []
+    for strict in (False, True):
+        x = cr.tensor(xs.asarray(a) if strict else a, requires_grad=True)
+        out = loss(F.log_softmax(x, dim=-1) if loss is F.nll_loss else x,
+                   xs.asarray(t) if strict else t)
+        out.backward()
+        results.append((out._data, x.grad._data))
+    for got, expected in zip(results[1], results[0]):
+        assert isinstance(got, StrictArray)
+        _assert_equal(got, expected, loss.__name__)
