@@ -32,7 +32,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from ..autograd.function import Function, primitive
-from ..backend import is_foreign_array, namespace, xp
+from ..backend import is_foreign_array, namespace, numpy_dtype, xp
 from ..tensor import Tensor
 from .dropout import _check_p, _scaled_mask
 
@@ -318,7 +318,8 @@ def mask_to_bias(mask, dtype, take_part_when: bool = True, op: str = "attention"
     data = xp.asarray(data)
     if data.dtype == xp.bool_:
         allowed = data if take_part_when else ~data
-        return xp.where(allowed, xp.zeros((), dtype), xp.array(-xp.inf, dtype))
+        host = numpy_dtype(dtype)       # a NumPy bias (the primitive moves it to q's library)
+        return xp.where(allowed, xp.zeros((), host), xp.array(-xp.inf, host))
     if data.dtype.kind != "f":
         raise TypeError(f"{op}: a mask must be boolean or floating point, got dtype {data.dtype}")
     if isinstance(mask, Tensor):
@@ -330,7 +331,8 @@ def causal_bias(L: int, S: int, dtype):
     """0 on and below the diagonal, −∞ above it: query i sees keys 0…i (top-left aligned, as
     PyTorch's ``is_causal``)."""
     allowed = xp.tri(L, S, dtype=bool)
-    return xp.where(allowed, xp.zeros((), dtype), xp.array(-xp.inf, dtype))
+    host = numpy_dtype(dtype)           # a NumPy bias (the primitive moves it to q's library)
+    return xp.where(allowed, xp.zeros((), host), xp.array(-xp.inf, host))
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
