@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 
 from ..autograd.function import Function, primitive
-from ..backend import is_foreign_array, namespace, ndarray, xp
+from ..backend import is_foreign_array, namespace, ndarray, numpy_dtype, xp
 from ..tensor import Tensor, tensor_method
 from .movement import Getitem, _normalize_index
 
@@ -145,7 +145,7 @@ def index_put(input, indices, values, accumulate: bool = False):  # noqa: A002
     if not isinstance(index, TwoStepIndex):
         index = torch_index(tuple(index) if isinstance(index, list) else index)
     if not isinstance(value, Tensor):
-        value = Tensor._make(xp.asarray(value, dtype=x.dtype))
+        value = Tensor._make(xp.asarray(value, dtype=numpy_dtype(x.dtype)))   # any library's
     if accumulate:
         if isinstance(index, TwoStepIndex):
             raise IndexError("index_put(accumulate=True): use array indices only (an integer "
