@@ -210,3 +210,29 @@ def test_class_index_targets_may_be_arrays_of_the_input_library(loss, batched):
     for got, expected in zip(results[1], results[0]):
         assert isinstance(got, StrictArray)
         _assert_equal(got, expected, loss.__name__)
+
+
+def test_special_functions_use_the_library_s_own_function_when_it_has_one(monkeypatch):
+    """backend.special_function: array_api_strict has no erf or polygamma, so the values come from
+    a host round trip through chainrule's NumPy implementation (on the array's device); a library
+    that has the function (here a stand-in put on the namespace) is asked instead, with the
+    integer arguments first, as scipy.special and CuPy name them."""
+    from chainrule.backend import special_function
+    from chainrule.ops.gamma import polygamma_array
+    from chainrule.ops.special import erf_array
+
+    a = np.linspace(-2.0, 3.0, 7)
+    x = xs.asarray(a)
+    got = special_function("erf", erf_array, x)
+    assert isinstance(got, StrictArray) and got.device == x.device
+    np.testing.assert_array_equal(_numpy(got), erf_array(a))
+    np.testing.assert_array_equal(_numpy(special_function("polygamma", polygamma_array, x, 2)),
+                                  polygamma_array(2, a))
+    calls = []
+    monkeypatch.setattr(xs, "polygamma", lambda n, v: calls.append(n) or v * n, raising=False)
+    monkeypatch.setattr(xs, "gammaln", lambda v: v + 1.0, raising=False)
+    np.testing.assert_array_equal(_numpy(special_function("polygamma", polygamma_array, x, 3)),
+                                  3 * a)
+    np.testing.assert_array_equal(_numpy(special_function("lgamma", None, x)), a + 1.0)
+    assert calls == [3]
+    np.testing.assert_array_equal(special_function("erf", erf_array, a), erf_array(a))   # NumPy
