@@ -314,7 +314,7 @@ class Pad(Function):
         if (widths < 0).any():
             raise ValueError(f"pad: widths must be ≥ 0, got {pad_width}")
         ctx.crop = tuple(builtins.slice(int(b), int(b) + n) for (b, _), n in zip(widths, x.shape))
-        if B.is_foreign_array(x):           # another array library: the standard's route
+        if type(x) is not xp.ndarray and B.is_foreign_array(x):     # another library
             from . import movement_standard
 
             return movement_standard.pad(x, widths, value)
@@ -377,7 +377,7 @@ class Getitem(Function):
         ctx.shape = x.shape
         ctx.index = index
         ctx.basic = _is_basic(index)
-        if B.is_foreign_array(x):           # another array library: the standard's route
+        if type(x) is not xp.ndarray and B.is_foreign_array(x):     # another library
             from . import movement_standard
 
             return movement_standard.gather(x, index)
@@ -387,7 +387,7 @@ class Getitem(Function):
     def vjp(ctx, g):
         if isinstance(g, Tensor):
             return ScatterAdd.apply(g, shape=ctx.shape, index=ctx.index, basic=ctx.basic)
-        if B.is_foreign_array(g):
+        if type(g) is not xp.ndarray and B.is_foreign_array(g):
             from . import movement_standard
 
             return movement_standard.scatter(g, ctx.shape, ctx.index)
@@ -422,7 +422,7 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, v, shape, index, basic=False):
         ctx.index = index
-        if B.is_foreign_array(v):           # another array library: the standard's route
+        if type(v) is not xp.ndarray and B.is_foreign_array(v):     # another library
             from . import movement_standard
 
             return movement_standard.scatter(v, shape, index)
@@ -432,7 +432,7 @@ class ScatterAdd(Function):
     def vjp(ctx, g):
         if isinstance(g, Tensor):
             return Getitem.apply(g, index=ctx.index)    # NumPy's index rules, as forward's
-        if B.is_foreign_array(g):
+        if type(g) is not xp.ndarray and B.is_foreign_array(g):
             from . import movement_standard
 
             return movement_standard.gather(g, ctx.index)
