@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import math
 
-import numpy
-
 from .. import backend as B
+from ..backend import xp as np  # NumPy, on the host: positions and plans only
 
 
 def host_index(index):
@@ -39,7 +38,7 @@ def host_index(index):
     if isinstance(index, tuple):
         return tuple(host_index(part) for part in index)
     if isinstance(index, list):
-        return numpy.asarray(index)
+        return np.asarray(index)
     if B.is_foreign_array(index):
         return B.to_numpy(index)
     return index
@@ -79,7 +78,7 @@ def complete(shape, index, keep_none: bool = True):
 def _axes_used(part) -> int:
     if part is None:
         return 0
-    if isinstance(part, numpy.ndarray) and part.dtype == numpy.bool_:
+    if isinstance(part, np.ndarray) and part.dtype == np.bool_:
         return max(part.ndim, 1)
     return 1
 
@@ -97,7 +96,7 @@ def row_positions(shape, index):
         parts.pop()
     k = sum(_axes_used(p) for p in parts)
     lead = tuple(shape[:k])
-    positions = numpy.arange(math.prod(lead), dtype=numpy.int64).reshape(lead)[tuple(parts)]
+    positions = np.arange(math.prod(lead), dtype=np.int64).reshape(lead)[tuple(parts)]
     return positions, k
 
 
@@ -122,7 +121,7 @@ def scatter(g, shape, index):
     if is_basic(index):            # every position at most once: an assignment
         out = ns.zeros(shape, dtype=g.dtype, device=g.device)
         where = complete(shape, index, keep_none=False)
-        out[where] = B.reshape(g, numpy.broadcast_to(numpy.empty(()), shape)[where].shape)
+        out[where] = B.reshape(g, np.broadcast_to(np.empty(()), shape)[where].shape)
         return out
     positions, k = row_positions(shape, index)
     width = math.prod(shape[k:])
@@ -143,14 +142,14 @@ def scatter_rows(g2, rows, num_rows: int):
     K the largest number of times one position occurs (a Python loop over those K rounds)."""
     ns = B.namespace(g2)
     width = g2.shape[1]
-    rows = numpy.asarray(rows, dtype=numpy.int64).reshape(-1)
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
     if rows.size == 0:
         return ns.zeros((num_rows, width), dtype=g2.dtype, device=g2.device)
-    order = numpy.argsort(rows, kind="stable")               # occurrences, grouped by row
+    order = np.argsort(rows, kind="stable")               # occurrences, grouped by row
     ordered = rows[order]
-    starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
-    counts = numpy.diff(numpy.append(starts, rows.size))
-    by_count = numpy.argsort(-counts, kind="stable")         # slots, most frequent first
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts = np.diff(np.append(starts, rows.size))
+    by_count = np.argsort(-counts, kind="stable")         # slots, most frequent first
     first, counts = starts[by_count], counts[by_count]
     device = g2.device
 
@@ -159,10 +158,10 @@ def scatter_rows(g2, rows, num_rows: int):
 
     sums = take(first)
     for r in range(1, int(counts[0])):
-        n = int(numpy.count_nonzero(counts > r))             # a prefix: counts decrease
+        n = int(np.count_nonzero(counts > r))             # a prefix: counts decrease
         sums[:n, ...] = sums[:n, ...] + take(first[:n] + r)
-    slot = numpy.full(num_rows, len(first), dtype=numpy.int64)   # the zero row past the sums
-    slot[ordered[first]] = numpy.arange(len(first))
+    slot = np.full(num_rows, len(first), dtype=np.int64)   # the zero row past the sums
+    slot[ordered[first]] = np.arange(len(first))
     padded = ns.concat([sums, ns.zeros((1, width), dtype=g2.dtype, device=device)], axis=0)
     return ns.take(padded, ns.asarray(slot, device=device), axis=0)
 
@@ -184,7 +183,7 @@ def _index_positions(shape, index):
     first = getattr(index, "first", None)
     if first is None:
         return row_positions(shape, index)
-    flat = numpy.arange(math.prod(shape), dtype=numpy.int64).reshape(shape)
+    flat = np.arange(math.prod(shape), dtype=np.int64).reshape(shape)
     return flat[host_index(first)][host_index(index.second)], len(shape)
 
 
@@ -199,7 +198,7 @@ def put(x, v, index):
         v = ns.asarray(v, dtype=x.dtype, device=x.device)
     host = index if hasattr(index, "first") else host_index(index)
     if not hasattr(host, "first") and is_basic(host):
-        indexed = numpy.broadcast_to(numpy.empty(()), shape)
+        indexed = np.broadcast_to(np.empty(()), shape)
         where = complete(shape, host, keep_none=False)
         out = ns.asarray(x, copy=True)
         out[where] = B.reshape(ns.broadcast_to(v, indexed[host].shape), indexed[where].shape)
@@ -207,8 +206,8 @@ def put(x, v, index):
     positions, k = _index_positions(shape, host)
     rows, width, count = math.prod(shape[:k]), math.prod(shape[k:]), positions.size
     values = B.reshape(ns.broadcast_to(v, positions.shape + shape[k:]), (count, width))
-    source = numpy.arange(rows, dtype=numpy.int64) + count      # each row's own old value
-    source[positions.reshape(-1)] = numpy.arange(count)         # … or the value written last
+    source = np.arange(rows, dtype=np.int64) + count      # each row's own old value
+    source[positions.reshape(-1)] = np.arange(count)         # … or the value written last
     both = ns.concat([values, B.reshape(x, (rows, width))], axis=0)
     return B.reshape(ns.take(both, ns.asarray(source, device=x.device), axis=0), shape)
 
@@ -224,7 +223,7 @@ def strided_gradient(g, positions, shape):
     """∂L/∂x of a strided view that read x's element positions[k] into y[k]: the sum of g over
     the places each element was read (in float64, as ops/indexing.py's bincount, then cast
     back), by :func:`scatter_rows`."""
-    wide = B.reshape(B.astype(g, numpy.float64), (-1, 1))
+    wide = B.reshape(B.astype(g, np.float64), (-1, 1))
     sums = scatter_rows(wide, positions.reshape(-1), math.prod(shape))
     return B.reshape(B.astype(sums, B.numpy_dtype(g.dtype)), tuple(shape))
 

@@ -115,13 +115,11 @@ def unpool_forward(x, positions, size):
     values. Which input each output position takes is worked out on the host (NumPy's own
     assignment of the positions, so a repeated position takes the input NumPy's route would
     write last); positions never written read a zero appended to x."""
-    import numpy
-
     ns = B.namespace(x)
     rows, count = positions.shape
-    flat = (numpy.arange(rows)[:, None] * size + positions).reshape(-1)
-    source = numpy.full(rows * size, rows * count, dtype=numpy.int64)
-    source[flat] = numpy.arange(rows * count)
+    flat = (B.xp.arange(rows)[:, None] * size + positions).reshape(-1)
+    source = B.xp.full(rows * size, rows * count, dtype=B.xp.int64)
+    source[flat] = B.xp.arange(rows * count)
     values = ns.concat([B.reshape(x, (-1,)), ns.zeros((1,), dtype=x.dtype, device=x.device)])
     y = ns.take(values, ns.asarray(source, device=x.device), axis=0)
     return B.reshape(y, (rows, size))
@@ -129,11 +127,9 @@ def unpool_forward(x, positions, size):
 
 def unpool_backward(g, positions, x_shape):
     """∂L/∂x[n,c,h] = G[n,c, idx[n,c,h]]: one gather from the flattened gradient."""
-    import numpy
-
     ns = B.namespace(g)
     rows, count = positions.shape
     size = B.reshape(g, (rows, -1)).shape[1]
-    flat = (numpy.arange(rows)[:, None] * size + positions).reshape(-1)
+    flat = (B.xp.arange(rows)[:, None] * size + positions).reshape(-1)
     picked = ns.take(B.reshape(g, (-1,)), ns.asarray(flat, device=g.device), axis=0)
     return B.reshape(picked, tuple(x_shape))

@@ -16,9 +16,8 @@ Each primitive's output is the same flat array [y | h_T | c_T (LSTM)].
 """
 from __future__ import annotations
 
-import numpy
-
 from .. import backend as B
+from ..backend import xp as np  # NumPy, on the host: positions and plans only
 
 
 class _Order:
@@ -265,7 +264,7 @@ def _ifog(ns, a, H):
 
 def _column(ns, like, rows, head, tail, split):
     """A (rows, 1) column: ``head`` in the first ``split`` rows, ``tail`` below."""
-    values = numpy.full((rows, 1), head, dtype=B.numpy_dtype(like.dtype))
+    values = np.full((rows, 1), head, dtype=B.numpy_dtype(like.dtype))
     values[split:] = tail
     return ns.asarray(values, device=like.device)
 
