@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-D = __import__("chainrule.device", fromlist=["DeviceBackend"])   # the module (cr.device is the class)
+
+# the module (chainrule.device is the class)
+D = __import__("chainrule.device", fromlist=["DeviceBackend"])
 xs = pytest.importorskip("array_api_strict")
 StrictArray = type(xs.asarray(0.0))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import xp
+from ..backend import array_namespace, is_foreign_array, numpy_dtype, xp
 from ..tensor import Tensor
 from .ctc import CTCLoss
 from .elementwise import minimum as _minimum
@@ -372,7 +372,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
     loss = CTCLoss.apply(lp, targets=padded, input_lengths=in_len, target_lengths=tg_len,
                          blank=blank, zero_infinity=zero_infinity)
     if reduction == "mean":
-        scale = Tensor._from_op(xp.maximum(tg_len, 1).astype(lp._data.dtype), None)
+        scale = xp.maximum(tg_len, 1).astype(numpy_dtype(lp._data.dtype))
+        if is_foreign_array(lp._data):          # into the log-probabilities' array library
+            scale = array_namespace(lp._data).asarray(scale, device=lp._data.device)
+        scale = Tensor._from_op(scale, None)
         return (loss / scale).mean()
     if reduction == "sum":
         return loss.sum()

@@ -124,7 +124,7 @@ def test_binary_cross_entropy_rejects_values_outside_0_1_on_array_api_strict():
         F.binary_cross_entropy(x, cr.tensor(xs.asarray(np.array([0.0, 1.0]))))
 
 
-def _ctc_run(strict):
+def _ctc_run(strict, reduction):
     cr.manual_seed(0)
     T, N, C = 9, 3, 5
     model = cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.GELU(), cr.nn.Linear(8, C)).double()
@@ -140,19 +140,19 @@ def _ctc_run(strict):
     for _ in range(3):
         opt.zero_grad()
         log_probs = F.log_softmax(model(cr.tensor(x)), dim=2)
-        # ('sum': F.ctc_loss's 'mean' divides by a NumPy tensor of the target lengths)
         loss = F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0,
-                          reduction="sum")
+                          reduction=reduction)
         loss.backward()
         opt.step()
         losses.append(loss._data)
     return losses, [p._data for p in model.parameters()]
 
 
-def test_a_ctc_model_trains_on_array_api_strict():
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_a_ctc_model_trains_on_array_api_strict(reduction):
     """F.ctc_loss after log_softmax, three Adam steps: losses and parameters equal NumPy's (the
     gradient's class sums run in another order: a rounding apart, within 1e-12)."""
-    expected, got = _ctc_run(False), _ctc_run(True)
+    expected, got = _ctc_run(False, reduction), _ctc_run(True, reduction)
     for g_list, e_list in zip(got, expected):
         for g, e in zip(g_list, e_list):
             assert isinstance(g, StrictArray)

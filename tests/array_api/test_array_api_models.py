@@ -85,7 +85,11 @@ class Attention(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.mha = nn.MultiheadAttention(8, 2, batch_first=True)
+        # without in-projection biases: softmax is blind to a bias added to every key, so the
+        # key bias's gradient is zero up to rounding, which Adam's g/√v turns into steps of ±lr
+        # (as in PyTorch); the two libraries' roundings of zero need not agree
+        self.mha = nn.MultiheadAttention(8, 2, batch_first=True, bias=False)
+        self.mha_weights = nn.MultiheadAttention(8, 2, batch_first=True, bias=False)  # weights
         self.head = nn.Linear(8, 3)
 
     def forward(self, x):
@@ -93,8 +97,9 @@ class Attention(nn.Module):
         padding = np.zeros((x.shape[0], 5), dtype=bool)
         padding[:, -1] = True
         y, _ = self.mha(x, x, x, attn_mask=causal, key_padding_mask=padding, need_weights=False)
+        w_out, weights = self.mha_weights(x, x, x, key_padding_mask=padding)
         z = F.scaled_dot_product_attention(y, x, x, is_causal=True)
-        return self.head(y[:, 0] + z[:, 2])
+        return self.head(y[:, 0] + z[:, 2] + w_out[:, 1]) + weights[:, 0, :3]
 
 
 class PadAndIndex(nn.Module):
@@ -212,16 +217,26 @@ def test_recurrences_with_lengths_on_array_api_strict(name):
     _assert_equal(got, expected, name, 1e-12)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="nn/layers/recurrent.py's input check reads x.dtype.kind, which an "
-                          "array_api_strict dtype lacks (backend.dtype_kind(x.dtype) would do); "
-                          "the recurrences themselves run (test above)")
-def test_the_recurrent_layers_on_array_api_strict():
-    cr.manual_seed(0)
-    layer = nn.LSTM(4, 5, batch_first=True).double()
-    for p in layer.parameters():
-        p._data = xs.asarray(np.asarray(p._data))
-    layer(cr.tensor(xs.asarray(np.random.default_rng(0).standard_normal((2, 3, 4)))))
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_the_recurrent_layers_on_array_api_strict(kind):
+    """nn.LSTM / nn.GRU / nn.RNN themselves (their input checks included): output, final state
+    and the weights' gradients on strict arrays equal NumPy's."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    results = []
+    for strict in (False, True):
+        cr.manual_seed(0)
+        layer = getattr(nn, kind)(4, 5, batch_first=True).double()
+        if strict:
+            for p in layer.parameters():
+                p._data = xs.asarray(np.asarray(p._data))
+        out, state = layer(cr.tensor(xs.asarray(x) if strict else x))
+        h = state[0] if kind == "LSTM" else state
+        (out.sum() + (h * h).sum()).backward()
+        results.append([out._data, h._data] + [p.grad._data for p in layer.parameters()])
+    for i, (got, expected) in enumerate(zip(results[1], results[0])):
+        assert isinstance(got, StrictArray)
+        np.testing.assert_allclose(np.from_dlpack(got), expected, rtol=1e-12, atol=1e-12,
+                                   err_msg=f"{kind} result {i}")
 
 
 # ------------------------------------------------------------------------------ scatter-adds

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from ... import ops
-from ...backend import get_default_dtype, xp
+from ...backend import array_namespace, get_default_dtype, is_foreign_array, xp
 from ...mathematics import Formula
 from ...ops import attention as A
 from ...ops.dropout import dropout as _dropout
@@ -51,6 +51,18 @@ def _pad_last(bias):
 
 def _reshape_bias(bias, shape):
     return ops.reshape(bias, shape) if isinstance(bias, Tensor) else bias.reshape(shape)
+
+
+
+def _in_library_of(bias, like: Tensor):
+    """A constant additive mask (a NumPy array, or a Tensor of one) in the array library of
+    ``like`` (another array API library's, e.g. CuPy's), so that the two can be added."""
+    array = bias._data if isinstance(bias, Tensor) else bias
+    if is_foreign_array(like._data) and not is_foreign_array(array) \
+            and not getattr(bias, "requires_grad", False):
+        ns = array_namespace(like._data)
+        return Tensor._from_op(ns.asarray(array, device=like._data.device), None)
+    return bias
 
 
 class MultiheadAttention(Module):
@@ -262,7 +274,7 @@ class MultiheadAttention(Module):
         if need_weights:
             scores = ops.matmul(q * (1.0 / math.sqrt(d)), ops.swapaxes(k, -1, -2))
             if bias is not None:
-                scores = scores + bias
+                scores = scores + _in_library_of(bias, scores)
             with xp.errstate(invalid="ignore"):   # a fully masked row gives nan, as PyTorch's
                 weights = ops.softmax(scores, axis=-1)
             if p > 0:

@@ -19,7 +19,7 @@ import numbers
 import warnings
 
 from ... import ops
-from ...backend import get_default_dtype, xp
+from ...backend import dtype_kind, get_default_dtype, xp
 from ...mathematics import Formula
 from ...ops import rnn as F
 from ...ops.dropout import dropout as _dropout
@@ -214,7 +214,7 @@ class RNNBase(Module):
             raise ValueError(f"{self._describe()}: input has {x.shape[-1]} features in its last "
                              f"axis, expected input_size = {self.input_size} (input shape "
                              f"{_shape(x)})")
-        if x.dtype.kind != "f":
+        if dtype_kind(x.dtype) != "f":
             raise TypeError(f"{self._describe()}: input must be floating point, got {x.dtype}")
         weight_dtype = self.weight_ih_l0.dtype
         if x.dtype != weight_dtype:
