@@ -79,10 +79,9 @@ def _to_array(data, dtype=None):
     if isinstance(data, ndarray):
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)
     if backend.is_foreign_array(data):      # CuPy, array_api_strict: kept in their library
-        if dtype is not None:
-            raise TypeError("chainrule.tensor: dtype= with an array of another library "
-                            f"({type(data).__module__}) is not supported; convert it first")
-        return data
+        if dtype is None or backend.numpy_dtype(data.dtype) == backend.numpy_dtype(dtype):
+            return data
+        return backend.astype(data, backend.numpy_dtype(dtype))
     array = xp.asarray(data)
     if dtype is not None:
         return array.astype(dtype, copy=False)
@@ -109,7 +108,7 @@ class Tensor:
         ``Tensor()`` (empty). Prefer :func:`chainrule.tensor`, which keeps integer dtypes."""
         if device is not None:
             _device.check(device, "Tensor")
-        dtype = backend.get_default_dtype() if dtype is None else xp.dtype(dtype)
+        dtype = backend.get_default_dtype() if dtype is None else backend.numpy_dtype(dtype)
         if not args:
             array = xp.zeros((0,), dtype=dtype)
         elif all(isinstance(a, int) and not isinstance(a, bool) for a in args):
@@ -1045,6 +1044,9 @@ def _filled(t, value):
 def _write(dst, src, op) -> None:
     """Write ``src`` into ``dst`` as PyTorch's in-place ops do: the result's dtype must be castable
     to the tensor's (no float into int, except copy_/fill_), and its shape must not grow it."""
+    if type(dst) is not ndarray:
+        _write_foreign(dst, src, op)
+        return
     src = xp.asarray(src)
     if op is not _filled and _KIND_RANK.get(src.dtype.kind, 9) > _KIND_RANK.get(dst.dtype.kind, 9):
         raise RuntimeError(f"{_opname(op)}_: result type {src.dtype} can't be cast to the "
@@ -1061,6 +1063,28 @@ def _write(dst, src, op) -> None:
                                f"does not fit this tensor's shape {tuple(dst.shape)}; an in-place "
                                "operation cannot change a tensor's shape")
     xp.copyto(dst, src, casting="unsafe")
+
+
+def _write_foreign(dst, src, op) -> None:
+    """:func:`_write` into an array of another library (CuPy, array_api_strict): ``src`` is
+    brought into that library (and onto its device), cast, broadcast and assigned."""
+    ns = backend.namespace(dst)
+    if isinstance(src, Tensor):
+        src = src._data
+    if type(src) is ndarray or not backend.is_foreign_array(src):
+        src = ns.asarray(xp.asarray(src), device=dst.device)
+    kind, target = backend.dtype_kind(src.dtype), backend.dtype_kind(dst.dtype)
+    if op is not _filled and _KIND_RANK.get(kind, 9) > _KIND_RANK.get(target, 9):
+        raise RuntimeError(f"{_opname(op)}_: result type {src.dtype} can't be cast to the "
+                           f"desired output type {dst.dtype} of this in-place operation")
+    if tuple(src.shape) != tuple(dst.shape):
+        try:
+            src = ns.broadcast_to(src, tuple(dst.shape))
+        except ValueError:
+            raise RuntimeError(f"{_opname(op)}_: the result has shape {tuple(src.shape)}, which "
+                               f"does not fit this tensor's shape {tuple(dst.shape)}; an in-place "
+                               "operation cannot change a tensor's shape") from None
+    dst[...] = backend.astype(src, dst.dtype)
 
 
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}

@@ -15,7 +15,7 @@ are visited in argument order, so the order is deterministic.
 """
 from __future__ import annotations
 
-from ..backend import is_foreign_array, namespace, ndarray, reshape, total, xp
+from ..backend import astype, is_foreign_array, namespace, ndarray, reshape, total, xp
 from ..tensor import Tensor
 from . import function as _function
 from . import hooks
@@ -183,7 +183,7 @@ def _accumulate(pending: dict, tensor: Tensor, g) -> None:
             g = unbroadcast(g, tensor._data.shape)
         if g.dtype != tensor._data.dtype:
             g = g.astype(tensor._data.dtype) if hasattr(g, "astype") else \
-                namespace(g).astype(g, tensor._data.dtype)
+                astype(g, tensor._data.dtype)
     else:
         if g.shape != tensor.shape:
             g = unbroadcast(g, tensor.shape)
