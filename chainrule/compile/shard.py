@@ -42,7 +42,10 @@ from .passes import ELEMENTWISE
 # primitives that act on each sample on its own: name -> the batched input (a position, or the
 # name of an array keyword); the other inputs are weights, shared by all samples
 PER_SAMPLE = {"conv": 0, "conv_transpose": 0, "max_pool": 0, "avg_pool": 0, "linear": 0,
-              "embedding": "indices", "softmax": 0, "log_softmax": 0, "reshape": 0}
+              "embedding": "indices", "softmax": 0, "log_softmax": 0, "reshape": 0,
+              "group_norm": 0, "layer_norm": 0, "batch_norm": 0, "getitem": 0,
+              "sum": 0, "mean": 0, "amax": 0, "amin": 0}
+REDUCTIONS = {"sum", "mean", "amax", "amin"}
 # elementwise primitives: each input is batched (its axis 0 is the output's) or broadcast
 ELEMENTWISE_NAMES = set(ELEMENTWISE) | {
     "relu", "sigmoid", "leaky_relu", "elu", "gelu", "silu", "softplus", "power", "clip",
@@ -108,7 +111,8 @@ def _plan(program: Program) -> ShardPlan:
             operands = {s for _, ops in step.ops for s in ops if s >= 0}
             _elementwise(program, operands, step.out, batched, batch, "a fused chain")
         elif isinstance(step, PrimStep):
-            if step.effectful:
+            evaluating = step.fn.name == "batch_norm" and not step.params.get("training", True)
+            if step.effectful and not evaluating:
                 raise NotSplit(f"{step.fn.name} updates a buffer (BatchNorm's running "
                                "statistics: the statistics are over the whole batch)")
             if loss_step is not None:
@@ -169,6 +173,12 @@ def _per_sample(program, step, which, batched, batch):
     others = [s for k, s in inputs if k != which]
     if any(s in batched for s in others):
         raise NotSplit(f"{step.fn.name} takes a batched weight")
+    ndim = len(program.slots[step.inputs[0]].shape or ())
+    if step.fn.name in REDUCTIONS:
+        axis = step.params.get("axis")
+        axes = (axis,) if isinstance(axis, int) else axis
+        if axes is None or any(a % ndim == 0 for a in axes):
+            raise NotSplit(f"{step.fn.name} over the batch axis")
     out = program.slots[step.out]
     if not _batched_shape(out.shape, batch):
         raise NotSplit(f"{step.fn.name}'s output {out.shape} has no batch axis")
@@ -180,6 +190,16 @@ def _per_sample(program, step, which, batched, batch):
         target = tuple(step.params.get("shape", ()))
         if not target or target[0] not in (batch, -1) or -1 in target[1:] and target[0] == -1:
             raise NotSplit(f"reshape to {target} does not keep the batch axis first")
+    if step.fn.name == "layer_norm" and step.params.get("normalized_ndim", ndim) >= ndim:
+        raise NotSplit("layer_norm over the batch axis")
+    if step.fn.name == "batch_norm" and step.params.get("training", True):
+        raise NotSplit("batch_norm in training mode (its statistics are over the whole batch)")
+    if step.fn.name == "getitem":
+        index = step.params.get("index")
+        if not (isinstance(index, tuple) and index and index[0] == slice(None)
+                and not any(isinstance(i, ndarray) or i is Ellipsis or i is None
+                            for i in index)):
+            raise NotSplit(f"getitem with index {index!r} may select along the batch axis")
     batched.add(step.out)
 
 

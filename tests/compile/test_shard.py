@@ -167,10 +167,10 @@ def test_cross_sample_layers_and_other_losses_replay_whole_with_their_reason(spl
 
     assert "BatchNorm" in _unsplit_reason(with_bn)
     assert "dropout" in _unsplit_reason(with_dropout)
-    assert "not known to act on each sample" in _unsplit_reason(whole_batch_view)
+    assert "mean over the batch axis" in _unsplit_reason(whole_batch_view)
     mse = nn.MSELoss()
     reason = _unsplit_reason(H.lenet, loss_fn=lambda out, y: mse(out, out.detach() * 0 + 1.0))
-    assert "not known to act on each sample" in reason or "cross-entropy" in reason
+    assert "over the batch axis" in reason or "cross-entropy" in reason     # MSE's mean
 
 
 def test_plan_says_whether_and_how_the_batch_is_split(split_in):
@@ -203,3 +203,49 @@ def test_run_parts_runs_every_job_and_reraises():
 
     with pytest.raises(ValueError, match="part failed"):
         parallel.run_parts([lambda: None, boom], blas=False)
+
+
+def test_per_sample_normalisations_reductions_and_slices_split(split_in):
+    """GroupNorm, LayerNorm, BatchNorm in evaluation mode, a mean over the spatial axes and
+    ``out[:, :k]`` act on each sample: such a step splits and equals eager."""
+    split_in(2)
+    nn = cr.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 4, 3)
+            self.bn = nn.BatchNorm2d(4)
+            self.gn = nn.GroupNorm(2, 4)
+            self.ln = nn.LayerNorm(4)
+            self.fc = nn.Linear(4, 5)
+
+        def forward(self, x):
+            h = self.gn(self.bn(self.conv(x))).relu()
+            return self.fc(self.ln(h.mean(dim=(2, 3))))[:, :3]
+
+    a, b = H.twin(Net)
+    a.bn.eval()
+    b.bn.eval()
+    eager = H.training_step(a, cr.optim.Adam(a.parameters(), lr=1e-2))
+    compiled = cr.compile(H.training_step(b, cr.optim.Adam(b.parameters(), lr=1e-2)),
+                          fullgraph=True)
+    _assert_same_training(a, b, eager, compiled, H.batches("lenet", 6, batch=7))
+    assert compiled.program().shard is not None, compiled.program().unsplit_reason
+
+
+def test_statistics_over_the_batch_axis_are_not_split(split_in):
+    split_in(2)
+    nn = cr.nn
+
+    class Centre(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(256, 3)
+
+        def forward(self, x):
+            h = self.fc(x.flatten(1))
+            return h - h.mean(dim=0, keepdim=True)
+
+    reason = _unsplit_reason(Centre)
+    assert "over the batch axis" in reason
