@@ -70,6 +70,9 @@ OPTIONS = {
                                        "/usr/share/datasets)"),
     "download": (("--download",), None, "download the dataset from its official source (SHA-256 "
                                         "checked) into ~/.cache/chainrule when it is not found"),
+    "compile": (("--compile",), None, "run each training step through chainrule.compile "
+                                      "(traced once, then replayed; split over the batch on the "
+                                      "cores where the model allows: docs/compile.md)"),
 }
 
 

@@ -37,7 +37,8 @@ def _trainable(model) -> list:
 
 
 def compile(model, optimizer="adam", loss="cross_entropy", metrics=None, lr: float | None = None,
-            weight_decay: float | None = None, regularizer=None, **optimizer_options):
+            weight_decay: float | None = None, regularizer=None, jit_compile: bool = False,
+            **optimizer_options):
     """Choose how ``fit`` trains ``model``: the optimizer, the loss and the metrics to report.
 
     Args:
@@ -59,6 +60,10 @@ def compile(model, optimizer="adam", loss="cross_entropy", metrics=None, lr: flo
         regularizer: a penalty added to the loss (``chainrule.optim.regularization``: 'l1',
             'l2', 'elastic_net' or an object such as ``L2(1e-4)``); ``loss`` in the logs
             includes it.
+        jit_compile: as Keras's: fit's forward, loss and backward run as one
+            :func:`chainrule.compile`-d step (traced once per batch shape, then replayed; split
+            over the batch on the cores when every layer acts on each sample alone —
+            docs/compile.md). The optimizer's update stays outside, after the non-finite check.
         **optimizer_options: further constructor arguments for an optimizer given by name or
             class (``momentum=0.9``, ``betas=(0.9, 0.99)``, …).
 
@@ -109,7 +114,7 @@ def compile(model, optimizer="adam", loss="cross_entropy", metrics=None, lr: flo
         # build now when the weights exist; a model that creates them in its first forward gets
         # its optimizer after that forward (Trainer.ensure_optimizer)
         opt = factory() if _trainable(model) else None
-    trainer = Trainer(model, opt, loss_fn, metric_objects, reg, factory)
+    trainer = Trainer(model, opt, loss_fn, metric_objects, reg, factory, jit_compile)
     object.__setattr__(model, "_trainer", trainer)
     object.__setattr__(model, "optimizer", opt)
     object.__setattr__(model, "loss_fn", loss_fn)

@@ -49,8 +49,10 @@ class Trainer:
     """What ``compile`` sets up and ``fit``/``evaluate`` use: optimizer, loss, metrics."""
 
     def __init__(self, model, optimizer, loss_fn, metrics: list[Metric], regularizer=None,
-                 optimizer_factory=None):
+                 optimizer_factory=None, jit_compile: bool = False):
         self.model = model
+        self.jit_compile = bool(jit_compile)
+        self._compiled_step = None
         self.optimizer = optimizer
         self._optimizer_factory = optimizer_factory   # for models whose weights appear lazily
         self.loss_fn = loss_fn
@@ -119,6 +121,8 @@ class Trainer:
     # ----------------------------------------------------------------- steps
     def train_step(self, x, y):
         """One update; returns (loss value, output). A non-finite loss is not applied."""
+        if self.jit_compile:
+            return self._train_step_compiled(x, y)
         if self.optimizer is not None:
             self.optimizer.zero_grad()
         else:
@@ -130,6 +134,30 @@ class Trainer:
             return value, out
         optimizer = self.ensure_optimizer()
         loss.backward()
+        optimizer.step()
+        self.global_step += 1
+        return value, out
+
+    def _train_step_compiled(self, x, y):
+        """train_step with forward, loss and backward replayed by chainrule.compile."""
+        optimizer = self.ensure_optimizer()
+        if self._compiled_step is None:
+            from ..compile import compile as jit
+
+            model, trainer = self.model, self
+
+            def forward_backward(x, y):
+                optimizer.zero_grad()
+                out = _forward(model, x)
+                loss = trainer.compute_loss(out, y)
+                loss.backward()
+                return loss, out
+
+            self._compiled_step = jit(forward_backward)
+        loss, out = self._compiled_step(x, y)
+        value = float(loss._data)
+        if not math.isfinite(value):
+            return value, out
         optimizer.step()
         self.global_step += 1
         return value, out

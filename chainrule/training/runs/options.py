@@ -26,6 +26,7 @@ DEFAULTS = {
     "val_split": 0.0,
     "data_dir": None,
     "download": False,
+    "compile": False,       # fit's step through chainrule.compile (Keras's jit_compile)
     # fine-tuning a pretrained network (chainrule finetune): its weights ("package" or a path),
     # the parameters kept frozen ("body": all but the classifier head; or glob patterns), the
     # first N training images of each class, and the side the images are resized to
@@ -224,7 +225,8 @@ def freeze_parameters(model, freeze) -> list[str]:
 
 def compile_model(model, config: dict):
     model.compile(optimizer=config["optimizer"], loss=config["loss"], metrics=["accuracy"],
-                  lr=config["lr"], weight_decay=config["weight_decay"])
+                  lr=config["lr"], weight_decay=config["weight_decay"],
+                  jit_compile=bool(config.get("compile")))
     return model
 
 
