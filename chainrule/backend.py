@@ -328,3 +328,18 @@ def special_function(name: str, host, x, *lead):
     if own is not None:
         return own(*lead, x)
     return ns.asarray(host(*lead, to_numpy(x)), device=x.device)
+
+
+def asarray_like(a, like):
+    """The NumPy array ``a`` in the array library and on the device of the array ``like``:
+    ``a`` itself when ``like`` is a NumPy array (or a number), else one copy into ``like``'s
+    library (onto its GPU, for CuPy). Constants that chainrule builds on the host with NumPy
+    (index grids, averaging matrices, dropout masks drawn from its seeded generator) reach other
+    libraries through this one function."""
+    if not is_foreign_array(like):
+        return a
+    ns = namespace(like)
+    if getattr(ns, "__name__", "").split(".")[0] == "cupy":
+        with like.device:                   # CuPy's asarray has no device argument
+            return ns.asarray(a)
+    return ns.asarray(a, device=like.device)

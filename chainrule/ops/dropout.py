@@ -17,6 +17,7 @@ import warnings
 
 from .. import backend
 from ..backend import xp
+from ..tensor import Tensor
 from .arithmetic import multiply
 
 
@@ -27,13 +28,27 @@ def _check_p(op: str, p) -> float:
     return p
 
 
-def _scaled_mask(shape, p: float, dtype):
-    """m/(1 − p) with m ~ Bernoulli(1 − p): u ~ U[0, 1) is kept when u ≥ p (probability 1 − p)."""
-    dtype = xp.dtype(dtype) if xp.dtype(dtype).kind == "f" else backend.get_default_dtype()
+def _scaled_mask(shape, p: float, dtype, like=None):
+    """m/(1 − p) with m ~ Bernoulli(1 − p): u ~ U[0, 1) is kept when u ≥ p (probability 1 − p).
+
+    The mask is always drawn on the host from chainrule's seeded generator (so a seeded run
+    drops the same units whatever the array library); ``like`` (the input, a Tensor or array)
+    moves it into the input's library and device (:func:`backend.asarray_like`)."""
+    dtype = backend.numpy_dtype(dtype)
+    dtype = dtype if dtype.kind == "f" else backend.get_default_dtype()
     if p == 1.0:
-        return xp.zeros(shape, dtype=dtype)
-    u = backend.generator().random(shape, dtype=dtype if dtype.itemsize >= 4 else xp.float32)
-    return (u >= p) * dtype.type(1.0 / (1.0 - p))
+        mask = xp.zeros(shape, dtype=dtype)
+    else:
+        u = backend.generator().random(shape, dtype=dtype if dtype.itemsize >= 4 else xp.float32)
+        mask = (u >= p) * dtype.type(1.0 / (1.0 - p))
+    if like is None:
+        return mask
+    return backend.asarray_like(mask, getattr(like, "_data", like))
+
+
+def _constant(mask):
+    """A mask as multiply takes it: NumPy arrays as they are, other libraries' as a Tensor."""
+    return mask if type(mask) is xp.ndarray else Tensor._make(mask)
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
@@ -49,7 +64,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     p = _check_p("dropout", p)
     if not training or p == 0.0:
         return input
-    return multiply(input, _scaled_mask(input.shape, p, input.dtype))
+    return multiply(input, _constant(_scaled_mask(input.shape, p, input.dtype, input)))
 
 
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
@@ -73,4 +88,4 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     if not training or p == 0.0:
         return input
     shape = input.shape[:2] + (1,) * (input.ndim - 2)
-    return multiply(input, _scaled_mask(shape, p, input.dtype))
+    return multiply(input, _constant(_scaled_mask(shape, p, input.dtype, input)))

@@ -573,14 +573,20 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,  # no
         raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
                          f"got input of shape {_shape_text(input.shape)}")
     if running_mean is not None or running_var is not None:
-        x = _data(input).reshape(input.shape[0], c, -1)
+        x = B.reshape(_data(input), (input.shape[0], c, -1))
         m = float(momentum)
+        if type(x) is xp.ndarray:
+            mean, var = x.mean(axis=2).mean(axis=0), x.var(axis=2, ddof=1).mean(axis=0)
+        else:                                   # another array library: its own mean and var
+            ns = namespace(x)
+            mean = ns.mean(ns.mean(x, axis=2), axis=0)
+            var = ns.mean(ns.var(x, axis=2, correction=1), axis=0)
         if running_mean is not None:
             rm = _data(running_mean)
-            rm[...] = (1 - m) * rm + m * x.mean(axis=2).mean(axis=0).astype(rm.dtype)
+            rm[...] = (1 - m) * rm + m * B.astype(mean, rm.dtype)
         if running_var is not None:
             rv = _data(running_var)
-            rv[...] = (1 - m) * rv + m * x.var(axis=2, ddof=1).mean(axis=0).astype(rv.dtype)
+            rv[...] = (1 - m) * rv + m * B.astype(var, rv.dtype)
     return GroupNorm.apply(input, weight, bias, eps=eps, num_groups=c)
 
 
@@ -611,11 +617,14 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
     sq = input * input
     before, after = size // 2, (size - 1) // 2
     rest = tuple(input.shape[2:])
-    pieces = [sq]
-    if before:
-        pieces.insert(0, Tensor._make(xp.zeros((input.shape[0], before) + rest, sq.dtype)))
-    if after:
-        pieces.append(Tensor._make(xp.zeros((input.shape[0], after) + rest, sq.dtype)))
+
+    def zeros(width):                           # the zero channels beyond either edge
+        shape, data = (input.shape[0], width) + rest, sq._data
+        if type(data) is xp.ndarray:
+            return Tensor._make(xp.zeros(shape, data.dtype))
+        return Tensor._make(namespace(data).zeros(shape, dtype=data.dtype, device=data.device))
+
+    pieces = ([zeros(before)] if before else []) + [sq] + ([zeros(after)] if after else [])
     padded = concatenate(pieces, axis=1) if len(pieces) > 1 else sq
     total = None
     for i in range(size):                       # a loop over the window's offsets only
@@ -639,7 +648,7 @@ def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):  #
                            f"{_shape_text(input.shape)}")
     _check_param("rms_norm", "weight", weight, shape)
     if eps is None:
-        eps = float(xp.finfo(input.dtype).eps)
+        eps = float(xp.finfo(B.numpy_dtype(input.dtype)).eps)
     axes = tuple(range(input.ndim - k, input.ndim))
     y = input * ((input * input).mean(axis=axes, keepdims=True) + eps) ** -0.5
     return y if weight is None else y * weight

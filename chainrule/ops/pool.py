@@ -345,8 +345,15 @@ def _max_pool_nd(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, r
         data = x._data if isinstance(x, Tensor) else xp.asarray(x)
         MaxPool.forward(node, data, kernel, stride, padding, dilation, bool(ceil_mode))
     arg = node.arg
-    coords = _window_positions(arg, kernel, stride, padding, dilation, out)
-    indices = Tensor._make(xp.ravel_multi_index(coords, x.shape[2:], mode="clip").astype(xp.int64))
+    if is_foreign_array(arg):               # another array library: indices computed there
+        from . import pool_standard
+
+        indices = Tensor._make(pool_standard.plane_indices(arg, kernel, stride, padding,
+                                                           dilation, out, x.shape[2:]))
+    else:
+        coords = _window_positions(arg, kernel, stride, padding, dilation, out)
+        indices = Tensor._make(xp.ravel_multi_index(coords, x.shape[2:],
+                                                    mode="clip").astype(xp.int64))
     if unbatched:
         return squeeze(y, 0), Tensor._make(indices._data[0])
     return y, indices
@@ -582,7 +589,9 @@ def _adaptive_avg_pool_nd(op, nd, x, output_size):
         y = x
         for a in range(nd):
             axis = 2 + a
-            a_mat = Tensor._make(adaptive_matrix(spatial[a], out[a], x.dtype))
+            like = x._data if isinstance(x, Tensor) else x
+            a_mat = Tensor._make(B.asarray_like(
+                adaptive_matrix(spatial[a], out[a], B.numpy_dtype(x.dtype)), like))
             y = moveaxis(matmul(moveaxis(y, axis, -1), a_mat.T), -1, axis)
     return squeeze(y, 0) if unbatched else y
 
@@ -694,7 +703,19 @@ def _adaptive_max_pool_nd(op, nd, x, output_size, return_indices):
     grid = _adaptive_grid(spatial, out)
     cells, taps = math.prod(out), math.prod(grid.shape[nd:])
     grid = grid.reshape(cells, taps)
-    data = (x._data if isinstance(x, Tensor) else xp.asarray(x)).reshape(n * c, -1)
+    data = x._data if isinstance(x, Tensor) else xp.asarray(x)
+    if is_foreign_array(data):              # another array library: the same scan there
+        from . import pool_standard
+
+        index = pool_standard.adaptive_max_positions(B.reshape(data, (n * c, -1)), grid)
+        rows = B.asarray_like(xp.arange(n * c)[:, None], data)
+        y = reshape(getitem(reshape(x, (n * c, -1)), (rows, index)), (n, c) + out)
+        y = squeeze(y, 0) if unbatched else y
+        if not return_indices:
+            return y
+        shape = ((n, c) if not unbatched else (c,)) + out
+        return y, Tensor._make(B.reshape(index, shape))
+    data = data.reshape(n * c, -1)
     # PyTorch's scan, one tap (one position of every bin) at a time: a later element takes over
     # when strictly larger or NaN, so ties keep the first maximum and the last NaN wins.
     best = xp.take(data, grid[:, 0], axis=1)               # (N·C, cells)
@@ -876,7 +897,11 @@ def _lp_pool_nd(op, nd, x, norm_type, kernel_size, stride, ceil_mode):
 
     kernel = _ntuple(kernel_size, nd, "kernel_size", op)
     out = _avg_pool_nd(op, nd, x ** norm_type, kernel, stride, 0, ceil_mode, True, None)
-    return (sign(out) * relu(_abs(out)) * math.prod(kernel)) ** (1.0 / norm_type)
+    if is_foreign_array(out._data):         # sign in the output's own library (no gradient)
+        signs = Tensor._make(B.namespace(out._data).sign(out._data))
+    else:
+        signs = sign(out)
+    return (signs * relu(_abs(out)) * math.prod(kernel)) ** (1.0 / norm_type)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002

@@ -133,3 +133,50 @@ def unpool_backward(g, positions, x_shape):
     flat = (B.xp.arange(rows)[:, None] * size + positions).reshape(-1)
     picked = ns.take(B.reshape(g, (-1,)), ns.asarray(flat, device=g.device), axis=0)
     return B.reshape(picked, tuple(x_shape))
+
+
+# --------------------------------------------------------------------------- indices
+def plane_indices(arg, kernel, stride, padding, dilation, out, spatial):
+    """PyTorch's max-pooling indices from the kernel offsets ``arg`` (N, C, H′, …) that
+    :func:`forward` chose: the flat position (d·H + h)·W + w of each window's maximum within its
+    channel's plane, int64, in ``arg``'s library. Offset t of a window splits row-major into
+    (i_D, i_H, i_W) (last axis fastest); along axis a the maximum sits at s·h − p + d·i, clipped
+    into the input (a window of −∞ padding alone points at its first element inside)."""
+    ns = B.namespace(arg)
+    arg = ns.astype(arg, ns.int64)
+    nd = len(kernel)
+    flat = None
+    inner = plane = 1
+    for a in reversed(range(nd)):
+        offset = (arg // inner) % kernel[a]
+        inner *= kernel[a]
+        shape = [1] * arg.ndim
+        shape[arg.ndim - nd + a] = out[a]
+        start = B.asarray_like((B.xp.arange(out[a], dtype=B.xp.int64) * stride[a]
+                                - padding[a]).reshape(shape), arg)
+        coord = ns.clip(start + offset * dilation[a], 0, spatial[a] - 1) * plane
+        flat = coord if flat is None else flat + coord
+        plane *= spatial[a]
+    return flat
+
+
+# --------------------------------------------------------------------------- adaptive max
+def adaptive_max_positions(data, grid):
+    """The position of every bin's maximum in ``data`` (N·C, plane) as PyTorch's adaptive max
+    pooling scans it (ops/pool.py's _adaptive_max_pool_nd): ``grid`` (host NumPy, (cells, taps))
+    lists each bin's flat plane positions; tap by tap, a later element takes over when strictly
+    larger or NaN (ties keep the first maximum, the last NaN wins). Returns (N·C, cells) int64 in
+    ``data``'s library."""
+    ns = B.namespace(data)
+    cells, taps = grid.shape
+    on = B.asarray_like(grid, data)
+    best = ns.take(data, on[:, 0], axis=1)
+    arg = ns.zeros(best.shape, dtype=ns.int64, device=data.device)
+    for t in range(1, taps):
+        v = ns.take(data, on[:, t], axis=1)
+        take = (v > best) | ns.isnan(v)
+        best = ns.where(take, v, best)
+        arg = ns.where(take, t, arg)
+    first = B.asarray_like(B.xp.arange(cells, dtype=B.xp.int64) * taps, data)
+    picked = ns.take(B.reshape(on, (-1,)), B.reshape(first + arg, (-1,)), axis=0)
+    return B.reshape(picked, arg.shape)

@@ -1,8 +1,8 @@
 """Adagrad and Adadelta: step sizes from the accumulated history of squared gradients."""
 from __future__ import annotations
 
-from ..backend import xp
-from .optimizer import Optimizer
+from .. import backend as B
+from .optimizer import Optimizer, full_like
 
 
 class Adagrad(Optimizer):
@@ -36,7 +36,7 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 state = self._state_for(p)
                 state["step"] = 0
-                state["sum"] = xp.full_like(p._data, group["initial_accumulator_value"])
+                state["sum"] = full_like(p._data, group["initial_accumulator_value"])
 
     def _update(self, group, param, grad, state):
         state["step"] += 1
@@ -44,11 +44,11 @@ class Adagrad(Optimizer):
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         work = self._work(param)
         s = state["sum"]                               # s ← s + g²
-        xp.multiply(grad, grad, out=work)
+        B.into("multiply", grad, grad, out=work)
         s += work
-        xp.sqrt(s, out=work)                           # θ ← θ − η_t g/(√s + ε)
+        B.into("sqrt", s, out=work)                           # θ ← θ − η_t g/(√s + ε)
         work += group["eps"]
-        xp.divide(grad, work, out=work)
+        B.into("divide", grad, work, out=work)
         work *= lr
         param -= work
 
@@ -85,24 +85,24 @@ class Adadelta(Optimizer):
         rho, eps = group["rho"], group["eps"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(param)
-            state["acc_delta"] = xp.zeros_like(param)
+            state["square_avg"] = B.zeros_like(param)
+            state["acc_delta"] = B.zeros_like(param)
         state["step"] += 1
         grad = self._grad(group, param, grad)          # −g if maximize, + λθ if weight decay
         s, u = state["square_avg"], state["acc_delta"]
         delta, work = self._work(param, 1), self._work(param, 2)
         s *= rho                                       # s ← ρs + (1 − ρ)g²
-        xp.multiply(grad, grad, out=work)
+        B.into("multiply", grad, grad, out=work)
         work *= 1 - rho
         s += work
-        xp.add(s, eps, out=work)                       # Δ = √(u + ε)/√(s + ε) · g
-        xp.sqrt(work, out=work)
-        xp.add(u, eps, out=delta)
-        xp.sqrt(delta, out=delta)
+        B.into("add", s, eps, out=work)                       # Δ = √(u + ε)/√(s + ε) · g
+        B.into("sqrt", work, out=work)
+        B.into("add", u, eps, out=delta)
+        B.into("sqrt", delta, out=delta)
         delta /= work
         delta *= grad
         u *= rho                                       # u ← ρu + (1 − ρ)Δ²
-        xp.multiply(delta, delta, out=work)
+        B.into("multiply", delta, delta, out=work)
         work *= 1 - rho
         u += work
         delta *= group["lr"]                           # θ ← θ − ηΔ

@@ -1,7 +1,7 @@
 """Adamax: Adam with the infinity norm in place of the second moment."""
 from __future__ import annotations
 
-from ..backend import xp
+from .. import backend as B
 from .optimizer import Optimizer, bias_correction, lerp_
 
 
@@ -39,18 +39,18 @@ class Adamax(Optimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_inf"] = xp.zeros_like(param)
+            state["exp_avg"] = B.zeros_like(param)
+            state["exp_inf"] = B.zeros_like(param)
         state["step"] += 1
         grad = self._grad(group, param, grad)
         m, u = state["exp_avg"], state["exp_inf"]
         work = self._work(param)
         lerp_(m, grad, 1 - beta1, work)                 # m ← β₁m + (1 − β₁)g
         u *= beta2                                      # u ← max(β₂u, |g| + ε)
-        xp.abs(grad, out=work)
+        B.into("abs", grad, out=work)
         work += eps
-        xp.maximum(u, work, out=u)
-        xp.divide(m, u, out=work)                       # θ ← θ − η/(1 − β₁ᵗ) · m/u
+        B.into("maximum", u, work, out=u)
+        B.into("divide", m, u, out=work)                       # θ ← θ − η/(1 − β₁ᵗ) · m/u
         work *= lr / bias_correction(beta1, state["step"])
         param -= work
 

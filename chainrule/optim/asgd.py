@@ -1,6 +1,7 @@
 """ASGD: stochastic gradient descent with a decaying step and Polyak–Ruppert averaging."""
 from __future__ import annotations
 
+from .. import backend as B
 from ..backend import get_default_dtype, xp
 from .optimizer import Optimizer
 
@@ -50,17 +51,17 @@ class ASGD(Optimizer):
             state["step"] = 0
             state["eta"] = _scalar(lr)
             state["mu"] = 1.0
-            state["ax"] = xp.zeros_like(param)
+            state["ax"] = B.zeros_like(param)
         state["step"] += 1
         grad = self._grad(group, param, grad)
         eta, mu = float(state["eta"]), float(state["mu"])
         work = self._work(param)
         param *= 1 - lambd * eta                       # θ ← θ(1 − λη) − ηg
-        xp.multiply(grad, eta, out=work)
+        B.into("multiply", grad, eta, out=work)
         param -= work
         ax = state["ax"]
         if mu != 1:                                     # θ̄ ← θ̄ + μ(θ − θ̄)
-            xp.subtract(param, ax, out=work)
+            B.into("subtract", param, ax, out=work)
             work *= mu
             ax += work
         else:

@@ -1,7 +1,7 @@
 """NAdam: Adam with Nesterov momentum (Dozat, 2016)."""
 from __future__ import annotations
 
-from ..backend import xp
+from .. import backend as B
 from .optimizer import Optimizer, bias_correction, lerp_
 
 
@@ -43,8 +43,8 @@ class NAdam(Optimizer):
         if not state:
             state["step"] = 0
             state["mu_product"] = 1.0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
+            state["exp_avg"] = B.zeros_like(param)
+            state["exp_avg_sq"] = B.zeros_like(param)
         state["step"] += 1
         t = state["step"]
         grad = self._grad(group, param, grad, decoupled=decoupled)
@@ -58,15 +58,15 @@ class NAdam(Optimizer):
         work, denom = self._work(param, 1), self._work(param, 2)
         lerp_(m, grad, 1 - beta1, work)                # m ← β₁m + (1 − β₁)g
         v *= beta2                                     # v ← β₂v + (1 − β₂)g²
-        xp.multiply(grad, grad, out=work)
+        B.into("multiply", grad, grad, out=work)
         work *= 1 - beta2
         v += work
-        xp.divide(v, bias_correction(beta2, t), out=denom)     # d = √(v/(1 − β₂ᵗ)) + ε
-        xp.sqrt(denom, out=denom)
+        B.into("divide", v, bias_correction(beta2, t), out=denom)  # d = √(v/(1 − β₂ᵗ)) + ε
+        B.into("sqrt", denom, out=denom)
         denom += eps
-        xp.divide(grad, denom, out=work)
+        B.into("divide", grad, denom, out=work)
         work *= lr * (1.0 - mu) / (1.0 - prod)
         param -= work
-        xp.divide(m, denom, out=work)
+        B.into("divide", m, denom, out=work)
         work *= lr * mu_next / (1.0 - prod * mu_next)
         param -= work

@@ -251,6 +251,14 @@ def lerp_(avg, target, weight: float, work) -> None:
         B.into("subtract", target, work, out=avg)
 
 
+def full_like(a, value: float):
+    """A state array filled with ``value``, shaped like the parameter array ``a``, in its
+    library, dtype and device (NumPy's ``full_like``; the array API's for other libraries)."""
+    if type(a) is xp.ndarray:
+        return xp.full_like(a, value)
+    return B.namespace(a).full_like(a, value)
+
+
 def bias_correction(beta: float, step: int) -> float:
     """1 − βᵗ: the factor by which an exponential average started at 0 underestimates its mean."""
     return 1.0 - beta ** step

@@ -1,7 +1,7 @@
 """RMSprop: divide the gradient by a running root mean square of recent gradients."""
 from __future__ import annotations
 
-from ..backend import xp
+from .. import backend as B
 from .optimizer import Optimizer, lerp_
 
 
@@ -35,34 +35,34 @@ class RMSprop(Optimizer):
         lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(param)
+            state["square_avg"] = B.zeros_like(param)
             if mu > 0:
-                state["momentum_buffer"] = xp.zeros_like(param)
+                state["momentum_buffer"] = B.zeros_like(param)
             if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(param)
+                state["grad_avg"] = B.zeros_like(param)
         state["step"] += 1
         grad = self._grad(group, param, grad)          # −g if maximize, + λθ if weight decay
         work = self._work(param)
         s = state["square_avg"]                        # s ← αs + (1 − α)g²
         s *= alpha
-        xp.multiply(grad, grad, out=work)
+        B.into("multiply", grad, grad, out=work)
         work *= 1 - alpha
         s += work
         if group["centered"]:                          # a ← αa + (1 − α)g;  d = √(s − a²)
             a = state["grad_avg"]
             lerp_(a, grad, 1 - alpha, work)
-            xp.multiply(a, a, out=work)
-            xp.subtract(s, work, out=work)
-            xp.sqrt(work, out=work)
+            B.into("multiply", a, a, out=work)
+            B.into("subtract", s, work, out=work)
+            B.into("sqrt", work, out=work)
         else:                                          # d = √s
-            xp.sqrt(s, out=work)
+            B.into("sqrt", s, out=work)
         work += eps
-        xp.divide(grad, work, out=work)                # g/(d + ε)
+        B.into("divide", grad, work, out=work)                # g/(d + ε)
         if mu > 0:                                     # b ← μb + g/(d + ε);  θ ← θ − ηb
             buf = state["momentum_buffer"]
             buf *= mu
             buf += work
-            xp.multiply(buf, lr, out=work)
+            B.into("multiply", buf, lr, out=work)
         else:
             work *= lr
         param -= work

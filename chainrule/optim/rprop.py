@@ -1,8 +1,9 @@
 """Rprop: resilient backpropagation, steps driven by the sign of the gradient only."""
 from __future__ import annotations
 
+from .. import backend as B
 from ..backend import xp
-from .optimizer import Optimizer
+from .optimizer import Optimizer, full_like
 
 
 class Rprop(Optimizer):
@@ -44,18 +45,24 @@ class Rprop(Optimizer):
         step_min, step_max = group["step_sizes"]
         if not state:
             state["step"] = 0
-            state["prev"] = xp.zeros_like(param)
-            state["step_size"] = xp.full_like(param, group["lr"])
+            state["prev"] = B.zeros_like(param)
+            state["step_size"] = full_like(param, group["lr"])
         state["step"] += 1
         grad = self._grad(group, param, grad)
         prev, delta = state["prev"], state["step_size"]
-        s = xp.sign(grad * prev)
-        factor = xp.where(s > 0, etaplus, xp.where(s < 0, etaminus, 1.0)).astype(param.dtype)
+        if type(param) is xp.ndarray:
+            s = xp.sign(grad * prev)
+            factor = xp.where(s > 0, etaplus, xp.where(s < 0, etaminus, 1.0)).astype(param.dtype)
+            g = xp.where(s < 0, 0, grad).astype(param.dtype)
+        else:                       # another array library: the standard's where (η's rounded to
+            ns = B.namespace(param)     # the parameter's dtype, as NumPy's astype rounds them)
+            s = ns.sign(grad * prev)
+            factor = ns.where(s > 0, etaplus, ns.where(s < 0, etaminus, ns.ones_like(param)))
+            g = ns.where(s < 0, 0.0, grad)
         delta *= factor
-        xp.clip(delta, step_min, step_max, out=delta)
-        g = xp.where(s < 0, 0, grad).astype(param.dtype)
+        B.into("clip", delta, step_min, step_max, out=delta)
         work = self._work(param)
-        xp.sign(g, out=work)
+        B.into("sign", g, out=work)
         work *= delta
         param -= work
         prev[...] = g

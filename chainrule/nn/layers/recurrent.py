@@ -19,7 +19,7 @@ import numbers
 import warnings
 
 from ... import ops
-from ...backend import dtype_kind, get_default_dtype, xp
+from ...backend import dtype_kind, get_default_dtype, namespace, xp
 from ...mathematics import Formula
 from ...ops import rnn as F
 from ...ops.dropout import dropout as _dropout
@@ -34,6 +34,14 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "GRU": 3, "LSTM": 4}
 
 def _shape(t) -> tuple:
     return tuple(getattr(t, "shape", ()))
+
+
+def _zeros(shape, like: Tensor) -> Tensor:
+    """A zero state of ``shape`` in the dtype, array library and device of the tensor ``like``."""
+    data = like._data
+    if type(data) is xp.ndarray:
+        return Tensor._make(xp.zeros(shape, dtype=data.dtype))
+    return Tensor._make(namespace(data).zeros(shape, dtype=data.dtype, device=data.device))
 
 
 def _as_tensor(x):
@@ -478,7 +486,7 @@ class RNNCellBase(Module):
                              f"expected input_size = {self.input_size} (input shape {_shape(x)})")
         expected = x.shape[:-1] + (self.hidden_size,)
         if hx is None:
-            hx = Tensor._make(xp.zeros(expected, dtype=x.dtype))
+            hx = _zeros(expected, x)
         hx = _as_tensor(hx)
         if _shape(hx) != expected:
             raise ValueError(f"{name}: {what} must have shape {expected} (batch, hidden_size), "
@@ -563,7 +571,7 @@ class LSTMCell(RNNCellBase):
     def forward(self, input, hx=None):  # noqa: A002
         if hx is None:
             x, h = self._check(input, None)
-            c = Tensor._make(xp.zeros(h.shape, dtype=h.dtype))
+            c = _zeros(h.shape, h)
         else:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise TypeError(f"LSTMCell: hx must be a tuple (h, c), got {type(hx).__name__}")

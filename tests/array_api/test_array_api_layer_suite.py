@@ -1,0 +1,174 @@
+"""The layer suite a second time, on array_api_strict arrays (issue 17, part 2).
+
+The conformance tables of the layers (tests/conformance/table_layers.py: convolutions, pooling,
+normalization and padding, as modules and as functions; table_core_nn.py: linear, activations,
+embedding, dropout, containers, recurrent and transformer layers) are programs ``fn(L, *inputs)``
+written once for PyTorch and chainrule. Here each runs twice in chainrule: on NumPy arrays, and
+on array_api_strict arrays (the modules the program builds, its tensors and the tensors its
+factories make hold array_api_strict arrays). Outputs and the gradients of the inputs must be
+array_api_strict arrays equal to the NumPy run's (rtol 1e-12; atol 1e-12 on the scale of the
+values, as the primitive suite).
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import backend
+
+HERE = Path(__file__).resolve().parent.parent
+for folder in (HERE, HERE / "conformance"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+xs = pytest.importorskip("array_api_strict")
+pytest.importorskip("torch")                     # the tables' harness imports it
+from harness import Spec  # noqa: E402
+
+StrictArray = type(xs.asarray(0.0))
+TABLES = ("table_layers", "table_core_nn")
+FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn",
+             "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
+             "randn_like")
+
+
+def _strict(t):
+    """``t`` (a Tensor or Module) with its arrays replaced by array_api_strict copies."""
+    tensors = [t] if isinstance(t, cr.Tensor) else list(t.parameters()) + list(t.buffers())
+    for u in tensors:
+        if type(u._data) is np.ndarray:
+            u._data = xs.asarray(u._data)
+    return t
+
+
+class _StrictNN:
+    """``chainrule.nn`` whose Modules hold array_api_strict arrays."""
+
+    def __getattr__(self, name):
+        found = getattr(cr.nn, name)
+        if found is cr.nn.Module:       # a base class for the program's own modules, whose
+            return found                # layers, parameters and buffers are made strict here
+        if inspect.isclass(found) and issubclass(found, cr.nn.Module):
+            return lambda *args, **kwargs: _strict(found(*args, **kwargs))
+        return found
+
+
+class OnStrict:
+    """``chainrule`` as seen by a program whose tensors all hold array_api_strict arrays."""
+
+    nn = _StrictNN()
+
+    def __getattr__(self, name):
+        found = getattr(cr, name)
+        if name in FACTORIES:
+            return lambda *args, **kwargs: _strict(found(*args, **kwargs))
+        return found
+
+    @staticmethod
+    def tensor(data, dtype=None, requires_grad=False):
+        t = _strict(cr.tensor(data, dtype=dtype))
+        return t.requires_grad_(True) if requires_grad else t
+
+
+def _module_of_any_library(L, name, *args, **kwargs):
+    """table_layers' ``_module`` (float64, parameters and float buffers drawn from a fixed seed)
+    with its floating-point test written ``is_floating_point()``: the table's
+    ``v.dtype in (L.float32, L.float64)`` compares an array_api_strict dtype with NumPy's, which
+    is never equal, so the strict run would keep the module's random initialisation."""
+    m = getattr(L.nn, name)(*args, **kwargs).double()
+    rng = np.random.default_rng(7)
+    state = {k: L.tensor(rng.uniform(0.5, 1.5, tuple(v.shape))) if v.is_floating_point()
+             else L.tensor(v.numpy()) for k, v in m.state_dict().items()}
+    m.load_state_dict(state)
+    return m
+
+
+@pytest.fixture(autouse=True)
+def _tables_on_any_library(monkeypatch):
+    monkeypatch.setattr(importlib.import_module("table_layers"), "_module",
+                        _module_of_any_library)
+
+
+def _cases():
+    found = []
+    for table in TABLES:
+        module = importlib.import_module(table)
+        # ENTRIES is the table's whole list (its parts CONV, POOL, … are lists too: read once)
+        for entry in module.ENTRIES:
+            for k, c in enumerate(entry.cases):
+                if c.raises or c.xfail or c.drawn or c.compare != "values":
+                    continue
+                found.append(pytest.param(c, id=f"{entry.name}#{k}" + (f"-{c.label}"
+                                                                        if c.label else "")))
+    return found
+
+
+def _outputs(result) -> list:
+    if isinstance(result, cr.Tensor):
+        return [result]
+    if isinstance(result, (tuple, list)):
+        return [t for r in result for t in _outputs(r)]
+    return []
+
+
+def _run(c, L, arrays, weights):
+    inputs = [L.tensor(a.copy(), requires_grad=i in c.grad) if isinstance(a, np.ndarray)
+              else a for i, a in enumerate(arrays)]
+    cr.manual_seed(0)
+    outs = _outputs(c.fn(L, *inputs))
+    if not c.grad:          # the program backpropagated itself (its gradients are outputs)
+        return outs, []
+    total = None
+    for t, w in zip(outs, weights(outs)):
+        if t.requires_grad and backend.dtype_kind(t.dtype) == "f":
+            term = (t * L.tensor(w.astype(backend.numpy_dtype(t.dtype)))).sum()
+            total = term if total is None else total + term
+    if total is not None:
+        total.backward()
+    grads = [inputs[i].grad for i in c.grad]
+    return outs, grads
+
+
+def _assert_same(got, expected, where):
+    if expected is None:
+        assert got is None or not np.any(backend.to_numpy(got._data)), f"{where}: expected none"
+        return
+    assert got is not None, f"{where}: missing on array_api_strict"
+    assert isinstance(got._data, StrictArray), \
+        f"{where}: a {type(got._data).__name__}, not an array_api_strict array"
+    a, e = backend.to_numpy(got._data), expected._data
+    assert a.shape == e.shape and a.dtype == e.dtype, \
+        f"{where}: {a.shape} {a.dtype}, NumPy run {e.shape} {e.dtype}"
+    if e.dtype.kind in "fc":
+        scale = max(1.0, float(np.max(np.abs(e[np.isfinite(e)])))) if np.isfinite(e).any() \
+            else 1.0
+        np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12 * scale, equal_nan=True,
+                                   err_msg=where)
+    else:
+        np.testing.assert_array_equal(a, e, err_msg=where)
+
+
+@pytest.mark.parametrize("c", _cases())
+def test_layer_case_on_array_api_strict_equals_numpy(c):
+    rng = np.random.default_rng(0)
+    arrays = [spec.draw(rng, None) if isinstance(spec, Spec) else spec for spec in c.inputs]
+    drawn = []
+
+    def weights(outs):
+        while len(drawn) < len(outs):
+            drawn.append(rng.standard_normal(tuple(outs[len(drawn)].shape)))
+        return drawn
+
+    expected, expected_grads = _run(c, cr, arrays, weights)
+    got, got_grads = _run(c, OnStrict(), arrays, weights)
+    assert len(got) == len(expected)
+    for i, (g, e) in enumerate(zip(got, expected)):
+        _assert_same(g, e, f"{c.describe()}: output {i}")
+    for i, g, e in zip(c.grad, got_grads, expected_grads):
+        _assert_same(g, e, f"{c.describe()}: gradient of input {i}")
