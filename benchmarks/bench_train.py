@@ -4,6 +4,7 @@
     python benchmarks/bench_train.py --seeds 1 --epochs 1 # a first look at the timings
     python benchmarks/bench_train.py --models lenet       # one model (the stored mlp stays)
     python benchmarks/bench_train.py --render             # rewrite the RESULTS.md section only
+    python benchmarks/bench_train.py --models lenet --compile   # chainrule train --compile
 
 The recipe, the same for both libraries: Adam (lr 1e-3, PyTorch's defaults otherwise), batch 128,
 cross-entropy, PyTorch's default initialisation, the training set reshuffled every epoch, pixels
@@ -47,6 +48,8 @@ END = "<!-- bench_train: end -->"
 MEAN, STD = 0.2860, 0.3530
 TARGETS = {"lenet": {"accuracy": 0.88, "time_ratio": 1.1}, "mlp": {"accuracy": 0.87}}
 WORKLOADS: list = []      # not a benchmarks/run.py workload: a long job with its own entry point
+COMPILED = "+compile"     # the store's key of a model trained with chainrule train --compile
+KEYS = ("lenet", "lenet" + COMPILED, "mlp", "mlp" + COMPILED)
 
 
 # ----------------------------------------------------------------------------------- PyTorch
@@ -111,13 +114,15 @@ def train_torch(name: str, data, seed: int, epochs: int, batch_size: int = 128,
 
 
 # ----------------------------------------------------------------------------------- chainrule
-def train_chainrule(name: str, data, seed: int, epochs: int, folder: Path, log=print) -> dict:
-    """``chainrule train --model NAME --seed SEED --epochs EPOCHS`` (in this process)."""
+def train_chainrule(name: str, data, seed: int, epochs: int, folder: Path, log=print,
+                    jit: bool = False) -> dict:
+    """``chainrule train --model NAME --seed SEED --epochs EPOCHS [--compile]`` (in this
+    process)."""
     from chainrule.training import Run
 
     run = Run.new(model=name, dataset="fashion-mnist", seed=seed, epochs=epochs,
                   out=folder / f"{name}-seed{seed}", data=data, progress=0,
-                  log=lambda message: None)
+                  log=lambda message: None, compile=jit)
     rows = run.train()["rows"]
     test = run.report()
     for row in rows:
@@ -128,7 +133,8 @@ def train_chainrule(name: str, data, seed: int, epochs: int, folder: Path, log=p
 
 
 # ----------------------------------------------------------------------------------- running
-def run_model(name: str, seeds: int, epochs: int, data, folder: Path, log=print) -> dict:
+def run_model(name: str, seeds: int, epochs: int, data, folder: Path, log=print,
+              jit: bool = False) -> dict:
     per_seed = []
     for seed in range(seeds):
         order = ("chainrule", "torch") if seed % 2 == 0 else ("torch", "chainrule")
@@ -137,7 +143,7 @@ def run_model(name: str, seeds: int, epochs: int, data, folder: Path, log=print)
             log(f"  {name}, seed {seed}: {library}")
             time.sleep(0.5)                   # the other library's threads go to sleep
             if library == "chainrule":
-                result[library] = train_chainrule(name, data, seed, epochs, folder, log)
+                result[library] = train_chainrule(name, data, seed, epochs, folder, log, jit)
             else:
                 result[library] = train_torch(name, data, seed, epochs, log=log)
             log(f"  {name}, seed {seed}: {library} test accuracy "
@@ -174,10 +180,11 @@ def render(store: dict) -> str:
              "| model | epochs | seeds | chainrule test acc | PyTorch test acc | gap | "
              "chainrule epoch | PyTorch epoch | ratio | per-seed ratios | targets | met |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for name in ("lenet", "mlp"):
-        r = store.get("models", {}).get(name)
+    for key in KEYS:
+        r = store.get("models", {}).get(key)
         if r is None:
             continue
+        name = key.removesuffix(COMPILED)
         c, t = r["chainrule"], r["torch"]
         target = TARGETS[name]
         checks = [c["accuracy_mean"] >= target["accuracy"], abs(r["accuracy_gap"]) <= 0.005]
@@ -185,7 +192,8 @@ def render(store: dict) -> str:
         if "time_ratio" in target:
             checks.append(r["time_ratio"] <= target["time_ratio"])
             text.append(f"time ≤ {target['time_ratio']}x")
-        label = {"lenet": "LeNet-5", "mlp": "MLP 784-256-128-10"}[name]
+        label = {"lenet": "LeNet-5", "mlp": "MLP 784-256-128-10"}[name] + (
+            " (`--compile`)" if key.endswith(COMPILED) else "")
         lines.append(
             f"| {label} | {r['epochs']} | {r['seeds']} | {_acc(c)} | {_acc(t)} | "
             f"{100 * r['accuracy_gap']:+.2f} pt | {c['epoch_time_median']:.1f} s | "
@@ -193,11 +201,11 @@ def render(store: dict) -> str:
             f"{', '.join(f'{x:.2f}' for x in r['time_ratios'])} | {'; '.join(text)} | "
             f"{'yes' if all(checks) else 'NO'} |")
     lines.append("")
-    for name in ("lenet", "mlp"):
-        facts = store.get("models", {}).get(name, {}).get("facts")
+    for key in KEYS:
+        facts = store.get("models", {}).get(key, {}).get("facts")
         if facts:
             lines.append(
-                f"- {name}: measured {facts.get('date')} ({facts.get('duration_min', '?')} min); "
+                f"- {key}: measured {facts.get('date')} ({facts.get('duration_min', '?')} min); "
                 f"load average before: {facts.get('load')}, after: {facts.get('load_after')}. "
                 f"CPU: {facts.get('cpu')}; cores: {facts.get('cores')}. NumPy "
                 f"{facts.get('numpy')} ({facts.get('numpy_blas')}); PyTorch {facts.get('torch')} "
@@ -230,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true",
                         help="only rewrite the RESULTS.md section from bench_train.json")
     parser.add_argument("--no-write", action="store_true", help="print only; store nothing")
+    parser.add_argument("--compile", action="store_true",
+                        help="chainrule trains with --compile (stored beside the eager rows)")
     args = parser.parse_args(argv)
 
     from benchmarks import harness
@@ -249,10 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Fashion-MNIST from {data.where}; load average {facts['load']}", flush=True)
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench_train-") as tmp:
-        for name in args.models:
+        for model in args.models:
+            name = model + (COMPILED if args.compile else "")
             model_start = time.perf_counter()
-            results[name] = run_model(name, args.seeds, args.epochs, data, Path(tmp),
-                                      log=lambda m: print(m, flush=True))
+            results[name] = run_model(model, args.seeds, args.epochs, data, Path(tmp),
+                                      log=lambda m: print(m, flush=True), jit=args.compile)
             r = results[name]
             r["facts"] = {**{k: v for k, v in facts.items() if k != "environment"},
                           "load_after": harness.load_average(),
