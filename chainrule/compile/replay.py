@@ -44,33 +44,11 @@ def replay(program: Program, arg_tensors: list):
             if kind == "prim":
                 if _GradMode.enabled is not step.grad_mode:
                     _GradMode.enabled = step.grad_mode
-                ctx = Node()
-                ctx.inputs = step.standins
-                arrays = [env[s] for s in step.inputs]
-                if step.param_slots:
-                    params = dict(step.params)
-                    for k, s in step.param_slots:
-                        params[k] = env[s]
-                else:
-                    params = step.params
-                out = step.fn.forward(ctx, *arrays, **params)
-                if type(out) is not ndarray:
-                    scalar, out = out, xp.asarray(out)
-                    if any(v is scalar for v in ctx.saved):
-                        ctx.saved = tuple(out if v is scalar else v for v in ctx.saved)
-                env[step.out] = out
+                ctx = apply_prim(step, env, step_params(step, env))
                 if step.records:
-                    ctx.fn = step.fn
                     ctxs[i] = ctx
             elif kind == "fused":
-                ops = step.ops
-                ufunc, operands = ops[0]
-                buffer = ufunc(*[env[s] for s in operands])
-                if type(buffer) is not ndarray:
-                    buffer = xp.asarray(buffer)
-                for ufunc, operands in ops[1:]:
-                    ufunc(*[buffer if s < 0 else env[s] for s in operands], out=buffer)
-                env[step.out] = buffer
+                apply_fused(step, env)
             elif kind == "random":
                 env[step.out] = _dropout._scaled_mask(step.shape, step.p, step.dtype)
             elif kind == "backward":
@@ -88,6 +66,42 @@ def replay(program: Program, arg_tensors: list):
     finally:
         _GradMode.enabled = previous
     return unflatten_outputs(program, arg_tensors, env.__getitem__, ctxs)
+
+
+def step_params(step: PrimStep, env: list) -> dict:
+    """A primitive step's keyword parameters, the array ones read from their slots."""
+    if not step.param_slots:
+        return step.params
+    params = dict(step.params)
+    for k, s in step.param_slots:
+        params[k] = env[s]
+    return params
+
+
+def apply_prim(step: PrimStep, env: list, params: dict) -> Node:
+    """Run one primitive step on the arrays of ``env``: its output is stored in its slot, and
+    its context (what the forward saved for the vjp) is returned."""
+    ctx = Node()
+    ctx.inputs = step.standins
+    out = step.fn.forward(ctx, *[env[s] for s in step.inputs], **params)
+    if type(out) is not ndarray:
+        scalar, out = out, xp.asarray(out)
+        if any(v is scalar for v in ctx.saved):
+            ctx.saved = tuple(out if v is scalar else v for v in ctx.saved)
+    env[step.out] = out
+    ctx.fn = step.fn
+    return ctx
+
+
+def apply_fused(step, env: list) -> None:
+    """Run a fused elementwise chain: the first ufunc allocates, the others write into it."""
+    ufunc, operands = step.ops[0]
+    buffer = ufunc(*[env[s] for s in operands])
+    if type(buffer) is not ndarray:
+        buffer = xp.asarray(buffer)
+    for ufunc, operands in step.ops[1:]:
+        ufunc(*[buffer if s < 0 else env[s] for s in operands], out=buffer)
+    env[step.out] = buffer
 
 
 def unflatten_outputs(program: Program, arg_tensors: list, value, ctxs=None):

@@ -336,36 +336,22 @@ class _Part:
         self.weight = 1.0
 
     def forward(self):
-        env, ctxs, plan, program = self.env, self.ctxs, self.plan, self.program
-        steps = program.steps
+        from .replay import apply_fused, apply_prim, step_params
+
+        env, ctxs, plan = self.env, self.ctxs, self.plan
+        steps = self.program.steps
         end = plan.backward if plan.backward is not None else len(steps)
         n = self.hi - self.lo
         for i in range(plan.first, end):
             step = steps[i]
             if isinstance(step, FusedStep):
-                ufunc, operands = step.ops[0]
-                buffer = ufunc(*[env[s] for s in operands])
-                for ufunc, operands in step.ops[1:]:
-                    ufunc(*[buffer if s < 0 else env[s] for s in operands], out=buffer)
-                env[step.out] = buffer
+                apply_fused(step, env)
                 continue
-            ctx = Node()
-            ctx.inputs = step.standins
-            params = step.params
-            if step.param_slots:
-                params = dict(params)
-                for k, s in step.param_slots:
-                    params[k] = env[s]
+            params = step_params(step, env)
             if step.fn.name == "reshape" and params["shape"][0] == plan.batch:
                 params = dict(params, shape=(n,) + tuple(params["shape"][1:]))
-            out = step.fn.forward(ctx, *[env[s] for s in step.inputs], **params)
-            if type(out) is not ndarray:
-                scalar, out = out, xp.asarray(out)
-                if any(v is scalar for v in ctx.saved):
-                    ctx.saved = tuple(out if v is scalar else v for v in ctx.saved)
-            env[step.out] = out
+            ctx = apply_prim(step, env, params)
             if step.records:
-                ctx.fn = step.fn
                 ctxs[i] = ctx
 
     def backward(self):

@@ -326,10 +326,10 @@ class Tracer:
         """A wrapper of dropout's mask draw that records it as a :class:`RandomStep`."""
         tracer = self
 
-        def _scaled_mask(shape, p, dtype):
+        def _scaled_mask(shape, p, dtype, like=None):
             tracer._in_mask = True
             try:
-                mask = original(shape, p, dtype)
+                mask = original(shape, p, dtype, like)
             finally:
                 tracer._in_mask = False
             s = tracer.new_slot("random", mask, f"mask{len(tracer.slots)}", None,
