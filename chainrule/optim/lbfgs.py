@@ -36,10 +36,27 @@ from __future__ import annotations
 import copy
 import math
 
+from .. import backend as B
 from ..autograd.grad_mode import enable_grad
 from ..autograd.versions import bump
 from ..backend import xp
 from .optimizer import Optimizer
+
+
+def _max_abs(v) -> float:
+    """max |vᵢ| of a flat vector, in its own array library."""
+    if type(v) is xp.ndarray:
+        return float(xp.abs(v).max())
+    ns = B.namespace(v)
+    return float(ns.max(ns.abs(v)))
+
+
+def _abs_sum(v) -> float:
+    """‖v‖₁ of a flat vector, in its own array library."""
+    if type(v) is xp.ndarray:
+        return float(xp.abs(v).sum())
+    ns = B.namespace(v)
+    return float(ns.sum(ns.abs(v)))
 
 
 def _cubic_minimum(a, fa, ga, b, fb, gb, bounds=None) -> float:
@@ -62,7 +79,7 @@ def _strong_wolfe(phi, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, 
 
     ``phi(t)`` returns (f(x + t d), ∇f(x + t d)). Returns (f, g, t, evaluations) at the accepted t.
     """
-    d_norm = float(xp.abs(d).max())
+    d_norm = _max_abs(d)
     f_new, g_new = phi(t)
     evals, ls_iter = 1, 0
     gtd_new = float(g_new @ d)
@@ -169,15 +186,19 @@ class LBFGS(Optimizer):
 
     # ----------------------------------------------------------------- the flat vector
     def _flat_grad(self):
-        return xp.concatenate([xp.zeros(p._data.size, p._data.dtype) if p.grad is None
-                               else p.grad._data.reshape(-1) for p in self._params])
+        if type(self._params[0]._data) is xp.ndarray:
+            return xp.concatenate([xp.zeros(p._data.size, p._data.dtype) if p.grad is None
+                                   else p.grad._data.reshape(-1) for p in self._params])
+        ns = B.namespace(self._params[0]._data)     # another array library: its concat
+        return ns.concat([B.zeros_like(B.reshape(p._data, (-1,))) if p.grad is None
+                          else B.reshape(p.grad._data, (-1,)) for p in self._params])
 
     def _add(self, t, d) -> None:
         """x ← x + t d, each parameter's slice of d in place."""
         offset = 0
         for p in self._params:
             n = p._data.size
-            p._data += t * d[offset:offset + n].reshape(p._data.shape)
+            p._data += t * B.reshape(d[offset:offset + n], p._data.shape)
             bump(p._data)       # in place, as PyTorch's add_ (LBFGS bypasses _step_group)
             offset += n
 
@@ -218,7 +239,7 @@ class LBFGS(Optimizer):
         evals = 1
         state["func_evals"] += 1
         g = self._flat_grad()
-        if xp.abs(g).max() <= tol_grad:
+        if _max_abs(g) <= tol_grad:
             return orig_loss
 
         d, t = state.get("d"), state.get("t")
@@ -254,10 +275,10 @@ class LBFGS(Optimizer):
                 for i in range(len(old_dirs)):
                     be_i = float(old_dirs[i] @ d) * ro[i]
                     d += (al[i] - be_i) * old_stps[i]
-            prev_g = g.copy()
+            prev_g = B.copy(g)
             prev_loss = loss
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / float(xp.abs(g).sum())) * lr
+                t = min(1.0, 1.0 / _abs_sum(g)) * lr
             else:
                 t = lr
             gtd = float(g @ d)
@@ -265,26 +286,26 @@ class LBFGS(Optimizer):
                 break
             ls_evals = 0
             if line_search is not None:
-                x0 = [p._data.copy() for p in self._params]
+                x0 = [B.copy(p._data) for p in self._params]
                 def phi(step, x0=x0, d=d):
                     return self._directional(closure, x0, step, d)
                 loss, g, t, ls_evals = _strong_wolfe(phi, t, d, loss, g, gtd,
                                                      max_ls=max_eval - evals)
                 self._add(t, d)
-                opt_cond = xp.abs(g).max() <= tol_grad
+                opt_cond = _max_abs(g) <= tol_grad
             else:
                 self._add(t, d)
                 opt_cond = False
                 if n_iter != max_iter:
                     loss = self._evaluate(closure)
                     g = self._flat_grad()
-                    opt_cond = xp.abs(g).max() <= tol_grad
+                    opt_cond = _max_abs(g) <= tol_grad
                     ls_evals = 1
             evals += ls_evals
             state["func_evals"] += ls_evals
             if n_iter == max_iter or evals >= max_eval or opt_cond:
                 break
-            if xp.abs(d * t).max() <= tol_change or abs(loss - prev_loss) < tol_change:
+            if _max_abs(d * t) <= tol_change or abs(loss - prev_loss) < tol_change:
                 break
 
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=h_diag,

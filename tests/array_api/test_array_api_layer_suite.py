@@ -32,7 +32,7 @@ pytest.importorskip("torch")                     # the tables' harness imports i
 from harness import Spec  # noqa: E402
 
 StrictArray = type(xs.asarray(0.0))
-TABLES = ("table_layers", "table_core_nn")
+TABLES = ("table_layers", "table_core_nn", "table_losses_optim")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn",
              "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
              "randn_like")
@@ -55,8 +55,29 @@ class _StrictNN:
         if found is cr.nn.Module:       # a base class for the program's own modules, whose
             return found                # layers, parameters and buffers are made strict here
         if inspect.isclass(found) and issubclass(found, cr.nn.Module):
-            return lambda *args, **kwargs: _strict(found(*args, **kwargs))
+            return _strict_class(found)
         return found
+
+
+_STRICT_CLASSES: dict = {}
+
+
+def _strict_class(cls):
+    """A subclass of the Module class ``cls`` whose instances hold array_api_strict arrays once
+    built (a class, so that its static methods, e.g. Transformer.generate_square_subsequent_mask,
+    and isinstance keep working)."""
+    if cls not in _STRICT_CLASSES:
+        def __init__(self, *args, **kwargs):
+            cls.__init__(self, *args, **kwargs)
+            _strict(self)
+
+        body = {"__init__": __init__, "__module__": cls.__module__}
+        mask = getattr(cls, "generate_square_subsequent_mask", None)
+        if mask is not None:            # a factory (of the default device) as L.zeros is
+            body["generate_square_subsequent_mask"] = staticmethod(
+                lambda *args, **kwargs: _strict(mask(*args, **kwargs)))
+        _STRICT_CLASSES[cls] = type(cls.__name__, (cls,), body)
+    return _STRICT_CLASSES[cls]
 
 
 class OnStrict:
@@ -74,6 +95,29 @@ class OnStrict:
     def tensor(data, dtype=None, requires_grad=False):
         t = _strict(cr.tensor(data, dtype=dtype))
         return t.requires_grad_(True) if requires_grad else t
+
+
+# Cases of table_losses_optim that still compute with NumPy on a foreign array, in files outside
+# this suite's part of issue 17 (each an xfail that must start to fail once fixed: strict).
+_LIKE = ("ops/losses.py _like: xp.asarray(value, dtype=x.dtype) makes a NumPy constant; "
+         "B.asarray_like(xp.asarray(value, dtype=B.numpy_dtype(x.dtype)), x._data)")
+_MARGIN = ("ops/losses_extra.py multi_margin_loss / multilabel_margin_loss: t.dtype.kind, array "
+           "methods (.reshape, .any) and NumPy-built row/mask arrays on the target")
+_GAUSSIAN = ("ops/losses_extra.py gaussian_nll_loss: (v < 0).any() and xp.maximum on the "
+             "variance's array")
+NOT_YET = {
+    **{k: _LIKE for k in ("nn.PoissonNLLLoss#0", "nn.functional.poisson_nll_loss#3",
+                          "nn.HingeEmbeddingLoss#0", "nn.CosineEmbeddingLoss#0")},
+    **{f"nn.functional.hinge_embedding_loss#{i}": _LIKE for i in range(4)},
+    **{f"nn.functional.cosine_embedding_loss#{i}": _LIKE for i in range(3)},
+    **{f"nn.functional.gaussian_nll_loss#{i}": _GAUSSIAN for i in range(5)},
+    "nn.GaussianNLLLoss#0": _GAUSSIAN,
+    **{f"nn.functional.multi_margin_loss#{i}": _MARGIN for i in range(5)},
+    **{f"nn.functional.multilabel_margin_loss#{i}": _MARGIN for i in range(3)},
+    "nn.MultiMarginLoss#0": _MARGIN, "nn.MultiLabelMarginLoss#0": _MARGIN,
+    "nn.utils.vector_to_parameters#0": ("nn/utils/convert_parameters.py: "
+                                        "data[…].reshape(…) on the vector's array (B.reshape)"),
+}
 
 
 def _module_of_any_library(L, name, *args, **kwargs):
@@ -104,8 +148,11 @@ def _cases():
             for k, c in enumerate(entry.cases):
                 if c.raises or c.xfail or c.drawn or c.compare != "values":
                     continue
-                found.append(pytest.param(c, id=f"{entry.name}#{k}" + (f"-{c.label}"
-                                                                        if c.label else "")))
+                key = f"{entry.name}#{k}"
+                marks = [pytest.mark.xfail(reason=NOT_YET[key], strict=True)] \
+                    if key in NOT_YET else []
+                found.append(pytest.param(c, id=key + (f"-{c.label}" if c.label else ""),
+                                          marks=marks))
     return found
 
 

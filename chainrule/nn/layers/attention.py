@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from ... import ops
-from ...backend import array_namespace, get_default_dtype, is_foreign_array, xp
+from ...backend import asarray_like, get_default_dtype, is_foreign_array, xp
 from ...mathematics import Formula
 from ...ops import attention as A
 from ...ops.dropout import dropout as _dropout
@@ -36,6 +36,13 @@ def _add(a, b):
         return b
     if b is None:
         return a
+    # A float mask of another array library beside a NumPy bias (made from a boolean mask):
+    # the NumPy one moves into the other's library.
+    a_data, b_data = (t._data if isinstance(t, Tensor) else t for t in (a, b))
+    if is_foreign_array(a_data) and not is_foreign_array(b_data):
+        b = _in_library_of(b, a if isinstance(a, Tensor) else Tensor._make(a))
+    elif is_foreign_array(b_data) and not is_foreign_array(a_data):
+        a = _in_library_of(a, b if isinstance(b, Tensor) else Tensor._make(b))
     return a + b
 
 
@@ -60,8 +67,7 @@ def _in_library_of(bias, like: Tensor):
     array = bias._data if isinstance(bias, Tensor) else bias
     if is_foreign_array(like._data) and not is_foreign_array(array) \
             and not getattr(bias, "requires_grad", False):
-        ns = array_namespace(like._data)
-        return Tensor._from_op(ns.asarray(array, device=like._data.device), None)
+        return Tensor._from_op(asarray_like(array, like._data), None)
     return bias
 
 

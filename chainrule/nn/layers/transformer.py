@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 
+from ... import backend as B
 from ... import ops
 from ...backend import get_default_dtype, xp
 from ...mathematics import Equation, Formula
@@ -159,6 +160,8 @@ def _is_causal_mask(mask, size: int) -> bool:
     """Whether ``mask`` is the (size × size) causal mask (−∞ or True strictly above the
     diagonal, 0 or False elsewhere): PyTorch's ``_detect_is_causal_mask``."""
     data = mask._data if isinstance(mask, Tensor) else xp.asarray(mask)
+    if B.is_foreign_array(data):            # a check, not a computation: read on the host
+        data = B.to_numpy(data)
     if data.shape != (size, size):
         return False
     upper = xp.triu(xp.ones((size, size), dtype=bool), 1)
@@ -440,8 +443,10 @@ class Transformer(Module):
 
     @staticmethod
     def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
-        """The (sz × sz) causal mask as a Tensor: 0 on and below the diagonal, −∞ above."""
-        return Tensor._from_op(generate_square_subsequent_mask(sz, dtype), None)
+        """The (sz × sz) causal mask as a Tensor: 0 on and below the diagonal, −∞ above; on
+        ``device`` if given (made on the host, then moved, as the other factories)."""
+        mask = Tensor._from_op(generate_square_subsequent_mask(sz, dtype), None)
+        return mask if device is None else mask.to(device)
 
     def formula(self) -> Formula:
         eqs = [Equation("Forward", "m = Encoder(src),  y = Decoder(tgt, m)",
