@@ -31,7 +31,7 @@ for folder in (HERE, HERE / "conformance"):
 
 xs = pytest.importorskip("array_api_strict")
 pytest.importorskip("torch")                     # the tables' harness imports it
-from harness import Spec  # noqa: E402
+from harness import Spec, case, floats  # noqa: E402
 
 StrictArray = type(xs.asarray(0.0))
 TABLES = ("table_layers", "table_core_nn", "table_losses_optim")
@@ -141,6 +141,29 @@ def _tables_on_any_library(monkeypatch):
                         _module_of_any_library)
 
 
+# Layer options the tables do not reach, where the layer builds constants of its own (zero keys,
+# unbatched masks, the positional table): programs in the tables' form, run the same way.
+_PAD_MASK = np.array([[False, True, False], [False, False, True]])
+
+
+def _mha(**options):
+    def program(L, x, key_padding_mask, attn_mask):
+        m = L.nn.MultiheadAttention(4, 2, **options).double()
+        return m(x, x, x, key_padding_mask=key_padding_mask, attn_mask=attn_mask)
+    return program
+
+
+EXTRA = [
+    pytest.param(case(_mha(add_bias_kv=True, add_zero_attn=True), floats(3, 2, 4), _PAD_MASK,
+                      floats(3, 3), grad=[0, 2]), id="MultiheadAttention-bias_kv, zero_attn"),
+    pytest.param(case(lambda L, x, k, a: L.nn.MultiheadAttention(4, 2).double()(
+        x, x, x, key_padding_mask=k, attn_mask=a, need_weights=False), floats(3, 4),
+        _PAD_MASK[0], floats(3, 3), grad=[0, 2]), id="MultiheadAttention-unbatched"),
+    pytest.param(case(lambda L, x: L.nn.SinusoidalPositionalEncoding(4).double()(x),
+                      floats(3, 2, 4), grad=[0]), id="SinusoidalPositionalEncoding"),
+]
+
+
 def _cases():
     found = []
     for table in TABLES:
@@ -203,7 +226,7 @@ def _assert_same(got, expected, where):
         np.testing.assert_array_equal(a, e, err_msg=where)
 
 
-@pytest.mark.parametrize("c", _cases())
+@pytest.mark.parametrize("c", _cases() + EXTRA)
 def test_layer_case_on_array_api_strict_equals_numpy(c):
     rng = np.random.default_rng(0)
     arrays = [spec.draw(rng, None) if isinstance(spec, Spec) else spec for spec in c.inputs]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from ... import backend as B
 from ... import ops
 from ...backend import asarray_like, get_default_dtype, is_foreign_array, xp
 from ...mathematics import Formula
@@ -265,7 +266,10 @@ class MultiheadAttention(Module):
 
         q, k, v = (_heads(t, N, H, d, time_major) for t in (q, k, v))   # (N, H, ·, d)
         if self.add_zero_attn:
-            zeros = Tensor._make(xp.zeros((N, H, 1, d), dtype=dtype))
+            zeros = Tensor._make(xp.zeros((N, H, 1, d), dtype=dtype)
+                                 if type(q._data) is xp.ndarray else
+                                 B.namespace(q._data).zeros((N, H, 1, d), dtype=q._data.dtype,
+                                                            device=q._data.device))
             k, v = ops.concatenate([k, zeros], axis=2), ops.concatenate([v, zeros], axis=2)
             am, kpm = _pad_last(am), _pad_last(kpm)
         S = k.shape[2]
@@ -340,8 +344,10 @@ class MultiheadAttention(Module):
 
 def _unsqueeze0(mask):
     if isinstance(mask, Tensor):
-        return ops.expand_dims(mask, 0) if mask.requires_grad else Tensor._make(mask._data[None])
-    return xp.asarray(mask)[None]
+        if mask.requires_grad:
+            return ops.expand_dims(mask, 0)
+        return Tensor._make(mask._data[None, ...])    # (the standard wants the ellipsis)
+    return mask[None, ...] if is_foreign_array(mask) else xp.asarray(mask)[None]
 
 
 def _heads(t, N: int, H: int, d: int, time_major: bool):

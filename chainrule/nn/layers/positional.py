@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from ... import backend as B
 from ... import ops
 from ...backend import get_default_dtype, xp
 from ...mathematics import Formula
@@ -60,10 +61,17 @@ class _PositionalBase(Module):
             raise ValueError(f"{name}: the sequence has {L} positions but the table has max_len "
                              f"= {self.max_len}; build it with max_len ≥ {L}")
         pe = self._table()[:L]                                   # (L, d)
-        if not isinstance(pe, Tensor) and pe.dtype != x.dtype:
-            pe = pe.astype(x.dtype)                              # the constant follows x
+        if not isinstance(pe, Tensor):                           # the constant follows x:
+            if type(pe) is xp.ndarray:                           # its dtype, then its library
+                if pe.dtype != B.numpy_dtype(x.dtype):
+                    pe = pe.astype(B.numpy_dtype(x.dtype))
+                pe = B.asarray_like(pe, x._data)
+            elif pe.dtype != x._data.dtype:
+                pe = B.astype(pe, x._data.dtype)
         if x.ndim == 3 and not self.batch_first:
-            pe = ops.expand_dims(pe, 1) if isinstance(pe, Tensor) else pe[:, None]
+            pe = ops.expand_dims(pe, 1) if isinstance(pe, Tensor) else pe[:, None, :]
+        if B.is_foreign_array(pe):                               # operators take arrays of
+            pe = Tensor._make(pe)                                # other libraries as Tensors
         y = x + pe
         return _dropout(y, self.p, self.training) if self.p else y
 
