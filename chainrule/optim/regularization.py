@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .. import ops
-from ..backend import xp
+from ..backend import is_foreign_array, namespace, xp
 from ..mathematics import Formula
 from ..tensor import Tensor
 
@@ -108,6 +108,15 @@ class Regularizer:
         return f"{type(self).__name__}({args})"
 
 
+def _array(w):
+    """(w's array, the namespace of its library): a Tensor's own array (NumPy's, or another array
+    API library's, whose functions then compute), else ``w`` read as a NumPy array."""
+    w = w._data if isinstance(w, Tensor) else w
+    if not is_foreign_array(w):
+        w = xp.asarray(w)
+    return w, namespace(w)
+
+
 class L1(Regularizer):
     r"""R(w) = λ Σᵢ |wᵢ|  (the lasso penalty).
 
@@ -137,12 +146,12 @@ class L1(Regularizer):
         return self.l1 * ops.abs(w).sum()
 
     def gradient(self, w):
-        w = w._data if isinstance(w, Tensor) else xp.asarray(w)
-        return self.l1 * xp.sign(w)
+        w, ns = _array(w)
+        return self.l1 * ns.sign(w)
 
     def proximal(self, w, lr: float):
-        w = w._data if isinstance(w, Tensor) else xp.asarray(w)
-        return xp.sign(w) * xp.maximum(xp.abs(w) - lr * self.l1, 0)
+        w, ns = _array(w)
+        return ns.sign(w) * ns.maximum(ns.abs(w) - lr * self.l1, 0)
 
 
 class L2(Regularizer):
@@ -167,11 +176,11 @@ class L2(Regularizer):
         return (0.5 * self.l2) * (w * w).sum()
 
     def gradient(self, w):
-        w = w._data if isinstance(w, Tensor) else xp.asarray(w)
+        w, ns = _array(w)
         return self.l2 * w
 
     def proximal(self, w, lr: float):
-        w = w._data if isinstance(w, Tensor) else xp.asarray(w)
+        w, ns = _array(w)
         return w / (1 + lr * self.l2)
 
 
@@ -199,12 +208,12 @@ class ElasticNet(Regularizer):
         return self.l1 * ops.abs(w).sum() + (0.5 * self.l2) * (w * w).sum()
 
     def gradient(self, w):
-        w = w._data if isinstance(w, Tensor) else xp.asarray(w)
-        return self.l1 * xp.sign(w) + self.l2 * w
+        w, ns = _array(w)
+        return self.l1 * ns.sign(w) + self.l2 * w
 
     def proximal(self, w, lr: float):
-        w = w._data if isinstance(w, Tensor) else xp.asarray(w)
-        return xp.sign(w) * xp.maximum(xp.abs(w) - lr * self.l1, 0) / (1 + lr * self.l2)
+        w, ns = _array(w)
+        return ns.sign(w) * ns.maximum(ns.abs(w) - lr * self.l1, 0) / (1 + lr * self.l2)
 
 
 def l1_penalty(parameters: Iterable[Tensor] | Tensor, weight: float) -> Tensor:

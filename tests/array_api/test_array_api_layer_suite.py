@@ -271,3 +271,16 @@ def test_asarray_like_moves_host_constants_only_to_other_libraries():
     moved = backend.asarray_like(a, xs.asarray([1.0]))
     assert isinstance(moved, StrictArray) and moved.dtype == xs.float64
     np.testing.assert_array_equal(backend.to_numpy(moved), a)
+
+
+@pytest.mark.parametrize("name", ["L1", "L2", "ElasticNet"])
+def test_regularizer_steps_on_array_api_strict_equal_numpy(name):
+    """optim.regularization's (sub)gradients and proximal steps compute in the weight's library."""
+    from chainrule.optim import regularization
+
+    reg = getattr(regularization, name)(*([0.1, 0.2] if name == "ElasticNet" else [0.1]))
+    w = np.random.default_rng(2).standard_normal((4, 5))
+    for got, expected in ((reg.gradient(OnStrict.tensor(w)), reg.gradient(cr.tensor(w))),
+                          (reg.proximal(OnStrict.tensor(w), 0.5), reg.proximal(cr.tensor(w), 0.5))):
+        assert isinstance(got, StrictArray)
+        np.testing.assert_array_equal(backend.to_numpy(got), expected)
