@@ -190,7 +190,11 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self._data.dtype
+        """The NumPy dtype of the data (chainrule's dtypes: ``cr.float32`` is ``numpy.float32``),
+        for arrays of other libraries too, so that ``t.dtype == cr.float64`` means the same
+        whatever library holds the data."""
+        dtype = self._data.dtype
+        return dtype if type(self._data) is ndarray else backend.numpy_dtype(dtype)
 
     @property
     def size(self) -> _Size:

@@ -316,7 +316,7 @@ def _like(value, x: Tensor):
         if value.requires_grad or value.dtype == x.dtype:
             return value
         return Tensor._make(B.astype(value._data, x.dtype))
-    return Tensor._make(xp.asarray(value, dtype=x.dtype))
+    return Tensor._make(B.asarray_like(xp.asarray(value, dtype=x.dtype), x._data))
 
 
 def _constant(value, dtype):

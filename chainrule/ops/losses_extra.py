@@ -13,7 +13,14 @@ from __future__ import annotations
 
 import math
 
-from ..backend import array_namespace, is_foreign_array, numpy_dtype, xp
+from ..backend import (
+    array_namespace,
+    asarray_like,
+    is_foreign_array,
+    numpy_dtype,
+    to_numpy,
+    xp,
+)
 from ..tensor import Tensor
 from .ctc import CTCLoss
 from .elementwise import minimum as _minimum
@@ -98,10 +105,11 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
             raise ValueError(f"{op}: var is of incorrect size: shape {tuple(v.shape)} for an "
                              f"input of shape {tuple(x.shape)} (expected the input's shape, or "
                              "it without its last axis, or with 1 there)")
-    if (_array(v) < 0).any():
-        raise ValueError(f"{op}: var has negative entry/entries")
     data = _array(v)
-    clamped = v + Tensor._from_op(xp.maximum(data, eps) - data, None)    # value clamped only
+    ns = array_namespace(data)
+    if ns.any(data < 0):
+        raise ValueError(f"{op}: var has negative entry/entries")
+    clamped = v + Tensor._from_op(ns.maximum(data, eps) - data, None)    # value clamped only
     loss = 0.5 * (clamped.log() + (x - y) ** 2 / clamped)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
@@ -159,11 +167,13 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  
 
 def _class_axis_input(op: str, x: Tensor, target, allow_2d_target: bool = False):
     """(N, C) input and the target's integer array, with PyTorch's shape rules of the margin
-    losses: input (C,) or (N, C)."""
+    losses: input (C,) or (N, C). The target's class indices are read on the host (a NumPy
+    array, whatever library holds the input): the masks built from them are moved into the
+    input's library where they meet it."""
     if x.ndim not in (1, 2) or (x.ndim == 2 and x.shape[1] == 0) or x.shape[-1:] == (0,):
         raise ValueError(f"{op}: expected a non-empty input of shape (C,) or (N, C), got "
                          f"{tuple(x.shape)}")
-    t = _array(target)
+    t = to_numpy(_array(target))
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected integer class indices as the target, got dtype "
                         f"{t.dtype}")
@@ -197,11 +207,11 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0,  # noqa: A
     if p == 2:
         z = z * z
     if weight is not None:
-        w = _array(weight).astype(xb.dtype)
-        z = z * Tensor._from_op(w[tb].reshape(n, 1), None)
+        w = to_numpy(_array(weight)).astype(xb.dtype)
+        z = z * Tensor._from_op(asarray_like(w[tb].reshape(n, 1), x._data), None)
     others = xp.ones((n, c), dtype=xb.dtype)
     others[rows, tb] = 0
-    loss = (z * Tensor._from_op(others, None)).sum(dim=1) / c
+    loss = (z * Tensor._from_op(asarray_like(others, x._data), None)).sum(dim=1) / c
     if x.ndim == 1:
         loss = loss.reshape(())
     return _reduce(loss, reduction)
@@ -234,7 +244,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noq
     xj = xb[rows, xp.where(listed, tb, 0)]                        # (n, K)
     hinge = (1 - xj.unsqueeze(2) + xb.unsqueeze(1)).clamp_min(0)  # (n, K, C)
     pairs = (listed[:, :, None] & ~is_target[:, None, :]).astype(xb.dtype)
-    loss = (hinge * Tensor._from_op(pairs, None)).sum(dim=(1, 2)) / c
+    loss = (hinge * Tensor._from_op(asarray_like(pairs, x._data), None)).sum(dim=(1, 2)) / c
     if x.ndim == 1:
         loss = loss.reshape(())
     return _reduce(loss, reduction)

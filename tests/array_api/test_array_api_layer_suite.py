@@ -8,8 +8,7 @@ other losses, the Transformer's decoder side, parameter vectors, more optimizers
 NumPy arrays, and on array_api_strict arrays (the modules the program builds, its tensors and the
 tensors its factories make hold array_api_strict arrays). Outputs and the gradients of the inputs
 must be array_api_strict arrays equal to the NumPy run's (rtol 1e-12; atol 1e-12 on the scale of
-the values, as the primitive suite). Cases still listed in ``NOT_YET`` are strict xfails that
-name the NumPy-only call left in a file outside this part of issue 17.
+the values, as the primitive suite).
 """
 from __future__ import annotations
 
@@ -34,7 +33,7 @@ pytest.importorskip("torch")                     # the tables' harness imports i
 from harness import Spec, case, floats  # noqa: E402
 
 StrictArray = type(xs.asarray(0.0))
-TABLES = ("table_layers", "table_core_nn", "table_losses_optim")
+TABLES = ("table_layers", "table_core_nn", "table_losses_optim", "table_special")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn",
              "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
              "randn_like")
@@ -99,29 +98,6 @@ class OnStrict:
         return t.requires_grad_(True) if requires_grad else t
 
 
-# Cases of table_losses_optim that still compute with NumPy on a foreign array, in files outside
-# this suite's part of issue 17 (each an xfail that must start to fail once fixed: strict).
-_LIKE = ("ops/losses.py _like: xp.asarray(value, dtype=x.dtype) makes a NumPy constant; "
-         "B.asarray_like(xp.asarray(value, dtype=B.numpy_dtype(x.dtype)), x._data)")
-_MARGIN = ("ops/losses_extra.py multi_margin_loss / multilabel_margin_loss: t.dtype.kind, array "
-           "methods (.reshape, .any) and NumPy-built row/mask arrays on the target")
-_GAUSSIAN = ("ops/losses_extra.py gaussian_nll_loss: (v < 0).any() and xp.maximum on the "
-             "variance's array")
-NOT_YET = {
-    **{k: _LIKE for k in ("nn.PoissonNLLLoss#0", "nn.functional.poisson_nll_loss#3",
-                          "nn.HingeEmbeddingLoss#0", "nn.CosineEmbeddingLoss#0")},
-    **{f"nn.functional.hinge_embedding_loss#{i}": _LIKE for i in range(4)},
-    **{f"nn.functional.cosine_embedding_loss#{i}": _LIKE for i in range(3)},
-    **{f"nn.functional.gaussian_nll_loss#{i}": _GAUSSIAN for i in range(5)},
-    "nn.GaussianNLLLoss#0": _GAUSSIAN,
-    **{f"nn.functional.multi_margin_loss#{i}": _MARGIN for i in range(5)},
-    **{f"nn.functional.multilabel_margin_loss#{i}": _MARGIN for i in range(3)},
-    "nn.MultiMarginLoss#0": _MARGIN, "nn.MultiLabelMarginLoss#0": _MARGIN,
-    "nn.utils.vector_to_parameters#0": ("nn/utils/convert_parameters.py: "
-                                        "data[…].reshape(…) on the vector's array (B.reshape)"),
-}
-
-
 def _module_of_any_library(L, name, *args, **kwargs):
     """table_layers' ``_module`` (float64, parameters and float buffers drawn from a fixed seed)
     with its floating-point test written ``is_floating_point()``: the table's
@@ -174,10 +150,7 @@ def _cases():
                 if c.raises or c.xfail or c.drawn or c.compare != "values":
                     continue
                 key = f"{entry.name}#{k}"
-                marks = [pytest.mark.xfail(reason=NOT_YET[key], strict=True)] \
-                    if key in NOT_YET else []
-                found.append(pytest.param(c, id=key + (f"-{c.label}" if c.label else ""),
-                                          marks=marks))
+                found.append(pytest.param(c, id=key + (f"-{c.label}" if c.label else "")))
     return found
 
 

@@ -9,6 +9,7 @@ each parameter's data the matching slice of v — a view sharing v's memory, as 
 """
 from __future__ import annotations
 
+from ... import backend as B
 from ... import ops
 from ...tensor import Tensor
 
@@ -55,7 +56,7 @@ def vector_to_parameters(vec, parameters) -> None:
     for p in parameters:
         device = _check_device(p, device, "vector_to_parameters")
         n = p.numel()
-        p._data = data[offset:offset + n].reshape(p._data.shape)   # a view of vec, as PyTorch
+        p._data = B.reshape(data[offset:offset + n], p._data.shape)   # a view of vec, as PyTorch
         offset += n
 
 
