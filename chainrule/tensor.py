@@ -1006,8 +1006,8 @@ def _fast_inplace(t: Tensor, ufunc, other, kwargs) -> bool:
     if len(kwargs) > ("alpha" in kwargs):
         return False
     dst = t._data
-    if dst.dtype.kind != "f":
-        return False
+    if type(dst) is not xp.ndarray or dst.dtype.kind != "f":
+        return False            # other array libraries take the general path (no ufunc out=)
     if isinstance(other, Tensor):
         o = other._data
         if o.dtype.kind not in "biuf" or (o.ndim > dst.ndim) or (

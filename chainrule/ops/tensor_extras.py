@@ -5,7 +5,7 @@
 """
 from __future__ import annotations
 
-from ..backend import xp
+from ..backend import astype, is_foreign_array, namespace, xp
 from ..tensor import Tensor, tensor_method
 from . import elementwise as _ew
 from . import linalg as _linalg
@@ -49,7 +49,13 @@ def ndimension(input) -> int:  # noqa: A002
 @tensor_method
 def stride(input, dim: int | None = None):  # noqa: A002
     """Steps in elements between neighbours along each dim (PyTorch's strides)."""
-    steps = tuple(s // input._data.itemsize for s in input._data.strides)
+    data = input._data
+    if type(data) is not xp.ndarray and not hasattr(data, "strides"):
+        # the array API standard has no strides: read the layout that the library hands the
+        # host (DLPack keeps the strides of array_api_strict's memory)
+        from ..backend import to_numpy
+        data = to_numpy(data)
+    steps = tuple(s // data.itemsize for s in data.strides)
     return steps if dim is None else steps[dim]
 
 
@@ -67,7 +73,8 @@ def addcdiv(input, tensor1, tensor2, *, value=1):  # noqa: A002
 
 def _nan_zeroed(input):  # noqa: A002
     data = input._data if isinstance(input, Tensor) else xp.asarray(input)
-    return _ew.where(xp.isnan(data), 0.0, input), data
+    ns = xp if type(data) is xp.ndarray else namespace(data)
+    return _ew.where(ns.isnan(data), 0.0, input), data
 
 
 @tensor_method
@@ -82,6 +89,10 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A00
     """The mean over ``dim`` of the entries that are not NaN."""
     zeroed, data = _nan_zeroed(input)
     total = _reduce.sum(zeroed, dim, keepdim, dtype=dtype)
-    count = (~xp.isnan(data)).sum(axis=dim if dim is None or isinstance(dim, int) else tuple(dim),
-                                  keepdims=keepdim)
+    axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
+    if type(data) is not xp.ndarray and is_foreign_array(data):
+        ns = namespace(data)        # the standard has no bool .sum(): count in total's dtype
+        count = ns.sum(astype(~ns.isnan(data), total._data.dtype), axis=axis, keepdims=keepdim)
+        return divide(total, Tensor._from_op(count, None))
+    count = (~xp.isnan(data)).sum(axis=axis, keepdims=keepdim)
     return divide(total, Tensor._from_op(xp.asarray(count, dtype=total.dtype), None))

@@ -33,7 +33,8 @@ pytest.importorskip("torch")                     # the tables' harness imports i
 from harness import Spec, case, floats  # noqa: E402
 
 StrictArray = type(xs.asarray(0.0))
-TABLES = ("table_layers", "table_core_nn", "table_losses_optim", "table_special")
+TABLES = ("table_layers", "table_core_nn", "table_losses_optim", "table_special", "table_views",
+          "table_extras")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn",
              "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
              "randn_like")
@@ -140,6 +141,21 @@ EXTRA = [
 ]
 
 
+# Cases left out of the strict run, each inherently NumPy-only (keep these rare).
+EXCLUDED = {
+    "Tensor.diagonal#0": "writes through a strided view: the standard has no views (a copy)",
+    "Tensor.diagonal#1": "writes through a strided view: the standard has no views (a copy)",
+    "Tensor.unfold#0": "writes through a strided view: the standard has no views (a copy)",
+}
+
+# Cases that fail for a reason outside this suite's files, each naming the fix (strict: a fixed
+# one fails here until it is removed from this list).
+PENDING = {
+    "compile#0": "compile/api.py _key_of reads data.dtype.str: use backend.numpy_dtype(dtype).str",
+    "compile#1": "compile/api.py _key_of reads data.dtype.str: use backend.numpy_dtype(dtype).str",
+}
+
+
 def _cases():
     found = []
     for table in TABLES:
@@ -150,7 +166,12 @@ def _cases():
                 if c.raises or c.xfail or c.drawn or c.compare != "values":
                     continue
                 key = f"{entry.name}#{k}"
-                found.append(pytest.param(c, id=key + (f"-{c.label}" if c.label else "")))
+                if key in EXCLUDED:
+                    continue
+                marks = [pytest.mark.xfail(reason=PENDING[key], strict=True)] \
+                    if key in PENDING else []
+                found.append(pytest.param(c, id=key + (f"-{c.label}" if c.label else ""),
+                                          marks=marks))
     return found
 
 
