@@ -540,7 +540,8 @@ class Tensor:
                 "requires grad; changing a view in place while recording is not supported by "
                 "chainrule (PyTorch rewrites the base's history). Use .clone() before changing "
                 "it, or an out-of-place operation.")
-        old = Tensor._from_op(self._data.copy(), node)
+        old = Tensor._from_op(self._data.copy() if type(self._data) is xp.ndarray
+                              else backend.copy(self._data), node)
         old.requires_grad = self.requires_grad
         if node is not None:
             _record_rebind(self, old)   # nodes recorded before now consumed the old value

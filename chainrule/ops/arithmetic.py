@@ -205,6 +205,10 @@ class Power(Function):
                     gx = ns.where(y == 0, 0.0, g * y * x ** (y - 1))
             if need_y:
                 zero = (x == 0) & (y >= 0)
+                if ns is not xp and isinstance(x, (int, float)) and not isinstance(g, Tensor):
+                    # the standard's where takes one Python number at most: a number base as
+                    # the float64 array NumPy makes of it
+                    x = ns.asarray(float(x), dtype=ns.float64, device=zero.device)
                 safe_x = ns.where(zero, 1.0, x)
                 gy = ns.where(zero, 0.0, g * z * ns.log(safe_x))
         return gx, gy

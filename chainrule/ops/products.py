@@ -10,7 +10,7 @@ from __future__ import annotations
 import string
 
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, namespace, numpy_dtype, xp
+from ..backend import array_namespace, asarray_like, dtype_kind, namespace, numpy_dtype, xp
 from ..tensor import Tensor, tensor_method
 from .elementwise import where
 from .linalg import matmul
@@ -159,10 +159,10 @@ def trace(input) -> Tensor:  # noqa: A002
     """The sum of the main diagonal of a 2-D tensor (PyTorch's matrix trace)."""
     _need("trace", input, 2, "input")
     n = min(input.shape)
-    i = xp.arange(n)
+    i = asarray_like(xp.arange(n), input._data)
     diagonal = input[Tensor._from_op(i, None), Tensor._from_op(i, None)]
     out = diagonal.sum()
-    if input._data.dtype.kind in "biu":
+    if dtype_kind(input._data.dtype) in "biu":
         out = out.to(xp.int64)
     return out
 

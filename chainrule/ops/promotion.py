@@ -13,7 +13,16 @@ dtype the Python numbers can be passed on unchanged.
 """
 from __future__ import annotations
 
-from ..backend import dtype_kind, get_default_dtype, ndarray, numpy_dtype, xp
+from ..backend import (
+    asarray_like,
+    dtype_kind,
+    get_default_dtype,
+    is_foreign_array,
+    ndarray,
+    numpy_dtype,
+    xp,
+)
+from ..backend import astype as backend_astype
 from ..tensor import Tensor
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
@@ -54,6 +63,8 @@ def result_type(*operands):
             groups[0 if v._data.ndim else 1].append(numpy_dtype(v._data.dtype))
         elif isinstance(v, (ndarray, xp.generic)):
             groups[0 if xp.ndim(v) else 1].append(xp.asarray(v).dtype)
+        elif is_foreign_array(v):       # another library's array (a saved value in a rule)
+            groups[0 if v.ndim else 1].append(numpy_dtype(v.dtype))
         else:
             dt = _scalar_dtype(v)
             if dt is None:
@@ -86,6 +97,8 @@ def cast(v, dtype):
         return astype(v, dtype)
     if isinstance(v, (ndarray, xp.generic)):
         return xp.asarray(v).astype(dtype, copy=False)
+    if is_foreign_array(v):
+        return v if numpy_dtype(v.dtype) == dtype else backend_astype(v, dtype)
     if isinstance(v, int) and xp.dtype(dtype).kind in "iu":
         return xp.asarray(v).astype(dtype)     # wraps out-of-range ints, as PyTorch: uint8 − 3
     return v
@@ -106,7 +119,15 @@ def promote(*operands, floating: bool = False):
     dtype = result_type(*operands)
     if floating and category(dtype) < 2:
         dtype = get_default_dtype()
-    return tuple(cast(v, dtype) for v in operands), dtype
+    cast_ = tuple(cast(v, dtype) for v in operands)
+    if any(type(v) is int and type(c) is ndarray for v, c in zip(operands, cast_)):
+        # Python ints cast to an integer dtype are NumPy 0-d arrays: move them to the library
+        # of the tensors beside them (asarray_like keeps them as they are for NumPy)
+        like = next((v._data for v in operands if isinstance(v, Tensor)), None)
+        if like is not None and is_foreign_array(like):
+            cast_ = tuple(asarray_like(c, like) if type(v) is int and type(c) is ndarray else c
+                          for v, c in zip(operands, cast_))
+    return cast_, dtype
 
 
 def to_float(x):

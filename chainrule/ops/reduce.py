@@ -414,8 +414,8 @@ def _reduction_input(x, dtype):
         from .movement import astype
         return astype(x, dtype)
     data = x._data if isinstance(x, Tensor) else xp.asarray(x)
-    if dtype_kind(data.dtype) in "biu" and data.dtype != xp.int64:
-        return Tensor._from_op(data.astype(xp.int64), None)
+    if dtype_kind(data.dtype) in "biu" and B.numpy_dtype(data.dtype) != xp.int64:
+        return Tensor._from_op(B.astype(data, xp.int64), None)
     return x
 
 

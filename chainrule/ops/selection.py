@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 
+from .. import backend as B
 from ..autograd.function import Function
 from ..backend import xp
 from ..tensor import Tensor, tensor_method
@@ -392,10 +393,24 @@ def put(input, index, source, accumulate: bool = False):  # noqa: A002
 def nonzero(input, *, as_tuple: bool = False):  # noqa: A002
     """Indices of the nonzero elements: an int64 tensor (n, ndim), or one 1-d tensor per dim."""
     x = _arr(input)
+    if type(x) is not xp.ndarray and B.is_foreign_array(x):
+        return _nonzero_standard(x, as_tuple)
     if as_tuple:
         parts = xp.nonzero(x.reshape(1) if x.ndim == 0 else x)
         return tuple(Tensor._from_op(p.astype(xp.int64), None) for p in parts)
     return Tensor._from_op(xp.argwhere(x).astype(xp.int64), None)
+
+
+def _nonzero_standard(x, as_tuple: bool):
+    """nonzero of another library's array with the standard's ``nonzero`` (int64 indices)."""
+    ns = B.namespace(x)
+    parts = ns.nonzero(ns.reshape(x, (1,)) if x.ndim == 0 else x)
+    parts = [ns.astype(p, ns.int64) for p in parts]
+    if as_tuple:
+        return tuple(Tensor._from_op(p, None) for p in parts)
+    if not parts:           # a 0-d input reshaped to 1-d always gives one part
+        return Tensor._from_op(ns.zeros((0, 0), dtype=ns.int64, device=x.device), None)
+    return Tensor._from_op(ns.stack(parts, axis=1), None)
 
 
 @tensor_method
@@ -434,10 +449,12 @@ def where(condition, input=None, other=None):  # noqa: A002
         input, other = (Tensor._make(xp.asarray(input, dtype=_scalar_dtype(input, other))),
                         Tensor._make(xp.asarray(other, dtype=_scalar_dtype(other, input))))
     elif not isinstance(input, Tensor):
-        input = Tensor._make(xp.asarray(input, dtype=_scalar_dtype(input, other)))
+        input = Tensor._make(B.asarray_like(xp.asarray(input, dtype=_scalar_dtype(input, other)),
+                                            other._data))
         other = other if other.dtype == input.dtype else other.astype(input.dtype)
     elif not isinstance(other, Tensor):
-        other = Tensor._make(xp.asarray(other, dtype=_scalar_dtype(other, input)))
+        other = Tensor._make(B.asarray_like(xp.asarray(other, dtype=_scalar_dtype(other, input)),
+                                            input._data))
         input = input if input.dtype == other.dtype else input.astype(other.dtype)
     return _ew.where(condition, input, other)
 
