@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import xp
+from ..backend import asarray_like, is_foreign_array, namespace, numpy_dtype, xp
 from ..tensor import Tensor
 from .arithmetic import add, multiply
 from .linalg import matmul
@@ -227,12 +227,18 @@ def _resample_axis(x, axis: int, taps, n_in: int, dtype):
     """
     n_out = len(taps[0][0])
     data = x._data if isinstance(x, Tensor) else x
-    if dtype is not None and n_out * n_in <= _DENSE_LIMIT and xp.isfinite(data).all():
+    foreign = type(data) is not xp.ndarray and is_foreign_array(data)
+    if foreign:     # the taps and the matrix are host constants, moved into x's library
+        ns = namespace(data)
+        finite = dtype is not None and bool(ns.all(ns.isfinite(data)))
+    else:
+        finite = dtype is not None and xp.isfinite(data).all()
+    if dtype is not None and n_out * n_in <= _DENSE_LIMIT and finite:
         m = xp.zeros((n_out, n_in), dtype=dtype)
         rows = xp.arange(n_out)
         for index, weight in taps:
             xp.add.at(m, (rows, index), 1 if weight is None else weight)
-        m = Tensor._make(m)
+        m = Tensor._make(asarray_like(m, data) if foreign else m)
         # one 2-D GEMM (rows × n_in)·Mᵀ: the axis moved last, the others flattened into rows
         moved = moveaxis(x, axis, -1) if axis != x.ndim - 1 else x
         lead = tuple(moved.shape[:-1])
@@ -241,9 +247,12 @@ def _resample_axis(x, axis: int, taps, n_in: int, dtype):
     out = None
     trailing = (1,) * (x.ndim - axis - 1)
     for index, weight in taps:
+        if foreign:
+            index = Tensor._make(asarray_like(index, data))
         part = getitem(x, _along(x.ndim, axis, index))
         if weight is not None:
-            part = multiply(part, Tensor._make(weight.reshape((-1,) + trailing)))
+            weight = weight.reshape((-1,) + trailing)
+            part = multiply(part, Tensor._make(asarray_like(weight, data) if foreign else weight))
         out = part if out is None else add(out, part)
     return out
 
@@ -315,6 +324,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
         from .pool import _adaptive_avg_pool_nd
         return _adaptive_avg_pool_nd(f"adaptive_avg_pool{nd}d", nd, input, tuple(out))
     dtype = input._data.dtype if isinstance(input, Tensor) else xp.asarray(input).dtype
+    if type(dtype) is not xp.dtype:
+        dtype = numpy_dtype(dtype)      # the taps are built on the host, in NumPy's dtype
     if dtype.kind != "f":
         if mode not in ("nearest", "nearest-exact"):
             raise RuntimeError(f"interpolate: \"upsample_{mode}\" not implemented for integer "

@@ -13,6 +13,9 @@ in place under no_grad, so the gradient flows through the norm as if it had not 
 """
 from __future__ import annotations
 
+import math
+
+from .. import backend as B
 from ..backend import xp
 from ..tensor import Tensor
 from .arithmetic import add, divide, multiply, subtract
@@ -32,6 +35,12 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
 def _clamped_value(norm, eps: float):
     """max(norm, eps) in value, the identity in derivative (PyTorch's in-place no_grad clamp)."""
     data = norm._data
+    if type(data) is not xp.ndarray and B.is_foreign_array(data):
+        ns = B.namespace(data)
+        shift = ns.maximum(data, ns.asarray(eps, dtype=data.dtype, device=data.device)) - data
+        if not bool(ns.any(shift)):
+            return norm
+        return add(norm, Tensor._from_op(shift, None))
     shift = xp.maximum(data, data.dtype.type(eps)) - data
     if not shift.any():
         return norm
@@ -69,6 +78,8 @@ def one_hot(tensor, num_classes: int = -1):
     """(*) int64 class indices → (*, num_classes) int64 with a 1 at each index (no gradient);
     ``num_classes=-1`` takes max + 1."""
     data = tensor._data if isinstance(tensor, Tensor) else xp.asarray(tensor)
+    if type(data) is not xp.ndarray and B.is_foreign_array(data):
+        return _one_hot_standard(data, num_classes)
     if data.dtype != xp.int64:
         raise RuntimeError("one_hot: one_hot is only applicable to index tensor of type "
                            f"LongTensor (int64), got {data.dtype}")
@@ -87,6 +98,31 @@ def one_hot(tensor, num_classes: int = -1):
                                f"({num_classes}), got {int(data.max())}.")
     out = (data[..., None] == xp.arange(num_classes)).astype(xp.int64)
     return Tensor._from_op(out, None)
+
+
+def _one_hot_standard(data, num_classes: int):
+    """one_hot of another library's int64 array, with the standard's functions (the same checks
+    and messages as the NumPy path)."""
+    ns = B.namespace(data)
+    if B.numpy_dtype(data.dtype) != xp.int64:
+        raise RuntimeError("one_hot: one_hot is only applicable to index tensor of type "
+                           f"LongTensor (int64), got {B.numpy_dtype(data.dtype)}")
+    size = math.prod(data.shape)
+    if num_classes == -1:
+        if size == 0:
+            raise RuntimeError("one_hot: Can not infer total number of classes from empty "
+                               "tensor.")
+        num_classes = int(ns.max(data)) + 1
+    elif num_classes < -1:
+        raise RuntimeError(f"one_hot: num_classes should be positive or -1, got {num_classes}")
+    if size:
+        if int(ns.min(data)) < 0:
+            raise RuntimeError("one_hot: Class values must be non-negative.")
+        if int(ns.max(data)) >= num_classes:
+            raise RuntimeError(f"one_hot: Class values must be smaller than num_classes "
+                               f"({num_classes}), got {int(ns.max(data))}.")
+    classes = ns.arange(num_classes, dtype=ns.int64, device=data.device)
+    return Tensor._from_op(ns.astype(data[..., None] == classes, ns.int64), None)
 
 
 __all__ = ["normalize", "cosine_similarity", "pairwise_distance", "one_hot"]
