@@ -666,6 +666,12 @@ class Tensor:
         index = ops.torch_index(index)
         record = _GradMode.enabled and (
             self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+        if not record and type(self._data) is not ndarray \
+                and backend.is_foreign_array(self._data):
+            # the standard's __setitem__ takes basic indices and one boolean mask only: the
+            # general index_put, then one write into this tensor's array
+            self._inplace(ops.index_put, index, value)
+            return
         if not record:
             if isinstance(index, ops.TwoStepIndex):
                 self._data[index.first][index.second] = _data(value)
@@ -767,6 +773,10 @@ class Tensor:
         axis = _axis(axis, dim)
         if self._data.ndim == 0:
             axis = None
+        if type(self._data) is not ndarray and backend.is_foreign_array(self._data):
+            ns = backend.namespace(self._data)      # the standard's any: no array method
+            return Tensor._from_op(ns.any(self._data, axis=axis,
+                                          keepdims=bool(keepdims or keepdim)), None)
         return Tensor._from_op(xp.asarray(self._data.any(axis=axis,
                                                          keepdims=keepdims or keepdim)), None)
 
@@ -774,6 +784,10 @@ class Tensor:
         axis = _axis(axis, dim)
         if self._data.ndim == 0:
             axis = None
+        if type(self._data) is not ndarray and backend.is_foreign_array(self._data):
+            ns = backend.namespace(self._data)      # the standard's all: no array method
+            return Tensor._from_op(ns.all(self._data, axis=axis,
+                                          keepdims=bool(keepdims or keepdim)), None)
         return Tensor._from_op(xp.asarray(self._data.all(axis=axis,
                                                          keepdims=keepdims or keepdim)), None)
 
@@ -819,16 +833,24 @@ class Tensor:
         """The same memory with another shape (PyTorch's view): raises where the memory layout
         does not allow it (use reshape, which copies then). ``view(dtype)`` reinterprets the
         bytes as another dtype (no gradient)."""
+        data = self._data
+        if type(data) is not ndarray and not hasattr(data, "view"):
+            # the array API standard has neither views nor strides: the layout (and the bytes,
+            # for a dtype view) are read from the host (DLPack keeps array_api_strict's strides)
+            data = backend.to_numpy(data)
+            if len(shape) == 1 and _is_dtype(shape[0]):
+                return Tensor._from_op(backend.asarray_like(
+                    data.view(backend.numpy_dtype(shape[0])), self._data), None)
         if len(shape) == 1 and _is_dtype(shape[0]):
-            return Tensor._from_op(self._data.view(xp.dtype(shape[0])), None)
+            return Tensor._from_op(data.view(xp.dtype(shape[0])), None)
         target = _shape_args(shape)
-        probe = self._data.view()
+        probe = data.view()
         try:
             probe.shape = target
         except AttributeError:
             raise RuntimeError(
                 f"view size is not compatible with input tensor's size and stride (shape "
-                f"{self.shape}, strides {self._data.strides}, asked {target}): at least one "
+                f"{self.shape}, strides {data.strides}, asked {target}): at least one "
                 "dimension spans across two contiguous subspaces. Use .reshape(...) instead."
             ) from None
         except ValueError:

@@ -9,9 +9,18 @@ NumPy then performs with PyTorch's result.
 from __future__ import annotations
 
 import builtins
+import math
 
 from ..autograd.function import Function, primitive
-from ..backend import is_foreign_array, namespace, ndarray, numpy_dtype, xp
+from ..backend import (
+    asarray_like,
+    dtype_kind,
+    is_foreign_array,
+    namespace,
+    ndarray,
+    numpy_dtype,
+    xp,
+)
 from ..tensor import Tensor, tensor_method
 from .movement import Getitem, _normalize_index
 
@@ -34,7 +43,7 @@ def _is_int(p) -> bool:
 
 
 def _is_array(p) -> bool:
-    return isinstance(p, ndarray) and p.ndim > 0
+    return (isinstance(p, ndarray) or is_foreign_array(p)) and p.ndim > 0
 
 
 def torch_index(index):
@@ -56,7 +65,8 @@ def torch_index(index):
         elif p is Ellipsis:
             first.append(p)
             second.append(p)
-        elif isinstance(p, ndarray) and p.dtype == xp.bool_:
+        elif (isinstance(p, ndarray) and p.dtype == xp.bool_) or (
+                is_foreign_array(p) and dtype_kind(p.dtype) == "b"):
             first.extend([builtins.slice(None)] * builtins.max(p.ndim, 1))
             second.append(p)
         else:
@@ -160,7 +170,9 @@ def index_put(input, indices, values, accumulate: bool = False):  # noqa: A002
 
 # ---------------------------------------------------------------------- gather and the like
 def _gather_index(index: ndarray, dim: int):
-    """The NumPy advanced index that picks ``x[i₀, …, index[i₀…], …]`` for every position."""
+    """The NumPy advanced index that picks ``x[i₀, …, index[i₀…], …]`` for every position
+    (in ``index``'s library: the position grids are host constants moved there)."""
+    foreign = type(index) is not ndarray and is_foreign_array(index)
     parts = []
     for d in range(index.ndim):
         if d == dim:
@@ -168,7 +180,8 @@ def _gather_index(index: ndarray, dim: int):
         else:
             shape = [1] * index.ndim
             shape[d] = index.shape[d]
-            parts.append(xp.arange(index.shape[d]).reshape(shape))
+            grid = xp.arange(index.shape[d]).reshape(shape)
+            parts.append(asarray_like(grid, index) if foreign else grid)
     return tuple(parts)
 
 
@@ -179,8 +192,11 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
     A composite of getitem with an advanced index, so its gradient is the scatter-add of g into
     the gathered positions (repeated positions accumulate).
     """
-    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
-    if idx.dtype.kind not in "iu":
+    idx = index._data if isinstance(index, Tensor) else index
+    foreign = type(idx) is not ndarray and is_foreign_array(idx)
+    if not foreign:
+        idx = xp.asarray(idx)
+    if dtype_kind(idx.dtype) not in "iu":
         raise RuntimeError(f"gather(): index must be an integer tensor, got {idx.dtype}")
     ndim = input.ndim
     if idx.ndim != ndim:
@@ -194,7 +210,11 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
             raise RuntimeError(f"gather(): index size {idx.shape[d]} in dimension {d} exceeds "
                                f"the input's size {input.shape[d]}")
     size = input.shape[dim]
-    if idx.size and (idx.min() < -size or idx.max() >= size):
+    if foreign:
+        ns = namespace(idx)
+        if math.prod(idx.shape) and (int(ns.min(idx)) < -size or int(ns.max(idx)) >= size):
+            raise IndexError(f"gather(): index out of range for dimension {dim} of size {size}")
+    elif idx.size and (idx.min() < -size or idx.max() >= size):
         raise IndexError(f"gather(): index out of range for dimension {dim} of size {size}")
     return getitem(input, _gather_index(idx % builtins.max(size, 1), dim))
 
@@ -202,16 +222,20 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
 @tensor_method
 def take_along_dim(input, indices, dim: int | None = None):  # noqa: A002
     """PyTorch's take_along_dim: gather with indices broadcast against the input."""
-    idx = indices._data if isinstance(indices, Tensor) else xp.asarray(indices)
+    idx = indices._data if isinstance(indices, Tensor) else indices
+    foreign = type(idx) is not ndarray and is_foreign_array(idx)
+    if not foreign:
+        idx = xp.asarray(idx)
     if dim is None:
         from .movement import reshape
-        return gather(reshape(input, (-1,)), 0, idx.reshape(-1))
+        return gather(reshape(input, (-1,)), 0,
+                      namespace(idx).reshape(idx, (-1,)) if foreign else idx.reshape(-1))
     dim = dim % input.ndim
     shape = list(xp.broadcast_shapes(tuple(input.shape[:dim]) + (1,) + tuple(input.shape[dim+1:]),
                                      idx.shape[:dim] + (1,) + idx.shape[dim + 1:]))
     target = list(shape)
     target[dim] = idx.shape[dim]
-    idx = xp.broadcast_to(idx, tuple(target))
+    idx = (namespace(idx) if foreign else xp).broadcast_to(idx, tuple(target))
     shape[dim] = input.shape[dim]
     from .movement import broadcast_to
     base = input if tuple(input.shape) == tuple(shape) else broadcast_to(input, tuple(shape))

@@ -573,6 +573,12 @@ def concatenate(tensors, axis: int = 0):
     tensors = tuple(tensors)
     if not tensors:
         raise ValueError("concatenate: needs at least one tensor")
+    dtypes = {t._data.dtype for t in tensors if isinstance(t, Tensor)}
+    if len(dtypes) > 1:
+        # PyTorch's promotion (float32 beside int64 stays float32, where NumPy would make
+        # float64), with a differentiable cast: the standard's concat takes one dtype only
+        from .promotion import promote
+        tensors = promote(*tensors)[0]
     return Concatenate.apply(*tensors, axis=axis)
 
 

@@ -478,19 +478,24 @@ def _extremum(kind: str, values_fn, arg_fn, x, dim, keepdim, axis, keepdims):
     from . import movement
     from .indexing import gather
     data = x._data if isinstance(x, Tensor) else xp.asarray(x)
+    foreign = type(data) is not xp.ndarray and B.is_foreign_array(data)
     if data.ndim == 0:
         _normalize_axes(d, 0, kind)
-        index = Tensor._from_op(xp.zeros((), dtype=xp.int64), None)
+        index = Tensor._from_op(B.asarray_like(xp.zeros((), dtype=xp.int64), data), None)
         return getattr(return_types, kind)(movement.copy(x), index)
     (axis_,) = _normalize_axes(d, data.ndim, kind)
     if data.shape[axis_] == 0:
         raise IndexError(f"{kind}(): cannot take the {kind}imum over dimension {d} of size 0 "
                          f"(shape {data.shape})")
-    idx = arg_fn(data, axis=axis_, keepdims=True)
+    if foreign:     # the standard's argmax/argmin: the first index among ties, as NumPy's
+        ns = B.namespace(data)
+        idx = ns.astype(getattr(ns, arg_fn.__name__)(data, axis=axis_, keepdims=True), ns.int64)
+    else:
+        idx = arg_fn(data, axis=axis_, keepdims=True)
     values = gather(x, axis_, idx)
     if not keep:
         values = movement.squeeze(values, axis_)
-        idx = idx.squeeze(axis_)
+        idx = B.namespace(idx).squeeze(idx, axis=axis_) if foreign else idx.squeeze(axis_)
     return getattr(return_types, kind)(values, Tensor._from_op(idx, None))
 
 
@@ -545,7 +550,14 @@ def _arg(fn, x, dim, keepdim, axis, keepdims):
     if data.ndim == 0:
         if d is not None:
             _normalize_axes(d, 0, fn.__name__)
-        return Tensor._from_op(xp.zeros((), dtype=xp.int64), None)
+        return Tensor._from_op(B.asarray_like(xp.zeros((), dtype=xp.int64), data), None)
+    if type(data) is not xp.ndarray and B.is_foreign_array(data):
+        # the standard's argmax/argmin (first index among ties, as NumPy's)
+        ns = B.namespace(data)
+        if d is not None:
+            (d,) = _normalize_axes(d, data.ndim, fn.__name__)
+        out = getattr(ns, fn.__name__)(data, axis=d, keepdims=keep)
+        return Tensor._from_op(ns.astype(out, ns.int64), None)
     if d is None:
         out = fn(data)
         if keep:
