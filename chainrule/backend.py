@@ -343,3 +343,23 @@ def asarray_like(a, like):
         with like.device:                   # CuPy's asarray has no device argument
             return ns.asarray(a)
     return ns.asarray(a, device=like.device)
+
+
+def host_layout(a):
+    """The array whose ``strides``, ``flags`` and memory address describe ``a``'s memory: ``a``
+    itself where it has them (NumPy, CuPy); for a library without strides (the array API
+    standard has none: array_api_strict) the NumPy array that DLPack hands over, which shares
+    the memory and keeps its strides. For layout questions (``stride()``, ``is_contiguous()``,
+    ``view``), not for computing."""
+    if isinstance(a, numpy.ndarray) or hasattr(a, "strides"):
+        return a
+    return to_numpy(a)
+
+
+def drawn_like(values, like, copy: bool = True):
+    """NumPy ``values`` drawn on the host from the seeded generator, in the dtype and the array
+    library of the array ``like`` (``values.astype(like.dtype)`` for NumPy): every library gets
+    the same draws (``Tensor.uniform_``, ``normal_``, ``bernoulli_``, ``random_``...)."""
+    if type(like) is numpy.ndarray:
+        return values.astype(like.dtype, copy=copy)
+    return asarray_like(values.astype(numpy_dtype(like.dtype)), like)

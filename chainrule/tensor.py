@@ -275,6 +275,8 @@ class Tensor:
                                "ambiguous; use .any() or .all()")
         if _value_read is not None:
             _value_read(self, "bool() (an `if` or `while` on a tensor)")
+        if type(self._data) is not ndarray and self._data.ndim:   # the standard: 0-d only
+            return bool(backend.reshape(self._data, ()))
         return bool(self._data)
 
     def __float__(self) -> float:
@@ -429,7 +431,7 @@ class Tensor:
     def type(self, dtype=None, non_blocking: bool = False):
         """Without an argument, PyTorch's type name ('torch.FloatTensor'); with one, a cast."""
         if dtype is None:
-            return "torch." + _TYPE_NAMES.get(self._data.dtype.name, "Tensor")
+            return "torch." + _TYPE_NAMES.get(backend.numpy_dtype(self._data.dtype).name, "Tensor")
         if isinstance(dtype, str):
             name = dtype.rpartition(".")[2]
             matches = [k for k, v in _TYPE_NAMES.items() if v == name]
@@ -473,10 +475,10 @@ class Tensor:
 
     def contiguous(self, memory_format=None) -> "Tensor":
         """This tensor when its memory is already in row-major order, else a row-major copy."""
-        return self if self._data.flags.c_contiguous else ops.copy(self)
+        return self if backend.host_layout(self._data).flags.c_contiguous else ops.copy(self)
 
     def is_contiguous(self, memory_format=None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+        return bool(backend.host_layout(self._data).flags.c_contiguous)
 
     def is_floating_point(self) -> bool:
         return dtype_kind(self._data.dtype) == "f"
@@ -485,24 +487,35 @@ class Tensor:
         return dtype_kind(self._data.dtype) == "c"
 
     def element_size(self) -> int:
-        return self._data.itemsize
+        return self.itemsize
 
     @property
     def itemsize(self) -> int:
+        if type(self._data) is not ndarray:
+            return backend.numpy_dtype(self._data.dtype).itemsize
         return self._data.itemsize
 
     @property
     def nbytes(self) -> int:
+        if type(self._data) is not ndarray:
+            return self.numel() * self.itemsize
         return self._data.nbytes
 
     def data_ptr(self) -> int:
-        return self._data.__array_interface__["data"][0]
+        data = self._data
+        if type(data) is not ndarray:
+            memory = getattr(data, "data", None)
+            if hasattr(memory, "ptr"):          # CuPy: the device address
+                return int(memory.ptr)
+            data = backend.host_layout(data)
+        return data.__array_interface__["data"][0]
 
     def __format__(self, spec: str) -> str:
         if self._data.size == 1 and dtype_kind(self._data.dtype) in "biufc":
             if _value_read is not None:
                 _value_read(self, "format()")
-            return format(self._data.item(), spec)
+            return format(self._data.item() if type(self._data) is ndarray
+                          else backend.to_numpy(self._data).item(), spec)
         return format(repr(self), spec)
 
     # ----------------------------------------------------------------- in place (PyTorch's name_)
@@ -582,26 +595,28 @@ class Tensor:
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
         values = backend.generator().uniform(a, b, self._data.shape)
-        return self._inplace(_filled, values.astype(self._data.dtype, copy=False))
+        return self._inplace(_filled, backend.drawn_like(values, self._data, copy=False))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
         values = backend.generator().normal(mean, std, self._data.shape)
-        return self._inplace(_filled, values.astype(self._data.dtype, copy=False))
+        return self._inplace(_filled, backend.drawn_like(values, self._data, copy=False))
 
     def bernoulli_(self, p=0.5, generator=None) -> "Tensor":
         p = p._data if isinstance(p, Tensor) else p
-        values = backend.generator().random(self._data.shape) < p
-        return self._inplace(_filled, values.astype(self._data.dtype))
+        values = backend.generator().random(self._data.shape) < (
+            backend.to_numpy(p) if backend.is_foreign_array(p) else p)
+        return self._inplace(_filled, backend.drawn_like(values, self._data))
 
     def exponential_(self, lambd: float = 1.0, generator=None) -> "Tensor":
         values = backend.generator().exponential(1.0 / lambd, self._data.shape)
-        return self._inplace(_filled, values.astype(self._data.dtype, copy=False))
+        return self._inplace(_filled, backend.drawn_like(values, self._data, copy=False))
 
     def random_(self, low: int = 0, high: int | None = None, generator=None) -> "Tensor":
         if high is None:
-            low, high = 0, low if low else (1 << 24 if self._data.dtype.kind == "f" else 1 << 62)
+            low, high = 0, low if low else (1 << 24 if dtype_kind(self._data.dtype) == "f"
+                                            else 1 << 62)
         values = backend.generator().integers(low, high, self._data.shape)
-        return self._inplace(_filled, values.astype(self._data.dtype))
+        return self._inplace(_filled, backend.drawn_like(values, self._data))
 
     def detach_(self) -> "Tensor":
         self._node = None

@@ -7,18 +7,20 @@ has a gradient.
 """
 from __future__ import annotations
 
+from .. import backend as B
 from ..backend import xp
 from ..tensor import Tensor, tensor_method
-from .comparison import _arrays, _bool
+from .comparison import _arrays, _bool, _foreign, apply_elementwise
 
 
 def _integer_arrays(name: str, *operands):
     arrays = _arrays(*operands)
     for a in arrays:
-        kind = xp.asarray(a).dtype.kind if not isinstance(a, (bool, int)) else "i"
+        dtype = a.dtype if hasattr(a, "dtype") else xp.asarray(a).dtype
+        kind = B.dtype_kind(dtype) if not isinstance(a, (bool, int)) else "i"
         if kind not in "biu":
             raise RuntimeError(f"{name}: expected integer or bool operands, got dtype "
-                               f"{xp.asarray(a).dtype} (bitwise operations are defined only for "
+                               f"{B.numpy_dtype(dtype)} (bitwise operations are defined only for "
                                "integers and bools)")
     return arrays
 
@@ -26,6 +28,8 @@ def _integer_arrays(name: str, *operands):
 def _bitwise(name: str, ufunc, symbol: str):
     def op(input, other):  # noqa: A002  (PyTorch's argument names)
         x, y = _integer_arrays(name, input, other)
+        if _foreign((x, y)) is not None:
+            return Tensor._from_op(apply_elementwise(ufunc, x, y), None)
         return Tensor._from_op(xp.asarray(ufunc(x, y)), None)
 
     op.__name__ = name
@@ -45,12 +49,19 @@ bitwise_right_shift = _bitwise("bitwise_right_shift", xp.right_shift, ">>")
 def bitwise_not(input) -> Tensor:  # noqa: A002
     """``~input``: bitwise complement of integers, logical negation of bools."""
     (x,) = _integer_arrays("bitwise_not", input)
+    if _foreign((x,)) is not None:      # the standard's bitwise_invert (logical not of bools)
+        ns = B.namespace(x)
+        return Tensor._from_op(ns.logical_not(x) if B.dtype_kind(x.dtype) == "b"
+                               else ns.bitwise_invert(x), None)
     return Tensor._from_op(xp.asarray(xp.invert(x)), None)
 
 
 def _logical(name: str, ufunc, doc: str):
     def op(input, other):  # noqa: A002
         x, y = (v._data if isinstance(v, Tensor) else v for v in (input, other))
+        if _foreign((x, y)) is not None:    # the standard's logical functions take bools
+            x, y = (_truth(v) for v in (x, y))
+            return _bool(apply_elementwise(ufunc, x, y))
         return _bool(ufunc(x, y))
 
     op.__name__ = name
@@ -67,7 +78,16 @@ logical_xor = _logical("logical_xor", xp.logical_xor, "Exactly one non-zero, ele
 @tensor_method(inplace=True)
 def logical_not(input) -> Tensor:  # noqa: A002
     """Where the elements are zero (bool)."""
+    if _foreign((input._data,)) is not None:
+        return _bool(B.namespace(input._data).logical_not(_truth(input._data)))
     return _bool(xp.logical_not(input._data))
+
+
+def _truth(v):
+    """A value of another library (or a Python number) as bools: non-zero is True."""
+    if B.is_foreign_array(v):
+        return v if B.dtype_kind(v.dtype) == "b" else v != 0
+    return bool(v) if isinstance(v, (bool, int, float, complex)) else v
 
 
 # ------------------------------------------------------------------ operators not in tensor.py

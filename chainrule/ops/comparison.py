@@ -8,7 +8,8 @@ differentiable composites of :func:`where`.
 """
 from __future__ import annotations
 
-from ..backend import xp
+from .. import backend as B
+from ..backend import ndarray, xp
 from ..tensor import Tensor, tensor_method
 from .elementwise import where
 from .promotion import cast, promote, result_type
@@ -26,13 +27,43 @@ def _arrays(*operands):
 
 
 def _bool(array) -> Tensor:
+    if type(array) is not ndarray and B.is_foreign_array(array):
+        if B.dtype_kind(array.dtype) != "b":
+            array = B.astype(array, xp.bool_)
+        return Tensor._from_op(array, None)
     return Tensor._from_op(xp.asarray(array, dtype=bool), None)
+
+
+#: The array API standard's names of NumPy's ufuncs where they differ.
+_STANDARD_NAMES = {"left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift",
+                   "invert": "bitwise_invert"}
+
+
+def _foreign(arrays):
+    """The first array of another library among ``arrays`` (None when all are NumPy's)."""
+    for a in arrays:
+        if type(a) is not ndarray and B.is_foreign_array(a):
+            return a
+    return None
+
+
+def apply_elementwise(ufunc, *arrays):
+    """``ufunc(*arrays)`` with NumPy; where an array is another library's, that library's
+    function of the standard's name (host constants, e.g. Python ints cast to NumPy 0-d
+    arrays, moved there first)."""
+    like = _foreign(arrays)
+    if like is None:
+        return ufunc(*arrays)
+    ns = B.namespace(like)
+    arrays = [B.asarray_like(a, like) if isinstance(a, (ndarray, xp.generic)) else a
+              for a in arrays]
+    return getattr(ns, _STANDARD_NAMES.get(ufunc.__name__, ufunc.__name__))(*arrays)
 
 
 def _comparison(name: str, ufunc, symbol: str):
     def compare(input, other):  # noqa: A002  (PyTorch's argument names)
         x, y = _arrays(input, other)
-        return _bool(ufunc(x, y))
+        return _bool(apply_elementwise(ufunc, x, y))
 
     compare.__name__ = name
     compare.__qualname__ = name
@@ -88,6 +119,8 @@ def equal(input, other) -> bool:  # noqa: A002
 def _classifier(name: str, fn, doc: str):
     def classify(input):  # noqa: A002
         data = input._data if isinstance(input, Tensor) else xp.asarray(input)
+        if type(data) is not ndarray and B.is_foreign_array(data):
+            return _classify_standard(name, data)
         if data.dtype.kind in "biu":
             return _bool(xp.zeros(data.shape, dtype=bool) if name != "isfinite"
                          else xp.ones(data.shape, dtype=bool))
@@ -97,6 +130,18 @@ def _classifier(name: str, fn, doc: str):
     classify.__qualname__ = name
     classify.__doc__ = doc
     return tensor_method(classify)
+
+
+def _classify_standard(name: str, data) -> Tensor:
+    """A classifier of another library's array with the standard's functions (it has no
+    isposinf/isneginf: isinf and the sign)."""
+    ns = B.namespace(data)
+    if B.dtype_kind(data.dtype) in "biu":
+        return _bool((ns.ones if name == "isfinite" else ns.zeros)(
+            data.shape, dtype=ns.bool, device=data.device))
+    if name in ("isposinf", "isneginf"):
+        return _bool(ns.isinf(data) & (data > 0 if name == "isposinf" else data < 0))
+    return _bool(getattr(ns, name)(data))
 
 
 isnan = _classifier("isnan", xp.isnan, "Where the elements are NaN (a bool tensor).")

@@ -637,7 +637,8 @@ def astype(x, dtype):
     dtype = xp.dtype(dtype)
     if dtype.kind not in "fc":
         data = x._data if isinstance(x, Tensor) else x
-        return Tensor._from_op(data.astype(dtype), None)
+        return Tensor._from_op(data.astype(dtype) if type(data) is xp.ndarray
+                               else B.astype(data, dtype), None)
     return AsType.apply(x, dtype=dtype)
 
 

@@ -456,6 +456,11 @@ def where(condition, input=None, other=None):  # noqa: A002
         other = Tensor._make(B.asarray_like(xp.asarray(other, dtype=_scalar_dtype(other, input)),
                                             input._data))
         input = input if input.dtype == other.dtype else input.astype(other.dtype)
+    elif input._data.dtype != other._data.dtype:
+        # PyTorch's promotion (float32 beside int64 stays float32, where NumPy would make
+        # float64), with a differentiable cast: the standard's where takes one dtype only
+        from .promotion import promote
+        input, other = promote(input, other)[0]
     return _ew.where(condition, input, other)
 
 

@@ -34,7 +34,8 @@ from harness import Spec, case, floats  # noqa: E402
 
 StrictArray = type(xs.asarray(0.0))
 TABLES = ("table_layers", "table_core_nn", "table_losses_optim", "table_special", "table_views",
-          "table_extras", "table_core", "table_functional", "table_core_tensor")
+          "table_extras", "table_core", "table_functional", "table_core_tensor",
+          "table_core_methods")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn",
              "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
              "randn_like")
@@ -154,6 +155,9 @@ EXCLUDED = {
     "save#0": "a checkpoint loads CPU tensors as NumPy arrays (the host library)",
     "save#1": "a checkpoint loads CPU tensors as NumPy arrays (the host library)",
     "load#0": "a checkpoint loads CPU tensors as NumPy arrays (the host library)",
+    "Tensor#2": "builds a tensor from a Python list: host data gives a NumPy tensor",
+    "Tensor#3": "builds a tensor from a Python list: host data gives a NumPy tensor",
+    "Tensor.half#0": "the array API standard has no float16 (array_api_strict neither)",
 }
 
 _SEED = ("autograd/function.py Context.lift_saved lifts only NumPy arrays (isinstance ndarray: "
