@@ -253,7 +253,7 @@ def subtract(input, other, *, alpha=1, out=None):  # noqa: A002
                            "operator instead.")
     x, y = _promote(input, other)
     if alpha != 1:
-        y = multiply(y, alpha)
+        y = y * alpha if type(y) in (int, float) else multiply(y, alpha)
     return Subtract.apply(x, y)
 
 

@@ -6,7 +6,7 @@ the elementwise functions defined elsewhere (``abs_``, ``exp_``, ``clamp_``, ``a
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, astype, dtype_kind, xp
+from ..backend import array_namespace, astype, dtype_kind, is_foreign_array, namespace, xp
 from ..tensor import Tensor, tensor_method
 from . import activations, arithmetic, elementwise, pointwise, special
 from .promotion import promote, to_float
@@ -140,6 +140,12 @@ def xlogy(input, other) -> Tensor:  # noqa: A002
     x, y = promote(input, other, floating=True)[0]
     if isinstance(x, Tensor) and x._data.dtype == bool:
         x = x.astype(y.dtype)
+    t = x if isinstance(x, Tensor) else y
+    if isinstance(t, Tensor) and type(t._data) is not xp.ndarray and is_foreign_array(t._data):
+        # the standard's functions take arrays: a number as a 0-d array of the tensor's dtype
+        ns = namespace(t._data)
+        x, y = (v if isinstance(v, Tensor) else Tensor._from_op(
+            ns.asarray(v, dtype=t._data.dtype, device=t._data.device), None) for v in (x, y))
     return Xlogy.apply(x, y)
 
 
@@ -180,8 +186,19 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,  # noqa: A0
     """NaN → ``nan``, +inf → ``posinf``, −inf → ``neginf`` (the dtype's largest and smallest
     finite values by default); the gradient passes where the input is finite, as in PyTorch."""
     data = input._data
-    if data.dtype.kind not in "fc":
+    if dtype_kind(data.dtype) not in "fc":
         return input.clone()
+    if type(data) is not xp.ndarray and is_foreign_array(data):
+        ns = namespace(data)            # the standard's where takes one Python number at most
+        info = ns.finfo(data.dtype)
+
+        def value(v):
+            return ns.asarray(v, dtype=data.dtype, device=data.device)
+
+        fill = ns.where(data > 0, value(info.max if posinf is None else posinf),
+                        value(info.min if neginf is None else neginf))
+        fill = ns.where(ns.isnan(data), value(nan), fill)
+        return elementwise.where(ns.isfinite(data), input, fill)
     info = xp.finfo(data.dtype)
     posinf = info.max if posinf is None else posinf
     neginf = info.min if neginf is None else neginf

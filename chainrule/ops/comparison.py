@@ -96,15 +96,34 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A00
         raise RuntimeError(f"isclose(): rtol and atol must be non-negative, got rtol={rtol}, "
                            f"atol={atol}")
     x, y = _arrays(input, other)
+    if _foreign((x, y)) is not None:
+        return _bool(_isclose_standard(x, y, rtol, atol, equal_nan))
     with xp.errstate(invalid="ignore", over="ignore"):
         return _bool(xp.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _isclose_standard(x, y, rtol, atol, equal_nan):
+    """NumPy's isclose with the standard's functions: |x − y| ≤ atol + rtol·|y| where both are
+    finite, equality (equal infinities) elsewhere, and NaN beside NaN only with ``equal_nan``."""
+    like = _foreign((x, y))
+    ns = B.namespace(like)
+    x, y = (v if B.is_foreign_array(v) else ns.asarray(B.to_numpy(v), dtype=like.dtype,
+                                                        device=like.device) for v in (x, y))
+    finite = ns.isfinite(x) & ns.isfinite(y)
+    close = ns.where(finite, ns.abs(x - y) <= atol + rtol * ns.abs(y), x == y)
+    if equal_nan:
+        close = close | (ns.isnan(x) & ns.isnan(y))
+    return close
 
 
 @tensor_method
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
              equal_nan: bool = False) -> bool:
     """Whether every element is :func:`isclose` (a Python bool)."""
-    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+    close = isclose(input, other, rtol, atol, equal_nan)._data
+    if _foreign((close,)) is not None:
+        return bool(B.namespace(close).all(close))
+    return bool(close.all())
 
 
 @tensor_method
@@ -113,6 +132,8 @@ def equal(input, other) -> bool:  # noqa: A002
     if tuple(input.shape) != tuple(other.shape):
         return False
     x, y = _arrays(input, other)
+    if _foreign((x, y)) is not None:
+        return bool(B.namespace(_foreign((x, y))).all(apply_elementwise(xp.equal, x, y)))
     return bool(xp.array_equal(x, y))
 
 
@@ -154,7 +175,13 @@ isneginf = _classifier("isneginf", xp.isneginf, "Where the elements are −inf."
 @tensor_method
 def isreal(input) -> Tensor:  # noqa: A002
     """Where the elements have no imaginary part (all True for real dtypes)."""
-    return _bool(xp.isreal(input._data))
+    data = input._data
+    if _foreign((data,)) is not None:
+        ns = B.namespace(data)
+        if B.dtype_kind(data.dtype) == "c":
+            return _bool(ns.imag(data) == 0)
+        return _bool(ns.ones(data.shape, dtype=ns.bool, device=data.device))
+    return _bool(xp.isreal(data))
 
 
 @tensor_method
@@ -166,7 +193,7 @@ def fmax(input, other) -> Tensor:  # noqa: A002
     """
     (x, y), _ = promote(input, other)
     xa, ya = _arrays(x, y)
-    return where((xa >= ya) | xp.isnan(ya), x, y)
+    return where((xa >= ya) | apply_elementwise(xp.isnan, ya), x, y)
 
 
 @tensor_method
@@ -174,4 +201,4 @@ def fmin(input, other) -> Tensor:  # noqa: A002
     """Elementwise minimum that ignores NaN (see :func:`fmax`); ties give g to ``input``."""
     (x, y), _ = promote(input, other)
     xa, ya = _arrays(x, y)
-    return where((xa <= ya) | xp.isnan(ya), x, y)
+    return where((xa <= ya) | apply_elementwise(xp.isnan, ya), x, y)

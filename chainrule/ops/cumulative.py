@@ -248,6 +248,11 @@ def _running_extremum(kind: str, input, dim: int):  # noqa: A002
     axis = _dim(input, dim, "cum" + kind)
     x = input if input.ndim else input.reshape(1)
     data = x._data
+    like = data
+    if type(data) is not xp.ndarray and is_foreign_array(data):
+        # the standard has no running maximum: the indices (data-dependent index work) are
+        # found on the host, then moved; the values are gathered in the input's library
+        data = B.to_numpy(data)
     accumulate = xp.maximum.accumulate if kind == "max" else xp.minimum.accumulate
     if data.size == 0:
         indices = xp.zeros(data.shape, dtype=xp.int64)
@@ -264,7 +269,7 @@ def _running_extremum(kind: str, input, dim: int):  # noqa: A002
         indices = xp.maximum.accumulate(xp.where(here, positions, 0), axis)
         last_nan = xp.maximum.accumulate(xp.where(nan, positions, 0), axis)
         indices = xp.where(seen_nan, last_nan, indices).astype(xp.int64)
-    index = Tensor._from_op(indices, None)
+    index = Tensor._from_op(B.asarray_like(indices, like), None)
     values = take_along_dim(x, index, axis)
     if input.ndim == 0:
         values, index = values.reshape(()), index.reshape(())

@@ -35,8 +35,15 @@ def _wrap(dim: int, ndim: int, op: str) -> int:
     return dim % n
 
 
+def _host_index(idx):
+    """An index array of another library read on the host: the positions of the scatter and
+    index_* families are worked out with NumPy (the standard has no scatter); the values they
+    move stay in their library."""
+    return B.to_numpy(idx) if type(idx) is not xp.ndarray and B.is_foreign_array(idx) else idx
+
+
 def _index(index, op: str):
-    idx = _arr(index)
+    idx = _host_index(_arr(index))
     if idx.dtype != xp.int64:
         raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {idx.dtype}")
     return idx
@@ -246,7 +253,7 @@ class _FirstOrderOnly(Function):
 
 # ------------------------------------------------------------------------- index_* family
 def _index_setup(input, dim, index, op):  # noqa: A002
-    idx = _arr(index)
+    idx = _host_index(_arr(index))
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, got {idx.dtype}")
     if idx.ndim > 1:
@@ -319,8 +326,8 @@ def index_fill(input, dim: int, index, value):  # noqa: A002
 # ------------------------------------------------------------------------- masks
 def _mask(mask, op):
     m = _arr(mask)
-    if m.dtype != xp.bool_:
-        raise RuntimeError(f"{op}(): expected a boolean mask, got {m.dtype}")
+    if B.numpy_dtype(m.dtype) != xp.bool_:
+        raise RuntimeError(f"{op}(): expected a boolean mask, got {B.numpy_dtype(m.dtype)}")
     return m
 
 
