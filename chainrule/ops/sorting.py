@@ -10,17 +10,34 @@ from __future__ import annotations
 
 import builtins
 
+from .. import backend as B
 from .. import return_types
 from ..backend import xp
 from ..tensor import Tensor, tensor_method
 from . import reduce as _reduce
 from .indexing import gather, getitem
 from .movement import expand_dims, reshape, squeeze, stack
-from .selection import _arr, _wrap, masked_fill
+from .selection import _wrap, masked_fill
 
 
-def _int(a) -> Tensor:
-    return Tensor._from_op(xp.asarray(a, dtype=xp.int64), None)
+def _arr(x):
+    """The array of ``x``; another library's is read on the host (to_numpy): the index work of
+    order statistics (stable sorting and its ties, runs, counts, bins) is done with NumPy, which
+    the standard cannot match tie for tie; the values are then gathered in x's own library."""
+    data = x._data if isinstance(x, Tensor) else xp.asarray(x)
+    if type(data) is not xp.ndarray and B.is_foreign_array(data):
+        return B.to_numpy(data)
+    return data
+
+
+def _result(a, source) -> Tensor:
+    """A host-made result ``a`` in the library of the tensor ``source`` (NumPy: ``a`` itself)."""
+    like = source._data if isinstance(source, Tensor) else None
+    return Tensor._from_op(a if like is None else B.asarray_like(a, like), None)
+
+
+def _int(a, source=None) -> Tensor:
+    return _result(xp.asarray(a, dtype=xp.int64), source)
 
 
 def _order(x, axis: int, descending: bool):
@@ -46,12 +63,12 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False): 
     returns to the original positions. Equal values keep their order (stable)."""
     _, idx, d = _sorted_parts(input, dim, descending, "sort")
     values = gather(input, d, idx) if input.ndim else getitem(input, ())
-    return return_types.sort(values, _int(idx))
+    return return_types.sort(values, _int(idx, input))
 
 
 @tensor_method
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):  # noqa: A002
-    return _int(_sorted_parts(input, dim, descending, "argsort")[1])
+    return _int(_sorted_parts(input, dim, descending, "argsort")[1], input)
 
 
 @tensor_method
@@ -69,19 +86,19 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         raise RuntimeError(f"topk(): selected index k ({k}) out of range for dimension {d} of "
                            f"size {n}")
     if x.ndim == 0:     # PyTorch returns the 0-d value itself, for k = 0 too
-        return return_types.topk(getitem(input, ()), _int(0))
+        return return_types.topk(getitem(input, ()), _int(0, input))
     idx = xp.take(_order(x, d, largest), xp.arange(k), axis=d).astype(xp.int64)
-    return return_types.topk(gather(input, d, idx), _int(idx))
+    return return_types.topk(gather(input, d, idx), _int(idx, input))
 
 
 def _pick(input, idx, d, keepdim, kind):  # noqa: A002
     """return_types.<kind>(values at idx along d, idx) with the dim kept or dropped."""
     if input.ndim == 0:
-        return getattr(return_types, kind)(getitem(input, ()), _int(0))
+        return getattr(return_types, kind)(getitem(input, ()), _int(0, input))
     values = gather(input, d, idx)
     if not keepdim:
         values, idx = squeeze(values, d), idx.squeeze(d)
-    return getattr(return_types, kind)(values, _int(idx))
+    return getattr(return_types, kind)(values, _int(idx, input))
 
 
 @tensor_method
@@ -104,7 +121,7 @@ def _median(input, dim, keepdim, ignore_nan, kind):  # noqa: A002
     if dim is None:
         flat = x.reshape(-1)
         if flat.size == 0:
-            return Tensor._from_op(xp.asarray(xp.nan, dtype=x.dtype), None)
+            return _result(xp.asarray(xp.nan, dtype=x.dtype), input)
         order = xp.argsort(flat, kind="stable")
         nan = xp.isnan(flat) if x.dtype.kind == "f" else xp.zeros(flat.shape, bool)
         valid = flat.size - int(nan.sum()) if ignore_nan else flat.size
@@ -209,10 +226,12 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, op):  # noqa: A
             lo = hi = xp.round(pos).astype(xp.int64)
         a = gather(moved, moved.ndim - 1, lo)
         if interpolation in ("linear", "midpoint"):
-            w = 0.5 if interpolation == "midpoint" else (pos - lo).astype(x.dtype)
+            w = 0.5 if interpolation == "midpoint" else \
+                B.asarray_like((pos - lo).astype(x.dtype), input._data)
             a = a + (gather(moved, moved.ndim - 1, hi) - a) * w
         if bad.any():
-            a = masked_fill(a, xp.broadcast_to(bad, tuple(a.shape)), float("nan"))
+            a = masked_fill(a, B.asarray_like(xp.broadcast_to(bad, tuple(a.shape)), input._data),
+                            float("nan"))
         a = squeeze(a, -1)
         if keepdim:
             a = reshape(a, (1,) * x.ndim) if dim is None or x.ndim == 0 else expand_dims(a, d)
@@ -250,12 +269,12 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,  # noqa: A0
     x = _arr(input)
     axis = None if dim is None else _wrap(dim, x.ndim, "unique")
     values, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True, axis=axis)
-    out = [Tensor._from_op(values, None)]
+    out = [_result(values, input)]
     if return_inverse:
         inv = inverse.reshape(x.shape) if axis is None else inverse.reshape(-1)
-        out.append(_int(inv))
+        out.append(_int(inv, input))
     if return_counts:
-        out.append(_int(counts))
+        out.append(_int(counts, input))
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -283,11 +302,11 @@ def unique_consecutive(input, return_inverse: bool = False,  # noqa: A002
         inverse = xp.cumsum(new) - 1
     starts = xp.flatnonzero(new)
     counts = xp.diff(xp.append(starts, new.size))
-    out = [Tensor._from_op(values, None)]
+    out = [_result(values, input)]
     if return_inverse:
-        out.append(_int(inverse))
+        out.append(_int(inverse, input))
     if return_counts:
-        out.append(_int(counts))
+        out.append(_int(counts, input))
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -301,11 +320,11 @@ def bincount(input, weights=None, minlength: int = 0):  # noqa: A002
     if x.size and x.min() < 0:
         raise RuntimeError("bincount(): input must be non-negative")
     if weights is None:
-        return _int(xp.bincount(x, minlength=minlength))
+        return _int(xp.bincount(x, minlength=minlength), input)
     w = _arr(weights)
     dtype = w.dtype if w.dtype.kind == "f" else xp.float64
     out = xp.bincount(x, weights=w.astype(xp.float64), minlength=minlength).astype(dtype)
-    return Tensor._from_op(out, None)
+    return _result(out, input)
 
 
 @tensor_method
@@ -326,7 +345,7 @@ def histc(input, bins: int = 100, min=0, max=0):  # noqa: A002
     inside = flat[(flat >= lo) & (flat <= hi)]
     b = ((inside - lo) * bins / (hi - lo)).astype(xp.int64)
     b = xp.minimum(b, bins - 1)
-    return Tensor._from_op(xp.bincount(b, minlength=bins).astype(x.dtype), None)
+    return _result(xp.bincount(b, minlength=bins).astype(x.dtype), input)
 
 
 def searchsorted(sorted_sequence, input, *, out_int32: bool = False,  # noqa: A002
@@ -349,7 +368,8 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False,  # noqa: A0
         cmp = seq[..., None, :] <= v[..., :, None] if right else \
             seq[..., None, :] < v[..., :, None]
         out = cmp.sum(axis=-1)
-    return Tensor._from_op(xp.asarray(out, dtype=xp.int32 if out_int32 else xp.int64), None)
+    return _result(xp.asarray(out, dtype=xp.int32 if out_int32 else xp.int64),
+                   sorted_sequence if isinstance(sorted_sequence, Tensor) else input)
 
 
 def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False):  # noqa: A002
