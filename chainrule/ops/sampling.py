@@ -135,34 +135,46 @@ def _new_dtype(self, dtype):
     return self.dtype if dtype is None else xp.dtype(dtype)
 
 
+def _beside(self, t: Tensor) -> Tensor:
+    """``t`` (made on the host) in the array library of ``self``, as PyTorch's new_* put the new
+    tensor on self's device (NumPy tensors: ``t`` itself)."""
+    if type(self._data) is not xp.ndarray and backend.is_foreign_array(self._data):
+        t._data = backend.asarray_like(t._data, self._data)
+    return t
+
+
 @tensor_method(name="new_zeros")
 def _new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False):
-    return zeros(_size(size), dtype=_new_dtype(self, dtype), requires_grad=requires_grad)
+    return _beside(self, zeros(_size(size), dtype=_new_dtype(self, dtype),
+                               requires_grad=requires_grad))
 
 
 @tensor_method(name="new_ones")
 def _new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False):
-    return _make(xp.ones(_size(size), dtype=_new_dtype(self, dtype)), requires_grad)
+    return _beside(self, _make(xp.ones(_size(size), dtype=_new_dtype(self, dtype)),
+                               requires_grad))
 
 
 @tensor_method(name="new_empty")
 def _new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False):
-    return _make(xp.zeros(_size(size), dtype=_new_dtype(self, dtype)), requires_grad)
+    return _beside(self, _make(xp.zeros(_size(size), dtype=_new_dtype(self, dtype)),
+                               requires_grad))
 
 
 @tensor_method(name="new_full")
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False):
-    return full(size, fill_value, dtype=_new_dtype(self, dtype), requires_grad=requires_grad)
+    return _beside(self, full(size, fill_value, dtype=_new_dtype(self, dtype),
+                              requires_grad=requires_grad))
 
 
 @tensor_method(name="new_tensor")
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False):
     """A tensor holding a copy of data; Python data takes self's dtype (PyTorch's rule)."""
     if isinstance(data, Tensor):
-        array = data._data.copy() if dtype is None else data._data.astype(dtype)
-    else:
-        array = xp.array(data, dtype=_new_dtype(self, dtype))
-    return _make(array, requires_grad)
+        array = backend.copy(data._data) if dtype is None else backend.astype(data._data, dtype)
+        return _make(array, requires_grad)
+    array = xp.array(data, dtype=_new_dtype(self, dtype))
+    return _beside(self, _make(array, requires_grad))
 
 
 __all__ = ["normal", "randperm", "multinomial", "bernoulli", "poisson", "randint_like",

@@ -49,11 +49,12 @@ def _index(index, op: str):
     return idx
 
 
-def _const(value, dtype):
-    """A number or a tensor as a Tensor of ``dtype`` (numbers are cast as PyTorch casts them)."""
+def _const(value, dtype, like=None):
+    """A number or a tensor as a Tensor of ``dtype`` (numbers are cast as PyTorch casts them),
+    a number in the library of the array ``like`` when given."""
     if isinstance(value, Tensor):
         return value if value.dtype == dtype else value.astype(dtype)
-    return Tensor._make(xp.asarray(value, dtype=dtype))
+    return Tensor._make(B.asarray_like(xp.asarray(value, dtype=dtype), like))
 
 
 def _as_tensor(x):
@@ -319,7 +320,7 @@ def index_fill(input, dim: int, index, value):  # noqa: A002
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"index_fill(): only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s)")
-    out = index_put(base, where, _const(value, base.dtype))
+    out = index_put(base, where, _const(value, base.dtype, base._data))
     return reshape(out, ()) if zero_d else out
 
 
@@ -339,7 +340,7 @@ def masked_fill(input, mask, value):  # noqa: A002
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"masked_fill(): only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s)")
-    return _ew.where(m, _const(value, input.dtype), input)
+    return _ew.where(m, _const(value, input.dtype, input._data), input)
 
 
 @tensor_method
@@ -415,9 +416,8 @@ def _nonzero_standard(x, as_tuple: bool):
     parts = [ns.astype(p, ns.int64) for p in parts]
     if as_tuple:
         return tuple(Tensor._from_op(p, None) for p in parts)
-    if not parts:           # a 0-d input reshaped to 1-d always gives one part
-        return Tensor._from_op(ns.zeros((0, 0), dtype=ns.int64, device=x.device), None)
-    return Tensor._from_op(ns.stack(parts, axis=1), None)
+    stacked = ns.stack(parts, axis=1)
+    return Tensor._from_op(stacked[:, :0] if x.ndim == 0 else stacked, None)   # NumPy's (n, 0)
 
 
 @tensor_method
@@ -453,8 +453,11 @@ def where(condition, input=None, other=None):  # noqa: A002
     if input is None or other is None:
         raise TypeError("where(): expected (condition) or (condition, input, other)")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        input, other = (Tensor._make(xp.asarray(input, dtype=_scalar_dtype(input, other))),
-                        Tensor._make(xp.asarray(other, dtype=_scalar_dtype(other, input))))
+        like = condition._data if isinstance(condition, Tensor) else condition
+        input, other = (Tensor._make(B.asarray_like(
+                            xp.asarray(input, dtype=_scalar_dtype(input, other)), like)),
+                        Tensor._make(B.asarray_like(
+                            xp.asarray(other, dtype=_scalar_dtype(other, input)), like)))
     elif not isinstance(input, Tensor):
         input = Tensor._make(B.asarray_like(xp.asarray(input, dtype=_scalar_dtype(input, other)),
                                             other._data))
@@ -486,4 +489,7 @@ def count_nonzero(input, dim=None):  # noqa: A002
         dim = tuple(_wrap(d, x.ndim, "count_nonzero") for d in dims)
         if x.ndim == 0:
             dim = None
+    if type(x) is not xp.ndarray and B.is_foreign_array(x):
+        ns = B.namespace(x)
+        return Tensor._from_op(ns.sum(ns.astype(x != 0, ns.int64), axis=dim), None)
     return Tensor._from_op(xp.asarray(xp.count_nonzero(x, axis=dim), dtype=xp.int64), None)

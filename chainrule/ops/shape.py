@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 
-from ..backend import xp
+from ..backend import asarray_like, xp
 from ..tensor import Size, Tensor, tensor_method
 from . import elementwise as _ew
 from .indexing import diagonal_view, getitem, index_put, windows_view
@@ -242,7 +242,10 @@ def _triangle(input, k, lower, op):  # noqa: A002
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions")
     r, c = input.shape[-2], input.shape[-1]
     mask = xp.tri(r, c, k, dtype=bool) if lower else ~xp.tri(r, c, k - 1, dtype=bool)
-    return _ew.where(mask, input, Tensor._from_op(xp.zeros((), dtype=input.dtype), None))
+    zero = xp.zeros((), dtype=input.dtype)
+    if type(input._data) is not xp.ndarray:     # host constants into the input's library
+        mask, zero = asarray_like(mask, input._data), asarray_like(zero, input._data)
+    return _ew.where(mask, input, Tensor._from_op(zero, None))
 
 
 @tensor_method(inplace=True)

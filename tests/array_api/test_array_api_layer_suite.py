@@ -36,8 +36,8 @@ StrictArray = type(xs.asarray(0.0))
 TABLES = ("table_layers", "table_core_nn", "table_losses_optim", "table_special", "table_views",
           "table_extras", "table_core", "table_functional", "table_core_tensor",
           "table_core_methods", "table_math")
-FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn",
-             "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
+FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand",
+             "randn", "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
              "randn_like")
 
 
