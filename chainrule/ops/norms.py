@@ -109,6 +109,13 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
     if ord == 0:
         # the count of nonzero entries: piecewise constant, so its gradient is 0 — but, as in
         # PyTorch, the result is part of the graph (a where that passes x nothing)
+        data = x._data
+        if type(data) is not xp.ndarray and B.is_foreign_array(data):
+            ns = namespace(data)
+            count = ns.sum(B.astype(data != 0, data.dtype), axis=axes, keepdims=keepdim)
+            never = ns.zeros(x.shape, dtype=ns.bool, device=data.device)
+            return _reduce.sum(_ew.where(never, x, 0.0), axes, keepdim) + \
+                Tensor._from_op(count, None)
         count = xp.sum(x._data != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
         zero = _reduce.sum(_ew.where(xp.zeros(x.shape, dtype=bool), x, 0.0), axes, keepdim)
         return zero + Tensor._from_op(xp.asarray(count), None)

@@ -53,7 +53,10 @@ def multinomial(input, num_samples: int, replacement: bool = False, *,  # noqa: 
 
     With replacement: inverse-CDF sampling. Without: the Efraimidis–Spirakis keys u^{1/w}, whose
     top num_samples are a weighted sample without replacement."""
-    w = _arr(input).astype(xp.float64)
+    # the draws come from the seeded host generator: another library's weights are read on the
+    # host and the indices moved back (the same samples on every library)
+    like = _arr(input)
+    w = backend.to_numpy(like).astype(xp.float64)
     if w.ndim not in (1, 2):
         raise RuntimeError(f"multinomial(): prob_dist must be 1 or 2 dim, got {w.ndim}")
     if (w < 0).any() or not xp.isfinite(w).all():
@@ -84,7 +87,8 @@ def multinomial(input, num_samples: int, replacement: bool = False, *,  # noqa: 
             raise RuntimeError("multinomial(): invalid multinomial distribution (with "
                                "replacement=False, not enough non-negative category to sample)")
     out = out.astype(xp.int64)
-    return Tensor._from_op(out.reshape(-1) if w.ndim == 1 else out, None)
+    return Tensor._from_op(backend.asarray_like(out.reshape(-1) if w.ndim == 1 else out, like),
+                           None)
 
 
 @tensor_method

@@ -373,7 +373,7 @@ def masked_scatter(input, mask, source):  # noqa: A002
 @tensor_method
 def take(input, index):  # noqa: A002
     """``input`` read as a 1-d tensor at ``index`` (the result has index's shape)."""
-    idx = _arr(index)
+    idx = _host_index(_arr(index))
     n = input.numel()
     if idx.size and (idx.min() < -n or idx.max() >= n):
         raise IndexError(f"take(): index out of range: tried to access index "
@@ -385,7 +385,7 @@ def take(input, index):  # noqa: A002
 @tensor_method(inplace=True)
 def put(input, index, source, accumulate: bool = False):  # noqa: A002
     """``input`` read as 1-d with ``flat[index] = source`` (or ``+=`` with accumulate)."""
-    idx = _arr(index).reshape(-1)
+    idx = _host_index(_arr(index)).reshape(-1)
     n = input.numel()
     if idx.size and (idx.min() < -n or idx.max() >= n):
         raise IndexError(f"put(): index out of range for a tensor of {n} elements")

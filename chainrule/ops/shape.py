@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 
-from ..backend import asarray_like, xp
+from ..backend import asarray_like, is_foreign_array, to_numpy, xp
 from ..tensor import Size, Tensor, tensor_method
 from . import elementwise as _ew
 from .indexing import diagonal_view, getitem, index_put, windows_view
@@ -61,14 +61,21 @@ def tile(input, dims):  # noqa: A002
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # noqa: A002
     """Each element (or slice along ``dim``) repeated ``repeats`` times in place; with a single
     tensor argument, the indices 0, 1, … repeated by its values (int64)."""
-    if repeats is None:
+    if repeats is None:     # (counts read on the host: the result's size depends on them)
         r = _arr(input)
-        return Tensor._from_op(xp.repeat(xp.arange(r.size, dtype=xp.int64), r), None)
+        like = r
+        if type(r) is not xp.ndarray and is_foreign_array(r):
+            r = to_numpy(r)
+        return Tensor._from_op(asarray_like(
+            xp.repeat(xp.arange(r.size, dtype=xp.int64), r), like), None)
     if dim is None:
         input, dim = reshape(input, (-1,)), 0
     base = reshape(input, (1,)) if input.ndim == 0 else input
     dim = _wrap(dim, base.ndim, "repeat_interleave")
-    r = _arr(repeats).reshape(-1) if isinstance(repeats, Tensor) else xp.asarray(repeats)
+    r = _arr(repeats) if isinstance(repeats, Tensor) else xp.asarray(repeats)
+    if type(r) is not xp.ndarray and is_foreign_array(r):
+        r = to_numpy(r)     # the repeat counts set the result's size: read on the host
+    r = r.reshape(-1) if isinstance(repeats, Tensor) else r
     if r.size and (r < 0).any():
         raise RuntimeError("repeat_interleave(): repeats can not be negative")
     n = base.shape[dim]
@@ -134,8 +141,8 @@ def _unfold(input, dimension: int, size: int, step: int):  # noqa: A002
 def flip(input, dims):  # noqa: A002
     """The order of the entries reversed along each of ``dims``."""
     dims = _dims_tuple(dims, input.ndim, "flip")
-    if input.ndim == 0:
-        return copy(input)
+    if input.ndim == 0 or (type(input._data) is not xp.ndarray and 0 in tuple(input.shape)):
+        return copy(input)      # (the standard refuses a reversed slice of an empty axis)
     index = tuple(builtins.slice(None, None, -1) if a in dims else builtins.slice(None)
                   for a in range(input.ndim))
     return getitem(input, index)
@@ -219,7 +226,10 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):  # noqa:
     base = reshape(input, (1,)) if input.ndim == 0 else input
     n = base.shape[-1]
     m = n + builtins.abs(offset)
-    zeros = Tensor._from_op(xp.zeros(tuple(base.shape[:-1]) + (m, m), dtype=input.dtype), None)
+    zeros = xp.zeros(tuple(base.shape[:-1]) + (m, m), dtype=input.dtype)
+    if type(input._data) is not xp.ndarray:     # the zeros in the input's library
+        zeros = asarray_like(zeros, input._data)
+    zeros = Tensor._from_op(zeros, None)
     i = xp.arange(n)
     out = index_put(zeros, (Ellipsis, i - builtins.min(offset, 0), i + builtins.max(offset, 0)),
                     base)

@@ -36,9 +36,11 @@ StrictArray = type(xs.asarray(0.0))
 TABLES = ("table_layers", "table_core_nn", "table_losses_optim", "table_special", "table_views",
           "table_extras", "table_core", "table_functional", "table_core_tensor",
           "table_core_methods", "table_math")
+# table_shape is not in TABLES yet: 15 of its cases fail on array_api_strict, all scatter_reduce
+# (and scatter with reduce=): selection.py's _reduce_forward uses x.copy() and ufunc.at.
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand",
-             "randn", "randint", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
-             "randn_like")
+             "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like", "empty_like",
+             "rand_like", "randn_like")
 
 
 def _strict(t):
