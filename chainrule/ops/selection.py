@@ -189,14 +189,24 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *,  # noqa: A002
     if idx.size == 0:
         return restore(base.clone())
     x, s = base._data, src_._data
+    like = None
+    if type(x) is not xp.ndarray and B.is_foreign_array(x):
+        # the standard has no scatter (no ufunc.at): the reductions and their weights are
+        # computed on the host, an explicit round trip as backend.special_function's, and
+        # moved back; the graph (the scatter-sums of src) stays in the input's library
+        like, x, s = x, B.to_numpy(x), B.to_numpy(s)
+
+    def moved(a):
+        return a if like is None else B.asarray_like(a, like)
+
     out, count, touched = _reduce_forward(x, where, s, reduce, include_self)
     keep = xp.where(touched, 1.0 if include_self else 0.0, 1.0).astype(x.dtype)
     if reduce == "sum":
-        return restore(base * keep + _scatter_sum(x.shape, where, src_))
+        return restore(base * moved(keep) + _scatter_sum(x.shape, where, src_))
     if reduce == "mean" and x.dtype.kind == "f":
-        total = base * keep + _scatter_sum(x.shape, where, src_)
-        return restore(total / xp.maximum(count, 1).astype(x.dtype))
-    result = Tensor._from_op(out, None)
+        total = base * moved(keep) + _scatter_sum(x.shape, where, src_)
+        return restore(total / moved(xp.maximum(count, 1).astype(x.dtype)))
+    result = Tensor._from_op(moved(out), None)
     if x.dtype.kind != "f" or not (base.requires_grad or src_.requires_grad):
         return restore(result)
     # the first-order weights ∂y/∂x (self) and ∂y/∂src (gathered at index)
@@ -223,8 +233,8 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *,  # noqa: A002
         xp.add.at(tie_count, where, (s == at).astype(x.dtype))
         w_self = ties / xp.maximum(tie_count, 1)
         w_src = (s == at) / xp.maximum(tie_count[where], 1)
-    w_self = xp.where(touched, w_self, 1.0).astype(x.dtype)
-    linear = base * w_self + _scatter_sum(x.shape, where, src_ * w_src.astype(x.dtype))
+    w_self = moved(xp.where(touched, w_self, 1.0).astype(x.dtype))
+    linear = base * w_self + _scatter_sum(x.shape, where, src_ * moved(w_src.astype(x.dtype)))
     if reduce == "prod":       # its weights depend on the inputs: no exact second derivative here
         linear = _FirstOrderOnly.apply(linear)
     return restore(result + (linear - linear.detach()))

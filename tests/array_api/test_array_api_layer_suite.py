@@ -3,7 +3,9 @@
 The conformance tables (tests/conformance/table_layers.py: convolutions, pooling, normalization
 and padding, as modules and as functions; table_core_nn.py: linear, activations, embedding,
 dropout, containers, recurrent and transformer layers, optimizers; table_losses_optim.py: the
-other losses, the Transformer's decoder side, parameter vectors, more optimizers) are programs
+other losses, the Transformer's decoder side, parameter vectors, more optimizers; and the
+tensor-level tables: views, extras, core, functional, core_tensor, core_methods, math, shape) are
+programs
 ``fn(L, *inputs)`` written once for PyTorch and chainrule. Here each runs twice in chainrule: on
 NumPy arrays, and on array_api_strict arrays (the modules the program builds, its tensors and the
 tensors its factories make hold array_api_strict arrays). Outputs and the gradients of the inputs
@@ -35,9 +37,7 @@ from harness import Spec, case, floats  # noqa: E402
 StrictArray = type(xs.asarray(0.0))
 TABLES = ("table_layers", "table_core_nn", "table_losses_optim", "table_special", "table_views",
           "table_extras", "table_core", "table_functional", "table_core_tensor",
-          "table_core_methods", "table_math")
-# table_shape is not in TABLES yet: 15 of its cases fail on array_api_strict, all scatter_reduce
-# (and scatter with reduce=): selection.py's _reduce_forward uses x.copy() and ufunc.at.
+          "table_core_methods", "table_math", "table_shape")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand",
              "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like", "empty_like",
              "rand_like", "randn_like")
