@@ -10,7 +10,7 @@ gradients, running it once per output (the other gradients zero) and summing is 
 """
 from __future__ import annotations
 
-from ..backend import xp
+from ..backend import dtype_kind, xp
 from ..tensor import Tensor
 from .grad_mode import _GradMode
 from .versions import sequence
@@ -144,7 +144,7 @@ def apply(cls, *args, **kwargs):
     linked = []
     for i, o in enumerate(outputs):
         if not isinstance(o, Tensor) or id(o) in ctx.non_differentiable \
-                or o._data.dtype.kind not in "fc":
+                or dtype_kind(o._data.dtype) not in "fc":
             linked.append(o)
             continue
         node = _OutputNode(fn, args, ctx, i, shapes)

@@ -58,7 +58,7 @@ class Node:
         """
         lifted = []
         for value in self.saved:
-            if isinstance(value, ndarray):
+            if isinstance(value, ndarray) or is_foreign_array(value):
                 match = None
                 if value is output._data:
                     match = output

@@ -12,11 +12,15 @@ The Hessian is the Jacobian of the gradient; an HVP is ∂(∇f·v)/∂x.
 """
 from __future__ import annotations
 
-from ..backend import xp
+from ..backend import namespace, ndarray, xp, zeros_like
 from ..tensor import Tensor
 from . import engine
 from .grad_mode import enable_grad, is_grad_enabled
 
+
+def _ones_like(a):
+    """Ones shaped like ``a`` in ``a``'s library (a seed for the output's gradient)."""
+    return xp.ones_like(a) if type(a) is ndarray else namespace(a).ones_like(a)
 
 def _as_tuple(x):
     """(items, was_a_sequence): one tensor or a tuple/list of them, as a tuple."""
@@ -43,7 +47,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             if out._data.size != 1:
                 raise RuntimeError(f"grad: output of shape {out.shape} is not a single number; "
                                    "pass grad_outputs of the same shape")
-            seed = xp.ones_like(out._data)
+            seed = _ones_like(out._data)
         roots.append(out)
         seeds.append(seed)
     if retain_graph is None:
@@ -85,7 +89,7 @@ def value_and_grad(fn, argnums=0):
             raise RuntimeError(f"grad: the function must return a single-number tensor, got "
                                f"{getattr(value, 'shape', type(value).__name__)}")
         grads = grad(value, leaves, create_graph=nested, allow_unused=True)
-        grads = tuple(g if g is not None else Tensor._make(xp.zeros_like(leaf._data))
+        grads = tuple(g if g is not None else Tensor._make(zeros_like(leaf._data))
                       for g, leaf in zip(grads, leaves))
         return value, (grads if many else grads[0])
 
@@ -124,16 +128,16 @@ def jvp(func, inputs, v, create_graph: bool = False):
     leaves = _leaves(inputs)
     with enable_grad():
         out = func(*leaves)
-        u = Tensor._make(xp.zeros_like(out._data)).requires_grad_(True)
+        u = Tensor._make(zeros_like(out._data)).requires_grad_(True)
         ut_j = grad(out, leaves, u, create_graph=True, allow_unused=True)
         pairs = [(g, t) for g, t in zip(ut_j, vs) if g is not None]
         if not pairs:
-            return out.detach(), Tensor._make(xp.zeros_like(out._data))
+            return out.detach(), Tensor._make(zeros_like(out._data))
         (jv,) = grad([g for g, _ in pairs], [u],
                      [t._data if isinstance(t, Tensor) else xp.asarray(t) for _, t in pairs],
                      create_graph=create_graph, allow_unused=True)
     if jv is None:
-        jv = Tensor._make(xp.zeros_like(out._data))
+        jv = Tensor._make(zeros_like(out._data))
     return out.detach() if not create_graph else out, jv
 
 
@@ -148,7 +152,7 @@ def jacobian(func, inputs, create_graph: bool = False):
     for i in range(out._data.size):
         gs = grad(flat[i], leaves, retain_graph=True, create_graph=create_graph, allow_unused=True)
         for k, (g, leaf) in enumerate(zip(gs, leaves)):
-            rows[k].append(g if g is not None else Tensor._make(xp.zeros_like(leaf._data)))
+            rows[k].append(g if g is not None else Tensor._make(zeros_like(leaf._data)))
     from .. import ops
 
     jacs = tuple(ops.stack(r, axis=0).reshape(out.shape + leaf.shape) if r else
@@ -183,7 +187,7 @@ def hessian(func, inputs, create_graph: bool = False):
                 parts = grad(flat[i], leaves, retain_graph=True, create_graph=create_graph,
                              allow_unused=True)
             for k, (p, leaf) in enumerate(zip(parts, leaves)):
-                per_input[k].append(p if p is not None else Tensor._make(xp.zeros_like(leaf._data)))
+                per_input[k].append(p if p is not None else Tensor._make(zeros_like(leaf._data)))
         from .. import ops
 
         for k, leaf in enumerate(leaves):
@@ -208,7 +212,7 @@ def hvp(func, inputs, v, create_graph: bool = False):
             term = (g * (t._data if isinstance(t, Tensor) else xp.asarray(t))).sum()
             dot = term if dot is None else dot + term
         if dot is None or not dot.requires_grad:
-            result = tuple(Tensor._make(xp.zeros_like(leaf._data)) for leaf in leaves)
+            result = tuple(Tensor._make(zeros_like(leaf._data)) for leaf in leaves)
         else:
             result = grad(dot, leaves, create_graph=create_graph, allow_unused=True)
             result = _zeros_for_unused(result, leaves)
@@ -216,5 +220,5 @@ def hvp(func, inputs, v, create_graph: bool = False):
 
 
 def _zeros_for_unused(grads, leaves):
-    return tuple(g if g is not None else Tensor._make(xp.zeros_like(leaf._data))
+    return tuple(g if g is not None else Tensor._make(zeros_like(leaf._data))
                  for g, leaf in zip(grads, leaves))

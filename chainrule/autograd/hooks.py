@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import weakref
 
-from ..backend import xp
+from ..backend import dtype_kind, namespace, xp
 
 _hooks: dict[int, list] = {}
 _anomaly = [False]
@@ -103,7 +103,10 @@ def check_finite(name: str, grads) -> None:
         if gi is None:
             continue
         array = getattr(gi, "_data", gi)
-        if array.dtype.kind in "fc" and xp.isnan(array).any():
+        if dtype_kind(array.dtype) not in "fc":
+            continue
+        ns = namespace(array)
+        if (xp.isnan(array).any() if ns is xp else ns.any(ns.isnan(array))):
             raise RuntimeError(f"Function '{name}' returned nan values in its {i}th output "
                                "(found by detect_anomaly during backward)")
 

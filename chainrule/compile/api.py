@@ -87,7 +87,8 @@ def _discover(fn) -> tuple[list, list]:
 def _key_of(value):
     if isinstance(value, Tensor):
         data = value._data
-        return ("T", data.shape, data.dtype.str, value.requires_grad)
+        dtype = data.dtype if type(data) is backend.ndarray else backend.numpy_dtype(data.dtype)
+        return ("T", data.shape, dtype.str, value.requires_grad)
     if isinstance(value, (list, tuple)):
         return (type(value).__name__, tuple(_key_of(v) for v in value))
     try:

@@ -14,7 +14,7 @@ from ..autograd.engine import _store_grad, unbroadcast
 from ..autograd.function import Function, Node
 from ..autograd.grad_mode import _GradMode
 from ..autograd.versions import _versions, saved_versions, sequence
-from ..backend import ndarray, xp
+from ..backend import astype, is_foreign_array, ndarray, numpy_dtype, xp
 from ..ops import dropout as _dropout
 from ..tensor import Tensor
 from .graph import BackwardStep, CallStep, CounterStep, PrimStep, Program, RandomStep
@@ -84,7 +84,7 @@ def apply_prim(step: PrimStep, env: list, params: dict) -> Node:
     ctx = Node()
     ctx.inputs = step.standins
     out = step.fn.forward(ctx, *[env[s] for s in step.inputs], **params)
-    if type(out) is not ndarray:
+    if type(out) is not ndarray and not is_foreign_array(out):     # a NumPy scalar
         scalar, out = out, xp.asarray(out)
         if any(v is scalar for v in ctx.saved):
             ctx.saved = tuple(out if v is scalar else v for v in ctx.saved)
@@ -97,7 +97,7 @@ def apply_fused(step, env: list) -> None:
     """Run a fused elementwise chain: the first ufunc allocates, the others write into it."""
     ufunc, operands = step.ops[0]
     buffer = ufunc(*[env[s] for s in operands])
-    if type(buffer) is not ndarray:
+    if type(buffer) is not ndarray and not is_foreign_array(buffer):
         buffer = xp.asarray(buffer)
     for ufunc, operands in step.ops[1:]:
         ufunc(*[buffer if s < 0 else env[s] for s in operands], out=buffer)
@@ -164,8 +164,11 @@ def run_schedule(step: BackwardStep, ctxs: dict, g, free: bool):
                 continue
             if gi.shape != target.shape:
                 gi = unbroadcast(gi, target.shape)
-            if gi.dtype != target.dtype:
-                gi = gi.astype(target.dtype)
+            if type(gi) is ndarray:
+                if gi.dtype != target.dtype:
+                    gi = gi.astype(target.dtype)
+            elif numpy_dtype(gi.dtype) != target.dtype:     # another array library's
+                gi = astype(gi, target.dtype)
             before = pending.get(target.slot)
             pending[target.slot] = gi if before is None else before + gi
         if free:

@@ -170,15 +170,6 @@ _ANOMALY = ("autograd/hooks.py check_finite reads array.dtype.kind and calls xp.
 # Cases that fail for a reason outside this suite's files, each naming the fix (strict: a fixed
 # one fails here until it is removed from this list).
 PENDING = {
-    "compile#0": "compile/api.py _key_of reads data.dtype.str: use backend.numpy_dtype(dtype).str",
-    "compile#1": "compile/api.py _key_of reads data.dtype.str: use backend.numpy_dtype(dtype).str",
-    "autograd.grad#0": _SEED,
-    "autograd.functional.jacobian#0": _SEED,
-    "autograd.functional.hessian#0": _SEED,
-    "autograd.functional.hvp#0": _SEED,
-    "autograd.Function#0": "autograd/custom.py:147 reads o._data.dtype.kind: use dtype_kind",
-    "autograd.detect_anomaly#0": _ANOMALY,
-    "autograd.set_detect_anomaly#0": _ANOMALY,
     "logcumsumexp#4": ("float32: ops/cumulative_standard.py's prefix scan rounds differently "
                        "from NumPy's sequential logaddexp.accumulate (docs/array_api.md); a "
                        "sequential scan with the standard's logaddexp would give NumPy's bits"),
