@@ -1114,7 +1114,7 @@ def _write_foreign(dst, src, op) -> None:
     if isinstance(src, Tensor):
         src = src._data
     if type(src) is ndarray or not backend.is_foreign_array(src):
-        src = ns.asarray(xp.asarray(src), device=dst.device)
+        src = backend.asarray_like(xp.asarray(src), dst)
     kind, target = backend.dtype_kind(src.dtype), backend.dtype_kind(dst.dtype)
     if op is not _filled and _KIND_RANK.get(kind, 9) > _KIND_RANK.get(target, 9):
         raise RuntimeError(f"{_opname(op)}_: result type {src.dtype} can't be cast to the "

@@ -16,7 +16,6 @@ import math
 from ..backend import (
     array_namespace,
     asarray_like,
-    is_foreign_array,
     numpy_dtype,
     to_numpy,
     xp,
@@ -383,9 +382,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
                          blank=blank, zero_infinity=zero_infinity)
     if reduction == "mean":
         scale = xp.maximum(tg_len, 1).astype(numpy_dtype(lp._data.dtype))
-        if is_foreign_array(lp._data):          # into the log-probabilities' array library
-            scale = array_namespace(lp._data).asarray(scale, device=lp._data.device)
-        scale = Tensor._from_op(scale, None)
+        scale = Tensor._from_op(asarray_like(scale, lp._data), None)   # lp's array library
         return (loss / scale).mean()
     if reduction == "sum":
         return loss.sum()
