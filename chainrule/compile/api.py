@@ -201,6 +201,7 @@ class CompiledFunction:
             program.steps.extend(counters)
             passes.fold_constants(program, tracer.traced_values)
             passes.remove_dead_code(program)
+            passes.pool_before_relu(program)
             passes.fuse_elementwise(program)
             passes.plan_buffers(program)
             self.cache[key] = prepare(program)

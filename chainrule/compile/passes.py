@@ -15,6 +15,12 @@
   compiling a generated chain takes about 0.7 s per process (numba cannot cache code made at run
   time on disk), a NumPy error model cannot be chosen for @vectorize (x/0 would raise instead of
   giving inf), and its exp/tanh differ from NumPy's in the last bit.
+- :func:`pool_before_relu`: ReLU followed by max pooling becomes max pooling followed by ReLU
+  when nothing else reads the ReLU's output: max(relu(x₁), …, relu(x_k)) = relu(max(x₁, …, x_k))
+  because ReLU is nondecreasing, and the gradient reaches the same element (the window's first
+  maximum, when it is positive; nothing, when it is not). The ReLU then runs on the pooled array
+  (a quarter of the elements for 2×2 windows), forward and backward. The values are equal (a
+  −0.0 where eager has 0.0 is the only possible difference in bits).
 - :func:`plan_buffers`: each intermediate is released right after its last read, so a replay
   holds only the arrays still needed (plus what the backward saved). Exact.
 
@@ -24,7 +30,7 @@ on the same machine and library (the tests ask for 1e-12).
 from __future__ import annotations
 
 from ..backend import xp
-from .graph import BackwardStep, FusedStep, PrimStep, Program, RandomStep
+from .graph import BackwardStep, FusedStep, GradTarget, PrimStep, Program, RandomStep
 
 # primitive name -> the NumPy ufunc its forward is (forward(ctx, x[, y]) returns ufunc(x[, y]))
 ELEMENTWISE = {"add": xp.add, "subtract": xp.subtract, "multiply": xp.multiply,
@@ -101,8 +107,8 @@ def _fusible(program: Program, step) -> bool:
     return out.dtype is not None and out.dtype.kind == "f"
 
 
-def fuse_elementwise(program: Program) -> Program:
-    """Fuse runs of consecutive elementwise steps into one step with a shared buffer."""
+def _readers(program: Program) -> dict[int, int]:
+    """How many steps (and outputs) read each slot."""
     readers: dict[int, int] = {}
     for step in program.steps:
         if isinstance(step, PrimStep):
@@ -112,6 +118,50 @@ def fuse_elementwise(program: Program) -> Program:
             readers[step.root] = readers.get(step.root, 0) + 1
     for s in _output_slots(program):
         readers[s] = readers.get(s, 0) + 1
+    return readers
+
+
+def _swappable(program: Program, relu, pool, readers) -> bool:
+    if not (isinstance(relu, PrimStep) and isinstance(pool, PrimStep)
+            and relu.fn.name == "relu" and pool.fn.name == "max_pool"):
+        return False
+    out = program.slots[relu.out]
+    return (pool.inputs == (relu.out,) and readers.get(relu.out) == 1
+            and not (relu.param_slots or pool.param_slots or relu.effectful or pool.effectful)
+            and relu.records == pool.records and relu.grad_mode == pool.grad_mode
+            and out.dtype is not None and out.dtype.kind == "f")
+
+
+def pool_before_relu(program: Program) -> Program:
+    """Swap each ReLU → max-pool pair into max-pool → ReLU (see the module's docstring)."""
+    readers = _readers(program)
+    steps = program.steps
+    for i in range(len(steps) - 1):
+        relu, pool = steps[i], steps[i + 1]
+        if not _swappable(program, relu, pool, readers):
+            continue
+        middle = program.slots[relu.out]
+        before = middle.shape
+        middle.shape = program.slots[pool.out].shape
+        # The steps keep their places and output slots, so the backward schedules' entries
+        # (slot, step) stay right; only the middle slot's shape changes.
+        steps[i] = PrimStep(pool.fn, relu.inputs, pool.params, (), relu.standins, relu.out,
+                            relu.records, relu.grad_mode, pool.where)
+        steps[i + 1] = PrimStep(relu.fn, (relu.out,), relu.params, (), pool.standins, pool.out,
+                                pool.records, pool.grad_mode, relu.where)
+        for schedule in _schedules(program):
+            for entry in schedule.schedule:
+                entry.targets = tuple(
+                    GradTarget(t.position, t.slot, middle.shape, t.dtype)
+                    if t.slot == relu.out else t for t in entry.targets)
+        program.fused.append(f"relu → max_pool: pooled first, ReLU on {_shape(middle.shape)} "
+                             f"instead of {_shape(before)} (from {relu.where})")
+    return program
+
+
+def fuse_elementwise(program: Program) -> Program:
+    """Fuse runs of consecutive elementwise steps into one step with a shared buffer."""
+    readers = _readers(program)
     steps, i = program.steps, 0
     fused_steps = []
     while i < len(steps):

@@ -247,3 +247,53 @@ def test_attention_dropout_is_drawn_fresh_as_in_eager():
     for w, g in zip(want, got):
         np.testing.assert_allclose(g, w, rtol=0, atol=1e-12)
     assert not np.array_equal(got[1], got[2])
+
+
+def _conv_relu_pool():
+    nn = cr.nn
+    return nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(3 * 3 * 3, 2))
+
+
+@pytest.mark.parametrize("shift", [0.0, -3.0, 3.0])
+def test_relu_then_max_pool_runs_pooled_first_with_the_same_values_and_gradients(shift):
+    """max(relu(x₁), …) = relu(max(x₁, …)); the gradient reaches the same element. shift −3
+    makes most windows all negative (ReLU blocks their gradient either way), +3 all positive."""
+    a, b = H.twin(_conv_relu_pool)
+
+    def f(model):
+        def run(x):
+            loss = model(x).square().sum()
+            loss.backward()
+            return loss
+        return run
+
+    compiled = cr.compile(f(b), fullgraph=True)
+    for seed in range(3):
+        x = cr.tensor(np.random.default_rng(seed).standard_normal((4, 2, 6, 7)) + shift)
+        for p in (*a.parameters(), *b.parameters()):
+            p.grad = None
+        np.testing.assert_array_equal(compiled(x).numpy(), f(a)(x).numpy())
+        for p, q in zip(a.parameters(), b.parameters()):
+            np.testing.assert_array_equal(q.grad.numpy(), p.grad.numpy())
+    program = compiled.program()
+    names = [s.fn.name for s in program.steps if s.kind == "prim"]
+    assert names[:3] == ["conv", "max_pool", "relu"]
+    assert "relu → max_pool: pooled first, ReLU on (4×3×3×3) instead of (4×3×6×7)" \
+        in program.fused[0]
+
+
+def test_a_relu_whose_output_is_read_again_is_not_moved_after_the_pool():
+    nn = cr.nn
+    pool = nn.MaxPool2d(2)
+
+    def f(x):
+        r = cr.relu(x)
+        return pool(r).sum() + r.sum()
+
+    compiled = cr.compile(f, fullgraph=True)
+    x = _x(2, 1, 4, 4)
+    np.testing.assert_array_equal(compiled(x).numpy(), f(x).numpy())
+    names = [s.fn.name for s in compiled.program().steps if s.kind == "prim"]
+    assert names.index("relu") < names.index("max_pool")
+    assert not any("relu → max_pool" in line for line in compiled.program().fused)
