@@ -24,8 +24,9 @@
 - :func:`plan_buffers`: each intermediate is released right after its last read, so a replay
   holds only the arrays still needed (plus what the backward saved). Exact.
 
-No pass changes the arithmetic that runs, so a replay's float64 results equal eager's bit for bit
-on the same machine and library (the tests ask for 1e-12).
+No pass changes the arithmetic that runs (pooling before the ReLU selects the same values), so a
+replay's float64 results equal eager's bit for bit on the same machine and library (the tests ask
+for 1e-12).
 """
 from __future__ import annotations
 
