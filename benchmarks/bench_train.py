@@ -5,6 +5,7 @@
     python benchmarks/bench_train.py --models lenet       # one model (the stored mlp stays)
     python benchmarks/bench_train.py --render             # rewrite the RESULTS.md section only
     python benchmarks/bench_train.py --models lenet --compile   # chainrule train --compile
+    python benchmarks/bench_train.py --models lenet --compile processes   # … --compile processes
 
 The recipe, the same for both libraries: Adam (lr 1e-3, PyTorch's defaults otherwise), batch 128,
 cross-entropy, PyTorch's default initialisation, the training set reshuffled every epoch, pixels
@@ -49,7 +50,8 @@ MEAN, STD = 0.2860, 0.3530
 TARGETS = {"lenet": {"accuracy": 0.88, "time_ratio": 1.1}, "mlp": {"accuracy": 0.87}}
 WORKLOADS: list = []      # not a benchmarks/run.py workload: a long job with its own entry point
 COMPILED = "+compile"     # the store's key of a model trained with chainrule train --compile
-KEYS = ("lenet", "lenet" + COMPILED, "mlp", "mlp" + COMPILED)
+PROCESSES = "+processes"  # … with chainrule train --compile processes
+KEYS = tuple(m + k for m in ("lenet", "mlp") for k in ("", COMPILED, COMPILED + PROCESSES))
 
 
 # ----------------------------------------------------------------------------------- PyTorch
@@ -115,9 +117,9 @@ def train_torch(name: str, data, seed: int, epochs: int, batch_size: int = 128,
 
 # ----------------------------------------------------------------------------------- chainrule
 def train_chainrule(name: str, data, seed: int, epochs: int, folder: Path, log=print,
-                    jit: bool = False) -> dict:
-    """``chainrule train --model NAME --seed SEED --epochs EPOCHS [--compile]`` (in this
-    process)."""
+                    jit: bool | str = False) -> dict:
+    """``chainrule train --model NAME --seed SEED --epochs EPOCHS [--compile [processes]]`` (in
+    this process; ``jit``: False, True or "processes")."""
     from chainrule.training import Run
 
     run = Run.new(model=name, dataset="fashion-mnist", seed=seed, epochs=epochs,
@@ -134,7 +136,7 @@ def train_chainrule(name: str, data, seed: int, epochs: int, folder: Path, log=p
 
 # ----------------------------------------------------------------------------------- running
 def run_model(name: str, seeds: int, epochs: int, data, folder: Path, log=print,
-              jit: bool = False) -> dict:
+              jit: bool | str = False) -> dict:
     per_seed = []
     for seed in range(seeds):
         order = ("chainrule", "torch") if seed % 2 == 0 else ("torch", "chainrule")
@@ -184,7 +186,7 @@ def render(store: dict) -> str:
         r = store.get("models", {}).get(key)
         if r is None:
             continue
-        name = key.removesuffix(COMPILED)
+        name = key.removesuffix(PROCESSES).removesuffix(COMPILED)
         c, t = r["chainrule"], r["torch"]
         target = TARGETS[name]
         checks = [c["accuracy_mean"] >= target["accuracy"], abs(r["accuracy_gap"]) <= 0.005]
@@ -193,7 +195,8 @@ def render(store: dict) -> str:
             checks.append(r["time_ratio"] <= target["time_ratio"])
             text.append(f"time ≤ {target['time_ratio']}x")
         label = {"lenet": "LeNet-5", "mlp": "MLP 784-256-128-10"}[name] + (
-            " (`--compile`)" if key.endswith(COMPILED) else "")
+            " (`--compile processes`)" if key.endswith(PROCESSES)
+            else " (`--compile`)" if key.endswith(COMPILED) else "")
         lines.append(
             f"| {label} | {r['epochs']} | {r['seeds']} | {_acc(c)} | {_acc(t)} | "
             f"{100 * r['accuracy_gap']:+.2f} pt | {c['epoch_time_median']:.1f} s | "
@@ -238,8 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true",
                         help="only rewrite the RESULTS.md section from bench_train.json")
     parser.add_argument("--no-write", action="store_true", help="print only; store nothing")
-    parser.add_argument("--compile", action="store_true",
-                        help="chainrule trains with --compile (stored beside the eager rows)")
+    parser.add_argument("--compile", nargs="?", const="threads", choices=["threads", "processes"],
+                        help="chainrule trains with --compile [processes] (stored beside the "
+                             "eager rows)")
     args = parser.parse_args(argv)
 
     from benchmarks import harness
@@ -260,10 +264,13 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench_train-") as tmp:
         for model in args.models:
-            name = model + (COMPILED if args.compile else "")
+            name = model + (COMPILED if args.compile else "") + (
+                PROCESSES if args.compile == "processes" else "")
             model_start = time.perf_counter()
             results[name] = run_model(model, args.seeds, args.epochs, data, Path(tmp),
-                                      log=lambda m: print(m, flush=True), jit=args.compile)
+                                      log=lambda m: print(m, flush=True),
+                                      jit="processes" if args.compile == "processes"
+                                      else bool(args.compile))
             r = results[name]
             r["facts"] = {**{k: v for k, v in facts.items() if k != "environment"},
                           "load_after": harness.load_average(),

@@ -70,9 +70,11 @@ OPTIONS = {
                                        "/usr/share/datasets)"),
     "download": (("--download",), None, "download the dataset from its official source (SHA-256 "
                                         "checked) into ~/.cache/chainrule when it is not found"),
-    "compile": (("--compile",), None, "run each training step through chainrule.compile "
-                                      "(traced once, then replayed; split over the batch on the "
-                                      "cores where the model allows: docs/compile.md)"),
+    "compile": (("--compile",), ("threads", "processes"),
+                "run each training step through chainrule.compile (traced once, then "
+                "replayed; split over the batch on the cores where the model allows: "
+                "docs/compile.md); --compile processes runs the second half of each batch in a "
+                "worker process instead of a thread (Linux)"),
 }
 
 
@@ -90,6 +92,9 @@ def add_option(parser, dest: str, many: bool = False) -> None:
     if kind is None:
         parser.add_argument(*flags, dest=dest, action="store_const", const=True, default=None,
                             help=text)
+    elif isinstance(kind, tuple):           # a flag with an optional choice (the first if none)
+        parser.add_argument(*flags, dest=dest, nargs="?", const=kind[0], choices=kind,
+                            default=None, help=text)
     elif many:
         parser.add_argument(*flags, dest=dest, type=kind, nargs="+", default=None,
                             metavar=_metavar(dest), help=f"one or more values: {text}")

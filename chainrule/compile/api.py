@@ -101,8 +101,10 @@ def _key_of(value):
 class CompiledFunction:
     """A function traced once per input signature and replayed (see :func:`compile`)."""
 
-    def __init__(self, fn, fullgraph: bool, cache_size_limit: int):
+    def __init__(self, fn, fullgraph: bool, cache_size_limit: int,
+                 data_parallel: str = "threads"):
         self.fn = fn
+        self.data_parallel = data_parallel
         self.fullgraph = fullgraph
         self.cache_size_limit = cache_size_limit
         self.cache: OrderedDict = OrderedDict()
@@ -204,6 +206,7 @@ class CompiledFunction:
             passes.pool_before_relu(program)
             passes.fuse_elementwise(program)
             passes.plan_buffers(program)
+            program.data_parallel = self.data_parallel
             self.cache[key] = prepare(program)
             return result
         first = tracer.problems[0]
@@ -271,7 +274,10 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
     naming the line, and runs that signature eagerly); ``dynamic=None``/``False`` (shapes are
     specialised: a new shape traces again; ``True`` raises, symbolic shapes are not supported);
     ``backend`` and ``mode`` are accepted and change nothing (chainrule has one backend, its
-    replay); ``options`` must be empty; ``disable=True`` returns ``model`` itself.
+    replay); ``disable=True`` returns ``model`` itself. ``options`` holds chainrule's one
+    backend option: ``{"data_parallel": "threads"}`` (the default: a training step split over
+    its batch runs its parts on threads) or ``"processes"`` (the second part runs in a forked
+    worker process, which has its own GIL: Linux; see ``chainrule/compile/processes.py``).
     ``cache_size_limit`` (torch._dynamo.config's name, default 8) bounds the signatures kept.
 
     Used as ``@chainrule.compile`` or ``@chainrule.compile(fullgraph=True)`` too.
@@ -289,8 +295,14 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
                         "supported; chainrule replays its own static graph")
     if mode not in _MODES:
         raise ValueError(f"chainrule.compile(mode={mode!r}): expected one of {_MODES}")
+    options = dict(options or {})
+    data_parallel = options.pop("data_parallel", "threads")
     if options:
-        raise ValueError(f"chainrule.compile(options={options!r}): no backend options exist")
+        raise ValueError(f"chainrule.compile(options=...): unknown option(s) {sorted(options)}; "
+                         "the one backend option is 'data_parallel'")
+    if data_parallel not in ("threads", "processes"):
+        raise ValueError(f"chainrule.compile(options={{'data_parallel': {data_parallel!r}}}): "
+                         "expected 'threads' or 'processes'")
     if cache_size_limit < 1:
         raise ValueError(f"chainrule.compile: cache_size_limit must be ≥ 1, got "
                          f"{cache_size_limit}")
@@ -301,6 +313,6 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
         if not callable(fn):
             raise TypeError(f"chainrule.compile: expected a function or a Module, got "
                             f"{type(fn).__name__}")
-        return CompiledFunction(fn, fullgraph, cache_size_limit)
+        return CompiledFunction(fn, fullgraph, cache_size_limit, data_parallel)
 
     return wrap if model is None else wrap(model)

@@ -160,3 +160,5 @@ class Program:
                                                  # of an output the caller backpropagates
     shard: object = None            # a shard.ShardPlan: the replay may split the batch
     unsplit_reason: str = ""        # why not, when it may not
+    data_parallel: str = "threads"  # the parts on threads, or the second in a worker process
+    worker: object = None           # that worker (processes.Worker), started at the first call

@@ -27,6 +27,10 @@ def replay(program: Program, arg_tensors: list):
     A program that can be split over its batch runs in parts on the cores (``shard.py``)."""
     if program.shard is not None:
         parts = parts_of(program)
+        if parts > 1 and program.data_parallel == "processes":
+            result = _replay_processes(program, arg_tensors)
+            if result is not None:
+                return result
         if parts > 1:
             return replay_sharded(program, arg_tensors, parts)
     env = program.template[:]          # constants in place, the rest None
@@ -66,6 +70,28 @@ def replay(program: Program, arg_tensors: list):
     finally:
         _GradMode.enabled = previous
     return unflatten_outputs(program, arg_tensors, env.__getitem__, ctxs)
+
+
+def _replay_processes(program: Program, arg_tensors: list):
+    """The call split over two processes, or None (with a warning the first time) where it
+    cannot be: the program then runs its parts on threads from now on."""
+    from . import processes
+
+    why = processes.eligible(program)
+    if not why:
+        try:
+            return processes.replay_processes(program, arg_tensors)
+        except processes.WorkerError as exc:
+            why = str(exc)
+            if program.worker is not None:
+                program.worker.close()
+                program.worker = None
+    program.data_parallel = "threads"
+    import warnings
+
+    warnings.warn(f"chainrule.compile: this step runs its batch split on threads instead of "
+                  f"processes: {why}", stacklevel=4)
+    return None
 
 
 def step_params(step: PrimStep, env: list) -> dict:

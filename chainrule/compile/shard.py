@@ -322,14 +322,15 @@ def _store_joined(program, runs, arg_tensors, run_schedule):
 class _Part:
     """One part of the batch: its own slots, contexts and gradients."""
 
-    def __init__(self, program, plan, arg_tensors, lo, hi):
+    def __init__(self, program, plan, arg_tensors, lo, hi, env=None):
         self.program, self.plan, self.lo, self.hi = program, plan, lo, hi
-        env = program.template[:]
-        whole = hi - lo == plan.batch
-        for s, t in zip(program.arg_positions, arg_tensors):
-            env[s] = t._data if whole or s not in plan.batched else t._data[lo:hi]
-        for s, t in program.refs:
-            env[s] = t._data
+        if env is None:     # else: the slots' arrays given (a worker process's shared copies)
+            env = program.template[:]
+            whole = hi - lo == plan.batch
+            for s, t in zip(program.arg_positions, arg_tensors):
+                env[s] = t._data if whole or s not in plan.batched else t._data[lo:hi]
+            for s, t in program.refs:
+                env[s] = t._data
         self.env = env
         self.ctxs: dict[int, Node] = {}
         self.grads: dict[int, object] = {}

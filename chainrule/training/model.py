@@ -37,7 +37,7 @@ def _trainable(model) -> list:
 
 
 def compile(model, optimizer="adam", loss="cross_entropy", metrics=None, lr: float | None = None,
-            weight_decay: float | None = None, regularizer=None, jit_compile: bool = False,
+            weight_decay: float | None = None, regularizer=None, jit_compile: bool | str = False,
             **optimizer_options):
     """Choose how ``fit`` trains ``model``: the optimizer, the loss and the metrics to report.
 
@@ -64,6 +64,9 @@ def compile(model, optimizer="adam", loss="cross_entropy", metrics=None, lr: flo
             :func:`chainrule.compile`-d step (traced once per batch shape, then replayed; split
             over the batch on the cores when every layer acts on each sample alone —
             docs/compile.md). The optimizer's update stays outside, after the non-finite check.
+            ``jit_compile="processes"``: the same, with the batch's second half run by a forked
+            worker process instead of a second thread (Linux; the same numbers, less waiting
+            for Python's GIL: chainrule/compile/processes.py).
         **optimizer_options: further constructor arguments for an optimizer given by name or
             class (``momentum=0.9``, ``betas=(0.9, 0.99)``, …).
 

@@ -51,7 +51,12 @@ class Trainer:
     def __init__(self, model, optimizer, loss_fn, metrics: list[Metric], regularizer=None,
                  optimizer_factory=None, jit_compile: bool = False):
         self.model = model
+        if jit_compile not in (False, True, None, "processes"):
+            raise ValueError(f"compile(jit_compile={jit_compile!r}): expected True, False or "
+                             "'processes' (the batch split over two processes instead of two "
+                             "threads: docs/compile.md)")
         self.jit_compile = bool(jit_compile)
+        self.data_parallel = "processes" if jit_compile == "processes" else "threads"
         self._compiled_step = None
         self.optimizer = optimizer
         self._optimizer_factory = optimizer_factory   # for models whose weights appear lazily
@@ -153,7 +158,8 @@ class Trainer:
                 loss.backward()
                 return loss, out
 
-            self._compiled_step = jit(forward_backward)
+            self._compiled_step = jit(forward_backward,
+                                      options={"data_parallel": self.data_parallel})
         loss, out = self._compiled_step(x, y)
         value = float(loss._data)
         if not math.isfinite(value):

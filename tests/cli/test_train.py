@@ -237,3 +237,18 @@ def test_a_weight_decay_that_would_erase_the_weights_is_refused(capsys):
     assert cli_main.main(["train", "--dataset", "digits", "--weight-decay", "1e30"]) == 2
     err = capsys.readouterr().err
     assert "--weight-decay 1e+30 with --lr 0.001" in err and "erasing" in err
+
+
+def test_compile_takes_an_optional_way_to_split_the_batch(capsys):
+    import argparse
+
+    from chainrule.cli.train import add_option
+
+    parser = argparse.ArgumentParser()
+    add_option(parser, "compile")
+    assert parser.parse_args([]).compile is None
+    assert parser.parse_args(["--compile"]).compile == "threads"
+    assert parser.parse_args(["--compile", "processes"]).compile == "processes"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--compile", "gpus"])
+    assert "invalid choice" in capsys.readouterr().err

@@ -45,3 +45,27 @@ def test_a_non_finite_loss_is_not_applied_and_reported():
         model.fit(x, y, epochs=1, batch_size=64, verbose=0)
     for p, b in zip(model.parameters(), before):
         np.testing.assert_array_equal(p.numpy(), b)
+
+
+def test_processes_fit_as_threads_do(monkeypatch):
+    """jit_compile="processes": the batch's second half in a worker process; the same numbers
+    as the threaded split (every batch split in two here, whatever its size)."""
+    from chainrule import parallel
+    from chainrule.compile import processes
+
+    if not processes.supported():
+        pytest.skip("needs os.fork (Linux)")
+    monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False: min(2, size))
+    threads, h_threads = _fit(mlp, True)
+    procs, h_procs = _fit(mlp, "processes")
+    for key in h_threads:
+        np.testing.assert_array_equal(h_procs[key], h_threads[key], err_msg=key)
+    for p, q in zip(threads.parameters(), procs.parameters()):
+        np.testing.assert_array_equal(q.numpy(), p.numpy())
+    programs = [procs._trainer._compiled_step.program(i) for i in range(2)]
+    assert all(p.data_parallel == "processes" and p.worker is not None for p in programs)
+
+
+def test_jit_compile_takes_true_false_or_processes():
+    with pytest.raises(ValueError, match="'processes'"):
+        mlp().compile(optimizer="sgd", loss="cross_entropy", jit_compile="threads-please")

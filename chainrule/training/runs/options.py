@@ -26,7 +26,8 @@ DEFAULTS = {
     "val_split": 0.0,
     "data_dir": None,
     "download": False,
-    "compile": False,       # fit's step through chainrule.compile (Keras's jit_compile)
+    "compile": False,       # fit's step through chainrule.compile (Keras's jit_compile): False,
+                            # "threads" (True) or "processes" (how the batch is split)
     # fine-tuning a pretrained network (chainrule finetune): its weights ("package" or a path),
     # the parameters kept frozen ("body": all but the classifier head; or glob patterns), the
     # first N training images of each class, and the side the images are resized to
@@ -223,10 +224,19 @@ def freeze_parameters(model, freeze) -> list[str]:
     return freeze_by_pattern(model, *patterns)
 
 
+def _jit_compile(value):
+    """The config's "compile" (False, True, "threads" or "processes") as fit's jit_compile."""
+    if value == "processes":
+        return "processes"
+    if value in (None, False, True, "threads"):
+        return bool(value)
+    raise ValueError(f"compile: expected 'threads' or 'processes', got {value!r}")
+
+
 def compile_model(model, config: dict):
     model.compile(optimizer=config["optimizer"], loss=config["loss"], metrics=["accuracy"],
                   lr=config["lr"], weight_decay=config["weight_decay"],
-                  jit_compile=bool(config.get("compile")))
+                  jit_compile=_jit_compile(config.get("compile")))
     return model
 
 

@@ -1,0 +1,370 @@
+"""Data-parallel replay over two processes: the batch split of ``shard.py``, its second part run
+by a forked worker process instead of a second thread.
+
+Why: the two threads of ``shard.py`` each run a few hundred NumPy calls per step, and every call
+gives up Python's global interpreter lock (GIL) and must take it back. Measured on LeNet-5's
+compiled step (batch 64 per part, one BLAS thread each, 2-core machine): one part alone takes
+about 9 ms; two parts on two threads take 14–17 ms together — nearly one after the other — while
+two processes take 9.5 ms each, side by side. A process has its own GIL.
+
+The mathematics is ``shard.py``'s, unchanged: part i computes its mean loss Lᵢ and divisor Dᵢ,
+the backward of part i starts from Dᵢ/D, and the parameter gradients are the parts' sums. The
+worker runs exactly the code a thread would (``shard._Part``), so the numbers are the same as the
+threaded split's, bit for bit.
+
+How: the worker is forked once, at the first split call, and keeps the program. Each call, the
+parent copies the current values of the captured tensors (the parameters, which the optimizer
+updates in place) and the worker's part of the batch into memory shared with the worker (an
+anonymous ``mmap``), and says go through a pipe. Both run their forward; the worker reports its
+loss and divisor; the parent computes the weights Dᵢ/D and says go again; both run their
+backward; the worker writes its gradients into shared memory; the parent adds them to its own
+and stores ``.grad`` as eager does, then runs the optimizer step (in the parent only).
+
+Where: Linux (``os.fork``), training steps (a loss and its backward) that ``shard.py`` would
+split, chosen with ``chainrule.compile(..., options={"data_parallel": "processes"})``.
+An error in the worker is raised in the parent, naming the worker, and that program goes back to
+threads. The worker ends when the program is released or the interpreter exits.
+"""
+from __future__ import annotations
+
+import mmap
+import os
+import signal
+import struct
+import sys
+import time
+import weakref
+
+from ..backend import xp
+from .graph import Program
+
+_ALIGN = 64
+
+
+def supported() -> bool:
+    """Whether this platform can run a forked worker (Linux only: fork is unsafe elsewhere)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+def eligible(program: Program) -> str:
+    """Why ``program`` cannot be split over processes ('' when it can)."""
+    plan = program.shard
+    if plan is None:
+        return program.unsplit_reason or "the program is not split over its batch"
+    if plan.backward is None or plan.loss_step is None:
+        return "it has no loss and backward (only training steps are split over processes)"
+    if not supported():
+        return "processes need os.fork on Linux"
+    return ""
+
+
+class _SharedArrays:
+    """NumPy arrays in one anonymous shared mapping, inherited by a forked child."""
+
+    def __init__(self, specs: dict):
+        offsets, total = {}, 0
+        for key, (shape, dtype) in specs.items():
+            offsets[key] = total
+            size = int(xp.dtype(dtype).itemsize)
+            for s in shape:
+                size *= int(s)
+            total += -(-max(size, 1) // _ALIGN) * _ALIGN
+        self.buffer = mmap.mmap(-1, max(total, _ALIGN))
+        self.arrays = {key: xp.ndarray(shape, dtype=dtype, buffer=self.buffer,
+                                       offset=offsets[key])
+                       for key, (shape, dtype) in specs.items()}
+
+    def __getitem__(self, key):
+        return self.arrays[key]
+
+
+class Worker:
+    """The forked process that runs the second part of a program's batch."""
+
+    def __init__(self, program: Program, lo: int, hi: int, arg_arrays: list):
+        plan, slots = program.shard, program.slots
+        self.program, self.lo, self.hi = program, lo, hi
+        n = hi - lo
+        specs = {}
+        for s, a in zip(program.arg_positions, arg_arrays):
+            shape = (n,) + tuple(a.shape[1:]) if s in plan.batched else a.shape
+            specs[("arg", s)] = (shape, a.dtype)
+        for s, t in program.refs:
+            specs[("ref", s)] = (t._data.shape, t._data.dtype)
+        backward = program.steps[plan.backward]
+        self.leaves = [e.leaf for e in backward.schedule if e.step is None]
+        for leaf in self.leaves:
+            slot = slots[leaf]
+            shape = (n,) + tuple(slot.shape[1:]) if slot.kind == "arg" and leaf in plan.batched \
+                else slot.shape
+            specs[("grad", leaf)] = (shape, slot.dtype)
+        specs["present"] = ((max(len(self.leaves), 1),), xp.uint8)
+        # outputs made per sample (the model's output beside the loss): the worker's rows
+        self.outputs = sorted({v for kind, v in program.outputs[1]
+                               if kind == "slot" and v in plan.batched
+                               and slots[v].kind not in ("arg", "ref")})
+        for v in self.outputs:
+            specs[("out", v)] = ((n,) + tuple(slots[v].shape[1:]), slots[v].dtype)
+        root = slots[program.steps[plan.loss_step].out]
+        specs["loss"] = ((), root.dtype)
+        specs["divisor"] = ((), xp.float64)
+        specs["weight"] = ((), xp.float64)
+        self.shared = _SharedArrays(specs)
+        from_parent, to_child = os.pipe()       # (read end, write end)
+        from_child, to_parent = os.pipe()
+        pid = os.fork()
+        if pid == 0:                                    # the worker
+            # other workers' pipe ends too: a copy held here would keep them from seeing
+            # end-of-file when their program is released
+            for fd in (to_child, from_child, *_PARENT_ENDS):
+                _close(fd)
+            _serve(self, from_parent, to_parent)        # never returns
+        os.close(from_parent)
+        os.close(to_parent)
+        self.pid, self.to_child, self.from_child = pid, to_child, from_child
+        _PARENT_ENDS.update((to_child, from_child))
+        self._finalizer = weakref.finalize(self, _stop, pid, to_child, from_child)
+
+    # ------------------------------------------------------------------ parent side
+    def send_inputs(self, arg_arrays: list) -> None:
+        """Copy the parameters' current values and the worker's part of the batch in, and
+        start the worker's forward."""
+        program, plan, shared = self.program, self.program.shard, self.shared
+        for s, a in zip(program.arg_positions, arg_arrays):
+            xp.copyto(shared[("arg", s)], a[self.lo:self.hi] if s in plan.batched else a)
+        for s, t in program.refs:
+            xp.copyto(shared[("ref", s)], t._data)
+        self._say(b"f")
+
+    def forward_result(self):
+        """(loss, divisor) of the worker's part, once its forward is done."""
+        self._expect(b"F")
+        return self.shared["loss"].copy(), float(self.shared["divisor"])
+
+    def output(self, slot: int):
+        """The worker's rows of a batched output (valid until its next forward)."""
+        return self.shared[("out", slot)]
+
+    def start_backward(self, weight: float) -> None:
+        self.shared["weight"][()] = weight
+        self._say(b"b")
+
+    def skip_backward(self) -> None:
+        self._say(b"s")
+
+    def gradients(self) -> dict:
+        """The worker's gradients by leaf slot (copies: the shared arrays are reused)."""
+        self._expect(b"B")
+        present = self.shared["present"]
+        return {leaf: self.shared[("grad", leaf)].copy()
+                for k, leaf in enumerate(self.leaves) if present[k]}
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def _say(self, message: bytes) -> None:
+        try:
+            os.write(self.to_child, message)
+        except OSError as exc:
+            raise WorkerError(f"the data-parallel worker process {self.pid} is gone ({exc})") \
+                from None
+
+    def _expect(self, message: bytes) -> None:
+        got = _read(self.from_child, 1)
+        if got == message:
+            return
+        if got == b"E":
+            size = struct.unpack("<I", _read(self.from_child, 4))[0]
+            text = _read(self.from_child, size).decode("utf-8", "replace")
+            raise WorkerError(f"the data-parallel worker process {self.pid} failed: {text}")
+        raise WorkerError(f"the data-parallel worker process {self.pid} ended unexpectedly")
+
+
+class WorkerError(RuntimeError):
+    """The worker process failed or ended; the program goes back to threads."""
+
+
+def _read(fd: int, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+_PARENT_ENDS: set = set()       # the parent's pipe ends of the live workers
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _stop(pid: int, to_child: int, from_child: int) -> None:
+    """Close the worker's pipes (it reads end-of-file and exits) and reap it; a worker that has
+    not ended after 2 s is killed."""
+    for fd in (to_child, from_child):
+        _PARENT_ENDS.discard(fd)
+        _close(fd)
+    for _ in range(200):
+        try:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+        time.sleep(0.01)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _serve(worker: Worker, inbox: int, outbox: int) -> None:
+    """The worker's loop: one forward and backward of its part per "f" message."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+        from .. import parallel
+
+        parallel.set_num_threads(1)     # one core: its own part; BLAS at one thread,
+        parallel.parts = _whole          # and no pass split further (as inside a thread's part)
+        while True:
+            message = _read(inbox, 1)
+            if message != b"f":
+                break
+            try:
+                if not _run_part(worker, inbox, outbox):
+                    break
+            except BaseException as exc:    # reported to the parent, which raises it
+                text = f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+                os.write(outbox, b"E" + struct.pack("<I", len(text)) + text)
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _whole(size, nbytes=0, blas=False) -> int:
+    return 1
+
+
+def _run_part(worker: Worker, inbox: int, outbox: int) -> bool:
+    from ..autograd.grad_mode import _GradMode
+    from .shard import _Part
+
+    program, shared = worker.program, worker.shared
+    plan, steps = program.shard, program.steps
+    env = program.template[:]
+    for s in program.arg_positions:
+        env[s] = shared[("arg", s)]
+    for s, _ in program.refs:
+        env[s] = shared[("ref", s)]
+    part = _Part(program, plan, None, worker.lo, worker.hi, env=env)
+    _GradMode.enabled = steps[plan.first].grad_mode
+    part.forward()
+    shared["loss"][()] = part.env[steps[plan.loss_step].out]
+    shared["divisor"][()] = float(getattr(part.ctxs[plan.loss_step], "divisor", 0.0))
+    for v in worker.outputs:
+        xp.copyto(shared[("out", v)], part.env[v])
+    os.write(outbox, b"F")
+    message = _read(inbox, 1)
+    if message == b"s":
+        return True
+    if message != b"b":
+        return False
+    part.weight = float(shared["weight"])
+    _GradMode.enabled = False
+    part.backward()
+    present = shared["present"]
+    present[:] = 0
+    for k, leaf in enumerate(worker.leaves):
+        g = part.grads.get(leaf)
+        if g is not None:
+            xp.copyto(shared[("grad", leaf)], g)
+            present[k] = 1
+    os.write(outbox, b"B")
+    return True
+
+
+__all__ = ["Worker", "WorkerError", "eligible", "supported"]
+
+
+def replay_processes(program: Program, arg_tensors: list):
+    """One call of ``program`` split in two: the first half of the batch here, the second in the
+    worker process (started at the first call). Returns the outputs, as ``replay`` does."""
+    from ..autograd.grad_mode import _GradMode
+    from .replay import run_schedule, unflatten_outputs
+    from .shard import _Part, _store_joined
+
+    plan, steps = program.shard, program.steps
+    for step in steps[:plan.first]:
+        getattr(step.obj, step.method)(step.argument)
+    half = plan.batch // 2
+    arrays = [t._data for t in arg_tensors]
+    worker = program.worker
+    if worker is None:
+        worker = program.worker = Worker(program, half, plan.batch, arrays)
+    worker.send_inputs(arrays)
+    mine = _Part(program, plan, arg_tensors, 0, half)
+    previous = _GradMode.enabled
+    root = steps[plan.loss_step].out
+    try:
+        _GradMode.enabled = steps[plan.first].grad_mode
+        _as_a_part(mine.forward)
+        their_loss, their_divisor = worker.forward_result()
+        if steps[plan.loss_step].params.get("reduction", "mean") == "sum":
+            weights = [1.0, 1.0]
+        else:
+            divisors = [float(mine.ctxs[plan.loss_step].divisor), their_divisor]
+            total = sum(divisors)
+            weights = [d / total for d in divisors] if all(divisors) else None
+        if weights is None:             # a part without a target counted: run it whole here
+            worker.skip_backward()
+            whole = _Part(program, plan, arg_tensors, 0, plan.batch)
+            whole.forward()
+            loss = whole.env[root]
+            _GradMode.enabled = False
+            whole.backward()
+            runs = [whole]
+
+            def value(slot):
+                return loss if slot == root else whole.env[slot]
+        else:
+            rows = {v: xp.concatenate([mine.env[v], worker.output(v)], axis=0)
+                    for v in worker.outputs}
+            worker.start_backward(weights[1])
+            loss = xp.asarray(weights[0] * mine.env[root] + weights[1] * their_loss,
+                              dtype=mine.env[root].dtype)
+            mine.weight = weights[0]
+            _GradMode.enabled = False
+            _as_a_part(mine.backward)
+            theirs = _Part.__new__(_Part)
+            theirs.grads = worker.gradients()
+            runs = [mine, theirs]
+
+            def value(slot):
+                return loss if slot == root else rows[slot]
+        _store_joined(program, runs, arg_tensors, run_schedule)
+    finally:
+        _GradMode.enabled = previous
+    for step in steps[plan.backward + 1:]:
+        if hasattr(step, "method"):
+            getattr(step.obj, step.method)(step.argument)
+        else:
+            step.tensor._data += step.delta
+    return unflatten_outputs(program, arg_tensors, value)
+
+
+def _as_a_part(job) -> None:
+    """Run ``job`` as a thread of the threaded split runs its part: BLAS held at one thread (the
+    other core is the worker's) and no nested splitting — so the same numbers."""
+    from .. import parallel
+
+    if not parallel.run_parts([job], blas=True):
+        job()

@@ -1,0 +1,149 @@
+"""Data-parallel replay over two processes (chainrule/compile/processes.py): the same numbers as
+the threaded split (bit for bit), the same as eager to 1e-12; a failed or ineligible worker falls
+back to threads with a warning; the worker ends with its program."""
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import parallel
+from chainrule.compile import processes
+from tests.compile import helpers as H
+
+pytestmark = pytest.mark.skipif(not processes.supported(), reason="needs os.fork (Linux)")
+
+
+@pytest.fixture(autouse=True)
+def two_parts(monkeypatch):
+    """Split every eligible call in two, whatever the work's size and the cores."""
+    monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False: min(2, size))
+
+
+def _compiled(model, data_parallel, loss_fn=None, optimizer=None):
+    optimizer = optimizer or (lambda p: cr.optim.SGD(p, lr=0.05, momentum=0.9))
+    step = H.training_step(model, optimizer(model.parameters()), loss_fn)
+    return cr.compile(step, fullgraph=True, options={"data_parallel": data_parallel})
+
+
+def _alive(pid: int) -> bool:
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == 0
+
+
+@pytest.mark.parametrize("model", ["mlp", "lenet"])
+def test_processes_give_the_threaded_split_bit_for_bit_and_eager_to_1e_12(model):
+    build = getattr(H, model)
+    a, b = H.twin(build)
+    c, _ = H.twin(build)
+    c.load_state_dict(a.state_dict())
+    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9))
+    threads, procs = _compiled(b, "threads"), _compiled(c, "processes")
+    for x, y in H.batches(model, 12, batch=7):
+        le, lt, lp = eager(x, y), threads(x, y), procs(x, y)
+        np.testing.assert_array_equal(lp.numpy(), lt.numpy())
+        np.testing.assert_allclose(lp.numpy(), le.numpy(), rtol=0, atol=1e-12)
+        for p, q in zip(b.parameters(), c.parameters()):
+            np.testing.assert_array_equal(q.grad.numpy(), p.grad.numpy())
+    for p, q in zip(b.parameters(), c.parameters()):
+        np.testing.assert_array_equal(q.numpy(), p.numpy())
+    assert H.max_difference(a, c) <= 1e-12
+    worker = procs.program().worker
+    assert worker is not None and _alive(worker.pid)
+
+
+def test_a_part_whose_targets_are_all_ignored_runs_whole_with_eager_numbers():
+    loss_fn = cr.nn.CrossEntropyLoss(ignore_index=1)
+    a, b = H.twin(H.mlp)
+    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9), loss_fn)
+    procs = _compiled(b, "processes", loss_fn=loss_fn)
+    rng = np.random.default_rng(0)
+    for k in range(4):
+        y = rng.integers(0, 3, 8)
+        if k % 2:
+            y[4:] = 1                   # the worker's half counts no target: 0/0 there
+        x = cr.tensor(rng.standard_normal((8, 12)))
+        np.testing.assert_allclose(procs(x, cr.tensor(y)).numpy(),
+                                   eager(x, cr.tensor(y)).numpy(), rtol=0, atol=1e-12)
+    assert H.max_difference(a, b) <= 1e-12
+
+
+def test_a_dead_worker_is_reported_and_the_step_runs_on_threads():
+    a, b = H.twin(H.lenet)
+    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9))
+    procs = _compiled(b, "processes")
+    data = H.batches("lenet", 4, batch=6)
+    for x, y in data[:2]:
+        eager(x, y), procs(x, y)
+    worker = procs.program().worker
+    os.kill(worker.pid, signal.SIGKILL)
+    os.waitpid(worker.pid, 0)
+    with pytest.warns(UserWarning, match="on threads instead of processes: the data-parallel "
+                                         "worker process"):
+        lp, le = procs(*data[2]), eager(*data[2])
+    np.testing.assert_allclose(lp.numpy(), le.numpy(), rtol=0, atol=1e-12)
+    assert procs.program().data_parallel == "threads" and procs.program().worker is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no second warning: threads from now on
+        procs(*data[3]), eager(*data[3])
+    assert H.max_difference(a, b) <= 1e-12
+
+
+def test_an_error_in_the_worker_names_it_and_the_step_then_raises_it_on_threads():
+    """A label out of range in the worker's half: the worker reports the loss's error, the
+    parent warns and runs the step on threads, where the same error reaches the caller."""
+    a, _ = H.twin(H.mlp)
+    procs = _compiled(a, "processes")
+    x, y = H.batches("mlp", 1, batch=6)[0]
+    procs(x, y)
+    procs(x, y)
+    bad = y.numpy().copy()
+    bad[-1] = 9
+    with pytest.warns(UserWarning, match="worker process .* failed: IndexError: .*9"):
+        with pytest.raises(IndexError, match="9"):
+            procs(x, cr.tensor(bad))
+    assert procs.program().data_parallel == "threads"
+
+
+def test_a_step_that_cannot_use_processes_says_why_and_uses_threads():
+    model = H.mlp().to(cr.float64)
+
+    def forward_only(x):
+        return model(x)                     # outputs made per part: not a training step
+
+    compiled = cr.compile(forward_only, fullgraph=True, options={"data_parallel": "processes"})
+    x = cr.tensor(np.random.default_rng(0).standard_normal((6, 12)))
+    with cr.no_grad():
+        compiled(x)
+        with pytest.warns(UserWarning, match="no loss and backward"):
+            out = compiled(x)
+        np.testing.assert_allclose(out.numpy(), model(x).numpy(), rtol=0, atol=1e-12)
+
+
+def test_the_worker_ends_with_its_program():
+    a, _ = H.twin(H.mlp)
+    procs = _compiled(a, "processes")
+    x, y = H.batches("mlp", 1, batch=6)[0]
+    procs(x, y)
+    procs(x, y)
+    pid = procs.program().worker.pid
+    assert _alive(pid)
+    procs.reset()
+    del procs
+    gc.collect()
+    assert not _alive(pid)
+
+
+def test_options_are_checked():
+    with pytest.raises(ValueError, match="'threads' or 'processes'"):
+        cr.compile(lambda x: x, options={"data_parallel": "gpus"})
+    with pytest.raises(ValueError, match="unknown option"):
+        cr.compile(lambda x: x, options={"triton.cudagraphs": True})
