@@ -40,7 +40,7 @@ TITLE = "chainrule.compile: compiled training steps beside eager chainrule and P
 TARGETS = {"mlp_adam": 0.7, "lenet_sgd": 0.9, "lstm_adam": 0.9}
 
 
-def _setup(build, x, y, optimizer, **options):
+def _setup(build, x, y, optimizer, processes=False, **options):
     import torch
 
     import chainrule as cr
@@ -61,7 +61,16 @@ def _setup(build, x, y, optimizer, **options):
     a, b, c = eager().item(), compiled().item(), torch_step().item()
     if not (a == b and np.isclose(a, c, rtol=1e-4)):
         raise AssertionError(f"first losses differ: eager {a}, compiled {b}, torch {c}")
-    return {"eager": eager, "compiled": compiled, "torch": torch_step}
+    steps = {"eager": eager, "compiled": compiled, "torch": torch_step}
+    if processes:       # the batch's second half in a worker process (compile/processes.py)
+        model = build(cr)
+        model.load_state_dict(eager_model.state_dict())
+        popt = getattr(cr.optim, optimizer)(model.parameters(), **options)
+        pstep = cr.compile(S.batch_step(cr, model, popt), fullgraph=True,
+                           options={"data_parallel": "processes"})
+        steps["processes"] = lambda: pstep(cx, cy)
+        steps["processes"]()
+    return steps
 
 
 def _mlp_with_floor():
@@ -86,7 +95,8 @@ def _mlp_with_floor():
 STEPS = {
     "mlp_adam": (_mlp_with_floor,
                  "MLP 784-256-128-10 (ReLU), Adam, batch 128"),
-    "lenet_sgd": (lambda: _setup(S._lenet, *S._LENET_DATA, "SGD", lr=0.01, momentum=0.9),
+    "lenet_sgd": (lambda: _setup(S._lenet, *S._LENET_DATA, "SGD", processes=True, lr=0.01,
+                                 momentum=0.9),
                   "LeNet-5, SGD momentum 0.9, batch 128 of 1×28×28"),
     "lstm_adam": (lambda: _setup(S._lstm, *S._LSTM_DATA, "Adam", lr=1e-3),
                   "Embedding(5000, 64) → LSTM(128) → Linear(2), Adam, batch 64, T = 100"),
@@ -278,6 +288,11 @@ def render(rows, facts, hook) -> str:
               "PyTorch's spinning OpenMP threads more than NumPy, so a busy machine flatters "
               "chainrule).", ""]
     for name, description, r, _ in rows:
+        if "processes" in r["times"]:
+            lines.append(f"- `{name}` compiled with `options={{'data_parallel': 'processes'}}` "
+                         f"(the batch's second half in a worker process): "
+                         f"{f(r['times']['processes'])}, {r['ratio']['processes']:.2f}x "
+                         f"PyTorch (threads: {r['ratio']['compiled']:.2f}x) in the same rounds")
         if "matmuls" in r["times"]:
             lines.append(f"- `{name}` floor: the step's 8 matrix products alone (NumPy/OpenBLAS "
                          f"float32, no other work) take {f(r['times']['matmuls'])}, "
