@@ -9,8 +9,9 @@ chainrule models; the builders and data are benchmarks/bench_steps.py's): MLP 78
 Adam, batch 128; LeNet-5 with SGD momentum 0.9, batch 128; Embedding(5000, 64) → LSTM(128) →
 Linear(2) with Adam, batch 64, T = 100. One step is zero_grad → forward → loss → backward → step.
 A round times one block of each of the three (untimed first call, then the median of a few
-samples), in an order that rotates from round to round, with a pause between blocks (see
-harness.py for why); times are medians over rounds and the ratios are medians of the per-round
+samples, each at least BLOCK_S = 0.25 s of calls back to back, as a training loop makes them), in
+an order that rotates from round to round, with a pause between blocks (see harness.py for
+why); times are medians over rounds and the ratios are medians of the per-round
 ratios. Peak memory is tracemalloc's peak over one step (NumPy reports its arrays to tracemalloc),
 after warm-up, eager vs compiled.
 
@@ -28,16 +29,21 @@ from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    # before NumPy: chainrule shortens OpenBLAS's idle spin, which otherwise keeps the second
+    # core busy for 0.1 s after every product (measured here: the LeNet step 19-24 ms instead
+    # of 17 ms, the worker-process step 20 ms instead of 12.7 ms)
+    import chainrule  # noqa: F401
 
 import numpy as np  # noqa: E402
 
-import chainrule  # noqa: E402,F401  (before NumPy: chainrule sets OpenBLAS's thread spin)
+import chainrule  # noqa: E402,F401
 from benchmarks import bench_steps as S  # noqa: E402
 from benchmarks import harness  # noqa: E402
 
 SECTION = "compile"
 TITLE = "chainrule.compile: compiled training steps beside eager chainrule and PyTorch"
 TARGETS = {"mlp_adam": 0.7, "lenet_sgd": 0.9, "lstm_adam": 0.9}
+BLOCK_S = 0.25
 
 
 def _setup(build, x, y, optimizer, processes=False, **options):
@@ -116,7 +122,11 @@ def measure_three(steps: dict, rounds: int, samples: int = 3) -> dict:
     for name in names:                              # warm up
         for _ in range(3):
             steps[name]()
-    inner = {name: _inner(steps[name]) for name in names}
+    # a block of calls back to back, at least BLOCK_S long: a training loop calls its step back
+    # to back, and a block of one or two calls after a pause measures waking threads and
+    # processes up (LeNet: the worker-process step 1.60x PyTorch in 20 ms blocks, 1.22x in
+    # 250 ms blocks, same run; the threaded step 2.00x and 1.78x)
+    inner = {name: _inner(steps[name], BLOCK_S) for name in names}
     blocks = {name: [] for name in names}
     for r in range(rounds):
         order = names[r % len(names):] + names[:r % len(names)]

@@ -20,8 +20,9 @@ loss and divisor; the parent computes the weights Dᵢ/D and says go again; both
 backward; the worker writes its gradients into shared memory; the parent adds them to its own
 and stores ``.grad`` as eager does, then runs the optimizer step (in the parent only).
 
-Where: Linux (``os.fork``), training steps (a loss and its backward) that ``shard.py`` would
-split, chosen with ``chainrule.compile(..., options={"data_parallel": "processes"})``.
+Where: Linux (``os.fork``), training steps (a loss and its backward) and forwards alone
+(inference) that ``shard.py`` would split, chosen with
+``chainrule.compile(..., options={"data_parallel": "processes"})``.
 An error in the worker is raised in the parent, naming the worker, and that program goes back to
 threads. The worker ends when the program is released or the interpreter exits.
 """
@@ -51,8 +52,6 @@ def eligible(program: Program) -> str:
     plan = program.shard
     if plan is None:
         return program.unsplit_reason or "the program is not split over its batch"
-    if plan.backward is None or plan.loss_step is None:
-        return "it has no loss and backward (only training steps are split over processes)"
     if not supported():
         return "processes need os.fork on Linux"
     return ""
@@ -91,8 +90,9 @@ class Worker:
             specs[("arg", s)] = (shape, a.dtype)
         for s, t in program.refs:
             specs[("ref", s)] = (t._data.shape, t._data.dtype)
-        backward = program.steps[plan.backward]
-        self.leaves = [e.leaf for e in backward.schedule if e.step is None]
+        self.training = plan.backward is not None       # else a forward alone (inference)
+        self.leaves = [] if not self.training else [
+            e.leaf for e in program.steps[plan.backward].schedule if e.step is None]
         for leaf in self.leaves:
             slot = slots[leaf]
             shape = (n,) + tuple(slot.shape[1:]) if slot.kind == "arg" and leaf in plan.batched \
@@ -105,10 +105,10 @@ class Worker:
                                and slots[v].kind not in ("arg", "ref")})
         for v in self.outputs:
             specs[("out", v)] = ((n,) + tuple(slots[v].shape[1:]), slots[v].dtype)
-        root = slots[program.steps[plan.loss_step].out]
-        specs["loss"] = ((), root.dtype)
-        specs["divisor"] = ((), xp.float64)
-        specs["weight"] = ((), xp.float64)
+        if self.training:
+            specs["loss"] = ((), slots[program.steps[plan.loss_step].out].dtype)
+            specs["divisor"] = ((), xp.float64)
+            specs["weight"] = ((), xp.float64)
         self.shared = _SharedArrays(specs)
         from_parent, to_child = os.pipe()       # (read end, write end)
         from_child, to_parent = os.pipe()
@@ -137,8 +137,11 @@ class Worker:
         self._say(b"f")
 
     def forward_result(self):
-        """(loss, divisor) of the worker's part, once its forward is done."""
+        """(loss, divisor) of the worker's part, once its forward is done (None for a forward
+        alone)."""
         self._expect(b"F")
+        if not self.training:
+            return None
         return self.shared["loss"].copy(), float(self.shared["divisor"])
 
     def output(self, slot: int):
@@ -268,11 +271,14 @@ def _run_part(worker: Worker, inbox: int, outbox: int) -> bool:
     part = _Part(program, plan, None, worker.lo, worker.hi, env=env)
     _GradMode.enabled = steps[plan.first].grad_mode
     part.forward()
-    shared["loss"][()] = part.env[steps[plan.loss_step].out]
-    shared["divisor"][()] = float(getattr(part.ctxs[plan.loss_step], "divisor", 0.0))
+    if worker.training:
+        shared["loss"][()] = part.env[steps[plan.loss_step].out]
+        shared["divisor"][()] = float(getattr(part.ctxs[plan.loss_step], "divisor", 0.0))
     for v in worker.outputs:
         xp.copyto(shared[("out", v)], part.env[v])
     os.write(outbox, b"F")
+    if not worker.training:
+        return True
     message = _read(inbox, 1)
     if message == b"s":
         return True
@@ -313,6 +319,17 @@ def replay_processes(program: Program, arg_tensors: list):
     worker.send_inputs(arrays)
     mine = _Part(program, plan, arg_tensors, 0, half)
     previous = _GradMode.enabled
+    if plan.backward is None:           # a forward alone (inference): the outputs' rows joined
+        try:
+            _GradMode.enabled = steps[plan.first].grad_mode if plan.first < len(steps) \
+                else previous
+            _as_a_part(mine.forward)
+            worker.forward_result()
+            rows = {v: xp.concatenate([mine.env[v], worker.output(v)], axis=0)
+                    for v in worker.outputs}
+        finally:
+            _GradMode.enabled = previous
+        return unflatten_outputs(program, arg_tensors, rows.__getitem__)
     root = steps[plan.loss_step].out
     try:
         _GradMode.enabled = steps[plan.first].grad_mode

@@ -113,19 +113,30 @@ def test_an_error_in_the_worker_names_it_and_the_step_then_raises_it_on_threads(
     assert procs.program().data_parallel == "threads"
 
 
-def test_a_step_that_cannot_use_processes_says_why_and_uses_threads():
-    model = H.mlp().to(cr.float64)
-
-    def forward_only(x):
-        return model(x)                     # outputs made per part: not a training step
-
-    compiled = cr.compile(forward_only, fullgraph=True, options={"data_parallel": "processes"})
-    x = cr.tensor(np.random.default_rng(0).standard_normal((6, 12)))
+def test_inference_joins_the_workers_rows_and_equals_eager():
+    model = H.lenet().to(cr.float64)
+    model.eval()
+    fast = cr.compile(model, options={"data_parallel": "processes"})
+    rng = np.random.default_rng(0)
     with cr.no_grad():
-        compiled(x)
-        with pytest.warns(UserWarning, match="no loss and backward"):
-            out = compiled(x)
-        np.testing.assert_allclose(out.numpy(), model(x).numpy(), rtol=0, atol=1e-12)
+        for _ in range(3):
+            x = cr.tensor(rng.standard_normal((9, 1, 16, 16)))
+            np.testing.assert_allclose(fast(x).numpy(), model(x).numpy(), rtol=0, atol=1e-13)
+    program = fast.program()
+    assert program.worker is not None and program.data_parallel == "processes"
+
+
+def test_where_processes_cannot_run_the_step_says_why_and_uses_threads(monkeypatch):
+    monkeypatch.setattr(processes, "supported", lambda: False)
+    a, b = H.twin(H.mlp)
+    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9))
+    procs = _compiled(b, "processes")
+    data = H.batches("mlp", 3, batch=6)
+    eager(*data[0]), procs(*data[0])
+    with pytest.warns(UserWarning, match="processes need os.fork on Linux"):
+        lp, le = procs(*data[1]), eager(*data[1])
+    np.testing.assert_allclose(lp.numpy(), le.numpy(), rtol=0, atol=1e-12)
+    assert procs.program().worker is None
 
 
 def test_the_worker_ends_with_its_program():
