@@ -30,3 +30,28 @@ def col2im2d(gcols, sh, sw, dh, dw, target):
                     else:
                         for w in range(wo):
                             row[base + w * sw] += src[w]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def col2im_nhwc(dcols, sh, sw, dh, dw, c, target):
+    """col2im in channels-last order (ops/conv_nhwc.py's input gradient): dcols (n, H′, W′, kh,
+    kw·C) holds ∂L/∂cols per output position, target (n, H̃, W̃·C) the padded input gradient
+    (zeroed first): target[n, s_h·h + d_h·i, (s_w·w + d_w·j)·C + c] += dcols[n, h, w, i, j·C + c].
+    With d_w = 1 a window row's kw·C terms land on one contiguous stretch of the target row."""
+    n_, ho, wo, kh, run = dcols.shape
+    kw = run // c
+    for n in range(n_):
+        for h in range(ho):
+            for i in range(kh):
+                row = target[n, h * sh + i * dh]
+                for w in range(wo):
+                    src = dcols[n, h, w, i]
+                    if dw == 1:
+                        base = w * sw * c
+                        for t in range(run):
+                            row[base + t] += src[t]
+                    else:
+                        for j in range(kw):
+                            base = (w * sw + j * dw) * c
+                            for k in range(c):
+                                row[base + k] += src[j * c + k]

@@ -48,6 +48,7 @@ from ..autograd.function import Function, primitive
 from ..backend import is_foreign_array, pad_constant, xp
 from ..parallel import parallel_for
 from ..tensor import Tensor
+from . import conv_nhwc
 from .movement import expand_dims, squeeze
 
 _as_strided = xp.lib.stride_tricks.as_strided
@@ -268,6 +269,8 @@ def conv_forward(x, w, stride, pads, dilation, groups, out=None, bias=None, into
     kernel = w.shape[2:]
     if out is None:
         out = _out_sizes(x.shape[2:], kernel, stride, pads, dilation)
+    if conv_nhwc.takes(x, w, groups, tuple(out)) and (into is None or into.flags.c_contiguous):
+        return conv_nhwc.forward(x, w, stride, pads, dilation, tuple(out), bias, into)
     n, o = x.shape[0], w.shape[0]
     y = xp.empty((n, o) + tuple(out), dtype=xp.result_type(x, w)) if into is None else into
     wm = w.reshape(groups, o // groups, -1)
@@ -616,6 +619,9 @@ def _conv_backward(x, w, g, stride, padding, dilation, groups, need_x, need_w):
     own GEMMs with BLAS at one thread; the parts' weight gradients are summed). Within a part,
     G in channel-major rows serves both GEMMs, and the weight gradient comes first: its im2col
     buffer is released before col2im's buffer is made."""
+    if conv_nhwc.takes(x, w, groups, tuple(g.shape[2:]), need_x) and (
+            not need_x or kernels.takes(x, w, g)):
+        return conv_nhwc.backward(x, w, g, stride, padding, dilation, need_x, need_w)
     n = x.shape[0]
     kernel, out = tuple(w.shape[2:]), g.shape[2:]
     gather = need_x and _gather_wins(w, stride, padding, dilation, groups)

@@ -15,14 +15,24 @@ from hypothesis import strategies as st
 import chainrule as cr
 from chainrule import kernels
 from chainrule.ops import conv as C
+from chainrule.ops import conv_nhwc
 
 
-@pytest.fixture(params=["per_image_fast", "per_image_pure", "whole_batch_fast", "whole_batch"])
+@pytest.fixture(params=["nhwc_fast", "nhwc_pure", "per_image_fast", "per_image_pure",
+                        "whole_batch_fast", "whole_batch"])
 def route(request, monkeypatch):
-    """The route forced for the whole test (the same for every generated example): per image
-    or whole batch, with the fast kernels (numba's col2im for ∂L/∂x per image) or without
-    (then ∂L/∂x takes the whole-batch route)."""
-    monkeypatch.setattr(C, "PER_IMAGE_MAX_K", 10 ** 9 if "per_image" in request.param else 0)
+    """The route forced for the whole test (the same for every generated example): channels-last
+    (ops/conv_nhwc.py, 2-d with one group; other shapes take the per-image route), per image or
+    whole batch, with the fast kernels (numba's col2im for ∂L/∂x) or without (then ∂L/∂x takes
+    the whole-batch route)."""
+    whole = request.param.startswith("whole_batch")
+    monkeypatch.setattr(C, "PER_IMAGE_MAX_K", 0 if whole else 10 ** 9)
+    nhwc = request.param.startswith("nhwc")
+    monkeypatch.setattr(conv_nhwc, "ENABLED", nhwc)
+    if nhwc:                                    # every 2-d, one-group shape
+        monkeypatch.setattr(conv_nhwc, "MIN_CHANNELS", 1)
+        monkeypatch.setattr(conv_nhwc, "MIN_K", 1)
+        monkeypatch.setattr(conv_nhwc, "MAX_POSITIONS", 10 ** 9)
     fast = request.param.endswith("_fast")
     if fast and not kernels.available():
         pytest.skip("numba is not installed")
@@ -74,6 +84,19 @@ def test_both_routes_match_pytorch(route, n, groups, cg, og, k, stride, dilation
         np.testing.assert_allclose(bc.grad.numpy(), bt.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_lenet_conv2_takes_the_channels_last_route_and_other_shapes_do_not():
+    def takes(c, o, k, out, groups=1):
+        x = np.zeros((4, c * groups, 16, 16), np.float32)
+        return conv_nhwc.takes(x, np.zeros((o, c, k, k), np.float32), groups, (out, out))
+
+    assert takes(6, 16, 5, 10)                  # LeNet's conv2: k²C 150, 10×10 out
+    assert not takes(1, 6, 5, 28)               # LeNet's conv1: one channel
+    assert not takes(3, 32, 3, 32)              # VGG's first layer: k²C 27, 32×32 out
+    assert not takes(32, 32, 3, 16)             # VGG's inner layers: k²C 288
+    assert not takes(6, 16, 5, 14)              # 196 positions
+    assert not takes(3, 6, 5, 10, groups=2)     # groups
+
+
 def test_the_route_follows_the_reduction_length():
     assert C._per_image(np.zeros((6, 1, 5, 5)))            # LeNet's conv1: C·k = 25
     assert C._per_image(np.zeros((16, 6, 5, 5)))           # conv2: 150
@@ -121,3 +144,29 @@ def test_col2im_kernel_equals_the_per_offset_adds_bit_for_bit(n, c, kh, kw, ho, 
     got = np.zeros(shape, dtype)
     col2im2d(gcols, sh, sw, dh, dw, got)
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.skipif(not kernels.available(), reason="numba is not installed")
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 4), kh=st.integers(1, 4), kw=st.integers(1, 4),
+       ho=st.integers(1, 6), wo=st.integers(1, 6), sh=st.integers(1, 3), sw=st.integers(1, 3),
+       dh=st.integers(1, 2), dw=st.integers(1, 2), dtype=st.sampled_from(["float32", "float64"]))
+def test_channels_last_col2im_kernel_equals_the_per_offset_adds(n, c, kh, kw, ho, wo, sh, sw, dh,
+                                                                dw, dtype):
+    """kernels/conv.py's channels-last col2im against NumPy's one strided add per kernel
+    offset (i, j): each target element receives the same terms; the kernel adds them in
+    (h, i, w, j) order, so they agree to rounding."""
+    from chainrule.kernels.conv import col2im_nhwc
+
+    rng = np.random.default_rng(n * 1000 + ho * 10 + wo + c)
+    dcols = rng.standard_normal((n, ho, wo, kh, kw, c)).astype(dtype)
+    hp, wp = sh * (ho - 1) + dh * (kh - 1) + 1, sw * (wo - 1) + dw * (kw - 1) + 1
+    expected = np.zeros((n, hp, wp, c), dtype)
+    for i in range(kh):
+        for j in range(kw):
+            expected[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                     j * dw:j * dw + sw * (wo - 1) + 1:sw] += dcols[:, :, :, i, j]
+    got = np.zeros((n, hp, wp * c), dtype)
+    col2im_nhwc(dcols.reshape(n, ho, wo, kh, kw * c), sh, sw, dh, dw, c, got)
+    tol = 1e-5 if dtype == "float32" else 1e-13
+    np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=tol, atol=tol)
