@@ -162,6 +162,7 @@ def backward(x, w, g, stride, pads, dilation, need_x: bool, need_w: bool):
                 dcols = (rows @ wm.T).reshape(b - a, *out, kernel[0], kernel[1] * c)
                 col2im_nhwc(dcols, stride[0], stride[1], dilation[0], dilation[1], c,
                             target[a - lo:b - lo])
+                del dcols       # before the next chunk's columns: one buffer at a time
         if need_x:
             padded = target.reshape(hi - lo, h + pt + pb, wd + pl + pr, c)
             xp.copyto(gx[lo:hi], padded[:, pt:pt + h, pl:pl + wd].transpose(0, 3, 1, 2))
