@@ -47,13 +47,16 @@ def supported() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
-def eligible(program: Program) -> str:
-    """Why ``program`` cannot be split over processes ('' when it can)."""
+def eligible(program: Program, arg_tensors: list = ()) -> str:
+    """Why ``program`` cannot be split over processes with these arguments ('' when it can)."""
     plan = program.shard
     if plan is None:
         return program.unsplit_reason or "the program is not split over its batch"
     if not supported():
         return "processes need os.fork on Linux"
+    arrays = [t._data for t in arg_tensors] + [t._data for _, t in program.refs]
+    if any(type(a) is not xp.ndarray for a in arrays):
+        return "its tensors hold arrays of another library (a device's): shared memory is NumPy's"
     return ""
 
 
@@ -130,10 +133,15 @@ class Worker:
         """Copy the parameters' current values and the worker's part of the batch in, and
         start the worker's forward."""
         program, plan, shared = self.program, self.program.shard, self.shared
-        for s, a in zip(program.arg_positions, arg_arrays):
-            xp.copyto(shared[("arg", s)], a[self.lo:self.hi] if s in plan.batched else a)
-        for s, t in program.refs:
-            xp.copyto(shared[("ref", s)], t._data)
+        try:
+            for s, a in zip(program.arg_positions, arg_arrays):
+                xp.copyto(shared[("arg", s)], a[self.lo:self.hi] if s in plan.batched else a,
+                          casting="no")
+            for s, t in program.refs:
+                xp.copyto(shared[("ref", s)], t._data, casting="no")
+        except (ValueError, TypeError) as exc:
+            raise WorkerError(f"a captured tensor changed its shape or dtype since the worker "
+                              f"process {self.pid} started ({exc})") from None
         self._say(b"f")
 
     def forward_result(self):

@@ -77,7 +77,7 @@ def _replay_processes(program: Program, arg_tensors: list):
     cannot be: the program then runs its parts on threads from now on."""
     from . import processes
 
-    why = processes.eligible(program)
+    why = processes.eligible(program, arg_tensors)
     if not why:
         try:
             return processes.replay_processes(program, arg_tensors)

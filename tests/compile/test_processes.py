@@ -158,3 +158,19 @@ def test_options_are_checked():
         cr.compile(lambda x: x, options={"data_parallel": "gpus"})
     with pytest.raises(ValueError, match="unknown option"):
         cr.compile(lambda x: x, options={"triton.cudagraphs": True})
+
+
+def test_a_parameter_that_changes_shape_sends_the_step_back_to_threads():
+    """The worker's shared copies have the shapes of its first call: a parameter replaced by
+    one of another shape is reported, and the threaded replay takes over (here it fails too, as
+    eager's would, with the shapes named)."""
+    a, _ = H.twin(H.mlp)
+    procs = _compiled(a, "processes")
+    x, y = H.batches("mlp", 1, batch=6)[0]
+    procs(x, y)
+    procs(x, y)
+    a[0].weight.data = cr.tensor(np.zeros((16, 13)))
+    with pytest.warns(UserWarning, match="changed its shape or dtype"):
+        with pytest.raises(ValueError):
+            procs(x, y)
+    assert procs.program().data_parallel == "threads"
