@@ -86,9 +86,29 @@ def namespace(x):
     ns = getattr(type(x), "_array_namespace", None)
     if ns is not None:
         return ns
-    if isinstance(x, (numpy.ndarray, numpy.generic)) or not hasattr(x, "__array_namespace__"):
+    if isinstance(x, (numpy.ndarray, numpy.generic)):
         return xp
-    return x.__array_namespace__()
+    return _foreign_namespace(x) or xp
+
+
+_NAMESPACES: dict = {}      # array type -> its namespace (cleared when a device backend changes)
+
+
+def _foreign_namespace(x):
+    """The namespace chainrule computes with on an array of another library: the one its device
+    backend supplies (CuPy: array-api-compat's wrapper), else the one the array names
+    (``__array_namespace__``); None for an object that is neither."""
+    kind = type(x)
+    if kind in _NAMESPACES:
+        return _NAMESPACES[kind]
+    from .device import namespace_of
+
+    ns = namespace_of(x)
+    if ns is None:
+        get = getattr(x, "__array_namespace__", None)
+        ns = get() if get is not None else None
+    _NAMESPACES[kind] = ns
+    return ns
 
 
 def array_namespace(*arrays):
@@ -99,17 +119,19 @@ def array_namespace(*arrays):
     for a in arrays:
         if type(a) is numpy.ndarray or a is None or isinstance(a, (int, float, numpy.generic)):
             continue
-        get = getattr(a, "__array_namespace__", None)
-        if get is not None:
-            return get()
+        ns = _foreign_namespace(a)
+        if ns is not None:
+            return ns
     return xp
 
 
 def is_foreign_array(x) -> bool:
     """Whether ``x`` is an array of another library that implements the array API standard
-    (CuPy, array_api_strict): not a NumPy array or scalar, and it names its namespace."""
-    return (not isinstance(x, (numpy.ndarray, numpy.generic)) and hasattr(x, "__array_namespace__")
-            and getattr(type(x), "_array_namespace", None) is None)
+    (CuPy, array_api_strict): not a NumPy array or scalar, and a device backend owns it or it
+    names its namespace."""
+    return (not isinstance(x, (numpy.ndarray, numpy.generic))
+            and getattr(type(x), "_array_namespace", None) is None
+            and _foreign_namespace(x) is not None)
 
 
 def numpy_dtype(dtype) -> numpy.dtype:

@@ -105,6 +105,11 @@ class DeviceBackend:
     def synchronize(self, index=None) -> None:
         """Wait for the device's queued work."""
 
+    def namespace(self, array):
+        """The array API namespace chainrule computes with on this backend's arrays (by default
+        the one the array names: ``array.__array_namespace__()``)."""
+        return array.__array_namespace__()
+
 
 class CuPyBackend(DeviceBackend):
     """``"cuda"`` through CuPy (imported only when asked for, and only if installed)."""
@@ -152,6 +157,16 @@ class CuPyBackend(DeviceBackend):
             with cupy.cuda.Device(index or 0):
                 cupy.cuda.runtime.deviceSynchronize()
 
+    def namespace(self, array):
+        """CuPy's functions with the standard's signatures: array-api-compat's wrapper (in the
+        ``cuda12`` extra), since CuPy's own ``asarray``, ``ones``, … take no ``device=``. Without
+        the wrapper, CuPy's namespace itself."""
+        try:
+            import array_api_compat.cupy as compat
+        except ImportError:
+            return self._module()
+        return compat
+
 
 _BACKENDS: dict[str, DeviceBackend] = {"cuda": CuPyBackend()}
 
@@ -169,6 +184,9 @@ def register_backend(kind: str, backend: DeviceBackend | None) -> DeviceBackend 
         _BACKENDS.pop(kind, None)
     else:
         _BACKENDS[kind] = backend
+    from .backend import _NAMESPACES
+
+    _NAMESPACES.clear()         # array types may now belong to another backend
     return previous
 
 
@@ -176,6 +194,14 @@ def backend_for(kind: str) -> DeviceBackend | None:
     """The backend serving device type ``kind`` on this machine, or None."""
     found = _BACKENDS.get(kind)
     return found if found is not None and found.available() else None
+
+
+def namespace_of(array):
+    """The namespace of the backend that owns ``array`` (None when no backend does)."""
+    for backend in _BACKENDS.values():
+        if backend.owns(array):
+            return backend.namespace(array)
+    return None
 
 
 def of_array(array) -> device:

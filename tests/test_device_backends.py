@@ -156,3 +156,57 @@ def test_checkpoints_of_a_device_model_load_onto_either_device(gpu, tmp_path):
     D.register_backend("cuda", None)
     with pytest.raises(RuntimeError, match="map_location='cpu'"):
         cr.load(path)
+
+
+class _Recording:
+    """A namespace that delegates to array_api_strict and records which functions ran."""
+
+    def __init__(self):
+        self.called = set()
+
+    def __getattr__(self, name):
+        value = getattr(xs, name)
+        if callable(value) and not isinstance(value, type):
+            def call(*args, **kwargs):
+                self.called.add(name)
+                return value(*args, **kwargs)
+            return call
+        return value
+
+
+def test_the_backend_supplies_the_namespace_its_arrays_compute_with():
+    """CuPy's backend hands chainrule array-api-compat's wrapper (CuPy's own asarray takes no
+    device=): whatever a backend's namespace() returns is what the primitives use."""
+    recording = _Recording()
+
+    class Wrapped(StrictAsGPU):
+        def namespace(self, array):
+            return recording
+
+    previous = D.register_backend("cuda", Wrapped())
+    try:
+        model = _mlp().to("cuda")
+        x = cr.tensor(np.random.default_rng(0).standard_normal((5, 6))).to("cuda")
+        loss = cr.nn.CrossEntropyLoss()(model(x), cr.tensor([0, 1, 2, 0, 1]).to("cuda"))
+        loss.backward()
+        assert {"matmul", "exp", "maximum"} & recording.called
+        assert all(p.grad.is_cuda for p in model.parameters())
+    finally:
+        D.register_backend("cuda", previous)
+    assert cr.backend.namespace(xs.asarray(1.0)) is xs        # the array's own again
+
+
+def test_cupys_backend_prefers_array_api_compat(monkeypatch):
+    import sys
+    import types
+
+    fake_compat = types.ModuleType("array_api_compat.cupy")
+    package = types.ModuleType("array_api_compat")
+    package.cupy = fake_compat
+    monkeypatch.setitem(sys.modules, "array_api_compat", package)
+    monkeypatch.setitem(sys.modules, "array_api_compat.cupy", fake_compat)
+    assert D.CuPyBackend().namespace(None) is fake_compat
+    monkeypatch.setitem(sys.modules, "array_api_compat.cupy", None)       # not installed
+    backend = D.CuPyBackend()
+    backend._cupy = "the cupy module"
+    assert backend.namespace(None) == "the cupy module"
