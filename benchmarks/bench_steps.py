@@ -9,6 +9,8 @@ setup checks that both libraries compute the same first loss.
 - ``step_lenet_sgd``: LeNet-5 (conv 5×5 pad 2 → ReLU → max-pool, conv 5×5 → ReLU → max-pool,
   120-84-10), SGD with momentum 0.9, batch 128 of 1×28×28. Target ≤ 1.35 pure NumPy, ≤ 1.1
   with the fast kernels.
+- ``step_lenet_sgd_processes``: the same step compiled, split over a worker process
+  (``chainrule.compile(..., options={"data_parallel": "processes"})``, Linux).
 - ``step_vgg_bn_adam``: 3 blocks of (conv 3×3 – BatchNorm – ReLU) ×2 + max-pool, 32/64/128
   channels, then 256-10, Adam, batch 64 of 3×32×32. Target ≤ 1.2 pure NumPy, ≤ 1.1 fast.
 - ``step_lstm_adam``: Embedding(5000, 64) → LSTM(128) → Linear(2) on the last step, Adam, batch 64,
@@ -103,12 +105,22 @@ def batch_step(L, model, optimizer):
     return step
 
 
-def _train_setup(name, build, x, y, optimizer, **options):
+def _train_setup(name, build, x, y, optimizer, data_parallel=None, **options):
+    """``data_parallel``: chainrule's step through chainrule.compile with that option
+    ("processes": the batch's second half in a worker process) instead of eager."""
     def setup():
         mine, theirs = _pair(build)
         copt = getattr(cr.optim, optimizer)(mine.parameters(), **options)
         topt = getattr(torch.optim, optimizer)(theirs.parameters(), **options)
-        chainrule_step = training_step(cr, mine, copt, cr.tensor(x), cr.tensor(y))
+        if data_parallel is None:
+            chainrule_step = training_step(cr, mine, copt, cr.tensor(x), cr.tensor(y))
+        else:
+            compiled = cr.compile(batch_step(cr, mine, copt), fullgraph=True,
+                                  options={"data_parallel": data_parallel})
+            cx, cy = cr.tensor(x), cr.tensor(y)
+
+            def chainrule_step():
+                return compiled(cx, cy)
         torch_step = training_step(torch, theirs, topt, torch.from_numpy(x), torch.from_numpy(y))
         a, b = chainrule_step().item(), torch_step().item()
         if not np.isclose(a, b, rtol=1e-4):
@@ -156,6 +168,13 @@ WORKLOADS = [
              target=1.1 if _FAST else 1.35,
              description=f"LeNet-5, SGD momentum 0.9, batch 128 of 1×28×28: one training step "
                          f"({_PATH} target)"),
+    Workload("step_lenet_sgd_processes",
+             _train_setup("step_lenet_sgd_processes", _lenet, *_LENET_DATA, "SGD",
+                          data_parallel="processes", lr=0.01, momentum=0.9),
+             target=1.1 if _FAST else 1.35,
+             description=f"the same LeNet-5 step through chainrule.compile with "
+                         f"options={{'data_parallel': 'processes'}} (the batch's second half in "
+                         f"a worker process; {_PATH} target)"),
     Workload("step_vgg_bn_adam", _train_setup("step_vgg_bn_adam", _vgg, *_VGG_DATA, "Adam",
                                               lr=1e-3),
              target=1.1 if _FAST else 1.2,
