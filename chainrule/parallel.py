@@ -191,6 +191,19 @@ def run_parts(jobs: list, blas: bool = True) -> bool:
     return True
 
 
+def sum_parts(partials: dict):
+    """The sum of the parts' partial results ``{lo: array}`` (see :func:`parallel_for`), added
+    in the order of the parts' ranges so that the result does not depend on which finished
+    first; None when there are none."""
+    if not partials:
+        return None
+    ordered = [partials[lo] for lo in sorted(partials)]
+    total = ordered[0]
+    for extra in ordered[1:]:
+        total += extra
+    return total
+
+
 def map_flat(fn, out, *arrays):
     """``fn(*arrays, out=out)`` for an elementwise ``fn`` (a ufunc, or a function of slices
     with ``out=``), its flat range split over the threads when the arrays are large and all

@@ -46,7 +46,7 @@ from .. import backend as B
 from .. import kernels
 from ..autograd.function import Function, primitive
 from ..backend import is_foreign_array, pad_constant, xp
-from ..parallel import parallel_for
+from ..parallel import parallel_for, sum_parts
 from ..tensor import Tensor
 from . import conv_nhwc
 from .movement import expand_dims, squeeze
@@ -664,13 +664,7 @@ def _conv_backward(x, w, g, stride, padding, dilation, groups, need_x, need_w):
                                  x.shape[2:], into=gx[a:b])
 
     parallel_for(n, part, _cols_bytes(x, kernel, out), blas=True)
-    gw = None
-    if need_w:
-        parts = [partial_w[lo] for lo in sorted(partial_w)]
-        gw = parts[0]
-        for extra in parts[1:]:
-            gw += extra
-    return gx, gw
+    return gx, sum_parts(partial_w)
 
 
 def _too_small(op, x, w, stride, padding, dilation) -> str:

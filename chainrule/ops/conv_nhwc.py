@@ -35,7 +35,7 @@ import math
 
 from .. import kernels
 from ..backend import xp
-from ..parallel import parallel_for
+from ..parallel import parallel_for, sum_parts
 
 _as_strided = xp.lib.stride_tricks.as_strided
 
@@ -168,11 +168,7 @@ def backward(x, w, g, stride, pads, dilation, need_x: bool, need_w: bool):
             xp.copyto(gx[lo:hi], padded[:, pt:pt + h, pl:pl + wd].transpose(0, 3, 1, 2))
 
     parallel_for(n, part, n * per_image, blas=True)
-    gw = None
-    if need_w:
-        parts = [partial_w[lo] for lo in sorted(partial_w)]
-        gw = parts[0]
-        for extra in parts[1:]:
-            gw += extra
+    gw = sum_parts(partial_w)
+    if gw is not None:
         gw = xp.ascontiguousarray(gw.reshape(kernel[0], kernel[1], c, o).transpose(3, 2, 0, 1))
     return gx, gw
