@@ -30,10 +30,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import chainrule  # noqa: F401  (before NumPy: it shortens OpenBLAS's idle spin)
+
+import numpy as np  # noqa: E402
 
 SECTION = "distributed"
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,10 +18,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import chainrule  # noqa: F401  (before NumPy: it shortens OpenBLAS's idle spin)
+
+import numpy as np  # noqa: E402
 
 from benchmarks import harness  # noqa: E402
 

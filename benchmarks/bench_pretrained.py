@@ -27,10 +27,11 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import chainrule  # noqa: F401  (before NumPy: it shortens OpenBLAS's idle spin)
+
+import numpy as np  # noqa: E402
 
 import chainrule  # noqa: E402,F401  (before NumPy's BLAS starts: its thread setting)
 from benchmarks import harness  # noqa: E402
