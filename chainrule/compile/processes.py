@@ -35,6 +35,7 @@ import struct
 import sys
 import time
 import weakref
+from types import SimpleNamespace
 
 from ..backend import xp
 from .graph import Program
@@ -306,15 +307,12 @@ def _run_part(worker: Worker, inbox: int, outbox: int) -> bool:
     return True
 
 
-__all__ = ["Worker", "WorkerError", "eligible", "supported"]
-
-
 def replay_processes(program: Program, arg_tensors: list):
     """One call of ``program`` split in two: the first half of the batch here, the second in the
     worker process (started at the first call). Returns the outputs, as ``replay`` does."""
     from ..autograd.grad_mode import _GradMode
     from .replay import run_schedule, unflatten_outputs
-    from .shard import _Part, _store_joined
+    from .shard import _Part, _store_joined, part_weights, run_after_backward
 
     plan, steps = program.shard, program.steps
     for step in steps[:plan.first]:
@@ -327,63 +325,41 @@ def replay_processes(program: Program, arg_tensors: list):
     worker.send_inputs(arrays)
     mine = _Part(program, plan, arg_tensors, 0, half)
     previous = _GradMode.enabled
-    if plan.backward is None:           # a forward alone (inference): the outputs' rows joined
-        try:
-            _GradMode.enabled = steps[plan.first].grad_mode if plan.first < len(steps) \
-                else previous
-            _as_a_part(mine.forward)
-            worker.forward_result()
-            rows = {v: xp.concatenate([mine.env[v], worker.output(v)], axis=0)
-                    for v in worker.outputs}
-        finally:
-            _GradMode.enabled = previous
-        return unflatten_outputs(program, arg_tensors, rows.__getitem__)
-    root = steps[plan.loss_step].out
     try:
-        _GradMode.enabled = steps[plan.first].grad_mode
+        _GradMode.enabled = steps[plan.first].grad_mode if plan.first < len(steps) else previous
         _as_a_part(mine.forward)
-        their_loss, their_divisor = worker.forward_result()
-        if steps[plan.loss_step].params.get("reduction", "mean") == "sum":
-            weights = [1.0, 1.0]
-        else:
-            divisors = [float(mine.ctxs[plan.loss_step].divisor), their_divisor]
-            total = sum(divisors)
-            weights = [d / total for d in divisors] if all(divisors) else None
+        theirs = worker.forward_result()
+        # the batched outputs' rows: this half's, then the worker's (copied out of shared memory)
+        values = {v: xp.concatenate([mine.env[v], worker.output(v)], axis=0)
+                  for v in worker.outputs}
+        if plan.backward is None:       # a forward alone (inference)
+            return unflatten_outputs(program, arg_tensors, values.__getitem__)
+        their_loss, their_divisor = theirs
+        root = steps[plan.loss_step].out
+        weights = part_weights(program, [float(mine.ctxs[plan.loss_step].divisor),
+                                         their_divisor])
         if weights is None:             # a part without a target counted: run it whole here
             worker.skip_backward()
             whole = _Part(program, plan, arg_tensors, 0, plan.batch)
             whole.forward()
-            loss = whole.env[root]
+            values = {v: whole.env[v] for v in worker.outputs}
+            values[root] = whole.env[root]
             _GradMode.enabled = False
             whole.backward()
             runs = [whole]
-
-            def value(slot):
-                return loss if slot == root else whole.env[slot]
         else:
-            rows = {v: xp.concatenate([mine.env[v], worker.output(v)], axis=0)
-                    for v in worker.outputs}
             worker.start_backward(weights[1])
-            loss = xp.asarray(weights[0] * mine.env[root] + weights[1] * their_loss,
-                              dtype=mine.env[root].dtype)
+            values[root] = xp.asarray(weights[0] * mine.env[root] + weights[1] * their_loss,
+                                      dtype=mine.env[root].dtype)
             mine.weight = weights[0]
             _GradMode.enabled = False
             _as_a_part(mine.backward)
-            theirs = _Part.__new__(_Part)
-            theirs.grads = worker.gradients()
-            runs = [mine, theirs]
-
-            def value(slot):
-                return loss if slot == root else rows[slot]
+            runs = [mine, SimpleNamespace(grads=worker.gradients())]
         _store_joined(program, runs, arg_tensors, run_schedule)
     finally:
         _GradMode.enabled = previous
-    for step in steps[plan.backward + 1:]:
-        if hasattr(step, "method"):
-            getattr(step.obj, step.method)(step.argument)
-        else:
-            step.tensor._data += step.delta
-    return unflatten_outputs(program, arg_tensors, value)
+    run_after_backward(program)
+    return unflatten_outputs(program, arg_tensors, values.__getitem__)
 
 
 def _as_a_part(job) -> None:
@@ -393,3 +369,6 @@ def _as_a_part(job) -> None:
 
     if not parallel.run_parts([job], blas=True):
         job()
+
+
+__all__ = ["Worker", "WorkerError", "eligible", "replay_processes", "supported"]

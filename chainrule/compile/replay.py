@@ -10,6 +10,8 @@ the engine does. Calls (``optimizer.step()``) run as they are.
 """
 from __future__ import annotations
 
+import warnings
+
 from ..autograd.engine import _store_grad, unbroadcast
 from ..autograd.function import Function, Node
 from ..autograd.grad_mode import _GradMode
@@ -87,8 +89,6 @@ def _replay_processes(program: Program, arg_tensors: list):
                 program.worker.close()
                 program.worker = None
     program.data_parallel = "threads"
-    import warnings
-
     warnings.warn(f"chainrule.compile: this step runs its batch split on threads instead of "
                   f"processes: {why}", stacklevel=4)
     return None

@@ -254,13 +254,8 @@ def replay_sharded(program: Program, arg_tensors: list, parts: int):
         _run_all([r.forward for r in runs])
         loss = None
         if plan.loss_step is not None:
-            loss_ctx = [r.ctxs[plan.loss_step] for r in runs]
-            if steps[plan.loss_step].params.get("reduction", "mean") == "sum":
-                weights = [1.0] * parts
-            else:
-                divisors = [float(c.divisor) for c in loss_ctx]
-                total = sum(divisors)
-                weights = [d / total for d in divisors] if all(divisors) else None
+            weights = part_weights(program, [float(r.ctxs[plan.loss_step].divisor)
+                                             for r in runs])
             if weights is None:     # a part without a target counted: its mean is 0/0
                 runs = [_Part(program, plan, arg_tensors, 0, plan.batch)]
                 runs[0].forward()
@@ -276,11 +271,7 @@ def replay_sharded(program: Program, arg_tensors: list, parts: int):
             _store_joined(program, runs, arg_tensors, run_schedule)
     finally:
         _GradMode.enabled = previous
-    for step in steps[(plan.backward if plan.backward is not None else len(steps)) + 1:]:
-        if isinstance(step, CallStep):
-            getattr(step.obj, step.method)(step.argument)
-        else:
-            step.tensor._data += step.delta
+    run_after_backward(program)
 
     def value(slot):
         if plan.loss_step is not None and slot == steps[plan.loss_step].out:
@@ -289,6 +280,25 @@ def replay_sharded(program: Program, arg_tensors: list, parts: int):
             return runs[0].env[slot]
         return xp.concatenate([r.env[slot] for r in runs], axis=0)
     return unflatten_outputs(program, arg_tensors, value)
+
+
+def part_weights(program: Program, divisors: list) -> list | None:
+    """Dᵢ/D for each part from the parts' loss divisors Dᵢ (1 each for ``reduction='sum'``);
+    None when a part counted no target (its mean would be 0/0: the call runs unsplit)."""
+    if program.steps[program.shard.loss_step].params.get("reduction", "mean") == "sum":
+        return [1.0] * len(divisors)
+    total = sum(divisors)
+    return [d / total for d in divisors] if all(divisors) else None
+
+
+def run_after_backward(program: Program) -> None:
+    """The calls (``optimizer.step()``) and module counters that follow the backward."""
+    plan, steps = program.shard, program.steps
+    for step in steps[(plan.backward if plan.backward is not None else len(steps)) + 1:]:
+        if isinstance(step, CallStep):
+            getattr(step.obj, step.method)(step.argument)
+        else:
+            step.tensor._data += step.delta
 
 
 def _run_all(jobs: list) -> None:
