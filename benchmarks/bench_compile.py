@@ -104,7 +104,7 @@ STEPS = {
     "lenet_sgd": (lambda: _setup(S._lenet, *S._LENET_DATA, "SGD", processes=True, lr=0.01,
                                  momentum=0.9),
                   "LeNet-5, SGD momentum 0.9, batch 128 of 1×28×28"),
-    "lstm_adam": (lambda: _setup(S._lstm, *S._LSTM_DATA, "Adam", lr=1e-3),
+    "lstm_adam": (lambda: _setup(S._lstm, *S._LSTM_DATA, "Adam", processes=True, lr=1e-3),
                   "Embedding(5000, 64) → LSTM(128) → Linear(2), Adam, batch 64, T = 100"),
 }
 

@@ -15,6 +15,7 @@ setup checks that both libraries compute the same first loss.
   channels, then 256-10, Adam, batch 64 of 3×32×32. Target ≤ 1.2 pure NumPy, ≤ 1.1 fast.
 - ``step_lstm_adam``: Embedding(5000, 64) → LSTM(128) → Linear(2) on the last step, Adam, batch 64,
   T = 100, every sequence full length. Target ≤ 1.1.
+- ``step_lstm_adam_processes``: the same step compiled, split over a worker process.
 - ``infer_lenet_b1000``: LeNet-5 forward on 1000 images under no_grad. Target ≤ 0.85 pure
   NumPy, ≤ 0.7 fast.
 
@@ -184,6 +185,11 @@ WORKLOADS = [
                                             lr=1e-3),
              target=1.1, description="Embedding(5000, 64) → LSTM(128) → Linear(2), Adam, batch "
                                      "64, T = 100 (full length): one training step"),
+    Workload("step_lstm_adam_processes",
+             _train_setup("step_lstm_adam_processes", _lstm, *_LSTM_DATA, "Adam",
+                          data_parallel="processes", lr=1e-3),
+             target=1.1, description="the same LSTM step through chainrule.compile with "
+                                     "options={'data_parallel': 'processes'}"),
     Workload("infer_lenet_b1000", _inference_setup, target=0.7 if _FAST else 0.85,
              description=f"LeNet-5 forward on 1000 images of 1×28×28 under no_grad ({_PATH} "
                          f"target)"),

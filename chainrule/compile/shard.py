@@ -23,9 +23,14 @@ bit-identical to eager.
 Which programs qualify is decided once, at trace time (:func:`shard_plan`): every step between
 the leading calls (``zero_grad``) and the backward must be a primitive known to act on each
 sample separately (convolution, pooling, linear, embedding, elementwise functions, reshapes that
-keep the batch axis) with the batch on axis 0 of its batched input, and the backward's root must
-be a cross-entropy loss whose divisor the replay can read. Anything else replays unsplit, and
+keep the batch axis, transposes, the recurrent layers) and the backward's root must be a
+cross-entropy loss whose divisor the replay can read. Anything else replays unsplit, and
 ``plan()`` says why.
+
+The batch need not stay on axis 0: the plan follows it through transposes (a batch-first
+sequence made time-major for an LSTM has it on axis 1) and through the packed output of the
+recurrent primitives, one flat array [y (T, N, H) | h_T (N, H) | c_T (N, H)] whose segments are
+each proportional to N, so a part of n samples cuts each segment to n/N of its length.
 """
 from __future__ import annotations
 
@@ -51,6 +56,21 @@ ELEMENTWISE_NAMES = set(ELEMENTWISE) | {
     "relu", "sigmoid", "leaky_relu", "elu", "gelu", "silu", "softplus", "power", "clip",
     "where", "astype", "copy"}
 LOSSES = {"softmax_cross_entropy"}
+# recurrent primitives: x (T, N, I) time-major, initial states (N, H) or None; the output packs
+# y (T, N, P) then the final states, each (N, ·) (see ops/rnn.py)
+RECURRENT = {"rnn": 1, "gru": 1, "lstm": 2}     # name -> how many initial-state inputs follow x
+
+
+@dataclass(frozen=True)
+class Packed:
+    """Where the batch is in a flat array of concatenated segments (a recurrent primitive's
+    output): per segment, its offset and size per sample, and its shape with the batch at
+    ``axis`` (the shape's entry there is the whole batch's N)."""
+
+    segments: tuple             # ((offset per sample, size per sample, shape, axis), ...)
+
+    def size(self, n: int) -> int:
+        return n * sum(seg[1] for seg in self.segments)
 
 
 @dataclass
@@ -58,11 +78,19 @@ class ShardPlan:
     """How a program is split: the batch size and the slots that carry the batch axis."""
 
     batch: int
-    batched: frozenset            # slots whose axis 0 is the batch
+    batched: dict                 # slot -> its batch axis (an int), or Packed (a flat array)
     first: int                    # index of the first step run per part
     backward: int | None          # index of the backward step (None: a forward only)
     loss_step: int | None         # index of the loss primitive (the backward's root)
     nbytes: int                   # bytes the parts' intermediates take (decides the split)
+    rewrites: dict                # step index -> parameters that depend on the part's size
+
+    def part_shape(self, slot: int, shape: tuple, n: int) -> tuple:
+        """The shape of batched ``slot`` (whole-batch ``shape``) in a part of ``n`` samples."""
+        where = self.batched[slot]
+        if isinstance(where, Packed):
+            return (where.size(n),)
+        return tuple(shape[:where]) + (n,) + tuple(shape[where + 1:])
 
 
 class NotSplit(Exception):
@@ -89,11 +117,12 @@ def _plan(program: Program) -> ShardPlan:
     batch = batch[0] if batch else None
     if not batch or batch < 2:
         raise NotSplit("its first argument has no batch axis of length ≥ 2")
-    batched = set()
+    batched: dict = {}
+    rewrites: dict = {}
     for s in program.arg_positions:
         shape = slots[s].shape
         if shape and shape[0] == batch:
-            batched.add(s)
+            batched[s] = 0
         elif slots[s].shape:
             raise NotSplit(f"argument {slots[s].label} of shape {shape} has no batch axis of "
                            f"length {batch}")
@@ -122,7 +151,15 @@ def _plan(program: Program) -> ShardPlan:
                 _loss(program, step, batched)
                 loss_step = i
                 continue
-            if name in PER_SAMPLE:
+            if name in RECURRENT:
+                _recurrent(program, step, batched, batch)
+            elif name == "transpose":
+                _transpose(program, step, batched, batch)
+            elif name in ("stack", "concatenate"):
+                _joined(program, step, batched, batch)
+            elif isinstance(batched.get(step.inputs[0] if step.inputs else None), Packed):
+                _unpack(program, step, i, batched, batch, rewrites)
+            elif name in PER_SAMPLE:
                 _per_sample(program, step, PER_SAMPLE[name], batched, batch)
             elif name in ELEMENTWISE_NAMES:
                 _elementwise(program, set(step.inputs) | {s for _, s in step.param_slots},
@@ -153,61 +190,180 @@ def _plan(program: Program) -> ShardPlan:
     for kind, v in program.outputs[1]:
         if kind == "value":
             continue
-        if slots[v].kind in ("arg", "ref") or v in batched or \
+        if slots[v].kind in ("arg", "ref") or batched.get(v) == 0 or \
                 (loss_step is not None and v == steps[loss_step].out):
             continue
-        raise NotSplit(f"output {slots[v].label} is neither batched nor the loss")
-    return ShardPlan(batch, frozenset(batched), first, backward, loss_step, nbytes)
+        raise NotSplit(f"output {slots[v].label} is neither batched on its axis 0 nor the loss")
+    return ShardPlan(batch, batched, first, backward, loss_step, nbytes, rewrites)
 
 
-def _batched_shape(shape, batch) -> bool:
-    return bool(shape) and shape[0] == batch
+def _axis(batched, slot):
+    """The batch axis of ``slot`` (None: not batched); a packed flat array cannot be read here."""
+    where = batched.get(slot)
+    if isinstance(where, Packed):
+        raise NotSplit("a recurrent layer's packed output is read other than by cutting out one "
+                       "of its parts")
+    return where
+
+
+def _out_axis(program, step, batch, axis) -> int:
+    out = program.slots[step.out].shape
+    if not out or axis >= len(out) or out[axis] != batch:
+        raise NotSplit(f"{step.fn.name}'s output {out} has no batch axis")
+    return axis
 
 
 def _per_sample(program, step, which, batched, batch):
     named = dict(step.param_slots)
     inputs = list(enumerate(step.inputs)) + list(named.items())
-    if named.get(which, step.inputs[which] if isinstance(which, int)
-                 and which < len(step.inputs) else None) not in batched:
+    source = named.get(which, step.inputs[which] if isinstance(which, int)
+                       and which < len(step.inputs) else None)
+    axis = _axis(batched, source)
+    if axis is None:
         raise NotSplit(f"{step.fn.name}'s input {which} does not carry the batch")
     others = [s for k, s in inputs if k != which]
     if any(s in batched for s in others):
         raise NotSplit(f"{step.fn.name} takes a batched weight")
+    name = step.fn.name
     ndim = len(program.slots[step.inputs[0]].shape or ())
-    if step.fn.name in REDUCTIONS:
-        axis = step.params.get("axis")
-        axes = (axis,) if isinstance(axis, int) else axis
+    if name == "getitem":
+        axis = _index_keeps(step.params.get("index"), axis)
+    elif name == "embedding" or name == "linear" and axis < ndim - 1:
+        pass                        # the batch axis stays where it is in the output
+    elif axis != 0:
+        raise NotSplit(f"{name} reads the batch on axis {axis} (only axis 0 is followed here)")
+    if name in REDUCTIONS:
+        reduced = step.params.get("axis")
+        axes = (reduced,) if isinstance(reduced, int) else reduced
         if axes is None or any(a % ndim == 0 for a in axes):
-            raise NotSplit(f"{step.fn.name} over the batch axis")
+            raise NotSplit(f"{name} over the batch axis")
     out = program.slots[step.out]
-    if not _batched_shape(out.shape, batch):
-        raise NotSplit(f"{step.fn.name}'s output {out.shape} has no batch axis")
-    if step.fn.name in ("softmax", "log_softmax"):
-        axis = step.params.get("axis", step.params.get("dim"))
-        if axis is None or axis % len(out.shape) == 0:
-            raise NotSplit(f"{step.fn.name} over the batch axis")
-    if step.fn.name == "reshape":
+    if name in ("softmax", "log_softmax"):
+        dim = step.params.get("axis", step.params.get("dim"))
+        if dim is None or out.shape and dim % len(out.shape) == 0:
+            raise NotSplit(f"{name} over the batch axis")
+    if name == "reshape":
         target = tuple(step.params.get("shape", ()))
         if not target or target[0] not in (batch, -1) or -1 in target[1:] and target[0] == -1:
             raise NotSplit(f"reshape to {target} does not keep the batch axis first")
-    if step.fn.name == "layer_norm" and step.params.get("normalized_ndim", ndim) >= ndim:
+    if name == "layer_norm" and step.params.get("normalized_ndim", ndim) >= ndim:
         raise NotSplit("layer_norm over the batch axis")
-    if step.fn.name == "batch_norm" and step.params.get("training", True):
+    if name == "batch_norm" and step.params.get("training", True):
         raise NotSplit("batch_norm in training mode (its statistics are over the whole batch)")
-    if step.fn.name == "getitem":
+    batched[step.out] = _out_axis(program, step, batch, axis)
+
+
+def _index_keeps(index, axis: int) -> int:
+    """Where the batch axis ``axis`` lands after ``x[index]``, for an index of integers and
+    slices that takes the whole batch axis (else NotSplit)."""
+    entries = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(i, ndarray) or i is Ellipsis or i is None or isinstance(i, bool)
+           or not isinstance(i, (int, slice)) for i in entries):
+        raise NotSplit(f"getitem with index {index!r} may select along the batch axis")
+    if axis < len(entries) and entries[axis] != slice(None):
+        raise NotSplit(f"getitem with index {index!r} selects along the batch axis")
+    return axis - sum(isinstance(i, int) for i in entries[:axis])
+
+
+def _transpose(program, step, batched, batch):
+    axis = _axis(batched, step.inputs[0])
+    if axis is None:
+        raise NotSplit("transpose does not read the batch")
+    axes = step.params.get("axes")
+    ndim = len(program.slots[step.inputs[0]].shape or ())
+    order = list(range(ndim))[::-1] if axes is None else [a % ndim for a in axes]
+    batched[step.out] = _out_axis(program, step, batch, order.index(axis))
+
+
+def _joined(program, step, batched, batch):
+    """stack and concatenate of batched arrays, along another axis than the batch's."""
+    name = step.fn.name
+    axes = {_axis(batched, s) for s in step.inputs}
+    if None in axes or len(axes) != 1:
+        raise NotSplit(f"{name} joins arrays that do not all carry the batch on one axis")
+    axis = axes.pop()
+    ndim = len(program.slots[step.out].shape or ())
+    along = step.params.get("axis", 0) % ndim
+    if name == "concatenate" and along == axis:
+        raise NotSplit("concatenate along the batch axis")
+    batched[step.out] = _out_axis(program, step, batch,
+                                  axis + 1 if name == "stack" and along <= axis else axis)
+
+
+def _recurrent(program, step, batched, batch):
+    """rnn, gru, lstm: x (T, N, I) with the batch on axis 1, the initial states (N, ·) batched
+    or absent, shared weights; the output packs y (T, N, P) and the final states."""
+    name, slots = step.fn.name, program.slots
+    states = RECURRENT[name]
+    if _axis(batched, step.inputs[0]) != 1:
+        raise NotSplit(f"{name}'s input does not carry the batch on axis 1 (time-major)")
+    for s in step.inputs[1:1 + states]:
+        if not (slots[s].kind == "const" and slots[s].payload is None) and \
+                _axis(batched, s) != 0:
+            raise NotSplit(f"{name}'s initial state is not made per sample")
+    if any(s in batched for s in step.inputs[1 + states:]):
+        raise NotSplit(f"{name} takes a batched weight")
+    lengths = dict(step.param_slots).get("lengths")
+    if step.params.get("lengths") is not None or lengths is not None and \
+            _axis(batched, lengths) != 0:
+        raise NotSplit(f"{name}'s sequence lengths are not an argument of the call")
+    T = slots[step.inputs[0]].shape[0]
+    w_ih, w_hh = (slots[s].shape for s in step.inputs[1 + states:3 + states])
+    P = w_hh[1]
+    H = w_ih[0] // 4 if name == "lstm" else P
+    parts = [(T * P, (T, batch, P), 1), (P, (batch, P), 0)] + \
+        ([(H, (batch, H), 0)] if name == "lstm" else [])
+    segments, offset = [], 0
+    for size, shape, axis in parts:
+        segments.append((offset, size, shape, axis))
+        offset += size
+    packed = Packed(tuple(segments))
+    if slots[step.out].shape != (packed.size(batch),):
+        raise NotSplit(f"{name}'s output {slots[step.out].shape} is not packed as expected")
+    batched[step.out] = packed
+
+
+def _unpack(program, step, i, batched, batch, rewrites):
+    """A part cut out of a packed recurrent output (getitem with one slice), or that part
+    reshaped to its shape: the cut's bounds and the shape scale with the part's size."""
+    packed, name = batched[step.inputs[0]], step.fn.name
+    if name == "getitem":
         index = step.params.get("index")
-        if not (isinstance(index, tuple) and index and index[0] == slice(None)
-                and not any(isinstance(i, ndarray) or i is Ellipsis or i is None
-                            for i in index)):
-            raise NotSplit(f"getitem with index {index!r} may select along the batch axis")
-    batched.add(step.out)
+        index = index[0] if isinstance(index, tuple) and len(index) == 1 else index
+        if isinstance(index, slice) and index.step in (None, 1):
+            for offset, size, shape, axis in packed.segments:
+                if (index.start or 0) == offset * batch and index.stop == (offset + size) * batch:
+                    batched[step.out] = Packed(((0, size, shape, axis),))
+                    rewrites[i] = _cut(offset, size)
+                    return
+    elif name == "reshape" and len(packed.segments) == 1:
+        _, _, shape, axis = packed.segments[0]
+        if tuple(step.params.get("shape", ())) == shape:
+            batched[step.out] = axis
+            rewrites[i] = _reshape_to(shape, axis)
+            return
+    raise NotSplit(f"{name} reads a recurrent layer's packed output other than by cutting out "
+                   "y or a final state")
+
+
+def _cut(offset, size):
+    return lambda params, n: dict(params, index=slice(offset * n, (offset + size) * n))
+
+
+def _reshape_to(shape, axis):
+    return lambda params, n: dict(params, shape=tuple(shape[:axis]) + (n,) +
+                                  tuple(shape[axis + 1:]))
 
 
 def _elementwise(program, operands, out_slot, batched, batch, name):
     out = program.slots[out_slot]
-    if not any(s in batched for s in operands):
+    axes = {_axis(batched, s) for s in operands} - {None}
+    if not axes:
         raise NotSplit(f"{name} does not read the batch (it would run once per part)")
-    if not _batched_shape(out.shape, batch):
+    if len(axes) > 1:
+        raise NotSplit(f"{name} reads inputs with the batch on different axes")
+    axis = axes.pop()
+    if not out.shape or axis >= len(out.shape) or out.shape[axis] != batch:
         raise NotSplit(f"{name}'s output {out.shape} has no batch axis")
     ndim = len(out.shape)
     for s in operands:
@@ -215,15 +371,15 @@ def _elementwise(program, operands, out_slot, batched, batch, name):
         if s in batched:
             if len(shape) != ndim:
                 raise NotSplit(f"{name} broadcasts a batched input")
-        elif len(shape) == ndim and shape[0] != 1:
+        elif axis - (ndim - len(shape)) >= 0 and shape[axis - (ndim - len(shape))] != 1:
             raise NotSplit(f"{name} reads an array of shape {shape} made without the batch")
-    batched.add(out_slot)
+    batched[out_slot] = axis
 
 
 def _loss(program, step, batched):
     logits, target = step.inputs[0], step.inputs[1]
-    if logits not in batched or target not in batched:
-        raise NotSplit("the loss's logits and targets must both carry the batch")
+    if batched.get(logits) != 0 or batched.get(target) != 0:
+        raise NotSplit("the loss's logits and targets must both carry the batch on axis 0")
     if any(s in batched for _, s in step.param_slots):
         raise NotSplit("the loss's class weights carry the batch")
     if step.params.get("reduction", "mean") not in ("mean", "sum"):
@@ -359,7 +515,9 @@ class _Part:
                 apply_fused(step, env)
                 continue
             params = step_params(step, env)
-            if step.fn.name == "reshape" and params["shape"][0] == plan.batch:
+            if i in plan.rewrites:
+                params = plan.rewrites[i](params, n)
+            elif step.fn.name == "reshape" and params["shape"][0] == plan.batch:
                 params = dict(params, shape=(n,) + tuple(params["shape"][1:]))
             ctx = apply_prim(step, env, params)
             if step.records:
@@ -386,7 +544,7 @@ def _part_schedule(step: BackwardStep, plan: ShardPlan, n: int) -> BackwardStep:
 
         entries = []
         for entry in step.schedule:
-            targets = tuple(replace(t, shape=(n,) + tuple(t.shape[1:]))
+            targets = tuple(replace(t, shape=plan.part_shape(t.slot, t.shape, n))
                             if t.slot in plan.batched else t for t in entry.targets)
             entries.append(replace(entry, targets=targets))
         found = cache[n] = replace(step, schedule=entries)

@@ -39,7 +39,7 @@ def _alive(pid: int) -> bool:
     return done == 0
 
 
-@pytest.mark.parametrize("model", ["mlp", "lenet"])
+@pytest.mark.parametrize("model", ["mlp", "lenet", "lstm"])
 def test_processes_give_the_threaded_split_bit_for_bit_and_eager_to_1e_12(model):
     build = getattr(H, model)
     a, b = H.twin(build)

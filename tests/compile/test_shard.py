@@ -249,3 +249,82 @@ def test_statistics_over_the_batch_axis_are_not_split(split_in):
 
     reason = _unsplit_reason(Centre)
     assert "over the batch axis" in reason
+
+
+def _recurrent(kind, final_state=False, batch_first=True):
+    nn = cr.nn
+    layer = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[kind]
+
+    class Text(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(50, 6)
+            self.rnn = layer(6, 10, batch_first=batch_first)
+            self.fc = nn.Linear(10, 3)
+
+        def forward(self, ids):
+            e = self.embedding(ids if batch_first else ids.T)
+            out, state = self.rnn(e)
+            if final_state:
+                h = state[0] if kind == "lstm" else state
+                return self.fc(h[-1])
+            return self.fc(out[:, -1] if batch_first else out[-1])
+
+    return Text
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_recurrent_models_split_where_the_batch_moves_to_axis_1(split_in, kind, parts):
+    """Batch-first ids, made time-major for the recurrent primitive (the batch on axis 1), its
+    packed output cut into y and reshaped, made batch-first again: the plan follows the batch
+    through every step, and the split step equals eager."""
+    split_in(parts)
+    a, b, eager, compiled = _pair(_recurrent(kind), optimizer=lambda p: cr.optim.Adam(p, lr=1e-2))
+    _assert_same_training(a, b, eager, compiled, H.batches("lstm", 8, batch=7))
+    program = compiled.program()
+    assert program.shard is not None, program.unsplit_reason
+    assert shard.parts_of(program) == parts
+    assert {1} <= set(program.shard.batched.values()) - {0}
+    assert any(isinstance(v, shard.Packed) for v in program.shard.batched.values())
+
+
+@pytest.mark.parametrize("variant", [dict(final_state=True), dict(batch_first=False)])
+def test_recurrent_variants_split_too(split_in, variant):
+    """The final state h_T (cut from the packed output, then stacked per layer) and a
+    time-major model (ids transposed before the embedding) split and train as eager."""
+    split_in(2)
+    a, b, eager, compiled = _pair(_recurrent("lstm", **variant),
+                                  optimizer=lambda p: cr.optim.Adam(p, lr=1e-2))
+    _assert_same_training(a, b, eager, compiled, H.batches("lstm", 5, batch=6))
+    assert compiled.program().shard is not None, compiled.program().unsplit_reason
+
+
+def test_joining_along_the_batch_axis_is_not_split(split_in):
+    split_in(2)
+    nn = cr.nn
+
+    class Doubled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(256, 3)
+
+        def forward(self, x):
+            h = self.fc(x.flatten(1))
+            return cr.cat([h, h], dim=0)[:x.shape[0]]
+
+    assert "concatenate along the batch axis" in _unsplit_reason(Doubled)
+
+
+def test_the_batch_axis_follows_transposes_and_indexing():
+    def where(index, axis):
+        return shard._index_keeps(index, axis)
+
+    assert where((slice(None), -1), 0) == 0
+    assert where((-1, slice(None)), 1) == 0            # y[-1]: (T, N, H) -> (N, H)
+    assert where((slice(1, 3), slice(None)), 1) == 1   # a window in time keeps the axis
+    assert where(2, 1) == 0
+    for index, axis in [((slice(None), slice(0, 2)), 1), ((Ellipsis, 0), 1),
+                        ((slice(None), np.array([0, 1])), 1), (slice(0, 2), 0)]:
+        with pytest.raises(shard.NotSplit):
+            where(index, axis)
