@@ -66,6 +66,11 @@ class _Size(int):
 # chainrule.compile's tracer sets this to a function told whenever a tensor's value is read as
 # Python data (item, bool, tolist, numpy, ...), so that a trace never silently bakes in a value.
 _value_read = None
+# ... and this to a dict that every tensor made while it traces enters (id -> the tensor, and for
+# a copy the array copied): a tensor the tracer then meets without having recorded what made it
+# came from an operation that is not a primitive (argmax, a bitwise operation, a copy of a traced
+# value), whose value a replay would otherwise reuse.
+_made_while_tracing = None
 
 
 def _to_array(data, dtype=None):
@@ -138,6 +143,8 @@ class Tensor:
         t._node = None
         t._retains_grad = False
         t.requires_grad = False
+        if _made_while_tracing is not None and isinstance(data, (Tensor, ndarray)):
+            _made_while_tracing[id(t)] = (t, getattr(data, "_data", data))
         if requires_grad:
             t.requires_grad_(True)
         return t
@@ -150,6 +157,8 @@ class Tensor:
         t._node = node
         t._retains_grad = False
         t.requires_grad = node is not None
+        if _made_while_tracing is not None:
+            _made_while_tracing[id(t)] = (t, None)
         return t
 
     # ----------------------------------------------------------------- the values

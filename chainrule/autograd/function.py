@@ -93,6 +93,7 @@ class Function:
     is_view = False             # True: the result may share the input's memory (reshape, slices)
     array_api = False           # True: forward and vjp run on any array API library's arrays
                                 # (tests/array_api checks it on array_api_strict)
+    differentiable = True       # False: the output never requires grad (a comparison's bools)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -142,7 +143,7 @@ class Function:
             scalar, out = out, xp.asarray(out)
             if any(v is scalar for v in ctx.saved):
                 ctx.saved = tuple(out if v is scalar else v for v in ctx.saved)
-        if needs_grad and _GradMode.enabled:
+        if needs_grad and _GradMode.enabled and cls.differentiable:
             ctx.fn = cls
             sequence[0] += 1
             ctx.seq = sequence[0]

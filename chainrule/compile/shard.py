@@ -54,7 +54,7 @@ REDUCTIONS = {"sum", "mean", "amax", "amin"}
 # elementwise primitives: each input is batched (its axis 0 is the output's) or broadcast
 ELEMENTWISE_NAMES = set(ELEMENTWISE) | {
     "relu", "sigmoid", "leaky_relu", "elu", "gelu", "silu", "softplus", "power", "clip",
-    "where", "astype", "copy"}
+    "where", "astype", "copy", "comparison"}
 LOSSES = {"softmax_cross_entropy"}
 # recurrent primitives: x (T, N, I) time-major, initial states (N, H) or None; the output packs
 # y (T, N, P) then the final states, each (N, ·) (see ops/rnn.py)
@@ -254,15 +254,24 @@ def _per_sample(program, step, which, batched, batch):
 
 
 def _index_keeps(index, axis: int) -> int:
-    """Where the batch axis ``axis`` lands after ``x[index]``, for an index of integers and
-    slices that takes the whole batch axis (else NotSplit)."""
+    """Where the batch axis ``axis`` lands after ``x[index]``, for an index of integers, slices
+    and new axes (None) that takes the whole batch axis (else NotSplit)."""
     entries = index if isinstance(index, tuple) else (index,)
-    if any(isinstance(i, ndarray) or i is Ellipsis or i is None or isinstance(i, bool)
-           or not isinstance(i, (int, slice)) for i in entries):
+    if any(isinstance(i, (ndarray, bool)) or i is Ellipsis
+           or not (i is None or isinstance(i, (int, slice))) for i in entries):
         raise NotSplit(f"getitem with index {index!r} may select along the batch axis")
-    if axis < len(entries) and entries[axis] != slice(None):
-        raise NotSplit(f"getitem with index {index!r} selects along the batch axis")
-    return axis - sum(isinstance(i, int) for i in entries[:axis])
+    source = target = 0             # the axis of x, and of the result, that the entry is at
+    for entry in entries:
+        if entry is None:
+            target += 1
+            continue
+        if source == axis:
+            if entry != slice(None):
+                raise NotSplit(f"getitem with index {index!r} selects along the batch axis")
+            return target
+        source += 1
+        target += not isinstance(entry, int)
+    return target + axis - source
 
 
 def _transpose(program, step, batched, batch):

@@ -134,6 +134,7 @@ class Tracer:
         self.known = {id(t._data): t for t in known_tensors}
         self.version_deltas: dict[int, int] = {}
         self._in_mask = False
+        self.made: dict[int, tuple] = {}          # tensors made during the trace (see tensor.py)
 
     # ------------------------------------------------------------------ slots
     def new_slot(self, kind, value=None, label="", payload=None, produced_by=None) -> int:
@@ -175,9 +176,30 @@ class Tracer:
             s = self.by_array.get(id(t._data))
             if s is not None:
                 return s
+        made = self.made.get(id(t))
+        if made is not None and made[0] is t:
+            owner = self.known.get(id(t._data))
+            if owner is not None and owner is not t:     # .data or .detach() of a parameter
+                return self.slot_of_tensor(owner)
+            if made[1] is None or self._traced_array(made[1]):
+                raise self.problem(
+                    f"a tensor of shape {tuple(t.shape)} was made during the call by an "
+                    "operation that is not a primitive (argmax, sorting, a bitwise or logical "
+                    "operation, a copy of a traced value), so a replay could not recompute it "
+                    "and would reuse this call's value; compute it with differentiable "
+                    "operations and comparisons, or outside the compiled function")
         s = self.new_slot("ref", t._data, "", t)
         self._bind_tensor(t, s)
         return s
+
+    def _traced_array(self, a) -> bool:
+        """Whether ``a`` is (or views) an argument's or a recorded result's array."""
+        while isinstance(a, ndarray):
+            s = self.by_array.get(id(a))
+            if s is not None and self.slots[s].kind in ("arg", "node", "random"):
+                return True
+            a = a.base
+        return False
 
     def slot_of_array(self, a) -> int:
         s = self.by_array.get(id(a))
@@ -227,6 +249,7 @@ class Tracer:
         except UntraceableError as exc:
             self.report(exc)
             return
+        self.made.pop(id(result), None)
         index = len(self.steps)
         out = self.new_slot("node", result._data, f"v{len(self.slots)}", None, index)
         self._bind_tensor(result, out)
@@ -357,10 +380,12 @@ class Tracer:
     def pause(self) -> None:
         _function.tracer = None
         _tensor_module._value_read = None
+        _tensor_module._made_while_tracing = None
 
     def resume(self) -> None:
         _function.tracer = self
         _tensor_module._value_read = self.on_value_read
+        _tensor_module._made_while_tracing = self.made
 
     def run(self, fn, args, kwargs):
         """Call ``fn`` eagerly with this tracer active; returns its result."""

@@ -33,33 +33,35 @@ def _ids(ids) -> Tensor:
     return t
 
 
-def _lengths(ids: Tensor, lengths, padding_idx):
-    """int64 (N,) lengths in [1, L]: given, or counted as the non-padding tokens."""
+def _lengths(ids: Tensor, lengths, padding_idx) -> Tensor:
+    """int64 (N,) lengths in [1, L]: given, or counted as the non-padding tokens. Tensor
+    operations throughout, so that a compiled step recomputes them for every batch."""
     N, L = ids.shape
     if lengths is None:
         if padding_idx is None:
-            return xp.full(N, L, dtype=xp.int64)
-        counted = (ids._data != padding_idx).sum(axis=1)
+            return ops.full((N,), L, dtype=xp.int64)
+        counted = (ids != padding_idx).sum(dim=1)
     else:
-        counted = xp.asarray(lengths._data if isinstance(lengths, Tensor) else lengths)
-        if counted.shape != (N,):
-            raise ValueError(f"lengths has shape {counted.shape}, expected ({N},): one length per "
-                             f"sequence of ids {tuple(ids.shape)}")
-        if (counted > L).any() or (counted < 0).any():
+        counted = lengths if isinstance(lengths, Tensor) else Tensor(xp.asarray(lengths))
+        if tuple(counted.shape) != (N,):
+            raise ValueError(f"lengths has shape {tuple(counted.shape)}, expected ({N},): one "
+                             f"length per sequence of ids {tuple(ids.shape)}")
+        values = counted._data          # a check of the values only: nothing depends on them
+        if (values > L).any() or (values < 0).any():
             raise ValueError(f"lengths must be in [0, {L}] (the padded length), got values from "
-                             f"{counted.min()} to {counted.max()}")
-    return xp.maximum(counted.astype(xp.int64), 1)
+                             f"{values.min()} to {values.max()}")
+    return ops.maximum(counted.to(xp.int64), 1)
 
 
-def _valid(lengths, L: int, dtype):
+def _valid(lengths: Tensor, L: int, dtype) -> Tensor:
     """(N, L) 1 at real tokens, 0 at padding."""
-    return (xp.arange(L)[None, :] < lengths[:, None]).astype(dtype)
+    return (ops.arange(L)[None, :] < lengths[:, None]).to(dtype)
 
 
-def _masked_mean(x, lengths):
+def _masked_mean(x: Tensor, lengths: Tensor) -> Tensor:
     """Mean over the real positions of x (N, L, D) → (N, D)."""
-    w = _valid(lengths, x.shape[1], x.dtype) / lengths[:, None].astype(x.dtype)
-    return (x * w[:, :, None]).sum(axis=1)
+    w = _valid(lengths, x.shape[1], x.dtype) / lengths[:, None].to(x.dtype)
+    return (x * w[:, :, None]).sum(dim=1)
 
 
 @register_model("rnn-classifier", aliases=("recurrent-classifier",))

@@ -122,6 +122,23 @@ def remainder(op: Op) -> str:
     return op.node("Where", [fix, op.node("Add", [r, y]), r])
 
 
+_COMPARISONS = {"eq": "Equal", "lt": "Less", "le": "LessOrEqual", "gt": "Greater",
+                "ge": "GreaterOrEqual"}
+
+
+@emits("comparison")
+def comparison(op: Op) -> str:
+    """x ∘ z, a bool tensor: Equal, Less, LessOrEqual, Greater, GreaterOrEqual, and ≠ as
+    Not(Equal); the operands already share their promoted type (the astype before it)."""
+    kind = op.call.params.get("op", "eq")
+    dtype = np.result_type(*[np.asarray(getattr(op.arg(i), "_data", op.arg(i)))
+                             for i in range(2)])
+    operands = [op.x(i, dtype) for i in range(2)]
+    if kind == "ne":
+        return op.node("Not", [op.node("Equal", operands)])
+    return op.node(_COMPARISONS[kind], operands)
+
+
 @emits("where")
 def where(op: Op) -> str:
     """where(c, x, y): Where, c as bool, x and y of the result type."""

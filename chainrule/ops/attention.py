@@ -35,6 +35,7 @@ from ..autograd.function import Function, primitive
 from ..backend import is_foreign_array, namespace, numpy_dtype, xp
 from ..tensor import Tensor
 from .dropout import _check_p, _scaled_mask
+from .elementwise import where
 
 
 def _t(a):
@@ -315,6 +316,11 @@ def mask_to_bias(mask, dtype, take_part_when: bool = True, op: str = "attention"
     if mask is None:
         return None
     data = _data(mask)
+    if isinstance(mask, Tensor) and type(data) is xp.ndarray and data.dtype == xp.bool_:
+        # by the where primitive, so that a compiled step recomputes it from each call's mask
+        host = numpy_dtype(dtype)
+        zero, minus = xp.zeros((), host), xp.array(-xp.inf, host)
+        return where(mask, zero, minus) if take_part_when else where(mask, minus, zero)
     data = xp.asarray(data)
     if data.dtype == xp.bool_:
         allowed = data if take_part_when else ~data

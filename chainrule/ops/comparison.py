@@ -9,6 +9,7 @@ differentiable composites of :func:`where`.
 from __future__ import annotations
 
 from .. import backend as B
+from ..autograd.function import Function
 from ..backend import ndarray, xp
 from ..tensor import Tensor, tensor_method
 from .elementwise import where
@@ -60,10 +61,40 @@ def apply_elementwise(ufunc, *arrays):
     return getattr(ns, _STANDARD_NAMES.get(ufunc.__name__, ufunc.__name__))(*arrays)
 
 
+class Comparison(Function):
+    r"""A comparison of two operands, elementwise: a bool array (broadcast).
+
+    Forward:     y = [x ∘ z] for ∘ in =, ≠, <, ≤, >, ≥ (1 where the relation holds, else 0)
+    Derivative:  none: y is piecewise constant and boolean, so it never requires grad (as in
+                 PyTorch); it is a primitive so that ``chainrule.compile`` records it and a
+                 replay recomputes it from the new inputs.
+    """
+
+    name = "comparison"
+    text = ("y = [x ∘ z], ∘ ∈ {=, ≠, <, ≤, >, ≥}",
+            "no derivative (a boolean output)")
+    latex = (r"y = [x \circ z],\ \circ \in \{=, \neq, <, \le, >, \ge\}",
+             r"\text{no derivative (a boolean output)}")
+    explanation = ("A comparison answers yes or no for each element; masks made this way select "
+                   "or weight values, and the gradient flows through what they select.")
+    differentiable = False
+    array_api = True
+    UFUNCS = {"eq": xp.equal, "ne": xp.not_equal, "lt": xp.less, "le": xp.less_equal,
+              "gt": xp.greater, "ge": xp.greater_equal}
+
+    @staticmethod
+    def forward(ctx, x, z, op="eq"):
+        array = apply_elementwise(Comparison.UFUNCS[op], x, z)
+        if type(array) is not ndarray and B.is_foreign_array(array):
+            return array if B.dtype_kind(array.dtype) == "b" else B.astype(array, xp.bool_)
+        return xp.asarray(array, dtype=bool)
+
+
 def _comparison(name: str, ufunc, symbol: str):
     def compare(input, other):  # noqa: A002  (PyTorch's argument names)
-        x, y = _arrays(input, other)
-        return _bool(apply_elementwise(ufunc, x, y))
+        dtype = result_type(input, other)
+        x, y = (cast(v, dtype) for v in (input, other))     # Tensors cast by the astype primitive
+        return Comparison.apply(x, y, op=name)
 
     compare.__name__ = name
     compare.__qualname__ = name

@@ -1,9 +1,13 @@
 """Creating tensors: from data, constant-filled, ranges, and random (from the seeded generator)."""
 from __future__ import annotations
 
+import sys
+
 from .. import backend
 from ..backend import xp
 from ..tensor import Tensor
+
+_tensor_module = sys.modules[Tensor.__module__]     # (chainrule.tensor is also a function)
 
 
 def _size(size) -> tuple:
@@ -14,6 +18,9 @@ def _size(size) -> tuple:
 
 def _make(array, requires_grad: bool) -> Tensor:
     t = Tensor._from_op(array, None)
+    made = _tensor_module._made_while_tracing
+    if made is not None:        # a constant (zeros, arange, …): a compiled trace may keep it
+        made.pop(id(t), None)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -25,11 +32,13 @@ def _float(dtype):
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor holding a copy of ``data`` (numbers, nested lists, an array or a tensor)."""
-    if isinstance(data, Tensor):
-        data = data._data
-    if isinstance(data, xp.ndarray):
-        data = data.copy()
-    return Tensor._make(data, dtype=dtype, requires_grad=requires_grad)
+    source = data._data if isinstance(data, Tensor) else data
+    data = source.copy() if isinstance(source, xp.ndarray) else source
+    t = Tensor._make(data, dtype=dtype, requires_grad=requires_grad)
+    made = _tensor_module._made_while_tracing
+    if made is not None and isinstance(source, xp.ndarray):     # a copy: of a traced value?
+        made[id(t)] = (t, source)
+    return t
 
 
 def as_tensor(data, dtype=None) -> Tensor:

@@ -466,6 +466,20 @@ class AsType(Function):
         return B.astype(g, ctx.dtype)
 
 
+class AsDiscrete(AsType):
+    """A cast to an integer or bool dtype: the same values rounded toward zero (or tested for
+    ≠ 0), with no derivative (the output never requires grad, as in PyTorch). A primitive all
+    the same, so that ``chainrule.compile`` records it."""
+
+    differentiable = False
+    text = ("y = x (in an integer or bool dtype)", "no derivative (a discrete output)")
+    latex = (r"y = x", r"\text{no derivative (a discrete output)}")
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype) if type(x) is xp.ndarray else B.astype(x, dtype)
+
+
 @primitive
 class Copy(Function):
     """A copy that does not share memory with its input (PyTorch's clone).
@@ -636,9 +650,10 @@ def getitem(x, index):
 def astype(x, dtype):
     dtype = xp.dtype(dtype)
     if dtype.kind not in "fc":
-        data = x._data if isinstance(x, Tensor) else x
-        return Tensor._from_op(data.astype(dtype) if type(data) is xp.ndarray
-                               else B.astype(data, dtype), None)
+        if isinstance(x, Tensor):
+            return AsDiscrete.apply(x, dtype=dtype)
+        return Tensor._from_op(x.astype(dtype) if type(x) is xp.ndarray
+                               else B.astype(x, dtype), None)
     return AsType.apply(x, dtype=dtype)
 
 

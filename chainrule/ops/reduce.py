@@ -415,6 +415,9 @@ def _reduction_input(x, dtype):
         return astype(x, dtype)
     data = x._data if isinstance(x, Tensor) else xp.asarray(x)
     if dtype_kind(data.dtype) in "biu" and B.numpy_dtype(data.dtype) != xp.int64:
+        if isinstance(x, Tensor):       # the astype primitive: a compiled trace records it
+            from .movement import astype
+            return astype(x, xp.int64)
         return Tensor._from_op(B.astype(data, xp.int64), None)
     return x
 

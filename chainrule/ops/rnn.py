@@ -112,7 +112,12 @@ def check_lengths(lengths, T: int, N: int, op: str):
             array = array.astype(xp.int64)
         else:
             raise TypeError(f"{op}: lengths must be integers, got dtype {array.dtype}")
-    array = array.astype(xp.int64).reshape(-1) if array.ndim <= 1 else array
+    if array.dtype != xp.int64:
+        array = array.astype(xp.int64)
+    if array.ndim == 0:
+        array = array.reshape(-1)
+    # (an int64 (N,) array is kept as it is, the same object: a compiled trace then knows it as
+    # the value it was computed as, and replays the computation instead of baking this value in)
     if array.shape != (N,):
         raise ValueError(f"{op}: lengths must hold one length per sequence, shape ({N},), got "
                          f"shape {tuple(array.shape)}")

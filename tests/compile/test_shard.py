@@ -324,6 +324,9 @@ def test_the_batch_axis_follows_transposes_and_indexing():
     assert where((-1, slice(None)), 1) == 0            # y[-1]: (T, N, H) -> (N, H)
     assert where((slice(1, 3), slice(None)), 1) == 1   # a window in time keeps the axis
     assert where(2, 1) == 0
+    assert where((slice(None), None), 0) == 0         # lengths[:, None]
+    assert where((None, slice(None)), 0) == 1
+    assert where((None, 0), 1) == 1
     for index, axis in [((slice(None), slice(0, 2)), 1), ((Ellipsis, 0), 1),
                         ((slice(None), np.array([0, 1])), 1), (slice(0, 2), 0)]:
         with pytest.raises(shard.NotSplit):

@@ -59,15 +59,25 @@ def test_unsupported_arguments_name_the_layer():
 
 
 @pytest.mark.parametrize("fn", [
-    lambda m, x: cr.where(x > 0, x, 0.0),                 # a comparison is not a primitive
     lambda m, x: x * cr.tensor(x.numpy().max()),          # NumPy on the data
     lambda m, x: x + cr.tensor(np.sort(x._data, axis=1)),
-], ids=["comparison", "numpy", "private-data"])
+    lambda m, x: x * (x.abs().argmax(dim=1, keepdim=True) == 0),   # argmax is not a primitive
+], ids=["numpy", "private-data", "argmax"])
 def test_values_computed_outside_the_graph_from_the_inputs_are_refused(fn):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", cro.OnnxExportWarning)
         with pytest.raises(cro.OnnxExportError, match="computed outside chainrule's operations"):
             export(Lambda(fn), cr.randn(2, 8))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: cr.where(x > 0, x, 0.0), lambda m, x: x * (x != x[:1]),
+    lambda m, x: cr.where(x <= 0.5, x, -x) * (x >= -0.5), lambda m, x: cr.where(x < 1, x, x * 2),
+], ids=["gt", "ne", "le-ge", "lt"])
+def test_comparisons_are_primitives_and_export(fn):
+    model = Lambda(fn)
+    proto = exported(model, cr.randn(2, 8))
+    assert_runs_like_chainrule(proto, model, cr.randn(2, 8))
 
 
 def test_a_constant_that_follows_a_dynamic_axis_is_refused_and_a_fixed_one_is_kept():
@@ -95,9 +105,10 @@ def test_lengths_derived_from_padding_are_refused():
     ids = cr.tensor(np.array([[3, 4, 5, 0, 0], [6, 7, 8, 9, 2]]))
     with pytest.raises(cro.OnnxExportError, match=r"'lstm' in rnn \(LSTM\).*lengths"):
         export(model, ids)
-    # the padding mask of TransformerClassifier, likewise, once the batch is dynamic
+    # the lengths (all L, one per sample) of TransformerClassifier, likewise, once the batch
+    # is dynamic: their number follows the batch
     model = models.TransformerClassifier(20, 8, 2, 1, 16, padding_idx=None)
-    with pytest.raises(cro.OnnxExportError, match="scaled_dot_product_attention"):
+    with pytest.raises(cro.OnnxExportError, match="changes with the inputs"):
         export(model, ids, dynamic_axes={"ids": [0]})
 
 
@@ -118,7 +129,9 @@ def test_fixed_lengths_become_sequence_lens_with_a_warning():
     assert_runs_like_chainrule(proto, model, cr.randn(5, 3, 3))
 
 
-def test_key_padding_mask_input_is_refused():
+def test_a_key_padding_mask_input_exports():
+    """The mask becomes its additive bias by the where primitive (0 or −∞), so it is part of
+    the graph: onnxruntime masks the keys each call's mask says."""
     class Masked(nn.Module):
         def __init__(self):
             super().__init__()
@@ -128,8 +141,11 @@ def test_key_padding_mask_input_is_refused():
             return self.attention(x, x, x, key_padding_mask=mask)[0]
 
     mask = cr.tensor(np.array([[False] * 4, [False, False, True, True]]))
-    with pytest.raises(cro.OnnxExportError, match=r"attention \(MultiheadAttention\)"):
-        export(Masked(), (cr.randn(2, 4, 8), mask))
+    model = Masked()
+    proto = exported(model, (cr.randn(2, 4, 8), mask))
+    other = cr.tensor(np.array([[False, True, False, False], [True, False, False, False]]))
+    for m in (mask, other):
+        assert_runs_like_chainrule(proto, model, (cr.randn(2, 4, 8), m))
 
 
 def test_bad_arguments():

@@ -344,9 +344,7 @@ class MultiheadAttention(Module):
 
 def _unsqueeze0(mask):
     if isinstance(mask, Tensor):
-        if mask.requires_grad:
-            return ops.expand_dims(mask, 0)
-        return Tensor._make(mask._data[None, ...])    # (the standard wants the ellipsis)
+        return ops.expand_dims(mask, 0)
     return mask[None, ...] if is_foreign_array(mask) else xp.asarray(mask)[None]
 
 
