@@ -70,11 +70,12 @@ OPTIONS = {
                                        "/usr/share/datasets)"),
     "download": (("--download",), None, "download the dataset from its official source (SHA-256 "
                                         "checked) into ~/.cache/chainrule when it is not found"),
-    "compile": (("--compile",), ("threads", "processes"),
-                "run each training step through chainrule.compile (traced once, then "
+    "compile": (("--compile",), ("threads", "processes", "auto", "off"),
+                "how each training step runs: through chainrule.compile (traced once, then "
                 "replayed; split over the batch on the cores where the model allows: "
-                "docs/compile.md); --compile processes runs the second half of each batch in a "
-                "worker process instead of a thread (Linux)"),
+                "docs/compile.md), its second half in a worker process (processes, Linux) or "
+                "on a thread (threads; the bare --compile), or eagerly (off). Default auto: "
+                "processes on Linux with 2 or more cores, outside MPI jobs; else off"),
 }
 
 

@@ -66,7 +66,10 @@ def compile(model, optimizer="adam", loss="cross_entropy", metrics=None, lr: flo
             docs/compile.md). The optimizer's update stays outside, after the non-finite check.
             ``jit_compile="processes"``: the same, with the batch's second half run by a forked
             worker process instead of a second thread (Linux; the same numbers, less waiting
-            for Python's GIL: chainrule/compile/processes.py).
+            for Python's GIL: chainrule/compile/processes.py). ``"auto"`` (Keras 3's name; here
+            not the default, as PyTorch users expect eager steps): "processes" on Linux with 2
+            or more cores (else eager), and a step that cannot be compiled runs eagerly without
+            a warning. ``chainrule train`` uses "auto" for chainrule's own models.
         **optimizer_options: further constructor arguments for an optimizer given by name or
             class (``momentum=0.9``, ``betas=(0.9, 0.99)``, …).
 

@@ -15,6 +15,7 @@ batches and in evaluation mode (no graph) for validation, and returns it to the 
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import backend
 from ..autograd.grad_mode import no_grad
@@ -51,10 +52,19 @@ class Trainer:
     def __init__(self, model, optimizer, loss_fn, metrics: list[Metric], regularizer=None,
                  optimizer_factory=None, jit_compile: bool = False):
         self.model = model
-        if jit_compile not in (False, True, None, "processes"):
-            raise ValueError(f"compile(jit_compile={jit_compile!r}): expected True, False or "
+        if jit_compile not in (False, True, None, "processes", "auto"):
+            raise ValueError(f"compile(jit_compile={jit_compile!r}): expected True, False, "
                              "'processes' (the batch split over two processes instead of two "
-                             "threads: docs/compile.md)")
+                             "threads: docs/compile.md) or 'auto'")
+        # "auto" (Keras 3's default name): over processes where they run; a step that cannot
+        # be compiled runs eagerly without the warning that an explicit request gets
+        self.quiet_fallback = jit_compile == "auto"
+        if jit_compile == "auto":
+            from ..compile import processes
+            from ..parallel import get_num_threads
+
+            jit_compile = "processes" if processes.supported() and get_num_threads() >= 2 \
+                else False
         self.jit_compile = bool(jit_compile)
         self.data_parallel = "processes" if jit_compile == "processes" else "threads"
         self._compiled_step = None
@@ -160,7 +170,12 @@ class Trainer:
 
             self._compiled_step = jit(forward_backward,
                                       options={"data_parallel": self.data_parallel})
-        loss, out = self._compiled_step(x, y)
+        if self.quiet_fallback:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", r"chainrule\.compile", UserWarning)
+                loss, out = self._compiled_step(x, y)
+        else:
+            loss, out = self._compiled_step(x, y)
         value = float(loss._data)
         if not math.isfinite(value):
             return value, out

@@ -249,6 +249,37 @@ def test_compile_takes_an_optional_way_to_split_the_batch(capsys):
     assert parser.parse_args([]).compile is None
     assert parser.parse_args(["--compile"]).compile == "threads"
     assert parser.parse_args(["--compile", "processes"]).compile == "processes"
+    assert parser.parse_args(["--compile", "off"]).compile == "off"
     with pytest.raises(SystemExit):
         parser.parse_args(["--compile", "gpus"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_compile_auto_is_the_default_and_uses_processes_where_they_run(monkeypatch):
+    """As Keras 3's jit_compile="auto": the step over two processes on Linux with 2+ cores,
+    eager elsewhere and inside an MPI job; "off" is eager; a config's False stays eager."""
+    from chainrule import parallel
+    from chainrule.compile import processes
+    from chainrule.models import LeNet5
+    from chainrule.training.runs.options import DEFAULTS, _jit_compile
+    from chainrule.training.trainer import Trainer
+
+    assert DEFAULTS["compile"] == "auto"
+    assert _jit_compile("auto") == "auto" and _jit_compile("auto", distributed=True) is False
+    assert _jit_compile("off") is False and _jit_compile(False) is False
+    assert _jit_compile("threads") is True and _jit_compile("processes") == "processes"
+    with pytest.raises(ValueError, match="'auto', 'threads', 'processes' or 'off'"):
+        _jit_compile("gpus")
+
+    def resolved():
+        t = Trainer(LeNet5(), None, None, [], jit_compile="auto")
+        return t.jit_compile and t.data_parallel, t.quiet_fallback
+
+    monkeypatch.setattr(processes, "supported", lambda: True)
+    monkeypatch.setattr(parallel, "get_num_threads", lambda: 2)
+    assert resolved() == ("processes", True)
+    monkeypatch.setattr(parallel, "get_num_threads", lambda: 1)
+    assert resolved() == (False, True)
+    monkeypatch.setattr(parallel, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(processes, "supported", lambda: False)
+    assert resolved() == (False, True)

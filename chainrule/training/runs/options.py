@@ -26,8 +26,9 @@ DEFAULTS = {
     "val_split": 0.0,
     "data_dir": None,
     "download": False,
-    "compile": False,       # fit's step through chainrule.compile (Keras's jit_compile): False,
-                            # "threads" (True) or "processes" (how the batch is split)
+    "compile": "auto",      # fit's step through chainrule.compile (Keras's jit_compile):
+                            # "auto" (the default: "processes" where they can run, else off),
+                            # "threads" (True), "processes", or "off" (False): eager
     # fine-tuning a pretrained network (chainrule finetune): its weights ("package" or a path),
     # the parameters kept frozen ("body": all but the classifier head; or glob patterns), the
     # first N training images of each class, and the side the images are resized to
@@ -224,19 +225,37 @@ def freeze_parameters(model, freeze) -> list[str]:
     return freeze_by_pattern(model, *patterns)
 
 
-def _jit_compile(value):
-    """The config's "compile" (False, True, "threads" or "processes") as fit's jit_compile."""
+def _jit_compile(value, distributed: bool = False):
+    """The config's "compile" as fit's jit_compile. "auto", like Keras 3's default
+    ``jit_compile="auto"``, compiles where it pays (fit's "auto": the step over two processes,
+    the batch's second half in a forked worker, docs/compile.md §7.1, on Linux with two or more
+    cores), and not inside an MPI job (``distributed``: each rank is already one process)."""
+    if value == "auto":
+        return False if distributed else "auto"
     if value == "processes":
         return "processes"
+    if value == "off":
+        return False
     if value in (None, False, True, "threads"):
         return bool(value)
-    raise ValueError(f"compile: expected 'threads' or 'processes', got {value!r}")
+    raise ValueError(f"compile: expected 'auto', 'threads', 'processes' or 'off', got {value!r}")
 
 
-def compile_model(model, config: dict):
+def compile_model(model, config: dict, distributed: bool = False):
+    jit = _jit_compile(config.get("compile"), distributed)
+    if config.get("compile") == "auto" and not _library_modules(model):
+        jit = False
     model.compile(optimizer=config["optimizer"], loss=config["loss"], metrics=["accuracy"],
-                  lr=config["lr"], weight_decay=config["weight_decay"],
-                  jit_compile=_jit_compile(config.get("compile")))
+                  lr=config["lr"], weight_decay=config["weight_decay"], jit_compile=jit)
     return model
+
+
+def _library_modules(model) -> bool:
+    """Whether every module of ``model`` is one of chainrule's own. "auto" compiles only those:
+    a trace records one path through ``forward``, and a module of the user's whose forward
+    branches on its own Python state (a counter, Python's random) would replay the path of the
+    traced call; chainrule's modules keep such state in tensors (dropout's masks, BatchNorm's
+    counter) or raise at the trace. Ask for --compile explicitly to compile other models."""
+    return all(type(m).__module__.partition(".")[0] == "chainrule" for m in model.modules())
 
 

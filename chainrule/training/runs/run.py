@@ -204,7 +204,7 @@ class Run:
         config, data, log = self.config, self.data, self.log
         cr.manual_seed(int(config["seed"]))
         model = build_model(config)
-        compile_model(model, config)
+        compile_model(model, config, self.distributed)
         self.model = model
         train_loader = loader(config, data.x_train, data.y_train, train=True)
         val_loader = loader(config, data.x_val, data.y_val)
