@@ -6,6 +6,7 @@
     python benchmarks/bench_train.py --render             # rewrite the RESULTS.md section only
     python benchmarks/bench_train.py --models lenet --compile   # chainrule train --compile
     python benchmarks/bench_train.py --models lenet --compile processes   # … --compile processes
+    python benchmarks/bench_train.py --models lenet --compile off   # … eager steps
 
 The recipe, the same for both libraries: Adam (lr 1e-3, PyTorch's defaults otherwise), batch 128,
 cross-entropy, PyTorch's default initialisation, the training set reshuffled every epoch, pixels
@@ -51,7 +52,10 @@ TARGETS = {"lenet": {"accuracy": 0.88, "time_ratio": 1.1}, "mlp": {"accuracy": 0
 WORKLOADS: list = []      # not a benchmarks/run.py workload: a long job with its own entry point
 COMPILED = "+compile"     # the store's key of a model trained with chainrule train --compile
 PROCESSES = "+processes"  # … with chainrule train --compile processes
-KEYS = tuple(m + k for m in ("lenet", "mlp") for k in ("", COMPILED, COMPILED + PROCESSES))
+EAGER = "+eager"          # … with chainrule train --compile off (the default before auto)
+SUFFIXES = {None: "", "auto": "", "threads": COMPILED, "processes": COMPILED + PROCESSES,
+            "off": EAGER}
+KEYS = tuple(m + k for m in ("lenet", "mlp") for k in ("", EAGER, COMPILED, COMPILED + PROCESSES))
 
 
 # ----------------------------------------------------------------------------------- PyTorch
@@ -117,9 +121,9 @@ def train_torch(name: str, data, seed: int, epochs: int, batch_size: int = 128,
 
 # ----------------------------------------------------------------------------------- chainrule
 def train_chainrule(name: str, data, seed: int, epochs: int, folder: Path, log=print,
-                    jit: bool | str = False) -> dict:
-    """``chainrule train --model NAME --seed SEED --epochs EPOCHS [--compile [processes]]`` (in
-    this process; ``jit``: False, True or "processes")."""
+                    jit: str = "auto") -> dict:
+    """``chainrule train --model NAME --seed SEED --epochs EPOCHS --compile JIT`` (in this
+    process; ``jit``: "auto", "threads", "processes" or "off")."""
     from chainrule.training import Run
 
     run = Run.new(model=name, dataset="fashion-mnist", seed=seed, epochs=epochs,
@@ -136,7 +140,7 @@ def train_chainrule(name: str, data, seed: int, epochs: int, folder: Path, log=p
 
 # ----------------------------------------------------------------------------------- running
 def run_model(name: str, seeds: int, epochs: int, data, folder: Path, log=print,
-              jit: bool | str = False) -> dict:
+              jit: str = "auto") -> dict:
     per_seed = []
     for seed in range(seeds):
         order = ("chainrule", "torch") if seed % 2 == 0 else ("torch", "chainrule")
@@ -186,7 +190,7 @@ def render(store: dict) -> str:
         r = store.get("models", {}).get(key)
         if r is None:
             continue
-        name = key.removesuffix(PROCESSES).removesuffix(COMPILED)
+        name = key.removesuffix(PROCESSES).removesuffix(COMPILED).removesuffix(EAGER)
         c, t = r["chainrule"], r["torch"]
         target = TARGETS[name]
         checks = [c["accuracy_mean"] >= target["accuracy"], abs(r["accuracy_gap"]) <= 0.005]
@@ -196,7 +200,9 @@ def render(store: dict) -> str:
             text.append(f"time ≤ {target['time_ratio']}x")
         label = {"lenet": "LeNet-5", "mlp": "MLP 784-256-128-10"}[name] + (
             " (`--compile processes`)" if key.endswith(PROCESSES)
-            else " (`--compile`)" if key.endswith(COMPILED) else "")
+            else " (`--compile`)" if key.endswith(COMPILED)
+            else " (`--compile off`: eager)" if key.endswith(EAGER)
+            else " (`chainrule train`, its default `--compile auto`)")
         lines.append(
             f"| {label} | {r['epochs']} | {r['seeds']} | {_acc(c)} | {_acc(t)} | "
             f"{100 * r['accuracy_gap']:+.2f} pt | {c['epoch_time_median']:.1f} s | "
@@ -241,9 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true",
                         help="only rewrite the RESULTS.md section from bench_train.json")
     parser.add_argument("--no-write", action="store_true", help="print only; store nothing")
-    parser.add_argument("--compile", nargs="?", const="threads", choices=["threads", "processes"],
-                        help="chainrule trains with --compile [processes] (stored beside the "
-                             "eager rows)")
+    parser.add_argument("--compile", nargs="?", const="threads",
+                        choices=["threads", "processes", "auto", "off"],
+                        help="chainrule trains with this --compile (default: chainrule train's "
+                             "own, auto; each is stored as its own row)")
     args = parser.parse_args(argv)
 
     from benchmarks import harness
@@ -264,13 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench_train-") as tmp:
         for model in args.models:
-            name = model + (COMPILED if args.compile else "") + (
-                PROCESSES if args.compile == "processes" else "")
+            name = model + SUFFIXES[args.compile]
             model_start = time.perf_counter()
             results[name] = run_model(model, args.seeds, args.epochs, data, Path(tmp),
                                       log=lambda m: print(m, flush=True),
-                                      jit="processes" if args.compile == "processes"
-                                      else bool(args.compile))
+                                      jit=args.compile or "auto")
             r = results[name]
             r["facts"] = {**{k: v for k, v in facts.items() if k != "environment"},
                           "load_after": harness.load_average(),
