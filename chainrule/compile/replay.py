@@ -109,7 +109,11 @@ def apply_prim(step: PrimStep, env: list, params: dict) -> Node:
     its context (what the forward saved for the vjp) is returned."""
     ctx = Node()
     ctx.inputs = step.standins
-    out = step.fn.forward(ctx, *[env[s] for s in step.inputs], **params)
+    arrays = [env[s] for s in step.inputs]
+    try:
+        out = step.fn.forward(ctx, *arrays, **params)
+    except (ValueError, IndexError, TypeError) as exc:     # as Function.apply explains it
+        raise step.fn.explain_error(exc, arrays, params) from None
     if type(out) is not ndarray and not is_foreign_array(out):     # a NumPy scalar
         scalar, out = out, xp.asarray(out)
         if any(v is scalar for v in ctx.saved):

@@ -86,6 +86,21 @@ class SoftmaxCrossEntropy(Function):
     reference = staticmethod(lambda z, q: -(q * (z - xp.log(xp.exp(z).sum(axis=1, keepdims=True))))
                              .sum(axis=1).mean())
 
+    @classmethod
+    def explain_error(cls, exc, arrays, params):
+        """A label out of range (a replayed compiled step, where cross_entropy's own check of
+        the target does not run): the same explanation as cross_entropy gives."""
+        if isinstance(exc, IndexError) and len(arrays) > 1 and \
+                dtype_kind(getattr(arrays[1], "dtype", xp.dtype(float))) in "iu":
+            from .losses import _class_target
+
+            try:
+                _class_target("cross_entropy", tuple(arrays[0].shape), arrays[1],
+                              params.get("ignore_index", -100), False)
+            except (IndexError, ValueError) as explained:
+                return explained
+        return super().explain_error(exc, arrays, params)
+
     @staticmethod
     def forward(ctx, z, target, weight=None, ignore_index=-100, label_smoothing=0.0,
                 reduction="mean"):

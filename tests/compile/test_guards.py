@@ -163,3 +163,15 @@ def test_a_scheduler_step_inside_the_function_is_reported():
 
     with pytest.raises(UntraceableError, match="scheduler"):
         cr.compile(with_schedule, fullgraph=True)(*H.batches("mlp", 1)[0])
+
+
+def test_an_error_in_a_replayed_primitive_is_explained_as_eager_explains_it():
+    """The replay runs the primitives only, not the functional wrappers' checks: the
+    primitive's explain_error names the operation, and cross-entropy's names the label."""
+    a, _ = H.twin(H.mlp)
+    step = cr.compile(H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.1)))
+    x = _x(4, 12)
+    step(x, cr.tensor(np.array([0, 1, 2, 0])))
+    with pytest.raises(IndexError, match=r"cross_entropy: target label 7 at position \(1,\) is "
+                                         r"out of range for 3 classes"):
+        step(x, cr.tensor(np.array([0, 7, 2, 0])))
