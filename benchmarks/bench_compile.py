@@ -157,22 +157,34 @@ def peak_memory(step) -> int:
 
 def breakdown(step, calls: int = 10) -> dict:
     """Where a compiled step's time goes (cProfile): the primitives' forward and vjp, the
-    optimizer's calls, and the rest (the replay's own bookkeeping)."""
+    optimizer's calls, and the rest (the replay's own bookkeeping) — of the unsplit replay on
+    one thread (cProfile sees only the calling thread, so a split step cannot be profiled
+    whole)."""
     import cProfile
     import pstats
 
-    profile = cProfile.Profile()
-    profile.enable()
-    for _ in range(calls):
-        step()
-    profile.disable()
+    from chainrule import parallel
+
+    threads = parallel.get_num_threads()
+    parallel.set_num_threads(1)
+    try:
+        step()                          # (a signature traced at one thread: the same program)
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(calls):
+            step()
+        profile.disable()
+    finally:
+        parallel.set_num_threads(threads)
     stats = pstats.Stats(profile).stats
     parts = {"forward": 0.0, "vjp": 0.0, "optimizer": 0.0, "total": 0.0}
     for (filename, _, name), (_, _, _, cumtime, _) in stats.items():
         if name == "replay" and filename.endswith("replay.py"):
             parts["total"] += cumtime
-        elif name in ("forward", "vjp") and "chainrule" in filename:
-            parts[name] += cumtime
+        elif name == "apply_prim" and filename.endswith("replay.py"):
+            parts["forward"] += cumtime         # each primitive's forward, called by the replay
+        elif name == "run_schedule" and filename.endswith("replay.py"):
+            parts["vjp"] += cumtime             # the backward's schedule: each vjp, and the sums
         elif name in ("step", "zero_grad") and filename.endswith("optimizer.py"):
             parts["optimizer"] += cumtime
     parts["rest"] = parts["total"] - parts["forward"] - parts["vjp"] - parts["optimizer"]
@@ -310,7 +322,8 @@ def render(rows, facts, hook) -> str:
         b = r["breakdown"]
         lines.append(f"- `{name}`: {description}, float32; {r['rounds']} rounds of alternating "
                      "blocks (eager, compiled, PyTorch). Where the compiled step's time goes "
-                     f"(cProfile): primitives' forward {b['forward']:.0%}, their vjp "
+                     "(cProfile, the unsplit replay on one thread): primitives' forward "
+                     f"{b['forward']:.0%}, the backward (their vjps and the gradients' sums) "
                      f"{b['vjp']:.0%}, optimizer calls {b['optimizer']:.0%}, the replay's own "
                      f"bookkeeping {b['rest']:.0%}")
     lines += [f"- {hook_text(hook)}",
