@@ -75,7 +75,8 @@ OPTIONS = {
                 "replayed; split over the batch on the cores where the model allows: "
                 "docs/compile.md), its second half in a worker process (processes, Linux) or "
                 "on a thread (threads; the bare --compile), or eagerly (off). Default auto: "
-                "processes on Linux with 2 or more cores, outside MPI jobs; else off"),
+                "processes for chainrule's own models on Linux with 2 or more cores, outside "
+                "MPI jobs; else off"),
 }
 
 
