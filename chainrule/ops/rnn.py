@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 
+from .. import kernels
 from ..autograd.function import Function, primitive
 from ..backend import is_foreign_array, xp
 from .movement import getitem, reshape
@@ -538,7 +539,9 @@ class Lstm(Function):
                  e^{−a} = ∞ gives σ = 0. The forward saves tanh(c_t) and the slopes u(1 − u)
                  (σ′, and tanh′/4 for g: the 4 is folded into the g rows of the weights and
                  gradients in the backward): a backward step is eleven array operations and a
-                 GEMM.
+                 GEMM. With the ``fast`` extra, numba kernels (kernels/lstm.py) make the
+                 forward's steps between σ and tanh, and the backward's eleven operations, one
+                 pass each, with the same operations in the same order (bit-identical).
     """
 
     name = "lstm"
@@ -606,6 +609,10 @@ class Lstm(Function):
         tmp = xp.empty((N, H), dtype=dt)
         rev = plan.reverse
         mul, tanh, matmul, exp, div = xp.multiply, xp.tanh, xp.matmul, xp.exp, xp.divide
+        cell = None
+        if kernels.takes(A, C, D):          # the steps between σ and tanh in one pass
+            from ..kernels.lstm import lstm_cell_forward as cell
+            one, two = dt.type(1), dt.type(2)
         with xp.errstate(over="ignore"):  # e^{−a} = ∞ for a ≪ 0 gives σ = 1/∞ = 0
             for t in plan.times:
                 n = plan.counts[t]
@@ -615,13 +622,17 @@ class Lstm(Function):
                 exp(a, out=a)
                 a += 1
                 div(1, a, out=a)                        # u = σ(a) (σ(2a) for g)
-                d = xp.subtract(1, a, out=D[t, :n])
-                d *= a                                  # σ′ = u(1 − u); tanh′ = 4u(1 − u)
-                g = a[:, H3:]
-                g *= 2
-                g -= 1                                  # g = tanh(a) = 2u − 1
-                c = mul(a[:, H:2 * H], C[src, :n], out=C[dst, :n])
-                c += mul(a[:, :H], g, out=tmp[:n])
+                if cell is not None:
+                    cell(A[t], C[src], C[dst], D[t], n, H, one, two)
+                    c = C[dst, :n]
+                else:
+                    d = xp.subtract(1, a, out=D[t, :n])
+                    d *= a                              # σ′ = u(1 − u); tanh′ = 4u(1 − u)
+                    g = a[:, H3:]
+                    g *= 2
+                    g -= 1                              # g = tanh(a) = 2u − 1
+                    c = mul(a[:, H:2 * H], C[src, :n], out=C[dst, :n])
+                    c += mul(a[:, :H], g, out=tmp[:n])
                 tc = tanh(c, out=TC[t, :n])
                 if M is None:
                     mul(a[:, 2 * H:H3], tc, out=S[dst, :n])
@@ -659,9 +670,16 @@ class Lstm(Function):
         bm = xp.empty((N, H), dtype=dt)
         rev = plan.reverse
         mul, sub, matmul = xp.multiply, xp.subtract, xp.matmul
+        cell = None
+        if M is None and kernels.takes(S, A, TC, D, C, dA, dh, dc, gy):
+            from ..kernels.lstm import lstm_cell_backward as cell  # one pass, same bits
         for t in reversed(plan.times):
             n = plan.counts[t]
             src, dst = t + rev, t + 1 - rev
+            if cell is not None:
+                cell(dh, gy[t], A[t], TC[t], S[dst], C[src], D[t], dA[t], dc, n, H)
+                matmul(dA[t, :n], w_hh_4, out=dh[:n])           # δh_{t−1}
+                continue
             dhn = dh[:n]
             dhn += gy[t, :n]
             if DH is None:

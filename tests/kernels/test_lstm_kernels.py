@@ -1,0 +1,70 @@
+"""The LSTM's one-pass cell kernels (chainrule.kernels.lstm, the ``fast`` extra) against the
+NumPy rule of ops/rnn.py: the same operations in the same order and precision, so outputs,
+final states and every gradient must be *bit-identical*, in float32 and float64, with and
+without initial states, variable lengths and the reverse direction; and both agree with
+PyTorch's LSTM."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chainrule as cr
+from chainrule import kernels
+from chainrule.ops import rnn
+
+pytest.importorskip("numba")
+
+
+def _run(fast, arrays, lengths, reverse):
+    previous = kernels.enabled(fast)
+    try:
+        ts = [None if a is None else cr.tensor(a, requires_grad=True) for a in arrays]
+        y, h, c = rnn.lstm(*ts, lengths=lengths, reverse=reverse)
+        ((y * y).sum() + (h * 0.7).sum() + (c * c).sum()).backward()
+        return [y.numpy(), h.numpy(), c.numpy()] + [t.grad.numpy() for t in ts if t is not None]
+    finally:
+        kernels.enabled(previous)
+
+
+@settings(max_examples=30, deadline=None)
+@given(T=st.integers(1, 6), N=st.integers(1, 5), I=st.integers(1, 4), H=st.integers(1, 9),
+       dtype=st.sampled_from([np.float32, np.float64]), states=st.booleans(),
+       ragged=st.booleans(), reverse=st.booleans(), project=st.booleans(),
+       seed=st.integers(0, 99))
+def test_cell_kernels_give_the_numpy_rules_bits(T, N, I, H, dtype, states, ragged, reverse,
+                                                project, seed):
+    """(With a projection, proj_size P < H, the backward takes the NumPy rule: only the
+    forward's kernel runs.)"""
+    rng = np.random.default_rng(seed)
+    P = max(1, H // 2) if project else H
+    x = rng.standard_normal((T, N, I)).astype(dtype)
+    h0 = rng.standard_normal((N, P)).astype(dtype) if states else None
+    c0 = rng.standard_normal((N, H)).astype(dtype) if states else None
+    shapes = [(4 * H, I), (4 * H, P), (4 * H,), (4 * H,)] + ([(P, H)] if project else [])
+    weights = [(rng.standard_normal(s) * 0.8).astype(dtype) for s in shapes]
+    lengths = rng.integers(1, T + 1, N) if ragged else None
+    arrays = [x, h0, c0] + weights
+    fast, plain = _run(True, arrays, lengths, reverse), _run(False, arrays, lengths, reverse)
+    for a, b in zip(fast, plain):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_both_paths_match_pytorch_in_float64():
+    rng = np.random.default_rng(1)
+    T, N, I, H = 6, 4, 3, 5
+    layer = torch.nn.LSTM(I, H).double()
+    x = rng.standard_normal((T, N, I))
+    xt = torch.tensor(x, requires_grad=True)
+    y_t, (h_t, c_t) = layer(xt)
+    ((y_t * y_t).sum() + (h_t * 0.7).sum() + (c_t * c_t).sum()).backward()
+    weights = [p.detach().numpy() for p in (layer.weight_ih_l0, layer.weight_hh_l0,
+                                            layer.bias_ih_l0, layer.bias_hh_l0)]
+    for fast in (True, False):
+        out = _run(fast, [x, None, None] + weights, None, False)
+        np.testing.assert_allclose(out[0], y_t.detach().numpy(), rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(out[3], xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(out[4], layer.weight_ih_l0.grad.numpy(), rtol=1e-10,
+                                   atol=1e-12)
