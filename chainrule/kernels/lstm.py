@@ -1,8 +1,8 @@
-"""One time step of the LSTM's backward pass in one pass over memory (a numba kernel for
-ops/rnn.py's ``Lstm.vjp``, without a projection).
+"""One time step of the LSTM in one pass over memory: numba kernels for ops/rnn.py's ``Lstm``
+(the forward's steps from e^{−a} to c_t; the backward's, without a projection, below).
 
-The NumPy rule makes eleven whole-array operations per time step on (n × H) slices; this
-kernel makes one pass, with *the same operations in the same order and precision*, so both
+The NumPy rule makes eleven whole-array operations per backward time step on (n × H) slices;
+this kernel makes one pass, with *the same operations in the same order and precision*, so both
 give bit-identical gradients (the matrix product δh_{t−1} = δa_t W_hh stays on BLAS):
 
     δm = δh_t + ∂L/∂y_t
@@ -40,14 +40,15 @@ def lstm_cell_backward(dh, gy, a, tc, m, c_prev, slope, d, dc, n, H):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def lstm_cell_forward(a, c_prev, c_new, slope, n, H, one, two):
-    """Rows 0…n−1 of one forward step, after the gates u = σ(·) are in a: the slopes
-    u(1 − u) into ``slope``, g = 2u − 1 in place, and c_t = f ⊙ c_{t−1} + i ⊙ g into ``c_new``
-    (``one`` and ``two`` are 1 and 2 in the arrays' dtype, so every operation rounds as NumPy's
-    does)."""
+    """Rows 0…n−1 of one forward step, with e^{−a} in ``a`` (exp stays NumPy's, vectorised):
+    the gates u = 1/(1 + e^{−a}) in place, their slopes u(1 − u) into ``slope``, g = 2u − 1
+    in place, and c_t = f ⊙ c_{t−1} + i ⊙ g into ``c_new`` (``one`` and ``two`` are 1 and 2
+    in the arrays' dtype, so every operation rounds as NumPy's does)."""
     H3, H4 = 3 * H, 4 * H
     for r in range(n):
         for k in range(H4):
-            u = a[r, k]
+            u = one / (a[r, k] + one)
+            a[r, k] = u
             slope[r, k] = (one - u) * u
         for j in range(H):
             g = a[r, H3 + j] * two - one

@@ -540,7 +540,7 @@ class Lstm(Function):
                  (σ′, and tanh′/4 for g: the 4 is folded into the g rows of the weights and
                  gradients in the backward): a backward step is eleven array operations and a
                  GEMM. With the ``fast`` extra, numba kernels (kernels/lstm.py) make the
-                 forward's steps between σ and tanh, and the backward's eleven operations, one
+                 forward's steps from e^{−a} to c_t, and the backward's eleven operations, one
                  pass each, with the same operations in the same order (bit-identical).
     """
 
@@ -610,7 +610,7 @@ class Lstm(Function):
         rev = plan.reverse
         mul, tanh, matmul, exp, div = xp.multiply, xp.tanh, xp.matmul, xp.exp, xp.divide
         cell = None
-        if kernels.takes(A, C, D):          # the steps between σ and tanh in one pass
+        if kernels.takes(A, C, D):          # the steps between exp and tanh in one pass
             from ..kernels.lstm import lstm_cell_forward as cell
             one, two = dt.type(1), dt.type(2)
         with xp.errstate(over="ignore"):  # e^{−a} = ∞ for a ≪ 0 gives σ = 1/∞ = 0
@@ -620,12 +620,12 @@ class Lstm(Function):
                 a = A[t, :n]
                 a += matmul(S[src, :n], whhT, out=scratch[:n])
                 exp(a, out=a)
-                a += 1
-                div(1, a, out=a)                        # u = σ(a) (σ(2a) for g)
-                if cell is not None:
+                if cell is not None:                    # the steps below, one pass
                     cell(A[t], C[src], C[dst], D[t], n, H, one, two)
                     c = C[dst, :n]
                 else:
+                    a += 1
+                    div(1, a, out=a)                    # u = σ(a) (σ(2a) for g)
                     d = xp.subtract(1, a, out=D[t, :n])
                     d *= a                              # σ′ = u(1 − u); tanh′ = 4u(1 − u)
                     g = a[:, H3:]
