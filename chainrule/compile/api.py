@@ -176,6 +176,7 @@ class CompiledFunction:
             # their training flags join the guard, so the key is computed again and the
             # entries keyed without them are dropped
             self.modules = list(tracer.modules)
+            self._end_workers()
             self.cache.clear()
             key = self.signature(args, kwargs)
         counters = []
@@ -220,9 +221,20 @@ class CompiledFunction:
 
     # ------------------------------------------------------------------ for learners
     def reset(self) -> None:
-        """Forget every compiled signature (the next call traces again)."""
+        """Forget every compiled signature (the next call traces again) and end their worker
+        processes (a split over processes)."""
+        self._end_workers()
         self.cache.clear()
         self._warned_full = False
+
+    def _end_workers(self) -> None:
+        # (a program and its worker refer to each other: without this the worker would wait
+        # for the garbage collector)
+        for entry in self.cache.values():
+            worker = getattr(entry, "worker", None)
+            if worker is not None:
+                worker.close()
+                entry.worker = None
 
     def plan(self, file=None) -> str:
         """The compiled programs, for learners: each step, each buffer's size and lifetime, what

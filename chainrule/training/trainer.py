@@ -183,6 +183,13 @@ class Trainer:
         self.global_step += 1
         return value, out
 
+    def release_compiled(self) -> None:
+        """Drop the compiled step (and with it the worker process of a split over processes);
+        the next compiled train_step traces again."""
+        if self._compiled_step is not None:
+            self._compiled_step.reset()
+            self._compiled_step = None
+
     def test_step(self, x, y):
         with no_grad():
             out = _forward(self.model, x)

@@ -95,3 +95,33 @@ def test_options_are_checked_before_anything_is_written(tmp_path):
     with pytest.raises(ValueError, match="unknown model"):
         Run.new(model="nope", out=tmp_path / "c")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_trained_run_ends_its_worker_processes(tmp_path, monkeypatch):
+    """`chainrule train`'s compiled step forks a worker per batch shape; they end with the
+    training, not when the Run object is collected (a sweep keeps its runs)."""
+    pytest.importorskip("sklearn")
+    import os
+
+    from chainrule import parallel
+    from chainrule.compile import processes
+
+    if not processes.supported():
+        pytest.skip("needs os.fork (Linux)")
+    monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False: min(2, size))
+    started = []
+    real = processes.Worker.__init__
+
+    def init(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        started.append(self.pid)
+
+    monkeypatch.setattr(processes.Worker, "__init__", init)
+    run = Run.new({**OPTIONS, "dropout": 0.0, "compile": "processes"}, epochs=1,
+                  out=tmp_path / "run", progress=0, log=lambda m: None)
+    run.train()
+    assert started                                  # the step was split over a worker
+    assert run.model.__dict__["_trainer"]._compiled_step is None
+    for pid in started:
+        with pytest.raises(ChildProcessError):      # reaped
+            os.waitpid(pid, os.WNOHANG)

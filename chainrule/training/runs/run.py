@@ -247,6 +247,10 @@ class Run:
             except NonFiniteLossError as e:
                 e.run_note = self._intact_note(last)
                 raise
+            finally:                      # the trained run's worker process ends now, not
+                trainer = model.__dict__.get("_trainer")     # when the Run is collected
+                if trainer is not None:
+                    trainer.release_compiled()
         else:
             log(f"The run already reached epoch {initial_epoch} of {epochs}.")
         if self.distributed:              # rank 0's last checkpoint is written: read it
