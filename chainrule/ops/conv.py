@@ -164,10 +164,27 @@ def _im2col(x, kernel, stride, pads, dilation, out, groups):
 
     def part(lo, hi):
         xpad = _pad(x[lo:hi], pads, extra)
+        if _im2col_kernel_takes(xpad, stride, dilation):
+            from ..kernels.conv import im2col_channels
+
+            im2col_channels(xpad, *kernel, stride[0], dilation[0], *out, lo,
+                            cols.reshape(-1, n, math.prod(out)))
+            return
         xp.copyto(cols[lead + (slice(lo, hi),)], _windows(xpad, kernel, stride, dilation, out))
 
     parallel_for(n, part, cols.nbytes)
     return cols.reshape(groups, -1, n * math.prod(out))
+
+
+def _im2col_kernel_takes(xpad, stride, dilation) -> bool:
+    """Whether kernels/conv.py's im2col copies the windows of ``xpad`` (the fast extra): 2-d, a
+    C-contiguous padded input, stride and dilation 1 along the width."""
+    return (IM2COL_KERNEL and xpad.ndim == 4 and stride[1] == 1 and dilation[1] == 1
+            and kernels.takes(xpad, contiguous=True))
+
+
+IM2COL_KERNEL = True
+"""Switch for the tests and benchmarks (False: NumPy's copy of the window view)."""
 
 
 def _channel_major(g, groups):
@@ -226,9 +243,17 @@ def _per_image(w) -> bool:
 def _im2col_images(x, kernel, stride, pads, dilation, out, groups):
     """Batch-major im2col: (N, G, C/G·k…, H′·W′…), image n's columns contiguous."""
     extra = _overhang(x.shape[2:], kernel, stride, pads, dilation, out)
-    view = _windows(_pad(x, pads, extra), kernel, stride, dilation, out, batch_last=False)
-    cols = xp.empty(view.shape, dtype=x.dtype)
-    xp.copyto(cols, view)
+    xpad = _pad(x, pads, extra)
+    if _im2col_kernel_takes(xpad, stride, dilation):
+        from ..kernels.conv import im2col_images
+
+        cols = xp.empty((x.shape[0], x.shape[1] * math.prod(kernel), math.prod(out)),
+                        dtype=x.dtype)
+        im2col_images(xpad, *kernel, stride[0], dilation[0], *out, cols)
+    else:
+        view = _windows(xpad, kernel, stride, dilation, out, batch_last=False)
+        cols = xp.empty(view.shape, dtype=x.dtype)
+        xp.copyto(cols, view)
     return cols.reshape(x.shape[0], groups, -1, math.prod(out))
 
 

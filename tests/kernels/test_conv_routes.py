@@ -170,3 +170,42 @@ def test_channels_last_col2im_kernel_equals_the_per_offset_adds(n, c, kh, kw, ho
     col2im_nhwc(dcols.reshape(n, ho, wo, kh, kw * c), sh, sw, dh, dw, c, got)
     tol = 1e-5 if dtype == "float32" else 1e-13
     np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.skipif(not kernels.available(), reason="numba is not installed")
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(1, 4), c=st.integers(1, 4), kh=st.integers(1, 5), kw=st.integers(1, 5),
+       h=st.integers(5, 12), w=st.integers(5, 12), sh=st.integers(1, 3), dh=st.integers(1, 2),
+       pad=st.integers(0, 2), groups=st.sampled_from([1, 2]),
+       dtype=st.sampled_from(["float32", "float64"]), seed=st.integers(0, 99))
+def test_im2col_kernels_copy_the_window_view_exactly(monkeypatch, n, c, kh, kw, h, w, sh, dh,
+                                                     pad, groups, dtype, seed):
+    """kernels/conv.py's two im2col kernels (batch-major and channel-major) against NumPy's
+    copy of the strided window view: a copy, so the same bits — with a height stride and
+    dilation, padding, groups and a non-contiguous input (which the kernels leave to NumPy)."""
+    c *= groups
+    if dh * (kh - 1) + 1 > h + 2 * pad or kw > w + 2 * pad:
+        return
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    args = ((kh, kw), (sh, 1), ((pad, pad), (pad, pad)), (dh, 1))
+    out = C._out_sizes(x.shape[2:], (kh, kw), *args[1:])
+    for x_ in (x, np.asfortranarray(x)):
+        results = []
+        for on in (True, False):
+            monkeypatch.setattr(C, "IM2COL_KERNEL", on)
+            results.append((C._im2col_images(x_, *args, out, groups),
+                            C._im2col(x_, *args, out, groups)))
+        for got, expected in zip(*results):
+            assert got.shape == expected.shape
+            np.testing.assert_array_equal(got, expected)
+    # the channel-major kernel filling the batch in two parts (as the intra-op threads do)
+    from chainrule.kernels.conv import im2col_channels
+
+    xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    parts = np.full((c * kh * kw, n, out[0] * out[1]), np.nan, dtype)
+    half = n // 2
+    for lo, hi in ((0, half), (half, n)):
+        im2col_channels(xpad[lo:hi], kh, kw, sh, dh, *out, lo, parts)
+    np.testing.assert_array_equal(parts.reshape(results[1][1].shape), results[1][1])
