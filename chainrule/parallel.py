@@ -127,10 +127,16 @@ def splits_blas() -> bool:
     return _BlasThreads.get() is not None
 
 
-def parts(size: int, nbytes: int = 0, blas: bool = False) -> int:
-    """How many parts :func:`parallel_for` would split ``range(size)`` into now (1: none)."""
+def parts(size: int, nbytes: int = 0, blas: bool = False, processes: bool = False) -> int:
+    """How many parts :func:`parallel_for` would split ``range(size)`` into now (1: none).
+
+    ``processes=True``: parts that run in processes of their own (``chainrule.compile``'s
+    ``data_parallel="processes"``), each with NumPy's BLAS held at one thread while its part
+    runs. No BLAS thread is woken there, so none spins after it: such a split does not need
+    the spin shortened (NumPy imported before chainrule is fine)."""
     least = MIN_BYTES_WITH_BLAS if blas else MIN_BYTES
-    n = min(_state["threads"], size, max(1, nbytes // least)) if _state["split"] else 1
+    split = _state["split"] or processes
+    n = min(_state["threads"], size, max(1, nbytes // least)) if split else 1
     if n > 1 and blas and not splits_blas():
         return 1
     return n

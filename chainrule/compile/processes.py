@@ -262,7 +262,7 @@ def _serve(worker: Worker, inbox: int, outbox: int) -> None:
         os._exit(code)
 
 
-def _whole(size, nbytes=0, blas=False) -> int:
+def _whole(size, nbytes=0, blas=False, processes=False) -> int:
     return 1
 
 

@@ -33,6 +33,7 @@ def replay(program: Program, arg_tensors: list):
             result = _replay_processes(program, arg_tensors)
             if result is not None:
                 return result
+            parts = parts_of(program)       # on threads from now on: their own condition
         if parts > 1:
             return replay_sharded(program, arg_tensors, parts)
     env = program.template[:]          # constants in place, the rest None

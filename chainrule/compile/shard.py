@@ -401,7 +401,8 @@ def parts_of(program: Program) -> int:
     plan = program.shard
     if plan is None:
         return 1
-    return parallel.parts(plan.batch, plan.nbytes, blas=True)
+    return parallel.parts(plan.batch, plan.nbytes, blas=True,
+                          processes=program.data_parallel == "processes")
 
 
 def replay_sharded(program: Program, arg_tensors: list, parts: int):

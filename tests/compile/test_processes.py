@@ -14,15 +14,17 @@ import pytest
 import chainrule as cr
 from chainrule import parallel
 from chainrule.compile import processes
+from chainrule.compile.shard import parts_of as shard_parts
 from tests.compile import helpers as H
 
 pytestmark = pytest.mark.skipif(not processes.supported(), reason="needs os.fork (Linux)")
+PARTS = parallel.parts          # the real rule (the fixture below replaces it)
 
 
 @pytest.fixture(autouse=True)
 def two_parts(monkeypatch):
     """Split every eligible call in two, whatever the work's size and the cores."""
-    monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False: min(2, size))
+    monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False, **_: min(2, size))
 
 
 def _compiled(model, data_parallel, loss_fn=None, optimizer=None):
@@ -74,6 +76,23 @@ def test_a_part_whose_targets_are_all_ignored_runs_whole_with_eager_numbers():
         np.testing.assert_allclose(procs(x, cr.tensor(y)).numpy(),
                                    eager(x, cr.tensor(y)).numpy(), rtol=0, atol=1e-12)
     assert H.max_difference(a, b) <= 1e-12
+
+
+def test_the_split_over_processes_does_not_need_numpy_imported_after_chainrule(monkeypatch):
+    """With NumPy imported first, chainrule cannot shorten OpenBLAS's idle spin, so passes are
+    not split over threads (``_state["split"]`` false); the split over processes holds BLAS at
+    one thread in each process, wakes no BLAS thread, and still runs."""
+    monkeypatch.setattr(parallel, "parts", PARTS)
+    monkeypatch.setitem(parallel._state, "split", False)
+    monkeypatch.setitem(parallel._state, "threads", 2)
+    monkeypatch.setattr(parallel, "MIN_BYTES_WITH_BLAS", 1)
+    model = H.mlp()
+    procs, threads = _compiled(model, "processes"), _compiled(H.mlp(), "threads")
+    for x, y in H.batches("mlp", 2, batch=8):     # the first call traces, the second replays
+        procs(x, y)
+        threads(x, y)
+    assert procs.program().worker is not None
+    assert threads.program().worker is None and shard_parts(threads.program()) == 1
 
 
 def test_a_dead_worker_is_reported_and_the_step_runs_on_threads():

@@ -15,7 +15,7 @@ from tests.compile import helpers as H
 def split_in(monkeypatch):
     """Force the replay to split in ``n`` parts, whatever the work's size and the cores."""
     def force(n):
-        monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False: min(n, size))
+        monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False, **_: min(n, size))
     return force
 
 

@@ -63,7 +63,7 @@ def test_constants_made_inside_the_function_still_compile():
 def test_text_models_count_each_batchs_lengths_when_compiled(monkeypatch, model):
     """The lengths (and masks) come from the padding of each batch: a compiled step equals
     eager on batches padded differently, and the recurrent and bag models split the batch."""
-    monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False: min(2, size))
+    monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False, **_: min(2, size))
     options = {"dropout": 0.0} if model == "TransformerClassifier" else {}
     a, b = H.twin(lambda: getattr(text, model)(vocab_size=40, **options))
     eager = H.training_step(a, cr.optim.Adam(a.parameters(), lr=1e-2))

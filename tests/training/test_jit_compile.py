@@ -55,7 +55,7 @@ def test_processes_fit_as_threads_do(monkeypatch):
 
     if not processes.supported():
         pytest.skip("needs os.fork (Linux)")
-    monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False: min(2, size))
+    monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False, **_: min(2, size))
     threads, h_threads = _fit(mlp, True)
     procs, h_procs = _fit(mlp, "processes")
     for key in h_threads:

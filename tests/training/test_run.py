@@ -108,7 +108,7 @@ def test_a_trained_run_ends_its_worker_processes(tmp_path, monkeypatch):
 
     if not processes.supported():
         pytest.skip("needs os.fork (Linux)")
-    monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False: min(2, size))
+    monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False, **_: min(2, size))
     started = []
     real = processes.Worker.__init__
 
