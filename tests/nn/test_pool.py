@@ -61,6 +61,29 @@ def test_max_pool1d_matches_torch(case):
                         torch.nn.MaxPool1d(case["kernel"], **kw), x)
 
 
+@FEW
+@given(case=st.integers(1, 3).flatmap(lambda nd: pool_cases(nd=nd)), nan=st.booleans(),
+       seed=st.integers(0, 100))
+def test_max_pool_without_a_graph_gives_the_recorded_maxima_and_torchs(case, nan, seed):
+    """Under no_grad the maxima are reduced one axis at a time (pool.py's _separable_max): the
+    same values, bit for bit, as the running maximum a recorded forward takes, and PyTorch's
+    (NaN included)."""
+    nd = len(case["kernel"])
+    kw = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"],
+              ceil_mode=case["ceil_mode"])
+    x = _rng(seed).standard_normal((case["n"], case["c"]) + case["size"])
+    if nan:
+        x.reshape(-1)[seed % x.size] = np.nan
+    fn = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[nd - 1]
+    with cr.no_grad():
+        alone = fn(cr.tensor(x), case["kernel"], **kw).numpy()
+    recorded = fn(cr.tensor(x, requires_grad=True), case["kernel"], **kw).detach().numpy()
+    theirs = (TF.max_pool1d, TF.max_pool2d, TF.max_pool3d)[nd - 1](
+        torch.tensor(x), case["kernel"], **kw).numpy()
+    np.testing.assert_array_equal(alone, recorded)
+    np.testing.assert_array_equal(alone, theirs)
+
+
 @settings(max_examples=15, deadline=None)
 @given(case=pool_cases(), seed=st.integers(0, 100))
 def test_max_pool2d_ties_give_the_gradient_to_the_first_maximum_as_torch(case, seed):
