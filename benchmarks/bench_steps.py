@@ -18,6 +18,7 @@ setup checks that both libraries compute the same first loss.
 - ``step_lstm_adam_processes``: the same step compiled, split over a worker process.
 - ``infer_lenet_b1000``: LeNet-5 forward on 1000 images under no_grad. Target ≤ 0.85 pure
   NumPy, ≤ 0.7 fast.
+- ``infer_lenet_b1000_processes``: the same forward compiled, 500 images in a worker process.
 
 The targets are issue 11's; which apply depends on the path the run uses (``CHAINRULE_FAST=0``
 or numba missing: the pure-NumPy ones).
@@ -131,16 +132,20 @@ def _train_setup(name, build, x, y, optimizer, data_parallel=None, **options):
     return setup
 
 
-def _inference_setup():
+def _inference_setup(data_parallel=None):
+    """LeNet-5 at batch 1000 under no_grad; ``data_parallel``: chainrule's forward through
+    chainrule.compile with that option instead of eager."""
     mine, theirs = _pair(_lenet)
     mine.eval()
     theirs.eval()
     x = np.random.default_rng(2).standard_normal((1000, 1, 28, 28)).astype(np.float32)
     cx, tx = cr.tensor(x), torch.from_numpy(x)
+    forward = mine if data_parallel is None else cr.compile(
+        mine, fullgraph=True, options={"data_parallel": data_parallel})
 
     def chainrule_step():
         with cr.no_grad():
-            return mine(cx)
+            return forward(cx)
 
     def torch_step():
         with torch.no_grad():
@@ -193,4 +198,9 @@ WORKLOADS = [
     Workload("infer_lenet_b1000", _inference_setup, target=0.7 if _FAST else 0.85,
              description=f"LeNet-5 forward on 1000 images of 1×28×28 under no_grad ({_PATH} "
                          f"target)"),
+    Workload("infer_lenet_b1000_processes", lambda: _inference_setup("processes"),
+             target=0.7 if _FAST else 0.85,
+             description=f"the same forward through chainrule.compile with "
+                         f"options={{'data_parallel': 'processes'}} (500 images in a worker "
+                         f"process; {_PATH} target)"),
 ]
