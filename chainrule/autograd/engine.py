@@ -146,8 +146,14 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs):
                 input_grads = fn.vjp(node, g)
             finally:
                 node.saved = arrays
-        else:
+        elif retain_graph or type(node) is not _function.Node:
             input_grads = fn.vjp(node, g)
+        else:                       # the node is dropped right after: its vjp may reuse saves
+            node.consumable = True
+            try:
+                input_grads = fn.vjp(node, g)
+            finally:
+                node.consumable = False
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if hooks.anomaly_enabled():

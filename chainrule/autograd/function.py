@@ -32,6 +32,11 @@ class Node:
     of the forward pass is given back at once.
     """
 
+    consumable = False
+    """Set while a vjp runs whose node is dropped right after (a backward without
+    ``retain_graph``): the vjp may then overwrite its own saved buffers with its results (the
+    LSTM writes δa over the gates' slopes) instead of allocating new ones."""
+
     def __init__(self):
         self.saved = ()
         self.freed = False

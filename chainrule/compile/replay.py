@@ -186,7 +186,14 @@ def run_schedule(step: BackwardStep, ctxs: dict, g, free: bool):
             yield entry.leaf, g
             continue
         ctx = ctxs.pop(entry.step) if free else ctxs[entry.step]
-        grads = ctx.fn.vjp(ctx, g)
+        if free and type(ctx) is Node:      # dropped right after: the vjp may reuse its saves
+            ctx.consumable = True
+            try:
+                grads = ctx.fn.vjp(ctx, g)
+            finally:
+                ctx.consumable = False
+        else:
+            grads = ctx.fn.vjp(ctx, g)
         if type(grads) is not tuple:
             grads = (grads,)
         for target in entry.targets:

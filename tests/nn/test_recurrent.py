@@ -509,3 +509,45 @@ def test_primitive_without_optional_inputs(kind):
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-12)
     out.sum().backward()
     assert all(a.grad is not None for a in args if a is not None)
+
+
+@pytest.mark.parametrize("lengths", [None, [5, 3, 4]])
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("proj_size", [0, 2])
+def test_lstm_backward_that_drops_its_graph_reuses_the_slopes_with_the_same_bits(
+        lengths, fast, proj_size, monkeypatch):
+    """A backward without retain_graph lets the LSTM write δa over its saved gate slopes
+    (ctx.consumable): the gradients are bit for bit those of a backward that keeps the graph,
+    and a kept graph's second backward still gives them (its slopes were not touched)."""
+    from chainrule import kernels
+
+    if fast and not kernels.available():
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(kernels, "_state", {**kernels._state, "enabled": fast})
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 3, 4))
+
+    def grads(retain: bool, times: int):
+        cr.manual_seed(0)
+        lstm = nn.LSTM(4, 6, proj_size=proj_size).double()
+        xt = cr.tensor(x, requires_grad=True)
+        if lengths is None:
+            out, _ = lstm(xt)
+        else:
+            packed = utils_rnn.pack_padded_sequence(xt, lengths, enforce_sorted=False)
+            out, _ = utils_rnn.pad_packed_sequence(lstm(packed)[0])
+        loss = (out * out).sum()
+        result = []
+        for _ in range(times):
+            loss.backward(retain_graph=retain)
+            result.append([xt.grad.numpy().copy()] + [p.grad.numpy().copy()
+                                                      for p in lstm.parameters()])
+            xt.grad = None
+            lstm.zero_grad()
+        return result
+
+    dropped = grads(retain=False, times=1)[0]
+    first, second = grads(retain=True, times=2)
+    for a, b, c in zip(dropped, first, second):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(b, c)
