@@ -240,21 +240,24 @@ def _per_image(w) -> bool:
     return math.prod(w.shape[1:]) <= PER_IMAGE_MAX_K
 
 
-def _im2col_images(x, kernel, stride, pads, dilation, out, groups):
-    """Batch-major im2col: (N, G, C/G·k…, H′·W′…), image n's columns contiguous."""
+def _im2col_images(x, kernel, stride, pads, dilation, out, groups, ones: bool = False):
+    """Batch-major im2col: (N, G, C/G·k…, H′·W′…), image n's columns contiguous. ``ones``
+    (one group): a last row of ones is appended, (N, 1, C·k… + 1, H′·W′…), so that the GEMM
+    with [W | b] adds the bias (no pass of its own over the output)."""
     extra = _overhang(x.shape[2:], kernel, stride, pads, dilation, out)
     xpad = _pad(x, pads, extra)
+    n, k, positions = x.shape[0], x.shape[1] * math.prod(kernel), math.prod(out)
+    cols = xp.empty((n, k + int(ones), positions), dtype=x.dtype)
     if _im2col_kernel_takes(xpad, stride, dilation):
         from ..kernels.conv import im2col_images
 
-        cols = xp.empty((x.shape[0], x.shape[1] * math.prod(kernel), math.prod(out)),
-                        dtype=x.dtype)
         im2col_images(xpad, *kernel, stride[0], dilation[0], *out, cols)
     else:
         view = _windows(xpad, kernel, stride, dilation, out, batch_last=False)
-        cols = xp.empty(view.shape, dtype=x.dtype)
-        xp.copyto(cols, view)
-    return cols.reshape(x.shape[0], groups, -1, math.prod(out))
+        xp.copyto(cols[:, :k].reshape(view.shape), view)
+    if ones:
+        cols[:, k] = 1
+    return cols.reshape(n, groups, -1, positions)
 
 
 def _input_grad_images(rows, w, out, stride, pads, dilation, groups, spatial, into):
@@ -300,14 +303,18 @@ def conv_forward(x, w, stride, pads, dilation, groups, out=None, bias=None, into
     y = xp.empty((n, o) + tuple(out), dtype=xp.result_type(x, w)) if into is None else into
     wm = w.reshape(groups, o // groups, -1)
     per_image = _per_image(w) and y.flags.c_contiguous
+    fold = per_image and bias is not None and groups == 1
+    if fold:        # [W | b]: the bias rides in the GEMM on a row of ones (see _im2col_images)
+        wm = xp.concatenate([wm, bias.astype(wm.dtype, copy=False).reshape(1, o, 1)], axis=2)
 
     def part(lo, hi):
         for a, b in _chunks(lo, hi, x, kernel, out):
             if per_image:
-                cols = _im2col_images(x[a:b], kernel, stride, pads, dilation, out, groups)
+                cols = _im2col_images(x[a:b], kernel, stride, pads, dilation, out, groups,
+                                      ones=fold)
                 rows = y[a:b].reshape(b - a, groups, o // groups, -1)
                 xp.matmul(wm, cols, out=rows)
-                if bias is not None:
+                if bias is not None and not fold:
                     rows += bias.reshape(groups, o // groups, 1)
                 continue
             cols = _im2col(x[a:b], kernel, stride, pads, dilation, out, groups)
