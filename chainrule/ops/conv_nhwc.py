@@ -120,9 +120,11 @@ def forward(x, w, stride, pads, dilation, out, bias=None, into=None):
         xn = _padded_nhwc(x[lo:hi], pads)
         for a, b in _chunks(lo, hi, per_image):
             rows = _columns(xn[a - lo:b - lo], kernel, stride, dilation, out) @ wm
-            if bias is not None:
-                rows += bias
-            xp.copyto(y[a:b], rows.reshape(b - a, *out, o).transpose(0, 3, 1, 2))
+            nchw = rows.reshape(b - a, *out, o).transpose(0, 3, 1, 2)
+            if bias is None:
+                xp.copyto(y[a:b], nchw)
+            else:               # the bias added in the transposing copy: one pass, not two
+                xp.add(nchw, bias.reshape(o, 1, 1), out=y[a:b])
 
     parallel_for(n, part, n * per_image, blas=True)
     return y
