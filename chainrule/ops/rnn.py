@@ -457,37 +457,48 @@ class Gru(Function):
         g = g.astype(S.dtype, copy=False)
         gy, dh, _ = _unpack_grad(plan, g, H)
         zeros_or_empty = xp.zeros if plan.masked else xp.empty
-        dG = zeros_or_empty((T, N, 3 * H), dtype=S.dtype)    # [δa_r, δa_z, δĥ_n]
-        dAn = zeros_or_empty((T, N, H), dtype=S.dtype)       # δa_n
+        # A[t] and HN[t] are read for the last time at step t: when this node is dropped after
+        # the backward (ctx.consumable), [δa_r, δa_z, δĥ_n] overwrites A and δa_n overwrites HN
+        # (each read below comes before the write to its place), so no (T, N, 4H) is allocated
+        consume = ctx.consumable
+        dG = A if consume else zeros_or_empty((T, N, 3 * H), dtype=S.dtype)  # [δa_r, δa_z, δĥ_n]
+        dAn = HN if consume else zeros_or_empty((T, N, H), dtype=S.dtype)    # δa_n
         b1 = xp.empty((N, H), dtype=S.dtype)
         b2 = xp.empty((N, H2), dtype=S.dtype)
         bh = xp.empty((N, H), dtype=S.dtype)
+        bz = xp.empty((N, H), dtype=S.dtype)
+        bn = xp.empty((N, H), dtype=S.dtype) if consume else None
         rev = plan.reverse
         mul, sub = xp.multiply, xp.subtract
         for t in reversed(plan.times):
             n = plan.counts[t]
             src = t + rev
+            if consume and n < N:
+                dG[t, n:] = 0                                   # finished sequences: δ = 0
+                dAn[t, n:] = 0
             dhn = dh[:n]
             dhn += gy[t, :n]
             a = A[t, :n]
             r, z, rz, nn = a[:, :H], a[:, H:H2], a[:, :H2], a[:, H2:]
             hp = S[src, :n]
             d = dG[t, :n]
-            dan = dAn[t, :n]
-            sub(hp, nn, out=d[:, H:H2])
-            d[:, H:H2] *= dhn                                   # δh ⊙ (h_{t−1} − n)
+            dan = bn[:n] if consume else dAn[t, :n]
             c1 = mul(nn, nn, out=b1[:n])
             sub(1, c1, out=c1)
             sub(1, z, out=dan)
             dan *= dhn
             dan *= c1                                           # δa_n
-            mul(dan, HN[t, :n], out=d[:, :H])                   # δa_n ⊙ ĥ_n
             c2 = sub(1, rz, out=b2[:n])
-            c2 *= rz
-            d[:, :H2] *= c2                                     # ⊙ σ′ for r and z
+            c2 *= rz                                            # σ′ for r and z
+            dz = mul(dhn, z, out=bz[:n])                        # δh ⊙ z (to δh_{t−1})
+            sub(hp, nn, out=d[:, H:H2])
+            d[:, H:H2] *= dhn                                   # δh ⊙ (h_{t−1} − n)
             mul(dan, r, out=d[:, H2:])                          # δĥ_n
-            dhn *= z
-            dhn += xp.matmul(d, w_hh, out=bh[:n])
+            mul(dan, HN[t, :n], out=d[:, :H])                   # δa_n ⊙ ĥ_n
+            d[:, :H2] *= c2                                     # ⊙ σ′ for r and z
+            if consume:
+                dAn[t, :n] = dan
+            xp.add(dz, xp.matmul(d, w_hh, out=bh[:n]), out=dhn)
         need = _needs(ctx, 8)
         dG2 = dG.reshape(T * N, 3 * H)
         dAn2 = dAn.reshape(T * N, H)

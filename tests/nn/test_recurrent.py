@@ -513,12 +513,13 @@ def test_primitive_without_optional_inputs(kind):
 
 @pytest.mark.parametrize("lengths", [None, [5, 3, 4]])
 @pytest.mark.parametrize("fast", [True, False])
-@pytest.mark.parametrize("proj_size", [0, 2])
-def test_lstm_backward_that_drops_its_graph_reuses_the_slopes_with_the_same_bits(
-        lengths, fast, proj_size, monkeypatch):
-    """A backward without retain_graph lets the LSTM write δa over its saved gate slopes
-    (ctx.consumable): the gradients are bit for bit those of a backward that keeps the graph,
-    and a kept graph's second backward still gives them (its slopes were not touched)."""
+@pytest.mark.parametrize("layer", ["lstm", "lstm_proj", "gru"])
+def test_recurrent_backward_that_drops_its_graph_reuses_its_saves_with_the_same_bits(
+        lengths, fast, layer, monkeypatch):
+    """A backward without retain_graph lets the LSTM write δa over its saved gate slopes and the
+    GRU its gate deltas over its saved gates (ctx.consumable): the gradients are bit for bit
+    those of a backward that keeps the graph, and a kept graph's second backward still gives
+    them (its saves were not touched)."""
     from chainrule import kernels
 
     if fast and not kernels.available():
@@ -529,7 +530,8 @@ def test_lstm_backward_that_drops_its_graph_reuses_the_slopes_with_the_same_bits
 
     def grads(retain: bool, times: int):
         cr.manual_seed(0)
-        lstm = nn.LSTM(4, 6, proj_size=proj_size).double()
+        lstm = (nn.GRU(4, 6) if layer == "gru" else
+                nn.LSTM(4, 6, proj_size=2 if layer == "lstm_proj" else 0)).double()
         xt = cr.tensor(x, requires_grad=True)
         if lengths is None:
             out, _ = lstm(xt)
