@@ -182,11 +182,15 @@ def _separable_max(xpad, kernel, stride, padding, dilation, out):
             for i in range(k):
                 index[lead + axis] = slice(d * i, d * i + s * (o - 1) + 1, s)
                 views.append(z[tuple(index)])
-            reduced = xp.maximum(views[0], views[1]) if k > 1 else views[0].copy()
+            if k == 1:
+                z = views[0]
+                continue
+            # the first axis's maxima go straight into the result
+            z = xp.maximum(views[0], views[1], out=best[lo:hi] if axis == 0 else None)
             for v in views[2:]:
-                xp.maximum(reduced, v, out=reduced)
-            z = reduced
-        best[lo:hi] = z
+                xp.maximum(z, v, out=z)
+        if z.base is not best and z is not best:
+            best[lo:hi] = z
 
     n = xpad.shape[0]
     best = xp.empty(xpad.shape[:lead] + tuple(out), dtype=xpad.dtype)
