@@ -51,6 +51,14 @@ def _general(p, g, m, v, vmax, amsgrad, w1, big, w1c, beta2, one_minus_beta2, ro
         p[k] = p[k] - (mk / (np.sqrt(vk) / root_bc2 + eps)) * step
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def adam_update_many(ps, gs, ms, vs, w1, beta2, one_minus_beta2, root_bc2, eps, step):
+    """The common case's step (w₁ < ½, no amsgrad) for several tensors in one call: tuples of
+    flat arrays of one dtype, the same constants for all (they share the step count)."""
+    for t in range(len(ps)):
+        _plain(ps[t], gs[t], ms[t], vs[t], w1, beta2, one_minus_beta2, root_bc2, eps, step)
+
+
 def adam_update(p, g, m, v, vmax, amsgrad, w1, big, w1c, beta2, one_minus_beta2, root_bc2, eps,
                 step):
     """One Adam step on flat, contiguous arrays of one dtype (every scalar of that dtype too):
