@@ -234,21 +234,30 @@ def test_per_sample_normalisations_reductions_and_slices_split(split_in):
     assert compiled.program().shard is not None, compiled.program().unsplit_reason
 
 
-def test_statistics_over_the_batch_axis_are_not_split(split_in):
-    split_in(2)
+def _batch_mixing_head(head):
+    """A model whose output rows mix samples: ``head`` applied to its (N, 3) logits."""
     nn = cr.nn
 
-    class Centre(nn.Module):
+    class Mixed(nn.Module):
         def __init__(self):
             super().__init__()
             self.fc = nn.Linear(256, 3)
 
         def forward(self, x):
-            h = self.fc(x.flatten(1))
-            return h - h.mean(dim=0, keepdim=True)
+            return head(self.fc(x.flatten(1)), x.shape[0])
 
-    reason = _unsplit_reason(Centre)
-    assert "over the batch axis" in reason
+    return Mixed
+
+
+@pytest.mark.parametrize("head, reason", [
+    (lambda h, n: h - h.mean(dim=0, keepdim=True), "over the batch axis"),
+    (lambda h, n: cr.cat([h, h], dim=0)[:n], "concatenate along the batch axis"),
+], ids=["statistics", "joining"])
+def test_steps_that_mix_the_batch_are_not_split(split_in, head, reason):
+    """Statistics over the batch axis, and joining along it, make each sample's output depend
+    on the others: such a program replays unsplit, and says why."""
+    split_in(2)
+    assert reason in _unsplit_reason(_batch_mixing_head(head))
 
 
 def _recurrent(kind, final_state=False, batch_first=True):
@@ -298,22 +307,6 @@ def test_recurrent_variants_split_too(split_in, variant):
                                   optimizer=lambda p: cr.optim.Adam(p, lr=1e-2))
     _assert_same_training(a, b, eager, compiled, H.batches("lstm", 5, batch=6))
     assert compiled.program().shard is not None, compiled.program().unsplit_reason
-
-
-def test_joining_along_the_batch_axis_is_not_split(split_in):
-    split_in(2)
-    nn = cr.nn
-
-    class Doubled(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc = nn.Linear(256, 3)
-
-        def forward(self, x):
-            h = self.fc(x.flatten(1))
-            return cr.cat([h, h], dim=0)[:x.shape[0]]
-
-    assert "concatenate along the batch axis" in _unsplit_reason(Doubled)
 
 
 def test_the_batch_axis_follows_transposes_and_indexing():
