@@ -174,7 +174,7 @@ def _separable_max(xpad, kernel, stride, padding, dilation, out):
     lead = xpad.ndim - len(kernel)
 
     def part(lo, hi):
-        z = xpad[lo:hi]
+        z, target = xpad[lo:hi], best[lo:hi]
         for axis in reversed(range(len(kernel))):
             k, s, d, o = kernel[axis], stride[axis], dilation[axis], out[axis]
             index = [slice(None)] * z.ndim
@@ -186,11 +186,11 @@ def _separable_max(xpad, kernel, stride, padding, dilation, out):
                 z = views[0]
                 continue
             # the first axis's maxima go straight into the result
-            z = xp.maximum(views[0], views[1], out=best[lo:hi] if axis == 0 else None)
+            z = xp.maximum(views[0], views[1], out=target if axis == 0 else None)
             for v in views[2:]:
                 xp.maximum(z, v, out=z)
-        if z.base is not best and z is not best:
-            best[lo:hi] = z
+        if z is not target:         # the first axis had a kernel of 1: nothing written yet
+            target[...] = z
 
     n = xpad.shape[0]
     best = xp.empty(xpad.shape[:lead] + tuple(out), dtype=xpad.dtype)
