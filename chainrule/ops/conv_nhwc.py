@@ -83,14 +83,15 @@ def _padded_nhwc(x, pads):
     return out
 
 
-def _columns(xn, kernel, stride, dilation, out):
-    """The im2col matrix of the padded NHWC input: (n·H′·W′, kh·kw·C), one copy of a view."""
+def _columns(xn, kernel, stride, dilation, out, into=None):
+    """The im2col matrix of the padded NHWC input: (n·H′·W′, kh·kw·C), one copy of a view
+    (into ``into`` when given)."""
     n, _, _, c = xn.shape
     s_n, s_h, s_w, s_c = xn.strides
     view = _as_strided(xn, (n, *out, *kernel, c),
                        (s_n, s_h * stride[0], s_w * stride[1], s_h * dilation[0],
                         s_w * dilation[1], s_c), writeable=False)
-    cols = xp.empty(view.shape, dtype=xn.dtype)
+    cols = xp.empty(view.shape, dtype=xn.dtype) if into is None else into.reshape(view.shape)
     xp.copyto(cols, view)
     return cols.reshape(n * out[0] * out[1], -1)
 
@@ -107,19 +108,22 @@ def _chunks(lo, hi, per_image_bytes):
     return [(a, min(a + step, hi)) for a in range(lo, hi, step)]
 
 
-def forward(x, w, stride, pads, dilation, out, bias=None, into=None):
-    """y = W ⋆ x + b (NCHW in and out), computed channels-last."""
+def forward(x, w, stride, pads, dilation, out, bias=None, into=None, keep=False):
+    """y = W ⋆ x + b (NCHW in and out), computed channels-last. ``keep``: return (y, columns),
+    the whole batch's im2col matrix (N·H′·W′ × k²C) for :func:`backward`'s ∂L/∂W."""
     n, o = x.shape[0], w.shape[0]
     kernel = w.shape[2:]
     y = xp.empty((n, o, *out), dtype=xp.result_type(x, w)) if into is None else into
     wm = _weight_matrix(w)
     positions = out[0] * out[1]
     per_image = positions * wm.shape[0] * x.itemsize
+    kept = xp.empty((n * positions, wm.shape[0]), dtype=x.dtype) if keep else None
 
     def part(lo, hi):
         xn = _padded_nhwc(x[lo:hi], pads)
         for a, b in _chunks(lo, hi, per_image):
-            rows = _columns(xn[a - lo:b - lo], kernel, stride, dilation, out) @ wm
+            into_cols = None if kept is None else kept[a * positions:b * positions]
+            rows = _columns(xn[a - lo:b - lo], kernel, stride, dilation, out, into_cols) @ wm
             nchw = rows.reshape(b - a, *out, o).transpose(0, 3, 1, 2)
             if bias is None:
                 xp.copyto(y[a:b], nchw)
@@ -127,11 +131,12 @@ def forward(x, w, stride, pads, dilation, out, bias=None, into=None):
                 xp.add(nchw, bias.reshape(o, 1, 1), out=y[a:b])
 
     parallel_for(n, part, n * per_image, blas=True)
-    return y
+    return (y, kept) if keep else y
 
 
-def backward(x, w, g, stride, pads, dilation, need_x: bool, need_w: bool):
-    """(∂L/∂x, ∂L/∂W) of y = W ⋆ x given G = ∂L/∂y (NCHW), computed channels-last."""
+def backward(x, w, g, stride, pads, dilation, need_x: bool, need_w: bool, columns=None):
+    """(∂L/∂x, ∂L/∂W) of y = W ⋆ x given G = ∂L/∂y (NCHW), computed channels-last;
+    ``columns``: the forward's kept im2col matrix (then not built again)."""
     from ..kernels.conv import col2im_nhwc
 
     n, c, h, wd = x.shape
@@ -147,13 +152,14 @@ def backward(x, w, g, stride, pads, dilation, need_x: bool, need_w: bool):
     def part(lo, hi):
         gn = xp.empty((hi - lo, *out, o), dtype=g.dtype)
         xp.copyto(gn, g[lo:hi].transpose(0, 2, 3, 1))
-        xn = _padded_nhwc(x[lo:hi], pads) if need_w else None
+        xn = _padded_nhwc(x[lo:hi], pads) if need_w and columns is None else None
         if need_x:
             target = xp.zeros((hi - lo, h + pt + pb, (wd + pl + pr) * c), dtype=gx.dtype)
         for a, b in _chunks(lo, hi, per_image):
             rows = gn[a - lo:b - lo].reshape(-1, o)
             if need_w:
-                cols = _columns(xn[a - lo:b - lo], kernel, stride, dilation, out)
+                cols = _columns(xn[a - lo:b - lo], kernel, stride, dilation, out) \
+                    if columns is None else columns[a * positions:b * positions]
                 gw = cols.T @ rows
                 del cols
                 if lo in partial_w:

@@ -165,6 +165,24 @@ def _running_max(xpad, kernel, stride, padding, dilation, out, with_arg: bool = 
     return best, arg
 
 
+def _pool_2x2_kernel_takes(xpad, x, kernel, stride, padding, dilation, out) -> bool:
+    """Whether kernels/pool.py's 2×2 forward computes this pooling: 2-d, 2×2 windows at
+    stride 2, no padding (nor ceil_mode's overhang), a C-contiguous input (the fast extra)."""
+    return (xpad is x and x.ndim == 4 and tuple(kernel) == (2, 2) and tuple(stride) == (2, 2)
+            and tuple(dilation) == (1, 1) and kernels.takes(x, contiguous=True))
+
+
+def _pool_2x2(x, out):
+    """The 2×2, stride-2 window maxima and their offsets by the numba kernel, the batch split
+    over the intra-op threads."""
+    from ..kernels.pool import max_pool2d_2x2
+
+    best = xp.empty(x.shape[:2] + tuple(out), dtype=x.dtype)
+    arg = xp.empty(best.shape, dtype=xp.uint8)
+    parallel_for(x.shape[0], lambda lo, hi: max_pool2d_2x2(x, best, arg, lo, hi), x.nbytes)
+    return best, arg
+
+
 def _separable_max(xpad, kernel, stride, padding, dilation, out):
     """The window maxima alone, one spatial axis at a time: max over a k_h × k_w window is the
     max over i of the row maxima max over j, so the last axis is reduced first (k_w − 1
@@ -294,6 +312,9 @@ class MaxPool(Function):
             best, ctx.arg = pool_standard.forward(x, *geometry, extra)
             return best
         xpad = _pad(x, padding, extra, -xp.inf)
+        if _pool_2x2_kernel_takes(xpad, x, *geometry):     # PyTorch's choice, NaN included
+            best, ctx.arg = _pool_2x2(x, out)
+            return best
         if not records(ctx):        # no backward will run: the maxima alone
             return _separable_max(xpad, *geometry)
         best, arg = _running_max(xpad, *geometry)

@@ -209,3 +209,104 @@ def test_im2col_kernels_copy_the_window_view_exactly(monkeypatch, n, c, kh, kw, 
     for lo, hi in ((0, half), (half, n)):
         im2col_channels(xpad[lo:hi], kh, kw, sh, dh, *out, lo, parts)
     np.testing.assert_array_equal(parts.reshape(results[1][1].shape), results[1][1])
+
+
+def _conv_grads(x, weight, b, g, **kw):
+    xc = cr.tensor(x, requires_grad=True)
+    wc = cr.tensor(weight, requires_grad=True)
+    bc = None if b is None else cr.tensor(b, requires_grad=True)
+    y = cr.nn.functional.conv2d(xc, wc, bc, **kw)
+    node = y._node
+    kept = getattr(node, "columns", None)
+    y.backward(cr.tensor(g))
+    grads = [xc.grad.numpy(), wc.grad.numpy()] + ([] if b is None else [bc.grad.numpy()])
+    return y.numpy(), grads, kept, node
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(1, 5), groups=st.integers(1, 2), cg=st.integers(1, 3),
+       og=st.integers(1, 3), k=st.sampled_from([(1, 1), (3, 3), (2, 3), (5, 4)]),
+       stride=st.integers(1, 2), dilation=st.integers(1, 2), padding=st.integers(0, 2),
+       h=st.integers(7, 12), w=st.integers(7, 11), bias=st.booleans(),
+       dtype=st.sampled_from(["float32", "float64"]), chunked=st.booleans(),
+       seed=st.integers(0, 99))
+def test_the_columns_kept_from_the_forward_give_the_rebuilt_columns_bits(
+        route, monkeypatch, n, groups, cg, og, k, stride, dilation, padding, h, w, bias, dtype,
+        chunked, seed):
+    """A forward that keeps its im2col matrix (KEEP_COLUMNS_BYTES) hands the backward exactly
+    the columns it would build again: the same output and gradients, bit for bit, on every
+    route, with the batch in one chunk or image by image; the whole-batch route keeps none."""
+    rng = np.random.default_rng(seed)
+    c, o = cg * groups, og * groups
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    weight = rng.standard_normal((o, cg, *k)).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype) if bias else None
+    kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    try:
+        torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(weight), None, **kw)
+    except RuntimeError:                            # the kernel does not fit the input
+        return
+    if chunked:                                     # one image per chunk
+        monkeypatch.setattr(C, "CHUNK_BYTES", 1)
+    out = C._out_sizes((h, w), k, (stride,) * 2, ((padding, padding),) * 2, (dilation,) * 2)
+    g = rng.standard_normal((n, o, *out)).astype(dtype)
+    results = []
+    for budget in (0, 1 << 30):
+        monkeypatch.setattr(C, "KEEP_COLUMNS_BYTES", budget)
+        results.append(_conv_grads(x, weight, b, g, **kw))
+    (y0, grads0, none, _), (y1, grads1, kept, node) = results
+    assert none is None
+    takes_nhwc = route.startswith("nhwc") and groups == 1
+    assert (kept is None) == route.startswith("whole_batch")
+    if kept is not None:
+        assert kept.route == ("nhwc" if takes_nhwc else "images")
+    assert node.columns is None                     # released by the backward
+    np.testing.assert_array_equal(y1, y0)
+    for a, b_ in zip(grads1, grads0):
+        np.testing.assert_array_equal(a, b_)
+
+
+def test_columns_are_kept_only_when_a_weight_gradient_will_be_computed(monkeypatch):
+    rng = np.random.default_rng(0)
+    x = cr.tensor(rng.standard_normal((2, 3, 9, 9)), requires_grad=True)
+    weight = rng.standard_normal((4, 3, 3, 3))
+    y = cr.nn.functional.conv2d(x, cr.tensor(weight))          # ∂L/∂x only
+    assert getattr(y._node, "columns", None) is None
+    with cr.no_grad():
+        y = cr.nn.functional.conv2d(x, cr.tensor(weight, requires_grad=True))
+    assert y._node is None
+    y = cr.nn.functional.conv2d(x, cr.tensor(weight, requires_grad=True))
+    assert y._node.columns is not None
+    monkeypatch.setattr(C, "KEEP_COLUMNS_BYTES", 2 * 3 * 9 * 7 * 7 * 8 - 1)   # one byte short
+    y = cr.nn.functional.conv2d(x, cr.tensor(weight, requires_grad=True))
+    assert getattr(y._node, "columns", None) is None
+
+
+def test_a_backward_that_keeps_the_graph_keeps_the_columns_and_repeats_exactly():
+    rng = np.random.default_rng(1)
+    x = cr.tensor(rng.standard_normal((3, 2, 8, 8)), requires_grad=True)
+    weight = cr.tensor(rng.standard_normal((5, 2, 3, 3)), requires_grad=True)
+    y = cr.nn.functional.conv2d(x, weight, padding=1)
+    g = cr.tensor(rng.standard_normal(tuple(y.shape)))
+    y.backward(g, retain_graph=True)
+    assert y._node.columns is not None
+    first = weight.grad.numpy().copy()
+    weight.grad = None
+    y.backward(g)
+    np.testing.assert_array_equal(weight.grad.numpy(), first)
+    assert y._node.columns is None
+
+
+def test_changing_the_input_in_place_after_the_forward_still_raises():
+    """The kept columns are the input's values at the forward: PyTorch's version check on the
+    saved input still refuses a backward after the input was changed in place."""
+    rng = np.random.default_rng(2)
+    x = cr.tensor(rng.standard_normal((2, 2, 6, 6)), requires_grad=True)
+    weight = cr.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    h = x * 1.0
+    y = cr.nn.functional.conv2d(h, weight)
+    with cr.no_grad():
+        h.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation|version"):
+        y.sum().backward()

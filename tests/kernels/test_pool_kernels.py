@@ -104,3 +104,67 @@ def test_without_a_graph_the_forward_keeps_no_argmax():
         y = cr.nn.functional.max_pool2d(cr.tensor(x), 3, stride=2, padding=1)
     ty = torch.nn.functional.max_pool2d(torch.tensor(x), 3, stride=2, padding=1)
     np.testing.assert_array_equal(y.numpy(), ty.numpy())
+
+
+@given(n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(2, 9), w=st.integers(2, 9),
+       data=st.sampled_from(["normal", "ties", "nan", "neginf", "signed_zeros"]),
+       dtype=st.sampled_from([np.float64, np.float32]), grad=st.booleans(),
+       seed=st.integers(0, 100))
+def test_the_2x2_forward_kernel_gives_pytorchs_maxima_and_choices(n, c, h, w, data, dtype, grad,
+                                                                  seed):
+    """kernels.pool.max_pool2d_2x2 (2×2 windows, stride 2, odd sizes leave a row or column
+    out): the maxima and the element each window chose, NaN (the last one wins), ties (the
+    first), −∞ and ±0 included: PyTorch's bits, with and without a graph, and the NumPy path's
+    values (NumPy's ``maximum`` of 0.0 and −0.0 may keep the later one's sign, where PyTorch
+    and the kernel keep the first's: equal values, different bits)."""
+    rng = np.random.default_rng(seed)
+    shape = (n, c, h, w)
+    if data == "ties":
+        x = rng.integers(0, 2, shape).astype(dtype)
+    elif data == "signed_zeros":
+        x = np.where(rng.random(shape) < 0.5, -0.0, 0.0).astype(dtype)
+    else:
+        x = rng.standard_normal(shape).astype(dtype)
+        if data == "nan":
+            x[rng.random(shape) < 0.3] = np.nan
+        if data == "neginf":
+            x[rng.random(shape) < 0.6] = -np.inf
+    g = rng.standard_normal((n, c, h // 2, w // 2)).astype(dtype)
+    if grad:
+        y_fast, gx_fast = _run(x, g, True, 2, kernel_size=2)
+        y_ref, gx_ref = _run(x, g, False, 2, kernel_size=2)
+        np.testing.assert_array_equal(gx_fast, gx_ref)
+        xt = torch.tensor(x, requires_grad=True)
+        yt = torch.nn.functional.max_pool2d(xt, 2)
+        yt.backward(torch.tensor(g))
+        np.testing.assert_array_equal(gx_fast, xt.grad.numpy())
+    else:
+        with cr.no_grad():
+            y_fast = cr.nn.functional.max_pool2d(cr.tensor(x), 2).numpy()
+            previous = kernels.enabled(False)
+            try:
+                y_ref = cr.nn.functional.max_pool2d(cr.tensor(x), 2).numpy()
+            finally:
+                kernels.enabled(previous)
+        yt = torch.nn.functional.max_pool2d(torch.tensor(x), 2)
+    np.testing.assert_array_equal(y_fast, y_ref)
+    # bits, so that -0.0 and 0.0 (and NaN) are told apart
+    assert y_fast.tobytes() == yt.detach().numpy().tobytes()
+
+
+def test_the_2x2_forward_kernel_is_used_only_where_it_applies(monkeypatch):
+    from chainrule.kernels import pool as K
+    calls = []
+    original = K.max_pool2d_2x2
+    monkeypatch.setattr(K, "max_pool2d_2x2", lambda *args: calls.append(1) or original(*args))
+    x = cr.randn(2, 3, 6, 6, requires_grad=True)
+    cr.nn.functional.max_pool2d(x, 2)
+    assert calls
+    for kw in (dict(kernel_size=2, padding=1), dict(kernel_size=2, stride=1),
+               dict(kernel_size=3, stride=2), dict(kernel_size=2, dilation=2),
+               dict(kernel_size=2, ceil_mode=True)):
+        calls.clear()
+        cr.nn.functional.max_pool2d(cr.randn(2, 3, 7, 7), **kw)
+        assert not calls, kw
+    cr.nn.functional.max_pool2d(cr.ones(2, 3, 6, 6).transpose(2, 3), 2)
+    assert not calls                    # a non-contiguous input takes the NumPy path
