@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import itertools
 import math
-
 from typing import NamedTuple
 
 from .. import backend as B
