@@ -19,24 +19,35 @@ releases the GIL).
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def max_pool2d_backward(g, arg, kh, kw, sh, sw, ph, pw, dh, dw, gx, n0, n1):
-    """gx[n0:n1] = G routed to each window's chosen position (zero elsewhere)."""
+    """gx[n0:n1] = G routed to each window's chosen position (zero elsewhere). The offset t's
+    row and column shifts come from two small tables (an integer division per element made the
+    kernel ~3x slower: LeNet's first pooling at batch 64, 0.38 against 0.10 ms)."""
     channels, height, width = gx.shape[1], gx.shape[2], gx.shape[3]
     ho, wo = g.shape[2], g.shape[3]
+    rows = np.empty(kh * kw, np.int64)
+    cols = np.empty(kh * kw, np.int64)
+    for i in range(kh):
+        for j in range(kw):
+            rows[i * kw + j] = i * dh - ph
+            cols[i * kw + j] = j * dw - pw
     for n in range(n0, n1):
         for c in range(channels):
+            plane = gx[n, c]
             for r in range(height):
+                row = plane[r]
                 for q in range(width):
-                    gx[n, c, r, q] = 0
+                    row[q] = 0
             for h in range(ho):
+                g_row = g[n, c, h]
+                t_row = arg[n, c, h]
                 for w in range(wo):
-                    t = arg[n, c, h, w]
-                    i = t // kw
-                    j = t - i * kw
-                    gx[n, c, h * sh - ph + i * dh, w * sw - pw + j * dw] += g[n, c, h, w]
+                    t = t_row[w]
+                    plane[h * sh + rows[t], w * sw + cols[t]] += g_row[w]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
