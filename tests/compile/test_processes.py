@@ -41,8 +41,13 @@ def _alive(pid: int) -> bool:
     return done == 0
 
 
+@pytest.mark.parametrize("spin", [processes.SPIN_SECONDS, 0.0], ids=["watching", "blocking"])
 @pytest.mark.parametrize("model", ["mlp", "lenet", "lstm"])
-def test_processes_give_the_threaded_split_bit_for_bit_and_eager_to_1e_12(model):
+def test_processes_give_the_threaded_split_bit_for_bit_and_eager_to_1e_12(model, spin,
+                                                                          monkeypatch):
+    """Whether a waiting process first watches the shared message count (the default) or
+    blocks on the pipe at once (SPIN_SECONDS = 0), the messages and the numbers are the same."""
+    monkeypatch.setattr(processes, "SPIN_SECONDS", spin)
     build = getattr(H, model)
     a, b = H.twin(build)
     c, _ = H.twin(build)
