@@ -44,6 +44,7 @@ _state = {"threads": int(os.environ.get("CHAINRULE_NUM_THREADS", "0")) or _cores
           "split": backend.BLAS_THREADS_QUIET}
 _busy = threading.Lock()       # held while a split pass runs: one user of the pool at a time
 _workers: list = []
+_local = threading.local()     # .sharing: the parts side by side while this thread runs one
 
 
 class _Worker:
@@ -178,10 +179,10 @@ def run_parts(jobs: list, blas: bool = True) -> bool:
         while len(_workers) < len(jobs) - 1:
             _workers.append(_Worker())
         for worker, job in zip(_workers, jobs[1:]):
-            worker.jobs.put(job)
+            worker.jobs.put(_shared_by(job, len(jobs)))
         error = None
         try:
-            jobs[0]()
+            _shared_by(jobs[0], len(jobs))()
         except BaseException as exc:
             error = exc
         for worker in _workers[:len(jobs) - 1]:
@@ -195,6 +196,24 @@ def run_parts(jobs: list, blas: bool = True) -> bool:
             controller.set_num_threads(previous)
         _busy.release()
     return True
+
+
+def sharing() -> int:
+    """How many parts of one split pass run side by side in this process, seen from the calling
+    thread (1 outside a split pass). A budget meant per process (the convolution's kept columns,
+    ``ops.conv.KEEP_COLUMNS_BYTES``) is divided among them."""
+    return getattr(_local, "sharing", 1)
+
+
+def _shared_by(job, count: int):
+    def run():
+        previous = sharing()
+        _local.sharing = count
+        try:
+            job()
+        finally:
+            _local.sharing = previous
+    return run
 
 
 def sum_parts(partials: dict):

@@ -47,7 +47,7 @@ from .. import backend as B
 from .. import kernels
 from ..autograd.function import Function, primitive, records
 from ..backend import is_foreign_array, pad_constant, xp
-from ..parallel import parallel_for, sum_parts
+from ..parallel import parallel_for, sharing, sum_parts
 from ..tensor import Tensor
 from . import conv_nhwc
 from .movement import expand_dims, squeeze
@@ -305,13 +305,15 @@ KEEP_COLUMNS_BYTES = 6 << 20
 """A convolution whose im2col matrix takes at most this many bytes keeps it from the forward
 for the backward's weight gradient, instead of building it a second time (a workspace, as
 cuDNN's): LeNet-5's two convolutions at batch 64, one thread, backward 0.58 → 0.26 ms and
-1.81 → 1.51 ms, for 5.2 + 3.8 MB held from forward to backward. Set it to 0 to keep none."""
+1.81 → 1.51 ms, for 5.2 + 3.8 MB held from forward to backward. The budget is per process: the
+parts of a compiled step split over threads share it (``parallel.sharing``), so splitting a
+step over threads does not multiply the memory. Set it to 0 to keep none."""
 
 
 def keeps_columns(x, w, out) -> bool:
     """Whether a forward of x with kernel w (output spatial size ``out``) keeps its columns."""
     return type(x).__module__ == "numpy" and \
-        _cols_bytes(x, w.shape[2:], out) <= KEEP_COLUMNS_BYTES
+        _cols_bytes(x, w.shape[2:], out) <= KEEP_COLUMNS_BYTES // sharing()
 
 
 def _needs_weight_grad(ctx) -> bool:

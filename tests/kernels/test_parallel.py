@@ -232,3 +232,29 @@ def test_the_blas_held_at_one_thread_is_numpys():
         a @ a
     finally:
         controller.set_num_threads(previous)
+
+
+def test_parts_side_by_side_see_how_many_share_the_process_and_split_the_workspace(monkeypatch):
+    """parallel.sharing(): 1 outside a split pass, the number of parts inside one (on every
+    part's thread), and 1 again after; a convolution inside one of two parts keeps its columns
+    only when they fit half of KEEP_COLUMNS_BYTES."""
+    from chainrule.ops import conv as C
+
+    seen = []
+    assert parallel.sharing() == 1
+    assert parallel.run_parts([lambda: seen.append(parallel.sharing())] * 2)
+    assert seen == [2, 2] and parallel.sharing() == 1
+    assert parallel.run_parts([lambda: seen.append(parallel.sharing())])
+    assert seen[-1] == 1
+
+    x = cr.tensor(np.random.default_rng(0).standard_normal((2, 3, 9, 9)))
+    w = cr.tensor(np.random.default_rng(1).standard_normal((4, 3, 3, 3)), requires_grad=True)
+    monkeypatch.setattr(C, "KEEP_COLUMNS_BYTES", C._cols_bytes(x._data, (3, 3), (7, 7)))
+    kept = {}
+
+    def forward(key):
+        kept[key] = getattr(cr.nn.functional.conv2d(x, w)._node, "columns", None)
+
+    forward("alone")
+    assert parallel.run_parts([lambda: forward("first of two"), lambda: None])
+    assert kept["alone"] is not None and kept["first of two"] is None
