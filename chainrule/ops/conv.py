@@ -646,7 +646,7 @@ class Conv(Function):
 
             extra = _overhang(x.shape[2:], w.shape[2:], stride, padding, dilation, out)
             return conv_standard.forward(x, w, b, stride, padding, dilation, groups, out, extra)
-        if records(ctx) and _needs_weight_grad(ctx) and keeps_columns(x, w, out):
+        if _forward_keeps(ctx, x, w, stride, padding, dilation, groups, out):
             y, ctx.columns = conv_forward(x, w, stride, padding, dilation, groups, out, b,
                                           keep=True)
             return y
@@ -699,22 +699,19 @@ def _conv_backward(x, w, g, stride, padding, dilation, groups, need_x, need_w, c
     G in channel-major rows serves both GEMMs, and the weight gradient comes first: its im2col
     buffer is released before col2im's buffer is made. ``columns``: the forward's kept im2col
     matrix (:class:`Columns`), used when this backward takes the route that built it."""
-    route = None if columns is None else columns.route
-    if conv_nhwc.takes(x, w, groups, tuple(g.shape[2:]), need_x) and (
-            not need_x or kernels.takes(x, w, g)):
+    kept = None if columns is None else columns.route
+    gather = need_x and _gather_wins(w, stride, padding, dilation, groups)
+    route = _backward_route(x, w, g, groups, tuple(g.shape[2:]), need_x, gather)
+    if route == "nhwc":
         return conv_nhwc.backward(x, w, g, stride, padding, dilation, need_x, need_w,
-                                  columns.array if route == "nhwc" else None)
+                                  columns.array if kept == "nhwc" else None)
     n = x.shape[0]
     kernel, out = tuple(w.shape[2:]), g.shape[2:]
-    gather = need_x and _gather_wins(w, stride, padding, dilation, groups)
     if gather:
         flipped, gpads = _gather_kernel(w, padding, dilation, groups)
     gx = xp.empty(x.shape, dtype=xp.result_type(g, w)) if need_x else None
     partial_w = {}
-
-    # one GEMM per image (see PER_IMAGE_MAX_K); for ∂L/∂x only with the fast col2im kernel
-    per_image = _per_image(w) and (not need_x or gather or (
-        len(kernel) == 2 and kernels.takes(g, w)))
+    per_image = route == "images"
     o = w.shape[0]
 
     def part(lo, hi):
@@ -724,7 +721,7 @@ def _conv_backward(x, w, g, stride, padding, dilation, groups, need_x, need_w, c
             elif need_w or (need_x and not gather):
                 rows = _channel_major(g[a:b], groups)
             if need_w and per_image:
-                if route == "images":   # without the row of ones a folded bias added
+                if kept == "images":    # without the row of ones a folded bias added
                     cols = columns.array[a:b, :, :math.prod(w.shape[1:])]
                 else:
                     cols = _im2col_images(x[a:b], kernel, stride, padding, dilation, out,
@@ -751,6 +748,33 @@ def _conv_backward(x, w, g, stride, padding, dilation, groups, need_x, need_w, c
 
     parallel_for(n, part, _cols_bytes(x, kernel, out), blas=True)
     return gx, sum_parts(partial_w)
+
+
+def _backward_route(x, w, g, groups, out, need_x, gather) -> str:
+    """Which route :func:`_conv_backward` takes: "nhwc" (channels-last, ``conv_nhwc``),
+    "images" (one GEMM per image, see PER_IMAGE_MAX_K; for ∂L/∂x only with the fast col2im
+    kernel or the gather) or "batch" (channel-major GEMMs over the whole batch)."""
+    if conv_nhwc.takes(x, w, groups, out, need_x) and (not need_x or kernels.takes(x, w, g)):
+        return "nhwc"
+    if _per_image(w) and (not need_x or gather or (len(out) == 2 and kernels.takes(g, w))):
+        return "images"
+    return "batch"
+
+
+def _forward_keeps(ctx, x, w, stride, padding, dilation, groups, out) -> bool:
+    """Whether this forward keeps its columns: a weight gradient will be computed, they fit the
+    workspace, and the backward will take the route that builds the same columns (the forward's
+    and the backward's routes differ where the fast kernels decide the backward's, e.g. conv 2 of
+    LeNet-5 without numba: channels-last forward, whole-batch backward)."""
+    if not (records(ctx) and _needs_weight_grad(ctx) and keeps_columns(x, w, out)):
+        return False
+    forward = "nhwc" if conv_nhwc.takes(x, w, groups, tuple(out)) else \
+        "images" if _per_image(w) else "batch"
+    if forward == "batch":
+        return False
+    need_x = getattr(ctx, "inputs", None) is None or ctx.needs(0)
+    gather = need_x and _gather_wins(w, stride, padding, dilation, groups)
+    return _backward_route(x, w, x, groups, tuple(out), need_x, gather) == forward
 
 
 def _too_small(op, x, w, stride, padding, dilation) -> str:

@@ -236,7 +236,8 @@ def test_the_columns_kept_from_the_forward_give_the_rebuilt_columns_bits(
         chunked, seed):
     """A forward that keeps its im2col matrix (KEEP_COLUMNS_BYTES) hands the backward exactly
     the columns it would build again: the same output and gradients, bit for bit, on every
-    route, with the batch in one chunk or image by image; the whole-batch route keeps none."""
+    route, with the batch in one chunk or image by image; the whole-batch route keeps none, nor
+    does a forward whose backward takes another route (without numba's col2im)."""
     rng = np.random.default_rng(seed)
     c, o = cg * groups, og * groups
     x = rng.standard_normal((n, c, h, w)).astype(dtype)
@@ -258,13 +259,32 @@ def test_the_columns_kept_from_the_forward_give_the_rebuilt_columns_bits(
     (y0, grads0, none, _), (y1, grads1, kept, node) = results
     assert none is None
     takes_nhwc = route.startswith("nhwc") and groups == 1
-    assert (kept is None) == route.startswith("whole_batch")
-    if kept is not None:
+    if route.startswith("whole_batch"):
+        assert kept is None
+    elif route.endswith("_fast"):       # the backward takes the forward's route: kept
+        assert kept is not None
+    if kept is not None:                # (without numba, only where the backward takes it too)
         assert kept.route == ("nhwc" if takes_nhwc else "images")
     assert node.columns is None                     # released by the backward
     np.testing.assert_array_equal(y1, y0)
     for a, b_ in zip(grads1, grads0):
         np.testing.assert_array_equal(a, b_)
+
+
+def test_no_columns_are_kept_for_a_backward_that_would_not_use_them(monkeypatch):
+    """LeNet-5's second convolution without the fast kernels: channels-last forward, but its
+    input gradient needs the whole-batch route, so the channels-last columns are not kept."""
+    rng = np.random.default_rng(3)
+    x = cr.tensor(rng.standard_normal((4, 6, 14, 14)).astype(np.float32), requires_grad=True)
+    w = cr.tensor(rng.standard_normal((16, 6, 5, 5)).astype(np.float32), requires_grad=True)
+    assert conv_nhwc.takes(x._data, w._data, 1, (10, 10))
+    previous = kernels.enabled(False)
+    try:
+        assert getattr(cr.nn.functional.conv2d(x, w)._node, "columns", None) is None
+        x.requires_grad_(False)         # ∂L/∂W alone: the channels-last backward takes it
+        assert cr.nn.functional.conv2d(x, w)._node.columns.route == "nhwc"
+    finally:
+        kernels.enabled(previous)
 
 
 def test_columns_are_kept_only_when_a_weight_gradient_will_be_computed(monkeypatch):
