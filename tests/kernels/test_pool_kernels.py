@@ -29,6 +29,21 @@ def _run(x, g, fast: bool, nd: int, **kw):
         kernels.enabled(previous)
 
 
+def _data(rng, shape, kind: str, dtype):
+    """Inputs where the window's choice is the question: ties (few distinct values), NaN,
+    −∞, signed zeros, or plain normal values."""
+    if kind == "ties":
+        return rng.integers(0, 3, shape).astype(dtype)
+    if kind == "signed_zeros":
+        return np.where(rng.random(shape) < 0.5, -0.0, 0.0).astype(dtype)
+    x = rng.standard_normal(shape).astype(dtype)
+    if kind == "nan":
+        x[rng.random(shape) < 0.25] = np.nan
+    if kind == "neginf":
+        x[rng.random(shape) < 0.5] = -np.inf
+    return x
+
+
 @st.composite
 def cases(draw):
     nd = draw(st.sampled_from([1, 2]))
@@ -52,14 +67,7 @@ def test_fast_max_pool_equals_the_numpy_path_and_pytorch(case, seed, transposed_
                                                          transposed_input):
     nd, shape, kw, data, dtype = case
     rng = np.random.default_rng(seed)
-    if data == "ties":
-        x = rng.integers(0, 3, shape).astype(dtype)
-    else:
-        x = rng.standard_normal(shape).astype(dtype)
-        if data == "nan":
-            x[rng.random(shape) < 0.2] = np.nan
-        if data == "neginf":
-            x[rng.random(shape) < 0.5] = -np.inf
+    x = _data(rng, shape, data, dtype)
     if transposed_input:    # the same values stored in another order: a non-contiguous x
         x = np.ascontiguousarray(x.swapaxes(0, 1)).swapaxes(0, 1)
     y = (cr.nn.functional.max_pool1d if nd == 1 else cr.nn.functional.max_pool2d)(
@@ -118,17 +126,7 @@ def test_the_2x2_forward_kernel_gives_pytorchs_maxima_and_choices(n, c, h, w, da
     values (NumPy's ``maximum`` of 0.0 and −0.0 may keep the later one's sign, where PyTorch
     and the kernel keep the first's: equal values, different bits)."""
     rng = np.random.default_rng(seed)
-    shape = (n, c, h, w)
-    if data == "ties":
-        x = rng.integers(0, 2, shape).astype(dtype)
-    elif data == "signed_zeros":
-        x = np.where(rng.random(shape) < 0.5, -0.0, 0.0).astype(dtype)
-    else:
-        x = rng.standard_normal(shape).astype(dtype)
-        if data == "nan":
-            x[rng.random(shape) < 0.3] = np.nan
-        if data == "neginf":
-            x[rng.random(shape) < 0.6] = -np.inf
+    x = _data(rng, (n, c, h, w), data, dtype)
     g = rng.standard_normal((n, c, h // 2, w // 2)).astype(dtype)
     if grad:
         y_fast, gx_fast = _run(x, g, True, 2, kernel_size=2)
