@@ -14,6 +14,12 @@ warm-up steps (optimizer state and gradients exist), the kernel's peak-RSS mark 
 
 is the most memory a step needed beyond the model, its gradients, the optimizer state and the
 data. Linux only. The section it writes into RESULTS.md is kept when run.py rewrites the file.
+
+``step_lenet_sgd_processes`` is the same LeNet-5 step as ``chainrule train`` runs it: compiled,
+the batch's second half in a forked worker process (``data_parallel="processes"``). Each of the
+two processes holds half the batch's activations (and, within the convolutions' workspace, their
+kept im2col columns); the worker's peak is measured the same way through its ``/proc`` entries,
+and the row gives the sum of both beside PyTorch's one process.
 """
 from __future__ import annotations
 
@@ -31,11 +37,11 @@ if str(HERE.parent) not in sys.path:  # run as a script: make `benchmarks` impor
 from benchmarks import harness  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
-STEPS = ("step_lenet_sgd", "step_vgg_bn_adam")
+STEPS = ("step_lenet_sgd", "step_lenet_sgd_processes", "step_vgg_bn_adam")
 
 
-def _status(field: str) -> int:
-    with open("/proc/self/status") as f:
+def _status(field: str, pid="self") -> int:
+    with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
@@ -51,8 +57,11 @@ def child(workload: str, library: str) -> dict:
 
     from benchmarks import bench_steps as B
 
+    processes = workload == "step_lenet_sgd_processes" and library == "chainrule"
     build, data, optimizer, options = {
         "step_lenet_sgd": (B._lenet, B._LENET_DATA, "SGD", dict(lr=0.01, momentum=0.9)),
+        "step_lenet_sgd_processes": (B._lenet, B._LENET_DATA, "SGD",
+                                     dict(lr=0.01, momentum=0.9)),
         "step_vgg_bn_adam": (B._vgg, B._VGG_DATA, "Adam", dict(lr=1e-3)),
     }[workload]
     L = B.cr if library == "chainrule" else B.torch
@@ -60,16 +69,32 @@ def child(workload: str, library: str) -> dict:
     opt = getattr(L.optim, optimizer)(model.parameters(), **options)
     x = L.tensor(np.ascontiguousarray(data[0]))
     y = L.tensor(np.asarray(data[1], dtype=np.int64))
-    step = B.training_step(L, model, opt, x, y)
+    if processes:
+        compiled = L.compile(B.batch_step(L, model, opt), fullgraph=True,
+                             options={"data_parallel": "processes"})
+
+        def step():
+            return compiled(x, y)
+    else:
+        step = B.training_step(L, model, opt, x, y)
 
     for _ in range(2):
         step()
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")                                 # reset VmHWM to the current RSS
-    before = _status("VmRSS")
+    pids = ["self"]
+    if processes:
+        worker = compiled.program().worker
+        if worker is None:
+            raise RuntimeError("the compiled step did not start its worker process")
+        pids.append(worker.pid)
+    before = {}
+    for pid in pids:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")                             # reset VmHWM to the current RSS
+        before[pid] = _status("VmRSS", pid)
     for _ in range(3):
         step()
-    return {"before": before, "peak": _status("VmHWM") - before}
+    peaks = [_status("VmHWM", pid) - before[pid] for pid in pids]
+    return {"before": before["self"], "peak": sum(peaks), "per_process": peaks}
 
 
 def measure(workload: str, library: str) -> dict:
@@ -91,7 +116,11 @@ def render(rows: list[dict]) -> str:
              "freed; see the script's docstring).", "",
              "| workload | chainrule | PyTorch | ratio |", "|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['workload']} | {r['chainrule'] / 2**20:.1f} MiB | "
+        ours = f"{r['chainrule'] / 2**20:.1f} MiB"
+        if "per_process" in r:
+            ours += " (" + " + ".join(f"{p / 2**20:.1f}" for p in r["per_process"]) + \
+                ": parent + worker)"
+        lines.append(f"| {r['workload']} | {ours} | "
                      f"{r['torch'] / 2**20:.1f} MiB | {r['chainrule'] / r['torch']:.2f}x |")
     lines += ["", "<!-- peak_memory: end -->"]
     return "\n".join(lines)
@@ -110,7 +139,10 @@ def main(argv=None) -> int:
     for workload in STEPS:
         row = {"workload": workload}
         for library in ("chainrule", "torch"):
-            row[library] = measure(workload, library)["peak"]
+            result = measure(workload, library)
+            row[library] = result["peak"]
+            if library == "chainrule" and len(result["per_process"]) > 1:
+                row["per_process"] = result["per_process"]
         print(f"{workload}: chainrule {row['chainrule'] / 2**20:.1f} MiB, "
               f"PyTorch {row['torch'] / 2**20:.1f} MiB", flush=True)
         rows.append(row)
