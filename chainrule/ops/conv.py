@@ -754,7 +754,7 @@ def _backward_route(x, w, g, groups, out, need_x, gather) -> str:
     """Which route :func:`_conv_backward` takes: "nhwc" (channels-last, ``conv_nhwc``),
     "images" (one GEMM per image, see PER_IMAGE_MAX_K; for ∂L/∂x only with the fast col2im
     kernel or the gather) or "batch" (channel-major GEMMs over the whole batch)."""
-    if conv_nhwc.takes(x, w, groups, out, need_x) and (not need_x or kernels.takes(x, w, g)):
+    if conv_nhwc.takes(x, w, groups, out):
         return "nhwc"
     if _per_image(w) and (not need_x or gather or (len(out) == 2 and kernels.takes(g, w))):
         return "images"

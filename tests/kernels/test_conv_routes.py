@@ -272,17 +272,18 @@ def test_the_columns_kept_from_the_forward_give_the_rebuilt_columns_bits(
 
 
 def test_no_columns_are_kept_for_a_backward_that_would_not_use_them(monkeypatch):
-    """LeNet-5's second convolution without the fast kernels: channels-last forward, but its
-    input gradient needs the whole-batch route, so the channels-last columns are not kept."""
+    """LeNet-5's first convolution without the fast kernels, when its input needs a gradient:
+    per-image forward, but the input gradient needs the whole-batch route (no numba col2im), so
+    the per-image columns are not kept; with ∂L/∂W alone the backward runs per image and keeps
+    them."""
     rng = np.random.default_rng(3)
-    x = cr.tensor(rng.standard_normal((4, 6, 14, 14)).astype(np.float32), requires_grad=True)
-    w = cr.tensor(rng.standard_normal((16, 6, 5, 5)).astype(np.float32), requires_grad=True)
-    assert conv_nhwc.takes(x._data, w._data, 1, (10, 10))
+    x = cr.tensor(rng.standard_normal((4, 1, 28, 28)).astype(np.float32), requires_grad=True)
+    w = cr.tensor(rng.standard_normal((6, 1, 5, 5)).astype(np.float32), requires_grad=True)
     previous = kernels.enabled(False)
     try:
-        assert getattr(cr.nn.functional.conv2d(x, w)._node, "columns", None) is None
-        x.requires_grad_(False)         # ∂L/∂W alone: the channels-last backward takes it
-        assert cr.nn.functional.conv2d(x, w)._node.columns.route == "nhwc"
+        assert getattr(cr.nn.functional.conv2d(x, w, padding=2)._node, "columns", None) is None
+        x.requires_grad_(False)
+        assert cr.nn.functional.conv2d(x, w, padding=2)._node.columns.route == "images"
     finally:
         kernels.enabled(previous)
 
@@ -330,3 +331,34 @@ def test_changing_the_input_in_place_after_the_forward_still_raises():
         h.add_(1.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation|version"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["numpy", "numba"])
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 4), kh=st.integers(1, 4), kw=st.integers(1, 5),
+       ho=st.integers(1, 7), wo=st.integers(1, 7), sh=st.integers(1, 3), sw=st.integers(1, 3),
+       dh=st.integers(1, 2), dw=st.integers(1, 2), dtype=st.sampled_from(["float32", "float64"]))
+def test_channels_last_col2im_numpy_and_numba_equal_the_per_offset_adds(fast, n, c, kh, kw, ho,
+                                                                        wo, sh, sw, dh, dw,
+                                                                        dtype):
+    """conv_nhwc.col2im: numba's kernel, or NumPy's adds grouped by residue (each group's
+    windows do not overlap; a width dilation above 1 adds per kernel offset), against one
+    strided add per kernel offset: the same terms, added in other orders."""
+    if fast and not kernels.available():
+        pytest.skip("numba is not installed")
+    rng = np.random.default_rng(n * 1000 + ho * 10 + wo + c + kw)
+    dcols = rng.standard_normal((n, ho, wo, kh, kw, c)).astype(dtype)
+    hp, wp = sh * (ho - 1) + dh * (kh - 1) + 1, sw * (wo - 1) + dw * (kw - 1) + 1
+    expected = np.zeros((n, hp, wp, c), dtype)
+    for i in range(kh):
+        for j in range(kw):
+            expected[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                     j * dw:j * dw + sw * (wo - 1) + 1:sw] += dcols[:, :, :, i, j]
+    got = np.zeros((n, hp, wp * c), dtype)
+    previous = kernels.enabled(fast)
+    try:
+        conv_nhwc.col2im(dcols.reshape(n, ho, wo, kh, kw * c), (sh, sw), (dh, dw), c, got)
+    finally:
+        kernels.enabled(previous)
+    tol = 1e-5 if dtype == "float32" else 1e-13
+    np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=tol, atol=tol)
