@@ -127,7 +127,7 @@ class Worker:
         os.close(from_parent)
         os.close(to_parent)
         self.pid, self.to_child, self.from_child = pid, to_child, from_child
-        self.received = 0                               # messages read from the worker
+        self.channel = _Channel(from_child, to_child, self.shared["signals"], incoming=1)
         _PARENT_ENDS.update((to_child, from_child))
         self._finalizer = weakref.finalize(self, _stop, pid, to_child, from_child)
 
@@ -178,14 +178,13 @@ class Worker:
 
     def _say(self, message: bytes) -> None:
         try:
-            _send(self.to_child, message, self.shared["signals"], 0)
+            self.channel.send(message)
         except OSError as exc:
             raise WorkerError(f"the data-parallel worker process {self.pid} is gone ({exc})") \
                 from None
 
     def _expect(self, message: bytes) -> None:
-        got = _receive(self.from_child, self.shared["signals"], 1, self.received)
-        self.received += 1
+        got = self.channel.receive()
         if got == message:
             return
         if got == b"E":
@@ -215,24 +214,6 @@ on the pipe. A process blocked on a pipe takes ~25 µs to wake (measured here: a
 between two idle processes 54 µs, a round trip through a watched shared counter 0.7 µs), and a
 step has up to four such waits on its critical path; the waits are short (the two halves finish
 within a fraction of a millisecond of each other), so the watching costs little CPU."""
-
-
-def _send(fd: int, message: bytes, signals, which: int) -> None:
-    """Write ``message`` to the pipe, then count it in ``signals[which]`` (the reader watches the
-    count; the byte is in the pipe before the count changes)."""
-    os.write(fd, message)
-    signals[which] += 1
-
-
-def _receive(fd: int, signals, which: int, received: int) -> bytes:
-    """The next message's first byte: watch ``signals[which]`` for up to SPIN_SECONDS, then read
-    the pipe (at once if the message came; blocking otherwise, as an error report or the other
-    side's exit is only ever in the pipe)."""
-    if signals[which] <= received:
-        deadline = time.perf_counter() + SPIN_SECONDS
-        while signals[which] <= received and time.perf_counter() < deadline:
-            pass
-    return _read(fd, 1)
 
 
 _PARENT_ENDS: set = set()       # the parent's pipe ends of the live workers
@@ -275,7 +256,7 @@ def _serve(worker: Worker, inbox: int, outbox: int) -> None:
 
         parallel.set_num_threads(1)     # one core: its own part; BLAS at one thread,
         parallel.parts = _whole          # and no pass split further (as inside a thread's part)
-        channel = _Channel(inbox, outbox, worker.shared["signals"])
+        channel = _Channel(inbox, outbox, worker.shared["signals"], incoming=0)
         while True:
             if channel.receive() != b"f":
                 break
@@ -296,18 +277,31 @@ def _whole(size, nbytes=0, blas=False, processes=False) -> int:
 
 
 class _Channel:
-    """The worker's side of the pipes and the shared message counts."""
+    """One side of the two pipes and of the shared message counts: ``signals[incoming]`` counts
+    the messages sent to this side, ``signals[1 − incoming]`` those it sends (0: to the worker,
+    1: to the parent)."""
 
-    def __init__(self, inbox: int, outbox: int, signals):
-        self.inbox, self.outbox, self.signals, self.received = inbox, outbox, signals, 0
-
-    def receive(self) -> bytes:
-        message = _receive(self.inbox, self.signals, 0, self.received)
-        self.received += 1
-        return message
+    def __init__(self, inbox: int, outbox: int, signals, incoming: int):
+        self.inbox, self.outbox, self.signals = inbox, outbox, signals
+        self.incoming, self.received = incoming, 0
 
     def send(self, message: bytes) -> None:
-        _send(self.outbox, message, self.signals, 1)
+        """Write ``message`` to the pipe, then count it (the reader watches the count; the byte
+        is in the pipe before the count changes)."""
+        os.write(self.outbox, message)
+        self.signals[1 - self.incoming] += 1
+
+    def receive(self) -> bytes:
+        """The next message's first byte: watch the count for up to SPIN_SECONDS, then read the
+        pipe (at once if the message came; blocking otherwise, as an error report or the other
+        side's exit is only ever in the pipe)."""
+        signals, which, received = self.signals, self.incoming, self.received
+        if signals[which] <= received:
+            deadline = time.perf_counter() + SPIN_SECONDS
+            while signals[which] <= received and time.perf_counter() < deadline:
+                pass
+        self.received += 1
+        return _read(self.inbox, 1)
 
 
 def _run_part(worker: Worker, channel: _Channel) -> bool:

@@ -316,8 +316,9 @@ def keeps_columns(x, w, out) -> bool:
         _cols_bytes(x, w.shape[2:], out) <= KEEP_COLUMNS_BYTES // sharing()
 
 
-def _needs_weight_grad(ctx) -> bool:
-    return getattr(ctx, "inputs", None) is None or ctx.needs(1)
+def _needs(ctx, i: int) -> bool:
+    """Whether input i will get a gradient (assumed so for a forward called directly)."""
+    return getattr(ctx, "inputs", None) is None or ctx.needs(i)
 
 
 def conv_forward(x, w, stride, pads, dilation, groups, out=None, bias=None, into=None,
@@ -700,8 +701,8 @@ def _conv_backward(x, w, g, stride, padding, dilation, groups, need_x, need_w, c
     buffer is released before col2im's buffer is made. ``columns``: the forward's kept im2col
     matrix (:class:`Columns`), used when this backward takes the route that built it."""
     kept = None if columns is None else columns.route
-    gather = need_x and _gather_wins(w, stride, padding, dilation, groups)
-    route = _backward_route(x, w, g, groups, tuple(g.shape[2:]), need_x, gather)
+    route, gather = _backward_route(x, w, g, stride, padding, dilation, groups,
+                                    tuple(g.shape[2:]), need_x)
     if route == "nhwc":
         return conv_nhwc.backward(x, w, g, stride, padding, dilation, need_x, need_w,
                                   columns.array if kept == "nhwc" else None)
@@ -750,15 +751,17 @@ def _conv_backward(x, w, g, stride, padding, dilation, groups, need_x, need_w, c
     return gx, sum_parts(partial_w)
 
 
-def _backward_route(x, w, g, groups, out, need_x, gather) -> str:
-    """Which route :func:`_conv_backward` takes: "nhwc" (channels-last, ``conv_nhwc``),
-    "images" (one GEMM per image, see PER_IMAGE_MAX_K; for ∂L/∂x only with the fast col2im
-    kernel or the gather) or "batch" (channel-major GEMMs over the whole batch)."""
+def _backward_route(x, w, g, stride, padding, dilation, groups, out, need_x):
+    """(route, gather): which route :func:`_conv_backward` takes — "nhwc" (channels-last,
+    ``conv_nhwc``), "images" (one GEMM per image, see PER_IMAGE_MAX_K; for ∂L/∂x only with the
+    fast col2im kernel or the gather) or "batch" (channel-major GEMMs over the whole batch) —
+    and whether its ∂L/∂x is the gather (:func:`_gather_wins`)."""
     if conv_nhwc.takes(x, w, groups, out):
-        return "nhwc"
+        return "nhwc", False
+    gather = need_x and _gather_wins(w, stride, padding, dilation, groups)
     if _per_image(w) and (not need_x or gather or (len(out) == 2 and kernels.takes(g, w))):
-        return "images"
-    return "batch"
+        return "images", gather
+    return "batch", gather
 
 
 def _forward_keeps(ctx, x, w, stride, padding, dilation, groups, out) -> bool:
@@ -766,15 +769,13 @@ def _forward_keeps(ctx, x, w, stride, padding, dilation, groups, out) -> bool:
     workspace, and the backward will take the route that builds the same columns (the forward's
     and the backward's routes differ where the fast kernels decide the backward's, e.g. conv 2 of
     LeNet-5 without numba: channels-last forward, whole-batch backward)."""
-    if not (records(ctx) and _needs_weight_grad(ctx) and keeps_columns(x, w, out)):
+    if not (records(ctx) and _needs(ctx, 1) and keeps_columns(x, w, out)):
         return False
     forward = "nhwc" if conv_nhwc.takes(x, w, groups, tuple(out)) else \
         "images" if _per_image(w) else "batch"
-    if forward == "batch":
-        return False
-    need_x = getattr(ctx, "inputs", None) is None or ctx.needs(0)
-    gather = need_x and _gather_wins(w, stride, padding, dilation, groups)
-    return _backward_route(x, w, x, groups, tuple(out), need_x, gather) == forward
+    backward, _ = _backward_route(x, w, x, stride, padding, dilation, groups, tuple(out),
+                                  _needs(ctx, 0))
+    return forward != "batch" and backward == forward
 
 
 def _too_small(op, x, w, stride, padding, dilation) -> str:

@@ -147,32 +147,6 @@ def test_col2im_kernel_equals_the_per_offset_adds_bit_for_bit(n, c, kh, kw, ho, 
 
 
 @pytest.mark.skipif(not kernels.available(), reason="numba is not installed")
-@settings(max_examples=30, deadline=None)
-@given(n=st.integers(1, 3), c=st.integers(1, 4), kh=st.integers(1, 4), kw=st.integers(1, 4),
-       ho=st.integers(1, 6), wo=st.integers(1, 6), sh=st.integers(1, 3), sw=st.integers(1, 3),
-       dh=st.integers(1, 2), dw=st.integers(1, 2), dtype=st.sampled_from(["float32", "float64"]))
-def test_channels_last_col2im_kernel_equals_the_per_offset_adds(n, c, kh, kw, ho, wo, sh, sw, dh,
-                                                                dw, dtype):
-    """kernels/conv.py's channels-last col2im against NumPy's one strided add per kernel
-    offset (i, j): each target element receives the same terms; the kernel adds them in
-    (h, i, w, j) order, so they agree to rounding."""
-    from chainrule.kernels.conv import col2im_nhwc
-
-    rng = np.random.default_rng(n * 1000 + ho * 10 + wo + c)
-    dcols = rng.standard_normal((n, ho, wo, kh, kw, c)).astype(dtype)
-    hp, wp = sh * (ho - 1) + dh * (kh - 1) + 1, sw * (wo - 1) + dw * (kw - 1) + 1
-    expected = np.zeros((n, hp, wp, c), dtype)
-    for i in range(kh):
-        for j in range(kw):
-            expected[:, i * dh:i * dh + sh * (ho - 1) + 1:sh,
-                     j * dw:j * dw + sw * (wo - 1) + 1:sw] += dcols[:, :, :, i, j]
-    got = np.zeros((n, hp, wp * c), dtype)
-    col2im_nhwc(dcols.reshape(n, ho, wo, kh, kw * c), sh, sw, dh, dw, c, got)
-    tol = 1e-5 if dtype == "float32" else 1e-13
-    np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=tol, atol=tol)
-
-
-@pytest.mark.skipif(not kernels.available(), reason="numba is not installed")
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(n=st.integers(1, 4), c=st.integers(1, 4), kh=st.integers(1, 5), kw=st.integers(1, 5),
@@ -341,9 +315,10 @@ def test_changing_the_input_in_place_after_the_forward_still_raises():
 def test_channels_last_col2im_numpy_and_numba_equal_the_per_offset_adds(fast, n, c, kh, kw, ho,
                                                                         wo, sh, sw, dh, dw,
                                                                         dtype):
-    """conv_nhwc.col2im: numba's kernel, or NumPy's adds grouped by residue (each group's
-    windows do not overlap; a width dilation above 1 adds per kernel offset), against one
-    strided add per kernel offset: the same terms, added in other orders."""
+    """conv_nhwc.col2im: numba's kernel (kernels/conv.py, adding in (h, i, w, j) order), or
+    NumPy's adds grouped by residue (each group's windows do not overlap; a width dilation
+    above 1 adds per kernel offset), against one strided add per kernel offset: each target
+    element receives the same terms, added in other orders, so they agree to rounding."""
     if fast and not kernels.available():
         pytest.skip("numba is not installed")
     rng = np.random.default_rng(n * 1000 + ho * 10 + wo + c + kw)
