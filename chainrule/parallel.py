@@ -198,6 +198,65 @@ def run_parts(jobs: list, blas: bool = True) -> bool:
     return True
 
 
+class Exchange:
+    """Where the parts of one split pass meet midway to combine values that need the whole
+    batch (a BatchNorm's statistics): each part posts its value and waits until every part has
+    posted; then each reads all the values, in the parts' order, so every part combines them
+    into the same bits. Parts that meet must run at once (:func:`run_together`).
+
+    One ``threading.Barrier`` per meeting; the values sit in two alternating lists, enough
+    because no part can post to meeting k + 2 before every part has left meeting k + 1."""
+
+    def __init__(self, parts: int):
+        self.parts = parts
+        self._barrier = threading.Barrier(parts)
+        self._posted = ([None] * parts, [None] * parts)
+        self._meetings = [0] * parts
+
+    def exchange(self, index: int, value) -> list:
+        """Post part ``index``'s value; return every part's, once all have posted."""
+        posted = self._posted[self._meetings[index] & 1]
+        self._meetings[index] += 1
+        posted[index] = value
+        self._barrier.wait()
+        return list(posted)
+
+    def abort(self) -> None:
+        """Release the parts waiting (they raise ``threading.BrokenBarrierError``)."""
+        self._barrier.abort()
+
+
+def run_together(jobs: list, exchange: Exchange, blas: bool = True) -> None:
+    """Run ``jobs`` (parts that meet at ``exchange``) at once, never one after the other (the
+    first would wait for the second forever): on the pool when it is free, else each on a thread
+    of its own. A job's error breaks the exchange, so the others stop waiting, and it is that
+    error, not theirs, that is raised."""
+    errors: list = [None] * len(jobs)
+
+    def guarded(k, job):
+        def run():
+            try:
+                job()
+            except BaseException as exc:        # noqa: BLE001 - re-raised below, in order
+                errors[k] = exc
+                exchange.abort()
+        return run
+
+    guarded_jobs = [guarded(k, job) for k, job in enumerate(jobs)]
+    if not run_parts(guarded_jobs, blas=blas):
+        threads = [threading.Thread(target=_shared_by(job, len(jobs)), daemon=True)
+                   for job in guarded_jobs[1:]]
+        for thread in threads:
+            thread.start()
+        _shared_by(guarded_jobs[0], len(jobs))()
+        for thread in threads:
+            thread.join()
+    raised = [e for e in errors if e is not None]
+    if raised:
+        real = [e for e in raised if not isinstance(e, threading.BrokenBarrierError)]
+        raise (real or raised)[0]
+
+
 def sharing() -> int:
     """How many parts of one split pass run side by side in this process, seen from the calling
     thread (1 outside a split pass). A budget meant per process (the convolution's kept columns,

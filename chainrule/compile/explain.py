@@ -120,8 +120,10 @@ def _split_line(program: Program) -> str:
     now = (f"now in {parts} parts, one per thread" if parts > 1 else
            "now unsplit (one thread, too little work per part, or no way to hold BLAS at one "
            "thread)")
+    shared = (f"; the parts meet at its {len(plan.shared)} BatchNorm(s) to combine the whole "
+              f"batch's statistics and gradient sums" if plan.shared else "")
     return (f"split over the batch: yes, each part of the {plan.batch} samples runs every step "
-            f"on its own thread and the parts' gradients are summed — {now}")
+            f"on its own thread and the parts' gradients are summed{shared} — {now}")
 
 
 def plan_text(compiled) -> str:

@@ -55,6 +55,9 @@ def eligible(program: Program, arg_tensors: list = ()) -> str:
         return program.unsplit_reason or "the program is not split over its batch"
     if not supported():
         return "processes need os.fork on Linux"
+    if plan.shared:
+        return ("its BatchNorm in training mode takes statistics over the whole batch, which the "
+                "parts combine midway: threads of one process can, a worker process cannot")
     arrays = [t._data for t in arg_tensors] + [t._data for _, t in program.refs]
     if any(type(a) is not xp.ndarray for a in arrays):
         return "its tensors hold arrays of another library (a device's): shared memory is NumPy's"

@@ -1,7 +1,7 @@
 """Data-parallel replay: a compiled step split over its batch, one part per core.
 
-A training step of a network without cross-sample layers (no BatchNorm in training mode, no
-dropout) treats each sample of the batch on its own until the loss averages them. So the batch
+A training step of a network without cross-sample layers (no dropout; BatchNorm below) treats
+each sample of the batch on its own until the loss averages them. So the batch
 can be cut in parts, each part run through the whole forward and backward on its own thread
 (NumPy, OpenBLAS and chainrule's numba kernels release the GIL), and the parts' results joined:
 
@@ -19,6 +19,13 @@ between layers.
 Numerics: a parameter's gradient becomes a sum of two partial sums, so it differs from eager's
 in the last bits (float64: ~1e-16 relative); ``chainrule.set_num_threads(1)`` replays unsplit and
 bit-identical to eager.
+
+A BatchNorm in training mode is the one cross-sample layer that splits: its statistics are over
+the whole batch, so the parts meet there (``parallel.Exchange``, a barrier) and each combines all
+parts' counts, means and sums of squared deviations into the whole batch's μ and σ² (and in the
+backward, Σg and Σg·x̂ for ∂L/∂x): ``ops.norm._whole_batch_statistics``. The first part updates
+the running statistics. Parts that meet must run at once, so they are threads of one process
+(``parallel.run_together``); over processes such a step runs on threads instead.
 
 Which programs qualify is decided once, at trace time (:func:`shard_plan`): every step between
 the leading calls (``zero_grad``) and the backward must be a primitive known to act on each
@@ -84,6 +91,7 @@ class ShardPlan:
     loss_step: int | None         # index of the loss primitive (the backward's root)
     nbytes: int                   # bytes the parts' intermediates take (decides the split)
     rewrites: dict                # step index -> parameters that depend on the part's size
+    shared: frozenset = frozenset()   # BatchNorms in training: the parts combine statistics
 
     def part_shape(self, slot: int, shape: tuple, n: int) -> tuple:
         """The shape of batched ``slot`` (whole-batch ``shape``) in a part of ``n`` samples."""
@@ -131,6 +139,7 @@ def _plan(program: Program) -> ShardPlan:
         first += 1
     backward = loss_step = None
     nbytes = 0
+    shared: set = set()
     for i in range(first, len(steps)):
         step = steps[i]
         if isinstance(step, BackwardStep):
@@ -140,10 +149,11 @@ def _plan(program: Program) -> ShardPlan:
             operands = {s for _, ops in step.ops for s in ops if s >= 0}
             _elementwise(program, operands, step.out, batched, batch, "a fused chain")
         elif isinstance(step, PrimStep):
-            evaluating = step.fn.name == "batch_norm" and not step.params.get("training", True)
-            if step.effectful and not evaluating:
-                raise NotSplit(f"{step.fn.name} updates a buffer (BatchNorm's running "
-                               "statistics: the statistics are over the whole batch)")
+            training_bn = step.fn.name == "batch_norm" and step.params.get("training", True)
+            if training_bn:         # the parts run at once and combine its statistics
+                shared.add(i)
+            elif step.effectful and step.fn.name != "batch_norm":
+                raise NotSplit(f"{step.fn.name} updates a buffer")
             if loss_step is not None:
                 raise NotSplit(f"{step.fn.name} follows the loss")
             name = step.fn.name
@@ -194,7 +204,9 @@ def _plan(program: Program) -> ShardPlan:
                 (loss_step is not None and v == steps[loss_step].out):
             continue
         raise NotSplit(f"output {slots[v].label} is neither batched on its axis 0 nor the loss")
-    return ShardPlan(batch, batched, first, backward, loss_step, nbytes, rewrites)
+    return ShardPlan(batch, batched, first, backward, loss_step, nbytes, rewrites,
+                     frozenset(shared))
+
 
 
 def _axis(batched, slot):
@@ -248,8 +260,6 @@ def _per_sample(program, step, which, batched, batch):
             raise NotSplit(f"reshape to {target} does not keep the batch axis first")
     if name == "layer_norm" and step.params.get("normalized_ndim", ndim) >= ndim:
         raise NotSplit("layer_norm over the batch axis")
-    if name == "batch_norm" and step.params.get("training", True):
-        raise NotSplit("batch_norm in training mode (its statistics are over the whole batch)")
     batched[step.out] = _out_axis(program, step, batch, axis)
 
 
@@ -413,17 +423,23 @@ def replay_sharded(program: Program, arg_tensors: list, parts: int):
     for step in steps[:plan.first]:
         getattr(step.obj, step.method)(step.argument)
     bounds = [plan.batch * k // parts for k in range(parts + 1)]
-    runs = [_Part(program, plan, arg_tensors, lo, hi) for lo, hi in zip(bounds, bounds[1:])]
+    exchange = parallel.Exchange(parts) if plan.shared else None
+    runs = [_Part(program, plan, arg_tensors, lo, hi,
+                  shared=None if exchange is None else (exchange, k))
+            for k, (lo, hi) in enumerate(zip(bounds, bounds[1:]))]
+    running = _running_statistics(program, runs[0].env)
     previous = _GradMode.enabled
     try:
         _GradMode.enabled = steps[plan.first].grad_mode if plan.first < len(steps) else previous
-        _run_all([r.forward for r in runs])
+        _run_all([r.forward for r in runs], exchange)
         loss = None
         if plan.loss_step is not None:
             weights = part_weights(program, [float(r.ctxs[plan.loss_step].divisor)
                                              for r in runs])
             if weights is None:     # a part without a target counted: its mean is 0/0
-                runs = [_Part(program, plan, arg_tensors, 0, plan.batch)]
+                for array, before in running:       # the split forward updated them
+                    array[...] = before
+                runs, exchange = [_Part(program, plan, arg_tensors, 0, plan.batch)], None
                 runs[0].forward()
                 weights = [1.0]
             root = steps[plan.loss_step].out
@@ -433,7 +449,7 @@ def replay_sharded(program: Program, arg_tensors: list, parts: int):
                 r.weight = w
         if plan.backward is not None:
             _GradMode.enabled = False
-            _run_all([r.backward for r in runs])
+            _run_all([r.backward for r in runs], exchange)
             _store_joined(program, runs, arg_tensors, run_schedule)
     finally:
         _GradMode.enabled = previous
@@ -467,9 +483,26 @@ def run_after_backward(program: Program) -> None:
             step.tensor._data += step.delta
 
 
-def _run_all(jobs: list) -> None:
-    """The parts at once on the pool, or one after the other when the pool is busy."""
-    if not parallel.run_parts(jobs, blas=True):
+def _running_statistics(program, env) -> list:
+    """(array, copy) for the running statistics of the BatchNorms whose parts share
+    statistics: what a replay that starts again unsplit puts back."""
+    from .replay import step_params
+
+    kept = []
+    for i in sorted(program.shard.shared):
+        params = step_params(program.steps[i], env)
+        for name in ("running_mean", "running_var"):
+            if params.get(name) is not None:
+                kept.append((params[name], params[name].copy()))
+    return kept
+
+
+def _run_all(jobs: list, exchange=None) -> None:
+    """The parts at once on the pool, or one after the other when the pool is busy; parts that
+    meet at an ``exchange`` always at once (``parallel.run_together``)."""
+    if exchange is not None:
+        parallel.run_together(jobs, exchange)
+    elif not parallel.run_parts(jobs, blas=True):
         for job in jobs:
             job()
 
@@ -498,8 +531,9 @@ def _store_joined(program, runs, arg_tensors, run_schedule):
 class _Part:
     """One part of the batch: its own slots, contexts and gradients."""
 
-    def __init__(self, program, plan, arg_tensors, lo, hi, env=None):
+    def __init__(self, program, plan, arg_tensors, lo, hi, env=None, shared=None):
         self.program, self.plan, self.lo, self.hi = program, plan, lo, hi
+        self.shared = shared            # (parallel.Exchange, this part's index) or None
         if env is None:     # else: the slots' arrays given (a worker process's shared copies)
             env = program.template[:]
             whole = hi - lo == plan.batch
@@ -529,6 +563,8 @@ class _Part:
                 params = plan.rewrites[i](params, n)
             elif step.fn.name == "reshape" and params["shape"][0] == plan.batch:
                 params = dict(params, shape=(n,) + tuple(params["shape"][1:]))
+            elif i in plan.shared and self.shared is not None:
+                params = dict(params, shared=self.shared)
             ctx = apply_prim(step, env, params)
             if step.records:
                 ctxs[i] = ctx

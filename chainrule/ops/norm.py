@@ -124,24 +124,86 @@ def _fast_forward(x3, weight, bias, running_mean, running_var, momentum, eps, n)
     parallel_for(channels, lambda c0, c1: K.channel_stats(x3, mean64, var64, c0, c1), x3.nbytes)
     mean, var = mean64.astype(dtype), var64.astype(dtype)
     invstd = 1 / xp.sqrt(var + eps)
-    if running_mean is not None:
-        m = momentum
-        running_mean *= 1 - m
-        running_mean += m * mean
-        running_var *= 1 - m
-        running_var += (m * n / max(n - 1, 1)) * var
-    scale = invstd if weight is None else invstd * weight
-    shift = xp.zeros(x3.shape[1], dtype=dtype) if bias is None else bias
+    _update_running(running_mean, running_var, mean, var, momentum, n)
+    return _normalized(x3, mean, invstd, weight, bias), mean, invstd
+
+
+def _normalized(x3, mean, invstd, weight, bias):
+    """y = (x − μ)·γ/σ̃ + β, per channel of x3 (N, C, L) or (N, C): one numba pass where the
+    kernels take x3, else NumPy's subtract, multiply and add."""
+    dtype = x3.dtype
+    scale = _cast(invstd if weight is None else invstd * weight, dtype)
+    if not _fast(x3):
+        shape = (-1, 1) if x3.ndim == 3 else (-1,)
+        y = x3 - mean.reshape(shape)
+        y *= scale.reshape(shape)
+        if bias is not None:
+            y += _cast(bias, dtype).reshape(shape)
+        return y
+    from ..kernels import batchnorm as K
+
+    shift = xp.zeros(x3.shape[1], dtype=dtype) if bias is None else _cast(bias, dtype)
     y = xp.empty(x3.shape, dtype=dtype)
-    scale, shift = _cast(scale, dtype), _cast(shift, dtype)
-    parallel_for(channels, lambda c0, c1: K.normalize(x3, mean, scale, shift, y, c0, c1),
+    parallel_for(x3.shape[1], lambda c0, c1: K.normalize(x3, mean, scale, shift, y, c0, c1),
                  y.nbytes)
-    return y, mean, invstd
+    return y
 
 
-def _fast_backward(x, g3, weight, mean, invstd, n, need, view):
+def _update_running(running_mean, running_var, mean, var, momentum, n):
+    """μ̂ ← (1 − m)μ̂ + mμ,  σ̂² ← (1 − m)σ̂² + m·σ²·n/(n − 1), in place (nothing without them)."""
+    if running_mean is None:
+        return
+    running_mean *= 1 - momentum
+    running_mean += momentum * mean
+    running_var *= 1 - momentum
+    running_var += (momentum * n / max(n - 1, 1)) * var
+
+
+def _whole_batch_statistics(x3, axes, shared):
+    r"""μ and σ² (float64, per channel) of the whole batch when x3 is one part of it and the
+    other parts run at once on other threads (``shared = (parallel.Exchange, this part's
+    index)``), and the whole batch's count n. Each part posts its count nᵢ, mean μᵢ and sum of
+    squared deviations Mᵢ = Σ(x − μᵢ)²; they combine as (Chan, Golub and LeVeque's pairwise rule)
+
+        n = Σnᵢ,   μ = Σnᵢμᵢ / n,   σ² = (Σ Mᵢ + Σnᵢ(μᵢ − μ)²) / n,
+
+    two-pass within each part, so no cancellation for data far from zero, and added in the
+    parts' order, so every part gets the same bits."""
+    exchange, index = shared
+    count = x3.size // x3.shape[1]
+    if _fast(x3):
+        from ..kernels import batchnorm as K
+
+        mean, var = xp.empty(x3.shape[1]), xp.empty(x3.shape[1])
+        parallel_for(x3.shape[1], lambda c0, c1: K.channel_stats(x3, mean, var, c0, c1),
+                     x3.nbytes)
+        squares = var * count
+    else:
+        shape = (-1, 1) if x3.ndim == 3 else (-1,)
+        centre = (x3.sum(axis=axes, dtype=xp.float64) / count).astype(x3.dtype)
+        mean = centre.astype(xp.float64)        # the deviations below are from this value
+        xc = x3 - centre.reshape(shape)
+        squares = _sum_of_products(xc, xc).astype(xp.float64)
+    posted = exchange.exchange(index, (count, mean, squares))
+    n = sum(c for c, _, _ in posted)
+    mu = sum(c * m for c, m, _ in posted) / n
+    spread = sum(q + c * (m - mu) ** 2 for c, m, q in posted)
+    return mu, spread / n, n
+
+
+def _combined_sums(shared, *sums):
+    """Per-channel sums over the whole batch: this part's ``sums`` added to the other parts'
+    (float64, in the parts' order, so every part gets the same bits)."""
+    exchange, index = shared
+    posted = exchange.exchange(index, tuple(xp.asarray(v, dtype=xp.float64) for v in sums))
+    return tuple(sum(p[k] for p in posted) for k in range(len(sums)))
+
+
+def _fast_backward(x, g3, weight, mean, invstd, n, need, view, shared=None):
     """The training backward with the kernels: Σg and Σg(x − μ) in one pass, then
-    ∂L/∂x = k·g − k·Σg/n − (x − μ)·k·σ̃⁻²·Σg(x − μ)/n in one (k = γ/σ̃)."""
+    ∂L/∂x = k·g − k·Σg/n − (x − μ)·k·σ̃⁻²·Σg(x − μ)/n in one (k = γ/σ̃). ``shared``: x is one
+    part of the batch (see :func:`_whole_batch_statistics`); ∂L/∂x takes the whole batch's sums,
+    ∂L/∂γ and ∂L/∂β are this part's share."""
     from ..kernels import batchnorm as K
 
     dtype = g3.dtype
@@ -155,8 +217,10 @@ def _fast_backward(x, g3, weight, mean, invstd, n, need, view):
     if need[0]:
         k = invstd if weight is None else invstd * _cast(weight, invstd.dtype)
         gx = xp.empty(x.shape, dtype=dtype)
-        k, u, v = (_cast(k, dtype), _cast(k * sg / n, dtype),
-                   _cast(k * invstd * sgx / n, dtype))
+        whole_sg, whole_sgx = (sg, sgx) if shared is None else (
+            v.astype(dtype) for v in _combined_sums(shared, sg64, sgxc64 * invstd))
+        k, u, v = (_cast(k, dtype), _cast(k * whole_sg / n, dtype),
+                   _cast(k * invstd * whole_sgx / n, dtype))
         gx3 = gx.reshape(view)
         parallel_for(channels, lambda c0, c1: K.input_grad(g3, x3, mean, k, u, v, gx3, c0, c1),
                      gx.nbytes)
@@ -193,34 +257,37 @@ class BatchNorm(Function):
                    "projection onto x̂.")
     reference = staticmethod(
         lambda x, weight=None, bias=None, running_mean=None, running_var=None, training=True,
-        momentum=0.1, eps=1e-5: _reference(x, weight, bias, eps, None if training else
+        momentum=0.1, eps=1e-5, shared=None: _reference(x, weight, bias, eps, None if training else
                                            (running_mean, running_var)))
 
     @staticmethod
     def forward(ctx, x, weight=None, bias=None, running_mean=None, running_var=None,
-                training=True, momentum=0.1, eps=1e-5):
+                training=True, momentum=0.1, eps=1e-5, shared=None):
+        """``shared``: x is one part of a batch split over threads that run at once (a compiled
+        step's data-parallel replay): a (``parallel.Exchange``, part index) pair through which
+        the parts combine the whole batch's statistics (see :func:`_whole_batch_statistics`);
+        the first part updates the running statistics."""
         view, axes, pshape = _channel_view(x.shape)
         x3 = B.reshape(x, view)
         n = x3.size // view[1]
         ns = array_namespace(x)
-        if training and _fast(x3):
+        ctx.shared = shared if training else None
+        if ctx.shared is not None:
+            mean64, var64, n = _whole_batch_statistics(x3, axes, shared)
+            mean, var = mean64.astype(x.dtype), var64.astype(x.dtype)
+            invstd = 1 / xp.sqrt(var + eps)
+            if shared[1] == 0:
+                _update_running(running_mean, running_var, mean, var, momentum, n)
+            y = _normalized(x3, mean, invstd, weight, bias)
+        elif training and _fast(x3):
             y, mean, invstd = _fast_forward(x3, weight, bias, running_mean, running_var,
                                             momentum, eps, n)
-            ctx.save(x, weight, mean, invstd)
-            ctx.training, ctx.eps = training, eps
-            ctx.view, ctx.axes, ctx.pshape, ctx.n = view, axes, pshape, n
-            return y.reshape(x.shape)
-        if training:
+        elif training:
             mean = B.total(x3, axis=axes) / _count(x, n)
             xc = x3 - B.reshape(mean, pshape)                 # becomes y, in place
             var = _sum_of_products(xc, xc) / _count(x, n)
             invstd = 1 / ns.sqrt(var + eps)
-            if running_mean is not None:
-                m = momentum
-                running_mean *= 1 - m
-                running_mean += m * mean
-                running_var *= 1 - m
-                running_var += (m * n / max(n - 1, 1)) * var
+            _update_running(running_mean, running_var, mean, var, momentum, n)
             scale = invstd if weight is None else invstd * weight
             xc *= B.reshape(_cast(scale, x.dtype), pshape)
             if bias is not None:
@@ -242,6 +309,10 @@ class BatchNorm(Function):
     def vjp(ctx, g):
         x, weight, mean, invstd = ctx.saved
         if isinstance(g, Tensor):
+            if ctx.shared is not None:
+                raise RuntimeError("batch_norm: a part of a batch split over threads has no "
+                                   "differentiable backward (create_graph=True needs the whole "
+                                   "batch's graph)")
             stats = None if ctx.training else (mean.reshape(ctx.pshape),
                                                invstd.reshape(ctx.pshape))
             gx, gw, gb = _compact_vjp(x.reshape(ctx.view), g.reshape(ctx.view), weight,
@@ -250,8 +321,9 @@ class BatchNorm(Function):
         need = ctx.needs_input_grad + (False,) * 3
         pshape, n = ctx.pshape, ctx.n
         g3 = B.reshape(g, ctx.view)
+        shared = getattr(ctx, "shared", None)
         if ctx.training and _fast(g3):
-            return _fast_backward(x, g3, weight, mean, invstd, n, need, ctx.view)
+            return _fast_backward(x, g3, weight, mean, invstd, n, need, ctx.view, shared)
         sg = B.total(g3, axis=ctx.axes)                             # Σ g        = ∂L/∂β
         gw = gb = gx = None
         k = invstd if weight is None else invstd * _cast(weight, invstd.dtype)   # γ/σ̃
@@ -259,10 +331,15 @@ class BatchNorm(Function):
             xc = B.reshape(x, ctx.view) - B.reshape(mean, pshape)
             sgx = _sum_of_products(g3, xc) * invstd                 # Σ g·x̂     = ∂L/∂γ
             gw = sgx if need[1] else None
+        whole_sg = sg
         if need[0]:
             if ctx.training:
+                whole_sgx = sgx
+                if shared is not None:      # the whole batch's sums; gw, gb stay this part's
+                    whole_sg, whole_sgx = (v.astype(sg.dtype)
+                                           for v in _combined_sums(shared, sg, sgx))
                 # ∂L/∂x = k·(g − Σg/n − x̂·Σ(g x̂)/n),  x̂ = (x − μ)·(1/σ̃), with k = γ/σ̃
-                xc *= B.reshape(k * invstd * sgx / n, pshape)
+                xc *= B.reshape(k * invstd * whole_sgx / n, pshape)
             if isinstance(g3, xp.ndarray):
                 # gx is allocated in x's shape (the reshaped view is only written through), so
                 # the engine can keep it as the gradient without copying it
@@ -273,7 +350,7 @@ class BatchNorm(Function):
                 gx3 = g3 * B.reshape(k, pshape)
             if ctx.training:
                 gx3 -= xc
-                gx3 -= B.reshape(k * sg / n, pshape)
+                gx3 -= B.reshape(k * whole_sg / n, pshape)
             if not isinstance(g3, xp.ndarray):
                 gx = B.reshape(gx3, x.shape)
         if need[2]:

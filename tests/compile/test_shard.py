@@ -144,12 +144,9 @@ def _unsplit_reason(build, loss_fn=None, train=True):
 
 
 def test_cross_sample_layers_and_other_losses_replay_whole_with_their_reason(split_in):
+    """(BatchNorm in training mode splits: its parts share statistics, tested below.)"""
     split_in(2)
     nn = cr.nn
-
-    def with_bn():
-        return nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(),
-                             nn.Linear(2 * 14 * 14, 3))
 
     def with_dropout():
         return nn.Sequential(nn.Flatten(), nn.Linear(256, 8), nn.Dropout(0.3), nn.Linear(8, 3))
@@ -165,7 +162,6 @@ def test_cross_sample_layers_and_other_losses_replay_whole_with_their_reason(spl
                 return h - h.mean(dim=0)          # a statistic over the batch
         return Mix()
 
-    assert "BatchNorm" in _unsplit_reason(with_bn)
     assert "dropout" in _unsplit_reason(with_dropout)
     assert "mean over the batch axis" in _unsplit_reason(whole_batch_view)
     mse = nn.MSELoss()
@@ -324,3 +320,82 @@ def test_the_batch_axis_follows_transposes_and_indexing():
                         ((slice(None), np.array([0, 1])), 1), (slice(0, 2), 0)]:
         with pytest.raises(shard.NotSplit):
             where(index, axis)
+
+
+def _batch_normed():
+    nn = cr.nn
+    return nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(3 * 7 * 7, 6), nn.BatchNorm1d(6), nn.ReLU(),
+                         nn.Linear(6, 3))
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("parts", [2, 3])
+def test_batchnorm_in_training_splits_its_parts_sharing_the_batch_statistics(split_in, parts,
+                                                                            fast):
+    """The parts combine each BatchNorm's statistics and gradient sums midway, so 20 split
+    steps equal eager's: losses, gradients, weights and the running statistics."""
+    from chainrule import kernels
+
+    split_in(parts)
+    previous = kernels.enabled(fast)
+    try:
+        # SGD: the bias of a convolution before a BatchNorm has a gradient of rounding noise
+        # only, which Adam would scale up to steps of size lr
+        a, b, eager, compiled = _pair(_batch_normed)
+        _assert_same_training(a, b, eager, compiled, H.batches("lenet", 20, batch=7))
+    finally:
+        kernels.enabled(previous)
+    program = compiled.program()
+    assert program.shard is not None and len(program.shard.shared) == 2
+    assert shard.parts_of(program) == parts
+    assert int(b[1].num_batches_tracked.item()) == 20
+    assert "meet at its 2 BatchNorm(s)" in compiled.plan(file=False)
+
+
+def test_with_batchnorm_a_part_without_counted_targets_replays_whole_updating_once(split_in):
+    """The split forward has already updated the running statistics when the loss finds a part
+    with no counted target (0/0): they are put back before the step runs again unsplit."""
+    split_in(2)
+    loss_fn = cr.nn.CrossEntropyLoss(ignore_index=2)
+    a, b, eager, compiled = _pair(_batch_normed, loss_fn=loss_fn)
+    rng = np.random.default_rng(2)
+    data = [(cr.tensor(rng.standard_normal((8, 1, 16, 16))),
+             cr.tensor(np.array([2] * 4 + [0, 1, 0, 1]))) for _ in range(3)]
+    _assert_same_training(a, b, eager, compiled, data)
+
+
+def test_batchnorm_over_processes_runs_on_threads_and_says_why(split_in):
+    """A worker process cannot meet the parent midway: the step splits over threads instead,
+    with a warning, and still equals eager."""
+    split_in(2)
+    a, b = H.twin(_batch_normed)
+    opt = lambda p: cr.optim.SGD(p, lr=0.05, momentum=0.9)       # noqa: E731
+    eager = H.training_step(a, opt(a.parameters()))
+    compiled = cr.compile(H.training_step(b, opt(b.parameters())), fullgraph=True,
+                          options={"data_parallel": "processes"})
+    data = H.batches("lenet", 4, batch=7)
+    with pytest.warns(UserWarning, match="BatchNorm in training mode"):
+        _assert_same_training(a, b, eager, compiled, data[:2])      # the first call traces
+    _assert_same_training(a, b, eager, compiled, data[2:])
+    assert compiled.program().data_parallel == "threads"
+
+
+def test_a_failing_part_does_not_leave_the_other_waiting_for_the_statistics(split_in,
+                                                                          monkeypatch):
+    split_in(2)
+    from chainrule.ops import norm
+
+    a, b, eager, compiled = _pair(_batch_normed)
+    data = H.batches("lenet", 2, batch=6)
+    compiled(*data[0])
+    real = norm._whole_batch_statistics
+
+    def fails_in_part_1(x3, axes, shared):
+        if shared[1] == 1:
+            raise FloatingPointError("part 1 failed")
+        return real(x3, axes, shared)
+
+    monkeypatch.setattr(norm, "_whole_batch_statistics", fails_in_part_1)
+    with pytest.raises(FloatingPointError, match="part 1 failed"):
+        compiled(*data[1])

@@ -258,3 +258,57 @@ def test_parts_side_by_side_see_how_many_share_the_process_and_split_the_workspa
     forward("alone")
     assert parallel.run_parts([lambda: forward("first of two"), lambda: None])
     assert kept["alone"] is not None and kept["first of two"] is None
+
+
+def test_an_exchange_gives_every_part_all_values_in_the_parts_order():
+    exchange = parallel.Exchange(3)
+    seen = {}
+
+    def part(k):
+        def run():
+            first = exchange.exchange(k, ("a", k))
+            second = exchange.exchange(k, ("b", k))
+            third = exchange.exchange(k, ("c", k))     # the first meeting's list reused
+            seen[k] = (first, second, third)
+        return run
+
+    parallel.run_together([part(k) for k in range(3)], exchange, blas=False)
+    for k in range(3):
+        assert seen[k] == tuple([(m, j) for j in range(3)] for m in "abc")
+
+
+def test_a_part_that_fails_before_the_meeting_raises_its_error_and_frees_the_others():
+    exchange = parallel.Exchange(2)
+    reached = []
+
+    def waits():
+        reached.append("waiting")
+        exchange.exchange(0, 1)
+
+    def fails():
+        raise ValueError("part 1 failed before the meeting")
+
+    with pytest.raises(ValueError, match="part 1 failed"):
+        parallel.run_together([waits, fails], exchange, blas=False)
+    assert reached == ["waiting"]
+    parallel.run_together([lambda: None, lambda: None], parallel.Exchange(2))   # pool free
+
+
+def test_parts_that_meet_run_at_once_even_while_the_pool_is_in_use():
+    """Called from inside a part (the pool busy), the parts get threads of their own rather
+    than running one after the other, which would wait at the meeting forever."""
+    threads = []
+
+    def outer():
+        exchange = parallel.Exchange(2)
+
+        def part(k):
+            def run():
+                threads.append(threading.get_ident())
+                assert exchange.exchange(k, k) == [0, 1]
+            return run
+
+        parallel.run_together([part(0), part(1)], exchange, blas=False)
+
+    assert parallel.run_parts([outer, lambda: None], blas=False)
+    assert len(set(threads)) == 2
