@@ -29,11 +29,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+import chainrule as cr  # noqa: E402  (before NumPy: chainrule sets OpenBLAS's thread spin)
+
+# isort: split
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-import chainrule as cr  # noqa: E402  (before NumPy: chainrule sets OpenBLAS's thread spin)
 from benchmarks import bench_steps as S  # noqa: E402
 from benchmarks.harness import format_time, load_average, machine_facts, write_section  # noqa: E402
 
