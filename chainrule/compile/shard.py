@@ -208,7 +208,6 @@ def _plan(program: Program) -> ShardPlan:
                      frozenset(shared))
 
 
-
 def _axis(batched, slot):
     """The batch axis of ``slot`` (None: not batched); a packed flat array cannot be read here."""
     where = batched.get(slot)

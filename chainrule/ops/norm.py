@@ -218,7 +218,7 @@ def _fast_backward(x, g3, weight, mean, invstd, n, need, view, shared=None):
         k = invstd if weight is None else invstd * _cast(weight, invstd.dtype)
         gx = xp.empty(x.shape, dtype=dtype)
         whole_sg, whole_sgx = (sg, sgx) if shared is None else (
-            v.astype(dtype) for v in _combined_sums(shared, sg64, sgxc64 * invstd))
+            total.astype(dtype) for total in _combined_sums(shared, sg64, sgxc64 * invstd))
         k, u, v = (_cast(k, dtype), _cast(k * whole_sg / n, dtype),
                    _cast(k * invstd * whole_sgx / n, dtype))
         gx3 = gx.reshape(view)
@@ -257,8 +257,8 @@ class BatchNorm(Function):
                    "projection onto x̂.")
     reference = staticmethod(
         lambda x, weight=None, bias=None, running_mean=None, running_var=None, training=True,
-        momentum=0.1, eps=1e-5, shared=None: _reference(x, weight, bias, eps, None if training else
-                                           (running_mean, running_var)))
+        momentum=0.1, eps=1e-5, shared=None: _reference(
+            x, weight, bias, eps, None if training else (running_mean, running_var)))
 
     @staticmethod
     def forward(ctx, x, weight=None, bias=None, running_mean=None, running_var=None,
@@ -336,8 +336,8 @@ class BatchNorm(Function):
             if ctx.training:
                 whole_sgx = sgx
                 if shared is not None:      # the whole batch's sums; gw, gb stay this part's
-                    whole_sg, whole_sgx = (v.astype(sg.dtype)
-                                           for v in _combined_sums(shared, sg, sgx))
+                    whole_sg, whole_sgx = (total.astype(sg.dtype)
+                                           for total in _combined_sums(shared, sg, sgx))
                 # ∂L/∂x = k·(g − Σg/n − x̂·Σ(g x̂)/n),  x̂ = (x − μ)·(1/σ̃), with k = γ/σ̃
                 xc *= B.reshape(k * invstd * whole_sgx / n, pshape)
             if isinstance(g3, xp.ndarray):
