@@ -23,7 +23,6 @@ import argparse
 import importlib
 import statistics
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,7 +36,7 @@ import torch  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from benchmarks import bench_steps as S  # noqa: E402
-from benchmarks.harness import format_time, load_average, machine_facts, write_section  # noqa: E402
+from benchmarks.harness import format_time, load_average, machine_facts, time_block, write_section  # noqa: E402
 
 # the modules themselves (``chainrule.ops`` exports functions of the same names)
 conv_ops = importlib.import_module("chainrule.ops.conv")
@@ -168,16 +167,6 @@ def flops(gemms: list) -> float:
     return float(sum(2 * bt * m * k * n for bt, m, k, n, _, _ in gemms))
 
 
-def _median_block(fn, rounds: int) -> float:
-    fn()
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def measure(name: str, rounds: int) -> dict:
     build, (x, y), optimizer, options = STEPS[name]
     mine, theirs = S._pair(build)
@@ -208,7 +197,7 @@ def measure(name: str, rounds: int) -> dict:
                     "chainrule_step": ours}
             for _ in range(rounds):
                 for key, job in jobs.items():
-                    blocks[key].append(_median_block(job, 3))
+                    blocks[key].append(time_block(job, 1, 3))
     finally:
         cr.set_num_threads(cr.parallel._cores())
         torch.set_num_threads(cr.parallel._cores())
