@@ -13,8 +13,8 @@ setup checks that both libraries compute the same first loss.
   (``chainrule.compile(..., options={"data_parallel": "processes"})``, Linux).
 - ``step_vgg_bn_adam``: 3 blocks of (conv 3×3 – BatchNorm – ReLU) ×2 + max-pool, 32/64/128
   channels, then 256-10, Adam, batch 64 of 3×32×32. Target ≤ 1.2 pure NumPy, ≤ 1.1 fast.
-- ``step_vgg_bn_adam_threads``: the same step compiled, its batch split over two threads that
-  meet at each BatchNorm to combine the statistics.
+- ``step_vgg_bn_adam_processes``: the same step compiled, its batch's second half in a worker
+  process; the two meet at each BatchNorm to combine the statistics.
 - ``step_lstm_adam``: Embedding(5000, 64) → LSTM(128) → Linear(2) on the last step, Adam, batch 64,
   T = 100, every sequence full length. Target ≤ 1.1.
 - ``step_lstm_adam_processes``: the same step compiled, split over a worker process.
@@ -189,12 +189,13 @@ WORKLOADS = [
              target=1.1 if _FAST else 1.2,
              description=f"VGG-style 3×(conv-BN-ReLU ×2 + pool) 32/64/128, Adam, batch 64 of "
                          f"3×32×32: one training step ({_PATH} target)"),
-    Workload("step_vgg_bn_adam_threads",
-             _train_setup("step_vgg_bn_adam_threads", _vgg, *_VGG_DATA, "Adam",
-                          data_parallel="threads", lr=1e-3),
+    Workload("step_vgg_bn_adam_processes",
+             _train_setup("step_vgg_bn_adam_processes", _vgg, *_VGG_DATA, "Adam",
+                          data_parallel="processes", lr=1e-3),
              target=1.1 if _FAST else 1.2,
-             description=f"the same VGG-style step through chainrule.compile (the batch split "
-                         f"over 2 threads, the halves meeting at each BatchNorm to combine its "
+             description=f"the same VGG-style step through chainrule.compile with "
+                         f"options={{'data_parallel': 'processes'}} (the batch's second half in "
+                         f"a worker process, the halves meeting at each BatchNorm to combine its "
                          f"statistics; {_PATH} target)"),
     Workload("step_lstm_adam", _train_setup("step_lstm_adam", _lstm, *_LSTM_DATA, "Adam",
                                             lr=1e-3),

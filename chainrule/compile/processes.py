@@ -18,13 +18,19 @@ updates in place) and the worker's part of the batch into memory shared with the
 anonymous ``mmap``), and says go through a pipe. Both run their forward; the worker reports its
 loss and divisor; the parent computes the weights Dᵢ/D and says go again; both run their
 backward; the worker writes its gradients into shared memory; the parent adds them to its own
-and stores ``.grad`` as eager does, then runs the optimizer step (in the parent only).
+and stores ``.grad`` as eager does, then runs the optimizer step (in the parent only). At each
+BatchNorm in training mode the two meet midway (:class:`_Meetings`): each writes its part's
+count, mean and sum of squared deviations (in the backward, Σg and Σg·x̂) into shared memory,
+says so through the pipe and reads the other's, and both combine them in the same order, so
+the numbers are the threaded split's, bit for bit; the parent updates the running statistics.
 
 Where: Linux (``os.fork``), training steps (a loss and its backward) and forwards alone
 (inference) that ``shard.py`` would split, chosen with
 ``chainrule.compile(..., options={"data_parallel": "processes"})``.
 An error in the worker is raised in the parent, naming the worker, and that program goes back to
-threads. The worker ends when the program is released or the interpreter exits.
+threads. An error in the parent mid-step ends the worker (it may be waiting at a meeting); the
+next call starts a new one. The worker ends when the program is released or the interpreter
+exits.
 """
 from __future__ import annotations
 
@@ -55,9 +61,6 @@ def eligible(program: Program, arg_tensors: list = ()) -> str:
         return program.unsplit_reason or "the program is not split over its batch"
     if not supported():
         return "processes need os.fork on Linux"
-    if plan.shared:
-        return ("its BatchNorm in training mode takes statistics over the whole batch, which the "
-                "parts combine midway: threads of one process can, a worker process cannot")
     arrays = [t._data for t in arg_tensors] + [t._data for _, t in program.refs]
     if any(type(a) is not xp.ndarray for a in arrays):
         return "its tensors hold arrays of another library (a device's): shared memory is NumPy's"
@@ -113,6 +116,8 @@ class Worker:
                                and slots[v].kind not in ("arg", "ref")})
         for v in self.outputs:
             specs[("out", v)] = ((n,) + tuple(slots[v].shape[1:]), slots[v].dtype)
+        if plan.shared:                 # the BatchNorms' meetings: [side, buffer, values]
+            specs["mail"] = ((2, 2, _Meetings.capacity(program)), xp.float64)
         if self.training:
             specs["loss"] = ((), slots[program.steps[plan.loss_step].out].dtype)
             specs["divisor"] = ((), xp.float64)
@@ -195,6 +200,67 @@ class Worker:
             text = _read(self.from_child, size).decode("utf-8", "replace")
             raise WorkerError(f"the data-parallel worker process {self.pid} failed: {text}")
         raise WorkerError(f"the data-parallel worker process {self.pid} ended unexpectedly")
+
+
+class _Meetings:
+    """``parallel.Exchange``'s interface between the parent (part 0) and the worker (part 1),
+    for the BatchNorms whose parts combine the whole batch's statistics midway (``shard.py``).
+
+    Each side writes its values (a tuple of Python numbers and float64 vectors) into its own
+    buffer of the shared ``mail``, says "m" through the pipe, and waits for the other's "m" —
+    the channel's watched count, then the pipe byte, so the other's buffer is complete before it
+    is read, and an error report or an exit of the other side is seen as at any other wait. Two
+    buffers per side, used in turn: a side cannot write meeting k + 2 before the other has
+    written meeting k + 1, which it does only after reading meeting k."""
+
+    def __init__(self, mail, send, expect):
+        self.mail, self.send, self.expect = mail, send, expect
+        self.meetings = 0
+
+    @staticmethod
+    def capacity(program: Program) -> int:
+        """Room for the largest message: a count, a mean and a sum of squares per channel."""
+        widest = max(program.slots[program.steps[i].inputs[0]].shape[1]
+                     for i in program.shard.shared)
+        return 8 + 2 * widest
+
+    def exchange(self, index: int, value: tuple) -> list:
+        buffer = self.meetings & 1
+        self.meetings += 1
+        _pack(self.mail[index, buffer], value)
+        self.send(b"m")
+        self.expect(b"m")
+        other = _unpack(self.mail[1 - index, buffer])
+        return [value, other] if index == 0 else [other, value]
+
+
+def _pack(row, value: tuple) -> None:
+    """``value``'s items into the float64 ``row``: their number, then per item a tag (−1: an
+    int, −2: a float, n ≥ 0: a vector of n values) and its values."""
+    row[0] = len(value)
+    at = 1
+    for item in value:
+        if isinstance(item, (int, float)):
+            row[at], row[at + 1] = (-1 if isinstance(item, int) else -2), item
+            at += 2
+            continue
+        item = xp.asarray(item, dtype=xp.float64).reshape(-1)
+        row[at] = item.size
+        row[at + 1:at + 1 + item.size] = item
+        at += 1 + item.size
+
+
+def _unpack(row) -> tuple:
+    items, at = [], 1
+    for _ in range(int(row[0])):
+        tag = int(row[at])
+        if tag < 0:
+            items.append(int(row[at + 1]) if tag == -1 else float(row[at + 1]))
+            at += 2
+        else:
+            items.append(row[at + 1:at + 1 + tag].copy())
+            at += 1 + tag
+    return tuple(items)
 
 
 class WorkerError(RuntimeError):
@@ -318,7 +384,13 @@ def _run_part(worker: Worker, channel: _Channel) -> bool:
         env[s] = shared[("arg", s)]
     for s, _ in program.refs:
         env[s] = shared[("ref", s)]
-    part = _Part(program, plan, None, worker.lo, worker.hi, env=env)
+    meetings = None
+    if plan.shared:
+        def expect(message):
+            if channel.receive() != message:
+                raise WorkerError("the parent process left a BatchNorm meeting")
+        meetings = (_Meetings(shared["mail"], channel.send, expect), 1)
+    part = _Part(program, plan, None, worker.lo, worker.hi, env=env, shared=meetings)
     _GradMode.enabled = steps[plan.first].grad_mode
     part.forward()
     if worker.training:
@@ -353,7 +425,14 @@ def replay_processes(program: Program, arg_tensors: list):
     worker process (started at the first call). Returns the outputs, as ``replay`` does."""
     from ..autograd.grad_mode import _GradMode
     from .replay import run_schedule, unflatten_outputs
-    from .shard import _Part, _store_joined, part_weights, run_after_backward
+    from .shard import (
+        _Part,
+        _restore,
+        _running_statistics,
+        _store_joined,
+        part_weights,
+        run_after_backward,
+    )
 
     plan, steps = program.shard, program.steps
     for step in steps[:plan.first]:
@@ -364,7 +443,11 @@ def replay_processes(program: Program, arg_tensors: list):
     if worker is None:
         worker = program.worker = Worker(program, half, plan.batch, arrays)
     worker.send_inputs(arrays)
-    mine = _Part(program, plan, arg_tensors, 0, half)
+    meetings = None
+    if plan.shared:
+        meetings = (_Meetings(worker.shared["mail"], worker._say, worker._expect), 0)
+    mine = _Part(program, plan, arg_tensors, 0, half, shared=meetings)
+    running = _running_statistics(program, mine.env)
     previous = _GradMode.enabled
     try:
         _GradMode.enabled = steps[plan.first].grad_mode if plan.first < len(steps) else previous
@@ -381,6 +464,7 @@ def replay_processes(program: Program, arg_tensors: list):
                                          their_divisor])
         if weights is None:             # a part without a target counted: run it whole here
             worker.skip_backward()
+            _restore(running)           # the split forward updated them
             whole = _Part(program, plan, arg_tensors, 0, plan.batch)
             whole.forward()
             values = {v: whole.env[v] for v in worker.outputs}
@@ -397,6 +481,14 @@ def replay_processes(program: Program, arg_tensors: list):
             _as_a_part(mine.backward)
             runs = [mine, SimpleNamespace(grads=worker.gradients())]
         _store_joined(program, runs, arg_tensors, run_schedule)
+    except BaseException:
+        # the worker may be mid-step (waiting at a meeting, or with a reply unread): a new
+        # worker starts at the next call; and the step may run again (on threads, after a
+        # WorkerError), so the running statistics its forward updated are put back
+        _restore(running)
+        worker.close()
+        program.worker = None
+        raise
     finally:
         _GradMode.enabled = previous
     run_after_backward(program)

@@ -24,8 +24,9 @@ A BatchNorm in training mode is the one cross-sample layer that splits: its stat
 the whole batch, so the parts meet there (``parallel.Exchange``, a barrier) and each combines all
 parts' counts, means and sums of squared deviations into the whole batch's μ and σ² (and in the
 backward, Σg and Σg·x̂ for ∂L/∂x): ``ops.norm._whole_batch_statistics``. The first part updates
-the running statistics. Parts that meet must run at once, so they are threads of one process
-(``parallel.run_together``); over processes such a step runs on threads instead.
+the running statistics. Parts that meet must run at once: threads of one process
+(``parallel.run_together``), or the parent and its worker process (``processes._Meetings``:
+shared memory and the pipe).
 
 Which programs qualify is decided once, at trace time (:func:`shard_plan`): every step between
 the leading calls (``zero_grad``) and the backward must be a primitive known to act on each
@@ -436,8 +437,7 @@ def replay_sharded(program: Program, arg_tensors: list, parts: int):
             weights = part_weights(program, [float(r.ctxs[plan.loss_step].divisor)
                                              for r in runs])
             if weights is None:     # a part without a target counted: its mean is 0/0
-                for array, before in running:       # the split forward updated them
-                    array[...] = before
+                _restore(running)                   # the split forward updated them
                 runs, exchange = [_Part(program, plan, arg_tensors, 0, plan.batch)], None
                 runs[0].forward()
                 weights = [1.0]
@@ -494,6 +494,12 @@ def _running_statistics(program, env) -> list:
             if params.get(name) is not None:
                 kept.append((params[name], params[name].copy()))
     return kept
+
+
+def _restore(running: list) -> None:
+    """Put back the running statistics copied by :func:`_running_statistics`."""
+    for array, before in running:
+        array[...] = before
 
 
 def _run_all(jobs: list, exchange=None) -> None:

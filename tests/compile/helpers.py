@@ -19,6 +19,14 @@ def lenet():
                          nn.Linear(6 * 2 * 2, 16), nn.ReLU(), nn.Linear(16, 3))
 
 
+def batch_normed():
+    """Convolution and linear layers each followed by a BatchNorm in training mode."""
+    nn = cr.nn
+    return nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(3 * 7 * 7, 6), nn.BatchNorm1d(6), nn.ReLU(),
+                         nn.Linear(6, 3))
+
+
 def lstm():
     nn = cr.nn
 
@@ -65,7 +73,7 @@ def batches(kind: str, n: int, batch: int = 8, seed: int = 0):
     for _ in range(n):
         if kind == "mlp":
             x = rng.standard_normal((batch, 12))
-        elif kind == "lenet":
+        elif kind in ("lenet", "batch_normed"):
             x = rng.standard_normal((batch, 1, 16, 16))
         else:
             x = rng.integers(0, 50, (batch, 7))

@@ -42,7 +42,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("spin", [processes.SPIN_SECONDS, 0.0], ids=["watching", "blocking"])
-@pytest.mark.parametrize("model", ["mlp", "lenet", "lstm"])
+@pytest.mark.parametrize("model", ["mlp", "lenet", "lstm", "batch_normed"])
 def test_processes_give_the_threaded_split_bit_for_bit_and_eager_to_1e_12(model, spin,
                                                                           monkeypatch):
     """Whether a waiting process first watches the shared message count (the default) or
@@ -198,3 +198,92 @@ def test_a_parameter_that_changes_shape_sends_the_step_back_to_threads():
         with pytest.raises(ValueError):
             procs(x, y)
     assert procs.program().data_parallel == "threads"
+
+
+def test_the_batchnorms_meet_through_shared_memory_and_stay_on_processes():
+    """Training BatchNorms split over processes: the parent and the worker meet at each one
+    (forward and backward) and keep eager's numbers, running statistics included."""
+    a, b = H.twin(H.batch_normed)
+    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9))
+    procs = _compiled(b, "processes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for x, y in H.batches("batch_normed", 6, batch=7):
+            np.testing.assert_allclose(procs(x, y).numpy(), eager(x, y).numpy(), rtol=0,
+                                       atol=1e-12)
+    program = procs.program()
+    assert program.data_parallel == "processes" and program.worker is not None
+    assert len(program.shard.shared) == 2
+    assert H.max_difference(a, b) <= 1e-12       # the running statistics are in the state
+
+
+def _failing_meeting(monkeypatch, in_worker: bool):
+    """Make the BatchNorm statistics fail on one side of the split (the worker is forked after
+    this, so it inherits the patch and checks which process it is in)."""
+    from chainrule.ops import norm
+
+    parent, real = os.getpid(), norm._whole_batch_statistics
+
+    def statistics(x3, axes, shared):
+        if (os.getpid() != parent) == in_worker:
+            raise FloatingPointError("statistics failed")
+        return real(x3, axes, shared)
+
+    monkeypatch.setattr(norm, "_whole_batch_statistics", statistics)
+
+
+def test_a_worker_failing_at_a_meeting_sends_the_step_to_threads_with_eager_numbers(
+        monkeypatch):
+    """The parent, waiting at the meeting, reads the worker's error report; the step runs again
+    on threads, after the running statistics its first forward updated are put back."""
+    _failing_meeting(monkeypatch, in_worker=True)
+    a, b = H.twin(H.batch_normed)
+    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9))
+    procs = _compiled(b, "processes")
+    data = H.batches("batch_normed", 4, batch=7)
+    eager(*data[0]), procs(*data[0])                # traces (eager)
+    with pytest.warns(UserWarning, match="worker process .* failed: FloatingPointError"):
+        np.testing.assert_allclose(procs(*data[1]).numpy(), eager(*data[1]).numpy(), rtol=0,
+                                   atol=1e-12)
+    for x, y in data[2:]:
+        eager(x, y), procs(x, y)
+    assert procs.program().data_parallel == "threads"
+    assert H.max_difference(a, b) <= 1e-12
+
+
+def test_the_parent_failing_at_a_meeting_raises_and_the_next_step_starts_a_new_worker(
+        monkeypatch):
+    """The worker, left waiting at a meeting, is ended; the failed call changed no state (the
+    running statistics are put back), so the next calls keep eager's numbers."""
+    a, b = H.twin(H.batch_normed)
+    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9))
+    procs = _compiled(b, "processes")
+    data = H.batches("batch_normed", 5, batch=7)
+    for x, y in data[:2]:
+        eager(x, y), procs(x, y)
+    first = procs.program().worker
+    from chainrule.ops import norm
+
+    real = norm._whole_batch_statistics
+    _failing_meeting(monkeypatch, in_worker=False)
+    with pytest.raises(FloatingPointError, match="statistics failed"):
+        procs(*data[2])
+    assert procs.program().worker is None
+    monkeypatch.setattr(norm, "_whole_batch_statistics", real)
+    assert not _alive(first.pid)                    # ended, not left waiting
+    for x, y in data[3:]:
+        np.testing.assert_allclose(procs(x, y).numpy(), eager(x, y).numpy(), rtol=0,
+                                   atol=1e-12)
+    assert procs.program().worker is not None and procs.program().worker.pid != first.pid
+    assert H.max_difference(a, b) <= 1e-12
+
+
+def test_meeting_messages_carry_numbers_and_vectors_exactly():
+    row = np.zeros(32)
+    value = (7, 0.1, np.array([1 / 3, -2.5e-300, 4.0]), np.array([]))
+    processes._pack(row, value)
+    back = processes._unpack(row)
+    assert back[0] == 7 and isinstance(back[0], int)
+    assert back[1] == 0.1 and isinstance(back[1], float)
+    np.testing.assert_array_equal(back[2], value[2])
+    assert back[3].shape == (0,)

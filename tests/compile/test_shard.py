@@ -322,13 +322,6 @@ def test_the_batch_axis_follows_transposes_and_indexing():
             where(index, axis)
 
 
-def _batch_normed():
-    nn = cr.nn
-    return nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(3 * 7 * 7, 6), nn.BatchNorm1d(6), nn.ReLU(),
-                         nn.Linear(6, 3))
-
-
 @pytest.mark.parametrize("fast", [True, False])
 @pytest.mark.parametrize("parts", [2, 3])
 def test_batchnorm_in_training_splits_its_parts_sharing_the_batch_statistics(split_in, parts,
@@ -342,8 +335,8 @@ def test_batchnorm_in_training_splits_its_parts_sharing_the_batch_statistics(spl
     try:
         # SGD: the bias of a convolution before a BatchNorm has a gradient of rounding noise
         # only, which Adam would scale up to steps of size lr
-        a, b, eager, compiled = _pair(_batch_normed)
-        _assert_same_training(a, b, eager, compiled, H.batches("lenet", 20, batch=7))
+        a, b, eager, compiled = _pair(H.batch_normed)
+        _assert_same_training(a, b, eager, compiled, H.batches("batch_normed", 20, batch=7))
     finally:
         kernels.enabled(previous)
     program = compiled.program()
@@ -358,27 +351,11 @@ def test_with_batchnorm_a_part_without_counted_targets_replays_whole_updating_on
     with no counted target (0/0): they are put back before the step runs again unsplit."""
     split_in(2)
     loss_fn = cr.nn.CrossEntropyLoss(ignore_index=2)
-    a, b, eager, compiled = _pair(_batch_normed, loss_fn=loss_fn)
+    a, b, eager, compiled = _pair(H.batch_normed, loss_fn=loss_fn)
     rng = np.random.default_rng(2)
     data = [(cr.tensor(rng.standard_normal((8, 1, 16, 16))),
              cr.tensor(np.array([2] * 4 + [0, 1, 0, 1]))) for _ in range(3)]
     _assert_same_training(a, b, eager, compiled, data)
-
-
-def test_batchnorm_over_processes_runs_on_threads_and_says_why(split_in):
-    """A worker process cannot meet the parent midway: the step splits over threads instead,
-    with a warning, and still equals eager."""
-    split_in(2)
-    a, b = H.twin(_batch_normed)
-    opt = lambda p: cr.optim.SGD(p, lr=0.05, momentum=0.9)       # noqa: E731
-    eager = H.training_step(a, opt(a.parameters()))
-    compiled = cr.compile(H.training_step(b, opt(b.parameters())), fullgraph=True,
-                          options={"data_parallel": "processes"})
-    data = H.batches("lenet", 4, batch=7)
-    with pytest.warns(UserWarning, match="BatchNorm in training mode"):
-        _assert_same_training(a, b, eager, compiled, data[:2])      # the first call traces
-    _assert_same_training(a, b, eager, compiled, data[2:])
-    assert compiled.program().data_parallel == "threads"
 
 
 def test_a_failing_part_does_not_leave_the_other_waiting_for_the_statistics(split_in,
@@ -386,7 +363,7 @@ def test_a_failing_part_does_not_leave_the_other_waiting_for_the_statistics(spli
     split_in(2)
     from chainrule.ops import norm
 
-    a, b, eager, compiled = _pair(_batch_normed)
+    a, b, eager, compiled = _pair(H.batch_normed)
     data = H.batches("lenet", 2, batch=6)
     compiled(*data[0])
     real = norm._whole_batch_statistics
