@@ -33,6 +33,18 @@ def _compiled(model, data_parallel, loss_fn=None, optimizer=None):
     return cr.compile(step, fullgraph=True, options={"data_parallel": data_parallel})
 
 
+def _in_lockstep(build, kind: str, calls: int, batch: int, warm: int = 2):
+    """A model twinned into an eager step and a step compiled over processes, with ``calls``
+    batches, the first ``warm`` already run by both (the compiled one traced and replayed)."""
+    a, b = H.twin(build)
+    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9))
+    procs = _compiled(b, "processes")
+    data = H.batches(kind, calls, batch=batch)
+    for x, y in data[:warm]:
+        eager(x, y), procs(x, y)
+    return a, b, eager, procs, data
+
+
 def _alive(pid: int) -> bool:
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)
@@ -101,12 +113,7 @@ def test_the_split_over_processes_does_not_need_numpy_imported_after_chainrule(m
 
 
 def test_a_dead_worker_is_reported_and_the_step_runs_on_threads():
-    a, b = H.twin(H.lenet)
-    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9))
-    procs = _compiled(b, "processes")
-    data = H.batches("lenet", 4, batch=6)
-    for x, y in data[:2]:
-        eager(x, y), procs(x, y)
+    a, b, eager, procs, data = _in_lockstep(H.lenet, "lenet", 4, batch=6)
     worker = procs.program().worker
     os.kill(worker.pid, signal.SIGKILL)
     os.waitpid(worker.pid, 0)
@@ -203,12 +210,11 @@ def test_a_parameter_that_changes_shape_sends_the_step_back_to_threads():
 def test_the_batchnorms_meet_through_shared_memory_and_stay_on_processes():
     """Training BatchNorms split over processes: the parent and the worker meet at each one
     (forward and backward) and keep eager's numbers, running statistics included."""
-    a, b = H.twin(H.batch_normed)
-    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9))
-    procs = _compiled(b, "processes")
+    a, b, eager, procs, data = _in_lockstep(H.batch_normed, "batch_normed", 6, batch=7,
+                                            warm=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for x, y in H.batches("batch_normed", 6, batch=7):
+        for x, y in data:
             np.testing.assert_allclose(procs(x, y).numpy(), eager(x, y).numpy(), rtol=0,
                                        atol=1e-12)
     program = procs.program()
@@ -237,11 +243,7 @@ def test_a_worker_failing_at_a_meeting_sends_the_step_to_threads_with_eager_numb
     """The parent, waiting at the meeting, reads the worker's error report; the step runs again
     on threads, after the running statistics its first forward updated are put back."""
     _failing_meeting(monkeypatch, in_worker=True)
-    a, b = H.twin(H.batch_normed)
-    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9))
-    procs = _compiled(b, "processes")
-    data = H.batches("batch_normed", 4, batch=7)
-    eager(*data[0]), procs(*data[0])                # traces (eager)
+    a, b, eager, procs, data = _in_lockstep(H.batch_normed, "batch_normed", 4, batch=7, warm=1)
     with pytest.warns(UserWarning, match="worker process .* failed: FloatingPointError"):
         np.testing.assert_allclose(procs(*data[1]).numpy(), eager(*data[1]).numpy(), rtol=0,
                                    atol=1e-12)
@@ -255,12 +257,7 @@ def test_the_parent_failing_at_a_meeting_raises_and_the_next_step_starts_a_new_w
         monkeypatch):
     """The worker, left waiting at a meeting, is ended; the failed call changed no state (the
     running statistics are put back), so the next calls keep eager's numbers."""
-    a, b = H.twin(H.batch_normed)
-    eager = H.training_step(a, cr.optim.SGD(a.parameters(), lr=0.05, momentum=0.9))
-    procs = _compiled(b, "processes")
-    data = H.batches("batch_normed", 5, batch=7)
-    for x, y in data[:2]:
-        eager(x, y), procs(x, y)
+    a, b, eager, procs, data = _in_lockstep(H.batch_normed, "batch_normed", 5, batch=7)
     first = procs.program().worker
     from chainrule.ops import norm
 
