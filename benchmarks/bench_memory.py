@@ -16,10 +16,11 @@ is the most memory a step needed beyond the model, its gradients, the optimizer 
 data. Linux only. The section it writes into RESULTS.md is kept when run.py rewrites the file.
 
 ``step_lenet_sgd_processes`` is the same LeNet-5 step as ``chainrule train`` runs it: compiled,
-the batch's second half in a forked worker process (``data_parallel="processes"``). Each of the
-two processes holds half the batch's activations (and, within the convolutions' workspace, their
-kept im2col columns); the worker's peak is measured the same way through its ``/proc`` entries,
-and the row gives the sum of both beside PyTorch's one process.
+the batch's second half in a forked worker process (``data_parallel="processes"``);
+``step_vgg_bn_adam_processes`` the VGG-style step so (its halves meeting at each BatchNorm).
+Each of the two processes holds half the batch's activations (and, within the convolutions'
+workspace, their kept im2col columns); the worker's peak is measured the same way through its
+``/proc`` entries, and the row gives the sum of both beside PyTorch's one process.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ if str(HERE.parent) not in sys.path:  # run as a script: make `benchmarks` impor
 from benchmarks import harness  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
-STEPS = ("step_lenet_sgd", "step_lenet_sgd_processes", "step_vgg_bn_adam")
+STEPS = ("step_lenet_sgd", "step_lenet_sgd_processes", "step_vgg_bn_adam",
+         "step_vgg_bn_adam_processes")
 
 
 def _status(field: str, pid="self") -> int:
@@ -57,13 +59,11 @@ def child(workload: str, library: str) -> dict:
 
     from benchmarks import bench_steps as B
 
-    processes = workload == "step_lenet_sgd_processes" and library == "chainrule"
+    processes = workload.endswith("_processes") and library == "chainrule"
     build, data, optimizer, options = {
         "step_lenet_sgd": (B._lenet, B._LENET_DATA, "SGD", dict(lr=0.01, momentum=0.9)),
-        "step_lenet_sgd_processes": (B._lenet, B._LENET_DATA, "SGD",
-                                     dict(lr=0.01, momentum=0.9)),
         "step_vgg_bn_adam": (B._vgg, B._VGG_DATA, "Adam", dict(lr=1e-3)),
-    }[workload]
+    }[workload.removesuffix("_processes")]
     L = B.cr if library == "chainrule" else B.torch
     model = build(L)
     opt = getattr(L.optim, optimizer)(model.parameters(), **options)
