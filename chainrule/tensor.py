@@ -71,6 +71,9 @@ _value_read = None
 # came from an operation that is not a primitive (argmax, a bitwise operation, a copy of a traced
 # value), whose value a replay would otherwise reuse.
 _made_while_tracing = None
+# ... and this to a function told when a recorded in-place operation rebinds a tensor to a new
+# value (``Tensor._inplace``), so that the trace follows the tensor to it.
+_rebound_while_tracing = None
 
 
 def _to_array(data, dtype=None):
@@ -573,6 +576,8 @@ class Tensor:
         if result._node is not None:
             self._node = result._node
             self.requires_grad = True
+        if _rebound_while_tracing is not None:
+            _rebound_while_tracing(self, old, result)
         return self
 
     def __iadd__(self, other):

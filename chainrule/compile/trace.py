@@ -260,6 +260,23 @@ class Tracer:
                                    result._node is not None, _GradMode.enabled, user_frame(),
                                    effectful))
 
+    def on_rebound(self, t: Tensor, old: Tensor, result: Tensor) -> None:
+        """A recorded in-place operation (``x.relu_()``, ``x += y`` with a graph): a primitive
+        computed the new value from a copy of the old one, ``t`` now stands for that result, and
+        its memory was overwritten with it. Where that memory held a value computed inside the
+        call (a "node" slot), a replay needs no write: the result has its own slot, the steps
+        recorded before keep reading the old slot, and the memory (and any detached view that
+        shares it) now answers to the result's slot. An argument's or a captured tensor's memory
+        stays a reported side effect, as a replay would not write into it."""
+        s = self.by_array.get(id(t._data))
+        out = self.by_node.get(id(result._node)) if result._node is not None else None
+        if s is None or out is None or self.slots[s].kind != "node":
+            return
+        key = id(_versions_module._owner(t._data))
+        self.version_deltas[key] = self.version_deltas.get(key, 0) + 1
+        self.traced_values[s] = old._data       # the value the old slot had
+        self.by_array[id(t._data)] = out
+
     def on_value_read(self, t: Tensor, how: str) -> None:
         self.report(self.problem(
             f"the function reads a tensor's value as Python data ({how} on a tensor of shape "
@@ -381,11 +398,13 @@ class Tracer:
         _function.tracer = None
         _tensor_module._value_read = None
         _tensor_module._made_while_tracing = None
+        _tensor_module._rebound_while_tracing = None
 
     def resume(self) -> None:
         _function.tracer = self
         _tensor_module._value_read = self.on_value_read
         _tensor_module._made_while_tracing = self.made
+        _tensor_module._rebound_while_tracing = self.on_rebound
 
     def run(self, fn, args, kwargs):
         """Call ``fn`` eagerly with this tracer active; returns its result."""

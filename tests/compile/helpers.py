@@ -27,6 +27,30 @@ def batch_normed():
                          nn.Linear(6, 3))
 
 
+def residual():
+    """A residual block written as torchvision's: ReLU(inplace=True) and ``out += identity``
+    (recorded in-place operations on values computed inside the call)."""
+    nn = cr.nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(1, 4, 3, padding=1)
+            self.conv = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+            self.bn = nn.BatchNorm2d(4)
+            self.relu = nn.ReLU(inplace=True)
+            self.fc = nn.Linear(4 * 8 * 8, 3)
+
+        def forward(self, x):
+            identity = self.relu(self.stem(x))
+            out = self.bn(self.conv(identity))
+            out += identity
+            out = self.relu(out)
+            return self.fc(nn.functional.max_pool2d(out, 2).flatten(1))
+
+    return Block()
+
+
 def lstm():
     nn = cr.nn
 
@@ -73,7 +97,7 @@ def batches(kind: str, n: int, batch: int = 8, seed: int = 0):
     for _ in range(n):
         if kind == "mlp":
             x = rng.standard_normal((batch, 12))
-        elif kind in ("lenet", "batch_normed"):
+        elif kind in ("lenet", "batch_normed", "residual"):
             x = rng.standard_normal((batch, 1, 16, 16))
         else:
             x = rng.integers(0, 50, (batch, 7))

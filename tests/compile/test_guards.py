@@ -123,6 +123,53 @@ def test_in_place_change_outside_primitives_is_reported():
         cr.compile(f, fullgraph=True)(_x(3))
 
 
+def test_recorded_in_place_operations_on_values_made_inside_compile_and_equal_eager(
+        monkeypatch):
+    """ReLU(inplace=True) and ``out += identity`` record a primitive and rebind the tensor to
+    its result: the trace follows the tensor, and the replay is eager's step bit for bit."""
+    from chainrule import parallel
+
+    monkeypatch.setattr(parallel, "parts", lambda size, nbytes=0, blas=False, **_: 1)  # unsplit
+    a, b = H.twin(H.residual)
+    opt = lambda p: cr.optim.SGD(p, lr=0.05, momentum=0.9)          # noqa: E731
+    eager = H.training_step(a, opt(a.parameters()))
+    compiled = cr.compile(H.training_step(b, opt(b.parameters())), fullgraph=True)
+    for x, y in H.batches("residual", 8, batch=6):
+        np.testing.assert_array_equal(compiled(x, y).numpy(), eager(x, y).numpy())
+    assert len(compiled.program().steps) > 0       # raises if the calls ran eagerly
+    for p, q in zip(a.state_dict().values(), b.state_dict().values()):
+        np.testing.assert_array_equal(q.numpy(), p.numpy())
+
+
+def test_a_recorded_in_place_change_of_an_argument_is_still_reported():
+    """The caller's tensor would keep its old values in a replay: not compiled."""
+    w = cr.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+
+    def f(x):
+        x.mul_(w)
+        return x.sum()
+
+    with pytest.raises(UntraceableError):
+        cr.compile(f, fullgraph=True)(_x(3))
+
+
+def test_a_detached_alias_sees_the_in_place_result_as_in_eager():
+    """``d = h.detach()`` shares h's memory, so after ``h.relu_()`` it holds the result too."""
+    w = cr.tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+
+    def f(x):
+        h = x * w
+        d = h.detach()
+        h.relu_()
+        return (h + d).sum()
+
+    compiled = cr.compile(f, fullgraph=True)
+    for seed in range(3):
+        x = _x(3, seed=seed)
+        assert compiled(x).item() == f(x).item()
+    assert len(compiled.program().steps) > 0       # raises if the calls ran eagerly
+
+
 def test_random_numbers_other_than_dropout_are_reported():
     with pytest.raises(UntraceableError, match="random"):
         cr.compile(lambda x: x + cr.randn(3), fullgraph=True)(_x(3))

@@ -376,3 +376,11 @@ def test_a_failing_part_does_not_leave_the_other_waiting_for_the_statistics(spli
     monkeypatch.setattr(norm, "_whole_batch_statistics", fails_in_part_1)
     with pytest.raises(FloatingPointError, match="part 1 failed"):
         compiled(*data[1])
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_a_residual_block_with_in_place_operations_and_batchnorm_splits(split_in, parts):
+    split_in(parts)
+    a, b, eager, compiled = _pair(H.residual)
+    _assert_same_training(a, b, eager, compiled, H.batches("residual", 10, batch=9))
+    assert compiled.program().shard is not None and len(compiled.program().shard.shared) == 1
