@@ -116,16 +116,21 @@ def _fast(a) -> bool:
 def _fast_forward(x3, weight, bias, running_mean, running_var, momentum, eps, n):
     """The training forward with the kernels: statistics in two passes (float64 sums), then
     y = (x − μ)·γ/σ̃ + β in one; the running statistics updated as in the reference."""
-    from ..kernels import batchnorm as K
-
     dtype = x3.dtype
-    channels = x3.shape[1]
-    mean64, var64 = xp.empty(channels), xp.empty(channels)
-    parallel_for(channels, lambda c0, c1: K.channel_stats(x3, mean64, var64, c0, c1), x3.nbytes)
+    mean64, var64 = _fast_moments(x3)
     mean, var = mean64.astype(dtype), var64.astype(dtype)
     invstd = 1 / xp.sqrt(var + eps)
     _update_running(running_mean, running_var, mean, var, momentum, n)
     return _normalized(x3, mean, invstd, weight, bias), mean, invstd
+
+
+def _fast_moments(x3):
+    """Each channel's mean and biased variance in float64 (the numba kernel, two passes)."""
+    from ..kernels import batchnorm as K
+
+    mean, var = xp.empty(x3.shape[1]), xp.empty(x3.shape[1])
+    parallel_for(x3.shape[1], lambda c0, c1: K.channel_stats(x3, mean, var, c0, c1), x3.nbytes)
+    return mean, var
 
 
 def _normalized(x3, mean, invstd, weight, bias):
@@ -172,11 +177,7 @@ def _whole_batch_statistics(x3, axes, shared):
     exchange, index = shared
     count = x3.size // x3.shape[1]
     if _fast(x3):
-        from ..kernels import batchnorm as K
-
-        mean, var = xp.empty(x3.shape[1]), xp.empty(x3.shape[1])
-        parallel_for(x3.shape[1], lambda c0, c1: K.channel_stats(x3, mean, var, c0, c1),
-                     x3.nbytes)
+        mean, var = _fast_moments(x3)
         squares = var * count
     else:
         shape = (-1, 1) if x3.ndim == 3 else (-1,)
