@@ -42,7 +42,7 @@ each proportional to N, so a part of n samples cuts each segment to n/N of its l
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import parallel
 from ..autograd.engine import _store_grad
@@ -93,6 +93,7 @@ class ShardPlan:
     nbytes: int                   # bytes the parts' intermediates take (decides the split)
     rewrites: dict                # step index -> parameters that depend on the part's size
     shared: frozenset = frozenset()   # BatchNorms in training: the parts combine statistics
+    releases: dict = field(default_factory=dict)    # step -> slots a part drops after it
 
     def part_shape(self, slot: int, shape: tuple, n: int) -> tuple:
         """The shape of batched ``slot`` (whole-batch ``shape``) in a part of ``n`` samples."""
@@ -205,8 +206,13 @@ def _plan(program: Program) -> ShardPlan:
                 (loss_step is not None and v == steps[loss_step].out):
             continue
         raise NotSplit(f"output {slots[v].label} is neither batched on its axis 0 nor the loss")
+    # a part drops its values where the unsplit replay does (passes.py), but keeps its loss:
+    # the parts' losses are weighted and summed after their forwards
+    kept = {steps[loss_step].out} if loss_step is not None else set()
+    releases = {i: tuple(s for s in slots_ if s not in kept)
+                for i, slots_ in program.releases.items()}
     return ShardPlan(batch, batched, first, backward, loss_step, nbytes, rewrites,
-                     frozenset(shared))
+                     frozenset(shared), releases)
 
 
 def _axis(batched, slot):
@@ -555,24 +561,26 @@ class _Part:
         from .replay import apply_fused, apply_prim, step_params
 
         env, ctxs, plan = self.env, self.ctxs, self.plan
-        steps = self.program.steps
+        steps, releases = self.program.steps, plan.releases
         end = plan.backward if plan.backward is not None else len(steps)
         n = self.hi - self.lo
         for i in range(plan.first, end):
             step = steps[i]
             if isinstance(step, FusedStep):
                 apply_fused(step, env)
-                continue
-            params = step_params(step, env)
-            if i in plan.rewrites:
-                params = plan.rewrites[i](params, n)
-            elif step.fn.name == "reshape" and params["shape"][0] == plan.batch:
-                params = dict(params, shape=(n,) + tuple(params["shape"][1:]))
-            elif i in plan.shared and self.shared is not None:
-                params = dict(params, shared=self.shared)
-            ctx = apply_prim(step, env, params)
-            if step.records:
-                ctxs[i] = ctx
+            else:
+                params = step_params(step, env)
+                if i in plan.rewrites:
+                    params = plan.rewrites[i](params, n)
+                elif step.fn.name == "reshape" and params["shape"][0] == plan.batch:
+                    params = dict(params, shape=(n,) + tuple(params["shape"][1:]))
+                elif i in plan.shared and self.shared is not None:
+                    params = dict(params, shared=self.shared)
+                ctx = apply_prim(step, env, params)
+                if step.records:
+                    ctxs[i] = ctx
+            for s in releases.get(i, ()):
+                env[s] = None
 
     def backward(self):
         from .replay import run_schedule

@@ -256,16 +256,17 @@ def test_steps_that_mix_the_batch_are_not_split(split_in, head, reason):
     assert reason in _unsplit_reason(_batch_mixing_head(head))
 
 
-def _recurrent(kind, final_state=False, batch_first=True):
+def _recurrent(kind, final_state=False, batch_first=True, sizes=(50, 6, 10)):
     nn = cr.nn
+    vocabulary, embedded, hidden = sizes
     layer = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[kind]
 
     class Text(nn.Module):
         def __init__(self):
             super().__init__()
-            self.embedding = nn.Embedding(50, 6)
-            self.rnn = layer(6, 10, batch_first=batch_first)
-            self.fc = nn.Linear(10, 3)
+            self.embedding = nn.Embedding(vocabulary, embedded)
+            self.rnn = layer(embedded, hidden, batch_first=batch_first)
+            self.fc = nn.Linear(hidden, 3)
 
         def forward(self, ids):
             e = self.embedding(ids if batch_first else ids.T)
@@ -384,3 +385,59 @@ def test_a_residual_block_with_in_place_operations_and_batchnorm_splits(split_in
     a, b, eager, compiled = _pair(H.residual)
     _assert_same_training(a, b, eager, compiled, H.batches("residual", 10, batch=9))
     assert compiled.program().shard is not None and len(compiled.program().shard.shared) == 1
+
+
+def test_a_part_drops_each_value_after_its_last_read_as_the_unsplit_replay(split_in,
+                                                                         monkeypatch):
+    """Between the parts' forward and backward only the outputs and the loss are left in a part's
+    slots (what the backward needs is in the contexts): a value no later step reads is not kept
+    until the end of the call (LSTM benchmark step: 48.3 MiB peak before, 43.6 after; eager
+    47.5)."""
+    split_in(2)
+    a, b, eager, compiled = _pair(_recurrent("lstm"), optimizer=lambda p: cr.optim.Adam(p))
+    seen = []
+    backward = shard._Part.backward
+
+    def spy(part):
+        seen.append({s for s, v in enumerate(part.env) if v is not None and
+                     part.program.slots[s].kind in ("node", "random")})
+        backward(part)
+
+    monkeypatch.setattr(shard._Part, "backward", spy)
+    _assert_same_training(a, b, eager, compiled, H.batches("lstm", 3, batch=7))
+    program = compiled.program()
+    loss = program.steps[program.shard.loss_step].out
+    outputs = {v for kind, v in program.outputs[1] if kind != "value"}
+    assert len(seen) == 4          # the first call traces; two replays of two parts
+    for kept in seen:
+        assert kept <= outputs | {loss}, kept
+
+
+def test_a_split_lstm_step_peaks_below_eager():
+    """Peak memory (tracemalloc) of one split step of a text LSTM, after warm-up, below eager's."""
+    import tracemalloc
+
+    parallel_parts = parallel.parts
+
+    def peak(step, x, y):
+        step(x, y)
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            step(x, y)
+            return tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+
+    rng = np.random.default_rng(0)
+    x = cr.tensor(rng.integers(0, 200, (16, 60)))
+    y = cr.tensor(rng.integers(0, 3, 16))
+    a, b, eager, compiled = _pair(_recurrent("lstm", sizes=(200, 32, 64)),
+                                  optimizer=lambda p: cr.optim.Adam(p))
+    try:
+        parallel.parts = lambda size, nbytes=0, blas=False, **_: min(2, size)
+        split = peak(compiled, x, y)
+    finally:
+        parallel.parts = parallel_parts
+    assert shard.parts_of(compiled.program()) in (1, 2)
+    assert split < peak(eager, x, y)
