@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, namespace, total, xp
+from ..backend import array_namespace, errstate, namespace, total, xp
 
 
 def _shifted(x, axis):
     """x − max(x) along ``axis``: the largest entry becomes 0, so e^{…} ≤ 1 never overflows.
-    An empty input is returned as it is (there is nothing to shift, and max has no identity)."""
+    An empty input is returned as it is (there is nothing to shift, and max has no identity).
+    A slice whose maximum is +∞, −∞ or NaN becomes NaN throughout (∞ − ∞), so its softmax is
+    NaN everywhere, as PyTorch's."""
     if x.size == 0:
         return x
     ns = array_namespace(x)
     m = ns.max(x, axis=axis, keepdims=True)
-    return x - ns.where(ns.isfinite(m), m, 0.0)
+    with errstate(ns, invalid="ignore"):
+        return x - m
 
 
 @primitive

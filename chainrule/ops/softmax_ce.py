@@ -12,6 +12,7 @@ weights, label smoothing and ignored targets change only the target vector y and
 from __future__ import annotations
 
 from .. import backend as B
+from .. import kernels
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, dtype_kind, errstate, namespace, ndarray, xp
 from ..tensor import Tensor
@@ -105,13 +106,16 @@ class SoftmaxCrossEntropy(Function):
     def forward(ctx, z, target, weight=None, ignore_index=-100, label_smoothing=0.0,
                 reduction="mean"):
         n_classes = z.shape[1]
+        ctx.fast = _fast(z, target, weight, label_smoothing, reduction)
+        if ctx.fast:
+            return _fast_forward(ctx, z, target, ignore_index, reduction)
         ns = array_namespace(z)
         m = ns.max(z, axis=1, keepdims=True)
-        m = ns.where(ns.isfinite(m), m, 0.0)
-        p = ns.exp(z - m)
-        total = B.total(p, axis=1, keepdims=True)
-        p /= total
-        lse = m + ns.log(total)
+        with errstate(ns, invalid="ignore"):   # a maximum of ±∞: NaN throughout, as PyTorch
+            p = ns.exp(z - m)
+            total = B.total(p, axis=1, keepdims=True)
+            p /= total
+            lse = m + ns.log(total)
         w = None if weight is None else class_view(weight, z.ndim)
         eps = label_smoothing
         ctx.weight, ctx.eps, ctx.n_classes, ctx.reduction = w, eps, n_classes, reduction
@@ -121,23 +125,17 @@ class SoftmaxCrossEntropy(Function):
             losses = B.total(-(a * (z - lse)), axis=1)
             divisor = losses.size
         else:
-            valid = target != ignore_index
-            index = expand_class_axis(ns.where(valid, target, 0))
-            valid_f = B.astype(valid, z.dtype)
-            if weight is None:
-                w_y = valid_f
-            elif ns is xp:
-                w_y = weight[index[:, 0]] * valid
-            else:       # the standard indexes with take (a flat index)
-                w_y = B.reshape(ns.take(weight, B.reshape(index, (-1,))), valid.shape) * valid_f
-            logp_y = ns.take_along_axis(z, index, axis=1)[:, 0, ...] - lse[:, 0, ...]
-            losses = -(1 - eps) * w_y * logp_y
+            ctx.ignore_index = ignore_index
+            valid_f = _index_terms(ctx, z, target, ns)
+            logp_y = ns.take_along_axis(z, ctx.index, axis=1)[:, 0, ...] - lse[:, 0, ...]
+            losses = -(1 - eps) * ctx.w_y * logp_y
             if eps:
                 logp = z - lse
                 smooth = -B.total(logp if w is None else logp * w, axis=1)
-                losses += (eps / n_classes) * smooth * (valid if ns is xp else valid_f)
-            ctx.index, ctx.valid, ctx.w_y = index, valid, w_y
-            divisor = B.total(w_y)
+                losses += (eps / n_classes) * smooth * (ctx.valid if ns is xp else valid_f)
+            # an ignored sample adds 0, even where its log-probabilities are NaN (as PyTorch)
+            losses = ns.where(ctx.valid, losses, ns.zeros_like(losses))
+            divisor = B.total(ctx.w_y)
         ctx.divisor = divisor
         ctx.save(z, target, p, lse)
         return reduce_losses(losses, reduction, divisor)
@@ -171,9 +169,20 @@ class SoftmaxCrossEntropy(Function):
             ns = namespace(z)
             logp = ns.log_softmax(z, axis=1)
             p = ns.exp(logp)
-        a = SoftmaxCrossEntropy.coefficients(ctx, target)
         scale = reduction_scale(g, ctx.reduction, ctx.divisor)
         need = ctx.needs_input_grad
+        if ctx.fast:
+            if logp is None and need[0] and type(g) is ndarray:
+                from ..kernels.softmax_ce import softmax_ce_backward
+
+                gz = xp.empty(p.shape, dtype=p.dtype)
+                one = p.dtype.type(1)
+                softmax_ce_backward(p, target, ctx.ignore_index, one * scale, one, gz)
+                return gz, None
+            # the NumPy rule below needs the index terms (a differentiable backward: the
+            # saved values are Tensors now)
+            _index_terms(ctx, getattr(z, "_data", z), getattr(target, "_data", target), xp)
+        a = SoftmaxCrossEntropy.coefficients(ctx, target)
         gz = scale * (B.total(a, axis=1, keepdims=True) * p - a) if need[0] else None
         gq = None
         if ctx.probabilities and need[1]:
@@ -181,6 +190,50 @@ class SoftmaxCrossEntropy(Function):
                 logp = z - lse
             gq = -(1 - ctx.eps) * scale * (logp if ctx.weight is None else logp * ctx.weight)
         return gz, gq
+
+
+def _fast(z, target, weight, label_smoothing, reduction) -> bool:
+    """Whether the kernels (kernels/softmax_ce.py) take this call: an (N, C) input of NumPy
+    floats, integer class indices, no weights or smoothing, a 'mean' or 'sum' reduction."""
+    return (weight is None and not label_smoothing and reduction != "none" and z.ndim == 2
+            and type(target) is ndarray and target.ndim == 1 and dtype_kind(target.dtype) in "iu"
+            and kernels.takes(z, contiguous=True))
+
+
+def _fast_forward(ctx, z, target, ignore_index, reduction):
+    from ..kernels.softmax_ce import softmax_ce_forward
+
+    n, c = z.shape
+    p = xp.empty((n, c), dtype=z.dtype)
+    lse = xp.empty((n, 1), dtype=z.dtype)
+    losses = xp.empty(n, dtype=z.dtype)
+    counted = softmax_ce_forward(z, target, ignore_index, p, lse[:, 0], losses)
+    if counted < 0:         # explain_error turns this into cross_entropy's message
+        row = -counted - 1
+        raise IndexError(f"softmax_cross_entropy: target {target[row]} of sample {row} is out "
+                         f"of bounds for {c} classes")
+    ctx.weight, ctx.eps, ctx.n_classes, ctx.reduction = None, 0.0, c, reduction
+    ctx.probabilities, ctx.ignore_index = False, ignore_index
+    ctx.divisor = z.dtype.type(counted)
+    ctx.save(z, target, p, lse)
+    return reduce_losses(losses, reduction, ctx.divisor)
+
+
+def _index_terms(ctx, z, target, ns):
+    """For class-index targets: each target as an (N, 1, …) index (ignored ones at class 0),
+    whether it counts, and its weight w_y (0 where ignored)."""
+    valid = target != ctx.ignore_index
+    ctx.index = expand_class_axis(ns.where(valid, target, 0))
+    ctx.valid = valid
+    weight = None if ctx.weight is None else B.reshape(ctx.weight, (-1,))
+    valid_f = B.astype(valid, z.dtype)
+    if weight is None:
+        ctx.w_y = valid_f
+    elif ns is xp:
+        ctx.w_y = weight[ctx.index[:, 0]] * valid
+    else:       # the standard indexes with take (a flat index)
+        ctx.w_y = B.reshape(ns.take(weight, B.reshape(ctx.index, (-1,))), valid.shape) * valid_f
+    return valid_f
 
 
 def _standard_coefficients(ctx, shape):

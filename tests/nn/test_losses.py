@@ -565,3 +565,33 @@ def test_invalid_options_explained():
         F.cross_entropy(cr.zeros(2, 3), [0, 1], label_smoothing=1.5)
     with pytest.raises(ValueError, match="'batchmean'"):
         F.mse_loss(cr.zeros(2), cr.zeros(2), reduction="batchmean")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_infinite_and_nan_logits_give_pytorchs_nans(fast):
+    """A row whose maximum is +∞, or that is −∞ throughout, is NaN in softmax, log_softmax and
+    the cross-entropy's gradient, as PyTorch's (not 0 where the other entries are finite); an
+    ignored sample adds 0 to the loss even where its logits are NaN."""
+    from chainrule import kernels
+
+    inf, nan = float("inf"), float("nan")
+    z = np.array([[0.5, inf, 1.0], [-inf, -inf, -inf], [nan, 0.0, 1.0], [2.0, inf, 0.0],
+                  [0.0, 1.0, 2.0]])
+    y = np.array([0, 1, 2, -100, 2])
+    for f in ("softmax", "log_softmax"):
+        mine = getattr(cr.nn.functional, f)(cr.tensor(z), dim=1).numpy()
+        np.testing.assert_allclose(mine, getattr(torch, f)(torch.tensor(z), dim=1).numpy(),
+                                   rtol=1e-15, atol=1e-16)
+    previous = kernels.enabled(fast)
+    try:
+        for rows in (slice(None), [3, 4]):
+            zt = cr.tensor(z[rows], requires_grad=True)
+            loss = cr.nn.functional.cross_entropy(zt, cr.tensor(y[rows]))
+            loss.backward()
+            tz = torch.tensor(z[rows], requires_grad=True)
+            theirs = torch.nn.functional.cross_entropy(tz, torch.tensor(y[rows]))
+            theirs.backward()
+            np.testing.assert_allclose(loss.numpy(), theirs.detach().numpy(), rtol=1e-15)
+            np.testing.assert_allclose(zt.grad.numpy(), tz.grad.numpy(), rtol=1e-15, atol=1e-16)
+    finally:
+        kernels.enabled(previous)
