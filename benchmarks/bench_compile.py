@@ -95,7 +95,65 @@ def _mlp_with_floor():
         return h3.T @ h2, g2.T @ h1, g1.T @ x
 
     steps["matmuls"] = matmuls
+    if chainrule.kernels.available():
+        steps["by_hand"] = _mlp_by_hand(*S._MLP_DATA)
     return steps
+
+
+def _mlp_by_hand(x, y):
+    """The MLP's Adam step written by hand for this one network, the least work NumPy and the
+    fast kernels allow: the 8 products, the bias sums, ReLU's forward and its one-pass backward,
+    the cross-entropy kernels and one call of the Adam kernel for all six tensors — no graph,
+    no checks, no Python per tensor. What a compiler of this step could at best reach here."""
+    import math
+
+    import torch
+
+    from chainrule.kernels.activations import relu_backward
+    from chainrule.kernels.adam import adam_update_many
+    from chainrule.kernels.softmax_ce import softmax_ce_backward, softmax_ce_forward
+
+    torch.manual_seed(0)
+    params = [t.detach().numpy().copy() for t in S._mlp(torch).parameters()]  # PyTorch's init
+    grads = [np.empty_like(p) for p in params]
+    moments = [[np.zeros_like(p) for p in params] for _ in range(2)]
+    flat = [tuple(a.reshape(-1) for a in arrays) for arrays in (params, grads, *moments)]
+    f = np.float32
+    n, classes = y.shape[0], params[4].shape[0]
+    p = np.empty((n, classes), f)
+    lse, losses, gz = np.empty(n, f), np.empty(n, f), np.empty((n, classes), f)
+    count = [0]
+
+    def step():
+        w1, b1, w2, b2, w3, b3 = params
+        h1 = x @ w1.T
+        h1 += b1
+        r1 = np.maximum(h1, 0, out=h1)
+        h2 = r1 @ w2.T
+        h2 += b2
+        r2 = np.maximum(h2, 0, out=h2)
+        z = r2 @ w3.T
+        z += b3
+        counted = softmax_ce_forward(z, y, -100, p, lse, losses)
+        one = f(1)
+        softmax_ce_backward(p, y, -100, one / f(counted), one, gz)
+        np.matmul(gz.T, r2, out=grads[4])
+        np.sum(gz, axis=0, out=grads[5])
+        d2 = gz @ w3
+        relu_backward(d2.reshape(-1), r2.reshape(-1), d2.reshape(-1))
+        np.matmul(d2.T, r1, out=grads[2])
+        np.sum(d2, axis=0, out=grads[3])
+        d1 = d2 @ w2
+        relu_backward(d1.reshape(-1), r1.reshape(-1), d1.reshape(-1))
+        np.matmul(d1.T, x, out=grads[0])
+        np.sum(d1, axis=0, out=grads[1])
+        count[0] += 1
+        t = count[0]
+        adam_update_many(*flat, f(0.1), f(0.999), f(0.001), f(math.sqrt(1 - 0.999 ** t)),
+                         f(1e-8), f(1e-3 / (1 - 0.9 ** t)))
+        return float(losses.sum() / counted)
+
+    return step
 
 
 STEPS = {
@@ -315,6 +373,12 @@ def render(rows, facts, hook) -> str:
                          f"(the batch's second half in a worker process): "
                          f"{f(r['times']['processes'])}, {r['ratio']['processes']:.2f}x "
                          f"PyTorch (threads: {r['ratio']['compiled']:.2f}x) in the same rounds")
+        if "by_hand" in r["times"]:
+            lines.append(f"- `{name}` written by hand (`_mlp_by_hand`: the same step in straight "
+                         f"NumPy and the fast kernels, no graph and no checks — the best a "
+                         f"compiled step could do with NumPy's BLAS): "
+                         f"{f(r['times']['by_hand'])}, {r['ratio']['by_hand']:.2f}x PyTorch in "
+                         f"the same rounds")
         if "matmuls" in r["times"]:
             lines.append(f"- `{name}` floor: the step's 8 matrix products alone (NumPy/OpenBLAS "
                          f"float32, no other work) take {f(r['times']['matmuls'])}, "
