@@ -205,6 +205,17 @@ def _x_grads(need, plan, dA2, x2, w_ih, x_shape, w_index):
     return gx, gw
 
 
+def _all_slopes(A, slope_g, H3):
+    """The four gates' slopes from the gate values A (σ′ = u(1 − u) of i, f, o, by the
+    forward's two operations: the same bits) and g's slopes kept by the forward's kernel."""
+    D = xp.empty(A.shape, dtype=A.dtype)
+    u = A[..., :H3]
+    d = xp.subtract(1, u, out=D[..., :H3])
+    d *= u
+    D[..., H3:] = slope_g
+    return D
+
+
 def _needs(ctx, count: int) -> tuple[bool, ...]:
     """Which inputs need a gradient, padded with False for optional inputs left out."""
     need = tuple(ctx.needs_input_grad)
@@ -552,7 +563,8 @@ class Lstm(Function):
                  gradients in the backward): a backward step is eleven array operations and a
                  GEMM. With the ``fast`` extra, numba kernels (kernels/lstm.py) make the
                  forward's steps from e^{−a} to c_t, and the backward's eleven operations, one
-                 pass each, with the same operations in the same order (bit-identical).
+                 pass each, with the same operations in the same order (bit-identical); they
+                 save only g's slopes and recompute σ′ = u(1 − u) of i, f, o from the gates.
     """
 
     name = "lstm"
@@ -609,7 +621,6 @@ class Lstm(Function):
         S = xp.empty((T + 1, N, P), dtype=dt)
         C = xp.empty((T + 1, N, H), dtype=dt)
         TC = xp.empty((T, N, H), dtype=dt)             # tanh(c_t)
-        D = xp.empty((T, N, 4 * H), dtype=dt)          # the gates' slopes σ′, tanh′
         M = None                                        # o ⊙ tanh(c_t), with a projection
         if w_hr is not None:
             M = (xp.zeros if plan.masked else xp.empty)((T, N, H), dtype=dt)
@@ -621,9 +632,12 @@ class Lstm(Function):
         rev = plan.reverse
         mul, tanh, matmul, exp, div = xp.multiply, xp.tanh, xp.matmul, xp.exp, xp.divide
         cell = None
-        if kernels.takes(A, C, D):          # the steps between exp and tanh in one pass
+        if kernels.takes(A, C):             # the steps between exp and tanh in one pass
             from ..kernels.lstm import lstm_cell_forward as cell
             one, two = dt.type(1), dt.type(2)
+        # the gates' slopes σ′, tanh′/4: the kernel keeps only g's (the backward recomputes
+        # the sigmoid gates' from their values), the NumPy rule all four
+        D = xp.empty((T, N, H if cell is not None else 4 * H), dtype=dt)
         with xp.errstate(over="ignore"):  # e^{−a} = ∞ for a ≪ 0 gives σ = 1/∞ = 0
             for t in plan.times:
                 n = plan.counts[t]
@@ -668,34 +682,38 @@ class Lstm(Function):
         dt = S.dtype
         g = g.astype(dt, copy=False)
         gy, dh, dc = _unpack_grad(plan, g, P, H)
-        # D holds u(1 − u) for all four gates, but tanh′ = 4u(1 − u) for g: the loop computes
-        # δa with its g block divided by 4, and the weights it multiplies have their g rows
-        # (and the gradients their g rows) multiplied by 4 instead (exact).
+        # D holds u(1 − u) (for g at least: see the forward), but tanh′ = 4u(1 − u) for g: the
+        # loop computes δa with its g block divided by 4, and the weights it multiplies have
+        # their g rows (and the gradients their g rows) multiplied by 4 instead (exact).
         four = xp.ones((H4, 1), dtype=dt)
         four[H3:] = 4
         w_hh_4, w_ih_4 = w_hh_i * four, w_ih_i * four
         zeros_or_empty = xp.zeros if plan.masked else xp.empty
-        # δa_t is D[t] ⊙ (…), and D[t] is read for the last time there: when this node is
-        # dropped after the backward (ctx.consumable), δa overwrites the slopes in place and the
-        # backward allocates no (T, N, 4H) array (LSTM benchmark: 13 MB of a 60 MB step peak)
+        cell = None
+        if M is None and kernels.takes(S, A, TC, D, C, dh, dc, gy):
+            from ..kernels.lstm import lstm_cell_backward as cell  # one pass, same bits
+        elif D.shape[-1] == H:          # the forward's kernel kept g's slopes only
+            D = _all_slopes(A, D, H3)
+        # δa_t is read from A[t] (the kernel) or D[t] (the NumPy rule) for the last time when
+        # it is made: when this node is dropped after the backward (ctx.consumable), δa
+        # overwrites that array in place and the backward allocates no (T, N, 4H) array
+        # (LSTM benchmark: 13 MB of the step's peak)
         consume = ctx.consumable
-        dA = D if consume else zeros_or_empty((T, N, H4), dtype=dt)
+        dA = (A if cell is not None else D) if consume else zeros_or_empty((T, N, H4), dtype=dt)
         DH = zeros_or_empty((T, N, P), dtype=dt) if w_hr is not None else None
         b1 = xp.empty((N, H), dtype=dt)
         bm = xp.empty((N, H), dtype=dt)
         e = xp.empty((N, H4), dtype=dt)
         rev = plan.reverse
         mul, sub, matmul = xp.multiply, xp.subtract, xp.matmul
-        cell = None
-        if M is None and kernels.takes(S, A, TC, D, C, dA, dh, dc, gy):
-            from ..kernels.lstm import lstm_cell_backward as cell  # one pass, same bits
+        one = dt.type(1)
         for t in reversed(plan.times):
             n = plan.counts[t]
             src, dst = t + rev, t + 1 - rev
             if consume and n < N:
                 dA[t, n:] = 0                                   # finished sequences: δa = 0
             if cell is not None:
-                cell(dh, gy[t], A[t], TC[t], S[dst], C[src], D[t], dA[t], dc, n, H)
+                cell(dh, gy[t], A[t], TC[t], S[dst], C[src], D[t], dA[t], dc, n, H, one)
                 matmul(dA[t, :n], w_hh_4, out=dh[:n])           # δh_{t−1}
                 continue
             dhn = dh[:n]

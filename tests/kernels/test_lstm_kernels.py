@@ -68,3 +68,42 @@ def test_both_paths_match_pytorch_in_float64():
         np.testing.assert_allclose(out[3], xt.grad.numpy(), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(out[4], layer.weight_ih_l0.grad.numpy(), rtol=1e-10,
                                    atol=1e-12)
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+def test_a_forward_by_the_kernel_and_a_backward_by_the_numpy_rule_give_the_same_bits(ragged):
+    """The forward's kernel keeps only g's slopes; a backward that cannot take the kernel (the
+    kernels switched off in between) rebuilds the other three from the gate values, exactly."""
+    rng = np.random.default_rng(3)
+    T, N, I, H = 5, 4, 3, 6
+    arrays = [rng.standard_normal((T, N, I)), None, None] + [
+        rng.standard_normal(s) * 0.8 for s in ((4 * H, I), (4 * H, H), (4 * H,), (4 * H,))]
+    lengths = np.array([5, 2, 4, 1]) if ragged else None
+    previous = kernels.enabled(True)
+    try:
+        ts = [None if a is None else cr.tensor(a, requires_grad=True) for a in arrays]
+        y, h, c = rnn.lstm(*ts, lengths=lengths)
+        kernels.enabled(False)
+        ((y * y).sum() + (h * 0.7).sum() + (c * c).sum()).backward()
+        mixed = [t.grad.numpy() for t in ts if t is not None]
+    finally:
+        kernels.enabled(previous)
+    for fast in (True, False):
+        whole = _run(fast, arrays, lengths, False)[3:]
+        for a, b in zip(mixed, whole):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_the_forward_keeps_a_quarter_of_the_slopes_with_the_kernel():
+    from chainrule.autograd.function import Node
+
+    x = np.ones((7, 3, 2), np.float32)
+    weights = [np.full(s, 0.1, np.float32) for s in ((20, 2), (20, 5), (20,), (20,))]
+    for fast, width in ((True, 5), (False, 20)):
+        previous = kernels.enabled(fast)
+        try:
+            ctx = Node()
+            rnn.Lstm.forward(ctx, x, None, None, *weights)
+        finally:
+            kernels.enabled(previous)
+        assert ctx.saved[8].shape == (7, 3, width)       # D: g's slopes, or all four gates'
