@@ -8,8 +8,8 @@ from ..backend import array_namespace, errstate, namespace, total, xp
 def _shifted(x, axis):
     """x − max(x) along ``axis``: the largest entry becomes 0, so e^{…} ≤ 1 never overflows.
     An empty input is returned as it is (there is nothing to shift, and max has no identity).
-    A slice whose maximum is +∞, −∞ or NaN becomes NaN throughout (∞ − ∞), so its softmax is
-    NaN everywhere, as PyTorch's."""
+    A slice whose maximum is +∞ or NaN, or that is −∞ throughout, gets a NaN here (∞ − ∞), so
+    its softmax and log_softmax are NaN everywhere, as PyTorch's."""
     if x.size == 0:
         return x
     ns = array_namespace(x)
