@@ -150,9 +150,12 @@ class Elu(Function):
     """Exponential linear unit.
 
     Forward:     y = x if x > 0 else α(eˣ − 1)
-    Derivative:  ∂y/∂x = 1 if x > 0 else α·eˣ = y + α
-    VJP:         ∂L/∂x = g · (1 if x > 0 else y + α)   (reuses the output)
+    Derivative:  ∂y/∂x = 1 if x > 0 else α·eˣ (= y + α)
+    VJP:         ∂L/∂x = g · (1 if x > 0 else α·eˣ)
     Kinks:       at x = 0 the left slope α is used, as PyTorch.
+    Numerics:    the slope is α·eˣ from x, as PyTorch's elu_backward: y + α would round to 0
+                 for x < −37 (float64), where α·eˣ is still a normal number. A NaN input has a
+                 NaN slope (PyTorch's vectorized kernel; its scalar tail passes g instead).
     """
 
     name = "elu"
@@ -172,14 +175,15 @@ class Elu(Function):
         positive = x > 0
         ns = array_namespace(x)
         y = ns.where(positive, x, alpha * ns.expm1(ns.minimum(x, 0.0)))
-        ctx.save(positive, y)
+        ctx.save(positive, x)
         ctx.alpha = alpha
         return y
 
     @staticmethod
     def vjp(ctx, g):
-        positive, y = ctx.saved
-        return namespace(g).where(positive, g, g * (y + ctx.alpha))
+        positive, x = ctx.saved
+        ns = namespace(g)
+        return ns.where(positive, g, g * (ctx.alpha * ns.exp(ns.minimum(x, 0.0))))
 
 
 @primitive

@@ -105,8 +105,10 @@ class Divide(Function):
 
     Forward:     z = x / y
     Derivative:  ∂z/∂x = 1/y,  ∂z/∂y = −x/y²
-    VJP:         ∂L/∂x = g / y,  ∂L/∂y = −g · x / y²
-    Numerics:    y = 0 gives ±inf or nan, as IEEE division does.
+    VJP:         ∂L/∂x = g / y,  ∂L/∂y = −g · (x/y)/y
+    Numerics:    y = 0 gives ±inf or nan, as IEEE division does. x/y² is taken as (x/y)/y,
+                 as PyTorch's div backward: y² would overflow for |y| > 1e154 (float64) and
+                 give 0 where the true value is finite (x = y = 1e200: −1e−200, not −0).
     """
 
     name = "divide"
@@ -129,7 +131,7 @@ class Divide(Function):
         x, y = ctx.saved
         need_x, need_y = ctx.needs_input_grad
         gx = g / y if need_x else None
-        gy = -g * x / (y * y) if need_y else None
+        gy = -g * (x / y / y) if need_y else None
         return gx, gy
 
 

@@ -101,8 +101,10 @@ class Abs(Function):
 
     Forward:     y = |x|
     Derivative:  ∂y/∂x = sign(x)
-    VJP:         ∂L/∂x = g · sign(x)
+    VJP:         ∂L/∂x = g · sgn(x),  sgn(x) = 1[x > 0] − 1[x < 0]
     Kinks:       at x = 0 the subgradient 0 is used (sign(0) = 0), as PyTorch does.
+    Numerics:    sgn(NaN) = 0, as PyTorch's sign (NumPy's is NaN): a NaN input gets gradient 0,
+                 as PyTorch's abs backward gives (l1_loss of a NaN difference, for one).
     """
 
     name = "abs"
@@ -121,7 +123,8 @@ class Abs(Function):
     @staticmethod
     def vjp(ctx, g):
         (x,) = ctx.saved
-        return g * namespace(x).sign(x)
+        ns = namespace(x)
+        return g * ns.where(ns.isnan(x), 0, ns.sign(x))
 
 
 @primitive
