@@ -6,8 +6,9 @@ the gather of each target's log-probability, the valid mask, the one-hot coeffic
 classifier's (N, C) logits each is a few microseconds of overhead for a few hundred numbers. Per
 row n, with m = max_k zₙₖ (a row whose maximum is ±∞ or NaN is NaN throughout, as PyTorch's):
 
-    pₙₖ = e^{zₙₖ − m} / sₙ,   sₙ = Σₖ e^{zₙₖ − m},   lseₙ = m + log sₙ
-    ℓₙ = lseₙ − z_{n,yₙ}  (0 where yₙ = ignore_index)
+    pₙₖ = e^{zₙₖ − m} / sₙ,   sₙ = Σₖ e^{zₙₖ − m}
+    ℓₙ = −((z_{n,yₙ} − m) − log sₙ)  (0 where yₙ = ignore_index; formed from z − m as the NumPy
+    rule and PyTorch's log_softmax do: m + log sₙ would round log sₙ away for logits of 1e300)
 
 and the backward ∂L/∂zₙₖ = scale·(vₙ·pₙₖ − vₙ·[k = yₙ]), vₙ = 1[yₙ ≠ ignore_index] — the
 NumPy rule's (Σₖ aₙₖ)·p − a with a = vₙ·onehot(yₙ). sₙ is summed in float64, so the values
@@ -20,9 +21,10 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def softmax_ce_forward(z, target, ignore_index, p, lse, losses):
-    """Fill p (N, C), lse (N,) and the per-sample losses (N,); return the number of targets not
-    ignored, or −(n + 1) when row n's target is neither a class nor ignore_index."""
+def softmax_ce_forward(z, target, ignore_index, p, shift, log_total, losses):
+    """Fill p (N, C), each row's maximum m (shift, (N,)), log sₙ (log_total, (N,)) and the
+    per-sample losses (N,); return the number of targets not ignored, or −(n + 1) when row n's
+    target is neither a class nor ignore_index."""
     n_rows, n_classes = z.shape
     counted = 0
     for n in range(n_rows):
@@ -42,11 +44,12 @@ def softmax_ce_forward(z, target, ignore_index, p, lse, losses):
             s += e
         for k in range(n_classes):
             p[n, k] = p[n, k] / s
-        lse[n] = m + np.log(s)
+        shift[n] = m
+        log_total[n] = np.log(s)
         if ignored:
             losses[n] = 0.0
         else:
-            losses[n] = lse[n] - z[n, t]
+            losses[n] = -((z[n, t] - shift[n]) - log_total[n])
             counted += 1
     return counted
 

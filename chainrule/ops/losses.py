@@ -19,6 +19,7 @@ from .. import backend as B
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, dtype_kind, errstate, namespace, to_numpy, xp
 from ..tensor import Tensor
+from .activations import _sigmoid
 from .elementwise import abs as _abs
 from .movement import reshape
 from .reduce import mean as _mean
@@ -70,18 +71,24 @@ class HuberLoss(Function):
         return gx, -gx
 
 
-_BCE_EPSILON = 1e-12   # PyTorch's floor for x(1 − x) in the derivative
+#: PyTorch's floor for x(1 − x) in the derivative: 1e-12 held as a float32 constant
+#: (9.9999999600e-13), for every dtype; the same constant makes the gradient at x = 0 or 1 agree.
+_BCE_EPSILON = float(xp.float32(1e-12))
 
 
 @primitive
 class BinaryCrossEntropy(Function):
     """Binary cross-entropy of probabilities x against targets y (F.binary_cross_entropy, 'none').
 
-    Forward:     ℓ = −[y·max(ln x, −100) + (1 − y)·max(ln(1 − x), −100)]
+    Forward:     ℓ = (y − 1)·max(ln(1 − x), −100) − y·max(ln x, −100)
+                   (= −[y ln x + (1 − y) ln(1 − x)] where no logarithm is clamped)
     Derivative:  ∂ℓ/∂x = (x − y) / (x(1 − x)),   ∂ℓ/∂y = ln(1 − x) − ln x
     VJP:         ∂L/∂x = g·(x − y) / max(x(1 − x), 10⁻¹²),   ∂L/∂y = g·(ln(1 − x) − ln x)
     Numerics:    the logarithms are clamped at −100 so that ℓ stays finite at x = 0 and x = 1, and
-                 x(1 − x) is floored at 10⁻¹², both as PyTorch. From logits, use
+                 x(1 − x) is floored at 10⁻¹² (PyTorch's float32 constant), both as PyTorch;
+                 ln(1 − x) is log1p(−x), exact for small x (ℓ = x, not 0, at x = 1e−20, y = 0).
+                 x and y must lie in [0, 1] (binary_cross_entropy checks, as PyTorch). From
+                 logits, use
                  binary_cross_entropy_with_logits: it never forms x at all.
     """
 
@@ -103,8 +110,8 @@ class BinaryCrossEntropy(Function):
         ns = array_namespace(x, y)
         with errstate(ns, divide="ignore"):
             log_x = ns.maximum(ns.log(x), -100)
-            log_1mx = ns.maximum(ns.log(1 - x), -100)
-        return -(y * log_x + (1 - y) * log_1mx)
+            log_1mx = ns.maximum(ns.log1p(-x), -100)
+        return (y - 1) * log_1mx - y * log_x
 
     @staticmethod
     def vjp(ctx, g):
@@ -138,10 +145,15 @@ class BinaryCrossEntropyWithLogits(Function):
                    = max(z, 0) − z·y + ln(1 + e^{−|z|})                 (p = 1)
     Derivative:  ∂ℓ/∂z = (1 + (p − 1)y)·σ(z) − p·y   (= σ(z) − y for p = 1)
                  ∂ℓ/∂y = p·softplus(−z) − softplus(z)   (= −z for p = 1),   ∂ℓ/∂p = y·softplus(−z)
-    VJP:         each derivative times g; pos_weight's gradient is summed over broadcast axes
+    VJP:         each derivative times g; pos_weight's gradient is summed over broadcast axes.
+                 With pos_weight, ∂ℓ/∂z is formed as (p·y + 1 − y)·σ(z) − p·y and ∂ℓ/∂y from
+                 both softpluses, as PyTorch: the same special values (NaN for an infinite y,
+                 ±∞ for an infinite z) and no cancellation of −z against softplus(−z).
     Numerics:    softplus(−z) = ln(1 + e^{−|z|}) + max(−z, 0): no exponential of a positive
                  number, so ℓ is finite and exact for logits of any size (σ(z) is never formed in
-                 the forward, and 1 − σ(z) never loses digits).
+                 the forward, and 1 − σ(z) never loses digits). The backward's σ(z) is formed from
+                 e^{−|z|} (as the sigmoid primitive), so it keeps its relative accuracy for z ≪ 0
+                 (½(1 + tanh(z/2)) would round to 0 below z ≈ −37 in float64).
     """
 
     name = "binary_cross_entropy_with_logits"
@@ -168,14 +180,14 @@ class BinaryCrossEntropyWithLogits(Function):
     def vjp(ctx, g):
         z, y, p = ctx.saved
         need = ctx.needs_input_grad
-        sig = 0.5 * (1 + namespace(z).tanh(0.5 * z))       # σ(z) without overflow
+        sig = _sigmoid(z)               # σ(z) without overflow, accurate for z ≪ 0
         gz = gy = gp = None
         if need[0]:
-            gz = g * (sig - y) if p is None else g * ((1 + (p - 1) * y) * sig - p * y)
+            gz = g * (sig - y) if p is None else g * ((p * y + 1 - y) * sig - p * y)
         if need[1] or (p is not None and need[2]):
             sp = _softplus_of_negative(z)
             if need[1]:
-                gy = -g * z if p is None else g * ((p - 1) * sp - z)
+                gy = -g * z if p is None else g * (p * sp - _softplus_of_negative(-z))
             if p is not None and need[2]:
                 gp = g * y * sp
         return (gz, gy) if p is None else (gz, gy, gp)
@@ -187,7 +199,9 @@ class KLDiv(Function):
 
     Forward:     ℓ = y(ln y − x)   (0 where y = 0);   log_target: ℓ = e^{y}(y − x)
     Derivative:  ∂ℓ/∂x = −y,  ∂ℓ/∂y = ln y + 1 − x;   log_target: −e^{y} and e^{y}(y − x + 1)
-    VJP:         each derivative times g
+    VJP:         each derivative times g, ∂ℓ/∂y summed from the terms as PyTorch's autograd
+                 does: xlogy(1[y ≠ 0], y) + y/y − x (so NaN at y = 0, where ln y + 1 has no
+                 limit) and e^{y}(y − x) + e^{y} (NaN where e^{y} = ∞ and y = x)
     Numerics:    y ln y is taken as 0 at y = 0 (its limit), as PyTorch's xlogy; with log_target
                  the target's log-probabilities are used directly, never exponentiated to 0.
     """
@@ -221,11 +235,13 @@ class KLDiv(Function):
         need = ctx.needs_input_grad
         if ctx.log_target:
             e = ns.exp(y)
-            return (-g * e if need[0] else None), (g * e * (y - x + 1) if need[1] else None)
+            gy = g * e * (y - x) + g * e if need[1] else None
+            return (-g * e if need[0] else None), gy
         gy = None
         if need[1]:
-            with errstate(ns, divide="ignore"):
-                gy = g * (ns.log(y) + 1 - x)
+            with errstate(ns, divide="ignore", invalid="ignore"):
+                log_y = ns.where(y == 0, 0.0, ns.log(y))     # xlogy(1[y ≠ 0], y)
+                gy = g * log_y + g * (y / y) - g * x
         return (-g * y if need[0] else None), gy
 
 
@@ -237,6 +253,7 @@ class NLLLoss(Function):
                  D = Σₙ w_{yₙ} over the targets not ignored), Σₙ ℓₙ ('sum'), or ℓ ('none')
     Derivative:  ∂ℓₙ/∂x_{nk} = −w_{yₙ}·1[k = yₙ]
     VJP:         ∂L/∂x = −(g/D)·w_y ⊙ onehot(y)    (one nonzero per sample; the weights get none)
+                 An ignored sample's loss is 0 and its gradient row 0, whatever its x holds.
     Numerics:    a gather and a scatter: nothing can overflow. The array API standard has no
                  scatter (put_along_axis): for other array libraries the one-hot is the
                  comparison y == arange(C), O(N·C) like the gradient it fills.
@@ -264,21 +281,28 @@ class NLLLoss(Function):
             w_y = (B.reshape(ns.take(weight, B.reshape(index, (-1,))), valid.shape)
                    * B.astype(valid, x.dtype))
         losses = -w_y * ns.take_along_axis(x, index, axis=1)[:, 0, ...]
+        # an ignored sample adds 0, even where its log-probability is NaN or ±∞ (as PyTorch)
+        losses = ns.where(valid, losses, ns.zeros_like(losses))
         ctx.shape, ctx.index, ctx.w_y, ctx.reduction = x.shape, index, w_y, reduction
         ctx.divisor = B.total(w_y)
         return reduce_losses(losses, reduction, ctx.divisor)
 
     @staticmethod
     def vjp(ctx, g):
-        if B.is_foreign_array(ctx.w_y):      # no scatter in the standard: compare with arange(C)
-            ns = namespace(ctx.w_y)
+        # −w_y·(g/D) at each sample's target, exactly 0 elsewhere (also where g/D is NaN or ∞:
+        # a NaN or infinite class weight, as PyTorch's nll_loss_backward)
+        picked = expand_class_axis(-ctx.w_y) * reduction_scale(g, ctx.reduction, ctx.divisor)
+        if not isinstance(picked, xp.ndarray):
+            # no scatter in the array API standard, nor on Tensors (a differentiable backward):
+            # compare with arange(C)
+            ns = namespace(picked)
             n_classes = ctx.shape[1]
-            classes = B.reshape(ns.arange(n_classes), (1, n_classes) + (1,) * (len(ctx.shape) - 2))
-            onehot = B.astype(ctx.index == classes, ctx.w_y.dtype) * expand_class_axis(-ctx.w_y)
-        else:
-            onehot = xp.zeros(ctx.shape, dtype=ctx.w_y.dtype)
-            xp.put_along_axis(onehot, ctx.index, expand_class_axis(-ctx.w_y), axis=1)
-        return reduction_scale(g, ctx.reduction, ctx.divisor) * onehot, None
+            classes = B.reshape(namespace(ctx.w_y).arange(n_classes),
+                                (1, n_classes) + (1,) * (len(ctx.shape) - 2))
+            return ns.where(ctx.index == classes, picked, 0.0), None
+        out = xp.zeros(ctx.shape, dtype=ctx.w_y.dtype)
+        xp.put_along_axis(out, ctx.index, xp.broadcast_to(picked, ctx.index.shape), axis=1)
+        return out, None
 
 
 # ------------------------------------------------------------------------------ argument checks
@@ -528,6 +552,14 @@ def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa:
             f"range from {lo:.4g} to {hi:.4g}; for raw scores (logits) use "
             "binary_cross_entropy_with_logits (BCEWithLogitsLoss), which applies the sigmoid "
             "stably")
+    t_data = t._data
+    if t_data.size and not bool(ns.all((t_data >= 0) & (t_data <= 1))):
+        host = to_numpy(t_data)
+        bad = host[~((host >= 0) & (host <= 1))]
+        raise ValueError(
+            f"binary_cross_entropy: the target must hold probabilities in [0, 1] (as PyTorch "
+            f"requires), but it holds {float(bad[0]):.4g}; for targets outside [0, 1] no "
+            "Bernoulli likelihood is defined")
     losses = BinaryCrossEntropy.apply(x, t)
     if weight is not None:
         losses = losses * _like(weight, x)

@@ -21,6 +21,7 @@ from ..backend import (
     xp,
 )
 from ..tensor import Tensor
+from .activations_extra import logsigmoid
 from .ctc import CTCLoss
 from .elementwise import minimum as _minimum
 from .elementwise import where as _where
@@ -34,8 +35,9 @@ def _array(value):
 
 
 def _log_sigmoid(x: Tensor) -> Tensor:
-    """ln σ(x) = −[ln(1 + e^{−|x|}) + max(−x, 0)]: no overflow for any x."""
-    return -((-x.abs()).exp().log1p() + (-x).clamp_min(0))
+    """ln σ(x), the logsigmoid primitive: no overflow for any x, and the derivative σ(−x) at
+    every x (composed from |x| and max(−x, 0), x = 0 would get slope 1 instead of ½)."""
+    return logsigmoid(x)
 
 
 def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
@@ -108,7 +110,8 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     ns = array_namespace(data)
     if ns.any(data < 0):
         raise ValueError(f"{op}: var has negative entry/entries")
-    clamped = v + Tensor._from_op(ns.maximum(data, eps) - data, None)    # value clamped only
+    # the value clamped only (an infinite or NaN variance is kept as it is: no ∞ − ∞)
+    clamped = v + Tensor._from_op(ns.where(data < eps, eps - data, ns.zeros_like(data)), None)
     loss = 0.5 * (clamped.log() + (x - y) ** 2 / clamped)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)

@@ -70,6 +70,8 @@ class SoftmaxCrossEntropy(Function):
                  (g/D becomes g for 'sum' and gₙ for 'none'; the class weights get no gradient)
     Numerics:    log-softmax with the maximum subtracted: finite for logits of any size; the
                  softmax made by the forward is reused by the backward; no log(0) is formed.
+                 log softmax(z)ₖ is taken as (zₖ − m) − ln Σⱼ e^{zⱼ − m} (m = maxⱼ zⱼ), never as
+                 zₖ − (m + ln Σ…), as PyTorch: for logits of 1e300 the latter rounds ln 4 away.
     """
 
     name = "softmax_cross_entropy"
@@ -112,32 +114,34 @@ class SoftmaxCrossEntropy(Function):
         ns = array_namespace(z)
         m = ns.max(z, axis=1, keepdims=True)
         with errstate(ns, invalid="ignore"):   # a maximum of ±∞: NaN throughout, as PyTorch
-            p = ns.exp(z - m)
+            shifted = z - m
+            p = ns.exp(shifted)
             total = B.total(p, axis=1, keepdims=True)
             p /= total
-            lse = m + ns.log(total)
+            log_total = ns.log(total)
         w = None if weight is None else class_view(weight, z.ndim)
         eps = label_smoothing
         ctx.weight, ctx.eps, ctx.n_classes, ctx.reduction = w, eps, n_classes, reduction
         ctx.probabilities = dtype_kind(target.dtype) == "f"
         if ctx.probabilities:
             a = SoftmaxCrossEntropy.coefficients(ctx, target)
-            losses = B.total(-(a * (z - lse)), axis=1)
+            losses = B.total(-(a * (shifted - log_total)), axis=1)
             divisor = losses.size
         else:
             ctx.ignore_index = ignore_index
             valid_f = _index_terms(ctx, z, target, ns)
-            logp_y = ns.take_along_axis(z, ctx.index, axis=1)[:, 0, ...] - lse[:, 0, ...]
+            logp_y = (ns.take_along_axis(shifted, ctx.index, axis=1)[:, 0, ...]
+                      - log_total[:, 0, ...])
             losses = -(1 - eps) * ctx.w_y * logp_y
             if eps:
-                logp = z - lse
+                logp = shifted - log_total
                 smooth = -B.total(logp if w is None else logp * w, axis=1)
                 losses += (eps / n_classes) * smooth * (ctx.valid if ns is xp else valid_f)
             # an ignored sample adds 0, even where its log-probabilities are NaN (as PyTorch)
             losses = ns.where(ctx.valid, losses, ns.zeros_like(losses))
             divisor = B.total(ctx.w_y)
         ctx.divisor = divisor
-        ctx.save(z, target, p, lse)
+        ctx.save(z, target, p, m, log_total)
         return reduce_losses(losses, reduction, divisor)
 
     @staticmethod
@@ -162,7 +166,7 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def vjp(ctx, g):
-        z, target, p, lse = ctx.saved
+        z, target, p, m, log_total = ctx.saved
         if not isinstance(z, Tensor):
             logp = None
         else:  # create_graph: the same rule on Tensors, with softmax made differentiable
@@ -187,7 +191,7 @@ class SoftmaxCrossEntropy(Function):
         gq = None
         if ctx.probabilities and need[1]:
             if logp is None:
-                logp = z - lse
+                logp = (z - m) - log_total
             gq = -(1 - ctx.eps) * scale * (logp if ctx.weight is None else logp * ctx.weight)
         return gz, gq
 
@@ -205,9 +209,10 @@ def _fast_forward(ctx, z, target, ignore_index, reduction):
 
     n, c = z.shape
     p = xp.empty((n, c), dtype=z.dtype)
-    lse = xp.empty((n, 1), dtype=z.dtype)
+    m = xp.empty((n, 1), dtype=z.dtype)
+    log_total = xp.empty((n, 1), dtype=z.dtype)
     losses = xp.empty(n, dtype=z.dtype)
-    counted = softmax_ce_forward(z, target, ignore_index, p, lse[:, 0], losses)
+    counted = softmax_ce_forward(z, target, ignore_index, p, m[:, 0], log_total[:, 0], losses)
     if counted < 0:         # explain_error turns this into cross_entropy's message
         row = -counted - 1
         raise IndexError(f"softmax_cross_entropy: target {target[row]} of sample {row} is out "
@@ -215,7 +220,7 @@ def _fast_forward(ctx, z, target, ignore_index, reduction):
     ctx.weight, ctx.eps, ctx.n_classes, ctx.reduction = None, 0.0, c, reduction
     ctx.probabilities, ctx.ignore_index = False, ignore_index
     ctx.divisor = z.dtype.type(counted)
-    ctx.save(z, target, p, lse)
+    ctx.save(z, target, p, m, log_total)
     return reduce_losses(losses, reduction, ctx.divisor)
 
 
