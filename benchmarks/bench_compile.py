@@ -135,7 +135,7 @@ def _mlp_by_hand(x, y):
         r2 = np.maximum(h2, 0, out=h2)
         z = r2 @ w3.T
         z += b3
-        counted = softmax_ce_forward(z, y, -100, p, shift, log_total, losses)
+        counted = softmax_ce_forward(z, y, -100, f(0), p, shift, log_total, losses)
         one = f(1)
         softmax_ce_backward(p, y, -100, one / f(counted), one, gz)
         np.matmul(gz.T, r2, out=grads[4])

@@ -11,8 +11,11 @@ row n, with m = max_k zₙₖ (a row whose maximum is ±∞ or NaN is NaN throug
     rule and PyTorch's log_softmax do: m + log sₙ would round log sₙ away for logits of 1e300)
 
 and the backward ∂L/∂zₙₖ = scale·(vₙ·pₙₖ − vₙ·[k = yₙ]), vₙ = 1[yₙ ≠ ignore_index] — the
-NumPy rule's (Σₖ aₙₖ)·p − a with a = vₙ·onehot(yₙ). sₙ is summed in float64, so the values
-agree with the NumPy rule to rounding (tests/kernels/test_softmax_ce_kernel.py).
+NumPy rule's (Σₖ aₙₖ)·p − a with a = vₙ·onehot(yₙ). Every operation rounds in the logits' dtype
+(float32 sums in float32), as the NumPy rule and PyTorch do: the values agree with the NumPy rule
+to rounding (tests/kernels/test_softmax_ce_kernel.py). Summed in float64, p would be more
+accurate than PyTorch's, and a confident prediction's p − 1 (cancellation) would differ from
+PyTorch's by more than the MiniLM gradient test allows (tests/models/test_minilm.py).
 """
 from __future__ import annotations
 
@@ -21,10 +24,11 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def softmax_ce_forward(z, target, ignore_index, p, shift, log_total, losses):
+def softmax_ce_forward(z, target, ignore_index, zero, p, shift, log_total, losses):
     """Fill p (N, C), each row's maximum m (shift, (N,)), log sₙ (log_total, (N,)) and the
     per-sample losses (N,); return the number of targets not ignored, or −(n + 1) when row n's
-    target is neither a class nor ignore_index."""
+    target is neither a class nor ignore_index. ``zero`` is 0 in z's dtype: every operation
+    rounds in that dtype, as the NumPy rule and PyTorch's log_softmax do."""
     n_rows, n_classes = z.shape
     counted = 0
     for n in range(n_rows):
@@ -32,12 +36,12 @@ def softmax_ce_forward(z, target, ignore_index, p, shift, log_total, losses):
         ignored = t == ignore_index
         if not ignored and (t < 0 or t >= n_classes):
             return -(n + 1)
-        m = np.float64(z[n, 0])
+        m = z[n, 0]
         for k in range(1, n_classes):
             v = z[n, k]
             if v > m or v != v:         # NaN wins, as NumPy's max
                 m = v
-        s = 0.0
+        s = zero
         for k in range(n_classes):
             e = np.exp(z[n, k] - m)
             p[n, k] = e

@@ -212,7 +212,8 @@ def _fast_forward(ctx, z, target, ignore_index, reduction):
     m = xp.empty((n, 1), dtype=z.dtype)
     log_total = xp.empty((n, 1), dtype=z.dtype)
     losses = xp.empty(n, dtype=z.dtype)
-    counted = softmax_ce_forward(z, target, ignore_index, p, m[:, 0], log_total[:, 0], losses)
+    counted = softmax_ce_forward(z, target, ignore_index, z.dtype.type(0), p, m[:, 0],
+                                 log_total[:, 0], losses)
     if counted < 0:         # explain_error turns this into cross_entropy's message
         row = -counted - 1
         raise IndexError(f"softmax_cross_entropy: target {target[row]} of sample {row} is out "
