@@ -171,7 +171,10 @@ class Power(Function):
     Numerics:    as PyTorch: ∂z/∂x is 0 where y = 0 (even at x = 0, where 0⁰ = 1), and ∂z/∂y
                  is 0 where x = 0 and y ≥ 0 (the limit of xʸ ln x), instead of nan. At x = 0
                  the values PyTorch gives arise without a warning: 0ʸ = ∞ for y < 0, ∂z/∂x = ∞
-                 for 0 < y < 1, nan for a negative base to a fractional power.
+                 for 0 < y < 1, nan for a negative base to a fractional power. A number
+                 exponent of ½ or −½ is PyTorch's √x or 1/√x (in the forward and in the
+                 xʸ⁻¹ of the VJP), which differ from the power at −0 and −∞: (−0)^(−½) = −∞,
+                 (−∞)^(±½) = nan.
     Kinks:       none for x > 0; the real power of a negative base is only defined for integer y.
     """
 
@@ -188,7 +191,7 @@ class Power(Function):
     @staticmethod
     def forward(ctx, x, y):
         with errstate(array_namespace(x, y), divide="ignore", invalid="ignore"):  # 0⁻¹, (−1)^½
-            z = x ** y
+            z = _scalar_power(x, y)
         ctx.save(x, y, z)
         return z
 
@@ -202,7 +205,7 @@ class Power(Function):
         with errstate(ns, divide="ignore", invalid="ignore"):
             if need_x:
                 if isinstance(y, (int, float)):     # the common x**2, x**0.5: no masks needed
-                    gx = g * y * x ** (y - 1) if y != 0 else g * 0.0
+                    gx = g * y * _scalar_power(x, y - 1) if y != 0 else g * 0.0
                 else:
                     gx = ns.where(y == 0, 0.0, g * y * x ** (y - 1))
             if need_y:
@@ -214,6 +217,15 @@ class Power(Function):
                 safe_x = ns.where(zero, 1.0, x)
                 gy = ns.where(zero, 0.0, g * z * ns.log(safe_x))
         return gx, gy
+
+
+def _scalar_power(x, y):
+    """x ** y, where a number exponent ½ or −½ is √x or 1/√x as in PyTorch's pow kernel (its
+    answers at −0 and −∞ differ from the power's: √−0 = −0, 1/√−0 = −∞, √−∞ = nan)."""
+    if isinstance(y, (int, float)) and y in (0.5, -0.5) and dtype_kind(x.dtype) in "fc":
+        root = namespace(x).sqrt(x)
+        return root if y == 0.5 else 1 / root
+    return x ** y
 
 
 def _promote(*operands, floating: bool = False):

@@ -6,7 +6,7 @@ the elementwise functions defined elsewhere (``abs_``, ``exp_``, ``clamp_``, ``a
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, astype, dtype_kind, is_foreign_array, namespace, xp
+from ..backend import array_namespace, astype, dtype_kind, errstate, is_foreign_array, namespace, xp
 from ..tensor import Tensor, tensor_method
 from . import activations, arithmetic, elementwise, pointwise, special
 from .promotion import promote, to_float
@@ -19,8 +19,9 @@ class Atan2(Function):
     Forward:     θ = atan2(a, b)   (a = input, b = other; the angle of the point (b, a))
     Derivative:  ∂θ/∂a = b / (a² + b²),  ∂θ/∂b = −a / (a² + b²)
     VJP:         ∂L/∂a = g b / (a² + b²),  ∂L/∂b = −g a / (a² + b²)
-    Numerics:    NumPy's arctan2 (correct quadrant, ±0 and ±inf handled); the derivative is
-                 undefined at the origin.
+    Numerics:    NumPy's arctan2 (correct quadrant, ±0 and ±inf handled). The derivative is
+                 undefined at the origin: there (and wherever a² + b² underflows to 0) both
+                 parts are 0, as PyTorch (its 1/(a² + b²) taken as 0 where a² + b² = 0).
     """
 
     name = "atan2"
@@ -40,8 +41,11 @@ class Atan2(Function):
     @staticmethod
     def vjp(ctx, g):
         a, b = ctx.saved
+        ns = namespace(g)
         r2 = a * a + b * b
-        return g * b / r2, -g * a / r2
+        with errstate(ns, divide="ignore"):
+            inverse = ns.where(r2 == 0, 0.0, 1 / ns.where(r2 == 0, 1.0, r2))
+        return g * b * inverse, -g * a * inverse
 
 
 @primitive
@@ -76,6 +80,8 @@ class Hypot(Function):
 
 
 def _xlogy_array(x, y):
+    if not hasattr(y, "dtype"):         # a number takes x's dtype (ln of a Python float is float64)
+        y = xp.asarray(y, dtype=x.dtype)
     ns = array_namespace(x, y)
     if ns is not xp:        # the standard does not multiply booleans with floats
         x = x if dtype_kind(x.dtype) != "b" else astype(x, y.dtype)
@@ -90,9 +96,11 @@ class Xlogy(Function):
     """x · ln y, with 0 where x = 0 (unless y is NaN), as in entropies.
 
     Forward:     z = x ln y   (z = 0 where x = 0 and y is not NaN)
-    Derivative:  ∂z/∂x = ln y (0 where x = 0),  ∂z/∂y = x / y
-    VJP:         ∂L/∂x = g · xlogy(x ≠ 0, y),  ∂L/∂y = g x / y
+    Derivative:  ∂z/∂x = ln y,  ∂z/∂y = x / y
+    VJP:         ∂L/∂x = xlogy(g, y), 0 where x = 0 and y ≤ 0;  ∂L/∂y = g x / y
     Numerics:    the convention 0 · ln 0 = 0 makes entropies of distributions with zeros finite.
+                 As PyTorch, ∂L/∂x at x = 0 is g ln y for y > 0 (the slope of x ln y there),
+                 and 0 only where y ≤ 0.
     """
 
     name = "xlogy"
@@ -112,9 +120,9 @@ class Xlogy(Function):
     @staticmethod
     def vjp(ctx, g):
         x, y = ctx.saved
-        nonzero = x != 0
-        slope = xlogy(nonzero, y) if isinstance(g, Tensor) else _xlogy_array(nonzero, y)
-        return g * slope, g * x / y
+        gx = xlogy(g, y) if isinstance(g, Tensor) else _xlogy_array(g, y)
+        gx = namespace(g).where((x == 0) & (y <= 0), 0.0, gx)
+        return gx, g * x / y
 
 
 @tensor_method(inplace=True)

@@ -10,7 +10,7 @@ remainder of two non-negative numbers is their fmod) and x − trunc(x / y)·y f
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, astype, dtype_kind, is_foreign_array, namespace, xp
+from ..backend import array_namespace, astype, dtype_kind, errstate, is_foreign_array, namespace, xp
 from ..tensor import Tensor, tensor_method
 from .arithmetic import add, divide, multiply, subtract
 from .promotion import no_bool, promote
@@ -100,6 +100,8 @@ class Remainder(Function):
     Derivative:  ∂r/∂x = 1,  ∂r/∂y = −⌊x / y⌋
     VJP:         ∂L/∂x = g,  ∂L/∂y = −g ⌊x / y⌋
     Kinks:       r jumps where x / y is an integer; there PyTorch's formula above is used.
+    Numerics:    as PyTorch, fmod(x, y) + y where it is nonzero and its sign is not y's: a zero
+                 remainder keeps x's sign (−40 % 2.5 = −0; NumPy's remainder gives +0).
     """
 
     name = "remainder"
@@ -115,7 +117,14 @@ class Remainder(Function):
     def forward(ctx, x, y):
         _check_integer_zero("remainder", y)
         ctx.save(x, y)
-        return array_namespace(x, y).remainder(x, y)
+        ns = array_namespace(x, y)
+        if ns is not xp:
+            x, y = _as_arrays(ns, x, y)
+        if dtype_kind(ns.result_type(x, y)) != "f":
+            return ns.remainder(x, y)
+        with errstate(ns, invalid="ignore"):
+            r = _fmod(x, y)
+            return ns.where((r != 0) & ((r < 0) != (y < 0)), r + y, r)
 
     @staticmethod
     def vjp(ctx, g):

@@ -214,8 +214,10 @@ class Tanh(Function):
 
 
 def _share_at_ties(g, winner, other):
-    """g where winner > other, ½g where they tie, 0 elsewhere: the winner's part of the gradient."""
-    return g * as_float_mask(winner > other, g) + (0.5 * g) * as_float_mask(winner == other, g)
+    """The winner's part of the gradient, as PyTorch: 0 where winner < other, ½g where they tie,
+    g elsewhere — where either is NaN too, so that both operands get g there."""
+    ns = namespace(g)
+    return ns.where(winner < other, 0.0, ns.where(winner == other, 0.5 * g, g))
 
 
 @primitive
@@ -225,7 +227,8 @@ class Maximum(Function):
     Forward:     z = max(x, y)
     Derivative:  ∂z/∂x = 1[x > y],  ∂z/∂y = 1[y > x]
     VJP:         ∂L/∂x = g · 1[x > y],  ∂L/∂y = g · 1[y > x]
-    Kinks:       where x = y the gradient is split evenly, ½g to each (as PyTorch).
+    Kinks:       where x = y the gradient is split evenly, ½g to each (as PyTorch); where x or y
+                 is NaN (z = NaN) both get g, as PyTorch.
     """
 
     name = "maximum"
@@ -246,8 +249,7 @@ class Maximum(Function):
     @staticmethod
     def vjp(ctx, g):
         x, y = ctx.saved
-        gx = _share_at_ties(g, x, y)
-        return gx, g - gx
+        return _share_at_ties(g, x, y), _share_at_ties(g, y, x)
 
 
 @primitive
@@ -257,7 +259,8 @@ class Minimum(Function):
     Forward:     z = min(x, y)
     Derivative:  ∂z/∂x = 1[x < y],  ∂z/∂y = 1[y < x]
     VJP:         ∂L/∂x = g · 1[x < y],  ∂L/∂y = g · 1[y < x]
-    Kinks:       where x = y the gradient is split evenly, ½g to each (as PyTorch).
+    Kinks:       where x = y the gradient is split evenly, ½g to each (as PyTorch); where x or y
+                 is NaN (z = NaN) both get g, as PyTorch.
     """
 
     name = "minimum"
@@ -278,8 +281,7 @@ class Minimum(Function):
     @staticmethod
     def vjp(ctx, g):
         x, y = ctx.saved
-        gx = _share_at_ties(g, y, x)
-        return gx, g - gx
+        return _share_at_ties(g, y, x), _share_at_ties(g, x, y)
 
 
 @primitive
@@ -290,6 +292,8 @@ class Clip(Function):
     Derivative:  ∂y/∂x = 1[lo ≤ x ≤ hi]
     VJP:         ∂L/∂x = g · 1[lo ≤ x ≤ hi]
     Kinks:       at x = lo or x = hi the gradient passes (1), as PyTorch's clamp.
+    Numerics:    array bounds as max then min, so that a NaN bound gives NaN (PyTorch's clamp;
+                 NumPy's clip would keep x) and lo > hi gives hi.
     """
 
     name = "clip"
@@ -312,7 +316,11 @@ class Clip(Function):
         if hi is not None:
             inside = inside & (x <= hi)
         ctx.save(inside)
-        return array_namespace(x).clip(x, lo, hi)
+        ns = array_namespace(x)
+        if hasattr(lo, "shape") or hasattr(hi, "shape"):     # array bounds: NaN ones propagate
+            y = x if lo is None else ns.maximum(x, lo)
+            return y if hi is None else ns.minimum(y, hi)
+        return ns.clip(x, lo, hi)
 
     @staticmethod
     def vjp(ctx, g):
@@ -407,17 +415,30 @@ def clip(x, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
     from .promotion import promote
     (x, lo, hi), _ = promote(x, min, max)
     if any(isinstance(b, Tensor) and b.requires_grad for b in (lo, hi)):
-        y = x
+        # PyTorch's rule: x where lo ≤ x ≤ hi, lo where x < lo < hi, hi where x > hi or hi < lo;
+        # elsewhere (x or a bound NaN, or x outside lo = hi) the value, with no gradient
+        value = Clip.apply(x.detach() if isinstance(x, Tensor) else x, _raw(lo), _raw(hi))
+        xr, lr, hr = _raw(x), _raw(lo), _raw(hi)
+        inside = take_lo = take_hi = None
         if lo is not None:
-            y = where(_raw(y) < _raw(lo), lo, y)
+            inside, take_lo = xr >= lr, xr < lr
+            if hi is not None:
+                take_lo = take_lo & (lr < hr)
         if hi is not None:
-            y = where(_raw(y) > _raw(hi), hi, y)
-        return y
+            inside = xr <= hr if inside is None else inside & (xr <= hr)
+            take_hi = xr > hr if lo is None else (xr > hr) | (hr < lr)
+        y = value
+        if take_hi is not None:
+            y = where(take_hi, hi, y)
+        if take_lo is not None:
+            y = where(take_lo, lo, y)
+        return where(inside, x, y)
     return Clip.apply(x, _raw(lo), _raw(hi))
 
 
 def _raw(v):
     return v._data if isinstance(v, Tensor) else v
+
 
 
 clamp = clip

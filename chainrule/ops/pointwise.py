@@ -248,9 +248,22 @@ Round = _define("Round", "round", lambda x, decimals=0: xp.round(x, decimals), _
                 "Rounding to nearest (halves to even) is a staircase: no gradient.", "real",
                 _KINK,
                 standard=_standard_round)
-Sign = _define("Sign", "sign", xp.sign, _zero, ("y = sign x ∈ {−1, 0, 1}", "∂y/∂x = 0"),
+def _sign_array(x):
+    """sign(x) with PyTorch's sign(NaN) = 0 (NumPy's is NaN)."""
+    s = xp.sign(x)
+    return xp.where(xp.isnan(x), 0, s).astype(s.dtype, copy=False)
+
+
+def _sign_standard(ns, x):
+    s = ns.sign(x)
+    return ns.where(ns.isnan(x), ns.zeros_like(s), s)
+
+
+Sign = _define("Sign", "sign", _sign_array, _zero, ("y = sign x ∈ {−1, 0, 1}", "∂y/∂x = 0"),
                (r"y = \operatorname{sign} x", r"\frac{\partial y}{\partial x} = 0"),
-               "The sign is flat on each side of 0, so it carries no gradient.", "real", _KINK)
+               "The sign is flat on each side of 0, so it carries no gradient.", "real",
+               _KINK + " sign(NaN) = 0, as PyTorch (NumPy's sign gives NaN).",
+               standard=_sign_standard)
 
 
 # ------------------------------------------------------------------ the functions
