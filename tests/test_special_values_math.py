@@ -320,12 +320,19 @@ NOT_FIXED = {
 _NOT_FIXED = {test: reason for reason, tests in NOT_FIXED.items() for test in tests}
 
 
+# The reasons above not triaged yet may depend on the CPU (which of PyTorch's loops, vectorized
+# or scalar, a value meets; how subnormals are flushed): an unexpected pass there is reported,
+# not failed, so that another machine does not fail CI over PyTorch's own variation.
+UNTRIAGED = {reason for reason in NOT_FIXED if "not triaged" in reason}
+
+
 @pytest.fixture(autouse=True)
 def _not_fixed(request):
-    """A strict xfail on the cases of NOT_FIXED (each must still fail: fixed ones show up)."""
+    """An xfail on the cases of NOT_FIXED: strict (each must still fail, so a fix shows up),
+    except for the untriaged reasons."""
     reason = _NOT_FIXED.get(request.node.name)
     if reason:
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+        request.node.add_marker(pytest.mark.xfail(strict=reason not in UNTRIAGED, reason=reason))
 
 
 @pytest.fixture(params=[True, False], ids=["kernels", "numpy"])
