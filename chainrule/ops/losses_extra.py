@@ -26,6 +26,7 @@ from .ctc import CTCLoss
 from .elementwise import minimum as _minimum
 from .elementwise import where as _where
 from .losses import _as_tensor, _like, _reduce, _reduction
+from .norms import vector_norm
 
 _COSINE_EPSILON = 1e-12     # PyTorch's guard inside cosine_embedding_loss's norms
 
@@ -47,8 +48,8 @@ def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
         return (d * d).sum(dim=-1).sqrt()
     if p == 1:
         return d.abs().sum(dim=-1)
-    if math.isinf(p):
-        return d.abs().amax(dim=-1)
+    if math.isinf(p):       # PyTorch's ∞-norm rule (a NaN entry: gradient 0, not NaN)
+        return vector_norm(d, p, -1)
     return (d.abs() ** p).sum(dim=-1) ** (1.0 / p)
 
 

@@ -1,9 +1,10 @@
 """Vector and matrix norms (``torch.norm``, ``torch.linalg.vector_norm/matrix_norm/norm``).
 
 The p-norm ‖x‖_p = (Σ|xᵢ|^p)^{1/p} is one fused primitive, because its gradient at x = 0 is 0/0
-as a composite (sqrt of a sum of squares), while PyTorch defines it as 0. The ∞-norms are
-amax/amin of |x| (ties share the gradient), the 0-"norm" counts nonzero entries (no gradient),
-and the matrix norms are composites of vector norms, sums and extrema.
+as a composite (sqrt of a sum of squares), while PyTorch defines it as 0. The ∞-norms are the
+same primitive (the largest or smallest |x|; ties share the gradient, and a NaN entry takes it
+with slope 0, as PyTorch), the 0-"norm" counts nonzero entries (no gradient), and the matrix
+norms are composites of vector norms, sums and extrema.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def _axes(dim, ndim):
 def _pnorm(x, p, axes, keepdims):
     ns = array_namespace(x)
     a = ns.abs(x)
+    if math.isinf(p):
+        return (ns.max if p > 0 else ns.min)(a, axis=axes, keepdims=keepdims)
     if p == 2:
         return ns.sqrt(ns.sum(a * a, axis=axes, keepdims=keepdims))
     if p == 1:
@@ -40,21 +43,29 @@ def _pnorm(x, p, axes, keepdims):
 
 @primitive
 class VectorNorm(Function):
-    r"""The p-norm over axes, p finite and non-zero.
+    r"""The p-norm over axes, p non-zero (±∞: the largest or the smallest |xᵢ|).
 
-    Forward:     y = (Σᵢ |xᵢ|^p)^{1/p}
+    Forward:     y = (Σᵢ |xᵢ|^p)^{1/p};   p = ∞: y = maxᵢ |xᵢ|,   p = −∞: y = minᵢ |xᵢ|
     Derivative:  ∂y/∂xᵢ = sign(xᵢ) · |xᵢ|^{p−1} / y^{p−1}   (p = 2: xᵢ / y)
-    VJP:         ∂L/∂xᵢ = g · sign(xᵢ) |xᵢ|^{p−1} / y^{p−1}, and 0 where y = 0
+                 p = ±∞: sign(xᵢ)·mᵢ / Σⱼ mⱼ,  mᵢ = 1[|xᵢ| = y]   (ties share the slope)
+    VJP:         ∂L/∂xᵢ = g · sign(xᵢ) |xᵢ|^{p−1} / y^{p−1}, and 0 where y = 0;
+                 p = ±∞: g · sgn(xᵢ)·mᵢ / Σⱼ mⱼ with mᵢ = 1[|xᵢ| = y or xᵢ is NaN]
     Numerics:    p = 2 as sqrt(Σ x²), p = 1 as Σ|x|. At y = 0 (every xᵢ = 0) the gradient is
-                 defined as 0, PyTorch's convention (the subgradient of least norm).
+                 defined as 0, PyTorch's convention (the subgradient of least norm). For p = ±∞,
+                 as PyTorch's linalg_vector_norm: a NaN entry counts as an extremum and gets
+                 sgn(NaN) = 0, so a slice holding NaN has gradient 0, not NaN.
     """
 
     name = "vector_norm"
     array_api = True
-    text = ("y = (Σᵢ |xᵢ|^p)^(1/p)", "∂y/∂xᵢ = sign(xᵢ)·|xᵢ|^(p−1) / y^(p−1)  (0 at y = 0)")
-    latex = (r"y = \Big(\sum_i |x_i|^p\Big)^{1/p}",
+    text = ("y = (Σᵢ |xᵢ|^p)^(1/p)   (p = ±∞: max or min of |xᵢ|)",
+            "∂y/∂xᵢ = sign(xᵢ)·|xᵢ|^(p−1) / y^(p−1)  (0 at y = 0; p = ±∞: sign(xᵢ)·1[|xᵢ| = y] / "
+            "#ties)")
+    latex = (r"y = \Big(\sum_i |x_i|^p\Big)^{1/p}\quad"
+             r"(p = \pm\infty:\ y = \max_i |x_i| \text{ or } \min_i |x_i|)",
              r"\frac{\partial y}{\partial x_i} = \frac{\operatorname{sign}(x_i)\,|x_i|^{p-1}}"
-             r"{y^{p-1}}")
+             r"{y^{p-1}}\quad(p = \pm\infty:\ \frac{\operatorname{sign}(x_i)\,"
+             r"\mathbb{1}[|x_i| = y]}{\#\{j : |x_j| = y\}})")
     explanation = ("Each entry pulls the norm in the direction of its sign, weighted by its share "
                    "of the norm; at the origin the gradient is taken as zero.")
     reference = staticmethod(lambda x, p=2.0, axes=None, keepdims=False: _pnorm(
@@ -64,7 +75,7 @@ class VectorNorm(Function):
     def forward(ctx, x, p=2.0, axes=None, keepdims=False):
         axes = tuple(range(x.ndim)) if axes is None else tuple(axes)
         y = _pnorm(x, p, axes, keepdims)
-        ctx.p = p
+        ctx.p, ctx.axes = p, axes
         ctx.kept = tuple(1 if a in axes else s for a, s in enumerate(x.shape))
         ctx.save(x, y)
         return y
@@ -76,6 +87,12 @@ class VectorNorm(Function):
         p = ctx.p
         yk = B.reshape(y, ctx.kept)
         gk = B.reshape(g, ctx.kept)
+        if math.isinf(p):
+            a = ns.abs(x)
+            nan = ns.isnan(a)
+            hits = B.astype((a == yk) | nan, x.dtype)
+            sgn = ns.where(nan, ns.zeros_like(x), ns.sign(x))
+            return sgn * (gk / B.total(hits, axis=ctx.axes, keepdims=True)) * hits
         zero = yk == 0
         safe = ns.where(zero, 1.0, yk)
         if p == 2:
@@ -101,11 +118,8 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
         if builtins.any(x.shape[a] == 0 for a in axes):
             raise RuntimeError("linalg.vector_norm: cannot compute the inf norm of an empty "
                                "tensor because the operation does not have an identity")
-        a = _ew.abs(x)
         if x.numel() == 0:      # reduced dims are non-empty, so the result is empty
-            return _reduce.sum(a, axes, keepdim)
-        fn = _reduce.amax if ord == math.inf else _reduce.amin
-        return fn(a, axes if axes else None, keepdim)
+            return _reduce.sum(_ew.abs(x), axes, keepdim)
     if ord == 0:
         # the count of nonzero entries: piecewise constant, so its gradient is 0 — but, as in
         # PyTorch, the result is part of the graph (a where that passes x nothing)

@@ -494,15 +494,7 @@ def test_cosine_embedding_loss(margin, reduction, dtype):
           [x1, x2, y], dtype, grad=[0, 1])
 
 
-_INF_NORM_OF_NAN = pytest.mark.xfail(strict=True, reason=(
-    "not fixed yet (a chainrule difference, reported): the ∞-norm distance of a row holding NaN "
-    "gets gradient NaN in chainrule (amax's rule: g/count over the entries equal to the "
-    "maximum, none here) and 0 in PyTorch (linalg_vector_norm's ∞ rule counts NaN entries as "
-    "maxima and multiplies by sgn(NaN) = 0)"))
-
-
-@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, pytest.param(INF, marks=_INF_NORM_OF_NAN)],
-                         ids=_id)
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, INF], ids=_id)
 @pytest.mark.parametrize("swap", [False, True])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=_id)
