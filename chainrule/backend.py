@@ -155,6 +155,14 @@ def dtype_kind(dtype) -> str:
         return numpy_dtype(dtype).kind
 
 
+def sgn(x):
+    """sign(x) with PyTorch's sgn(NaN) = 0 (NumPy's sign gives NaN), in ``x``'s own namespace
+    (arrays of any library, or Tensors inside a differentiable backward)."""
+    ns = namespace(x)
+    s = ns.sign(x)
+    return ns.where(ns.isnan(x), ns.zeros_like(s), s)
+
+
 def astype(a, dtype):
     """``a`` converted to ``dtype`` (a NumPy dtype or the array library's own): the array's method
     for NumPy arrays and Tensors, the namespace's ``astype`` with its dtype of the same name for

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, as_float_mask, namespace, xp
+from ..backend import array_namespace, as_float_mask, namespace, sgn, xp
 from ..tensor import Tensor
 
 
@@ -123,8 +123,7 @@ class Abs(Function):
     @staticmethod
     def vjp(ctx, g):
         (x,) = ctx.saved
-        ns = namespace(x)
-        return g * ns.where(ns.isnan(x), 0, ns.sign(x))
+        return g * sgn(x)
 
 
 @primitive

@@ -91,8 +91,7 @@ class VectorNorm(Function):
             a = ns.abs(x)
             nan = ns.isnan(a)
             hits = B.astype((a == yk) | nan, x.dtype)
-            sgn = ns.where(nan, ns.zeros_like(x), ns.sign(x))
-            return sgn * (gk / B.total(hits, axis=ctx.axes, keepdims=True)) * hits
+            return B.sgn(x) * (gk / B.total(hits, axis=ctx.axes, keepdims=True)) * hits
         zero = yk == 0
         safe = ns.where(zero, 1.0, yk)
         if p == 2:

@@ -17,6 +17,7 @@ import math
 
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, namespace, special_function, xp
+from ..backend import sgn as _sgn
 from ..tensor import Tensor, tensor_method
 from .promotion import to_float
 from .special import erf_array, erfc_array
@@ -248,22 +249,11 @@ Round = _define("Round", "round", lambda x, decimals=0: xp.round(x, decimals), _
                 "Rounding to nearest (halves to even) is a staircase: no gradient.", "real",
                 _KINK,
                 standard=_standard_round)
-def _sign_array(x):
-    """sign(x) with PyTorch's sign(NaN) = 0 (NumPy's is NaN)."""
-    s = xp.sign(x)
-    return xp.where(xp.isnan(x), 0, s).astype(s.dtype, copy=False)
-
-
-def _sign_standard(ns, x):
-    s = ns.sign(x)
-    return ns.where(ns.isnan(x), ns.zeros_like(s), s)
-
-
-Sign = _define("Sign", "sign", _sign_array, _zero, ("y = sign x ∈ {−1, 0, 1}", "∂y/∂x = 0"),
+Sign = _define("Sign", "sign", _sgn, _zero, ("y = sign x ∈ {−1, 0, 1}", "∂y/∂x = 0"),
                (r"y = \operatorname{sign} x", r"\frac{\partial y}{\partial x} = 0"),
                "The sign is flat on each side of 0, so it carries no gradient.", "real",
                _KINK + " sign(NaN) = 0, as PyTorch (NumPy's sign gives NaN).",
-               standard=_sign_standard)
+               standard=lambda ns, x: _sgn(x))
 
 
 # ------------------------------------------------------------------ the functions
