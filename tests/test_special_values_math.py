@@ -208,10 +208,6 @@ NOT_FIXED = {
         'test_reduction_over_every_element_of_each_row[float64-prod]',
         'test_reduction_over_every_element_of_each_row[float32-prod]',
     },
-    ('logsumexp over an empty dim: PyTorch gives -inf, chainrule raises ValueError'): {
-        'test_reduction_of_an_empty_dim[0x4-0-logsumexp]',
-        'test_reduction_of_an_empty_dim[3x0-1-logsumexp]',
-    },
 }
 _NOT_FIXED = {test: reason for reason, tests in NOT_FIXED.items() for test in tests}
 

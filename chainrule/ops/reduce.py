@@ -11,7 +11,7 @@ import builtins
 from .. import backend as B
 from .. import return_types
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, as_float_mask, dtype_kind, namespace, xp
+from ..backend import array_namespace, as_float_mask, dtype_kind, errstate, namespace, xp
 from ..tensor import Tensor
 
 
@@ -374,6 +374,7 @@ class Logsumexp(Function):
     Derivative:  ∂y/∂xᵢ = e^{xᵢ − y} = softmax(x)ᵢ
     VJP:         ∂L/∂xᵢ = g · e^{xᵢ − y}              (reuses the output)
     Numerics:    subtracting the maximum m first keeps every exponent ≤ 0: no overflow at 1e4.
+                 Over an empty axis the sum has no terms: y = ln 0 = −∞, as PyTorch.
     """
 
     name = "logsumexp"
@@ -401,10 +402,16 @@ class Logsumexp(Function):
 
 
 def _logsumexp_kept(x, axes):
+    """ln Σ e^x over ``axes``, kept: the maximum shifted out; over an empty axis ln 0 = −∞ (as
+    PyTorch), the shift then the empty sum's 0 (the maximum of no values does not exist)."""
     ns = array_namespace(x)
-    m = ns.max(x, axis=axes, keepdims=True)
-    m = ns.where(ns.isfinite(m), m, 0)
-    return ns.log(ns.sum(ns.exp(x - m), axis=axes, keepdims=True)) + m
+    if builtins.any(x.shape[a] == 0 for a in axes):
+        m = ns.sum(x, axis=axes, keepdims=True)
+    else:
+        m = ns.max(x, axis=axes, keepdims=True)
+        m = ns.where(ns.isfinite(m), m, 0)
+    with errstate(ns, divide="ignore"):     # ln 0 = −∞: every term e^{−∞}, or no terms
+        return ns.log(ns.sum(ns.exp(x - m), axis=axes, keepdims=True)) + m
 
 
 def _reduction_input(x, dtype):
