@@ -206,15 +206,22 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0,  # noqa: A
         raise IndexError(f"{op}: target out of range: labels must lie in 0…{c - 1}")
     rows = xp.arange(n)
     picked = xb[rows, tb].reshape(n, 1)
-    z = (margin - picked + xb).clamp_min(0)
+    others = xp.ones((n, c), dtype=bool)
+    others[rows, tb] = False
+    # PyTorch adds the term of class i only where margin − x_y + x_i > 0 (a NaN there, as from
+    # ∞ − ∞, adds nothing) and weighs only the terms it adds: a mask, not a product with 0/1
+    m = margin - picked + xb
+    keep = (m._data > 0) & asarray_like(others, x._data)
+    zero = _like(0.0, x)
+    z = _where(keep, m, zero)
     if p == 2:
         z = z * z
     if weight is not None:
         w = to_numpy(_array(weight)).astype(xb.dtype)
-        z = z * Tensor._from_op(asarray_like(w[tb].reshape(n, 1), x._data), None)
-    others = xp.ones((n, c), dtype=xb.dtype)
-    others[rows, tb] = 0
-    loss = (z * Tensor._from_op(asarray_like(others, x._data), None)).sum(dim=1) / c
+        ns = array_namespace(x._data)
+        w_y = asarray_like(w[tb].reshape(n, 1), x._data)
+        z = z * Tensor._from_op(ns.where(keep, w_y, ns.zeros_like(w_y)), None)
+    loss = z.sum(dim=1) / c
     if x.ndim == 1:
         loss = loss.reshape(())
     return _reduce(loss, reduction)
@@ -245,9 +252,11 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noq
     is_target[xp.broadcast_to(rows, tb.shape)[listed], tb[listed]] = True
     # pair (j, i): j a listed target (position k of the row), i a non-target class
     xj = xb[rows, xp.where(listed, tb, 0)]                        # (n, K)
-    hinge = (1 - xj.unsqueeze(2) + xb.unsqueeze(1)).clamp_min(0)  # (n, K, C)
-    pairs = (listed[:, :, None] & ~is_target[:, None, :]).astype(xb.dtype)
-    loss = (hinge * Tensor._from_op(asarray_like(pairs, x._data), None)).sum(dim=(1, 2)) / c
+    m = 1 - xj.unsqueeze(2) + xb.unsqueeze(1)                     # (n, K, C)
+    pairs = listed[:, :, None] & ~is_target[:, None, :]
+    # as PyTorch: a pair adds only where its hinge is > 0 (NaN, as from ∞ − ∞, adds nothing)
+    keep = (m._data > 0) & asarray_like(pairs, x._data)
+    loss = _where(keep, m, _like(0.0, x)).sum(dim=(1, 2)) / c
     if x.ndim == 1:
         loss = loss.reshape(())
     return _reduce(loss, reduction)

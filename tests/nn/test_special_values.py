@@ -617,3 +617,42 @@ def test_loss_of_an_empty_input(name, reduction):
     arrays = [np.zeros(shape) for _ in range(n_args)]
     check(lambda *a: cr_fn(*a, reduction=reduction), lambda *a: t_fn(*a, reduction=reduction),
           arrays, grad=[0] if name in NO_TARGET_GRADIENT else None)
+
+
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("margin", [0.0, 1.0])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+def test_multi_margin_loss(p, margin, weighted, reduction, dtype):
+    x = _logit_rows(dtype)
+    x = np.concatenate([x, x[:, ::-1], np.roll(x, 2, axis=1)])      # each class meets each value
+    t = np.arange(x.shape[0]) % 4
+    w = [np.array([0.5, 0.0, 2.0, 1.0])] if weighted else []
+    check(lambda a, b, *c: F.multi_margin_loss(a, b, p, margin, *c, reduction=reduction),
+          lambda a, b, *c: TF.multi_margin_loss(a, b, p, margin, *c, reduction=reduction),
+          [x, t, *w], dtype, grad=[0])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_multi_margin_loss_special_class_weights(reduction):
+    x = _logit_rows(np.float64)
+    t = np.arange(x.shape[0]) % 4
+    w = np.array([INF, NAN, 0.0, 1e300])
+    check(lambda a, b, c: F.multi_margin_loss(a, b, weight=c, reduction=reduction),
+          lambda a, b, c: TF.multi_margin_loss(a, b, weight=c, reduction=reduction), [x, t, w],
+          grad=[0])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+def test_multilabel_margin_loss(reduction, dtype):
+    x = _logit_rows(dtype)
+    x = np.concatenate([x, x[:, ::-1], np.roll(x, 2, axis=1)])
+    n = x.shape[0]
+    # each row's targets: a few class indices, then -1 (the rest ignored); all, one, none
+    patterns = [[0, 2, -1, 1], [3, -1, 0, 0], [-1, 1, 2, 3], [1, 0, 3, 2]]
+    t = np.array([patterns[i % 4] for i in range(n)], dtype=np.int64)
+    check(lambda a, b: F.multilabel_margin_loss(a, b, reduction=reduction),
+          lambda a, b: TF.multilabel_margin_loss(a, b, reduction=reduction), [x, t], dtype,
+          grad=[0])
