@@ -111,23 +111,6 @@ NOT_FIXED = {
         'test_reduction_over_every_element_of_each_row[float32-amax]',
         'test_reduction_over_every_element_of_each_row[float32-amin]',
     },
-    ("cumsum's zeros: PyTorch accumulates from +0, so cumsum([-0.0, ...]) starts with +0.0; "
-     "chainrule (NumPy's) keeps -0.0"): {
-        'test_reduction_along_a_dim[1-float64-cumsum]',
-        'test_reduction_along_a_dim[1-float32-cumsum]',
-        'test_reduction_along_a_dim[0-float64-cumsum]',
-        'test_reduction_along_a_dim[0-float32-cumsum]',
-        'test_reduction_along_a_dim[-1-float64-cumsum]',
-        'test_reduction_along_a_dim[-1-float32-cumsum]',
-    },
-    ('logcumsumexp of -0.0 gives -0.0 in chainrule, +0.0 in PyTorch'): {
-        'test_reduction_along_a_dim[1-float64-logcumsumexp]',
-        'test_reduction_along_a_dim[1-float32-logcumsumexp]',
-        'test_reduction_along_a_dim[0-float64-logcumsumexp]',
-        'test_reduction_along_a_dim[0-float32-logcumsumexp]',
-        'test_reduction_along_a_dim[-1-float64-logcumsumexp]',
-        'test_reduction_along_a_dim[-1-float32-logcumsumexp]',
-    },
     ("nanmean's gradient on an all-NaN row: PyTorch NaN (0/0), chainrule 0"): {
         'test_reduction_along_a_dim[1-float64-nanmean]',
         'test_reduction_along_a_dim[1-float32-nanmean]',

@@ -25,6 +25,17 @@ def _flip(a, axis: int):
     return a[index + (...,)]      # (the standard wants the trailing axes named)
 
 
+def _from_plus_zero(y):
+    """``y`` + (+0.0) for floating ``y``: a −0.0 becomes +0.0, every other value stays (x + 0 = x
+    for x ≠ −0, ±∞ and NaN included). PyTorch's scans start from +0 (sum) or −∞ (log-sum-exp,
+    where −∞ ⊕ −0 = −0 + ln(1 + e^{−∞}) = +0); NumPy's copy the first element, keeping −0."""
+    if dtype_kind(y.dtype) not in "fc":
+        return y
+    if type(y) is xp.ndarray:
+        return xp.add(y, 0.0, out=y)
+    return y + 0.0
+
+
 def _rev_cumsum(a, axis: int):
     """Σ_{j ≥ i} a_j along ``axis``."""
     return _flip(_standard.cumulative("sum", _flip(a, axis), axis), axis)
@@ -37,8 +48,11 @@ class Cumsum(Function):
     Forward:     yᵢ = Σ_{j ≤ i} xⱼ
     Derivative:  ∂yⱼ/∂xᵢ = 1[i ≤ j]
     VJP:         ∂L/∂xᵢ = Σ_{j ≥ i} gⱼ   (the reversed running sum of g)
-    Numerics:    sequential summation (NumPy's cumsum), as PyTorch on CPU; other array
-                 libraries: the standard's cumulative_sum.
+    Numerics:    sequential summation (NumPy's cumsum), as PyTorch on CPU (float32 in a
+                 float64 accumulator, as its CPU kernel); other array libraries: the standard's
+                 cumulative_sum. PyTorch accumulates from +0, so a
+                 running sum of −0.0 alone is +0.0: adding +0.0 to NumPy's result (which keeps
+                 −0.0 there) changes exactly those zeros and nothing else.
     """
 
     name = "cumsum"
@@ -51,13 +65,27 @@ class Cumsum(Function):
     @staticmethod
     def forward(ctx, x, axis=0):
         ctx.axis = axis
-        if is_foreign_array(x):
-            return array_namespace(x).cumulative_sum(x, axis=axis)
-        return xp.cumsum(x, axis)
+        return _from_plus_zero(_cumsum(x, axis))
 
     @staticmethod
     def vjp(ctx, g):
-        return _rev_cumsum(g, ctx.axis)
+        if isinstance(g, Tensor):
+            return _rev_cumsum(g, ctx.axis)
+        return _flip(_cumsum(_flip(g, ctx.axis), ctx.axis), ctx.axis)
+
+
+def _cumsum(a, axis: int):
+    """The running sum of an array (NumPy's cumsum, the standard's cumulative_sum elsewhere);
+    float32 accumulates in float64 and rounds each running sum once, as PyTorch's CPU scan (its
+    accumulator type for float is double)."""
+    if type(a) is xp.ndarray:
+        if a.dtype == xp.float32:
+            return xp.cumsum(a, axis, dtype=xp.float64).astype(xp.float32)
+        return xp.cumsum(a, axis)
+    ns = array_namespace(a)
+    if a.dtype == ns.float32:
+        return ns.astype(ns.cumulative_sum(a, axis=axis, dtype=ns.float64), ns.float32)
+    return ns.cumulative_sum(a, axis=axis)
 
 
 @primitive
@@ -138,7 +166,8 @@ class Logcumsumexp(Function):
     Derivative:  ∂yⱼ/∂xᵢ = e^{xᵢ − yⱼ}  for i ≤ j
     VJP:         ∂L/∂xᵢ = Σ_{j ≥ i} gⱼ e^{xᵢ − yⱼ}
                  = e^{xᵢ + R(ln g⁺ − y)ᵢ} − e^{xᵢ + R(ln g⁻ − y)ᵢ},  R the reversed logcumsumexp
-    Numerics:    the forward is logaddexp.accumulate (no overflow); the VJP splits g by sign and
+    Numerics:    the forward is logaddexp.accumulate (no overflow), from PyTorch's start −∞
+                 (so y₀ = −∞ ⊕ x₀ is +0.0 at x₀ = −0.0); the VJP splits g by sign and
                  stays in log space, as PyTorch does. Other array libraries (no accumulate in the
                  standard): a prefix scan of logaddexp in ⌈log₂ n⌉ whole-array steps
                  (ops/cumulative_standard.py).
@@ -158,7 +187,8 @@ class Logcumsumexp(Function):
         if is_foreign_array(x):
             y = _standard.logcumsumexp(x, axis) if x.size else B.copy(x)
         else:
-            y = xp.logaddexp.accumulate(x, axis) if x.size else x.copy()
+            y = _accumulate_logaddexp(x, axis) if x.size else x.copy()
+        y = _from_plus_zero(y)
         ctx.save(x, y)
         return y
 
@@ -172,10 +202,19 @@ class Logcumsumexp(Function):
         out = 0.0
         with errstate(ns, divide="ignore", invalid="ignore"):
             for sign, part in ((1.0, g > 0), (-1.0, g < 0)):
-                log_g = ns.where(part, ns.log(ns.where(part, sign * g, 1.0)), -xp.inf)
+                log_g = ns.where(part, _rounded(ns.log, ns.where(part, sign * g, 1.0)), -xp.inf)
                 r = _flip(_logcumsumexp(_flip(log_g - y, axis), axis), axis)
-                out = out + sign * ns.exp(x + r)
+                out = out + sign * _rounded(ns.exp, x + r)
         return out
+
+
+def _rounded(fn, a):
+    """``fn(a)`` (log or exp) correctly rounded for a float32 NumPy array, as PyTorch's CPU
+    kernels give it: evaluated in float64 and rounded once (NumPy's own float32 SIMD log is up
+    to an ulp off, which the difference of the two log-space halves of the VJP magnifies)."""
+    if type(a) is xp.ndarray and a.dtype == xp.float32:
+        return fn(a.astype(xp.float64)).astype(xp.float32)
+    return fn(a)
 
 
 def _logcumsumexp_vjp_differentiable(g, x, y, axis: int):
@@ -200,7 +239,15 @@ def _logcumsumexp(a, axis: int):
         return logcumsumexp(a, axis)
     if is_foreign_array(a):
         return _standard.logcumsumexp(a, axis) if a.size else a
-    return xp.logaddexp.accumulate(a, axis) if a.size else a
+    return _accumulate_logaddexp(a, axis) if a.size else a
+
+
+def _accumulate_logaddexp(a, axis: int):
+    """NumPy's running logaddexp; float32 (and float16) accumulate in float64 and round once, as
+    PyTorch's CPU scan does (its accumulator type for float is double)."""
+    if a.dtype.itemsize < 8 and a.dtype.kind == "f":
+        return xp.logaddexp.accumulate(a, axis, dtype=xp.float64).astype(a.dtype)
+    return xp.logaddexp.accumulate(a, axis)
 
 
 def _dim(x, dim, name: str) -> int:
