@@ -320,6 +320,7 @@ def _reduction(name: str, cr_fn, torch_fn, scale: float | None = None) -> None:
 
 
 _reduction("sum", cr.sum, lambda t, a, k: torch_reduce(torch.sum, t, a, k))
+_reduction("nansum", cr.nansum, lambda t, a, k: torch_reduce(torch.nansum, t, a, k))
 _reduction("mean", cr.mean, lambda t, a, k: torch_reduce(torch.mean, t, a, k))
 _reduction("max", cr.amax, lambda t, a, k: torch_reduce(torch.amax, t, a, k))
 _reduction("min", cr.amin, lambda t, a, k: torch_reduce(torch.amin, t, a, k))

@@ -111,16 +111,6 @@ NOT_FIXED = {
         'test_reduction_over_every_element_of_each_row[float32-amax]',
         'test_reduction_over_every_element_of_each_row[float32-amin]',
     },
-    ("nanmean's gradient on an all-NaN row: PyTorch NaN (0/0), chainrule 0"): {
-        'test_reduction_along_a_dim[1-float64-nanmean]',
-        'test_reduction_along_a_dim[1-float32-nanmean]',
-        'test_reduction_along_a_dim[0-float64-nanmean]',
-        'test_reduction_along_a_dim[0-float32-nanmean]',
-        'test_reduction_along_a_dim[-1-float64-nanmean]',
-        'test_reduction_along_a_dim[-1-float32-nanmean]',
-        'test_reduction_over_every_element_of_each_row[float64-nanmean]',
-        'test_reduction_over_every_element_of_each_row[float32-nanmean]',
-    },
     ("1-norm's gradient at +-inf: PyTorch g*sgn(x), chainrule NaN"): {
         'test_reduction_along_a_dim[1-float64-norm_1]',
         'test_reduction_along_a_dim[1-float64-vector_norm_1]',

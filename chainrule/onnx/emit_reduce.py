@@ -96,3 +96,14 @@ def cumsum(op: Op) -> str:
     """y_i = Σ_{j ≤ i} x_j along an axis: CumSum (axis as an input)."""
     axis = op.param("axis", 0)
     return op.node("CumSum", [op.x(0, op.out_dtype), op.const(np.int64(axis))])
+
+
+@emits("nansum")
+def nansum(op: Op) -> str:
+    """Σ over the axes with NaN entries as 0: Where(IsNaN(x), 0, x), then ReduceSum (an integer
+    input has no NaN: ReduceSum alone)."""
+    axes = axes_of(op.param("axis"), len(op.shape(0)))
+    x = op.x(0, op.out_dtype)
+    if np.dtype(op.out_dtype).kind == "f":
+        x = op.node("Where", [op.node("IsNaN", [x]), op.const(0, op.out_dtype), x])
+    return reduce(op, "ReduceSum", x, axes, op.param("keepdims", False))

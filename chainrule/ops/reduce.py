@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, var, std, max, min, prod, logsumexp.
+"""Reductions: sum, nansum, mean, var, std, max, min, prod, logsumexp.
 
 Each reduces over ``axis`` (an int, a tuple, or None for all axes), keeping the reduced axes as size
 1 when ``keepdims``. The backward of a reduction spreads g back over the reduced axes; the helper
@@ -95,6 +95,46 @@ class Sum(Function):
     @staticmethod
     def vjp(ctx, g):
         return namespace(g).broadcast_to(_kept(ctx, g), ctx.shape)
+
+
+@primitive
+class Nansum(Function):
+    """Sum over axes with NaN entries counted as 0.
+
+    Forward:     y = Σᵢ xᵢ · [xᵢ ≠ NaN]      (NaN entries left out)
+    Derivative:  ∂y/∂xᵢ = [xᵢ ≠ NaN]
+    VJP:         ∂L/∂xᵢ = g · [xᵢ ≠ NaN]    (a product, as PyTorch's nansum_backward)
+    Numerics:    NaN entries are replaced by +0 before a pairwise sum (NumPy's nansum). The VJP
+                 multiplies rather than selects: an infinite or NaN g gives 0 · ∞ = NaN at a NaN
+                 entry, as in PyTorch (nanmean of an all-NaN slice passes g/0 back, so NaN).
+    """
+
+    name = "nansum"
+    array_api = True
+    text = ("y = Σᵢ xᵢ·[xᵢ ≠ NaN]", "∂y/∂xᵢ = [xᵢ ≠ NaN]")
+    latex = (r"y = \sum_{i:\,x_i \ne \mathrm{NaN}} x_i",
+             r"\frac{\partial y}{\partial x_i} = [x_i \ne \mathrm{NaN}]")
+    explanation = "A sum that skips NaN entries; those receive no gradient (g times 0)."
+    reference = staticmethod(_numpy_reduction(xp.nansum))
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        axes, _ = _setup(ctx, x, axis, "nansum")
+        ns = array_namespace(x)
+        ctx.number = None
+        if dtype_kind(x.dtype) in "fc":
+            nan = ns.isnan(x)
+            ctx.number = ~nan
+            x = ns.where(nan, ns.zeros_like(x), x)
+        return ns.sum(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def vjp(ctx, g):
+        g = namespace(g).broadcast_to(_kept(ctx, g), ctx.shape)
+        if ctx.number is None:
+            return g
+        with errstate(namespace(g), invalid="ignore"):      # 0 · ∞ = NaN, as PyTorch
+            return g * as_float_mask(ctx.number, g)
 
 
 @primitive
@@ -434,6 +474,13 @@ def sum(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = False
     """Σ over ``dim`` (an int, a tuple, or None for all); integer and bool inputs sum to int64."""
     x = _reduction_input(x, dtype)
     return Sum.apply(x, axis=axis if dim is None else dim, keepdims=bool(keepdims or keepdim))
+
+
+def nansum(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = False,
+           dtype=None):
+    """Σ over ``dim`` treating NaN as 0 (NaN entries get no gradient: g · 0)."""
+    x = _reduction_input(x, dtype)
+    return Nansum.apply(x, axis=axis if dim is None else dim, keepdims=bool(keepdims or keepdim))
 
 
 def mean(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = False, dtype=None):

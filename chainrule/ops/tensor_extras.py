@@ -71,25 +71,21 @@ def addcdiv(input, tensor1, tensor2, *, value=1):  # noqa: A002
     return add(input, multiply(divide(tensor1, tensor2), value))
 
 
-def _nan_zeroed(input):  # noqa: A002
-    data = input._data if isinstance(input, Tensor) else xp.asarray(input)
-    ns = xp if type(data) is xp.ndarray else namespace(data)
-    return _ew.where(ns.isnan(data), 0.0, input), data
-
-
 @tensor_method
 def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
-    """Σ over ``dim`` treating NaN as 0 (NaN entries get no gradient)."""
-    zeroed, _ = _nan_zeroed(input)
-    return _reduce.sum(zeroed, dim, keepdim, dtype=dtype)
+    """Σ over ``dim`` treating NaN as 0 (NaN entries get no gradient: g · 0, as PyTorch)."""
+    axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
+    return _reduce.nansum(input, axis, keepdim, dtype=dtype)
 
 
 @tensor_method
 def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
-    """The mean over ``dim`` of the entries that are not NaN."""
-    zeroed, data = _nan_zeroed(input)
-    total = _reduce.sum(zeroed, dim, keepdim, dtype=dtype)
+    """The mean over ``dim`` of the entries that are not NaN: nansum / count (an all-NaN slice
+    gives 0/0 = NaN, and passes g/0 back to nansum, whose g · 0 makes its gradient NaN, as in
+    PyTorch)."""
     axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
+    total = _reduce.nansum(input, axis, keepdim, dtype=dtype)
+    data = input._data if isinstance(input, Tensor) else xp.asarray(input)
     if type(data) is not xp.ndarray and is_foreign_array(data):
         ns = namespace(data)        # the standard has no bool .sum(): count in total's dtype
         count = ns.sum(astype(~ns.isnan(data), total._data.dtype), axis=axis, keepdims=keepdim)

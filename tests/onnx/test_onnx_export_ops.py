@@ -80,6 +80,8 @@ CASES = [
         + cr.linalg.vector_norm(x, ord=3, dim=-1, keepdim=True)
         + cr.linalg.vector_norm(x, ord=float("inf"), dim=-1, keepdim=True), batch=False),
     case("cumsum", lambda m, x: x.cumsum(dim=2), ops=("CumSum",)),
+    case("nansum", lambda m, x: cr.nansum(cr.where(x > 0.5, float("nan"), x), dim=1)
+         + x.nansum(), ops=("IsNaN", "ReduceSum"), opsets=(13, 18)),
     # ---------------------------------------------------------------- movement, indexing
     case("reshape-permute", lambda m, x: x.view(x.shape[0], -1).reshape(-1, 2, 6)
          .permute(2, 0, 1).transpose(0, 1).flatten(1), ops=("Reshape", "Transpose")),
