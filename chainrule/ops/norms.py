@@ -51,7 +51,9 @@ class VectorNorm(Function):
     VJP:         ∂L/∂xᵢ = g · sign(xᵢ) |xᵢ|^{p−1} / y^{p−1}, and 0 where y = 0;
                  p = ±∞: g · sgn(xᵢ)·mᵢ / Σⱼ mⱼ with mᵢ = 1[|xᵢ| = y or xᵢ is NaN]
     Numerics:    p = 2 as sqrt(Σ x²), p = 1 as Σ|x|. At y = 0 (every xᵢ = 0) the gradient is
-                 defined as 0, PyTorch's convention (the subgradient of least norm). For p = ±∞,
+                 defined as 0, PyTorch's convention (the subgradient of least norm). As PyTorch's
+                 norm_backward: p = 1 gives g·sgn(xᵢ) (±g at xᵢ = ±∞, 0 at NaN); p < 1 gives
+                 g·sgn(xᵢ)|xᵢ|^{p−1}·y^{1−p} with the infinite |0|^{p−1} taken as 0. For p = ±∞,
                  as PyTorch's linalg_vector_norm: a NaN entry counts as an extremum and gets
                  sgn(NaN) = 0, so a slice holding NaN has gradient 0, not NaN.
     """
@@ -92,15 +94,21 @@ class VectorNorm(Function):
             nan = ns.isnan(a)
             hits = B.astype((a == yk) | nan, x.dtype)
             return B.sgn(x) * (gk / B.total(hits, axis=ctx.axes, keepdims=True)) * hits
+        if p == 1:
+            return B.sgn(x) * gk
         zero = yk == 0
         safe = ns.where(zero, 1.0, yk)
-        if p == 2:
-            slope = x / safe
-        elif p == 1:
-            slope = ns.sign(x) * (x * 0 + 1)
-        else:
-            slope = ns.sign(x) * ns.abs(x) ** (p - 1) / safe ** (p - 1)
-        return ns.where(zero, 0.0, gk * slope)
+        with B.errstate(ns, divide="ignore", invalid="ignore"):
+            if p == 2:
+                return gk * ns.where(zero, 0.0, x / safe)
+            if p < 1:       # |xᵢ|^{p−1} is infinite at xᵢ = 0: PyTorch takes the slope 0 there
+                a = ns.abs(x)
+                own = ns.where(x == 0, 0.0, a ** (p - 1))
+                return B.sgn(x) * own * gk * yk ** (1 - p)
+            scale = ns.where(zero, 0.0, gk / safe ** (p - 1))
+            if p < 2:
+                return B.sgn(x) * ns.abs(x) ** (p - 1) * scale
+            return x * ns.abs(x) ** (p - 2) * scale
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A002
