@@ -258,6 +258,16 @@ def total(a, axis=None, keepdims: bool = False):
     return namespace(a).sum(a, axis=axis, keepdims=keepdims)
 
 
+def pass_where(mask, g):
+    """``g`` where ``mask`` holds, else 0: the gradient through a function that is flat outside
+    ``mask`` (a clamp, hardtanh, hardsigmoid). The product g·1[mask] would give ∞·0 = NaN where
+    an infinite upstream gradient meets the flat part; PyTorch's backward kernels select
+    instead, so the gradient there is 0."""
+    if isinstance(g, numpy.ndarray):
+        return numpy.where(mask, g, g.dtype.type(0))
+    return namespace(g).where(mask, g, 0.0)
+
+
 def as_float_mask(mask, like):
     """A boolean ``mask`` ready to multiply an array ``like``: NumPy promotes booleans itself
     (kept as they are, for speed and the same bits); the array API standard does not mix

@@ -90,12 +90,13 @@ def _outputs(out):
 
 
 def check_against_pytorch(cr_fn, t_fn, arrays, dtype, tol, grad=None, seed=0,
-                          zero_sign=True):
+                          zero_sign=True, upstream=None):
     """cr_fn(*tensors) against t_fn(*tensors): each output (values and indices), and the
     gradient of each argument in ``grad`` (default: every floating argument) for a random
     upstream gradient of the first output. Where PyTorch raises, chainrule must raise too.
-    ``tol``: assert_allclose's rtol and atol; ``zero_sign``: zeros must have PyTorch's sign.
-    Integer arrays (class indices) pass as they are."""
+    ``tol``: assert_allclose's rtol and atol; ``zero_sign``: zeros must have PyTorch's sign;
+    ``upstream``: that upstream gradient instead of a random one. Integer arrays (class indices)
+    pass as they are."""
     floats = [i for i, a in enumerate(arrays) if np.asarray(a).dtype.kind == "f"]
     grad = floats if grad is None else grad
     arrays = [np.asarray(a, dtype=dtype) if i in floats else np.asarray(a)
@@ -119,7 +120,8 @@ def check_against_pytorch(cr_fn, t_fn, arrays, dtype, tol, grad=None, seed=0,
         _assert_close(actual, expected, arrays, tol, f"output {k}", zero_sign)
     if not grad or not t_out[0].requires_grad:
         return None
-    g = np.random.default_rng(seed).standard_normal(tuple(t_out[0].shape)).astype(dtype)
+    g = (np.random.default_rng(seed).standard_normal(tuple(t_out[0].shape)) if upstream is None
+         else np.broadcast_to(upstream, tuple(t_out[0].shape))).astype(dtype)
     t_out[0].backward(torch.tensor(g))
     c_out[0].backward(cr.tensor(g))
     for i in grad:

@@ -1,7 +1,7 @@
 """Test specs of the nn.functional breadth primitives, in primitive_specs.py's form.
 
 Imported at the end of ``primitive_specs.py``: the activations with their own kink conventions
-(hardtanh, hardsigmoid, hardswish, logsigmoid; chainrule/ops/activations_extra.py) and the
+(hardtanh, hardsigmoid, hardswish, logsigmoid, mish; chainrule/ops/activations_extra.py) and the
 sliding-block pair im2col/col2im (F.unfold / F.fold; chainrule/ops/unfold.py). Geometry
 (kernel, dilation, padding, stride, output size) is drawn with each case and bound as parameters.
 """
@@ -33,6 +33,7 @@ _unary("hardtanh", A.hardtanh, F.hardtanh,
 _unary("hardsigmoid", A.hardsigmoid, F.hardsigmoid, second_order=False)
 _unary("hardswish", A.hardswish, F.hardswish)
 _unary("logsigmoid", A.logsigmoid, F.logsigmoid)
+_unary("mish", A.mish, F.mish)
 
 
 # ------------------------------------------------------------------------------ unfold / fold

@@ -285,14 +285,20 @@ class Softplus(Function):
         linear = z > threshold
         ctx.save(x, linear)
         ctx.beta = beta
-        ns = array_namespace(x)
-        smooth = (ns.maximum(z, 0.0) + ns.log1p(ns.exp(-ns.abs(z)))) / beta
-        return ns.where(linear, x, smooth)
+        return _softplus(x, z, linear, beta)
 
     @staticmethod
     def vjp(ctx, g):
         x, linear = ctx.saved
         return namespace(g).where(linear, g, g * _sigmoid(ctx.beta * x))
+
+
+def _softplus(x, z, linear, beta):
+    """Softplus's values from z = βx: x where ``linear``, else (max(z, 0) + ln(1 + e^{−|z|}))/β
+    (on arrays, or on Tensors inside a differentiable backward)."""
+    ns = namespace(x)
+    smooth = (ns.maximum(z, 0.0) + ns.log1p(ns.exp(-ns.abs(z)))) / beta
+    return ns.where(linear, x, smooth)
 
 
 def sigmoid(x):

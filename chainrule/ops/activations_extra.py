@@ -33,7 +33,7 @@ import math
 
 from .. import backend
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, as_float_mask, namespace, xp
+from ..backend import array_namespace, namespace, pass_where, xp
 from ..tensor import Tensor
 from . import activations as _act
 from . import dropout as _drop
@@ -86,7 +86,7 @@ class Hardtanh(Function):
     @staticmethod
     def vjp(ctx, g):
         (inside,) = ctx.saved
-        return g * as_float_mask(inside, g)
+        return pass_where(inside, g)
 
 
 @primitive
@@ -120,7 +120,7 @@ class Hardsigmoid(Function):
     @staticmethod
     def vjp(ctx, g):
         (inside,) = ctx.saved
-        return g * (as_float_mask(inside, g) * _SIXTH_F32)
+        return pass_where(inside, g * _SIXTH_F32)
 
 
 @primitive
@@ -153,8 +153,48 @@ class Hardswish(Function):
     def vjp(ctx, g):
         (x,) = ctx.saved
         ns = namespace(x)
-        slope = ns.where(x <= -3, 0.0, ns.where(x < 3, x / 3 + 0.5, 1.0))
-        return g * slope
+        # PyTorch selects g·(x/3 + ½), g or 0 (an infinite g gives 0 for x ≤ −3, not NaN;
+        # x = NaN meets neither comparison and passes g)
+        return pass_where(~(x <= -3), ns.where(x < 3, g * (x / 3 + 0.5), g))
+
+
+@primitive
+class Mish(Function):
+    """Mish: x times the tanh of softplus.
+
+    Forward:     y = x · tanh(softplus(x)),  softplus(x) = ln(1 + eˣ)  (= x for x > 20)
+    Derivative:  ∂y/∂x = t + x σ(x)(1 − t²),  t = tanh(softplus(x))
+    VJP:         ∂L/∂x = g · (t + x σ(x)(1 − t²))
+    Numerics:    the slope is formed first and then multiplied by g, as PyTorch's kernel does:
+                 the product rule term by term gives ∞ − ∞ = NaN for an infinite g where
+                 both terms are nonzero.
+    """
+
+    name = "mish"
+    array_api = True
+    text = ("y = x·tanh(softplus(x))", "∂y/∂x = t + x·σ(x)·(1 − t²),  t = tanh(softplus(x))")
+    latex = (r"y = x\tanh(\operatorname{softplus}(x))",
+             r"\frac{\partial y}{\partial x} = t + x\,\sigma(x)\,(1 - t^2),\quad "
+             r"t = \tanh(\operatorname{softplus}(x))")
+    explanation = ("Mish is a smooth, non-monotonic ReLU-like curve: x·tanh(softplus(x)) "
+                   "dips slightly below zero for negative x.")
+    reference = staticmethod(lambda x: x * xp.tanh(xp.log1p(xp.exp(x))))
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return x * _tanh_softplus(x)
+
+    @staticmethod
+    def vjp(ctx, g):
+        (x,) = ctx.saved
+        t = _tanh_softplus(x)           # recomputed: differentiable in a double backward
+        return g * (t + x * _sigmoid(x) * (1 - t * t))
+
+
+def _tanh_softplus(x):
+    """tanh(softplus(x)) with softplus's default threshold 20 (arrays or Tensors)."""
+    return namespace(x).tanh(_act._softplus(x, x, x > 20.0, 1.0))
 
 
 @primitive
@@ -298,7 +338,7 @@ def mish(input, inplace: bool = False):  # noqa: A002
 
 
 def _mish(input):  # noqa: A002
-    return multiply(input, tanh(_act.softplus(input)))
+    return Mish.apply(input)
 
 
 def softsign(input):  # noqa: A002
@@ -325,7 +365,11 @@ def softshrink(input, lambd: float = 0.5):  # noqa: A002
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be "
                            f"{lambd}.")
-    return subtract(input, clip(input, -lambd, lambd))
+    data = input._data if isinstance(input, Tensor) else input
+    # selected, not x − clamp(x) throughout: inside [−λ, λ] the gradient is 0 even for an
+    # infinite upstream gradient (g − g would be ∞ − ∞ = NaN); NaN lies outside, as PyTorch's
+    outside = ~((data >= -lambd) & (data <= lambd))
+    return where(outside, subtract(input, clip(input, -lambd, lambd)), 0.0)
 
 
 def hardshrink(input, lambd: float = 0.5):  # noqa: A002

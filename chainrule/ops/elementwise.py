@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, as_float_mask, namespace, sgn, xp
+from ..backend import array_namespace, namespace, pass_where, sgn, xp
 from ..tensor import Tensor
 
 
@@ -324,7 +324,7 @@ class Clip(Function):
     @staticmethod
     def vjp(ctx, g):
         (inside,) = ctx.saved
-        return g * as_float_mask(inside, g)
+        return pass_where(inside, g)       # clamp_backward selects: ∞ outside gives 0
 
 
 @primitive

@@ -43,11 +43,11 @@ def _id(v) -> str:
     return np.dtype(v).name if isinstance(v, type) else str(v)
 
 
-def check(cr_fn, t_fn, arrays, dtype=np.float64, grad=None, seed=0, tol=None):
+def check(cr_fn, t_fn, arrays, dtype=np.float64, grad=None, seed=0, tol=None, upstream=None):
     """oracle.check_against_pytorch with this file's tolerance (the sign of a zero not
     compared: a loss's zeros come from sums whose order PyTorch's kernels choose)."""
     return check_against_pytorch(cr_fn, t_fn, arrays, dtype, tol or _tol(dtype), grad, seed,
-                                 zero_sign=False)
+                                 zero_sign=False, upstream=upstream)
 
 
 @pytest.fixture(params=[True, False], ids=["kernels", "numpy"])
@@ -656,3 +656,38 @@ def test_multilabel_margin_loss(reduction, dtype):
     check(lambda a, b: F.multilabel_margin_loss(a, b, reduction=reduction),
           lambda a, b: TF.multilabel_margin_loss(a, b, reduction=reduction), [x, t], dtype,
           grad=[0])
+
+
+UPSTREAM = [INF, -INF, NAN, 0.0, -0.0, 1e300]
+# flat or piecewise activations beside those above, with their own masks in the backward
+MORE_ACTIVATIONS = {
+    "relu6": (F.relu6, TF.relu6),
+    "softshrink": (lambda x: F.softshrink(x, 0.7), lambda x: TF.softshrink(x, 0.7)),
+    "hardshrink": (lambda x: F.hardshrink(x, 0.7), lambda x: TF.hardshrink(x, 0.7)),
+    "threshold": (lambda x: F.threshold(x, 0.3, -2.0), lambda x: TF.threshold(x, 0.3, -2.0)),
+    "softsign": (F.softsign, TF.softsign),
+    "rrelu_eval": (F.rrelu, TF.rrelu),
+    "celu": (lambda x: F.celu(x, 2.0), lambda x: TF.celu(x, 2.0)),
+    "clamp": (lambda x: x.clamp(-0.7, 2.0), lambda x: x.clamp(-0.7, 2.0)),
+    "clamp_min": (lambda x: x.clamp_min(0.3), lambda x: x.clamp_min(0.3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted({**ACTIVATIONS, **MORE_ACTIVATIONS}))
+@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("length", [2, 64])
+def test_activation_gradient_of_a_special_upstream_gradient(name, dtype, length, fast):
+    """An upstream gradient of ±∞, NaN or ±0 (as a diverging loss sends back): each activation's
+    backward must give PyTorch's gradient — NaN where PyTorch has NaN, and 0 where the slope is
+    0 (ReLU at x < 0 passes 0, not NaN·0), at both of PyTorch's loops (lengths 2 and 64)."""
+    xs = np.array([-50.0, -3.0, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 3.0, 50.0])
+    # float32: 1 beside the special values, not a huge one: g·slope near the top of the range
+    # meets PyTorch's own float32 roundings (gelu's slope at -3 is 3e-6 off; softplus forms g·eˣ
+    # first and overflows where the gradient is finite); float64's 1e300 tests the magnitudes
+    g = np.array(UPSTREAM if dtype == np.float64 else [INF, -INF, NAN, 0.0, -0.0, 1.0])
+    x, gg = np.meshgrid(xs, g, indexing="ij")
+    x, gg = np.resize(x.ravel(), length * 30), np.resize(gg.ravel(), length * 30)
+    cr_fn, t_fn = {**ACTIVATIONS, **MORE_ACTIVATIONS}[name]
+    for start in range(0, x.size, length):          # tensors of this length: PyTorch's loop
+        check(cr_fn, t_fn, [x[start:start + length]], dtype,
+              upstream=gg[start:start + length])
