@@ -150,11 +150,6 @@ NOT_FIXED = {
         'test_reduction_over_every_element_of_each_row[float32-median]',
         'test_reduction_of_an_empty_tensor[median]',
     },
-    ('prod() over all elements, gradient at +-inf: PyTorch NaN, chainrule the finite product '
-     'of the others'): {
-        'test_reduction_over_every_element_of_each_row[float64-prod]',
-        'test_reduction_over_every_element_of_each_row[float32-prod]',
-    },
 }
 _NOT_FIXED = {test: reason for reason, tests in NOT_FIXED.items() for test in tests}
 

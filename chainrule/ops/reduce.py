@@ -374,8 +374,11 @@ class Prod(Function):
     Forward:     y = Πᵢ xᵢ
     Derivative:  ∂y/∂xᵢ = Πⱼ≠ᵢ xⱼ
     VJP:         ∂L/∂xᵢ = g · Πⱼ≠ᵢ xⱼ
-    Numerics:    first-order backward uses exclusive cumulative products, exact when some xᵢ = 0;
-                 the differentiable backward (create_graph) uses y/xᵢ and needs all xᵢ ≠ 0.
+    Numerics:    as PyTorch's prod_backward: with no zero in the input, g·y/xᵢ (so NaN at
+                 xᵢ = ±∞, ∞/∞); with a zero, exclusive cumulative products (no division, exact);
+                 over every element (no dim) with two zeros or more, 0 (every product of the
+                 others holds a zero). The differentiable backward (create_graph) uses y/xᵢ and
+                 needs all xᵢ ≠ 0.
     """
 
     name = "prod"
@@ -388,6 +391,7 @@ class Prod(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         axes, _ = _setup(ctx, x, axis, "prod")
+        ctx.full = axis is None
         ns = array_namespace(x)
         y = ns.asarray(ns.prod(x, axis=axes, keepdims=keepdims))
         ctx.save(x, y)
@@ -400,10 +404,15 @@ class Prod(Function):
             if (x._data == 0).any():
                 raise RuntimeError("prod: the differentiable backward (create_graph=True) divides "
                                    "by the factors and needs every factor nonzero")
-            others = _kept(ctx, y) / x
-        else:
-            others = _product_of_others(x, ctx.axes)
-        return _kept(ctx, g) * others
+            return _kept(ctx, g) * (_kept(ctx, y) / x)
+        ns = namespace(x)
+        zeros = int(B.to_numpy(B.total(B.astype(x == 0, xp.int64))))
+        if zeros == 0:
+            with errstate(ns, divide="ignore", invalid="ignore", over="ignore"):
+                return _kept(ctx, g) * (_kept(ctx, y) / x)
+        if ctx.full and zeros > 1:
+            return B.zeros_like(x)
+        return _kept(ctx, g) * _product_of_others(x, ctx.axes)
 
 
 @primitive
