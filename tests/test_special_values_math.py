@@ -136,13 +136,6 @@ NOT_FIXED = {
         'test_reduction_over_every_element_of_each_row[float32-std_0]',
         'test_reduction_over_every_element_of_each_row[float32-std_1]',
     },
-    ('max()/min() over all elements, gradient of a row holding NaN: PyTorch gives g to the NaN'
-     ' entries (shared), 0 elsewhere; chainrule NaN everywhere'): {
-        'test_reduction_over_every_element_of_each_row[float64-max]',
-        'test_reduction_over_every_element_of_each_row[float64-min]',
-        'test_reduction_over_every_element_of_each_row[float32-max]',
-        'test_reduction_over_every_element_of_each_row[float32-min]',
-    },
     ('median() over all elements: PyTorch shares the gradient evenly among the entries equal '
      'to the median (g/4 each for a row of four inf), chainrule gives it to one; median of an '
      "empty tensor: PyTorch gives NaN that requires grad, chainrule's result has no graph"): {

@@ -256,13 +256,19 @@ class Std(Function):
 
 
 class _Extremum(Function):
-    """Shared by max and min: the gradient goes to the extremal elements, split evenly at ties."""
+    """Shared by max and min: the gradient goes to the extremal elements, split evenly at ties.
+
+    ``distribute=True`` is PyTorch's rule for max()/min() without a dim (its
+    evenly_distribute_backward): when the result is NaN the NaN entries share g, and g/count is
+    placed (not multiplied) on the hits, 0 elsewhere. amax/amin keep g·1[xᵢ = y]/count, which is
+    NaN everywhere on a slice holding NaN (no entry equals NaN: 0/0)."""
 
     reduce = None
 
     @classmethod
-    def forward(cls, ctx, x, axis=None, keepdims=False):
+    def forward(cls, ctx, x, axis=None, keepdims=False, distribute=False):
         axes, count = _setup(ctx, x, axis, cls.name)
+        ctx.distribute = distribute
         if count == 0 and x.ndim:
             raise ValueError(f"{cls.name}: cannot reduce over an axis of size 0 (shape "
                              f"{x.shape}, axes {axes}): the maximum of no values is undefined")
@@ -277,12 +283,26 @@ class _Extremum(Function):
     @staticmethod
     def vjp(ctx, g):
         x, y = ctx.saved
+        if ctx.distribute:
+            return _evenly_distributed(ctx, x, y, g)
         hits = x == _kept(ctx, y)
         if type(hits) is xp.ndarray or isinstance(hits, Tensor):
             count = hits.sum(axis=ctx.axes, keepdims=True)
             return _kept(ctx, g) * hits / count
         hits = as_float_mask(hits, g)       # another array library: no bool arithmetic
         return _kept(ctx, g) * hits / namespace(hits).sum(hits, axis=ctx.axes, keepdims=True)
+
+
+def _evenly_distributed(ctx, x, y, g):
+    """g / #hits on the hits (xᵢ = y, or xᵢ NaN where y is NaN), 0 elsewhere."""
+    ns = namespace(x)
+    yk = _kept(ctx, y)
+    hits = (x == yk) | (ns.isnan(x) & ns.isnan(yk))
+    if type(hits) is xp.ndarray or isinstance(hits, Tensor):
+        count = hits.sum(axis=ctx.axes, keepdims=True)
+    else:
+        count = ns.sum(as_float_mask(hits, g), axis=ctx.axes, keepdims=True)
+    return ns.where(hits, _kept(ctx, g) / count, 0.0)
 
 
 @primitive
@@ -292,7 +312,8 @@ class Max(_Extremum):
     Forward:     y = maxᵢ xᵢ
     Derivative:  ∂y/∂xᵢ = 1[xᵢ = y] / #{j : xⱼ = y}
     VJP:         ∂L/∂xᵢ = g · 1[xᵢ = y] / (number of maximal elements)
-    Kinks:       ties share the gradient evenly (as torch.amax), so it sums to g.
+    Kinks:       ties share the gradient evenly (as torch.amax), so it sums to g; max() over
+                 every element gives it to the NaN entries if y is NaN (PyTorch's max()).
     """
 
     name = "max"
@@ -313,7 +334,8 @@ class Min(_Extremum):
     Forward:     y = minᵢ xᵢ
     Derivative:  ∂y/∂xᵢ = 1[xᵢ = y] / #{j : xⱼ = y}
     VJP:         ∂L/∂xᵢ = g · 1[xᵢ = y] / (number of minimal elements)
-    Kinks:       ties share the gradient evenly (as torch.amin), so it sums to g.
+    Kinks:       ties share the gradient evenly (as torch.amin), so it sums to g; min() over
+                 every element gives it to the NaN entries if y is NaN (PyTorch's min()).
     """
 
     name = "min"
@@ -536,8 +558,8 @@ def _extremum(kind: str, values_fn, arg_fn, x, dim, keepdim, axis, keepdims):
         return (maximum if kind == "max" else minimum)(x, dim)
     d = axis if dim is None else dim
     keep = bool(keepdim or keepdims)
-    if d is None:
-        return values_fn.apply(x, axis=None, keepdims=False)
+    if d is None:       # PyTorch's max()/min(): g shared by the hits, the NaN ones if any
+        return values_fn.apply(x, axis=None, keepdims=False, distribute=True)
     if isinstance(d, (tuple, list)):
         raise TypeError(f"{kind}(): dim must be one int (it also returns the indices); for the "
                         f"{kind}imum over several dims use chainrule.a{kind}(x, dim=(…))")
