@@ -136,13 +136,6 @@ NOT_FIXED = {
         'test_reduction_over_every_element_of_each_row[float32-std_0]',
         'test_reduction_over_every_element_of_each_row[float32-std_1]',
     },
-    ('median() over all elements: PyTorch shares the gradient evenly among the entries equal '
-     'to the median (g/4 each for a row of four inf), chainrule gives it to one; median of an '
-     "empty tensor: PyTorch gives NaN that requires grad, chainrule's result has no graph"): {
-        'test_reduction_over_every_element_of_each_row[float64-median]',
-        'test_reduction_over_every_element_of_each_row[float32-median]',
-        'test_reduction_of_an_empty_tensor[median]',
-    },
 }
 _NOT_FIXED = {test: reason for reason, tests in NOT_FIXED.items() for test in tests}
 

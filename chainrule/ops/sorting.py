@@ -121,6 +121,8 @@ def _median(input, dim, keepdim, ignore_nan, kind):  # noqa: A002
     if dim is None:
         flat = x.reshape(-1)
         if flat.size == 0:
+            if x.dtype.kind == "f" and isinstance(input, Tensor):    # NaN, in the graph
+                return _reduce.sum(input) + float("nan")
             return _result(xp.asarray(xp.nan, dtype=x.dtype), input)
         order = xp.argsort(flat, kind="stable")
         nan = xp.isnan(flat) if x.dtype.kind == "f" else xp.zeros(flat.shape, bool)
@@ -128,7 +130,9 @@ def _median(input, dim, keepdim, ignore_nan, kind):  # noqa: A002
         pos = (valid - 1) // 2 if valid else 0
         if not ignore_nan and nan.any():
             pos = flat.size - int(nan.sum())
-        return getitem(reshape(input, (-1,)), int(order[pos]))
+        if x.dtype.kind != "f":
+            return getitem(reshape(input, (-1,)), int(order[pos]))
+        return _evenly(input, x, flat[order[pos]])
     if x.ndim == 0:
         _wrap(dim, 0, kind)
         return _pick(input, None, 0, keepdim, kind)
@@ -148,10 +152,25 @@ def _median(input, dim, keepdim, ignore_nan, kind):  # noqa: A002
     return _pick(input, idx, d, keepdim, kind)
 
 
+def _evenly(input, x, m):  # noqa: A002
+    """The value ``m`` of ``input`` with PyTorch's gradient for median()/nanmedian() over every
+    element (evenly_distribute_backward): g shared evenly by the entries equal to m (the NaN
+    entries when m is NaN), 0 elsewhere. Formed as max() of the input with every other entry
+    replaced by −∞ (min() with +∞ when m = −∞): the same value m, and max()'s gradient is
+    exactly that sharing, which the where passes back to the hits."""
+    from .elementwise import where
+    hits = (x == m) | (xp.isnan(x) & xp.isnan(m))
+    like = input._data if isinstance(input, Tensor) else x
+    hits = B.asarray_like(hits, like) if type(like) is not xp.ndarray else hits
+    extremum, fill = (_reduce.Min, xp.inf) if m == -xp.inf else (_reduce.Max, -xp.inf)
+    return extremum.apply(where(hits, input, fill), axis=None, keepdims=False, distribute=True)
+
+
 @tensor_method
 def median(input, dim=None, keepdim: bool = False):  # noqa: A002
     """The lower median: the ⌊(n−1)/2⌋-th smallest value (NaN if any is NaN). Without ``dim``
-    a 0-d tensor over all elements; with it, (values, indices)."""
+    a 0-d tensor over all elements (its gradient shared evenly by the entries equal to it, as
+    PyTorch; NaN, in the graph, for an empty tensor); with it, (values, indices)."""
     return _median(input, dim, keepdim, False, "median")
 
 
