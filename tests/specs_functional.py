@@ -1,17 +1,20 @@
 """Test specs of the nn.functional breadth primitives, in primitive_specs.py's form.
 
 Imported at the end of ``primitive_specs.py``: the activations with their own kink conventions
-(hardtanh, hardsigmoid, hardswish, logsigmoid, mish; chainrule/ops/activations_extra.py) and the
+(hardtanh, hardsigmoid, hardswish, logsigmoid, mish; chainrule/ops/activations_extra.py; logit
+with its eps, chainrule/ops/binary.py) and the
 sliding-block pair im2col/col2im (F.unfold / F.fold; chainrule/ops/unfold.py). Geometry
 (kernel, dilation, padding, stride, output size) is drawn with each case and bound as parameters.
 """
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 from primitive_specs import OWN, Case, Drawer, spec
 
 from chainrule.ops import activations_extra as A
+from chainrule.ops import binary
 from chainrule.ops import unfold as U
 
 
@@ -34,6 +37,7 @@ _unary("hardsigmoid", A.hardsigmoid, F.hardsigmoid, second_order=False)
 _unary("hardswish", A.hardswish, F.hardswish)
 _unary("logsigmoid", A.logsigmoid, F.logsigmoid)
 _unary("mish", A.mish, F.mish)
+_unary("logit", binary.logit, torch.logit, {"eps": st.sampled_from([None, 1e-6])})
 
 
 # ------------------------------------------------------------------------------ unfold / fold

@@ -61,31 +61,6 @@ NOT_FIXED = {
         'test_unary_on_all_special_values_at_once[numpy-digamma-float64]',
         'test_unary_on_all_special_values_at_once[numpy-digamma-float32]',
     },
-    ("logit's gradient: outside [0, 1] PyTorch gives NaN, chainrule the finite 1/(x(1-x)) "
-     '(-7.7e-5 at x = -40); at x = 0 and 1 PyTorch g*inf, chainrule NaN; with eps = 0, outside'
-     " [0, 1] PyTorch 0, chainrule NaN; with eps, at x = NaN PyTorch's 64-element loop gives "
-     '0, chainrule NaN'): {
-        'test_unary_at_each_special_value[logit-float64]',
-        'test_unary_at_each_special_value[logit-float32]',
-        'test_unary_at_each_special_value[logit_eps0.0-float64]',
-        'test_unary_at_each_special_value[logit_eps0.0-float32]',
-        'test_unary_on_all_special_values_at_once[kernels-logit-float64]',
-        'test_unary_on_all_special_values_at_once[kernels-logit-float32]',
-        'test_unary_on_all_special_values_at_once[kernels-logit_eps1e-06-float64]',
-        'test_unary_on_all_special_values_at_once[kernels-logit_eps1e-06-float32]',
-        'test_unary_on_all_special_values_at_once[kernels-logit_eps0.0-float64]',
-        'test_unary_on_all_special_values_at_once[kernels-logit_eps0.0-float32]',
-        'test_unary_on_all_special_values_at_once[kernels-logit_eps0.25-float64]',
-        'test_unary_on_all_special_values_at_once[kernels-logit_eps0.25-float32]',
-        'test_unary_on_all_special_values_at_once[numpy-logit-float64]',
-        'test_unary_on_all_special_values_at_once[numpy-logit-float32]',
-        'test_unary_on_all_special_values_at_once[numpy-logit_eps1e-06-float64]',
-        'test_unary_on_all_special_values_at_once[numpy-logit_eps1e-06-float32]',
-        'test_unary_on_all_special_values_at_once[numpy-logit_eps0.0-float64]',
-        'test_unary_on_all_special_values_at_once[numpy-logit_eps0.0-float32]',
-        'test_unary_on_all_special_values_at_once[numpy-logit_eps0.25-float64]',
-        'test_unary_on_all_special_values_at_once[numpy-logit_eps0.25-float32]',
-    },
     ('float32 x**y, gradient of the exponent at a subnormal base (1e-40): 3e-6 relative off '
      'PyTorch (rounding of the subnormal x**y times ln x); not triaged further'): {
         'test_binary_on_every_pair[kernels-float32-pow]',
@@ -212,7 +187,13 @@ UNARY.update({
 # Where PyTorch 2.13 disagrees with itself (its vectorized loop against its scalar tail):
 # (name, dtype name, value) -> a description; these values are left out of the two tests below
 # and tested by test_where_pytorchs_answer_depends_on_the_length.
-PATH_DEPENDENT: dict[tuple[str, str, str], str] = {}
+PATH_DEPENDENT: dict[tuple[str, str, str], str] = {
+    **{(name, dt, "-0.0"): "gradient -g·inf (vectorized: g/(x(1 - x))), g·inf (scalar)"
+       for name in ("logit", "logit_eps0.0") for dt in ("float64", "float32")},
+    **{(name, dt, "nan"): "gradient 0 (vectorized: NaN is outside [eps, 1 - eps]), NaN (scalar)"
+       for name in ("logit_eps1e-06", "logit_eps0.0", "logit_eps0.25")
+       for dt in ("float64", "float32")},
+}
 
 
 def _unary_cases():

@@ -96,6 +96,26 @@ def hardswish(op: Op) -> str:
     return op.node("Mul", [x, op.node("HardSigmoid", [x], alpha=1.0 / 6.0, beta=0.5)])
 
 
+@emits("mish")
+def mish(op: Op) -> str:
+    """x·tanh(softplus(x)): Mish (opset ≥ 18), else Mul(x, Tanh(Softplus(x)))."""
+    x = op.x(0)
+    if op.opset >= 18:
+        return op.node("Mish", [x])
+    return op.node("Mul", [x, op.node("Tanh", [op.node("Softplus", [x])])])
+
+
+@emits("logit")
+def logit(op: Op) -> str:
+    """ln(p/(1 − p)), p = x or Clip(x, ε, 1 − ε): Log(Div(p, Sub(1, p)))."""
+    dt = op.out_dtype
+    p = op.x(0)
+    eps = op.param("eps", None)
+    if eps is not None:
+        p = op.node("Clip", [p, op.const(float(eps), dt), op.const(1.0 - float(eps), dt)])
+    return op.node("Log", [op.node("Div", [p, op.node("Sub", [op.const(1.0, dt), p])])])
+
+
 @emits("logsigmoid")
 def logsigmoid(op: Op) -> str:
     """ln σ(x) = −ln(1 + e^{−x}): Neg(Softplus(Neg(x)))."""

@@ -176,10 +176,58 @@ def frac(input) -> Tensor:  # noqa: A002
 def logit(input, eps: float | None = None) -> Tensor:  # noqa: A002
     """ln(p / (1 − p)); with ``eps``, p is first clamped into [eps, 1 − eps] (no gradient outside,
     as in PyTorch)."""
-    p = to_float(input)
-    if eps is not None:
-        p = elementwise.clip(p, eps, 1 - eps)
-    return elementwise.log(p / (1 - p))
+    return Logit.apply(to_float(input), eps=None if eps is None else float(eps))
+
+
+@primitive
+class Logit(Function):
+    """The log-odds, inverse of the sigmoid: logit(x) = ln(x/(1 − x)).
+
+    Forward:     y = ln(p/(1 − p)),  p = x, or p = clamp(x, ε, 1 − ε) with ``eps`` = ε
+    Derivative:  ∂y/∂x = 1/(x(1 − x)) for 0 ≤ x ≤ 1 (ε ≤ x ≤ 1 − ε with eps)
+    VJP:         ∂L/∂x = g/(x(1 − x)); outside [0, 1] NaN without eps, 0 outside [ε, 1 − ε]
+                 with eps (the clamp's flat part), as PyTorch's logit_backward.
+    Numerics:    PyTorch's CPU kernel answers two special inputs differently in its vectorized
+                 loop and its scalar tail: x = −0 (g/(−0) = −g·∞ vectorized, g·∞ scalar) and,
+                 with eps, x = NaN (0 vectorized, NaN scalar); chainrule gives the vectorized
+                 answer, the one most elements of a tensor get.
+    """
+
+    name = "logit"
+    array_api = True
+    text = ("y = ln(p/(1 − p)),  p = clamp(x, ε, 1 − ε)",
+            "∂y/∂x = 1/(x(1 − x)) on [ε, 1 − ε], else 0 (NaN outside [0, 1] without ε)")
+    latex = (r"y = \ln\frac{p}{1-p},\quad p = \operatorname{clamp}(x, \epsilon, 1-\epsilon)",
+             r"\frac{\partial y}{\partial x} = \frac{1}{x(1-x)}\ \text{on}\ "
+             r"[\epsilon, 1-\epsilon],\ 0\ \text{elsewhere}")
+    explanation = ("The log-odds stretches (0, 1) onto the whole real line; its slope "
+                   "1/(x(1 − x)) grows without bound near 0 and 1.")
+    domain = "probability"
+    reference = staticmethod(lambda x, eps=None: xp.log(
+        (x if eps is None else xp.clip(x, eps, 1 - eps))
+        / (1 - (x if eps is None else xp.clip(x, eps, 1 - eps)))))
+
+    @staticmethod
+    def forward(ctx, x, eps=None):
+        ctx.save(x)
+        ctx.eps = eps
+        ns = array_namespace(x)
+        p = x
+        if eps is not None:
+            lo, hi = (x.dtype.type(eps), x.dtype.type(1 - eps)) if ns is xp else (eps, 1 - eps)
+            p = ns.minimum(ns.maximum(x, lo), hi)
+        with errstate(ns, divide="ignore", invalid="ignore"):
+            return ns.log(p / (1 - p))
+
+    @staticmethod
+    def vjp(ctx, g):
+        (x,) = ctx.saved
+        ns, eps = namespace(g), ctx.eps
+        with errstate(ns, divide="ignore", invalid="ignore", over="ignore"):
+            d = g / (x * (1 - x))
+        if eps is None:
+            return ns.where((x < 0) | (x > 1), float("nan"), d)
+        return ns.where((x >= eps) & (x <= 1 - eps), d, 0.0)
 
 
 @tensor_method(inplace=True)

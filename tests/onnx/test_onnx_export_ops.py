@@ -44,6 +44,9 @@ CASES = [
          ops=("Softplus",)),
     case("hard", lambda m, x: F.hardtanh(x, -0.5, 0.5) + F.hardsigmoid(x) + F.hardswish(3 * x),
          opsets=(13, 17), ops=("Clip", "HardSigmoid")),
+    case("mish", lambda m, x: F.mish(x), opsets=(17, 18)),
+    case("logit", lambda m, x: cr.logit(x, eps=0.2) + cr.logit(x.abs() * 0.5 + 0.25),
+         domain="unit", ops=("Clip", "Log")),
     case("softmax", lambda m, x: F.softmax(x, dim=1) * F.log_softmax(x, dim=-1),
          ops=("Softmax", "LogSoftmax")),
     case("modules", lambda m, x: m.seq(x), seq=nn.Sequential(
