@@ -51,6 +51,20 @@ def normalize(x3, mean, a, b, out, c0, c1):
                 out[i, j, t] = (x3[i, j, t] - m) * aj + bj
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def scale_shift(x3, a, b, out, c0, c1):
+    """out = x3·a_c + b_c for the channels c in [c0, c1): the evaluation-mode normalization
+    (a = γ/√(σ̂² + ε), b = β − μ̂·a) in one pass, multiply then add, each rounded as NumPy's two
+    passes round them (no fused multiply-add), so both give the same bits."""
+    n, c, length = x3.shape
+    for i in range(n):
+        for j in range(c0, c1):
+            aj = a[j]
+            bj = b[j]
+            for t in range(length):
+                out[i, j, t] = x3[i, j, t] * aj + bj
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def grad_sums(g3, x3, mean, sg, sgx, c0, c1):
     """sg[j], sgx[j] = Σg, Σg·(x − μ) over channel j, for j in [c0, c1), in float64, one pass

@@ -76,17 +76,21 @@ class Hardtanh(Function):
 
     @staticmethod
     def forward(ctx, x, min_val=-1.0, max_val=1.0):
-        inside = (x > min_val) & (x < max_val)
-        ctx.save(inside)
         ns = array_namespace(x)
         if ns is not xp:
-            return ns.minimum(ns.maximum(x, float(min_val)), float(max_val))
-        return xp.minimum(xp.maximum(x, x.dtype.type(min_val)), x.dtype.type(max_val))
+            y = ns.minimum(ns.maximum(x, float(min_val)), float(max_val))
+        else:       # one pass (the mask and two passes took 4x as long: EfficientNet's ReLU6)
+            y = xp.clip(x, x.dtype.type(min_val), x.dtype.type(max_val))
+        ctx.save(y)
+        ctx.bounds = (min_val, max_val)
+        return y
 
     @staticmethod
     def vjp(ctx, g):
-        (inside,) = ctx.saved
-        return pass_where(inside, g)
+        # lo < x < hi exactly where lo < y < hi: y is x there, and lo, hi or NaN elsewhere
+        (y,) = ctx.saved
+        lo, hi = ctx.bounds
+        return pass_where((y > lo) & (y < hi), g)
 
 
 @primitive

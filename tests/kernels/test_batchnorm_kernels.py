@@ -85,3 +85,34 @@ def test_the_fast_path_is_used_and_can_be_switched_off(monkeypatch):
     finally:
         kernels.enabled(previous)
     assert not calls
+
+
+@given(case=cases(), seed=st.integers(0, 100))
+def test_evaluation_mode_kernel_gives_numpys_bits(case, seed):
+    """Evaluation mode, y = x·a + b per channel: the one-pass kernel (used where it takes x)
+    rounds its multiply and add as NumPy's two passes do, bit for bit, forward and backward."""
+    from chainrule.kernels import batchnorm as K
+
+    n, c, spatial, dtype, affine, _, offset = case
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((n, c) + spatial) + offset).astype(dtype)
+    stats = rng.standard_normal(c).astype(dtype), rng.uniform(0.5, 2, c).astype(dtype)
+    params = [rng.standard_normal(c).astype(dtype) for _ in range(2)] if affine else [None] * 2
+    calls, kernel = [], K.scale_shift
+    K.scale_shift = lambda *a: calls.append(1) or kernel(*a)
+    results = []
+    for fast in (True, False):
+        previous = kernels.enabled(fast)
+        try:
+            xt = cr.tensor(x, requires_grad=True)
+            y = cr.nn.functional.batch_norm(xt, cr.tensor(stats[0]), cr.tensor(stats[1]),
+                                            *[p if p is None else cr.tensor(p) for p in params],
+                                            training=False)
+            y.backward(cr.tensor(np.ones_like(x)))
+            results.append((y.numpy(), xt.grad.numpy()))
+        finally:
+            kernels.enabled(previous)
+            K.scale_shift = kernel
+    assert calls                                    # the kernel ran (with fast=True only)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
