@@ -93,24 +93,6 @@ NOT_FIXED = {
         'test_reduction_along_a_dim[0-float32-cumprod]',
         'test_reduction_along_a_dim[-1-float32-cumprod]',
     },
-    ("float32 var/std: PyTorch's CPU kernel accumulates in float64 (std of [1e38, -1e38, 1e38,"
-     " 1] is 8.3e37, of four 1e38 is 0, of float32 subnormals 9.6e-41); chainrule's float32 "
-     'squares overflow to inf or underflow to 0'): {
-        'test_reduction_along_a_dim[1-float32-std_0]',
-        'test_reduction_along_a_dim[1-float32-std_1]',
-        'test_reduction_along_a_dim[1-float32-var_0]',
-        'test_reduction_along_a_dim[1-float32-var_1]',
-        'test_reduction_along_a_dim[0-float32-std_0]',
-        'test_reduction_along_a_dim[0-float32-std_1]',
-        'test_reduction_along_a_dim[0-float32-var_0]',
-        'test_reduction_along_a_dim[0-float32-var_1]',
-        'test_reduction_along_a_dim[-1-float32-std_0]',
-        'test_reduction_along_a_dim[-1-float32-std_1]',
-        'test_reduction_along_a_dim[-1-float32-var_0]',
-        'test_reduction_along_a_dim[-1-float32-var_1]',
-        'test_reduction_over_every_element_of_each_row[float32-std_0]',
-        'test_reduction_over_every_element_of_each_row[float32-std_1]',
-    },
 }
 _NOT_FIXED = {test: reason for reason, tests in NOT_FIXED.items() for test in tests}
 

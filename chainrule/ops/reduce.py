@@ -174,6 +174,41 @@ def _correction(correction, unbiased, ddof) -> float:
     return correction
 
 
+def _is_float32(x) -> bool:
+    return B.numpy_dtype(x.dtype) == xp.float32
+
+
+def _float64_variance(x, ns, axes, count, keepdims, correction):
+    """PyTorch's float32 variance on the CPU, in float64 (rounded to float32 by the caller).
+
+    Where the result has one element (every element reduced), PyTorch's ``std_var_all_cpu``:
+    the mean in float32 (sum, then ÷N), then Σ(xᵢ − x̄)² and the division in float64; else its
+    Welford loop in float64 (here the two-pass form in float64: the same to float32 rounding)."""
+    wide = B.astype(x, xp.float64)
+    if count and x.size // count <= 1:
+        with errstate(ns, over="ignore", divide="ignore", invalid="ignore"):
+            centred = wide - B.astype(ns.mean(x, axis=axes, keepdims=True), xp.float64)
+            var = ns.sum(centred * centred, axis=axes, keepdims=keepdims) / builtins.max(
+                count - correction, 0)
+    elif ns is not xp:
+        return ns.var(wide, axis=axes, keepdims=keepdims, correction=correction)
+    else:
+        var = xp.var(wide, axis=axes, keepdims=keepdims, ddof=correction)
+    return xp.asarray(var) if ns is xp else var
+
+
+def _var_backward(ctx, g, x):
+    """PyTorch's var_backward for a float32 input, in float32 and in its order of the products
+    (where they overflow): ((2/(N − c))·g)·(x − x̄), x̄ the float32 mean; for a reduction over
+    every element (no dim) with N − c ≤ 0, g·NaN where xᵢ = x̄ and g·∞ elsewhere."""
+    ns = namespace(g)
+    mean = _mean(x, ctx.axes)
+    d = ctx.denominator
+    if ctx.every and d <= 0:
+        return g * ns.where(x == mean, float("nan"), ns.zeros_like(x) + float("inf"))
+    return (g * (2.0 / d if d else float("inf"))) * (x - mean)
+
+
 @primitive
 class Var(Function):
     """Variance over axes, with Bessel's correction c (PyTorch's default c = 1).
@@ -181,7 +216,12 @@ class Var(Function):
     Forward:     y = Σᵢ (xᵢ − x̄)² / (N − c)
     Derivative:  ∂y/∂xᵢ = 2(xᵢ − x̄) / (N − c)
     VJP:         ∂L/∂xᵢ = g · 2(xᵢ − x̄) / (N − c)
-    Numerics:    two-pass (mean first), as NumPy.
+    Numerics:    two-pass (mean first), as NumPy. A float32 input is reduced in float64 and
+                 rounded to float32 once, as PyTorch's CPU kernel (a Welford loop in double; for
+                 a one-element result a float32 mean, then the squares in double): the squares
+                 of 1e38 do not overflow, nor those of subnormals underflow. The backward is
+                 PyTorch's var_backward in the input's dtype, ((2/(N − c))·g)·(x − x̄) with a
+                 float32 x̄, so it overflows where PyTorch's does (x̄ of four 1e38 is inf).
     """
 
     name = "var"
@@ -200,6 +240,10 @@ class Var(Function):
         ctx.denominator = count - correction
         ctx.save(x)
         ns = array_namespace(x)
+        ctx.float32 = _is_float32(x)
+        if ctx.float32:
+            ctx.every = axis is None or x.ndim == 0     # PyTorch's var_backward without a dim
+            return B.astype(_float64_variance(x, ns, axes, count, keepdims, correction), x.dtype)
         if ns is not xp:
             return ns.var(x, axis=axes, keepdims=keepdims, correction=correction)
         return xp.var(x, axis=axes, keepdims=keepdims, ddof=correction)
@@ -207,6 +251,8 @@ class Var(Function):
     @staticmethod
     def vjp(ctx, g):
         (x,) = ctx.saved
+        if ctx.float32:
+            return _var_backward(ctx, _kept(ctx, g), x)
         centred = x - _mean(x, ctx.axes)
         d = ctx.denominator     # N − c = 0 (one value, c = 1): infinite slope, as PyTorch's 2/0
         return _kept(ctx, g) * centred * (2.0 / d if d else float("inf"))
@@ -220,7 +266,12 @@ class Std(Function):
     Derivative:  ∂y/∂xᵢ = (xᵢ − x̄) / ((N − c)·y)
     VJP:         ∂L/∂xᵢ = g · (xᵢ − x̄) / ((N − c)·y)     (reuses the output)
     Numerics:    the derivative is infinite when all values are equal (y = 0); the gradient is
-                 taken as 0 there, PyTorch's convention.
+                 taken as 0 there, PyTorch's convention. A float32 input is reduced in float64
+                 (the square root too) and rounded to float32 once, as PyTorch's CPU kernel (see
+                 var): std of float32 [1e38, −1e38, 1e38, 1] is 8.3e37, not inf. The backward is
+                 PyTorch's std_backward in float32: g' = g/(2y) (0 where y = 0), then
+                 ((2/(N − c))·g')·(x − x̄); like PyTorch's it overflows to ±inf where 2y is
+                 subnormal (std of subnormals) and gives 0 where 2y overflows (y > 1.7e38).
     """
 
     name = "std"
@@ -237,7 +288,12 @@ class Std(Function):
         axes, count = _setup(ctx, x, axis, "std")
         ctx.denominator = count - correction
         ns = array_namespace(x)
-        if ns is not xp:
+        ctx.float32 = _is_float32(x)
+        if ctx.float32:
+            ctx.every = axis is None or x.ndim == 0     # PyTorch's var_backward without a dim
+            y = ns.sqrt(_float64_variance(x, ns, axes, count, keepdims, correction))
+            y = B.astype(xp.asarray(y) if ns is xp else y, x.dtype)
+        elif ns is not xp:
             y = ns.std(x, axis=axes, keepdims=keepdims, correction=correction)
         else:
             y = xp.asarray(xp.std(x, axis=axes, keepdims=keepdims, ddof=correction))
@@ -248,8 +304,11 @@ class Std(Function):
     def vjp(ctx, g):
         x, y = ctx.saved
         ns = namespace(g)
-        centred = x - _mean(x, ctx.axes)
         y = _kept(ctx, y)
+        if ctx.float32:         # PyTorch's std_backward: var_backward of g/(2y), 0 where y = 0
+            scaled = ns.where(y == 0, 0.0, _kept(ctx, g) / (ns.where(y == 0, 1.0, y) * 2))
+            return _var_backward(ctx, scaled, x)
+        centred = x - _mean(x, ctx.axes)
         # at y = 0 (all values equal) the slope is infinite; PyTorch's convention is 0 there
         safe = ns.where(y == 0, 1.0, y)
         return ns.where(y == 0, 0.0, _kept(ctx, g) * centred / (safe * ctx.denominator))
