@@ -16,6 +16,7 @@ same order (i, then j) as in the NumPy path, so both give the same bits.
 from __future__ import annotations
 
 import numba
+import numpy
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -95,3 +96,71 @@ def im2col_channels(xpad, kh, kw, sh, dh, ho, wo, n0, cols):
                         src = xpad[n, c, h * sh + i * dh]
                         for w in range(wo):
                             dst[h * wo + w] = src[w + j]
+
+
+_U = numpy.uint64       # unsigned flat indices: numba then skips the negative-index wraparound,
+#                         and the inner loops are plain vectorised multiply-adds
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def depthwise2d(xf, n_images, channels, h, w, kernel, bias, pt, pl, sh, sw, dh, dw, ho, wo, yf):
+    """Depthwise 2-d convolution (groups = C, one filter per channel) on flat C-order arrays
+    ``xf`` (N, C, H, W) and ``yf`` (N, C, H′, W′):
+
+        y[n, c, p, q] = b[c] + Σ_{i,j} W[c, 0, i, j] · x̃[n, c, s_h·p + d_h·i, s_w·q + d_w·j]
+
+    (x̃: x zero-padded by pt rows on top and pl columns on the left; the zeros below and to the
+    right are implicit). Each channel plane is copied once into s_h·s_w zero-bordered *phase
+    planes*, P_{a,b}[r, t] = x̃[s_h·r + a, s_w·t + b], so that every kernel tap (i, j) reads
+    one phase plane at a fixed offset with stride 1: the output plane, laid out with the phase
+    planes' row length, is k_h·k_w long multiply-adds y += W[c, 0, i, j] · P[offset:], each a
+    vectorised loop over the whole plane (the columns past W′ are computed and dropped). The
+    GEMM route instead copies k² shifted images per channel and multiplies a 1 × k² row by
+    them (EfficientNet-Lite0's depthwise layers at batch 16, one thread: 278 → 131 ms).
+    The terms are summed in the order (i, j), after the bias."""
+    kh, kw = kernel.shape[2], kernel.shape[3]
+    hp = max(h + pt, (ho - 1) * sh + (kh - 1) * dh + 1)
+    wp = max(w + pl, (wo - 1) * sw + (kw - 1) * dw + 1)
+    hq = (hp + sh - 1) // sh + 1        # one spare row: the last tap's run may reach past hp
+    wq = (wp + sw - 1) // sw
+    plane = hq * wq
+    phases = numpy.zeros(sh * sw * plane, dtype=xf.dtype)
+    span = ho * wq
+    acc = numpy.empty(span, dtype=xf.dtype)
+    uw, uwo, uspan = _U(w), _U(wo), _U(span)
+    for n in range(n_images):
+        for c in range(channels):
+            src = _U((n * channels + c) * h * w)
+            for r in range(h):                      # the plane into its phase planes
+                rr = r + pt
+                row = (rr % sh) * sw * plane + (rr // sh) * wq
+                srow = src + _U(r * w)
+                if sw == 1:
+                    dst = _U(row + pl)
+                    for t in range(uw):
+                        phases[dst + t] = xf[srow + t]
+                    continue
+                for b in range(sw):
+                    first = (pl - b + sw - 1) // sw if pl > b else 0
+                    q = b + sw * first - pl
+                    m = first
+                    while q < w and m < wq:
+                        phases[row + b * plane + m] = xf[srow + _U(q)]
+                        m += 1
+                        q += sw
+            b0 = bias[c]
+            for t in range(uspan):
+                acc[t] = b0
+            for i in range(kh):
+                a = i * dh
+                for j in range(kw):
+                    e = j * dw
+                    wv = kernel[c, 0, i, j]
+                    base = _U(((a % sh) * sw + e % sw) * plane + (a // sh) * wq + e // sw)
+                    for t in range(uspan):
+                        acc[t] += wv * phases[base + t]
+            dst = _U((n * channels + c) * ho * wo)
+            for p in range(ho):
+                o, s0 = dst + _U(p * wo), _U(p * wq)
+                for q in range(uwo):
+                    yf[o + q] = acc[s0 + q]

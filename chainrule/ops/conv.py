@@ -337,6 +337,9 @@ def conv_forward(x, w, stride, pads, dilation, groups, out=None, bias=None, into
         return (y[0], Columns("nhwc", y[1])) if keep else y
     n, o = x.shape[0], w.shape[0]
     y = xp.empty((n, o) + tuple(out), dtype=xp.result_type(x, w)) if into is None else into
+    if _depthwise_kernel_takes(x, w, groups, y):         # builds no columns: keeps none
+        y = _depthwise(x, w, stride, pads, dilation, bias, y)
+        return (y, None) if keep else y
     wm = w.reshape(groups, o // groups, -1)
     per_image = _per_image(w) and y.flags.c_contiguous
     fold = per_image and bias is not None and groups == 1
@@ -364,6 +367,31 @@ def conv_forward(x, w, stride, pads, dilation, groups, out=None, bias=None, into
     parallel_for(n, part, _cols_bytes(x, kernel, out), blas=True)
     if keep:
         return y, None if kept is None else Columns("images", kept)
+    return y
+
+
+def _depthwise_kernel_takes(x, w, groups, y) -> bool:
+    """Whether the depthwise numba kernel computes this forward: 2-d, one filter per channel
+    (groups = C = O), NumPy arrays of one float dtype, contiguous input and output."""
+    return (x.ndim == 4 and groups == x.shape[1] == w.shape[0] and w.shape[1] == 1
+            and x.flags.c_contiguous and y.flags.c_contiguous and kernels.takes(x, w, y))
+
+
+def _depthwise(x, w, stride, pads, dilation, bias, y):
+    """y = W ⋆ x + b for a depthwise convolution, by kernels.conv.depthwise2d (images split
+    over threads), in training and inference alike (so a forward's bits do not depend on
+    whether gradients are needed); it builds no im2col columns, so a backward builds its own."""
+    from ..kernels.conv import depthwise2d
+
+    c, (h, wd), (ho, wo) = x.shape[1], x.shape[2:], y.shape[2:]
+    b = xp.zeros(c, dtype=x.dtype) if bias is None else xp.ascontiguousarray(bias, dtype=x.dtype)
+    k = xp.ascontiguousarray(w)
+
+    def part(lo, hi):
+        depthwise2d(x[lo:hi].reshape(-1), hi - lo, c, h, wd, k, b, pads[0][0], pads[1][0],
+                    *stride, *dilation, ho, wo, y[lo:hi].reshape(-1))
+
+    parallel_for(x.shape[0], part, y.nbytes)
     return y
 
 
@@ -782,6 +810,8 @@ def _forward_keeps(ctx, x, w, stride, padding, dilation, groups, out) -> bool:
     LeNet-5 without numba: channels-last forward, whole-batch backward)."""
     if not (records(ctx) and _needs(ctx, 1) and keeps_columns(x, w, out)):
         return False
+    if type(x) is xp.ndarray and _depthwise_kernel_takes(x, w, groups, x):
+        return False                                # the depthwise kernel: no columns
     forward = "nhwc" if conv_nhwc.takes(x, w, groups, tuple(out)) else \
         "images" if _per_image(w) else "batch"
     backward, _ = _backward_route(x, w, x, stride, padding, dilation, groups, tuple(out),

@@ -233,7 +233,8 @@ def test_the_columns_kept_from_the_forward_give_the_rebuilt_columns_bits(
     (y0, grads0, none, _), (y1, grads1, kept, node) = results
     assert none is None
     takes_nhwc = route.startswith("nhwc") and groups == 1
-    if route.startswith("whole_batch"):
+    depthwise = route.endswith("_fast") and cg == 1 and og == 1   # groups = C = O
+    if route.startswith("whole_batch") or depthwise:    # the depthwise kernel builds none
         assert kept is None
     elif route.endswith("_fast"):       # the backward takes the forward's route: kept
         assert kept is not None
@@ -337,3 +338,46 @@ def test_channels_last_col2im_numpy_and_numba_equal_the_per_offset_adds(fast, n,
         kernels.enabled(previous)
     tol = 1e-5 if dtype == "float32" else 1e-13
     np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=tol, atol=tol)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 5), k=st.tuples(st.integers(1, 5), st.integers(1, 5)),
+       stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+       padding=st.one_of(st.tuples(st.integers(0, 3), st.integers(0, 3)), st.just("same")),
+       h=st.integers(1, 12), w=st.integers(1, 12), bias=st.booleans(),
+       dtype=st.sampled_from([np.float64, np.float32]))
+def test_depthwise_kernel_matches_pytorch(n, c, k, stride, dilation, padding, h, w, bias, dtype):
+    """The depthwise numba kernel (kernels/conv.py, taken by a forward that keeps no columns):
+    PyTorch's output for every stride, dilation, padding (asymmetric for 'same' with an even
+    kernel), odd size and dtype, and the kernel does run."""
+    if not kernels.available():
+        pytest.skip("numba is not installed")
+    if padding == "same" and stride != (1, 1):
+        stride = (1, 1)                                     # PyTorch: 'same' needs stride 1
+    reach = [d * (kk - 1) + 1 for d, kk in zip(dilation, k)]
+    pads = (padding, padding) if padding == "same" else padding
+    if padding != "same" and any(s + 2 * p < r for s, p, r in zip((h, w), pads, reach)):
+        return                                              # an empty output: refused
+    rng = np.random.default_rng(n * 100 + c)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    wt = rng.standard_normal((c, 1) + k).astype(dtype)
+    b = rng.standard_normal(c).astype(dtype) if bias else None
+    from chainrule.kernels import conv as K
+
+    calls, kernel = [], K.depthwise2d
+    K.depthwise2d = lambda *a: calls.append(1) or kernel(*a)
+    try:
+        with cr.no_grad():
+            ours = cr.nn.functional.conv2d(cr.tensor(x), cr.tensor(wt),
+                                           None if b is None else cr.tensor(b), stride, padding,
+                                           dilation, groups=c).numpy()
+    finally:
+        K.depthwise2d = kernel
+    theirs = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(wt),
+                                        None if b is None else torch.from_numpy(b), stride,
+                                        padding, dilation, groups=c).numpy()
+    assert calls
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours, theirs, **tol)
+    assert ours.dtype == dtype
