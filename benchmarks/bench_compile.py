@@ -157,13 +157,65 @@ def _mlp_by_hand(x, y):
     return step
 
 
+def _lstm_with_floor():
+    """The LSTM step, plus its floor: the matrix products of one half-batch part (the work one
+    core does in the step split over processes) alone on one thread, through NumPy's OpenBLAS
+    and, for the same shapes, through PyTorch's MKL."""
+    from chainrule.parallel import _BlasThreads
+
+    steps = _setup(S._lstm, *S._LSTM_DATA, "Adam", processes=True, lr=1e-3)
+    T, N, E, H = 100, 32, 64, 128
+    rng = np.random.default_rng(0)
+    shapes = {"x": (T * N, E), "w_ih": (4 * H, E), "w_hh": (4 * H, H), "h": (T * N, H),
+              "da": (T * N, 4 * H)}
+    arrays = {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
+
+    def products(a, mm, whh_t):
+        a["x"] @ a["w_ih"].T                                     # input projection
+        h, da, out, back = a["h"], a["da"], a["out"], a["back"]
+        for t in range(T):                                       # per step: forward, backward
+            mm(h[t * N:(t + 1) * N], whh_t, out=out)
+            mm(da[t * N:(t + 1) * N], a["w_hh"], out=back)
+        da.T @ a["x"], da.T @ h, da @ a["w_ih"]                  # weight and input gradients
+
+    mine = dict(arrays, out=np.empty((N, 4 * H), np.float32), back=np.empty((N, H), np.float32))
+    mine_whh_t = np.ascontiguousarray(arrays["w_hh"].T)
+    blas = _BlasThreads.get()
+
+    def gemms():
+        before = blas.get_num_threads() if blas is not None else None
+        if blas is not None:
+            blas.set_num_threads(1)
+        try:
+            products(mine, np.matmul, mine_whh_t)
+        finally:
+            if blas is not None:
+                blas.set_num_threads(before)
+
+    import torch
+
+    theirs = {k: torch.from_numpy(v) for k, v in mine.items()}
+    theirs_whh_t = torch.from_numpy(mine_whh_t)
+
+    def gemms_mkl():
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            products(theirs, torch.matmul, theirs_whh_t)
+        finally:
+            torch.set_num_threads(before)
+
+    steps["gemms"], steps["gemms_mkl"] = gemms, gemms_mkl
+    return steps
+
+
 STEPS = {
     "mlp_adam": (_mlp_with_floor,
                  "MLP 784-256-128-10 (ReLU), Adam, batch 128"),
     "lenet_sgd": (lambda: _setup(S._lenet, *S._LENET_DATA, "SGD", processes=True, lr=0.01,
                                  momentum=0.9),
                   "LeNet-5, SGD momentum 0.9, batch 128 of 1×28×28"),
-    "lstm_adam": (lambda: _setup(S._lstm, *S._LSTM_DATA, "Adam", processes=True, lr=1e-3),
+    "lstm_adam": (_lstm_with_floor,
                   "Embedding(5000, 64) → LSTM(128) → Linear(2), Adam, batch 64, T = 100"),
 }
 
@@ -384,6 +436,14 @@ def render(rows, facts, hook) -> str:
             lines.append(f"- `{name}` floor: the step's 8 matrix products alone (NumPy/OpenBLAS "
                          f"float32, no other work) take {f(r['times']['matmuls'])}, "
                          f"{r['ratio']['matmuls']:.2f}x PyTorch's whole step in the same rounds")
+        if "gemms" in r["times"]:
+            lines.append(f"- `{name}` floor: the matrix products of one half-batch part alone (the "
+                         f"work of one core in the step over processes: the input projection, "
+                         f"100 forward and 100 backward per-step products, the weight and input "
+                         f"gradients; float32, one thread) take {f(r['times']['gemms'])} through "
+                         f"NumPy's OpenBLAS, {r['ratio']['gemms']:.2f}x PyTorch's whole step, and "
+                         f"{f(r['times']['gemms_mkl'])} through PyTorch's MKL "
+                         f"({r['ratio']['gemms_mkl']:.2f}x), in the same rounds")
         b = r["breakdown"]
         lines.append(f"- `{name}`: {description}, float32; {r['rounds']} rounds of alternating "
                      "blocks (eager, compiled, PyTorch). Where the compiled step's time goes "
