@@ -427,3 +427,15 @@ def test_reduction_of_an_empty_dim(name, shape, dim):
 def test_reduction_of_an_empty_tensor(name):
     cr_fn, t_fn = FULL[name]
     check(cr_fn, t_fn, [np.zeros((0, 3))])
+
+
+@pytest.mark.parametrize("fn", ["var", "std"])
+@pytest.mark.parametrize("correction", [2, 3])
+@pytest.mark.parametrize("dim", [None, 0])
+@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+def test_variance_without_degrees_of_freedom(fn, correction, dim, dtype):
+    """N − c ≤ 0: the value is ∞ (or NaN), and PyTorch's var_backward gives g·∞ over every
+    element (NaN where xᵢ = x̄), ((2/(N − c))·g)·(x − x̄) along a dim — in float64 as in float32."""
+    x = np.array([1.0, 2.0])
+    check(lambda a: getattr(cr, fn)(a, dim=dim, correction=correction),
+          lambda a: getattr(torch, fn)(a, dim=dim, correction=correction), [x], dtype)

@@ -198,9 +198,9 @@ def _float64_variance(x, ns, axes, count, keepdims, correction):
 
 
 def _var_backward(ctx, g, x):
-    """PyTorch's var_backward for a float32 input, in float32 and in its order of the products
-    (where they overflow): ((2/(N − c))·g)·(x − x̄), x̄ the float32 mean; for a reduction over
-    every element (no dim) with N − c ≤ 0, g·NaN where xᵢ = x̄ and g·∞ elsewhere."""
+    """PyTorch's var_backward, in the input's dtype and in its order of the products (where
+    they overflow): ((2/(N − c))·g)·(x − x̄); for a reduction over every element (no dim) with
+    N − c ≤ 0, g·NaN where xᵢ = x̄ and g·∞ elsewhere."""
     ns = namespace(g)
     mean = _mean(x, ctx.axes)
     d = ctx.denominator
@@ -219,9 +219,11 @@ class Var(Function):
     Numerics:    two-pass (mean first), as NumPy. A float32 input is reduced in float64 and
                  rounded to float32 once, as PyTorch's CPU kernel (a Welford loop in double; for
                  a one-element result a float32 mean, then the squares in double): the squares
-                 of 1e38 do not overflow, nor those of subnormals underflow. The backward is
-                 PyTorch's var_backward in the input's dtype, ((2/(N − c))·g)·(x − x̄) with a
-                 float32 x̄, so it overflows where PyTorch's does (x̄ of four 1e38 is inf).
+                 of 1e38 do not overflow, nor those of subnormals underflow. The backward, in
+                 every dtype, is PyTorch's var_backward in the input's dtype,
+                 ((2/(N − c))·g)·(x − x̄), so it overflows where PyTorch's does (x̄ of four
+                 float32 1e38 is inf), and with N − c ≤ 0 over every element it is g·∞ (NaN
+                 where xᵢ = x̄).
     """
 
     name = "var"
@@ -240,9 +242,8 @@ class Var(Function):
         ctx.denominator = count - correction
         ctx.save(x)
         ns = array_namespace(x)
-        ctx.float32 = _is_float32(x)
-        if ctx.float32:
-            ctx.every = axis is None or x.ndim == 0     # PyTorch's var_backward without a dim
+        ctx.every = axis is None or x.ndim == 0         # PyTorch's var_backward without a dim
+        if _is_float32(x):
             return B.astype(_float64_variance(x, ns, axes, count, keepdims, correction), x.dtype)
         if ns is not xp:
             return ns.var(x, axis=axes, keepdims=keepdims, correction=correction)
@@ -251,11 +252,7 @@ class Var(Function):
     @staticmethod
     def vjp(ctx, g):
         (x,) = ctx.saved
-        if ctx.float32:
-            return _var_backward(ctx, _kept(ctx, g), x)
-        centred = x - _mean(x, ctx.axes)
-        d = ctx.denominator     # N − c = 0 (one value, c = 1): infinite slope, as PyTorch's 2/0
-        return _kept(ctx, g) * centred * (2.0 / d if d else float("inf"))
+        return _var_backward(ctx, _kept(ctx, g), x)
 
 
 @primitive
@@ -269,7 +266,7 @@ class Std(Function):
                  taken as 0 there, PyTorch's convention. A float32 input is reduced in float64
                  (the square root too) and rounded to float32 once, as PyTorch's CPU kernel (see
                  var): std of float32 [1e38, −1e38, 1e38, 1] is 8.3e37, not inf. The backward is
-                 PyTorch's std_backward in float32: g' = g/(2y) (0 where y = 0), then
+                 PyTorch's std_backward in every dtype: g' = g/(2y) (0 where y = 0), then
                  ((2/(N − c))·g')·(x − x̄); like PyTorch's it overflows to ±inf where 2y is
                  subnormal (std of subnormals) and gives 0 where 2y overflows (y > 1.7e38).
     """
@@ -288,9 +285,8 @@ class Std(Function):
         axes, count = _setup(ctx, x, axis, "std")
         ctx.denominator = count - correction
         ns = array_namespace(x)
-        ctx.float32 = _is_float32(x)
-        if ctx.float32:
-            ctx.every = axis is None or x.ndim == 0     # PyTorch's var_backward without a dim
+        ctx.every = axis is None or x.ndim == 0         # PyTorch's var_backward without a dim
+        if _is_float32(x):
             y = ns.sqrt(_float64_variance(x, ns, axes, count, keepdims, correction))
             y = B.astype(xp.asarray(y) if ns is xp else y, x.dtype)
         elif ns is not xp:
@@ -305,13 +301,10 @@ class Std(Function):
         x, y = ctx.saved
         ns = namespace(g)
         y = _kept(ctx, y)
-        if ctx.float32:         # PyTorch's std_backward: var_backward of g/(2y), 0 where y = 0
-            scaled = ns.where(y == 0, 0.0, _kept(ctx, g) / (ns.where(y == 0, 1.0, y) * 2))
-            return _var_backward(ctx, scaled, x)
-        centred = x - _mean(x, ctx.axes)
-        # at y = 0 (all values equal) the slope is infinite; PyTorch's convention is 0 there
-        safe = ns.where(y == 0, 1.0, y)
-        return ns.where(y == 0, 0.0, _kept(ctx, g) * centred / (safe * ctx.denominator))
+        # PyTorch's std_backward: var_backward of g/(2y), with 0 where y = 0 (all values equal:
+        # an infinite slope, taken as 0 by PyTorch's convention)
+        scaled = ns.where(y == 0, 0.0, _kept(ctx, g) / (ns.where(y == 0, 1.0, y) * 2))
+        return _var_backward(ctx, scaled, x)
 
 
 class _Extremum(Function):
