@@ -1015,6 +1015,14 @@ def _conv_nd(op: str, nd: int, x, weight, bias, stride, padding, dilation, group
     _positive(stride, "stride", op)
     _positive(dilation, "dilation", op)
     pads = conv_padding(padding, kernel, stride, dilation, op)
+    return conv_with_pads(op, nd, x, weight, bias, stride, pads, dilation, groups)
+
+
+def conv_with_pads(op: str, nd: int, x, weight, bias, stride, pads, dilation, groups):
+    """The convolution with its zero padding given as (before, after) per spatial axis — which
+    may differ, as TensorFlow's 'SAME' padding does (chainrule.models' EfficientNet): padded
+    inside the convolution instead of by a copy of the input first. (PyTorch's ``F.conv2d``
+    takes one number per axis; this is chainrule's own entry for the asymmetric case.)"""
     unbatched = x.ndim == nd + 1
     if unbatched:
         x = _unsqueeze0(x)

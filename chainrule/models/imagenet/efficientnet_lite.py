@@ -30,6 +30,7 @@ from os import PathLike
 
 from ... import nn
 from ...nn import functional as F
+from ...ops.conv import conv_with_pads
 from ..registry import register_model
 
 # (repeats, kernel, stride, expansion, in channels, out channels): efficientnet_lite_builder.py
@@ -57,20 +58,19 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tupl
 
 class Conv2dSame(nn.Conv2d):
     """``nn.Conv2d`` padded as TensorFlow's ``padding='SAME'`` for each input's height and width:
-    symmetric padding goes to the convolution itself, asymmetric padding (more after than before)
-    is a zero pad first."""
+    the padding (before, after) of each axis goes to the convolution itself, asymmetric too
+    (more after than before), with no padded copy of the input."""
 
     def forward(self, x):
         (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
         top, bottom = same_padding(x.shape[-2], kh, sh, dh)
         left, right = same_padding(x.shape[-1], kw, sw, dw)
         if top == bottom and left == right:
-            padding = (top, left)
-        else:
-            x = F.pad(x, (left, right, top, bottom))
-            padding = 0
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
-                        self.groups)
+            return F.conv2d(x, self.weight, self.bias, self.stride, (top, left), self.dilation,
+                            self.groups)
+        # asymmetric: padded inside the convolution (no padded copy of the input first)
+        return conv_with_pads("conv2d", 2, x, self.weight, self.bias, self.stride,
+                              ((top, bottom), (left, right)), self.dilation, self.groups)
 
 
 def drop_connect(x, p: float, training: bool):
