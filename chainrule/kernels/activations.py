@@ -11,6 +11,14 @@ import numba
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def band_backward(g, y, lo, hi, out):
+    """out = g where lo < y < hi, else 0 (flat arrays of one length): hardtanh's and ReLU6's
+    backward from their output in one pass (a NaN y, or an infinite g outside, gives 0)."""
+    for k in range(out.shape[0]):
+        out[k] = g[k] if lo < y[k] < hi else 0.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def relu_backward(g, y, out):
     """out = 0 where y ≤ 0, else g (flat arrays of one length)."""
     for k in range(out.shape[0]):

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, namespace, pass_where, xp
 from ..parallel import map_flat
@@ -92,6 +92,13 @@ class Hardtanh(Function):
         # lo < x < hi exactly where lo < y < hi: y is x there, and lo, hi or NaN elsewhere
         (y,) = ctx.saved
         lo, hi = ctx.bounds
+        if isinstance(g, xp.ndarray) and g.shape == y.shape and \
+                kernels.takes(g, y, contiguous=True):                  # one pass
+            from ..kernels.activations import band_backward
+
+            lo, hi = g.dtype.type(lo), g.dtype.type(hi)
+            return map_flat(lambda a, b, out: band_backward(a, b, lo, hi, out),
+                            xp.empty_like(g), g, y)
         return pass_where((y > lo) & (y < hi), g)
 
 
