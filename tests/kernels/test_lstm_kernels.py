@@ -107,3 +107,35 @@ def test_the_forward_keeps_a_quarter_of_the_slopes_with_the_kernel():
         finally:
             kernels.enabled(previous)
         assert ctx.saved[8].shape == (7, 3, width)       # D: g's slopes, or all four gates'
+
+
+@pytest.mark.parametrize("lengths", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_rows_split_over_threads_give_the_bits_of_one_part(lengths, dtype, monkeypatch):
+    """The LSTM's time loops split the batch's rows over the threads (parallel_for): outputs
+    and every gradient are those of the loop over all rows at once, bit for bit, ragged
+    batches included (a part whose sequences have all ended only carries their states)."""
+    import importlib
+
+    rnn = importlib.import_module("chainrule.ops.rnn")       # the module (ops.rnn is a function)
+    rng = np.random.default_rng(3)
+    T, N, I, H = 7, 9, 4, 5
+    x = rng.standard_normal((T, N, I)).astype(dtype)
+    ws = [(rng.standard_normal(s) * 0.5).astype(dtype) for s in ((4 * H, I), (4 * H, H),
+                                                                  (4 * H,), (4 * H,))]
+    lens = rng.integers(1, T + 1, N) if lengths else None
+    g = rng.standard_normal((T, N, H)).astype(dtype)
+    results = []
+    for split in (False, True):
+        if split:       # three parts whatever the machine: rows 0-2, 3-5, 6-8
+            monkeypatch.setattr(rnn, "parallel_for", lambda size, fn, *a, **k: [
+                fn(size * j // 3, size * (j + 1) // 3) for j in range(3)])
+        xt = cr.tensor(x, requires_grad=True)
+        wt = [cr.tensor(w, requires_grad=True) for w in ws]
+        out = rnn.lstm(xt, cr.zeros(N, H, dtype=xt.dtype), cr.zeros(N, H, dtype=xt.dtype), *wt,
+                       lengths=lens)
+        y = out[0] if isinstance(out, tuple) else out
+        y.backward(cr.tensor(g))
+        results.append([y.numpy(), xt.grad.numpy()] + [w.grad.numpy() for w in wt])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
