@@ -458,6 +458,12 @@ def _logit_rows(dtype):
     return x
 
 
+def _every_class_meets_every_value(dtype):
+    """The rows of :func:`_logit_rows`, reversed and rolled too: each class meets each value."""
+    x = _logit_rows(dtype)
+    return np.concatenate([x, x[:, ::-1], np.roll(x, 2, axis=1)])
+
+
 def _targets(n, pattern):
     """Class indices 0…3 for n rows: 'mixed' (some ignored), 'none_ignored', 'all_ignored'."""
     t = np.arange(n) % 4
@@ -476,8 +482,7 @@ TARGET_PATTERNS = ["none_ignored", "mixed", "all_ignored"]
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=_id)
 def test_cross_entropy_class_indices(pattern, weighted, reduction, dtype, fast):
-    x = _logit_rows(dtype)
-    x = np.concatenate([x, x[:, ::-1], np.roll(x, 2, axis=1)])      # each class meets each value
+    x = _every_class_meets_every_value(dtype)
     t = _targets(x.shape[0], pattern)
     w = [np.array([0.5, 0.0, 2.0, 1.0])] if weighted else []
     check(lambda a, b, *c: F.cross_entropy(a, b, *c, reduction=reduction),
@@ -490,8 +495,7 @@ def test_cross_entropy_class_indices(pattern, weighted, reduction, dtype, fast):
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_label_smoothing(smoothing, pattern, weighted, reduction):
-    x = _logit_rows(np.float64)
-    x = np.concatenate([x, x[:, ::-1], np.roll(x, 2, axis=1)])
+    x = _every_class_meets_every_value(np.float64)
     t = _targets(x.shape[0], pattern)
     w = [np.array([0.5, 0.0, 2.0, 1.0])] if weighted else []
     check(lambda a, b, *c: F.cross_entropy(a, b, *c, reduction=reduction,
@@ -625,8 +629,7 @@ def test_loss_of_an_empty_input(name, reduction):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=_id)
 def test_multi_margin_loss(p, margin, weighted, reduction, dtype):
-    x = _logit_rows(dtype)
-    x = np.concatenate([x, x[:, ::-1], np.roll(x, 2, axis=1)])      # each class meets each value
+    x = _every_class_meets_every_value(dtype)
     t = np.arange(x.shape[0]) % 4
     w = [np.array([0.5, 0.0, 2.0, 1.0])] if weighted else []
     check(lambda a, b, *c: F.multi_margin_loss(a, b, p, margin, *c, reduction=reduction),
@@ -647,8 +650,7 @@ def test_multi_margin_loss_special_class_weights(reduction):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=_id)
 def test_multilabel_margin_loss(reduction, dtype):
-    x = _logit_rows(dtype)
-    x = np.concatenate([x, x[:, ::-1], np.roll(x, 2, axis=1)])
+    x = _every_class_meets_every_value(dtype)
     n = x.shape[0]
     # each row's targets: a few class indices, then -1 (the rest ignored); all, one, none
     patterns = [[0, 2, -1, 1], [3, -1, 0, 0], [-1, 1, 2, 3], [1, 0, 3, 2]]
