@@ -42,9 +42,10 @@ def _id(v) -> str:
     return np.dtype(v).name if isinstance(v, type) else str(v)
 
 
-def check(cr_fn, t_fn, arrays, dtype=np.float64, grad=None, seed=0, tol=None, zero_sign=True):
+def check(cr_fn, t_fn, arrays, dtype=np.float64, grad=None, seed=0, tol=None, zero_sign=True,
+          upstream=None):
     return check_against_pytorch(cr_fn, t_fn, arrays, dtype, tol or _tol(dtype), grad, seed,
-                                 zero_sign)
+                                 zero_sign, upstream)
 
 
 # Differences found by this sweep and not fixed yet (chainrule bugs, or not triaged), each a
@@ -53,20 +54,16 @@ NOT_FIXED = {
     ("digamma's gradient is PyTorch's trigamma, accurate to ~4e-10 only (its asymptotic series"
      " after 6 shifts: 2.541879648764 at 0.75, true value 2.541879647672 = chainrule's), and "
      'at the poles the residue of pi^2/sin^2(pi x) (4.1e29 at x = -40, 12.1 at -1e300) where '
-     'chainrule gives +inf; at -inf NaN (chainrule +inf), at -1e-310 +inf (chainrule NaN)'): {
+     'chainrule gives +inf (so an upstream 0 gives NaN there, PyTorch 0); at -inf NaN '
+     '(chainrule +inf), at -1e-310 +inf (chainrule NaN)'): {
+        *{f'test_unary_gradient_of_a_special_upstream_gradient[{path}-{n}-{dt}-digamma]'
+          for path in ('kernels', 'numpy') for n in (2, 64) for dt in ('float64', 'float32')},
         'test_unary_at_each_special_value[digamma-float64]',
         'test_unary_at_each_special_value[digamma-float32]',
         'test_unary_on_all_special_values_at_once[kernels-digamma-float64]',
         'test_unary_on_all_special_values_at_once[kernels-digamma-float32]',
         'test_unary_on_all_special_values_at_once[numpy-digamma-float64]',
         'test_unary_on_all_special_values_at_once[numpy-digamma-float32]',
-    },
-    ('float32 x**y, gradient of the exponent at a subnormal base (1e-40): 3e-6 relative off '
-     'PyTorch (rounding of the subnormal x**y times ln x); not triaged further'): {
-        'test_binary_on_every_pair[kernels-float32-pow]',
-        'test_binary_on_every_pair[kernels-float32-pow_operator]',
-        'test_binary_on_every_pair[numpy-float32-pow]',
-        'test_binary_on_every_pair[numpy-float32-pow_operator]',
     },
     ("sign of the zero that amax/amin of a row of -0.0 and 0.0 give (PyTorch's reduction "
      "order); not triaged whether PyTorch's answer depends on the length"): {
@@ -439,3 +436,75 @@ def test_variance_without_degrees_of_freedom(fn, correction, dim, dtype):
     x = np.array([1.0, 2.0])
     check(lambda a: getattr(cr, fn)(a, dim=dim, correction=correction),
           lambda a: getattr(torch, fn)(a, dim=dim, correction=correction), [x], dtype)
+
+
+# ------------------------------------------------------------- special upstream gradients
+UPSTREAM = {np.float64: [INF, -INF, NAN, 0.0, -0.0, 1e300],
+            # float32: 1 beside the special values, not a huge one (PyTorch's own float32
+            # roundings of g·slope near the top of the range); float64's 1e300 tests magnitudes
+            np.float32: [INF, -INF, NAN, 0.0, -0.0, 1.0]}
+# Ordinary finite values: both zeros, both sides of ±1 (clamp's bounds, the edges of asin's and
+# atanh's domain), inside and outside the flat steps of floor, round and frac, and on them.
+UPSTREAM_XS = [-3.0, -1.5, -1.0, -0.75, -0.5, -0.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 3.0]
+
+
+def _with_each_upstream(dtype, *operands):
+    """Every operand tuple met by every special upstream gradient: the operands, then g."""
+    g = np.array(UPSTREAM[dtype])
+    n = len(operands[0])
+    index = np.repeat(np.arange(n), g.size)
+    return [np.asarray(a)[index] for a in operands] + [np.tile(g, n)]
+
+
+def _by_length(arrays, length):
+    """The arrays resized to whole tensors of ``length`` (PyTorch's scalar loop for 2, its
+    vectorized loop for 64), each chunk in turn."""
+    total = -(-arrays[0].size // length) * length
+    arrays = [np.resize(a, total) for a in arrays]
+    for start in range(0, total, length):
+        yield [a[start:start + length] for a in arrays]
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("length", [2, 64])
+def test_unary_gradient_of_a_special_upstream_gradient(name, dtype, length, fast):
+    """An upstream gradient of ±∞, NaN or ±0 (as a diverging loss sends back) at ordinary x:
+    PyTorch's gradient, NaN where PyTorch has NaN, and 0 where its backward passes 0 (floor,
+    round and clamp's flat parts select 0, not ∞·0 = NaN), at both of PyTorch's loops. Values of
+    PATH_DEPENDENT are left out of the scalar loop's tensors: chainrule gives the vectorized
+    loop's answer there (length 64, tested here)."""
+    cr_fn, t_fn = UNARY[name]
+    xs = UPSTREAM_XS
+    if length == 2:     # PyTorch's scalar loop answers otherwise there: its vectorized answer
+        xs = [v for v in xs if (name, _id(dtype), str(v)) not in PATH_DEPENDENT]  # is tested
+    *operands, g = _with_each_upstream(dtype, np.array(xs))
+    failures = []
+    for x, gg in _by_length([*operands, g], length):
+        try:
+            check(cr_fn, t_fn, [x], dtype, zero_sign=name not in ZERO_SIGN_BY_LENGTH,
+                  upstream=gg)
+        except AssertionError as error:
+            failures.append(f"x = {x[:2]}, g = {gg[:2]}: {error}")
+    assert not failures, "\n".join(failures[:6]) + f"\n({len(failures)} tensors)"
+
+
+UPSTREAM_PAIRS = [-3.0, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 3.0]
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+@pytest.mark.parametrize("length", [2, 64])
+def test_binary_gradient_of_a_special_upstream_gradient(name, dtype, length, fast):
+    """The binary ops of test_binary_on_every_pair on every pair of ordinary finite operands,
+    each pair met by every special upstream gradient, at both of PyTorch's loops."""
+    cr_fn, t_fn = BINARY[name]
+    a, b = _grid(dtype, UPSTREAM_PAIRS, UPSTREAM_PAIRS)
+    failures = []
+    for x, y, gg in _by_length(_with_each_upstream(dtype, a, b), length):
+        try:
+            check(cr_fn, t_fn, [x, y], dtype, grad=[0] if name in NO_SECOND_GRADIENT else None,
+                  zero_sign=name not in ZERO_SIGN_BY_LENGTH, upstream=gg)
+        except AssertionError as error:
+            failures.append(f"a = {x[:2]}, b = {y[:2]}, g = {gg[:2]}: {error}")
+    assert not failures, "\n".join(failures[:6]) + f"\n({len(failures)} tensors)"

@@ -168,10 +168,12 @@ class Power(Function):
     Forward:     z = xʸ
     Derivative:  ∂z/∂x = y·xʸ⁻¹,  ∂z/∂y = xʸ·ln x
     VJP:         ∂L/∂x = g·y·xʸ⁻¹,  ∂L/∂y = g·z·ln x
-    Numerics:    as PyTorch: ∂z/∂x is 0 where y = 0 (even at x = 0, where 0⁰ = 1), and ∂z/∂y
-                 is 0 where x = 0 and y ≥ 0 (the limit of xʸ ln x), instead of nan. At x = 0
-                 the values PyTorch gives arise without a warning: 0ʸ = ∞ for y < 0, ∂z/∂x = ∞
-                 for 0 < y < 1, nan for a negative base to a fractional power. A number
+    Numerics:    as PyTorch: ∂L/∂x is 0 where y = 0 (even at x = 0, where 0⁰ = 1, and for an
+                 infinite or NaN g), and the slope ∂z/∂y is 0 where x = 0 and y ≥ 0 (the limit
+                 of xʸ ln x) instead of nan, then times g (NaN for an infinite g, as PyTorch;
+                 g·(z·ln x) in PyTorch's order, which rounds as PyTorch at a subnormal base).
+                 At x = 0 the values PyTorch gives arise without a warning: 0ʸ = ∞ for y < 0,
+                 ∂z/∂x = ∞ for 0 < y < 1, nan for a negative base to a fractional power. A number
                  exponent of ½ or −½ is PyTorch's √x or 1/√x (in the forward and in the
                  xʸ⁻¹ of the VJP), which differ from the power at −0 and −∞: (−0)^(−½) = −∞,
                  (−∞)^(±½) = nan.
@@ -203,11 +205,14 @@ class Power(Function):
         gx = gy = None
         # at x = 0 the rules meet 0⁻¹ = ∞ and 0·∞ (masked below): PyTorch's values, no warning
         with errstate(ns, divide="ignore", invalid="ignore"):
+            # as PyTorch's pow_backward: the slope first, times g once; where y = 0 the base's
+            # gradient is selected 0 (0 for an infinite or NaN g too), while the exponent's is
+            # g times a slope of 0 (NaN for an infinite or NaN g, as in PyTorch)
             if need_x:
                 if isinstance(y, (int, float)):     # the common x**2, x**0.5: no masks needed
-                    gx = g * y * _scalar_power(x, y - 1) if y != 0 else g * 0.0
+                    gx = g * (y * _scalar_power(x, y - 1)) if y != 0 else ns.zeros_like(g)
                 else:
-                    gx = ns.where(y == 0, 0.0, g * y * x ** (y - 1))
+                    gx = ns.where(y == 0, 0.0, g * (y * x ** (y - 1)))
             if need_y:
                 zero = (x == 0) & (y >= 0)
                 if ns is not xp and isinstance(x, (int, float)) and not isinstance(g, Tensor):
@@ -215,7 +220,7 @@ class Power(Function):
                     # the float64 array NumPy makes of it
                     x = ns.asarray(float(x), dtype=ns.float64, device=zero.device)
                 safe_x = ns.where(zero, 1.0, x)
-                gy = ns.where(zero, 0.0, g * z * ns.log(safe_x))
+                gy = g * ns.where(zero, 0.0, z * ns.log(safe_x))
         return gx, gy
 
 

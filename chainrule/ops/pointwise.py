@@ -72,7 +72,9 @@ def _define(cls_name: str, name: str, forward, derivative, text, latex, explanat
 
 
 def _zero(g, x, y, ns):
-    return g * 0
+    """Zeros, not g·0: PyTorch's backward of a piecewise-constant function is zeros_like(grad),
+    0 even where g is ±∞ or NaN (where g·0 would be NaN)."""
+    return ns.zeros_like(g)
 
 
 # ------------------------------------------------------------------ trigonometric
