@@ -2,7 +2,7 @@
 
 Imported at the end of ``primitive_specs.py``: the activations with their own kink conventions
 (hardtanh, hardsigmoid, hardswish, logsigmoid, mish; chainrule/ops/activations_extra.py; logit
-with its eps, chainrule/ops/binary.py) and the
+with its eps and nan_to_num with its replacements, chainrule/ops/binary.py) and the
 sliding-block pair im2col/col2im (F.unfold / F.fold; chainrule/ops/unfold.py). Geometry
 (kernel, dilation, padding, stride, output size) is drawn with each case and bound as parameters.
 """
@@ -38,6 +38,9 @@ _unary("hardswish", A.hardswish, F.hardswish)
 _unary("logsigmoid", A.logsigmoid, F.logsigmoid)
 _unary("mish", A.mish, F.mish)
 _unary("logit", binary.logit, torch.logit, {"eps": st.sampled_from([None, 1e-6])})
+_unary("nan_to_num", binary.nan_to_num, torch.nan_to_num,
+       {"nan": st.sampled_from([0.0, 1.5]), "posinf": st.sampled_from([None, 2.5]),
+        "neginf": st.sampled_from([None, -3.5])})
 
 
 # ------------------------------------------------------------------------------ unfold / fold

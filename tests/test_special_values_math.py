@@ -56,8 +56,9 @@ NOT_FIXED = {
      'at the poles the residue of pi^2/sin^2(pi x) (4.1e29 at x = -40, 12.1 at -1e300) where '
      'chainrule gives +inf (so an upstream 0 gives NaN there, PyTorch 0); at -inf NaN '
      '(chainrule +inf), at -1e-310 +inf (chainrule NaN)'): {
-        *{f'test_unary_gradient_of_a_special_upstream_gradient[{path}-{n}-{dt}-digamma]'
-          for path in ('kernels', 'numpy') for n in (2, 64) for dt in ('float64', 'float32')},
+        *{f'test_unary_gradient_of_a_special_upstream_gradient[{path}-{v}-{n}-{dt}-digamma]'
+          for path in ('kernels', 'numpy') for v in ('ordinary', 'special') for n in (2, 64)
+          for dt in ('float64', 'float32')},
         'test_unary_at_each_special_value[digamma-float64]',
         'test_unary_at_each_special_value[digamma-float32]',
         'test_unary_on_all_special_values_at_once[kernels-digamma-float64]',
@@ -468,14 +469,16 @@ def _by_length(arrays, length):
 @pytest.mark.parametrize("name", sorted(UNARY))
 @pytest.mark.parametrize("dtype", DTYPES, ids=_id)
 @pytest.mark.parametrize("length", [2, 64])
-def test_unary_gradient_of_a_special_upstream_gradient(name, dtype, length, fast):
-    """An upstream gradient of ±∞, NaN or ±0 (as a diverging loss sends back) at ordinary x:
-    PyTorch's gradient, NaN where PyTorch has NaN, and 0 where its backward passes 0 (floor,
-    round and clamp's flat parts select 0, not ∞·0 = NaN), at both of PyTorch's loops. Values of
+@pytest.mark.parametrize("values", ["ordinary", "special"])
+def test_unary_gradient_of_a_special_upstream_gradient(name, dtype, length, values, fast):
+    """An upstream gradient of ±∞, NaN or ±0 (as a diverging loss sends back) at ordinary x,
+    and at the special x of SPECIAL: PyTorch's gradient, NaN where PyTorch has NaN, and 0 where
+    its backward passes 0 (floor, round and clamp's flat parts select 0, not ∞·0 = NaN; where
+    PyTorch multiplies g by a slope of 0 instead, NaN), at both of PyTorch's loops. Values of
     PATH_DEPENDENT are left out of the scalar loop's tensors: chainrule gives the vectorized
     loop's answer there (length 64, tested here)."""
     cr_fn, t_fn = UNARY[name]
-    xs = UPSTREAM_XS
+    xs = UPSTREAM_XS if values == "ordinary" else SPECIAL[dtype]
     if length == 2:     # PyTorch's scalar loop answers otherwise there: its vectorized answer
         xs = [v for v in xs if (name, _id(dtype), str(v)) not in PATH_DEPENDENT]  # is tested
     *operands, g = _with_each_upstream(dtype, np.array(xs))

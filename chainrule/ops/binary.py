@@ -6,7 +6,16 @@ the elementwise functions defined elsewhere (``abs_``, ``exp_``, ``clamp_``, ``a
 from __future__ import annotations
 
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, astype, dtype_kind, errstate, is_foreign_array, namespace, xp
+from ..backend import (
+    array_namespace,
+    as_float_mask,
+    astype,
+    dtype_kind,
+    errstate,
+    is_foreign_array,
+    namespace,
+    xp,
+)
 from ..tensor import Tensor, tensor_method
 from . import activations, arithmetic, elementwise, pointwise, special
 from .promotion import promote, to_float
@@ -240,26 +249,65 @@ def lerp(input, end, weight) -> Tensor:  # noqa: A002
 def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,  # noqa: A002
                neginf: float | None = None) -> Tensor:
     """NaN → ``nan``, +inf → ``posinf``, −inf → ``neginf`` (the dtype's largest and smallest
-    finite values by default); the gradient passes where the input is finite, as in PyTorch."""
-    data = input._data
-    if dtype_kind(data.dtype) not in "fc":
+    finite values by default); the gradient is g·1[x finite], as in PyTorch."""
+    if dtype_kind(input._data.dtype) not in "fc":
         return input.clone()
-    if type(data) is not xp.ndarray and is_foreign_array(data):
-        ns = namespace(data)            # the standard's where takes one Python number at most
-        info = ns.finfo(data.dtype)
+    return NanToNum.apply(input, nan=float(nan),
+                          posinf=None if posinf is None else float(posinf),
+                          neginf=None if neginf is None else float(neginf))
+
+
+def _nan_to_num_reference(x, nan=0.0, posinf=None, neginf=None):
+    return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+@primitive
+class NanToNum(Function):
+    """Non-finite values replaced by finite ones: NaN → ``nan``, +∞ → ``posinf``, −∞ → ``neginf``.
+
+    Forward:     y = x where x is finite, else the replacement of NaN, +∞ or −∞ (by default 0,
+                 the dtype's largest finite value and its smallest)
+    Derivative:  ∂y/∂x = 1[x finite]
+    VJP:         ∂L/∂x = g · 1[x finite], a product as PyTorch's grad * isfinite(self): an
+                 infinite or NaN g gives NaN at a non-finite x (∞·0), not 0.
+    Numerics:    exact (a selection).
+    Kinks:       none; the replaced values are constants, so their gradient is 0.
+    """
+
+    name = "nan_to_num"
+    array_api = True
+    text = ("y = x if x is finite, else its replacement (NaN → nan, ±∞ → posinf, neginf)",
+            "∂y/∂x = 1[x finite]")
+    latex = (r"y = \begin{cases} x & x\ \text{finite} \\ \text{replacement} & "
+             r"\text{otherwise} \end{cases}",
+             r"\frac{\partial y}{\partial x} = \mathbb{1}[x\ \text{finite}]")
+    explanation = ("The finite values pass unchanged; NaN and ±∞ become constants, which "
+                   "carry no gradient.")
+    domain = "real"
+    reference = staticmethod(_nan_to_num_reference)
+
+    @staticmethod
+    def forward(ctx, x, nan=0.0, posinf=None, neginf=None):
+        ns = array_namespace(x)
+        finite = ns.isfinite(x)
+        ctx.save(finite)
+        if ns is xp:
+            return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+        info = ns.finfo(x.dtype)            # the standard's where takes one Python number at most
 
         def value(v):
-            return ns.asarray(v, dtype=data.dtype, device=data.device)
+            return ns.asarray(v, dtype=x.dtype, device=x.device)
 
-        fill = ns.where(data > 0, value(info.max if posinf is None else posinf),
+        fill = ns.where(x > 0, value(info.max if posinf is None else posinf),
                         value(info.min if neginf is None else neginf))
-        fill = ns.where(ns.isnan(data), value(nan), fill)
-        return elementwise.where(ns.isfinite(data), input, fill)
-    info = xp.finfo(data.dtype)
-    posinf = info.max if posinf is None else posinf
-    neginf = info.min if neginf is None else neginf
-    fill = xp.where(xp.isnan(data), nan, xp.where(data > 0, posinf, neginf)).astype(data.dtype)
-    return elementwise.where(xp.isfinite(data), input, fill)
+        fill = ns.where(ns.isnan(x), value(nan), fill)
+        return ns.where(finite, x, fill)
+
+    @staticmethod
+    def vjp(ctx, g):
+        (finite,) = ctx.saved
+        with errstate(namespace(g), invalid="ignore"):      # ∞ · 0 = NaN, as PyTorch
+            return g * as_float_mask(finite, g)
 
 
 @tensor_method(inplace=True)

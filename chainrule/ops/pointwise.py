@@ -151,18 +151,21 @@ Log1p = _define("Log1p", "log1p", xp.log1p, lambda g, x, y, ns: g / (1 + x),
                 "ln(1 + x) without the rounding of 1 + x for small x.", "positive",
                 "accurate for small |x|; −inf at −1, nan below.")
 Rsqrt = _define("Rsqrt", "rsqrt", lambda x: 1 / xp.sqrt(x),
-                lambda g, x, y, ns: -0.5 * g * y * y * y,
+                lambda g, x, y, ns: -0.5 * g * (y * y * y),
                 ("y = 1/√x", "∂y/∂x = −½ x^{−3/2} = −½ y³"),
                 (r"y = \frac{1}{\sqrt{x}}", r"\frac{\partial y}{\partial x} = -\tfrac12 x^{-3/2}"),
                 "The reciprocal square root; its slope reuses the output cubed.", "positive",
-                "inf at 0, nan for x < 0.",
+                "inf at 0, nan for x < 0. The VJP is PyTorch's −½g·y³: the slope y³ first (∞ "
+                "for a subnormal x, so an upstream 0 gives NaN there, as PyTorch).",
                 standard=lambda ns, x: 1 / ns.sqrt(x))
 Reciprocal = _define("Reciprocal", "reciprocal", xp.reciprocal,
-                     lambda g, x, y, ns: -g * y * y,
+                     lambda g, x, y, ns: -g * (y * y),
                      ("y = 1/x", "∂y/∂x = −1/x² = −y²"),
                      (r"y = \frac{1}{x}", r"\frac{\partial y}{\partial x} = -\frac{1}{x^2}"),
                      "The reciprocal's slope is minus its square.", "nonzero",
-                     "±inf at 0 (IEEE division).",
+                     "±inf at 0 (IEEE division). The VJP is PyTorch's −g·y²: the slope y² "
+                     "first (0 where it underflows, |x| > 1e154: −0 for a finite g, NaN for "
+                     "an infinite one, as PyTorch).",
                 standard=lambda ns, x: 1 / x)
 
 # ------------------------------------------------------------------ error functions
