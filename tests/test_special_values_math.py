@@ -498,11 +498,17 @@ UPSTREAM_PAIRS = [-3.0, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 3.0]
 @pytest.mark.parametrize("name", sorted(BINARY))
 @pytest.mark.parametrize("dtype", DTYPES, ids=_id)
 @pytest.mark.parametrize("length", [2, 64])
-def test_binary_gradient_of_a_special_upstream_gradient(name, dtype, length, fast):
+@pytest.mark.parametrize("values", ["ordinary", "special"])
+def test_binary_gradient_of_a_special_upstream_gradient(name, dtype, length, values, fast):
     """The binary ops of test_binary_on_every_pair on every pair of ordinary finite operands,
-    each pair met by every special upstream gradient, at both of PyTorch's loops."""
+    and of the special values of SPECIAL, each pair met by every special upstream gradient, at
+    both of PyTorch's loops (fmod and remainder without a subnormal divisor, whose answer
+    depends on the loop: SUBNORMAL_DIVISOR_BY_LENGTH)."""
     cr_fn, t_fn = BINARY[name]
-    a, b = _grid(dtype, UPSTREAM_PAIRS, UPSTREAM_PAIRS)
+    a, b = _grid(dtype, *([UPSTREAM_PAIRS] * 2 if values == "ordinary" else []))
+    if name in SUBNORMAL_DIVISOR_BY_LENGTH:
+        keep = ~((b != 0) & (np.abs(b) < np.finfo(dtype).tiny))
+        a, b = a[keep], b[keep]
     failures = []
     for x, y, gg in _by_length(_with_each_upstream(dtype, a, b), length):
         try:
