@@ -146,6 +146,21 @@ def where(op: Op) -> str:
     return op.node("Where", [cond, op.x(1, op.out_dtype), op.x(2, op.out_dtype)])
 
 
+@emits("nan_to_num")
+def nan_to_num(op: Op) -> str:
+    """NaN → nan, +∞ → posinf, −∞ → neginf (the dtype's extremes by default), x elsewhere:
+    Where(IsNaN(x), nan, Where(IsInf⁺(x), posinf, Where(IsInf⁻(x), neginf, x)))."""
+    dt = op.out_dtype
+    x = op.x(0, dt)
+    info = np.finfo(dt)
+    posinf, neginf = op.param("posinf", None), op.param("neginf", None)
+    y = op.node("Where", [op.node("IsInf", [x], detect_positive=0, detect_negative=1),
+                          op.const(info.min if neginf is None else neginf, dt), x])
+    y = op.node("Where", [op.node("IsInf", [x], detect_positive=1, detect_negative=0),
+                          op.const(info.max if posinf is None else posinf, dt), y])
+    return op.node("Where", [op.node("IsNaN", [x]), op.const(op.param("nan", 0.0), dt), y])
+
+
 @emits("clip")
 def clip(op: Op) -> str:
     """clip(x, lo, hi) = min(max(x, lo), hi): Clip with 0-d bounds; Max and Min for bounds

@@ -45,6 +45,9 @@ CASES = [
     case("hard", lambda m, x: F.hardtanh(x, -0.5, 0.5) + F.hardsigmoid(x) + F.hardswish(3 * x),
          opsets=(13, 17), ops=("Clip", "HardSigmoid")),
     case("mish", lambda m, x: F.mish(x), opsets=(17, 18)),
+    case("nan_to_num", lambda m, x: cr.nan_to_num(x.log(), nan=0.5)            # NaN below 0
+         + cr.nan_to_num(1.0 / (x * 0), posinf=2.0, neginf=-3.0)                # ±∞ by sign
+         + cr.nan_to_num(1.0 / (x * 0)) * 1e-38, ops=("IsNaN", "IsInf", "Where")),
     case("logit", lambda m, x: cr.logit(x, eps=0.2) + cr.logit(x.abs() * 0.5 + 0.25),
          domain="unit", ops=("Clip", "Log")),
     case("softmax", lambda m, x: F.softmax(x, dim=1) * F.log_softmax(x, dim=-1),
