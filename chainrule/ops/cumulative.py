@@ -97,8 +97,10 @@ class Cumprod(Function):
     VJP:         before the first zero z of the slice: ∂L/∂xᵢ = (Σ_{j ≥ i} gⱼ yⱼ) / xᵢ;
                  at z: Σ_{j ≥ z} gⱼ y′ⱼ with y′ the running product with x_z replaced by 1;
                  after z: 0 (every product through xᵢ also holds x_z = 0)
-    Numerics:    no division by zero: the division is used only before the first zero. Other
-                 array libraries: the standard's cumulative_prod and cumulative_sum.
+    Numerics:    no division by zero: the division is used only before the first zero. A
+                 float32 running product is accumulated in float64 and each value rounded once,
+                 as PyTorch's CPU scan (products into the subnormal range agree). Other array
+                 libraries: the standard's cumulative_prod and cumulative_sum.
     """
 
     name = "cumprod"
@@ -115,6 +117,8 @@ class Cumprod(Function):
         ctx.axis = axis
         if is_foreign_array(x):
             y = array_namespace(x).cumulative_prod(x, axis=axis)
+        elif x.dtype == xp.float32:     # a float64 running product, each rounded once, as
+            y = xp.cumprod(x, axis, dtype=xp.float64).astype(xp.float32)    # PyTorch's CPU scan
         else:
             y = xp.cumprod(x, axis)
         ctx.save(x, y)
