@@ -116,7 +116,11 @@ class Cumprod(Function):
     def forward(ctx, x, axis=0):
         ctx.axis = axis
         if is_foreign_array(x):
-            y = array_namespace(x).cumulative_prod(x, axis=axis)
+            ns = array_namespace(x)
+            if x.dtype == ns.float32:
+                y = ns.astype(ns.cumulative_prod(x, axis=axis, dtype=ns.float64), ns.float32)
+            else:
+                y = ns.cumulative_prod(x, axis=axis)
         elif x.dtype == xp.float32:     # a float64 running product, each rounded once, as
             y = xp.cumprod(x, axis, dtype=xp.float64).astype(xp.float32)    # PyTorch's CPU scan
         else:
