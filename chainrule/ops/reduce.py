@@ -197,6 +197,20 @@ def _float64_variance(x, ns, axes, count, keepdims, correction):
     return xp.asarray(var) if ns is xp else var
 
 
+def _variance(ctx, x, axis, keepdims, correction, op: str):
+    """The variance that var and std share, with the context their backward reads (axes, N − c,
+    whether every element is reduced): float64 for a float32 input (see _float64_variance)."""
+    axes, count = _setup(ctx, x, axis, op)
+    ctx.denominator = count - correction
+    ctx.every = axis is None or x.ndim == 0         # PyTorch's var_backward without a dim
+    ns = array_namespace(x)
+    if _is_float32(x):
+        return _float64_variance(x, ns, axes, count, keepdims, correction)
+    if ns is not xp:
+        return ns.var(x, axis=axes, keepdims=keepdims, correction=correction)
+    return xp.var(x, axis=axes, keepdims=keepdims, ddof=correction)
+
+
 def _var_backward(ctx, g, x):
     """PyTorch's var_backward, in the input's dtype and in its order of the products (where
     they overflow): ((2/(N − c))·g)·(x − x̄); for a reduction over every element (no dim) with
@@ -238,16 +252,9 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False, correction=1):
-        axes, count = _setup(ctx, x, axis, "var")
-        ctx.denominator = count - correction
         ctx.save(x)
-        ns = array_namespace(x)
-        ctx.every = axis is None or x.ndim == 0         # PyTorch's var_backward without a dim
-        if _is_float32(x):
-            return B.astype(_float64_variance(x, ns, axes, count, keepdims, correction), x.dtype)
-        if ns is not xp:
-            return ns.var(x, axis=axes, keepdims=keepdims, correction=correction)
-        return xp.var(x, axis=axes, keepdims=keepdims, ddof=correction)
+        v = _variance(ctx, x, axis, keepdims, correction, "var")
+        return B.astype(v, x.dtype) if _is_float32(x) else v
 
     @staticmethod
     def vjp(ctx, g):
@@ -282,17 +289,11 @@ class Std(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False, correction=1):
-        axes, count = _setup(ctx, x, axis, "std")
-        ctx.denominator = count - correction
         ns = array_namespace(x)
-        ctx.every = axis is None or x.ndim == 0         # PyTorch's var_backward without a dim
+        y = ns.sqrt(_variance(ctx, x, axis, keepdims, correction, "std"))   # (float64: NumPy's
+        y = xp.asarray(y) if ns is xp else y                        # std, the same sqrt of var)
         if _is_float32(x):
-            y = ns.sqrt(_float64_variance(x, ns, axes, count, keepdims, correction))
-            y = B.astype(xp.asarray(y) if ns is xp else y, x.dtype)
-        elif ns is not xp:
-            y = ns.std(x, axis=axes, keepdims=keepdims, correction=correction)
-        else:
-            y = xp.asarray(xp.std(x, axis=axes, keepdims=keepdims, ddof=correction))
+            y = B.astype(y, x.dtype)
         ctx.save(x, y)
         return y
 

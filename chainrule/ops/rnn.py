@@ -169,17 +169,11 @@ def _initial(buffer, plan, h0):
         buffer[plan.first] = plan.sort(h0, axis=0)
 
 
-def _carry(plan, S, src, dst, n):
-    """Sequences that have ended keep their state."""
-    if n < plan.N:
-        S[dst, n:] = S[src, n:]
-
-
-def _carry_rows(S, C, src, dst, lo, hi):
-    """Rows lo … hi − 1 (sequences that have ended) keep their states S (and C) from src."""
-    S[dst, lo:hi] = S[src, lo:hi]
-    if C is not None:
-        C[dst, lo:hi] = C[src, lo:hi]
+def _carry(src, dst, lo, hi, *states):
+    """Rows lo … hi − 1 (sequences that have ended) keep their states (S, and C) from src."""
+    if lo < hi:
+        for S in states:
+            S[dst, lo:hi] = S[src, lo:hi]
 
 
 def _input_projection(x, w_ih, bias, plan):
@@ -318,7 +312,7 @@ class Rnn(Function):
                 act(a, out=S[dst, :n])
             else:
                 xp.maximum(a, 0, out=S[dst, :n])
-            _carry(plan, S, src, dst, n)
+            _carry(src, dst, n, N, S)
         ctx.save(x2, w_ih, w_hh, S, plan, nonlinearity, x.shape)
         return _pack_outputs(plan, S)
 
@@ -460,7 +454,7 @@ class Gru(Function):
                 hnew = xp.subtract(hp, an, out=S[dst, :n])
                 hnew *= a[:, H:H2]
                 hnew += an
-                _carry(plan, S, src, dst, n)
+                _carry(src, dst, n, N, S)
         ctx.save(x2, w_ih, w_hh, S, A, HN, plan, x.shape)
         return _pack_outputs(plan, S)
 
@@ -659,7 +653,7 @@ class Lstm(Function):
                     src, dst = t + rev, t + 1 - rev
                     n = min(plan.counts[t], hi) - lo         # this part's running rows
                     if n < hi - lo:                         # ended sequences keep their state
-                        _carry_rows(S, C, src, dst, lo + max(n, 0), hi)
+                        _carry(src, dst, lo + max(n, 0), hi, S, C)
                     if n <= 0:
                         continue
                     end = lo + n
