@@ -123,6 +123,9 @@ def _mlp_by_hand(x, y):
     p = np.empty((n, classes), f)
     shift, log_total = np.empty(n, f), np.empty(n, f)
     losses, gz = np.empty(n, f), np.empty((n, classes), f)
+    # ReLU's backward writes into buffers of its own: given its input as out, numba's runtime
+    # alias check sends the kernel to its scalar loop (25x slower here, a branch per element)
+    e2, e1 = np.empty((n, params[2].shape[0]), f), np.empty((n, params[0].shape[0]), f)
     count = [0]
 
     def step():
@@ -141,13 +144,13 @@ def _mlp_by_hand(x, y):
         np.matmul(gz.T, r2, out=grads[4])
         np.sum(gz, axis=0, out=grads[5])
         d2 = gz @ w3
-        relu_backward(d2.reshape(-1), r2.reshape(-1), d2.reshape(-1))
-        np.matmul(d2.T, r1, out=grads[2])
-        np.sum(d2, axis=0, out=grads[3])
-        d1 = d2 @ w2
-        relu_backward(d1.reshape(-1), r1.reshape(-1), d1.reshape(-1))
-        np.matmul(d1.T, x, out=grads[0])
-        np.sum(d1, axis=0, out=grads[1])
+        relu_backward(d2.reshape(-1), r2.reshape(-1), e2.reshape(-1))
+        np.matmul(e2.T, r1, out=grads[2])
+        np.sum(e2, axis=0, out=grads[3])
+        d1 = e2 @ w2
+        relu_backward(d1.reshape(-1), r1.reshape(-1), e1.reshape(-1))
+        np.matmul(e1.T, x, out=grads[0])
+        np.sum(e1, axis=0, out=grads[1])
         count[0] += 1
         t = count[0]
         adam_update_many(*flat, f(0.1), f(0.999), f(0.001), f(math.sqrt(1 - 0.999 ** t)),

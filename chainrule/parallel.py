@@ -296,6 +296,9 @@ def map_flat(fn, out, *arrays):
             out.flags.c_contiguous:
         flats = [a.reshape(-1) for a in arrays]
         target = out.reshape(-1)
+        if out.nbytes < 2 * MIN_BYTES:      # too small to split: no closure, no pool check
+            fn(*flats, out=target)
+            return out
         parallel_for(target.size,
                      lambda lo, hi: fn(*[f[lo:hi] for f in flats], out=target[lo:hi]),
                      out.nbytes)
