@@ -97,7 +97,8 @@ class Adam(Optimizer):
         if cached is not None and len(cached["params"]) == len(params) and all(
                 p is q and p._data is a and state.get(id(p)) is s and s["exp_avg"] is m
                 and s["exp_avg_sq"] is v for p, q, a, s, m, v in zip(
-                    params, cached["params"], cached["data"], cached["states"], *cached["moments"])):
+                    params, cached["params"], cached["data"], cached["states"],
+                    *cached["moments"])):
             return cached["states"], *cached["flat"]
         states = [state.get(id(p)) for p in params]
         if not all(states) or any(type(s["step"]) is not int for s in states):
