@@ -38,6 +38,14 @@ def _general(p, g, buf, mu, damped, one_minus_tau, nesterov, lr):
             p[k] = p[k] - b * lr
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def momentum_update_many(ps, gs, bufs, mu, lr):
+    """The common case's step (no dampening, no Nesterov) for several tensors in one call:
+    tuples of flat arrays of one dtype, the same constants for all."""
+    for t in range(len(ps)):
+        _plain(ps[t], gs[t], bufs[t], mu, lr)
+
+
 def momentum_update(p, g, buf, mu, damped, one_minus_tau, nesterov, lr):
     """One momentum step on flat, contiguous arrays of one dtype (scalars of that dtype)."""
     if not damped and not nesterov:

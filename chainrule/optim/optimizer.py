@@ -91,6 +91,43 @@ class Optimizer:
     def _state_for(self, p: Tensor) -> dict:
         return self.state.setdefault(id(p), {})
 
+    # ----------------------------------------------------------------- one kernel call per group
+    def _group_arrays(self, group: dict, params: list, keys: tuple):
+        """For a rule that updates a whole group in one kernel call: (states, the flat
+        parameters, and per state key in ``keys`` the flat state arrays), or None where a
+        parameter has no state yet or its arrays do not suit the kernels (not all contiguous,
+        of one float dtype and of the parameter's shape).
+
+        The flat views are kept between steps while the parameters, their arrays, their states
+        and those state arrays stay the same objects (a ``load_state_dict``, or a parameter given
+        a new array, makes them again): a step then flattens only the gradients."""
+        state = self.state
+        kept = self.__dict__.setdefault("_group_views", {})     # id(group) -> the views
+        cached = kept.get(id(group))
+        if cached is not None and cached["keys"] == keys and len(cached["params"]) == len(params) \
+                and all(p is q and p._data is a and state.get(id(p)) is s
+                        and all(s.get(k) is b for k, b in zip(keys, held))
+                        for p, q, a, s, held in zip(params, cached["params"], cached["data"],
+                                                    cached["states"], cached["held"])):
+            return cached["states"], *cached["flat"]
+        states = [state.get(id(p)) for p in params]
+        if not all(states):
+            return None
+        held = [tuple(s.get(k) for k in keys) for s in states]
+        data = [p._data for p in params]
+        if any(type(b) is not type(a) or b.shape != a.shape for a, h in zip(data, held)
+               for b in h):
+            return None
+        from .. import kernels
+
+        if not kernels.takes(*data, *(b for h in held for b in h), contiguous=True):
+            return None
+        columns = [data] + [[h[k] for h in held] for k in range(len(keys))]
+        flat = tuple(tuple(a.reshape(-1) for a in column) for column in columns)
+        kept[id(group)] = {"keys": keys, "params": params, "data": data, "states": states,
+                           "held": held, "flat": flat}
+        return (states, *flat)
+
     # ----------------------------------------------------------------- work arrays
     def _work(self, like, slot: int = 1):
         """A scratch array shaped like ``like``, reused from step to step and from parameter to

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from .. import kernels
+from ..autograd.versions import bump
 from .optimizer import Optimizer
 
 
@@ -34,6 +35,42 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
+
+    def _step_group(self, group: dict) -> None:
+        if not self._step_group_at_once(group):
+            super()._step_group(group)
+
+    def _step_group_at_once(self, group: dict) -> bool:
+        """The group's whole momentum step in one call of the fast extra's kernel, when every
+        parameter with a gradient takes the common rule (momentum without dampening, Nesterov,
+        weight decay or maximize), has its momentum buffer already (the first step goes
+        parameter by parameter) and all arrays are contiguous and of one dtype: the same
+        operations as the per-parameter kernel, so the same bits, without ~8 µs of Python per
+        parameter (LeNet-5's ten tensors: 88 → 53 µs a step). Returns False where it does not
+        apply."""
+        mu = group["momentum"]
+        if (mu == 0 or group["dampening"] != 0 or group["nesterov"] or group["maximize"]
+                or group["weight_decay"] != 0 or not kernels.available()):
+            return False
+        params = [p for p in group["params"] if p.grad is not None]
+        if len(params) < 2:
+            return False
+        views = self._group_arrays(group, params, ("momentum_buffer",))
+        if views is None:
+            return False
+        _, flat_p, flat_b = views
+        grads = [p.grad._data for p in params]
+        if any(g.shape != p._data.shape for g, p in zip(grads, params)) or not kernels.takes(
+                params[0]._data, *grads, contiguous=True):
+            return False
+        from ..kernels.sgd import momentum_update_many
+
+        f = params[0]._data.dtype.type
+        momentum_update_many(flat_p, tuple(g.reshape(-1) for g in grads), flat_b, f(mu),
+                             f(group["lr"]))
+        for p in params:
+            bump(p._data)   # an in-place change, as in PyTorch: a graph saved before refuses it
+        return True
 
     def _update(self, group, param, grad, state):
         lr, mu = group["lr"], group["momentum"]

@@ -108,35 +108,3 @@ def test_the_group_in_one_call_gives_the_per_parameter_kernels_bits(dtype, monke
         np.testing.assert_array_equal(a, b)
     assert True in calls and False in calls   # both routes ran (first step and after the skip)
 
-
-def test_the_kept_flat_views_follow_new_arrays_states_and_groups():
-    """The one-call route keeps the flat views of parameters and moments between steps; a
-    ``load_state_dict`` (new moment arrays), a parameter given a new array (``p.data = …``) and
-    two groups must each be seen, so both routes keep giving the same bits."""
-    def run(at_once):
-        rng = np.random.default_rng(9)
-        params = [cr.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
-                  for s in [(3, 4), (5,), (2, 3), (4,)]]
-        opt = cr.optim.Adam([{"params": params[:2]}, {"params": params[2:], "lr": 0.05}],
-                            lr=0.01)
-        if not at_once:
-            opt._step_group_at_once = lambda group: False
-
-        def steps(n):
-            for _ in range(n):
-                for p in params:
-                    p.grad = cr.tensor(rng.standard_normal(p.shape).astype(np.float32))
-                opt.step()
-
-        steps(3)
-        saved = opt.state_dict()
-        steps(2)
-        opt.load_state_dict(saved)          # the moments are new arrays now
-        steps(2)
-        params[0].data = cr.tensor(rng.standard_normal((3, 4)).astype(np.float32))
-        steps(2)
-        return [p.numpy().copy() for p in params] + [
-            opt.state[id(p)][k].copy() for p in params for k in ("exp_avg", "exp_avg_sq")]
-
-    for a, b in zip(run(True), run(False)):
-        np.testing.assert_array_equal(a, b)
