@@ -417,6 +417,17 @@ def _huber_loss(d: Drawer) -> Case:
                 params={"delta": delta})
 
 
+@spec("soft_margin")
+def _soft_margin(d: Drawer) -> Case:
+    shape = d.shape()
+    xs = d.values([shape, shape], [OWN, OWN])
+    # PyTorch refuses a target that needs a gradient: there its own ops compose the same loss
+    return Case(xs, lambda x, y: d.cls.apply(x, y),
+                lambda x, y: torch.log1p(torch.exp(-x * y)) if y.requires_grad
+                else F.soft_margin_loss(x, y, reduction="none"),
+                lambda x, y: d.reference(x, y), d.requires_grad(2))
+
+
 def _binary_targets(d: Drawer, shape) -> np.ndarray:
     """Targets in [0, 1]: soft (the 'probability' domain) or hard 0/1 labels."""
     if d.draw(st.booleans()):

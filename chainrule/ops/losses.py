@@ -199,9 +199,10 @@ class KLDiv(Function):
 
     Forward:     ℓ = y(ln y − x)   (0 where y = 0);   log_target: ℓ = e^{y}(y − x)
     Derivative:  ∂ℓ/∂x = −y,  ∂ℓ/∂y = ln y + 1 − x;   log_target: −e^{y} and e^{y}(y − x + 1)
-    VJP:         each derivative times g, ∂ℓ/∂y summed from the terms as PyTorch's autograd
-                 does: xlogy(1[y ≠ 0], y) + y/y − x (so NaN at y = 0, where ln y + 1 has no
-                 limit) and e^{y}(y − x) + e^{y} (NaN where e^{y} = ∞ and y = x)
+    VJP:         each derivative times g, ∂L/∂y summed from the terms as PyTorch's autograd
+                 does: xlogy(g, y) (0 at y = 0) + (g·y)/y − g·x (so NaN at y = 0, where
+                 ln y + 1 has no limit, and 0 where g = 0 even for y < 0) and
+                 g(y − x)e^{y} + g e^{y} (NaN where e^{y} = ∞ and y = x)
     Numerics:    y ln y is taken as 0 at y = 0 (its limit), as PyTorch's xlogy; with log_target
                  the target's log-probabilities are used directly, never exponentiated to 0.
     """
@@ -235,13 +236,17 @@ class KLDiv(Function):
         need = ctx.needs_input_grad
         if ctx.log_target:
             e = ns.exp(y)
-            gy = g * e * (y - x) + g * e if need[1] else None
+            gy = g * (y - x) * e + g * e if need[1] else None
             return (-g * e if need[0] else None), gy
         gy = None
         if need[1]:
-            with errstate(ns, divide="ignore", invalid="ignore"):
-                log_y = ns.where(y == 0, 0.0, ns.log(y))     # xlogy(1[y ≠ 0], y)
-                gy = g * log_y + g * (y / y) - g * x
+            with errstate(ns, divide="ignore", invalid="ignore", over="ignore"):
+                # PyTorch differentiates xlogy(y, y) − y·x: ∂/∂(first y) = xlogy(g, y), which
+                # is 0 where g = 0 (unless y is NaN) and is set to 0 where y = 0; ∂/∂(second y)
+                # = (g·y)/y (∞ where g·y overflows); then −g·x
+                a = g * ns.log(y)
+                a = ns.where(((g == 0) & ~ns.isnan(y)) | (y == 0), 0.0, a)
+                gy = a + (g * y) / y - g * x
         return (-g * y if need[0] else None), gy
 
 

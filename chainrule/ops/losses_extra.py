@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 
+from ..autograd.function import Function, primitive
 from ..backend import (
     array_namespace,
     asarray_like,
+    errstate,
     numpy_dtype,
     to_numpy,
     xp,
@@ -145,13 +147,62 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     return _reduce(hinge + linear, reduction)
 
 
+@primitive
+class SoftMargin(Function):
+    """The soft margin loss of each element (F.soft_margin_loss with reduction='none').
+
+    Forward:     ℓ = ln(1 + z),  z = e^{−x·y}
+    Derivative:  ∂ℓ/∂x = −y·z/(1 + z) = −y·σ(−x·y),  ∂ℓ/∂y = −x·z/(1 + z)
+    VJP:         ∂L/∂x = ((y·z)·(−1))/(1 + z)·g, in PyTorch's order (soft_margin_loss_backward):
+                 the upstream gradient multiplies last, so a tiny g is not lost to underflow in
+                 g/(1 + z) when z is huge (−x·y = 120, g = −1e-300: 3e-300, not 0)
+    Numerics:    z = ∞ (−x·y above ~709 in float64) gives ∞/∞ = NaN in the derivative, as
+                 PyTorch's; the loss is then ∞. PyTorch gives the target no gradient; chainrule
+                 differentiates it by the same rule with x and y exchanged.
+    """
+
+    name = "soft_margin"
+    array_api = True
+    text = ("ℓ = ln(1 + e^{−x·y})", "∂ℓ/∂x = −y·e^{−x·y}/(1 + e^{−x·y}) = −y σ(−x·y)")
+    latex = (r"\ell = \ln\left(1 + e^{-x y}\right)",
+             r"\frac{\partial \ell}{\partial x} = \frac{-y\,e^{-x y}}{1 + e^{-x y}}"
+             r" = -y\,\sigma(-x y)")
+    explanation = ("A smooth hinge: the loss falls towards 0 as the margin x·y grows, and its "
+                   "slope is the probability σ(−x·y) that the sign is wrong.")
+    reference = staticmethod(lambda x, y: xp.log1p(xp.exp(-x * y)))
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ns = array_namespace(x, y)
+        with errstate(ns, over="ignore", invalid="ignore"):
+            z = ns.exp(-x * y)
+            ctx.save(x, y, z)
+            return ns.log1p(z)
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y, z = ctx.saved
+        need = ctx.needs_input_grad
+        if isinstance(x, Tensor) or isinstance(y, Tensor):   # create_graph: z made again,
+            # differentiably (a saved z would be a constant there)
+            z = (-x * y).exp()
+            ns = None
+        else:
+            ns = array_namespace(x, y)
+        with errstate(ns, over="ignore", invalid="ignore", under="ignore"):
+            denominator = 1 + z
+            gx = -(y * z) / denominator * g if need[0] else None
+            gy = -(x * z) / denominator * g if len(need) > 1 and need[1] else None
+        return gx, gy
+
+
 def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
                      reduction: str = "mean") -> Tensor:
     """ℓ = ln(1 + e^{−y·x}) (F.soft_margin_loss); ∂ℓ/∂x = −y σ(−y x)."""
     reduction = _reduction("soft_margin_loss", size_average, reduce, reduction)
     x = _as_tensor(input)
     y = _like(target, x)
-    return _reduce((-x * y).exp().log1p(), reduction)
+    return _reduce(SoftMargin.apply(x, y), reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  # noqa: A002

@@ -693,3 +693,96 @@ def test_activation_gradient_of_a_special_upstream_gradient(name, dtype, length,
     for start in range(0, x.size, length):          # tensors of this length: PyTorch's loop
         check(cr_fn, t_fn, [x[start:start + length]], dtype,
               upstream=gg[start:start + length])
+
+
+# --------------------------------------------------------------------------- special upstream
+LOSS_UPSTREAM = {np.float64: [INF, -INF, NAN, 0.0, -0.0, 1e300, -1e-300, 2.5],
+            np.float32: [INF, -INF, NAN, 0.0, -0.0, 1e38, -1e-38, 2.5]}
+
+
+def _upstream_cases():
+    for name in sorted(REGRESSION):
+        for dtype in DTYPES:
+            for shift in (0, 3):
+                # the overflow above, where |x − y| = 2e38 meets a finite nonzero upstream value
+                marks = (_MSE_OVERFLOW,) if (name, dtype, shift) == (
+                    "mse_loss", np.float32, 0) else ()
+                yield pytest.param(name, dtype, shift, marks=marks,
+                                   id=f"{name}-{_id(dtype)}-{shift}")
+
+
+@pytest.mark.parametrize("name, dtype, shift", list(_upstream_cases()))
+def test_regression_loss_under_a_special_upstream_gradient(name, dtype, shift):
+    """reduction='none' with an upstream gradient of special values, each meeting every pair
+    of special input and target values in turn (``shift`` moves the alignment): an infinite or
+    NaN upstream through each loss's derivative, and a zero against an infinite slope."""
+    cr_fn, t_fn = REGRESSION[name]
+    x, t = _grid(dtype)
+    g = np.resize(np.roll(np.array(LOSS_UPSTREAM[dtype]), shift), x.size)
+    check(lambda a, b: cr_fn(a, b, reduction="none"),
+          lambda a, b: t_fn(a, b, reduction="none"), [x, t], dtype,
+          grad=[0] if name in NO_TARGET_GRADIENT else [0, 1], upstream=g)
+
+
+@pytest.mark.parametrize("value", [INF, -INF, NAN, 0.0, -0.0], ids=_id)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("name", sorted(REGRESSION))
+def test_reduced_regression_loss_under_a_special_upstream_gradient(name, reduction, value):
+    """A reduced loss's backward started from ±∞, NaN or ±0 (float64)."""
+    cr_fn, t_fn = REGRESSION[name]
+    x, t = _grid(np.float64, [-1.0, 0.0, 2.0, 1e300, INF, NAN], [0.5, 0.0, -INF])
+    check(lambda a, b: cr_fn(a, b, reduction=reduction),
+          lambda a, b: t_fn(a, b, reduction=reduction), [x, t], np.float64,
+          grad=[0] if name in NO_TARGET_GRADIENT else [0, 1], upstream=np.float64(value))
+
+
+def _other_loss_cases(dtype):
+    """(name, chainrule call, PyTorch call, arrays) of the elementwise losses above, each on its
+    own grid of special values, with reduction='none'."""
+    tiny = 1e-300 if dtype == np.float64 else 1e-38
+    x, t = _grid(dtype, [0.0, tiny, 0.25, 0.5, 1 - 1e-7, 1.0], [0.0, -0.0, tiny, 1.0, 0.5, 0.3])
+    yield "binary_cross_entropy", F.binary_cross_entropy, TF.binary_cross_entropy, [x, t]
+    x, t = _grid(dtype, None, BCE_TARGETS)
+    yield ("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits,
+           TF.binary_cross_entropy_with_logits, [x, t])
+    for log_target in (False, True):
+        targets = SPECIAL[dtype] if log_target else [
+            v if abs(v) != 1e300 or dtype == np.float64 else 1e38 for v in KL_TARGETS]
+        x, t = _grid(dtype, None, targets)
+        yield (f"kl_div_log_target_{log_target}",
+               lambda a, b, k=log_target, **o: F.kl_div(a, b, log_target=k, **o),
+               lambda a, b, k=log_target, **o: TF.kl_div(a, b, log_target=k, **o), [x, t])
+    for log_input in (True, False):
+        x, t = _grid(dtype, None, POISSON_TARGETS)
+        yield (f"poisson_nll_loss_log_input_{log_input}",
+               lambda a, b, k=log_input, **o: F.poisson_nll_loss(a, b, log_input=k, full=True,
+                                                                 **o),
+               lambda a, b, k=log_input, **o: TF.poisson_nll_loss(a, b, log_input=k, full=True,
+                                                                  **o), [x, t])
+
+
+@pytest.mark.parametrize("shift", [0, 3])
+@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+def test_other_losses_under_a_special_upstream_gradient(dtype, shift):
+    """Binary cross-entropy (of probabilities and of logits), KL divergence and the Poisson
+    likelihood with reduction='none', under an upstream gradient of special values."""
+    for name, cr_fn, t_fn, arrays in _other_loss_cases(dtype):
+        g = np.resize(np.roll(np.array(LOSS_UPSTREAM[dtype]), shift), arrays[0].size)
+        try:
+            check(lambda a, b, f=cr_fn: f(a, b, reduction="none"),
+                  lambda a, b, f=t_fn: f(a, b, reduction="none"), arrays, dtype, upstream=g)
+        except AssertionError as error:
+            raise AssertionError(f"{name}: {error}") from None
+
+
+@pytest.mark.parametrize("value", [INF, -INF, NAN, 0.0, -0.0], ids=_id)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_other_reduced_losses_under_a_special_upstream_gradient(reduction, value):
+    """Their reduced forms' backward started from ±∞, NaN or ±0 (float64)."""
+    for name, cr_fn, t_fn, arrays in _other_loss_cases(np.float64):
+        try:
+            check(lambda a, b, f=cr_fn: f(a, b, reduction=reduction),
+                  lambda a, b, f=t_fn: f(a, b, reduction=reduction), arrays, np.float64,
+                  upstream=np.float64(value))
+        except AssertionError as error:
+            raise AssertionError(f"{name}: {error}") from None
