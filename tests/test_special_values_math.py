@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from oracle import assert_one_of_pytorchs_answers, check_against_pytorch
+from oracle import _outputs, assert_one_of_pytorchs_answers, check_against_pytorch
 
 import chainrule as cr
 from chainrule import kernels
@@ -86,12 +86,8 @@ NOT_FIXED = {
         'test_reduction_over_every_element_of_each_row[float64-amin]',
         'test_reduction_over_every_element_of_each_row[float32-amax]',
         'test_reduction_over_every_element_of_each_row[float32-amin]',
-    },
-    ("cumprod's gradient at the first zero of a slice holding +-inf: PyTorch -inf (its "
-     "exclusive products in its own order), chainrule NaN (inf * 0 in the running product with "
-     "the zero replaced by 1); the same for an infinite upstream gradient at [2, -1, 2, 0]"): {
-        'test_reduction_along_a_dim[0-float64-cumprod]',
-        'test_reduction_along_a_dim[0-float32-cumprod]',
+        *{f'test_reduction_gradient_of_a_special_upstream_gradient[{dt}-{name}-{shift}]'
+          for dt in ('float64', 'float32') for name in ('amax', 'amin') for shift in (0, 1, 2)},
     },
 }
 _NOT_FIXED = {test: reason for reason, tests in NOT_FIXED.items() for test in tests}
@@ -520,3 +516,17 @@ def test_binary_gradient_of_a_special_upstream_gradient(name, dtype, length, val
         except AssertionError as error:
             failures.append(f"a = {x[:2]}, b = {y[:2]}, g = {gg[:2]}: {error}")
     assert not failures, "\n".join(failures[:6]) + f"\n({len(failures)} tensors)"
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2])
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+def test_reduction_gradient_of_a_special_upstream_gradient(name, dtype, shift):
+    """Each reduction along dim 1 of the special rows (±∞, NaN, ties, signed zeros, huge and
+    subnormal values), its backward started from an upstream gradient of ±∞, NaN, ±0 and a huge
+    value, each row meeting each in turn as ``shift`` moves the alignment."""
+    cr_fn, t_fn = REDUCTIONS[name]
+    x = _rows(dtype)
+    shape = tuple(_outputs(t_fn(torch.tensor(x), 1))[0].shape)
+    g = np.resize(np.roll(np.array(UPSTREAM[dtype]), shift), shape)
+    check(lambda a: cr_fn(a, 1), lambda a: t_fn(a, 1), [x], dtype, upstream=g)

@@ -94,9 +94,10 @@ class Cumprod(Function):
 
     Forward:     yᵢ = Π_{j ≤ i} xⱼ
     Derivative:  ∂yⱼ/∂xᵢ = Π_{k ≤ j, k ≠ i} x_k  for i ≤ j, else 0
-    VJP:         before the first zero z of the slice: ∂L/∂xᵢ = (Σ_{j ≥ i} gⱼ yⱼ) / xᵢ;
-                 at z: Σ_{j ≥ z} gⱼ y′ⱼ with y′ the running product with x_z replaced by 1;
-                 after z: 0 (every product through xᵢ also holds x_z = 0)
+    VJP:         before the first zero z of the slice: ∂L/∂xᵢ = (Σ_{i ≤ j < z} gⱼ yⱼ) / xᵢ;
+                 at z: (Π_{j<z} xⱼ) · Σ_{z ≤ k < z₂} g_k Π_{z<j≤k} xⱼ, z₂ the second zero;
+                 after z: 0 (every product through xᵢ also holds x_z = 0). Terms that hold a
+                 zero factor are left out, never formed as g·0 (∞·0 = NaN), as PyTorch's.
     Numerics:    no division by zero: the division is used only before the first zero. A
                  float32 running product is accumulated in float64 and each value rounded once,
                  as PyTorch's CPU scan (products into the subnormal range agree). Other array
@@ -115,16 +116,7 @@ class Cumprod(Function):
     @staticmethod
     def forward(ctx, x, axis=0):
         ctx.axis = axis
-        if is_foreign_array(x):
-            ns = array_namespace(x)
-            if x.dtype == ns.float32:
-                y = ns.astype(ns.cumulative_prod(x, axis=axis, dtype=ns.float64), ns.float32)
-            else:
-                y = ns.cumulative_prod(x, axis=axis)
-        elif x.dtype == xp.float32:     # a float64 running product, each rounded once, as
-            y = xp.cumprod(x, axis, dtype=xp.float64).astype(xp.float32)    # PyTorch's CPU scan
-        else:
-            y = xp.cumprod(x, axis)
+        y = _running_product(x, axis)
         ctx.save(x, y)
         return y
 
@@ -140,13 +132,32 @@ class Cumprod(Function):
         zeros_so_far = _standard.cumulative("sum", counted, axis)
         before = zeros_so_far == 0
         safe_x = ns.where(before, x, 1.0)
-        grad = ns.where(before, _rev_cumsum(g * y, axis) / safe_x, 0.0)
+        # only the terms before the first zero: gⱼyⱼ beyond it is never formed (∞·0 would be
+        # NaN where the true term is an exact 0), as PyTorch masks them
+        grad = ns.where(before, _rev_cumsum(ns.where(before, g * y, 0.0), axis) / safe_x, 0.0)
         first = zero & (zeros_so_far == 1)
         if ns.any(first):
-            y_first = _standard.cumulative("prod", ns.where(first, 1.0, x), axis)
-            tail = ns.where(zeros_so_far >= 1, g * y_first, 0.0)
-            grad = grad + ns.where(first, _rev_cumsum(tail, axis), 0.0)
+            # at the first zero z: (Π_{j<z} xⱼ) · Σ_{z ≤ k < z₂} g_k Π_{z<j≤k} xⱼ, z₂ the second
+            # zero (every product through it is an exact 0 and is left out, as PyTorch does)
+            segment = zeros_so_far == 1
+            after = _running_product(ns.where(segment & ~first, x, 1.0), axis)
+            total = B.total(ns.where(segment, g * after, 0.0), axis=axis, keepdims=True)
+            prefix = _running_product(safe_x, axis)          # Π_{j<z} xⱼ at z
+            grad = grad + ns.where(first, prefix * total, 0.0)
         return grad
+
+
+def _running_product(x, axis: int):
+    """Π_{j ≤ i} xⱼ along ``axis``: float32 accumulated in float64 and each value rounded once,
+    as PyTorch's CPU scan; other array libraries through the standard's cumulative_prod."""
+    if is_foreign_array(x):
+        ns = array_namespace(x)
+        if x.dtype == ns.float32:
+            return ns.astype(ns.cumulative_prod(x, axis=axis, dtype=ns.float64), ns.float32)
+        return ns.cumulative_prod(x, axis=axis)
+    if x.dtype == xp.float32:
+        return xp.cumprod(x, axis, dtype=xp.float64).astype(xp.float32)
+    return xp.cumprod(x, axis)
 
 
 def _cumprod_vjp_differentiable(g, x, axis: int):
