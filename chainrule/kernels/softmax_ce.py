@@ -60,13 +60,16 @@ def softmax_ce_forward(z, target, ignore_index, zero, p, shift, log_total, losse
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def softmax_ce_backward(p, target, ignore_index, scale, one, out):
-    """out (N, C) = scale·(vₙ·pₙ − vₙ·onehot(yₙ)), vₙ = 1[yₙ ≠ ignore_index]; ``scale`` and
-    ``one`` of p's dtype, so the arithmetic is the NumPy rule's, in that dtype."""
+    """out (N, C) = dₙ − pₙ·Σₖ dₙₖ, the backward of log-softmax after that of the NLL loss, as
+    PyTorch composes them: dₙ = −scale at the target and an exact 0 elsewhere (and everywhere in
+    an ignored sample, whatever ``scale``, so an infinite scale gives 0 there, not ∞·0).
+    ``scale`` and ``one`` of p's dtype, so the arithmetic is the NumPy rule's, in that dtype."""
     n_rows, n_classes = p.shape
     zero = one - one
     for n in range(n_rows):
         t = target[n]
-        v = zero if t == ignore_index else one
+        d = zero if t == ignore_index else -scale
+        total = zero + d            # Σₖ dₙₖ as a sum of zeros and d: +0 for d = −0
         for k in range(n_classes):
-            a = v if k == t else zero
-            out[n, k] = scale * (v * p[n, k] - a)
+            dk = d if k == t else zero
+            out[n, k] = dk - p[n, k] * total

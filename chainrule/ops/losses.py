@@ -289,14 +289,18 @@ class NLLLoss(Function):
         # an ignored sample adds 0, even where its log-probability is NaN or ±∞ (as PyTorch)
         losses = ns.where(valid, losses, ns.zeros_like(losses))
         ctx.shape, ctx.index, ctx.w_y, ctx.reduction = x.shape, index, w_y, reduction
+        ctx.valid = valid
         ctx.divisor = B.total(w_y)
         return reduce_losses(losses, reduction, ctx.divisor)
 
     @staticmethod
     def vjp(ctx, g):
         # −w_y·(g/D) at each sample's target, exactly 0 elsewhere (also where g/D is NaN or ∞:
-        # a NaN or infinite class weight, as PyTorch's nll_loss_backward)
+        # a NaN or infinite class weight, as PyTorch's nll_loss_backward), and exactly 0 for an
+        # ignored sample, whatever its upstream gradient (∞·0 would be NaN)
         picked = expand_class_axis(-ctx.w_y) * reduction_scale(g, ctx.reduction, ctx.divisor)
+        ns = namespace(picked)
+        picked = ns.where(expand_class_axis(ctx.valid), picked, ns.zeros_like(picked))
         if not isinstance(picked, xp.ndarray):
             # no scatter in the array API standard, nor on Tensors (a differentiable backward):
             # compare with arange(C)

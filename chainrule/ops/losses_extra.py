@@ -45,14 +45,7 @@ def _log_sigmoid(x: Tensor) -> Tensor:
 
 def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
     """‖x1 − x2 + ε‖_p over the last axis (F.pairwise_distance)."""
-    d = x1 - x2 + eps
-    if p == 2:
-        return (d * d).sum(dim=-1).sqrt()
-    if p == 1:
-        return d.abs().sum(dim=-1)
-    if math.isinf(p):       # PyTorch's ∞-norm rule (a NaN entry: gradient 0, not NaN)
-        return vector_norm(d, p, -1)
-    return (d.abs() ** p).sum(dim=-1) ** (1.0 / p)
+    return vector_norm(x1 - x2 + eps, p, -1)
 
 
 def _check_same_shape(op: str, *tensors) -> None:

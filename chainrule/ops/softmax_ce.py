@@ -187,7 +187,22 @@ class SoftmaxCrossEntropy(Function):
             # saved values are Tensors now)
             _index_terms(ctx, getattr(z, "_data", z), getattr(target, "_data", target), xp)
         a = SoftmaxCrossEntropy.coefficients(ctx, target)
-        gz = scale * (B.total(a, axis=1, keepdims=True) * p - a) if need[0] else None
+        gz = None
+        if need[0]:
+            # PyTorch's order: the NLL loss's backward d = −scale·a, then log-softmax's,
+            # d − p·Σₖ d. For class indices d is an exact 0 where PyTorch writes one instead of
+            # a product (the other classes without smoothing, every class of an ignored
+            # sample), so an infinite upstream gradient gives 0 there, not ∞·0 = NaN
+            d = -(scale * a)
+            if not ctx.probabilities:
+                ns = namespace(a)
+                kept = expand_class_axis(ctx.valid)
+                if not ctx.eps:
+                    classes = B.reshape(ns.arange(ctx.n_classes),
+                                        (1, ctx.n_classes) + (1,) * (a.ndim - 2))
+                    kept = kept & (ctx.index == classes)
+                d = ns.where(kept, d, ns.zeros_like(d))
+            gz = d - p * B.total(d, axis=1, keepdims=True)
         gq = None
         if ctx.probabilities and need[1]:
             if logp is None:
