@@ -814,6 +814,11 @@ def _per_sample_cases(dtype):
         "multi_margin_loss": (lambda a, b: F.multi_margin_loss(a, b, reduction="none"),
                               lambda a, b: TF.multi_margin_loss(a, b, reduction="none"),
                               [x, labels], [0]),
+        "multilabel_margin_loss": (
+            lambda a, b: F.multilabel_margin_loss(a, b, reduction="none"),
+            lambda a, b: TF.multilabel_margin_loss(a, b, reduction="none"),
+            [x, np.array([[[0, 2, -1, 1], [3, -1, 0, 0], [-1, 1, 2, 3], [1, 0, 3, 2]][i % 4]
+                          for i in range(n)], dtype=np.int64)], [0]),
         "multilabel_soft_margin_loss": (
             lambda a, b: F.multilabel_soft_margin_loss(a, b, reduction="none"),
             lambda a, b: TF.multilabel_soft_margin_loss(a, b, reduction="none"),
@@ -843,16 +848,18 @@ def _per_sample_cases(dtype):
 
 
 _MULTI_MARGIN_PRODUCT = pytest.mark.xfail(strict=True, reason=(
-    "multi_margin_loss: PyTorch's kernel multiplies each row's local gradient by the upstream "
-    "gradient last, so a row whose hinge terms are all inactive gets 0·∞ = NaN under an "
-    "infinite upstream gradient; chainrule's composition selects 0 there (a mask, no product)"))
+    "multi_margin_loss and multilabel_margin_loss: PyTorch's kernels multiply each row's local "
+    "gradient by the upstream gradient last, so an inactive hinge term gets 0·∞ = NaN under an "
+    "infinite or NaN upstream gradient; chainrule's compositions select 0 there (a mask, no "
+    "product). Matching needs each loss as a primitive of its own"))
 
 
 def _per_sample_params():
     for name in sorted(_per_sample_cases(np.float64)):
         for dtype in DTYPES:
             for shift in (0, 1, 2):
-                marks = (_MULTI_MARGIN_PRODUCT,) if name == "multi_margin_loss" else ()
+                marks = (_MULTI_MARGIN_PRODUCT,) if name in (
+                    "multi_margin_loss", "multilabel_margin_loss") else ()
                 yield pytest.param(name, dtype, shift, marks=marks,
                                    id=f"{name}-{_id(dtype)}-{shift}")
 
