@@ -428,6 +428,25 @@ def _soft_margin(d: Drawer) -> Case:
                 lambda x, y: d.reference(x, y), d.requires_grad(2))
 
 
+@spec("multi_margin", second_order=False)      # PyTorch has no second derivative here
+def _multi_margin(d: Drawer) -> Case:
+    n, c = d.draw(st.integers(1, 4)), d.draw(st.integers(2, 5))
+    (x,) = d.values([(n, c)], [OWN])
+    target = d.rng().integers(0, c, n)
+    p = d.draw(st.sampled_from([1, 2]))
+    margin = d.draw(st.sampled_from([1.0, 0.5]))
+    weight = d.rng().random(c).astype(d.dtype) + 0.5 if d.draw(st.booleans()) else None
+    t_target = torch.as_tensor(target)
+    t_weight = None if weight is None else torch.as_tensor(weight)
+    params = dict(target=target, p=p, margin=margin, weight=weight)
+    return Case((x,), lambda t: d.cls.apply(t, **params),
+                lambda t: F.multi_margin_loss(t, t_target, p, margin, t_weight,
+                                              reduction="none"),
+                lambda t: d.reference(t, **params),
+                params=dict(p=p, margin=margin, weight=weight is not None,
+                            target=target.tolist()))
+
+
 def _binary_targets(d: Drawer, shape) -> np.ndarray:
     """Targets in [0, 1]: soft (the 'probability' domain) or hard 0/1 labels."""
     if d.draw(st.booleans()):

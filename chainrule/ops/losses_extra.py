@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend as B
 from ..autograd.function import Function, primitive
 from ..backend import (
     array_namespace,
@@ -248,27 +249,84 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0,  # noqa: A
                          f"{tuple(x.shape)}")
     if ((tb < 0) | (tb >= c)).any():
         raise IndexError(f"{op}: target out of range: labels must lie in 0…{c - 1}")
-    rows = xp.arange(n)
-    picked = xb[rows, tb].reshape(n, 1)
-    others = xp.ones((n, c), dtype=bool)
-    others[rows, tb] = False
-    # PyTorch adds the term of class i only where margin − x_y + x_i > 0 (a NaN there, as from
-    # ∞ − ∞, adds nothing) and weighs only the terms it adds: a mask, not a product with 0/1
-    m = margin - picked + xb
-    keep = (m._data > 0) & asarray_like(others, x._data)
-    zero = _like(0.0, x)
-    z = _where(keep, m, zero)
-    if p == 2:
-        z = z * z
-    if weight is not None:
-        w = to_numpy(_array(weight)).astype(xb.dtype)
-        ns = array_namespace(x._data)
-        w_y = asarray_like(w[tb].reshape(n, 1), x._data)
-        z = z * Tensor._from_op(ns.where(keep, w_y, ns.zeros_like(w_y)), None)
-    loss = z.sum(dim=1) / c
+    w = None if weight is None else to_numpy(_array(weight)).astype(numpy_dtype(xb.dtype))
+    loss = MultiMargin.apply(xb, target=tb, p=p, margin=margin, weight=w)
     if x.ndim == 1:
         loss = loss.reshape(())
     return _reduce(loss, reduction)
+
+
+@primitive
+class MultiMargin(Function):
+    """The multi-class hinge loss of each sample (F.multi_margin_loss with reduction='none').
+
+    Forward:     ℓₙ = (1/C) Σ_{i ≠ yₙ} w_{yₙ} hᵢ^p,  hᵢ = max(0, margin − x_{n,yₙ} + x_{n,i}),
+                 p ∈ {1, 2}; a term is added only where margin − x_{n,yₙ} + x_{n,i} > 0 (a NaN
+                 there, as from ∞ − ∞, adds nothing), as PyTorch's kernel
+    Derivative:  ∂ℓₙ/∂x_{n,i} = w_{yₙ}·(1/C)·(1 or 2hᵢ) for an active term i ≠ yₙ, 0 for an
+                 inactive one; ∂ℓₙ/∂x_{n,yₙ} = −Σᵢ ∂ℓₙ/∂x_{n,i}
+    VJP:         that local gradient times gₙ, last, as PyTorch's multi_margin_loss_backward: an
+                 inactive term gets 0·gₙ (NaN for an infinite or NaN gₙ, as PyTorch)
+    Numerics:    class indices and weights are fixed parameters (no gradient), as in PyTorch;
+                 PyTorch has no second derivative here, nor has chainrule.
+    """
+
+    name = "multi_margin"
+    array_api = True
+    twice_differentiable = False
+    text = ("ℓₙ = (1/C) Σ_{i ≠ yₙ} w_{yₙ} max(0, margin − x_{yₙ} + xᵢ)^p",
+            "∂ℓₙ/∂xᵢ = (w_{yₙ}/C)·(1 or 2hᵢ) on active terms,  ∂ℓₙ/∂x_{yₙ} = −Σᵢ ∂ℓₙ/∂xᵢ")
+    latex = (r"\ell_n = \frac{1}{C}\sum_{i \ne y_n} w_{y_n}"
+             r"\max(0,\ \text{margin} - x_{y_n} + x_i)^p",
+             r"\frac{\partial \ell_n}{\partial x_i} = \frac{w_{y_n}}{C}\,"
+             r"(1 \text{ or } 2h_i)\ \text{(active terms)},\quad "
+             r"\frac{\partial \ell_n}{\partial x_{y_n}} = "
+             r"-\sum_{i} \frac{\partial \ell_n}{\partial x_i}")
+    explanation = ("Every wrong class whose score comes within the margin of the right one adds a "
+                   "penalty; the gradient pushes those scores down and the right one up.")
+    reference = staticmethod(lambda x, target, p=1, margin=1.0, weight=None: (
+        (xp.where(xp.arange(x.shape[1]) != xp.asarray(target)[:, None],
+                  xp.maximum(0, margin - x[xp.arange(x.shape[0]), target][:, None] + x), 0) ** p
+         * (1.0 if weight is None else xp.asarray(weight)[target][:, None])).sum(1)
+        / x.shape[1]))
+
+    @staticmethod
+    def forward(ctx, x, target=None, p=1, margin=1.0, weight=None):
+        ns = array_namespace(x)
+        n, c = x.shape
+        t = to_numpy(target).astype(xp.int64)
+        rows = xp.arange(n)
+        onehot = xp.zeros((n, c), dtype=bool)
+        onehot[rows, t] = True
+        flat = asarray_like(rows * c + t, x)
+        picked = ns.reshape(ns.take(ns.reshape(x, (-1,)), flat), (n, 1))
+        with errstate(ns, invalid="ignore", over="ignore"):
+            m = margin - picked + x
+            keep = (m > 0) & asarray_like(~onehot, x)
+            z = ns.where(keep, m, ns.zeros_like(m))
+            if p == 2:
+                z = z * z
+            w_t = None
+            if weight is not None:
+                w_t = asarray_like(xp.asarray(weight)[t].reshape(n, 1), x)
+                z = z * ns.where(keep, w_t, ns.zeros_like(z))
+        ctx.save(m)
+        ctx.keep, ctx.onehot, ctx.w_t, ctx.p = keep, asarray_like(onehot, x), w_t, p
+        return B.total(z, axis=1) / c
+
+    @staticmethod
+    def vjp(ctx, g):
+        (m,) = ctx.saved
+        ns = array_namespace(m)
+        c = m.shape[1]
+        s = float(numpy_dtype(m.dtype).type(1.0 / c))      # 1/C rounded to m's dtype
+        with errstate(ns, invalid="ignore", over="ignore"):
+            h = ns.ones_like(m) * s if ctx.p == 1 else (2 * s) * m
+            if ctx.w_t is not None:
+                h = h * ctx.w_t
+            h = ns.where(ctx.keep, h, ns.zeros_like(h))
+            grad = ns.where(ctx.onehot, -B.total(h, axis=1, keepdims=True), h)
+            return grad * ns.reshape(g, (-1, 1))
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
