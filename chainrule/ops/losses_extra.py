@@ -29,7 +29,7 @@ from .ctc import CTCLoss
 from .elementwise import minimum as _minimum
 from .elementwise import where as _where
 from .losses import _as_tensor, _like, _reduce, _reduction
-from .norms import vector_norm
+from .similarity import pairwise_distance
 
 _COSINE_EPSILON = 1e-12     # PyTorch's guard inside cosine_embedding_loss's norms
 
@@ -42,11 +42,6 @@ def _log_sigmoid(x: Tensor) -> Tensor:
     """ln σ(x), the logsigmoid primitive: no overflow for any x, and the derivative σ(−x) at
     every x (composed from |x| and max(−x, 0), x = 0 would get slope 1 instead of ½)."""
     return logsigmoid(x)
-
-
-def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
-    """‖x1 − x2 + ε‖_p over the last axis (F.pairwise_distance)."""
-    return vector_norm(x1 - x2 + eps, p, -1)
 
 
 def _check_same_shape(op: str, *tensors) -> None:
@@ -406,10 +401,10 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
                            f"{tuple(neg.shape)}")
     if margin <= 0:
         raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
-    d_pos = _pairwise_distance(a, pos, p, eps)
-    d_neg = _pairwise_distance(a, neg, p, eps)
+    d_pos = pairwise_distance(a, pos, p, eps)
+    d_neg = pairwise_distance(a, neg, p, eps)
     if swap:
-        d_neg = _minimum(d_neg, _pairwise_distance(pos, neg, p, eps))
+        d_neg = _minimum(d_neg, pairwise_distance(pos, neg, p, eps))
     return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
 
 
@@ -424,7 +419,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
         raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
     a = _as_tensor(anchor)
     pos, neg = _like(positive, a), _like(negative, a)
-    dist = distance_function or (lambda u, v: _pairwise_distance(u, v, 2, 1e-6))
+    dist = distance_function or (lambda u, v: pairwise_distance(u, v, 2, 1e-6))
     d_pos, d_neg = dist(a, pos), dist(a, neg)
     if swap:
         d_neg = _minimum(d_neg, dist(pos, neg))
