@@ -447,6 +447,23 @@ def _multi_margin(d: Drawer) -> Case:
                             target=target.tolist()))
 
 
+@spec("multilabel_margin", second_order=False)     # PyTorch has no second derivative here
+def _multilabel_margin(d: Drawer) -> Case:
+    n, c = d.draw(st.integers(1, 4)), d.draw(st.integers(2, 5))
+    (x,) = d.values([(n, c)], [OWN])
+    rng = d.rng()
+    # each row: some class indices (a repeat allowed), then -1 and anything after it
+    target = rng.integers(0, c, (n, c))
+    ends = rng.integers(0, c + 1, n)
+    ended = ends < c
+    target[np.flatnonzero(ended), ends[ended]] = -1
+    t_target = torch.as_tensor(target)
+    return Case((x,), lambda t: d.cls.apply(t, target=target),
+                lambda t: F.multilabel_margin_loss(t, t_target, reduction="none"),
+                lambda t: d.reference(t, target=target),
+                params=dict(target=target.tolist()))
+
+
 def _binary_targets(d: Drawer, shape) -> np.ndarray:
     """Targets in [0, 1]: soft (the 'probability' domain) or hard 0/1 labels."""
     if d.draw(st.booleans()):

@@ -344,19 +344,91 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noq
     listed = xp.cumprod(tb != -1, axis=1).astype(bool)           # before the first −1
     if (listed & ((tb < 0) | (tb >= c))).any():
         raise IndexError(f"{op}: target out of range: labels must lie in 0…{c - 1} (or -1)")
-    rows = xp.arange(n)[:, None]
-    is_target = xp.zeros((n, c), dtype=bool)
-    is_target[xp.broadcast_to(rows, tb.shape)[listed], tb[listed]] = True
-    # pair (j, i): j a listed target (position k of the row), i a non-target class
-    xj = xb[rows, xp.where(listed, tb, 0)]                        # (n, K)
-    m = 1 - xj.unsqueeze(2) + xb.unsqueeze(1)                     # (n, K, C)
-    pairs = listed[:, :, None] & ~is_target[:, None, :]
-    # as PyTorch: a pair adds only where its hinge is > 0 (NaN, as from ∞ − ∞, adds nothing)
-    keep = (m._data > 0) & asarray_like(pairs, x._data)
-    loss = _where(keep, m, _like(0.0, x)).sum(dim=(1, 2)) / c
+    loss = MultilabelMargin.apply(xb, target=tb)
     if x.ndim == 1:
         loss = loss.reshape(())
     return _reduce(loss, reduction)
+
+
+@primitive
+class MultilabelMargin(Function):
+    """The multi-label hinge loss of each sample (F.multilabel_margin_loss, reduction='none').
+
+    Forward:     ℓₙ = (1/C) Σ_{j ∈ Jₙ} Σ_{i ∉ Jₙ} max(0, 1 − x_{n,j} + x_{n,i}), Jₙ the classes
+                 listed in row n of the target before its first −1 (a class listed twice counts
+                 twice, as PyTorch); a pair adds only where 1 − x_{n,j} + x_{n,i} > 0 (a NaN there,
+                 as from ∞ − ∞, adds nothing), as PyTorch's kernel
+    Derivative:  ∂ℓₙ/∂x_{n,i} = (1/C)·#{j: pair (j, i) active} for i ∉ Jₙ,
+                 ∂ℓₙ/∂x_{n,j} = −(1/C)·#{i: pair (j, i) active} for j ∈ Jₙ
+    VJP:         that local gradient times gₙ, last, as PyTorch's multilabel_margin_loss_backward:
+                 a class with no active pair gets 0·gₙ (NaN for an infinite or NaN gₙ, as PyTorch)
+    Numerics:    the target is a fixed parameter (no gradient); PyTorch has no second derivative
+                 here, nor has chainrule.
+    """
+
+    name = "multilabel_margin"
+    array_api = True
+    twice_differentiable = False
+    text = ("ℓₙ = (1/C) Σ_{j ∈ J} Σ_{i ∉ J} max(0, 1 − x_j + x_i)",
+            "∂ℓₙ/∂xᵢ = (1/C)·#{j: active},  ∂ℓₙ/∂xⱼ = −(1/C)·#{i: active}")
+    latex = (r"\ell_n = \frac{1}{C}\sum_{j \in J}\sum_{i \notin J}\max(0,\ 1 - x_j + x_i)",
+             r"\frac{\partial \ell_n}{\partial x_i} = \frac{1}{C}\,\#\{j: \text{active}\},"
+             r"\quad \frac{\partial \ell_n}{\partial x_j} = -\frac{1}{C}\,\#\{i: \text{active}\}")
+    explanation = ("Every class that is not a label and scores within 1 of a label's score adds a "
+                   "penalty; the gradient pushes those scores down and the labels' scores up.")
+    reference = staticmethod(lambda x, target: _multilabel_reference(x, target))
+
+    @staticmethod
+    def forward(ctx, x, target=None):
+        ns = array_namespace(x)
+        n, c = x.shape
+        listed, is_target, position = _multilabel_masks(to_numpy(target), c)
+        # pair (k, i): k a listed position of the row (its class tₙₖ), i a class that is no label
+        flat = asarray_like((xp.arange(n)[:, None] * c + position).reshape(-1), x)
+        picked = ns.reshape(ns.take(ns.reshape(x, (-1,)), flat), (n, -1, 1))     # (n, K, 1)
+        pairs = asarray_like(listed[:, :, None] & ~is_target[:, None, :], x)
+        with errstate(ns, invalid="ignore", over="ignore"):
+            m = 1 - picked + ns.reshape(x, (n, 1, c))                                # (n, K, C)
+            keep = (m > 0) & pairs
+            z = ns.where(keep, m, ns.zeros_like(m))
+        ctx.keep = keep
+        ctx.hot = asarray_like((position[:, :, None] == xp.arange(c)) & listed[:, :, None], x)
+        return B.total(B.total(z, axis=2), axis=1) / c
+
+    @staticmethod
+    def vjp(ctx, g):
+        keep, hot = ctx.keep, ctx.hot
+        ns = array_namespace(g)
+        n, _, c = keep.shape
+        dtype = g.dtype
+        s = float(numpy_dtype(dtype).type(1.0 / c))        # 1/C rounded to g's dtype
+        h = ns.astype(keep, dtype)
+        active = B.total(h, axis=2, keepdims=True)                                 # (n, K, 1)
+        labels = B.total(ns.astype(hot, dtype) * active, axis=1)                   # (n, C)
+        with errstate(ns, invalid="ignore", over="ignore"):
+            local = (B.total(h, axis=1) - labels) * s
+            return local * ns.reshape(g, (-1, 1))
+
+
+def _multilabel_masks(t, c: int):
+    """For an (n, C) target of class indices ended by −1: listed (n, C), true before the row's
+    first −1; is_target (n, C), true for the classes listed; position (n, C), each listed class
+    index (0 where not listed)."""
+    n = t.shape[0]
+    listed = xp.cumprod(t != -1, axis=1).astype(bool)
+    is_target = xp.zeros((n, c), dtype=bool)
+    rows = xp.broadcast_to(xp.arange(n)[:, None], t.shape)
+    is_target[rows[listed], t[listed]] = True
+    return listed, is_target, xp.where(listed, t, 0)
+
+
+def _multilabel_reference(x, target):
+    """A plain NumPy rendering of the forward, pair by pair (the spec's oracle)."""
+    x, t = xp.asarray(x), xp.asarray(target)
+    listed, is_target, position = _multilabel_masks(t, x.shape[1])
+    xj = xp.take_along_axis(x, position, axis=1)[:, :, None]
+    pairs = listed[:, :, None] & ~is_target[:, None, :]
+    return xp.where(pairs, xp.maximum(0, 1 - xj + x[:, None, :]), 0).sum((1, 2)) / x.shape[1]
 
 
 def cosine_embedding_loss(input1, input2, target, margin: float = 0.0,  # noqa: A002

@@ -847,20 +847,11 @@ def _per_sample_cases(dtype):
     return cases
 
 
-_MULTI_MARGIN_PRODUCT = pytest.mark.xfail(strict=True, reason=(
-    "multilabel_margin_loss: PyTorch's kernel multiplies each row's local gradient by the "
-    "upstream gradient last, so an inactive hinge term gets 0·∞ = NaN under an infinite or NaN "
-    "upstream gradient; chainrule's composition selects 0 there (a mask, no product). Matching "
-    "needs the loss as a primitive of its own, as multi_margin_loss is (MultiMargin)"))
-
-
 def _per_sample_params():
     for name in sorted(_per_sample_cases(np.float64)):
         for dtype in DTYPES:
             for shift in (0, 1, 2):
-                marks = (_MULTI_MARGIN_PRODUCT,) if name == "multilabel_margin_loss" else ()
-                yield pytest.param(name, dtype, shift, marks=marks,
-                                   id=f"{name}-{_id(dtype)}-{shift}")
+                yield pytest.param(name, dtype, shift, id=f"{name}-{_id(dtype)}-{shift}")
 
 
 @pytest.mark.parametrize("name, dtype, shift", list(_per_sample_params()))
