@@ -62,6 +62,22 @@ _binary("hypot", cr.hypot, torch.hypot, [OWN, OWN])
 _binary("xlogy", cr.xlogy, torch.xlogy, ["real", OWN])
 
 
+@spec("lerp")
+def _lerp(d: Drawer) -> Case:
+    """A tensor weight (an input, drawn from −1…2: both of PyTorch's forms meet), or a number
+    (a parameter)."""
+    if d.draw(st.booleans()):
+        shapes = d.broadcast(3)
+        a, b = d.values(shapes[:2], ["real", "real"])
+        w = np.asarray(d.rng().uniform(-1, 2, shapes[2]), dtype=d.dtype)
+        return Case((a, b, w), cr.lerp, torch.lerp, d.reference, d.requires_grad(3))
+    weight = d.draw(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 1.5, -0.5]))
+    a, b = d.values(d.broadcast(2), ["real", "real"])
+    return Case((a, b), lambda x, y: cr.lerp(x, y, weight), lambda x, y: torch.lerp(x, y, weight),
+                lambda x, y: d.reference(x, y, weight=weight), d.requires_grad(2),
+                {"weight": weight})
+
+
 def _division(name: str, cr_fn, torch_fn) -> None:
     """x = (k + u)·y with an integer k and u ∈ [0.1, 0.9]: x/y stays away from the integers where
     the remainders jump, so central differences never straddle a jump."""

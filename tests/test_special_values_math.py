@@ -234,14 +234,21 @@ BINARY.update({
     "where": ((lambda a, b: cr.where(a > b, a, b)), (lambda a, b: torch.where(a > b, a, b))),
     "where_scalar": ((lambda a, b: cr.where(b > 0, a, 0.0)),
                      (lambda a, b: torch.where(b > 0, a, 0.0))),
+    **{f"lerp_{w}": ((lambda a, b, w=w: cr.lerp(a, b, w)), (lambda a, b, w=w: torch.lerp(a, b, w)))
+       for w in (0.25, 0.75, 1.0)},
+    "lerp_tensor_weight": ((lambda a, b: cr.lerp(a, cr.full_like(a, 2.0), b)),
+                           (lambda a, b: torch.lerp(a, torch.full_like(a, 2.0), b))),
 })
 # Arguments PyTorch does not differentiate (it raises when asked)
 NO_SECOND_GRADIENT = {"fmod", "remainder"}
 # PyTorch's max(−0, +0) is its first argument in its scalar loop and its second in its
 # vectorized loop (so are min, and clamp with tensor bounds, built on them): the sign of such a
 # zero is tested only by test_binary_where_pytorchs_answer_depends_on_the_length.
+# Likewise lerp at weight ≥ 0.5: b − (b − a)(1 − w) in its scalar loop, b + (w − 1)(b − a) (an
+# FMA) in its vectorized loop, which differ in the sign of a zero result (a = −40, b = −0, w = 1).
 ZERO_SIGN_BY_LENGTH = {"maximum", "minimum", "maximum_0", "clamp_tensor_bounds",
-                       "clamp_tensor_min", "clamp_tensor_max"}
+                       "clamp_tensor_min", "clamp_tensor_max", "lerp_0.75", "lerp_1.0",
+                       "lerp_tensor_weight"}
 # PyTorch's vectorized fmod (remainder too) gives NaN for a subnormal divisor, its scalar loop
 # the exact C fmod: those pairs are left out of the vectorized test below.
 SUBNORMAL_DIVISOR_BY_LENGTH = {"fmod", "remainder"}
@@ -276,7 +283,8 @@ def test_binary_each_pair_alone(name):
 
 BINARY_BY_LENGTH = [("maximum", -0.0, 0.0), ("maximum", 0.0, -0.0), ("minimum", -0.0, 0.0),
                     ("minimum", 0.0, -0.0), ("fmod", -40.0, 1e-310), ("fmod", 3.0, -1e-310),
-                    ("remainder", -40.0, 1e-310), ("remainder", 3.0, -1e-310)]
+                    ("remainder", -40.0, 1e-310), ("remainder", 3.0, -1e-310),
+                    ("lerp_1.0", -40.0, -0.0)]
 
 
 @pytest.mark.parametrize("name, a, b", BINARY_BY_LENGTH, ids=lambda v: str(v))
@@ -364,6 +372,12 @@ REDUCTIONS = {
     "nansum": (lambda x, d: cr.nansum(x, d), lambda x, d: torch.nansum(x, d)),
     "nanmean": (lambda x, d: cr.nanmean(x, d), lambda x, d: torch.nanmean(x, d)),
     "median": (lambda x, d: cr.median(x, d), lambda x, d: torch.median(x, d)),
+    **{f"{name}_{q}_{how}": ((lambda x, d, n=name, q=q, h=how: getattr(cr, n)(
+                                 x, q, d, interpolation=h)),
+                             (lambda x, d, n=name, q=q, h=how: getattr(torch, n)(
+                                 x, q, d, interpolation=h)))
+       for name in ("quantile", "nanquantile") for q in (0.3, 0.5, 0.9)
+       for how in ("linear", "midpoint", "nearest")},
     "any": (lambda x, d: x.any(d), lambda x, d: x.any(d)),
     "all": (lambda x, d: x.all(d), lambda x, d: x.all(d)),
 }
@@ -383,6 +397,9 @@ FULL = {
        for p in (1, 2, INF, -INF, 0, 3)},
     "nansum": (cr.nansum, torch.nansum), "nanmean": (cr.nanmean, torch.nanmean),
     "median": (cr.median, torch.median),
+    **{f"{name}_{q}": ((lambda x, n=name, q=q: getattr(cr, n)(x, q)),
+                       (lambda x, n=name, q=q: getattr(torch, n)(x, q)))
+       for name in ("quantile", "nanquantile") for q in (0.3, 0.9)},
     "any": ((lambda x: x.any()), (lambda x: x.any())),
     "all": ((lambda x: x.all()), (lambda x: x.all())),
 }

@@ -14,6 +14,7 @@ from ..backend import (
     errstate,
     is_foreign_array,
     namespace,
+    numpy_dtype,
     xp,
 )
 from ..tensor import Tensor, tensor_method
@@ -241,8 +242,66 @@ class Logit(Function):
 
 @tensor_method(inplace=True)
 def lerp(input, end, weight) -> Tensor:  # noqa: A002
-    """Linear interpolation input + weight · (end − input)."""
-    return input + weight * (end - input)
+    """Linear interpolation input + weight · (end − input), in PyTorch's two forms (see
+    :class:`Lerp`): exact at weight 0 and at weight 1."""
+    if isinstance(weight, Tensor):
+        a, b, w = promote(input, end, weight, floating=True)[0]
+        return Lerp.apply(a, b, w)
+    a, b = promote(input, end, floating=True)[0]
+    return Lerp.apply(a, b, weight=float(weight))
+
+
+def _lerp_array(a, b, w):
+    """PyTorch's lerp of arrays (``w`` an array or a number): a + w(b − a) where |w| < 0.5,
+    b + (w − 1)(b − a) elsewhere (PyTorch's vectorised form; its scalar loop's b − (b − a)(1 − w)
+    differs only in the sign of a zero result)."""
+    ns = array_namespace(a, b)
+    with errstate(ns, invalid="ignore", over="ignore"):
+        d = b - a
+        if not hasattr(w, "dtype"):
+            w = numpy_dtype(d.dtype).type(w)        # rounded to the arrays' dtype, as PyTorch
+            return a + w * d if abs(w) < 0.5 else b + (w - 1) * d
+        return ns.where(ns.abs(w) < 0.5, a + w * d, b + (w - 1) * d)
+
+
+@primitive
+class Lerp(Function):
+    """Linear interpolation between a (input) and b (end) at w (weight).
+
+    Forward:     z = a + w(b − a) where |w| < 0.5, z = b + (w − 1)(b − a) elsewhere (the same
+                 line, evaluated from its nearer end, as PyTorch: z = a at w = 0 and z = b at
+                 w = 1 exactly, and b + (w − 1)·∞ = −∞ rather than −∞ + ∞ for a = −∞, b finite)
+    Derivative:  ∂z/∂a = 1 − w,  ∂z/∂b = w,  ∂z/∂w = b − a
+    VJP:         ∂L/∂a = g(1 − w),  ∂L/∂b = g w,  ∂L/∂w = g(b − a)   (products, as PyTorch:
+                 g = ∞ meets w = 0 as NaN)
+    Numerics:    a Python-number weight is a parameter (no gradient), a tensor weight an input.
+    """
+
+    name = "lerp"
+    array_api = True
+    text = ("z = a + w(b − a)", "∂z/∂a = 1 − w,  ∂z/∂b = w,  ∂z/∂w = b − a")
+    latex = (r"z = a + w\,(b - a)", r"\frac{\partial z}{\partial a} = 1 - w,\quad "
+             r"\frac{\partial z}{\partial b} = w,\quad \frac{\partial z}{\partial w} = b - a")
+    explanation = ("A weighted average of two points: the weight moves the result along the line "
+                   "from a (w = 0) to b (w = 1).")
+    reference = staticmethod(lambda a, b, w=None, weight=None: _lerp_array(
+        a, b, w if w is not None else weight))
+
+    @staticmethod
+    def forward(ctx, a, b, w=None, *, weight=None):
+        ctx.save(a, b, w)
+        ctx.weight = weight
+        return _lerp_array(a, b, w if w is not None else weight)
+
+    @staticmethod
+    def vjp(ctx, g):
+        a, b, w = ctx.saved
+        ns = array_namespace(g)
+        if w is None:
+            w = ctx.weight
+            return g * (1 - w), g * w
+        with errstate(ns, invalid="ignore", over="ignore"):
+            return g * (1 - w), g * w, g * (b - a)
 
 
 @tensor_method(inplace=True)

@@ -15,9 +15,10 @@ from .. import return_types
 from ..backend import xp
 from ..tensor import Tensor, tensor_method
 from . import reduce as _reduce
+from .binary import lerp
 from .indexing import gather, getitem
 from .movement import expand_dims, reshape, squeeze, stack
-from .selection import _wrap, masked_fill
+from .selection import _wrap
 
 
 def _arr(x):
@@ -224,17 +225,23 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, op):  # noqa: A
     else:
         base = reshape(input, (1,)) if x.ndim == 0 else input
         d = _wrap(dim, x.ndim, op)
-    if base.shape[d] == 0:
-        raise RuntimeError(f"{op}(): input tensor must be non-empty")
-    moved = _to_last(sort(base, d).values, d)
+    if x.size == 0:
+        raise RuntimeError(f"{op}(): input tensor must be non-empty, got shape {x.shape}")
+    moved = _to_last(sort(base, d).values, d)           # NaN sorts last
     arr = _arr(base)
     nan = xp.isnan(arr).sum(axis=d)[..., None]
     n = arr.shape[d]
-    valid = (n - nan) if ignore_nan else xp.full(nan.shape, n)
-    bad = (valid == 0) | (nan > 0 if not ignore_nan else False)
     out = []
     for qv in qs.reshape(-1):
-        pos = qv * (xp.maximum(valid, 1) - 1)
+        # PyTorch's ranks: q·(count − 1) over the values that are not NaN (nanquantile; rank 0,
+        # a NaN, where all are), or over all values with a NaN row sent to its last value, a NaN
+        # (quantile): the NaN is selected, so it is the result and receives the gradient
+        # (computed in the input's dtype, as PyTorch's, whose q has the input's dtype)
+        qv = x.dtype.type(qv)
+        if ignore_nan:
+            pos = xp.maximum(qv * (n - nan - 1).astype(x.dtype), 0)
+        else:
+            pos = xp.where(nan > 0, x.dtype.type(n - 1), qv * x.dtype.type(n - 1))
         lo = xp.floor(pos).astype(xp.int64)
         hi = xp.ceil(pos).astype(xp.int64)
         if interpolation == "lower":
@@ -245,12 +252,9 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, op):  # noqa: A
             lo = hi = xp.round(pos).astype(xp.int64)
         a = gather(moved, moved.ndim - 1, lo)
         if interpolation in ("linear", "midpoint"):
-            w = 0.5 if interpolation == "midpoint" else \
-                B.asarray_like((pos - lo).astype(x.dtype), input._data)
-            a = a + (gather(moved, moved.ndim - 1, hi) - a) * w
-        if bad.any():
-            a = masked_fill(a, B.asarray_like(xp.broadcast_to(bad, tuple(a.shape)), input._data),
-                            float("nan"))
+            w = xp.full(pos.shape, 0.5, x.dtype) if interpolation == "midpoint" else pos - lo
+            a = lerp(a, gather(moved, moved.ndim - 1, hi),
+                     Tensor._from_op(B.asarray_like(w.astype(x.dtype), input._data), None))
         a = squeeze(a, -1)
         if keepdim:
             a = reshape(a, (1,) * x.ndim) if dim is None or x.ndim == 0 else expand_dims(a, d)
