@@ -55,7 +55,10 @@ from .autograd import (  # noqa: E402
 )
 from .autograd.versions import version as _version  # noqa: E402, F401
 from .device import device  # noqa: E402
+from .tensor import LEGACY_TYPES as _LEGACY_TYPES
 from .tensor import Size, Tensor
+
+globals().update(_LEGACY_TYPES)   # FloatTensor, LongTensor, … (PyTorch's typed constructors)
 
 
 def is_tensor(obj) -> bool:  # noqa: A001
@@ -112,7 +115,7 @@ __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_
             "is_inference_mode_enabled", "is_tensor", "is_floating_point", "numel",
             "set_default_device", "float", "half", "int", "int8", "int16", "short", "uint8",
             "bool", "complex64", "complex128", "cfloat", "cdouble", "dtype", "long", "double",
-            "special", "set_num_threads", "get_num_threads"]
+            "special", "set_num_threads", "get_num_threads", *_LEGACY_TYPES]
 
 
 # Submodules imported on first use (``chainrule.onnx`` as ``torch.onnx``,

@@ -444,6 +444,8 @@ class Tensor:
         """Without an argument, PyTorch's type name ('torch.FloatTensor'); with one, a cast."""
         if dtype is None:
             return "torch." + _TYPE_NAMES.get(backend.numpy_dtype(self._data.dtype).name, "Tensor")
+        if isinstance(dtype, _LegacyTensorType):
+            dtype = dtype.dtype
         if isinstance(dtype, str):
             name = dtype.rpartition(".")[2]
             matches = [k for k, v in _TYPE_NAMES.items() if v == name]
@@ -1000,6 +1002,35 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
                "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
 
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+class _LegacyTensorType(type):
+    """PyTorch's typed tensor classes (``torch.FloatTensor``, ``torch.LongTensor`` …): calling
+    one is the legacy constructor in that dtype, ``FloatTensor(2, 3)`` (sizes; zero-filled) or
+    ``LongTensor([1, 2])`` (data, converted as ``.to(dtype)`` would); ``isinstance(x,
+    LongTensor)`` asks whether x is a tensor of that dtype; ``x.type(LongTensor)`` casts."""
+
+    def __call__(cls, *args, device=None):
+        if len(args) == 1 and isinstance(args[0], Tensor) and args[0]._data.dtype != cls.dtype:
+            raise TypeError(f"{cls.__name__}(): expected a tensor of dtype {cls.dtype}, got one of "
+                            f"dtype {args[0]._data.dtype} (PyTorch refuses it too); convert it "
+                            f"with x.to({cls.dtype}) or x.type({cls.__name__})")
+        return Tensor(*args, dtype=cls.dtype, device=device)
+
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj._data.dtype == cls.dtype
+
+    def __repr__(cls) -> str:
+        return f"<class 'chainrule.{cls.__name__}'>"
+
+
+def _legacy_type(name: str, dtype_name: str) -> type:
+    return _LegacyTensorType(name, (), {"dtype": xp.dtype(dtype_name), "__module__": __name__,
+                                        "__doc__": f"PyTorch's {name}: a {dtype_name} Tensor."})
+
+
+LEGACY_TYPES = {name: _legacy_type(name, dtype_name) for dtype_name, name in _TYPE_NAMES.items()
+                if not name.startswith("Complex")}       # (PyTorch has no ComplexFloatTensor)
 
 
 def _is_dtype(value) -> bool:

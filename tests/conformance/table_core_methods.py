@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import operator
 
+import numpy as np
 from harness import Entry, bools, case, floats, ints, positive
 
 X = floats(2, 3)
@@ -30,6 +31,36 @@ CONSTRUCTOR = [Entry("Tensor", [
     case(lambda L: L.Tensor().shape, label="no arguments: empty"),
     case(lambda L: isinstance(L.tensor([1.0]), L.Tensor), label="isinstance"),
 ])]
+
+
+def _legacy(name):
+    """PyTorch's typed constructor ``name``: sizes, data (list, NumPy array of another dtype,
+    a tensor of its own dtype), isinstance, Tensor.type(cls), and a tensor of another dtype
+    refused."""
+    def entry(L):
+        return getattr(L, name)
+
+    integer = name in ("LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor")
+    data = [1.0, 2.0, 0.0] if name != "BoolTensor" else [True, False]
+    other = "int64" if name != "LongTensor" else "float64"
+    return Entry(name, [
+        case(lambda L: (entry(L)(2, 3).shape, entry(L)(2, 3).dtype), label="sizes"),
+        case(lambda L: entry(L)(data), label="data list"),
+        case(lambda L: entry(L)(np.array([[3, 1, 0]], dtype=np.int32)), label="NumPy int32 data"),
+        *([case(lambda L: entry(L)([1.7, 2.2]), label="floats truncate")] if integer else []),
+        case(lambda L: entry(L)(L.ones(2, dtype=entry(L)(1).dtype)), label="own dtype tensor"),
+        case(lambda L: entry(L)(L.ones(2, dtype=getattr(L, other))), raises=TypeError,
+             label="other dtype tensor"),
+        case(lambda L: (isinstance(entry(L)([1]), entry(L)), isinstance(L.ones(2, dtype=getattr(
+            L, other)), entry(L))), label="isinstance"),
+        case(lambda L: (L.zeros(2).type(entry(L)), L.zeros(2).type(entry(L)).type()),
+             label="Tensor.type(cls)"),
+    ])
+
+
+LEGACY_CONSTRUCTORS = [_legacy(name) for name in (
+    "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
+    "CharTensor", "ByteTensor", "BoolTensor")]
 
 
 # ------------------------------------------------------------------------------ conversions
@@ -402,4 +433,5 @@ OPERATORS += [
                                 case(lambda L, x: ~x, X, raises=True)]),
 ]
 
-ENTRIES = CONSTRUCTOR + CONVERSIONS + PROPERTIES + AUTOGRAD + METHODS + OPERATORS
+ENTRIES = (CONSTRUCTOR + LEGACY_CONSTRUCTORS + CONVERSIONS + PROPERTIES + AUTOGRAD + METHODS
+           + OPERATORS)
