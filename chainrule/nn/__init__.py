@@ -21,7 +21,7 @@ from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLD
 from .losses import CosineEmbeddingLoss, CTCLoss, GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss  # noqa: E501,E402  # isort: skip
 from .layers.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm  # isort: skip
 from .layers.dropout import Dropout, Dropout2d  # isort: skip
-from .layers.embedding import Embedding  # isort: skip
+from .layers.embedding import Embedding, EmbeddingBag  # isort: skip
 from . import utils  # isort: skip
 from .layers.conv import Conv1d, Conv2d, ConvTranspose2d  # isort: skip
 from .layers.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d  # isort: skip

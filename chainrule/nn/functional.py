@@ -43,10 +43,11 @@ from ..ops.losses import (  # noqa: E402  (losses, appended)
 __all__ += ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
             "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div"]
 from ..ops.dropout import dropout, dropout2d  # noqa: E402  (normalization etc., appended)
-from ..ops.embedding import embedding  # noqa: E402
+from ..ops.embedding import embedding, embedding_bag  # noqa: E402
 from ..ops.norm import batch_norm, group_norm, layer_norm  # noqa: E402
 
-__all__ += ["batch_norm", "layer_norm", "group_norm", "dropout", "dropout2d", "embedding"]
+__all__ += ["batch_norm", "layer_norm", "group_norm", "dropout", "dropout2d", "embedding",
+            "embedding_bag"]
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: E402
 from ..ops.pool import (  # noqa: E402
     adaptive_avg_pool1d,

@@ -139,3 +139,101 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm=None,  # n
             raise IndexError(f"embedding: index {bad} is out of range for {v} embeddings "
                              f"(valid indices: 0 … {v - 1})")
     return Embedding.apply(weight, indices=indices, padding_idx=_padding(padding_idx, v))
+
+
+_BAG_MODES = ("sum", "mean", "max")
+
+
+def _bags(indices, offsets, include_last_offset: bool, op: str):
+    """The flat indices and, for each, the number of its bag; and the number of bags. A 2-D
+    input is one bag per row; a 1-D input is cut into bags at ``offsets`` (each bag's start;
+    with ``include_last_offset`` the last entry closes the list, and, as PyTorch, the last bag
+    still runs to the end of the input)."""
+    if indices.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{op}: offsets has to be None if input is 2D, got an input of shape "
+                             f"{indices.shape} with offsets")
+        n, per_bag = indices.shape
+        return indices.reshape(-1), xp.repeat(xp.arange(n), per_bag), n
+    if indices.ndim != 1:
+        raise ValueError(f"{op}: input has to be 1D or 2D, got shape {indices.shape}")
+    if offsets is None:
+        raise ValueError(f"{op}: offsets has to be a 1D tensor but got None (a 1-D input is cut "
+                         "into bags at the offsets; pass a 2-D input for bags of equal length)")
+    starts = B.to_numpy(offsets._data if isinstance(offsets, Tensor) else xp.asarray(offsets))
+    if starts.ndim != 1 or B.dtype_kind(starts.dtype) not in "iu":
+        raise ValueError(f"{op}: offsets must be a 1-D tensor of integers, got shape "
+                         f"{starts.shape} and dtype {starts.dtype}")
+    if include_last_offset:
+        if starts.size == 0:
+            raise ValueError(f"{op}: with include_last_offset=True, offsets needs at least one "
+                             "element (the end of the last bag)")
+        starts = starts[:-1]
+    if starts.size and starts[0] != 0:
+        raise ValueError(f"{op}: offsets[0] has to be 0, i.e., the first sequence in the "
+                         f"mini-batch has to start from position 0. However, got {starts[0]}")
+    if starts.size and ((xp.diff(starts) < 0).any() or starts[-1] > indices.size):
+        raise ValueError(f"{op}: offsets must be non-decreasing and at most the input's length "
+                         f"{indices.size}, got {starts.tolist()}")
+    bag = xp.searchsorted(starts, xp.arange(indices.size), side="right") - 1
+    return indices, bag, starts.size
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None,  # noqa: A002
+                  norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean",
+                  sparse: bool = False, per_sample_weights=None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """Sums, means or maxima of bags of embeddings, without forming the (bag, entry, D) lookup
+    (PyTorch's ``F.embedding_bag``):
+
+        y_b = Σ_{k ∈ bag b} w_k W[i_k]   (mode='sum'; w_k = per_sample_weights, else 1)
+        y_b = (1/|bag b|) Σ_{k ∈ bag b} W[i_k]   (mode='mean')
+        y_b = max_{k ∈ bag b} W[i_k]   (mode='max', per dimension)
+
+    Entries equal to ``padding_idx`` are left out of their bags (not counted in a mean); an empty
+    bag gives zeros. The gradient of W adds each entry's share to its row; of
+    ``per_sample_weights``, g_b · W[i_k]. ``max_norm``, ``scale_grad_by_freq`` and ``sparse``
+    raise, as in :func:`embedding`.
+    """
+    op = "embedding_bag"
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError(f"{op}: max_norm, scale_grad_by_freq and sparse are not "
+                                  "supported; leave them at their defaults")
+    if mode not in _BAG_MODES:
+        raise ValueError(f"{op}: mode has to be one of {_BAG_MODES}, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"{op}: per_sample_weights was not None. per_sample_weights is "
+                                  f"only supported for mode='sum' (got mode={mode!r})")
+    if weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got shape "
+                         f"{tuple(weight.shape)}")
+    indices = B.to_numpy(input._data if isinstance(input, Tensor) else xp.asarray(input))
+    flat, bag, n_bags = _bags(indices, offsets, include_last_offset, op)
+    psw = per_sample_weights
+    if psw is not None:
+        if tuple(psw.shape) != indices.shape:
+            raise ValueError(f"{op}: per_sample_weights must have the input's shape "
+                             f"{indices.shape}, got {tuple(psw.shape)}")
+        psw = psw.reshape(-1)
+    pad = _padding(padding_idx, weight.shape[0])
+    if pad is not None:                      # padding entries leave their bags
+        keep = flat != pad
+        flat, bag = flat[keep], bag[keep]
+        psw = psw[keep] if psw is not None else None
+    d = weight.shape[1]
+    rows = embedding(flat, weight)                                        # (K, D)
+    if mode == "max":
+        from .selection import scatter_reduce
+
+        zeros = Tensor._from_op(B.asarray_like(
+            xp.zeros((n_bags, d), dtype=B.numpy_dtype(weight.dtype)), weight._data), None)
+        where = Tensor._from_op(xp.broadcast_to(bag[:, None], (bag.size, d)).copy(), None)
+        return scatter_reduce(zeros, 0, where, rows, "amax", include_self=False)
+    if psw is not None:
+        rows = rows * psw.reshape(-1, 1)
+    out = ScatterAdd.apply(rows, shape=(n_bags, d), index=bag)
+    if mode == "mean":
+        count = xp.maximum(xp.bincount(bag, minlength=n_bags), 1)
+        out = out / B.asarray_like(count.astype(B.numpy_dtype(weight.dtype))[:, None],
+                                   weight._data)
+    return out

@@ -76,13 +76,6 @@ def review_data():
 
 
 # ----------------------------------------------------------------------------- 1. EmbeddingBag
-NO_EMBEDDING_BAG = pytest.mark.xfail(
-    strict=True, raises=AttributeError,
-    reason="nn.EmbeddingBag(vocab_size, embed_dim, sparse=False) in "
-           "TextClassificationModel.__init__: chainrule.nn has no EmbeddingBag")
-
-
-@NO_EMBEDDING_BAG
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_text_classification_matches_pytorch(dtype):
     expected, actual = compare("text_classification", text_data(), dtype,

@@ -8,7 +8,8 @@ Each case is one program run on PyTorch and on chainrule (see harness.py). Rando
 """
 from __future__ import annotations
 
-from harness import Entry, case, floats, ints, shapes
+import numpy as np
+from harness import Entry, case, floats, ints, shapes, value
 
 X = floats(2, 3, 4, 5)
 X3 = floats(2, 3, 5)
@@ -130,6 +131,10 @@ SHUFFLES = [
 
 
 # ------------------------------------------------------------------------------ vectors
+# bags of a 1-D input of 7 indices: [0, 2), [2, 2) (empty), [2, 7)
+_BAG_INPUT = value(np.array([1, 2, 4, 2, 0, 4, 3]))
+_BAG_OFFSETS = value(np.array([0, 2, 2]))
+
 VECTORS = [
     Entry("nn.functional.normalize", [
         case(lambda L, x: _F(L).normalize(x), X34, grad=[0]),
@@ -150,6 +155,30 @@ VECTORS = [
              grad=[1]),
         case(lambda L, i, w: _F(L).embedding(i, w, padding_idx=0), ints(6, low=0, high=5),
              floats(5, 4), grad=[1], label="padding_idx"),
+    ]),
+    Entry("nn.functional.embedding_bag", [
+        *[case(lambda L, i, w, o, m=mode: _F(L).embedding_bag(i, w, o, mode=m), _BAG_INPUT,
+               floats(5, 4), _BAG_OFFSETS, grad=[1], label=mode)
+          for mode in ("mean", "sum", "max")],
+        case(lambda L, i, w: _F(L).embedding_bag(i, w, mode="sum"), ints(3, 4, low=0, high=5),
+             floats(5, 4), grad=[1], label="2-D input: one bag per row"),
+        case(lambda L, i, w, o, p: _F(L).embedding_bag(i, w, o, mode="sum",
+                                                       per_sample_weights=p),
+             _BAG_INPUT, floats(5, 4), _BAG_OFFSETS, floats(7), grad=[1, 3],
+             label="per_sample_weights"),
+        *[case(lambda L, i, w, o, m=mode: _F(L).embedding_bag(i, w, o, mode=m, padding_idx=2),
+               _BAG_INPUT, floats(5, 4), _BAG_OFFSETS, grad=[1], label=f"padding_idx, {mode}")
+          for mode in ("mean", "sum", "max")],
+        case(lambda L, i, w, o: _F(L).embedding_bag(i, w, o, include_last_offset=True),
+             _BAG_INPUT, floats(5, 4), value(np.array([0, 2, 2, 7])), grad=[1],
+             label="include_last_offset"),
+        case(lambda L, i, w, o: _F(L).embedding_bag(i, w, o), _BAG_INPUT, floats(5, 4),
+             value(np.array([1, 3])), raises=True, label="offsets[0] != 0"),
+        case(lambda L, i, w, o, p: _F(L).embedding_bag(i, w, o, per_sample_weights=p),
+             _BAG_INPUT, floats(5, 4), _BAG_OFFSETS, floats(7), raises=True,
+             label="per_sample_weights with mode='mean'"),
+        case(lambda L, i, w: _F(L).embedding_bag(i, w), _BAG_INPUT, floats(5, 4), raises=True,
+             label="1-D input without offsets"),
     ]),
 ] + [
     Entry(prefix + "cosine_similarity", [

@@ -107,3 +107,81 @@ def test_embedding_errors_and_basics():
     text = str(nn.Embedding(6, 3, padding_idx=1).formula())
     assert "W ∈ ℝ^{6×3}" in text and "Σ_{k : i_k = v} G_k" in text and "row 1" in text
     assert registry.get("embedding").formula().to_latex()
+
+
+# ------------------------------------------------------------------------------ EmbeddingBag
+def _bag_case(rng, v, n_bags, two_d, padding):
+    """Indices (1-D with offsets, or 2-D), with empty and repeated-index bags likely."""
+    if two_d:
+        return rng.integers(0, v, (n_bags, int(rng.integers(1, 4)))), None
+    lengths = rng.integers(0, 4, n_bags)                 # empty bags (length 0) are common
+    idx = rng.integers(0, v, int(lengths.sum()))
+    if padding is not None and idx.size:
+        idx[0] = padding % v
+    return idx, np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+
+
+@settings(max_examples=25, deadline=None)
+@given(v=st.integers(1, 8), d=st.integers(1, 4), n_bags=st.integers(1, 5),
+       mode=st.sampled_from(["sum", "mean", "max"]), two_d=st.booleans(),
+       weighted=st.booleans(), padding=st.one_of(st.none(), st.integers(-8, 7)),
+       last=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_embedding_bag_matches_torch(v, d, n_bags, mode, two_d, weighted, padding, last, seed):
+    rng = np.random.default_rng(seed)
+    if padding is not None and not -v <= padding < v:
+        padding = None
+    idx, offsets = _bag_case(rng, v, n_bags, two_d, padding)
+    weight = rng.standard_normal((v, d))
+    psw = rng.standard_normal(idx.shape) if weighted and mode == "sum" else None
+    if offsets is not None and last:
+        offsets = np.append(offsets, idx.size)
+    results = []
+    for lib, fn in ((cr, F.embedding_bag), (torch, torch.nn.functional.embedding_bag)):
+        w = lib.tensor(weight, requires_grad=True)
+        p = None if psw is None else lib.tensor(psw, requires_grad=True)
+        off = None if offsets is None else lib.tensor(offsets)
+        y = fn(lib.tensor(idx), w, off, mode=mode, per_sample_weights=p, padding_idx=padding,
+               include_last_offset=last and offsets is not None)
+        g = rng.standard_normal(tuple(y.shape)) if not results else results[0][3]
+        y.backward(lib.tensor(g))
+        results.append((y.detach().numpy(), w.grad.numpy(),
+                        None if p is None else p.grad.numpy(), g))
+    (ours, gw, gp, _), (theirs, tgw, tgp, _) = results
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(gw, tgw, rtol=1e-12, atol=1e-14)
+    if gp is not None:
+        np.testing.assert_allclose(gp, tgp, rtol=1e-12, atol=1e-14)
+
+
+def test_embedding_bag_gradcheck():
+    rng = np.random.default_rng(0)
+    idx, offsets = cr.tensor([1, 2, 4, 2, 0, 4, 3]), cr.tensor([0, 2, 2, 5])
+    psw = cr.tensor(rng.standard_normal(7), requires_grad=True)
+    for mode in ("sum", "mean", "max"):
+        w = cr.tensor(rng.standard_normal((5, 3)), requires_grad=True)
+        assert cr.gradcheck(lambda t, m=mode: F.embedding_bag(idx, t, offsets, mode=m), w)
+    w = cr.tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    assert cr.gradcheck(lambda t, p: F.embedding_bag(idx, t, offsets, mode="sum",
+                                                     per_sample_weights=p, padding_idx=4),
+                        w, psw)
+
+
+def test_embedding_bag_layer_init_errors_and_formula():
+    cr.manual_seed(0)
+    bag = nn.EmbeddingBag(6, 3, mode="sum", padding_idx=2)
+    assert not bag.weight.numpy()[2].any() and bag.weight.numpy().std() > 0.3
+    assert repr(bag) == "EmbeddingBag(6, 3, mode='sum', padding_idx=2)"
+    out = bag(cr.tensor([[0, 2, 5], [1, 1, 2]]))         # the padding entries (2) left out
+    w = bag.weight.numpy()
+    np.testing.assert_allclose(out.numpy(), np.stack([w[0] + w[5], w[1] + w[1]]), rtol=1e-6)
+    assert "EmbeddingBag" in str(bag.formula()) and "Σ" in str(bag.formula())
+    with pytest.raises(ValueError, match="offsets\\[0\\] has to be 0"):
+        bag(cr.tensor([1, 2, 3]), cr.tensor([1, 2]))
+    with pytest.raises(ValueError, match="non-decreasing"):
+        bag(cr.tensor([1, 2, 3]), cr.tensor([0, 2, 1]))
+    with pytest.raises(NotImplementedError, match="per_sample_weights"):
+        nn.EmbeddingBag(6, 3)(cr.tensor([[1, 2]]), per_sample_weights=cr.ones(1, 2))
+    with pytest.raises(ValueError, match="mode"):
+        nn.EmbeddingBag(6, 3, mode="median")
+    frozen = nn.EmbeddingBag.from_pretrained(cr.ones(4, 2), mode="max")
+    assert not frozen.weight.requires_grad and frozen.mode == "max"

@@ -72,3 +72,87 @@ class Embedding(Module):
     def extra_repr(self) -> str:
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxima of bags of embedding vectors (PyTorch's ``nn.EmbeddingBag``), as
+    :func:`chainrule.nn.functional.embedding_bag` with this layer's table W ∈ ℝ^{V×D}.
+
+    Forward:     y_b = Σ_{k ∈ bag b} w_k W[i_k] (sum), its mean over the bag (mean), or the
+                 per-dimension max over the bag (max); bags are the rows of a 2-D input, or cut
+                 from a 1-D input at ``offsets``
+    Derivative:  ∂L/∂W_v = Σ_b g_b · (Σ_{k ∈ b : i_k = v} w_k, or 1/|b| each, or the maximum's
+                 entry only)
+    Init:        W ~ N(0, 1) (PyTorch's default), the padding_idx row set to 0
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm=None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                 sparse: bool = False, _weight=None, include_last_offset: bool = False,
+                 padding_idx: int | None = None, device=None, dtype=None):
+        super().__init__()
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError("EmbeddingBag: max_norm, scale_grad_by_freq and sparse are "
+                                      "not supported; leave them at their defaults")
+        if mode not in F._BAG_MODES:
+            raise ValueError(f"EmbeddingBag: mode has to be one of {F._BAG_MODES}, got {mode!r}")
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, False
+        self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
+        self.padding_idx = F._padding(padding_idx, num_embeddings)
+        if _weight is None:
+            self.weight = Parameter(xp.empty((num_embeddings, embedding_dim),
+                                             dtype=dtype or get_default_dtype()))
+            self.reset_parameters()
+        else:
+            data = _weight._data if isinstance(_weight, Tensor) else xp.asarray(_weight)
+            if data.shape != (num_embeddings, embedding_dim):
+                raise ValueError(f"EmbeddingBag: _weight has shape {data.shape}, expected "
+                                 f"({num_embeddings}, {embedding_dim})")
+            self.weight = Parameter(data.copy())
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight._data[self.padding_idx] = 0
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, max_norm=None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        mode: str = "mean", sparse: bool = False,
+                        include_last_offset: bool = False, padding_idx: int | None = None):
+        """An EmbeddingBag whose table is ``embeddings`` (2-D), frozen unless freeze=False."""
+        data = embeddings._data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
+        if data.ndim != 2:
+            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got shape "
+                             f"{data.shape}")
+        bag = cls(data.shape[0], data.shape[1], max_norm, norm_type, scale_grad_by_freq, mode,
+                  sparse, data, include_last_offset, padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag
+
+    def forward(self, input, offsets=None, per_sample_weights=None):  # noqa: A002
+        return F.embedding_bag(input, self.weight, offsets, mode=self.mode,
+                               per_sample_weights=per_sample_weights,
+                               include_last_offset=self.include_last_offset,
+                               padding_idx=self.padding_idx)
+
+    def formula(self) -> Formula:
+        v, d = self.num_embeddings, self.embedding_dim
+        forward = {"sum": "y_b = Σ_{k ∈ b} w_k W[i_k]", "mean": "y_b = (1/|b|) Σ_{k ∈ b} W[i_k]",
+                   "max": "y_b = max_{k ∈ b} W[i_k]"}[self.mode]
+        latex = {"sum": r"y_b = \sum_{k \in b} w_k W_{i_k}",
+                 "mean": r"y_b = \frac{1}{|b|}\sum_{k \in b} W_{i_k}",
+                 "max": r"y_b = \max_{k \in b} W_{i_k}"}[self.mode]
+        pairs = [("Forward", f"{forward},  W ∈ ℝ^{{{v}×{d}}}"),
+                 ("Derivative", "∂L/∂W_v = Σ_b g_b · (the share of v's entries in bag b)")]
+        return Formula.of("EmbeddingBag", pairs,
+                          [latex, r"\frac{\partial L}{\partial W_v} = \sum_b g_b\,"
+                                  r"\frac{\partial y_b}{\partial W_v}"],
+                          "A bag of words as one vector: the lookups of a bag are pooled "
+                          "without being stored one by one, and each looked-up row receives its "
+                          "share of the bag's gradient.")
+
+    def extra_repr(self) -> str:
+        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}{pad}"
