@@ -222,7 +222,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None,  # noqa: A002
         psw = psw[keep] if psw is not None else None
     d = weight.shape[1]
     rows = embedding(flat, weight)                                        # (K, D)
-    if mode == "max":
+    if mode == "max" and flat.size:          # (no entries at all: the zeros of the sum below)
         from .selection import scatter_reduce
 
         zeros = Tensor._from_op(B.asarray_like(
