@@ -133,13 +133,9 @@ def test_transformer_classifier_matches_pytorch(norm_first, causal, dtype):
     np.testing.assert_array_equal(actual["state"]["embedding.weight"][0], 0.0)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "nn.TransformerEncoder(...)(x, src_key_padding_mask=pad) in eval mode under no_grad: PyTorch "
-    "takes its nested-tensor fast path (enable_nested_tensor=True by default) and returns 0.0 at "
-    "the padded positions; chainrule's TransformerEncoder (chainrule/nn/layers/transformer.py) "
-    "accepts enable_nested_tensor but always computes the ordinary path, so its padded positions "
-    "hold the layers' values. (The program's masked mean pooling hides this from its logits.)"))
 def test_transformer_encoder_eval_output_at_padded_positions():
+    """In inference PyTorch's encoder packs the unpadded positions into a nested tensor and
+    returns 0 at the padded ones; chainrule gives the same output."""
     import chainrule
     tokens = token_sequences()["test"][0]
     outs, state = [], None

@@ -460,3 +460,33 @@ def test_mha_errors_are_clear():
 def test_mha_formula_mentions_heads_and_sizes():
     text = str(nn.MultiheadAttention(64, 8).formula())
     assert "√8" in text and "softmax" in text and "ℝ^{64×64}" in text
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("case", ["inference", "float mask", "not self-attention", "train",
+                                  "grad", "odd heads", "need_weights"])
+def test_fully_masked_query_in_inference_as_pytorch(case):
+    """A query whose keys are all padding: PyTorch's fused inference kernel (self-attention,
+    eval mode, no gradient, boolean masks, even heads) gives NaN, its ordinary route with
+    need_weights=False gives 0, and need_weights=True gives NaN; chainrule gives the same."""
+    torch.manual_seed(0)
+    heads = 1 if case == "odd heads" else 2
+    theirs = torch.nn.MultiheadAttention(4, heads, batch_first=True).double()
+    ours = nn.MultiheadAttention(4, heads, batch_first=True).to(np.float64)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    theirs.train(case == "train")
+    ours.train(case == "train")
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    pad = np.array([[True, True, True], [False, False, True]])
+    if case == "float mask":
+        pad = np.where(pad, -np.inf, 0.0)
+    outs = []
+    for lib, layer in ((torch, theirs), (cr, ours)):
+        q = lib.tensor(x)
+        k = lib.tensor(x) if case == "not self-attention" else q
+        with lib.set_grad_enabled(case == "grad"):
+            y = layer(q, k, k, key_padding_mask=lib.tensor(pad),
+                      need_weights=case == "need_weights")[0]
+        outs.append(y.detach().numpy())
+    assert np.isnan(outs[0][0]).all() == (case in ("inference", "need_weights"))
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-9, atol=1e-12)

@@ -229,3 +229,96 @@ def test_square_subsequent_mask_and_causal_detection_match_torch():
     w = (_WithMasks(cl, True, mask=mask.astype(np.float64)).wrap(False),
          _WithMasks(tl, True, mask=mask.astype(np.float64)).wrap(True))
     check_against_torch(*w, np.random.default_rng(11).standard_normal((5, 2, 8)), copy=False)
+
+
+def _encoder_pair(h=2, norm_first=False, batch_first=True, final_norm=False):
+    """An encoder of 2 layers in both libraries with PyTorch's weights, nested tensors enabled
+    (PyTorch's default), in eval mode."""
+    torch.manual_seed(0)
+    kw = dict(dropout=0.0, batch_first=batch_first, norm_first=norm_first)
+    tl = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, h, 16, **kw), 2,
+                                     norm=torch.nn.LayerNorm(8) if final_norm else None)
+    cl = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, h, 16, **kw), 2,
+                               norm=nn.LayerNorm(8) if final_norm else None)
+    tl.double().eval()
+    cl.to(np.float64).eval()
+    cl.load_state_dict({k: v.detach().numpy() for k, v in tl.state_dict().items()})
+    return cl, tl
+
+
+PAD_AT_END = np.array([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1]], dtype=bool)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")     # PyTorch's warnings about the fast path
+@pytest.mark.parametrize("case", ["inference", "float mask", "final norm", "train", "grad",
+                                  "padding not at the end", "norm_first", "odd heads",
+                                  "with attention mask", "sequence first"])
+def test_encoder_inference_zeros_padded_positions_as_pytorch(case):
+    """PyTorch's encoder, in inference with a key padding mask, returns 0 at the padded
+    positions (its nested-tensor path); in every other case the layers' own values."""
+    cl, tl = _encoder_pair(h=1 if case == "odd heads" else 2, norm_first=case == "norm_first",
+                           batch_first=case != "sequence first", final_norm=case == "final norm")
+    x = np.random.default_rng(0).standard_normal((3, 5, 8))
+    pad = PAD_AT_END if case != "padding not at the end" else PAD_AT_END[:, ::-1].copy()
+    pad_t, pad_c = torch.tensor(pad), cr.tensor(pad)
+    if case == "float mask":
+        additive = np.where(pad, -np.inf, 0.0)
+        pad_t, pad_c = torch.tensor(additive), cr.tensor(additive)
+    kw_t, kw_c = {}, {}
+    if case == "with attention mask":
+        kw_t["mask"] = torch.zeros(5, 5, dtype=torch.float64)
+        kw_c["mask"] = cr.zeros(5, 5)
+    if case == "train":
+        tl.train()
+        cl.train()
+    if case == "sequence first":
+        x = x.transpose(1, 0, 2).copy()
+    outs = []
+    for lib, model, p, kw in ((torch, tl, pad_t, kw_t), (cr, cl, pad_c, kw_c)):
+        src = lib.tensor(x, requires_grad=case == "grad")
+        if case == "grad":
+            outs.append(model(src, src_key_padding_mask=p, **kw).detach().numpy())
+        else:
+            with lib.no_grad():
+                outs.append(model(src, src_key_padding_mask=p, **kw).numpy())
+    theirs, ours = outs
+    valid = ~pad if case != "sequence first" else ~pad.T
+    np.testing.assert_allclose(ours[valid], theirs[valid], rtol=1e-9, atol=1e-12)
+    zeroed = case in ("inference", "float mask", "final norm")
+    assert (theirs[~valid] == 0).all() == zeroed        # the oracle takes the path we expect
+    if zeroed:
+        assert (ours[~valid] == 0).all()
+    else:               # the ordinary path: its values, NaN where a whole row is padded
+        np.testing.assert_allclose(ours[~valid], theirs[~valid], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("mode", ["inference", "eval with grad", "train", "hooked"])
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_layer_fully_masked_queries_as_pytorch(mode, norm_first):
+    """A query whose keys are all masked: NaN in PyTorch's fused inference kernel (a plain
+    softmax), the residual alone in its ordinary path (attention weights 0); chainrule gives
+    the same in each mode."""
+    torch.manual_seed(0)
+    kw = dict(dropout=0.0, batch_first=True, norm_first=norm_first)
+    tl = torch.nn.TransformerEncoderLayer(8, 2, 16, **kw).double()
+    cl = nn.TransformerEncoderLayer(8, 2, 16, **kw).to(np.float64)
+    cl.load_state_dict({k: v.detach().numpy() for k, v in tl.state_dict().items()})
+    tl.train(mode == "train")
+    cl.train(mode == "train")
+    if mode == "hooked":
+        tl.linear1.register_forward_hook(lambda m, i, o: None)
+        cl.linear1.register_forward_hook(lambda m, i, o: None)
+    x = np.random.default_rng(1).standard_normal((2, 4, 8))
+    attn = np.zeros((4, 4))
+    attn[1] = -np.inf                                   # query 1 sees no key
+    pad = np.array([[False, False, True, True], [True, True, True, True]])
+    outs = []
+    for lib, layer in ((torch, tl), (cr, cl)):
+        with lib.set_grad_enabled(mode == "eval with grad"):
+            y = layer(lib.tensor(x), src_mask=lib.tensor(attn), src_key_padding_mask=lib.tensor(
+                pad))
+        outs.append(y.detach().numpy())
+    theirs, ours = outs
+    assert np.isnan(theirs).any() == (mode == "inference")     # the oracle's path, as expected
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)      # NaN where PyTorch's

@@ -16,6 +16,7 @@ import math
 
 from ... import backend as B
 from ... import ops
+from ...autograd.grad_mode import is_grad_enabled
 from ...backend import asarray_like, get_default_dtype, is_foreign_array, xp
 from ...mathematics import Formula
 from ...ops import attention as A
@@ -209,6 +210,23 @@ class MultiheadAttention(Module):
                                  f"({'batch·num_heads' if batched else 'num_heads'}, L, S)")
         return batched, N, L, S
 
+    def _inference_fast_path(self, query, key_padding_mask, attn_mask) -> bool:
+        """Whether PyTorch would run this self-attention call through its fused inference
+        kernel: batched input, eval mode, an even number of heads, batch_first, one input
+        projection with its bias, no bias_k/bias_v or zero attention, no floating-point mask,
+        and no gradient to record (grad mode off, or neither the input nor the projections
+        require one)."""
+        masks = [m for m in (key_padding_mask, attn_mask) if m is not None]
+        if (query.ndim != 3 or self.training or self.num_heads % 2 or not self.batch_first
+                or not self._qkv_same_embed_dim or self.in_proj_bias is None
+                or self.bias_k is not None or self.add_zero_attn
+                or any(B.dtype_kind(getattr(m, "dtype", xp.asarray(m).dtype)) == "f"
+                       for m in masks)):
+            return False
+        return not (is_grad_enabled() and any(t.requires_grad for t in (
+            query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
+            self.out_proj.bias)))
+
     # ----------------------------------------------------------------- forward
     def _projections(self):
         E = self.embed_dim
@@ -231,9 +249,14 @@ class MultiheadAttention(Module):
         None with need_weights=False (the fused attention is used then). ``is_causal`` is a hint
         that attn_mask is the causal mask, as in PyTorch (attn_mask is required with it).
         """
+        same = query is key and key is value
         query, key, value = (t if isinstance(t, Tensor) else Tensor._make(t)
                              for t in (query, key, value))
         batched, N, L, S = self._check_inputs(query, key, value, key_padding_mask, attn_mask)
+        # PyTorch's fused inference kernel normalises with a plain softmax (a query whose keys
+        # are all masked gets NaN; its scaled_dot_product_attention route gets 0): the same here
+        plain = need_weights or (same and self._inference_fast_path(
+            query, key_padding_mask, attn_mask))
         if is_causal and attn_mask is None:
             raise RuntimeError(f"{self._describe()}: is_causal=True is a hint that attn_mask is "
                                "causal and needs attn_mask (e.g. "
@@ -254,7 +277,7 @@ class MultiheadAttention(Module):
 
         kpm = A.mask_to_bias(key_padding_mask, dtype, take_part_when=False,
                              op="MultiheadAttention key_padding_mask")
-        use_causal = is_causal and kpm is None and not need_weights
+        use_causal = is_causal and kpm is None and not plain
         am = None if use_causal else A.mask_to_bias(attn_mask, dtype, take_part_when=False,
                                                     op="MultiheadAttention attn_mask")
         if self.bias_k is not None:   # one more key and value, learned, for every sequence
@@ -281,7 +304,7 @@ class MultiheadAttention(Module):
         bias = _add(am, kpm)
         p = self.dropout if self.training else 0.0
 
-        if need_weights:
+        if plain:
             scores = ops.matmul(q * (1.0 / math.sqrt(d)), ops.swapaxes(k, -1, -2))
             if bias is not None:
                 scores = scores + _in_library_of(bias, scores)
@@ -300,6 +323,8 @@ class MultiheadAttention(Module):
         out = self.out_proj(o)
         if not batched:
             out = ops.squeeze(out, 1)
+        if not need_weights:
+            weights = None
         if weights is not None:
             if average_attn_weights:
                 weights = weights.mean(axis=1)

@@ -21,6 +21,7 @@ import copy
 
 from ... import backend as B
 from ... import ops
+from ...autograd.grad_mode import is_grad_enabled
 from ...backend import get_default_dtype, xp
 from ...mathematics import Equation, Formula
 from ...tensor import Tensor
@@ -97,17 +98,26 @@ class TransformerEncoderLayer(Module):
             raise ValueError(f"TransformerEncoderLayer(d_model={self.d_model}): expected src of "
                              f"shape {layout} or unbatched (S, d_model) with d_model = "
                              f"{self.d_model}, got {tuple(x.shape)}")
+        # PyTorch's fused inference kernel (which this layer's inference takes) normalises the
+        # scores with a plain softmax: a query whose keys are all masked gets NaN, where its
+        # ordinary path (scaled_dot_product_attention) gets 0 — the same choice here
+        plain = _inference_fast_path(self, x)
         if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal,
+                                   plain)
             x = x + self._ff_block(self.norm2(x))
         else:
-            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal,
+                                              plain))
             x = self.norm2(x + self._ff_block(x))
         return x
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal, plain_softmax=False):
+        # need_weights=True is MultiheadAttention's route with an explicit (plain) softmax
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
+                           need_weights=plain_softmax and (attn_mask is not None
+                                                           or key_padding_mask is not None),
+                           is_causal=is_causal)[0]
         return self.dropout1(x)
 
     def _ff_block(self, x):
@@ -170,6 +180,35 @@ def _is_causal_mask(mask, size: int) -> bool:
     return bool((xp.isneginf(data) == upper).all() and (data[~upper] == 0).all())
 
 
+def _inference_fast_path(layer, x) -> bool:
+    """Whether PyTorch's encoder layer takes its fused inference kernel for input ``x``: a
+    batched input, eval mode, a layer of the form :func:`_nested_tensor_layer` asks for (bar
+    norm_first, which the kernel handles), no forward hooks on it or its parts, and no gradient
+    to record (grad mode off, or neither x nor the layer's weights require one)."""
+    attention = layer.self_attn
+    if (x.ndim != 3 or layer.training or not attention.batch_first
+            or attention.in_proj_bias is None or not attention._qkv_same_embed_dim
+            or layer._activation_name not in ("relu", "gelu") or layer.norm1.eps != layer.norm2.eps
+            or attention.num_heads % 2 == 1):
+        return False
+    if any(m._forward_hooks or m._forward_pre_hooks for m in layer.modules()):
+        return False
+    return not (is_grad_enabled() and (x.requires_grad or any(
+        p.requires_grad for p in layer.parameters())))
+
+
+def _nested_tensor_layer(layer) -> bool:
+    """Whether PyTorch's TransformerEncoder would use nested tensors with this layer: a
+    post-norm, batch-first TransformerEncoderLayer with one input projection and its bias, a
+    ReLU or GELU activation, equal eps in its two norms and an even number of heads."""
+    attention = getattr(layer, "self_attn", None)
+    return (isinstance(layer, TransformerEncoderLayer) and not layer.norm_first
+            and attention.batch_first and attention._qkv_same_embed_dim
+            and attention.in_proj_bias is not None
+            and layer._activation_name in ("relu", "gelu")
+            and layer.norm1.eps == layer.norm2.eps and attention.num_heads % 2 == 0)
+
+
 class TransformerEncoder(Module):
     r"""A stack of ``num_layers`` copies of ``encoder_layer`` (deep copies: each has its own
     weights), then ``norm`` if given (PyTorch's ``nn.TransformerEncoder``; keys layers.0.…).
@@ -190,8 +229,10 @@ class TransformerEncoder(Module):
             self.norm = norm
         else:
             self.register_module("norm", None)
-        # accepted for PyTorch's signature; nested tensors are a PyTorch inference fast path
         self.enable_nested_tensor = enable_nested_tensor
+        # PyTorch's inference path over nested tensors, which leaves a padded position of the
+        # output at 0, is taken only for a layer of this form (see _padded_positions_zeroed)
+        self.use_nested_tensor = enable_nested_tensor and _nested_tensor_layer(encoder_layer)
         self.mask_check = mask_check
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal: bool | None = None):
@@ -203,9 +244,38 @@ class TransformerEncoder(Module):
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
                       is_causal=is_causal)
+        padded = self._padded_positions_zeroed(src, x, mask, src_key_padding_mask)
+        if padded is not None:
+            x = ops.where(Tensor._from_op(B.asarray_like(padded[..., None], x._data), None),
+                          ops.zeros_like(x), x)
         if self.norm is not None:
             x = self.norm(x)
         return x
+
+    def _padded_positions_zeroed(self, src, x, mask, src_key_padding_mask):
+        """The (N, S) padded positions that PyTorch's encoder returns as 0, or None.
+
+        In inference (first layer in eval mode, and no gradient to record: grad mode off or
+        neither src nor the first layer's weights require one), with a batch-first 3-D src, a
+        key padding mask and no attention mask, PyTorch packs each sequence's unpadded positions
+        into a nested tensor (when every row's padding is at its end, the check ``mask_check``
+        makes) and pads the result back with zeros, before ``norm``. The unpadded positions are
+        those of the ordinary computation (the padded keys are masked out either way)."""
+        first = self.layers[0]
+        if (not getattr(self, "use_nested_tensor", False) or first.training or x.ndim != 3
+                or src_key_padding_mask is None or mask is not None):
+            return None
+        if is_grad_enabled() and any(t is not None and t.requires_grad for t in (
+                src, *(p for _, p in first.named_parameters()))):
+            return None
+        pad = src_key_padding_mask
+        pad = B.to_numpy(pad._data if isinstance(pad, Tensor) else xp.asarray(pad))
+        padded = pad if pad.dtype == xp.bool_ else pad != 0     # an additive mask: nonzero
+        if padded.shape != tuple(x.shape[:2]):
+            return None
+        if getattr(self, "mask_check", True) and (padded[:, :-1] & ~padded[:, 1:]).any():
+            return None                 # some row's padding is not at its end
+        return padded
 
     def formula(self) -> Formula:
         eqs = [Equation("Forward", f"x_{{k+1}} = layer_k(x_k), k = 0…{self.num_layers - 1}"
