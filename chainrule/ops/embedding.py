@@ -179,6 +179,27 @@ def _bags(indices, offsets, include_last_offset: bool, op: str):
     return indices, bag, starts.size
 
 
+def _bag_max_choice(v, bag, n_bags: int):
+    """For each bag and dimension, the entry (row of the (K, D) values ``v``) whose value the
+    bag's max takes, as PyTorch's kernel walks a bag: the first entry, replaced by each later
+    one strictly greater. So a NaN first entry stays (the max is NaN), a later NaN is passed
+    over, and of equal maxima the first wins. Empty bags get K (one past the entries). The
+    entries of a bag are contiguous, bags in increasing order."""
+    K, D = v.shape
+    chosen = xp.full((n_bags, D), K, dtype=xp.int64)
+    if K == 0:
+        return chosen
+    starts = xp.flatnonzero(xp.concatenate(([True], bag[1:] != bag[:-1])))
+    filled = xp.where(xp.isnan(v), -xp.inf, v)
+    best = xp.maximum.reduceat(filled, starts, axis=0)                    # (bags with entries, D)
+    segment = xp.repeat(xp.arange(starts.size), xp.diff(xp.append(starts, K)))
+    positions = xp.broadcast_to(xp.arange(K)[:, None], (K, D))
+    first_best = xp.minimum.reduceat(xp.where(filled == best[segment], positions, K), starts,
+                                     axis=0)
+    chosen[bag[starts]] = xp.where(xp.isnan(v[starts]), starts[:, None], first_best)
+    return chosen
+
+
 def embedding_bag(input, weight, offsets=None, max_norm=None,  # noqa: A002
                   norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean",
                   sparse: bool = False, per_sample_weights=None, include_last_offset: bool = False,
@@ -191,9 +212,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None,  # noqa: A002
         y_b = max_{k ∈ bag b} W[i_k]   (mode='max', per dimension)
 
     Entries equal to ``padding_idx`` are left out of their bags (not counted in a mean); an empty
-    bag gives zeros. The gradient of W adds each entry's share to its row; of
-    ``per_sample_weights``, g_b · W[i_k]. ``max_norm``, ``scale_grad_by_freq`` and ``sparse``
-    raise, as in :func:`embedding`.
+    bag gives zeros. The max is PyTorch's walk through the bag (a NaN counts only as its first
+    entry; of equal maxima the first takes the gradient). The gradient of W adds each entry's
+    share to its row; of ``per_sample_weights``, g_b · W[i_k]. ``max_norm``,
+    ``scale_grad_by_freq`` and ``sparse`` raise, as in :func:`embedding`.
     """
     op = "embedding_bag"
     if max_norm is not None or scale_grad_by_freq or sparse:
@@ -222,13 +244,17 @@ def embedding_bag(input, weight, offsets=None, max_norm=None,  # noqa: A002
         psw = psw[keep] if psw is not None else None
     d = weight.shape[1]
     rows = embedding(flat, weight)                                        # (K, D)
-    if mode == "max" and flat.size:          # (no entries at all: the zeros of the sum below)
-        from .selection import scatter_reduce
+    if mode == "max":
+        from .indexing import gather
+        from .shape import concatenate
 
-        zeros = Tensor._from_op(B.asarray_like(
-            xp.zeros((n_bags, d), dtype=B.numpy_dtype(weight.dtype)), weight._data), None)
-        where = Tensor._from_op(xp.broadcast_to(bag[:, None], (bag.size, d)).copy(), None)
-        return scatter_reduce(zeros, 0, where, rows, "amax", include_self=False)
+        # each (bag, dimension) takes one entry's value, as PyTorch's kernel chooses it; the
+        # extra zero row (index K) is what an empty bag takes
+        chosen = _bag_max_choice(B.to_numpy(rows._data), bag, n_bags)
+        zero = Tensor._from_op(B.asarray_like(
+            xp.zeros((1, d), dtype=B.numpy_dtype(weight.dtype)), weight._data), None)
+        return gather(concatenate([rows, zero], 0), 0,
+                      Tensor._from_op(B.asarray_like(chosen, weight._data), None))
     if psw is not None:
         rows = rows * psw.reshape(-1, 1)
     out = ScatterAdd.apply(rows, shape=(n_bags, d), index=bag)

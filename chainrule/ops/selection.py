@@ -211,33 +211,63 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *,  # noqa: A002
         return restore(result)
     # the first-order weights ∂y/∂x (self) and ∂y/∂src (gathered at index)
     at = out[where]
-    if reduce == "prod":
-        zeros = xp.zeros(x.shape, dtype=xp.int64)
-        xp.add.at(zeros, where, (s == 0).astype(xp.int64))
-        nonzero = x.copy() if include_self else xp.ones_like(x)
-        if include_self:
-            zeros = zeros + (x == 0)
-            nonzero = xp.where(x == 0, 1, x)
+    with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if reduce == "prod":
+            w_self, w_src = _prod_weights(x, s, where, out, include_self)
         else:
-            nonzero = xp.where(touched, 1, x)
-        xp.multiply.at(nonzero, where, xp.where(s == 0, 1, s))
-
-        def others(v, nz, z):
-            return xp.where(v == 0, xp.where(z == 1, nz, 0), xp.where(z == 0, nz / xp.where(
-                v == 0, 1, v), 0))
-        w_self = others(x, nonzero, zeros) * keep
-        w_src = others(s, nonzero[where], zeros[where])
-    else:
-        ties = (x == out) * keep
-        tie_count = ties.copy()
-        xp.add.at(tie_count, where, (s == at).astype(x.dtype))
-        w_self = ties / xp.maximum(tie_count, 1)
-        w_src = (s == at) / xp.maximum(tie_count[where], 1)
+            # PyTorch's: the gradient shared evenly among the values equal to the result; a
+            # result no value equals (a NaN) shares it among none: g/0 times 0, NaN
+            ties = (x == out) * keep
+            tie_count = ties.copy()
+            xp.add.at(tie_count, where, (s == at).astype(x.dtype))
+            share = xp.where(tie_count == 0, xp.nan, 1 / tie_count)
+            w_self, w_src = ties * share, (s == at) * share[where]
+        w_self = xp.where(keep == 0, 0.0, w_self)           # (0, not 0·NaN: self left out)
     w_self = moved(xp.where(touched, w_self, 1.0).astype(x.dtype))
-    linear = base * w_self + _scatter_sum(x.shape, where, src_ * moved(w_src.astype(x.dtype)))
-    if reduce == "prod":       # its weights depend on the inputs: no exact second derivative here
-        linear = _FirstOrderOnly.apply(linear)
-    return restore(result + (linear - linear.detach()))
+    with xp.errstate(invalid="ignore", over="ignore"):     # (the values of linear are unused)
+        linear = base * w_self + _scatter_sum(x.shape, where, src_ * moved(w_src.astype(x.dtype)))
+        if reduce == "prod":   # its weights depend on the inputs: no exact second derivative here
+            linear = _FirstOrderOnly.apply(linear)
+        return restore(_ValueWithGradientOf.apply(linear, value=result._data))
+
+
+def _prod_weights(x, s, where, out, include_self):
+    """∂y/∂self and ∂y/∂src of scatter_reduce 'prod' at each position, in PyTorch's form:
+    the result divided by the factor, except for a zero factor, whose weight is the product of
+    the others when it is its position's only zero among src (and for self, of src), else 0."""
+    ones_for_zeros = xp.where(x == 0, 1, x)
+    others_of_self = ones_for_zeros.copy()      # the product with self's own zero taken as 1
+    xp.multiply.at(others_of_self, where, s)
+    w_self = xp.where(x == 0, others_of_self, out / x)
+    src_zero = s == 0
+    zeros = xp.zeros(x.shape, dtype=xp.int64)
+    xp.add.at(zeros, where, src_zero.astype(xp.int64))
+    single = src_zero & (zeros[where] == 1)
+    others_of_src = (x if include_self else xp.ones_like(x)).copy()
+    xp.multiply.at(others_of_src, where, xp.where(single, 1, s))
+    w_src = xp.where(single, others_of_src[where], out[where] / xp.where(src_zero, 1, s))
+    return w_self, w_src
+
+
+class _ValueWithGradientOf(Function):
+    """y = ``value`` (an array computed beside the graph), with the gradient of x, a linear
+    function of the inputs built to have the right gradient (scatter_reduce's amax, amin, prod):
+    unlike y = value + (x − x.detach()), an infinite x (∞ − ∞ = NaN) cannot reach y's values.
+
+    Forward:     y = value
+    VJP:         ∂L/∂x = g
+    """
+
+    name = "value_with_gradient_of"
+    array_api = True            # (no array function at all)
+
+    @staticmethod
+    def forward(ctx, x, value=None):
+        return value
+
+    @staticmethod
+    def vjp(ctx, g):
+        return g
 
 
 class _FirstOrderOnly(Function):

@@ -185,3 +185,22 @@ def test_embedding_bag_layer_init_errors_and_formula():
         nn.EmbeddingBag(6, 3, mode="median")
     frozen = nn.EmbeddingBag.from_pretrained(cr.ones(4, 2), mode="max")
     assert not frozen.weight.requires_grad and frozen.mode == "max"
+
+
+@pytest.mark.parametrize("mode", ["max", "sum", "mean"])
+def test_embedding_bag_special_values_and_ties(mode):
+    """NaN and ±∞ in the table, and equal maxima: PyTorch's max walks each bag (a NaN counts
+    only as a bag's first entry, the first of equal maxima takes the gradient)."""
+    nan, inf = np.nan, np.inf
+    weight = np.array([[1.0, nan, 3.0, 2.0], [inf, 0.0, -inf, 1.0], [nan, nan, 1.0, 2.0],
+                       [-inf, -inf, 5.0, 5.0], [2.0, 2.0, 2.0, 2.0]])
+    idx = np.array([0, 1, 1, 0, 2, 3, 3, 2, 4, 4, 3, 4, 0, 0])
+    offsets = np.array([0, 2, 4, 6, 8, 10, 12, 12])
+    results = []
+    for lib, fn in ((cr, F.embedding_bag), (torch, torch.nn.functional.embedding_bag)):
+        w = lib.tensor(weight, requires_grad=True)
+        y = fn(lib.tensor(idx), w, lib.tensor(offsets), mode=mode)
+        y.backward(lib.tensor(np.arange(y.numel(), dtype=float).reshape(tuple(y.shape)) + 1))
+        results.append((y.detach().numpy(), w.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0, equal_nan=True)

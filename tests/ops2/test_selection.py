@@ -105,6 +105,26 @@ def test_scatter_reduce_prod_with_zeros():
     same_grads(out, tout, [x, s], [tx, ts])
 
 
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["amax", "amin", "prod", "sum", "mean"])
+def test_scatter_reduce_with_special_values_matches_torch(reduce, include_self):
+    """±∞, NaN and zeros among self and src: the values exact (not ∞ − ∞ from the gradient's
+    construction) and the gradients PyTorch's (NaN shared among no tie, result/factor for prod)."""
+    nan, inf = np.nan, np.inf
+    src = np.array([[1.0, nan, 3.0, 2.0, 0.0, 0.5], [inf, 0.0, -inf, 1.0, 0.0, 5.0],
+                    [2.0, 3.0, 0.0, 1.5, 0.25, -1.0]])
+    base = np.array([[0.5, 2.0, 0.0, -3.0, 4.0, 1.0]])
+    index = np.zeros((3, 6), dtype=np.int64)
+    results = []
+    for lib in (torch, cr):
+        s, b = lib.tensor(src, requires_grad=True), lib.tensor(base, requires_grad=True)
+        y = b.scatter_reduce(0, lib.tensor(index), s, reduce, include_self=include_self)
+        y.backward(lib.tensor(np.arange(1.0, 7.0)[None]))
+        results.append((y.detach().numpy(), s.grad.numpy(), b.grad.numpy()))
+    for theirs, ours in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0, equal_nan=True)
+
+
 @given(st.data())
 def test_index_select_add_copy_fill(data):
     shape = data.draw(shapes(1, 3))
