@@ -605,18 +605,7 @@ def adaptive_bins(size: int, out: int) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
-def adaptive_matrix(size: int, out: int, dtype) -> object:
-    """The (H′ × H) averaging matrix A with A[i, j] = 1/|bin i| for j in bin i."""
-    starts, ends = adaptive_bins(size, out)
-    j = xp.arange(size)
-    lo = xp.asarray(starts)[:, None]
-    hi = xp.asarray(ends)[:, None]
-    inside = (j >= lo) & (j < hi)
-    return (inside / (hi - lo)).astype(dtype)
-
-
 def _adaptive_avg_pool_nd(op, nd, x, output_size):
-    from .linalg import matmul
     from .movement import moveaxis
 
     x, unbatched = _batched(op, x, nd)
@@ -639,15 +628,34 @@ def _adaptive_avg_pool_nd(op, nd, x, output_size):
         y = AvgPool.apply(x, kernel_size=kernel, stride=kernel, padding=(0,) * nd,
                           ceil_mode=False, count_include_pad=True, divisor_override=None)
     else:
-        # Unequal or overlapping bins: y = A_H x A_Wᵀ, one averaging matrix per axis (matmul).
+        # Unequal or overlapping bins, one axis at a time: each bin's sum over its positions
+        # (the t-th position of every bin at once, t = 0 … longest bin − 1), then ÷ its length,
+        # as PyTorch's kernel; not a product with an averaging matrix, whose zeros would meet an
+        # infinite input as ∞·0 = NaN in every bin
         y = x
+        like = x._data if isinstance(x, Tensor) else x
         for a in range(nd):
-            axis = 2 + a
-            like = x._data if isinstance(x, Tensor) else x
-            a_mat = Tensor._make(B.asarray_like(
-                adaptive_matrix(spatial[a], out[a], B.numpy_dtype(x.dtype)), like))
-            y = moveaxis(matmul(moveaxis(y, axis, -1), a_mat.T), -1, axis)
+            y = moveaxis(_adaptive_mean_last_axis(moveaxis(y, 2 + a, -1), spatial[a], out[a],
+                                                  like), -1, 2 + a)
     return squeeze(y, 0) if unbatched else y
+
+
+def _adaptive_mean_last_axis(y, size: int, out: int, like):
+    """The means of PyTorch's adaptive bins along the last axis of the Tensor ``y``."""
+    from .selection import index_select, where
+
+    starts, ends = (xp.asarray(v) for v in adaptive_bins(size, out))
+    lengths = ends - starts
+    total = None
+    for t in range(int(lengths.max())):
+        term = index_select(y, y.ndim - 1, Tensor._from_op(
+            B.asarray_like(xp.minimum(starts + t, size - 1), like), None))
+        if t >= int(lengths.min()):              # some bins are shorter than t + 1
+            inside = Tensor._from_op(B.asarray_like(t < lengths, like), None)
+            term = where(inside, term, 0.0)
+        total = term if total is None else total + term
+    return total / Tensor._from_op(B.asarray_like(lengths.astype(B.numpy_dtype(y.dtype)), like),
+                                   None)
 
 
 def adaptive_avg_pool1d(input, output_size):  # noqa: A002

@@ -864,3 +864,40 @@ def test_per_sample_loss_under_a_special_upstream_gradient(name, dtype, shift):
     shape = tuple(t_fn(*torch_arrays).shape)
     g = np.resize(np.roll(np.array(LOSS_UPSTREAM[dtype]), shift), shape)
     check(cr_fn, t_fn, arrays, dtype, grad=grad, upstream=g)
+
+
+# ----------------------------------------------------------------------------- pooling
+POOLS = {
+    "max_pool2d": (lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2)),
+    "max_pool2d_overlap": (lambda x: F.max_pool2d(x, 3, 1, 1), lambda x: TF.max_pool2d(x, 3, 1, 1)),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 2), lambda x: TF.avg_pool2d(x, 2)),
+    "avg_pool2d_pad": (lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+                       lambda x: TF.avg_pool2d(x, 3, 2, 1, count_include_pad=False)),
+    "adaptive_avg_pool2d_equal": (lambda x: F.adaptive_avg_pool2d(x, 3),
+                                  lambda x: TF.adaptive_avg_pool2d(x, 3)),
+    "adaptive_avg_pool2d_overlap": (lambda x: F.adaptive_avg_pool2d(x, (4, 5)),
+                                    lambda x: TF.adaptive_avg_pool2d(x, (4, 5))),
+    "adaptive_max_pool2d_overlap": (lambda x: F.adaptive_max_pool2d(x, (4, 5)),
+                                    lambda x: TF.adaptive_max_pool2d(x, (4, 5))),
+    "lp_pool2d": (lambda x: F.lp_pool2d(x, 2, 2), lambda x: TF.lp_pool2d(x, 2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOLS))
+@pytest.mark.parametrize("dtype", DTYPES, ids=_id)
+def test_pooling_of_special_values(name, dtype):
+    """A 6×6 plane of each special value scattered among ordinary ones: NaN and ±∞ stay in
+    the windows (bins) that hold them, in the values and in the gradients. (The averages leave
+    out the huge finite values: two of them cancelling in one window make the sum depend on its
+    order, which differs — PyTorch adds a window row by row, chainrule one axis at a time.)"""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 6, 6)).astype(dtype)
+    specials = np.array(SPECIAL[dtype], dtype=dtype)
+    if "avg" in name or "lp" in name:
+        specials = specials[~np.isfinite(specials) | (np.abs(specials) < 1e29)]
+    flat = x.reshape(-1)
+    flat[rng.choice(flat.size, specials.size * 3, replace=False)] = np.repeat(specials, 3)
+    if name == "lp_pool2d":
+        x = np.abs(x)                    # (a power of a negative base is NaN in both)
+    cr_fn, t_fn = POOLS[name]
+    check(cr_fn, t_fn, [x], dtype)
