@@ -464,6 +464,21 @@ def _multilabel_margin(d: Drawer) -> Case:
                 params=dict(target=target.tolist()))
 
 
+@spec("adaptive_mean")
+def _adaptive_mean(d: Drawer) -> Case:
+    """Bins of unequal length, overlapping, or more bins than positions (H′ > H)."""
+    shape = (d.draw(st.integers(1, 2)), d.draw(st.integers(1, 3)), d.draw(st.integers(1, 7)),
+             d.draw(st.integers(1, 4)))
+    (x,) = d.values([shape], [OWN])
+    axis = d.draw(st.sampled_from([2, 3]))
+    out = d.draw(st.integers(1, 6))
+    kept = [None, None]
+    kept[axis - 2] = out
+    return Case((x,), lambda t: d.cls.apply(t, axis=axis, out=out),
+                lambda t: F.adaptive_avg_pool2d(t, tuple(kept)),
+                lambda t: d.reference(t, axis=axis, out=out), params=dict(axis=axis, out=out))
+
+
 def _binary_targets(d: Drawer, shape) -> np.ndarray:
     """Targets in [0, 1]: soft (the 'probability' domain) or hard 0/1 labels."""
     if d.draw(st.booleans()):

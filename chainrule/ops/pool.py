@@ -606,7 +606,6 @@ def adaptive_bins(size: int, out: int) -> tuple[list[int], list[int]]:
 
 
 def _adaptive_avg_pool_nd(op, nd, x, output_size):
-    from .movement import moveaxis
 
     x, unbatched = _batched(op, x, nd)
     spatial = tuple(x.shape[2:])
@@ -628,34 +627,130 @@ def _adaptive_avg_pool_nd(op, nd, x, output_size):
         y = AvgPool.apply(x, kernel_size=kernel, stride=kernel, padding=(0,) * nd,
                           ceil_mode=False, count_include_pad=True, divisor_override=None)
     else:
-        # Unequal or overlapping bins, one axis at a time: each bin's sum over its positions
-        # (the t-th position of every bin at once, t = 0 … longest bin − 1), then ÷ its length,
-        # as PyTorch's kernel; not a product with an averaging matrix, whose zeros would meet an
-        # infinite input as ∞·0 = NaN in every bin
+        # Unequal or overlapping bins: the bins' means one axis at a time (AdaptiveMean)
         y = x
-        like = x._data if isinstance(x, Tensor) else x
         for a in range(nd):
-            y = moveaxis(_adaptive_mean_last_axis(moveaxis(y, 2 + a, -1), spatial[a], out[a],
-                                                  like), -1, 2 + a)
+            y = AdaptiveMean.apply(y, axis=2 + a, out=out[a])
     return squeeze(y, 0) if unbatched else y
 
 
-def _adaptive_mean_last_axis(y, size: int, out: int, like):
-    """The means of PyTorch's adaptive bins along the last axis of the Tensor ``y``."""
-    from .selection import index_select, where
-
+def _bin_entries(size: int, out: int):
+    """The bins as index arrays: for every (bin, position in it), in bin order, the position
+    along the axis and the bin; each bin's first entry; and the bins' lengths."""
     starts, ends = (xp.asarray(v) for v in adaptive_bins(size, out))
     lengths = ends - starts
-    total = None
-    for t in range(int(lengths.max())):
-        term = index_select(y, y.ndim - 1, Tensor._from_op(
-            B.asarray_like(xp.minimum(starts + t, size - 1), like), None))
-        if t >= int(lengths.min()):              # some bins are shorter than t + 1
-            inside = Tensor._from_op(B.asarray_like(t < lengths, like), None)
-            term = where(inside, term, 0.0)
-        total = term if total is None else total + term
-    return total / Tensor._from_op(B.asarray_like(lengths.astype(B.numpy_dtype(y.dtype)), like),
-                                   None)
+    first = xp.concatenate(([0], xp.cumsum(lengths)[:-1]))
+    bin_of = xp.repeat(xp.arange(out), lengths)
+    positions = starts[bin_of] + (xp.arange(bin_of.size) - first[bin_of])
+    return positions, bin_of, first, lengths
+
+
+def _rows(a, axis: int):
+    """``a`` (array or Tensor) with ``axis`` first and the rest flattened: (a.shape[axis], R)."""
+    from .movement import moveaxis, reshape
+
+    if isinstance(a, Tensor):
+        return reshape(moveaxis(a, axis, 0), (a.shape[axis], -1))
+    moved = B.namespace(a).moveaxis(a, axis, 0) if is_foreign_array(a) else xp.moveaxis(a, axis, 0)
+    return B.reshape(moved, (a.shape[axis], -1))
+
+
+def _unrows(a2, axis: int, shape):
+    """The inverse of :func:`_rows`, for a result of ``shape`` (axis first undone)."""
+    from .movement import moveaxis, reshape
+
+    front = (shape[axis],) + tuple(shape[:axis]) + tuple(shape[axis + 1:])
+    if isinstance(a2, Tensor):
+        return moveaxis(reshape(a2, front), 0, axis)
+    a = B.reshape(a2, front)
+    return B.namespace(a).moveaxis(a, 0, axis) if is_foreign_array(a) else xp.moveaxis(a, 0,
+                                                                                      axis)
+
+
+@primitive
+class AdaptiveMean(Function):
+    """The means of PyTorch's adaptive-pooling bins along one axis (adaptive average pooling
+    is one of these per spatial axis).
+
+    Forward:     y_i = (1/|bᵢ|) Σ_{j ∈ bᵢ} x_j,  bᵢ = [⌊i·H/H′⌋, ⌈(i+1)·H/H′⌉)
+    Derivative:  ∂y_i/∂x_j = 1/|bᵢ| for j in bᵢ (neighbouring bins may share a position)
+    VJP:         ∂L/∂x_j = Σ_{i : j ∈ bᵢ} g_i/|bᵢ|
+    Numerics:    each bin summed over its own positions in order (the t-th positions of all
+                 bins at once, t = 0 … longest − 1), then divided by its length, as PyTorch's
+                 kernel: an infinite or NaN x reaches only its own bins (an averaging matrix's
+                 zeros would meet it as ∞·0 = NaN in every bin).
+    """
+
+    name = "adaptive_mean"
+    array_api = True
+    text = ("y_i = (1/|bᵢ|) Σ_{j ∈ bᵢ} x_j,  bᵢ = [⌊iH/H′⌋, ⌈(i+1)H/H′⌉)",
+            "∂L/∂x_j = Σ_{i : j ∈ bᵢ} g_i / |bᵢ|")
+    latex = (r"y_i = \frac{1}{|b_i|}\sum_{j \in b_i} x_j,\quad b_i = "
+             r"\left[\lfloor iH/H' \rfloor, \lceil (i+1)H/H' \rceil\right)",
+             r"\frac{\partial L}{\partial x_j} = \sum_{i:\,j \in b_i} \frac{g_i}{|b_i|}")
+    explanation = ("Each output averages a bin of neighbouring inputs; bins of unequal length "
+                   "share their edges, so an input on an edge gets gradient from both bins.")
+    reference = staticmethod(lambda x, axis, out: xp.stack(
+        [xp.take(x, xp.arange(s, e), axis=axis).mean(axis=axis)
+         for s, e in zip(*adaptive_bins(x.shape[axis], out))], axis=axis))
+
+    @staticmethod
+    def forward(ctx, x, axis=-1, out=1):
+        axis = axis % x.ndim
+        positions, bin_of, first, lengths = _bin_entries(x.shape[axis], out)
+        ctx.axis, ctx.x_shape, ctx.bins = axis, tuple(x.shape), (positions, bin_of, lengths)
+        x2 = _rows(x, axis)
+        divisor = B.asarray_like(lengths.astype(B.numpy_dtype(x.dtype))[:, None], x)
+        if is_foreign_array(x):     # another array library: no reduceat; the t-th entries
+            ns = B.namespace(x)
+            total = None
+            for t in range(int(lengths.max())):
+                term = ns.take(x2, B.asarray_like(positions[xp.minimum(first + t, first +
+                                                                       lengths - 1)], x), axis=0)
+                if t >= int(lengths.min()):
+                    term = ns.where(B.asarray_like((t < lengths)[:, None], x), term,
+                                    ns.zeros_like(term))
+                total = term if total is None else total + term
+            y2 = total / divisor
+        else:                       # the t-th entries of the bins that have one, added
+            starts = positions[first]
+            total = x2[starts]
+            for t in range(1, int(lengths.max())):
+                inside = xp.flatnonzero(t < lengths)
+                total[inside] += x2[starts[inside] + t]
+            y2 = total / divisor
+        shape = list(x.shape)
+        shape[axis] = out
+        return _unrows(y2, axis, tuple(shape))
+
+    @staticmethod
+    def vjp(ctx, g):
+        from .movement import Getitem, ScatterAdd
+
+        positions, bin_of, lengths = ctx.bins
+        size = ctx.x_shape[ctx.axis]
+        like = g._data if isinstance(g, Tensor) else g
+        g2 = _rows(g, ctx.axis)
+        share = g2 / B.asarray_like(lengths.astype(B.numpy_dtype(g.dtype))[:, None], like)
+        if isinstance(share, Tensor):              # differentiable, for higher derivatives
+            entries = Getitem.apply(share, index=bin_of)
+            grad2 = ScatterAdd.apply(entries, shape=(size, share.shape[1]), index=positions)
+        elif is_foreign_array(share):
+            from .movement_standard import scatter_rows
+
+            entries = B.namespace(share).take(share, B.asarray_like(bin_of, share), axis=0)
+            grad2 = scatter_rows(entries, positions, size)
+        else:                       # each bin's share added to its t-th position, t by t
+            starts = positions[xp.concatenate(([0], xp.cumsum(lengths)[:-1]))]
+            grad2 = xp.zeros((size, share.shape[1]), dtype=share.dtype)
+            distinct = bool((xp.diff(starts) > 0).all())     # (H′ > H: bins share a start)
+            for t in range(int(lengths.max())):
+                inside = xp.flatnonzero(t < lengths)
+                if distinct:
+                    grad2[starts[inside] + t] += share[inside]
+                else:
+                    xp.add.at(grad2, starts[inside] + t, share[inside])
+        return _unrows(grad2, ctx.axis, ctx.x_shape)
 
 
 def adaptive_avg_pool1d(input, output_size):  # noqa: A002
