@@ -1011,10 +1011,13 @@ class _LegacyTensorType(type):
     LongTensor)`` asks whether x is a tensor of that dtype; ``x.type(LongTensor)`` casts."""
 
     def __call__(cls, *args, device=None):
-        if len(args) == 1 and isinstance(args[0], Tensor) and args[0]._data.dtype != cls.dtype:
-            raise TypeError(f"{cls.__name__}(): expected a tensor of dtype {cls.dtype}, got one of "
-                            f"dtype {args[0]._data.dtype} (PyTorch refuses it too); convert it "
-                            f"with x.to({cls.dtype}) or x.type({cls.__name__})")
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            dtype = backend.numpy_dtype(args[0]._data.dtype)
+            if dtype != cls.dtype:
+                raise TypeError(f"{cls.__name__}(): expected a tensor of dtype {cls.dtype}, got "
+                                f"one of dtype {dtype} (PyTorch refuses it too); convert it with "
+                                f"x.to({cls.dtype}) or x.type({cls.__name__})")
+            return Tensor._from_op(args[0]._data, None)     # the same memory, as PyTorch's
         return Tensor(*args, dtype=cls.dtype, device=device)
 
     def __instancecheck__(cls, obj) -> bool:

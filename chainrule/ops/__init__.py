@@ -317,7 +317,7 @@ from .activations_extra import (  # noqa: E402
 )
 from .gamma import digamma, lgamma, polygamma  # noqa: E402  (the gamma-function family)
 from .resample import pixel_shuffle, pixel_unshuffle  # noqa: E402
-from .similarity import cosine_similarity, pairwise_distance  # noqa: E402
+from .similarity import cdist, cosine_similarity, dist, pairwise_distance  # noqa: E402
 from .tensor_extras import (  # noqa: E402  (Tensor methods; top-level where PyTorch has them)
     addcdiv,
     addcmul,

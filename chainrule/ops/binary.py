@@ -258,9 +258,10 @@ def _lerp_array(a, b, w):
     ns = array_namespace(a, b)
     with errstate(ns, invalid="ignore", over="ignore"):
         d = b - a
-        if not hasattr(w, "dtype"):
-            w = numpy_dtype(d.dtype).type(w)        # rounded to the arrays' dtype, as PyTorch
-            return a + w * d if abs(w) < 0.5 else b + (w - 1) * d
+        if not hasattr(w, "dtype"):                 # rounded to the arrays' dtype, as PyTorch
+            w = float(numpy_dtype(d.dtype).type(w))
+            w_minus_1 = float(numpy_dtype(d.dtype).type(w - 1))     # rounded likewise
+            return a + w * d if abs(w) < 0.5 else b + w_minus_1 * d
         return ns.where(ns.abs(w) < 0.5, a + w * d, b + (w - 1) * d)
 
 

@@ -17,10 +17,15 @@ import math
 
 from .. import backend as B
 from ..backend import xp
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor_method
 from .arithmetic import add, divide, multiply, subtract
-from .elementwise import clip
+from .binary import clamp_min
+from .elementwise import abs, clip, sqrt  # noqa: A004  (the primitive's name)
+from .linalg import matmul
+from .movement import broadcast_to, concatenate, expand_dims, swapaxes
 from .norms import vector_norm
+from .promotion import promote
+from .reduce import amax
 from .reduce import sum as _sum
 
 
@@ -126,3 +131,84 @@ def _one_hot_standard(data, num_classes: int):
 
 
 __all__ = ["normalize", "cosine_similarity", "pairwise_distance", "one_hot"]
+
+
+# ------------------------------------------------------------------------ distances
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                "donot_use_mm_for_euclid_dist")
+
+
+@tensor_method
+def dist(input, other, p: float = 2) -> Tensor:  # noqa: A002
+    """‖input − other‖_p over all elements (broadcast), a 0-d tensor (PyTorch's ``torch.dist``):
+    the p-norm of the difference, with the p-norm's gradient (0 at a zero difference)."""
+    a, b = promote(input, other, floating=True)[0]
+    return vector_norm(subtract(a, b), float(p))
+
+
+def cdist(x1, x2, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """The p-norm distance between each row of x1 (…, P, M) and each row of x2 (…, R, M):
+    (…, P, R), batch dimensions broadcast (PyTorch's ``torch.cdist``).
+
+    d_ij = (Σ_k |x1_ik − x2_jk|^p)^{1/p};  p = ∞: max_k |x1_ik − x2_jk|;  p = 0: the count of
+    differing coordinates. For p = 2 with more than 25 rows on either side (or
+    ``compute_mode='use_mm_for_euclid_dist'``) it is PyTorch's matrix-product form,
+    d_ij = √max(‖x1_i‖² + ‖x2_j‖² − 2 x1_i·x2_j, 10⁻³⁰), fast but inexact for nearby points, as in
+    PyTorch; otherwise the differences themselves. For p = ∞ each coordinate that attains the
+    maximum receives the whole gradient g·sign, as PyTorch's backward gives it.
+    """
+    op = "cdist"
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{op}: {compute_mode!r} is not a valid value for compute_mode; "
+                         f"expected one of {_CDIST_MODES}")
+    a, b = promote(x1, x2, floating=True)[0]
+    if a.ndim < 2 or b.ndim < 2:
+        raise RuntimeError(f"{op} only supports at least 2D tensors, X1 got: {a.ndim}D, X2 got: "
+                           f"{b.ndim}D")
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"{op}: X1 and X2 must have the same number of columns. X1: "
+                           f"{a.shape[-1]} X2: {b.shape[-1]} (shapes {tuple(a.shape)} and "
+                           f"{tuple(b.shape)})")
+    if not p >= 0:
+        raise RuntimeError(f"{op} only supports non-negative p values, got {p}")
+    batch = xp.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    a = broadcast_to(a, batch + tuple(a.shape[-2:]))
+    b = broadcast_to(b, batch + tuple(b.shape[-2:]))
+    rows1, rows2, width = a.shape[-2], b.shape[-2], a.shape[-1]
+    if p == 2 and width and (compute_mode == "use_mm_for_euclid_dist" or (
+            compute_mode == _CDIST_MODES[0] and (rows1 > 25 or rows2 > 25))):
+        return _euclidean_dist(a, b)
+    diff = subtract(expand_dims(a, -2), expand_dims(b, -3))            # (…, P, R, M)
+    if p == math.inf:
+        return _max_coordinate(diff)
+    return vector_norm(diff, float(p), -1)
+
+
+def _euclidean_dist(a, b):
+    """PyTorch's matrix-product form of the Euclidean distances, operation for operation:
+    [−2·x1, ‖x1‖², 1] · [x2, 1, ‖x2‖²]ᵀ, clamped at 10⁻³⁰, square-rooted."""
+    norm1 = _sum(multiply(a, a), -1, keepdim=True)
+    norm2 = _sum(multiply(b, b), -1, keepdim=True)
+    left = concatenate([multiply(a, -2.0), norm1, _ones(norm1)], -1)
+    right = concatenate([b, _ones(norm2), norm2], -1)
+    squared = matmul(left, swapaxes(right, -1, -2))
+    return sqrt(clamp_min(squared, 1e-30))
+
+
+def _ones(t):
+    """A constant tensor of ones shaped like ``t``, in t's array library."""
+    return Tensor._from_op(B.asarray_like(xp.ones(tuple(t.shape), dtype=B.numpy_dtype(t.dtype)),
+                                          t._data), None)
+
+
+def _max_coordinate(diff):
+    """max_k |diff_k| over the last axis, each coordinate at the maximum receiving g·sign(diff_k)
+    (PyTorch's cdist backward for p = ∞; a norm's would share g among them)."""
+    from .selection import _ValueWithGradientOf
+
+    size = abs(diff)
+    largest = amax(size, -1)
+    at_max = B.asarray_like(size._data == expand_dims(largest, -1)._data, size._data)
+    linear = _sum(multiply(size, Tensor._from_op(B.astype(at_max, size._data.dtype), None)), -1)
+    return _ValueWithGradientOf.apply(linear, value=largest._data)

@@ -8,6 +8,8 @@ Each case is one program run on PyTorch and on chainrule (see harness.py). Rando
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from harness import Entry, case, floats, ints, shapes, value
 
@@ -198,6 +200,32 @@ VECTORS = [
              floats(5), grad=[0, 1], label="1-d"),
     ])
     for prefix in ("", "nn.functional.")
+] + [
+    Entry("cdist", [
+        *[case(lambda L, a, b, q=p: L.cdist(a, b, q), floats(3, 4), floats(5, 4), grad=[0, 1],
+               label=f"p={p}") for p in (2.0, 1.0, 0.0, 3.0, math.inf)],
+        case(lambda L, a, b: L.cdist(a, b), floats(2, 30, 3), floats(1, 4, 3), grad=[0, 1],
+             label="batch broadcast, 30 rows: the matrix-product form"),
+        case(lambda L, a: L.cdist(a, a), floats(4, 3), grad=[0], label="zero distances"),
+        case(lambda L, a: L.cdist(a, a, compute_mode="use_mm_for_euclid_dist"), floats(4, 3),
+             grad=[0], label="zero distances, matrix-product form"),
+        case(lambda L, a, b: L.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist"),
+             floats(30, 3), floats(4, 3), grad=[0, 1], label="no matrix product"),
+        case(lambda L, a, b: L.cdist(a, b), floats(3, 0), floats(2, 0), label="no columns"),
+        case(lambda L, a, b: L.cdist(a, b), floats(3, 4), floats(2, 5), raises=True,
+             label="columns differ"),
+        case(lambda L, a, b: L.cdist(a, b, -1.0), floats(3, 4), floats(2, 4), raises=True,
+             label="negative p"),
+        case(lambda L, a, b: L.cdist(a, b), floats(4), floats(2, 4), raises=True, label="1-d"),
+    ]),
+    *[Entry(name, [
+        case(lambda L, a, b, f=fn: f(L)(a, b), X34, X34, grad=[0, 1]),
+        *[case(lambda L, a, b, q=p, f=fn: f(L)(a, b, q), X34, floats(4), grad=[0, 1],
+               label=f"p={p}, broadcast") for p in (1, 3.5, math.inf)],
+        # (p = 0 counts: PyTorch leaves its gradient undefined, chainrule gives zeros)
+        case(lambda L, a, b, f=fn: f(L)(a, b, 0), X34, floats(4), label="p=0, broadcast"),
+        case(lambda L, a, f=fn: f(L)(a, a), X34, grad=[0], label="zero difference"),
+    ]) for name, fn in (("dist", lambda L: L.dist), ("Tensor.dist", lambda L: L.Tensor.dist))],
 ]
 
 
