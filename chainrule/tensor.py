@@ -76,6 +76,28 @@ _made_while_tracing = None
 _rebound_while_tracing = None
 
 
+def _check_fits(values, dtype) -> None:
+    """PyTorch's check on Python numbers made into an integer tensor: a RuntimeError where a
+    value does not fit the dtype. Integers must lie in its range (for an unsigned dtype, within
+    ±its maximum: a negative one wraps, as −1 → 255 for uint8); floats (NaN and ±∞ never) must
+    lie in it before truncation. (Floating-point and bool dtypes take any value.)"""
+    if dtype.kind not in "iu" or values.dtype.kind not in "iuf" or values.size == 0:
+        return
+    info = xp.iinfo(dtype)
+    with xp.errstate(invalid="ignore"):
+        if values.dtype.kind == "f":
+            bad = ~((values >= info.min) & (values <= info.max))     # NaN fails both
+        elif dtype.kind == "u":
+            bad = (values > info.max) | (values < -int(info.max))
+        else:
+            bad = (values < info.min) | (values > info.max)
+    if bad.any():
+        value = values.reshape(-1)[int(xp.flatnonzero(bad.reshape(-1))[0])]
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow: "
+                           f"{value.item()!r} lies outside {dtype}'s range "
+                           f"[{info.min}, {info.max}]")
+
+
 def _to_array(data, dtype=None):
     """Convert Python numbers, nested lists, arrays or Tensors to a backend array.
 
@@ -92,6 +114,7 @@ def _to_array(data, dtype=None):
         return backend.astype(data, backend.numpy_dtype(dtype))
     array = xp.asarray(data)
     if dtype is not None:
+        _check_fits(array, xp.dtype(dtype))
         return array.astype(dtype, copy=False)
     if array.dtype.kind == "f" and array.dtype != backend.get_default_dtype():
         if not isinstance(data, xp.generic):

@@ -34,6 +34,17 @@ CREATION = [
         case(lambda L, x: L.tensor(x.tolist()), X23, label="from tolist"),
         case(lambda L: L.tensor([1.0, 2.0], requires_grad=True).requires_grad),
         case(lambda L: L.tensor([[1, 2], [3]]), raises=True, label="ragged"),
+        # Python numbers that do not fit an integer dtype raise; a negative integer wraps into
+        # an unsigned dtype (within ± its maximum); floating-point dtypes take anything
+        case(lambda L: L.tensor([-1, -255, 255], dtype=L.uint8), label="uint8 wraps negatives"),
+        case(lambda L: L.tensor([-128, 127, 3.7, -3.7], dtype=L.int8), label="in range"),
+        *[case(lambda L, v=v, d=d: L.tensor([1, v], dtype=getattr(L, d)), raises=True,
+               label=f"{v} into {d}")
+          for v, d in ((-256, "uint8"), (256, "uint8"), (-0.5, "uint8"), (127.5, "int8"),
+                       (-129, "int8"), (float("nan"), "int64"), (float("inf"), "int32"),
+                       (2 ** 31, "int32"))],
+        case(lambda L: L.tensor([1e300, -3.2, float("nan")], dtype=L.float32),
+             label="float32 takes anything"),
     ]),
     Entry("as_tensor", [
         case(lambda L, x: L.as_tensor(x), X23),
