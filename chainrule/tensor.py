@@ -13,6 +13,8 @@ makes backward refuse values changed after they were saved), ``x.max(dim)`` retu
 """
 from __future__ import annotations
 
+import math
+
 from . import backend
 from . import device as _device
 from .autograd.grad_mode import _GradMode
@@ -96,6 +98,24 @@ def _check_fits(values, dtype) -> None:
         raise RuntimeError(f"value cannot be converted to type {dtype} without overflow: "
                            f"{value.item()!r} lies outside {dtype}'s range "
                            f"[{info.min}, {info.max}]")
+
+
+def check_number_fits(value, dtype):
+    """One Python number (not a bool) written into a tensor of ``dtype`` (a fill, a masked
+    fill, an item assignment), checked as PyTorch checks it — :func:`_check_fits`, and for a
+    floating-point dtype a finite value beyond its largest (an infinity or NaN passes) — and
+    returned as a scalar of that dtype (a negative integer wrapped into an unsigned dtype, as
+    PyTorch's −1 → 255). Anything else is returned as it is."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return value
+    dtype = xp.dtype(backend.numpy_dtype(dtype))
+    number = xp.asarray(value)
+    if dtype.kind == "f" and math.isfinite(value) and abs(value) > float(xp.finfo(dtype).max):
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow: "
+                           f"{value!r} lies beyond {dtype}'s largest value {xp.finfo(dtype).max}")
+    _check_fits(number, dtype)
+    with xp.errstate(invalid="ignore"):
+        return number.astype(dtype)[()]
 
 
 def _to_array(data, dtype=None):
@@ -627,7 +647,7 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value) -> "Tensor":
-        return self._inplace(_filled, value)
+        return self._inplace(_filled, check_number_fits(value, self._data.dtype))
 
     def copy_(self, src, non_blocking: bool = False) -> "Tensor":
         return self._inplace(_filled, src)
@@ -717,6 +737,7 @@ class Tensor:
         that is not a leaf gets a node (the old values with the indexed part replaced), so the
         gradient flows to the rest of the old values and to ``value``."""
         _check_steps(index)
+        value = check_number_fits(value, self._data.dtype)
         index = ops.torch_index(index)
         record = _GradMode.enabled and (
             self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))

@@ -5,7 +5,7 @@ import sys
 
 from .. import backend
 from ..backend import xp
-from ..tensor import Tensor
+from ..tensor import Tensor, check_number_fits
 
 _tensor_module = sys.modules[Tensor.__module__]     # (chainrule.tensor is also a function)
 
@@ -69,7 +69,9 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
         dtype = xp.bool_
     elif dtype is None and isinstance(fill_value, int):
         dtype = xp.int64
-    return _make(xp.full(size, fill_value, dtype=_float(dtype)), requires_grad)
+    dtype = _float(dtype)
+    fill_value = check_number_fits(fill_value, dtype)
+    return _make(xp.full(size, fill_value, dtype=dtype), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:

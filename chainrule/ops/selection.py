@@ -16,7 +16,7 @@ import builtins
 from .. import backend as B
 from ..autograd.function import Function
 from ..backend import xp
-from ..tensor import Tensor, tensor_method
+from ..tensor import Tensor, check_number_fits, tensor_method
 from . import elementwise as _ew
 from .indexing import _gather_index, getitem, index_put
 from .movement import ScatterAdd, broadcast_to, reshape
@@ -54,6 +54,7 @@ def _const(value, dtype, like=None):
     a number in the library of the array ``like`` when given."""
     if isinstance(value, Tensor):
         return value if value.dtype == dtype else value.astype(dtype)
+    value = check_number_fits(value, dtype)
     return Tensor._make(B.asarray_like(xp.asarray(value, dtype=dtype), like))
 
 

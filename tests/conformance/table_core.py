@@ -73,6 +73,15 @@ CREATION = [
         case(lambda L: L.full((), True), label="bool fill"),
         case(lambda L: L.full((2, 2), 7, dtype=L.float64)),
         case(lambda L: L.full((0, 2), 1.0), label="empty"),
+        # a fill value is checked against the dtype (a negative one wraps into an unsigned
+        # dtype; a finite float beyond float32's range raises, an infinity does not)
+        case(lambda L: L.full((2,), -1, dtype=L.uint8), label="-1 wraps into uint8"),
+        case(lambda L: L.full((2,), 2.7, dtype=L.int64), label="float truncates into int64"),
+        case(lambda L: L.full((2,), float("inf")), label="inf into float32"),
+        *[case(lambda L, v=v, d=d: L.full((2,), v, dtype=getattr(L, d)), raises=True,
+               label=f"{v} into {d}")
+          for v, d in ((300, "uint8"), (float("nan"), "int64"), (1e300, "float32"),
+                       (70000, "float16"))],
     ]),
     Entry("empty", [
         case(lambda L: L.empty(2, 3), compare="shape"),

@@ -305,7 +305,13 @@ AUTOGRAD = [
     Entry("Tensor.clone", [case(_clone, X, grad=[0]), case(_m("clone"), ints(3))]),
     Entry("Tensor.copy_", [case(_copy, X, floats(3), grad=[0, 1], label="broadcast"),
                            case(_copy, X, ints(2, 3), grad=[0], label="casts")]),
-    Entry("Tensor.fill_", [case(_fill, X, grad=[0])]),
+    Entry("Tensor.fill_", [
+        case(_fill, X, grad=[0]),
+        case(lambda L: L.zeros(2, dtype=L.uint8).fill_(-1), label="-1 wraps into uint8"),
+        *[case(lambda L, v=v, d=d: L.zeros(2, dtype=getattr(L, d)).fill_(v), raises=True,
+               label=f"{v} into {d}")
+          for v, d in ((300, "uint8"), (float("nan"), "int32"), (1e300, "float32"))],
+    ]),
     Entry("Tensor.zero_", [case(_zero, X, grad=[0])]),
     Entry("Tensor.uniform_", [case(_draw("uniform_"), X, compare="shape"),
                               case(_uniform_range, X)]),
