@@ -9,6 +9,7 @@ operation and of its derivative kept beside its code::
     >>> y.backward()
     >>> print(cr.formula("sigmoid"))
 """
+import math as _math
 import sys as _sys
 
 from . import backend
@@ -59,6 +60,8 @@ from .tensor import LEGACY_TYPES as _LEGACY_TYPES
 from .tensor import Size, Tensor
 
 globals().update(_LEGACY_TYPES)   # FloatTensor, LongTensor, … (PyTorch's typed constructors)
+# PyTorch's constants: torch.pi, torch.e, torch.inf, torch.nan, torch.newaxis
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 
 
 def is_tensor(obj) -> bool:  # noqa: A001

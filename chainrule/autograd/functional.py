@@ -30,10 +30,23 @@ def _as_tuple(x):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
-         allow_unused: bool = False):
-    """∂(Σ outputsᵢ·grad_outputsᵢ)/∂inputs as a tuple of tensors (PyTorch's autograd.grad)."""
+         only_inputs: bool = True, allow_unused=None, is_grads_batched: bool = False,
+         materialize_grads: bool = False):
+    """∂(Σ outputsᵢ·grad_outputsᵢ)/∂inputs as a tuple of tensors (PyTorch's autograd.grad).
+
+    ``only_inputs`` is accepted and ignored, as in PyTorch (gradients go to ``inputs`` only).
+    ``materialize_grads``: an input the outputs do not depend on gets zeros instead of None.
+    ``is_grads_batched``: the first dimension of each grad_outputs is a batch of seeds, and each
+    result gains that dimension (one backward pass per seed)."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad: expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got allow_unused=False")
+    allow_unused = bool(allow_unused) or materialize_grads
     outputs, _ = _as_tuple(outputs)
     inputs, _ = _as_tuple(inputs)
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     else:
@@ -56,7 +69,34 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     if not allow_unused and any(r is None for r in results):
         raise RuntimeError("grad: one of the inputs was not used to compute the outputs; "
                            "pass allow_unused=True to get None for it")
+    if materialize_grads:
+        results = [Tensor._from_op(zeros_like(x._data), None) if r is None else r
+                   for r, x in zip(results, inputs)]
     return tuple(results)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """autograd.grad with is_grads_batched: one backward per seed along grad_outputs' first
+    dimension (the graph kept until the last), the results stacked along a new first one."""
+    from ..ops import stack
+
+    if grad_outputs is None:
+        raise RuntimeError("grad: is_grads_batched=True needs grad_outputs, each with the batch "
+                           "of seeds along its first dimension")
+    seeds, _ = _as_tuple(grad_outputs)
+    counts = {tuple(s.shape)[0] for s in seeds if s is not None and s.ndim}
+    if len(counts) != 1:
+        raise RuntimeError(f"grad: with is_grads_batched=True every grad_outputs needs the same "
+                           f"batch size along its first dimension, got {sorted(counts)}")
+    (count,) = counts
+    rows = []
+    for k in range(count):
+        keep = True if k < count - 1 else retain_graph
+        rows.append(grad(outputs, inputs, [None if s is None else s[k] for s in seeds],
+                         retain_graph=keep, create_graph=create_graph,
+                         allow_unused=allow_unused, materialize_grads=materialize_grads))
+    return tuple(None if parts[0] is None else stack(list(parts), 0) for parts in zip(*rows))
 
 
 def _leaves(args):

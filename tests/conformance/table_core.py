@@ -194,6 +194,11 @@ def _autograd_grad(L, x):
     return g, h
 
 
+def _grad_materialized(L, x, z):
+    y = (x.requires_grad_(True) ** 2).sum()
+    return L.autograd.grad(y, [x, z.requires_grad_(True)], materialize_grads=True)
+
+
 def _autograd_function(L, x):
     class Cube(L.autograd.Function):
         @staticmethod
@@ -236,7 +241,20 @@ GRAD_MODE = [
     Entry("autograd.no_grad", [case(_no_grad, X23, grad=[0])]),
     Entry("autograd.enable_grad", [case(_enable_grad, X23, grad=[0])]),
     Entry("autograd.set_grad_enabled", [case(_set_grad_enabled, X23, grad=[0])]),
-    Entry("autograd.grad", [case(_autograd_grad, floats(3))]),
+    Entry("autograd.grad", [
+        case(_autograd_grad, floats(3)),
+        case(lambda L, x: L.autograd.grad((x.requires_grad_(True) ** 2).sum(), x,
+                                          only_inputs=True), floats(3), label="only_inputs"),
+        case(_grad_materialized, floats(3), floats(2), label="materialize_grads"),
+        case(lambda L, x: L.autograd.grad(x.requires_grad_(True) * x, x,
+                                          L.eye(3, dtype=x.dtype), is_grads_batched=True),
+             floats(3), label="is_grads_batched"),
+        case(lambda L, x, z: L.autograd.grad((x.requires_grad_(True) * 2).sum(),
+                                             [x, z.requires_grad_(True)]), floats(3), floats(2),
+             raises=True, label="unused input"),
+    ]),
+    Entry("pi", [case(lambda L: (L.pi, L.e, L.inf, L.nan != L.nan, L.newaxis is None),
+                      label="pi, e, inf, nan, newaxis")]),
     Entry("autograd.Function", [case(_autograd_function, floats(2, 2), grad=[0])]),
     Entry("autograd.inference_mode", [case(_inference_mode, X23, grad=[0])]),
 ]

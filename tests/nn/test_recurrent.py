@@ -13,7 +13,7 @@ import torch
 
 import chainrule as cr
 from chainrule import nn
-from chainrule.nn import utils_rnn
+from chainrule.nn.utils import rnn as utils_rnn
 from chainrule.ops import rnn as R
 from tests.nn.layer_harness import check_against_torch, check_basics, check_gradcheck
 

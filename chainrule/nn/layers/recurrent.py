@@ -7,7 +7,7 @@ layers feed each other; a bidirectional layer concatenates the forward and the r
 outputs along the features.
 
 Variable lengths: pass ``lengths`` (one per sequence) with padded input, or a
-:class:`~chainrule.nn.utils_rnn.PackedSequence` as in PyTorch (see :mod:`chainrule.nn.utils_rnn`).
+:class:`~chainrule.nn.utils.rnn.PackedSequence` as in PyTorch (see :mod:`chainrule.nn.utils.rnn`).
 
 The cells (``RNNCell``, ``GRUCell``, ``LSTMCell``) compute one step and are compositions of
 primitives (so they are differentiable to any order).
@@ -27,7 +27,7 @@ from ...tensor import Tensor
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
-from ..utils_rnn import PackedSequence, _pack, pad_packed_sequence
+from ..utils.rnn import PackedSequence, _pack, pad_packed_sequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "GRU": 3, "LSTM": 4}
 

@@ -3,7 +3,7 @@ and freezing by name for transfer learning (``freeze``/``unfreeze``, chainrule's
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
-from .. import utils_rnn as rnn  # noqa: E402  (PyTorch: torch.nn.utils.rnn)
+from . import rnn  # noqa: E402  (torch.nn.utils.rnn)
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: E402
 
 __all__ += ["parameters_to_vector", "vector_to_parameters"]

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .. import ops
-from ..backend import xp
-from ..ops.rnn import check_lengths
-from ..tensor import Tensor
+from ... import ops
+from ...backend import xp
+from ...ops.rnn import check_lengths
+from ...tensor import Tensor
 
 
 class PackedSequence(NamedTuple):
