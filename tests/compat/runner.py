@@ -163,6 +163,29 @@ def run_once(name: str, lib_name: str, data, *, dtype: str = "float64", seed: in
     return initial, to_numpy(record)
 
 
+def eval_models(name: str, *, dtype: str = "float64", build=None):
+    """Yield (lib, program, model) for PyTorch, then chainrule: program ``name``'s model built
+    in each library, chainrule's with PyTorch's initial weights, in eval mode, with ``dtype`` the
+    default dtype until the caller's next step."""
+    state = None
+    for lib_name in ("torch", "chainrule"):
+        lib = library(lib_name)
+        program = load_program(name, lib_name)
+        previous = lib.get_default_dtype()
+        lib.set_default_dtype(getattr(lib, dtype))
+        try:
+            lib.manual_seed(0)
+            model = program.build(**(build or {}))
+            if state is None:
+                state = get_state(model)
+            else:
+                set_state(lib, model, state)
+            model.eval()
+            yield lib, program, model
+        finally:
+            lib.set_default_dtype(previous)
+
+
 def run_program(name: str, data, *, dtype: str = "float64", seed: int = 0, build=None, run=None):
     """Run ``name`` on PyTorch, then on chainrule from PyTorch's initial weights.
 
@@ -177,6 +200,24 @@ def run_program(name: str, data, *, dtype: str = "float64", seed: int = 0, build
 
 
 # ----------------------------------------------------------------------------- comparison
+TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
+DTYPES = list(TOLERANCE)
+
+
+def compare(name, data, dtype, build=None, run=None, min_steps=10, loss_key="losses",
+            text_key=None):
+    """Run ``name`` on both libraries (:func:`run_program`); assert that enough steps were
+    recorded under ``loss_key`` and that the records agree to ``TOLERANCE[dtype]``. ``text_key``
+    names an entry of strings, compared for equality apart from the numbers."""
+    expected, actual = run_program(name, data, dtype=dtype, build=build, run=run)
+    assert len(expected[loss_key]) >= min_steps, \
+        f"{name}: only {len(expected[loss_key])} steps recorded, wanted ≥ {min_steps}"
+    if text_key is not None:
+        assert actual.pop(text_key) == expected.pop(text_key), f"{name}[{text_key!r}] differ"
+    assert_records_close(actual, expected, TOLERANCE[dtype], where=name)
+    return expected, actual
+
+
 def assert_records_close(actual, expected, rtol: float, where: str = "record") -> None:
     """Assert two records (chainrule's, PyTorch's) agree: same structure, numbers to ``rtol``."""
     if isinstance(expected, Mapping):

@@ -21,21 +21,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import runner  # noqa: E402
+from runner import DTYPES, compare  # noqa: E402
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
-DTYPES = list(TOLERANCE)
-
-
-def compare(name, data, dtype, build=None, run=None, min_steps=10, loss_key="losses"):
-    """Run ``name`` on both libraries; assert the records agree and enough steps were taken."""
-    expected, actual = runner.run_program(name, data, dtype=dtype, build=build, run=run)
-    assert len(expected[loss_key]) >= min_steps, \
-        f"{name}: only {len(expected[loss_key])} steps recorded, wanted ≥ {min_steps}"
-    runner.assert_records_close(actual, expected, TOLERANCE[dtype], where=name)
-    return expected, actual
 
 
 # ----------------------------------------------------------------------------- the runner itself
@@ -114,26 +104,12 @@ def test_mnist_cnn_with_dropout_trains_and_saves(tmp_path):
 @pytest.mark.slow
 def test_mnist_cnn_dropout_is_off_in_eval():
     """With dropout p > 0 built in, eval-mode predictions from the same weights still agree."""
-    import chainrule
     images, _ = runner.mnist_like(6, seed=3)
     outs = []
-    state = None
-    for lib_name, lib in (("torch", torch), ("chainrule", chainrule)):
-        program = runner.load_program("mnist_cnn", lib_name)
-        lib.set_default_dtype(lib.float64)
-        try:
-            lib.manual_seed(0)
-            model = program.build()
-            if state is None:
-                state = runner.get_state(model)
-            else:
-                runner.set_state(lib, model, state)
-            model.eval()
-            x = program.to_dataset(images, np.zeros(6, np.int64)).tensors[0]
-            with lib.no_grad():
-                outs.append(runner.to_numpy(model(lib.as_tensor(x))))
-        finally:
-            lib.set_default_dtype(lib.float32)
+    for lib, program, model in runner.eval_models("mnist_cnn"):
+        x = program.to_dataset(images, np.zeros(6, np.int64)).tensors[0]
+        with lib.no_grad():
+            outs.append(runner.to_numpy(model(lib.as_tensor(x))))
     runner.assert_records_close(outs[1], outs[0], 1e-10, where="eval log-probabilities")
 
 

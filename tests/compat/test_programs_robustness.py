@@ -18,12 +18,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import runner  # noqa: E402
+from runner import DTYPES, compare  # noqa: E402
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
-DTYPES = list(TOLERANCE)
 
 
 @pytest.fixture(autouse=True)
@@ -34,20 +33,6 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
-
-
-def compare(name, data, dtype, build=None, run=None, min_steps=10, loss_key="losses",
-            text_key=None):
-    """Run ``name`` on both libraries; assert the records agree and enough steps were taken.
-
-    ``text_key`` names an entry of strings (compared for equality, apart from the numbers)."""
-    expected, actual = runner.run_program(name, data, dtype=dtype, build=build, run=run)
-    assert len(expected[loss_key]) >= min_steps, \
-        f"{name}: only {len(expected[loss_key])} steps recorded, wanted ≥ {min_steps}"
-    if text_key is not None:
-        assert actual.pop(text_key) == expected.pop(text_key), f"{name}[{text_key!r}] differ"
-    runner.assert_records_close(actual, expected, TOLERANCE[dtype], where=name)
-    return expected, actual
 
 
 # ----------------------------------------------------------------------------- data

@@ -16,12 +16,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import runner  # noqa: E402
+from runner import DTYPES, TOLERANCE  # noqa: E402
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
-DTYPES = list(TOLERANCE)
 
 SOS, EOS, MAX_LENGTH = 0, 1, 8
 IN_VOCAB, OUT_VOCAB = 12, 10

@@ -13,22 +13,11 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import runner  # noqa: E402
+from runner import DTYPES, compare  # noqa: E402
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
-DTYPES = list(TOLERANCE)
-
-
-def compare(name, data, dtype, build=None, run=None, min_steps=10, loss_key="losses"):
-    """Run ``name`` on both libraries; assert the records agree and enough steps were taken."""
-    expected, actual = runner.run_program(name, data, dtype=dtype, build=build, run=run)
-    assert len(expected[loss_key]) >= min_steps, \
-        f"{name}: only {len(expected[loss_key])} steps recorded, wanted ≥ {min_steps}"
-    runner.assert_records_close(actual, expected, TOLERANCE[dtype], where=name)
-    return expected, actual
 
 
 # ----------------------------------------------------------------------------- data

@@ -16,21 +16,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import runner  # noqa: E402
+from runner import DTYPES, TOLERANCE, compare  # noqa: E402
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
-DTYPES = list(TOLERANCE)
-
-
-def compare(name, data, dtype, build=None, run=None, min_steps=10, loss_key="losses"):
-    """Run ``name`` on both libraries; assert the records agree and enough steps were taken."""
-    expected, actual = runner.run_program(name, data, dtype=dtype, build=build, run=run)
-    assert len(expected[loss_key]) >= min_steps, \
-        f"{name}: only {len(expected[loss_key])} steps recorded, wanted ≥ {min_steps}"
-    runner.assert_records_close(actual, expected, TOLERANCE[dtype], where=name)
-    return expected, actual
 
 
 # ----------------------------------------------------------------------------- data
@@ -136,26 +126,13 @@ def test_transformer_classifier_matches_pytorch(norm_first, causal, dtype):
 def test_transformer_encoder_eval_output_at_padded_positions():
     """In inference PyTorch's encoder packs the unpadded positions into a nested tensor and
     returns 0 at the padded ones; chainrule gives the same output."""
-    import chainrule
     tokens = token_sequences()["test"][0]
-    outs, state = [], None
-    for lib_name, lib in (("torch", torch), ("chainrule", chainrule)):
-        program = runner.load_program("transformer_classifier", lib_name)
-        lib.set_default_dtype(lib.float64)
-        try:
-            lib.manual_seed(0)
-            model = program.build()
-            if state is None:
-                state = runner.get_state(model)
-            else:
-                runner.set_state(lib, model, state)
-            model.eval()
-            src = lib.from_numpy(tokens)
-            with lib.no_grad():
-                x = model.pos_encoder(model.embedding(src))
-                outs.append(runner.to_numpy(
-                    model.transformer_encoder(x, src_key_padding_mask=src == 0)))
-        finally:
-            lib.set_default_dtype(lib.float32)
+    outs = []
+    for lib, _, model in runner.eval_models("transformer_classifier"):
+        src = lib.from_numpy(tokens)
+        with lib.no_grad():
+            x = model.pos_encoder(model.embedding(src))
+            outs.append(runner.to_numpy(
+                model.transformer_encoder(x, src_key_padding_mask=src == 0)))
     assert (outs[0][tokens == 0] == 0).all()          # PyTorch: zeros where the padding is
     runner.assert_records_close(outs[1], outs[0], 1e-10, where="encoder output")

@@ -10,7 +10,41 @@ from ..module import Module
 from ..parameter import Parameter
 
 
-class Embedding(Module):
+class _Table(Module):
+    """What Embedding and EmbeddingBag share: the (V, D) table ``weight``, drawn N(0, 1) with the
+    padding row at 0 unless given (``_weight``), and the 2-D check of pretrained tables."""
+
+    def _init_table(self, num_embeddings: int, embedding_dim: int, padding_idx, _weight, dtype,
+                    trainable: bool = True) -> None:
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = F._padding(padding_idx, num_embeddings)
+        if _weight is None:
+            self.weight = Parameter(xp.empty((num_embeddings, embedding_dim),
+                                             dtype=dtype or get_default_dtype()))
+            self.reset_parameters()
+            return
+        data = _weight._data if isinstance(_weight, Tensor) else xp.asarray(_weight)
+        if data.shape != (num_embeddings, embedding_dim):
+            raise ValueError(f"{type(self).__name__}: _weight has shape {data.shape}, expected "
+                             f"({num_embeddings}, {embedding_dim})")
+        self.weight = Parameter(data.copy(), requires_grad=trainable)
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight._data[self.padding_idx] = 0
+
+    @classmethod
+    def _pretrained(cls, embeddings):
+        data = embeddings._data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
+        if data.ndim != 2:
+            raise ValueError(f"{cls.__name__}.from_pretrained: embeddings must be 2-D, got shape "
+                             f"{data.shape}")
+        return data
+
+
+class Embedding(_Table):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``, indexed by integers.
 
     Forward:     y = W[i],  W ∈ ℝ^{V×D}; input of any shape of indices, output input.shape × D
@@ -25,32 +59,13 @@ class Embedding(Module):
         if max_norm is not None or scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not "
                                       "supported; leave them at their defaults")
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
-        self.padding_idx = F._padding(padding_idx, num_embeddings)
-        dtype = dtype or get_default_dtype()
-        if _weight is None:
-            self.weight = Parameter(xp.empty((num_embeddings, embedding_dim), dtype=dtype))
-            self.reset_parameters()
-        else:
-            data = _weight._data if isinstance(_weight, Tensor) else xp.asarray(_weight)
-            if data.shape != (num_embeddings, embedding_dim):
-                raise ValueError(f"Embedding: _weight has shape {data.shape}, expected "
-                                 f"({num_embeddings}, {embedding_dim})")
-            self.weight = Parameter(data.copy(), requires_grad=not _freeze)
-
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
+        self._init_table(num_embeddings, embedding_dim, padding_idx, _weight, dtype,
+                         trainable=not _freeze)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None):
         """An Embedding whose table is ``embeddings`` (2-D), frozen unless freeze=False."""
-        data = embeddings._data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
-        if data.ndim != 2:
-            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
-                             f"{data.shape}")
+        data = cls._pretrained(embeddings)
         return cls(data.shape[0], data.shape[1], padding_idx=padding_idx, _weight=data,
                    _freeze=freeze, dtype=data.dtype)
 
@@ -74,7 +89,7 @@ class Embedding(Module):
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
 
-class EmbeddingBag(Module):
+class EmbeddingBag(_Table):
     """Sums, means or maxima of bags of embedding vectors (PyTorch's ``nn.EmbeddingBag``), as
     :func:`chainrule.nn.functional.embedding_bag` with this layer's table W ∈ ℝ^{V×D}.
 
@@ -96,25 +111,9 @@ class EmbeddingBag(Module):
                                       "not supported; leave them at their defaults")
         if mode not in F._BAG_MODES:
             raise ValueError(f"EmbeddingBag: mode has to be one of {F._BAG_MODES}, got {mode!r}")
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, False
         self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
-        self.padding_idx = F._padding(padding_idx, num_embeddings)
-        if _weight is None:
-            self.weight = Parameter(xp.empty((num_embeddings, embedding_dim),
-                                             dtype=dtype or get_default_dtype()))
-            self.reset_parameters()
-        else:
-            data = _weight._data if isinstance(_weight, Tensor) else xp.asarray(_weight)
-            if data.shape != (num_embeddings, embedding_dim):
-                raise ValueError(f"EmbeddingBag: _weight has shape {data.shape}, expected "
-                                 f"({num_embeddings}, {embedding_dim})")
-            self.weight = Parameter(data.copy())
-
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
+        self._init_table(num_embeddings, embedding_dim, padding_idx, _weight, dtype)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, max_norm=None,
@@ -122,10 +121,7 @@ class EmbeddingBag(Module):
                         mode: str = "mean", sparse: bool = False,
                         include_last_offset: bool = False, padding_idx: int | None = None):
         """An EmbeddingBag whose table is ``embeddings`` (2-D), frozen unless freeze=False."""
-        data = embeddings._data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
-        if data.ndim != 2:
-            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got shape "
-                             f"{data.shape}")
+        data = cls._pretrained(embeddings)
         bag = cls(data.shape[0], data.shape[1], max_norm, norm_type, scale_grad_by_freq, mode,
                   sparse, data, include_last_offset, padding_idx)
         bag.weight.requires_grad = not freeze
