@@ -17,7 +17,16 @@ from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.functional import grad_of as grad
 from .autograd.functional import hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .autograd.gradcheck import GradcheckError, gradcheck
-from .backend import get_default_dtype, manual_seed, set_default_dtype
+from .backend import (
+    are_deterministic_algorithms_enabled,
+    get_default_dtype,
+    get_float32_matmul_precision,
+    is_deterministic_algorithms_warn_only_enabled,
+    manual_seed,
+    set_default_dtype,
+    set_float32_matmul_precision,
+    use_deterministic_algorithms,
+)
 from .mathematics import Equation, Formula
 from .ops import *  # noqa: F403  (the NumPy-named functions are the public API)
 from .ops import __all__ as _ops_all
@@ -84,6 +93,11 @@ def set_default_device(device) -> None:  # noqa: A002
     if device is not None:
         check(device, "set_default_device")
 
+
+def get_default_device():
+    """The device new tensors are made on: the CPU."""
+    return device("cpu")
+
 # chainrule.tensor and chainrule.ops import each other; link them now that both are loaded.
 # (The attribute `chainrule.tensor` is the creation function, so the module is taken from
 # sys.modules.)
@@ -118,7 +132,10 @@ __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_
             "is_inference_mode_enabled", "is_tensor", "is_floating_point", "numel",
             "set_default_device", "float", "half", "int", "int8", "int16", "short", "uint8",
             "bool", "complex64", "complex128", "cfloat", "cdouble", "dtype", "long", "double",
-            "special", "set_num_threads", "get_num_threads", *_LEGACY_TYPES]
+            "special", "set_num_threads", "get_num_threads", *_LEGACY_TYPES,
+            "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+            "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision",
+            "get_float32_matmul_precision", "get_default_device"]
 
 
 # Submodules imported on first use (``chainrule.onnx`` as ``torch.onnx``,

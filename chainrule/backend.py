@@ -65,6 +65,41 @@ def manual_seed(seed: int) -> numpy.random.Generator:
     return _generator
 
 
+# PyTorch's run-time switches that chainrule keeps but has no use for: every chainrule
+# algorithm is deterministic (for a fixed thread count), and its float32 products are plain float32
+_settings = {"deterministic": False, "warn_only": False, "matmul_precision": "highest"}
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """PyTorch's switch to deterministic algorithms: recorded (chainrule's are already
+    deterministic for a fixed number of threads, so nothing changes)."""
+    _settings["deterministic"], _settings["warn_only"] = bool(mode), bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _settings["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _settings["warn_only"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """PyTorch's hint for float32 matrix products ('highest', 'high', 'medium'): recorded;
+    chainrule's float32 products are always plain float32 ('highest')."""
+    if precision not in ("highest", "high", "medium"):
+        import warnings
+
+        warnings.warn(f"set_float32_matmul_precision: {precision!r} is not one of 'highest', "
+                      "'high' or 'medium'; the call has no effect (as in PyTorch)", stacklevel=2)
+        return
+    _settings["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _settings["matmul_precision"]
+
+
 def generator() -> numpy.random.Generator:
     """The random generator in use; reseed it with :func:`manual_seed`."""
     return _generator

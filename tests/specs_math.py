@@ -41,6 +41,7 @@ _unary("log10", cr.log10, torch.log10)
 _unary("log1p", cr.log1p, torch.log1p, shift=-0.05)
 _unary("rsqrt", cr.rsqrt, torch.rsqrt)
 _unary("reciprocal", cr.reciprocal, torch.reciprocal)
+_unary("sinc", cr.sinc, torch.sinc)
 _unary("erfc", cr.erfc, torch.erfc)
 _unary("erfinv", cr.erfinv, torch.erfinv)
 _unary("floor", cr.floor, torch.floor)
@@ -60,6 +61,8 @@ def _binary(name: str, cr_fn, torch_fn, domains) -> None:
 _binary("atan2", cr.atan2, torch.atan2, [OWN, OWN])
 _binary("hypot", cr.hypot, torch.hypot, [OWN, OWN])
 _binary("xlogy", cr.xlogy, torch.xlogy, ["real", OWN])
+_binary("logaddexp", cr.logaddexp, torch.logaddexp, ["real", "real"])
+_binary("logaddexp2", cr.logaddexp2, torch.logaddexp2, ["real", "real"])
 
 
 @spec("lerp")

@@ -106,6 +106,8 @@ from .binary import (  # noqa: E402
     frac,
     hypot,
     lerp,
+    logaddexp,
+    logaddexp2,
     logit,
     nan_to_num,
     square,
@@ -179,6 +181,7 @@ from .pointwise import (  # noqa: E402
     rsqrt,
     sgn,
     sign,
+    sinc,
     sinh,
     tan,
     trunc,
@@ -315,15 +318,42 @@ from .activations_extra import (  # noqa: E402
     threshold,
     threshold_,
 )
+from .calculus import cumulative_trapezoid, diff, trapezoid, trapz  # noqa: E402
 from .gamma import digamma, lgamma, polygamma  # noqa: E402  (the gamma-function family)
+from .matrices import (  # noqa: E402  (structured matrices, index sets)
+    block_diag,
+    cartesian_prod,
+    combinations,
+    tril_indices,
+    triu_indices,
+)
+from .promotion import can_cast, promote_types, result_type  # noqa: E402
 from .resample import pixel_shuffle, pixel_unshuffle  # noqa: E402
 from .similarity import cdist, cosine_similarity, dist, pairwise_distance  # noqa: E402
+from .statistics import corrcoef, cov  # noqa: E402
 from .tensor_extras import (  # noqa: E402  (Tensor methods; top-level where PyTorch has them)
     addcdiv,
     addcmul,
+    all,
+    any,
+    deg2rad,
+    detach,
+    float_power,
+    gcd,
+    heaviside,
+    is_complex,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    isin,
+    lcm,
     nanmean,
     nansum,
+    rad2deg,
     ravel,
+    rsub,
+    scalar_tensor,
+    signbit,
 )
 
 

@@ -5,6 +5,8 @@ the elementwise functions defined elsewhere (``abs_``, ``exp_``, ``clamp_``, ``a
 """
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Function, primitive
 from ..backend import (
     array_namespace,
@@ -419,3 +421,77 @@ _inplace_forms(elementwise.tanh, "tanh")
 _inplace_forms(activations.sigmoid, "sigmoid")
 _inplace_forms(activations.relu, "relu")
 _inplace_forms(arithmetic.power, "pow")
+
+
+def _logaddexp_standard(ns, a, b, base2: bool):
+    """log(eᵃ + eᵇ) (or log₂(2ᵃ + 2ᵇ)) with the array API standard's functions: the larger
+    operand plus log1p of the smaller's share; equal infinities give themselves."""
+    big = ns.maximum(a, b)
+    gap = -ns.abs(a - b)
+    with errstate(ns, invalid="ignore"):
+        if base2:
+            share = ns.log1p(ns.exp(gap * math.log(2.0))) / math.log(2.0)
+        else:
+            share = ns.log1p(ns.exp(gap))
+        return ns.where(ns.isinf(a) & (a == b), a, big + share)
+
+
+def _define_logaddexp(cls_name: str, name: str, base2: bool):
+    power = "2^" if base2 else "e^"
+    log = "log₂" if base2 else "ln"
+
+    def forward(ctx, a, b):
+        ctx.save(a, b)
+        ns = array_namespace(a, b)
+        if ns is xp:
+            return (xp.logaddexp2 if base2 else xp.logaddexp)(a, b)
+        return _logaddexp_standard(ns, a, b, base2)
+
+    def vjp(ctx, g):
+        a, b = ctx.saved
+        ns = namespace(g)
+        if not base2:
+            grow = ns.exp
+        else:               # (the array API standard has no exp2)
+            grow = getattr(ns, "exp2", None) or (lambda v: 2.0 ** v)
+        with errstate(ns, over="ignore", invalid="ignore"):
+            return g / (1 + grow(b - a)), g / (1 + grow(a - b))
+
+    doc = (f"{log}({power}a + {power}b) without overflow.\n\n"
+           f"    Forward:     z = {log}({power}a + {power}b) = max(a, b) + {log}(1 + "
+           f"{power}(−|a − b|)); equal infinities give themselves\n"
+           f"    Derivative:  ∂z/∂a = 1/(1 + {power}(b − a)),  ∂z/∂b = 1/(1 + {power}(a − b))\n"
+           f"    VJP:         ∂L/∂a = g/(1 + {power}(b − a)),  ∂L/∂b = g/(1 + {power}(a − b)), as "
+           "PyTorch's\n"
+           f"    Numerics:    NumPy's logaddexp{'2' if base2 else ''}: the larger operand plus the "
+           "log of 1 + the smaller's share, so no overflow; equal infinities give themselves "
+           "(−∞ for two −∞)\n")
+    base = "2" if base2 else "e"
+    cls = type(cls_name, (Function,), {
+        "__doc__": doc, "__module__": __name__, "name": name, "array_api": True,
+        "text": (f"z = {log}({power}a + {power}b)", f"∂z/∂a = 1/(1 + {power}(b − a)),  "
+                 f"∂z/∂b = 1/(1 + {power}(a − b))"),
+        "latex": ((r"z = \log_2(2^a + 2^b)" if base2 else r"z = \ln(e^a + e^b)"),
+                  rf"\frac{{\partial z}}{{\partial a}} = \frac{{1}}{{1 + {base}^{{b - a}}}},\quad "
+                  rf"\frac{{\partial z}}{{\partial b}} = \frac{{1}}{{1 + {base}^{{a - b}}}}"),
+        "explanation": ("A smooth maximum of two numbers: the gradient splits between them as "
+                        "a softmax of the two."),
+        "reference": staticmethod(xp.logaddexp2 if base2 else xp.logaddexp),
+        "forward": staticmethod(forward), "vjp": staticmethod(vjp)})
+    return primitive(cls)
+
+
+Logaddexp = _define_logaddexp("Logaddexp", "logaddexp", base2=False)
+Logaddexp2 = _define_logaddexp("Logaddexp2", "logaddexp2", base2=True)
+
+
+@tensor_method
+def logaddexp(input, other) -> Tensor:  # noqa: A002
+    """ln(eᵃ + eᵇ) elementwise, without overflow."""
+    return Logaddexp.apply(*promote(input, other, floating=True)[0])
+
+
+@tensor_method
+def logaddexp2(input, other) -> Tensor:  # noqa: A002
+    """log₂(2ᵃ + 2ᵇ) elementwise, without overflow."""
+    return Logaddexp2.apply(*promote(input, other, floating=True)[0])

@@ -168,6 +168,26 @@ Reciprocal = _define("Reciprocal", "reciprocal", xp.reciprocal,
                      "an infinite one, as PyTorch).",
                 standard=lambda ns, x: 1 / x)
 
+def _sinc_backward(g, x, y, ns):
+    """PyTorch's: g·(πx cos πx − sin πx)/(πx²), and 0 where πx² is 0 (x = 0, or x² underflows)."""
+    pi_x = x * math.pi
+    pi_x2 = x * x * math.pi
+    out = g * (pi_x * ns.cos(pi_x) - ns.sin(pi_x)) / pi_x2
+    return ns.where(pi_x2 == 0, ns.zeros_like(out), out)
+
+
+Sinc = _define("Sinc", "sinc", xp.sinc, _sinc_backward,
+               ("y = sinc x = sin(πx)/(πx), 1 at x = 0",
+                "∂y/∂x = (πx cos πx − sin πx)/(πx²), 0 at x = 0"),
+               (r"y = \frac{\sin \pi x}{\pi x}", r"\frac{\partial y}{\partial x} = "
+                r"\frac{\pi x \cos \pi x - \sin \pi x}{\pi x^2}"),
+               "The normalised sinc: zero at every nonzero integer, 1 at 0, where it is flat.",
+               "real", "NumPy's sinc (1 at 0). The VJP is PyTorch's formula, g times the "
+               "slope's numerator first, and 0 where πx² is 0.",
+               vjp_text="∂L/∂x = g·(πx cos πx − sin πx)/(πx²), 0 where πx² = 0",
+               standard=lambda ns, x: ns.where(
+                   x == 0, ns.ones_like(x), ns.sin(x * math.pi) / (x * math.pi)))
+
 # ------------------------------------------------------------------ error functions
 Erfc = _define("Erfc", "erfc", erfc_array,
                lambda g, x, y, ns: g * (-_TWO_OVER_SQRT_PI * ns.exp(-x * x)),
@@ -291,6 +311,7 @@ log10 = _unary_function("log10", Log10)
 log1p = _unary_function("log1p", Log1p)
 rsqrt = _unary_function("rsqrt", Rsqrt)
 reciprocal = _unary_function("reciprocal", Reciprocal)
+sinc = _unary_function("sinc", Sinc)
 erfc = _unary_function("erfc", Erfc)
 erfinv = _unary_function("erfinv", Erfinv)
 floor = _unary_function("floor", Floor, floating=False)

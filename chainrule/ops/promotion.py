@@ -140,3 +140,9 @@ def to_float(x):
 def as_tensor_input(v):
     """Python numbers and arrays as Tensors (for functions whose operands must be Tensors)."""
     return v if isinstance(v, Tensor) else Tensor._make(v)
+
+
+def can_cast(from_, to) -> bool:
+    """Whether PyTorch's casting rules allow ``from_`` → ``to`` without a lower category: bool →
+    integer → floating → complex may only go up (any size within a category)."""
+    return category(xp.dtype(from_)) <= category(xp.dtype(to))

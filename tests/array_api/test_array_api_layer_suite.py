@@ -37,10 +37,10 @@ from harness import Spec, case, floats  # noqa: E402
 StrictArray = type(xs.asarray(0.0))
 TABLES = ("table_layers", "table_core_nn", "table_losses_optim", "table_special", "table_views",
           "table_extras", "table_core", "table_functional", "table_core_tensor",
-          "table_core_methods", "table_math", "table_shape")
+          "table_core_methods", "table_math", "table_shape", "table_toplevel")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand",
              "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like", "empty_like",
-             "rand_like", "randn_like")
+             "rand_like", "randn_like", "scalar_tensor", "tril_indices", "triu_indices")
 
 
 def _strict(t):

@@ -1,0 +1,182 @@
+"""Conformance entries for top-level functions PyTorch programs reach for beside the core:
+all/any, predicates and type rules, differences and integrals (diff, trapezoid), covariance and
+correlation, structured matrices and index sets, the elementwise extras (logaddexp, sinc,
+deg2rad, float_power, gcd, heaviside, isin) and the run-time switches
+(use_deterministic_algorithms, set_float32_matmul_precision). Their Tensor methods too.
+"""
+from __future__ import annotations
+
+import numpy as np
+from harness import Entry, case, floats, ints, value
+
+X = floats(3, 4)
+V = floats(5)
+
+
+def _dtype_name(d):
+    return str(d).rpartition(".")[2]
+
+
+def _method(name, *args, **kwargs):
+    return lambda L, x, *rest: getattr(x, name)(*rest, *args, **kwargs)
+
+
+ENTRIES = [
+    Entry("all", [case(lambda L, x: L.all(x > -1.5), X),
+                  case(lambda L, x: L.all(x > -1.5, 1), X, label="dim"),
+                  case(lambda L, x: L.all(x > 0, dim=(0, 1), keepdim=True), X,
+                       label="dim tuple, keepdim")]),
+    Entry("any", [case(lambda L, x: L.any(x > 1.5), X),
+                  case(lambda L, x: L.any(x > 1.5, 0, keepdim=True), X, label="dim")]),
+    Entry("detach", [case(lambda L, x: L.detach(x * 2).requires_grad, X, grad=[])]),
+    *[Entry(prefix + name, [case(lambda L, *a, n=name, p=prefix: (
+        getattr(L, n)(*a) if not p else getattr(a[0], n)(*a[1:])), *inputs, label=label)
+        for label, inputs in cases])
+      for prefix in ("", "Tensor.")
+      for name, cases in (
+          ("is_complex", [("float", (X,))]),
+          ("is_signed", [("float", (X,)), ("uint8", (ints(3, dtype="uint8"),)),
+                         ("int32", (ints(3, dtype="int32"),))]),
+          ("is_nonzero", [("one element", (floats(1),))]),
+          ("is_same_size", [("same", (X, X)), ("transposed", (X, floats(4, 3)))]),
+          ("signbit", [("zeros, NaN, infinity",
+                        (value(np.array([-0.0, 0.0, -1.0, np.nan, -np.inf])),)),
+                       ("integers", (ints(5, low=-3, high=3),))]))],
+    Entry("isin", [case(lambda L, a, b: L.isin(a, b), ints(3, 4), ints(3)),
+                   case(lambda L, a, b: L.isin(a, b, invert=True), ints(3, 4), ints(3),
+                        label="invert")]),
+    Entry("is_nonzero", [case(lambda L, x: L.is_nonzero(x), floats(2), raises=True,
+                              label="two elements")]),
+    Entry("scalar_tensor", [case(lambda L: L.scalar_tensor(3)),
+                            case(lambda L: L.scalar_tensor(2, dtype=L.int64), label="dtype")]),
+    *[Entry(name, [case(lambda L, x, n=name: getattr(L, n)(x), X, grad=[0]),
+                   case(lambda L, x, n=name: getattr(L, n)(x), ints(3), label="integers")])
+      for name in ("deg2rad", "rad2deg")],
+    *[Entry("Tensor." + name, [case(_method(name), X, grad=[0])]) for name in ("deg2rad",
+                                                                               "rad2deg")],
+    *[Entry("Tensor." + name + "_", [case(lambda L, x, n=name: getattr(x.clone(), n + "_")(), X)])
+      for name in ("deg2rad", "rad2deg")],
+    Entry("rsub", [case(lambda L, a, b: L.rsub(a, b), X, X, grad=[0, 1]),
+                   case(lambda L, a, b: L.rsub(a, b, alpha=2), X, floats(4), grad=[0, 1],
+                        label="alpha, broadcast"),
+                   case(lambda L, a: L.rsub(a, 1.5), X, grad=[0], label="number")]),
+    *[Entry(prefix + "float_power", [
+        case((lambda L, a, b: L.float_power(a, b)) if not prefix else
+             (lambda L, a, b: a.float_power(b)), floats(3, low=0.5), floats(3), grad=[0, 1]),
+        case((lambda L, a: L.float_power(a, 2)) if not prefix else (lambda L, a: a.float_power(2)),
+             ints(3), label="integers, a number: float64")]) for prefix in ("", "Tensor.")],
+    Entry("Tensor.float_power_", [case(lambda L, a: a.clone().float_power_(2.0), X)]),
+    *[Entry(prefix + op, [case((lambda L, a, b, o=op: getattr(L, o)(a, b)) if not prefix else
+                               (lambda L, a, b, o=op: getattr(a, o)(b)),
+                               ints(6, low=-20, high=20), ints(6, low=1, high=12))])
+      for op in ("gcd", "lcm") for prefix in ("", "Tensor.")],
+    *[Entry("Tensor." + op + "_", [case(lambda L, a, b, o=op: getattr(a.clone(), o + "_")(b),
+                                        ints(6, low=1, high=20), ints(6, low=1, high=12))])
+      for op in ("gcd", "lcm")],
+    Entry("heaviside", [
+        case(lambda L, x, v: L.heaviside(x, v), value(np.array([-1.5, 0.0, -0.0, 2.0, np.nan])),
+             floats(1)),
+        case(lambda L, x, v: L.heaviside(x, v), X, floats(3, 4), label="elementwise values"),
+        case(lambda L, x: L.heaviside(x, 0.5), X, raises=True, label="a number as values"),
+        case(lambda L, x, v: L.heaviside(x.requires_grad_(True), v).sum().backward(), X,
+             floats(1), raises=True, label="no derivative")]),
+    Entry("Tensor.heaviside", [case(lambda L, x, v: x.heaviside(v), X, floats(4))]),
+    Entry("Tensor.heaviside_", [case(lambda L, x, v: x.clone().heaviside_(v), X, floats(4))]),
+    *[Entry(prefix + op, [case((lambda L, a, b, o=op: getattr(L, o)(a, b)) if not prefix else
+                               (lambda L, a, b, o=op: getattr(a, o)(b)), X, floats(4),
+                               grad=[0, 1])])
+      for op in ("logaddexp", "logaddexp2") for prefix in ("", "Tensor.")],
+    Entry("logaddexp", [case(lambda L, a, b: L.logaddexp(a, b),
+                             value(np.array([-np.inf, np.inf, -np.inf, 1.0, np.nan])),
+                             value(np.array([-np.inf, np.inf, 2.0, np.inf, 0.0])),
+                             label="infinities and NaN")]),
+    *[Entry(name, [case(fn, V, grad=[0]),
+                   case(fn, value(np.array([0.0, 1.0, -2.0, 0.5, 1e-200])), grad=[0],
+                        label="0, integers, tiny")])
+      for name, fn in (("sinc", lambda L, x: L.sinc(x)), ("Tensor.sinc", lambda L, x: x.sinc()))],
+    Entry("Tensor.sinc_", [case(lambda L, x: x.clone().sinc_(), V)]),
+    *[Entry(prefix + "diff", [
+        case(fn, X, grad=[0]),
+        case(lambda L, x, p=prefix: (L.diff if not p else L.Tensor.diff)(x, 2, 0), X,
+             grad=[0], label="n=2, dim 0"),
+        case(lambda L, x, a, b, p=prefix: (L.diff if not p else L.Tensor.diff)(
+            x, dim=1, prepend=a, append=b), X, floats(3, 1), floats(3, 2), grad=[0, 1, 2],
+            label="prepend, append"),
+        case(lambda L, x, p=prefix: (L.diff if not p else L.Tensor.diff)(x > 0), X,
+             label="bools"),
+        case(lambda L, x, p=prefix: (L.diff if not p else L.Tensor.diff)(x, 7), V,
+             label="n past the length: empty"),
+        case(lambda L, x, p=prefix: (L.diff if not p else L.Tensor.diff)(x), floats(),
+             raises=True, label="0-d")])
+      for prefix, fn in (("", lambda L, x: L.diff(x)), ("Tensor.", lambda L, x: x.diff()))],
+    *[Entry(name, [
+        case(lambda L, y, n=name: getattr(L, n)(y), X, grad=[0]),
+        case(lambda L, y, x, n=name: getattr(L, n)(y, x), X, floats(4), grad=[0, 1],
+             label="1-d sample points"),
+        case(lambda L, y, x, n=name: getattr(L, n)(y, x, dim=0), X, X, grad=[0, 1],
+             label="sample points shaped as y, dim 0"),
+        case(lambda L, y, n=name: getattr(L, n)(y, dx=0.5), X, grad=[0], label="dx")])
+      for name in ("trapezoid", "trapz", "cumulative_trapezoid")],
+    *[Entry(prefix + "cov", [
+        case(fn, X, grad=[0]),
+        case(lambda L, x, p=prefix: (L.cov if not p else L.Tensor.cov)(x, correction=0), X,
+             grad=[0], label="correction 0"),
+        case(lambda L, x, f, a, p=prefix: (L.cov if not p else L.Tensor.cov)(
+            x, fweights=f, aweights=a), X, ints(4, low=1, high=4), floats(4, low=0.1, high=2.0),
+            grad=[0, 2], label="fweights, aweights"),
+        case(lambda L, x, p=prefix: (L.cov if not p else L.Tensor.cov)(x), V, grad=[0],
+             label="one variable: 0-d")])
+      for prefix, fn in (("", lambda L, x: L.cov(x)), ("Tensor.", lambda L, x: x.cov()))],
+    *[Entry(prefix + "corrcoef", [case(fn, X, grad=[0]), case(fn, V, grad=[0], label="1-d")])
+      for prefix, fn in (("", lambda L, x: L.corrcoef(x)), ("Tensor.", lambda L, x: x.corrcoef()))],
+    Entry("block_diag", [
+        case(lambda L, a, b, c: L.block_diag(a, b, c), floats(2, 3), floats(), floats(4),
+             grad=[0, 1, 2]),
+        case(lambda L, a, b: L.block_diag(a, b), floats(2, 2), ints(1, 3), label="dtypes"),
+        case(lambda L, a: L.block_diag(a), floats(2, 2, 2), raises=True, label="3-d")]),
+    Entry("cartesian_prod", [
+        case(lambda L, a, b: L.cartesian_prod(a, b), floats(3), floats(2), grad=[0, 1]),
+        case(lambda L, a, b, c: L.cartesian_prod(a, b, c), ints(2), ints(3), ints(2),
+             label="three"),
+        case(lambda L, a: L.cartesian_prod(a), floats(3), label="one")]),
+    Entry("combinations", [
+        case(lambda L, a: L.combinations(a), floats(4), grad=[0]),
+        case(lambda L, a: L.combinations(a, 3, with_replacement=True), floats(3), grad=[0],
+             label="r=3, with replacement"),
+        case(lambda L, a: L.combinations(a, 5), floats(3), label="r past the length: empty")]),
+    *[Entry(name, [case(lambda L, n=name: getattr(L, n)(4, 5)),
+                   case(lambda L, n=name: getattr(L, n)(4, 3, -1), label="offset -1"),
+                   case(lambda L, n=name: getattr(L, n)(3, 3, 2, dtype=L.int32),
+                        label="offset 2, int32")])
+      for name in ("tril_indices", "triu_indices")],
+    Entry("promote_types", [case(lambda L, a, b: _dtype_name(L.promote_types(
+        getattr(L, a), getattr(L, b))), value(a), value(b), label=f"{a}, {b}")
+        for a, b in (("int64", "float32"), ("uint8", "int8"), ("bool", "int32"),
+                     ("float32", "float64"), ("int32", "complex64"))]),
+    Entry("result_type", [
+        case(lambda L, a, b: _dtype_name(L.result_type(a, b)), ints(3), floats(3, dtype="float32")),
+        case(lambda L, a: _dtype_name(L.result_type(a, 2.5)), ints(3), label="a number")]),
+    Entry("can_cast", [case(lambda L, a, b: L.can_cast(getattr(L, a), getattr(L, b)), value(a),
+                            value(b), label=f"{a} to {b}")
+                       for a, b in (("float32", "int32"), ("int32", "float32"),
+                                    ("bool", "uint8"), ("float64", "float16"),
+                                    ("complex64", "float64"))]),
+    Entry("use_deterministic_algorithms", [case(
+        lambda L: (L.use_deterministic_algorithms(True, warn_only=True),
+                   L.are_deterministic_algorithms_enabled(),
+                   L.is_deterministic_algorithms_warn_only_enabled(),
+                   L.use_deterministic_algorithms(False),
+                   L.are_deterministic_algorithms_enabled()))]),
+    Entry("are_deterministic_algorithms_enabled",
+          [case(lambda L: L.are_deterministic_algorithms_enabled())]),
+    Entry("is_deterministic_algorithms_warn_only_enabled",
+          [case(lambda L: L.is_deterministic_algorithms_warn_only_enabled())]),
+    Entry("set_float32_matmul_precision", [
+        case(lambda L: (L.set_float32_matmul_precision("high"), L.get_float32_matmul_precision(),
+                        L.set_float32_matmul_precision("highest"))),
+        case(lambda L: (L.set_float32_matmul_precision("fastest"),
+                        L.get_float32_matmul_precision()),
+             label="unknown precision: a warning, no effect")]),
+    Entry("get_float32_matmul_precision", [case(lambda L: L.get_float32_matmul_precision())]),
+    Entry("get_default_device", [case(lambda L: str(L.get_default_device()))]),
+]
