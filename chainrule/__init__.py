@@ -66,7 +66,7 @@ from .autograd import (  # noqa: E402
 from .autograd.versions import version as _version  # noqa: E402, F401
 from .device import device  # noqa: E402
 from .tensor import LEGACY_TYPES as _LEGACY_TYPES
-from .tensor import Size, Tensor
+from .tensor import Size, Tensor, set_printoptions
 
 globals().update(_LEGACY_TYPES)   # FloatTensor, LongTensor, … (PyTorch's typed constructors)
 # PyTorch's constants: torch.pi, torch.e, torch.inf, torch.nan, torch.newaxis
@@ -135,7 +135,7 @@ __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_
             "special", "set_num_threads", "get_num_threads", *_LEGACY_TYPES,
             "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
             "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision",
-            "get_float32_matmul_precision", "get_default_device"]
+            "get_float32_matmul_precision", "get_default_device", "set_printoptions"]
 
 
 # Submodules imported on first use (``chainrule.onnx`` as ``torch.onnx``,

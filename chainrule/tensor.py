@@ -14,6 +14,7 @@ makes backward refuse values changed after they were saved), ``x.max(dim)`` retu
 from __future__ import annotations
 
 import math
+import sys
 
 from . import backend
 from . import device as _device
@@ -76,6 +77,29 @@ _made_while_tracing = None
 # ... and this to a function told when a recorded in-place operation rebinds a tensor to a new
 # value (``Tensor._inplace``), so that the trace follows the tensor to it.
 _rebound_while_tracing = None
+
+
+_PRINT_PROFILES = {
+    "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "max_line_width": 80},
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "max_line_width": 80},
+    "full": {"precision": 4, "threshold": sys.maxsize, "edgeitems": 3, "max_line_width": 80},
+}
+_PRINT_OPTIONS = dict(_PRINT_PROFILES["default"], sci_mode=None)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None) -> None:
+    """How tensors print (PyTorch's ``torch.set_printoptions``): digits after the point, the
+    element count beyond which only ``edgeitems`` at each end are shown, the line width; a
+    ``profile`` ('default', 'short', 'full') sets all of them first; ``sci_mode`` True/False
+    forces or forbids scientific notation (None: NumPy's choice)."""
+    if profile is not None:     # (an unknown profile is ignored, as PyTorch ignores it)
+        _PRINT_OPTIONS.update(_PRINT_PROFILES.get(profile, {}))
+    for key, value in (("precision", precision), ("threshold", threshold),
+                       ("edgeitems", edgeitems), ("max_line_width", linewidth)):
+        if value is not None:
+            _PRINT_OPTIONS[key] = int(min(value, sys.maxsize))
+    _PRINT_OPTIONS["sci_mode"] = sci_mode
 
 
 def _check_fits(values, dtype) -> None:
@@ -981,7 +1005,13 @@ class Tensor:
     # ----------------------------------------------------------------- display
     def __repr__(self) -> str:
         array = self._data if type(self._data) is ndarray else backend.to_numpy(self._data)
-        body = xp.array2string(array, separator=", ", prefix="tensor(", precision=4)
+        options = dict(_PRINT_OPTIONS)
+        sci_mode = options.pop("sci_mode")
+        if sci_mode is not None and array.dtype.kind == "f":
+            digits = options["precision"]
+            options["formatter"] = {"float_kind": (lambda v: f"{v:.{digits}e}") if sci_mode
+                                    else (lambda v: f"{v:.{digits}f}")}
+        body = xp.array2string(array, separator=", ", prefix="tensor(", **options)
         extras = []
         if type(self._data) is not ndarray and self.device.type != "cpu":
             extras.append(f"device='{self.device}'")

@@ -179,4 +179,9 @@ ENTRIES = [
              label="unknown precision: a warning, no effect")]),
     Entry("get_float32_matmul_precision", [case(lambda L: L.get_float32_matmul_precision())]),
     Entry("get_default_device", [case(lambda L: str(L.get_default_device()))]),
+    Entry("set_printoptions", [
+        case(lambda L: (L.set_printoptions(precision=2, sci_mode=False),
+                        L.set_printoptions(profile="short"), L.set_printoptions(threshold=5),
+                        L.set_printoptions(profile="default"))),
+        case(lambda L: L.set_printoptions(profile="long"), label="unknown profile: ignored")]),
 ]
