@@ -12,7 +12,7 @@ from .activations import (
     Softplus,
     Tanh,
 )
-from .containers import ModuleDict, ModuleList, Sequential
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers.linear import Flatten, Identity, Linear, Unflatten
 from .module import Module
 from .parameter import Parameter

@@ -56,6 +56,31 @@ def _state(build, train: bool = True):
     return run
 
 
+def _parameter_list(L, x):
+    """A ParameterList: a Parameter and plain tensors (made Parameters), append, slicing, the
+    state_dict's keys, and the gradients of the parameters a forward uses."""
+    ps = L.nn.ParameterList([L.nn.Parameter(x * 1.0), L.ones(2, dtype=x.dtype)])
+    ps.append(L.zeros(3, dtype=x.dtype) + 0.5)
+    ps += [L.ones(1, dtype=x.dtype)]
+    y = (ps[0] * ps[-2]).sum() + ps[1].sum() * ps[3][0]
+    y.backward()
+    return (y, len(ps), list(ps.state_dict()), [type(p).__name__ for p in ps],
+            len(ps[1:]), [p.grad for p in ps])
+
+
+def _parameter_dict(L, x):
+    """A ParameterDict: construction, item assignment (a plain tensor made a Parameter),
+    update, pop, keys order, the state_dict's keys, and gradients."""
+    pd = L.nn.ParameterDict({"w": L.nn.Parameter(x * 1.0), "b": L.ones(3, dtype=x.dtype)})
+    pd["s"] = L.full((1,), 2.0, dtype=x.dtype)
+    pd.update({"t": L.zeros(2, dtype=x.dtype)})
+    popped = pd.pop("t")
+    y = ((pd["w"] + pd["b"]) * pd["s"]).sum()
+    y.backward()
+    return (y, list(pd.keys()), list(pd.state_dict()), "b" in pd, len(pd), popped,
+            [p.grad for p in pd.values()], type(pd["b"]).__name__)
+
+
 def _entry(name, build, *input_sets, train=False, float_input=True, xfail=""):
     return Entry(name, [case(_module(build, train, float_input), *inputs, xfail=xfail)
                         for inputs in input_sets])
@@ -113,6 +138,12 @@ LAYERS = [
                                                           mode="max").mode),
              label="from_pretrained"),
     ]),
+    Entry("nn.ParameterList", [case(_parameter_list, floats(3)),
+                               case(lambda L: L.nn.ParameterList()[0], raises=True,
+                                    label="index out of range")]),
+    Entry("nn.ParameterDict", [case(_parameter_dict, floats(3)),
+                               case(lambda L: L.nn.ParameterDict()["w"], raises=True,
+                                    label="missing key")]),
     _entry("nn.RNN", lambda L: L.nn.RNN(3, 4), (floats(5, 2, 3),)),
     Entry("nn.RNN", [case(_module(lambda L: L.nn.RNN(3, 4, num_layers=2, batch_first=True,
                                                      nonlinearity="relu")), floats(2, 5, 3))]),
