@@ -312,12 +312,27 @@ def power(x, y):
         no_bool("pow", x, y)
     negative = _negative_int(y)
     (x, y), dtype = promote(x, y)
-    if dtype.kind in "iub" and negative:
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if dtype.kind in "iu" and negative:
+        if not isinstance(y, Tensor):       # a number: PyTorch refuses it
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return _integer_power(x, y)
     if dtype.kind == "b":                           # b ** e is b or not e
         raw = [v._data if isinstance(v, Tensor) else v for v in (x, y)]
         return Tensor._from_op(xp.asarray(xp.logical_or(raw[0], xp.logical_not(raw[1]))), None)
     return Power.apply(x, y)
+
+
+def _integer_power(x, y):
+    """bᵉ of integer tensors with some e < 0, as PyTorch's: there 1 for b = 1, ±1 for b = −1
+    (the sign of (−1)ᵉ), 0 otherwise; bᵉ elsewhere (no gradient: integers)."""
+    e = y._data                                    # (the exponent is a tensor here)
+    b = x._data if isinstance(x, Tensor) else x
+    ns = namespace(e)
+    positive = b ** ns.where(e < 0, ns.zeros_like(e), e)
+    one = ns.ones_like(positive)
+    at_negative = ns.where(b == 1, one, ns.where(b == -1, ns.where(e % 2 == 0, one, -one),
+                                                ns.zeros_like(positive)))
+    return Tensor._from_op(ns.where(e < 0, at_negative, positive), None)
 
 
 def _negative_int(y) -> bool:
