@@ -980,6 +980,98 @@ class Tensor:
     def unsqueeze(self, dim: int):
         return ops.expand_dims(self, dim)
 
+    def _reshaped_in_place(self, view, name: str) -> "Tensor":
+        """This tensor becomes ``view(self)`` (a view of its own memory with another shape), as
+        PyTorch's in-place shape methods (squeeze_, unsqueeze_, t_, transpose_ …): a leaf that
+        requires grad refuses, as in PyTorch; a tensor of the graph takes the view's node, whose
+        input is a stand-in for this tensor's old shape (the graph keeps its shapes)."""
+        if self.requires_grad and self._node is None and _GradMode.enabled:
+            raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be changed in "
+                               "place (PyTorch's rule); use the out-of-place method, or "
+                               "work under `with chainrule.no_grad():`")
+        before = Tensor._from_op(self._data, self._node)
+        before.requires_grad = self.requires_grad
+        after = view(before)
+        self._data, self._node = after._data, after._node
+        return self
+
+    def squeeze_(self, dim=None):
+        return self._reshaped_in_place(lambda t: t.squeeze(dim=dim), "squeeze_")
+
+    def unsqueeze_(self, dim: int):
+        return self._reshaped_in_place(lambda t: t.unsqueeze(dim), "unsqueeze_")
+
+    def t_(self):
+        return self._reshaped_in_place(lambda t: t.t(), "t_")
+
+    def transpose_(self, dim0: int, dim1: int):
+        return self._reshaped_in_place(lambda t: ops.swapaxes(t, dim0, dim1), "transpose_")
+
+    def swapaxes_(self, axis0: int, axis1: int):
+        return self._reshaped_in_place(lambda t: ops.swapaxes(t, axis0, axis1), "swapaxes_")
+
+    swapdims_ = swapaxes_
+
+    def fill_diagonal_(self, fill_value, wrap: bool = False) -> "Tensor":
+        """The main diagonal (all indices equal) set to ``fill_value``; a tall 2-d matrix's
+        diagonal restarts after every N + 1 rows with ``wrap`` (PyTorch's)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"fill_diagonal_: dimensions must larger than 1, got {self.ndim}")
+        if self.ndim > 2 and len(set(self.shape)) != 1:
+            raise RuntimeError(f"fill_diagonal_: all dimensions of input must be of equal length, "
+                               f"got shape {tuple(self.shape)}")
+        if self.ndim == 2:
+            rows, cols = self.shape
+            i = xp.arange(rows if wrap and rows > cols else min(rows, cols))
+            if wrap and rows > cols:
+                keep = i % (cols + 1) < cols
+                i = i[keep]
+                index = (i, i % (cols + 1))
+            else:
+                index = (i, i)
+        else:
+            d = xp.arange(self.shape[0])
+            index = (d,) * self.ndim
+        self[index] = fill_value
+        return self
+
+    def get_device(self) -> int:
+        """−1 for a CPU tensor (PyTorch's), else the device's index."""
+        index = getattr(self.device, "index", None)
+        return -1 if self.device.type == "cpu" else (index or 0)
+
+    def is_inference(self) -> bool:
+        return False
+
+    def is_shared(self) -> bool:
+        return False
+
+    def share_memory_(self) -> "Tensor":
+        """A no-op (PyTorch moves the storage to shared memory for worker processes; chainrule's
+        loaders and data-parallel workers pass arrays themselves)."""
+        return self
+
+    def new(self, *args) -> "Tensor":
+        """PyTorch's legacy ``x.new(…)``: sizes (zero-filled) or data, in x's dtype."""
+        return Tensor(*args, dtype=self._data.dtype)
+
+    def sum_to_size(self, *size) -> "Tensor":
+        """The sum over the dimensions that ``size`` broadcasts (the reverse of expand)."""
+        target = _shape_args(size)
+        try:
+            xp.broadcast_shapes(tuple(target), tuple(self.shape))
+            ok = xp.broadcast_shapes(tuple(target), tuple(self.shape)) == tuple(self.shape)
+        except ValueError:
+            ok = False
+        if not ok or len(target) > self.ndim:
+            raise RuntimeError(f"sum_to_size: size {tuple(target)} is not expandable to size "
+                               f"{tuple(self.shape)}")
+        lead = self.ndim - len(target)
+        axes = tuple(range(lead)) + tuple(lead + k for k, n in enumerate(target)
+                                          if n == 1 and self.shape[lead + k] != 1)
+        out = ops.sum(self, axes, keepdims=True) if axes else self
+        return ops.reshape(out, tuple(target))
+
     def expand_dims(self, axis):
         return ops.expand_dims(self, axis)
 

@@ -62,6 +62,7 @@ _binary("atan2", cr.atan2, torch.atan2, [OWN, OWN])
 _binary("hypot", cr.hypot, torch.hypot, [OWN, OWN])
 _binary("xlogy", cr.xlogy, torch.xlogy, ["real", OWN])
 _binary("logaddexp", cr.logaddexp, torch.logaddexp, ["real", "real"])
+_binary("copysign", cr.copysign, torch.copysign, ["real", "real"])
 _binary("logaddexp2", cr.logaddexp2, torch.logaddexp2, ["real", "real"])
 
 

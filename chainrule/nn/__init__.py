@@ -9,11 +9,12 @@ from .activations import (
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softplus,
     Tanh,
 )
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .layers.linear import Flatten, Identity, Linear, Unflatten
+from .layers.linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .module import Module
 from .parameter import Parameter
 
@@ -35,7 +36,7 @@ from .layers.pooling import AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPoo
 from .layers.normalization import BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm, RMSNorm  # noqa: E501  # isort: skip
 from .layers.padding import CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d  # noqa: E501  # isort: skip
 from .layers.activations_extra import CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, RReLU, Softmin, Softshrink, Softsign, Tanhshrink, Threshold  # noqa: E501  # isort: skip
-from .layers.upsampling import CosineSimilarity, Fold, PairwiseDistance, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E501  # isort: skip
+from .layers.upsampling import ChannelShuffle, CosineSimilarity, Fold, PairwiseDistance, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E501  # isort: skip
 from .layers.dropout_extra import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout  # isort: skip
 from . import parallel  # noqa: E402  # isort: skip  (torch.nn.parallel: DistributedDataParallel)
 from .layers.sync_batchnorm import SyncBatchNorm  # noqa: E402  # isort: skip

@@ -127,6 +127,18 @@ class Softmax(_Activation):
         return f"dim={self.dim}"
 
 
+class Softmax2d(_Activation):
+    """Softmax over the channels at each position: (N, C, H, W) or (C, H, W), along dim −3."""
+
+    primitive = "softmax"
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input of shape (N, C, H, W) or (C, H, W), got "
+                             f"a {x.ndim}-D input of shape {tuple(x.shape)}")
+        return ops.softmax(x, axis=-3)
+
+
 class LogSoftmax(_Activation):
     """yᵢ = xᵢ − ln Σⱼ e^{xⱼ} along ``dim``."""
 

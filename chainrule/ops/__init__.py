@@ -103,6 +103,7 @@ from .binary import (  # noqa: E402
     atan2,
     clamp_max,
     clamp_min,
+    copysign,
     frac,
     hypot,
     lerp,
@@ -328,8 +329,16 @@ from .matrices import (  # noqa: E402  (structured matrices, index sets)
     triu_indices,
 )
 from .promotion import can_cast, promote_types, result_type  # noqa: E402
-from .resample import pixel_shuffle, pixel_unshuffle  # noqa: E402
-from .similarity import cdist, cosine_similarity, dist, pairwise_distance  # noqa: E402
+from .resample import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
+from .similarity import (  # noqa: E402
+    bilinear,
+    cdist,
+    cosine_similarity,
+    dist,
+    pairwise_distance,
+    pdist,
+    renorm,
+)
 from .statistics import corrcoef, cov  # noqa: E402
 from .tensor_extras import (  # noqa: E402  (Tensor methods; top-level where PyTorch has them)
     addcdiv,
@@ -349,6 +358,7 @@ from .tensor_extras import (  # noqa: E402  (Tensor methods; top-level where PyT
     lcm,
     nanmean,
     nansum,
+    positive,
     rad2deg,
     ravel,
     rsub,

@@ -495,3 +495,44 @@ def logaddexp(input, other) -> Tensor:  # noqa: A002
 def logaddexp2(input, other) -> Tensor:  # noqa: A002
     """log₂(2ᵃ + 2ᵇ) elementwise, without overflow."""
     return Logaddexp2.apply(*promote(input, other, floating=True)[0])
+
+
+@primitive
+class Copysign(Function):
+    """|a| with the sign of b (the sign bit: −0.0 and a NaN's sign bit count).
+
+    Forward:     z = |a|·sign(b)
+    Derivative:  ∂z/∂a = z/a (±1), 0 at a = 0;  ∂z/∂b = 0
+    VJP:         ∂L/∂a = g·(z/a), with z/a taken as 0 where a = 0 (PyTorch's
+                 copysign_tensor_self_backward); ∂L/∂b = 0 (zeros, as PyTorch's)
+    Numerics:    NumPy's copysign (exact).
+    """
+
+    name = "copysign"
+    array_api = True
+    text = ("z = |a|·sign(b)", "∂z/∂a = z/a = ±1 (0 at a = 0),  ∂z/∂b = 0")
+    latex = (r"z = |a| \operatorname{sign}(b)", r"\frac{\partial z}{\partial a} = "
+             r"\frac{z}{a},\quad \frac{\partial z}{\partial b} = 0")
+    explanation = "Only the sign of b matters, so b gets no gradient; a's slope is ±1."
+    reference = staticmethod(xp.copysign)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        z = array_namespace(a, b).copysign(a, b)
+        ctx.save(a, z)
+        ctx.b_shape = getattr(b, "shape", ())
+        return z
+
+    @staticmethod
+    def vjp(ctx, g):
+        a, z = ctx.saved
+        ns = namespace(g)
+        with errstate(ns, divide="ignore", invalid="ignore"):
+            ratio = ns.where(a == 0, ns.zeros_like(z), z / ns.where(a == 0, ns.ones_like(a), a))
+        return g * ratio, ns.zeros_like(g)
+
+
+@tensor_method(inplace=True)
+def copysign(input, other) -> Tensor:  # noqa: A002
+    """|input| with the sign of other, elementwise (integers become the default float dtype)."""
+    return Copysign.apply(*promote(input, other, floating=True)[0])

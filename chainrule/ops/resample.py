@@ -404,3 +404,21 @@ def pixel_unshuffle(input, downscale_factor: int):  # noqa: A002
 
 __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
            "pixel_shuffle", "pixel_unshuffle"]
+
+
+def channel_shuffle(input, groups: int):  # noqa: A002
+    """(N, C, *) with C = g·k → the channels regrouped, y[:, i·g + j] = x[:, j·k + i] (the
+    ShuffleNet shuffle: a reshape to (N, g, k, *), a swap of g and k, and back)."""
+    g = int(groups)
+    if input.ndim < 3:
+        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but got "
+                           f"input with {input.ndim} dimension(s)")
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{g}")
+    n, c, *rest = input.shape
+    if c % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {g} groups.")
+    grouped = reshape(input, (n, g, c // g, *rest))
+    return reshape(permute(grouped, (0, 2, 1, *range(3, grouped.ndim))), tuple(input.shape))

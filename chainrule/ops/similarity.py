@@ -212,3 +212,59 @@ def _max_coordinate(diff):
     at_max = B.asarray_like(size._data == expand_dims(largest, -1)._data, size._data)
     linear = _sum(multiply(size, Tensor._from_op(B.astype(at_max, size._data.dtype), None)), -1)
     return _ValueWithGradientOf.apply(linear, value=largest._data)
+
+
+def pdist(input, p: float = 2.0) -> Tensor:  # noqa: A002
+    """The p-norm distances between every pair of rows i < j of an (N, M) input, row-major
+    (PyTorch's ``F.pdist``): the upper triangle of cdist(x, x), without its diagonal."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D (shape "
+                           f"{tuple(input.shape)})")
+    if not p >= 0:
+        raise RuntimeError(f"pdist only supports non-negative p values, got {p}")
+    from .movement import getitem
+
+    x = promote(input, floating=True)[0][0]
+    i, j = xp.triu_indices(x.shape[0], 1)
+    diff = subtract(getitem(x, i), getitem(x, j))                 # (N(N−1)/2, M)
+    if p == math.inf:
+        return _max_coordinate(diff)
+    return vector_norm(diff, float(p), -1)
+
+
+def bilinear(input1, input2, weight, bias=None) -> Tensor:
+    """y_k = x₁ᵀ W_k x₂ + b_k for each output k (PyTorch's ``F.bilinear``): input1 (…, in1),
+    input2 (…, in2), weight (out, in1, in2), bias (out,)."""
+    from .products import einsum
+
+    if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or \
+            input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f"bilinear: expected weight (out, in1, in2) matching input1 (…, "
+                           f"{input1.shape[-1]}) and input2 (…, {input2.shape[-1]}), got "
+                           f"weight {tuple(weight.shape)}")
+    if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
+        raise RuntimeError(f"bilinear: input1 {tuple(input1.shape)} and input2 "
+                           f"{tuple(input2.shape)} must have the same leading dimensions")
+    y = einsum("...i,kij,...j->...k", input1, weight, input2)
+    return y if bias is None else add(y, bias)
+
+
+@tensor_method(inplace=True)
+def renorm(input, p: float, dim: int, maxnorm: float) -> Tensor:  # noqa: A002
+    """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to it (PyTorch's
+    ``torch.renorm``): x · maxnorm/(‖x‖_p + 10⁻⁷) where ‖x‖_p > maxnorm, x elsewhere; the
+    gradient flows through the norm, as PyTorch's renorm_backward."""
+    from .selection import where
+
+    if not p > 0:
+        raise RuntimeError(f"renorm: non-positive norm not supported, got p={p}")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.ndim <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim}")
+    d = dim % input.ndim
+    others = tuple(a for a in range(input.ndim) if a != d)
+    norm = vector_norm(input, float(p), others, True)
+    scaled = multiply(input, divide(float(maxnorm), add(norm, 1e-7)))
+    big = Tensor._from_op(norm._data > maxnorm, None)
+    return where(big, scaled, input)

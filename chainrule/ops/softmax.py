@@ -99,3 +99,29 @@ def log_softmax(x, axis: int = -1, dtype=None, *, dim: int | None = None):
     if dtype is not None:
         x = x.to(dtype)
     return LogSoftmax.apply(x, axis=axis if dim is None else dim)
+
+
+def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1):
+    """A sample from the Gumbel-softmax (Concrete) distribution over the classes along ``dim``
+    (PyTorch's ``F.gumbel_softmax``): y = softmax((logits + G)/τ), G ~ Gumbel(0, 1) drawn from
+    chainrule's seeded generator; ``hard``: the one-hot of y's argmax in value, with y's gradient
+    (the straight-through estimator: one_hot − y.detach() + y)."""
+    from ..backend import drawn_like, generator
+    from ..tensor import Tensor
+    from .arithmetic import add, divide, subtract
+
+    if tau <= 0:
+        raise ValueError(f"gumbel_softmax: tau must be positive, got {tau}")
+    data = logits._data
+    noise = Tensor._from_op(drawn_like(generator().gumbel(size=data.shape), data), None)
+    soft = softmax(divide(add(logits, noise), tau), axis=dim)
+    if not hard:
+        return soft
+    ns = namespace(soft._data)
+    axis = dim % soft.ndim
+    index = ns.argmax(soft._data, axis=axis, keepdims=True)
+    positions = ns.reshape(ns.arange(soft.shape[axis]),
+                           tuple(-1 if a == axis else 1 for a in range(soft.ndim)))
+    one_hot = Tensor._from_op(ns.astype(positions == index, soft._data.dtype), None)
+    return add(subtract(one_hot, soft.detach()), soft)

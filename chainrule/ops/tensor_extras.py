@@ -278,3 +278,11 @@ def _on_host(fn, *operands):
     host = [to_numpy(t._data) if isinstance(t, Tensor) else xp.asarray(t) for t in operands]
     out = xp.asarray(fn(*host))
     return Tensor._from_op(out if like is None else asarray_like(out, like), None)
+
+
+@tensor_method
+def positive(input):  # noqa: A002
+    """+x: the tensor itself (PyTorch's; a bool tensor refuses, as there)."""
+    if _numpy_dtype(input).kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input

@@ -170,6 +170,7 @@ EXCLUDED.update({
     if c.label in ("data list", "NumPy int32 data", "floats truncate")})
 EXCLUDED.update({f"HalfTensor#{k}": "the array API standard has no float16 (array_api_strict "
                                     "neither)" for k in (3, 6)})
+EXCLUDED["Tensor.new#1"] = "builds a tensor from a Python list: host data gives a NumPy tensor"
 
 _SEED = ("autograd/function.py Context.lift_saved lifts only NumPy arrays (isinstance ndarray: "
          "also lift foreign arrays, else create_graph records nothing); autograd/functional.py "

@@ -17,6 +17,21 @@ def _dtype_name(d):
     return str(d).rpartition(".")[2]
 
 
+def _in_graph(change):
+    """A program: y = 2x in the graph, changed in place by ``change``, then differentiated."""
+    def run(L, x):
+        x.requires_grad_(True)
+        y = x * 2
+        change(y)
+        (y * L.arange(y.numel(), dtype=y.dtype).reshape(tuple(y.shape))).sum().backward()
+        return y, x.grad
+    return run
+
+
+def _ns(L, prefix):
+    return L.nn.functional if prefix else L
+
+
 def _method(name, *args, **kwargs):
     return lambda L, x, *rest: getattr(x, name)(*rest, *args, **kwargs)
 
@@ -179,6 +194,84 @@ ENTRIES = [
              label="unknown precision: a warning, no effect")]),
     Entry("get_float32_matmul_precision", [case(lambda L: L.get_float32_matmul_precision())]),
     Entry("get_default_device", [case(lambda L: str(L.get_default_device()))]),
+    *[Entry(prefix + "copysign", [
+        case(fn, X, X, grad=[0, 1]),
+        case(fn, value(np.array([0.0, -0.0, 2.0, -3.0, np.inf, np.nan])),
+             value(np.array([-1.0, 1.0, -0.0, np.nan, -2.0, -1.0])), grad=[0, 1],
+             label="zeros, signed zeros, NaN"),
+        case(fn, ints(4, low=-3, high=3), floats(4), label="integers become floats")])
+      for prefix, fn in (("", lambda L, a, b: L.copysign(a, b)),
+                         ("Tensor.", lambda L, a, b: a.copysign(b)))],
+    Entry("Tensor.copysign_", [case(lambda L, a, b: a.clone().copysign_(b), X, X)]),
+    *[Entry(prefix + "positive", [case(fn, X, grad=[0]),
+                                  case(fn, floats(3), label="1-d"),
+                                  case(lambda L, x, f=fn: f(L, x > 0), X, raises=True,
+                                       label="bool")])
+      for prefix, fn in (("", lambda L, x: L.positive(x)),
+                         ("Tensor.", lambda L, x: x.positive()))],
+    *[Entry("Tensor." + name, [case(fn, *inputs, label=label) for label, fn, inputs in cases])
+      for name, cases in (
+          ("squeeze_", [("all", lambda L, x: x.clone().squeeze_(), (floats(1, 3, 1),)),
+                        ("dim", lambda L, x: x.clone().squeeze_(0), (floats(1, 3, 1),))]),
+          ("unsqueeze_", [("", lambda L, x: x.clone().unsqueeze_(1), (X,)),
+                          ("in the graph", _in_graph(lambda t: t.unsqueeze_(0)), (X,))]),
+          ("t_", [("", lambda L, x: x.clone().t_(), (X,)),
+                  ("in the graph", _in_graph(lambda t: t.t_()), (X,))]),
+          ("transpose_", [("", lambda L, x: x.clone().transpose_(0, 2), (floats(2, 3, 4),))]),
+          ("swapaxes_", [("", lambda L, x: x.clone().swapaxes_(0, 1), (X,))]),
+          ("swapdims_", [("", lambda L, x: x.clone().swapdims_(0, 1), (X,))]),
+          ("fill_diagonal_", [("wide", lambda L, x: x.clone().fill_diagonal_(5.0), (X,)),
+                              ("tall, wrap", lambda L, x: x.clone().fill_diagonal_(-1.0, wrap=True),
+                               (floats(9, 3),)),
+                              ("tall", lambda L, x: x.clone().fill_diagonal_(2.0), (floats(9, 3),)),
+                              ("3-d cube", lambda L, x: x.clone().fill_diagonal_(1.0),
+                               (floats(3, 3, 3),))]),
+          ("get_device", [("", lambda L, x: x.get_device(), (X,))]),
+          ("is_inference", [("", lambda L, x: x.is_inference(), (X,))]),
+          ("is_shared", [("", lambda L, x: x.is_shared(), (X,))]),
+          ("share_memory_", [("", lambda L, x: x.share_memory_() is x, (X,))]),
+          ("new", [("sizes", lambda L, x: x.new(2, 3).shape, (X,)),
+                   ("data, its dtype", lambda L, x: x.new([1.5, 2.0]), (ints(3),))]),
+          ("sum_to_size", [("", lambda L, x: x.sum_to_size(1, 4), (X,)),
+                           ("leading", lambda L, x: x.sum_to_size(3, 1), (floats(2, 3, 4),))]))],
+    Entry("Tensor.sum_to_size", [case(lambda L, x: x.sum_to_size(2, 4), X, raises=True,
+                                      label="not expandable")]),
+    Entry("Tensor.unsqueeze_", [case(lambda L, x: x.requires_grad_(True).unsqueeze_(0), X,
+                                     raises=True, label="a leaf that requires grad")]),
+    *[Entry(name, [
+        case(fn, floats(4, 3), value(2), value(0), value(1.0), grad=[0]),
+        case(fn, floats(3, 5), value(1), value(1), value(0.5), grad=[0], label="p=1, dim 1"),
+        case(fn, floats(2, 3, 2), value(3), value(2), value(0.8), grad=[0], label="3-d"),
+        case(fn, floats(4), value(2), value(0), value(1.0), raises=True, label="1-d")])
+      for name, fn in (("renorm", lambda L, x, p, d, m: L.renorm(x, p, d, m)),
+                       ("Tensor.renorm", lambda L, x, p, d, m: x.renorm(p, d, m)))],
+    Entry("Tensor.renorm_", [case(lambda L, x: x.clone().renorm_(2, 0, 1.0), floats(4, 3))]),
+    *[Entry(prefix + "pdist", [
+        *[case(lambda L, x, q=p, f=prefix: _ns(L, f).pdist(x, q), floats(5, 3), grad=[0],
+               label=f"p={p}") for p in (2.0, 1.0, 0.0, 3.0, float("inf"))],
+        case(lambda L, x, f=prefix: _ns(L, f).pdist(L.cat([x, x[:1]])), floats(3, 2), grad=[0],
+             label="a repeated row: zero distance"),
+        case(lambda L, x, f=prefix: _ns(L, f).pdist(x), floats(3), raises=True, label="1-d")])
+      for prefix in ("", "nn.functional.")],
+    *[Entry(prefix + "bilinear", [
+        case(lambda L, a, b, w, c, f=prefix: _ns(L, f).bilinear(a, b, w, c), floats(4, 3),
+             floats(4, 2), floats(5, 3, 2), floats(5), grad=[0, 1, 2, 3]),
+        case(lambda L, a, b, w, f=prefix: _ns(L, f).bilinear(a, b, w), floats(2, 4, 3),
+             floats(2, 4, 2), floats(5, 3, 2), grad=[0, 1, 2], label="leading dims, no bias"),
+        case(lambda L, a, b, w, f=prefix: _ns(L, f).bilinear(a, b, w), floats(4, 3),
+             floats(4, 2), floats(5, 2, 2), raises=True, label="weight mismatch")])
+      for prefix in ("", "nn.functional.")],
+    Entry("nn.functional.gumbel_softmax", [
+        case(lambda L, x: L.nn.functional.gumbel_softmax(x, tau=0.5), floats(4, 3),
+             compare="shape"),
+        case(lambda L, x: L.nn.functional.gumbel_softmax(x, hard=True, dim=0).sum(0), floats(4, 3),
+             label="hard: one-hot along dim 0")]),
+    *[Entry(prefix + "channel_shuffle", [
+        case(lambda L, x, f=prefix: _ns(L, f).channel_shuffle(x, 3), floats(2, 6, 2, 2),
+             grad=[0]),
+        case(lambda L, x, f=prefix: _ns(L, f).channel_shuffle(x, 4), floats(2, 6, 2),
+             raises=True, label="channels not divisible")])
+      for prefix in ("", "nn.functional.")],
     Entry("set_printoptions", [
         case(lambda L: (L.set_printoptions(precision=2, sci_mode=False),
                         L.set_printoptions(profile="short"), L.set_printoptions(threshold=5),

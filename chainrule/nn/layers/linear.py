@@ -1,4 +1,4 @@
-"""Linear, Identity, Flatten and Unflatten."""
+"""Linear, Bilinear, Identity, Flatten and Unflatten."""
 from __future__ import annotations
 
 import math
@@ -60,6 +60,53 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """y_k = x₁ᵀ W_k x₂ + b_k (PyTorch's ``nn.Bilinear``).
+
+    Forward:     y_k = Σ_ij x₁_i W_kij x₂_j + b_k,  W ∈ ℝ^{out×in1×in2}
+    Derivative:  ∂L/∂x₁ = Σ_k G_k W_k x₂,  ∂L/∂x₂ = Σ_k G_k W_kᵀ x₁,  ∂L/∂W_k = G_k x₁ x₂ᵀ,
+                 ∂L/∂b = Σₙ Gₙ
+    Init:        W, b ~ U(−1/√in1, 1/√in1) (PyTorch's default)
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        dtype = dtype or get_default_dtype()
+        self.weight = Parameter(xp.empty((out_features, in1_features, in2_features),
+                                         dtype=dtype))
+        if bias:
+            self.bias = Parameter(xp.empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return ops.bilinear(input1, input2, self.weight, self.bias)
+
+    def formula(self) -> Formula:
+        o, i, j = self.out_features, self.in1_features, self.in2_features
+        pairs = [("Forward", f"y_k = x₁ᵀ W_k x₂ + b_k,  W ∈ ℝ^{{{o}×{i}×{j}}}"),
+                 ("Derivative", "∂L/∂x₁ = Σ_k G_k W_k x₂,  ∂L/∂x₂ = Σ_k G_k W_kᵀ x₁,  "
+                                "∂L/∂W_k = G_k x₁ x₂ᵀ")]
+        latex = [r"y_k = x_1^{\top} W_k x_2 + b_k",
+                 r"\frac{\partial L}{\partial W_k} = G_k\, x_1 x_2^{\top}"]
+        return Formula.of("Bilinear", pairs, latex,
+                          "Each output is a quadratic form coupling the two inputs.")
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
 class Identity(Module):

@@ -185,3 +185,25 @@ class PairwiseDistance(Module):
                         r"\frac{\partial y}{\partial x_1} = \frac{\operatorname{sign}(d)\,"
                         r"|d|^{p-1}}{y^{p-1}}",
                         "The p-norm distance between corresponding rows.")
+
+
+class ChannelShuffle(Module):
+    """(N, g·k, *) → the channels regrouped so that each group mixes all the others
+    (ShuffleNet's channel shuffle; PyTorch's ``nn.ChannelShuffle``)."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):  # noqa: A002
+        return R.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
+
+    def formula(self) -> Formula:
+        return _formula("ChannelShuffle", f"y[:, i·{self.groups} + j] = x[:, j·k + i]  "
+                        f"(k = C/{self.groups})", "∂L/∂x = the inverse permutation of G",
+                        r"y_{:,\,ig + j} = x_{:,\,jk + i}",
+                        r"\frac{\partial L}{\partial x} = \operatorname{unshuffle}(G)",
+                        "A permutation of channels: gradients are permuted back.")
