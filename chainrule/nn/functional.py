@@ -168,6 +168,9 @@ __all__ += ["cosine_embedding_loss", "ctc_loss", "gaussian_nll_loss", "hinge_emb
             "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss",
             "multilabel_soft_margin_loss", "poisson_nll_loss", "soft_margin_loss",
             "triplet_margin_loss", "triplet_margin_with_distance_loss"]
+from ..ops.grid_sample import affine_grid, grid_sample  # noqa: E402  (spatial sampling, appended)
+
+__all__ += ["affine_grid", "grid_sample"]
 from ..ops.resample import channel_shuffle  # noqa: E402
 from ..ops.similarity import bilinear, pdist  # noqa: E402
 from ..ops.softmax import gumbel_softmax  # noqa: E402
