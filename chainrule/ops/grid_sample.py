@@ -79,8 +79,9 @@ class AffineGrid(Function):
     """
 
     name = "affine_grid"
+    array_api = True
     text = ("G[n, p] = θ_n · (x_p, y_p, 1)ᵀ", "∂L/∂θ_n = Σ_p g[n, p]ᵀ (x_p, y_p, 1)")
-    latex = (r"G_{n,p} = \theta_n \begin{pmatrix} x_p \\ y_p \\ 1 \end{pmatrix}",
+    latex = (r"G_{n,p} = \theta_n\, (x_p, y_p, 1)^{\top}",
              r"\frac{\partial L}{\partial \theta_n} = \sum_p g_{n,p}^{\top} b_p^{\top}")
     explanation = ("Each grid point is an affine function of θ, so the gradient of θ pairs each "
                    "point's upstream gradient with that point's homogeneous base coordinates.")
@@ -94,21 +95,26 @@ class AffineGrid(Function):
     @staticmethod
     def forward(ctx, theta, size, align_corners=False):
         spatial = tuple(size[2:])
-        base = _base_grid(spatial, align_corners, theta.dtype)         # (P, d + 1)
+        ns = B.namespace(theta)
+        # the base grid is built on the host (PyTorch's rounding), then met in theta's library
+        base = B.asarray_like(_base_grid(spatial, align_corners, B.numpy_dtype(theta.dtype)),
+                              theta)                                     # (P, d + 1)
         ctx.base = base
         ctx.theta_shape = theta.shape
-        out = xp.matmul(base, xp.swapaxes(theta, 1, 2))               # (N, P, d)
-        return out.reshape((theta.shape[0],) + spatial + (theta.shape[1],))
+        out = ns.matmul(base, ns.permute_dims(theta, (0, 2, 1)) if ns is not xp
+                        else xp.swapaxes(theta, 1, 2))                 # (N, P, d)
+        return B.reshape(out, (theta.shape[0],) + spatial + (theta.shape[1],))
 
     @staticmethod
     def vjp(ctx, g):
         n, d, _ = ctx.theta_shape
         base = ctx.base
-        g2 = g.reshape(n, -1, d)                                        # (N, P, d)
+        g2 = B.reshape(g, (n, -1, d))                                   # (N, P, d)
         if isinstance(g, Tensor):
-            base = Tensor._from_op(base, None)
+            return g2.swapaxes(1, 2) @ Tensor._from_op(base, None)
         ns = B.namespace(g)
-        return ns.swapaxes(g2, 1, 2) @ base                             # (N, d, d + 1)
+        moved = ns.permute_dims(g2, (0, 2, 1)) if ns is not xp else xp.swapaxes(g2, 1, 2)
+        return ns.matmul(moved, base)                                   # (N, d, d + 1)
 
 
 def affine_grid(theta, size, align_corners: bool | None = None):
@@ -376,6 +382,7 @@ class GridSample(Function):
     """
 
     name = "grid_sample"
+    array_api = True
     text = ("y[n, c, p] = Σ_t w_t(G[n, p]) · x[n, c, i_t(G[n, p])]",
             "∂L/∂x = scatter-add of g·w_t at i_t,  ∂L/∂G_k = Σ_t Σ_c g x[i_t] ∂w_t/∂u_k · s_k π_k")
     latex = (r"y_{ncp} = \sum_t w_t(G_{np})\, x_{nc\,i_t(G_{np})}",
@@ -394,55 +401,72 @@ class GridSample(Function):
     @staticmethod
     def forward(ctx, input, grid, mode="bilinear", padding_mode="zeros",  # noqa: A002
                 align_corners=False):
+        # another array library (no gathers by computed index, no bincount in the standard):
+        # the sampling runs on the host and its results move back, as backend's host functions
+        ctx.like = input if B.is_foreign_array(input) else None
+        if ctx.like is not None:
+            input, grid = B.to_numpy(input), B.to_numpy(grid)
         out, taps, axes = _sample(input, grid, mode, padding_mode, align_corners)
         ctx.save(input)
         ctx.taps = taps
         ctx.axes = axes
         ctx.mode = mode
         ctx.grid_shape = grid.shape
-        return out
+        return out if ctx.like is None else B.asarray_like(out, ctx.like)
 
     @staticmethod
     def vjp(ctx, g):
         if isinstance(g, Tensor):
+            if ctx.like is not None:
+                raise NotImplementedError("grid_sample: second derivatives (create_graph=True) "
+                                          "are computed on NumPy arrays only")
             return _differentiable_vjp(ctx, g)
-        (x,) = ctx.saved
-        need_x, need_grid = ctx.needs_input_grad[:2]
-        n, c = x.shape[:2]
-        p = math.prod(x.shape[2:])
-        m = math.prod(ctx.grid_shape[1:-1])
-        g3 = g.reshape(n, c, m)
-        gx = ggrid = None
-        taps = ctx.taps
-        if need_x:
-            # one bincount over (tap, n, c, m): key (n·C + c)·P + flat index
-            rows = (xp.arange(n)[:, None, None] * c + xp.arange(c)[None, :, None]) * p
-            keys = xp.stack([(rows + flat[:, None, :]).reshape(-1) for flat, *_ in taps])
-            parts = xp.stack([xp.where(mask[:, None, :], g3 * w[:, None, :], 0).reshape(-1)
-                              for _, mask, w, *_ in taps])
-            gx = xp.bincount(keys.reshape(-1), weights=parts.reshape(-1), minlength=n * c * p)
-            gx = gx.astype(x.dtype).reshape(x.shape)
-        if need_grid:
-            d = ctx.grid_shape[-1]
-            ggrid = xp.zeros((n, m, d), dtype=g.dtype)
-            if ctx.mode != "nearest":
-                x3 = x.reshape(n, c, p)
-                for flat, mask, _, weights, slopes, _ in taps:
-                    gv = (g3 * _gather(x3, flat, mask)).sum(axis=1)              # (N, M)
-                    for k in range(d):
-                        term = gv * slopes[k]
-                        for j in range(d):
-                            if j != k:
-                                term = term * weights[j]
-                        ggrid[..., d - 1 - k] += term
-            ggrid = ggrid.reshape(ctx.grid_shape)
-        return gx, ggrid
+        if ctx.like is not None:
+            gx, ggrid = _array_vjp(ctx, B.to_numpy(g))
+            return tuple(None if v is None else B.asarray_like(v, ctx.like) for v in (gx, ggrid))
+        return _array_vjp(ctx, g)
 
     @classmethod
     def explain_error(cls, exc, arrays, params):
         shapes = [tuple(getattr(a, "shape", ())) for a in arrays[:2]]
         return type(exc)(f"grid_sample: {exc} (input of shape {shapes[0]}, grid of shape "
                          f"{shapes[1] if len(shapes) > 1 else '?'}, {params})")
+
+
+def _array_vjp(ctx, g):
+    """GridSample's VJP on NumPy arrays: the input's gradient by one bincount over every tap,
+    the grid's from the weights' slopes."""
+    (x,) = ctx.saved
+    need_x, need_grid = ctx.needs_input_grad[:2]
+    n, c = x.shape[:2]
+    p = math.prod(x.shape[2:])
+    m = math.prod(ctx.grid_shape[1:-1])
+    g3 = g.reshape(n, c, m)
+    gx = ggrid = None
+    taps = ctx.taps
+    if need_x:
+        # one bincount over (tap, n, c, m): key (n·C + c)·P + flat index
+        rows = (xp.arange(n)[:, None, None] * c + xp.arange(c)[None, :, None]) * p
+        keys = xp.stack([(rows + flat[:, None, :]).reshape(-1) for flat, *_ in taps])
+        parts = xp.stack([xp.where(mask[:, None, :], g3 * w[:, None, :], 0).reshape(-1)
+                          for _, mask, w, *_ in taps])
+        gx = xp.bincount(keys.reshape(-1), weights=parts.reshape(-1), minlength=n * c * p)
+        gx = gx.astype(x.dtype).reshape(x.shape)
+    if need_grid:
+        d = ctx.grid_shape[-1]
+        ggrid = xp.zeros((n, m, d), dtype=g.dtype)
+        if ctx.mode != "nearest":
+            x3 = x.reshape(n, c, p)
+            for flat, mask, _, weights, slopes, _ in taps:
+                gv = (g3 * _gather(x3, flat, mask)).sum(axis=1)              # (N, M)
+                for k in range(d):
+                    term = gv * slopes[k]
+                    for j in range(d):
+                        if j != k:
+                            term = term * weights[j]
+                    ggrid[..., d - 1 - k] += term
+        ggrid = ggrid.reshape(ctx.grid_shape)
+    return gx, ggrid
 
 
 def _axis_weights(t, kind: str):
