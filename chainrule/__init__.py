@@ -137,6 +137,15 @@ __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_
             "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision",
             "get_float32_matmul_precision", "get_default_device", "set_printoptions"]
 
+# torch's top-level and Tensor-method spellings of torch.linalg (ops/linalg_aliases.py):
+# torch.det, torch.inverse, x.cholesky(), the older torch.svd / torch.qr forms, …
+from .ops import linalg_aliases as _linalg_aliases  # noqa: E402
+
+globals().update({_n: getattr(_linalg_aliases, _n) for _n in _linalg_aliases.TOP_LEVEL})
+__all__ += list(_linalg_aliases.TOP_LEVEL)
+for _n in _linalg_aliases.TENSOR_METHODS:
+    setattr(Tensor, _n, getattr(_linalg_aliases, _n))
+
 
 # Submodules imported on first use (``chainrule.onnx`` as ``torch.onnx``,
 # ``chainrule.distributions`` as ``torch.distributions``, ...): ``import chainrule`` need not pay.

@@ -1,3 +1,260 @@
 """Test specs of the matrix decompositions and solvers of ``chainrule.linalg`` (ops/linalg_*.py),
-in primitive_specs.py's form (imported at its end, which registers them into ``SPECS``)."""
+in primitive_specs.py's form (imported at its end, which registers them into ``SPECS``).
+
+Matrices are drawn well conditioned, as PyTorch's own OpInfo samples are: a random matrix made
+strictly diagonally dominant with a random sign on each diagonal entry (so determinants of both
+signs occur), or, for the symmetric functions, a symmetric positive-definite / symmetric matrix
+with well-separated eigenvalues. Functions of a symmetric matrix are called on the symmetrized
+input ½(X + Xᵀ) (or X Xᵀ + c I), as PyTorch's gradchecks do: their gradients are symmetric, so
+only the symmetrized call has a gradient that finite differences can check. The eigenvector and
+orthogonal-factor outputs are gauge-dependent (signs), so their specs return gauge-invariant
+functions of them (V diag(f(λ)) Vᵀ, Q R), as PyTorch's tests do.
+"""
 from __future__ import annotations
+
+import numpy as np
+import strategies as S
+import torch
+from hypothesis import strategies as st
+from primitive_specs import OWN, Case, Drawer, spec
+
+import chainrule as cr
+
+
+def _batch(d: Drawer, max_dims: int = 2) -> tuple[int, ...]:
+    return d.draw(S.shapes(0, max_dims, max_side=3, large=False))
+
+
+def _n(d: Drawer) -> int:
+    return d.draw(st.integers(1, 3 if d.small else 4))
+
+
+def _dominant(d: Drawer, shape) -> np.ndarray:
+    """A stack of strictly diagonally dominant matrices (well conditioned), diagonal signs ±."""
+    (x,) = d.values([shape], [OWN], scale=1.0)
+    x = np.asarray(x, dtype=np.float64)
+    signs = d.rng().choice([-1.0, 1.0], size=shape[:-1])
+    margin = 1.0 + np.abs(x).sum(-1)
+    n = shape[-1]
+    x = x + signs[..., None] * margin[..., None] * np.eye(n)
+    return np.asarray(x, dtype=d.dtype)
+
+
+# ------------------------------------------------------------------------------ det, slogdet, inv
+@spec("linalg_det")
+def _det(d: Drawer) -> Case:
+    n = _n(d)
+    a = _dominant(d, _batch(d) + (n, n))
+    return Case((a,), cr.linalg.det, torch.linalg.det, d.reference)
+
+
+@spec("linalg_logabsdet")
+def _logabsdet(d: Drawer) -> Case:
+    n = _n(d)
+    a = _dominant(d, _batch(d) + (n, n))
+    return Case((a,), lambda t: cr.linalg.slogdet(t).logabsdet,
+                lambda t: torch.linalg.slogdet(t).logabsdet, d.reference)
+
+
+@spec("linalg_inv")
+def _inv(d: Drawer) -> Case:
+    n = _n(d)
+    a = _dominant(d, _batch(d) + (n, n))
+    return Case((a,), cr.linalg.inv, torch.linalg.inv, d.reference)
+
+
+@spec("linalg_solve")
+def _solve(d: Drawer) -> Case:
+    n, k = _n(d), _n(d)
+    batch_a, batch_b = d.draw(S.broadcast_shapes(2, min_dims=0, max_dims=2, max_side=3,
+                                                 large=False))
+    form = d.draw(st.sampled_from(["matrix", "vector", "batched_vector", "right"]))
+    a = _dominant(d, batch_a + (n, n))
+    # a matrix B with B.shape == A.shape[:-1] would be read as a batch of vectors (PyTorch's
+    # rule): give matrix forms at least A's number of batch axes
+    batch_b = (1,) * max(0, len(batch_a) - len(batch_b)) + batch_b
+    b_shape = {"matrix": batch_b + (n, k), "vector": (n,), "batched_vector": batch_a + (n,),
+               "right": batch_b + (k, n)}[form]
+    (b,) = d.values([b_shape], [OWN])
+    b = np.asarray(b, dtype=d.dtype)
+    left = form != "right"
+
+    def reference(a_, b_):
+        if form == "right":
+            return np.swapaxes(np.linalg.solve(np.swapaxes(a_, -1, -2), np.swapaxes(b_, -1, -2)),
+                               -1, -2)
+        if form != "matrix":
+            return np.linalg.solve(a_, b_[..., None])[..., 0]
+        return np.linalg.solve(a_, b_)
+
+    return Case((a, b), lambda ta, tb: cr.linalg.solve(ta, tb, left=left),
+                lambda ta, tb: torch.linalg.solve(ta, tb, left=left), reference,
+                d.requires_grad(2), params={"form": form})
+
+
+# ------------------------------------------------------------------------------ cholesky, eigh
+def _spd_call(L, x, n: int):
+    """X Xᵀ + n·I: a symmetric positive-definite function of any X (gradient through both)."""
+    return L.matmul(x, x.transpose(-1, -2)) + n * L.eye(n, dtype=x.dtype)
+
+
+def _sym_call(x):
+    return (x + x.transpose(-1, -2)) * 0.5
+
+
+@spec("linalg_cholesky")
+def _cholesky(d: Drawer) -> Case:
+    n = _n(d)
+    (x,) = d.values([_batch(d) + (n, n)], [OWN], scale=1.0)
+    x = np.asarray(x, dtype=d.dtype)
+    upper = d.draw(st.booleans())
+
+    def reference(a):
+        spd = a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+        low = np.linalg.cholesky(spd)
+        return np.swapaxes(low, -1, -2) if upper else low
+
+    return Case((x,), lambda t: cr.linalg.cholesky(_spd_call(cr, t, n), upper=upper),
+                lambda t: torch.linalg.cholesky(_spd_call(torch, t, n), upper=upper), reference,
+                params={"upper": upper})
+
+
+def _separated_symmetric(d: Drawer, shape) -> np.ndarray:
+    """Q diag(λ) Qᵀ with eigenvalues at least 0.5 apart (the eigenvectors' gradient divides by
+    the gaps), of both signs."""
+    rng = d.rng()
+    q, _ = np.linalg.qr(rng.standard_normal(shape))
+    lam = np.cumsum(0.5 + rng.random(shape[:-1]), axis=-1)
+    lam = lam - lam.mean(-1, keepdims=True)
+    a = (q * lam[..., None, :]) @ np.swapaxes(q, -1, -2)
+    a = 0.5 * (a + np.swapaxes(a, -1, -2))
+    return np.asarray(a, dtype=d.dtype)
+
+
+@spec("linalg_eigh")
+def _eigh(d: Drawer) -> Case:
+    """A gauge-invariant function of (λ, V): V diag(sin λ) Vᵀ + the eigenvalues' sum of
+    squares on the diagonal (so both outputs' gradients are exercised)."""
+    n = _n(d)
+    x = _separated_symmetric(d, _batch(d) + (n, n))
+    uplo = d.draw(st.sampled_from(["L", "U"]))
+
+    def make(L):
+        def call(t):
+            w, v = L.linalg.eigh(_sym_call(t), uplo)
+            return L.matmul(v * L.sin(w).unsqueeze(-2), v.transpose(-1, -2)) + \
+                (w * w).sum(-1)[..., None, None]
+        return call
+
+    def reference(a):
+        w, v = np.linalg.eigh(0.5 * (a + np.swapaxes(a, -1, -2)), uplo)
+        return (v * np.sin(w)[..., None, :]) @ np.swapaxes(v, -1, -2) + \
+            (w * w).sum(-1)[..., None, None]
+
+    return Case((x,), make(cr), make(torch), reference, params={"UPLO": uplo})
+
+
+# ------------------------------------------------------------------------------ qr
+def _dominant_rect(d: Drawer, shape) -> np.ndarray:
+    """A stack of m×n matrices whose leading k×k block (k = min(m, n)) is strictly diagonally
+    dominant: full rank and well conditioned."""
+    (x,) = d.values([shape], [OWN], scale=1.0)
+    x = np.asarray(x, dtype=np.float64)
+    m, n = shape[-2:]
+    k = min(m, n)
+    signs = d.rng().choice([-1.0, 1.0], size=shape[:-2] + (k,))
+    margin = 1.0 + np.abs(x[..., :k, :k]).sum(-1)
+    x[..., :k, :k] += (signs * margin)[..., None] * np.eye(k)
+    return np.asarray(x, dtype=d.dtype)
+
+
+def _qr_invariant(L, q, r):
+    """Q and R with R's diagonal made positive (the sign-free QR), flattened side by side."""
+    s = L.sign(L.diagonal(r, 0, -2, -1))
+    qs, rs = q * s.unsqueeze(-2), r * s.unsqueeze(-1)
+    batch = tuple(q.shape[:-2])
+    return L.cat([qs.reshape(batch + (-1,)), rs.reshape(batch + (-1,))], -1)
+
+
+@spec("linalg_qr")
+def _qr(d: Drawer) -> Case:
+    m, n = _n(d), _n(d)
+    x = _dominant_rect(d, _batch(d) + (m, n))
+    mode = d.draw(st.sampled_from(["reduced", "complete"])) if m <= n else "reduced"
+
+    def make(L):
+        return lambda t: _qr_invariant(L, *L.linalg.qr(t, mode))
+
+    def reference(a):
+        q, r = np.linalg.qr(a, mode)
+        s = np.sign(np.diagonal(r, 0, -2, -1))
+        batch = a.shape[:-2]
+        return np.concatenate([(q * s[..., None, :]).reshape(batch + (-1,)),
+                               (r * s[..., :, None]).reshape(batch + (-1,))], -1)
+
+    return Case((x,), make(cr), make(torch), reference, params={"mode": mode})
+
+
+# ------------------------------------------------------------------------------ svd, pinv
+def _separated_singular(d: Drawer, shape) -> np.ndarray:
+    """U₀ diag(s) V₀ᵀ with singular values ≥ 0.5 and at least 0.5 apart."""
+    rng = d.rng()
+    m, n = shape[-2:]
+    k = min(m, n)
+    u, _ = np.linalg.qr(rng.standard_normal(shape[:-2] + (m, k)))
+    v, _ = np.linalg.qr(rng.standard_normal(shape[:-2] + (n, k)))
+    s = np.cumsum(0.5 + rng.random(shape[:-2] + (k,)), axis=-1)
+    return np.asarray((u * s[..., None, :]) @ np.swapaxes(v, -1, -2), dtype=d.dtype)
+
+
+def _svd_invariant(L, u, s, vh):
+    """Sign-gauge-invariant functions of the SVD, flattened side by side: U diag(sin S) Vh,
+    U diag(S) Uᵀ and V diag(S) Vh (the first k columns of U and rows of Vh)."""
+    k = s.shape[-1]
+    u, vh = u[..., :, :k], vh[..., :k, :]
+    batch = tuple(s.shape[:-1])
+    parts = [L.matmul(u * L.sin(s).unsqueeze(-2), vh),
+             L.matmul(u * s.unsqueeze(-2), u.transpose(-1, -2)),
+             L.matmul(vh.transpose(-1, -2) * s.unsqueeze(-2), vh)]
+    return L.cat([p.reshape(batch + (-1,)) for p in parts], -1)
+
+
+@spec("linalg_svd")
+def _svd(d: Drawer) -> Case:
+    m, n = _n(d), _n(d)
+    x = _separated_singular(d, _batch(d) + (m, n))
+    full = d.draw(st.booleans())
+
+    def make(L):
+        return lambda t: _svd_invariant(L, *L.linalg.svd(t, full_matrices=full))
+
+    def reference(a):
+        u, s, vh = np.linalg.svd(a, full_matrices=full)
+        k = s.shape[-1]
+        u, vh = u[..., :, :k], vh[..., :k, :]
+        batch = s.shape[:-1]
+        parts = [(u * np.sin(s)[..., None, :]) @ vh, (u * s[..., None, :]) @ np.swapaxes(u, -1, -2),
+                 (np.swapaxes(vh, -1, -2) * s[..., None, :]) @ vh]
+        return np.concatenate([p.reshape(batch + (-1,)) for p in parts], -1)
+
+    return Case((x,), make(cr), make(torch), reference, params={"full_matrices": full})
+
+
+@spec("linalg_pinv")
+def _pinv(d: Drawer) -> Case:
+    m, n = _n(d), _n(d)
+    hermitian = d.draw(st.booleans())
+    if hermitian:
+        x = _dominant(d, _batch(d) + (m, m))
+        x = np.asarray(0.5 * (x + np.swapaxes(x, -1, -2)), dtype=d.dtype)
+
+        def make(L):
+            return lambda t: L.linalg.pinv(_sym_call(t), hermitian=True)
+
+        def reference(a):
+            return np.linalg.pinv(0.5 * (a + np.swapaxes(a, -1, -2)), hermitian=True)
+
+        return Case((x,), make(cr), make(torch), reference, params={"hermitian": True})
+    x = _dominant_rect(d, _batch(d) + (m, n))
+    return Case((x,), cr.linalg.pinv, torch.linalg.pinv, np.linalg.pinv,
+                params={"hermitian": False})

@@ -1,0 +1,400 @@
+"""``torch.linalg``'s determinants, inverse and linear solve: det, slogdet, inv, inv_ex, solve.
+
+Each is one primitive on stacks of square matrices (batched over leading axes by NumPy's LAPACK
+wrappers, no Python loop over the batch). The derivative rules are the standard matrix-calculus
+results (Giles 2008, "An extended collection of matrix derivative results for forward and reverse
+mode algorithmic differentiation"), the ones PyTorch's autograd uses:
+
+- det:    ∂L/∂A = g · det(A) · A⁻ᵀ          (Jacobi's formula)
+- slogdet: ∂L/∂A = g · A⁻ᵀ                  (the log|det| part; the sign is piecewise constant)
+- inv:    ∂L/∂A = −A⁻ᵀ G A⁻ᵀ
+- solve:  X = A⁻¹B:  ∂L/∂B = A⁻ᵀ G (the adjoint solve),  ∂L/∂A = −(∂L/∂B) Xᵀ
+
+The forwards call the array API standard's ``linalg`` extension (NumPy's LAPACK wrappers for NumPy
+arrays), so the primitives run on other array libraries too (``array_api = True``).
+Every rule is written with matrix products, transposes and the primitives of this file, so that
+with ``create_graph=True`` the backward is itself differentiable.
+"""
+from __future__ import annotations
+
+from .. import return_types
+from ..autograd.function import Function, primitive
+from ..backend import array_namespace, asarray_like, matrix_transpose, numpy_dtype, to_numpy, xp
+from ..backend import reshape as _reshape
+from ..tensor import Tensor
+from .movement import reshape, swapaxes
+
+linalg_slogdet = return_types._make("linalg_slogdet", ("sign", "logabsdet"))
+linalg_inv_ex = return_types._make("linalg_inv_ex", ("inverse", "info"))
+linalg_qr = return_types._make("linalg_qr", ("Q", "R"))
+
+
+class LinAlgError(RuntimeError):
+    """A matrix function failed on its input (singular, not positive-definite): PyTorch's
+    ``torch.linalg.LinAlgError``, a ``RuntimeError``."""
+
+
+# ------------------------------------------------------------------------------ helpers
+def _mT(x):  # noqa: N802  (PyTorch's name for the transpose of the last two axes)
+    if isinstance(x, Tensor):
+        return swapaxes(x, -1, -2)
+    return matrix_transpose(x)
+
+
+def _eye(n: int, like):
+    """The n×n identity in ``like``'s dtype, library and device."""
+    return asarray_like(xp.eye(n, dtype=numpy_dtype(like.dtype)), like)
+
+
+def _lift(x):
+    """(…) → (…, 1, 1): a per-matrix value that broadcasts over its matrix."""
+    return _reshape(x, tuple(x.shape) + (1, 1))
+
+
+def _shape(a) -> tuple:
+    return tuple(getattr(a, "shape", ()))
+
+
+def check_square(op: str, a, name: str = "A") -> None:
+    """PyTorch's check: ``a`` is a (batch of) square matrices."""
+    shape = _shape(a)
+    if len(shape) < 2:
+        raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions "
+                           f"(got shape {shape}).")
+    if shape[-1] != shape[-2]:
+        raise RuntimeError(f"{op}: {name} must be batches of square matrices, but they are "
+                           f"{shape[-2]} by {shape[-1]} matrices")
+
+
+def check_float(op: str, a) -> None:
+    dtype = getattr(a, "dtype", None)
+    if dtype is None or xp.dtype(dtype).kind != "f":
+        raise RuntimeError(f"{op}: Expected a floating point tensor as input. Got {dtype}")
+
+
+def _inverse_array(op: str, a):
+    """A⁻¹ of a stack, with PyTorch's error (naming the zero pivot) for a singular one."""
+    try:
+        return array_namespace(a).linalg.inv(a)
+    except xp.linalg.LinAlgError:
+        raise LinAlgError(f"{op}: The diagonal element {_first_zero_pivot(a)} is zero, the "
+                          "inversion could not be completed because the input matrix is "
+                          "singular.") from None
+
+
+def _first_zero_pivot(a) -> int:
+    """1-based index of the first zero pivot of the first singular matrix of the stack (as
+    LAPACK's getrf reports it), found through the LU's diagonal |det| of leading blocks."""
+    a = to_numpy(a)
+    flat = a.reshape((-1,) + a.shape[-2:])
+    for m in flat:
+        if xp.linalg.det(m) == 0:
+            for k in range(1, m.shape[-1] + 1):
+                if xp.linalg.det(m[:k, :k]) == 0:
+                    return k
+    return 1
+
+
+def _transposed_inverse(a):
+    """A⁻ᵀ on arrays or (differentiably) on Tensors."""
+    if isinstance(a, Tensor):
+        return _mT(Inv.apply(a))
+    return matrix_transpose(_inverse_array("linalg.inv", a))
+
+
+# ------------------------------------------------------------------------------ det
+@primitive
+class Det(Function):
+    """Determinant of a stack of square matrices (``torch.linalg.det``).
+
+    Forward:     d = det A
+    Derivative:  ∂d/∂A = cof(A) = det(A) · A⁻ᵀ          (Jacobi's formula)
+    VJP:         ∂L/∂A = g · det(A) · A⁻ᵀ   (reuses the output d)
+    Numerics:    LU factorization (LAPACK getrf). The gradient is the solve Aᵀ X = (g d) I
+                 by the same factorization. Where the LU finds A exactly singular (d = 0) the
+                 gradient is g times the cofactor matrix computed from the SVD A = U S Vᵀ:
+                 cof(A) = det(U) det(V) U diag(∏_{j≠i} s_j) Vᵀ (nonzero for rank n − 1), the
+                 SVD route PyTorch documents for singular inputs. PyTorch's CPU backward gets the
+                 same value wherever its own LU does not hit an exactly zero pivot; where it does
+                 (e.g. [[1, 2], [2, 4]]) it returns 0 instead.
+    """
+
+    name = "linalg_det"
+    array_api = True
+    text = ("d = det A", "∂L/∂A = g · det(A) · A⁻ᵀ")
+    latex = (r"d = \det A", r"\frac{\partial L}{\partial A} = g\,\det(A)\,A^{-\top}")
+    explanation = ("Jacobi's formula: the determinant is multilinear in the rows, so its "
+                   "derivative is the cofactor matrix, det(A) times the inverse transposed.")
+    domain = "real"
+    reference = staticmethod(xp.linalg.det)
+
+    @staticmethod
+    def forward(ctx, a):
+        d = array_namespace(a).linalg.det(a)
+        ctx.save(a, d)
+        return d
+
+    @staticmethod
+    def vjp(ctx, g):
+        a, d = ctx.saved
+        if isinstance(g, Tensor) or isinstance(a, Tensor):
+            scale = reshape(g * d, tuple(g.shape) + (1, 1))
+            return scale * _transposed_inverse(a)
+        ns = array_namespace(a)
+        eye = _eye(a.shape[-1], a)
+        rhs = _lift(g * d) * eye
+        singular = _lift(d == 0)
+        if not bool(ns.any(singular)):
+            return ns.linalg.solve(matrix_transpose(a), rhs)
+        # a zero determinant: the cofactor matrix from the SVD (see Numerics)
+        regular = ns.linalg.solve(matrix_transpose(ns.where(singular, eye, a)), rhs)
+        return ns.where(singular, _lift(g) * _cofactor(a), regular)
+
+
+def _cofactor(a):
+    """cof(A) = det(U) det(V) U diag(∏_{j≠i} s_j) Vᵀ for A = U diag(s) Vᵀ: the matrix of
+    cofactors (adj(A)ᵀ), defined for singular A too."""
+    ns = array_namespace(a)
+    u, s, vh = ns.linalg.svd(a)
+    eye = _eye(s.shape[-1], s)
+    others = ns.where(eye > 0, eye, ns.expand_dims(s, axis=-2))   # row i: s with sᵢ → 1
+    adj_s = ns.prod(others, axis=-1)                                # ∏_{j≠i} s_j
+    sign = ns.linalg.det(u) * ns.linalg.det(vh)
+    return _lift(sign) * ((u * ns.expand_dims(adj_s, axis=-2)) @ vh)
+
+
+def det(A):  # noqa: N803
+    """``torch.linalg.det``: the determinant of each square matrix of ``A`` (shape (*, n, n))."""
+    check_square("linalg.det", A)
+    check_float("linalg.det", A)
+    return Det.apply(A)
+
+
+# ------------------------------------------------------------------------------ slogdet
+@primitive
+class LogAbsDet(Function):
+    """log |det A| of a stack of square matrices (the ``logabsdet`` of ``torch.linalg.slogdet``).
+
+    Forward:     l = log |det A|
+    Derivative:  ∂l/∂A = A⁻ᵀ
+    VJP:         ∂L/∂A = g · A⁻ᵀ
+    Numerics:    LU factorization: log|det| is the sum of the logs of the |pivots|, so it neither
+                 overflows nor underflows where det itself would. At a singular A, l = −inf and
+                 the gradient is not finite: PyTorch gives ±inf entries there, chainrule NaN.
+    """
+
+    name = "linalg_logabsdet"
+    array_api = True
+    text = ("l = log |det A|", "∂L/∂A = g · A⁻ᵀ")
+    latex = (r"l = \log\lvert\det A\rvert", r"\frac{\partial L}{\partial A} = g\,A^{-\top}")
+    explanation = ("The logarithm turns Jacobi's formula det(A)·A⁻ᵀ into A⁻ᵀ: the determinant "
+                   "factor cancels.")
+    domain = "real"
+    reference = staticmethod(lambda a: xp.linalg.slogdet(a)[1])
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save(a)
+        return array_namespace(a).linalg.slogdet(a)[1]
+
+    @staticmethod
+    def vjp(ctx, g):
+        (a,) = ctx.saved
+        if isinstance(g, Tensor) or isinstance(a, Tensor):
+            return reshape(g, tuple(g.shape) + (1, 1)) * _transposed_inverse(a)
+        ns = array_namespace(a)
+        singular = ns.linalg.slogdet(a)[0] == 0
+        if not bool(ns.any(singular)):
+            return _lift(g) * matrix_transpose(ns.linalg.inv(a))
+        mask = _lift(singular)
+        inv_t = matrix_transpose(ns.linalg.inv(ns.where(mask, _eye(a.shape[-1], a), a)))
+        inv_t = ns.where(mask, ns.full_like(inv_t, float("nan")), inv_t)
+        return _lift(g) * inv_t
+
+
+def slogdet(A):  # noqa: N803
+    """``torch.linalg.slogdet``: ``(sign, logabsdet)`` with det A = sign · exp(logabsdet).
+
+    ``sign`` (±1, 0 for a singular matrix) is not differentiable; ``logabsdet`` is.
+    """
+    check_square("linalg.slogdet", A)
+    check_float("linalg.slogdet", A)
+    data = A._data if isinstance(A, Tensor) else xp.asarray(A)
+    sign = array_namespace(data).linalg.slogdet(data)[0]
+    if not hasattr(sign, "shape"):          # NumPy's 0-d result is a scalar
+        sign = xp.asarray(sign, dtype=data.dtype)
+    return linalg_slogdet(Tensor._make(sign), LogAbsDet.apply(A))
+
+
+# ------------------------------------------------------------------------------ inv
+@primitive
+class Inv(Function):
+    """Inverse of a stack of square matrices (``torch.linalg.inv``).
+
+    Forward:     Y = A⁻¹
+    Derivative:  dY = −A⁻¹ dA A⁻¹
+    VJP:         ∂L/∂A = −Yᵀ G Yᵀ    (reuses the output)
+    Numerics:    LAPACK gesv against the identity. A singular matrix raises
+                 ``chainrule.linalg.LinAlgError`` (a RuntimeError), as PyTorch.
+    """
+
+    name = "linalg_inv"
+    array_api = True
+    text = ("Y = A⁻¹", "∂L/∂A = −A⁻ᵀ G A⁻ᵀ")
+    latex = (r"Y = A^{-1}", r"\frac{\partial L}{\partial A} = -A^{-\top} G A^{-\top}")
+    explanation = ("Differentiating A A⁻¹ = I gives dY = −Y dA Y; its adjoint multiplies G by "
+                   "Yᵀ on both sides.")
+    domain = "real"
+    reference = staticmethod(xp.linalg.inv)
+
+    @staticmethod
+    def forward(ctx, a):
+        y = _inverse_array("linalg.inv", a)
+        ctx.save(y)
+        return y
+
+    @staticmethod
+    def vjp(ctx, g):
+        (y,) = ctx.saved
+        yt = _mT(y)
+        return -(yt @ g @ yt)
+
+
+def inv(A):  # noqa: N803
+    """``torch.linalg.inv``: the inverse of each square matrix of ``A`` (shape (*, n, n)).
+
+    Raises ``chainrule.linalg.LinAlgError`` for a singular matrix.
+    """
+    check_square("linalg.inv", A)
+    check_float("linalg.inv", A)
+    return Inv.apply(A)
+
+
+def inv_ex(A, *, check_errors: bool = False):  # noqa: N803
+    """``torch.linalg.inv_ex``: ``(inverse, info)``; ``info`` (int32, shape (*)) is 0 where the
+    matrix was inverted and k > 0 where its k-th pivot is zero (the inverse there is not
+    meaningful). ``check_errors=True`` raises as :func:`inv` does."""
+    check_square("linalg.inv_ex", A)
+    check_float("linalg.inv_ex", A)
+    data = A._data if isinstance(A, Tensor) else xp.asarray(A)
+    singular = xp.asarray(xp.linalg.det(data) == 0) if data.size else \
+        xp.zeros(data.shape[:-2], dtype=bool)
+    if not singular.any():
+        return linalg_inv_ex(Inv.apply(A), Tensor._make(xp.zeros(data.shape[:-2], xp.int32)))
+    if check_errors:
+        _inverse_array("linalg.inv_ex", data)
+    info = xp.zeros(data.shape[:-2], dtype=xp.int32)
+    flat_info = info.reshape(-1)
+    flat = data.reshape((-1,) + data.shape[-2:])
+    for i in xp.flatnonzero(singular.reshape(-1)):     # only the singular ones: their pivots
+        flat_info[i] = _first_zero_pivot(flat[i])
+    # the singular matrices get a NaN "inverse": PyTorch leaves LAPACK's partial result there
+    eye = xp.eye(data.shape[-1], dtype=data.dtype)
+    safe = xp.where(singular[..., None, None], eye, data)
+    inverse = Inv.apply(safe if not isinstance(A, Tensor) else
+                        _where_tensor(singular[..., None, None], eye, A))
+    mask = Tensor._make(xp.where(singular[..., None, None], xp.nan, 1.0).astype(data.dtype))
+    return linalg_inv_ex(inverse * mask, Tensor._make(info))
+
+
+def _where_tensor(condition, value, tensor):
+    from .elementwise import where
+
+    return where(condition, value, tensor)
+
+
+# ------------------------------------------------------------------------------ solve
+@primitive
+class Solve(Function):
+    """Solution X of A X = B for stacks of square A and matrices B (``torch.linalg.solve``).
+
+    Forward:     X = A⁻¹ B     (batch axes broadcast)
+    Derivative:  dX = A⁻¹ (dB − dA X)
+    VJP:         ∂L/∂B = A⁻ᵀ G  (the adjoint solve Aᵀ Z = G),   ∂L/∂A = −(∂L/∂B) Xᵀ
+    Numerics:    LAPACK gesv (LU with partial pivoting); the backward solves with Aᵀ. A singular
+                 A raises ``chainrule.linalg.LinAlgError``. Vector right-hand sides and
+                 ``left=False`` are handled by :func:`solve` with reshapes and transposes.
+    """
+
+    name = "linalg_solve"
+    array_api = True
+    text = ("X = A⁻¹ B", "∂L/∂B = A⁻ᵀ G,  ∂L/∂A = −A⁻ᵀ G Xᵀ")
+    latex = (r"X = A^{-1} B", r"\frac{\partial L}{\partial B} = A^{-\top} G,\quad "
+             r"\frac{\partial L}{\partial A} = -A^{-\top} G X^{\top}")
+    explanation = ("Differentiating A X = B gives A dX = dB − dA X; the adjoint of applying A⁻¹ "
+                   "is solving with Aᵀ.")
+    domain = "real"
+    reference = staticmethod(xp.linalg.solve)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            x = array_namespace(a, b).linalg.solve(a, b)
+        except xp.linalg.LinAlgError:
+            raise LinAlgError("linalg.solve: The solver failed because the input matrix is "
+                              "singular.") from None
+        ctx.save(a, x)
+        return x
+
+    @staticmethod
+    def vjp(ctx, g):
+        a, x = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        at = _mT(a)
+        if isinstance(g, Tensor) or isinstance(a, Tensor):
+            gb = Solve.apply(at, g)
+        else:
+            gb = array_namespace(at, g).linalg.solve(at, g)
+        ga = -(gb @ _mT(x)) if need_a else None
+        return ga, (gb if need_b else None)
+
+
+def _unsqueeze_last(x):
+    return reshape(x, tuple(x.shape) + (1,))
+
+
+def _squeeze_last(x):
+    return reshape(x, tuple(x.shape)[:-1])
+
+
+def solve(A, B, *, left: bool = True, out=None):  # noqa: N803
+    """``torch.linalg.solve``: X with A X = B (``left=True``) or X A = B (``left=False``).
+
+    A: (*, n, n). B: (*, n, k), or a batch of vectors (*, n) when B is 1-D or B.shape equals
+    A.shape[:-1] (PyTorch's rule); batch axes broadcast. Raises ``chainrule.linalg.LinAlgError``
+    for a singular A.
+    """
+    if out is not None:
+        raise TypeError("linalg.solve: out= is not supported by chainrule")
+    check_square("linalg.solve", A)
+    check_float("linalg.solve", A)
+    a_shape, b_shape = _shape(A), _shape(B)
+    if not isinstance(B, Tensor):
+        B = Tensor._make(xp.asarray(B))
+    vector = len(b_shape) == 1 or (len(b_shape) == len(a_shape) - 1
+                                   and b_shape == a_shape[:-1])
+    if not vector and len(b_shape) < 2:
+        raise RuntimeError(f"linalg.solve: The input tensor B must have at least 1 dimension "
+                           f"(got shape {b_shape}).")
+    n = a_shape[-1]
+    b_matrix = b_shape + (1,) if vector else b_shape     # a vector is an n×1 matrix
+    rows = b_matrix[-2] if left else b_matrix[-1]
+    if rows != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({a_shape[-2]}x{a_shape[-1]} and "
+                           f"{b_matrix[-2]}x{b_matrix[-1]})")
+    if xp.dtype(B.dtype) != xp.dtype(getattr(A, "dtype", None)):
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
+                           f"A of type {A.dtype} and B of type {B.dtype} instead")
+    try:
+        xp.broadcast_shapes(a_shape[:-2], b_matrix[:-2])
+    except ValueError:
+        raise RuntimeError(f"linalg.solve: the batch dimensions of A {a_shape} and B {b_shape} "
+                           "cannot be broadcast") from None
+    if vector:
+        B = _unsqueeze_last(B)
+    X = Solve.apply(A, B) if left else _mT(Solve.apply(_mT(A), _mT(B)))
+    return _squeeze_last(X) if vector else X
+
+
+__all__ = ["det", "slogdet", "inv", "inv_ex", "solve", "LinAlgError"]

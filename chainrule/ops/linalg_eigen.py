@@ -1,0 +1,203 @@
+"""``torch.linalg``'s factorizations of symmetric matrices: cholesky, eigh, eigvalsh.
+
+- cholesky: A = L Lᵀ. Backward by Murray 2016 ("Differentiation of the Cholesky decomposition"),
+  in the symmetrized form PyTorch uses: ∂L/∂A = L⁻ᵀ Φ L⁻¹ with Φ = ½ sym(tril(Lᵀ Ḡ)), where sym
+  mirrors the strict lower triangle into the upper one (the diagonal kept once).
+- eigh: A = V diag(λ) Vᵀ. Backward by the standard perturbation result (Giles 2008; Seeger et al.
+  2017, "Auto-differentiating linear algebra"): ∂L/∂A = V (diag(ḡλ) + F ∘ skew(Vᵀ ḡV)) Vᵀ with
+  Fᵢⱼ = 1/(λⱼ − λᵢ) off the diagonal, skew(M) = ½(M − Mᵀ).
+
+A primitive returns one array, so eigh packs its two results into one (…, n+1, n) array, the
+eigenvalues as row 0 and the eigenvectors below; :func:`eigh` slices them apart (the slices'
+gradients flow back into the packed array, as in ops/rnn.py).
+
+Both gradients are symmetric matrices (PyTorch's convention): the functions read only one
+triangle of A, so their derivative with respect to A is defined on symmetric perturbations, and
+the symmetric representative is returned. Gradients checked by finite differences must go through
+a symmetrizing call (½(X + Xᵀ), X Xᵀ + cI), as PyTorch's own gradchecks do.
+
+The forwards call the array API standard's ``linalg`` extension (NumPy's LAPACK for NumPy
+arrays), so other array libraries run them too (``array_api = True``). The rules are written
+with products, transposes, slices and this package's primitives, so ``create_graph=True`` works.
+"""
+from __future__ import annotations
+
+from .. import return_types
+from ..autograd.function import Function, primitive
+from ..backend import array_namespace, matrix_transpose, namespace, to_numpy, xp
+from ..tensor import Tensor
+from .linalg_decompositions import Inv, LinAlgError, _eye, _mT, check_float, check_square
+from .movement import getitem
+
+
+def tril(x, k: int = 0):
+    """The lower triangle from diagonal k on: ``tril(x, k=k)`` of NumPy and the standard,
+    ``chainrule.tril(x, k)`` for Tensors (whose keyword is PyTorch's ``diagonal``)."""
+    if isinstance(x, Tensor):
+        return namespace(x).tril(x, k)
+    return namespace(x).tril(x, k=k)
+
+
+def _inverse(x):
+    return Inv.apply(x) if isinstance(x, Tensor) else array_namespace(x).linalg.inv(x)
+
+
+# ------------------------------------------------------------------------------ cholesky
+def _not_positive_definite(op: str, a) -> LinAlgError:
+    """PyTorch's error, naming the order of the first leading minor that is not positive."""
+    a = to_numpy(a)
+    flat = a.reshape((-1,) + a.shape[-2:])
+    order = 1
+    for m in flat:
+        try:
+            xp.linalg.cholesky(m)
+        except xp.linalg.LinAlgError:
+            for k in range(1, m.shape[-1] + 1):
+                try:
+                    xp.linalg.cholesky(m[:k, :k])
+                except xp.linalg.LinAlgError:
+                    order = k
+                    break
+            break
+    return LinAlgError(f"{op}: The factorization could not be completed because the input is not "
+                       f"positive-definite (the leading minor of order {order} is not "
+                       f"positive-definite).")
+
+
+@primitive
+class Cholesky(Function):
+    """Lower Cholesky factor of a stack of symmetric positive-definite matrices.
+
+    Forward:     A = L Lᵀ, L lower triangular with a positive diagonal (reads A's lower triangle)
+    Derivative:  dL = L Φ(L⁻¹ dA L⁻ᵀ),  Φ = the lower triangle with the diagonal halved
+    VJP:         ∂L/∂A = L⁻ᵀ S L⁻¹,  P = tril(Lᵀ G),  S = ½ (P + tril(P, −1)ᵀ)   (Murray 2016)
+    Numerics:    LAPACK potrf. The gradient is the symmetric one (PyTorch's convention). A matrix
+                 that is not positive-definite raises ``chainrule.linalg.LinAlgError``.
+    """
+
+    name = "linalg_cholesky"
+    array_api = True
+    text = ("A = L Lᵀ", "∂L/∂A = L⁻ᵀ · ½(P + tril(P, −1)ᵀ) · L⁻¹,  P = tril(Lᵀ G)")
+    latex = (r"A = L L^{\top}",
+             r"\frac{\partial L}{\partial A} = L^{-\top}\,\tfrac12\bigl(P + "
+             r"\operatorname{tril}_{-1}(P)^{\top}\bigr)\,L^{-1},\quad P = "
+             r"\operatorname{tril}(L^{\top} G)")
+    explanation = ("Differentiating A = L Lᵀ gives L⁻¹ dA L⁻ᵀ = L⁻¹dL + (L⁻¹dL)ᵀ, a lower "
+                   "triangular matrix plus its transpose; solving that for dL and taking the "
+                   "adjoint gives Murray's formula.")
+    domain = "real"
+    reference = staticmethod(xp.linalg.cholesky)
+
+    @staticmethod
+    def forward(ctx, a):
+        try:
+            low = array_namespace(a).linalg.cholesky(a)
+        except xp.linalg.LinAlgError:
+            raise _not_positive_definite("linalg.cholesky", a) from None
+        ctx.save(low)
+        return low
+
+    @staticmethod
+    def vjp(ctx, g):
+        (low,) = ctx.saved
+        p = tril(_mT(low) @ g)
+        s = 0.5 * (p + _mT(tril(p, -1)))
+        inv_low = _inverse(low)
+        return _mT(inv_low) @ s @ inv_low
+
+
+def cholesky(A, *, upper: bool = False, out=None):  # noqa: N803
+    """``torch.linalg.cholesky``: L with A = L Lᵀ (``upper=True``: U = Lᵀ with A = Uᵀ U, read
+    from A's upper triangle). Raises ``chainrule.linalg.LinAlgError`` if A is not
+    positive-definite."""
+    if out is not None:
+        raise TypeError("linalg.cholesky: out= is not supported by chainrule")
+    check_square("linalg.cholesky", A)
+    check_float("linalg.cholesky", A)
+    if upper:
+        return _mT(Cholesky.apply(_mT(A)))
+    return Cholesky.apply(A)
+
+
+# ------------------------------------------------------------------------------ eigh
+def _eigh_packed(a, UPLO: str = "L"):  # noqa: N803
+    """(…, n+1, n): the eigenvalues as row 0, the eigenvectors below. The standard's eigh reads
+    the lower triangle, so the upper one of A is read as the lower one of Aᵀ."""
+    ns = array_namespace(a)
+    w, v = ns.linalg.eigh(a if UPLO == "L" else matrix_transpose(a))
+    return ns.concat([ns.expand_dims(w, axis=-2), v], axis=-2)
+
+
+@primitive
+class Eigh(Function):
+    """Eigendecomposition of a stack of symmetric matrices, packed: row 0 the eigenvalues
+    (ascending), rows 1…n the eigenvectors (columns), shape (…, n+1, n).
+
+    Forward:     A = V diag(λ) Vᵀ,  Vᵀ V = I,  λ₁ ≤ … ≤ λₙ
+    Derivative:  dλᵢ = vᵢᵀ dA vᵢ,  dV = V (F ∘ (Vᵀ dA V)),  Fᵢⱼ = 1/(λⱼ − λᵢ) (i ≠ j), Fᵢᵢ = 0
+    VJP:         ∂L/∂A = V (diag(ḡλ) + F ∘ ½(Vᵀ ḡV − ḡVᵀ V)) Vᵀ
+    Numerics:    LAPACK syevd. The eigenvectors' part divides by eigenvalue gaps: it is large
+                 for close eigenvalues and not finite for repeated ones (as in PyTorch); a loss
+                 that depends on V only through gauge-invariant quantities (V diag(f(λ)) Vᵀ) has
+                 a gradient independent of the signs LAPACK chooses.
+    """
+
+    name = "linalg_eigh"
+    array_api = True
+    text = ("A = V diag(λ) Vᵀ",
+            "∂L/∂A = V (diag(ḡλ) + F ∘ ½(Vᵀ ḡV − ḡVᵀ V)) Vᵀ,  Fᵢⱼ = 1/(λⱼ − λᵢ)")
+    latex = (r"A = V \operatorname{diag}(\lambda) V^{\top}",
+             r"\frac{\partial L}{\partial A} = V\Bigl(\operatorname{diag}(\bar g_\lambda) + "
+             r"F \circ \tfrac12\bigl(V^{\top}\bar g_V - \bar g_V^{\top} V\bigr)\Bigr)V^{\top},"
+             r"\quad F_{ij} = \frac{1}{\lambda_j - \lambda_i}")
+    explanation = ("First-order perturbation theory: an eigenvalue moves by the diagonal entry "
+                   "of the perturbation in the eigenbasis, and eigenvector i turns towards "
+                   "eigenvector j in proportion to the off-diagonal entry over the eigenvalue gap.")
+    domain = "real"
+    reference = staticmethod(lambda a, UPLO="L": _eigh_packed(a, UPLO))  # noqa: N803
+
+    @staticmethod
+    def forward(ctx, a, UPLO: str = "L"):  # noqa: N803
+        packed = _eigh_packed(a, UPLO)
+        ctx.save(packed)
+        return packed
+
+    @staticmethod
+    def vjp(ctx, g):
+        (packed,) = ctx.saved
+        n = packed.shape[-1]
+        w, v = packed[..., :1, :], packed[..., 1:, :]     # λ as a row (…, 1, n); V
+        gw, gv = g[..., :1, :], g[..., 1:, :]
+        eye = _eye(n, packed)
+        vtgv = _mT(v) @ gv
+        skew = 0.5 * (vtgv - _mT(vtgv))
+        gaps = w - _mT(w) + eye                     # λⱼ − λᵢ, 1 on the diagonal
+        inner = skew / gaps * (1 - eye) + eye * gw  # eye * (row ḡλ) = diag(ḡλ)
+        return v @ inner @ _mT(v)
+
+
+def eigh(A, UPLO: str = "L", *, out=None):  # noqa: N803
+    """``torch.linalg.eigh``: ``(eigenvalues, eigenvectors)`` of symmetric A, eigenvalues in
+    ascending order; only the ``UPLO`` ('L' or 'U') triangle of A is read."""
+    if out is not None:
+        raise TypeError("linalg.eigh: out= is not supported by chainrule")
+    if UPLO not in ("L", "U", "l", "u"):
+        raise RuntimeError(f"linalg.eigh: Expected UPLO argument to be 'L' or 'U', but got "
+                           f"{UPLO}")
+    check_square("linalg.eigh", A)
+    check_float("linalg.eigh", A)
+    packed = Eigh.apply(A, UPLO=UPLO.upper())
+    values = getitem(packed, (Ellipsis, 0, slice(None)))
+    vectors = getitem(packed, (Ellipsis, slice(1, None), slice(None)))
+    return return_types.linalg_eigh(values, vectors)
+
+
+def eigvalsh(A, UPLO: str = "L", *, out=None):  # noqa: N803
+    """``torch.linalg.eigvalsh``: the eigenvalues (ascending) of symmetric A; differentiable
+    (through :func:`eigh`: the eigenvectors are computed too, as PyTorch does when grad is on)."""
+    if out is not None:
+        raise TypeError("linalg.eigvalsh: out= is not supported by chainrule")
+    return eigh(A, UPLO).eigenvalues
+
+
+__all__ = ["cholesky", "eigh", "eigvalsh"]
