@@ -17,8 +17,6 @@ constant:  ∂L/∂A = −Pᵀ G Pᵀ + (I − A P) Gᵀ P Pᵀ + Pᵀ P Gᵀ (I
 """
 from __future__ import annotations
 
-import math
-
 from .. import return_types
 from ..autograd.function import Function, primitive
 from ..backend import (
@@ -33,16 +31,7 @@ from ..backend import (
 )
 from ..tensor import Tensor
 from .linalg_decompositions import _eye, _mT, check_float
-from .linalg_qr import _flat
-
-
-def _split(packed, batch, shapes):
-    out, start = [], 0
-    for shape in shapes:
-        size = math.prod(shape)
-        out.append(reshape(packed[..., start:start + size], tuple(batch) + tuple(shape)))
-        start += size
-    return out
+from .linalg_qr import _flat, _split
 
 
 def _check_matrix(op: str, A) -> tuple:  # noqa: N803

@@ -11,6 +11,18 @@ from ..module import Module
 from ..parameter import Parameter
 
 
+def _weight_and_bias(layer, shape, bias: bool, dtype) -> None:
+    """Register ``weight`` of ``shape`` and ``bias`` (one per output, or None), then initialise
+    them with the layer's reset_parameters."""
+    dtype = dtype or get_default_dtype()
+    layer.weight = Parameter(xp.empty(shape, dtype=dtype))
+    if bias:
+        layer.bias = Parameter(xp.empty(shape[0], dtype=dtype))
+    else:
+        layer.register_parameter("bias", None)
+    layer.reset_parameters()
+
+
 class Linear(Module):
     """Fully connected layer: y = x Wᵀ + b (PyTorch's ``nn.Linear``).
 
@@ -23,13 +35,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        dtype = dtype or get_default_dtype()
-        self.weight = Parameter(xp.empty((out_features, in_features), dtype=dtype))
-        if bias:
-            self.bias = Parameter(xp.empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _weight_and_bias(self, (out_features, in_features), bias, dtype)
 
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -76,14 +82,7 @@ class Bilinear(Module):
         super().__init__()
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
-        dtype = dtype or get_default_dtype()
-        self.weight = Parameter(xp.empty((out_features, in1_features, in2_features),
-                                         dtype=dtype))
-        if bias:
-            self.bias = Parameter(xp.empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _weight_and_bias(self, (out_features, in1_features, in2_features), bias, dtype)
 
     def reset_parameters(self) -> None:
         bound = 1 / math.sqrt(self.weight.shape[1])
