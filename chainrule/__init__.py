@@ -146,6 +146,12 @@ __all__ += list(_linalg_aliases.TOP_LEVEL)
 for _n in _linalg_aliases.TENSOR_METHODS:
     setattr(Tensor, _n, getattr(_linalg_aliases, _n))
 
+# torch's top-level spellings of nn.functional operations: torch.conv2d, torch.max_pool2d, …
+from .nn import top_level as _nn_top_level  # noqa: E402
+
+globals().update({_n: getattr(_nn_top_level, _n) for _n in _nn_top_level.NAMES})
+__all__ += list(_nn_top_level.NAMES)
+
 
 # Submodules imported on first use (``chainrule.onnx`` as ``torch.onnx``,
 # ``chainrule.distributions`` as ``torch.distributions``, ...): ``import chainrule`` need not pay.
