@@ -365,6 +365,13 @@ from .tensor_extras import (  # noqa: E402  (Tensor methods; top-level where PyT
     scalar_tensor,
     signbit,
 )
+from .windows import (  # noqa: E402  (spectral windows)
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+)
 
 
 def _accepting_device(fn):
@@ -388,7 +395,9 @@ def _accepting_device(fn):
 
 for _name in ("tensor", "as_tensor", "zeros", "ones", "empty", "full", "arange", "linspace", "eye",
               "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
-              "randn_like", "normal", "randperm", "randint_like", "empty_like", "logspace"):
+              "randn_like", "normal", "randperm", "randint_like", "empty_like", "logspace",
+              "hann_window", "hamming_window", "blackman_window", "bartlett_window",
+              "kaiser_window"):
     if _name in globals():
         globals()[_name] = _accepting_device(globals()[_name])
 

@@ -144,8 +144,9 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None):  # noqa: N803
-    """Matrix norms over the two dims ``dim``: 'fro', 1, −1, inf, −inf ('nuc', 2, −2 need the
-    singular values and raise)."""
+    """Matrix norms over the two dims ``dim``: 'fro', 1, −1, inf, −inf, and from the singular
+    values σ: 'nuc' (Σσ), 2 (max σ), −2 (min σ), as PyTorch computes them (svdvals, then a sum,
+    amax or amin: the gradient flows through the singular values)."""
     if dtype is not None:
         A = A.astype(dtype)
     if A.ndim < 2:
@@ -155,8 +156,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     if ord == "fro":
         return vector_norm(A, 2, (r, c), keepdim)
     if ord in ("nuc", 2, -2):
-        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs singular values, "
-                                  "which chainrule does not provide yet")
+        return _spectral_norm(A, ord, r, c, keepdim)
     if ord in (1, -1):
         inner, outer = r, c
     elif ord in (math.inf, -math.inf):
@@ -168,6 +168,21 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     out = fn(sums, outer, True)
     if not keepdim:
         out = out.squeeze((r, c))
+    return out
+
+
+def _spectral_norm(A, ord, r: int, c: int, keepdim: bool):  # noqa: N803
+    from .linalg_svd import svdvals
+    from .movement import permute, reshape
+
+    others = [a for a in range(A.ndim) if a not in (r, c)]
+    s = svdvals(permute(A, (*others, r, c)))
+    if ord == "nuc":
+        out = _reduce.sum(s, -1)
+    else:
+        out = (_reduce.amax if ord == 2 else _reduce.amin)(s, -1)
+    if keepdim:
+        out = reshape(out, tuple(1 if a in (r, c) else n for a, n in enumerate(A.shape)))
     return out
 
 

@@ -40,7 +40,9 @@ TABLES = ("table_layers", "table_core_nn", "table_losses_optim", "table_special"
           "table_core_methods", "table_math", "table_shape", "table_toplevel")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand",
              "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like", "empty_like",
-             "rand_like", "randn_like", "scalar_tensor", "tril_indices", "triu_indices")
+             "rand_like", "randn_like", "scalar_tensor", "tril_indices", "triu_indices",
+             "hann_window", "hamming_window", "blackman_window", "bartlett_window",
+             "kaiser_window")
 
 
 def _strict(t):

@@ -618,9 +618,11 @@ NORMS = [
     ]),
     Entry("linalg.matrix_norm", [
         case(lambda L, x, o=o: L.linalg.matrix_norm(x, o), X234, grad=[0], label=str(o))
-        for o in ("fro", 1, -1, math.inf, -math.inf)
+        for o in ("fro", 1, -1, math.inf, -math.inf, "nuc", 2, -2)
     ] + [case(lambda L, x: L.linalg.matrix_norm(x, dim=(0, 2), keepdim=True), X234,
               grad=[0]),
+         case(lambda L, x: L.linalg.matrix_norm(x, 2, dim=(2, 0), keepdim=True), X234,
+              grad=[0], label="2, dims (2, 0), keepdim"),
          case(lambda L, x: L.linalg.matrix_norm(x), floats(4), raises=True)]),
     Entry("linalg.norm", [
         case(lambda L, x: L.linalg.norm(x), X234, grad=[0]),

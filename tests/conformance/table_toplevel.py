@@ -194,6 +194,17 @@ ENTRIES = [
              label="unknown precision: a warning, no effect")]),
     Entry("get_float32_matmul_precision", [case(lambda L: L.get_float32_matmul_precision())]),
     Entry("get_default_device", [case(lambda L: str(L.get_default_device()))]),
+    *[Entry(name, [case(lambda L, n=name: getattr(L, n)(8)),
+                   case(lambda L, n=name: getattr(L, n)(7, False, dtype=L.float64),
+                        label="symmetric, float64"),
+                   case(lambda L, n=name: getattr(L, n)(1), label="one point"),
+                   case(lambda L, n=name: getattr(L, n)(0), label="empty")])
+      for name in ("hann_window", "hamming_window", "blackman_window", "bartlett_window",
+                   "kaiser_window")],
+    Entry("hamming_window", [case(lambda L: L.hamming_window(6, True, 0.5, 0.4),
+                                  label="alpha, beta")]),
+    Entry("kaiser_window", [case(lambda L: L.kaiser_window(9, False, 5.0, dtype=L.float64),
+                                 label="beta")]),
     # torch's top-level spellings of nn.functional operations
     Entry("conv1d", [case(lambda L, x, w, b: L.conv1d(x, w, b, 2, 1), floats(2, 3, 7),
                           floats(4, 3, 3), floats(4), grad=[0, 1, 2])]),
