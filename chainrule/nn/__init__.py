@@ -14,7 +14,7 @@ from .activations import (
     Tanh,
 )
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .layers.linear import Bilinear, Flatten, Identity, Linear, Unflatten
+from .layers.linear import Bilinear, Flatten, Identity, LazyLinear, Linear, Unflatten
 from .module import Module
 from .parameter import Parameter
 

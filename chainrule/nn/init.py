@@ -46,7 +46,8 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    tensor._data[...] = values
+    """Write the host-drawn ``values`` into the tensor, in its own array library."""
+    tensor._data[...] = backend.drawn_like(xp.asarray(values), tensor._data, copy=False)
     return tensor
 
 

@@ -275,7 +275,13 @@ class Module:
 
         Values may be chainrule tensors, NumPy arrays, or anything NumPy can convert (a PyTorch
         CPU tensor included). Shapes must match exactly; dtypes are converted to the module's.
+        A lazy layer (nn.LazyLinear) not yet run takes its shape from the checkpoint first.
         """
+        for prefix, module in self.named_modules():
+            lazy = getattr(module, "has_uninitialized_params", None)
+            key = f"{prefix}.weight" if prefix else "weight"
+            if lazy is not None and lazy() and key in state_dict:
+                module._materialize(tuple(state_dict[key].shape)[1], initialise=False)
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

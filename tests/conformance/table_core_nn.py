@@ -56,6 +56,25 @@ def _state(build, train: bool = True):
     return run
 
 
+def _lazy_linear(L, x):
+    """A LazyLinear: the first call reads in_features and the module becomes a Linear (the
+    parameters, set to fixed values after it, then give the same output and gradients)."""
+    m = L.nn.LazyLinear(3).double()
+    m(x)
+    _set_params(L, m)
+    x.requires_grad_(True)
+    y = m(x)
+    (y * y).sum().backward()
+    return (type(m).__name__, repr(m), tuple(m.weight.shape), y, x.grad, m.weight.grad,
+            m.bias.grad)
+
+
+def _loaded_lazy(L, w, b):
+    m = L.nn.Sequential(L.nn.LazyLinear(3)).double()
+    m.load_state_dict({"0.weight": w, "0.bias": b})
+    return m
+
+
 def _parameter_list(L, x):
     """A ParameterList: a Parameter and plain tensors (made Parameters), append, slicing, the
     state_dict's keys, and the gradients of the parameters a forward uses."""
@@ -144,6 +163,11 @@ LAYERS = [
                                floats(2, 5, 3), floats(2, 5, 2), label="no bias, leading dims")]),
     _entry("nn.Softmax2d", lambda L: L.nn.Softmax2d(), (floats(2, 3, 2, 2),), (floats(3, 2, 2),)),
     _entry("nn.ChannelShuffle", lambda L: L.nn.ChannelShuffle(2), (floats(2, 4, 3, 3),)),
+    Entry("nn.LazyLinear", [
+        case(_lazy_linear, floats(2, 5)),
+        case(lambda L: repr(L.nn.LazyLinear(3)), label="repr before the first call"),
+        case(lambda L, w, b, x: _loaded_lazy(L, w, b)(x), floats(3, 2), floats(3),
+             floats(4, 2), label="load_state_dict gives the shape")]),
     Entry("nn.ParameterList", [case(_parameter_list, floats(3)),
                                case(lambda L: L.nn.ParameterList()[0], raises=True,
                                     label="index out of range")]),
