@@ -255,7 +255,7 @@ def _promote(*operands, floating: bool = False):
 
 def add(input, other, *, alpha=1, out=None):  # noqa: A002  (PyTorch's argument names)
     """``input + alpha · other`` with PyTorch's type promotion."""
-    _no_out("add", out)
+    no_out("add", out)
     x, y = _promote(input, other)
     if alpha != 1:
         y = multiply(y, alpha)
@@ -264,7 +264,7 @@ def add(input, other, *, alpha=1, out=None):  # noqa: A002  (PyTorch's argument 
 
 def subtract(input, other, *, alpha=1, out=None):  # noqa: A002
     """``input − alpha · other`` with PyTorch's type promotion."""
-    _no_out("sub", out)
+    no_out("sub", out)
     if any(isinstance(v, bool) or (isinstance(v, Tensor) and v._data.dtype == bool)
            for v in (input, other)):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
@@ -278,7 +278,7 @@ def subtract(input, other, *, alpha=1, out=None):  # noqa: A002
 
 def multiply(input, other, *, out=None):  # noqa: A002
     if out is not None:
-        _no_out("mul", out)
+        no_out("mul", out)
     return Multiply.apply(*_promote(input, other))
 
 
@@ -286,7 +286,7 @@ def divide(input, other, *, rounding_mode=None, out=None):  # noqa: A002
     """``input / other``: true division (integers give the default float dtype) when
     ``rounding_mode`` is None; ``'trunc'`` rounds the quotient towards zero, ``'floor'`` down
     (both keep integer dtypes, and carry a zero gradient)."""
-    _no_out("div", out)
+    no_out("div", out)
     if rounding_mode is None:
         return Divide.apply(*_promote(input, other, floating=True))
     if rounding_mode not in ("trunc", "floor"):
@@ -297,7 +297,7 @@ def divide(input, other, *, rounding_mode=None, out=None):  # noqa: A002
     return RoundedDivide.apply(*_promote(input, other), mode=rounding_mode)
 
 
-def _no_out(name: str, out) -> None:
+def no_out(name: str, out) -> None:
     if out is not None:
         raise TypeError(f"{name}: the out= argument is not supported by chainrule; assign the "
                         "result instead")

@@ -14,6 +14,7 @@ from . import linalg_extra as _extra
 from . import linalg_products as _prod
 from . import linalg_qr as _qr
 from . import linalg_svd as _svd
+from .arithmetic import no_out
 
 
 def det(input):  # noqa: A002
@@ -39,8 +40,7 @@ def slogdet(input):  # noqa: A002
 
 def inverse(input, *, out=None):  # noqa: A002
     """``torch.inverse`` / ``Tensor.inverse``: ``linalg.inv``."""
-    if out is not None:
-        raise TypeError("inverse: out= is not supported by chainrule")
+    no_out("inverse", out)
     return _dec.inv(input)
 
 
@@ -53,8 +53,7 @@ def cholesky_solve(input, input2, upper: bool = False, *, out=None):  # noqa: A0
     """``torch.cholesky_solve(B, L, upper=False)``: X with (L Lᵀ) X = B (A = Uᵀ U for
     ``upper=True``). Solved as (L Lᵀ) X = B with the general solve: L is taken as given (as in
     PyTorch's gradient, which reaches L's other triangle too)."""
-    if out is not None:
-        raise TypeError("cholesky_solve: out= is not supported by chainrule")
+    no_out("cholesky_solve", out)
     return _dec.solve(_gram(input2, upper), input)
 
 
@@ -66,8 +65,7 @@ def _gram(factor, upper: bool):
 
 def cholesky_inverse(input, upper: bool = False, *, out=None):  # noqa: A002
     """``torch.cholesky_inverse(L, upper=False)``: (L Lᵀ)⁻¹ (or (Uᵀ U)⁻¹), from the factor."""
-    if out is not None:
-        raise TypeError("cholesky_inverse: out= is not supported by chainrule")
+    no_out("cholesky_inverse", out)
     return _dec.inv(_gram(input, upper))
 
 
@@ -89,8 +87,7 @@ def matrix_exp(input):  # noqa: A002
 def cross(input, other, dim=None, *, out=None):  # noqa: A002
     """``torch.cross`` / ``Tensor.cross``: ``linalg.cross`` along ``dim``; with ``dim=None``
     (deprecated in PyTorch) the first axis of size 3 of the broadcast shape."""
-    if out is not None:
-        raise TypeError("cross: out= is not supported by chainrule")
+    no_out("cross", out)
     if dim is None:
         shape = xp.broadcast_shapes(tuple(input.shape), tuple(other.shape))
         sizes = [i for i, s in enumerate(shape) if s == 3]
@@ -104,8 +101,7 @@ def cross(input, other, dim=None, *, out=None):  # noqa: A002
 def chain_matmul(*matrices, out=None):
     """``torch.chain_matmul`` (deprecated in PyTorch): ``linalg.multi_dot`` of 2-D matrices (one
     matrix is returned as it is)."""
-    if out is not None:
-        raise TypeError("chain_matmul: out= is not supported by chainrule")
+    no_out("chain_matmul", out)
     for i, m in enumerate(matrices):
         if m.ndim != 2:
             raise RuntimeError(f"chain_matmul(): tensor {i} must be 2D, got {m.ndim}D")
@@ -118,8 +114,7 @@ def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):  # noqa
     """``torch.svd`` / ``Tensor.svd`` (the older form): ``(U, S, V)`` with A = U diag(S) Vᵀ
     (V, not Vh); ``some=True``: reduced; ``compute_uv=False``: U and V are zero-filled, of the
     full shapes (m×m, n×n), as PyTorch."""
-    if out is not None:
-        raise TypeError("svd: out= is not supported by chainrule")
+    no_out("svd", out)
     if not compute_uv:
         s = _svd.svdvals(input)
         m, n = input.shape[-2:]
@@ -134,8 +129,7 @@ def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):  # noqa
 def qr(input, some: bool = True, *, out=None):  # noqa: A002
     """``torch.qr`` / ``Tensor.qr`` (the older form): ``linalg.qr`` with mode 'reduced'
     (``some=True``) or 'complete', as ``torch.return_types.qr``."""
-    if out is not None:
-        raise TypeError("qr: out= is not supported by chainrule")
+    no_out("qr", out)
     q, r = _qr.qr(input, "reduced" if some else "complete")
     return return_types.qr(q, r)
 

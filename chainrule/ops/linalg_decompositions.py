@@ -22,6 +22,7 @@ from ..autograd.function import Function, primitive
 from ..backend import array_namespace, asarray_like, matrix_transpose, numpy_dtype, to_numpy, xp
 from ..backend import reshape as _reshape
 from ..tensor import Tensor
+from .arithmetic import no_out
 from .movement import reshape, swapaxes
 
 linalg_slogdet = return_types._make("linalg_slogdet", ("sign", "logabsdet"))
@@ -55,12 +56,23 @@ def _shape(a) -> tuple:
     return tuple(getattr(a, "shape", ()))
 
 
-def check_square(op: str, a, name: str = "A") -> None:
-    """PyTorch's check: ``a`` is a (batch of) square matrices."""
+def as_tensor(x):
+    """A Tensor as it is, anything else (a NumPy array, a list) as a new Tensor."""
+    return x if isinstance(x, Tensor) else Tensor._make(xp.asarray(x))
+
+
+def check_matrix(op: str, a, name: str = "A") -> tuple:
+    """PyTorch's check: ``a`` is a (batch of) matrices, at least 2-d; returns its shape."""
     shape = _shape(a)
     if len(shape) < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions "
                            f"(got shape {shape}).")
+    return shape
+
+
+def check_square(op: str, a, name: str = "A") -> None:
+    """PyTorch's check: ``a`` is a (batch of) square matrices."""
+    shape = check_matrix(op, a, name)
     if shape[-1] != shape[-2]:
         raise RuntimeError(f"{op}: {name} must be batches of square matrices, but they are "
                            f"{shape[-2]} by {shape[-1]} matrices")
@@ -364,8 +376,7 @@ def solve(A, B, *, left: bool = True, out=None):  # noqa: N803
     A.shape[:-1] (PyTorch's rule); batch axes broadcast. Raises ``chainrule.linalg.LinAlgError``
     for a singular A.
     """
-    if out is not None:
-        raise TypeError("linalg.solve: out= is not supported by chainrule")
+    no_out("linalg.solve", out)
     check_square("linalg.solve", A)
     check_float("linalg.solve", A)
     a_shape, b_shape = _shape(A), _shape(B)

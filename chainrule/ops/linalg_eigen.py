@@ -26,6 +26,7 @@ from .. import return_types
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, matrix_transpose, namespace, to_numpy, xp
 from ..tensor import Tensor
+from .arithmetic import no_out
 from .linalg_decompositions import Inv, LinAlgError, _eye, _mT, check_float, check_square
 from .movement import getitem
 
@@ -110,8 +111,7 @@ def cholesky(A, *, upper: bool = False, out=None):  # noqa: N803
     """``torch.linalg.cholesky``: L with A = L Lᵀ (``upper=True``: U = Lᵀ with A = Uᵀ U, read
     from A's upper triangle). Raises ``chainrule.linalg.LinAlgError`` if A is not
     positive-definite."""
-    if out is not None:
-        raise TypeError("linalg.cholesky: out= is not supported by chainrule")
+    no_out("linalg.cholesky", out)
     check_square("linalg.cholesky", A)
     check_float("linalg.cholesky", A)
     if upper:
@@ -179,8 +179,7 @@ class Eigh(Function):
 def eigh(A, UPLO: str = "L", *, out=None):  # noqa: N803
     """``torch.linalg.eigh``: ``(eigenvalues, eigenvectors)`` of symmetric A, eigenvalues in
     ascending order; only the ``UPLO`` ('L' or 'U') triangle of A is read."""
-    if out is not None:
-        raise TypeError("linalg.eigh: out= is not supported by chainrule")
+    no_out("linalg.eigh", out)
     if UPLO not in ("L", "U", "l", "u"):
         raise RuntimeError(f"linalg.eigh: Expected UPLO argument to be 'L' or 'U', but got "
                            f"{UPLO}")
@@ -195,8 +194,7 @@ def eigh(A, UPLO: str = "L", *, out=None):  # noqa: N803
 def eigvalsh(A, UPLO: str = "L", *, out=None):  # noqa: N803
     """``torch.linalg.eigvalsh``: the eigenvalues (ascending) of symmetric A; differentiable
     (through :func:`eigh`: the eigenvectors are computed too, as PyTorch does when grad is on)."""
-    if out is not None:
-        raise TypeError("linalg.eigvalsh: out= is not supported by chainrule")
+    no_out("linalg.eigvalsh", out)
     return eigh(A, UPLO).eigenvalues
 
 

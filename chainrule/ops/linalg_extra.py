@@ -18,7 +18,8 @@ from .. import return_types
 from ..backend import xp
 from ..tensor import Tensor
 from . import linalg_decompositions as _dec
-from .linalg_decompositions import check_float, check_square
+from .arithmetic import no_out
+from .linalg_decompositions import as_tensor, check_float, check_matrix, check_square
 from .linalg_eigen import Cholesky
 
 linalg_cholesky_ex = return_types._make("linalg_cholesky_ex", ("L", "info"))
@@ -31,14 +32,9 @@ def _ops():
     return ops
 
 
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor._make(xp.asarray(x))
-
-
 def matmul(input, other, *, out=None):  # noqa: A002
     """``torch.linalg.matmul``: an alias of ``chainrule.matmul``."""
-    if out is not None:
-        raise TypeError("linalg.matmul: out= is not supported by chainrule")
+    no_out("linalg.matmul", out)
     return _ops().matmul(input, other)
 
 
@@ -52,10 +48,9 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True,  # noqa: N803
     """``torch.linalg.solve_triangular``: X with A X = B (``left=False``: X A = B) where only the
     upper (``upper=True``) or lower triangle of A is read, its diagonal taken as 1 with
     ``unitriangular=True``. B must be a matrix (*, n, k) (*, k, n for left=False)."""
-    if out is not None:
-        raise TypeError("linalg.solve_triangular: out= is not supported by chainrule")
+    no_out("linalg.solve_triangular", out)
     ops = _ops()
-    A, B = _as_tensor(A), _as_tensor(B)
+    A, B = as_tensor(A), as_tensor(B)
     check_square("linalg.solve_triangular", A)
     check_float("linalg.solve_triangular", A)
     if B.ndim < 2:
@@ -83,9 +78,8 @@ def solve_ex(A, B, *, left: bool = True, check_errors: bool = False, out=None): 
     """``torch.linalg.solve_ex``: ``(result, info)``; ``info`` (int32, shape (*)) is 0 where A
     was solved and k > 0 where its k-th pivot is zero (the result there is not meaningful: NaN
     in chainrule). ``check_errors=True`` raises as :func:`solve`."""
-    if out is not None:
-        raise TypeError("linalg.solve_ex: out= is not supported by chainrule")
-    A = _as_tensor(A)
+    no_out("linalg.solve_ex", out)
+    A = as_tensor(A)
     check_square("linalg.solve_ex", A)
     check_float("linalg.solve_ex", A)
     data = A._data
@@ -112,11 +106,10 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False, out=None)
     """``torch.linalg.cholesky_ex``: ``(L, info)``; ``info`` (int32, shape (*)) is 0 where A is
     positive-definite and k > 0 where its leading minor of order k is not (L there is not
     meaningful: NaN in chainrule). ``check_errors=True`` raises as :func:`cholesky`."""
-    if out is not None:
-        raise TypeError("linalg.cholesky_ex: out= is not supported by chainrule")
+    no_out("linalg.cholesky_ex", out)
     from .linalg_eigen import cholesky
 
-    A = _as_tensor(A)
+    A = as_tensor(A)
     check_square("linalg.cholesky_ex", A)
     check_float("linalg.cholesky_ex", A)
     data = xp.swapaxes(A._data, -1, -2) if upper else A._data
@@ -158,7 +151,7 @@ _TAYLOR_DEGREE = 18
 def matrix_exp(A):  # noqa: N803
     """``torch.linalg.matrix_exp``: e^A = Σ Aᵏ/k! for square A (*, n, n), by scaling and
     squaring (see the module docstring)."""
-    A = _as_tensor(A)
+    A = as_tensor(A)
     check_square("linalg.matrix_exp", A)
     check_float("linalg.matrix_exp", A)
     n = A.shape[-1]
@@ -179,7 +172,7 @@ def matrix_exp(A):  # noqa: N803
 # ------------------------------------------------------------------------------ vander, tensor*
 def vander(x, *, N=None):  # noqa: N803
     """``torch.linalg.vander``: columns x⁰, x¹, …, x^{N−1} (N = x.shape[-1] by default)."""
-    x = _as_tensor(x)
+    x = as_tensor(x)
     if x.ndim < 1:
         raise RuntimeError("linalg.vander: x must have at least one dimension.")
     if N is not None and N <= 1:
@@ -196,9 +189,8 @@ def vander(x, *, N=None):  # noqa: N803
 def tensorinv(A, ind: int = 2, *, out=None):  # noqa: N803
     """``torch.linalg.tensorinv``: the inverse of A read as a matrix of shape
     (∏ A.shape[:ind], ∏ A.shape[ind:]), returned with shape A.shape[ind:] + A.shape[:ind]."""
-    if out is not None:
-        raise TypeError("linalg.tensorinv: out= is not supported by chainrule")
-    A = _as_tensor(A)
+    no_out("linalg.tensorinv", out)
+    A = as_tensor(A)
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
@@ -212,9 +204,8 @@ def tensorinv(A, ind: int = 2, *, out=None):  # noqa: N803
 def tensorsolve(A, B, dims=None, *, out=None):  # noqa: N803
     """``torch.linalg.tensorsolve``: X with tensordot(A, X, X.ndim) = B; ``dims``: axes of A
     moved to the end first."""
-    if out is not None:
-        raise TypeError("linalg.tensorsolve: out= is not supported by chainrule")
-    A, B = _as_tensor(A), _as_tensor(B)
+    no_out("linalg.tensorsolve", out)
+    A, B = as_tensor(A), as_tensor(B)
     if dims is not None:
         dims = [d % A.ndim for d in dims]
         order = [d for d in range(A.ndim) if d not in dims] + list(dims)
@@ -233,15 +224,12 @@ def tensorsolve(A, B, dims=None, *, out=None):  # noqa: N803
 def cond(A, p=None, *, out=None):  # noqa: N803
     """``torch.linalg.cond``: κ_p(A) = ‖A‖_p ‖A⁻¹‖_p; p = None or 2: σ_max/σ_min, −2: its
     reciprocal (any shape); 'fro', 'nuc', ±inf, ±1: through the inverse (square A)."""
-    if out is not None:
-        raise TypeError("linalg.cond: out= is not supported by chainrule")
+    no_out("linalg.cond", out)
     from .linalg_svd import svdvals
     from .norms import matrix_norm
 
-    A = _as_tensor(A)
-    if A.ndim < 2:
-        raise RuntimeError(f"linalg.cond: The input tensor A must have at least 2 dimensions "
-                           f"(got shape {tuple(A.shape)}).")
+    A = as_tensor(A)
+    check_matrix("linalg.cond", A)
     if p is None or p == 2 or p == -2:
         s = svdvals(A)
         big, small = s[..., 0], s[..., -1]

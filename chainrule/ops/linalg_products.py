@@ -15,15 +15,12 @@ from __future__ import annotations
 from .. import return_types
 from ..backend import xp
 from ..tensor import Tensor
-from .linalg_decompositions import check_float, check_square, inv
+from .arithmetic import no_out
+from .linalg_decompositions import as_tensor, check_float, check_matrix, check_square, inv
 from .linalg_svd import pinv
 
 linalg_lstsq = return_types._make("linalg_lstsq",
                                   ("solution", "residuals", "rank", "singular_values"))
-
-
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor._make(xp.asarray(x))
 
 
 def _ops():
@@ -36,11 +33,10 @@ def _ops():
 def matrix_power(A, n: int, *, out=None):  # noqa: N803
     """``torch.linalg.matrix_power``: Aⁿ for square A (shape (*, m, m)); n = 0 gives the identity,
     n < 0 the power of A⁻¹ (raising for a singular A)."""
-    if out is not None:
-        raise TypeError("linalg.matrix_power: out= is not supported by chainrule")
+    no_out("linalg.matrix_power", out)
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
-    A = _as_tensor(A)
+    A = as_tensor(A)
     check_square("linalg.matrix_power", A)
     if n == 0:
         eye = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy()
@@ -78,9 +74,8 @@ def _chain_order(dims: list[int]) -> list[list[int]]:
 def multi_dot(tensors, *, out=None):
     """``torch.linalg.multi_dot``: the product of 2 or more matrices in the cheapest order; the
     first may be a 1-D row vector and the last a 1-D column vector."""
-    if out is not None:
-        raise TypeError("linalg.multi_dot: out= is not supported by chainrule")
-    tensors = [_as_tensor(t) for t in tensors]
+    no_out("linalg.multi_dot", out)
+    tensors = [as_tensor(t) for t in tensors]
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
     first_vector, last_vector = tensors[0].ndim == 1, tensors[-1].ndim == 1
@@ -120,10 +115,9 @@ def multi_dot(tensors, *, out=None):
 # ------------------------------------------------------------------------------ cross, vecdot
 def cross(input, other, *, dim: int = -1, out=None):  # noqa: A002
     """``torch.linalg.cross``: the cross product along ``dim`` (size 3), broadcasting."""
-    if out is not None:
-        raise TypeError("linalg.cross: out= is not supported by chainrule")
+    no_out("linalg.cross", out)
     ops = _ops()
-    a, b = _as_tensor(input), _as_tensor(other)
+    a, b = as_tensor(input), as_tensor(other)
     if a.ndim != b.ndim:
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions "
                            f"(got {a.ndim} and {b.ndim}).")
@@ -151,9 +145,8 @@ def cross(input, other, *, dim: int = -1, out=None):  # noqa: A002
 
 def vecdot(x, y, *, dim: int = -1, out=None):
     """``torch.linalg.vecdot``: Σ xᵢ yᵢ along ``dim`` with broadcasting (real inputs)."""
-    if out is not None:
-        raise TypeError("linalg.vecdot: out= is not supported by chainrule")
-    x, y = _as_tensor(x), _as_tensor(y)
+    no_out("linalg.vecdot", out)
+    x, y = as_tensor(x), as_tensor(y)
     if xp.dtype(x.dtype) != xp.dtype(y.dtype):
         raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found "
                            f"x of type {x.dtype} and y of type {y.dtype} instead")
@@ -183,12 +176,9 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False, out=None): 
     """``torch.linalg.matrix_rank``: the number of singular values (eigenvalue magnitudes for
     ``hermitian=True``) above max(atol, rtol·σ_max); rtol defaults to max(m, n)·ε, and to 0 when
     only ``atol`` is given. Returns int64; not differentiable."""
-    if out is not None:
-        raise TypeError("linalg.matrix_rank: out= is not supported by chainrule")
-    A = _as_tensor(A)
-    if A.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_rank: The input tensor input must have at least 2 "
-                           f"dimensions (got shape {tuple(A.shape)}).")
+    no_out("linalg.matrix_rank", out)
+    A = as_tensor(A)
+    check_matrix("linalg.matrix_rank", A, "input")
     check_float("linalg.matrix_rank", A)
     if hermitian:
         check_square("linalg.matrix_rank", A)
@@ -227,7 +217,7 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
     if driver not in _DRIVERS:
         raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of "
                            f"{_DRIVERS}")
-    A, B = _as_tensor(A), _as_tensor(B)
+    A, B = as_tensor(A), as_tensor(B)
     if A.ndim < 2:
         raise RuntimeError(f"torch.linalg.lstsq: input must have at least 2 dimensions. "
                            f"(got shape {tuple(A.shape)})")

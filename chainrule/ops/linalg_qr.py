@@ -21,7 +21,8 @@ import math
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, matrix_transpose, namespace, reshape, xp
 from ..tensor import Tensor
-from .linalg_decompositions import Solve, _mT, check_float, linalg_qr
+from .arithmetic import no_out
+from .linalg_decompositions import Solve, _mT, check_float, check_matrix, linalg_qr
 from .linalg_eigen import tril
 
 _MODES = ("reduced", "complete", "r")
@@ -119,15 +120,11 @@ class Qr(Function):
 def qr(A, mode: str = "reduced", *, out=None):  # noqa: N803
     """``torch.linalg.qr``: ``(Q, R)`` with A = Q R. ``mode``: 'reduced' (Q m×k, R k×n,
     k = min(m, n)), 'complete' (Q m×m, R m×n) or 'r' (R only; Q is empty)."""
-    if out is not None:
-        raise TypeError("linalg.qr: out= is not supported by chainrule")
+    no_out("linalg.qr", out)
     if mode not in _MODES:
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
-    shape = tuple(getattr(A, "shape", ()))
-    if len(shape) < 2:
-        raise RuntimeError(f"linalg.qr: The input tensor A must have at least 2 dimensions "
-                           f"(got shape {shape}).")
+    shape = check_matrix("linalg.qr", A)
     check_float("linalg.qr", A)
     m, n = shape[-2:]
     k = min(m, n)

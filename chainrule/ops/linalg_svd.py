@@ -30,15 +30,13 @@ from ..backend import (
     xp,
 )
 from ..tensor import Tensor
-from .linalg_decompositions import _eye, _mT, check_float
+from .arithmetic import no_out
+from .linalg_decompositions import _eye, _mT, check_float, check_matrix
 from .linalg_qr import _flat, _split
 
 
 def _check_matrix(op: str, A) -> tuple:  # noqa: N803
-    shape = tuple(getattr(A, "shape", ()))
-    if len(shape) < 2:
-        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions "
-                           f"(got shape {shape}).")
+    shape = check_matrix(op, A)
     check_float(op, A)
     return shape
 
@@ -117,8 +115,7 @@ def svd(A, full_matrices: bool = True, *, driver=None, out=None):  # noqa: N803
 
     ``full_matrices=True``: U m×m, Vh n×n; ``False``: U m×k, Vh k×n, k = min(m, n).
     """
-    if out is not None:
-        raise TypeError("linalg.svd: out= is not supported by chainrule")
+    no_out("linalg.svd", out)
     if driver is not None:
         raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
                            "CUDA inputs with cuSOLVER backend.")
@@ -134,8 +131,7 @@ def svd(A, full_matrices: bool = True, *, driver=None, out=None):  # noqa: N803
 def svdvals(A, *, driver=None, out=None):  # noqa: N803
     """``torch.linalg.svdvals``: the singular values of A, descending (differentiable: the
     gradient is U diag(Ḡ_S) Vᵀ)."""
-    if out is not None:
-        raise TypeError("linalg.svdvals: out= is not supported by chainrule")
+    no_out("linalg.svdvals", out)
     if driver is not None:
         raise RuntimeError("torch.linalg.svdvals: keyword argument `driver=` is only supported "
                            "on CUDA inputs with cuSOLVER backend.")
@@ -223,8 +219,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False, out=None):  # noqa
     (its lower triangle) and uses the eigendecomposition. ``atol``/``rtol`` may be numbers or
     tensors broadcasting against A's batch shape.
     """
-    if out is not None:
-        raise TypeError("linalg.pinv: out= is not supported by chainrule")
+    no_out("linalg.pinv", out)
     shape = _check_matrix("linalg.pinv", A)
     if hermitian and shape[-1] != shape[-2]:
         raise RuntimeError(f"linalg.pinv(hermitian=True): A must be batches of square matrices, "
