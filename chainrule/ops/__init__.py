@@ -330,6 +330,24 @@ from .matrices import (  # noqa: E402  (structured matrices, index sets)
 )
 from .promotion import can_cast, promote_types, result_type  # noqa: E402
 from .resample import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402
+from .scatter_views import (  # noqa: E402  (copies with a part replaced; view spellings)
+    adjoint,
+    conj,
+    conj_physical,
+    diagflat,
+    diagonal_scatter,
+    imag,
+    is_conj,
+    is_neg,
+    narrow_copy,
+    nonzero_static,
+    real,
+    resolve_conj,
+    resolve_neg,
+    select_scatter,
+    slice_scatter,
+    split_with_sizes,
+)
 from .similarity import (  # noqa: E402
     bilinear,
     cdist,

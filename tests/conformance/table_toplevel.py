@@ -321,4 +321,57 @@ ENTRIES = [
                         L.set_printoptions(profile="short"), L.set_printoptions(threshold=5),
                         L.set_printoptions(profile="default"))),
         case(lambda L: L.set_printoptions(profile="long"), label="unknown profile: ignored")]),
+    # copies with a part replaced (scatter_views.py), as functions and Tensor methods
+    *[Entry(prefix + name, cases) for prefix in ("", "Tensor.") for name, cases in (
+        ("select_scatter", [
+            case(lambda L, x, s, p=prefix: (L.select_scatter(x, s, 1, -1) if not p
+                                            else x.select_scatter(s, 1, -1)),
+                 floats(3, 4, 2), floats(3, 2), grad=[0, 1]),
+            case(lambda L, x, s, p=prefix: (L.select_scatter(x, s, 0, 0) if not p
+                                            else x.select_scatter(s, 0, 0)),
+                 floats(3, 4), floats(5), raises=True, label="src of the wrong shape")]),
+        ("slice_scatter", [
+            case(lambda L, x, s, p=prefix: (L.slice_scatter(x, s, 1, 1, None, 2) if not p
+                                            else x.slice_scatter(s, 1, 1, None, 2)),
+                 floats(3, 5), floats(3, 2), grad=[0, 1]),
+            case(lambda L, x, s, p=prefix: (L.slice_scatter(x, s, end=-1) if not p
+                                            else x.slice_scatter(s, end=-1)),
+                 floats(3, 5), floats(2, 5), grad=[0, 1], label="end=-1")]),
+        ("diagonal_scatter", [
+            case(lambda L, x, s, p=prefix: (L.diagonal_scatter(x, s, 1) if not p
+                                            else x.diagonal_scatter(s, 1)),
+                 floats(3, 4), floats(3), grad=[0, 1]),
+            case(lambda L, x, s, p=prefix: (L.diagonal_scatter(x, s, -1, 2, 0) if not p
+                                            else x.diagonal_scatter(s, -1, 2, 0)),
+                 floats(3, 2, 4), floats(2, 3), grad=[0, 1], label="dims 2, 0, offset -1")]),
+        ("diagflat", [
+            case(lambda L, x, p=prefix: L.diagflat(x, 1) if not p else x.diagflat(1),
+                 floats(2, 2), grad=[0])]),
+        ("narrow_copy", [
+            case(lambda L, x, p=prefix: (L.narrow_copy(x, 1, 1, 2) if not p
+                                         else x.narrow_copy(1, 1, 2)), X, grad=[0])]),
+        ("split_with_sizes", [
+            case(lambda L, x, p=prefix: (L.split_with_sizes(x, [1, 3], 1) if not p
+                                         else x.split_with_sizes([1, 3], 1)), X, grad=[0]),
+            case(lambda L, x, p=prefix: (L.split_with_sizes(x, [1, 1]) if not p
+                                         else x.split_with_sizes([1, 1])), X, raises=True,
+                 label="sizes that do not add up")]),
+        ("adjoint", [case(lambda L, x, p=prefix: L.adjoint(x) if not p else x.adjoint(),
+                          floats(2, 3, 4), grad=[0])]),
+        ("nonzero_static", [
+            case(lambda L, x, p=prefix: (L.nonzero_static(x > 0, size=5, fill_value=-2) if not p
+                                         else (x > 0).nonzero_static(size=5, fill_value=-2)),
+                 X, grad=[])]),
+        ("real", [case(lambda L, x, p=prefix: L.real(x) if not p else x.real, X, grad=[0])]),
+        ("conj", [case(lambda L, x, p=prefix: L.conj(x) if not p else x.conj(), X, grad=[0])]),
+        ("resolve_conj", [case(lambda L, x, p=prefix: (L.resolve_conj(x) if not p
+                                                        else x.resolve_conj()), X, grad=[0])]),
+        ("is_conj", [case(lambda L, x, p=prefix: L.is_conj(x) if not p else x.is_conj(), X,
+                          grad=[])]),
+    )],
+    Entry("Tensor.mH", [case(lambda L, x: x.mH, floats(2, 3, 4), grad=[0])]),
+    Entry("Tensor.H", [case(lambda L, x: x.H, X, grad=[0]),
+                       case(lambda L, x: x.H, floats(2, 3, 4), raises=True, label="3-d")]),
+    Entry("imag", [case(lambda L, x: L.imag(x), X, raises=True, label="real tensor")]),
+    Entry("Tensor.imag", [case(lambda L, x: x.imag, X, raises=True, label="real tensor")]),
 ]
