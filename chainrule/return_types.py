@@ -26,5 +26,7 @@ svd = _make("svd", ("U", "S", "V"))
 linalg_svd = _make("linalg_svd", ("U", "S", "Vh"))
 linalg_eigh = _make("linalg_eigh", ("eigenvalues", "eigenvectors"))
 histogram = _make("histogram", ("hist", "bin_edges"))
+triangular_solve = _make("triangular_solve", ("solution", "cloned_coefficient"))
 
-__all__ = [*_PAIRS, "slogdet", "qr", "svd", "linalg_svd", "linalg_eigh", "histogram"]
+__all__ = [*_PAIRS, "slogdet", "qr", "svd", "linalg_svd", "linalg_eigh", "histogram",
+           "triangular_solve"]

@@ -225,6 +225,7 @@ from .selection import (  # noqa: E402
     index_add,
     index_copy,
     index_fill,
+    index_reduce,
     index_select,
     masked_fill,
     masked_scatter,
@@ -287,6 +288,7 @@ from .sorting import (  # noqa: E402
     bincount,
     bucketize,
     histc,
+    histogram,
     kthvalue,
     logsumexp,  # noqa: F811  (PyTorch-compatible replacement)
     median,
@@ -382,6 +384,7 @@ from .tensor_extras import (  # noqa: E402  (Tensor methods; top-level where PyT
     rsub,
     scalar_tensor,
     signbit,
+    triangular_solve,
 )
 from .windows import (  # noqa: E402  (spectral windows)
     bartlett_window,

@@ -344,6 +344,60 @@ def index_add(input, dim: int, index, source, *, alpha=1):  # noqa: A002
     return reshape(out, ()) if zero_d else out
 
 
+_INDEX_REDUCTIONS = ("prod", "mean", "amax", "amin")
+
+
+@tensor_method(inplace=True)
+def index_reduce(input, dim: int, index, source, reduce: str, *,  # noqa: A002
+                 include_self: bool = True):
+    """``y = input``; ``y[..., index[k], ...]`` reduced with ``source[..., k, ...]`` along ``dim``
+    by 'prod', 'mean', 'amax' or 'amin' (``include_self=False``: input's own values left out where
+    written to). scatter_reduce with the index repeated across source's other axes, so its
+    values and gradients are scatter_reduce's."""
+    if reduce not in _INDEX_REDUCTIONS:
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    idx = _host_index(_arr(index)).reshape(-1)
+    if idx.size and idx.min() < 0:
+        raise IndexError(f"index_reduce(): index out of range in self (got index "
+                         f"{int(idx.min())}; negative indices are not allowed here)")
+    base, dim, where, zero_d = _index_setup(input, dim, index, "index_reduce")
+    src = _source(source, base, dim, where[-1].size, "index_reduce")
+    shape = [1] * base.ndim
+    shape[dim] = -1
+    if where[-1].size == 0:         # nothing written: input's values; source's gradient empty
+        out = _ValueWithGradientOf.apply(base + src.sum(), value=B.copy(base._data))
+        return reshape(out, ()) if zero_d else out
+    spread = xp.ascontiguousarray(xp.broadcast_to(where[-1].reshape(shape), tuple(src.shape)))
+    out = scatter_reduce(base, dim, Tensor._make(spread), src, reduce,
+                         include_self=include_self)
+    if (reduce in ("amax", "amin") and not include_self and base.dtype.kind == "f"
+            and (base.requires_grad or src.requires_grad)):
+        out = _extremes_left_out_gradient(base, src, out, _gather_index(spread, dim))
+    return reshape(out, ()) if zero_d else out
+
+
+def _extremes_left_out_gradient(base, src, out, where):
+    """index_reduce 'amax'/'amin' with include_self=False, with PyTorch's gradient: the share of
+    each value equal to the result is g/N where N counts self's value too when it equals the
+    result, although self was left out (PyTorch's index_reduce backward; its scatter_reduce does
+    not count it). Self's own gradient is 0 at the positions written to, g elsewhere."""
+    x, s, r = B.to_numpy(base._data), B.to_numpy(src._data), B.to_numpy(out._data)
+    self_is = (x == r).astype(x.dtype)
+    src_is = (s == r[where]).astype(x.dtype)
+    count = self_is.copy()
+    xp.add.at(count, where, src_is)
+    touched = xp.zeros(x.shape, dtype=bool)
+    touched[where] = True
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        w_self = xp.where(touched, 0.0, self_is / count).astype(x.dtype)
+        w_src = (src_is / count[where]).astype(x.dtype)
+    like = base._data
+    linear = (base * Tensor._make(B.asarray_like(w_self, like))
+              + _scatter_sum(x.shape, where, src * Tensor._make(B.asarray_like(w_src, like))))
+    return _ValueWithGradientOf.apply(linear, value=out._data)
+
+
 @tensor_method(inplace=True)
 def index_copy(input, dim: int, index, source):  # noqa: A002
     """``y = input``; ``y[..., index[k], ...] = source[..., k, ...]`` along ``dim``."""

@@ -286,3 +286,44 @@ def positive(input):  # noqa: A002
     if _numpy_dtype(input).kind == "b":
         raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
+
+
+# ------------------------------------------------------------ older spellings and methods
+@tensor_method
+def triangular_solve(input, A, upper: bool = True, transpose: bool = False,  # noqa: A002,N803
+                     unitriangular: bool = False):
+    """X with A X = b (``transpose``: Aᵀ X = b), A triangular (its upper or lower triangle
+    read): PyTorch's older ``torch.triangular_solve(b, A)``, which returns (solution,
+    cloned_coefficient) — linalg.solve_triangular with the arguments in the other order."""
+    from .. import return_types
+    from .linalg_extra import solve_triangular
+
+    coefficient = A.mT if transpose else A
+    x = solve_triangular(coefficient, input, upper=upper != transpose, left=True,
+                         unitriangular=unitriangular)
+    return return_types.triangular_solve(x, A.clone())
+
+
+def _method_of(target: str, name: str):
+    """The Tensor method ``name`` that calls ``target``: a Tensor method (looked up at the call)
+    or, as "module:function", a function of chainrule.ops."""
+    module, _, function = target.rpartition(":")
+
+    def method(self, *args, **kwargs):
+        if not module:
+            return getattr(self, function)(*args, **kwargs)
+        from importlib import import_module
+
+        return getattr(import_module(f"chainrule.ops.{module}"), function)(self, *args, **kwargs)
+    method.__name__ = name
+    method.__doc__ = f"``{function}`` as a Tensor method (PyTorch's spelling ``x.{name}``)."
+    return method
+
+
+# Tensor methods PyTorch has for functions chainrule keeps elsewhere: x.hardshrink(λ), x.prelu(w),
+# and the "unsafe" split spellings (the same pieces: chainrule has no view bookkeeping for them
+# to skip)
+for _name, _target in (("hardshrink", "activations_extra:hardshrink"),
+                       ("prelu", "activations_extra:prelu"), ("unsafe_chunk", "chunk"),
+                       ("unsafe_split", "split"), ("unsafe_split_with_sizes", "split_with_sizes")):
+    setattr(Tensor, _name, _method_of(_target, _name))
