@@ -374,4 +374,23 @@ ENTRIES = [
                        case(lambda L, x: x.H, floats(2, 3, 4), raises=True, label="3-d")]),
     Entry("imag", [case(lambda L, x: L.imag(x), X, raises=True, label="real tensor")]),
     Entry("Tensor.imag", [case(lambda L, x: x.imag, X, raises=True, label="real tensor")]),
+    Entry("histogram", [
+        case(lambda L, x: tuple(L.histogram(x, 4)), floats(20), grad=[]),
+        case(lambda L, x: tuple(x.histogram(3, range=(-1.0, 1.0), density=True)), floats(20),
+             grad=[], label="range, density"),
+        case(lambda L, x: tuple(L.histogram(x, L.tensor([-1.0, 0.0, 2.0], dtype=x.dtype))),
+             floats(20), grad=[], label="given edges"),
+        case(lambda L, x: L.histogram(x, 0), floats(5), raises=True, label="no bins")]),
+    *[Entry(prefix + "index_reduce", [
+        case(lambda L, x, s, r=reduce, p=prefix: (
+            L.index_reduce(x, 0, L.tensor([0, 2, 0]), s, r) if not p
+            else x.index_reduce(0, L.tensor([0, 2, 0]), s, r, include_self=False)),
+            floats(4, 2), floats(3, 2), grad=[0, 1], label=reduce)
+        for reduce in ("prod", "mean", "amax", "amin")])
+      for prefix in ("", "Tensor.")],
+    Entry("triangular_solve", [
+        case(lambda L, b, a: tuple(L.triangular_solve(b, a + 3 * L.eye(3, dtype=a.dtype))),
+             floats(3, 2), floats(3, 3), grad=[0, 1])]),
+    Entry("Tensor.hardshrink", [case(lambda L, x: x.hardshrink(0.4), X, grad=[0])]),
+    Entry("Tensor.unsafe_chunk", [case(lambda L, x: x.unsafe_chunk(2, 1), X, grad=[0])]),
 ]
