@@ -40,3 +40,5 @@ from .layers.upsampling import ChannelShuffle, CosineSimilarity, Fold, PairwiseD
 from .layers.dropout_extra import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout  # isort: skip
 from . import parallel  # noqa: E402  # isort: skip  (torch.nn.parallel: DistributedDataParallel)
 from .layers.sync_batchnorm import SyncBatchNorm  # noqa: E402  # isort: skip
+from .layers.adaptive_softmax import AdaptiveLogSoftmaxWithLoss  # noqa: E402  # isort: skip
+from .layers.recurrent import RNNBase, RNNCellBase  # noqa: E402  # isort: skip

@@ -11,6 +11,7 @@ it.
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import backend
 from ..backend import xp
@@ -91,6 +92,15 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
 
+def _no_elements(tensor) -> bool:
+    """A tensor with a zero-length axis (nn.Linear(0, k)'s weight) has nothing to draw and a fan
+    of 0: PyTorch's kaiming initialisers warn and leave it, instead of dividing by zero."""
+    if 0 not in tuple(tensor.shape):
+        return False
+    warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+    return True
+
+
 def _kaiming_std(tensor, a, mode, nonlinearity) -> float:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
@@ -103,6 +113,8 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu") -> Tensor:
     """He: U(−b, b), b = gain·√(3/fan), so Var W = gain²/fan: a ReLU network (gain² = 2) keeps
     the variance of its activations (fan_in) or of its gradients (fan_out) from layer to layer."""
+    if _no_elements(tensor):
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound)
 
@@ -110,6 +122,8 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu") -> Tensor:
     """He: N(0, gain²/fan)."""
+    if _no_elements(tensor):
+        return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
 
 

@@ -1,6 +1,8 @@
 """The affine map of a fully connected layer, fused into one primitive."""
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Function, primitive
 from ..backend import reshape, total
 
@@ -45,12 +47,13 @@ class Linear(Function):
         need = ctx.needs_input_grad
         gx = g @ w if need[0] else None
         gw = gb = None
+        rows = math.prod(g.shape[:-1])     # (not −1: a 0-wide layer has nothing to infer from)
         if need[1]:
-            g2 = reshape(g, (-1, g.shape[-1]))
-            x2 = reshape(x, (-1, x.shape[-1]))
+            g2 = reshape(g, (rows, g.shape[-1]))
+            x2 = reshape(x, (rows, x.shape[-1]))
             gw = g2.T @ x2
         if len(need) > 2 and need[2]:
-            gb = total(reshape(g, (-1, g.shape[-1])), axis=0)
+            gb = total(reshape(g, (rows, g.shape[-1])), axis=0)
         return gx, gw, gb
 
     @classmethod
