@@ -42,3 +42,4 @@ from . import parallel  # noqa: E402  # isort: skip  (torch.nn.parallel: Distrib
 from .layers.sync_batchnorm import SyncBatchNorm  # noqa: E402  # isort: skip
 from .layers.adaptive_softmax import AdaptiveLogSoftmaxWithLoss  # noqa: E402  # isort: skip
 from .layers.recurrent import RNNBase, RNNCellBase  # noqa: E402  # isort: skip
+from .layers.fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d  # noqa: E402  # isort: skip

@@ -176,3 +176,12 @@ from ..ops.similarity import bilinear, pdist  # noqa: E402
 from ..ops.softmax import gumbel_softmax  # noqa: E402
 
 __all__ += ["bilinear", "channel_shuffle", "gumbel_softmax", "pdist"]
+from ..ops.fractional_pool import (  # noqa: E402  (fractional max pooling, appended)
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
+
+__all__ += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices",
+            "fractional_max_pool3d", "fractional_max_pool3d_with_indices"]

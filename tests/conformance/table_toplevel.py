@@ -393,4 +393,47 @@ ENTRIES = [
              floats(3, 2), floats(3, 3), grad=[0, 1])]),
     Entry("Tensor.hardshrink", [case(lambda L, x: x.hardshrink(0.4), X, grad=[0])]),
     Entry("Tensor.unsafe_chunk", [case(lambda L, x: x.unsafe_chunk(2, 1), X, grad=[0])]),
+    *[Entry(f"nn.functional.fractional_max_pool{d}d", [
+        case(lambda L, x, s, d=d: getattr(L.nn.functional, f"fractional_max_pool{d}d")(
+            x, 2, output_size=(2,) * d, return_indices=True, _random_samples=s),
+            floats(2, 3, *(5,) * d), floats(2, 3, d, low=0.0, high=0.99), grad=[0])])
+      for d in (2, 3)],
+    Entry("nn.FractionalMaxPool2d", [
+        case(lambda L, x, s: L.nn.FractionalMaxPool2d((2, 3), output_size=(3, 2),
+                                                      _random_samples=s)(x),
+             floats(1, 2, 6, 7), floats(1, 2, 2, low=0.0, high=0.99), grad=[0])]),
+    *[Entry(prefix + name, [case(lambda L, x, p=prefix, n=name: (
+        getattr(L, n)(x) if not p else getattr(x, n)()), X, grad=grad)])
+      for prefix in ("", "Tensor.")
+      for name, grad in (("conj_physical", [0]), ("is_neg", []), ("resolve_neg", [0]))],
+    Entry("Tensor.histogram", [case(lambda L, x: tuple(x.histogram(5)), floats(12), grad=[])]),
+    Entry("Tensor.index_reduce_", [
+        case(lambda L, x, s: x.clone().index_reduce_(1, L.tensor([1, 1, 0]), s, "amax"), X,
+             floats(3, 3), grad=[0, 1])]),
+    Entry("Tensor.prelu", [case(lambda L, x, w: x.prelu(w), X, floats(1), grad=[0, 1])]),
+    Entry("Tensor.triangular_solve", [
+        case(lambda L, b, a: tuple(b.triangular_solve(a + 3 * L.eye(3, dtype=a.dtype), False)),
+             floats(3, 2), floats(3, 3), grad=[0, 1])]),
+    Entry("Tensor.unsafe_split", [case(lambda L, x: x.unsafe_split(3, 1), X, grad=[0])]),
+    Entry("Tensor.unsafe_split_with_sizes", [
+        case(lambda L, x: x.unsafe_split_with_sizes([1, 2]), X, grad=[0])]),
+    Entry("nn.AdaptiveLogSoftmaxWithLoss", [
+        case(lambda L, x: tuple(L.nn.AdaptiveLogSoftmaxWithLoss(4, 9, [3, 6], div_value=2.0,
+                                                                dtype=x.dtype)(
+            x, L.tensor([0, 4, 8]))), floats(3, 4), compare="shape",
+            label="initialised from each library's generator: shapes")]),
+    Entry("nn.FractionalMaxPool3d", [
+        case(lambda L, x, s: L.nn.FractionalMaxPool3d(2, output_size=(2, 2, 2),
+                                                      _random_samples=s)(x),
+             floats(1, 2, 5, 5, 5), floats(1, 2, 3, low=0.0, high=0.99), grad=[0])]),
+    *[Entry(f"nn.functional.fractional_max_pool{d}d_with_indices", [
+        case(lambda L, x, s, d=d: getattr(L.nn.functional,
+                                          f"fractional_max_pool{d}d_with_indices")(
+            x, 2, output_size=(2,) * d, _random_samples=s),
+            floats(1, 2, *(5,) * d), floats(1, 2, d, low=0.0, high=0.99), grad=[0])])
+      for d in (2, 3)],
+    *[Entry(f"nn.{name}", [case(lambda L, n=name, c=child: issubclass(getattr(L.nn, c),
+                                                                         getattr(L.nn, n)),
+                                grad=[])])
+      for name, child in (("RNNBase", "LSTM"), ("RNNCellBase", "GRUCell"))],
 ]
