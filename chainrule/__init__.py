@@ -146,6 +146,14 @@ __all__ += list(_linalg_aliases.TOP_LEVEL)
 for _n in _linalg_aliases.TENSOR_METHODS:
     setattr(Tensor, _n, getattr(_linalg_aliases, _n))
 
+# torch.lu, torch.lu_unpack, torch.lu_solve and Tensor.lu / Tensor.lu_solve (ops/linalg_lu.py)
+from .ops import linalg_lu as _linalg_lu  # noqa: E402
+
+globals().update(_linalg_lu.TOP_LEVEL)
+__all__ += list(_linalg_lu.TOP_LEVEL)
+for _n, _f in _linalg_lu.TENSOR_METHODS.items():
+    setattr(Tensor, _n, _f)
+
 # torch's top-level spellings of nn.functional operations: torch.conv2d, torch.max_pool2d, …
 from .nn import top_level as _nn_top_level  # noqa: E402
 

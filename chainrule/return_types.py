@@ -27,6 +27,12 @@ linalg_svd = _make("linalg_svd", ("U", "S", "Vh"))
 linalg_eigh = _make("linalg_eigh", ("eigenvalues", "eigenvectors"))
 histogram = _make("histogram", ("hist", "bin_edges"))
 triangular_solve = _make("triangular_solve", ("solution", "cloned_coefficient"))
+linalg_lu = _make("linalg_lu", ("P", "L", "U"))
+linalg_lu_factor = _make("linalg_lu_factor", ("LU", "pivots"))
+linalg_lu_factor_ex = _make("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+lu_unpack = _make("lu_unpack", ("P", "L", "U"))
+_lu_with_info = _make("_lu_with_info", ("LU", "pivots", "info"))
 
 __all__ = [*_PAIRS, "slogdet", "qr", "svd", "linalg_svd", "linalg_eigh", "histogram",
-           "triangular_solve"]
+           "triangular_solve", "linalg_lu", "linalg_lu_factor", "linalg_lu_factor_ex",
+           "lu_unpack", "_lu_with_info"]

@@ -258,3 +258,91 @@ def _pinv(d: Drawer) -> Case:
     x = _dominant_rect(d, _batch(d) + (m, n))
     return Case((x,), cr.linalg.pinv, torch.linalg.pinv, np.linalg.pinv,
                 params={"hermitian": False})
+
+
+# ------------------------------------------------------------------------------ lu
+def _pivoting_safe(d: Drawer, shape, permute: bool) -> np.ndarray:
+    """m×n matrices whose first k = min(m, n) columns are strictly diagonally dominant by column
+    (Gaussian elimination then keeps the diagonal as the pivot, with a margin of 1 over the
+    next candidate at every step), with the rows shuffled by a random permutation when
+    ``permute``: partial pivoting recovers it, with no near-ties for rounding to break
+    differently in PyTorch's LAPACK and chainrule."""
+    (x,) = d.values([shape], [OWN], scale=1.0)
+    x = np.asarray(x, dtype=np.float64)
+    m, n = shape[-2:]
+    k = min(m, n)
+    rng = d.rng()
+    signs = rng.choice([-1.0, 1.0], size=shape[:-2] + (k,))
+    margin = 1.0 + np.abs(x[..., :, :k]).sum(-2)
+    x[..., :k, :k] += (signs * margin)[..., None, :] * np.eye(k)
+    if permute:
+        order = rng.permuted(np.broadcast_to(np.arange(m), shape[:-1]), axis=-1)
+        x = np.take_along_axis(x, order[..., None], axis=-2)
+    return np.ascontiguousarray(x, dtype=d.dtype)   # C order: gradcheck perturbs x.reshape(-1)
+
+
+@spec("linalg_lu_factor")
+def _lu_factor(d: Drawer) -> Case:
+    """LU through each public function: lu_factor, lu_factor_ex, linalg.lu and lu_unpack.
+    ``pivot=False`` (PyTorch: CUDA only) is drawn on matrices that partial pivoting leaves
+    unpermuted, so PyTorch's pivoted CPU factorization is the same function there."""
+    m, n = _n(d), _n(d)
+    k = min(m, n)
+    form = d.draw(st.sampled_from(["lu_factor", "lu_factor_ex", "lu", "lu_unpack"]))
+    pivot = d.draw(st.booleans())
+    x = _pivoting_safe(d, _batch(d) + (m, n), permute=pivot)
+
+    def make(L, pivot_):
+        def call(t):
+            if form == "lu":
+                _, low, up = L.linalg.lu(t, pivot=pivot_)
+                batch = tuple(t.shape[:-2])
+                return L.cat([low.reshape(batch + (-1,)), up.reshape(batch + (-1,))], -1)
+            if form == "lu_factor_ex":
+                return L.linalg.lu_factor_ex(t, pivot=pivot_).LU
+            lu, pivots = L.linalg.lu_factor(t, pivot=pivot_)
+            if form == "lu_unpack":
+                _, low, up = L.lu_unpack(lu, pivots)
+                batch = tuple(t.shape[:-2])
+                return L.cat([low.reshape(batch + (-1,)), up.reshape(batch + (-1,))], -1)
+            return lu
+        return call
+
+    def reference(a):
+        lu = d.reference(a, pivot)[..., :m, :]
+        if form in ("lu", "lu_unpack"):
+            low = np.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=lu.dtype)
+            up = np.triu(lu[..., :k, :])
+            batch = lu.shape[:-2]
+            return np.concatenate([low.reshape(batch + (-1,)), up.reshape(batch + (-1,))], -1)
+        return lu
+
+    return Case((x,), make(cr, pivot), make(torch, True), reference,
+                params={"form": form, "pivot": pivot})
+
+
+@spec("linalg_lu_solve")
+def _lu_solve(d: Drawer) -> Case:
+    """lu_solve on a drawn packed LU (U's diagonal dominant: well conditioned) and drawn valid
+    pivots (pivots[i] in i+1…n), with left/adjoint and broadcast batch axes."""
+    n, k = _n(d), _n(d)
+    batch_a, batch_b = d.draw(S.broadcast_shapes(2, min_dims=0, max_dims=2, max_side=3,
+                                                 large=False))
+    lu = _dominant(d, batch_a + (n, n))
+    rng = d.rng()
+    steps = np.arange(n)
+    pivots = (steps + np.floor(rng.random(batch_a + (n,)) * (n - steps)) + 1).astype(np.int32)
+    left, adjoint = d.draw(st.booleans()), d.draw(st.booleans())
+    (b,) = d.values([batch_b + ((n, k) if left else (k, n))], [OWN])
+    b = np.asarray(b, dtype=d.dtype)
+
+    def reference(lu_, b_):
+        if left:
+            return d.reference(lu_, pivots, b_, adjoint)
+        return np.swapaxes(d.reference(lu_, pivots, np.swapaxes(b_, -1, -2), not adjoint), -1, -2)
+
+    return Case((lu, b),
+                lambda tl, tb: cr.linalg.lu_solve(tl, pivots, tb, left=left, adjoint=adjoint),
+                lambda tl, tb: torch.linalg.lu_solve(tl, torch.from_numpy(pivots), tb, left=left,
+                                                     adjoint=adjoint),
+                reference, d.requires_grad(2), params={"left": left, "adjoint": adjoint})

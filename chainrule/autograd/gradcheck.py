@@ -67,7 +67,7 @@ def gradcheck(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 
     for i, a in enumerate(inputs):
         data = a._data if isinstance(a, Tensor) else a
         if isinstance(data, xp.ndarray) and data.dtype.kind == "f":
-            data = xp.array(data, dtype=xp.float64)
+            data = xp.array(data, dtype=xp.float64, order="C")   # (the nudges write in place)
             positions.append(i)
         arrays.append(data)
     if not positions:

@@ -1,7 +1,8 @@
 """``chainrule.linalg``: PyTorch's ``torch.linalg`` names: norms (ops/norms.py); determinants,
 inverse and solve (ops/linalg_decompositions.py); Cholesky and the symmetric eigendecomposition
-(ops/linalg_eigen.py); QR (ops/linalg_qr.py); SVD and pseudo-inverse (ops/linalg_svd.py); and
-functions composed of those primitives (ops/linalg_products.py, ops/linalg_extra.py)."""
+(ops/linalg_eigen.py); QR (ops/linalg_qr.py); the LU family (ops/linalg_lu.py); SVD and
+pseudo-inverse (ops/linalg_svd.py); and functions composed of those primitives
+(ops/linalg_products.py, ops/linalg_extra.py)."""
 from ..ops.linalg_decompositions import LinAlgError, det, inv, inv_ex, slogdet, solve
 from ..ops.linalg_eigen import cholesky, eigh, eigvalsh
 from ..ops.linalg_extra import (
@@ -16,6 +17,7 @@ from ..ops.linalg_extra import (
                                 tensorsolve,
                                 vander,
 )
+from ..ops.linalg_lu import lu, lu_factor, lu_factor_ex, lu_solve
 from ..ops.linalg_products import cross, lstsq, matrix_power, matrix_rank, multi_dot, vecdot
 from ..ops.linalg_qr import qr
 from ..ops.linalg_svd import pinv, svd, svdvals
@@ -26,4 +28,5 @@ __all__ = ["norm", "vector_norm", "matrix_norm", "det", "slogdet", "inv", "inv_e
            "LinAlgError", "cholesky", "eigh", "eigvalsh", "qr", "svd",
            "svdvals", "pinv", "matrix_power", "multi_dot", "cross", "vecdot",
            "matrix_rank", "lstsq", "matmul", "diagonal", "solve_triangular", "solve_ex",
-           "cholesky_ex", "matrix_exp", "vander", "tensorinv", "tensorsolve", "cond"]
+           "cholesky_ex", "matrix_exp", "vander", "tensorinv", "tensorsolve", "cond",
+           "lu_factor", "lu_factor_ex", "lu", "lu_solve"]

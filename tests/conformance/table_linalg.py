@@ -289,6 +289,122 @@ ENTRIES = [
 ]
 
 
+# ------------------------------------------------------------------------------ LU
+# (chainrule/ops/linalg_lu.py) Uniform draws in [−2, 2] have no ties among the candidate pivots,
+# so both libraries choose the same rows; singular cases use exactly representable elimination.
+_SINGULAR = [[1.0, 2.0], [2.0, 4.0]]
+_RANK2 = [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 1.0, 1.0]]
+
+
+def _lu_mat(L, rows, dtype=None):
+    return L.tensor(rows, dtype=dtype or L.float64)
+
+
+def _batch_singular(L):
+    return L.stack([L.eye(2, dtype=L.float64), _lu_mat(L, _SINGULAR), L.zeros(2, 2,
+                                                                                dtype=L.float64)])
+
+
+def _factors(L, x):
+    return L.linalg.lu_factor(_wc(L, x))
+
+
+ENTRIES += [
+    Entry("linalg.lu_factor", [
+        case(lambda L, x: L.linalg.lu_factor(x), A33, grad=[0]),
+        case(lambda L, x: L.linalg.lu_factor(x), A233, grad=[0], label="batched"),
+        case(lambda L, x: L.linalg.lu_factor(x), floats(2, 4, 3), grad=[0], label="tall"),
+        case(lambda L, x: L.linalg.lu_factor(x), floats(3, 5), grad=[0], label="wide"),
+        case(lambda L, x: L.linalg.lu_factor(x), floats(3, 3, dtype="float32"), grad=[0]),
+        case(lambda L, x: L.linalg.lu_factor(x), floats(0, 3, 2), label="empty batch"),
+        case(lambda L, x: L.linalg.lu_factor(x), floats(3, 0), label="no columns"),
+        case(lambda L: L.linalg.lu_factor(_lu_mat(L, _SINGULAR)), raises=True, label="singular"),
+        case(lambda L: L.linalg.lu_factor(_batch_singular(L)), raises=True,
+             label="singular batch element"),
+        case(lambda L, x: L.linalg.lu_factor(x), floats(3), raises=True, label="1-D"),
+        case(lambda L: L.linalg.lu_factor(L.ones(2, 2, dtype=L.int64)), raises=True,
+             label="integer"),
+    ], note="pivot=False (LU without pivoting) is computed as PyTorch does on CUDA; PyTorch's "
+            "CPU build raises there"),
+    Entry("linalg.lu_factor_ex", [
+        case(lambda L, x: L.linalg.lu_factor_ex(x), A233, grad=[0]),
+        case(lambda L: L.linalg.lu_factor_ex(_batch_singular(L)), label="singular: info"),
+        case(lambda L: L.linalg.lu_factor_ex(_lu_mat(L, _RANK2)), label="rank 2: info 3"),
+        case(lambda L: L.linalg.lu_factor_ex(_lu_mat(L, [[0.0, 1.0], [0.0, 2.0]])),
+             label="zero column: info 1"),
+        case(lambda L: L.linalg.lu_factor_ex(_lu_mat(L, _SINGULAR), check_errors=True),
+             raises=True),
+        case(lambda L, x: L.linalg.lu_factor_ex(x), floats(3), raises=True),
+    ]),
+    Entry("linalg.lu", [
+        case(lambda L, x: L.linalg.lu(x), A33, grad=[0]),
+        case(lambda L, x: L.linalg.lu(x), floats(2, 4, 3), grad=[0], label="tall"),
+        case(lambda L, x: L.linalg.lu(x), floats(2, 3, 5), grad=[0], label="wide"),
+        case(lambda L: L.linalg.lu(_lu_mat(L, _SINGULAR)), label="singular: no error"),
+        case(lambda L, x: L.linalg.lu(x), floats(2, 0, 3), label="no rows"),
+        case(lambda L, x: L.linalg.lu(x), floats(3), raises=True),
+    ]),
+    Entry("linalg.lu_solve", [
+        case(lambda L, a, b: L.linalg.lu_solve(*_factors(L, a), b), A33, floats(3, 2),
+             grad=[0, 1]),
+        case(lambda L, a, b: L.linalg.lu_solve(*_factors(L, a), b, adjoint=True), A233,
+             floats(3, 4), grad=[0, 1], label="adjoint"),
+        case(lambda L, a, b: L.linalg.lu_solve(*_factors(L, a), b, left=False), A233,
+             floats(5, 1, 4, 3), grad=[0, 1], label="left=False, broadcast batch"),
+        case(lambda L, a, b: L.linalg.lu_solve(*_factors(L, a), b, left=False, adjoint=True),
+             A33, floats(2, 3), grad=[0, 1], label="left=False, adjoint"),
+        case(lambda L, a, b: L.linalg.lu_solve(*_factors(L, a), b), A33, floats(3),
+             raises=True, label="vector B"),
+        case(lambda L, a, b: L.linalg.lu_solve(*_factors(L, a), b), A33, floats(4, 2),
+             raises=True, label="incompatible shapes"),
+        case(lambda L, a, b: L.linalg.lu_solve(_factors(L, a)[0], _factors(L, a)[1].long(), b),
+             A33, floats(3, 2), raises=True, label="int64 pivots"),
+        case(lambda L, a, b: L.linalg.lu_solve(_factors(L, a)[0], _factors(L, a)[1][:2], b),
+             A33, floats(3, 2), raises=True, label="pivots of the wrong shape"),
+        case(lambda L, a, b: L.linalg.lu_solve(_factors(L, a)[0], 0 * _factors(L, a)[1], b),
+             A33, floats(3, 2), raises=True, label="pivots out of range"),
+        case(lambda L, a, b: L.linalg.lu_solve(*_factors(L, a), b), A33,
+             floats(3, 2, dtype="float32"), raises=True, label="dtypes differ"),
+    ]),
+    Entry("lu_unpack", [
+        case(lambda L, a: L.lu_unpack(*L.linalg.lu_factor(a)), A233, grad=[0]),
+        case(lambda L, a: L.lu_unpack(*L.linalg.lu_factor(a)), floats(4, 2), grad=[0],
+             label="tall"),
+        case(lambda L, a: L.lu_unpack(*L.linalg.lu_factor(a)), floats(2, 5), grad=[0],
+             label="wide"),
+        case(lambda L, a: L.lu_unpack(*L.linalg.lu_factor(a), unpack_data=False), A33,
+             label="unpack_data=False"),
+        case(lambda L, a: L.lu_unpack(*L.linalg.lu_factor(a), unpack_pivots=False), A33,
+             grad=[0], label="unpack_pivots=False"),
+        case(lambda L, a: L.lu_unpack(a, L.tensor([1, 3, 1], dtype=L.int32)), floats(3, 2),
+             grad=[0], label="extra pivots are ignored"),
+        case(lambda L, a: L.lu_unpack(a, L.tensor([1, 2], dtype=L.int64)), floats(2, 2),
+             raises=True, label="int64 pivots"),
+        case(lambda L, a: L.lu_unpack(a, L.tensor([3, 1], dtype=L.int32)), floats(2, 2),
+             raises=True, label="pivot out of range"),
+        case(lambda L, a: L.lu_unpack(a, L.tensor([1], dtype=L.int32)), floats(3),
+             raises=True, label="1-D"),
+    ]),
+    Entry("lu", [
+        case(lambda L, x: L.lu(x), A233, grad=[0]),
+        case(lambda L, x: L.lu(x, get_infos=True), floats(4, 3), grad=[0], label="get_infos"),
+        case(lambda L: L.lu(_batch_singular(L), get_infos=True), label="singular: no error"),
+        case(lambda L, x: L.lu(x), floats(3), raises=True),
+    ]),
+    Entry("lu_solve", [
+        case(lambda L, b, a: L.lu_solve(b, *_factors(L, a)), floats(4, 3, 2), A33,
+             grad=[0, 1]),
+        case(lambda L, b, a: L.lu_solve(b, *_factors(L, a)), floats(3), A33, raises=True),
+    ]),
+    Entry("Tensor.lu", [
+        case(lambda L, x: x.lu(), A233, grad=[0]),
+        case(lambda L, x: x.lu(pivot=True, get_infos=True), A33, grad=[0]),
+    ]),
+    Entry("Tensor.lu_solve", [
+        case(lambda L, b, a: b.lu_solve(*_factors(L, a)), floats(2, 3, 2), A233, grad=[0, 1]),
+    ]),
+]
+
 # ------------------------------------------------------------------------------ aliases
 # PyTorch's top-level and Tensor-method spellings (chainrule/ops/linalg_aliases.py). They become
 # entries once chainrule/__init__.py binds them (the lines are in linalg_aliases.py's docstring).
