@@ -164,7 +164,8 @@ __all__ += list(_nn_top_level.NAMES)
 # Submodules imported on first use (``chainrule.onnx`` as ``torch.onnx``,
 # ``chainrule.distributions`` as ``torch.distributions``, ...): ``import chainrule`` need not pay.
 _LAZY_SUBMODULES = frozenset({"onnx", "distributions", "distributed", "interpret", "adversarial",
-                              "calibration", "compile"})  # compile: callable, as torch.compile
+                              "calibration", "compile",  # compile: callable, as torch.compile
+                              "testing", "backends"})
 
 
 def __getattr__(name: str):

@@ -145,7 +145,9 @@ def flip(input, dims):  # noqa: A002
         return copy(input)      # (the standard refuses a reversed slice of an empty axis)
     index = tuple(builtins.slice(None, None, -1) if a in dims else builtins.slice(None)
                   for a in range(input.ndim))
-    return getitem(input, index)
+    # a new tensor, as PyTorch's flip (a reversed view would share memory with input: an
+    # in-place change of either would show in the other)
+    return copy(getitem(input, index))
 
 
 @tensor_method

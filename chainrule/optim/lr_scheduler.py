@@ -579,22 +579,8 @@ class OneCycleLR(LRScheduler):
                 group["initial_lr"] = top / div_factor
                 group["max_lr"] = top
                 group["min_lr"] = group["initial_lr"] / final_div_factor
-        self.cycle_momentum = cycle_momentum
-        if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
-            tops = _per_group("max_momentum", optimizer, max_momentum)
-            bases = _per_group("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for top, base, group in zip(tops, bases, optimizer.param_groups):
-                    if self.use_beta1:
-                        group["betas"] = (top, *group["betas"][1:])
-                    else:
-                        group["momentum"] = top
-                    group["max_momentum"] = top
-                    group["base_momentum"] = base
+        _cycle_momentum_setup(self, optimizer, cycle_momentum, base_momentum, max_momentum,
+                              last_epoch)
         super().__init__(optimizer, last_epoch)
 
     def _anneal_func(self, start: float, end: float, pct: float) -> float:
@@ -624,11 +610,157 @@ class OneCycleLR(LRScheduler):
                 start = phase["end_step"]
             lrs.append(lr)
             if self.cycle_momentum:
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(self, group, momentum)
         return lrs
+
+
+def _cycle_momentum_setup(scheduler, optimizer, cycle_momentum: bool, base_momentum,
+                          max_momentum, last_epoch: int) -> list:
+    """OneCycleLR's and CyclicLR's momentum cycling: checks that the optimizer has a momentum
+    (SGD's ``momentum`` or β₁ of ``betas``), records which, and on a fresh start sets each group's
+    momentum to its maximum and keeps both bounds in the group. Returns (bases, tops)."""
+    scheduler.cycle_momentum = cycle_momentum
+    if not cycle_momentum:
+        return [], []
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option "
+                         "enabled")
+    scheduler.use_beta1 = "betas" in optimizer.defaults
+    tops = _per_group("max_momentum", optimizer, max_momentum)
+    bases = _per_group("base_momentum", optimizer, base_momentum)
+    if last_epoch == -1:
+        for top, base, group in zip(tops, bases, optimizer.param_groups):
+            _set_momentum(scheduler, group, top)
+            group["max_momentum"] = top
+            group["base_momentum"] = base
+    return bases, tops
+
+
+def _set_momentum(scheduler, group: dict, momentum: float) -> None:
+    if scheduler.use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
+class CyclicLR(LRScheduler):
+    r"""Cyclical learning rates (Smith, 2017): the rate climbs from ``base_lr`` to ``max_lr`` over
+    ``step_size_up`` steps and back over ``step_size_down``, again and again. Step it once per
+    *batch*. With c the cycle (from 1), x ∈ [0, 1) the position in it and r its rising share:
+
+        c = ⌊1 + t/T⌋,  x = 1 + t/T − c,  s = x/r (rising) or (x − 1)/(r − 1) (falling)
+        η_t = η_base + (η_max − η_base)·s·f(c)     (f(t) for scale_mode 'iterations')
+
+    with f = 1 ('triangular'), 1/2^{c−1} ('triangular2': the height halves each cycle), γᵗ
+    ('exp_range'), or ``scale_fn``. With ``cycle_momentum`` the momentum moves inversely,
+    max_momentum − (max − base)·s·f.
+    """
+
+    text = ("c = ⌊1 + t/T⌋,  x = 1 + t/T − c,  s = x/r or (x − 1)/(r − 1)",
+            "η_t = η_base + (η_max − η_base) · s · f(c)")
+    latex = (r"c = \lfloor 1 + t/T \rfloor,\quad x = 1 + t/T - c,\quad "
+             r"s = x/r \ \text{or}\ (x-1)/(r-1)",
+             r"\eta_t = \eta_{\mathrm{base}} + (\eta_{\max} - \eta_{\mathrm{base}})\,s\,f(c)")
+    labels = ("Position", "Schedule")
+    explanation = ("Sweeping the rate up and down lets training escape saddle points and sharp "
+                   "minima without a hand-tuned decay; the triangle's height may shrink from "
+                   "cycle to cycle.")
+
+    def __init__(self, optimizer: Optimizer, base_lr, max_lr, step_size_up=2000,
+                 step_size_down=None, mode: str = "triangular", gamma: float = 1.0,
+                 scale_fn=None, scale_mode: str = "cycle", cycle_momentum: bool = True,
+                 base_momentum=0.8, max_momentum=0.9, last_epoch: int = -1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.base_momentums, self.max_momentums = _cycle_momentum_setup(
+            self, optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self) -> None:
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode == "triangular":
+            self._scale_fn_ref, self.scale_mode = _scale_one, "cycle"
+        elif self.mode == "triangular2":
+            self._scale_fn_ref, self.scale_mode = _scale_halving, "cycle"
+        else:
+            self._scale_fn_ref = _ScaleExp(self.gamma)
+            self.scale_mode = "iterations"
+
+    def scale_fn(self, x) -> float:
+        """f: the height factor of cycle (or iteration) x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return self._scale_fn_ref(x)
+
+    def get_lr(self) -> list[float]:
+        self._warn_if_called_outside_step()
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        at = cycle if self.scale_mode == "cycle" else self.last_epoch
+        lrs = [base + (top - base) * scale_factor * self.scale_fn(at)
+               for base, top in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, base, top in zip(self.optimizer.param_groups, self.base_momentums,
+                                        self.max_momentums):
+                _set_momentum(self, group, top - (top - base) * scale_factor * self.scale_fn(at))
+        return lrs
+
+    def state_dict(self) -> dict:
+        """As PyTorch: the built-in scale function is rebuilt on loading, and a custom one is
+        kept only when it is an object with attributes (its ``__dict__``), not a function."""
+        state = super().state_dict()
+        state.pop("_scale_fn_ref", None)
+        fn = self._scale_fn_custom
+        state["_scale_fn_custom"] = None
+        if fn is not None and not isinstance(fn, types.FunctionType):
+            state["_scale_fn_custom"] = copy.deepcopy(fn.__dict__)
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        fn = state.pop("_scale_fn_custom", None)
+        super().load_state_dict(state)
+        if fn is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_fn()
+
+
+def _scale_one(x) -> float:
+    return 1.0
+
+
+def _scale_halving(x) -> float:
+    return 1 / (2.0 ** (x - 1))
+
+
+class _ScaleExp:
+    def __init__(self, gamma: float):
+        self.gamma = gamma
+
+    def __call__(self, x) -> float:
+        return self.gamma ** x
 
 
 def _phase(end_step, start_lr, end_lr, start_momentum, end_momentum) -> dict:
@@ -864,7 +996,8 @@ class ReduceLROnPlateau(LRScheduler):
 
 _LRScheduler = LRScheduler  # PyTorch's old name
 
-__all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
+__all__ = ["CyclicLR", "LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR",
+           "ConstantLR",
            "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR",
            "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR", "ChainedScheduler",
            "ReduceLROnPlateau"]

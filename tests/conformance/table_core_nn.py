@@ -431,6 +431,9 @@ OPTIMIZERS = [
     Entry("optim.NAdam", [_optimize("NAdam", lr=0.1),
                           _optimize("NAdam", lr=0.1, weight_decay=0.1,
                                     decoupled_weight_decay=True)]),
+    Entry("optim.RAdam", [_optimize("RAdam", lr=0.1, betas=(0.5, 0.9)),
+                          _optimize("RAdam", lr=0.1, weight_decay=0.1,
+                                    decoupled_weight_decay=True)]),
 ]
 
 
@@ -485,6 +488,12 @@ SCHEDULERS = [
         _schedule(lambda L, o: L.optim.lr_scheduler.OneCycleLR(
             o, max_lr=0.5, total_steps=9, anneal_strategy="linear", three_phase=True),
             epochs=9, momentum=0.9)]),
+    Entry(S + "CyclicLR", [
+        _schedule(lambda L, o: L.optim.lr_scheduler.CyclicLR(o, 0.01, 0.2, step_size_up=3),
+                  epochs=10, momentum=0.9),
+        _schedule(lambda L, o: L.optim.lr_scheduler.CyclicLR(
+            o, 0.01, 0.2, step_size_up=2, step_size_down=3, mode="triangular2",
+            cycle_momentum=False), epochs=12)]),
     Entry(S + "ReduceLROnPlateau", [_schedule(
         lambda L, o: L.optim.lr_scheduler.ReduceLROnPlateau(o, patience=1, factor=0.5),
         metrics=[1.0, 0.9, 0.95, 0.95, 0.95, 0.8, 0.85, 0.9])]),

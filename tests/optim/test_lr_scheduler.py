@@ -84,6 +84,15 @@ CASES = {
         o, max_lr=0.01, total_steps=100, three_phase=True, anneal_strategy="linear")),
     "OneCycleLR-no-momentum": ("Adagrad", lambda s, o: s.OneCycleLR(
         o, max_lr=0.3, total_steps=120, cycle_momentum=False)),
+    "CyclicLR-triangular-SGD": ("SGD", lambda s, o: s.CyclicLR(o, 0.01, 0.1, step_size_up=7)),
+    "CyclicLR-triangular2": ("SGD", lambda s, o: s.CyclicLR(
+        o, [0.01, 0.02], 0.5, step_size_up=4, step_size_down=9, mode="triangular2",
+        base_momentum=0.7, max_momentum=0.95)),
+    "CyclicLR-exp-range-Adam": ("Adam", lambda s, o: s.CyclicLR(
+        o, 0.001, 0.05, step_size_up=5, mode="exp_range", gamma=0.97)),
+    "CyclicLR-custom-iterations": ("SGD", lambda s, o: s.CyclicLR(
+        o, 0.01, 0.1, step_size_up=3, scale_fn=lambda x: 1 / (1 + 0.1 * x),
+        scale_mode="iterations", cycle_momentum=False)),
     "SequentialLR-warmup-cosine": ("SGD", lambda s, o: s.SequentialLR(
         o, [s.LinearLR(o, start_factor=0.1, total_iters=5), s.CosineAnnealingLR(o, T_max=95)],
         milestones=[5])),
@@ -227,7 +236,7 @@ SCHEDULERS = [lr_scheduler.LambdaLR, lr_scheduler.MultiplicativeLR, lr_scheduler
               lr_scheduler.ExponentialLR, lr_scheduler.PolynomialLR,
               lr_scheduler.CosineAnnealingLR, lr_scheduler.CosineAnnealingWarmRestarts,
               lr_scheduler.OneCycleLR, lr_scheduler.SequentialLR, lr_scheduler.ChainedScheduler,
-              lr_scheduler.ReduceLROnPlateau]
+              lr_scheduler.ReduceLROnPlateau, lr_scheduler.CyclicLR]
 
 
 @pytest.mark.parametrize("cls", SCHEDULERS, ids=lambda c: c.__name__)

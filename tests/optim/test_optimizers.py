@@ -57,6 +57,11 @@ CASES = [
     ("Adadelta", dict(weight_decay=0.1)),
     ("Adadelta", dict(lr=2.0, rho=0.95, eps=1e-5, weight_decay=0.01, maximize=True)),
     ("NAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01, betas=(0.5, 0.9))),       # ρₜ > 5 from the first steps
+    ("RAdam", dict(lr=0.01, weight_decay=0.1)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.01, betas=(0.8, 0.95), maximize=True)),
     ("NAdam", dict(lr=0.01, momentum_decay=0.01)),
     ("NAdam", dict(lr=0.01, weight_decay=0.1)),
     ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
@@ -72,6 +77,7 @@ SECOND_GROUP = {
     "Adagrad": dict(lr=0.03, lr_decay=0.1),
     "Adadelta": dict(lr=0.3, rho=0.5),
     "NAdam": dict(lr=0.004, momentum_decay=0.02, weight_decay=0.01),
+    "RAdam": dict(lr=0.004, betas=(0.6, 0.9), weight_decay=0.01),
 }
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-13), np.float32: dict(rtol=1e-5, atol=1e-6)}
