@@ -1,5 +1,6 @@
 """flip, fliplr, flipud and rot90 return new tensors in PyTorch, never views: an in-place change
-of the input (or of the result) must not show in the other."""
+of the input (or of the result) must not show in the other. And transpose refuses dims out of
+range."""
 from __future__ import annotations
 
 import numpy as np
@@ -22,3 +23,12 @@ def test_flips_do_not_share_memory_with_their_input(make):
         y.mul_(-1)                      # the flip changes: the input must not
         results.append((x.tolist(), y.tolist()))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("dims", [(0, 3), (0, 5), (-4, 0)])
+def test_transpose_refuses_dims_out_of_range_as_torch(dims):
+    """chainrule.transpose(x, 0, 3) on a 3-d tensor used to wrap 3 to 0 silently."""
+    with pytest.raises(IndexError, match="out of range"):
+        torch.transpose(torch.zeros(2, 3, 4), *dims)
+    with pytest.raises(IndexError, match="out of range"):
+        cr.transpose(cr.zeros(2, 3, 4), *dims)

@@ -538,6 +538,11 @@ def swapaxes(x, axis1: int, axis2: int):
             raise IndexError(f"transpose: dimension out of range for a 0-d tensor: got "
                              f"({axis1}, {axis2}), expected 0 or -1")
         return transpose(x, ())
+    for axis in (axis1, axis2):
+        if not -ndim <= axis < ndim:
+            raise IndexError(f"transpose: dimension out of range (expected to be in range of "
+                             f"[{-ndim}, {ndim - 1}], but got {axis}) for a tensor of shape "
+                             f"{tuple(x.shape)}")
     a, b = axis1 % ndim, axis2 % ndim
     order[a], order[b] = order[b], order[a]
     return transpose(x, order)
