@@ -6,6 +6,7 @@ import sys
 from .. import backend
 from ..backend import xp
 from ..tensor import Tensor, check_number_fits
+from .rounding import fused_multiply_add
 
 _tensor_module = sys.modules[Tensor.__module__]     # (chainrule.tensor is also a function)
 
@@ -92,25 +93,6 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     return _make(xp.arange(start, end, step, dtype=wide).astype(dtype), requires_grad)
 
 
-def _fused_multiply_add(a, b, c):
-    """a·b + c rounded once, as a fused multiply-add instruction gives it, for float64 arrays:
-    the product split exactly into p + e (Dekker's two-product, Veltkamp's splitting), then
-    c + p + e summed with the rounding error of c + p carried."""
-    split = 134217729.0                             # 2²⁷ + 1
-    p = a * b
-    t = split * a
-    a_hi = t - (t - a)
-    a_lo = a - a_hi
-    t = split * b
-    b_hi = t - (t - b)
-    b_lo = b - b_hi
-    e = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-    s = c + p
-    back = s - c
-    err = (c - (s - back)) + (p - back)
-    return s + (err + e)
-
-
 def evenly_spaced(start, end, steps: int, dtype):
     """PyTorch's linspace values in ``dtype`` (float32 or float64): step = (end − start)/(steps − 1)
     in that dtype; the first half start + step·i and the second half end − step·(steps − 1 − i),
@@ -127,24 +109,7 @@ def evenly_spaced(start, end, steps: int, dtype):
     k = xp.where(half, i, steps - 1 - i)
     step64 = xp.where(half, xp.float64(step), -xp.float64(step))
     base = xp.where(half, xp.float64(lo), xp.float64(hi))
-    if dtype == xp.float32:
-        return _sum_to_float32(base, step64 * k)    # (a float32 times k is exact in float64)
-    return _fused_multiply_add(step64, k, base)
-
-
-def _sum_to_float32(a, b):
-    """a + b rounded once to float32, for float64 arrays: their float64 sum s can land exactly
-    halfway between two float32 values while the exact sum (s plus its rounding error) does not;
-    there the error decides the side instead of rounding half to even."""
-    s = a + b
-    back = s - a
-    err = (a - (s - back)) + (b - back)             # a + b = s + err exactly (two-sum)
-    r = s.astype(xp.float32)
-    toward = xp.where(s > r, xp.float32(xp.inf), xp.float32(-xp.inf))
-    other = xp.nextafter(r, toward)
-    tie = (r.astype(xp.float64) + other.astype(xp.float64)) / 2 == s
-    away = xp.sign(err) == xp.sign(other.astype(xp.float64) - r.astype(xp.float64))
-    return xp.where(tie & (err != 0) & away, other, r)
+    return fused_multiply_add(step64, k, base, dtype)
 
 
 def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:

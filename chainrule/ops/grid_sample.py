@@ -25,6 +25,8 @@ from .. import backend as B
 from ..autograd.function import Function, primitive
 from ..backend import xp
 from ..tensor import Tensor
+from .creation import evenly_spaced
+from .rounding import fused_multiply_add
 
 _MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
 _PADDINGS = {"zeros": 0, "border": 1, "reflection": 2}
@@ -41,12 +43,7 @@ def _base_axis(n: int, align_corners: bool, dtype):
     ``linspace_from_neg_one``: 0 for a single pixel)."""
     if n <= 1:
         return xp.zeros(max(n, 0), dtype=dtype)
-    # PyTorch's linspace, to the last bit: −1 + step·i for the first half, 1 − step·(n − 1 − i)
-    # for the second, each one fused multiply-add
-    i = xp.arange(n)
-    step = float(dtype.type(2) / dtype.type(n - 1))
-    steps = xp.where(i < n // 2, _fused_multiply_add(i.astype(dtype), step, -1.0),
-                     _fused_multiply_add((n - 1 - i).astype(dtype), -step, 1.0)).astype(dtype)
+    steps = evenly_spaced(-1.0, 1.0, n, dtype)     # PyTorch's linspace, to the last bit
     if align_corners:
         return steps
     return (steps * dtype.type(n - 1) / dtype.type(n)).astype(dtype)
@@ -156,28 +153,6 @@ def affine_grid(theta, size, align_corners: bool | None = None):
 
 
 # ---------------------------------------------------------------------------------- grid_sample
-def _fused_multiply_add(a, b: float, c: float):
-    """a·b + c rounded once, as a fused multiply-add instruction computes it: float32 through
-    float64 (where a·b is exact), float64 with Dekker's exact product and Knuth's two-sum."""
-    if a.dtype != xp.float64:
-        return (a.astype(xp.float64) * b + c).astype(a.dtype)
-    product = a * b
-    split = 134217729.0                                 # 2^27 + 1 (Veltkamp's splitting)
-    t = split * a
-    a_hi = t - (t - a)
-    a_lo = a - a_hi
-    t = split * b
-    b_hi = t - (t - b)
-    b_lo = b - b_hi
-    error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-    total = product + c
-    back = total - product
-    rounding = (product - (total - back)) + (c - back)
-    with xp.errstate(invalid="ignore"):
-        fused = total + (rounding + error)
-    return xp.where(xp.isfinite(fused), fused, total)
-
-
 def _unnormalize(c, n: int, align_corners: bool, volumetric: bool):
     """The pixel coordinate of the normalized coordinate c, and d(pixel)/dc. The rounding is
     PyTorch's: its 4-d kernel (vectorised, compiled with FMA) computes (c + 1)·n/2 − ½ in one
@@ -189,7 +164,8 @@ def _unnormalize(c, n: int, align_corners: bool, volumetric: bool):
         return (c + one) / c.dtype.type(2) * c.dtype.type(n - 1), scale
     if volumetric:
         return ((c + one) * c.dtype.type(n) - one) / c.dtype.type(2), c.dtype.type(n / 2)
-    return _fused_multiply_add(c + one, n / 2, -0.5).astype(c.dtype), c.dtype.type(n / 2)
+    return (fused_multiply_add(c + one, n / 2, -0.5, c.dtype).astype(c.dtype),
+            c.dtype.type(n / 2))
 
 
 def _clip(i, n: int):

@@ -6,7 +6,7 @@ import math
 from .. import backend as B
 from .. import kernels
 from ..autograd.versions import bump
-from .optimizer import Optimizer, bias_correction, lerp_
+from .optimizer import Optimizer, adam_moments_, bias_correction
 
 
 class Adam(Optimizer):
@@ -106,11 +106,7 @@ class Adam(Optimizer):
                          lr, beta1, beta2, eps, t)
             return
         work = self._work(param)
-        lerp_(m, grad, 1 - beta1, work)                 # m ← β₁m + (1 − β₁)g
-        v *= beta2                                      # v ← β₂v + (1 − β₂)g²
-        B.into("multiply", grad, grad, out=work)
-        work *= 1 - beta2
-        v += work
+        adam_moments_(m, v, grad, beta1, beta2, work)   # m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²
         if group["amsgrad"]:
             B.into("maximum", state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend as B
-from .optimizer import Optimizer, bias_correction, lerp_
+from .optimizer import Optimizer, adam_moments_, bias_correction
 
 
 class NAdam(Optimizer):
@@ -56,11 +56,7 @@ class NAdam(Optimizer):
         prod = state["mu_product"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
         work, denom = self._work(param, 1), self._work(param, 2)
-        lerp_(m, grad, 1 - beta1, work)                # m ← β₁m + (1 − β₁)g
-        v *= beta2                                     # v ← β₂v + (1 − β₂)g²
-        B.into("multiply", grad, grad, out=work)
-        work *= 1 - beta2
-        v += work
+        adam_moments_(m, v, grad, beta1, beta2, work)   # m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²
         B.into("divide", v, bias_correction(beta2, t), out=denom)  # d = √(v/(1 − β₂ᵗ)) + ε
         B.into("sqrt", denom, out=denom)
         denom += eps

@@ -288,6 +288,16 @@ def lerp_(avg, target, weight: float, work) -> None:
         B.into("subtract", target, work, out=avg)
 
 
+def adam_moments_(m, v, grad, beta1: float, beta2: float, work) -> None:
+    """Adam's two moving averages in place, rounded as PyTorch's:
+    m ← β₁m + (1 − β₁)g (its lerp_), v ← β₂v + (1 − β₂)g² (``work``: scratch of g's shape)."""
+    lerp_(m, grad, 1 - beta1, work)
+    v *= beta2
+    B.into("multiply", grad, grad, out=work)
+    work *= 1 - beta2
+    v += work
+
+
 def full_like(a, value: float):
     """A state array filled with ``value``, shaped like the parameter array ``a``, in its
     library, dtype and device (NumPy's ``full_like``; the array API's for other libraries)."""
@@ -301,4 +311,4 @@ def bias_correction(beta: float, step: int) -> float:
     return 1.0 - beta ** step
 
 
-__all__ = ["Optimizer", "required", "bias_correction", "lerp_"]
+__all__ = ["Optimizer", "required", "bias_correction", "lerp_", "adam_moments_"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from .. import backend as B
-from .optimizer import Optimizer, bias_correction, lerp_
+from .optimizer import Optimizer, adam_moments_, bias_correction
 
 
 class RAdam(Optimizer):
@@ -59,11 +59,7 @@ class RAdam(Optimizer):
             param *= 1 - lr * wd
         m, v = state["exp_avg"], state["exp_avg_sq"]
         work, step = self._work(param, 1), self._work(param, 2)
-        lerp_(m, grad, 1 - beta1, work)                 # m ← β₁m + (1 − β₁)g
-        v *= beta2                                      # v ← β₂v + (1 − β₂)g²
-        B.into("multiply", grad, grad, out=work)
-        work *= 1 - beta2
-        v += work
+        adam_moments_(m, v, grad, beta1, beta2, work)   # m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²
         correction2 = bias_correction(beta2, t)
         B.into("divide", m, bias_correction(beta1, t), out=step)   # m̂
         step *= lr

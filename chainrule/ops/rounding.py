@@ -1,0 +1,53 @@
+"""Arithmetic rounded as PyTorch's compiled CPU kernels round it, for the places where the last
+bit decides a result (linspace's values, grid_sample's pixel coordinates): a·b + c in one fused
+multiply-add (FMA) instruction, rounded once where NumPy's a * b + c rounds twice."""
+from __future__ import annotations
+
+from ..backend import xp
+
+
+def fused_multiply_add(a, b, c, dtype):
+    """a·b + c rounded once to ``dtype`` (float32 or float64), as an FMA instruction gives it.
+
+    float32: a float32 product is exact in float64, so one correctly rounded float32 sum
+    remains (:func:`sum_to_float32`). float64: the product split exactly into p + e (Dekker's
+    two-product with Veltkamp's splitting), then c + p + e with the rounding error of c + p
+    carried (Knuth's two-sum); where that overflows, the plain sum."""
+    a, b, c = (xp.asarray(v, dtype=xp.float64) for v in (a, b, c))
+    if xp.dtype(dtype) == xp.float32:
+        return sum_to_float32(a * b, c)
+    product = a * b
+    split = 134217729.0                             # 2²⁷ + 1
+    t = split * a
+    a_hi = t - (t - a)
+    a_lo = a - a_hi
+    t = split * b
+    b_hi = t - (t - b)
+    b_lo = b - b_hi
+    error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    total, rounding = _two_sum(product, c)
+    with xp.errstate(invalid="ignore"):
+        fused = total + (rounding + error)
+    return xp.where(xp.isfinite(fused), fused, total)
+
+
+def _two_sum(a, b):
+    """(s, e) with s = fl(a + b) and a + b = s + e exactly."""
+    s = a + b
+    back = s - a
+    with xp.errstate(invalid="ignore"):
+        return s, (a - (s - back)) + (b - back)
+
+
+def sum_to_float32(a, b):
+    """a + b (float64 arrays) rounded once to float32: their float64 sum s can land exactly
+    halfway between two float32 values while the exact sum (s plus its rounding error) does not;
+    there the error decides the side instead of rounding half to even."""
+    s, err = _two_sum(a, b)
+    r = s.astype(xp.float32)
+    toward = xp.where(s > r, xp.float32(xp.inf), xp.float32(-xp.inf))
+    other = xp.nextafter(r, toward)
+    with xp.errstate(invalid="ignore", over="ignore"):
+        tie = (r.astype(xp.float64) + other.astype(xp.float64)) / 2 == s
+        away = xp.sign(err) == xp.sign(other.astype(xp.float64) - r.astype(xp.float64))
+    return xp.where(tie & (err != 0) & away, other, r)
