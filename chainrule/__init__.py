@@ -12,7 +12,7 @@ operation and of its derivative kept beside its code::
 import math as _math
 import sys as _sys
 
-from . import backend
+from . import backend, random  # random: torch.random
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.functional import grad_of as grad
 from .autograd.functional import hessian, hvp, jacobian, jvp, value_and_grad, vjp
@@ -33,6 +33,14 @@ from .ops import __all__ as _ops_all
 from .parallel import get_num_threads, set_num_threads
 from .primitives import formula, primitives
 from .primitives import formula_table as primitives_table
+from .random import (  # torch.Generator, torch.default_generator, torch.seed, ...
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    seed,
+    set_rng_state,
+)
 
 float32 = backend.xp.dtype("float32")
 float64 = backend.xp.dtype("float64")
@@ -65,6 +73,15 @@ from .autograd import (  # noqa: E402
 )
 from .autograd.versions import version as _version  # noqa: E402, F401
 from .device import device  # noqa: E402
+from .layouts import (  # noqa: E402  (torch.memory_format, torch.channels_last, torch.strided)
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
 from .tensor import LEGACY_TYPES as _LEGACY_TYPES
 from .tensor import Size, Tensor, set_printoptions
 
@@ -119,6 +136,10 @@ linalg = __import__(__name__ + ".linalg", fromlist=["norm"])  # noqa: E402
 from .serialization import load, save  # noqa: E402  (torch.save/torch.load, no pickle)
 
 special = __import__(__name__ + ".special", fromlist=["erf"])  # noqa: E402  (torch.special)
+# torch's top-level spellings of special functions (ops/special_*.py): torch.i0, torch.igamma, …
+from .ops.special_bessel import i0, i0_  # noqa: E402
+from .ops.special_igamma import igamma, igammac, mvlgamma  # noqa: E402
+from .ops.special_misc import frexp, ldexp, ldexp_, nextafter  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -128,6 +149,10 @@ __all__ = ["Tensor", "backend", "no_grad", "enable_grad", "is_grad_enabled", "se
            "primitives", "Formula", "Equation", "nn", "optim", "explain", "graph",
            "float32", "float64", "float16", "int32", "int64", "bool_", *_ops_all]
 __all__ += ["save", "load"]
+__all__ += ["i0", "i0_", "igamma", "igammac", "mvlgamma", "frexp", "ldexp", "ldexp_",  # special_*
+            "nextafter"]
+__all__ += ["random", "Generator", "default_generator", "get_rng_state", "set_rng_state",
+            "initial_seed", "seed"]
 __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_mode",
             "is_inference_mode_enabled", "is_tensor", "is_floating_point", "numel",
             "set_default_device", "float", "half", "int", "int8", "int16", "short", "uint8",
@@ -136,6 +161,8 @@ __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_
             "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
             "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision",
             "get_float32_matmul_precision", "get_default_device", "set_printoptions"]
+__all__ += ["memory_format", "contiguous_format", "channels_last", "channels_last_3d",
+            "preserve_format", "layout", "strided"]
 
 # torch's top-level and Tensor-method spellings of torch.linalg (ops/linalg_aliases.py):
 # torch.det, torch.inverse, x.cholesky(), the older torch.svd / torch.qr forms, …
@@ -159,6 +186,18 @@ from .nn import top_level as _nn_top_level  # noqa: E402
 
 globals().update({_n: getattr(_nn_top_level, _n) for _n in _nn_top_level.NAMES})
 __all__ += list(_nn_top_level.NAMES)
+
+# more top-level spellings: in-place functions (torch.exp_), *_copy views, ATen's losses (integer
+# reduction), nn spellings (torch.batch_norm, torch.embedding), utilities (torch.gradient, ...)
+from .nn import top_level_losses as _tl_losses  # noqa: E402
+from .nn import top_level_more as _tl_nn_more  # noqa: E402
+from .ops import toplevel_inplace as _tl_inplace  # noqa: E402
+from .ops import utilities_more as _tl_utilities  # noqa: E402
+from .ops import view_copies as _tl_view_copies  # noqa: E402
+
+for _m in (_tl_inplace, _tl_view_copies, _tl_losses, _tl_nn_more, _tl_utilities):
+    globals().update({_n: getattr(_m, _n) for _n in _m.NAMES})
+    __all__ += list(_m.NAMES)
 
 
 # Submodules imported on first use (``chainrule.onnx`` as ``torch.onnx``,

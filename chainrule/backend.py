@@ -41,7 +41,6 @@ int64 = numpy.int64
 bool_ = numpy.bool_
 
 _default_dtype = numpy.dtype(numpy.float32)
-_generator = numpy.random.default_rng()
 
 
 def get_default_dtype() -> numpy.dtype:
@@ -58,11 +57,12 @@ def set_default_dtype(dtype) -> None:
     _default_dtype = dtype
 
 
-def manual_seed(seed: int) -> numpy.random.Generator:
-    """Seed chainrule's random generator (used by rand, randn, randint, dropout, init, ...)."""
-    global _generator
-    _generator = numpy.random.default_rng(seed)
-    return _generator
+def manual_seed(seed: int):
+    """Seed chainrule's default generator (used by rand, randn, randint, dropout, init, ...);
+    returns it (``chainrule.random.default_generator``)."""
+    from .random import default_generator
+
+    return default_generator.manual_seed(seed)
 
 
 # PyTorch's run-time switches that chainrule keeps but has no use for: every chainrule
@@ -100,9 +100,12 @@ def get_float32_matmul_precision() -> str:
     return _settings["matmul_precision"]
 
 
-def generator() -> numpy.random.Generator:
-    """The random generator in use; reseed it with :func:`manual_seed`."""
-    return _generator
+def generator():
+    """The default generator (``chainrule.random.default_generator``, PyTorch's algorithms;
+    NumPy's ``Generator`` methods too, on the same stream); reseed it with :func:`manual_seed`."""
+    from .random import default_generator
+
+    return default_generator
 
 
 def is_array(x) -> bool:

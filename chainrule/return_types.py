@@ -26,13 +26,19 @@ svd = _make("svd", ("U", "S", "V"))
 linalg_svd = _make("linalg_svd", ("U", "S", "Vh"))
 linalg_eigh = _make("linalg_eigh", ("eigenvalues", "eigenvectors"))
 histogram = _make("histogram", ("hist", "bin_edges"))
-triangular_solve = _make("triangular_solve", ("solution", "cloned_coefficient"))
 linalg_lu = _make("linalg_lu", ("P", "L", "U"))
 linalg_lu_factor = _make("linalg_lu_factor", ("LU", "pivots"))
 linalg_lu_factor_ex = _make("linalg_lu_factor_ex", ("LU", "pivots", "info"))
 lu_unpack = _make("lu_unpack", ("P", "L", "U"))
 _lu_with_info = _make("_lu_with_info", ("LU", "pivots", "info"))
+triangular_solve = _make("triangular_solve", ("solution", "cloned_coefficient"))
 
 __all__ = [*_PAIRS, "slogdet", "qr", "svd", "linalg_svd", "linalg_eigh", "histogram",
            "triangular_solve", "linalg_lu", "linalg_lu_factor", "linalg_lu_factor_ex",
            "lu_unpack", "_lu_with_info"]
+
+histogramdd = _make("histogramdd", ("hist", "bin_edges"))   # torch.histogramdd
+__all__ += ["histogramdd"]
+
+frexp = _make("frexp", ("mantissa", "exponent"))   # torch.frexp (ops/special_misc.py)
+__all__ += ["frexp"]

@@ -16,8 +16,9 @@ from __future__ import annotations
 import math
 import sys
 
-from . import backend
+from . import backend, layouts
 from . import device as _device
+from . import random as _random
 from .autograd.grad_mode import _GradMode
 from .autograd.versions import bump as _bump
 from .autograd.versions import record_rebind as _record_rebind
@@ -474,12 +475,18 @@ class Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (its dtype and
         device), with ``non_blocking``/``copy``/``memory_format`` accepted. ``to(None)`` and a
         dtype equal to the current one return this tensor itself, as in PyTorch."""
+        fmt = kwargs.pop("memory_format", None)
         dtype, copy, where = _to_arguments("to", args, kwargs)
         out = self if where is None else self._moved(where)
         out = out if dtype is None or \
             backend.numpy_dtype(dtype) == backend.numpy_dtype(out._data.dtype) \
             else ops.astype(out, dtype)
-        return ops.copy(out) if copy and out is self else out
+        out = ops.copy(out) if copy and out is self else out
+        if fmt is not None and not layouts.is_contiguous_as(out._data, fmt) and \
+                fmt is not layouts.preserve_format:
+            out = ops.copy(out) if out is self else out
+            out._data = layouts.laid_out(out._data, fmt)
+        return out
 
     def _moved(self, where) -> "Tensor":
         """This tensor on device ``where`` (itself when it is there already)."""
@@ -552,14 +559,35 @@ class Tensor:
         return self.to(xp.bool_)
 
     def clone(self, memory_format=None) -> "Tensor":
-        return ops.copy(self)
+        """A copy; in the same memory order as this tensor (``preserve_format``, the default)
+        or in ``memory_format``."""
+        out = ops.copy(self)
+        if memory_format is None or memory_format is layouts.preserve_format:
+            out._data = layouts.like_layout(out._data, self._data)
+        else:
+            out._data = layouts.laid_out(out._data, memory_format)
+        return out
 
     def contiguous(self, memory_format=None) -> "Tensor":
-        """This tensor when its memory is already in row-major order, else a row-major copy."""
-        return self if backend.host_layout(self._data).flags.c_contiguous else ops.copy(self)
+        """This tensor when its memory is already dense in ``memory_format`` (row-major by
+        default; ``chainrule.channels_last``: N×H×W×C order), else a copy laid out so."""
+        fmt = layouts.contiguous_format if memory_format is None else memory_format
+        if layouts.is_contiguous_as(self._data, fmt):
+            return self
+        if fmt is layouts.preserve_format:     # (allowed above, where there is nothing to do)
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        out = ops.copy(self)
+        out._data = layouts.laid_out(out._data, fmt)
+        return out
 
     def is_contiguous(self, memory_format=None) -> bool:
-        return bool(backend.host_layout(self._data).flags.c_contiguous)
+        fmt = layouts.contiguous_format if memory_format is None else memory_format
+        return layouts.is_contiguous_as(self._data, fmt)
+
+    @property
+    def layout(self):
+        """``chainrule.strided``: every chainrule tensor is a dense strided array."""
+        return layouts.strided
 
     def is_floating_point(self) -> bool:
         return dtype_kind(self._data.dtype) == "f"
@@ -676,30 +704,52 @@ class Tensor:
     def copy_(self, src, non_blocking: bool = False) -> "Tensor":
         return self._inplace(_filled, src)
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
-        values = backend.generator().uniform(a, b, self._data.shape)
+    # The in-place samplers draw as PyTorch does (chainrule/random.py): after manual_seed(s)
+    # (or with generator=Generator().manual_seed(s)) they fill in PyTorch's numbers, in the
+    # order PyTorch's kernels visit the elements (memory order).
+    def _drawn(self, draw) -> "Tensor":
+        """Fill with ``draw(shape)`` (a NumPy array), the values laid out in memory order."""
+        values = _random.drawn_in_memory_order(backend.host_layout(self._data), draw)
         return self._inplace(_filled, backend.drawn_like(values, self._data, copy=False))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
+        gen, dtype = _random.resolve(generator), self._float_dtype("uniform_")
+        return self._drawn(lambda shape: gen.uniform_(shape, dtype, a, b))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
-        values = backend.generator().normal(mean, std, self._data.shape)
-        return self._inplace(_filled, backend.drawn_like(values, self._data, copy=False))
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        gen, dtype = _random.resolve(generator), self._float_dtype("normal_")
+        dense = self.is_contiguous()
+        return self._drawn(lambda shape: gen.normal_(shape, dtype, mean, std, dense))
 
     def bernoulli_(self, p=0.5, generator=None) -> "Tensor":
-        p = p._data if isinstance(p, Tensor) else p
-        values = backend.generator().random(self._data.shape) < (
-            backend.to_numpy(p) if backend.is_foreign_array(p) else p)
-        return self._inplace(_filled, backend.drawn_like(values, self._data))
+        gen = _random.resolve(generator)
+        if isinstance(p, Tensor):
+            probs = backend.to_numpy(p._data)
+            return self._drawn(lambda shape: gen.bernoulli(xp.broadcast_to(
+                probs, self._data.shape)).reshape(shape))
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        return self._drawn(lambda shape: gen.bernoulli_(shape, p))
 
     def exponential_(self, lambd: float = 1.0, generator=None) -> "Tensor":
-        values = backend.generator().exponential(1.0 / lambd, self._data.shape)
-        return self._inplace(_filled, backend.drawn_like(values, self._data, copy=False))
+        gen, dtype = _random.resolve(generator), self._float_dtype("exponential_")
+        return self._drawn(lambda shape: gen.exponential_(shape, dtype, lambd))
 
     def random_(self, low: int = 0, high: int | None = None, generator=None) -> "Tensor":
+        """PyTorch's ``random_()`` (the dtype's whole range: [0, 2^mantissa] for a float
+        dtype), ``random_(to)`` ([0, to)) and ``random_(from, to)``."""
+        gen, dtype = _random.resolve(generator), backend.numpy_dtype(self._data.dtype)
         if high is None:
-            low, high = 0, low if low else (1 << 24 if dtype_kind(self._data.dtype) == "f"
-                                            else 1 << 62)
-        values = backend.generator().integers(low, high, self._data.shape)
-        return self._inplace(_filled, backend.drawn_like(values, self._data))
+            low, high = (None, None) if not low else (0, low)
+        return self._drawn(lambda shape: gen.random_(shape, dtype, low, high))
+
+    def _float_dtype(self, op: str):
+        dtype = backend.numpy_dtype(self._data.dtype)
+        if dtype.kind != "f":
+            raise NotImplementedError(f"\"{op}\" not implemented for '{dtype}'")
+        return dtype
 
     def detach_(self) -> "Tensor":
         self._node = None
@@ -1050,6 +1100,27 @@ class Tensor:
         """A no-op (PyTorch moves the storage to shared memory for worker processes; chainrule's
         loaders and data-parallel workers pass arrays themselves)."""
         return self
+
+    # Python callables element by element, in place (chainrule/tensor_apply.py: the rules)
+    def apply_(self, callable, /) -> "Tensor":
+        """``self[i] = callable(self[i])`` for every element, in row-major order (CPU; refused
+        when this tensor requires grad, as in PyTorch). Returns this tensor."""
+        from . import tensor_apply
+
+        return tensor_apply.apply(self, callable)
+
+    def map_(self, other, callable) -> "Tensor":
+        """``self[i] = callable(self[i], other[i])``, ``other`` of this dtype broadcast to this
+        shape, element by element in place (PyTorch's). Returns this tensor."""
+        from . import tensor_apply
+
+        return tensor_apply.apply(self, callable, "map_", (other,))
+
+    def map2_(self, x, y, callable) -> "Tensor":
+        """``self[i] = callable(self[i], x[i], y[i])``, as :meth:`map_` with two tensors."""
+        from . import tensor_apply
+
+        return tensor_apply.apply(self, callable, "map2_", (x, y))
 
     def new(self, *args) -> "Tensor":
         """PyTorch's legacy ``x.new(…)``: sizes (zero-filled) or data, in x's dtype."""

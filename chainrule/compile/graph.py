@@ -87,6 +87,7 @@ class RandomStep:
     out: int
     where: str = ""
     kind: str = "random"
+    order: tuple | None = None      # the memory order it is drawn in (dropout.mask_order)
 
 
 @dataclass

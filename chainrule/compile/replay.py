@@ -57,7 +57,8 @@ def replay(program: Program, arg_tensors: list):
             elif kind == "fused":
                 apply_fused(step, env)
             elif kind == "random":
-                env[step.out] = _dropout._scaled_mask(step.shape, step.p, step.dtype)
+                env[step.out] = _dropout._scaled_mask(step.shape, step.p, step.dtype,
+                                                      order=step.order)
             elif kind == "backward":
                 _backward(step, ctxs, env, arg_tensors, program)
             elif kind == "call":

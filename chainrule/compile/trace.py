@@ -366,17 +366,20 @@ class Tracer:
         """A wrapper of dropout's mask draw that records it as a :class:`RandomStep`."""
         tracer = self
 
-        def _scaled_mask(shape, p, dtype, like=None):
+        def _scaled_mask(shape, p, dtype, like=None, order=None):
+            from ..ops.dropout import mask_order
+
+            order = mask_order(shape, like) if order is None else order
             tracer._in_mask = True
             try:
-                mask = original(shape, p, dtype, like)
+                mask = original(shape, p, dtype, like, order)
             finally:
                 tracer._in_mask = False
             s = tracer.new_slot("random", mask, f"mask{len(tracer.slots)}", None,
                                 len(tracer.steps))
             tracer.keep.append(mask)
             tracer.by_array[id(mask)] = s
-            tracer.steps.append(RandomStep(tuple(shape), p, dtype, s, user_frame()))
+            tracer.steps.append(RandomStep(tuple(shape), p, dtype, s, user_frame(), order=order))
             return mask
 
         return _scaled_mask

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 
 from .. import backend
+from .. import random as _random
 from ..backend import xp
 from ..tensor import Tensor
 
@@ -116,15 +117,16 @@ class Subset(Dataset):
 
 
 def _resolve_generator(generator, op: str):
-    """A NumPy Generator from an int seed, a Generator, or None (chainrule's global one)."""
+    """A NumPy Generator from an int seed, a Generator, or None (chainrule's global one); a
+    :class:`chainrule.Generator` as it is."""
     if generator is None:
         return backend.generator()
-    if isinstance(generator, xp.random.Generator):
+    if isinstance(generator, (xp.random.Generator, _random.Generator)):
         return generator
     if isinstance(generator, (int, xp.integer)) and not isinstance(generator, bool):
         return xp.random.default_rng(int(generator))
-    raise TypeError(f"{op}: generator must be None, an int seed or a numpy.random.Generator, got "
-                    f"{type(generator).__name__}")
+    raise TypeError(f"{op}: generator must be None, a chainrule.Generator, an int seed or a "
+                    f"numpy.random.Generator, got {type(generator).__name__}")
 
 
 def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
@@ -153,8 +155,10 @@ def random_split(dataset, lengths: Sequence[float], generator=None, *, seed: int
 
     ``lengths`` are sample counts summing to ``len(dataset)``, or fractions summing to 1 (each
     count is ⌊n·f⌋, the remainder handed out one at a time from the first split on, as PyTorch
-    does). The permutation comes from ``generator`` (an int seed or a NumPy Generator; ``seed=`` is
-    the same as an int ``generator``) or, by default, chainrule's global generator.
+    does). The permutation is PyTorch's ``randperm(n, generator=generator)`` from ``generator`` (a
+    :class:`chainrule.Generator`) or, by default, chainrule's global generator: PyTorch's split
+    for the same seed. An int seed or a NumPy Generator (chainrule's; ``seed=`` is the same as an
+    int ``generator``) permutes with NumPy's algorithm.
 
     >>> train, val = random_split(TensorDataset(list(range(10))), [0.8, 0.2], seed=0)
     >>> len(train), len(val)
@@ -166,7 +170,8 @@ def random_split(dataset, lengths: Sequence[float], generator=None, *, seed: int
         generator = seed
     n = len(dataset)
     counts = _split_lengths(n, lengths)
-    perm = _resolve_generator(generator, "random_split").permutation(n)
+    gen = _resolve_generator(generator, "random_split")
+    perm = gen.randperm(n) if isinstance(gen, _random.Generator) else gen.permutation(n)
     out, start = [], 0
     for count in counts:
         out.append(Subset(dataset, perm[start:start + count]))

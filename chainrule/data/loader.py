@@ -11,10 +11,20 @@ Dtypes: arrays keep the dtype they are stored with (float32 images stay float32,
 uint8 until a :class:`~chainrule.data.transforms.ToFloat`), except one-integer-per-sample batches —
 class labels — which become int64, the dtype the losses expect.
 
-Shuffling: the order of epoch ``e`` is a permutation drawn from ``default_rng([base_seed, e])``,
-so it depends only on the loader's seed and the epoch number. Resuming training at epoch ``e``
-(``loader.set_epoch(e)`` or ``load_state_dict``) replays exactly the order an uninterrupted run
-would have seen.
+Random numbers, two ways:
+
+- **PyTorch's** (no ``seed=``; ``generator=`` None or a :class:`chainrule.Generator`): each
+  iteration draws what PyTorch's ``_BaseDataLoaderIter`` and ``RandomSampler`` draw, from the
+  same generator, in the same order — one int64 base seed, then (shuffling) one seed for a fresh
+  ``Generator`` whose ``randperm`` is the order (or the order straight from ``generator=``). A
+  program therefore sees PyTorch's orders and leaves the generator where PyTorch leaves it (the
+  dropout masks after it stay in step). Restoring the generator's state (a checkpoint's RNG)
+  replays the orders.
+- **seeded** (``seed=`` an int or a NumPy Generator, or a state from ``load_state_dict``): the
+  order of epoch ``e`` is a permutation drawn from ``default_rng([base_seed, e])``, so it depends
+  only on the loader's seed and the epoch number. Resuming training at epoch ``e``
+  (``loader.set_epoch(e)`` or ``load_state_dict``) replays exactly the order an uninterrupted run
+  would have seen.
 """
 from __future__ import annotations
 
@@ -22,6 +32,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 from .. import backend
+from .. import random as _random
 from ..backend import xp
 from ..tensor import Tensor
 
@@ -78,9 +89,10 @@ def _to_tensor(value):
     return value
 
 
-def _base_seed(seed, op: str) -> int:
+def _base_seed(seed, op: str) -> int | None:
+    """The seed of the seeded mode; None (no seed): PyTorch's draws at each iteration."""
     if seed is None:
-        return int(backend.generator().integers(2 ** 63))
+        return None
     if isinstance(seed, xp.random.Generator):
         return int(seed.integers(2 ** 63))
     if isinstance(seed, (int, xp.integer)) and not isinstance(seed, bool):
@@ -103,8 +115,9 @@ class DataLoader:
             batch itself), as a NumPy array, before it becomes a Tensor — e.g. a
             :class:`~chainrule.data.transforms.Compose` of batch transforms.
         target_transform: the same for the second field (the labels).
-        seed: None (drawn once from chainrule's global generator, so ``chainrule.manual_seed``
-            fixes it), an int, or a NumPy Generator (one number is drawn from it).
+        seed: None (PyTorch's draws from ``generator``, by default the global generator, so
+            ``chainrule.manual_seed`` fixes them), an int, or a NumPy Generator (one number is
+            drawn from it): the seeded mode (see the module docstring).
 
     Each batch is a tuple of Tensors for a tuple dataset (``for x, y in loader``).
 
@@ -141,8 +154,9 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         self.num_workers = num_workers
         self.pin_memory = bool(pin_memory)
-        if seed is None and generator is not None:
-            seed = generator
+        self.generator = generator if isinstance(generator, _random.Generator) else None
+        if seed is None and generator is not None and self.generator is None:
+            seed = generator        # chainrule's: an int or a NumPy Generator as the seed
         shuffle = bool(shuffle)
         if batch_sampler is not None:
             batch_size = 1
@@ -179,13 +193,21 @@ class DataLoader:
         return self.collate_fn is None and hasattr(self.dataset, "get_batch")
 
     def order(self, epoch: int | None = None):
-        """The sample indices of an epoch (``self.epoch`` by default), in the order served."""
+        """The sample indices of an epoch (``self.epoch`` by default), in the order served.
+        Without a seed, a shuffled order is drawn now, as PyTorch's RandomSampler draws it (a
+        seed from the generator, then ``randperm`` from a Generator seeded with it)."""
         epoch = self.epoch if epoch is None else epoch
         if self.sampler is not None:
             return xp.asarray(list(self.sampler), dtype=xp.int64)
         n = len(self.dataset)
         if not self.shuffle:
             return xp.arange(n)
+        if self.base_seed is None:
+            gen = self.generator
+            if gen is None:
+                seed = int(_random.resolve(None).random_((), xp.dtype(xp.int64)))
+                gen = _random.Generator().manual_seed(seed)
+            return gen.randperm(n)
         return xp.random.default_rng([self.base_seed, int(epoch)]).permutation(n)
 
     def set_epoch(self, epoch: int) -> None:
@@ -197,11 +219,14 @@ class DataLoader:
         return {"base_seed": self.base_seed, "epoch": self.epoch}
 
     def load_state_dict(self, state: Mapping) -> None:
-        self.base_seed = int(state["base_seed"])
+        seed = state["base_seed"]
+        self.base_seed = None if seed is None else int(seed)
         self.epoch = int(state["epoch"])
 
     # ----------------------------------------------------------------- iteration
     def __iter__(self):
+        if self.base_seed is None:      # PyTorch's _BaseDataLoaderIter draws its base seed
+            _random.resolve(self.generator).random_((), xp.dtype(xp.int64))
         if self.batch_sampler is not None:
             self.epoch += 1
             for indices in self.batch_sampler:
@@ -211,8 +236,18 @@ class DataLoader:
         self.epoch += 1
         n, bs = len(order), self.batch_size
         stop = (n // bs) * bs if self.drop_last else n
+        # PyTorch's RandomSampler(generator=g) draws its next randperm from g when its order
+        # runs out (before a last partial batch, else when the batch after the last is asked
+        # for); the words are gone from g even though the indices are not used
+        spent = not (self.shuffle and self.sampler is None and self.base_seed is None
+                     and self.generator is not None)
         for start in range(0, stop, bs):
+            if not spent and start + bs > n:
+                self.generator.randperm(n)
+                spent = True
             yield self._batch(order[start:start + bs])
+        if not spent:
+            self.generator.randperm(n)
 
     def _batch(self, indices):
         if self.fast:

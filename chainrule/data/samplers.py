@@ -1,14 +1,21 @@
 """Samplers: which sample indices a DataLoader serves, and in what order (PyTorch's
-``torch.utils.data`` samplers). Random ones draw from a NumPy generator seeded from chainrule's
-(``chainrule.manual_seed`` makes them reproducible) or from ``generator=`` (an int seed or a NumPy
-Generator)."""
+``torch.utils.data`` samplers). Random ones draw as PyTorch's do — from ``generator=`` (a
+:class:`chainrule.Generator`) or chainrule's global generator, with PyTorch's algorithms and at
+the same moments (while iterating), so the same seed gives PyTorch's indices — or, given an int
+seed or a NumPy Generator as ``generator=`` (chainrule's), from NumPy's algorithms."""
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
 
 from .. import backend
+from .. import random as _random
 from ..backend import xp
+
+
+def _pytorch_draws(generator) -> bool:
+    """Whether ``generator`` asks for PyTorch's draws (None or a chainrule.Generator)."""
+    return generator is None or isinstance(generator, _random.Generator)
 
 
 def _rng(generator):
@@ -63,12 +70,30 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
+        if _pytorch_draws(self.generator):
+            return self._pytorch_order()
         n, rng = len(self.data_source), _rng(self.generator)
         if self.replacement:
             return iter(rng.integers(0, n, self.num_samples).tolist())
         reps = math.ceil(self.num_samples / n) if n else 0
         order = xp.concatenate([rng.permutation(n) for _ in range(reps)]) if reps else []
         return iter(list(order[: self.num_samples]))
+
+    def _pytorch_order(self):
+        """PyTorch's RandomSampler.__iter__: without a generator, a fresh one seeded from the
+        global generator; randint in blocks of 32 with replacement, else randperms."""
+        n = len(self.data_source)
+        generator = self.generator
+        if generator is None:
+            seed = int(_random.resolve(None).random_((), xp.dtype(xp.int64)))
+            generator = _random.Generator().manual_seed(seed)
+        if self.replacement:
+            for count in [32] * (self.num_samples // 32) + [self.num_samples % 32]:
+                yield from generator.random_((count,), xp.dtype(xp.int64), 0, n).tolist()
+        else:
+            for _ in range(self.num_samples // n):
+                yield from generator.randperm(n).tolist()
+            yield from generator.randperm(n).tolist()[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -82,8 +107,13 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
+        if _pytorch_draws(self.generator):      # randperm from the generator, when iterated
+            return (self.indices[i] for i in self._pytorch_order())
         order = _rng(self.generator).permutation(len(self.indices))
         return (self.indices[i] for i in order)
+
+    def _pytorch_order(self):
+        yield from _random.resolve(self.generator).randperm(len(self.indices)).tolist()
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -104,10 +134,19 @@ class WeightedRandomSampler(Sampler):
         self.replacement, self.generator = bool(replacement), generator
 
     def __iter__(self):
+        if _pytorch_draws(self.generator):
+            return self._pytorch_order()
         p = self.weights / self.weights.sum()
         draws = _rng(self.generator).choice(len(p), self.num_samples, replace=self.replacement,
                                             p=p)
         return iter(draws.tolist())
+
+    def _pytorch_order(self):
+        """torch.multinomial(weights, num_samples, replacement, generator), when iterated."""
+        rows = self.weights.reshape(1, -1)
+        drawn = _random.resolve(self.generator).multinomial(rows, self.num_samples,
+                                                            self.replacement)
+        yield from drawn.reshape(-1).tolist()
 
     def __len__(self) -> int:
         return self.num_samples

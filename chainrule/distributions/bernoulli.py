@@ -1,11 +1,13 @@
 """The Bernoulli distribution over {0, 1}, parameterised by ``probs`` or ``logits``."""
 from __future__ import annotations
 
+from .. import backend
 from ..backend import xp
 from ..nn.functional import binary_cross_entropy_with_logits as _bce_logits
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution, broadcast_all, noise
+from .distribution import Distribution, broadcast_all
+from .exp_family import ExponentialFamily
 
 
 def clamp_probs(probs: Tensor) -> Tensor:
@@ -44,7 +46,7 @@ class _ProbsOrLogits(Distribution):
         return self.probs.shape
 
 
-class Bernoulli(_ProbsOrLogits):
+class Bernoulli(_ProbsOrLogits, ExponentialFamily):
     r"""Bernoulli distribution: x ∈ {0, 1} with P(x = 1) = p = σ(l).
 
     Mass:         P(x) = pˣ (1 − p)^{1−x}
@@ -89,9 +91,9 @@ class Bernoulli(_ProbsOrLogits):
 
     def sample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        u = noise(shape, self.probs._data.dtype, "uniform")._data
-        p = xp.broadcast_to(self.probs._data, shape)
-        return Tensor._from_op((u < p).astype(self.probs._data.dtype), None)
+        p = xp.broadcast_to(self.probs._data, shape)     # torch.bernoulli(probs.expand(shape))
+        drawn = backend.generator().bernoulli(p)
+        return Tensor._from_op(drawn.astype(self.probs._data.dtype), None)
 
     def log_prob(self, value) -> Tensor:
         if self._validate_args:
@@ -108,3 +110,13 @@ class Bernoulli(_ProbsOrLogits):
         values = tensor([0.0, 1.0], dtype=self.probs.dtype).reshape(
             (2,) + (1,) * len(self.batch_shape))
         return values.expand(2, *self.batch_shape) if expand else values
+
+    # the exponential family: θ = logit p, F(θ) = log(1 + e^θ)
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.probs.logit(),)
+
+    def _log_normalizer(self, x):
+        return x.exp().log1p()

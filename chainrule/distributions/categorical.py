@@ -1,11 +1,13 @@
 """The categorical distribution over {0, …, K − 1}, parameterised by ``probs`` or ``logits``."""
 from __future__ import annotations
 
+import math
+
 from ..backend import xp
 from ..tensor import Tensor
 from . import constraints
 from .bernoulli import _ProbsOrLogits, logits_to_probs, probs_to_logits
-from .distribution import as_param, noise
+from .distribution import as_param
 
 
 class Categorical(_ProbsOrLogits):
@@ -63,12 +65,15 @@ class Categorical(_ProbsOrLogits):
         return self.probs.argmax(-1)
 
     def sample(self, sample_shape=()) -> Tensor:
+        """PyTorch's draw: ``multinomial(probs_2d, n, True).T`` with n the number of samples
+        (one sample per row: the exponential race; more: the inverse cdf)."""
+        from ..ops.sampling import multinomial
+
         shape = self._extended_shape(sample_shape)
-        p = self.probs._data.astype(xp.float64)
-        cdf = xp.cumsum(p, axis=-1)
-        u = noise(shape, xp.float64, "uniform")._data[..., None] * cdf[..., -1:]
-        k = (xp.broadcast_to(cdf, shape + (self._num_events,)) <= u).sum(-1)
-        return Tensor._from_op(xp.minimum(k, self._num_events - 1).astype(xp.int64), None)
+        n = math.prod(shape[:len(shape) - len(self.batch_shape)])
+        probs_2d = self.probs.detach().reshape(-1, self._num_events)
+        samples_2d = multinomial(probs_2d, n, True).T
+        return samples_2d.reshape(shape)
 
     def log_prob(self, value) -> Tensor:
         from .. import broadcast_tensors

@@ -5,7 +5,8 @@ from ..backend import xp
 from ..ops.gamma import digamma, lgamma
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution, as_param, broadcast_all
+from .distribution import as_param, broadcast_all
+from .exp_family import ExponentialFamily
 
 
 def _dirichlet_log_prob(c: Tensor, x: Tensor) -> Tensor:
@@ -20,7 +21,7 @@ def _dirichlet_entropy(c: Tensor) -> Tensor:
         ((c - 1) * digamma(c)).sum(-1)
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     r"""Dirichlet distribution with ``concentration`` (αᵢ > 0, the last dimension: K ≥ 1).
 
     Density:      p(x) = Γ(α₀)/Πᵢ Γ(αᵢ) · Πᵢ xᵢ^{αᵢ−1} on the simplex (xᵢ ≥ 0, Σ xᵢ = 1),
@@ -90,8 +91,16 @@ class Dirichlet(Distribution):
     def entropy(self) -> Tensor:
         return _dirichlet_entropy(self.concentration)
 
+    # the exponential family: θ = α, F(θ) = Σ ln Γ(θᵢ) − ln Γ(Σ θᵢ)
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.concentration,)
 
-class Beta(Distribution):
+    def _log_normalizer(self, x):
+        return lgamma(x).sum(-1) - lgamma(x.sum(-1))
+
+
+class Beta(ExponentialFamily):
     r"""Beta distribution on [0, 1] with ``concentration1`` (α > 0) and ``concentration0``
     (β > 0): the Dirichlet of (x, 1 − x) with concentrations (α, β).
 
@@ -151,3 +160,11 @@ class Beta(Distribution):
 
     def entropy(self) -> Tensor:
         return self._dirichlet.entropy()
+
+    # the exponential family: θ = (α, β), F(θ) = ln B(α, β)
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x) + lgamma(y) - lgamma(x + y)

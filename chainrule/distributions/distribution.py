@@ -64,9 +64,11 @@ def sum_rightmost(x: Tensor, n: int) -> Tensor:
 
 
 def noise(shape, dtype, kind: str = "normal") -> Tensor:
-    """ε ~ N(0, 1) or U(0, 1) of ``shape`` from chainrule's seeded generator, as a constant."""
+    """ε ~ N(0, 1) or U(0, 1) of ``shape`` from chainrule's seeded generator, as a constant,
+    drawn as PyTorch's ``torch.empty(shape).normal_()`` / ``torch.rand(shape)`` draw them."""
     gen = backend.generator()
-    a = gen.standard_normal(shape) if kind == "normal" else gen.random(shape)
+    shape = tuple(shape)
+    a = gen.normal_(shape, dtype) if kind == "normal" else gen.uniform_(shape, dtype)
     return Tensor._from_op(xp.asarray(a, dtype=dtype), None)
 
 

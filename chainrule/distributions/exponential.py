@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution, broadcast_all, noise
+from .distribution import broadcast_all, noise
+from .exp_family import ExponentialFamily
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     r"""Exponential distribution with rate ``rate`` (λ > 0).
 
     Density:      p(x) = λ e^{−λx} for x ≥ 0
@@ -66,3 +67,13 @@ class Exponential(Distribution):
 
     def entropy(self) -> Tensor:
         return 1.0 - self.rate.log()
+
+    # the exponential family: θ = −λ, F(θ) = −log(−θ)
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -(-x).log()

@@ -4,10 +4,11 @@ from __future__ import annotations
 from ..ops.gamma import digamma, lgamma
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import broadcast_all
+from .exp_family import ExponentialFamily
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     r"""Gamma distribution with ``concentration`` (α > 0) and ``rate`` (β > 0).
 
     Density:      p(x) = βᵅ x^{α−1} e^{−βx} / Γ(α),  x > 0
@@ -76,3 +77,13 @@ class Gamma(Distribution):
     def entropy(self) -> Tensor:
         a = self.concentration
         return a - self.rate.log() + lgamma(a) + (1.0 - a) * digamma(a)
+
+    # the exponential family: θ = (α − 1, −β), F(θ) = ln Γ(θ₁ + 1) + (θ₁ + 1) log(−1/θ₂)
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x + 1) + (x + 1) * (-y.reciprocal()).log()

@@ -6,12 +6,13 @@ import math
 from ..ops.special import erf
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution, broadcast_all, noise
+from .distribution import broadcast_all, noise
+from .exp_family import ExponentialFamily
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
-class Normal(Distribution):
+class Normal(ExponentialFamily):
     r"""Normal distribution with mean ``loc`` (μ) and standard deviation ``scale`` (σ > 0).
 
     Density:      p(x) = exp(−(x − μ)² / 2σ²) / (σ√(2π))
@@ -81,3 +82,13 @@ class Normal(Distribution):
 
     def entropy(self) -> Tensor:
         return 0.5 + _HALF_LOG_2PI + self.scale.log()
+
+    # the exponential family: θ = (μ/σ², −1/(2σ²)), F(θ) = −θ₁²/(4θ₂) + ½ log(−π/θ₂)
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()

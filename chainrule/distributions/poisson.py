@@ -6,10 +6,11 @@ from ..backend import xp
 from ..ops.gamma import lgamma
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import broadcast_all
+from .exp_family import ExponentialFamily
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     r"""Poisson distribution with rate ``rate`` (λ ≥ 0): the number of events of a process with
     λ events per unit time.
 
@@ -54,3 +55,12 @@ class Poisson(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return xlogy(value, self.rate) - self.rate - lgamma(value + 1)
+
+    # the exponential family: θ = log λ, F(θ) = e^θ (no expected carrier measure, so no
+    # entropy: NotImplementedError, as PyTorch)
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()

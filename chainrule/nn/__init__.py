@@ -14,9 +14,9 @@ from .activations import (
     Tanh,
 )
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .layers.linear import Bilinear, Flatten, Identity, LazyLinear, Linear, Unflatten
+from .layers.linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .module import Module
-from .parameter import Parameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss  # noqa: E501  # isort: skip
 from .losses import CosineEmbeddingLoss, CTCLoss, GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss  # noqa: E501,E402  # isort: skip
@@ -40,6 +40,7 @@ from .layers.upsampling import ChannelShuffle, CosineSimilarity, Fold, PairwiseD
 from .layers.dropout_extra import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout  # isort: skip
 from . import parallel  # noqa: E402  # isort: skip  (torch.nn.parallel: DistributedDataParallel)
 from .layers.sync_batchnorm import SyncBatchNorm  # noqa: E402  # isort: skip
+from .layers.lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear  # noqa: E501,E402  # isort: skip
 from .layers.adaptive_softmax import AdaptiveLogSoftmaxWithLoss  # noqa: E402  # isort: skip
 from .layers.recurrent import RNNBase, RNNCellBase  # noqa: E402  # isort: skip
 from .layers.fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d  # noqa: E402  # isort: skip

@@ -142,3 +142,145 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     if rows < cols:
         q = q.T
     return _fill(tensor, (gain * q).reshape(tensor.shape))
+
+
+# ------------------------------------------------------------------------------ more initialisers
+# These draw through Tensor.normal_ / uniform_ and chainrule.randperm, which follow PyTorch's
+# generator: with the same seed they give PyTorch's values (float64 bit for bit).
+def _as_dtype(value: float, tensor: Tensor) -> float:
+    """A bound rounded to the tensor's dtype (PyTorch's ``tensor.new_tensor(a).item()``)."""
+    return float(xp.asarray(value, dtype=tensor._data.dtype))
+
+
+def _scratch(tensor: Tensor) -> Tensor:
+    """A host (NumPy) tensor of ``tensor``'s shape and dtype to draw into: the draws are the
+    generator's whatever library ``tensor`` lives in, and ``_fill`` moves the result there."""
+    return Tensor._make(xp.empty(tuple(tensor.shape), dtype=backend.numpy_dtype(tensor.dtype)))
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator=None) -> Tensor:
+    """N(mean, std²) restricted to [a, b] (PyTorch 2.13's sampler, draw for draw).
+
+    With P = Φ((b − μ)/σ) − Φ((a − μ)/σ) the mass inside the bounds:
+
+    - P > 0.3: draw N(μ, σ²) for every entry, and redraw (a whole new tensor of normals each
+      round, keeping only the entries still out of [a, b]) until all are inside;
+    - otherwise (a narrow or far window): rejection from U(a, b) under the envelope of the
+      density's peak m = clip(μ, a, b): accept x when log u ≤ −½((x − μ)/σ)² + ½((m − μ)/σ)²,
+      u ~ U(0, 1), drawing proposals and u for the whole tensor each round.
+
+    Either way every value is a sample of the truncated normal, exactly inside [a, b].
+    A mean more than 2σ outside [a, b] warns, as in PyTorch.
+    """
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+
+    def norm_cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    draw = _scratch(tensor)
+    dtype = draw._data.dtype
+    p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+    if p > 0.3:
+        lo, hi = float(xp.asarray(a, dtype=dtype)), float(xp.asarray(b, dtype=dtype))
+        result = draw.normal_(mean, std, generator=generator)._data.copy()
+        while True:
+            out = (result < lo) | (result > hi)
+            if not out.any():
+                break
+            result = xp.where(out, draw.normal_(mean, std, generator=generator)._data, result)
+        return _fill(tensor, result)
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def log_density(x):                # −½((x − μ)/σ)² − log_peak, in the tensor's dtype
+        return ((x - dtype.type(mean)) / dtype.type(std)) ** 2 * dtype.type(-0.5) \
+            - dtype.type(log_peak)
+
+    def accepted_not(x):               # log u > log density: rejected (u drawn for every entry)
+        u = draw.uniform_(generator=generator)._data
+        with xp.errstate(divide="ignore"):
+            return xp.log(u) > log_density(x)
+
+    result = draw.uniform_(a, b, generator=generator)._data.copy()
+    pending = accepted_not(result)
+    while pending.any():
+        proposal = draw.uniform_(a, b, generator=generator)._data.copy()
+        result = xp.where(pending, proposal, result)
+        pending = xp.where(pending, accepted_not(proposal), pending)
+    return _fill(tensor, result)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix (a 2-d tensor; ones on the diagonal of a rectangular one): a Linear
+    layer so initialised passes as many of its inputs through unchanged as it can."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _fill(tensor, xp.eye(*tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The Dirac delta (a {3, 4, 5}-d convolution weight): output channel d of each of the
+    ``groups`` groups copies input channel d at the kernel's centre, so the convolution passes
+    min(out/groups, in) channels through unchanged."""
+    dimensions = tensor.ndim
+    if dimensions not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_chans_per_grp = sizes[0] // groups
+    min_dim = min(out_chans_per_grp, sizes[1])
+    values = xp.zeros(sizes)
+    centre = tuple(s // 2 for s in sizes[2:])
+    for g in range(groups):
+        for d in range(min_dim):
+            values[(g * out_chans_per_grp + d, d) + centre] = 1
+    return _fill(tensor, values)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """A sparse matrix (Martens, 2010): N(0, std²) entries, then in each column
+    ⌈sparsity·rows⌉ of them, at random rows (``chainrule.randperm``), set to zero."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    from ..ops import randperm
+
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    values = _scratch(tensor).normal_(0, std, generator=generator)._data
+    for col_idx in range(cols):
+        zero_indices = backend.to_numpy(randperm(rows)._data)[:num_zeros]
+        values[zero_indices, col_idx] = 0
+    return _fill(tensor, values)
+
+
+def _make_deprecate(meth):
+    """PyTorch's old names without the underscore: the same function, with a FutureWarning."""
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of "
+                      f"`nn.init.{new_name}`.", FutureWarning, stacklevel=2)
+        return meth(*args, **kwargs)
+
+    deprecated_init.__doc__ = (f"{old_name}(...)\n\n    Deprecated in favor of "
+                               f":func:`{new_name}` (warns FutureWarning); see it for details.")
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)

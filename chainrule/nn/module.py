@@ -17,7 +17,7 @@ from typing import NamedTuple
 from ..backend import astype, dtype_kind, xp
 from ..mathematics import Formula
 from ..tensor import Tensor
-from .parameter import Parameter
+from .parameter import SHAPE_MESSAGE, Buffer, Parameter, is_lazy
 
 
 class RemovableHandle:
@@ -40,6 +40,16 @@ class RemovableHandle:
         for extra in self.extra_dicts:
             extra.pop(self.id, None)
 
+    # pickling and deepcopy (a lazy module holds its initialisation hook's handle): the hook
+    # table itself, so that the copy's handle removes the copy's hook (PyTorch's)
+    def __getstate__(self):
+        return self.hooks_dict_ref(), self.id, self.extra_dicts
+
+    def __setstate__(self, state) -> None:
+        hooks, self.id, self.extra_dicts = state
+        self.hooks_dict_ref = weakref.ref(OrderedDict() if hooks is None else hooks)
+        RemovableHandle.next_id = max(RemovableHandle.next_id, self.id + 1)
+
     def __enter__(self) -> RemovableHandle:
         return self
 
@@ -50,6 +60,12 @@ class RemovableHandle:
 class IncompatibleKeys(NamedTuple):
     missing_keys: list
     unexpected_keys: list
+
+
+def _is_lazy_module(module) -> bool:
+    """Whether ``module`` is a lazy module not yet initialised (nn.layers.lazy.LazyModuleMixin;
+    its class changes at the first call)."""
+    return hasattr(type(module), "_lazy_load_hook")
 
 
 class Module:
@@ -73,16 +89,14 @@ class Module:
         # Re-assigning a name keeps its place in the registration order (PyTorch's rule), so
         # children() and state_dict() keep their order after `model.fc = nn.Linear(...)`.
         if isinstance(value, Parameter):
+            if name not in self._parameters and isinstance(getattr(type(self), name, None),
+                                                            property):   # (a parametrized one)
+                raise KeyError(f"attribute '{name}' already exists")
             self._forget(name, keep="_parameters")
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._forget(name, keep="_modules")
             self._modules[name] = value
-        elif name in self._buffers:
-            if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"buffer '{name}' must be a Tensor or None, got "
-                                f"{type(value).__name__}")
-            self._buffers[name] = value
         elif name in self._parameters:
             if value is not None:
                 raise TypeError(f"cannot assign a {type(value).__name__} to parameter '{name}': "
@@ -93,6 +107,15 @@ class Module:
                 raise TypeError(f"cannot assign a {type(value).__name__} to submodule '{name}': "
                                 "assign a Module or None")
             self._modules[name] = None
+        elif isinstance(value, Buffer):     # nn.Buffer: registered, with its persistence
+            if name not in self._buffers and hasattr(self, name):
+                raise KeyError(f"attribute '{name}' already exists")
+            self.register_buffer(name, value, value.persistent)
+        elif name in self._buffers:         # a plain tensor keeps the buffer's persistence
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"buffer '{name}' must be a Tensor or None, got "
+                                f"{type(value).__name__}")
+            self._buffers[name] = value
         else:
             object.__setattr__(self, name, value)
 
@@ -217,19 +240,26 @@ class Module:
 
     def to(self, *args, **kwargs) -> Module:
         """PyTorch's ``Module.to``: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
-        ``to(tensor)``. Parameters and buffers are moved (to the device) and floating-point ones
-        cast (to the dtype) in place: the Parameter objects stay the same, so an optimizer built
-        before still holds them. A device must be one chainrule computes on (chainrule.device)."""
+        ``to(tensor)``, ``to(memory_format=chainrule.channels_last)`` (4-d and 5-d parameters
+        and buffers laid out so). Parameters and buffers are moved (to the device) and
+        floating-point ones cast (to the dtype) in place: the Parameter objects stay the same,
+        so an optimizer built before still holds them. A device must be one chainrule computes
+        on (chainrule.device)."""
         from ..device import move
+        from ..layouts import laid_out
         from ..tensor import _to_arguments
 
         kwargs.pop("non_blocking", None)
+        fmt = kwargs.pop("memory_format", None)
         dtype, _, where = _to_arguments("Module.to", args, kwargs)
         if dtype is not None:
             dtype = xp.dtype(dtype)
             if dtype.kind not in "fc":
                 raise TypeError(f"Module.to only accepts floating point dtypes, but got {dtype}")
         for t in list(self.parameters()) + list(self.buffers()):
+            if is_lazy(t):          # a lazy module's placeholder: the tensor it will become
+                t._retarget(dtype, where)
+                continue
             if where is not None:
                 t._data = move(t._data, where)
                 if t.grad is not None:
@@ -238,6 +268,8 @@ class Module:
                 t._data = astype(t._data, dtype)
                 if t.grad is not None:
                     t.grad = Tensor._make(astype(t.grad._data, dtype))
+            if fmt is not None and t.ndim in (4, 5):   # PyTorch converts 4-d and 5-d ones only
+                t._data = laid_out(t._data, fmt)
         return self
 
     def cpu(self) -> Module:
@@ -267,7 +299,10 @@ class Module:
                     if value is None or (table == "_buffers" and name in module._non_persistent):
                         continue
                     key = f"{module_prefix}.{name}" if module_prefix else name
-                    out[key] = value.detach()
+                    # a lazy module's placeholders go in as they are (PyTorch's); elsewhere
+                    # detach() of a placeholder raises
+                    out[key] = value if is_lazy(value) and _is_lazy_module(module) \
+                        else value.detach()
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
@@ -275,13 +310,14 @@ class Module:
 
         Values may be chainrule tensors, NumPy arrays, or anything NumPy can convert (a PyTorch
         CPU tensor included). Shapes must match exactly; dtypes are converted to the module's.
-        A lazy layer (nn.LazyLinear) not yet run takes its shape from the checkpoint first.
+        A lazy layer (nn.LazyLinear, nn.LazyConv2d, …) not yet run takes its shapes from the
+        checkpoint first (and stays lazy until its first call, as in PyTorch); an uninitialized
+        tensor in the checkpoint loads into an uninitialized one only.
         """
+        state_dict, hook_missing, hook_unexpected = self._run_load_pre_hooks(state_dict, strict)
         for prefix, module in self.named_modules():
-            lazy = getattr(module, "has_uninitialized_params", None)
-            key = f"{prefix}.weight" if prefix else "weight"
-            if lazy is not None and lazy() and key in state_dict:
-                module._materialize(tuple(state_dict[key].shape)[1], initialise=False)
+            if _is_lazy_module(module):
+                module._lazy_load_hook(state_dict, f"{prefix}." if prefix else "")
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -298,6 +334,10 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
+            if is_lazy(target):         # an uninitialized checkpoint entry: nothing to copy
+                continue
+            if is_lazy(value):          # into an initialized one: PyTorch's error
+                raise RuntimeError(SHAPE_MESSAGE)
             array = value._data if isinstance(value, Tensor) else xp.asarray(value)
             if array.shape != target.shape:
                 errors.append(f"'{key}': checkpoint has shape {tuple(array.shape)}, the model "
@@ -311,7 +351,35 @@ class Module:
         if errors:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}: size mismatch: "
                                + "; ".join(errors))
-        return IncompatibleKeys(missing, unexpected)
+        return IncompatibleKeys(hook_missing + missing, hook_unexpected + unexpected)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):
+        """PyTorch's private hook: ``hook(state_dict, prefix, local_metadata, strict,
+        missing_keys, unexpected_keys, error_msgs)`` (``with_module``: the module first) runs
+        before ``load_state_dict`` reads the checkpoint, and may rename its keys (the
+        parametrized ``weight_norm`` loads the older ``weight_g``/``weight_v`` keys so)."""
+        hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = (lambda *a: hook(self, *a)) if with_module else hook
+        return handle
+
+    def _run_load_pre_hooks(self, state_dict, strict: bool):
+        """A copy of ``state_dict`` after every module's load pre-hooks (the same dict when
+        none has one), and the keys the hooks reported missing and unexpected."""
+        hooked = [(p, m) for p, m in self.named_modules()
+                  if m.__dict__.get("_load_state_dict_pre_hooks")]
+        if not hooked:
+            return state_dict, [], []
+        state_dict = OrderedDict(state_dict)
+        missing, unexpected, errors = [], [], []
+        for prefix, module in hooked:
+            for hook in list(module._load_state_dict_pre_hooks.values()):
+                hook(state_dict, f"{prefix}." if prefix else "", {}, strict, missing,
+                     unexpected, errors)
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(errors))
+        return state_dict, missing, unexpected
 
     # ----------------------------------------------------------------- calling
     def forward(self, *args, **kwargs):

@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 
 from .. import backend, kernels
+from .. import random as _random
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, namespace, pass_where, xp
 from ..parallel import map_flat
@@ -425,15 +426,22 @@ def _rrelu(input, lower, upper, training):  # noqa: A002
         return _act.leaky_relu(input, (lower + upper) / 2)
     data = input._data if isinstance(input, Tensor) else input
     dtype = data.dtype if data.dtype.kind == "f" else backend.get_default_dtype()
-    slopes = backend.generator().uniform(lower, upper, data.shape).astype(dtype)
-    noise = xp.where(data <= 0, slopes, dtype.type(1))
-    return multiply(input, noise)
+    # PyTorch's CPU kernel: over the elements in row-major order, one U(lower, upper) double
+    # (bounds rounded to the dtype's arithmetic type first) for each x ≤ 0, none for the rest
+    host = backend.to_numpy(data)
+    negative = host <= 0
+    acc = xp.float64 if dtype == xp.float64 else xp.float32
+    drawn = backend.generator().uniform_((int(negative.sum()),), xp.float64,
+                                         float(acc(lower)), float(acc(upper)))
+    noise = xp.ones(host.shape, dtype=dtype)
+    noise[negative] = drawn.astype(dtype)
+    return multiply(input, backend.asarray_like(noise, data))
 
 
 def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,  # noqa: A002
           inplace: bool = False):
     """Randomized leaky ReLU: slope (lower + upper)/2 in eval; a ~ U(lower, upper) per element of
-    x ≤ 0 when training (chainrule's seeded generator)."""
+    x ≤ 0 when training (chainrule's seeded generator, drawn as PyTorch draws them)."""
     if not 0 <= lower <= upper:
         raise ValueError(f"rrelu: expected 0 <= lower <= upper, got lower={lower}, "
                          f"upper={upper}")
@@ -534,7 +542,11 @@ def _alpha_dropout(op: str, input, p, training, inplace, feature: bool):  # noqa
         shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2) if feature else tuple(x.shape)
         data = x._data if isinstance(x, Tensor) else x
         dtype = data.dtype if data.dtype.kind == "f" else backend.get_default_dtype()
-        keep = (backend.generator().random(shape) >= p).astype(dtype)
+        # PyTorch's noise: bernoulli_(1 − p) of empty_like(input) (of the (N, C, 1, …) shape
+        # for the feature form), so the same seed drops the same units
+        keep = _random.drawn_in_order(shape, _drop.mask_order(shape, data),
+                                      lambda s: backend.generator().bernoulli_(s, 1.0 - p))
+        keep = keep.astype(dtype)
         alpha = _SELU_NEG_SATURATION
         a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
         shift = (keep - 1) * (alpha * a) + alpha * a * p

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from .. import backend
+from .. import random as _random
 from ..backend import xp
 from ..tensor import Tensor, check_number_fits
 from .rounding import fused_multiply_add
@@ -129,29 +130,33 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -
     return _make(xp.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Uniform on [0, 1), from chainrule's seeded generator."""
+def rand(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1), drawn as PyTorch draws it from the default generator (or
+    ``generator``, a :class:`chainrule.Generator`): the same numbers for the same seed."""
     dtype = _float(dtype)
-    values = backend.generator().random(_size(size), dtype=xp.float64)
-    return _make(values.astype(dtype, copy=False), requires_grad)
+    values = _random.resolve(generator).uniform_(_size(size), dtype)
+    return _make(values, requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal N(0, 1), from chainrule's seeded generator."""
+def randn(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal N(0, 1), drawn as PyTorch draws it (see :func:`rand`)."""
     dtype = _float(dtype)
-    values = backend.generator().standard_normal(_size(size))
-    return _make(values.astype(dtype, copy=False), requires_grad)
+    values = _random.resolve(generator).normal_(_size(size), dtype)
+    return _make(values, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None) -> Tensor:
-    """Integers uniform in [low, high) (PyTorch's ``randint(low=0, high, size)``)."""
+def randint(low, high=None, size=(), *, generator=None, dtype=None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers uniform in [low, high) (PyTorch's ``randint(low=0, high, size)``), drawn as
+    PyTorch draws them (see :func:`rand`)."""
     if isinstance(high, (tuple, list)):  # PyTorch's randint(high, size)
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     size = (size,) if isinstance(size, int) else tuple(size)
-    dtype = xp.int64 if dtype is None else dtype
-    return _make(backend.generator().integers(low, high, size).astype(dtype), False)
+    dtype = xp.int64 if dtype is None else xp.dtype(dtype)
+    values = _random.resolve(generator).random_(size, dtype, int(low), int(high))
+    return _make(values, requires_grad)
 
 
 def _like(fn, x, dtype, requires_grad, *args):
@@ -172,9 +177,11 @@ def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     return full(x.shape, fill_value, dtype=dtype, requires_grad=requires_grad)
 
 
-def rand_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _like(rand, x, dtype, requires_grad)
+def rand_like(x, dtype=None, requires_grad: bool = False, *, generator=None) -> Tensor:
+    dtype = x.dtype if dtype is None else dtype
+    return rand(x.shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 
-def randn_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _like(randn, x, dtype, requires_grad)
+def randn_like(x, dtype=None, requires_grad: bool = False, *, generator=None) -> Tensor:
+    dtype = x.dtype if dtype is None else dtype
+    return randn(x.shape, generator=generator, dtype=dtype, requires_grad=requires_grad)

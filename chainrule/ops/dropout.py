@@ -9,13 +9,15 @@ Numerics:    "inverted": kept units are scaled up during training so that E[y] =
 
 Dropout is not a primitive of its own: it is ``multiply(x, m/(1 − p))`` with the scaled mask a
 constant, so its derivative (and every higher one) is multiply's. The mask is drawn from
-chainrule's seeded generator (:func:`chainrule.manual_seed` makes it reproducible).
+chainrule's seeded generator as PyTorch draws it (:func:`chainrule.manual_seed` makes it
+reproducible, and PyTorch's with the same seed).
 """
 from __future__ import annotations
 
 import warnings
 
 from .. import backend
+from .. import random as _random
 from ..backend import xp
 from ..tensor import Tensor
 from .arithmetic import multiply
@@ -28,22 +30,38 @@ def _check_p(op: str, p) -> float:
     return p
 
 
-def _scaled_mask(shape, p: float, dtype, like=None):
-    """m/(1 − p) with m ~ Bernoulli(1 − p): u ~ U[0, 1) is kept when u ≥ p (probability 1 − p).
+def _scaled_mask(shape, p: float, dtype, like=None, order=None):
+    """m/(1 − p) with m ~ Bernoulli(1 − p), drawn as PyTorch's dropout draws it
+    (``noise.bernoulli_(1 − p).div_(1 − p)``: m = [u < 1 − p], u ~ U[0, 1) in double), so a
+    seeded run drops the units PyTorch drops.
 
     The mask is always drawn on the host from chainrule's seeded generator (so a seeded run
     drops the same units whatever the array library); ``like`` (the input, a Tensor or array)
-    moves it into the input's library and device (:func:`backend.asarray_like`)."""
+    moves it into the input's library and device (:func:`backend.asarray_like`). PyTorch draws
+    the mask for a transposed input in its memory order: ``order`` gives those axes (default:
+    :func:`mask_order` of ``like``)."""
     dtype = backend.numpy_dtype(dtype)
     dtype = dtype if dtype.kind == "f" else backend.get_default_dtype()
     if p == 1.0:
         mask = xp.zeros(shape, dtype=dtype)
     else:
-        u = backend.generator().random(shape, dtype=dtype if dtype.itemsize >= 4 else xp.float32)
-        mask = (u >= p) * dtype.type(1.0 / (1.0 - p))
+        draw = backend.generator().bernoulli_
+        order = mask_order(shape, like) if order is None else order
+        keep = _random.drawn_in_order(tuple(shape), order, lambda s: draw(s, 1.0 - p))
+        mask = keep * (dtype.type(1.0) / dtype.type(1.0 - p))
     if like is None:
         return mask
     return backend.asarray_like(mask, getattr(like, "_data", like))
+
+
+def mask_order(shape, like):
+    """The memory order (axes, outermost first) in which PyTorch draws the mask of ``shape`` for
+    the input ``like``: its noise is ``empty_like(input)``, which keeps a transposed input's
+    layout; None (row-major) for a row-major input or a mask of another shape."""
+    data = getattr(like, "_data", like)
+    if data is None or tuple(data.shape) != tuple(shape):
+        return None
+    return _random.memory_order(backend.host_layout(data))
 
 
 def _constant(mask):

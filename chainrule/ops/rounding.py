@@ -7,7 +7,8 @@ from ..backend import xp
 
 
 def fused_multiply_add(a, b, c, dtype):
-    """a·b + c rounded once to ``dtype`` (float32 or float64), as an FMA instruction gives it.
+    """a·b + c rounded once to ``dtype`` (float32 or float64), as an FMA instruction gives it
+    (random.py's samplers, linspace, grid_sample's coordinates).
 
     float32: a float32 product is exact in float64, so one correctly rounded float32 sum
     remains (:func:`sum_to_float32`). float64: the product split exactly into p + e (Dekker's
@@ -16,6 +17,8 @@ def fused_multiply_add(a, b, c, dtype):
     a, b, c = (xp.asarray(v, dtype=xp.float64) for v in (a, b, c))
     if xp.dtype(dtype) == xp.float32:
         return sum_to_float32(a * b, c)
+    if xp.dtype(dtype) != xp.float64:           # float16: through float64, then rounded
+        return (a * b + c).astype(dtype)
     product = a * b
     split = 134217729.0                             # 2²⁷ + 1
     t = split * a

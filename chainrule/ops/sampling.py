@@ -1,13 +1,15 @@
 """Random sampling and ``*_like`` / ``Tensor.new_*`` factories with PyTorch's signatures.
 
-Every draw comes from chainrule's seeded generator (``chainrule.backend.generator()``), so
-``chainrule.manual_seed`` makes a program repeatable; the streams are not PyTorch's, only the
-distributions are. Samples carry no gradient (as in PyTorch, except ``normal``'s mean and std,
-which are reparameterised: y = mean + std · ε).
+Every draw comes from the default generator or from ``generator=`` (a
+:class:`chainrule.Generator`), by PyTorch's algorithms (``chainrule/random.py``): after
+``manual_seed(s)`` the numbers are PyTorch's (``poisson`` excepted: NumPy's sampler). Samples
+carry no gradient (as in PyTorch, except ``normal``'s mean and std, which are reparameterised:
+y = mean + std · ε).
 """
 from __future__ import annotations
 
 from .. import backend
+from .. import random as _random
 from ..backend import xp
 from ..tensor import Tensor, tensor_method
 from .creation import _float, _make, _size, full, zeros
@@ -15,7 +17,7 @@ from .creation import empty as _empty
 
 
 def _gen(generator=None):
-    return backend.generator() if generator is None else generator
+    return _random.resolve(generator)
 
 
 def _arr(x):
@@ -29,41 +31,47 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_gra
         if size is None:
             raise TypeError("normal(): with a float mean and std, size is required")
         shape = _size((size,) if isinstance(size, int) else (tuple(size),))
-        eps = _gen(generator).standard_normal(shape)
-        return _make((mean + std * eps).astype(_float(dtype)), requires_grad)
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        values = _gen(generator).normal_(shape, _float(dtype), mean, std)
+        return _make(values, requires_grad)
     if isinstance(std, Tensor) and (std._data < 0).any() or \
             not isinstance(std, Tensor) and std < 0:
         raise RuntimeError("normal(): expects all elements of std >= 0.0")
     ref = mean if isinstance(mean, Tensor) else std
     shape = xp.broadcast_shapes(xp.shape(_arr(mean)), xp.shape(_arr(std)))
-    eps = Tensor._from_op(_gen(generator).standard_normal(shape).astype(ref.dtype), None)
-    return mean + std * eps
+    # PyTorch: out.normal_(0, 1), then out * std + mean
+    eps = Tensor._from_op(_gen(generator).normal_(shape, ref.dtype), None)
+    return eps * std + mean
 
 
 def randperm(n: int, *, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
     """A random permutation of 0 … n−1 (int64)."""
     dtype = xp.int64 if dtype is None else xp.dtype(dtype)
-    return _make(_gen(generator).permutation(n).astype(dtype), requires_grad)
+    return _make(_gen(generator).randperm(n).astype(dtype), requires_grad)
 
 
 @tensor_method
 def multinomial(input, num_samples: int, replacement: bool = False, *,  # noqa: A002
                 generator=None):
-    """Indices drawn with probabilities proportional to the rows of ``input`` (1-d or 2-d).
-
-    With replacement: inverse-CDF sampling. Without: the Efraimidis–Spirakis keys u^{1/w}, whose
-    top num_samples are a weighted sample without replacement."""
+    """Indices drawn with probabilities proportional to the rows of ``input`` (1-d or 2-d), as
+    PyTorch draws them: one sample, or without replacement, the top num_samples of p / q with
+    q ~ Exp(1) (the exponential race); with replacement, the inverse of each row's normalised
+    cumulative sum at u ~ U[0, 1) (:meth:`chainrule.Generator.multinomial`)."""
     # the draws come from the seeded host generator: another library's weights are read on the
     # host and the indices moved back (the same samples on every library)
     like = _arr(input)
-    w = backend.to_numpy(like).astype(xp.float64)
+    w = backend.to_numpy(like)
     if w.ndim not in (1, 2):
         raise RuntimeError(f"multinomial(): prob_dist must be 1 or 2 dim, got {w.ndim}")
+    if w.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{w.dtype}")
     if (w < 0).any() or not xp.isfinite(w).all():
         raise RuntimeError("multinomial(): probability tensor contains either inf, nan or "
                            "element < 0")
     rows = w.reshape(-1, w.shape[-1])
-    if (rows.sum(axis=1) <= 0).any():
+    if (rows.sum(axis=1, dtype=xp.float64) <= 0).any():
         raise RuntimeError("multinomial(): invalid multinomial distribution (sum of "
                            "probabilities <= 0)")
     k = rows.shape[1]
@@ -72,20 +80,10 @@ def multinomial(input, num_samples: int, replacement: bool = False, *,  # noqa: 
                            f"prob_dist.size(-1) ({k}) samples without replacement")
     if num_samples <= 0:
         raise RuntimeError("multinomial(): number of samples must be positive")
-    g = _gen(generator)
-    if replacement:
-        cdf = xp.cumsum(rows, axis=1)
-        cdf /= cdf[:, -1:]
-        u = g.random((rows.shape[0], num_samples))
-        out = (cdf[:, None, :] <= u[:, :, None]).sum(axis=2)
-        out = xp.minimum(out, k - 1)
-    else:
-        u = g.random(rows.shape)
-        keys = xp.where(rows > 0, xp.log(u) / xp.where(rows > 0, rows, 1), -xp.inf)
-        out = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
-        if ((rows > 0).sum(axis=1) < num_samples).any():
-            raise RuntimeError("multinomial(): invalid multinomial distribution (with "
-                               "replacement=False, not enough non-negative category to sample)")
+    if not replacement and ((rows > 0).sum(axis=1) < num_samples).any():
+        raise RuntimeError("multinomial(): invalid multinomial distribution (with "
+                           "replacement=False, not enough non-negative category to sample)")
+    out = _gen(generator).multinomial(rows, num_samples, replacement)
     out = out.astype(xp.int64)
     return Tensor._from_op(backend.asarray_like(out.reshape(-1) if w.ndim == 1 else out, like),
                            None)
@@ -93,12 +91,18 @@ def multinomial(input, num_samples: int, replacement: bool = False, *,  # noqa: 
 
 @tensor_method
 def bernoulli(input, p=None, *, generator=None):  # noqa: A002
-    """1 with probability input (or ``p``), else 0, in input's dtype."""
-    probs = _arr(input) if p is None else xp.broadcast_to(xp.asarray(p), input.shape)
+    """1 with probability input (or ``p``), else 0, in input's dtype; drawn as PyTorch draws
+    it (u < p with u in double for a number p or float64 probabilities, else in float)."""
+    if p is not None and not isinstance(p, Tensor):
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        drawn = _gen(generator).bernoulli_(tuple(input.shape), p)
+        return Tensor._from_op(drawn.astype(input.dtype), None)
+    probs = _arr(input) if p is None else xp.broadcast_to(_arr(p), input.shape)
     if probs.size and ((probs < 0).any() or (probs > 1).any()):
         raise RuntimeError("bernoulli(): Expected p_in >= 0 && p_in <= 1")
-    u = _gen(generator).random(xp.shape(probs))
-    return Tensor._from_op((u < probs).astype(input.dtype), None)
+    drawn = _gen(generator).bernoulli(backend.to_numpy(probs))
+    return Tensor._from_op(backend.asarray_like(drawn.astype(input.dtype), probs), None)
 
 
 def poisson(input, generator=None):  # noqa: A002
@@ -106,16 +110,17 @@ def poisson(input, generator=None):  # noqa: A002
     rate = _arr(input)
     if rate.size and (rate < 0).any():
         raise RuntimeError("poisson(): invalid Poisson rate, expected rate to be non-negative")
-    return Tensor._from_op(_gen(generator).poisson(rate).astype(rate.dtype), None)
+    return Tensor._from_op(_gen(generator)._numpy().poisson(rate).astype(rate.dtype), None)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, requires_grad=False):  # noqa: A002
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None,  # noqa: A002
+                 requires_grad=False):
     """Integers uniform in [low, high) with input's shape (and dtype unless ``dtype``)."""
     if high is None:
         low, high = 0, low
     dtype = input.dtype if dtype is None else xp.dtype(dtype)
-    values = _gen().integers(low, high, tuple(input.shape))
-    return _make(values.astype(dtype), requires_grad)
+    values = _gen(generator).random_(tuple(input.shape), dtype, int(low), int(high))
+    return _make(values, requires_grad)
 
 
 def empty_like(input, *, dtype=None, requires_grad: bool = False, **_ignored):  # noqa: A002

@@ -522,8 +522,12 @@ def argwhere(input):  # noqa: A002
 
 
 def _scalar_dtype(value, other):
-    """The dtype PyTorch gives a Python number beside ``other`` (a tensor or a number)."""
+    """The dtype PyTorch gives a Python number beside ``other`` (a tensor or a number); an
+    array or NumPy scalar (a fill value or drawn values, already in the tensor's dtype) keeps
+    its own."""
     from .. import backend
+    if isinstance(value, (xp.ndarray, xp.generic)):
+        return value.dtype
     if isinstance(other, Tensor):
         k = other.dtype.kind
         if isinstance(value, bool):

@@ -529,7 +529,7 @@ def numel(input) -> int:  # noqa: A002
 
 
 def clone(input, *, memory_format=None):  # noqa: A002
-    return copy(input)
+    return input.clone(memory_format=memory_format)
 
 
 __all__ = ["tile", "repeat_interleave", "narrow", "t", "flip", "fliplr", "flipud", "roll",

@@ -105,16 +105,21 @@ def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e
                    dim: int = -1):
     """A sample from the Gumbel-softmax (Concrete) distribution over the classes along ``dim``
     (PyTorch's ``F.gumbel_softmax``): y = softmax((logits + G)/τ), G ~ Gumbel(0, 1) drawn from
-    chainrule's seeded generator; ``hard``: the one-hot of y's argmax in value, with y's gradient
-    (the straight-through estimator: one_hot − y.detach() + y)."""
-    from ..backend import drawn_like, generator
+    chainrule's seeded generator as PyTorch draws it; ``hard``: the one-hot of y's argmax in
+    value, with y's gradient (the straight-through estimator: one_hot − y.detach() + y)."""
+    from ..backend import drawn_like, generator, numpy_dtype
     from ..tensor import Tensor
     from .arithmetic import add, divide, subtract
 
     if tau <= 0:
         raise ValueError(f"gumbel_softmax: tau must be positive, got {tau}")
     data = logits._data
-    noise = Tensor._from_op(drawn_like(generator().gumbel(size=data.shape), data), None)
+    # PyTorch's G = −log(e), e = empty_like(logits).exponential_() (row-major, logits' dtype)
+    dtype = numpy_dtype(data.dtype)
+    dtype = dtype if dtype.kind == "f" else xp.dtype(xp.float32)
+    with xp.errstate(divide="ignore"):
+        gumbels = -xp.log(generator().exponential_(tuple(data.shape), dtype))
+    noise = Tensor._from_op(drawn_like(gumbels, data), None)
     soft = softmax(divide(add(logits, noise), tau), axis=dim)
     if not hard:
         return soft

@@ -16,7 +16,6 @@ from ..backend import xp
 from ..tensor import Tensor, tensor_method
 from . import reduce as _reduce
 from .binary import lerp
-from .creation import evenly_spaced
 from .indexing import gather, getitem
 from .movement import expand_dims, reshape, squeeze, stack
 from .selection import _wrap
@@ -378,49 +377,15 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
     A value belongs to the bin [eᵢ, eᵢ₊₁) — the last bin includes its right edge; values outside
     the edges (and NaN) are not counted. ``weight``: each value counts its weight instead of 1.
     ``density``: counts divided by (total · bin width), so the histogram integrates to 1.
-    Returns (hist, bin_edges), both in input's floating dtype, as PyTorch's."""
-    x = _arr(input)
-    if x.dtype.kind != "f":
-        raise NotImplementedError(f"histogram(): not implemented for {x.dtype} tensors; "
-                                  "convert to a floating dtype first")
-    flat = x.reshape(-1)
-    if isinstance(bins, Tensor):
-        edges = _arr(bins).astype(x.dtype).reshape(-1)
-    else:
-        if int(bins) <= 0:
-            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
-                               "dimension 0")
-        if range is not None:
-            lo, hi = float(range[0]), float(range[1])
-        elif flat.size:
-            lo, hi = float(flat.min()), float(flat.max())
-        else:
-            lo, hi = 0.0, 1.0
-        if lo > hi:
-            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {lo:g} "
-                               f"max {hi:g} for dimension 0")
-        if not (xp.isfinite(lo) and xp.isfinite(hi)):
-            raise RuntimeError(f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not "
-                               "finite")
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
-        edges = evenly_spaced(lo, hi, int(bins) + 1, x.dtype)     # PyTorch's linspace
-    n = edges.size - 1
-    counted = (flat >= edges[0]) & (flat <= edges[-1])
-    which = xp.searchsorted(edges, flat[counted], side="right") - 1
-    which = xp.minimum(which, n - 1)                # the right edge: the last bin
-    w = None
+    Returns (hist, bin_edges), both in input's floating dtype, as PyTorch's: the 1-dimensional
+    :func:`~chainrule.ops.histogram_dd.histogramdd` (as in PyTorch)."""
+    from .histogram_dd import histogramdd
+
     if weight is not None:
-        w = _arr(weight).reshape(-1)
-        if w.shape != flat.shape:
-            raise RuntimeError(f"histogram(): weight has {w.size} values, expected one per value "
-                               f"of input ({flat.size})")
-        w = w[counted].astype(xp.float64)
-    hist = xp.bincount(which, weights=w, minlength=builtins.max(n, 0)).astype(x.dtype)
-    if density:
-        widths = xp.diff(edges)
-        hist = (hist / hist.sum() / widths).astype(x.dtype)      # PyTorch's order
-    return return_types.histogram(_result(hist, input), _result(edges.copy(), input))
+        weight = reshape(weight, (-1,))
+    hist, edges = histogramdd(reshape(input, (-1, 1)), [bins], range=range, weight=weight,
+                              density=density)
+    return return_types.histogram(hist, edges[0])
 
 
 Tensor.histogram = histogram

@@ -1,5 +1,6 @@
-"""``chainrule.special``: PyTorch's ``torch.special`` names for functions chainrule already has
-(each the same primitive or composite as its top-level twin, with its mathematics)."""
+"""``chainrule.special``: PyTorch's ``torch.special`` names (each the same primitive or composite
+as its top-level twin where it has one, with its mathematics; the Bessel, normal-distribution,
+incomplete-gamma and zeta functions live in ops/special_*.py)."""
 from __future__ import annotations
 
 from ..ops import (
@@ -20,6 +21,24 @@ from ..ops import lgamma as gammaln
 from ..ops import log_softmax as _log_softmax
 from ..ops import logsumexp as _logsumexp
 from ..ops import softmax as _softmax
+from ..ops.pointwise import sinc
+from ..ops.special_bessel import (
+    i0,
+    i0e,
+    i1,
+    i1e,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+)
+from ..ops.special_bessel_j import bessel_j0, bessel_j1, spherical_bessel_j0
+from ..ops.special_igamma import gammainc, gammaincc, multigammaln
+from ..ops.special_misc import entr, xlog1py
+from ..ops.special_ndtr import erfcx, log_ndtr, ndtr, ndtri
+from ..ops.special_zeta import zeta
 
 expit = sigmoid
 psi = digamma
@@ -39,3 +58,9 @@ def logsumexp(input, dim, keepdim: bool = False):  # noqa: A002
 
 __all__ = ["erf", "erfc", "erfinv", "exp2", "expm1", "log1p", "logit", "round", "expit", "xlogy",
            "softmax", "log_softmax", "logsumexp", "gammaln", "digamma", "psi", "polygamma"]
+# the functions of ops/special_*.py (round 33)
+__all__ += ["ndtr", "ndtri", "log_ndtr", "erfcx", "i0", "i0e", "i1", "i1e", "entr", "xlog1py",
+            "sinc", "multigammaln", "gammainc", "gammaincc", "zeta", "bessel_j0", "bessel_j1",
+            "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
+            "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+            "spherical_bessel_j0"]

@@ -91,8 +91,8 @@ class Trainer:
     @property
     def dtype(self):
         for p in self.model.parameters():
-            if p._data.dtype.kind == "f":
-                return p._data.dtype
+            if p.dtype.kind == "f":        # (p.dtype: a lazy layer's placeholder has one too)
+                return p.dtype
         return backend.get_default_dtype()
 
     def compute_loss(self, out, y):

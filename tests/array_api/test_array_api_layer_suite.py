@@ -37,7 +37,8 @@ from harness import Spec, case, floats  # noqa: E402
 StrictArray = type(xs.asarray(0.0))
 TABLES = ("table_layers", "table_core_nn", "table_losses_optim", "table_special", "table_views",
           "table_extras", "table_core", "table_functional", "table_core_tensor",
-          "table_core_methods", "table_math", "table_shape", "table_toplevel")
+          "table_core_methods", "table_math", "table_shape", "table_toplevel",
+          "table_toplevel_more", "table_nn_utils_more")
 FACTORIES = ("zeros", "ones", "full", "empty", "arange", "linspace", "logspace", "eye", "rand",
              "randn", "randint", "randperm", "zeros_like", "ones_like", "full_like", "empty_like",
              "rand_like", "randn_like", "scalar_tensor", "tril_indices", "triu_indices",
@@ -173,6 +174,10 @@ EXCLUDED.update({
 EXCLUDED.update({f"HalfTensor#{k}": "the array API standard has no float16 (array_api_strict "
                                     "neither)" for k in (3, 6)})
 EXCLUDED["Tensor.new#1"] = "builds a tensor from a Python list: host data gives a NumPy tensor"
+EXCLUDED.update({      # table_toplevel_more: host data, or a DLPack capsule (NumPy reads it)
+    "asarray#3": "builds a tensor from a Python list: host data gives a NumPy tensor",
+    "from_dlpack#1": "a DLPack capsule names no array library: NumPy reads it (host memory)",
+    "to_dlpack#0": "a DLPack capsule names no array library: NumPy reads it (host memory)"})
 
 _SEED = ("autograd/function.py Context.lift_saved lifts only NumPy arrays (isinstance ndarray: "
          "also lift foreign arrays, else create_graph records nothing); autograd/functional.py "
@@ -185,6 +190,12 @@ PENDING = {
     "logcumsumexp#4": ("float32: ops/cumulative_standard.py's prefix scan rounds differently "
                        "from NumPy's sequential logaddexp.accumulate (docs/array_api.md); a "
                        "sequential scan with the standard's logaddexp would give NumPy's bits"),
+    "nn.utils.parametrizations.orthogonal#1": (  # table_nn_utils_more
+        "ops/linalg_extra.py matrix_exp adds a NumPy identity to the argument: build it with "
+        "asarray_like(…, A._data)"),
+    "nn.utils.clip_grad_norm#0": (  # table_nn_utils_more
+        "nn/utils/clip_grad.py get_total_norm stacks and scales with NumPy's xp (object arrays "
+        "of foreign 0-d arrays): use the gradients' namespace"),
 }
 
 

@@ -45,15 +45,14 @@ def test_mc_dropout_statistics_from_the_same_masks():
     x = np.random.default_rng(1).normal(size=(6, 5))
     cr.manual_seed(11)
     result = mc_dropout_predict(model, x, samples=7)
-    # by hand: the same generator state, the same draws (one U[0, 1) array per pass; an element
-    # is kept when u ≥ p and scaled by 1/(1 − p)), the layers' weights in NumPy
+    # by hand: the same generator state, the same draws (one Bernoulli(1 − p) mask per pass,
+    # PyTorch's: kept when u < 1 − p, scaled by 1/(1 − p)), the layers' weights in NumPy
     cr.manual_seed(11)
     w1, b1 = model[0].weight.numpy(), model[0].bias.numpy()
     w2, b2 = model[3].weight.numpy(), model[3].bias.numpy()
     samples = []
     for _ in range(7):
-        u = backend.generator().random((6, 8), dtype=np.float64)
-        mask = (u >= 0.3) / 0.7
+        mask = backend.generator().bernoulli_((6, 8), 1 - 0.3) / 0.7
         hidden = np.maximum(x @ w1.T + b1, 0.0) * mask
         samples.append(_softmax_rows(hidden @ w2.T + b2))
     samples = np.stack(samples)

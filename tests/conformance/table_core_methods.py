@@ -12,6 +12,12 @@ from harness import Entry, bools, case, floats, ints, positive
 
 X = floats(2, 3)
 X32 = floats(2, 3, dtype="float32")
+X4 = floats(2, 3, 4, 5)
+
+
+def _layout(x, L):
+    """A tensor's values, strides and contiguity in both memory formats."""
+    return x, x.stride(), x.is_contiguous(), x.is_contiguous(memory_format=L.channels_last)
 
 
 def _m(name, *a, **k):
@@ -162,9 +168,33 @@ PROPERTIES = [
                                        case(_m("is_floating_point"), ints(2))]),
     Entry("Tensor.is_complex", [case(_m("is_complex"), X)]),
     Entry("Tensor.is_contiguous", [case(_m("is_contiguous"), X),
-                                   case(lambda L, x: x.T.is_contiguous(), X)]),
+                                   case(lambda L, x: x.T.is_contiguous(), X),
+                                   case(lambda L, x: x.is_contiguous(
+                                       memory_format=L.channels_last), X4, label="channels_last"),
+                                   case(lambda L, x: x.is_contiguous(
+                                       memory_format=L.channels_last), floats(2, 1, 3, 4),
+                                       label="channels_last, C = 1")]),
     Entry("Tensor.contiguous", [case(lambda L, x: x.T.contiguous(), X, grad=[0]),
-                                case(lambda L, x: x.T.contiguous().is_contiguous(), X)]),
+                                case(lambda L, x: x.T.contiguous().is_contiguous(), X),
+                                case(lambda L, x: _layout(x.contiguous(
+                                    memory_format=L.channels_last), L), X4, grad=[0],
+                                    label="channels_last"),
+                                case(lambda L, x: x.contiguous(memory_format=L.channels_last),
+                                     floats(2, 3), raises=True, label="channels_last needs 4-d"),
+                                case(lambda L, x: x.T.contiguous(memory_format=L.preserve_format),
+                                     X, raises=True, label="preserve_format refused")]),
+    Entry("memory_format", [
+        case(lambda L: [isinstance(getattr(L, n), L.memory_format) for n in (
+            "contiguous_format", "channels_last", "channels_last_3d", "preserve_format")]),
+        case(lambda L, x: _layout(x.to(memory_format=L.channels_last).to(L.float32), L), X4,
+             label="to() keeps it"),
+        case(lambda L, x: _layout(x.contiguous(memory_format=L.channels_last).clone(), L), X4,
+             label="clone preserves it"),
+        case(lambda L, x: _layout(x.contiguous(memory_format=L.channels_last_3d), L),
+             floats(2, 3, 2, 3, 4), label="channels_last_3d")]),
+    Entry("layout", [case(lambda L: isinstance(L.strided, L.layout))]),
+    Entry("Tensor.layout", [case(lambda L, x: x.layout == L.strided, X),
+                            case(lambda L, x: x.T.layout is L.strided, X)]),
     Entry("Tensor.is_cpu", [case(_p("is_cpu"), X)]),
     Entry("Tensor.is_cuda", [case(_p("is_cuda"), X)]),
     Entry("Tensor.is_pinned", [case(_m("is_pinned"), X)]),

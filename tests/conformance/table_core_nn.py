@@ -648,3 +648,152 @@ FUNCTIONAL = [
 ]
 
 ENTRIES = (LAYERS + ACTIVATIONS + LOSSES + CONTAINERS + OPTIMIZERS + SCHEDULERS + FUNCTIONAL)
+
+
+# ------------------------------------------------------------------------------ lazy modules,
+# nn.Buffer, Tensor.apply_/map_/map2_
+def _lazy_first_call(name, *args, **kwargs):
+    """A lazy layer: its repr and state_dict (names and kinds) before the first call; then the
+    class it became, its repr, its parameters' shapes, and (parameters set from the stream) the
+    output, the input's gradient, the parameters' gradients and the buffers."""
+    def run(L, x):
+        m = getattr(L.nn, name)(*args, **kwargs).double()
+        before = (repr(m), [(k, type(v).__name__) for k, v in m.state_dict().items()],
+                  m.has_uninitialized_params())
+        m(x)
+        _set_params(L, m)
+        x.requires_grad_(True)
+        y = m(x)
+        (y * y).sum().backward()
+        return (before, type(m).__name__, repr(m),
+                [(n, tuple(p.shape)) for n, p in m.named_parameters()], y, x.grad,
+                [p.grad for p in m.parameters()], [b for _, b in m.named_buffers()])
+    return run
+
+
+def _lazy_loaded(name, plain, *args, **kwargs):
+    """load_state_dict of a non-lazy layer into a lazy one: still lazy (size attribute 0), its
+    placeholders shaped; the first call then makes it the non-lazy class."""
+    def run(L, x):
+        source = getattr(L.nn, plain[0])(*plain[1:], **kwargs).double()
+        _set_params(L, source)
+        m = getattr(L.nn, name)(*args, **kwargs).double()
+        keys = m.load_state_dict(source.state_dict())
+        before = (type(m).__name__, repr(m), m.has_uninitialized_params(),
+                  list(keys.missing_keys), list(keys.unexpected_keys))
+        m.eval()
+        y = m(x)
+        return before, type(m).__name__, repr(m), y
+    return run
+
+
+def _lazy_entry(name, call_args, call_kwargs, shape, plain, *extra):
+    return Entry(f"nn.{name}", [
+        case(_lazy_first_call(name, *call_args, **call_kwargs), floats(*shape)),
+        case(_lazy_loaded(name, plain, *call_args, **call_kwargs), floats(*shape),
+             label="load_state_dict gives the shapes"),
+        case(lambda L: getattr(L.nn, name)(*call_args, **call_kwargs).weight + 1, raises=True,
+             label="the weight used before the first call"),
+        *extra])
+
+
+def _buffers(L, x):
+    """nn.Buffer assigned to a Module: registered, persistent or not, kept by a plain tensor
+    assigned to its name, set by an nn.Buffer assigned to it."""
+    m = L.nn.Module()
+    m.a = L.nn.Buffer(x)
+    m.b = L.nn.Buffer(x * 2, persistent=False)
+    first = (list(m.state_dict()), [n for n, _ in m.named_buffers()],
+             isinstance(m.a, L.nn.Buffer), m.a.persistent, m.b.persistent, m.a.requires_grad)
+    m.b = x * 3
+    second = list(m.state_dict())
+    m.a = L.nn.Buffer(x * 4, persistent=False)
+    return first, second, list(m.state_dict()), m.a, m.b, isinstance(m.b, L.nn.Buffer)
+
+
+def _uninitialized(L, x):
+    p = L.nn.UninitializedParameter(dtype=x.dtype)
+    before = (repr(p), p.requires_grad, p.is_leaf, p.dtype, p.ndim, L.nn.parameter.is_lazy(p))
+    p.materialize(tuple(x.shape))
+    return before, type(p).__name__, tuple(p.shape), p.dtype, p.requires_grad
+
+
+def _uninitialized_buffer(L, x):
+    b = L.nn.UninitializedBuffer(dtype=x.dtype, persistent=False)
+    before = (repr(b), b.requires_grad, isinstance(b, L.nn.Buffer), b.persistent)
+    b.materialize(tuple(x.shape))
+    return before, tuple(b.shape), b.dtype, isinstance(b, L.nn.Buffer), b.persistent
+
+
+LAZY = [
+    _lazy_entry("LazyConv1d", (4, 3), {"stride": 2}, (2, 3, 9), ("Conv1d", 3, 4, 3),
+                case(_lazy_first_call("LazyConv1d", 2, 2), floats(3, 5),
+                     label="unbatched input")),
+    _lazy_entry("LazyConv2d", (4, 2), {"groups": 2, "padding": 1}, (1, 4, 5, 5),
+                ("Conv2d", 4, 4, 2),
+                case(lambda L: L.nn.LazyConv2d(4, 2, groups=2)(L.ones(1, 3, 4, 4)), raises=True,
+                     label="in_channels not divisible by groups"),
+                case(lambda L: L.nn.LazyConv2d(4, 2)(L.ones(3, 4)), raises=True,
+                     label="a 2-d input")),
+    _lazy_entry("LazyConv3d", (2, 2), {"bias": False}, (1, 3, 3, 3, 4), ("Conv3d", 3, 2, 2)),
+    _lazy_entry("LazyConvTranspose1d", (4, 3), {"stride": 2}, (2, 3, 5),
+                ("ConvTranspose1d", 3, 4, 3)),
+    _lazy_entry("LazyConvTranspose2d", (6, 3), {"groups": 2}, (1, 4, 3, 3),
+                ("ConvTranspose2d", 4, 6, 3)),
+    _lazy_entry("LazyConvTranspose3d", (2, 2), {}, (2, 3, 2, 3, 2),
+                ("ConvTranspose3d", 3, 2, 2)),
+    _lazy_entry("LazyBatchNorm1d", (), {}, (4, 3), ("BatchNorm1d", 3),
+                case(lambda L: L.nn.LazyBatchNorm1d()(L.ones(2, 3, 2, 2)), raises=True,
+                     label="a 4-d input")),
+    _lazy_entry("LazyBatchNorm2d", (), {"momentum": None}, (2, 3, 4, 4), ("BatchNorm2d", 3)),
+    _lazy_entry("LazyBatchNorm3d", (), {"bias": False}, (2, 3, 2, 2, 3), ("BatchNorm3d", 3)),
+    Entry("nn.LazyInstanceNorm1d", [
+        case(_lazy_first_call("LazyInstanceNorm1d"), floats(2, 3, 6)),
+        case(_lazy_first_call("LazyInstanceNorm1d", affine=False, track_running_stats=False),
+             floats(2, 3, 6), label="affine=False"),
+        case(lambda L, x: L.nn.LazyInstanceNorm1d()(x), floats(3, 5), raises=True,
+             label="unbatched: num_features read from shape[1]")]),
+    Entry("nn.LazyInstanceNorm2d", [
+        case(_lazy_first_call("LazyInstanceNorm2d"), floats(2, 3, 4, 4)),
+        case(_lazy_loaded("LazyInstanceNorm2d", ("InstanceNorm2d", 3), affine=False,
+                          track_running_stats=True), floats(2, 3, 4, 4),
+             label="load_state_dict gives the shapes")]),
+    Entry("nn.LazyInstanceNorm3d", [
+        case(_lazy_first_call("LazyInstanceNorm3d", track_running_stats=False),
+             floats(2, 3, 2, 3, 3))]),
+    Entry("nn.Buffer", [
+        case(_buffers, floats(3)),
+        case(lambda L, x: L.nn.Buffer(x, False), floats(3), raises=True,
+             label="persistent is keyword-only"),
+        case(lambda L: setattr(L.nn.Linear(2, 2), "weight", L.nn.Buffer(L.ones(2, 2))),
+             raises=True, label="to a parameter's name")]),
+    Entry("nn.UninitializedParameter", [
+        case(_uninitialized, floats(2, 3)),
+        case(lambda L: L.nn.UninitializedParameter() * 2, raises=True, label="used"),
+        case(lambda L: L.nn.UninitializedParameter().shape, raises=True, label="its shape")]),
+    Entry("nn.UninitializedBuffer", [case(_uninitialized_buffer, floats(4))]),
+    Entry("Tensor.apply_", [
+        case(lambda L, x: x.apply_(lambda v: v * v - 1.5), floats(3, 4)),
+        case(lambda L, x: x.apply_(lambda v: v / 3), ints(2, 5, high=20), label="ints truncate"),
+        case(lambda L, x: x.apply_(lambda v: not v), bools(5), label="bool"),
+        case(lambda L, x: x.mT.apply_(lambda v: round(v, 1)), floats(3, 2),
+             label="a transposed view"),
+        case(lambda L, x: x.apply_(lambda v: 300), ints(3, dtype="uint8"), raises=True,
+             label="uint8 overflow"),
+        case(lambda L, x: x.requires_grad_(True).apply_(abs), floats(3), raises=True,
+             label="requires grad")]),
+    Entry("Tensor.map_", [
+        case(lambda L, x, y: x.map_(y, lambda a, b: a * b + 1), floats(2, 3), floats(3)),
+        case(lambda L, x, y: x.map_(y, max), ints(4, 1), ints(1), label="ints, broadcast"),
+        case(lambda L, x, y: x.map_(y, lambda a, b: a), floats(3), floats(2, 3), raises=True,
+             label="other broadcasts self"),
+        case(lambda L, x, y: x.map_(y, lambda a, b: a), floats(3), floats(3, dtype="float32"),
+             raises=True, label="other of another dtype")]),
+    Entry("Tensor.map2_", [
+        case(lambda L, x, y, z: x.map2_(y, z, lambda a, b, c: a + b * c), floats(2, 3),
+             floats(3), floats(2, 1)),
+        case(lambda L, x, y, z: x.map2_(y, z, lambda a, b, c: a), floats(3), floats(3),
+             floats(3), grad=[2], raises=True, label="y requires grad")]),
+]
+
+ENTRIES = ENTRIES + LAZY

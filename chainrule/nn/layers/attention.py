@@ -321,6 +321,11 @@ class MultiheadAttention(Module):
 
         o = _merge_heads(o, N, L, self.embed_dim, time_major)
         out = self.out_proj(o)
+        if self.training and batched and not time_major:
+            # PyTorch computes in (L, N, E) and returns a transposed view; the same memory
+            # layout here, so that a dropout mask drawn for the output in training (drawn in
+            # memory order, as PyTorch's empty_like keeps the layout) takes PyTorch's numbers
+            out = ops.swapaxes(ops.swapaxes(out, 0, 1).contiguous(), 0, 1)
         if not batched:
             out = ops.squeeze(out, 1)
         if not need_weights:

@@ -145,6 +145,9 @@ class _ConvNd(Module):
         nd = self._nd
         layout = _LAYOUT[nd]
         c = self.in_channels
+        if not c:   # a lazy layer loaded from a checkpoint keeps in_channels = 0, as PyTorch's:
+            w = self.weight.shape      # the channels its weight takes (read only then: a
+            c = w[0] if self.transposed else w[1] * self.groups  # parametrized weight computes)
         shape = tuple(x.shape)
         batched = "(N, " + ", ".join((str(c),) + layout) + ")"
         single = "(" + ", ".join((str(c),) + layout) + ")"
@@ -181,7 +184,7 @@ class _ConvNd(Module):
         if self.bias is None:
             s += ", bias=False"
         if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode!r}"
+            s += f", padding_mode={self.padding_mode}"  # unquoted, as PyTorch prints it
         return s
 
 

@@ -1,10 +1,10 @@
-"""Linear, LazyLinear, Bilinear, Identity, Flatten and Unflatten."""
+"""Linear, Bilinear, Identity, Flatten and Unflatten (LazyLinear is in lazy.py)."""
 from __future__ import annotations
 
 import math
 
 from ... import ops
-from ...backend import asarray_like, get_default_dtype, numpy_dtype, xp
+from ...backend import get_default_dtype, xp
 from ...mathematics import Formula
 from .. import init
 from ..module import Module
@@ -66,47 +66,6 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
-
-
-class LazyLinear(Linear):
-    """A Linear layer whose ``in_features`` is read from its first input (PyTorch's
-    ``nn.LazyLinear``): until then the weight is an empty (out, 0) placeholder; the first
-    forward gives it its shape and initialises it as Linear does (load_state_dict takes the
-    checkpoint's shape instead), and at that first call the module becomes a ``Linear`` (the
-    same Parameter objects, so an optimizer built before sees them)."""
-
-    cls_to_become = Linear
-
-    def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None):
-        Module.__init__(self)
-        self.in_features = 0
-        self.out_features = out_features
-        dtype = dtype or get_default_dtype()
-        self.weight = Parameter(xp.empty((out_features, 0), dtype=dtype))
-        if bias:
-            self.bias = Parameter(xp.empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-
-    def has_uninitialized_params(self) -> bool:
-        return self.in_features == 0
-
-    def _materialize(self, in_features: int, initialise: bool = True) -> None:
-        self.in_features = in_features
-        # the placeholder's dtype and array library: a .double() or .to(…) before the first
-        # call holds
-        like = self.weight._data
-        self.weight._data = asarray_like(
-            xp.zeros((self.out_features, in_features), dtype=numpy_dtype(like.dtype)), like)
-        if initialise:
-            self.reset_parameters()
-
-    def forward(self, x):
-        if self.has_uninitialized_params():
-            self._materialize(x.shape[-1])
-        self.__class__ = self.cls_to_become     # at the first call, as PyTorch's lazy modules
-        return Linear.forward(self, x)
-
 
 
 class Bilinear(Module):

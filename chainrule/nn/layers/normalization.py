@@ -80,11 +80,15 @@ class _BatchNorm(Module):
 
     def _check_input(self, x) -> None:
         self._check_input_dim(x)
-        if x.shape[1] != self.num_features:
+        # The channels that the tensors fix (a lazy layer loaded from a checkpoint keeps
+        # num_features = 0, as PyTorch's); with none (affine=False, no running statistics) any
+        # number normalizes, as in PyTorch.
+        fixed = self.weight if self.weight is not None else self.running_mean
+        if fixed is not None and x.shape[1] != fixed.shape[0]:
             raise ValueError(
                 f"{type(self).__name__}(num_features={self.num_features}): input of shape "
                 f"{_shape(x.shape)} has {x.shape[1]} channels in axis 1, expected "
-                f"{self.num_features} ({self._expected})")
+                f"{fixed.shape[0]} ({self._expected})")
 
     def forward(self, x):
         self._check_input(x)

@@ -1,0 +1,472 @@
+r"""Random numbers as PyTorch's CPU generator draws them (``torch.Generator``, ``torch.random``).
+
+A :class:`Generator` is a 32-bit Mersenne Twister (MT19937) seeded as ``std::mt19937(seed)``
+is, plus PyTorch's cached second Box–Muller normal; its draws turn the raw 32- and 64-bit words
+into samples by PyTorch's own transformations, so that ``chainrule.manual_seed(s)`` followed by
+``rand``, ``randn``, ``randint``, ``randperm``, ``bernoulli``, ``multinomial``, dropout masks,
+``Tensor.uniform_`` / ``normal_`` / ``exponential_`` / ``random_`` gives PyTorch's numbers
+(``aten/src/ATen/core/DistributionsHelper.h``, ``TransformationHelper.h``,
+``native/cpu/DistributionTemplates.h``):
+
+- ``random()`` is one MT19937 word; ``random64()`` two, the first the high half;
+- U[0, 1) in double: (random64() mod 2⁵³)·2⁻⁵³; in float: (random() mod 2²⁴)·2⁻²⁴ (half:
+  2¹¹); U[a, b): x·(b − a) + a, one fused multiply–add (as PyTorch's compiled kernel rounds);
+- N(μ, σ²), a contiguous tensor of n ≥ 16: n uniforms, then Box–Muller on blocks of 16
+  (u₁ = 1 − dⱼ, u₂ = dⱼ₊₈: √(−2 ln u₁)·(cos, sin)(2π u₂)), the last 16 redrawn when 16 ∤ n;
+  fewer (or strided): one double-precision Box–Muller pair per two values, the second kept for
+  the next draw (r = √(−2 log1p(−u₂)), θ = 2π u₁; r cos θ now, r sin θ cached);
+- Bernoulli(p): [u < p], u double for a number p or a double tensor, float for a float tensor;
+- Exp(λ): −log1p(−u)/λ, u double; integers in [lo, hi): lo + w mod (hi − lo), w = random64()
+  when hi − lo ≥ 2³², else random();
+- randperm(n): Fisher–Yates forwards, swapping i with i + random() mod (n − i);
+- multinomial: one sample, or without replacement: argmax / top-k of p / q, q ~ Exp(1) (the
+  exponential-race form of the Gumbel trick); with replacement: per row the normalised cumulative
+  sum (its last entry set to 1) searched for the first entry ≥ u, u double.
+
+Numerics: float32 normals of tensors of 16 or more differ from PyTorch's by rounding (PyTorch's
+AVX2 kernel uses polynomial approximations of log, sin and cos); log1p and the trigonometric
+functions are NumPy's, so a value may differ from PyTorch's in its last bit. Every draw is the
+same word for word, so a stream never drifts.
+
+The generator also answers NumPy's ``numpy.random.Generator`` methods (``random``,
+``standard_normal``, ``integers``, ``permutation``, ``poisson``, …) from the same Mersenne
+Twister, for chainrule's own code that draws where PyTorch has no counterpart.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import struct
+
+from .backend import xp
+
+#: the seed of a new ``torch.Generator()``
+DEFAULT_SEED = 67280421310721
+
+_N = 624                                   # MT19937's state words
+_STATE_BYTES = 5056                        # sizeof(CPUGeneratorImplState)
+_LEGACY_BYTES = 5048                       # sizeof(THGeneratorState), accepted by set_state
+_M53 = xp.uint64((1 << 53) - 1)
+_DIGITS = {2: 11, 4: 24, 8: 53}           # mantissa digits of float16, float32, float64
+
+
+def _mt_key(seed32: int):
+    """MT19937's initial state for a 32-bit seed (``init_genrand``, as ``std::mt19937``)."""
+    key = [seed32]
+    for i in range(1, _N):
+        prev = key[-1]
+        key.append((1812433253 * (prev ^ (prev >> 30)) + i) & 0xFFFFFFFF)
+    return xp.array(key, dtype=xp.uint32)
+
+
+def _fma_in(dtype, a, b: float, c: float):
+    """a·b + c rounded once in ``dtype``, as PyTorch's compiled kernels (ops/rounding.py)."""
+    from .ops.rounding import fused_multiply_add
+
+    return fused_multiply_add(a, float(b), float(c), dtype).astype(dtype, copy=False)
+
+
+class _StateView:
+    """``Generator.bit_generator``: the generator's whole state as ``.state`` (get and set)."""
+
+    def __init__(self, generator: Generator):
+        self._generator = generator
+
+    @property
+    def state(self) -> dict:
+        g = self._generator
+        mt = g._mt.state["state"]
+        return {"bit_generator": "MT19937",
+                "state": {"key": [int(k) for k in mt["key"]], "pos": int(mt["pos"])},
+                "initial_seed": g._initial_seed, "next_double_normal": g._next_double_normal,
+                "next_float_normal": g._next_float_normal}
+
+    @state.setter
+    def state(self, value: dict) -> None:
+        if not isinstance(value, dict) or value.get("bit_generator") != "MT19937":
+            kind = value.get("bit_generator") if isinstance(value, dict) else type(value)
+            raise ValueError(f"Generator state: expected the state of an MT19937 generator "
+                             f"(chainrule's, as bit_generator.state gives it), got {kind!r}")
+        g = self._generator
+        mt = value["state"]
+        g._mt.state = {"bit_generator": "MT19937",
+                       "state": {"key": xp.asarray(mt["key"], dtype=xp.uint32),
+                                 "pos": int(mt["pos"])}}
+        g._initial_seed = int(value.get("initial_seed", g._initial_seed))
+        g._next_double_normal = value.get("next_double_normal")
+        g._next_float_normal = value.get("next_float_normal")
+
+
+def memory_order(array):
+    """The axes of ``array`` from the outermost in memory to the innermost, when the array is a
+    dense permutation of a row-major block that is not itself row-major (a transposed view);
+    else None. PyTorch's ``empty_like`` keeps such a layout, and its kernels visit the elements
+    in memory order, so a mask or an in-place draw for such a tensor is drawn in that order."""
+    strides = getattr(array, "strides", None)
+    shape = tuple(getattr(array, "shape", ()))
+    if strides is None or len(shape) < 2 or math.prod(shape) == 0:
+        return None
+    axes = sorted(range(len(shape)), key=lambda d: (shape[d] == 1, -abs(strides[d])))
+    step = array.dtype.itemsize
+    for d in reversed(axes):
+        if shape[d] != 1:
+            if strides[d] != step:
+                return None
+            step *= shape[d]
+    in_c_order = [d for d in range(len(shape)) if shape[d] != 1]
+    if [d for d in axes if shape[d] != 1] == in_c_order:
+        return None
+    return tuple(axes)
+
+
+def drawn_in_memory_order(array, draw):
+    """``draw(shape)`` (an array of ``array``'s shape) with its values laid out in ``array``'s
+    memory order (:func:`memory_order`)."""
+    return drawn_in_order(tuple(array.shape), memory_order(array), draw)
+
+
+def drawn_in_order(shape, axes, draw):
+    """``draw`` of ``shape``, its values laid out along ``axes`` (outermost first; None: row-major
+    order)."""
+    if axes is None:
+        return draw(tuple(shape))
+    values = draw(tuple(shape[d] for d in axes))
+    return values.transpose([axes.index(d) for d in range(len(axes))])
+
+
+class Generator:
+    """PyTorch's ``torch.Generator``: a seeded stream of random numbers (CPU).
+
+    >>> import chainrule as cr
+    >>> g = cr.Generator().manual_seed(42)
+    >>> x = cr.randn(3, generator=g)      # the numbers torch.randn(3, generator=g) gives
+    """
+
+    def __init__(self, device="cpu"):
+        from .device import check
+
+        self.device = check(device, "Generator")
+        self._mt = xp.random.MT19937(0)
+        self._np = xp.random.Generator(self._mt)
+        self.manual_seed(DEFAULT_SEED)
+
+    def _numpy(self):
+        """A ``numpy.random.Generator`` on this generator's Mersenne Twister (NumPy's
+        transformations; the words it uses are gone from this stream too)."""
+        return self._np
+
+    # ------------------------------------------------------------------ seeding and state
+    def manual_seed(self, seed) -> Generator:
+        """Seed with ``seed`` (an int in [−2⁶³, 2⁶⁴)); returns the generator."""
+        seed = int(seed)
+        if not -(1 << 63) <= seed < (1 << 64):
+            raise RuntimeError(f"manual_seed: seed must be within the range of uint64 "
+                               f"[-0x8000_0000_0000_0000, 0xffff_ffff_ffff_ffff], got {seed}")
+        seed %= 1 << 64
+        self._initial_seed = seed
+        self._mt.state = {"bit_generator": "MT19937",
+                          "state": {"key": _mt_key(seed & 0xFFFFFFFF), "pos": _N}}
+        self._next_double_normal = None
+        self._next_float_normal = None
+        return self
+
+    def seed(self) -> int:
+        """Seed from the operating system's entropy; returns the seed."""
+        seed = int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1)
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self) -> int:
+        return self._initial_seed
+
+    def get_state(self):
+        """The state as PyTorch lays it out (a uint8 tensor of 5056 bytes:
+        ``CPUGeneratorImplState``), so it can be handed to either library's ``set_state``."""
+        from .ops.creation import tensor
+
+        state = self._mt.state["state"]
+        key, pos = state["key"], int(state["pos"])
+        k0 = int(key[0])
+        fresh = pos == _N and int(key[1]) == (1812433253 * (k0 ^ (k0 >> 30)) + 1) & 0xFFFFFFFF
+        buf = bytearray(_STATE_BYTES)
+        struct.pack_into("<QiiQ", buf, 0, self._initial_seed, _N + 1 - pos, 1,
+                         0 if fresh else pos)
+        buf[24:24 + 8 * _N] = key.astype("<u8").tobytes()
+        cached = self._next_double_normal
+        struct.pack_into("<dddi", buf, 24 + 8 * _N, 0.0, 0.0 if cached is None else cached, 0.0,
+                         cached is not None)
+        cached = self._next_float_normal
+        struct.pack_into("<f?", buf, _LEGACY_BYTES, 0.0 if cached is None else cached,
+                         cached is not None)
+        return tensor(list(buf), dtype=xp.uint8)
+
+    def set_state(self, new_state) -> Generator:
+        """Restore a state from :meth:`get_state` (or PyTorch's ``get_state()``)."""
+        data = getattr(new_state, "_data", new_state)
+        raw = bytes(xp.asarray(data, dtype=xp.uint8).reshape(-1))
+        if len(raw) not in (_STATE_BYTES, _LEGACY_BYTES):
+            raise RuntimeError(f"Expected either a THGeneratorState of size {_LEGACY_BYTES} or a "
+                               f"CPUGeneratorImplState of size {_STATE_BYTES} but found the "
+                               f"input RNG state size to be {len(raw)}")
+        seed, left, _seeded, _next = struct.unpack_from("<QiiQ", raw, 0)
+        if not 1 <= left <= _N:
+            raise RuntimeError(f"set_state: invalid mt19937 state (left = {left})")
+        key = xp.frombuffer(raw, dtype="<u8", count=_N, offset=24).astype(xp.uint32)
+        self._mt.state = {"bit_generator": "MT19937",
+                          "state": {"key": key, "pos": _N + 1 - left}}
+        self._initial_seed = seed
+        _x, normal_y, _rho, valid = struct.unpack_from("<dddi", raw, 24 + 8 * _N)
+        self._next_double_normal = normal_y if valid else None
+        self._next_float_normal = None
+        if len(raw) == _STATE_BYTES:
+            value, valid = struct.unpack_from("<f?", raw, _LEGACY_BYTES)
+            self._next_float_normal = value if valid else None
+        return self
+
+    @property
+    def bit_generator(self) -> _StateView:
+        """NumPy's spelling of the state, ``generator.bit_generator.state``: a dict of plain
+        Python values (the Mersenne Twister's key and position, the cached normals, the seed)
+        that JSON can hold and ``==`` can compare; assigning one restores the generator."""
+        return _StateView(self)
+
+    def clone_state(self) -> Generator:
+        twin = Generator(self.device)
+        twin.set_state(self.get_state())
+        return twin
+
+    def __repr__(self) -> str:
+        return f"<chainrule.Generator (device={self.device.type}) at {id(self):#x}>"
+
+    # ------------------------------------------------------------------ raw words
+    def _words32(self, n: int):
+        """``n`` draws of ``random()`` (uint64 array holding 32-bit words)."""
+        return self._mt.random_raw(int(n))
+
+    def _words64(self, n: int):
+        """``n`` draws of ``random64()``: two words each, the first the high half."""
+        w = self._mt.random_raw(2 * int(n))
+        return (w[0::2] << xp.uint64(32)) | w[1::2]
+
+    def _unit(self, n: int, dtype):
+        """``n`` draws of ``uniform_real_distribution<dtype>(0, 1)``, in ``dtype``'s
+        accumulation type (float64 for float64, else float32)."""
+        dtype = xp.dtype(dtype)
+        if dtype == xp.float64:
+            return (self._words64(n) & _M53).astype(xp.float64) * 2.0 ** -53
+        digits = _DIGITS.get(dtype.itemsize, 24)
+        mask = xp.uint64((1 << digits) - 1)
+        return (self._words32(n) & mask).astype(xp.float32) * xp.float32(2.0 ** -digits)
+
+    # ------------------------------------------------------------------ PyTorch's draws
+    def uniform_(self, shape, dtype, low: float = 0.0, high: float = 1.0):
+        """``Tensor.uniform_(low, high)``: an array of ``shape`` and ``dtype``."""
+        dtype = xp.dtype(dtype)
+        n = math.prod(shape)
+        x = self._unit(n, dtype)
+        acc = xp.float64 if dtype == xp.float64 else xp.float32
+        lo, hi = acc(dtype.type(low)), acc(dtype.type(high))
+        if lo == 0 and hi == 1:
+            out = x
+        else:
+            out = _fma_in(acc, x, float(acc(hi - lo)), float(lo))
+        return out.astype(dtype, copy=False).reshape(shape)
+
+    def normal_(self, shape, dtype, mean: float = 0.0, std: float = 1.0,
+                contiguous: bool = True):
+        """``Tensor.normal_(mean, std)``: the 16-block Box–Muller fill for a contiguous tensor
+        of 16 or more values, else the double-precision Box–Muller pairs with a cache."""
+        dtype = xp.dtype(dtype)
+        n = math.prod(shape)
+        if n >= 16 and contiguous:
+            d = self._unit(n, dtype).astype(xp.float64)
+            full = n // 16 * 16
+            blocks = d[:full].reshape(-1, 2, 8)
+            self._box_muller_16(blocks, dtype, mean, std)
+            d[:full] = blocks.reshape(-1)
+            if n % 16:
+                tail = self._unit(16, dtype).astype(xp.float64).reshape(1, 2, 8)
+                self._box_muller_16(tail, dtype, mean, std)
+                d[n - 16:] = tail.reshape(-1)
+            return d.astype(dtype).reshape(shape)
+        out = xp.empty(n, dtype=xp.float64)
+        for i in range(n):
+            out[i] = self._normal_double()
+        return _fma_in(xp.float64, out, float(std), float(mean)).astype(dtype).reshape(shape)
+
+    @staticmethod
+    def _box_muller_16(blocks, dtype, mean, std) -> None:
+        """``normal_fill_16`` on blocks (k × 2 × 8) of uniforms, in place."""
+        u1 = 1.0 - blocks[:, 0]
+        u2 = blocks[:, 1]
+        radius = xp.sqrt(-2.0 * xp.log(u1))
+        theta = 2.0 * math.pi * u2
+        if dtype != xp.float64:     # PyTorch keeps θ and the radius in float
+            theta = theta.astype(xp.float32).astype(xp.float64)
+        acc = xp.float64 if dtype == xp.float64 else xp.float32
+        std, mean = float(acc(std)), float(acc(mean))
+        blocks[:, 0] = _fma_in(acc, radius * xp.cos(theta), std, mean)
+        blocks[:, 1] = _fma_in(acc, radius * xp.sin(theta), std, mean)
+
+    def _normal_double(self) -> float:
+        """One draw of ``normal_distribution<double>`` (0, 1), using and refilling the cache."""
+        if self._next_double_normal is not None:
+            value, self._next_double_normal = self._next_double_normal, None
+            return value
+        u1, u2 = self._unit(2, xp.float64)
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        self._next_double_normal = r * math.sin(theta)
+        return r * math.cos(theta)
+
+    def bernoulli_(self, shape, p: float):
+        """``Tensor.bernoulli_(p)`` for a number p: [u < p], u ~ U[0, 1) in double (bool)."""
+        return (self._unit(math.prod(shape), xp.float64) < float(p)).reshape(shape)
+
+    def bernoulli(self, probs):
+        """``torch.bernoulli(probs)``: [u < p] element-wise, u in double for float64 probs,
+        else in float (bool array of probs' shape)."""
+        probs = xp.asarray(probs)
+        kind = xp.float64 if probs.dtype == xp.float64 else xp.float32
+        u = self._unit(probs.size, kind).reshape(probs.shape)
+        return u < probs.astype(kind, copy=False)
+
+    def exponential_(self, shape, dtype, lambd: float = 1.0):
+        """``Tensor.exponential_(lambd)``: −log1p(−u)/λ, u ~ U[0, 1) in double."""
+        u = self._unit(math.prod(shape), xp.float64)
+        return ((-1.0 / lambd) * xp.log1p(-u)).astype(dtype).reshape(shape)
+
+    def random_(self, shape, dtype, low: int | None = None, high: int | None = None):
+        """``Tensor.random_(low, high)``: lo + w mod (hi − lo); with no bounds, PyTorch's
+        ``random_()``: w mod (max + 1) of the dtype (2^mantissa + 1 for a float dtype)."""
+        dtype = xp.dtype(dtype)
+        n = math.prod(shape)
+        if low is None:
+            if dtype == xp.bool_:
+                return (self._words32(n) & xp.uint64(1)).astype(dtype).reshape(shape)
+            if dtype.kind == "f":
+                span = (1 << _DIGITS[dtype.itemsize]) + 1
+            else:
+                span = int(xp.iinfo(dtype).max) + 1
+            wide = dtype in (xp.int64, xp.float64)
+            words = self._words64(n) if wide else self._words32(n)
+            return (words % xp.uint64(span)).astype(dtype).reshape(shape)
+        span = int(high) - int(low)
+        if span <= 0:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                               f"from={low} >= to={high}")
+        wide = dtype in (xp.int64, xp.float64, xp.float32) and span >= 1 << 32
+        words = self._words64(n) if wide else self._words32(n)
+        values = (words % xp.uint64(span)).astype(xp.int64) + int(low)
+        return values.astype(dtype).reshape(shape)
+
+    def randperm(self, n: int):
+        """``torch.randperm(n)``: Fisher–Yates forwards (int64 array)."""
+        n = int(n)
+        perm = list(range(n))
+        if n > 1:
+            z = (self._words32(n - 1) % xp.arange(n, 1, -1, dtype=xp.uint64)).tolist()
+            for i, k in enumerate(z):
+                j = i + k
+                perm[i], perm[j] = perm[j], perm[i]
+        return xp.array(perm, dtype=xp.int64)
+
+    def multinomial(self, rows, num_samples: int, replacement: bool):
+        """``torch.multinomial`` on a 2-d array of non-negative weights (checked by the caller):
+        int64 indices (rows × num_samples)."""
+        rows = xp.asarray(rows)
+        if not replacement or num_samples == 1:
+            q = self.exponential_(rows.shape, rows.dtype)
+            keys = rows / q
+            if num_samples == 1:
+                return xp.argmax(keys, axis=-1).reshape(-1, 1).astype(xp.int64)
+            order = xp.argsort(-keys, axis=-1, kind="stable")
+            return order[:, :num_samples].astype(xp.int64)
+        cdf = xp.cumsum(rows, axis=-1, dtype=rows.dtype)
+        cdf = cdf / cdf[:, -1:]
+        cdf[:, -1] = 1
+        u = self._unit(rows.shape[0] * num_samples, xp.float64).reshape(-1, num_samples)
+        out = xp.empty(u.shape, dtype=xp.int64)
+        for i in range(rows.shape[0]):
+            out[i] = xp.searchsorted(cdf[i].astype(xp.float64), u[i], side="left")
+        return out
+
+    # ------------------------------------------------------------------ NumPy's methods
+    def __getattr__(self, name: str):
+        """NumPy ``Generator`` methods (``random``, ``standard_normal``, ``integers``, …) on the
+        same Mersenne Twister: NumPy's transformations, for draws PyTorch has no counterpart
+        of."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._np, name)
+
+
+# ---------------------------------------------------------------------- torch.random
+#: the generator that draws when no ``generator=`` is given (``torch.default_generator``),
+#: seeded from the operating system's entropy until ``manual_seed``, as PyTorch's is
+default_generator = Generator()
+default_generator.seed()
+
+
+def manual_seed(seed) -> Generator:
+    """Seed the default generator (``torch.manual_seed``); returns it."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    """Seed the default generator from the operating system's entropy; returns the seed."""
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    """The default generator's state (``torch.get_rng_state``: a uint8 tensor)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state) -> None:
+    default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True, _caller: str = "fork_rng",
+             _devices_kw: str = "devices", device_type: str = "cuda"):
+    """Run a block and restore the default generator's state afterwards
+    (``torch.random.fork_rng``)."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
+
+
+def resolve(generator=None) -> Generator:
+    """``generator`` if given, else the default generator (the ``generator=`` keyword)."""
+    if generator is None:       # through the backend, whose hook chainrule.compile watches
+        from . import backend
+
+        return backend.generator()
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator: expected a chainrule.Generator, got "
+                        f"{type(generator).__name__}")
+    return generator
+
+
+def numpy_generator(generator=None):
+    """The ``numpy.random.Generator`` to draw from for ``generator=`` (None: the default
+    generator's; a chainrule.Generator: its own; a NumPy Generator: itself), for draws that use
+    NumPy's transformations."""
+    if isinstance(generator, xp.random.Generator):
+        return generator
+    return resolve(generator)._numpy()
+
+
+__all__ = ["Generator", "DEFAULT_SEED", "default_generator", "manual_seed", "seed",
+           "initial_seed", "get_rng_state", "set_rng_state", "fork_rng"]
