@@ -186,6 +186,16 @@ _ANOMALY = ("autograd/hooks.py check_finite reads array.dtype.kind and calls xp.
             "dtype_kind and the array's namespace")
 # Cases that fail for a reason outside this suite's files, each naming the fix (strict: a fixed
 # one fails here until it is removed from this list).
+# whole entries, by their name's start
+EXCLUDED_NAMES = (
+    # As PyTorch's, a lazy module makes its parameters at its first call on the placeholders'
+    # device (the CPU unless .to() moved them), whatever the input's: the suite replaces a
+    # module's arrays by strict ones when it is built, and a lazy module has none until then.
+    "nn.Lazy",
+    # PyTorch's apply_/map_/map2_ call a Python function per element of a CPU tensor; on another
+    # array library chainrule raises, as PyTorch does on a GPU tensor.
+    "Tensor.apply_", "Tensor.map_", "Tensor.map2_")
+
 PENDING = {
     "logcumsumexp#4": ("float32: ops/cumulative_standard.py's prefix scan rounds differently "
                        "from NumPy's sequential logaddexp.accumulate (docs/array_api.md); a "
@@ -209,7 +219,7 @@ def _cases():
                 if c.raises or c.xfail or c.drawn or c.compare != "values":
                     continue
                 key = f"{entry.name}#{k}"
-                if key in EXCLUDED:
+                if key in EXCLUDED or entry.name.startswith(EXCLUDED_NAMES):
                     continue
                 marks = [pytest.mark.xfail(reason=PENDING[key], strict=True)] \
                     if key in PENDING else []
