@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .bernoulli import logits_to_probs, probs_to_logits
 from .distribution import broadcast_all
+from .transformed_distribution import checked_instance, reinit
 
 
 def one_of(probs, logits, owner: str) -> str:
@@ -36,3 +37,17 @@ def given_params(self, always=()) -> dict:
     """The constraints to validate: ``always`` and the given one of probs/logits (PyTorch skips
     the lazily derived one)."""
     return {k: v for k, v in self.arg_constraints.items() if k in always or k == self._given}
+
+
+def expand_counted(self, cls: type, batch_shape, _instance=None):
+    """``expand`` of a family with ``total_count`` and one of probs/logits (Binomial,
+    NegativeBinomial): every parameter expanded, the given one kept as the given one."""
+    new = checked_instance(self, cls, _instance)
+    batch_shape = tuple(batch_shape)
+    new.total_count = self.total_count.expand(*batch_shape)
+    new.probs = self.probs.expand(*batch_shape)
+    new.logits = self.logits.expand(*batch_shape)
+    new._given = self._given
+    new._param = new.probs if self._given == "probs" else new.logits
+    reinit(new, cls, batch_shape, (), self._validate_args)
+    return new

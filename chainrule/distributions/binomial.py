@@ -6,9 +6,8 @@ from ..backend import xp
 from ..ops.gamma import lgamma
 from ..tensor import Tensor
 from . import constraints
-from ._probs_logits import binary_pair, given_params
+from ._probs_logits import binary_pair, expand_counted, given_params
 from .distribution import Distribution
-from .transformed_distribution import checked_instance, reinit
 
 
 def _clamp_by_zero(x: Tensor) -> Tensor:
@@ -47,15 +46,7 @@ class Binomial(Distribution):
         return given_params(self, ("total_count",))
 
     def expand(self, batch_shape, _instance=None):
-        new = checked_instance(self, Binomial, _instance)
-        batch_shape = tuple(batch_shape)
-        new.total_count = self.total_count.expand(*batch_shape)
-        new.probs = self.probs.expand(*batch_shape)
-        new.logits = self.logits.expand(*batch_shape)
-        new._given = self._given
-        new._param = new.probs if self._given == "probs" else new.logits
-        reinit(new, Binomial, batch_shape, (), self._validate_args)
-        return new
+        return expand_counted(self, Binomial, batch_shape, _instance)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):

@@ -6,11 +6,12 @@ import math
 from ..tensor import Tensor
 from . import constraints
 from .cauchy import Cauchy
-from .transformed_distribution import TransformedDistribution, checked_instance
+from .folded import FoldedAtZero
+from .transformed_distribution import checked_instance
 from .transforms_elementwise import AbsTransform
 
 
-class HalfCauchy(TransformedDistribution):
+class HalfCauchy(FoldedAtZero):
     r"""Half-Cauchy distribution: Y = |X| with X ~ Cauchy(0, ``scale`` γ > 0)
     (a TransformedDistribution of the Cauchy by AbsTransform, as PyTorch).
 
@@ -41,40 +42,10 @@ class HalfCauchy(TransformedDistribution):
         return super().expand(batch_shape, _instance=new)
 
     @property
-    def scale(self) -> Tensor:
-        return self.base_dist.scale
-
-    @property
     def mean(self) -> Tensor:
         from .. import full
         return full(self._extended_shape(), math.inf, dtype=self.scale.dtype)
 
     @property
-    def mode(self) -> Tensor:
-        from .. import zeros_like
-        return zeros_like(self.scale)
-
-    @property
     def variance(self) -> Tensor:
         return self.base_dist.variance
-
-    def log_prob(self, value) -> Tensor:
-        from .. import where
-        if self._validate_args:
-            self._validate_sample(value)
-        if not isinstance(value, Tensor):
-            from .. import tensor
-            value = tensor(value, dtype=self.scale.dtype)
-        log_prob = self.base_dist.log_prob(value) + math.log(2)
-        return where(value >= 0, log_prob, -math.inf)
-
-    def cdf(self, value) -> Tensor:
-        if self._validate_args:
-            self._validate_sample(value)
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob) -> Tensor:
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self) -> Tensor:
-        return self.base_dist.entropy() - math.log(2)

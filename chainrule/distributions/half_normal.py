@@ -5,12 +5,13 @@ import math
 
 from ..tensor import Tensor
 from . import constraints
+from .folded import FoldedAtZero
 from .normal import Normal
-from .transformed_distribution import TransformedDistribution, checked_instance
+from .transformed_distribution import checked_instance
 from .transforms_elementwise import AbsTransform
 
 
-class HalfNormal(TransformedDistribution):
+class HalfNormal(FoldedAtZero):
     r"""Half-normal distribution: Y = |X| with X ~ Normal(0, ``scale`` σ > 0)
     (a TransformedDistribution of the Normal by AbsTransform, as PyTorch).
 
@@ -41,36 +42,9 @@ class HalfNormal(TransformedDistribution):
         return super().expand(batch_shape, _instance=new)
 
     @property
-    def scale(self) -> Tensor:
-        return self.base_dist.scale
-
-    @property
     def mean(self) -> Tensor:
         return self.scale * math.sqrt(2 / math.pi)
 
     @property
-    def mode(self) -> Tensor:
-        from .. import zeros_like
-        return zeros_like(self.scale)
-
-    @property
     def variance(self) -> Tensor:
         return self.scale.pow(2) * (1 - 2 / math.pi)
-
-    def log_prob(self, value) -> Tensor:
-        from .. import where
-        if self._validate_args:
-            self._validate_sample(value)
-        log_prob = self.base_dist.log_prob(value) + math.log(2)
-        return where(value >= 0, log_prob, -math.inf)
-
-    def cdf(self, value) -> Tensor:
-        if self._validate_args:
-            self._validate_sample(value)
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob) -> Tensor:
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self) -> Tensor:
-        return self.base_dist.entropy() - math.log(2)

@@ -6,10 +6,9 @@ from ..backend import xp
 from ..ops.gamma import lgamma
 from ..tensor import Tensor
 from . import constraints
-from ._probs_logits import binary_pair, given_params
+from ._probs_logits import binary_pair, expand_counted, given_params
 from .distribution import Distribution
 from .gamma import Gamma
-from .transformed_distribution import checked_instance, reinit
 
 
 class NegativeBinomial(Distribution):
@@ -45,15 +44,7 @@ class NegativeBinomial(Distribution):
         return given_params(self, ("total_count",))
 
     def expand(self, batch_shape, _instance=None):
-        new = checked_instance(self, NegativeBinomial, _instance)
-        batch_shape = tuple(batch_shape)
-        new.total_count = self.total_count.expand(*batch_shape)
-        new.probs = self.probs.expand(*batch_shape)
-        new.logits = self.logits.expand(*batch_shape)
-        new._given = self._given
-        new._param = new.probs if self._given == "probs" else new.logits
-        reinit(new, NegativeBinomial, batch_shape, (), self._validate_args)
-        return new
+        return expand_counted(self, NegativeBinomial, batch_shape, _instance)
 
     @property
     def param_shape(self):

@@ -9,7 +9,7 @@ from . import constraints
 from ._probs_logits import binary_pair, given_params
 from .bernoulli import clamp_probs
 from .distribution import Distribution, broadcast_all, noise
-from .transformed_distribution import TransformedDistribution, checked_instance, reinit
+from .transformed_distribution import TransformedDistribution, checked_instance, delegated, reinit
 from .transforms_elementwise import SigmoidTransform
 
 
@@ -109,14 +109,6 @@ class RelaxedBernoulli(TransformedDistribution):
         new = checked_instance(self, RelaxedBernoulli, _instance)
         return super().expand(batch_shape, _instance=new)
 
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs
+    temperature = delegated("temperature")
+    logits = delegated("logits")
+    probs = delegated("probs")

@@ -9,7 +9,7 @@ from . import constraints
 from .bernoulli import clamp_probs
 from .categorical import Categorical
 from .distribution import Distribution, broadcast_all, noise
-from .transformed_distribution import TransformedDistribution, checked_instance, reinit
+from .transformed_distribution import TransformedDistribution, checked_instance, delegated, reinit
 from .transforms_elementwise import ExpTransform
 
 
@@ -119,14 +119,6 @@ class RelaxedOneHotCategorical(TransformedDistribution):
         new = checked_instance(self, RelaxedOneHotCategorical, _instance)
         return super().expand(batch_shape, _instance=new)
 
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs
+    temperature = delegated("temperature")
+    logits = delegated("logits")
+    probs = delegated("probs")

@@ -26,6 +26,12 @@ def reinit(new: Distribution, cls: type, batch_shape, event_shape, validate_args
     new._validate_args = validate_args
 
 
+def delegated(name: str) -> property:
+    """A read-only property answering the base distribution's ``name``."""
+    return property(lambda self: getattr(self.base_dist, name),
+                    doc=f"The base distribution's ``{name}``.")
+
+
 class TransformedDistribution(Distribution):
     r"""Y = f(X), X ~ ``base_distribution``, f = the composition of ``transforms`` (applied in
     order).

@@ -248,6 +248,31 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
+def _zero_ranked(t, default_mask, amount, scores, largest: bool):
+    """A copy of ``default_mask`` with the ``amount`` entries that rank first by ``scores()``
+    (the largest or the smallest; ties as PyTorch's ``topk``) set to 0; ``scores`` is called
+    only when something is pruned (PyTorch draws its random scores only then)."""
+    tensor_size = t.nelement()
+    nparams_toprune = _compute_nparams_toprune(amount, tensor_size)
+    _validate_pruning_amount(nparams_toprune, tensor_size)
+    mask = _copy(default_mask)
+    if nparams_toprune != 0:
+        flat = mask.reshape(-1)                       # (a view: the copy is C-contiguous)
+        flat[topk_indices(scores().reshape(-1), nparams_toprune, largest=largest)] = 0
+    return _like(mask, default_mask)
+
+
+def _keep_channels(t, default_mask, dim: int, channels):
+    """The mask that keeps the ``channels`` (a boolean mask or indices along ``dim``) of t,
+    times ``default_mask``."""
+    mask = xp.zeros(tuple(t.shape), dtype=_host(t).dtype)
+    slc = [slice(None)] * len(t.shape)
+    slc[dim] = channels
+    mask[tuple(slc)] = 1
+    mask *= _host(default_mask).astype(mask.dtype, copy=False)
+    return _like(mask, t)
+
+
 class RandomUnstructured(BasePruningMethod):
     """Zero ``amount`` entries chosen at random (a fraction in [0, 1], rounded, or a count)."""
 
@@ -258,15 +283,9 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = _copy(default_mask)
-        if nparams_toprune != 0:
-            prob = _host(ops.rand_like(t.detach()))   # PyTorch's: the k largest of U(0, 1) draws
-            flat = mask.reshape(-1)                   # (a view: the copy is C-contiguous)
-            flat[topk_indices(prob.reshape(-1), nparams_toprune, largest=True)] = 0
-        return _like(mask, default_mask)
+        # PyTorch's: the k largest of U(0, 1) draws, drawn only when k > 0
+        return _zero_ranked(t, default_mask, self.amount,
+                            lambda: _host(ops.rand_like(t.detach())), largest=True)
 
     @classmethod
     def apply(cls, module, name, amount):
@@ -283,15 +302,8 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = _copy(default_mask)
-        if nparams_toprune != 0:
-            flat = mask.reshape(-1)                   # (a view: the copy is C-contiguous)
-            scores = xp.abs(_host(t)).reshape(-1)
-            flat[topk_indices(scores, nparams_toprune, largest=False)] = 0
-        return _like(mask, default_mask)
+        return _zero_ranked(t, default_mask, self.amount, lambda: xp.abs(_host(t)),
+                            largest=False)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
@@ -318,13 +330,7 @@ class RandomStructured(BasePruningMethod):
             return default_mask
         prob = _host(ops.rand(tensor_size))            # one U(0, 1) draw per channel
         threshold = xp.partition(prob, nparams_toprune - 1)[nparams_toprune - 1]
-        channel_mask = prob > threshold                # the k smallest draws are pruned
-        mask = xp.zeros(tuple(t.shape), dtype=_host(t).dtype)
-        slc = [slice(None)] * len(t.shape)
-        slc[self.dim] = channel_mask
-        mask[tuple(slc)] = 1
-        mask *= _host(default_mask).astype(mask.dtype, copy=False)
-        return _like(mask, t)
+        return _keep_channels(t, default_mask, self.dim, prob > threshold)  # k smallest go
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
@@ -354,12 +360,7 @@ class LnStructured(BasePruningMethod):
         if nparams_toprune == 0:
             return default_mask
         keep = topk_indices(_host(norm), nparams_tokeep, largest=True)
-        mask = xp.zeros(tuple(t.shape), dtype=_host(t).dtype)
-        slc = [slice(None)] * len(t.shape)
-        slc[self.dim] = keep
-        mask[tuple(slc)] = 1
-        mask *= _host(default_mask).astype(mask.dtype, copy=False)
-        return _like(mask, t)
+        return _keep_channels(t, default_mask, self.dim, keep)
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
