@@ -195,8 +195,11 @@ def dtype_kind(dtype) -> str:
 
 def sgn(x):
     """sign(x) with PyTorch's sgn(NaN) = 0 (NumPy's sign gives NaN), in ``x``'s own namespace
-    (arrays of any library, or Tensors inside a differentiable backward)."""
+    (arrays of any library, or Tensors inside a differentiable backward); a boolean array is its
+    own sign, as in PyTorch."""
     ns = namespace(x)
+    if str(getattr(x, "dtype", "")) == "bool":
+        return x.copy() if hasattr(x, "copy") else ns.asarray(x, copy=True)
     s = ns.sign(x)
     return ns.where(ns.isnan(x), ns.zeros_like(s), s)
 

@@ -167,6 +167,13 @@ def _to_array(data, dtype=None):
     return array
 
 
+def _uint8_like(data, result) -> "Tensor":
+    """any/all's result as a Tensor: bool, or uint8 for a uint8 input (PyTorch's rule)."""
+    if str(getattr(data, "dtype", "")) == "uint8":
+        result = backend.astype(result, data.dtype)
+    return Tensor._from_op(result, None)
+
+
 def _axis(axis, dim):
     return dim if axis is None else axis
 
@@ -924,10 +931,10 @@ class Tensor:
             axis = None
         if type(self._data) is not ndarray and backend.is_foreign_array(self._data):
             ns = backend.namespace(self._data)      # the standard's any: no array method
-            return Tensor._from_op(ns.any(self._data, axis=axis,
-                                          keepdims=bool(keepdims or keepdim)), None)
-        return Tensor._from_op(xp.asarray(self._data.any(axis=axis,
-                                                         keepdims=keepdims or keepdim)), None)
+            return _uint8_like(self._data, ns.any(self._data, axis=axis,
+                                                     keepdims=bool(keepdims or keepdim)))
+        return _uint8_like(self._data, xp.asarray(self._data.any(axis=axis,
+                                                                   keepdims=keepdims or keepdim)))
 
     def all(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         axis = _axis(axis, dim)
@@ -935,10 +942,10 @@ class Tensor:
             axis = None
         if type(self._data) is not ndarray and backend.is_foreign_array(self._data):
             ns = backend.namespace(self._data)      # the standard's all: no array method
-            return Tensor._from_op(ns.all(self._data, axis=axis,
-                                          keepdims=bool(keepdims or keepdim)), None)
-        return Tensor._from_op(xp.asarray(self._data.all(axis=axis,
-                                                         keepdims=keepdims or keepdim)), None)
+            return _uint8_like(self._data, ns.all(self._data, axis=axis,
+                                                     keepdims=bool(keepdims or keepdim)))
+        return _uint8_like(self._data, xp.asarray(self._data.all(axis=axis,
+                                                                   keepdims=keepdims or keepdim)))
 
     def exp(self):
         return ops.exp(self)

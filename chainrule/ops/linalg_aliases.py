@@ -106,7 +106,7 @@ def chain_matmul(*matrices, out=None):
         if m.ndim != 2:
             raise RuntimeError(f"chain_matmul(): tensor {i} must be 2D, got {m.ndim}D")
     if len(matrices) == 1:
-        return matrices[0] * 1
+        return matrices[0].clone()
     return _prod.multi_dot(list(matrices))
 
 

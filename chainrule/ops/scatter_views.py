@@ -17,6 +17,7 @@ real tensor are the tensor itself, as in PyTorch; ``imag`` raises PyTorch's erro
 from __future__ import annotations
 
 import builtins
+import warnings
 
 from ..backend import asarray_like, to_numpy, xp
 from ..tensor import Tensor, tensor_method
@@ -136,6 +137,10 @@ def adjoint(input):  # noqa: A002
     """The conjugate transpose of the last two axes: their transpose, for real tensors (a
     view)."""
     input = _tensor(input, "adjoint")
+    if input.ndim == 0:                 # PyTorch: the tensor itself, with a deprecation warning
+        warnings.warn("adjoint() is deprecated on 0-D tensors. Consider using x.conj().",
+                      UserWarning, stacklevel=2)
+        return input
     if input.ndim < 2:
         raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
                            f"matrices. Got {input.ndim}-D tensor.")

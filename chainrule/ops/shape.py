@@ -60,14 +60,15 @@ def tile(input, dims):  # noqa: A002
 @tensor_method
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # noqa: A002
     """Each element (or slice along ``dim``) repeated ``repeats`` times in place; with a single
-    tensor argument, the indices 0, 1, … repeated by its values (int64)."""
+    tensor argument, the indices 0, 1, … repeated by its values (in its integer dtype, as
+    PyTorch)."""
     if repeats is None:     # (counts read on the host: the result's size depends on them)
         r = _arr(input)
         like = r
         if type(r) is not xp.ndarray and is_foreign_array(r):
             r = to_numpy(r)
         return Tensor._from_op(asarray_like(
-            xp.repeat(xp.arange(r.size, dtype=xp.int64), r), like), None)
+            xp.repeat(xp.arange(r.size, dtype=r.dtype), r), like), None)
     if dim is None:
         input, dim = reshape(input, (-1,)), 0
     base = reshape(input, (1,)) if input.ndim == 0 else input

@@ -20,6 +20,7 @@ from ..autograd.function import Function, primitive
 from ..backend import namespace, special_function, xp
 from ..parallel import map_flat
 from ..tensor import Tensor
+from .promotion import to_float
 
 _SERIES_TERMS = 60
 _FRACTION_DEPTH = 80
@@ -123,7 +124,7 @@ class Erf(Function):
 def erf(x):
     """erf(x), differentiable for Tensors; on a plain array, the array function."""
     if isinstance(x, Tensor):
-        return Erf.apply(x)
+        return Erf.apply(to_float(x))   # integers and booleans: the default float dtype
     return special_function("erf", erf_array, x)
 
 

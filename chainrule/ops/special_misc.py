@@ -255,11 +255,12 @@ def ldexp(input, other) -> Tensor:  # noqa: A002
         dtype = get_default_dtype()
     if dtype_kind(input._data.dtype) == "f" and dtype_kind(other._data.dtype) == "b":
         raise NotImplementedError("\"ldexp_cpu_exp\" not implemented for 'Bool'")
+    if dtype_kind(other._data.dtype) == "f" and numpy_dtype(other.dtype) != dtype:
+        # PyTorch computes input · pow(2, other): the power rounded to other's narrower dtype
+        return input * (2.0 ** other)
     from .promotion import cast
 
-    x = cast(input, dtype)
-    e = other if dtype_kind(other._data.dtype) in "biu" else cast(other, dtype)
-    return Ldexp.apply(x, e)
+    return Ldexp.apply(cast(input, dtype), other)
 
 
 def ldexp_(input, other) -> Tensor:  # noqa: A002

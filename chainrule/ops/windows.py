@@ -11,12 +11,14 @@ that repeats with period N, for the FFT):
 from __future__ import annotations
 
 import math
+import operator
 
 from ..backend import get_default_dtype, numpy_dtype, xp
 from ..tensor import Tensor
 
 
 def _window(name, length: int, periodic: bool, dtype, formula, requires_grad: bool) -> Tensor:
+    length = operator.index(length)     # an int, or a 0-d integer tensor (as PyTorch takes)
     if length < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got "
                            f"window_length={length}")
