@@ -161,10 +161,34 @@ def _to_array(data, dtype=None):
     if dtype is not None:
         _check_fits(array, xp.dtype(dtype))
         return array.astype(dtype, copy=False)
-    if array.dtype.kind == "f" and array.dtype != backend.get_default_dtype():
-        if not isinstance(data, xp.generic):
-            array = array.astype(backend.get_default_dtype())
+    if array.dtype.kind == "f" and not isinstance(data, xp.generic):
+        target = (_sequence_float_dtype(data) if isinstance(data, (list, tuple))
+                  else backend.get_default_dtype())
+        if array.dtype != target:
+            array = array.astype(target)
     return array
+
+
+def _sequence_float_dtype(data):
+    """PyTorch's floating dtype for a nested list of numbers: NumPy floating scalars keep their
+    dtype (promoted together), a Python float counts as the default dtype (float32)."""
+    default = backend.get_default_dtype()
+    found, stack = None, [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+            continue
+        if isinstance(item, xp.floating):       # before float: NumPy's float64 is a float
+            kind = item.dtype
+        elif isinstance(item, float):
+            kind = default
+        else:
+            continue
+        found = kind if found is None else xp.promote_types(found, kind)
+        if found == xp.float64:
+            break                                # nothing promotes further
+    return found if found is not None else default
 
 
 def _uint8_like(data, result) -> "Tensor":
@@ -913,11 +937,11 @@ class Tensor:
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         return ops.logsumexp(self, _axis(axis, dim), keepdims or keepdim)
 
-    def softmax(self, axis=-1, *, dim=None):
-        return ops.softmax(self, _axis(None if dim is not None else axis, dim))
+    def softmax(self, axis=-1, dtype=None, *, dim=None):
+        return ops.softmax(self, _axis(None if dim is not None else axis, dim), dtype)
 
-    def log_softmax(self, axis=-1, *, dim=None):
-        return ops.log_softmax(self, _axis(None if dim is not None else axis, dim))
+    def log_softmax(self, axis=-1, dtype=None, *, dim=None):
+        return ops.log_softmax(self, _axis(None if dim is not None else axis, dim), dtype)
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return ops.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
