@@ -54,7 +54,10 @@ def cholesky_solve(input, input2, upper: bool = False, *, out=None):  # noqa: A0
     ``upper=True``). Solved as (L Lᵀ) X = B with the general solve: L is taken as given (as in
     PyTorch's gradient, which reaches L's other triangle too)."""
     no_out("cholesky_solve", out)
-    return _dec.solve(_gram(input2, upper), input)
+    if input.ndim < 2:
+        raise RuntimeError(f"cholesky_solve: b should have at least 2 dimensions, but has "
+                           f"{input.ndim} dimensions instead")
+    return _dec.solve_matrices(_gram(input2, upper), input)
 
 
 def _gram(factor, upper: bool):

@@ -377,13 +377,20 @@ def solve(A, B, *, left: bool = True, out=None):  # noqa: N803
     for a singular A.
     """
     no_out("linalg.solve", out)
+    return solve_matrices(A, B, left=left, vectors=True)
+
+
+def solve_matrices(A, B, *, left: bool = True, vectors: bool = False):  # noqa: N803
+    """:func:`solve` where B is always a matrix (*, n, k) (``vectors=False``: the solvers whose
+    B PyTorch never reads as a batch of vectors — solve_triangular, cholesky_solve), or with
+    :func:`solve`'s vector rule (``vectors=True``)."""
     check_square("linalg.solve", A)
     check_float("linalg.solve", A)
     a_shape, b_shape = _shape(A), _shape(B)
     if not isinstance(B, Tensor):
         B = Tensor._make(xp.asarray(B))
-    vector = len(b_shape) == 1 or (len(b_shape) == len(a_shape) - 1
-                                   and b_shape == a_shape[:-1])
+    vector = vectors and (len(b_shape) == 1 or (len(b_shape) == len(a_shape) - 1
+                                                and b_shape == a_shape[:-1]))
     if not vector and len(b_shape) < 2:
         raise RuntimeError(f"linalg.solve: The input tensor B must have at least 1 dimension "
                            f"(got shape {b_shape}).")

@@ -66,7 +66,7 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True,  # noqa: N803
         tri = (ops.triu(A, 1) if upper else ops.tril(A, -1)) + eye
     else:
         tri = ops.triu(A) if upper else ops.tril(A)
-    return _dec.solve(tri, B, left=left)
+    return _dec.solve_matrices(tri, B, left=left)
 
 
 def _info_singular(data):
