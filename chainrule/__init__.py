@@ -136,6 +136,9 @@ linalg = __import__(__name__ + ".linalg", fromlist=["norm"])  # noqa: E402
 from .serialization import load, save  # noqa: E402  (torch.save/torch.load, no pickle)
 
 special = __import__(__name__ + ".special", fromlist=["erf"])  # noqa: E402  (torch.special)
+# torch.func (vmap, grad, jacrev, functional_call, ...) and torch.vmap
+func = __import__(__name__ + ".func", fromlist=["vmap"])  # noqa: E402
+vmap = func.vmap
 # torch's top-level spellings of special functions (ops/special_*.py): torch.i0, torch.igamma, …
 from .ops.special_bessel import i0, i0_  # noqa: E402
 from .ops.special_igamma import igamma, igammac, mvlgamma  # noqa: E402
@@ -149,6 +152,7 @@ __all__ = ["Tensor", "backend", "no_grad", "enable_grad", "is_grad_enabled", "se
            "primitives", "Formula", "Equation", "nn", "optim", "explain", "graph",
            "float32", "float64", "float16", "int32", "int64", "bool_", *_ops_all]
 __all__ += ["save", "load"]
+__all__ += ["func", "vmap"]
 __all__ += ["i0", "i0_", "igamma", "igammac", "mvlgamma", "frexp", "ldexp", "ldexp_",  # special_*
             "nextafter"]
 __all__ += ["random", "Generator", "default_generator", "get_rng_state", "set_rng_state",
@@ -179,6 +183,14 @@ from .ops import linalg_lu as _linalg_lu  # noqa: E402
 globals().update(_linalg_lu.TOP_LEVEL)
 __all__ += list(_linalg_lu.TOP_LEVEL)
 for _n, _f in _linalg_lu.TENSOR_METHODS.items():
+    setattr(Tensor, _n, _f)
+
+# torch.geqrf, torch.orgqr, torch.ormqr and their Tensor methods (ops/linalg_householder.py)
+from .ops import linalg_householder as _linalg_householder  # noqa: E402
+
+globals().update(_linalg_householder.TOP_LEVEL)
+__all__ += list(_linalg_householder.TOP_LEVEL)
+for _n, _f in _linalg_householder.TENSOR_METHODS.items():
     setattr(Tensor, _n, _f)
 
 # torch's top-level spellings of nn.functional operations: torch.conv2d, torch.max_pool2d, …

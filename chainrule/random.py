@@ -4,15 +4,19 @@ A :class:`Generator` is a 32-bit Mersenne Twister (MT19937) seeded as ``std::mt1
 is, plus PyTorch's cached second Box–Muller normal; its draws turn the raw 32- and 64-bit words
 into samples by PyTorch's own transformations, so that ``chainrule.manual_seed(s)`` followed by
 ``rand``, ``randn``, ``randint``, ``randperm``, ``bernoulli``, ``multinomial``, dropout masks,
-``Tensor.uniform_`` / ``normal_`` / ``exponential_`` / ``random_`` gives PyTorch's numbers
+``Tensor.uniform_`` / ``normal_`` / ``exponential_`` / ``random_`` / ``cauchy_`` /
+``log_normal_`` / ``geometric_`` (and so ``nn.init`` and every layer's initial weights) gives
+PyTorch's numbers
 (``aten/src/ATen/core/DistributionsHelper.h``, ``TransformationHelper.h``,
 ``native/cpu/DistributionTemplates.h``):
 
 - ``random()`` is one MT19937 word; ``random64()`` two, the first the high half;
 - U[0, 1) in double: (random64() mod 2⁵³)·2⁻⁵³; in float: (random() mod 2²⁴)·2⁻²⁴ (half:
-  2¹¹); U[a, b): x·(b − a) + a, one fused multiply–add (as PyTorch's compiled kernel rounds);
+  2¹¹); U[a, b): x·(b − a) + a, one fused multiply–add (as PyTorch's compiled kernel rounds),
+  in float for float16, then cast; a value cast up to b becomes a;
 - N(μ, σ²), a contiguous tensor of n ≥ 16: n uniforms, then Box–Muller on blocks of 16
-  (u₁ = 1 − dⱼ, u₂ = dⱼ₊₈: √(−2 ln u₁)·(cos, sin)(2π u₂)), the last 16 redrawn when 16 ∤ n;
+  (u₁ = 1 − dⱼ, u₂ = dⱼ₊₈: √(−2 ln u₁)·(cos, sin)(2π u₂)), the last 16 redrawn when 16 ∤ n
+  (float16: float uniforms for the whole blocks only, float arithmetic, then rounded);
   fewer (or strided): one double-precision Box–Muller pair per two values, the second kept for
   the next draw (r = √(−2 log1p(−u₂)), θ = 2π u₁; r cos θ now, r sin θ cached);
 - Bernoulli(p): [u < p], u double for a number p or a double tensor, float for a float tensor;
@@ -21,12 +25,18 @@ into samples by PyTorch's own transformations, so that ``chainrule.manual_seed(s
 - randperm(n): Fisher–Yates forwards, swapping i with i + random() mod (n − i);
 - multinomial: one sample, or without replacement: argmax / top-k of p / q, q ~ Exp(1) (the
   exponential-race form of the Gumbel trick); with replacement: per row the normalised cumulative
-  sum (its last entry set to 1) searched for the first entry ≥ u, u double.
+  sum (its last entry set to 1) searched for the first entry ≥ u, u double;
+- Cauchy(m, σ): m + σ·tan(π(u − ½)); log-normal: exp(μ + σ·z), z the double Box–Muller
+  normals (cache included); Geometric(p): ⌈log u / log1p(−p)⌉; u double, the result cast
+  (to float16 through float32);
 
-Numerics: float32 normals of tensors of 16 or more differ from PyTorch's by rounding (PyTorch's
-AVX2 kernel uses polynomial approximations of log, sin and cos); log1p and the trigonometric
-functions are NumPy's, so a value may differ from PyTorch's in its last bit. Every draw is the
-same word for word, so a stream never drifts.
+Numerics: bit for bit PyTorch's. float32 normals of 16 or more contiguous values replay the
+AVX2 / AVX-512 kernel that PyTorch runs on x86-64 (its float32 Cephes log, sin and cos, with the
+compiler's fused multiply–adds: ``_box_muller_16_float32``); where PyTorch runs its plain C++
+kernel instead (an x86 processor without AVX2, ARM), its float32 normals of 16 or more differ
+from these in the last bits. Double-precision log, log1p, exp, sin, cos and tan are the C
+library's (Python's ``math``, the functions PyTorch's kernels call), not NumPy's SIMD ones, which
+can differ in the last bit. Every draw is the same word for word, so a stream never drifts.
 
 The generator also answers NumPy's ``numpy.random.Generator`` methods (``random``,
 ``standard_normal``, ``integers``, ``permutation``, ``poisson``, …) from the same Mersenne
@@ -65,6 +75,126 @@ def _fma_in(dtype, a, b: float, c: float):
     from .ops.rounding import fused_multiply_add
 
     return fused_multiply_add(a, float(b), float(c), dtype).astype(dtype, copy=False)
+
+
+def _libm(function, x):
+    """``function`` (one of Python's ``math`` functions, which are the C library's: those
+    PyTorch's CPU kernels call through ``std::log`` and the like) on every value of the float64
+    array ``x``. NumPy's own float64 log, log1p, exp, sin, cos and tan are SIMD approximations
+    that can differ from the C library's in the last bit; one call per value costs about 0.1 µs."""
+    return xp.frompyfunc(function, 1, 1)(x).astype(xp.float64)
+
+
+def _cast(values, dtype):
+    """Double-precision samples cast to ``dtype`` as C++ casts them: to float16 through float32
+    (c10::Half is made from a float), so they can round twice."""
+    if xp.dtype(dtype) == xp.float16:
+        values = values.astype(xp.float32)
+    return values.astype(dtype)
+
+
+def _log(v: float) -> float:
+    """C's log: −inf at 0 (Python's math.log raises there)."""
+    return math.log(v) if v > 0 else (-math.inf if v == 0 else math.nan)
+
+
+def _exp(v: float) -> float:
+    """C's exp: inf past the largest double (Python's math.exp raises there)."""
+    try:
+        return math.exp(v)
+    except OverflowError:
+        return math.inf
+
+
+# ---------------------------------------------------------------------- float32 Box–Muller
+# PyTorch's float32 normal_ of 16 or more contiguous values, on x86-64 with AVX2 or AVX-512 (the
+# CPU capability PyTorch picks on current x86 processors), evaluates log, sin and cos with the
+# Cephes float32 polynomials of its avx_mathfun.h, eight lanes at a time, and its compiler (GCC)
+# fuses each product whose only use is a sum into one FMA instruction. The functions below
+# repeat that arithmetic operation for operation in NumPy float32 (an FMA rounded once, as
+# ops/rounding.py computes it), which gives PyTorch's values bit for bit.
+_F32 = xp.float32
+_LOG_POLY = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
+             1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
+             3.3333331174e-1)
+_LN2_LO, _LN2_HI = -2.12194440e-4, 0.693359375       # ln 2 = _LN2_HI + _LN2_LO
+_SQRT_HALF = 0.707106781186547524
+_SIN_POLY = (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1)
+_COS_POLY = (2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2)
+_PI_4_PARTS = (0.78515625, 2.4187564849853515625e-4, 3.77489497744594108e-8)   # Σ = π/4
+_FOUR_OVER_PI = 1.27323954473516
+
+
+def _fma32(a, b, c):
+    """a·b + c rounded once to float32 (float32 operands; ops/rounding.py)."""
+    from .ops.rounding import fused_multiply_add
+
+    return fused_multiply_add(a, b, c, xp.float32).astype(xp.float32, copy=False)
+
+
+def _log_float32(x):
+    """ln x of positive normal float32 values, rounded as avx_mathfun's ``log256_ps``.
+
+    x = m·2ᵉ with m ∈ [½, 1); when m < √½, m ← 2m and e ← e − 1; with t = m − 1 and z = t²:
+    ln x ≈ t + t·z·P(t) + e·ln2_lo − z/2 + e·ln2_hi (P a Cephes polynomial of degree 8)."""
+    bits = xp.ascontiguousarray(x, dtype=_F32).view(xp.uint32)
+    e = ((bits >> xp.uint32(23)).astype(xp.int32) - 126).astype(_F32)
+    m = ((bits & xp.uint32(0x807FFFFF)) | xp.uint32(0x3F000000)).view(_F32)
+    small = m < _F32(_SQRT_HALF)
+    e = e - small.astype(_F32)
+    t = (m - _F32(1)) + xp.where(small, m, _F32(0))
+    z = t * t
+    y = xp.full_like(t, _F32(_LOG_POLY[0]))
+    for coefficient in _LOG_POLY[1:]:
+        y = _fma32(y, t, _F32(coefficient))
+    y = _fma32(y * t, z, e * _F32(_LN2_LO))
+    y = _fma32(-z, _F32(0.5), y)
+    return _fma32(e, _F32(_LN2_HI), t + y)
+
+
+def _sincos_float32(x):
+    """(sin x, cos x) of float32 values, rounded as avx_mathfun's ``sincos256_ps``.
+
+    j = the even integer nearest above ⌊|x|·4/π⌋, r = |x| − j·π/4 (π/4 in three parts);
+    with z = r²: sin r ≈ r + r·z·S(z), cos r ≈ 1 − z/2 + z²·C(z); the octant j picks which of
+    the two is sin x and which cos x, and their signs."""
+    x = xp.asarray(x, dtype=_F32)
+    negative = xp.signbit(x)
+    r = xp.abs(x)
+    j = (r * _F32(_FOUR_OVER_PI)).astype(xp.int32)
+    j = (j + 1) & ~1
+    y = j.astype(_F32)
+    for part in _PI_4_PARTS:
+        r = _fma32(y, _F32(-part), r)
+    sin_negative = negative ^ ((j & 4) != 0)
+    cos_negative = ((j - 2) & 4) == 0
+    sine_first = (j & 2) == 0
+    z = r * r
+    c = _fma32(_fma32(_F32(_COS_POLY[0]), z, _F32(_COS_POLY[1])), z, _F32(_COS_POLY[2]))
+    c = _fma32(c * z, z, -(z * _F32(0.5))) + _F32(1)
+    s = _fma32(_fma32(_F32(_SIN_POLY[0]), z, _F32(_SIN_POLY[1])), z, _F32(_SIN_POLY[2]))
+    s = _fma32(s * z, r, r)
+    zero = _F32(0)
+    sin_part, cos_part = xp.where(sine_first, s, zero), xp.where(sine_first, zero, c)
+    sin = cos_part + sin_part
+    cos = (c - cos_part) + (s - sin_part)
+    return xp.where(sin_negative, -sin, sin), xp.where(cos_negative, -cos, cos)
+
+
+def _box_muller_16_float32(blocks, dtype, mean, std) -> None:
+    """PyTorch's ``normal_fill_16_AVX2`` on float32 blocks (k × 2 × 8) of uniforms, in place:
+    u₁ = 1 − dⱼ, u₂ = dⱼ₊₈, r = √(−2 ln u₁), θ = 2π·u₂, dⱼ = fma(r·cos θ, σ, μ),
+    dⱼ₊₈ = fma(r·sin θ, σ, μ), every step in float32 (in chunks that stay in the cache)."""
+    std, mean = _F32(std), _F32(mean)
+    for start in range(0, blocks.shape[0], _CHUNK_BLOCKS):
+        chunk = blocks[start:start + _CHUNK_BLOCKS]
+        radius = xp.sqrt(_F32(-2) * _log_float32(_F32(1) - chunk[:, 0]))
+        sin, cos = _sincos_float32(_F32(2.0 * math.pi) * chunk[:, 1])
+        chunk[:, 0] = _fma32(radius * cos, std, mean)
+        chunk[:, 1] = _fma32(radius * sin, std, mean)
+
+
+_CHUNK_BLOCKS = 2048          # 16 384 values a chunk
 
 
 class _StateView:
@@ -261,17 +391,22 @@ class Generator:
 
     # ------------------------------------------------------------------ PyTorch's draws
     def uniform_(self, shape, dtype, low: float = 0.0, high: float = 1.0):
-        """``Tensor.uniform_(low, high)``: an array of ``shape`` and ``dtype``."""
+        """``Tensor.uniform_(low, high)``: an array of ``shape`` and ``dtype``, computed in the
+        dtype's opmath type (float64 for float64, else float32: float16 too), then cast; a value
+        the cast rounds up to ``high`` becomes ``low``, so that it lies in [low, high)."""
         dtype = xp.dtype(dtype)
-        n = math.prod(shape)
-        x = self._unit(n, dtype)
         acc = xp.float64 if dtype == xp.float64 else xp.float32
-        lo, hi = acc(dtype.type(low)), acc(dtype.type(high))
+        x = self._unit(math.prod(shape), acc)
+        lo, hi = acc(low), acc(high)
         if lo == 0 and hi == 1:
             out = x
         else:
             out = _fma_in(acc, x, float(acc(hi - lo)), float(lo))
-        return out.astype(dtype, copy=False).reshape(shape)
+        out = out.astype(dtype, copy=False)
+        top = dtype.type(hi)
+        if (out == top).any():
+            out = xp.where(out == top, dtype.type(lo), out)
+        return out.reshape(shape)
 
     def normal_(self, shape, dtype, mean: float = 0.0, std: float = 1.0,
                 contiguous: bool = True):
@@ -280,45 +415,62 @@ class Generator:
         dtype = xp.dtype(dtype)
         n = math.prod(shape)
         if n >= 16 and contiguous:
-            d = self._unit(n, dtype).astype(xp.float64)
             full = n // 16 * 16
+            if dtype == xp.float64:
+                d, fill = self._unit(n, dtype), self._box_muller_16
+            elif dtype == xp.float32:
+                d, fill = self._unit(n, dtype), _box_muller_16_float32
+            else:       # float16: float32 uniforms for the whole blocks only, float32 arithmetic
+                d, fill = xp.empty(n, dtype=xp.float32), _box_muller_16_float32
+                d[:full] = self._unit(full, xp.float32)
             blocks = d[:full].reshape(-1, 2, 8)
-            self._box_muller_16(blocks, dtype, mean, std)
+            fill(blocks, dtype, mean, std)
             d[:full] = blocks.reshape(-1)
             if n % 16:
-                tail = self._unit(16, dtype).astype(xp.float64).reshape(1, 2, 8)
-                self._box_muller_16(tail, dtype, mean, std)
+                tail = self._unit(16, d.dtype).reshape(1, 2, 8)
+                fill(tail, dtype, mean, std)
                 d[n - 16:] = tail.reshape(-1)
             return d.astype(dtype).reshape(shape)
-        out = xp.empty(n, dtype=xp.float64)
-        for i in range(n):
-            out[i] = self._normal_double()
-        return _fma_in(xp.float64, out, float(std), float(mean)).astype(dtype).reshape(shape)
+        out = self._standard_normals(n)
+        return _cast(_fma_in(xp.float64, out, float(std), float(mean)), dtype).reshape(shape)
 
     @staticmethod
     def _box_muller_16(blocks, dtype, mean, std) -> None:
-        """``normal_fill_16`` on blocks (k × 2 × 8) of uniforms, in place."""
-        u1 = 1.0 - blocks[:, 0]
-        u2 = blocks[:, 1]
-        radius = xp.sqrt(-2.0 * xp.log(u1))
-        theta = 2.0 * math.pi * u2
-        if dtype != xp.float64:     # PyTorch keeps θ and the radius in float
-            theta = theta.astype(xp.float32).astype(xp.float64)
-        acc = xp.float64 if dtype == xp.float64 else xp.float32
-        std, mean = float(acc(std)), float(acc(mean))
-        blocks[:, 0] = _fma_in(acc, radius * xp.cos(theta), std, mean)
-        blocks[:, 1] = _fma_in(acc, radius * xp.sin(theta), std, mean)
+        """``normal_fill_16`` on float64 blocks (k × 2 × 8) of uniforms, in place, with the C
+        library's log, cos and sin, as PyTorch's kernel calls them."""
+        radius = xp.sqrt(-2.0 * _libm(_log, 1.0 - blocks[:, 0]))
+        theta = 2.0 * math.pi * blocks[:, 1]
+        std, mean = float(std), float(mean)
+        blocks[:, 0] = _fma_in(xp.float64, radius * _libm(math.cos, theta), std, mean)
+        blocks[:, 1] = _fma_in(xp.float64, radius * _libm(math.sin, theta), std, mean)
 
     def _normal_double(self) -> float:
         """One draw of ``normal_distribution<double>`` (0, 1), using and refilling the cache."""
-        if self._next_double_normal is not None:
-            value, self._next_double_normal = self._next_double_normal, None
-            return value
-        u1, u2 = self._unit(2, xp.float64)
-        r = math.sqrt(-2.0 * math.log1p(-u2))
-        theta = 2.0 * math.pi * u1
-        self._next_double_normal = r * math.sin(theta)
-        return r * math.cos(theta)
+        return float(self._standard_normals(1)[0])
+
+    def _standard_normals(self, n: int):
+        """``n`` draws of ``normal_distribution<double>`` (0, 1) in turn (float64 array): the
+        cached value first if there is one, then Box–Muller pairs from two uniforms u₁, u₂
+        (r = √(−2 log1p(−u₂)), θ = 2π u₁): r cos θ, then r sin θ, which is cached when the
+        count is odd."""
+        n = int(n)
+        out = xp.empty(n, dtype=xp.float64)
+        start = 0
+        if n and self._next_double_normal is not None:
+            out[0], self._next_double_normal = self._next_double_normal, None
+            start = 1
+        left = n - start
+        pairs = (left + 1) // 2
+        if pairs:
+            u = self._unit(2 * pairs, xp.float64).reshape(pairs, 2)
+            radius = xp.sqrt(-2.0 * _libm(math.log1p, -u[:, 1]))
+            theta = 2.0 * math.pi * u[:, 0]
+            values = xp.stack([radius * _libm(math.cos, theta),
+                               radius * _libm(math.sin, theta)], axis=1).reshape(-1)
+            out[start:] = values[:left]
+            if left % 2:
+                self._next_double_normal = float(values[-1])
+        return out
 
     def bernoulli_(self, shape, p: float):
         """``Tensor.bernoulli_(p)`` for a number p: [u < p], u ~ U[0, 1) in double (bool)."""
@@ -333,9 +485,32 @@ class Generator:
         return u < probs.astype(kind, copy=False)
 
     def exponential_(self, shape, dtype, lambd: float = 1.0):
-        """``Tensor.exponential_(lambd)``: −log1p(−u)/λ, u ~ U[0, 1) in double."""
+        """``Tensor.exponential_(lambd)``: (−1/λ)·log1p(−u), u ~ U[0, 1) in double."""
         u = self._unit(math.prod(shape), xp.float64)
-        return ((-1.0 / lambd) * xp.log1p(-u)).astype(dtype).reshape(shape)
+        return _cast((-1.0 / lambd) * _libm(math.log1p, -u), dtype).reshape(shape)
+
+    def cauchy_(self, shape, dtype, median: float = 0.0, sigma: float = 1.0):
+        """``Tensor.cauchy_(median, sigma)``: median + σ·tan(π(u − ½)), u ~ U[0, 1), in double
+        (the product and the sum rounded once, an FMA), then cast."""
+        u = self._unit(math.prod(shape), xp.float64)
+        tangent = _libm(math.tan, math.pi * (u - 0.5))
+        return _cast(_fma_in(xp.float64, tangent, float(sigma), float(median)), dtype) \
+            .reshape(shape)
+
+    def log_normal_(self, shape, dtype, mean: float = 1.0, std: float = 2.0):
+        """``Tensor.log_normal_(mean, std)``: exp(μ + σ·z), z one ``normal_distribution<double>``
+        draw per value (the cached Box–Muller pairs, not the 16-block fill), then cast."""
+        z = self._standard_normals(math.prod(shape))
+        return _cast(_libm(_exp, _fma_in(xp.float64, z, float(std), float(mean))), dtype) \
+            .reshape(shape)
+
+    def geometric_(self, shape, dtype, p: float):
+        """``Tensor.geometric_(p)``: ⌈log u / log1p(−p)⌉, u ~ U[0, 1) in double: the number
+        of Bernoulli(p) trials up to the first success (1, 2, …), then cast."""
+        u = self._unit(math.prod(shape), xp.float64)
+        with xp.errstate(divide="ignore"):
+            trials = xp.ceil(_libm(_log, u) / math.log1p(-float(p)))
+        return trials.astype(dtype).reshape(shape)
 
     def random_(self, shape, dtype, low: int | None = None, high: int | None = None):
         """``Tensor.random_(low, high)``: lo + w mod (hi − lo); with no bounds, PyTorch's

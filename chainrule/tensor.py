@@ -745,6 +745,16 @@ class Tensor:
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> "Tensor":
         gen, dtype = _random.resolve(generator), self._float_dtype("uniform_")
+        if not a <= b:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={a} > to={b}")
+        largest = float(xp.finfo(dtype).max)
+        for name, bound in (("from", a), ("to", b)):
+            if not -largest <= bound <= largest:
+                raise RuntimeError(f"uniform_: {name} is out of bounds for {dtype}, got {bound}")
+        if b - a > largest:
+            raise RuntimeError(f"uniform_ expects to-from <= the largest {dtype}, but found "
+                               f"to={b} and from={a}, which result in to-from to exceed it")
         return self._drawn(lambda shape: gen.uniform_(shape, dtype, a, b))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> "Tensor":
@@ -766,7 +776,35 @@ class Tensor:
 
     def exponential_(self, lambd: float = 1.0, generator=None) -> "Tensor":
         gen, dtype = _random.resolve(generator), self._float_dtype("exponential_")
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
         return self._drawn(lambda shape: gen.exponential_(shape, dtype, lambd))
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> "Tensor":
+        """Cauchy(median, σ) draws, PyTorch's: median + σ·tan(π(u − ½)), u ~ U[0, 1) in
+        double (chainrule/random.py)."""
+        gen, dtype = _random.resolve(generator), self._float_dtype("cauchy_")
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+        return self._drawn(lambda shape: gen.cauchy_(shape, dtype, median, sigma))
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator=None) -> "Tensor":
+        """exp(N(mean, std²)) draws, PyTorch's: one double Box–Muller normal per value (with
+        the generator's cached second normal), then exp (chainrule/random.py)."""
+        gen, dtype = _random.resolve(generator), self._float_dtype("log_normal_")
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        return self._drawn(lambda shape: gen.log_normal_(shape, dtype, mean, std))
+
+    def geometric_(self, p: float, *, generator=None) -> "Tensor":
+        """Geometric(p) draws (trials up to the first success: 1, 2, …), PyTorch's:
+        ⌈log u / log(1 − p)⌉, u ~ U[0, 1) in double; any real dtype (chainrule/random.py)."""
+        gen, dtype = _random.resolve(generator), backend.numpy_dtype(self._data.dtype)
+        if dtype.kind not in "iuf":
+            raise NotImplementedError(f"\"geometric_cpu\" not implemented for '{dtype}'")
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        return self._drawn(lambda shape: gen.geometric_(shape, dtype, p))
 
     def random_(self, low: int = 0, high: int | None = None, generator=None) -> "Tensor":
         """PyTorch's ``random_()`` (the dtype's whole range: [0, 2^mantissa] for a float

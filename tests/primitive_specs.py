@@ -540,4 +540,5 @@ import specs_math  # noqa: E402, F401  (elementwise math, division, cumulative, 
 import specs_sampling  # noqa: E402, F401  (affine_grid, grid_sample)
 import specs_shape  # noqa: E402, F401  (vector_norm: ops/norms.py)
 import specs_special_round33  # noqa: E402, F401  (torch.special: ops/special_*.py)
+import specs_strided  # noqa: E402, F401  (as_strided, as_strided_scatter)
 from nn import attention_specs  # noqa: E402, F401  (the attention primitive's spec)

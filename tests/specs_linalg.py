@@ -346,3 +346,75 @@ def _lu_solve(d: Drawer) -> Case:
                 lambda tl, tb: torch.linalg.lu_solve(tl, torch.from_numpy(pivots), tb, left=left,
                                                      adjoint=adjoint),
                 reference, d.requires_grad(2), params={"left": left, "adjoint": adjoint})
+
+
+# ------------------------------------------------------------------------------ householder
+# (ops/linalg_householder.py) In float64 the reflectors are drawn freely: any τ, not only a
+# geqrf output's (PyTorch differentiates householder_product and ormqr for any τ too). In float32
+# τ_i = 2u/‖v_i‖², u in [¼, 1] (u = 1: geqrf's exact reflectors), so that no H_i stretches
+# (|1 − τ_i‖v_i‖²| ≤ 1) and both libraries' float32 rounding stays at float32's precision. At
+# least one reflector: PyTorch gives no gradient (None) for an empty τ.
+# PyTorch's float32 backward loses more: over 2000 such float32 draws its τ gradient was off the
+# float64 value by up to 3e-4 (relative to the largest entry; chainrule's by 1.2e-5), so the
+# float32 oracle is PyTorch's computation in float64, rounded to float32 (_in_float64).
+def _in_float64(d: Drawer, fn):
+    if d.dtype != np.float32:
+        return fn
+    return lambda *ts: fn(*[t.double() for t in ts]).float()
+
+
+def _tau(d: Drawer, a: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    if d.dtype != np.float32:
+        return tau
+    k = tau.shape[-1]
+    v = np.tril(a[..., :, :k].astype(np.float64), -1) + np.eye(a.shape[-2], k)
+    u = d.rng().uniform(0.25, 1.0, tau.shape)
+    return np.asarray(2 * u / (v * v).sum(-2), dtype=np.float32)
+
+
+@spec("linalg_householder_product")
+def _householder_product(d: Drawer) -> Case:
+    """householder_product through its spellings: linalg.householder_product, torch.orgqr and
+    Tensor.orgqr; A (…, m, n) with m ≥ n ≥ k ≥ 1, τ (…, k). n = 1 (Q linear in A, as
+    vᵀe₀ = 1: its second derivative is exactly 0, which PyTorch's double backward returns as
+    rounding noise up to 1e-11) only at gradcheck's sizes; tests/ops/test_linalg_round34.py
+    covers it against PyTorch's first derivative."""
+    n = _n(d) if d.small else d.draw(st.integers(2, 4))
+    m = n + d.draw(st.integers(0, 1 if d.small else 2))
+    k = d.draw(st.integers(1, n))
+    batch = _batch(d)
+    a, tau = d.values([batch + (m, n), batch + (k,)], [OWN, OWN], scale=1.0)
+    tau = _tau(d, a, tau)
+    form = d.draw(st.sampled_from(["householder_product", "orgqr", "method"]))
+
+    def make(L):
+        if form == "orgqr":
+            return L.orgqr
+        if form == "method":
+            return lambda t, tt: t.orgqr(tt)
+        return L.linalg.householder_product
+
+    return Case((a, tau), make(cr), _in_float64(d, make(torch)), d.reference, d.requires_grad(2),
+                params={"form": form})
+
+
+@spec("linalg_ormqr")
+def _ormqr(d: Drawer) -> Case:
+    """ormqr (and Tensor.ormqr) with left/transpose drawn: A (…, m, n), τ (…, min(m, n)),
+    C (…, m, c) (left) or (…, c, m)."""
+    m, n, c = _n(d), _n(d), d.draw(st.integers(1, 3))
+    left, transpose = d.draw(st.booleans()), d.draw(st.booleans())
+    batch = _batch(d)
+    a, tau, other = d.values([batch + (m, n), batch + (min(m, n),),
+                              batch + ((m, c) if left else (c, m))], [OWN, OWN, OWN], scale=1.0)
+    tau = _tau(d, a, tau)
+    method = d.draw(st.booleans())
+
+    def make(L):
+        if method:
+            return lambda t, tt, to: t.ormqr(tt, to, left=left, transpose=transpose)
+        return lambda t, tt, to: L.ormqr(t, tt, to, left, transpose)
+
+    return Case((a, tau, other), make(cr), _in_float64(d, make(torch)),
+                lambda x, t, o: d.reference(x, t, o, left, transpose), d.requires_grad(3),
+                params={"left": left, "transpose": transpose, "method": method})

@@ -337,9 +337,8 @@ def test_embedding_weight_first(call):
     both(call, EMB, IDX, grad=(0,))
 
 
-def test_embedding_scale_grad_by_freq_is_reported_not_silently_ignored():
-    with pytest.raises(NotImplementedError):
-        cr.embedding(cr.tensor(EMB), cr.tensor(IDX), -1, True)
+def test_embedding_scale_grad_by_freq_matches_pytorch():
+    both(lambda L, w, i: L.embedding(w, i, -1, True), EMB, IDX, grad=(0,))
 
 
 @pytest.mark.parametrize("call", [

@@ -73,6 +73,11 @@ def topological_order(root: Tensor, stop=frozenset()) -> list[Tensor]:
     return order
 
 
+# One entry per backward pass now running (nested passes: a recomputation inside a backward):
+# whether it was asked for given inputs only (autograd.grad, backward(inputs=…)).
+passes_for_inputs: list[bool] = []
+
+
 def backward(roots, grads, retain_graph: bool = False, create_graph: bool = False,
              inputs=None):
     """Accumulate ∂(Σ rootᵢ·gradᵢ)/∂t into ``t.grad`` for every leaf t (or only ``inputs``).
@@ -88,6 +93,7 @@ def backward(roots, grads, retain_graph: bool = False, create_graph: bool = Fals
     previous = _GradMode.enabled
     _GradMode.enabled = create_graph
     hooks._in_backward[0] += 1
+    passes_for_inputs.append(inputs is not None)
     try:
         results = _run(roots, grads, retain_graph, create_graph, inputs)
     except BaseException:
@@ -97,6 +103,7 @@ def backward(roots, grads, retain_graph: bool = False, create_graph: bool = Fals
     finally:
         _GradMode.enabled = previous
         hooks._in_backward[0] -= 1
+        passes_for_inputs.pop()
     if hooks._final_callbacks and not hooks._in_backward[0]:
         # callbacks queued during this pass (by hooks), in order; they may queue no more
         callbacks, hooks._final_callbacks[:] = list(hooks._final_callbacks), []

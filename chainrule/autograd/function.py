@@ -84,6 +84,10 @@ _EQUATION_LABELS = ("Forward", "Derivative", "VJP")
 # None. Function.apply, engine.backward and Optimizer.step/zero_grad tell it what they do.
 tracer = None
 
+# chainrule.func.vmap's dispatcher while a vmap runs (chainrule/func/vmap.py), else None: given
+# (primitive, args, params) it applies the primitive's batching rule, or answers NotImplemented.
+batching = None
+
 
 class Function:
     """Base class of every primitive (see the module docstring)."""
@@ -129,6 +133,10 @@ class Function:
     @classmethod
     def apply(cls, *args, **params):
         """Run the forward on the arrays of ``args`` and record a node if a gradient is needed."""
+        if batching is not None:     # inside chainrule.func.vmap: batched tensors take a rule
+            batched = batching(cls, args, params)
+            if batched is not NotImplemented:
+                return batched
         arrays = []
         needs_grad = False
         for a in args:

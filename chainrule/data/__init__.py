@@ -11,7 +11,10 @@
 ((32, 28, 28), dtype('float32'), dtype('int64'))
 """
 from . import datasets, transforms
+from .combined import ConcatDataset, StackDataset
+from .convert import default_convert
 from .dataset import Dataset, Subset, TensorDataset, random_split
+from .iterable import ChainDataset, IterableDataset, get_worker_info
 from .loader import DataLoader, default_collate
 from .samplers import (
     BatchSampler,
@@ -25,4 +28,6 @@ from .samplers import (
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
            "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler",
-           "transforms", "datasets"]
+           "transforms", "datasets",
+           "IterableDataset", "ChainDataset", "ConcatDataset", "StackDataset", "get_worker_info",
+           "default_convert"]

@@ -30,6 +30,12 @@ class Dataset:
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
 
+    def __add__(self, other):
+        """``ds1 + ds2``: :class:`~chainrule.data.ConcatDataset` ``([ds1, ds2])``."""
+        from .combined import ConcatDataset
+
+        return ConcatDataset([self, other])
+
 
 def _as_array(a, position: int):
     if isinstance(a, Tensor):

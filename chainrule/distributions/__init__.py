@@ -34,6 +34,7 @@ from .kl import kl_divergence, register_kl
 from .kl_more import _kl_expfamily_expfamily  # noqa: F401  (registers the closed forms)
 from .kumaraswamy import Kumaraswamy
 from .laplace import Laplace
+from .lkj_cholesky import LKJCholesky
 from .log_normal import LogNormal
 from .logistic_normal import LogisticNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -74,6 +75,7 @@ from .transforms import (
 from .uniform import Uniform
 from .von_mises import VonMises
 from .weibull import Weibull
+from .wishart import Wishart
 
 __all__ = ["Distribution", "Constraint", "constraints", "Normal", "Bernoulli", "Categorical",
            "Uniform", "Beta", "Gamma", "Dirichlet", "MultivariateNormal", "Laplace",
@@ -90,4 +92,4 @@ __all__ = ["Distribution", "Constraint", "constraints", "Normal", "Bernoulli", "
            "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
            "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
            "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform",
-           "Transform", "identity_transform"]
+           "Transform", "identity_transform", "LKJCholesky", "Wishart"]

@@ -17,6 +17,8 @@ from ..ops.linalg_extra import (
                                 tensorsolve,
                                 vander,
 )
+from ..ops.linalg_householder import householder_product
+from ..ops.linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve
 from ..ops.linalg_lu import lu, lu_factor, lu_factor_ex, lu_solve
 from ..ops.linalg_products import cross, lstsq, matrix_power, matrix_rank, multi_dot, vecdot
 from ..ops.linalg_qr import qr
@@ -30,3 +32,4 @@ __all__ = ["norm", "vector_norm", "matrix_norm", "det", "slogdet", "inv", "inv_e
            "matrix_rank", "lstsq", "matmul", "diagonal", "solve_triangular", "solve_ex",
            "cholesky_ex", "matrix_exp", "vander", "tensorinv", "tensorsolve", "cond",
            "lu_factor", "lu_factor_ex", "lu", "lu_solve"]
+__all__ += ["householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve"]  # round 34

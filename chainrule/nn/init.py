@@ -5,8 +5,11 @@ variance n·σ²·v. Keeping activations (forward) or gradients (backward) at a 
 many layers needs σ² ≈ 1/n — with n = fan_in for the forward pass, fan_out for the backward pass,
 and a gain for the nonlinearity (ReLU halves the variance, so its gain is √2).
 
-All functions fill the tensor in place (under no_grad) from chainrule's seeded generator and return
-it.
+All functions fill the tensor in place (under no_grad) from chainrule's seeded generator (or the
+``generator=`` given) and return it. They compute PyTorch's bounds and standard deviations in
+PyTorch's order and draw through ``Tensor.uniform_`` / ``normal_``, whose numbers are PyTorch's
+(chainrule/random.py): after ``manual_seed(s)`` a layer's initial weights are PyTorch's, bit for
+bit, and the stream stays in step (``orthogonal_``: see its Numerics).
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import math
 import warnings
 
 from .. import backend
+from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..tensor import Tensor
 
@@ -52,18 +56,18 @@ def _fill(tensor: Tensor, values) -> Tensor:
     return tensor
 
 
-def _rng():
-    return backend.generator()
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    """U(a, b): variance (b − a)²/12. ``tensor.uniform_(a, b)`` under no_grad, as PyTorch: the
+    same numbers as PyTorch after the same seed (chainrule/random.py)."""
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    """U(a, b): variance (b − a)²/12."""
-    return _fill(tensor, _rng().uniform(a, b, tensor.shape))
-
-
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    """N(mean, std²)."""
-    return _fill(tensor, _rng().normal(mean, std, tensor.shape))
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    """N(mean, std²). ``tensor.normal_(mean, std)`` under no_grad, as PyTorch: the same numbers
+    as PyTorch after the same seed (chainrule/random.py)."""
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -78,18 +82,22 @@ def ones_(tensor: Tensor) -> Tensor:
     return _fill(tensor, 1)
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
-    """Glorot: U(−a, a), a = gain·√(6/(fan_in + fan_out)), so Var W = gain²·2/(fan_in + fan_out),
-    a compromise that keeps both the forward and the backward variance near constant."""
+def _xavier_std(tensor: Tensor, gain: float) -> float:
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(tensor, -a, a)
+    return gain * math.sqrt(2.0 / float(fan_in + fan_out))
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """Glorot: U(−a, a), a = √3·σ with σ = gain·√(2/(fan_in + fan_out)) (a = gain·√(6/(fan_in +
+    fan_out)), computed in PyTorch's order so the bound rounds as PyTorch's), so Var W = σ²: a
+    compromise that keeps both the forward and the backward variance near constant."""
+    a = math.sqrt(3.0) * _xavier_std(tensor, gain)
+    return uniform_(tensor, -a, a, generator)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Glorot: N(0, σ²), σ = gain·√(2/(fan_in + fan_out))."""
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, _xavier_std(tensor, gain), generator)
 
 
 def _no_elements(tensor) -> bool:
@@ -102,6 +110,7 @@ def _no_elements(tensor) -> bool:
 
 
 def _kaiming_std(tensor, a, mode, nonlinearity) -> float:
+    mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -110,52 +119,69 @@ def _kaiming_std(tensor, a, mode, nonlinearity) -> float:
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu") -> Tensor:
+                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
     """He: U(−b, b), b = gain·√(3/fan), so Var W = gain²/fan: a ReLU network (gain² = 2) keeps
     the variance of its activations (fan_in) or of its gradients (fan_out) from layer to layer."""
     if _no_elements(tensor):
         return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu") -> Tensor:
+                    nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
     """He: N(0, gain²/fan)."""
     if _no_elements(tensor):
         return tensor
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
-def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """A (semi-)orthogonal matrix times gain: every singular value equals gain, so repeated
-    multiplication (as in an RNN) neither shrinks nor blows up any direction."""
+    multiplication (as in an RNN) neither shrinks nor blows up any direction.
+
+    As PyTorch: a rows × cols matrix of N(0, 1) in the tensor's dtype (cols = the other axes
+    flattened), transposed when rows < cols; its QR factorisation, Q's columns multiplied by
+    sign(diag R) (Haar-distributed Q); transposed back, copied in and scaled by gain.
+
+    Numerics: the normal draws are PyTorch's, but the QR factorisation is NumPy's LAPACK, whose
+    Householder steps do not round as PyTorch's (MKL's blocked) ones do: the values agree with
+    PyTorch's to a few units in the last place of the dtype, not bit for bit.
+    """
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: needs at least 2 dimensions, got shape {tensor.shape}")
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor._data.size == 0:
+        return tensor
     rows = tensor.shape[0]
     cols = tensor._data.size // rows
-    flat = _rng().standard_normal((rows, cols))
+    flat = Tensor._make(xp.empty((rows, cols), dtype=backend.numpy_dtype(tensor.dtype)))
+    flat = flat.normal_(0, 1, generator=generator)._data
     if rows < cols:
         flat = flat.T
     q, r = xp.linalg.qr(flat)
-    q = q * xp.sign(xp.diag(r))  # make the decomposition unique (Haar-distributed q)
+    q = q * xp.sign(xp.diag(r))
     if rows < cols:
         q = q.T
-    return _fill(tensor, (gain * q).reshape(tensor.shape))
+    _fill(tensor, q.reshape(tensor.shape))
+    with no_grad():
+        return tensor.mul_(gain)
 
 
 # ------------------------------------------------------------------------------ more initialisers
 # These draw through Tensor.normal_ / uniform_ and chainrule.randperm, which follow PyTorch's
-# generator: with the same seed they give PyTorch's values (float64 bit for bit).
+# generator: with the same seed they give PyTorch's values bit for bit (float32 and float64).
 def _as_dtype(value: float, tensor: Tensor) -> float:
     """A bound rounded to the tensor's dtype (PyTorch's ``tensor.new_tensor(a).item()``)."""
     return float(xp.asarray(value, dtype=tensor._data.dtype))
 
 
 def _scratch(tensor: Tensor) -> Tensor:
-    """A host (NumPy) tensor of ``tensor``'s shape and dtype to draw into: the draws are the
-    generator's whatever library ``tensor`` lives in, and ``_fill`` moves the result there."""
-    return Tensor._make(xp.empty(tuple(tensor.shape), dtype=backend.numpy_dtype(tensor.dtype)))
+    """A host (NumPy) tensor of ``tensor``'s shape, dtype and memory layout to draw into
+    (PyTorch's ``empty_like``: a transposed tensor's draws fill it in memory order, and its
+    normals take the pair path): the draws are the generator's whatever library ``tensor``
+    lives in, and ``_fill`` moves the result there."""
+    layout = backend.host_layout(tensor._data)
+    return Tensor._make(xp.empty_like(layout, dtype=backend.numpy_dtype(tensor.dtype)))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,

@@ -321,6 +321,13 @@ from .activations_extra import (  # noqa: E402
     threshold,
     threshold_,
 )
+from .as_strided import (  # noqa: E402  (views by geometry; storage-level resizing)
+    as_strided,
+    as_strided_,
+    as_strided_scatter,
+    empty_strided,
+    resize_as_,
+)
 from .calculus import cumulative_trapezoid, diff, trapezoid, trapz  # noqa: E402
 from .gamma import digamma, lgamma, polygamma  # noqa: E402  (the gamma-function family)
 from .matrices import (  # noqa: E402  (structured matrices, index sets)

@@ -37,7 +37,9 @@ class Embedding(Function):
     Forward:     y_k = W[i_k],  W ∈ ℝ^{V×D}, i ∈ {0, …, V−1}^{shape}
     Derivative:  ∂y_k/∂W_v = 1 if i_k = v (a selection)
     VJP:         ∂L/∂W_v = Σ_{k : i_k = v} g_k  (scatter-add of g's rows; repeated indices add up);
-                 the padding row gets zero gradient (it stays a fixed vector, usually 0)
+                 the padding row gets zero gradient (it stays a fixed vector, usually 0);
+                 with ``scale_grad_by_freq`` each row's sum is divided by n_v = #{k : i_k = v},
+                 the number of times v occurs in this call's indices (PyTorch's option)
     Numerics:    the backward is a sort-based segment sum (see :func:`_segment_sum_rows`); the
                  indices themselves are not differentiable. Other array libraries: one ``take``
                  forward, a scatter-add by gathers backward (ops/movement_standard.py:
@@ -52,13 +54,15 @@ class Embedding(Function):
              r"\frac{\partial L}{\partial W_v} = \sum_{k:\,i_k = v} g_k")
     explanation = ("Looking up a row is multiplying W by a one-hot vector, so each row's gradient "
                    "is the sum of the output gradients at the positions that selected it.")
-    reference = staticmethod(lambda weight, indices, padding_idx=None: weight[indices])
+    reference = staticmethod(lambda weight, indices, padding_idx=None, scale_grad_by_freq=False:
+                             weight[indices])
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx=None):
+    def forward(ctx, weight, indices, padding_idx=None, scale_grad_by_freq=False):
         ctx.indices = indices
         ctx.num_rows = weight.shape[0]
         ctx.padding_idx = padding_idx
+        ctx.scale_grad_by_freq = scale_grad_by_freq
         if B.is_foreign_array(weight):      # another array library: the standard's route
             ns = B.namespace(weight)
             flat = ns.asarray(B.reshape(indices, (-1,)), device=weight.device)
@@ -75,6 +79,9 @@ class Embedding(Function):
                               B.to_numpy(B.reshape(ctx.indices, (-1,))), ctx.num_rows)
             if ctx.padding_idx is not None:
                 gw[ctx.padding_idx, ...] = 0
+            if ctx.scale_grad_by_freq:
+                counts = _counts(B.to_numpy(B.reshape(ctx.indices, (-1,))), ctx.num_rows)
+                gw = gw / B.asarray_like(counts.astype(B.numpy_dtype(gw.dtype))[:, None], gw)
             return gw
         flat = ctx.indices.reshape(-1)
         shape = (ctx.num_rows, g.shape[-1])
@@ -82,6 +89,12 @@ class Embedding(Function):
             g2 = g.reshape(-1, g.shape[-1])
             if ctx.padding_idx is not None:
                 g2 = g2 * (flat != ctx.padding_idx).astype(g.dtype)[:, None]
+            if ctx.scale_grad_by_freq:
+                # each occurrence of v carries g_k / n_v; as in PyTorch's double backward
+                # (embedding_dense_double_backward), the derivative of this rule with respect to
+                # g is the plain gather, not scaled again: the scale enters as a constant shift
+                scaled = g2.detach() / _counts(flat, ctx.num_rows)[flat].astype(g.dtype)[:, None]
+                g2 = g2 - g2.detach() + scaled
             return ScatterAdd.apply(g2, shape=shape, index=flat)
         g2 = g.reshape(-1, g.shape[-1])
         if kernels.takes(g2) and flat.dtype.kind in "iu":      # one pass (kernels/embedding.py)
@@ -93,6 +106,8 @@ class Embedding(Function):
             gw = _segment_sum_rows(g2, flat, ctx.num_rows)
         if ctx.padding_idx is not None:
             gw[ctx.padding_idx] = 0
+        if ctx.scale_grad_by_freq:
+            gw /= _counts(flat, ctx.num_rows).astype(gw.dtype)[:, None]
         return gw
 
     @classmethod
@@ -100,6 +115,39 @@ class Embedding(Function):
         shape = getattr(arrays[0], "shape", ())
         return type(exc)(f"embedding: {exc} (weight of shape {tuple(shape)}, indices of shape "
                          f"{tuple(getattr(params.get('indices'), 'shape', ()))})")
+
+
+def _counts(flat, num_rows: int):
+    """How often each row index occurs in ``flat`` (at least 1, so rows never looked up, whose
+    gradient is 0, are divided by 1)."""
+    return xp.maximum(xp.bincount(flat, minlength=num_rows), 1)
+
+
+def _renorm_rows(weight, indices, max_norm: float, norm_type: float) -> None:
+    """PyTorch's ``embedding_renorm_``: each distinct looked-up row whose ``norm_type``-norm
+    exceeds ``max_norm`` is scaled in place by max_norm / (norm + 1e-7), unrecorded (it changes
+    the table itself, as under ``no_grad``; the lookup that follows reads the new rows)."""
+    from ..autograd.versions import bump
+
+    data = weight._data if isinstance(weight, Tensor) else weight
+    host = B.to_numpy(B.reshape(indices, (-1,)))
+    if host.size == 0:
+        return
+    rows = xp.unique(host)
+    values = B.to_numpy(data)[rows]
+    norms = xp.linalg.norm(values, ord=norm_type, axis=1)
+    over = norms > max_norm
+    if not over.any():
+        return
+    rows, scale = rows[over], (max_norm / (norms[over] + 1e-7)).astype(values.dtype)
+    scaled = values[over] * scale[:, None]
+    if B.is_foreign_array(data):        # the standard has no fancy __setitem__: the whole table
+        table = B.to_numpy(data).copy()
+        table[rows] = scaled
+        data[...] = B.asarray_like(table, data)
+    else:
+        data[rows] = scaled
+    bump(data)
 
 
 def _padding(padding_idx, num_embeddings: int):
@@ -115,12 +163,15 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm=None,  # n
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False):
     """Rows of ``weight`` (V, D) at the integer ``input`` indices: output shape input.shape + (D,).
 
-    ``padding_idx``: that row receives no gradient. ``max_norm``, ``scale_grad_by_freq`` and
-    ``sparse`` (PyTorch's options) are not supported and raise if set.
+    ``padding_idx``: that row receives no gradient. ``max_norm``: first, each distinct row
+    looked up whose ``norm_type``-norm exceeds max_norm is rescaled in place to norm max_norm (a
+    change to ``weight`` itself, not recorded, as in PyTorch). ``scale_grad_by_freq``: each
+    row's gradient is divided by how often its index occurs in ``input``. ``sparse`` (sparse
+    gradients) is not supported and raises if set.
     """
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
-                                  "supported; leave them at their defaults")
+    if sparse:
+        raise NotImplementedError("embedding: sparse=True (sparse gradients) is not supported; "
+                                  "leave it at its default, False")
     indices = input._data if isinstance(input, Tensor) else input
     if not B.is_foreign_array(indices):
         indices = xp.asarray(indices)
@@ -138,7 +189,10 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm=None,  # n
             bad = low if low < 0 else high
             raise IndexError(f"embedding: index {bad} is out of range for {v} embeddings "
                              f"(valid indices: 0 … {v - 1})")
-    return Embedding.apply(weight, indices=indices, padding_idx=_padding(padding_idx, v))
+    if max_norm is not None:
+        _renorm_rows(weight, indices, float(max_norm), float(norm_type))
+    return Embedding.apply(weight, indices=indices, padding_idx=_padding(padding_idx, v),
+                           scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
 _BAG_MODES = ("sum", "mean", "max")

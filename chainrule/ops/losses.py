@@ -366,7 +366,9 @@ def _target_array(target):
     """The array of a class-index target: a Tensor's, an array API library's array as it is
     (it stays in the input's library), anything else (lists, NumPy) through NumPy."""
     if isinstance(target, Tensor):
-        return target._data
+        # inside chainrule.func.vmap a batched target stays a tensor (the primitive's batching
+        # rule takes it); reading its array would see the hidden batch dimension
+        return target if hasattr(target, "_level") else target._data
     return target if B.is_foreign_array(target) else xp.asarray(target)
 
 
@@ -460,6 +462,8 @@ def _class_target(op: str, x_shape: tuple, target, ignore_index: int, probabilit
             f"{indices} were expected, one integer in 0…{n_classes - 1} per sample (one-hot "
             f"labels convert with labels.argmax({axis}); a trailing axis of size 1 with "
             "labels.reshape(-1))")
+    if isinstance(t, Tensor):       # batched under vmap: the primitive checks the labels
+        return "indices"
     bad = to_numpy((t != ignore_index) & ((t < 0) | (t >= n_classes)))
     if bad.any():
         position = tuple(int(i) for i in xp.argwhere(bad)[0])

@@ -46,6 +46,27 @@ def sum_to_float32(a, b):
     """a + b (float64 arrays) rounded once to float32: their float64 sum s can land exactly
     halfway between two float32 values while the exact sum (s plus its rounding error) does not;
     there the error decides the side instead of rounding half to even."""
+    s = a + b
+    r = s.astype(xp.float32)
+    # Only a float64 sum that lies exactly halfway between two float32 values (its 29 bits
+    # below float32's precision are 1000…0), or one in float32's subnormal range (fewer bits),
+    # can round differently from the exact sum: those few take the careful path.
+    low = xp.ascontiguousarray(s).view(xp.uint64) & xp.uint64((1 << 29) - 1)
+    suspect = (low == xp.uint64(1 << 28)) | (xp.abs(s) < _FLOAT32_TINY)
+    if not suspect.any():
+        return r
+    where = xp.nonzero(suspect)
+    r = r.copy() if r.base is not None else r
+    r[where] = _careful_sum_to_float32(xp.broadcast_to(a, s.shape)[where],
+                                       xp.broadcast_to(b, s.shape)[where])
+    return r
+
+
+_FLOAT32_TINY = 2.0 ** -126                          # float32's smallest normal number
+
+
+def _careful_sum_to_float32(a, b):
+    """:func:`sum_to_float32` by the exact sum's rounding error, for every value."""
     s, err = _two_sum(a, b)
     r = s.astype(xp.float32)
     toward = xp.where(s > r, xp.float32(xp.inf), xp.float32(-xp.inf))

@@ -144,9 +144,10 @@ _CF2_STEPS = 400
 _K_SPLIT = 1.5          # the series cancels (K₀(2) ≈ 0.11 from terms ≈ 1.3); CF2 is slow below 1
 
 
-def _k_scaled_fraction(x):
-    """(e^{x}K₀(x), e^{x}K₁(x)) for x > 1.5 by Steed's algorithm for CF2 (ν = 0), each element
-    iterated until its own sum has converged."""
+def _k_scaled_fraction(x, nu: float = 0.0, steps: int = _CF2_STEPS):
+    """(e^{x}Kᵥ(x), e^{x}Kᵥ₊₁(x)) for x > 1 (|ν| ≤ ½) by Steed's algorithm for CF2, each
+    element iterated until its own sum has converged (at most ``steps`` steps; ν = 0 for K₀ and
+    K₁ above 1.5, ν = ⅓ for the Airy function)."""
     k0 = xp.empty_like(x)
     k1 = xp.empty_like(x)
     index = xp.arange(x.size)
@@ -157,12 +158,12 @@ def _k_scaled_fraction(x):
     delh = d.copy()
     q1 = xp.zeros_like(xv)
     q2 = xp.ones_like(xv)
-    a1 = 0.25
+    a1 = 0.25 - nu * nu
     q = xp.full_like(xv, a1)
     c = xp.full_like(xv, a1)
     a = xp.full_like(xv, -a1)
     s = 1.0 + q * delh
-    for i in range(1, _CF2_STEPS):
+    for i in range(1, steps):
         a = a - 2 * i
         c = -a * c / (i + 1.0)
         qnew = (q1 - b * q2) / a
@@ -175,12 +176,12 @@ def _k_scaled_fraction(x):
         dels = q * delh
         s = s + dels
         done = ~(xp.abs(dels) >= 1e-17 * xp.abs(s))     # (NaN counts as done)
-        if done.any() or i == _CF2_STEPS - 1:
-            if i == _CF2_STEPS - 1:
+        if done.any() or i == steps - 1:
+            if i == steps - 1:
                 done = xp.ones_like(done)
             scaled0 = xp.sqrt(math.pi / (2.0 * xv[done])) / s[done]
             k0[index[done]] = scaled0
-            k1[index[done]] = scaled0 * (xv[done] + 0.5 - a1 * h[done]) / xv[done]
+            k1[index[done]] = scaled0 * (xv[done] + nu + 0.5 - a1 * h[done]) / xv[done]
             keep = ~done
             if not keep.any():
                 break

@@ -1,4 +1,5 @@
 """Optimizers (PyTorch's ``torch.optim``): each update rule with its mathematics."""
+from .adafactor import Adafactor
 from .adagrad import Adadelta, Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax

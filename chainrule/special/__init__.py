@@ -22,6 +22,7 @@ from ..ops import log_softmax as _log_softmax
 from ..ops import logsumexp as _logsumexp
 from ..ops import softmax as _softmax
 from ..ops.pointwise import sinc
+from ..ops.special_airy_bessel_y import airy_ai, bessel_y0, bessel_y1
 from ..ops.special_bessel import (
     i0,
     i0e,
@@ -38,6 +39,20 @@ from ..ops.special_bessel_j import bessel_j0, bessel_j1, spherical_bessel_j0
 from ..ops.special_igamma import gammainc, gammaincc, multigammaln
 from ..ops.special_misc import entr, xlog1py
 from ..ops.special_ndtr import erfcx, log_ndtr, ndtr, ndtri
+from ..ops.special_polynomials import (
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+)
 from ..ops.special_zeta import zeta
 
 expit = sigmoid
@@ -64,3 +79,10 @@ __all__ += ["ndtr", "ndtri", "log_ndtr", "erfcx", "i0", "i0e", "i1", "i1e", "ent
             "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
             "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
             "spherical_bessel_j0"]
+# the orthogonal polynomials, Airy's Ai and Bessel's Y₀, Y₁ (round 34: ops/special_polynomials.py,
+# ops/special_airy_bessel_y.py)
+__all__ += ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+            "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+            "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+            "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+            "laguerre_polynomial_l", "legendre_polynomial_p", "airy_ai", "bessel_y0", "bessel_y1"]

@@ -4,6 +4,6 @@ So ``from chainrule.utils.data import DataLoader, TensorDataset`` (the line a Py
 with ``torch`` renamed) works, and so does ``chainrule.utils.data.DataLoader`` after
 ``import chainrule``.
 """
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]

@@ -182,7 +182,7 @@ def test_generic_dataset_uses_per_sample_collate():
 
 def test_default_collate_structures():
     out = default_collate([{"a": 1.5, "b": np.ones(2)}, {"a": 2.5, "b": np.zeros(2)}])
-    assert out["a"].dtype == np.float32 and out["b"].shape == (2, 2)
+    assert out["a"].dtype == np.float64 and out["b"].shape == (2, 2)     # PyTorch's float64
     out = default_collate([(cr.tensor([1.0, 2.0]), True), (cr.tensor([3.0, 4.0]), False)])
     assert out[0].shape == (2, 2) and out[1].dtype == np.bool_
     with pytest.raises(ValueError, match=r"different shapes \[\(2,\), \(3,\)\]"):

@@ -99,8 +99,8 @@ def test_embedding_errors_and_basics():
         layer(cr.tensor([1.0, 2.0]))
     with pytest.raises(ValueError, match=r"padding_idx=10 must be within \[-10, 10\)"):
         nn.Embedding(10, 3, padding_idx=10)
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        nn.Embedding(10, 3, max_norm=1.0)
+    with pytest.raises(NotImplementedError, match="sparse"):
+        nn.Embedding(10, 3, sparse=True)
     check_basics(lambda: nn.Embedding(6, 3, padding_idx=0), np.array([[1, 0, 5]]),
                  torch_factory=lambda: torch.nn.Embedding(6, 3))
     assert repr(nn.Embedding(6, 3, padding_idx=1)) == repr(torch.nn.Embedding(6, 3, padding_idx=1))

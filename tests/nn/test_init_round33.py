@@ -1,8 +1,8 @@
 """nn.init's trunc_normal_, eye_, dirac_, sparse_ and the deprecated names without the
 underscore, against PyTorch. The random ones draw through ``Tensor.normal_`` / ``uniform_`` and
 ``chainrule.randperm``, which follow PyTorch's generator: with the same seed the values are
-PyTorch's (float64: to the last bits of the uniform transform; float32 to rounding), so they are
-compared value for value, besides their bounds and distribution."""
+PyTorch's bit for bit (tests/nn/test_init_stream.py), so they are compared value for value,
+besides their bounds and distribution."""
 from __future__ import annotations
 
 import math

@@ -36,12 +36,16 @@ CASES = [
     ("Rprop", dict(lr=0.05, etas=(0.3, 1.5))),
     ("Rprop", dict(lr=0.05, step_sizes=(1e-3, 0.1))),
     ("Rprop", dict(lr=0.02, etas=(0.4, 1.1), step_sizes=(1e-4, 1.0), maximize=True)),
+    ("Adafactor", dict()),
+    ("Adafactor", dict(lr=0.05, beta2_decay=-0.6, eps=(1e-20, 1e-2), d=2.0, weight_decay=0.1,
+                       maximize=True)),
 ]
 
 SECOND_GROUP = {
     "Adamax": dict(lr=0.003, betas=(0.5, 0.9), weight_decay=0.02),
     "ASGD": dict(lr=0.02, t0=4, lambd=0.05),
     "Rprop": dict(lr=0.001, etas=(0.2, 1.3)),
+    "Adafactor": dict(lr=0.003, beta2_decay=-0.5, weight_decay=0.02),
 }
 
 

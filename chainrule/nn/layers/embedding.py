@@ -56,21 +56,27 @@ class Embedding(_Table):
                  max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                  sparse: bool = False, _weight=None, _freeze: bool = False, dtype=None):
         super().__init__()
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not "
-                                      "supported; leave them at their defaults")
+        if sparse:
+            raise NotImplementedError("Embedding: sparse=True (sparse gradients) is not "
+                                      "supported; leave it at its default, False")
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         self._init_table(num_embeddings, embedding_dim, padding_idx, _weight, dtype,
                          trainable=not _freeze)
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None):
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False):
         """An Embedding whose table is ``embeddings`` (2-D), frozen unless freeze=False."""
         data = cls._pretrained(embeddings)
-        return cls(data.shape[0], data.shape[1], padding_idx=padding_idx, _weight=data,
-                   _freeze=freeze, dtype=data.dtype)
+        return cls(data.shape[0], data.shape[1], padding_idx=padding_idx, max_norm=max_norm,
+                   norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse,
+                   _weight=data, _freeze=freeze, dtype=data.dtype)
 
     def forward(self, input):  # noqa: A002  (PyTorch's argument name)
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
 
     def formula(self) -> Formula:
         v, d = self.num_embeddings, self.embedding_dim
@@ -86,6 +92,12 @@ class Embedding(_Table):
 
     def extra_repr(self) -> str:
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        if self.max_norm is not None:
+            pad += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            pad += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            pad += ", scale_grad_by_freq=True"
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
 

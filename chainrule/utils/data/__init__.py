@@ -7,20 +7,28 @@ True
 """
 from ...data import (  # noqa: F401
     BatchSampler,
+    ChainDataset,
+    ConcatDataset,
     DataLoader,
     Dataset,
+    IterableDataset,
     RandomSampler,
     Sampler,
     SequentialSampler,
+    StackDataset,
     Subset,
     SubsetRandomSampler,
     TensorDataset,
     WeightedRandomSampler,
     default_collate,
+    default_convert,
+    get_worker_info,
     random_split,
 )
 from .distributed import DistributedSampler  # noqa: F401
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
            "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "WeightedRandomSampler", "BatchSampler", "DistributedSampler"]
+           "WeightedRandomSampler", "BatchSampler", "DistributedSampler",
+           "IterableDataset", "ChainDataset", "ConcatDataset", "StackDataset", "get_worker_info",
+           "default_convert"]

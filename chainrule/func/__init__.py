@@ -1,0 +1,55 @@
+"""Function transforms, as PyTorch's ``torch.func``: vmap, grad, vjp, jvp, jacrev, jacfwd,
+hessian, functional_call and stack_module_state.
+
+Design
+------
+The derivative transforms (transforms.py) run on chainrule's reverse-mode engine: ``vjp`` makes
+fresh leaves for the primals, calls the function once and seeds one backward pass; ``grad`` is
+the vjp of a 0-d output; ``jvp`` differentiates a VJP (uᵀJ is linear in u); ``jacrev`` and
+``jacfwd`` are vmaps of vjp and jvp over an identity; ``hessian`` is jacrev of jacrev. They nest
+(``grad(grad(f))``) because a backward keeps a graph whenever an outer transform runs.
+
+vmap (vmap.py, batched.py, batching_rules.py) is vectorised: each mapped input becomes a
+``BatchedTensor``, a Tensor with a hidden leading batch dimension whose shape, ndim, len and
+size are the per-example ones. Every primitive goes through ``Function.apply``, which hands
+batched arguments to vmap's dispatcher: it applies the primitive's *batching rule* to the
+underlying arrays (one call of the primitive on the whole batch) and wraps the result. Nested
+vmaps nest the wrappers (one level each). A primitive without a rule runs as a Python loop over
+the batch, with a :class:`VmapFallbackWarning` naming it and a count in :func:`fallbacks`.
+
+Primitives with batching rules: elementwise (erf sigmoid relu leaky_relu elu gelu silu softplus
+negative exp log sqrt abs sin cos tanh astype copy tan asin acos atan sinh cosh asinh acosh atanh
+exp2 expm1 log2 log10 log1p rsqrt reciprocal sinc erfc erfinv floor ceil trunc round sign logit
+nan_to_num hardtanh hardsigmoid hardswish mish logsigmoid lgamma digamma polygamma i0 i0e i1 i1e
+ndtr ndtri log_ndtr erfcx entr), broadcasting (add subtract multiply divide power maximum minimum
+clip where atan2 hypot xlogy lerp logaddexp logaddexp2 copysign div_rounded remainder fmod igamma
+igammac xlog1py ldexp nextafter zeta comparisons huber_loss binary_cross_entropy
+binary_cross_entropy_with_logits kl_div soft_margin), axis-taking (sum nansum mean var std max min
+prod logsumexp vector_norm softmax log_softmax cumsum cumprod logcumsumexp), shape (reshape
+transpose broadcast_to squeeze expand_dims concatenate stack pad getitem scatter_add), products
+(matmul linear einsum), layers (conv conv_transpose max_pool avg_pool layer_norm
+softmax_cross_entropy nll_loss; embedding has a rule, but F.embedding reads batched indices'
+array and raises). Everything else (batch_norm, group_norm, rnn/gru/lstm,
+attention, linalg decompositions, index_put, grid_sample, ctc, pooling by index, …) loops.
+
+Limits (differences from PyTorch)
+---------------------------------
+- Inside vmap, code that reads a batched tensor's values (``.item()``, ``.numpy()``,
+  ``bool(x)``, ``if x.sum() > 0``) or functions that are not primitives and read the array
+  (argmax, ``x[batched_index]``, in-place updates of a batched tensor) raise a clear error.
+- ``randomness='different'`` is not supported (raises); 'error' raises on any draw from the
+  default generator as PyTorch does; 'same' lets the draws happen once for the whole batch.
+- jvp and jacfwd use two backward passes (there is no forward-mode engine): they need every
+  primitive on the way to be twice differentiable.
+- grad/vjp inside vmap broadcast unbatched primals over the batch, so their gradients come
+  back per example (what PyTorch computes too); a vjp_fn is meant to be called inside the
+  vmaps that were running when vjp was called, or in vmaps opened inside them.
+- functional_call does not reach parametrized modules (nn.utils.parametrize).
+"""
+from .functional_call import functional_call, stack_module_state
+from .transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
+from .vmap import VmapFallbackWarning, clear_fallbacks, fallbacks, vmap
+
+__all__ = ["vmap", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
+           "functional_call", "stack_module_state", "VmapFallbackWarning", "fallbacks",
+           "clear_fallbacks"]
