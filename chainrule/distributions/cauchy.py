@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 from .. import backend
-from ..backend import xp
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution, broadcast_all
@@ -13,9 +12,8 @@ from .transformed_distribution import checked_instance, reinit
 
 def standard_cauchy(shape, dtype) -> Tensor:
     """ε ~ Cauchy(0, 1) as PyTorch's ``Tensor.cauchy_()`` draws it: tan(π(u − ½)), u ~ U[0, 1)
-    in double, then cast (a constant)."""
-    u = backend.generator().uniform_(tuple(shape), xp.float64)
-    return Tensor._from_op(xp.tan(math.pi * (u - 0.5)).astype(dtype), None)
+    in double (the C library's tan), then cast (a constant)."""
+    return Tensor._from_op(backend.generator().cauchy_(tuple(shape), dtype), None)
 
 
 class Cauchy(Distribution):

@@ -1,9 +1,10 @@
 """The exponential distribution Exp(λ)."""
 from __future__ import annotations
 
+from .. import backend
 from ..tensor import Tensor
 from . import constraints
-from .distribution import broadcast_all, noise
+from .distribution import broadcast_all
 from .exp_family import ExponentialFamily
 
 
@@ -48,8 +49,10 @@ class Exponential(ExponentialFamily):
         return self.rate ** -2
 
     def rsample(self, sample_shape=()) -> Tensor:
-        u = noise(self._extended_shape(sample_shape), self.rate.dtype, "uniform")
-        return -(-u).log1p() / self.rate
+        # PyTorch's draw: rate.new(shape).exponential_() / rate (−log1p(−u) in double)
+        shape = tuple(self._extended_shape(sample_shape))
+        e = backend.generator().exponential_(shape, self.rate._data.dtype)
+        return Tensor._from_op(backend.drawn_like(e, self.rate._data), None) / self.rate
 
     def log_prob(self, value) -> Tensor:
         if self._validate_args:

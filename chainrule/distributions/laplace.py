@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from ..backend import xp
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution, broadcast_all, noise
+from .distribution import Distribution, broadcast_all
 
 
 class Laplace(Distribution):
@@ -16,8 +17,8 @@ class Laplace(Distribution):
     Log-density:  log p(x) = −log 2b − |x − μ|/b
     Gradients:    ∂/∂x = −sign(x − μ)/b,  ∂/∂μ = sign(x − μ)/b,  ∂/∂b = |x − μ|/b² − 1/b
                   (at x = μ the subgradient sign(0) = 0)
-    Reparameterisation (rsample):  x = μ − b · sign(u) · log(1 − 2|u|),  u ~ U(−½, ½)
-                  (the inverse cdf applied to uniform noise)
+    Reparameterisation (rsample):  x = μ − b · sign(u) · log(1 − |u|),  u ~ U(−1, 1)
+                  (the inverse cdf applied to uniform noise; PyTorch's draw, u from ε − 1)
     cdf ½ − ½ sign(x − μ)(e^{−|x−μ|/b} − 1); icdf μ − b sign(p − ½) log(1 − 2|p − ½|);
     entropy 1 + log 2b; mean = mode = μ; variance 2b².
     """
@@ -30,8 +31,8 @@ class Laplace(Distribution):
              ("Gradient", "∂log p/∂μ = sign(x − μ)/b, ∂log p/∂b = |x − μ|/b² − 1/b",
               r"\frac{\partial \log p}{\partial \mu} = \frac{\operatorname{sign}(x-\mu)}{b},\ "
               r"\frac{\partial \log p}{\partial b} = \frac{|x-\mu|}{b^2} - \frac{1}{b}"),
-             ("Reparameterisation", "x = μ − b sign(u) log(1 − 2|u|), u ~ U(−½, ½)",
-              r"x = \mu - b\,\operatorname{sign}(u)\log(1-2|u|),\ u \sim U(-\tfrac12,\tfrac12)"),
+             ("Reparameterisation", "x = μ − b sign(u) log(1 − |u|), u ~ U(−1, 1)",
+              r"x = \mu - b\,\operatorname{sign}(u)\log(1-|u|),\ u \sim U(-1,1)"),
              "Two exponential tails glued at μ: the distribution behind the L1 loss.")
 
     def __init__(self, loc, scale, validate_args=None):
@@ -55,11 +56,12 @@ class Laplace(Distribution):
         return math.sqrt(2) * self.scale
 
     def rsample(self, sample_shape=()) -> Tensor:
-        u = noise(self._extended_shape(sample_shape), self.loc.dtype, "uniform")
-        # u ∈ [0, 1) → (−1, 1) away from the endpoints (PyTorch's eps guard)
-        tiny = float(xp.finfo(u._data.dtype).eps)
-        u = (2 * u - 1).clamp(-1 + tiny, 1 - tiny) * 0.5
-        return self.loc - self.scale * u.sign() * (1 - 2 * u.abs()).log()
+        # PyTorch's draw: u ~ U[eps − 1, 1) (loc's dtype), x = μ − b·sign(u)·log1p(−|u|)
+        shape = tuple(self._extended_shape(sample_shape))
+        dtype = self.loc._data.dtype
+        u = backend.generator().uniform_(shape, dtype, float(xp.finfo(dtype).eps) - 1, 1)
+        u = Tensor._from_op(backend.drawn_like(u, self.loc._data), None)
+        return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 
     def log_prob(self, value) -> Tensor:
         if self._validate_args:
