@@ -405,6 +405,13 @@ class Tensor:
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and dtype_kind(self._data.dtype) == "c":
+            raise TypeError(
+                f"requires_grad: chainrule differentiates real tensors only; this tensor is "
+                f"{self.dtype}. Complex tensors hold values and take NumPy's arithmetic, but "
+                f"their gradients (PyTorch's conjugate Wirtinger derivatives) are not "
+                f"implemented: split the values into real and imaginary parts (two real "
+                f"tensors) to differentiate.")
         if requires_grad and dtype_kind(self._data.dtype) not in "fc":
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients, but this "

@@ -11,8 +11,11 @@ the part of G. They are written as ``clone`` followed by an indexed assignment, 
 is exactly that. ``diagflat``, ``narrow_copy``, ``split_with_sizes``, ``adjoint``/``mH``/``H``
 and ``nonzero_static`` are the other spellings of existing operations.
 
-Real tensors only (chainrule has no complex dtype): ``real``, ``conj`` and ``resolve_conj`` of a
-real tensor are the tensor itself, as in PyTorch; ``imag`` raises PyTorch's error.
+``real``, ``conj`` and ``resolve_conj`` of a real tensor are the tensor itself, as in PyTorch;
+``imag`` raises PyTorch's error. A complex tensor (values only: chainrule does not differentiate
+complex tensors) gives its real and imaginary parts as views, and ``conj``/``conj_physical`` as a
+conjugated copy (PyTorch's ``conj`` is a lazy view; chainrule materialises it, so ``is_conj()``
+stays False).
 """
 from __future__ import annotations
 
@@ -183,23 +186,35 @@ def nonzero_static(input, *, size: int, fill_value: int = -1):  # noqa: A002
     return Tensor._make(asarray_like(out, input._data))
 
 
+def _is_complex(x: Tensor) -> bool:
+    return xp.dtype(x._data.dtype).kind == "c"
+
+
 def real(input):  # noqa: A002
-    """The real part: a real tensor itself."""
-    return _tensor(input, "real")
+    """The real part: a real tensor itself; of a complex tensor, a view of its real parts."""
+    input = _tensor(input, "real")
+    return Tensor._make(input._data.real) if _is_complex(input) else input
 
 
 def imag(input):  # noqa: A002
-    """The imaginary part, which a real tensor does not have (PyTorch's error)."""
-    _tensor(input, "imag")
+    """The imaginary part of a complex tensor (a view); a real tensor has none (PyTorch's
+    error)."""
+    input = _tensor(input, "imag")
+    if _is_complex(input):
+        return Tensor._make(input._data.imag)
     raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
 
 def _set_real(self, value):
-    self.copy_(value)
+    if _is_complex(self):
+        self._data.real[...] = value._data if isinstance(value, Tensor) else value
+    else:
+        self.copy_(value)
 
 
 def _set_imag(self, value):
     imag(self)
+    self._data.imag[...] = value._data if isinstance(value, Tensor) else value
 
 
 # PyTorch's Tensor.real and Tensor.imag are attributes, not methods (x.real = y writes in place)
@@ -209,8 +224,9 @@ Tensor.imag = property(imag, _set_imag, doc="The imaginary part (complex tensors
 
 @tensor_method
 def conj(input):  # noqa: A002
-    """The complex conjugate: a real tensor itself."""
-    return _tensor(input, "conj")
+    """The complex conjugate: a real tensor itself; a complex one conjugated (a copy)."""
+    input = _tensor(input, "conj")
+    return Tensor._make(xp.conj(input._data)) if _is_complex(input) else input
 
 
 @tensor_method
@@ -228,7 +244,8 @@ def resolve_neg(input):  # noqa: A002
 @tensor_method
 def conj_physical(input):  # noqa: A002
     """The complex conjugate, materialised: a real tensor itself (as PyTorch returns it)."""
-    return _tensor(input, "conj_physical")
+    input = _tensor(input, "conj_physical")
+    return Tensor._make(xp.conj(input._data)) if _is_complex(input) else input
 
 
 @tensor_method
