@@ -12,8 +12,11 @@ def fused_multiply_add(a, b, c, dtype):
 
     float32: a float32 product is exact in float64, so one correctly rounded float32 sum
     remains (:func:`sum_to_float32`). float64: the product split exactly into p + e (Dekker's
-    two-product with Veltkamp's splitting), then c + p + e with the rounding error of c + p
-    carried (Knuth's two-sum); where that overflows, the plain sum."""
+    two-product with Veltkamp's splitting), c + p = s + r exactly (Knuth's two-sum), then
+    s + RO(r + e) with the inner sum rounded to odd, which makes the outer rounding the correct
+    one (Boldo & Melquiond's emulated FMA: with r + e rounded to nearest instead, a product
+    error of exactly half an ulp loses the tie-breaking c); where that overflows, the plain
+    sum."""
     a, b, c = (xp.asarray(v, dtype=xp.float64) for v in (a, b, c))
     if xp.dtype(dtype) == xp.float32:
         return sum_to_float32(a * b, c)
@@ -30,8 +33,21 @@ def fused_multiply_add(a, b, c, dtype):
     error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
     total, rounding = _two_sum(product, c)
     with xp.errstate(invalid="ignore"):
-        fused = total + (rounding + error)
+        fused = total + _round_to_odd_sum(rounding, error)
     return xp.where(xp.isfinite(fused), fused, total)
+
+
+def _round_to_odd_sum(a, b):
+    """a + b rounded to odd: the exact sum where it is a float64, else whichever of its two
+    neighbouring float64 values has an odd last bit."""
+    s, err = _two_sum(a, b)
+    with xp.errstate(invalid="ignore"):
+        even = (xp.ascontiguousarray(s).view(xp.uint64) & xp.uint64(1)) == 0
+        inexact = (err != 0) & xp.isfinite(s)
+    nudge = inexact & even
+    if not nudge.any():
+        return s
+    return xp.where(nudge, xp.nextafter(s, xp.where(err > 0, xp.inf, -xp.inf)), s)
 
 
 def _two_sum(a, b):
