@@ -22,7 +22,7 @@ from __future__ import annotations
 import builtins
 import warnings
 
-from ..backend import asarray_like, to_numpy, xp
+from ..backend import asarray_like, dtype_kind, namespace, to_numpy, xp
 from ..tensor import Tensor, tensor_method
 
 
@@ -187,13 +187,21 @@ def nonzero_static(input, *, size: int, fill_value: int = -1):  # noqa: A002
 
 
 def _is_complex(x: Tensor) -> bool:
-    return xp.dtype(x._data.dtype).kind == "c"
+    return dtype_kind(x._data.dtype) == "c"
+
+
+def _part(data, which: str):
+    """The real or imaginary part: a view for NumPy arrays (as PyTorch's), the standard's
+    ``real``/``imag`` (a new array) for other libraries."""
+    if type(data) is xp.ndarray:
+        return getattr(data, which)
+    return getattr(namespace(data), which)(data)
 
 
 def real(input):  # noqa: A002
     """The real part: a real tensor itself; of a complex tensor, a view of its real parts."""
     input = _tensor(input, "real")
-    return Tensor._make(input._data.real) if _is_complex(input) else input
+    return Tensor._make(_part(input._data, "real")) if _is_complex(input) else input
 
 
 def imag(input):  # noqa: A002
@@ -201,7 +209,7 @@ def imag(input):  # noqa: A002
     error)."""
     input = _tensor(input, "imag")
     if _is_complex(input):
-        return Tensor._make(input._data.imag)
+        return Tensor._make(_part(input._data, "imag"))
     raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
 
@@ -226,7 +234,7 @@ Tensor.imag = property(imag, _set_imag, doc="The imaginary part (complex tensors
 def conj(input):  # noqa: A002
     """The complex conjugate: a real tensor itself; a complex one conjugated (a copy)."""
     input = _tensor(input, "conj")
-    return Tensor._make(xp.conj(input._data)) if _is_complex(input) else input
+    return Tensor._make(namespace(input._data).conj(input._data)) if _is_complex(input) else input
 
 
 @tensor_method
@@ -245,7 +253,7 @@ def resolve_neg(input):  # noqa: A002
 def conj_physical(input):  # noqa: A002
     """The complex conjugate, materialised: a real tensor itself (as PyTorch returns it)."""
     input = _tensor(input, "conj_physical")
-    return Tensor._make(xp.conj(input._data)) if _is_complex(input) else input
+    return Tensor._make(namespace(input._data).conj(input._data)) if _is_complex(input) else input
 
 
 @tensor_method
