@@ -222,7 +222,8 @@ def compare(actual, expected, where: str, mode: str = "values") -> None:
         if mode == "shape":
             return
         if a.dtype.kind in "fc":
-            rtol, atol = (RTOL32, ATOL32) if a.dtype.itemsize <= 4 else (RTOL64, ATOL64)
+            part = a.dtype.itemsize // (2 if a.dtype.kind == "c" else 1)   # complex64: 4
+            rtol, atol = (RTOL32, ATOL32) if part <= 4 else (RTOL64, ATOL64)
             np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, equal_nan=True, err_msg=where)
         else:
             np.testing.assert_array_equal(a, e, err_msg=where)
