@@ -25,6 +25,7 @@ qr = _make("qr", ("Q", "R"))
 svd = _make("svd", ("U", "S", "V"))
 linalg_svd = _make("linalg_svd", ("U", "S", "Vh"))
 linalg_eigh = _make("linalg_eigh", ("eigenvalues", "eigenvectors"))
+linalg_eig = _make("linalg_eig", ("eigenvalues", "eigenvectors"))
 histogram = _make("histogram", ("hist", "bin_edges"))
 linalg_lu = _make("linalg_lu", ("P", "L", "U"))
 linalg_lu_factor = _make("linalg_lu_factor", ("LU", "pivots"))
@@ -33,7 +34,7 @@ lu_unpack = _make("lu_unpack", ("P", "L", "U"))
 _lu_with_info = _make("_lu_with_info", ("LU", "pivots", "info"))
 triangular_solve = _make("triangular_solve", ("solution", "cloned_coefficient"))
 
-__all__ = [*_PAIRS, "slogdet", "qr", "svd", "linalg_svd", "linalg_eigh", "histogram",
+__all__ = [*_PAIRS, "slogdet", "qr", "svd", "linalg_svd", "linalg_eigh", "linalg_eig", "histogram",
            "triangular_solve", "linalg_lu", "linalg_lu_factor", "linalg_lu_factor_ex",
            "lu_unpack", "_lu_with_info"]
 

@@ -33,3 +33,7 @@ __all__ = ["norm", "vector_norm", "matrix_norm", "det", "slogdet", "inv", "inv_e
            "cholesky_ex", "matrix_exp", "vander", "tensorinv", "tensorsolve", "cond",
            "lu_factor", "lu_factor_ex", "lu", "lu_solve"]
 __all__ += ["householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve"]  # round 34
+
+from ..ops.complex_values import eig, eigvals  # noqa: E402  (complex values, no gradient)
+
+__all__ += ["eig", "eigvals"]
