@@ -138,6 +138,7 @@ from .serialization import load, save  # noqa: E402  (torch.save/torch.load, no 
 special = __import__(__name__ + ".special", fromlist=["erf"])  # noqa: E402  (torch.special)
 # complex values without derivatives: torch.angle, polar, complex, view_as_real/complex
 from .ops.complex_values import angle, complex, polar, view_as_complex, view_as_real  # noqa: E402
+from .ops.spectral import istft, stft  # noqa: E402
 
 # torch.fft (the discrete Fourier transforms, values only; chainrule/fft/)
 fft = __import__(__name__ + ".fft", fromlist=["fft"])  # noqa: E402
@@ -158,7 +159,7 @@ __all__ = ["Tensor", "backend", "no_grad", "enable_grad", "is_grad_enabled", "se
            "float32", "float64", "float16", "int32", "int64", "bool_", *_ops_all]
 __all__ += ["save", "load"]
 __all__ += ["func", "vmap", "fft"]
-__all__ += ["angle", "complex", "polar", "view_as_complex", "view_as_real"]
+__all__ += ["angle", "complex", "polar", "view_as_complex", "view_as_real", "stft", "istft"]
 __all__ += ["i0", "i0_", "igamma", "igammac", "mvlgamma", "frexp", "ldexp", "ldexp_",  # special_*
             "nextafter"]
 __all__ += ["random", "Generator", "default_generator", "get_rng_state", "set_rng_state",

@@ -1,6 +1,7 @@
-"""Conformance entries for complex values without complex derivatives (ops/complex_values.py):
-linalg.eig/eigvals (complex results always), angle (real and complex; zero gradient for real),
-polar, complex, view_as_real and view_as_complex (views sharing memory), and the errors."""
+"""Conformance entries for complex values without complex derivatives (ops/complex_values.py,
+ops/spectral.py): linalg.eig/eigvals (complex results always), angle (real and complex; zero
+gradient for real), polar, complex, view_as_real and view_as_complex (views sharing memory),
+stft and istft, and the errors."""
 from __future__ import annotations
 
 from harness import Entry, case, floats, ints
@@ -40,6 +41,28 @@ def _complex_view_writes(L, x):
     return c
 
 
+def _hann(L, n, dtype):
+    return L.hann_window(n, dtype=dtype)
+
+
+def _stft(**kw):
+    def program(L, x):
+        window = _hann(L, kw.get("win", 16), x.dtype)
+        args = {k: v for k, v in kw.items() if k != "win"}
+        return L.stft(x, 16, window=window, return_complex=True, **args)
+    return program
+
+
+def _round_trip(**kw):
+    def program(L, x):
+        window = L.hann_window(16, dtype=x.dtype)
+        spectrum = L.stft(x, 16, hop_length=kw.get("hop_length"), window=window,
+                          return_complex=True, normalized=kw.get("normalized", False))
+        return spectrum, L.istft(spectrum, 16, window=window, **kw)
+    return program
+
+
+SIGNALS = floats(2, 60)
 ENTRIES = [
     Entry("linalg.eig", [
         case(_eig, M),
@@ -84,4 +107,26 @@ ENTRIES = [
         case(lambda L, x: L.view_as_complex(x.t()), floats(2, 3), raises=True,
              label="last dim not contiguous"),
     ]),
+    Entry("stft", [
+        case(_stft(), SIGNALS),
+        case(_stft(hop_length=5, win_length=10, win=10, normalized=True), SIGNALS,
+             label="hop, shorter window, normalized"),
+        case(_stft(center=False), floats(60), label="1-d, no centre padding"),
+        case(_stft(pad_mode="constant", onesided=False), SIGNALS, label="two-sided, zeros"),
+        case(_stft(), floats(2, 60, dtype="float32"), label="float32 → complex64"),
+        case(lambda L, x: L.stft(x, 16), SIGNALS, raises=True, label="return_complex missing"),
+        case(lambda L, x: L.stft(x, 16, return_complex=True), floats(2, 2, 60), raises=True,
+             label="3-d refused"),
+    ]),
+    Entry("Tensor.stft", [case(lambda L, x: x.stft(16, window=L.hann_window(16, dtype=x.dtype),
+                                                   return_complex=True), SIGNALS)]),
+    Entry("istft", [
+        case(_round_trip(), SIGNALS),
+        case(_round_trip(hop_length=4, length=60), SIGNALS, label="hop 4, length"),
+        case(_round_trip(normalized=True, length=55), SIGNALS, label="normalized, cut"),
+        case(lambda L, x: L.istft(x, 16), SIGNALS, raises=True, label="real input refused"),
+    ]),
+    Entry("Tensor.istft", [case(lambda L, x: L.stft(x, 16, window=L.hann_window(
+        16, dtype=x.dtype), return_complex=True).istft(16, window=L.hann_window(
+            16, dtype=x.dtype), length=60), SIGNALS)]),
 ]
