@@ -19,9 +19,10 @@ The families (``RULES`` maps primitive names to rules):
   getitem with basic and integer-array indices, scatter_add);
 - matmul (operands raised to matrices, batch dims aligned), linear, einsum (a fresh letter for
   the batch), conv (the batch folded into N, or into groups when the weights are batched),
-  max_pool/avg_pool (batch folded into N), layer_norm, softmax_cross_entropy and nll_loss with
-  reduction='none' (and 'sum'/'mean' per example), embedding with unbatched weights (only
-  reached when the indices come batched to the primitive).
+  max_pool/avg_pool (batch folded into N), batch_norm in evaluation mode, layer_norm,
+  softmax_cross_entropy and nll_loss with reduction='none' (and 'sum'/'mean' per example),
+  embedding with unbatched weights (only reached when the indices come batched to the
+  primitive).
 """
 from __future__ import annotations
 
@@ -311,6 +312,27 @@ def pool(cls, values, batched, params, size):
     return ops.reshape(y, (size, n) + tuple(y.shape[1:]))
 
 
+def batch_norm(cls, values, batched, params, size):
+    """Evaluation mode only (the running statistics make it elementwise): the batch folded into
+    N, the per-example weight and bias (an ensemble's) applied after. Training mode loops, and
+    is reported: its statistics and running-statistics updates are the batch's own."""
+    if params.get("training", True) or not batched[0]:
+        return NotImplemented
+    ops = _ops()
+    x, weight, bias = (list(values) + [None, None])[:3]
+    bw, bb = (list(batched) + [False, False])[1:3]
+    n = x.shape[1]
+    folded = ops.reshape(x, (size * n,) + tuple(x.shape[2:]))
+    y = cls.apply(folded, None if bw else weight, None if bb else bias, **params)
+    y = ops.reshape(y, (size, n) + tuple(y.shape[1:]))
+    per_channel = (size, 1, -1) + (1,) * (y.ndim - 3)      # (B, C) → (B, 1, C, 1, …)
+    if bw:
+        y = y * ops.reshape(weight, per_channel)
+    if bb:
+        y = y + ops.reshape(bias, per_channel)
+    return y
+
+
 def layer_norm(cls, values, batched, params, size):
     x, weight, bias = (list(values) + [None, None])[:3]
     bx, bw, bb = (list(batched) + [False, False])[:3]
@@ -399,6 +421,7 @@ RULES.update({
     "pad": pad, "getitem": getitem, "scatter_add": scatter_add,
     "matmul": matmul, "linear": linear, "einsum": einsum,
     "conv": conv, "conv_transpose": conv, "max_pool": pool, "avg_pool": pool,
+    "batch_norm": batch_norm,
     "layer_norm": layer_norm, "softmax_cross_entropy": class_losses, "nll_loss": class_losses,
     "embedding": embedding,
 })

@@ -602,6 +602,15 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
     elif running_mean is None:
         raise ValueError("batch_norm: evaluation mode (training=False) needs running_mean and "
                          "running_var")
+    if not training and any(hasattr(t, "_level") for t in (running_mean, running_var)):
+        # inside chainrule.func.vmap with per-example statistics (an ensemble's stacked
+        # buffers): the same affine map, y = x·α + (β − μα) with α = γ/√(σ² + ε), composed of
+        # primitives that have batching rules
+        shape = (1, c) + (1,) * (input.ndim - 2)
+        alpha = (running_var + eps).rsqrt()
+        alpha = alpha if weight is None else alpha * weight
+        shift = -running_mean * alpha if bias is None else bias - running_mean * alpha
+        return input * alpha.reshape(shape) + shift.reshape(shape)
     return BatchNorm.apply(input, weight, bias, running_mean=_data(running_mean),
                            running_var=_data(running_var), training=bool(training),
                            momentum=momentum, eps=eps)

@@ -1,5 +1,6 @@
 """PyTorch's torch.func tutorials (per-sample gradients of a CNN, model ensembling with
-stack_module_state, jacrev and hessian) run unchanged on chainrule: the same program with ``L``
+stack_module_state, jacrev and hessian; and both with a BatchNorm layer in evaluation mode)
+run unchanged on chainrule: the same program with ``L``
 either library, the same seed, compared value for value (float64), with no vmap fallback (every
 primitive the programs use has a batching rule)."""
 from __future__ import annotations
@@ -76,4 +77,50 @@ def test_func_tutorials_match_pytorch():
     np.testing.assert_allclose(out_c, out_t, rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(jac_c, jac_t, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(hes_c, hes_t, rtol=1e-12, atol=1e-14)
+    assert cr.func.fallbacks() == {}
+
+
+def run_batch_norm(L):
+    nn, F = L.nn, L.nn.functional
+    L.manual_seed(0)
+    def make():
+        m = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(4 * 6 * 6, 3)).double()
+        with L.no_grad():
+            m[1].running_mean.copy_(L.linspace(-0.5, 0.5, 4, dtype=L.float64))
+            m[1].running_var.copy_(L.linspace(0.5, 2.0, 4, dtype=L.float64))
+        m.eval()
+        return m
+    model = make()
+    rng = np.random.default_rng(0)
+    x = L.tensor(rng.normal(size=(5, 1, 8, 8)))
+    y = L.tensor(rng.integers(0, 3, 5))
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    buffers = {k: v.detach() for k, v in model.named_buffers()}
+    def loss(p, b, xi, yi):
+        out = L.func.functional_call(model, (p, b), (xi.unsqueeze(0),))
+        return F.cross_entropy(out, yi.unsqueeze(0))
+    g = L.func.vmap(L.func.grad(loss), in_dims=(None, None, 0, 0))(params, buffers, x, y)
+    models = [make() for _ in range(3)]
+    with L.no_grad():
+        for i, m in enumerate(models):
+            m[1].running_mean.add_(0.1 * i)
+            m[1].weight.mul_(1 + i)
+    P, Bf = L.func.stack_module_state(models)
+    out = L.func.vmap(lambda p, b: L.func.functional_call(models[0], (p, b), (x,)))(P, Bf)
+    return {k: v.detach().numpy() for k, v in g.items()}, out.detach().numpy()
+
+
+def test_batch_norm_in_evaluation_mode_under_vmap():
+    """Per-sample gradients through a BatchNorm2d in eval mode (its batching rule folds the
+    batch into N) and an ensemble whose stacked buffers give each model its own running
+    statistics (F.batch_norm composes the affine map from batched primitives)."""
+    cr.func.clear_fallbacks()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cr.func.VmapFallbackWarning)
+        grads_t, out_t = run_batch_norm(torch)
+        grads_c, out_c = run_batch_norm(cr)
+    for k in grads_t:
+        np.testing.assert_allclose(grads_c[k], grads_t[k], rtol=1e-10, atol=1e-13, err_msg=k)
+    np.testing.assert_allclose(out_c, out_t, rtol=1e-10, atol=1e-13)
     assert cr.func.fallbacks() == {}
