@@ -197,7 +197,7 @@ class StackDataset(Dataset):
     def _get_batch(self, indices):
         if isinstance(self.datasets, dict):
             return {key: d.get_batch(indices) for key, d in self.datasets.items()}
-        return tuple(d.get_batch(indices) for d in self.datasets)
+        return [d.get_batch(indices) for d in self.datasets]
 
 
 __all__ = ["ConcatDataset", "StackDataset"]

@@ -38,22 +38,27 @@ class Dataset:
 
 
 def _as_array(a, position: int):
+    """A Tensor's own array (its dtype kept, as in PyTorch); anything else as a NumPy array, with
+    1-D integer arrays — class labels — as int64, the dtype the losses expect."""
     if isinstance(a, Tensor):
         return a._data
-    if isinstance(a, xp.ndarray):
-        return a
-    try:
-        return xp.asarray(a)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"TensorDataset: argument {position} cannot be made an array "
-                        f"({type(a).__name__}): {e}") from None
+    if not isinstance(a, xp.ndarray):
+        try:
+            a = xp.asarray(a)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"TensorDataset: argument {position} cannot be made an array "
+                            f"({type(a).__name__}): {e}") from None
+    if a.ndim == 1 and a.dtype.kind in "iu" and a.dtype != xp.int64:
+        a = a.astype(xp.int64)
+    return a
 
 
 class TensorDataset(Dataset):
     """Samples are the rows of equally long arrays: ``ds[i] == (a[i], b[i], …)``.
 
-    ``TensorDataset(images, labels)`` takes NumPy arrays, chainrule Tensors (their arrays are used,
-    not copied) or anything NumPy can convert; all must have the same length along axis 0.
+    ``TensorDataset(images, labels)`` takes chainrule Tensors (their arrays are used, not copied,
+    dtypes kept), NumPy arrays or anything NumPy can convert (a 1-D integer array — class labels
+    — is stored as int64); all must have the same length along axis 0.
 
     >>> import numpy as np
     >>> ds = TensorDataset(np.zeros((5, 2)), np.arange(5))
@@ -89,9 +94,10 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return self.arrays[0].shape[0]
 
-    def get_batch(self, indices) -> tuple:
-        """The samples at ``indices`` stacked: one fancy index (a copy) per array."""
-        return tuple(a[indices] for a in self.arrays)
+    def get_batch(self, indices) -> list:
+        """The samples at ``indices`` stacked: one fancy index (a copy) per array, in a list as
+        PyTorch's ``default_collate`` gives a batch of tuples."""
+        return [a[indices] for a in self.arrays]
 
 
 class Subset(Dataset):

@@ -7,9 +7,11 @@ Batching takes one of two paths:
 - **generic**: any other dataset (or any dataset with a ``collate_fn``) is read sample by sample
   and the samples are stacked by ``collate_fn`` (:func:`default_collate` by default).
 
-Dtypes: arrays keep the dtype they are stored with (float32 images stay float32, uint8 pixels stay
-uint8 until a :class:`~chainrule.data.transforms.ToFloat`), except one-integer-per-sample batches —
-class labels — which become int64, the dtype the losses expect.
+Batches have PyTorch's structure and dtypes: samples that are tuples or lists of fields give a
+list of batched fields (``for x, y in loader`` unpacks it), dicts a dict; arrays keep the dtype
+they are stored with (float32 images stay float32, uint8 pixels stay uint8 until a
+:class:`~chainrule.data.transforms.ToFloat`). A :class:`TensorDataset` made from NumPy arrays
+stores 1-D integer arrays — class labels — as int64, the dtype the losses expect.
 
 Random numbers, two ways:
 
@@ -43,10 +45,11 @@ def collate_arrays(samples: Sequence):
     """Stack a list of samples into a batch of arrays, mirroring the sample's structure (the
     loader's default collation; :func:`default_collate` is PyTorch's, on Tensors).
 
-    A tuple or list of fields gives a tuple of stacked fields; a dict gives a dict; arrays,
-    Tensors and numbers are stacked along a new first axis (Python floats as float64 and Python
-    ints as int64, as PyTorch collates them; NumPy scalars keep their dtype). Returns NumPy
-    arrays; the loader makes the Tensors.
+    A tuple or list of fields gives a list of stacked fields (a namedtuple stays a namedtuple),
+    as PyTorch's ``default_collate``; a dict gives a dict; arrays, Tensors and numbers are
+    stacked along a new first axis (Python floats as float64 and Python ints as int64, as PyTorch
+    collates them; NumPy scalars and arrays keep their dtype). Returns NumPy arrays; the loader
+    makes the Tensors.
     """
     if not samples:
         raise ValueError("default_collate: no samples to collate")
@@ -55,7 +58,8 @@ def collate_arrays(samples: Sequence):
         return {key: collate_arrays([s[key] for s in samples]) for key in first}
     if isinstance(first, (tuple, list)):
         _check_widths(samples)
-        return tuple(collate_arrays(list(field)) for field in zip(*samples))
+        fields = [collate_arrays(list(field)) for field in zip(*samples)]
+        return type(first)(*fields) if hasattr(first, "_fields") else fields
     if isinstance(first, Tensor):
         return xp.stack([s._data for s in samples])
     if isinstance(first, xp.generic):   # NumPy scalars keep their dtype (np.float64 is a float)
@@ -103,18 +107,17 @@ def default_collate(batch: Sequence):
 
 
 def _to_tensor(value):
-    """Backend arrays → Tensors (1-D integer batches, i.e. labels, as int64), recursively."""
+    """Backend arrays → Tensors, recursively (dtypes kept, as PyTorch's collation keeps them)."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, tuple):
-        return tuple(_to_tensor(v) for v in value)
+        fields = [_to_tensor(v) for v in value]
+        return type(value)(*fields) if hasattr(value, "_fields") else tuple(fields)
     if isinstance(value, list):
         return [_to_tensor(v) for v in value]
     if isinstance(value, Mapping):
         return {k: _to_tensor(v) for k, v in value.items()}
     if isinstance(value, xp.ndarray):
-        if value.ndim == 1 and value.dtype.kind in "iu" and value.dtype != xp.int64:
-            value = value.astype(xp.int64)
         return Tensor._make(value)
     return value
 
@@ -153,7 +156,8 @@ class DataLoader:
             ``chainrule.manual_seed`` fixes them), an int, or a NumPy Generator (one number is
             drawn from it): the seeded mode (see the module docstring).
 
-    Each batch is a tuple of Tensors for a tuple dataset (``for x, y in loader``).
+    Each batch is a list of Tensors for a dataset of tuples (``for x, y in loader``), as in
+    PyTorch.
 
     >>> import numpy as np
     >>> from chainrule.data import TensorDataset

@@ -58,13 +58,46 @@ def test_default_collate_of_tensors():
     assert _plain(got) == _plain(expected)
 
 
-def test_loader_batches_keep_tuples_and_int64_labels():
-    class Samples(cr.utils.data.Dataset):
+def _loader_batches(lib, dataset_for, **options):
+    """The first batch of lib's DataLoader as (structure, dtypes, values), library-neutral."""
+    batch = next(iter(lib.utils.data.DataLoader(dataset_for(lib), **options)))
+
+    def plain(v):
+        if isinstance(v, (list, tuple)):
+            return (type(v).__name__, [plain(f) for f in v])
+        if isinstance(v, dict):
+            return {k: plain(f) for k, f in v.items()}
+        return (str(v.dtype).split(".")[-1], v.numpy().tolist())
+    return plain(batch)
+
+
+def _samples(lib):
+    class Samples(lib.utils.data.Dataset):
         def __len__(self):
-            return 4
+            return 5
 
         def __getitem__(self, i):
-            return np.full(2, i, dtype=np.float32), np.int32(i), float(i)
+            return (np.full(2, i, dtype=np.float32), np.int32(i), float(i), i,
+                    [lib.tensor([i]), np.uint8(i)], {"a": lib.tensor(i, dtype=lib.int16)})
+    return Samples()
 
-    xb, yb, tb = next(iter(cr.utils.data.DataLoader(Samples(), batch_size=4)))
-    assert xb.dtype == np.float32 and yb.dtype == np.int64 and tb.dtype == np.float64
+
+def _tensor_dataset(lib):
+    x = lib.arange(12.0).reshape(6, 2)
+    return lib.utils.data.TensorDataset(x, lib.tensor([0, 1, 2, 0, 1, 2], dtype=lib.int32))
+
+
+@pytest.mark.parametrize("dataset_for", [_samples, _tensor_dataset])
+def test_loader_batches_have_pytorchs_structure_and_dtypes(dataset_for):
+    """Batches of tuple samples are lists (nested ones too); dtypes are kept (an int32 label
+    stays int32, a Python int becomes int64), on the per-sample and the fast path alike."""
+    assert (_loader_batches(cr, dataset_for, batch_size=4)
+            == _loader_batches(torch, dataset_for, batch_size=4))
+
+
+def test_tensor_dataset_of_numpy_labels_stores_int64():
+    """chainrule's extension: NumPy arrays in a TensorDataset (PyTorch takes only Tensors);
+    1-D integer arrays — class labels — are stored as int64, the dtype the losses expect."""
+    ds = cr.utils.data.TensorDataset(np.zeros((4, 2), np.float32), np.arange(4, dtype=np.uint8))
+    xb, yb = next(iter(cr.utils.data.DataLoader(ds, batch_size=4)))
+    assert xb.dtype == np.float32 and yb.dtype == np.int64 and ds[1][1].dtype == np.int64

@@ -58,7 +58,7 @@ def test_tensor_dataset():
     xi, yi = ds[3]                    # Tensors, as torch.utils.data.TensorDataset gives
     assert isinstance(xi, cr.Tensor) and isinstance(yi, cr.Tensor)
     np.testing.assert_array_equal(xi.numpy(), x[3])
-    assert yi.item() == y[3] and yi.dtype == y.dtype
+    assert yi.item() == y[3] and yi.dtype == np.int64      # NumPy labels (uint8) stored as int64
     with pytest.raises(ValueError, match=r"same length along axis 0, got lengths \[10, 9\]"):
         TensorDataset(x, y[:9])
     with pytest.raises(ValueError, match="at least one array"):
