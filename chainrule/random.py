@@ -29,6 +29,10 @@ PyTorch's numbers
 - Cauchy(m, σ): m + σ·tan(π(u − ½)); log-normal: exp(μ + σ·z), z the double Box–Muller
   normals (cache included); Geometric(p): ⌈log u / log1p(−p)⌉; u double, the result cast
   (to float16 through float32);
+- the rejection samplers (``_standard_gamma``, ``poisson``, ``binomial``, ``_sample_dirichlet``,
+  and so the Gamma, Beta, Dirichlet, Chi2, StudentT, Poisson and Binomial distributions): one
+  element after another in row-major order, each reading as many double uniforms (and cached
+  double normals) as its rejection loop takes (``kernels/samplers.py``);
 
 Numerics: bit for bit PyTorch's. float32 normals of 16 or more contiguous values replay the
 AVX2 / AVX-512 kernel that PyTorch runs on x86-64 (its float32 Cephes log, sin and cos, with the
@@ -195,6 +199,69 @@ def _box_muller_16_float32(blocks, dtype, mean, std) -> None:
 
 
 _CHUNK_BLOCKS = 2048          # 16 384 values a chunk
+
+
+# ---------------------------------------------------------------------- rejection samplers
+def _check_sampler_dtype(dtype, kernel: str) -> None:
+    """PyTorch's gamma, Poisson, binomial and Dirichlet CPU kernels take float and double."""
+    if xp.dtype(dtype) not in (xp.float32, xp.float64):
+        name = {"float16": "Half", "bfloat16": "BFloat16"}.get(xp.dtype(dtype).name,
+                                                              xp.dtype(dtype).name)
+        raise RuntimeError(f'"{kernel}" not implemented for \'{name}\'')
+
+
+def _check_finite_nonnegative(values, op: str, what: str) -> None:
+    """PyTorch's gamma sampler loops forever on a nan, infinite or negative α; refuse them."""
+    if values.size and not ((values >= 0) & (values < xp.inf)).all():
+        bad = values[~((values >= 0) & (values < xp.inf))][0]
+        raise ValueError(f"{op}: expected every {what} to be finite and >= 0, got {bad}")
+
+
+def _ilp4_sum(columns: list):
+    """PyTorch's ``row_sum``: the terms (arrays) summed as rows of 4, in four running partial
+    sums, cascaded in levels of 2^max(4, ⌈log₂ m⌉/4) rows (m = the number of rows of 4) so that
+    only sums of similar size meet, the leftover terms added to the first partial sum, then
+    the four partial sums added in turn."""
+    rows = len(columns) // 4
+    power = max(4, (int(rows - 1).bit_length() if rows > 1 else 0) // 4)
+    step = 1 << power
+    zero = xp.zeros_like(columns[0])
+    acc = [[zero] * 4 for _ in range(4)]
+    i = 0
+    while i + step <= rows:
+        for _ in range(step):
+            acc[0] = [acc[0][k] + columns[4 * i + k] for k in range(4)]
+            i += 1
+        for j in range(1, 4):
+            acc[j] = [acc[j][k] + acc[j - 1][k] for k in range(4)]
+            acc[j - 1] = [zero] * 4
+            if i & ((step - 1) << (j * power)):
+                break
+    while i < rows:
+        acc[0] = [acc[0][k] + columns[4 * i + k] for k in range(4)]
+        i += 1
+    partial = [acc[0][k] + acc[1][k] + acc[2][k] + acc[3][k] for k in range(4)]
+    for t in range(4 * rows, len(columns)):
+        partial[0] = partial[0] + columns[t]
+    return partial[0] + partial[1] + partial[2] + partial[3]
+
+
+def _torch_row_sum(values):
+    """Row sums of a float64 matrix in the order of PyTorch's CPU ``sum(-1)`` (its cascade sum
+    over a contiguous last dimension, four doubles a vector): rows of fewer than 4 values
+    through :func:`_ilp4_sum` directly; longer ones as vectors of 4 summed by it, then the
+    leftover values in turn from 0, then the 4 lanes."""
+    k = values.shape[-1]
+    if k < 4:
+        return _ilp4_sum([values[:, t] for t in range(k)]) + 0.0
+    vectors = k // 4
+    lanes = _ilp4_sum([values[:, 4 * v:4 * v + 4] for v in range(vectors)])
+    total = xp.zeros(values.shape[0])
+    for t in range(4 * vectors, k):
+        total = total + values[:, t]
+    for lane in range(4):
+        total = total + lanes[:, lane]
+    return total
 
 
 class _StateView:
@@ -566,6 +633,106 @@ class Generator:
         for i in range(rows.shape[0]):
             out[i] = xp.searchsorted(cdf[i].astype(xp.float64), u[i], side="left")
         return out
+
+    # ------------------------------------------------------------------ rejection samplers
+    def _replay(self, name: str, args: tuple, n: int, expected, normals: bool = False):
+        """Run the sequential sampler ``name`` (kernels/samplers.py) over n elements: uniforms
+        drawn in rounds of about the expected count (``expected``: uniforms per element), the
+        generator rewound afterwards over those the sampler did not read, so the stream moves
+        on by exactly what PyTorch's serial kernel reads (and the normal cache with it)."""
+        from .kernels.samplers import kernel
+
+        run = kernel(name)
+        out = xp.zeros(n, dtype=xp.float64)
+        need = xp.cumsum(xp.asarray(expected, dtype=xp.float64)[::-1])[::-1]  # still to read
+        cache = self._next_double_normal
+        cached = cache is not None
+        i, extra = 0, 64
+        while i < n:
+            size = int(need[i] * 1.05) + extra
+            before = self._mt.state
+            buf = self._unit(size, xp.float64)
+            if normals:
+                j, used, cache, cached = run(*args, out, i, buf, float(cache or 0.0), cached)
+            else:
+                j, used = run(*args, out, i, buf)
+            extra = extra * 2 if j == i else 64       # an element that wants many uniforms
+            if used < size:                           # give back the uniforms left unread
+                self._mt.state = before
+                self._mt.random_raw(2 * int(used))
+            i = j
+        if normals:
+            self._next_double_normal = float(cache) if cached else None
+        return out
+
+    def sample_gamma(self, alpha, dtype=None):
+        """``torch._standard_gamma``: Gamma(α, 1) per element of ``alpha`` (float32 or float64:
+        PyTorch's ``sample_gamma`` with float or double parameters), in row-major order:
+        Marsaglia–Tsang with α < 1 boosted (scale (1 − u)^{1/α}, α + 1), normals from the cached
+        Box–Muller pairs, u in double; the result at least the dtype's smallest normal."""
+        alpha = xp.asarray(alpha)
+        dtype = xp.dtype(alpha.dtype if dtype is None else dtype)
+        _check_sampler_dtype(dtype, "gamma_cpu")
+        flat = xp.ascontiguousarray(alpha, dtype=xp.float64).reshape(-1)
+        _check_finite_nonnegative(flat, "_standard_gamma", "concentration")
+        expected = xp.where(flat < 1, 3.1, 2.1)
+        out = self._replay("gamma_run", (flat, dtype == xp.float32), flat.size, expected, True)
+        out = out.astype(dtype)
+        return xp.maximum(out, xp.finfo(dtype).tiny).reshape(alpha.shape)
+
+    def sample_dirichlet(self, alpha, gammas: bool = False):
+        """``torch._sample_dirichlet``: gammas in double (at least the smallest normal double),
+        each row divided by its sum (summed in PyTorch's order), cast, and clamped to
+        [smallest normal, largest value below 1] (with ``gammas``: and the gammas)."""
+        alpha = xp.asarray(alpha)
+        dtype = xp.dtype(alpha.dtype)
+        _check_sampler_dtype(dtype, "dirichlet")
+        flat = xp.ascontiguousarray(alpha, dtype=xp.float64).reshape(-1)
+        _check_finite_nonnegative(flat, "_sample_dirichlet", "concentration")
+        expected = xp.where(flat < 1, 3.1, 2.1)
+        gamma = self._replay("gamma_run", (flat, False), flat.size, expected, True)
+        gamma = xp.maximum(gamma, xp.finfo(xp.float64).tiny).reshape(alpha.shape)
+        total = _torch_row_sum(gamma.reshape(-1, alpha.shape[-1])).reshape(alpha.shape[:-1])
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            ratio = (gamma / total[..., None]).astype(dtype)
+        tiny, below_one = xp.finfo(dtype).tiny, xp.nextafter(dtype.type(1), dtype.type(0))
+        out = xp.where(xp.isnan(ratio), tiny, xp.clip(ratio, tiny, below_one))
+        return (out, gamma) if gammas else out
+
+    def sample_poisson(self, rate):
+        """``torch.poisson``: Poisson(λ) per element (in λ's dtype, row-major order), λ in
+        double: for λ ≥ 10 Hörmann's transformed rejection (two uniforms a try), below the
+        product of uniforms until it falls to e^{−λ}; λ = 0 draws nothing."""
+        rate = xp.asarray(rate)
+        dtype = xp.dtype(rate.dtype)
+        _check_sampler_dtype(dtype, "poisson_cpu")
+        flat = xp.ascontiguousarray(rate, dtype=xp.float64).reshape(-1)
+        if flat.size and not (flat >= 0).all():
+            raise RuntimeError("poisson(): invalid Poisson rate, expected rate to be "
+                               "non-negative (got nan or a negative value)")
+        if flat.size and not xp.isfinite(flat).all():
+            raise RuntimeError("poisson(): the rate must be finite (got inf)")
+        expected = xp.where(flat < 10, flat + 1.0, 2.5)
+        out = self._replay("poisson_run", (flat,), flat.size, expected)
+        return out.astype(dtype).reshape(rate.shape)
+
+    def sample_binomial(self, count, prob):
+        """``torch.binomial``: Binomial(n, p) per element (n's dtype, row-major order): for
+        min(p, 1 − p)·n ≥ 10 BTRS (Hörmann's transformed rejection), else the inversion by
+        geometric waiting times; p > ½ by symmetry, n − Binomial(n, 1 − p)."""
+        count, prob = xp.asarray(count), xp.asarray(prob)
+        dtype = xp.dtype(count.dtype)
+        _check_sampler_dtype(dtype, "binomial_cpu")
+        if prob.shape != count.shape:
+            prob = xp.broadcast_to(prob, count.shape)
+        n = xp.ascontiguousarray(count, dtype=xp.float64).reshape(-1)
+        p = xp.ascontiguousarray(prob.astype(dtype), dtype=xp.float64).reshape(-1)
+        if n.size and not xp.isfinite(n).all():
+            raise RuntimeError("binomial(): the counts must be finite (got nan or inf)")
+        q = xp.minimum(p, 1 - p)
+        expected = xp.where(n * q >= 10, 2.8, xp.clip(n * q, 0, None) + 1.0)
+        out = self._replay("binomial_run", (n, p, dtype == xp.float32), n.size, expected)
+        return out.astype(dtype).reshape(count.shape)
 
     # ------------------------------------------------------------------ NumPy's methods
     def __getattr__(self, name: str):

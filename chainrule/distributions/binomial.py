@@ -1,8 +1,6 @@
 """The binomial distribution."""
 from __future__ import annotations
 
-from .. import backend
-from ..backend import xp
 from ..ops.gamma import lgamma
 from ..tensor import Tensor
 from . import constraints
@@ -23,7 +21,8 @@ class Binomial(Distribution):
     Log-mass:     log P(k) = ln Γ(n+1) − ln Γ(k+1) − ln Γ(n−k+1) + k l − n log(1 + eˡ)
                   (log(1 + eˡ) as max(l, 0) + log1p(e^{−|l|}))
     Gradients:    ∂/∂l = k − n p;  ∂/∂p = k/p − (n − k)/(1 − p)
-    Reparameterisation: none (discrete); sample by NumPy's binomial generator.
+    Reparameterisation: none (discrete); sample as ``torch.binomial`` (PyTorch's CPU sampler, the
+                  same numbers after the same manual_seed: :meth:`Generator.sample_binomial`).
     mean n p; variance n p (1 − p); mode min(⌊(n + 1) p⌋, n); entropy −Σₖ P(k) log P(k) (equal
     total_count across the batch only, as PyTorch).
     """
@@ -70,10 +69,9 @@ class Binomial(Distribution):
 
     def sample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        n = xp.broadcast_to(self.total_count._data, shape).astype(xp.int64)
-        p = xp.broadcast_to(self.probs._data, shape).astype(xp.float64)
-        k = backend.generator().binomial(n, p)
-        return Tensor._from_op(xp.asarray(k).astype(self.probs._data.dtype), None)
+        from ..ops.sampling import binomial
+        return binomial(self.total_count.expand(*shape).detach(),
+                        self.probs.expand(*shape).detach())
 
     def log_prob(self, value) -> Tensor:
         if self._validate_args:

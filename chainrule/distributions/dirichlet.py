@@ -1,12 +1,75 @@
 """The Dirichlet distribution on the probability simplex, and Beta (its two-category case)."""
 from __future__ import annotations
 
+from ..autograd.function import Function
 from ..backend import xp
 from ..ops.gamma import digamma, lgamma
 from ..tensor import Tensor
 from . import constraints
 from .distribution import as_param, broadcast_all
 from .exp_family import ExponentialFamily
+
+
+class _SampleDirichlet(Function):
+    """x ~ Dirichlet(α) along the last axis, with PyTorch's reparameterisation gradient.
+
+    Forward:     gᵢ ~ Gamma(αᵢ, 1) in double, xᵢ = gᵢ / Σⱼ gⱼ, as PyTorch's CPU
+                 ``_sample_dirichlet`` draws them (:meth:`chainrule.Generator.sample_dirichlet`:
+                 the same numbers after the same manual_seed), clamped to [tiny, 1⁻]
+    Derivative:  each xⱼ moves with αⱼ as its Beta(αⱼ, α₀ − αⱼ) marginal's quantile does (the
+                 others in proportion, so Σ x stays 1): ∂xᵢ/∂αⱼ = dⱼ (δᵢⱼ − xᵢ), dⱼ =
+                 −(∂I/∂α)(xⱼ; αⱼ, α₀ − αⱼ) / (p(xⱼ) (1 − xⱼ)), I the Beta cdf, p its density
+    VJP:         ∂L/∂αⱼ = dⱼ (ḡⱼ − Σᵢ ḡᵢ xᵢ), dⱼ = ``_dirichlet_grad(x, α, α₀)``, PyTorch's
+                 approximation (:func:`._gamma_grads.dirichlet_grad_array`), as
+                 ``torch.distributions.Dirichlet.rsample``'s backward computes it
+    """
+
+    name = "sample_dirichlet"
+
+    @staticmethod
+    def forward(ctx, alpha, generator=None, differentiable=False):
+        from .. import backend
+        from ..random import resolve
+        x = backend.asarray_like(resolve(generator).sample_dirichlet(backend.to_numpy(alpha)),
+                                 alpha)
+        ctx.save(alpha, x)
+        ctx.differentiable = differentiable
+        return x
+
+    @staticmethod
+    def vjp(ctx, g):
+        from .. import backend
+        from ._gamma_grads import dirichlet_grad_array
+        if not ctx.differentiable:      # torch._sample_dirichlet itself has no derivative
+            raise RuntimeError("derivative for aten::_sample_dirichlet is not implemented "
+                               "(Dirichlet(...).rsample() is differentiable)")
+        if isinstance(g, Tensor):
+            raise RuntimeError("sample_dirichlet: no second derivative (its backward is written "
+                               "on arrays)")
+        alpha, x = ctx.saved
+        alpha_np, x_np = backend.to_numpy(alpha), backend.to_numpy(x)
+        total = xp.broadcast_to(_row_sum(alpha_np), alpha_np.shape)
+        d = backend.asarray_like(dirichlet_grad_array(x_np, alpha_np, total), g)
+        if isinstance(g, xp.ndarray):
+            return d * (g - _row_sum(x * g))
+        return d * (g - (x * g).sum(-1, keepdims=True))
+
+
+def _row_sum(values):
+    """Σ over the last axis (kept), float64 in the order of PyTorch's CPU ``sum(-1)`` (so the
+    gradient's Σ x ḡ rounds as PyTorch's does); float32 by NumPy's sum."""
+    if values.dtype != xp.float64 or values.ndim == 0 or values.size == 0:
+        return values.sum(-1, keepdims=True)
+    from ..random import _torch_row_sum
+    rows = xp.ascontiguousarray(values).reshape(-1, values.shape[-1])
+    return _torch_row_sum(rows).reshape(values.shape[:-1] + (1,))
+
+
+def sample_dirichlet(alpha: Tensor, generator=None, differentiable: bool = False) -> Tensor:
+    """Draws of Dirichlet(α) along the last axis (``torch._sample_dirichlet``); as PyTorch's,
+    its backward raises unless ``differentiable`` (``Dirichlet.rsample``: PyTorch's
+    ``_dirichlet_grad``)."""
+    return _SampleDirichlet.apply(alpha, generator=generator, differentiable=differentiable)
 
 
 def _dirichlet_log_prob(c: Tensor, x: Tensor) -> Tensor:
@@ -28,8 +91,11 @@ class Dirichlet(ExponentialFamily):
                   α₀ = Σᵢ αᵢ
     Log-density:  log p(x) = Σᵢ (αᵢ − 1) log xᵢ + ln Γ(α₀) − Σᵢ ln Γ(αᵢ)
     Gradients:    ∂/∂αᵢ = log xᵢ + ψ(α₀) − ψ(αᵢ),  ∂/∂xᵢ = (αᵢ − 1)/xᵢ
-    Reparameterisation (rsample):  xᵢ = gᵢ / Σⱼ gⱼ, gᵢ ~ Gamma(αᵢ, 1), each gᵢ differentiated
-                  implicitly in αᵢ (see Gamma), the normalisation by the chain rule.
+    Reparameterisation (rsample):  xᵢ = gᵢ / Σⱼ gⱼ, gᵢ ~ Gamma(αᵢ, 1) (PyTorch's draws for the
+                  same seed), differentiated as PyTorch does: each xⱼ through its Beta(αⱼ, α₀ −
+                  αⱼ) marginal, ∂L/∂αⱼ = dⱼ (ḡⱼ − Σᵢ ḡᵢ xᵢ) with dⱼ PyTorch's approximation
+                  ``_dirichlet_grad`` of −(∂I/∂α)/(p (1 − x)) (its numbers, not only the same
+                  quantity in expectation).
     entropy Σ ln Γ(αᵢ) − ln Γ(α₀) − (K − α₀) ψ(α₀) − Σ (αᵢ − 1) ψ(αᵢ); mean α/α₀;
     variance αᵢ(α₀ − αᵢ)/(α₀²(α₀ + 1)); mode max(α − 1, 0)/Σ max(α − 1, 0) (when every
     αᵢ < 1: the first vertex (1, 0, …, 0), PyTorch's result).
@@ -76,12 +142,8 @@ class Dirichlet(ExponentialFamily):
         return c * (c0 - c) / (c0 ** 2 * (c0 + 1))
 
     def rsample(self, sample_shape=()) -> Tensor:
-        from ._igamma import standard_gamma
         shape = self._extended_shape(sample_shape)
-        g = standard_gamma(self.concentration.expand(*shape))
-        x = g / g.sum(-1, keepdim=True)
-        eps = float(xp.finfo(x._data.dtype).eps)
-        return x.clamp(float(xp.finfo(x._data.dtype).tiny), 1 - eps)
+        return sample_dirichlet(self.concentration.expand(*shape), differentiable=True)
 
     def log_prob(self, value) -> Tensor:
         if self._validate_args:
@@ -108,7 +170,9 @@ class Beta(ExponentialFamily):
     Log-density:  log p(x) = (α − 1) log x + (β − 1) log(1 − x) − ln B(α, β)
     Gradients:    ∂/∂α = log x − ψ(α) + ψ(α + β),  ∂/∂β = log(1 − x) − ψ(β) + ψ(α + β),
                   ∂/∂x = (α − 1)/x − (β − 1)/(1 − x)
-    Reparameterisation (rsample):  x = g₁/(g₁ + g₂), gᵢ ~ Gamma (the Dirichlet's, see there).
+    Reparameterisation (rsample):  x = g₁/(g₁ + g₂), gᵢ ~ Gamma: the first coordinate of the
+                  Dirichlet's draw, differentiated as PyTorch does (``_dirichlet_grad``: see
+                  Dirichlet).
     mean α/(α + β); variance αβ/((α + β)²(α + β + 1)); entropy and mode those of the Dirichlet.
     """
 

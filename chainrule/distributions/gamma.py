@@ -14,11 +14,15 @@ class Gamma(ExponentialFamily):
     Density:      p(x) = βᵅ x^{α−1} e^{−βx} / Γ(α),  x > 0
     Log-density:  log p(x) = α log β + (α − 1) log x − βx − ln Γ(α)
     Gradients:    ∂/∂α = log β + log x − ψ(α),  ∂/∂β = α/β − x,  ∂/∂x = (α − 1)/x − β
-    Reparameterisation (rsample):  x = z/β with z ~ Gamma(α, 1) drawn by NumPy's sampler and
-                  differentiated implicitly (the quantile u = F(z; α) held fixed):
-                  ∂z/∂α = −(∂F/∂α)(z; α) / p(z; α), ∂F/∂α by the term-wise derivative of the
-                  series of the incomplete gamma function (PyTorch's _standard_gamma_grad
-                  approximates the same derivative).
+    Reparameterisation (rsample):  x = z/β with z ~ Gamma(α, 1) drawn as PyTorch's CPU
+                  ``_standard_gamma`` draws it (the same numbers after the same manual_seed:
+                  :meth:`chainrule.Generator.sample_gamma`), x at least the smallest normal
+                  number, and differentiated implicitly (the quantile u = F(z; α) held fixed):
+                  ∂z/∂α = −(∂F/∂α)(z; α) / p(z; α), evaluated as PyTorch evaluates it, by its
+                  approximation ``_standard_gamma_grad`` (a Taylor series for z < 0.8, Rice's
+                  saddle-point expansion for α > 8, a fitted rational function otherwise;
+                  within ~1e-4 of the exact derivative), so the gradients are PyTorch's numbers
+                  (chainrule/distributions/_gamma_grads.py); ∂x/∂β = −x/β.
     cdf P(α, βx) (the regularised incomplete gamma function);
     entropy α − log β + ln Γ(α) + (1 − α) ψ(α); mean α/β; mode max((α − 1)/β, 0); variance α/β².
     """
@@ -31,7 +35,8 @@ class Gamma(ExponentialFamily):
              ("Gradient", "∂log p/∂α = log β + log x − ψ(α), ∂log p/∂β = α/β − x",
               r"\frac{\partial \log p}{\partial \alpha} = \log\beta + \log x - \psi(\alpha),\ "
               r"\frac{\partial \log p}{\partial \beta} = \frac{\alpha}{\beta} - x"),
-             ("Reparameterisation", "x = z/β, z ~ Gamma(α, 1), ∂z/∂α = −(∂F/∂α)(z; α)/p(z; α)",
+             ("Reparameterisation", "x = z/β, z ~ Gamma(α, 1), ∂z/∂α = −(∂F/∂α)(z; α)/p(z; α) "
+              "(PyTorch's approximation _standard_gamma_grad)",
               r"x = z/\beta,\ \frac{\partial z}{\partial\alpha} = -\frac{\partial F(z;\alpha)"
               r"/\partial\alpha}{p(z;\alpha)}"),
              "The waiting time for α events of a process with rate β.")
@@ -55,9 +60,15 @@ class Gamma(ExponentialFamily):
         return self.concentration / self.rate ** 2
 
     def rsample(self, sample_shape=()) -> Tensor:
+        from ..backend import xp
         from ._igamma import standard_gamma
         shape = self._extended_shape(sample_shape)
-        return standard_gamma(self.concentration.expand(*shape)) / self.rate
+        value = standard_gamma(self.concentration.expand(*shape)) / self.rate
+        data = value._data         # PyTorch: value.detach().clamp_(min=tiny), in place
+        tiny = xp.finfo(data.dtype).tiny
+        if (data < tiny).any():
+            data[...] = xp.maximum(data, tiny)
+        return value
 
     def log_prob(self, value) -> Tensor:
         from .. import xlogy

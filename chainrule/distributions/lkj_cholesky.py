@@ -29,9 +29,9 @@ class LKJCholesky(Distribution):
                   uᵢ uniform on the unit sphere of ℝ^{i−1} (a normalised standard normal vector);
                   row 1 is (1, 0, …, 0). Every correlation Mᵢⱼ then has (Mᵢⱼ + 1)/2 ~
                   Beta(η − 1 + D/2, η − 1 + D/2), the law whose density log_prob computes. The
-                  Beta draws come from chainrule's Gamma sampler (NumPy's algorithm,
-                  Marsaglia–Tsang), so samples are not PyTorch's draws for the same seed; the
-                  directions uᵢ are drawn as PyTorch's ``randn`` draws them.
+                  Beta draws are PyTorch's (its Dirichlet sampler replayed), the directions uᵢ
+                  are drawn as PyTorch's ``randn`` draws them; for D ≥ 3 the samples still
+                  differ from PyTorch's, whose Beta concentrations differ (below).
     mean, variance, mode and entropy: none (as PyTorch).
 
     Difference from PyTorch 2.13: its sampler gives row i the first Beta concentration

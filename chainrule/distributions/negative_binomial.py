@@ -1,8 +1,6 @@
 """The negative binomial distribution."""
 from __future__ import annotations
 
-from .. import backend
-from ..backend import xp
 from ..ops.gamma import lgamma
 from ..tensor import Tensor
 from . import constraints
@@ -69,8 +67,8 @@ class NegativeBinomial(Distribution):
 
     def sample(self, sample_shape=()) -> Tensor:
         rate = self._gamma.sample(sample_shape)
-        k = backend.generator().poisson(rate._data.astype(xp.float64))
-        return Tensor._from_op(xp.asarray(k).astype(rate._data.dtype), None)
+        from ..ops.sampling import poisson
+        return poisson(rate.detach())
 
     def log_prob(self, value) -> Tensor:
         from ..nn.functional import logsigmoid

@@ -1,8 +1,6 @@
 """The Poisson distribution over the counts 0, 1, 2, …"""
 from __future__ import annotations
 
-from .. import backend
-from ..backend import xp
 from ..ops.gamma import lgamma
 from ..tensor import Tensor
 from . import constraints
@@ -17,7 +15,8 @@ class Poisson(ExponentialFamily):
     Mass:         P(k) = λᵏ e^{−λ} / k!
     Log-mass:     log P(k) = k log λ − λ − ln Γ(k + 1)   (0 · log 0 = 0 at λ = 0)
     Gradients:    ∂/∂λ = k/λ − 1;  ∂/∂k = log λ − ψ(k + 1) (for a relaxed k)
-    Reparameterisation: none (discrete); sample by NumPy's Poisson generator.
+    Reparameterisation: none (discrete); sample as ``torch.poisson`` (PyTorch's CPU sampler, the
+                  same numbers after the same manual_seed: :meth:`Generator.sample_poisson`).
     mean λ; variance λ; mode ⌊λ⌋; no closed-form entropy (PyTorch has none: NotImplementedError).
     """
 
@@ -46,9 +45,8 @@ class Poisson(ExponentialFamily):
 
     def sample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        lam = xp.broadcast_to(self.rate._data, shape)
-        k = backend.generator().poisson(lam)
-        return Tensor._from_op(k.astype(self.rate._data.dtype), None)
+        from ..ops.sampling import poisson
+        return poisson(self.rate.expand(*shape).detach())
 
     def log_prob(self, value) -> Tensor:
         from .. import xlogy

@@ -69,8 +69,9 @@ class Wishart(ExponentialFamily):
     Reparameterisation (rsample, Bartlett):  X = (L A)(L A)ᵀ, A lower triangular with
                   Aᵢᵢ = √cᵢ, cᵢ ~ χ²(ν − i + 1) (implicitly differentiable in ν, see Gamma;
                   clamped below at the dtype's eps) and Aᵢⱼ ~ N(0, 1) below the diagonal.
-                  The χ² draws come from chainrule's Gamma sampler (NumPy's algorithm), so
-                  samples follow PyTorch's law but are not its draws for the same seed.
+                  The χ² draws are PyTorch's (its Gamma sampler replayed), but PyTorch redraws
+                  every sample once (below), so the samples are not its draws for the same
+                  seed.
     entropy (p + 1)(p log 2/2 + Σᵢ log Lᵢᵢ) + ln Γ_p(ν/2) − (ν − p − 1)/2 · ψ_p(ν/2) + νp/2;
     mean νΣ; mode (ν − p − 1)Σ (NaN where ν ≤ p + 1); variance Var Xᵢⱼ = ν(Σᵢⱼ² + ΣᵢᵢΣⱼⱼ).
     KL(W(ν₁, Σ₁) ‖ W(ν₂, Σ₂)) in closed form (see ``_kl_wishart_wishart``).

@@ -2,7 +2,7 @@
 
 Every draw comes from the default generator or from ``generator=`` (a
 :class:`chainrule.Generator`), by PyTorch's algorithms (``chainrule/random.py``): after
-``manual_seed(s)`` the numbers are PyTorch's (``poisson`` excepted: NumPy's sampler). Samples
+``manual_seed(s)`` the numbers are PyTorch's (``poisson`` and ``binomial`` too). Samples
 carry no gradient (as in PyTorch, except ``normal``'s mean and std, which are reparameterised:
 y = mean + std · ε).
 """
@@ -106,11 +106,42 @@ def bernoulli(input, p=None, *, generator=None):  # noqa: A002
 
 
 def poisson(input, generator=None):  # noqa: A002
-    """Samples of Poisson(rate = input), in input's dtype."""
+    """Samples of Poisson(rate = input), in input's dtype (float32 or float64), drawn as
+    PyTorch's CPU ``poisson`` draws them (:meth:`chainrule.Generator.sample_poisson`)."""
     rate = _arr(input)
-    if rate.size and (rate < 0).any():
-        raise RuntimeError("poisson(): invalid Poisson rate, expected rate to be non-negative")
-    return Tensor._from_op(_gen(generator)._numpy().poisson(rate).astype(rate.dtype), None)
+    drawn = _gen(generator).sample_poisson(backend.to_numpy(rate))
+    return Tensor._from_op(backend.asarray_like(drawn, rate), None)
+
+
+def binomial(count, prob, generator=None):
+    """Samples of Binomial(count, prob) element-wise, in count's dtype (float32 or float64),
+    drawn as PyTorch's CPU ``binomial`` draws them (BTRS or inversion:
+    :meth:`chainrule.Generator.sample_binomial`); no gradient."""
+    n, p = _arr(count), _arr(prob)
+    if n.dtype != p.dtype:
+        names = {"float16": "Half", "float32": "Float", "float64": "Double"}
+        raise RuntimeError(f"binomial(): found dtype {names.get(p.dtype.name, p.dtype.name)} "
+                           f"but expected {names.get(n.dtype.name, n.dtype.name)} (prob must "
+                           f"have count's dtype)")
+    if xp.shape(n) != xp.shape(p) and xp.broadcast_shapes(xp.shape(n), xp.shape(p)) != \
+            xp.shape(n):
+        raise RuntimeError(f"binomial(): prob of shape {xp.shape(p)} does not broadcast to "
+                           f"count's shape {xp.shape(n)}")
+    drawn = _gen(generator).sample_binomial(backend.to_numpy(n), backend.to_numpy(p))
+    return Tensor._from_op(backend.asarray_like(drawn, n), None)
+
+
+def _standard_gamma(input, generator=None):  # noqa: A002
+    """Samples of Gamma(input, 1) (``torch._standard_gamma``), differentiable in input
+    (the implicit reparameterisation gradient)."""
+    from ..distributions._igamma import standard_gamma
+    return standard_gamma(input, generator=generator)
+
+
+def _sample_dirichlet(input, generator=None):  # noqa: A002
+    """Samples of Dirichlet(input) along the last axis (``torch._sample_dirichlet``)."""
+    from ..distributions.dirichlet import sample_dirichlet
+    return sample_dirichlet(input, generator=generator)
 
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None,  # noqa: A002
@@ -186,5 +217,5 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = Fa
     return _beside(self, _make(array, requires_grad))
 
 
-__all__ = ["normal", "randperm", "multinomial", "bernoulli", "poisson", "randint_like",
-           "empty_like", "logspace"]
+__all__ = ["normal", "randperm", "multinomial", "bernoulli", "poisson", "binomial",
+           "randint_like", "empty_like", "logspace"]
