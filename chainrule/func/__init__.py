@@ -9,7 +9,7 @@ the vjp of a 0-d output; ``jvp`` differentiates a VJP (uᵀJ is linear in u); ``
 ``jacfwd`` are vmaps of vjp and jvp over an identity; ``hessian`` is jacrev of jacrev. They nest
 (``grad(grad(f))``) because a backward keeps a graph whenever an outer transform runs.
 
-vmap (vmap.py, batched.py, batching_rules.py) is vectorised: each mapped input becomes a
+vmap (vmap.py, batched.py, batching_rules.py, rules_*.py) is vectorised: each mapped input becomes a
 ``BatchedTensor``, a Tensor with a hidden leading batch dimension whose shape, ndim, len and
 size are the per-example ones. Every primitive goes through ``Function.apply``, which hands
 batched arguments to vmap's dispatcher: it applies the primitive's *batching rule* to the
@@ -29,16 +29,28 @@ prod logsumexp vector_norm softmax log_softmax cumsum cumprod logcumsumexp), sha
 transpose broadcast_to squeeze expand_dims concatenate stack pad getitem scatter_add), products
 (matmul linear einsum), layers (conv conv_transpose max_pool avg_pool layer_norm
 softmax_cross_entropy nll_loss; embedding has a rule, but F.embedding reads batched indices'
-array and raises). Everything else (batch_norm, group_norm, rnn/gru/lstm,
-attention, linalg decompositions, index_put, grid_sample, ctc, pooling by index, …) loops.
+array and raises), rules_layers.py (batch_norm in training — the batch folded into the channels,
+per-example running statistics updated in place — and evaluation; scaled_dot_product_attention;
+rnn/gru/lstm, folded into the recurrence's N, or with per-example weights composed of batched
+primitives in rules_recurrent.py), rules_linalg.py (det logabsdet inv solve cholesky eigh qr svd
+pinv lu_factor lu_solve householder_product ormqr; linalg functions that read values — slogdet,
+logdet, matrix_exp, lu_factor, matrix_rank — run once on the plain tensors, the batch leading).
+Everything else (group_norm, index_put, grid_sample, ctc, pooling by index, …) loops.
+
+Random draws follow ``randomness=`` as torch.func does (randomness.py): 'error' raises, 'same'
+draws once for the batch, 'different' draws the physical batch at once — PyTorch's numbers for
+the same seed (rand, randn, randint, their _like forms, dropout masks, attention dropout).
 
 Limits (differences from PyTorch)
 ---------------------------------
 - Inside vmap, code that reads a batched tensor's values (``.item()``, ``.numpy()``,
   ``bool(x)``, ``if x.sum() > 0``) or functions that are not primitives and read the array
   (argmax, ``x[batched_index]``, in-place updates of a batched tensor) raise a clear error.
-- ``randomness='different'`` is not supported (raises); 'error' raises on any draw from the
-  default generator as PyTorch does; 'same' lets the draws happen once for the whole batch.
+- ``randomness='different'`` covers rand, randn, randint, rand_like, randn_like, the dropout
+  masks and attention dropout; other random operations (bernoulli of batched probabilities,
+  normal, multinomial, randperm, distributions' samplers) raise under it.
+- batch_norm with running statistics batched at two nested vmaps raises (PyTorch updates them).
+- vmap over nn.RNN/GRU/LSTM works here; PyTorch 2.13 has no batching rule for them and raises.
 - jvp and jacfwd use two backward passes (there is no forward-mode engine): they need every
   primitive on the way to be twice differentiable.
 - grad/vjp inside vmap broadcast unbatched primals over the batch, so their gradients come
@@ -46,10 +58,10 @@ Limits (differences from PyTorch)
   vmaps that were running when vjp was called, or in vmaps opened inside them.
 - functional_call does not reach parametrized modules (nn.utils.parametrize).
 """
-from .functional_call import functional_call, stack_module_state
+from .functional_call import functional_call, replace_all_batch_norm_modules_, stack_module_state
 from .transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
 from .vmap import VmapFallbackWarning, clear_fallbacks, fallbacks, vmap
 
 __all__ = ["vmap", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
-           "functional_call", "stack_module_state", "VmapFallbackWarning", "fallbacks",
-           "clear_fallbacks"]
+           "functional_call", "stack_module_state", "replace_all_batch_norm_modules_",
+           "VmapFallbackWarning", "fallbacks", "clear_fallbacks"]

@@ -45,6 +45,8 @@ class BatchedTensor(Tensor):
 
     @_data.setter
     def _data(self, value):
+        if isinstance(value, _BatchedData) and value._owner is self:
+            return                      # ``t._data += number``: done in place by __iadd__
         raise RuntimeError("vmap: a batched tensor cannot be changed in place (setting .data, "
                            "x[i] = v, x.add_(y)); write the function without in-place updates")
 
@@ -140,10 +142,11 @@ class _BatchedData:
     outside the primitives may inspect), and a clear error for anything that would read values
     (which would silently see the batch)."""
 
-    __slots__ = ("shape", "ndim", "size", "dtype", "itemsize")
+    __slots__ = ("shape", "ndim", "size", "dtype", "itemsize", "_owner")
     __array_ufunc__ = None
 
     def __init__(self, t: BatchedTensor):
+        self._owner = t
         self.shape = tuple(t.shape)
         self.ndim = len(self.shape)
         self.size = Size(self.shape).numel()
@@ -166,6 +169,15 @@ class _BatchedData:
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
     __truediv__ = __rtruediv__ = __neg__ = __pow__ = __matmul__ = _refuse
     __hash__ = None
+
+    def __iadd__(self, other):
+        """``t._data += number`` (a module's step counter, ``num_batches_tracked``, of an
+        ensemble's stacked buffers): every example's entry, in place, as PyTorch does."""
+        if isinstance(other, (Tensor, _BatchedData)) or hasattr(other, "shape") and other.shape:
+            raise RuntimeError(_READ_VALUES + " (an in-place update by an array)")
+        plain, _ = peel(self._owner)
+        plain._data += other
+        return self
 
 
 def is_batched_at(x, level: int) -> bool:

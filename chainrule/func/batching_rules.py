@@ -19,10 +19,13 @@ The families (``RULES`` maps primitive names to rules):
   getitem with basic and integer-array indices, scatter_add);
 - matmul (operands raised to matrices, batch dims aligned), linear, einsum (a fresh letter for
   the batch), conv (the batch folded into N, or into groups when the weights are batched),
-  max_pool/avg_pool (batch folded into N), batch_norm in evaluation mode, layer_norm,
-  softmax_cross_entropy and nll_loss with reduction='none' (and 'sum'/'mean' per example),
-  embedding with unbatched weights (only reached when the indices come batched to the
-  primitive).
+  max_pool/avg_pool (batch folded into N), layer_norm, softmax_cross_entropy and nll_loss
+  with reduction='none' (and 'sum'/'mean' per example), embedding with unbatched weights (only
+  reached when the indices come batched to the primitive);
+- layers of rules_layers.py: batch_norm (training: the batch folded into the channels, running
+  statistics per example; evaluation), scaled_dot_product_attention, rnn/gru/lstm (the batch
+  folded into N, or composed of batched primitives for per-example weights, rules_recurrent.py);
+- linear algebra of rules_linalg.py: the vmap batch one more leading batch dimension.
 """
 from __future__ import annotations
 
@@ -31,6 +34,8 @@ import string
 
 from ..backend import xp
 from ..tensor import Tensor
+from . import rules_layers as _layers
+from . import rules_linalg as _linalg
 
 
 def _ops():
@@ -312,27 +317,6 @@ def pool(cls, values, batched, params, size):
     return ops.reshape(y, (size, n) + tuple(y.shape[1:]))
 
 
-def batch_norm(cls, values, batched, params, size):
-    """Evaluation mode only (the running statistics make it elementwise): the batch folded into
-    N, the per-example weight and bias (an ensemble's) applied after. Training mode loops, and
-    is reported: its statistics and running-statistics updates are the batch's own."""
-    if params.get("training", True) or not batched[0]:
-        return NotImplemented
-    ops = _ops()
-    x, weight, bias = (list(values) + [None, None])[:3]
-    bw, bb = (list(batched) + [False, False])[1:3]
-    n = x.shape[1]
-    folded = ops.reshape(x, (size * n,) + tuple(x.shape[2:]))
-    y = cls.apply(folded, None if bw else weight, None if bb else bias, **params)
-    y = ops.reshape(y, (size, n) + tuple(y.shape[1:]))
-    per_channel = (size, 1, -1) + (1,) * (y.ndim - 3)      # (B, C) → (B, 1, C, 1, …)
-    if bw:
-        y = y * ops.reshape(weight, per_channel)
-    if bb:
-        y = y + ops.reshape(bias, per_channel)
-    return y
-
-
 def layer_norm(cls, values, batched, params, size):
     x, weight, bias = (list(values) + [None, None])[:3]
     bx, bw, bb = (list(batched) + [False, False])[:3]
@@ -421,7 +405,12 @@ RULES.update({
     "pad": pad, "getitem": getitem, "scatter_add": scatter_add,
     "matmul": matmul, "linear": linear, "einsum": einsum,
     "conv": conv, "conv_transpose": conv, "max_pool": pool, "avg_pool": pool,
-    "batch_norm": batch_norm,
     "layer_norm": layer_norm, "softmax_cross_entropy": class_losses, "nll_loss": class_losses,
     "embedding": embedding,
 })
+
+# the layer families of rules_layers.py (batch_norm in both modes, attention, recurrences) and the
+# linear algebra of rules_linalg.py
+RULES.update({"batch_norm": _layers.batch_norm, "scaled_dot_product_attention": _layers.attention,
+              "rnn": _layers.recurrence, "gru": _layers.recurrence, "lstm": _layers.recurrence})
+RULES.update(_linalg.RULES)

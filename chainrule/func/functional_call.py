@@ -176,3 +176,23 @@ def stack_module_state(models) -> tuple[dict, dict]:
     params = {k: stacked([p[k] for p in all_params], k) for k in all_params[0]}
     buffers = {k: stacked([b[k] for b in all_buffers], k) for k in all_buffers[0]}
     return params, buffers
+
+
+def replace_all_batch_norm_modules_(root):
+    """Every batch-norm module in ``root`` (itself included) stops tracking running statistics:
+    ``running_mean``, ``running_var`` and ``num_batches_tracked`` become None and
+    ``track_running_stats`` False, in place (PyTorch's ``torch.func.
+    replace_all_batch_norm_modules_``); returns ``root``. Such a module normalizes with its
+    batch's statistics in training and in evaluation, so it works under vmap, where a shared
+    running statistic cannot be updated by every example (that raises). Instance-norm modules
+    are left as they are, as in PyTorch."""
+    from ..nn.layers.normalization import _BatchNorm, _InstanceNorm
+
+    for module in root.modules():
+        if isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm) \
+                and module.track_running_stats:
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root

@@ -18,6 +18,7 @@ from collections import Counter
 from .. import backend
 from ..autograd import function as _function
 from ..tensor import Tensor
+from . import randomness as randomness_modes
 from . import tree
 from .batched import BatchedTensor, is_batched_at
 from .batching_rules import RULES
@@ -97,12 +98,6 @@ def _loop(cls, values, batched, params, pbatched, size):
     return stack(rows, 0)
 
 
-def _refuse_random():
-    raise RuntimeError("vmap: called random operation while in randomness error mode. Please "
-                       "either use the 'same' or 'different' randomness flags on vmap or perform "
-                       "the randomness operation out of vmap")
-
-
 def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
     """``func`` mapped over a dimension of its inputs, vectorised (PyTorch's ``torch.vmap``).
 
@@ -110,8 +105,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
     int for all, or a (nested) tuple matching the arguments' structure; keyword arguments are
     never mapped. ``out_dims``: where the batch dimension goes in each output (an unbatched
     output is broadcast there; None keeps an output unbatched, which must then not depend on
-    the batch). ``randomness``: 'error' (a random draw inside raises, PyTorch's default) or
-    'same' (one draw shared by the whole batch); 'different' is not supported and raises.
+    the batch). ``randomness``: 'error' (a random draw inside raises, PyTorch's default),
+    'same' (one draw shared by the whole batch) or 'different' (each example its own draw, the
+    numbers PyTorch draws for the same seed; see randomness.py for the operations covered).
     ``chunk_size``: map that many examples at a time (less memory), results concatenated.
 
     Inside ``func`` tensors show their per-example shape (``x.shape``, ``x.dim()``, ``len(x)``).
@@ -133,10 +129,6 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
-        if randomness == "different":
-            raise NotImplementedError("vmap: randomness='different' is not supported by "
-                                      "chainrule; use 'same' (one draw for the whole batch) or "
-                                      "draw the random numbers outside vmap and map over them")
         return _call(func, in_dims, out_dims, randomness, chunk_size, args, kwargs)
 
     return wrapped
@@ -208,8 +200,7 @@ def _run(func, leaves, dims, spec, size, out_dims, randomness, kwargs):
     _levels.append((level, size))
     previous_hook, previous_generator = _function.batching, backend.generator
     _function.batching = dispatch
-    if randomness == "error":
-        backend.generator = _refuse_random
+    backend.generator = randomness_modes.enter(level, randomness, previous_generator)
     try:
         inputs = [leaf if d is None else
                   BatchedTensor.wrap(leaf if d == 0 else moveaxis(leaf, d, 0), level)
@@ -244,5 +235,6 @@ def _run(func, leaves, dims, spec, size, out_dims, randomness, kwargs):
         return tree.unflatten(results, out_spec)
     finally:
         _levels.pop()
+        randomness_modes.leave(level)
         _function.batching = previous_hook
         backend.generator = previous_generator
