@@ -39,3 +39,6 @@ def empty_cache() -> None:
 
 def is_bf16_supported() -> bool:
     return False
+
+
+from . import amp  # noqa: E402  (torch.cuda.amp's deprecated GradScaler and autocast)
