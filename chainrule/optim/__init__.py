@@ -13,3 +13,4 @@ from .rprop import Rprop
 from .sgd import SGD
 
 from . import lr_scheduler, regularization  # isort: skip
+from . import swa_utils  # isort: skip
