@@ -67,6 +67,24 @@ cdouble = complex128
 dtype = backend.xp.dtype
 
 from . import accelerator, cuda, return_types  # noqa: E402
+from .amp.autocast_mode import (  # noqa: E402  (torch.autocast and its state functions)
+    autocast,
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+)
 from .autograd import (  # noqa: E402
     inference_mode,
     is_inference_mode_enabled,
@@ -86,6 +104,7 @@ from .tensor import LEGACY_TYPES as _LEGACY_TYPES
 from .tensor import Size, Tensor, set_printoptions
 
 globals().update(_LEGACY_TYPES)   # FloatTensor, LongTensor, … (PyTorch's typed constructors)
+amp = __import__(__name__ + ".amp", fromlist=["GradScaler"])  # torch.amp (chainrule/amp/)
 # PyTorch's constants: torch.pi, torch.e, torch.inf, torch.nan, torch.newaxis
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 
@@ -140,12 +159,14 @@ special = __import__(__name__ + ".special", fromlist=["erf"])  # noqa: E402  (to
 from .ops.complex_values import angle, complex, polar, view_as_complex, view_as_real  # noqa: E402
 from .ops.spectral import istft, stft  # noqa: E402
 
-# torch.fft (the discrete Fourier transforms, values only; chainrule/fft/)
+# torch.fft (the discrete Fourier transforms, differentiable; chainrule/fft/)
 fft = __import__(__name__ + ".fft", fromlist=["fft"])  # noqa: E402
 # torch.func (vmap, grad, jacrev, functional_call, ...) and torch.vmap
 func = __import__(__name__ + ".func", fromlist=["vmap"])  # noqa: E402
 vmap = func.vmap
 # torch's top-level spellings of special functions (ops/special_*.py): torch.i0, torch.igamma, …
+from .distributions._gamma_grads import _dirichlet_grad, _standard_gamma_grad  # noqa: E402,F401
+from .ops.sampling import _sample_dirichlet, _standard_gamma  # noqa: E402,F401  (torch's)
 from .ops.special_bessel import i0, i0_  # noqa: E402
 from .ops.special_igamma import igamma, igammac, mvlgamma  # noqa: E402
 from .ops.special_misc import frexp, ldexp, ldexp_, nextafter  # noqa: E402
@@ -174,6 +195,12 @@ __all__ += ["device", "cuda", "accelerator", "return_types", "Size", "inference_
             "get_float32_matmul_precision", "get_default_device", "set_printoptions"]
 __all__ += ["memory_format", "contiguous_format", "channels_last", "channels_last_3d",
             "preserve_format", "layout", "strided"]
+__all__ += ["amp", "autocast", "is_autocast_enabled", "set_autocast_enabled",  # chainrule/amp/
+            "get_autocast_dtype", "set_autocast_dtype", "is_autocast_cache_enabled",
+            "set_autocast_cache_enabled", "clear_autocast_cache", "autocast_increment_nesting",
+            "autocast_decrement_nesting", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled",
+            "get_autocast_cpu_dtype", "set_autocast_cpu_dtype", "get_autocast_gpu_dtype",
+            "set_autocast_gpu_dtype"]
 
 # torch's top-level and Tensor-method spellings of torch.linalg (ops/linalg_aliases.py):
 # torch.det, torch.inverse, x.cholesky(), the older torch.svd / torch.qr forms, …

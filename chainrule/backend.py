@@ -200,6 +200,8 @@ def sgn(x):
     ns = namespace(x)
     if str(getattr(x, "dtype", "")) == "bool":
         return x.copy() if hasattr(x, "copy") else ns.asarray(x, copy=True)
+    if hasattr(ns, "sgn") and str(getattr(x, "dtype", "")).startswith("complex"):
+        return ns.sgn(x)        # a complex Tensor: z/|z|, with its gradient
     s = ns.sign(x)
     return ns.where(ns.isnan(x), ns.zeros_like(s), s)
 

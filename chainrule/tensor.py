@@ -14,9 +14,8 @@ makes backward refuse values changed after they were saved), ``x.max(dim)`` retu
 from __future__ import annotations
 
 import math
-import sys
 
-from . import backend, layouts
+from . import backend, layouts, tensor_format
 from . import device as _device
 from . import random as _random
 from .autograd.grad_mode import _GradMode
@@ -80,27 +79,8 @@ _made_while_tracing = None
 _rebound_while_tracing = None
 
 
-_PRINT_PROFILES = {
-    "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "max_line_width": 80},
-    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "max_line_width": 80},
-    "full": {"precision": 4, "threshold": sys.maxsize, "edgeitems": 3, "max_line_width": 80},
-}
-_PRINT_OPTIONS = dict(_PRINT_PROFILES["default"], sci_mode=None)
-
-
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
-                     profile=None, sci_mode=None) -> None:
-    """How tensors print (PyTorch's ``torch.set_printoptions``): digits after the point, the
-    element count beyond which only ``edgeitems`` at each end are shown, the line width; a
-    ``profile`` ('default', 'short', 'full') sets all of them first; ``sci_mode`` True/False
-    forces or forbids scientific notation (None: NumPy's choice)."""
-    if profile is not None:     # (an unknown profile is ignored, as PyTorch ignores it)
-        _PRINT_OPTIONS.update(_PRINT_PROFILES.get(profile, {}))
-    for key, value in (("precision", precision), ("threshold", threshold),
-                       ("edgeitems", edgeitems), ("max_line_width", linewidth)):
-        if value is not None:
-            _PRINT_OPTIONS[key] = int(min(value, sys.maxsize))
-    _PRINT_OPTIONS["sci_mode"] = sci_mode
+# How tensors print (PyTorch's text and torch.set_printoptions): chainrule/tensor_format.py.
+set_printoptions = tensor_format.set_printoptions
 
 
 def _check_fits(values, dtype) -> None:
@@ -131,6 +111,10 @@ def check_number_fits(value, dtype):
     floating-point dtype a finite value beyond its largest (an infinity or NaN passes) — and
     returned as a scalar of that dtype (a negative integer wrapped into an unsigned dtype, as
     PyTorch's −1 → 255). Anything else is returned as it is."""
+    if isinstance(value, complex) and xp.dtype(backend.numpy_dtype(dtype)).kind != "c":
+        raise RuntimeError(f"value cannot be converted to type {xp.dtype(dtype)} without "
+                           f"overflow: {value!r} is complex and {xp.dtype(dtype)} holds real "
+                           f"numbers")
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return value
     dtype = xp.dtype(backend.numpy_dtype(dtype))
@@ -159,14 +143,34 @@ def _to_array(data, dtype=None):
         return backend.astype(data, backend.numpy_dtype(dtype))
     array = xp.asarray(data)
     if dtype is not None:
+        if array.dtype.kind == "c" and xp.dtype(dtype).kind != "c":
+            raise TypeError(f"tensor: must be real number, not complex (the data holds complex "
+                            f"numbers and dtype={xp.dtype(dtype)} holds real ones)")
         _check_fits(array, xp.dtype(dtype))
         return array.astype(dtype, copy=False)
-    if array.dtype.kind == "f" and not isinstance(data, xp.generic):
+    if array.dtype.kind in "fc" and not isinstance(data, xp.generic):
         target = (_sequence_float_dtype(data) if isinstance(data, (list, tuple))
                   else backend.get_default_dtype())
+        if array.dtype.kind == "c":     # Python complex numbers: the default float's complex
+            target = xp.promote_types(target, xp.complex64)
+            if isinstance(data, (list, tuple)):
+                target = xp.promote_types(target, _sequence_complex_dtype(data))
         if array.dtype != target:
             array = array.astype(target)
     return array
+
+
+def _sequence_complex_dtype(data):
+    """The widest NumPy complex scalar's dtype in a nested list (complex64 when there is none):
+    NumPy complex scalars keep their dtype, as NumPy floating scalars do."""
+    found, stack = xp.dtype(xp.complex64), [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, xp.complexfloating):
+            found = xp.promote_types(found, item.dtype)
+    return found
 
 
 def _sequence_float_dtype(data):
@@ -405,13 +409,6 @@ class Tensor:
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and dtype_kind(self._data.dtype) == "c":
-            raise TypeError(
-                f"requires_grad: chainrule differentiates real tensors only; this tensor is "
-                f"{self.dtype}. Complex tensors hold values and take NumPy's arithmetic, but "
-                f"their gradients (PyTorch's conjugate Wirtinger derivatives) are not "
-                f"implemented: split the values into real and imaginary parts (two real "
-                f"tensors) to differentiate.")
         if requires_grad and dtype_kind(self._data.dtype) not in "fc":
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients, but this "
@@ -478,6 +475,9 @@ class Tensor:
                 "from results computed from tensors created with requires_grad=True (and not "
                 "inside no_grad()).")
         if gradient is None:
+            if dtype_kind(self._data.dtype) == "c":
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs "
+                                   f"but got {self.dtype}")
             if self._data.size != 1:
                 raise RuntimeError(
                     f"backward: this output has shape {self.shape}; backward() without a gradient "
@@ -487,6 +487,11 @@ class Tensor:
                  else backend.namespace(self._data).ones_like(self._data))
         else:
             g = gradient if create_graph and isinstance(gradient, Tensor) else _to_array(gradient)
+            if (dtype_kind(g.dtype) == "c") != (dtype_kind(self._data.dtype) == "c"):
+                raise RuntimeError(
+                    f"For complex Tensors, both grad_output and output are required to have the "
+                    f"same dtype. Mismatch in dtype: grad_output[0] has a dtype of {g.dtype} and "
+                    f"output[0] has a dtype of {self.dtype}.")
             if isinstance(g, ndarray):
                 g = g.astype(self._data.dtype)  # a private copy: .grad never aliases the caller's
             if tuple(g.shape) != self.shape:
@@ -496,7 +501,8 @@ class Tensor:
             inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
             grads = engine.backward([self], [g], retain_graph, create_graph, inputs)
             for t, gi in zip(inputs, grads):
-                if gi is not None:
+                if gi is not None and not (t._node is not None and t._retains_grad):
+                    # (a retained non-leaf got its .grad from the engine already)
                     t.grad = gi if t.grad is None else t.grad + gi
                     if t._node is None:
                         from .autograd import hooks
@@ -694,7 +700,7 @@ class Tensor:
                 "the update in `with chainrule.no_grad():` (as optimizers do), or change "
                 "`.data` instead.")
         if node is not None and getattr(node.fn, "is_view", False) \
-                and self._data.base is not None:
+                and _shares_input_memory(self._data, node):
             raise RuntimeError(
                 f"{_opname(op)}_: this tensor is a view ({node.fn.name}) of another tensor that "
                 "requires grad; changing a view in place while recording is not supported by "
@@ -1094,8 +1100,8 @@ class Tensor:
             return self if a == b else ops.transpose(self)
         return ops.transpose(self, _shape_args(axes) if axes else None)
 
-    def permute(self, *dims):
-        return ops.transpose(self, _shape_args(dims))
+    def permute(self, *dims, **keyword):
+        return ops.permute(self, *dims, **keyword)
 
     def swapaxes(self, axis1: int, axis2: int):
         return ops.swapaxes(self, axis1, axis2)
@@ -1243,24 +1249,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- display
     def __repr__(self) -> str:
-        array = self._data if type(self._data) is ndarray else backend.to_numpy(self._data)
-        options = dict(_PRINT_OPTIONS)
-        sci_mode = options.pop("sci_mode")
-        if sci_mode is not None and array.dtype.kind == "f":
-            digits = options["precision"]
-            options["formatter"] = {"float_kind": (lambda v: f"{v:.{digits}e}") if sci_mode
-                                    else (lambda v: f"{v:.{digits}f}")}
-        body = xp.array2string(array, separator=", ", prefix="tensor(", **options)
-        extras = []
-        if type(self._data) is not ndarray and self.device.type != "cpu":
-            extras.append(f"device='{self.device}'")
-        if array.dtype not in (backend.get_default_dtype(), xp.int64, xp.bool_):
-            extras.append(f"dtype={array.dtype}")
-        if self._node is not None:
-            extras.append(f"grad_fn=<{self._node.fn.name}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        return tensor_format.tensor_repr(self)
 
     __str__ = __repr__
 
@@ -1421,6 +1410,21 @@ def _fast_inplace(t: Tensor, ufunc, other, kwargs) -> bool:
     ufunc(dst, o, out=dst, casting="same_kind")
     _bump(dst)
     return True
+
+
+def _shares_input_memory(data, node) -> bool:
+    """Whether ``data``, made by the view primitive of ``node``, shares its input's memory.
+
+    A view primitive returns a copy where no view exists (a reshape of a permuted tensor, as in
+    ``pixel_shuffle``): PyTorch's result is then no view either, and may be changed in place.
+    Where the node's links to its inputs are gone, any array with a base counts as a view.
+    """
+    if data.base is None:
+        return False
+    arrays = [a._data for a in getattr(node, "inputs", ()) if isinstance(a, Tensor)]
+    if type(data) is not ndarray or not arrays or any(type(a) is not ndarray for a in arrays):
+        return True
+    return any(xp.may_share_memory(data, a) for a in arrays)
 
 
 def _any_requires_grad(args, kwargs) -> bool:

@@ -531,6 +531,7 @@ def _astype(d: Drawer) -> Case:
 
 
 import nn_primitive_specs  # noqa: E402, F401  (specs of the nn layers' fused primitives)
+import specs_complex  # noqa: E402, F401  (complex parts, views, angle, sgn, the fft primitives)
 import specs_core  # noqa: E402, F401  (index_put: item assignment while recording)
 import specs_functional  # noqa: E402, F401  (hardtanh, hardsigmoid, hardswish, logsigmoid, im2col/col2im)
 import specs_gamma  # noqa: E402, F401  (lgamma, digamma, polygamma)

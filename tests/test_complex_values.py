@@ -1,7 +1,6 @@
-"""Complex tensors hold values (NumPy's arithmetic) but are not differentiated: ``real``,
-``imag``, ``conj`` and ``conj_physical`` give PyTorch's values (``real``/``imag`` as views that
-write through), and asking a complex tensor for gradients raises instead of computing them
-without PyTorch's conjugations."""
+"""Complex tensors: ``real``, ``imag``, ``conj`` and ``conj_physical`` give PyTorch's values
+(``real``/``imag`` as views that write through), and a complex tensor may require grad, with
+PyTorch's conjugate-Wirtinger gradients (the full suite is tests/complex_autograd/)."""
 from __future__ import annotations
 
 import numpy as np
@@ -40,8 +39,22 @@ def test_imag_of_a_real_tensor_raises_as_pytorch():
         _ = cr.ones(2).imag
 
 
-def test_complex_tensors_do_not_require_grad():
-    with pytest.raises(TypeError, match="differentiates real tensors only"):
-        cr.tensor(VALUES, requires_grad=True)
-    with pytest.raises(TypeError, match="differentiates real tensors only"):
-        cr.tensor(VALUES).requires_grad_()
+def test_complex_tensors_require_grad_as_in_pytorch():
+    c = cr.tensor(VALUES, requires_grad=True)
+    t = torch.tensor(VALUES, requires_grad=True)
+    assert cr.tensor(VALUES).requires_grad_().requires_grad
+    (c.abs() ** 2).sum().backward()
+    (t.abs() ** 2).sum().backward()
+    np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(c.grad.numpy(), 2 * VALUES, rtol=1e-12)      # Σ|z|² → 2z
+    with pytest.raises(RuntimeError, match="only for real scalar outputs"):
+        c.sum().backward()
+
+
+def test_writing_a_part_of_a_complex_tensor_that_requires_grad_raises():
+    c = cr.tensor(VALUES, requires_grad=True) * 1
+    with pytest.raises(NotImplementedError, match="real part of a complex tensor in place"):
+        c.real = cr.ones(2, 2, dtype=cr.float64)
+    with cr.no_grad():
+        c.imag = cr.ones(2, 2, dtype=cr.float64)
+    np.testing.assert_array_equal(c.numpy().imag, np.ones((2, 2)))

@@ -15,10 +15,20 @@ are visited in argument order, so the order is deterministic.
 """
 from __future__ import annotations
 
-from ..backend import astype, is_foreign_array, namespace, ndarray, reshape, total, xp
+from ..backend import (
+    astype,
+    dtype_kind,
+    is_foreign_array,
+    namespace,
+    ndarray,
+    reshape,
+    total,
+    xp,
+)
 from ..tensor import Tensor
 from . import function as _function
 from . import hooks
+from .complex import real_part
 from .grad_mode import _GradMode
 from .versions import _rebinds, _versions, check, resolve
 
@@ -118,12 +128,13 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs):
         _accumulate(pending, root, g)
     order = topological_order(roots[0]) if len(roots) == 1 else _merged_order(roots)
     wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+    needed = None if wanted is None else _on_paths_to(order, wanted)
     results = [None] * (0 if inputs is None else len(inputs))
     stored: set[int] = set()
 
     for tensor in reversed(order):
         g = pending.pop(id(tensor), None)
-        if g is None:
+        if g is None or (needed is not None and id(tensor) not in needed):
             continue
         if hooks._hooks:
             g = hooks.run(tensor, g, create_graph)
@@ -132,6 +143,8 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs):
             index = wanted.get(id(tensor))
             if index is not None:
                 results[index] = g if create_graph else Tensor._make(g)
+            if node is not None and tensor._retains_grad:   # as PyTorch: on the way, kept
+                _store_grad(tensor, g, create_graph, stored)
         elif node is None or tensor._retains_grad:
             _store_grad(tensor, g, create_graph, stored)
             if node is None and hooks._post_hooks:
@@ -178,6 +191,29 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs):
     return results
 
 
+def _on_paths_to(order: list[Tensor], wanted: dict) -> set[int]:
+    """The ids of the tensors of ``order`` (inputs before results) that lie on a path from the
+    roots to a wanted input: the inputs themselves and every tensor computed from one. PyTorch's
+    engine runs only these nodes when it is asked for given inputs (autograd.grad,
+    backward(inputs=…)): hooks and retain_grad of the others do not fire."""
+    needed: set[int] = set()
+    for tensor in order:
+        if id(tensor) in wanted:
+            needed.add(id(tensor))
+            continue
+        node = tensor._node
+        if node is None:
+            continue
+        for inp in node.inputs:
+            if isinstance(inp, Tensor) and inp.requires_grad:
+                if _rebinds:
+                    inp = resolve(inp, node)
+                if id(inp) in needed:
+                    needed.add(id(tensor))
+                    break
+    return needed
+
+
 def _merged_order(roots) -> list[Tensor]:
     virtual = Tensor._make(xp.zeros(()))
     virtual.requires_grad = True
@@ -191,6 +227,9 @@ def _merged_order(roots) -> list[Tensor]:
 
 
 def _accumulate(pending: dict, tensor: Tensor, g) -> None:
+    if g.dtype != tensor._data.dtype and dtype_kind(g.dtype) == "c" and \
+            dtype_kind(tensor._data.dtype) != "c":
+        g = real_part(g)    # a real input's gradient is the real part (PyTorch's handle_r_to_c)
     if not isinstance(g, Tensor):
         if g.shape != tensor._data.shape:
             g = unbroadcast(g, tensor._data.shape)

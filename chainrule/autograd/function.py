@@ -10,7 +10,11 @@ A primitive subclasses :class:`Function` and defines
   ``namespace(g)`` so the same rule runs on arrays (fast first-order backward) or on Tensors
   (``create_graph=True``: a differentiable backward, hence higher derivatives);
 - its mathematics: ``name``, ``text`` and ``latex`` (forward, derivative), ``explanation`` and the
-  ``domain`` its tests draw inputs from.
+  ``domain`` its tests draw inputs from;
+- ``complex_grad``: what its vjp does with complex values (PyTorch's convention): ``None``
+  (refused: recording it on a complex input or result raises), ``"real_linear"``,
+  ``"holomorphic"`` (the engine conjugates around the real rule) or ``"explicit"``; see
+  chainrule/autograd/complex.py.
 
 Broadcasting is never undone here: the engine reduces every gradient to its input's shape.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 from ..backend import is_foreign_array, ndarray, xp
 from ..mathematics import Formula
 from ..tensor import Tensor
+from . import complex as _complex
 from . import registry
 from .grad_mode import _GradMode
 from .versions import _versions, saved_versions, sequence
@@ -103,6 +108,8 @@ class Function:
     array_api = False           # True: forward and vjp run on any array API library's arrays
                                 # (tests/array_api checks it on array_api_strict)
     differentiable = True       # False: the output never requires grad (a comparison's bools)
+    complex_grad = None         # what vjp does with complex values: None (refused),
+                                # "real_linear", "holomorphic" or "explicit" (autograd/complex.py)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -157,7 +164,8 @@ class Function:
             if any(v is scalar for v in ctx.saved):
                 ctx.saved = tuple(out if v is scalar else v for v in ctx.saved)
         if needs_grad and _GradMode.enabled and cls.differentiable:
-            ctx.fn = cls
+            # complex values take the primitive's declared complex rule, or are refused
+            ctx.fn = _complex.rule_for(cls) if _complex.involves_complex(arrays, out) else cls
             sequence[0] += 1
             ctx.seq = sequence[0]
             if _versions:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..backend import namespace, ndarray, xp, zeros_like
 from ..tensor import Tensor
 from . import engine
+from .complex import is_complex
 from .grad_mode import enable_grad, is_grad_enabled
 
 
@@ -57,10 +58,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             raise RuntimeError("grad: an output does not require grad; it was not computed from "
                                "the inputs (or was computed inside no_grad())")
         if seed is None:
+            if is_complex(out):
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs "
+                                   f"but got {out.dtype}")
             if out._data.size != 1:
                 raise RuntimeError(f"grad: output of shape {out.shape} is not a single number; "
                                    "pass grad_outputs of the same shape")
             seed = _ones_like(out._data)
+        elif is_complex(seed) != is_complex(out):
+            raise RuntimeError(
+                f"For complex Tensors, both grad_output and output are required to have the same "
+                f"dtype. Mismatch in dtype: grad_output[{len(roots)}] has a dtype of {seed.dtype} "
+                f"and output[{len(roots)}] has a dtype of {out.dtype}.")
         roots.append(out)
         seeds.append(seed)
     if retain_graph is None:

@@ -16,18 +16,21 @@ dtypes as PyTorch: float32 (and integer or bool, through the default float dtype
 float64 → complex128, and back for the real outputs; float16 is refused, as by PyTorch's CPU
 build. Values: pocketfft's, a few units in the last place from PyTorch's MKL transforms.
 
-Gradients: chainrule does not differentiate complex tensors (docs/pytorch.md), so a transform of
-a tensor that requires grad raises instead of returning a result whose gradient would be missing;
-``fftshift``/``ifftshift`` (rolls) and ``fftfreq``/``rfftfreq`` are ordinary differentiable or
-constant tensors.
+Gradients: every transform is differentiable with PyTorch's complex conventions (z.grad =
+∂L/∂x + i·∂L/∂y; chainrule/autograd/complex.py). Each is one of three primitives
+(chainrule/fft/primitives.py: complex-to-complex, real-to-complex, complex-to-real), whose
+gradient is the adjoint transform with the dual normalisation (rfft's adjoint pads the dropped
+bins with zeros; irfft's doubles the interior bins, which stand for themselves and their
+conjugates); hfft/ihfft add a ``conj``. ``fftshift``/``ifftshift`` (rolls) and
+``fftfreq``/``rfftfreq`` are ordinary differentiable or constant tensors.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .. import backend as B
-from ..autograd.grad_mode import _GradMode
 from ..tensor import Tensor
+from . import primitives as P
 
 _NORMS = {None: "backward", "backward": "backward", "ortho": "ortho", "forward": "forward"}
 _SWAPPED = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
@@ -44,11 +47,6 @@ def _array(op: str, input, real_only: bool = False):
     if not isinstance(input, Tensor):
         raise TypeError(f"fft.{op}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
-    if input.requires_grad and _GradMode.enabled:
-        raise NotImplementedError(
-            f"fft.{op}: the input requires grad, and chainrule does not differentiate complex "
-            f"values (a Fourier transform's gradient passes through them); compute the "
-            f"transform under chainrule.no_grad() or on x.detach()")
     a = B.to_numpy(input._data)
     kind = a.dtype.kind
     if a.dtype == np.float16:
@@ -97,25 +95,20 @@ def _sizes(s, dims, shape):
     return None if s is None else [shape[d] if n == -1 else n for n, d in zip(s, dims)]
 
 
-def _tensor(values, like) -> Tensor:
-    """The result, in the input's array library (computed on the host: NumPy's pocketfft)."""
-    return Tensor._make(B.asarray_like(np.ascontiguousarray(values), like._data))
-
-
 def _one(op: str, numpy_fn, input, n, dim, norm, real_only=False, swap=False, conj_in=False,
          conj_out=False) -> Tensor:
     a = _array(op, input, real_only)
     (axis,) = _dims(op, a.ndim, dim, None, False)
     if n is not None and n <= 0:
         raise RuntimeError(f"Invalid number of data points ({n}) specified")
-    if numpy_fn is np.fft.irfft and (2 * (a.shape[axis] - 1) if n is None else n) <= 0:
+    if numpy_fn is np.fft.irfftn and (2 * (a.shape[axis] - 1) if n is None else n) <= 0:
         raise RuntimeError(f"Invalid number of data points ({2 * (a.shape[axis] - 1)}) "
                            f"specified")
     mode = _norm(norm)
     if swap:
         mode = _SWAPPED[mode]
-    out = _run(numpy_fn, np.conj(a) if conj_in else a, n=n, axis=axis, norm=mode)
-    return _tensor(np.conj(out) if conj_out else out, input)
+    return _transform(numpy_fn, _source(input, a), [axis], None if n is None else [n], mode,
+                      conj_in, conj_out)
 
 
 def _many(op: str, numpy_fn, input, s, dim, norm, default_all, real_only=False, swap=False,
@@ -130,48 +123,62 @@ def _many(op: str, numpy_fn, input, s, dim, norm, default_all, real_only=False, 
     mode = _norm(norm)
     if swap:
         mode = _SWAPPED[mode]
-    out = _run(numpy_fn, np.conj(a) if conj_in else a, s=sizes, axes=dims, norm=mode)
-    return _tensor(np.conj(out) if conj_out else out, input)
+    return _transform(numpy_fn, _source(input, a), dims, sizes, mode, conj_in, conj_out)
 
 
-def _run(numpy_fn, a, **kwargs):
-    """NumPy's transform; its ValueErrors are PyTorch's RuntimeErrors."""
-    try:
-        return numpy_fn(a, **kwargs)
-    except ValueError as exc:
-        raise RuntimeError(str(exc)) from None
+def _source(input, a) -> Tensor:  # noqa: A002
+    """The tensor to transform: the input itself, or (an integer or bool input, which cannot
+    require grad) its values in the default float dtype."""
+    if a.dtype == input._data.dtype:
+        return input
+    return Tensor._make(B.asarray_like(a, input._data))
+
+
+def _transform(numpy_fn, x: Tensor, axes, sizes, norm, conj_in, conj_out) -> Tensor:
+    """The transform ``numpy_fn`` names, as one of the three differentiable primitives."""
+    from ..ops import conj
+
+    if conj_in:
+        x = conj(x)
+    if numpy_fn in (np.fft.fftn, np.fft.ifftn):
+        out = P.c2c(x, axes, sizes, norm, numpy_fn is np.fft.fftn)
+    elif numpy_fn is np.fft.rfftn:
+        out = P.r2c(x, axes, sizes, norm)
+    else:
+        out = P.c2r(x, axes, sizes, norm)
+    return conj(out) if conj_out else out
 
 
 # ------------------------------------------------------------------ one dimension
 def fft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A002
     """X_k = Σ_j x_j e^{−2πi jk/n} along ``dim`` (``n``: crop or zero-pad to n first)."""
-    return _one("fft", np.fft.fft, input, n, dim, norm)
+    return _one("fft", np.fft.fftn, input, n, dim, norm)
 
 
 def ifft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A002
     """x_j = (1/n) Σ_k X_k e^{+2πi jk/n} along ``dim``."""
-    return _one("ifft", np.fft.ifft, input, n, dim, norm)
+    return _one("ifft", np.fft.ifftn, input, n, dim, norm)
 
 
 def rfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A002
     """The n//2 + 1 non-redundant coefficients of the fft of a real signal."""
-    return _one("rfft", np.fft.rfft, input, n, dim, norm, real_only=True)
+    return _one("rfft", np.fft.rfftn, input, n, dim, norm, real_only=True)
 
 
 def irfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A002
     """The real signal of n = 2(m − 1) samples (or ``n``) whose rfft is the input."""
-    return _one("irfft", np.fft.irfft, input, n, dim, norm)
+    return _one("irfft", np.fft.irfftn, input, n, dim, norm)
 
 
 def hfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A002
     """The real spectrum of a signal with Hermitian symmetry given by its first half:
     irfft of the conjugate with the normalisation swapped."""
-    return _one("hfft", np.fft.irfft, input, n, dim, norm, swap=True, conj_in=True)
+    return _one("hfft", np.fft.irfftn, input, n, dim, norm, swap=True, conj_in=True)
 
 
 def ihfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A002
     """The inverse of hfft: the conjugate of rfft with the normalisation swapped."""
-    return _one("ihfft", np.fft.rfft, input, n, dim, norm, real_only=True, swap=True,
+    return _one("ihfft", np.fft.rfftn, input, n, dim, norm, real_only=True, swap=True,
                 conj_out=True)
 
 

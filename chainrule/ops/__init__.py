@@ -208,6 +208,7 @@ from .products import (  # noqa: E402
 )
 from .sampling import (  # noqa: E402
     bernoulli,
+    binomial,
     empty_like,
     logspace,
     multinomial,

@@ -33,6 +33,7 @@ import math
 
 from .. import backend, kernels
 from .. import random as _random
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, namespace, pass_where, xp
 from ..parallel import map_flat
@@ -406,6 +407,7 @@ def threshold_(input, threshold: float, value: float):  # noqa: A002
     return _apply(_threshold, input, True, threshold, value)
 
 
+@autocast_op("prelu")
 def prelu(input, weight):  # noqa: A002
     """y = x where x > 0, else w·x, with one slope per channel (dim 1) or one for all."""
     n = weight.numel() if hasattr(weight, "numel") else int(xp.size(weight))

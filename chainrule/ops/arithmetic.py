@@ -22,6 +22,7 @@ class Add(Function):
 
     name = "add"
     array_api = True
+    complex_grad = "real_linear"
     text = ("z = x + y", "∂z/∂x = 1,  ∂z/∂y = 1")
     latex = (r"z = x + y",
              r"\frac{\partial z}{\partial x} = 1,\quad \frac{\partial z}{\partial y} = 1")
@@ -49,6 +50,7 @@ class Subtract(Function):
 
     name = "subtract"
     array_api = True
+    complex_grad = "real_linear"
     text = ("z = x − y", "∂z/∂x = 1,  ∂z/∂y = −1")
     latex = (r"z = x - y",
              r"\frac{\partial z}{\partial x} = 1,\quad \frac{\partial z}{\partial y} = -1")
@@ -76,6 +78,7 @@ class Multiply(Function):
 
     name = "multiply"
     array_api = True
+    complex_grad = "holomorphic"
     text = ("z = x · y", "∂z/∂x = y,  ∂z/∂y = x")
     latex = (r"z = x \cdot y",
              r"\frac{\partial z}{\partial x} = y,\quad \frac{\partial z}{\partial y} = x")
@@ -113,6 +116,7 @@ class Divide(Function):
 
     name = "divide"
     array_api = True
+    complex_grad = "holomorphic"
     text = ("z = x / y", "∂z/∂x = 1/y,  ∂z/∂y = −x/y²")
     latex = (r"z = \frac{x}{y}",
              r"\frac{\partial z}{\partial x} = \frac{1}{y},\quad \frac{\partial z}{\partial y} = "
@@ -147,6 +151,7 @@ class Negative(Function):
 
     name = "negative"
     array_api = True
+    complex_grad = "real_linear"
     text = ("y = −x", "∂y/∂x = −1")
     latex = (r"y = -x", r"\frac{\partial y}{\partial x} = -1")
     explanation = "Negation flips the sign of the gradient."
@@ -182,6 +187,7 @@ class Power(Function):
 
     name = "power"
     array_api = True
+    complex_grad = "holomorphic"
     text = ("z = xʸ", "∂z/∂x = y·xʸ⁻¹,  ∂z/∂y = xʸ·ln x")
     latex = (r"z = x^{y}",
              r"\frac{\partial z}{\partial x} = y\,x^{y-1},\quad \frac{\partial z}{\partial y} = "
@@ -214,7 +220,7 @@ class Power(Function):
                 else:
                     gx = ns.where(y == 0, 0.0, g * (y * x ** (y - 1)))
             if need_y:
-                zero = (x == 0) & (y >= 0)
+                zero = (x == 0) & _nonnegative_real(y)
                 if ns is not xp and isinstance(x, (int, float)) and not isinstance(g, Tensor):
                     # the standard's where takes one Python number at most: a number base as
                     # the float64 array NumPy makes of it
@@ -222,6 +228,17 @@ class Power(Function):
                 safe_x = ns.where(zero, 1.0, x)
                 gy = g * ns.where(zero, 0.0, z * ns.log(safe_x))
         return gx, gy
+
+
+def _nonnegative_real(y):
+    """y ≥ 0, for a complex exponent: real and ≥ 0 (where 0ʸ has a zero slope in y, as in
+    PyTorch's pow backward)."""
+    if isinstance(y, complex):
+        return y.imag == 0 and y.real >= 0
+    if dtype_kind(getattr(y, "dtype", xp.dtype(float))) != "c":
+        return y >= 0
+    ns = namespace(y)
+    return (ns.real(y) >= 0) & (ns.imag(y) == 0)
 
 
 def _scalar_power(x, y):

@@ -31,6 +31,7 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import is_foreign_array, namespace, numpy_dtype, xp
 from ..tensor import Tensor
@@ -316,11 +317,15 @@ def mask_to_bias(mask, dtype, take_part_when: bool = True, op: str = "attention"
     if mask is None:
         return None
     data = _data(mask)
-    if isinstance(mask, Tensor) and type(data) is xp.ndarray and data.dtype == xp.bool_:
+    batched = hasattr(mask, "_level")           # a per-example mask inside chainrule.func.vmap
+    if isinstance(mask, Tensor) and (type(data) is xp.ndarray or batched) and \
+            data.dtype == xp.bool_:
         # by the where primitive, so that a compiled step recomputes it from each call's mask
         host = numpy_dtype(dtype)
         zero, minus = xp.zeros((), host), xp.array(-xp.inf, host)
         return where(mask, zero, minus) if take_part_when else where(mask, minus, zero)
+    if batched and data.dtype.kind == "f":
+        return mask if mask.dtype == dtype else mask.astype(dtype)
     data = xp.asarray(data)
     if data.dtype == xp.bool_:
         allowed = data if take_part_when else ~data
@@ -341,6 +346,7 @@ def causal_bias(L: int, S: int, dtype):
     return xp.where(allowed, xp.zeros((), host), xp.array(-xp.inf, host))
 
 
+@autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False):

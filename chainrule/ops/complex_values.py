@@ -1,9 +1,10 @@
-r"""Complex values without complex derivatives: ``linalg.eig``/``eigvals``, ``angle``,
-``polar``, ``complex``, ``view_as_real`` and ``view_as_complex`` (PyTorch's names).
+r"""Complex values: ``linalg.eig``/``eigvals``, ``angle``, ``polar``, ``complex``, ``view_as_real``
+and ``view_as_complex`` (PyTorch's names).
 
-chainrule holds complex tensors as values (NumPy's complex arrays) but does not differentiate
-them (docs/pytorch.md): a function here whose result is complex refuses inputs that require
-grad, instead of returning a result whose gradient would silently be missing.
+``angle``, ``polar``, ``complex`` and the two views are differentiable with PyTorch's complex
+gradients (their primitives are in chainrule/ops/complex_grad.py); ``linalg.eig``/``eigvals``
+give values only and refuse inputs that require grad (their gradients are not implemented),
+instead of returning a result whose gradient would silently be missing.
 
 - ``linalg.eig(A)``: A V = V diag(w) for a square real or complex A, by LAPACK's geev (NumPy's,
   as PyTorch's CPU build): eigenvalues complex always (PyTorch's rule, even when all are real),
@@ -25,6 +26,7 @@ import numpy as np
 from .. import backend as B
 from ..autograd.grad_mode import _GradMode
 from ..tensor import Tensor, tensor_method
+from . import complex_grad
 
 _COMPLEX = {np.dtype(np.float32): np.complex64, np.dtype(np.float64): np.complex128}
 _NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
@@ -35,8 +37,8 @@ _NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "
 def _no_grad_through_complex(op: str, *tensors) -> None:
     if _GradMode.enabled and any(isinstance(t, Tensor) and t.requires_grad for t in tensors):
         raise NotImplementedError(
-            f"{op}: an input requires grad, and chainrule does not differentiate complex "
-            f"values; compute it under chainrule.no_grad() or on detached tensors")
+            f"{op}: an input requires grad, and the gradient of {op} is not implemented in "
+            f"chainrule; compute it under chainrule.no_grad() or on detached tensors")
 
 
 def _host(t: Tensor):
@@ -88,8 +90,7 @@ def angle(input) -> Tensor:  # noqa: A002
     data = input._data
     kind = B.dtype_kind(data.dtype)
     if kind == "c":
-        _no_grad_through_complex("angle", input)
-        return _back(np.angle(_host(input)), input)
+        return complex_grad.Angle.apply(input)
     from .promotion import to_float
 
     x = to_float(input)
@@ -109,25 +110,19 @@ def _pair(op: str, a: Tensor, b: Tensor):
     if x.dtype.kind != "f":
         raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
                            f"{_NAMES.get(x.dtype.name)} and {_NAMES.get(y.dtype.name)}")
-    _no_grad_through_complex(op, a, b)
     return x, y
 
 
 def polar(abs, angle) -> Tensor:  # noqa: A002
     """r (cos θ + i sin θ): the complex numbers of modulus ``abs`` and argument ``angle``."""
-    r, theta = _pair("polar", abs, angle)
-    out = np.empty(np.broadcast_shapes(r.shape, theta.shape), dtype=_COMPLEX[r.dtype])
-    out.real = r * np.cos(theta)
-    out.imag = r * np.sin(theta)
-    return _back(out, abs)
+    _pair("polar", abs, angle)
+    return complex_grad.Complex.apply(abs * angle.cos(), abs * angle.sin())
 
 
 def complex(real, imag) -> Tensor:  # noqa: A001, A002  (PyTorch's name)
     """real + i·imag."""
-    a, b = _pair("complex", real, imag)
-    out = np.empty(np.broadcast_shapes(a.shape, b.shape), dtype=_COMPLEX[a.dtype])
-    out.real, out.imag = a, b
-    return _back(out, real)
+    _pair("complex", real, imag)
+    return complex_grad.Complex.apply(real, imag)
 
 
 # ------------------------------------------------------------------ views
@@ -136,15 +131,11 @@ def view_as_real(input) -> Tensor:  # noqa: A002
     data = input._data
     if B.dtype_kind(data.dtype) != "c":
         raise RuntimeError("view_as_real is only supported for complex tensors")
-    if type(data) is not np.ndarray:
-        return _back(np.stack([_host(input).real, _host(input).imag], -1), input)
-    real_dtype = np.float32 if data.dtype == np.complex64 else np.float64
-    return Tensor._make(data[..., None].view(real_dtype))
+    return complex_grad.ViewAsReal.apply(input)
 
 
 def view_as_complex(input) -> Tensor:  # noqa: A002
     """The complex view of a (…, 2) real tensor whose last dim has stride 1 (PyTorch's checks)."""
-    _no_grad_through_complex("view_as_complex", input)
     data = input._data
     if not input.shape or input.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
@@ -152,14 +143,13 @@ def view_as_complex(input) -> Tensor:  # noqa: A002
     if kind not in (np.float32, np.float64):
         raise RuntimeError(f"view_as_complex is only supported for float and double tensors, "
                            f"but got a tensor of scalar type: {_NAMES.get(kind.name)}")
-    if type(data) is not np.ndarray:
-        host = _host(input)
-        return _back(host[..., 0] + 1j * host[..., 1], input)
-    if data.strides[-1] != data.itemsize:
-        raise RuntimeError("Tensor must have a last dimension with stride 1")
-    if any(s % (2 * data.itemsize) for s in data.strides[:-1]):
-        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
-    return Tensor._make(data.view(_COMPLEX[kind])[..., 0])
+    if type(data) is np.ndarray:
+        if data.strides[-1] != data.itemsize:
+            raise RuntimeError("Tensor must have a last dimension with stride 1")
+        if any(s % (2 * data.itemsize) for s in data.strides[:-1]):
+            raise RuntimeError("Tensor must have a stride divisible by 2 for all but last "
+                               "dimension")
+    return complex_grad.ViewAsComplex.apply(input)
 
 
 __all__ = ["angle", "polar", "complex", "view_as_real", "view_as_complex"]

@@ -45,6 +45,7 @@ from typing import NamedTuple
 
 from .. import backend as B
 from .. import kernels
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive, records
 from ..backend import is_foreign_array, pad_constant, xp
 from ..parallel import parallel_for, sharing, sum_parts
@@ -1044,11 +1045,13 @@ def _squeeze0(y):
     return squeeze(y, 0)
 
 
+@autocast_op("conv1d")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
     """1-d convolution over (N, C, L) (PyTorch's ``F.conv1d``); padding may be 'same'/'valid'."""
     return _conv_nd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_op("conv2d")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
     """2-d convolution over (N, C, H, W) (PyTorch's ``F.conv2d``); padding may be 'same'/'valid'.
 
@@ -1057,6 +1060,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv_nd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_op("conv3d")
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
     """3-d convolution over (N, C, D, H, W) (PyTorch's ``F.conv3d``)."""
     return _conv_nd("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
@@ -1107,6 +1111,7 @@ def _conv_transpose_nd(op: str, nd: int, x, weight, bias, stride, padding, outpu
     return _squeeze0(y) if unbatched else y
 
 
+@autocast_op("conv_transpose1d")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0,  # noqa: A002
                      output_padding=0, groups=1, dilation=1):
     """1-d transposed convolution (PyTorch's ``F.conv_transpose1d``); weight (C_in, C_out/G, k)."""
@@ -1114,6 +1119,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0,  # noqa: A00
                               output_padding, groups, dilation)
 
 
+@autocast_op("conv_transpose2d")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0,  # noqa: A002
                      output_padding=0, groups=1, dilation=1):
     """2-d transposed convolution (PyTorch's ``F.conv_transpose2d``); weight (C_in, C_out/G, kH,
@@ -1122,6 +1128,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0,  # noqa: A00
                               output_padding, groups, dilation)
 
 
+@autocast_op("conv_transpose3d")
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0,  # noqa: A002
                      output_padding=0, groups=1, dilation=1):
     """3-d transposed convolution (PyTorch's ``F.conv_transpose3d``); weight (C_in, C_out/G, kD,

@@ -5,6 +5,7 @@ import sys
 
 from .. import backend
 from .. import random as _random
+from ..autograd import function as _function
 from ..backend import xp
 from ..tensor import Tensor, check_number_fits
 from .rounding import fused_multiply_add
@@ -71,6 +72,8 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
         dtype = xp.bool_
     elif dtype is None and isinstance(fill_value, int):
         dtype = xp.int64
+    elif dtype is None and isinstance(fill_value, complex):   # the default float's complex
+        dtype = xp.promote_types(backend.get_default_dtype(), xp.complex64)
     dtype = _float(dtype)
     fill_value = check_number_fits(fill_value, dtype)
     return _make(xp.full(size, fill_value, dtype=dtype), requires_grad)
@@ -134,6 +137,9 @@ def rand(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tens
     """Uniform on [0, 1), drawn as PyTorch draws it from the default generator (or
     ``generator``, a :class:`chainrule.Generator`): the same numbers for the same seed."""
     dtype = _float(dtype)
+    if _function.batching is not None:      # inside chainrule.func.vmap: its randomness mode
+        return _vmap_draw(lambda g, s: g.uniform_(s, dtype), _size(size), generator,
+                          requires_grad)
     values = _random.resolve(generator).uniform_(_size(size), dtype)
     return _make(values, requires_grad)
 
@@ -141,6 +147,9 @@ def rand(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tens
 def randn(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal N(0, 1), drawn as PyTorch draws it (see :func:`rand`)."""
     dtype = _float(dtype)
+    if _function.batching is not None:      # inside chainrule.func.vmap: its randomness mode
+        return _vmap_draw(lambda g, s: g.normal_(s, dtype), _size(size), generator,
+                          requires_grad)
     values = _random.resolve(generator).normal_(_size(size), dtype)
     return _make(values, requires_grad)
 
@@ -155,8 +164,17 @@ def randint(low, high=None, size=(), *, generator=None, dtype=None,
         low, high = 0, low
     size = (size,) if isinstance(size, int) else tuple(size)
     dtype = xp.int64 if dtype is None else xp.dtype(dtype)
+    if _function.batching is not None:      # inside chainrule.func.vmap: its randomness mode
+        return _vmap_draw(lambda g, s: g.random_(s, dtype, int(low), int(high)), size,
+                          generator, requires_grad)
     values = _random.resolve(generator).random_(size, dtype, int(low), int(high))
     return _make(values, requires_grad)
+
+
+def _vmap_draw(make, shape, generator, requires_grad) -> Tensor:
+    from ..func.randomness import draw
+
+    return draw(make, tuple(shape), generator, requires_grad)
 
 
 def _like(fn, x, dtype, requires_grad, *args):

@@ -56,6 +56,7 @@ class Cumsum(Function):
     """
 
     name = "cumsum"
+    complex_grad = "real_linear"
     array_api = True
     text = ("yᵢ = Σ_{j ≤ i} xⱼ", "∂L/∂xᵢ = Σ_{j ≥ i} gⱼ")
     latex = (r"y_i = \sum_{j \le i} x_j", r"\frac{\partial L}{\partial x_i} = \sum_{j \ge i} g_j")

@@ -18,6 +18,7 @@ import warnings
 
 from .. import backend
 from .. import random as _random
+from ..autograd import function as _function
 from ..backend import xp
 from ..tensor import Tensor
 from .arithmetic import multiply
@@ -40,6 +41,11 @@ def _scaled_mask(shape, p: float, dtype, like=None, order=None):
     moves it into the input's library and device (:func:`backend.asarray_like`). PyTorch draws
     the mask for a transposed input in its memory order: ``order`` gives those axes (default:
     :func:`mask_order` of ``like``)."""
+    if _function.batching is not None and p != 1.0:
+        # inside chainrule.func.vmap: a mask per its randomness mode
+        from ..func.randomness import scaled_mask
+
+        return scaled_mask(shape, p, dtype, _scaled_mask)
     dtype = backend.numpy_dtype(dtype)
     dtype = dtype if dtype.kind == "f" else backend.get_default_dtype()
     if p == 1.0:
@@ -66,6 +72,8 @@ def mask_order(shape, like):
 
 def _constant(mask):
     """A mask as multiply takes it: NumPy arrays as they are, other libraries' as a Tensor."""
+    if isinstance(mask, Tensor):        # a per-example mask inside vmap
+        return mask
     return mask if type(mask) is xp.ndarray else Tensor._make(mask)
 
 

@@ -17,6 +17,7 @@ class Exp(Function):
     """
 
     name = "exp"
+    complex_grad = "holomorphic"
     array_api = True
     text = ("y = eˣ", "∂y/∂x = eˣ = y")
     latex = (r"y = e^{x}", r"\frac{\partial y}{\partial x} = e^{x} = y")
@@ -46,6 +47,7 @@ class Log(Function):
     """
 
     name = "log"
+    complex_grad = "holomorphic"
     array_api = True
     text = ("y = ln x", "∂y/∂x = 1/x")
     latex = (r"y = \ln x", r"\frac{\partial y}{\partial x} = \frac{1}{x}")
@@ -76,6 +78,7 @@ class Sqrt(Function):
     """
 
     name = "sqrt"
+    complex_grad = "holomorphic"
     array_api = True
     text = ("y = √x", "∂y/∂x = 1/(2√x)")
     latex = (r"y = \sqrt{x}", r"\frac{\partial y}{\partial x} = \frac{1}{2\sqrt{x}}")
@@ -108,6 +111,7 @@ class Abs(Function):
     """
 
     name = "abs"
+    complex_grad = "explicit"
     array_api = True
     text = ("y = |x|", "∂y/∂x = sign(x)   (0 at x = 0)")
     latex = (r"y = |x|", r"\frac{\partial y}{\partial x} = \operatorname{sign}(x)")
@@ -137,6 +141,7 @@ class Sin(Function):
     """
 
     name = "sin"
+    complex_grad = "holomorphic"
     array_api = True
     text = ("y = sin x", "∂y/∂x = cos x")
     latex = (r"y = \sin x", r"\frac{\partial y}{\partial x} = \cos x")
@@ -165,6 +170,7 @@ class Cos(Function):
     """
 
     name = "cos"
+    complex_grad = "holomorphic"
     array_api = True
     text = ("y = cos x", "∂y/∂x = −sin x")
     latex = (r"y = \cos x", r"\frac{\partial y}{\partial x} = -\sin x")
@@ -193,6 +199,7 @@ class Tanh(Function):
     """
 
     name = "tanh"
+    complex_grad = "holomorphic"
     array_api = True
     text = ("y = tanh x = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ)", "∂y/∂x = 1 − tanh²x = 1 − y²")
     latex = (r"y = \tanh x = \frac{e^{x}-e^{-x}}{e^{x}+e^{-x}}",
@@ -338,6 +345,7 @@ class Where(Function):
     """
 
     name = "where"
+    complex_grad = "real_linear"
     array_api = True
     text = ("z = c ? x : y", "∂z/∂x = 1[c],  ∂z/∂y = 1[¬c]")
     latex = (r"z = \begin{cases} x & c \\ y & \neg c \end{cases}",
@@ -445,8 +453,8 @@ clamp = clip
 
 def where(condition, x, y):
     """``x`` where ``condition`` holds, else ``y`` (broadcast together)."""
-    if isinstance(condition, Tensor):
-        condition = condition._data
+    if isinstance(condition, Tensor) and not hasattr(condition, "_level"):
+        condition = condition._data     # (a batched condition inside vmap stays a Tensor)
     return Where.apply(condition, x, y)
 
 

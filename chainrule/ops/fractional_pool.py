@@ -13,6 +13,7 @@ gradient goes to the chosen element, as in max pooling: y = x[index], ∂L/∂x[
 from __future__ import annotations
 
 from .. import backend as B
+from ..amp.autocast_mode import autocast_op
 from ..backend import xp
 from ..tensor import Tensor
 from .indexing import gather
@@ -125,6 +126,7 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_i
     return (out, indices) if return_indices else out
 
 
+@autocast_op("fractional_max_pool2d")
 def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None,  # noqa: A002
                           return_indices: bool = False, _random_samples=None):
     """Max pooling over (kh × kw) windows placed at pseudo-random increasing positions, to an
@@ -134,6 +136,7 @@ def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=Non
                                 _random_samples, 2, "fractional_max_pool2d")
 
 
+@autocast_op("fractional_max_pool3d")
 def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None,  # noqa: A002
                           return_indices: bool = False, _random_samples=None):
     """The 3-d form of :func:`fractional_max_pool2d` (``_random_samples`` (N, C, 3))."""
@@ -141,6 +144,7 @@ def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=Non
                                 _random_samples, 3, "fractional_max_pool3d")
 
 
+@autocast_op("fractional_max_pool2d")
 def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None,  # noqa: A002
                                        output_ratio=None, return_indices: bool = False,
                                        _random_samples=None):
@@ -148,6 +152,7 @@ def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None,  # 
                                  _random_samples)
 
 
+@autocast_op("fractional_max_pool3d")
 def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None,  # noqa: A002
                                        output_ratio=None, return_indices: bool = False,
                                        _random_samples=None):

@@ -22,6 +22,7 @@ import math
 import warnings
 
 from .. import backend as B
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import xp
 from ..tensor import Tensor
@@ -513,6 +514,7 @@ def _differentiable_vjp(ctx, g):
     return gx, ggrid
 
 
+@autocast_op("grid_sampler")
 def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros",  # noqa: A002
                 align_corners: bool | None = None):
     """The input (N, C, H, W) or (N, C, D, H, W) read at the grid's normalized points (N, Ho,

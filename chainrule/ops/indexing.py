@@ -107,6 +107,7 @@ class IndexPut(Function):
     """
 
     name = "index_put"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = x;  y[index] = v", "∂L/∂x = g · 1[outside index],  ∂L/∂v = g[index]")
     latex = (r"y = x,\; y_{[\text{index}]} = v",
@@ -262,6 +263,7 @@ class StridedView(Function):
     """
 
     name = "strided_view"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y[k] = x[p(k)]  (a view)", "∂L/∂xᵢ = Σ_{k: p(k)=i} g_k")
     latex = (r"y_k = x_{p(k)}", r"\frac{\partial L}{\partial x_i} = \sum_{k:\,p(k)=i} g_k")
@@ -293,8 +295,13 @@ class StridedView(Function):
             from .movement import ScatterAdd, reshape
             flat = ScatterAdd.apply(g, shape=(size,), index=positions, basic=False)
             return reshape(flat, ctx.shape)
-        gx = xp.bincount(positions.ravel(), weights=g.ravel().astype(xp.float64),
-                         minlength=size)
+        if g.dtype.kind == "c":       # bincount weighs with reals: the two parts apart
+            gx = xp.empty(size, dtype=xp.complex128)
+            gx.real = xp.bincount(positions.ravel(), weights=g.real.ravel(), minlength=size)
+            gx.imag = xp.bincount(positions.ravel(), weights=g.imag.ravel(), minlength=size)
+        else:
+            gx = xp.bincount(positions.ravel(), weights=g.ravel().astype(xp.float64),
+                             minlength=size)
         return gx.astype(g.dtype, copy=False).reshape(ctx.shape)
 
 

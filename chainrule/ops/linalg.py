@@ -1,6 +1,7 @@
 """Matrix multiplication, batched and with NumPy's vector rules."""
 from __future__ import annotations
 
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import matrix_transpose, namespace, reshape, xp
 
@@ -20,6 +21,7 @@ class Matmul(Function):
     """
 
     name = "matmul"
+    complex_grad = "holomorphic"
     array_api = True
     text = ("C = A B,  Cᵢⱼ = Σₖ Aᵢₖ Bₖⱼ", "∂L/∂A = G Bᵀ,  ∂L/∂B = Aᵀ G")
     latex = (r"C = AB,\quad C_{ij} = \sum_k A_{ik} B_{kj}",
@@ -77,5 +79,6 @@ class Matmul(Function):
                           f"({_dims(b.shape)}): {exc}")
 
 
+@autocast_op("matmul")
 def matmul(a, b):
     return Matmul.apply(a, b)

@@ -27,6 +27,10 @@ def logdet(input):  # noqa: A002
     determinant is negative, −inf where it is zero, as PyTorch."""
     from .elementwise import where
 
+    if hasattr(input, "_level"):         # a batched tensor inside chainrule.func.vmap
+        from ..func.rules_linalg import on_leading_batch
+
+        return on_leading_batch(logdet, input)
     sign, logabsdet = _dec.slogdet(input)
     return where(sign._data < 0, xp.asarray(xp.nan, dtype=sign._data.dtype), logabsdet)
 

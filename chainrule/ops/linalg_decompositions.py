@@ -231,6 +231,10 @@ def slogdet(A):  # noqa: N803
     """
     check_square("linalg.slogdet", A)
     check_float("linalg.slogdet", A)
+    if hasattr(A, "_level"):         # a batched tensor inside chainrule.func.vmap
+        from ..func.rules_linalg import on_leading_batch
+
+        return on_leading_batch(slogdet, A)
     data = A._data if isinstance(A, Tensor) else xp.asarray(A)
     sign = array_namespace(data).linalg.slogdet(data)[0]
     if not hasattr(sign, "shape"):          # NumPy's 0-d result is a scalar

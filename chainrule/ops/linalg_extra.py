@@ -154,6 +154,10 @@ def matrix_exp(A):  # noqa: N803
     A = as_tensor(A)
     check_square("linalg.matrix_exp", A)
     check_float("linalg.matrix_exp", A)
+    if hasattr(A, "_level"):         # a batched tensor inside chainrule.func.vmap
+        from ..func.rules_linalg import on_leading_batch
+
+        return on_leading_batch(matrix_exp, A)
     n = A.shape[-1]
     eye = Tensor._make(xp.eye(n, dtype=xp.dtype(A.dtype)))
     if A._data.size == 0:

@@ -422,6 +422,10 @@ def lu_factor(A, *, pivot: bool = True, out=None):  # noqa: N803
     the diagonal, U on and above), ``pivots`` int32 and 1-based. Raises
     ``chainrule.linalg.LinAlgError`` where a pivot is exactly zero (A singular)."""
     no_out("linalg.lu_factor", out)
+    if hasattr(A, "_level"):         # a batched tensor inside chainrule.func.vmap
+        from ..func.rules_linalg import on_leading_batch
+
+        return on_leading_batch(lu_factor, A, pivot=pivot)
     lu, pivots, info = _factor("torch.linalg.lu_factor", A, pivot)
     _raise_if_singular("torch.linalg.lu_factor", info._data, lu.ndim > 2)
     return linalg_lu_factor(lu, pivots)

@@ -13,6 +13,7 @@ their own): matrix_power, multi_dot, cross, vecdot, matrix_rank, lstsq.
 from __future__ import annotations
 
 from .. import return_types
+from ..amp.autocast_mode import autocast_op
 from ..backend import xp
 from ..tensor import Tensor
 from .arithmetic import no_out
@@ -143,6 +144,7 @@ def cross(input, other, *, dim: int = -1, out=None):  # noqa: A002
     return ops.stack([a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1], d)
 
 
+@autocast_op("linalg_vecdot")
 def vecdot(x, y, *, dim: int = -1, out=None):
     """``torch.linalg.vecdot``: Σ xᵢ yᵢ along ``dim`` with broadcasting (real inputs)."""
     no_out("linalg.vecdot", out)
@@ -182,6 +184,10 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False, out=None): 
     check_float("linalg.matrix_rank", A)
     if hermitian:
         check_square("linalg.matrix_rank", A)
+    if hasattr(A, "_level"):         # a batched tensor inside chainrule.func.vmap
+        from ..func.rules_linalg import on_leading_batch
+
+        return on_leading_batch(matrix_rank, A, atol=atol, rtol=rtol, hermitian=hermitian)
     data = A._data
     dtype = data.dtype
     m, n = data.shape[-2:]

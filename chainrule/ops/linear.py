@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import reshape, total
 
@@ -22,6 +23,7 @@ class Linear(Function):
     """
 
     name = "linear"
+    complex_grad = "holomorphic"
     array_api = True
     text = ("y = x Wᵀ + b", "∂L/∂x = G W,  ∂L/∂W = Gᵀ x,  ∂L/∂b = Σₙ Gₙ")
     latex = (r"y = x W^{\top} + b",
@@ -66,6 +68,7 @@ class Linear(Function):
         return super().explain_error(exc, arrays, params)
 
 
+@autocast_op("linear")
 def linear(x, weight, bias=None):
     """y = x Wᵀ + b (PyTorch's ``F.linear``)."""
     if bias is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 
 from .. import backend as B
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, dtype_kind, errstate, namespace, to_numpy, xp
 from ..tensor import Tensor
@@ -496,6 +497,7 @@ def _unbatched(x: Tensor, target, kind: str):
 # ------------------------------------------------------------------------------ functional forms
 
 
+@autocast_op("mse_loss")
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",  # noqa: A002
              weight=None) -> Tensor:
     """Mean squared error: L = (1/N) Σᵢ (xᵢ − yᵢ)², ∂L/∂xᵢ = 2(xᵢ − yᵢ)/N (PyTorch's F.mse_loss).
@@ -510,6 +512,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     return _elementwise_weight("mse_loss", d * d, weight, x, True, reduction)
 
 
+@autocast_op("l1_loss")
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",  # noqa: A002
             weight=None) -> Tensor:
     """Mean absolute error: L = (1/N) Σᵢ |xᵢ − yᵢ|, ∂L/∂xᵢ = sign(xᵢ − yᵢ)/N (0 at xᵢ = yᵢ)."""
@@ -520,6 +523,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     return _elementwise_weight("l1_loss", _abs(x - t), weight, x, True, reduction)
 
 
+@autocast_op("huber_loss")
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0,  # noqa: A002
                weight=None) -> Tensor:
     """Huber loss: ½d² for |d| < δ, else δ(|d| − ½δ); ∂/∂x = clip(d, −δ, δ) (d = x − y)."""
@@ -533,6 +537,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0,  # no
                                False, reduction)
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Smooth L1: ½d²/β for |d| < β, else |d| − ½β; ∂/∂x = clip(d/β, −1, 1). Huber(δ=β)/β."""
@@ -547,6 +552,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
     return _reduce(HuberLoss.apply(x, t, delta=beta) / beta, reduction)
 
 
+@autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
                          reduce=None, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities: −w[y ln x + (1 − y) ln(1 − x)], logs clamped at −100.
@@ -579,6 +585,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa:
     return _reduce(losses, reduction)
 
 
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,  # noqa: A002
                                      reduce=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
@@ -608,6 +615,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(losses, reduction)
 
 
+@autocast_op("cross_entropy_loss")
 def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -636,6 +644,7 @@ def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
     return softmax_cross_entropy(x, target, w, ignore_index, label_smoothing, reduction)
 
 
+@autocast_op("nll_loss")
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,  # noqa: A002
              reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices given log-probabilities (PyTorch's F.nll_loss).
@@ -657,6 +666,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     return NLLLoss.apply(x, target, **params)
 
 
+@autocast_op("kl_div")
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",  # noqa: A002
            log_target: bool = False) -> Tensor:
     """Kullback–Leibler divergence KL(y ‖ q) with input x = log q: Σ y(ln y − x) (F.kl_div).

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from .. import backend as B
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import (
     array_namespace,
@@ -52,6 +53,7 @@ def _check_same_shape(op: str, *tensors) -> None:
 
 
 # ------------------------------------------------------------------------ likelihood losses
+@autocast_op("poisson_nll_loss")
 def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,  # noqa: A002
                      size_average=None, eps: float = 1e-8, reduce=None,
                      reduction: str = "mean") -> Tensor:
@@ -111,6 +113,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
 
 
 # ------------------------------------------------------------------------ margin losses
+@autocast_op("margin_ranking_loss")
 def margin_ranking_loss(input1, input2, target, margin: float = 0.0,  # noqa: A002
                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """ℓ = max(0, −y(x₁ − x₂) + margin), y ∈ {1, −1} (F.margin_ranking_loss)."""
@@ -124,6 +127,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0,  # noqa: A0
     return _reduce((-y * (x1 - x2) + margin).clamp_min(0), reduction)
 
 
+@autocast_op("hinge_embedding_loss")
 def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None,  # noqa: A002
                          reduce=None, reduction: str = "mean") -> Tensor:
     """ℓ = x where y = 1, max(0, margin − x) where y = −1 (F.hinge_embedding_loss)."""
@@ -185,6 +189,7 @@ class SoftMargin(Function):
         return gx, gy
 
 
+@autocast_op("soft_margin_loss")
 def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
                      reduction: str = "mean") -> Tensor:
     """ℓ = ln(1 + e^{−y·x}) (F.soft_margin_loss); ∂ℓ/∂x = −y σ(−y x)."""
@@ -223,6 +228,7 @@ def _class_axis_input(op: str, x: Tensor, target, allow_2d_target: bool = False)
     return t
 
 
+@autocast_op("multi_margin_loss")
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0,  # noqa: A002
                       weight=None, size_average=None, reduce=None,
                       reduction: str = "mean") -> Tensor:
@@ -324,6 +330,7 @@ class MultiMargin(Function):
             return grad * ns.reshape(g, (-1, 1))
 
 
+@autocast_op("multilabel_margin_loss")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A002
                            reduction: str = "mean") -> Tensor:
     """Multi-label hinge loss (F.multilabel_margin_loss): the target row lists class indices,
@@ -431,6 +438,7 @@ def _multilabel_reference(x, target):
     return xp.where(pairs, xp.maximum(0, 1 - xj + x[:, None, :]), 0).sum((1, 2)) / x.shape[1]
 
 
+@autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(input1, input2, target, margin: float = 0.0,  # noqa: A002
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """ℓ = 1 − cos(x₁, x₂) where y = 1, max(0, cos(x₁, x₂) − margin) where y = −1
@@ -458,6 +466,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0,  # noqa: 
 
 
 # ------------------------------------------------------------------------ triplet losses
+@autocast_op("triplet_margin_loss")
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2,
                         eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
                         reduction: str = "mean") -> Tensor:
@@ -513,6 +522,7 @@ def _lengths(op: str, name: str, value, n: int):
     return a.astype(xp.int64)
 
 
+@autocast_op("ctc_loss")
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """Connectionist temporal classification loss (F.ctc_loss); see :mod:`chainrule.ops.ctc`.

@@ -7,6 +7,8 @@ import builtins
 import math
 
 from .. import backend as B
+from ..amp.autocast_mode import autocast_op
+from ..autograd.complex import real_part
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, pad_constant, xp
 from ..tensor import Tensor
@@ -34,6 +36,7 @@ class Reshape(Function):
     is_view = True      # its result may share the input's memory
 
     name = "reshape"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = reshape(x, s)", "∂L/∂x = reshape(g, shape(x))")
     latex = (r"y = \operatorname{reshape}(x, s)",
@@ -72,6 +75,7 @@ class Transpose(Function):
     is_view = True      # its result may share the input's memory
 
     name = "transpose"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = transpose(x, p)", "∂L/∂x = transpose(g, p⁻¹)")
     latex = (r"y = x^{\top_p}", r"\frac{\partial L}{\partial x} = g^{\top_{p^{-1}}}")
@@ -108,6 +112,7 @@ class BroadcastTo(Function):
     is_view = True      # its result may share the input's memory
 
     name = "broadcast_to"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = broadcast(x, shape)", "∂L/∂x = Σ_copies g")
     latex = (r"y = \operatorname{broadcast}(x, s)",
@@ -143,6 +148,7 @@ class Squeeze(Function):
     is_view = True      # its result may share the input's memory
 
     name = "squeeze"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = squeeze(x)", "∂L/∂x = reshape(g, shape(x))")
     latex = (r"y = \operatorname{squeeze}(x)",
@@ -186,6 +192,7 @@ class ExpandDims(Function):
     is_view = True      # its result may share the input's memory
 
     name = "expand_dims"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = expand_dims(x, axis)", "∂L/∂x = reshape(g, shape(x))")
     latex = (r"y = \operatorname{unsqueeze}(x, a)",
@@ -226,6 +233,7 @@ class Concatenate(Function):
     """
 
     name = "concatenate"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = [x₁ ‖ … ‖ xₙ]", "∂L/∂xᵢ = g[block i]")
     latex = (r"y = [x_1 \,\|\, \cdots \,\|\, x_n]",
@@ -266,6 +274,7 @@ class Stack(Function):
     """
 
     name = "stack"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y[…, i, …] = xᵢ", "∂L/∂xᵢ = g[…, i, …]")
     latex = (r"y_{\ldots i \ldots} = x_i", r"\frac{\partial L}{\partial x_i} = g_{\ldots i \ldots}")
@@ -300,6 +309,7 @@ class Pad(Function):
     """
 
     name = "pad"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = pad(x, (before, after), c)", "∂L/∂x = crop(g)")
     latex = (r"y = \operatorname{pad}(x)",
@@ -364,6 +374,7 @@ class Getitem(Function):
     is_view = True      # its result may share the input's memory
 
     name = "getitem"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = x[index]", "∂L/∂x = scatter_add(0, index, g)")
     latex = (r"y = x_{[\text{index}]}",
@@ -411,6 +422,7 @@ class ScatterAdd(Function):
     """
 
     name = "scatter_add"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = 0;  y[index] += v", "∂L/∂v = g[index]")
     latex = (r"y = 0,\; y_{[\text{index}]} \mathrel{+}= v",
@@ -450,6 +462,7 @@ class AsType(Function):
     """
 
     name = "astype"
+    complex_grad = "explicit"
     array_api = True
     text = ("y = x (in a new dtype)", "∂y/∂x = 1")
     latex = (r"y = x", r"\frac{\partial y}{\partial x} = 1")
@@ -463,6 +476,9 @@ class AsType(Function):
 
     @staticmethod
     def vjp(ctx, g):
+        # real → complex: the real input's gradient is the real part of g (handle_r_to_c)
+        if B.dtype_kind(g.dtype) == "c" and B.dtype_kind(ctx.dtype) != "c":
+            g = real_part(g)
         return B.astype(g, ctx.dtype)
 
 
@@ -491,6 +507,7 @@ class Copy(Function):
     """
 
     name = "copy"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = x", "∂y/∂x = 1")
     latex = (r"y = x", r"\frac{\partial y}{\partial x} = 1")
@@ -525,7 +542,16 @@ def transpose(x, *dims, axes=None):
     return Transpose.apply(x, axes=None if axes is None else tuple(axes))
 
 
-def permute(x, *dims):
+def permute(x, *dims, **keyword):
+    """PyTorch's ``permute(dims)``: the axes in the order ``dims`` (a tuple, the axes as separate
+    arguments, or ``dims=``); ``dims`` is required, as in PyTorch (``()`` only for a 0-d tensor)."""
+    if keyword:
+        if dims or set(keyword) != {"dims"}:
+            raise TypeError(f"permute() got unexpected keyword arguments {sorted(keyword)}; "
+                            f"give the order as dims=(…) or as positional arguments")
+        dims = (keyword["dims"],)
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     return transpose(x, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
 
 
@@ -588,6 +614,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     return reshape(x, shape[:s] + (merged,) + shape[e + 1:])
 
 
+@autocast_op("cat")
 def concatenate(tensors, axis: int = 0):
     tensors = tuple(tensors)
     if not tensors:
@@ -601,11 +628,13 @@ def concatenate(tensors, axis: int = 0):
     return Concatenate.apply(*tensors, axis=axis)
 
 
+@autocast_op("cat")
 def cat(tensors, dim: int = 0):
     """PyTorch's name for :func:`concatenate`."""
     return concatenate(tensors, axis=dim)
 
 
+@autocast_op("stack")
 def stack(tensors, axis: int = 0, *, dim: int | None = None):
     tensors = tuple(tensors)
     if not tensors:

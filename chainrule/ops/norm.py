@@ -611,9 +611,10 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
         alpha = alpha if weight is None else alpha * weight
         shift = -running_mean * alpha if bias is None else bias - running_mean * alpha
         return input * alpha.reshape(shape) + shift.reshape(shape)
-    return BatchNorm.apply(input, weight, bias, running_mean=_data(running_mean),
-                           running_var=_data(running_var), training=bool(training),
-                           momentum=momentum, eps=eps)
+    # (per-example running statistics inside vmap stay tensors: vmap's rule updates each row)
+    rm, rv = (s if hasattr(s, "_level") else _data(s) for s in (running_mean, running_var))
+    return BatchNorm.apply(input, weight, bias, running_mean=rm, running_var=rv,
+                           training=bool(training), momentum=momentum, eps=eps)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002

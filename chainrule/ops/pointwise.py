@@ -281,6 +281,16 @@ Sign = _define("Sign", "sign", _sgn, _zero, ("y = sign x ∈ {−1, 0, 1}", "∂
                standard=lambda ns, x: _sgn(x))
 
 
+# Complex inputs: each of these rules is g times an analytic expression of x and y (the same
+# formula PyTorch's complex backward conjugates), so the engine's holomorphic rule
+# g·conj(f′(z)) applies (chainrule/autograd/complex.py); the others refuse complex gradients
+# (acosh among them: 1/√(z² − 1) is its derivative for real z only, PyTorch's complex one is
+# 1/(√(z − 1)·√(z + 1)), which differs in sign off the real axis).
+for _cls in (Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Atanh, Exp2, Expm1, Log2, Log10,
+             Log1p, Rsqrt, Reciprocal):
+    _cls.complex_grad = "holomorphic"
+
+
 # ------------------------------------------------------------------ the functions
 def _unary_function(name: str, cls, floating: bool = True, aliases: tuple = (),
                     inplace: bool = True):
@@ -322,7 +332,12 @@ sign = _unary_function("sign", Sign, floating=False)
 
 @tensor_method(inplace=True)
 def sgn(input) -> Tensor:  # noqa: A002
-    """sign for real tensors (x/|x| for complex ones, which chainrule does not have)."""
+    """sign for real tensors (zero gradient); z/|z| for complex ones (0 at 0), differentiable
+    with PyTorch's complex gradient (chainrule/ops/complex_grad.py)."""
+    if isinstance(input, Tensor) and input.is_complex():
+        from .complex_grad import Sgn
+
+        return Sgn.apply(input)
     return Sign.apply(input)
 
 

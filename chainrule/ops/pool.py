@@ -26,6 +26,7 @@ import math
 
 from .. import backend as B
 from .. import kernels
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, Node, primitive, records
 from ..backend import is_foreign_array, pad_constant, xp
 from ..parallel import parallel_for
@@ -765,6 +766,7 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
 
 
 # --------------------------------------------------------------------------- 3-d and indices
+@autocast_op("max_pool3d")
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
                ceil_mode=False, return_indices=False):
     """3-d max pooling over (N, C, D, H, W) (PyTorch's ``F.max_pool3d``)."""
@@ -786,6 +788,7 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
                         dilation, ceil_mode, True)
 
 
+@autocast_op("max_pool3d")
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
                             ceil_mode=False, return_indices=False):
     """``F.max_pool3d`` that also returns each maximum's flat index (d·H + h)·W + w."""
@@ -793,6 +796,7 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
                         dilation, ceil_mode, True)
 
 
+@autocast_op("avg_pool3d")
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
                count_include_pad=True, divisor_override=None):
     """3-d average pooling over (N, C, D, H, W) (PyTorch's ``F.avg_pool3d``)."""
@@ -800,6 +804,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # n
                         count_include_pad, divisor_override)
 
 
+@autocast_op("adaptive_avg_pool3d")
 def adaptive_avg_pool3d(input, output_size):  # noqa: A002
     """Adaptive average pooling over (N, C, D, H, W) to ``output_size`` = (D′, H′, W′)."""
     return _adaptive_avg_pool_nd("adaptive_avg_pool3d", 3, input, output_size)
@@ -905,6 +910,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):  # noqa: A002
     return _adaptive_max_pool_nd("adaptive_max_pool2d", 2, input, output_size, return_indices)
 
 
+@autocast_op("adaptive_max_pool3d")
 def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
     """Adaptive max pooling over (N, C, D, H, W) (PyTorch's ``F.adaptive_max_pool3d``)."""
     return _adaptive_max_pool_nd("adaptive_max_pool3d", 3, input, output_size, return_indices)
@@ -918,6 +924,7 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False): 
     return _adaptive_max_pool_nd("adaptive_max_pool2d_with_indices", 2, input, output_size, True)
 
 
+@autocast_op("adaptive_max_pool3d")
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):  # noqa: A002
     return _adaptive_max_pool_nd("adaptive_max_pool3d_with_indices", 3, input, output_size, True)
 
@@ -1029,6 +1036,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A
                       output_size)
 
 
+@autocast_op("max_unpool2d")
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A002
                  output_size=None):
     """Inverse of ``max_pool2d`` up to the non-maximal values (PyTorch's ``F.max_unpool2d``):
@@ -1037,6 +1045,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A
                       output_size)
 
 
+@autocast_op("max_unpool3d")
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A002
                  output_size=None):
     """Inverse of ``max_pool3d`` up to the non-maximal values (PyTorch's ``F.max_unpool3d``)."""

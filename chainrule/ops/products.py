@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import string
 
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, asarray_like, dtype_kind, namespace, numpy_dtype, xp
 from ..tensor import Tensor, tensor_method
@@ -34,6 +35,7 @@ def _same_dtype(name: str, a, b) -> None:
 
 
 @tensor_method
+@autocast_op("mm")
 def mm(input, mat2) -> Tensor:  # noqa: A002  (PyTorch's argument names)
     """Matrix product of (n×k) and (k×m) matrices (no broadcasting)."""
     _need("mm", input, 2, "self")
@@ -46,6 +48,7 @@ def mm(input, mat2) -> Tensor:  # noqa: A002  (PyTorch's argument names)
 
 
 @tensor_method
+@autocast_op("bmm")
 def bmm(input, mat2) -> Tensor:  # noqa: A002
     """Batched matrix product (b×n×k)(b×k×m) → (b×n×m) (no broadcasting)."""
     _need("bmm", input, 3, "batch1")
@@ -58,6 +61,7 @@ def bmm(input, mat2) -> Tensor:  # noqa: A002
 
 
 @tensor_method
+@autocast_op("mv")
 def mv(input, vec) -> Tensor:  # noqa: A002
     """Matrix–vector product (n×k)(k) → (n)."""
     _need("mv", input, 2, "self")
@@ -69,6 +73,7 @@ def mv(input, vec) -> Tensor:  # noqa: A002
 
 
 @tensor_method
+@autocast_op("dot")
 def dot(input, tensor) -> Tensor:  # noqa: A002
     """Σᵢ xᵢ yᵢ of two 1-D tensors of the same size and dtype (a 0-d tensor)."""
     _need("dot", input, 1, "1st argument")
@@ -125,18 +130,21 @@ def _scaled_sum(name: str, input, product, beta, alpha):
 
 
 @tensor_method(inplace=True)
+@autocast_op("addmm")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """β · input + α · (mat1 @ mat2)."""
     return _scaled_sum("addmm", input, mm(mat1, mat2), beta, alpha)
 
 
 @tensor_method(inplace=True)
+@autocast_op("baddbmm")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """β · input + α · bmm(batch1, batch2)."""
     return _scaled_sum("baddbmm", input, bmm(batch1, batch2), beta, alpha)
 
 
 @tensor_method(inplace=True)
+@autocast_op("addbmm")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """β · input + α · Σ_b batch1[b] @ batch2[b]."""
     return _scaled_sum("addbmm", input, bmm(batch1, batch2).sum(0), beta, alpha)
@@ -155,6 +163,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
 
 
 @tensor_method
+@autocast_op("trace")
 def trace(input) -> Tensor:  # noqa: A002
     """The sum of the main diagonal of a 2-D tensor (PyTorch's matrix trace)."""
     _need("trace", input, 2, "input")
@@ -269,6 +278,7 @@ class Einsum(Function):
     """
 
     name = "einsum"
+    complex_grad = "holomorphic"
     array_api = True
     text = ("out[o] = Σ Πₖ Aₖ[sₖ]", "∂L/∂Aᵢ = einsum(g, Aₖ (k ≠ i) → sᵢ)")
     latex = (r"\mathrm{out}_{o} = \sum \prod_k A^{(k)}_{s_k}",
@@ -343,6 +353,7 @@ def _constant(ns, array, like):
     return ns.asarray(array, device=like.device)
 
 
+@autocast_op("einsum")
 def einsum(equation, *operands) -> Tensor:
     """Einstein summation (``torch.einsum``): ``'ij,jk->ik'``, ``'...ij->...ji'``, implicit output
     (``'ij,jk'``), repeated indices (``'ii->i'``); operands may also come as one list."""

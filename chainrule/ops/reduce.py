@@ -10,6 +10,7 @@ import builtins
 
 from .. import backend as B
 from .. import return_types
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, as_float_mask, dtype_kind, errstate, namespace, xp
 from ..tensor import Tensor
@@ -81,6 +82,7 @@ class Sum(Function):
     """
 
     name = "sum"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = Σᵢ xᵢ", "∂y/∂xᵢ = 1")
     latex = (r"y = \sum_i x_i", r"\frac{\partial y}{\partial x_i} = 1")
@@ -148,6 +150,7 @@ class Mean(Function):
     """
 
     name = "mean"
+    complex_grad = "real_linear"
     array_api = True
     text = ("y = (1/N) Σᵢ xᵢ", "∂y/∂xᵢ = 1/N")
     latex = (r"y = \frac{1}{N}\sum_i x_i", r"\frac{\partial y}{\partial x_i} = \frac{1}{N}")
@@ -664,6 +667,7 @@ def amin(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
     return Min.apply(x, axis=None if d == () else d, keepdims=bool(keepdim or keepdims))
 
 
+@autocast_op("prod")
 def prod(x, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool = False, dtype=None):
     x = _reduction_input(x, dtype)
     return Prod.apply(x, axis=axis if dim is None else dim, keepdims=bool(keepdims or keepdim))

@@ -29,13 +29,15 @@ theirs:
   Cubic (Keys, A = −0.75): taps ⌊s⌋ − 1 … ⌊s⌋ + 2 clamped to [0, n − 1], weights from
   t = s − ⌊s⌋. Nearest: i = min(⌊j·r⌋, n − 1); nearest-exact: i = min(⌊(j + ½)·r⌋, n − 1),
   the product rounded to float32 before the floor as PyTorch does. Area is adaptive average
-  pooling.
+  pooling. ``antialias=True`` (bilinear, bicubic, lanczos; Pillow's resampling) widens the
+  filter by the downsampling ratio and normalises its weights (see ``_aa_taps``).
 - **Pixel shuffle** is a reshape, a permutation and a reshape.
 """
 from __future__ import annotations
 
 import math
 
+from ..amp.autocast_mode import autocast_op
 from ..backend import asarray_like, is_foreign_array, namespace, numpy_dtype, xp
 from ..tensor import Tensor
 from .arithmetic import add, multiply
@@ -88,6 +90,7 @@ def _check_pad(input, pad, mode: str, value) -> tuple[int, ...]:  # noqa: A002
     return pad
 
 
+@autocast_op("pad")
 def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
     """PyTorch's ``F.pad``: ``pad`` = (left, right) of the last axis, then of the one before, …;
     negative entries crop. 'constant' pads any trailing axes with ``value`` (default 0);
@@ -150,8 +153,8 @@ def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
 
 
 # ---------------------------------------------------------------------------------- interpolation
-_INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
-_NEEDS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
+_INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear", "lanczos")
+_NEEDS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5, "lanczos": 4}
 _CUBIC_A = -0.75
 
 
@@ -211,6 +214,68 @@ def _cubic_taps(n_in: int, n_out: int, scale, align_corners: bool, dtype):
     weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
     base = base.astype(xp.int64)
     return [(xp.clip(base + k - 1, 0, n_in - 1), w.astype(dtype)) for k, w in enumerate(weights)]
+
+
+def _aa_triangle(x):
+    """The bilinear antialias filter, 1 − |x| on |x| < 1."""
+    x = xp.abs(x)
+    return xp.where(x < 1, 1 - x, 0)
+
+
+def _aa_cubic(x):
+    """The bicubic antialias filter: Keys' kernel with A = −0.5 (Pillow's), |x| < 2."""
+    x = xp.abs(x)
+    a = x.dtype.type(-0.5)
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return xp.where(x < 1, near, xp.where(x < 2, far, 0))
+
+
+def _aa_lanczos(x):
+    """Lanczos-3: sinc(x)·sinc(x/3) on |x| < 3 (1 at 0)."""
+    x = xp.abs(x)
+    px = xp.pi * x.astype(xp.float64)
+    with xp.errstate(invalid="ignore", divide="ignore"):
+        value = 3 * xp.sin(px) * xp.sin(px / 3) / (px * px)
+    return xp.where(x == 0, 1, xp.where(x < 3, value, 0)).astype(x.dtype)
+
+
+#: antialiasing filters: (taps of the plain interpolation, the filter)
+_AA_FILTERS = {"bilinear": (2, _aa_triangle), "bicubic": (4, _aa_cubic),
+               "lanczos": (6, _aa_lanczos)}
+
+
+def _aa_taps(n_in: int, n_out: int, scale, align_corners: bool, dtype, mode: str):
+    """PyTorch's antialiased taps (``_upsample_{bilinear,bicubic,lanczos}2d_aa``, Pillow's
+    resampling): output j is a normalised weighted sum of the inputs within ``support`` of its
+    centre c = r·(j + ½) — in both align_corners modes, which change only the ratio r —, the
+    filter stretched by r when downsampling:
+
+        support = (taps/2)·max(r, 1),  i ∈ [⌊c − support + ½⌋₊, min(⌊c + support + ½⌋, n_in)),
+        w_i = f((i − c + ½)/max(r, 1)) / Σ_i f(…)
+
+    with PyTorch's float32 arithmetic for float32 (c and the filter's argument rounded as its
+    kernel rounds them)."""
+    work = dtype if dtype == xp.float64 else xp.dtype(xp.float32)
+    size, filt = _AA_FILTERS[mode]
+    r = _ratio(n_in, n_out, scale, align_corners, work)
+    support = work.type(size * 0.5 * float(r) if r >= 1 else size * 0.5)
+    invscale = work.type(1) / r if r >= 1 else work.type(1)
+    j = xp.arange(n_out)
+    center = (xp.float64(r) * (j + 0.5)).astype(work)
+    c64 = center.astype(xp.float64)
+    lo = xp.maximum(xp.trunc(c64 - xp.float64(support) + 0.5).astype(xp.int64), 0)
+    hi = xp.minimum(xp.trunc(c64 + xp.float64(support) + 0.5).astype(xp.int64), n_in)
+    k = xp.arange(int(math.ceil(float(support))) * 2 + 1)
+    offset = ((lo[:, None] + k).astype(work) - center[:, None]).astype(work)
+    arg = ((offset.astype(xp.float64) + 0.5) * xp.float64(invscale)).astype(work)
+    w = xp.where(k < (hi - lo)[:, None], filt(arg), 0).astype(work)
+    total = xp.zeros(n_out, dtype=work)
+    for t in range(w.shape[1]):           # summed in order, as PyTorch
+        total = (total + w[:, t]).astype(work)
+    w = xp.where(total[:, None] != 0, w / xp.where(total == 0, 1, total)[:, None], w)
+    index = xp.minimum(lo[:, None] + k, n_in - 1)
+    return [(index[:, t], w[:, t].astype(dtype)) for t in range(w.shape[1])]
 
 
 #: Largest interpolation matrix (n_out × n_in entries) used; longer axes gather instead.
@@ -278,6 +343,10 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
     ⌊d·scale⌋; the index arithmetic uses 1/scale unless ``recompute_scale_factor``). Modes:
     'nearest', 'nearest-exact', 'linear' (3-D), 'bilinear' / 'bicubic' (4-D), 'trilinear' (5-D)
     and 'area' (adaptive average pooling); see the module docstring for the index formulas.
+    ``antialias=True`` (4-D bilinear, bicubic and 'lanczos', which requires it) gives PyTorch's
+    antialiased kernels; where PyTorch resamples the height of an output one pixel wide (every
+    row then repeats the first window's value, PyTorch 2.13), chainrule gives the filtered
+    values.
     """
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
@@ -290,8 +359,6 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
                                   f"supported (got {input.ndim}D) for the modes: nearest | linear "
                                   f"| bilinear | bicubic | trilinear | area | nearest-exact (got "
                                   f"{mode})")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by chainrule")
     nd = input.ndim - 2
     spatial = tuple(input.shape[2:])
     if size is not None and scale_factor is not None:
@@ -309,6 +376,13 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
         out = [math.floor(float(d) * s) for d, s in zip(spatial, factors)]
         recompute = recompute_scale_factor or mode == "area"
         scales = [None] * nd if recompute else factors
+    if antialias and not (mode in _AA_FILTERS and input.ndim == 4):
+        raise ValueError("interpolate: Anti-alias option is restricted to bilinear, bicubic, and "
+                         "lanczos modes and requires a 4-D tensor as input, got mode "
+                         f"{mode!r} and a {input.ndim}-D input")
+    if mode == "lanczos" and (align_corners or not antialias):
+        raise ValueError("interpolate: Lanczos mode does not support align_corners=True"
+                         if align_corners else "interpolate: Lanczos mode requires antialias=True")
     if nd not in (1, 2, 3) or (mode in _NEEDS and input.ndim != _NEEDS[mode]):
         if mode in _NEEDS and nd in (1, 2, 3):
             raise NotImplementedError(f"interpolate: Got {input.ndim}D input, but {mode} mode "
@@ -336,7 +410,11 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
         n_in, n_out, scale = spatial[k], out[k], scales[k]
         if n_in == n_out and mode in ("linear", "bilinear", "trilinear"):
             continue    # PyTorch's linear kernels copy an axis whose size is unchanged
-        if mode in ("nearest", "nearest-exact"):
+        if antialias:
+            if n_in == n_out:
+                continue    # PyTorch's separable kernel leaves an unchanged axis alone
+            taps = _aa_taps(n_in, n_out, scale, align_corners, dtype, mode)
+        elif mode in ("nearest", "nearest-exact"):
             taps = _nearest_taps(n_in, n_out, scale, mode == "nearest-exact", dtype)
         elif mode == "bicubic":
             taps = _cubic_taps(n_in, n_out, scale, align_corners, dtype)

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 
 from .. import kernels
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import is_foreign_array, xp
 from ..parallel import parallel_for
@@ -884,6 +885,7 @@ def _lengths_param(lengths, T, N, op):
     return None if lengths is None else check_lengths(lengths, T, N, op)
 
 
+@autocast_op("rnn")
 def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity: str = "tanh", lengths=None,
         reverse: bool = False):
     """One layer, one direction of an Elman RNN over x (T, N, I): returns (y, h_T).
@@ -907,6 +909,7 @@ def gru(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, lengths=None, reverse: bool 
     return tuple(_split(packed, [(T, N, H), (N, H)]))
 
 
+@autocast_op("lstm")
 def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, *, lengths=None,
          reverse: bool = False):
     """One layer, one direction of an LSTM over x (T, N, I): returns (y, h_T, c_T).

@@ -12,10 +12,10 @@ is exactly that. ``diagflat``, ``narrow_copy``, ``split_with_sizes``, ``adjoint`
 and ``nonzero_static`` are the other spellings of existing operations.
 
 ``real``, ``conj`` and ``resolve_conj`` of a real tensor are the tensor itself, as in PyTorch;
-``imag`` raises PyTorch's error. A complex tensor (values only: chainrule does not differentiate
-complex tensors) gives its real and imaginary parts as views, and ``conj``/``conj_physical`` as a
-conjugated copy (PyTorch's ``conj`` is a lazy view; chainrule materialises it, so ``is_conj()``
-stays False).
+``imag`` raises PyTorch's error. A complex tensor gives its real and imaginary parts as views,
+and ``conj``/``conj_physical`` as a conjugated copy (PyTorch's ``conj`` is a lazy view; chainrule
+materialises it, so ``is_conj()`` stays False); all three are differentiable with PyTorch's
+complex gradients (chainrule/ops/complex_grad.py).
 """
 from __future__ import annotations
 
@@ -199,9 +199,10 @@ def _part(data, which: str):
 
 
 def real(input):  # noqa: A002
-    """The real part: a real tensor itself; of a complex tensor, a view of its real parts."""
+    """The real part: a real tensor itself; of a complex tensor, a view of its real parts
+    (differentiable: ``complex_grad.Real``)."""
     input = _tensor(input, "real")
-    return Tensor._make(_part(input._data, "real")) if _is_complex(input) else input
+    return _complex_grad().Real.apply(input) if _is_complex(input) else input
 
 
 def imag(input):  # noqa: A002
@@ -209,12 +210,30 @@ def imag(input):  # noqa: A002
     error)."""
     input = _tensor(input, "imag")
     if _is_complex(input):
-        return Tensor._make(_part(input._data, "imag"))
+        return _complex_grad().Imag.apply(input)
     raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def _complex_grad():
+    from . import complex_grad
+
+    return complex_grad
+
+
+def _no_grad_write(self, value, part: str) -> None:
+    from ..autograd.grad_mode import _GradMode
+
+    if _GradMode.enabled and (self.requires_grad or
+                              (isinstance(value, Tensor) and value.requires_grad)):
+        raise NotImplementedError(
+            f"z.{part} = value: writing the {part} part of a complex tensor in place while "
+            f"gradients are recorded is not supported by chainrule; build the tensor with "
+            f"chainrule.complex(real, imag) instead, or write under chainrule.no_grad()")
 
 
 def _set_real(self, value):
     if _is_complex(self):
+        _no_grad_write(self, value, "real")
         self._data.real[...] = value._data if isinstance(value, Tensor) else value
     else:
         self.copy_(value)
@@ -222,6 +241,7 @@ def _set_real(self, value):
 
 def _set_imag(self, value):
     imag(self)
+    _no_grad_write(self, value, "imag")
     self._data.imag[...] = value._data if isinstance(value, Tensor) else value
 
 
@@ -234,7 +254,7 @@ Tensor.imag = property(imag, _set_imag, doc="The imaginary part (complex tensors
 def conj(input):  # noqa: A002
     """The complex conjugate: a real tensor itself; a complex one conjugated (a copy)."""
     input = _tensor(input, "conj")
-    return Tensor._make(namespace(input._data).conj(input._data)) if _is_complex(input) else input
+    return _complex_grad().Conj.apply(input) if _is_complex(input) else input
 
 
 @tensor_method
@@ -253,7 +273,7 @@ def resolve_neg(input):  # noqa: A002
 def conj_physical(input):  # noqa: A002
     """The complex conjugate, materialised: a real tensor itself (as PyTorch returns it)."""
     input = _tensor(input, "conj_physical")
-    return Tensor._make(namespace(input._data).conj(input._data)) if _is_complex(input) else input
+    return _complex_grad().Conj.apply(input) if _is_complex(input) else input
 
 
 @tensor_method

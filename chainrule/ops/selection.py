@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 
 from .. import backend as B
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ..backend import xp
 from ..tensor import Tensor, check_number_fits, tensor_method
@@ -399,6 +400,7 @@ def _extremes_left_out_gradient(base, src, out, where):
 
 
 @tensor_method(inplace=True)
+@autocast_op("index_copy")
 def index_copy(input, dim: int, index, source):  # noqa: A002
     """``y = input``; ``y[..., index[k], ...] = source[..., k, ...]`` along ``dim``."""
     base, dim, where, zero_d = _index_setup(input, dim, index, "index_copy")

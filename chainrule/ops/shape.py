@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 
+from ..amp.autocast_mode import autocast_op
 from ..backend import asarray_like, is_foreign_array, to_numpy, xp
 from ..tensor import Size, Tensor, tensor_method
 from . import elementwise as _ew
@@ -459,6 +460,7 @@ def atleast_3d(*tensors):
     return _atleast_api(tensors, 3)
 
 
+@autocast_op("cat")
 def concat(tensors, dim: int = 0, *, axis: int | None = None):
     return _concatenate(tensors, axis=dim if axis is None else axis)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from .. import backend as B
+from ..amp.autocast_mode import autocast_op
 from ..backend import xp
 from ..tensor import Tensor, tensor_method
 from .arithmetic import add, divide, multiply, subtract
@@ -146,6 +147,7 @@ def dist(input, other, p: float = 2) -> Tensor:  # noqa: A002
     return vector_norm(subtract(a, b), float(p))
 
 
+@autocast_op("cdist")
 def cdist(x1, x2, p: float = 2.0,
           compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The p-norm distance between each row of x1 (…, P, M) and each row of x2 (…, R, M):

@@ -1,5 +1,6 @@
 r"""The short-time Fourier transform and its inverse (PyTorch's ``torch.stft``/``istft``), values
-only (their results are complex, which chainrule does not differentiate: docs/pytorch.md).
+only: their gradients are not implemented, so an input that requires grad is refused (the
+transforms of chainrule.fft, complex tensors in general, are differentiable: docs/pytorch.md).
 
     X[ω, m] = Σ_{k=0}^{n_fft−1} w[k] x[m·hop + k] e^{−2πi ωk/n_fft}
 

@@ -81,12 +81,16 @@ def test_round_trips():
                                atol=1e-14)
 
 
-def test_a_tensor_that_requires_grad_is_refused():
-    x = cr.ones(8, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="does not differentiate complex"):
-        cr.fft.rfft(x)
+def test_a_tensor_that_requires_grad_is_differentiated_as_by_pytorch():
+    # (the full oracle and gradcheck suite is tests/complex_autograd/test_fft_grad.py)
+    values = np.random.default_rng(1).normal(size=8)
+    x = cr.tensor(values, requires_grad=True)
+    t = torch.tensor(values, requires_grad=True)
+    cr.fft.rfft(x).abs().pow(2).sum().backward()
+    torch.fft.rfft(t).abs().pow(2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
     with cr.no_grad():
-        assert cr.fft.rfft(x).shape == (5,)
+        assert not cr.fft.rfft(x).requires_grad
     assert cr.fft.rfft(x.detach()).shape == (5,)
 
 

@@ -1,0 +1,98 @@
+"""Differences from PyTorch found in round 35 by the lead, each compared with PyTorch."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, x: x.permute(2, 0, 1), lambda L, x: x.permute((2, 0, 1)),
+    lambda L, x: x.permute([2, 0, 1]), lambda L, x: x.permute(dims=(2, 0, 1)),
+    lambda L, x: L.permute(x, (1, 0, 2)), lambda L, x: L.permute(x, dims=(1, 0, 2)),
+    lambda L, x: x.permute(L.Size([2, 1, 0])), lambda L, x: x.sum().permute(()),
+])
+def test_permute_spellings(call):
+    values = torch.arange(24.0, dtype=torch.float64).reshape(2, 3, 4)
+    ours = call(cr, cr.tensor(values.numpy()))
+    theirs = call(torch, values)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.numpy().tolist() == theirs.numpy().tolist()
+
+
+@pytest.mark.parametrize("shape", [(), (2, 3)])
+def test_permute_without_dims_raises_as_pytorch(shape):
+    for L in (torch, cr):
+        with pytest.raises(TypeError, match="missing 1 required positional argument"):
+            L.ones(shape).permute()
+
+
+def _retained_graph(L):
+    x = L.tensor([1.0, 2.0], requires_grad=True)
+    w = L.tensor([3.0, 4.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    u = w * 3
+    u.retain_grad()
+    fired = []
+    u.register_hook(lambda g: fired.append("u"))
+    y.register_hook(lambda g: fired.append("y"))
+    z = (y * y).sum() + (u * y).sum()
+    return (x, w, y, u), z, fired
+
+
+@pytest.mark.parametrize("how,names", [("grad", "x"), ("grad", "y"), ("grad", "yx"),
+                                       ("grad create_graph", "x"), ("backward", "x"),
+                                       ("backward", "y"), ("backward", "")])
+def test_retain_grad_and_hooks_on_the_paths_to_the_inputs(how, names):
+    """As PyTorch's engine: asked for given inputs, it runs only the nodes between the output
+    and those inputs; a retained tensor on the way gets its .grad, hooks off the way stay
+    silent, and a retained input of backward(inputs=…) is accumulated once."""
+    seen = {}
+    for L in (torch, cr):
+        (x, w, y, u), z, fired = _retained_graph(L)
+        wanted = [{"x": x, "y": y}[n] for n in names]
+        if how.startswith("grad"):
+            L.autograd.grad(z, wanted, create_graph=how.endswith("create_graph"))
+        else:
+            z.backward(inputs=wanted or None)
+        seen[L.__name__] = ([None if t.grad is None else t.grad.detach().numpy().tolist()
+                             for t in (x, w, y, u)], sorted(fired))
+    assert seen["chainrule"] == seen["torch"]
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.tensor([1 + 2j]), lambda L: L.tensor(1j), lambda L: L.tensor([1.0, 2j]),
+    lambda L: L.as_tensor([1j]), lambda L: L.full((2,), 1j), lambda L: L.tensor(np.complex64(1j)),
+    lambda L: L.tensor([np.complex128(1j), 1]), lambda L: L.tensor([np.float64(1.0), 1j]),
+    lambda L: L.tensor([1j], dtype=L.complex128), lambda L: L.ones(2) * 1j,
+])
+@pytest.mark.parametrize("default", ["float32", "float64"])
+def test_complex_numbers_make_the_default_complex_dtype(make, default):
+    """Python complex numbers give the default float's complex dtype (complex64 by default)."""
+    dtypes = []
+    for L in (torch, cr):
+        before = L.get_default_dtype()
+        L.set_default_dtype(getattr(L, default))
+        try:
+            t = make(L)
+        finally:
+            L.set_default_dtype(before)
+        dtypes.append(str(t.dtype).replace("torch.", ""))
+        np.testing.assert_array_equal(t.numpy(), make(torch).numpy().astype(t.numpy().dtype))
+    assert dtypes[0] == dtypes[1]
+
+
+@pytest.mark.parametrize("make,error", [
+    (lambda L: L.tensor([1j], dtype=L.float32), TypeError),
+    (lambda L: L.full((2,), 1j, dtype=L.float32), RuntimeError),
+    (lambda L: L.full((2,), 1 + 1j, dtype=L.int64), RuntimeError),
+    (lambda L: L.zeros(2).fill_(1j), RuntimeError),
+])
+def test_complex_numbers_into_real_dtypes_raise(make, error):
+    for L in (torch, cr):
+        with pytest.raises(error):
+            make(L)
