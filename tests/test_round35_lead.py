@@ -96,3 +96,33 @@ def test_complex_numbers_into_real_dtypes_raise(make, error):
     for L in (torch, cr):
         with pytest.raises(error):
             make(L)
+
+
+_FP32_UNDER_AUTOCAST = [
+    lambda L, x: L.linalg.inv(x), lambda L, x: L.linalg.solve(x, x[:, :1]),
+    lambda L, x: L.linalg.inv_ex(x).inverse, lambda L, x: L.linalg.cholesky(x @ x.mT),
+    lambda L, x: L.linalg.eigvalsh(x + x.mT), lambda L, x: L.linalg.eigh(x + x.mT)[0],
+    lambda L, x: L.linalg.svdvals(x), lambda L, x: L.linalg.svd(x)[1],
+    lambda L, x: L.linalg.eigvals(x), lambda L, x: L.linalg.cond(x),
+    lambda L, x: L.linalg.tensorinv(x, ind=1), lambda L, x: L.linalg.cholesky_ex(x @ x.mT).L,
+    lambda L, x: L.linalg.matrix_rank(x), lambda L, x: L.linalg.lstsq(x, x[:, :1]).solution,
+    lambda L, x: L.linalg.qr(x).R, lambda L, x: L.inverse(x), lambda L, x: L.pinverse(x),
+    lambda L, x: L.cholesky(x @ x.mT), lambda L, x: L.quantile(x, 0.5),
+    lambda L, x: L.nanquantile(x, 0.5), lambda L, x: L.fft.fft(x), lambda L, x: L.fft.rfft(x),
+    lambda L, x: L.fft.irfft(x), lambda L, x: L.fft.fft2(x), lambda L, x: L.fft.rfftn(x),
+    lambda L, x: L.fft.hfft(x), lambda L, x: L.fft.ihfft(x),
+    lambda L, x: L.polar(x.abs(), x), lambda L, x: L.view_as_complex(x[:, :2].contiguous()),
+]
+
+
+@pytest.mark.parametrize("call", _FP32_UNDER_AUTOCAST)
+def test_autocast_runs_pytorchs_float32_list_in_float32(call):
+    """float16 inputs of the linear-algebra, FFT and quantile ops on PyTorch's float32 list are
+    cast up under CPU autocast, so the results have PyTorch's dtypes."""
+    values = np.random.default_rng(0).standard_normal((4, 4)) + 4 * np.eye(4)
+    dtypes = []
+    for L in (torch, cr):
+        x = L.tensor(values.astype(np.float16))
+        with L.autocast("cpu", dtype=L.float16):
+            dtypes.append(str(call(L, x).dtype).replace("torch.", ""))
+    assert dtypes[0] == dtypes[1]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend as B
+from ..amp.autocast_mode import autocast_op
 from ..tensor import Tensor
 from . import primitives as P
 
@@ -150,32 +151,38 @@ def _transform(numpy_fn, x: Tensor, axes, sizes, norm, conj_in, conj_out) -> Ten
 
 
 # ------------------------------------------------------------------ one dimension
+@autocast_op("fft_fft")
 def fft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A002
     """X_k = Σ_j x_j e^{−2πi jk/n} along ``dim`` (``n``: crop or zero-pad to n first)."""
     return _one("fft", np.fft.fftn, input, n, dim, norm)
 
 
+@autocast_op("fft_ifft")
 def ifft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A002
     """x_j = (1/n) Σ_k X_k e^{+2πi jk/n} along ``dim``."""
     return _one("ifft", np.fft.ifftn, input, n, dim, norm)
 
 
+@autocast_op("fft_rfft")
 def rfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A002
     """The n//2 + 1 non-redundant coefficients of the fft of a real signal."""
     return _one("rfft", np.fft.rfftn, input, n, dim, norm, real_only=True)
 
 
+@autocast_op("fft_irfft")
 def irfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A002
     """The real signal of n = 2(m − 1) samples (or ``n``) whose rfft is the input."""
     return _one("irfft", np.fft.irfftn, input, n, dim, norm)
 
 
+@autocast_op("fft_hfft")
 def hfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A002
     """The real spectrum of a signal with Hermitian symmetry given by its first half:
     irfft of the conjugate with the normalisation swapped."""
     return _one("hfft", np.fft.irfftn, input, n, dim, norm, swap=True, conj_in=True)
 
 
+@autocast_op("fft_ihfft")
 def ihfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A002
     """The inverse of hfft: the conjugate of rfft with the normalisation swapped."""
     return _one("ihfft", np.fft.rfftn, input, n, dim, norm, real_only=True, swap=True,
@@ -183,18 +190,22 @@ def ihfft(input, n=None, dim=-1, norm=None, *, out=None) -> Tensor:  # noqa: A00
 
 
 # ------------------------------------------------------------------ several dimensions
+@autocast_op("fft_fft2")
 def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:  # noqa: A002
     return _many("fft2", np.fft.fftn, input, s, dim, norm, False)
 
 
+@autocast_op("fft_ifft2")
 def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:  # noqa: A002
     return _many("ifft2", np.fft.ifftn, input, s, dim, norm, False)
 
 
+@autocast_op("fft_rfft2")
 def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:  # noqa: A002
     return _many("rfft2", np.fft.rfftn, input, s, dim, norm, False, real_only=True)
 
 
+@autocast_op("fft_irfft2")
 def irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:  # noqa: A002
     return _many("irfft2", np.fft.irfftn, input, s, dim, norm, False)
 
@@ -208,18 +219,22 @@ def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None) -> Tensor:  # no
                  swap=True, conj_out=True)
 
 
+@autocast_op("fft_fftn")
 def fftn(input, s=None, dim=None, norm=None, *, out=None) -> Tensor:  # noqa: A002
     return _many("fftn", np.fft.fftn, input, s, dim, norm, True)
 
 
+@autocast_op("fft_ifftn")
 def ifftn(input, s=None, dim=None, norm=None, *, out=None) -> Tensor:  # noqa: A002
     return _many("ifftn", np.fft.ifftn, input, s, dim, norm, True)
 
 
+@autocast_op("fft_rfftn")
 def rfftn(input, s=None, dim=None, norm=None, *, out=None) -> Tensor:  # noqa: A002
     return _many("rfftn", np.fft.rfftn, input, s, dim, norm, True, real_only=True)
 
 
+@autocast_op("fft_irfftn")
 def irfftn(input, s=None, dim=None, norm=None, *, out=None) -> Tensor:  # noqa: A002
     return _many("irfftn", np.fft.irfftn, input, s, dim, norm, True)
 

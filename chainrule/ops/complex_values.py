@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from .. import backend as B
+from ..amp.autocast_mode import autocast_op
 from ..autograd.grad_mode import _GradMode
 from ..tensor import Tensor, tensor_method
 from . import complex_grad
@@ -66,6 +67,7 @@ def _complex_of(a):
     return a.astype(_COMPLEX.get(a.dtype, a.dtype), copy=False)
 
 
+@autocast_op("linalg_eig")
 def eig(A, *, out=None):  # noqa: N803
     """``torch.linalg.eig``: (eigenvalues, eigenvectors), both complex."""
     _no_grad_through_complex("linalg.eig", A)
@@ -76,6 +78,7 @@ def eig(A, *, out=None):  # noqa: N803
     return return_types.linalg_eig(_back(w.astype(target), A), _back(v.astype(target), A))
 
 
+@autocast_op("linalg_eigvals")
 def eigvals(A, *, out=None):  # noqa: N803
     """``torch.linalg.eigvals``: the eigenvalues (complex) of a square matrix."""
     _no_grad_through_complex("linalg.eigvals", A)
@@ -113,6 +116,7 @@ def _pair(op: str, a: Tensor, b: Tensor):
     return x, y
 
 
+@autocast_op("polar")
 def polar(abs, angle) -> Tensor:  # noqa: A002
     """r (cos θ + i sin θ): the complex numbers of modulus ``abs`` and argument ``angle``."""
     _pair("polar", abs, angle)
@@ -134,6 +138,7 @@ def view_as_real(input) -> Tensor:  # noqa: A002
     return complex_grad.ViewAsReal.apply(input)
 
 
+@autocast_op("view_as_complex")
 def view_as_complex(input) -> Tensor:  # noqa: A002
     """The complex view of a (…, 2) real tensor whose last dim has stride 1 (PyTorch's checks)."""
     data = input._data

@@ -6,6 +6,7 @@ them (the names and the Tensor methods) where the package's public names are lis
 from __future__ import annotations
 
 from .. import return_types
+from ..amp.autocast_mode import autocast_op
 from ..backend import xp
 from ..tensor import Tensor
 from . import linalg_decompositions as _dec
@@ -42,17 +43,20 @@ def slogdet(input):  # noqa: A002
     return return_types.slogdet(result.sign, result.logabsdet)
 
 
+@autocast_op("inverse")
 def inverse(input, *, out=None):  # noqa: A002
     """``torch.inverse`` / ``Tensor.inverse``: ``linalg.inv``."""
     no_out("inverse", out)
     return _dec.inv(input)
 
 
+@autocast_op("cholesky")
 def cholesky(input, upper: bool = False, *, out=None):  # noqa: A002
     """``torch.cholesky`` / ``Tensor.cholesky`` (deprecated in PyTorch): ``linalg.cholesky``."""
     return _eig.cholesky(input, upper=upper, out=out)
 
 
+@autocast_op("cholesky_solve")
 def cholesky_solve(input, input2, upper: bool = False, *, out=None):  # noqa: A002
     """``torch.cholesky_solve(B, L, upper=False)``: X with (L Lᵀ) X = B (A = Uᵀ U for
     ``upper=True``). Solved as (L Lᵀ) X = B with the general solve: L is taken as given (as in
@@ -70,12 +74,14 @@ def _gram(factor, upper: bool):
     return _dec._mT(factor) @ factor if upper else factor @ _dec._mT(factor)
 
 
+@autocast_op("cholesky_inverse")
 def cholesky_inverse(input, upper: bool = False, *, out=None):  # noqa: A002
     """``torch.cholesky_inverse(L, upper=False)``: (L Lᵀ)⁻¹ (or (Uᵀ U)⁻¹), from the factor."""
     no_out("cholesky_inverse", out)
     return _dec.inv(_gram(input, upper))
 
 
+@autocast_op("pinverse")
 def pinverse(input, rcond: float = 1e-15):  # noqa: A002
     """``torch.pinverse`` / ``Tensor.pinverse``: ``linalg.pinv(input, rtol=rcond)``."""
     return _svd.pinv(input, rtol=rcond)
@@ -117,6 +123,7 @@ def chain_matmul(*matrices, out=None):
     return _prod.multi_dot(list(matrices))
 
 
+@autocast_op("svd")
 def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):  # noqa: A002
     """``torch.svd`` / ``Tensor.svd`` (the older form): ``(U, S, V)`` with A = U diag(S) Vᵀ
     (V, not Vh); ``some=True``: reduced; ``compute_uv=False``: U and V are zero-filled, of the
@@ -133,6 +140,7 @@ def svd(input, some: bool = True, compute_uv: bool = True, *, out=None):  # noqa
     return return_types.svd(u, s, _dec._mT(vh))
 
 
+@autocast_op("qr")
 def qr(input, some: bool = True, *, out=None):  # noqa: A002
     """``torch.qr`` / ``Tensor.qr`` (the older form): ``linalg.qr`` with mode 'reduced'
     (``some=True``) or 'complete', as ``torch.return_types.qr``."""

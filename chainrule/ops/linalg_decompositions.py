@@ -18,6 +18,7 @@ with ``create_graph=True`` the backward is itself differentiable.
 from __future__ import annotations
 
 from .. import return_types
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, asarray_like, matrix_transpose, numpy_dtype, to_numpy, xp
 from ..backend import reshape as _reshape
@@ -276,6 +277,7 @@ class Inv(Function):
         return -(yt @ g @ yt)
 
 
+@autocast_op("linalg_inv")
 def inv(A):  # noqa: N803
     """``torch.linalg.inv``: the inverse of each square matrix of ``A`` (shape (*, n, n)).
 
@@ -286,6 +288,7 @@ def inv(A):  # noqa: N803
     return Inv.apply(A)
 
 
+@autocast_op("linalg_inv_ex")
 def inv_ex(A, *, check_errors: bool = False):  # noqa: N803
     """``torch.linalg.inv_ex``: ``(inverse, info)``; ``info`` (int32, shape (*)) is 0 where the
     matrix was inverted and k > 0 where its k-th pivot is zero (the inverse there is not
@@ -373,6 +376,7 @@ def _squeeze_last(x):
     return reshape(x, tuple(x.shape)[:-1])
 
 
+@autocast_op("linalg_solve")
 def solve(A, B, *, left: bool = True, out=None):  # noqa: N803
     """``torch.linalg.solve``: X with A X = B (``left=True``) or X A = B (``left=False``).
 

@@ -23,6 +23,7 @@ with products, transposes, slices and this package's primitives, so ``create_gra
 from __future__ import annotations
 
 from .. import return_types
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, matrix_transpose, namespace, to_numpy, xp
 from ..tensor import Tensor
@@ -107,6 +108,7 @@ class Cholesky(Function):
         return _mT(inv_low) @ s @ inv_low
 
 
+@autocast_op("linalg_cholesky")
 def cholesky(A, *, upper: bool = False, out=None):  # noqa: N803
     """``torch.linalg.cholesky``: L with A = L Lᵀ (``upper=True``: U = Lᵀ with A = Uᵀ U, read
     from A's upper triangle). Raises ``chainrule.linalg.LinAlgError`` if A is not
@@ -176,6 +178,7 @@ class Eigh(Function):
         return v @ inner @ _mT(v)
 
 
+@autocast_op("linalg_eigh")
 def eigh(A, UPLO: str = "L", *, out=None):  # noqa: N803
     """``torch.linalg.eigh``: ``(eigenvalues, eigenvectors)`` of symmetric A, eigenvalues in
     ascending order; only the ``UPLO`` ('L' or 'U') triangle of A is read."""
@@ -191,6 +194,7 @@ def eigh(A, UPLO: str = "L", *, out=None):  # noqa: N803
     return return_types.linalg_eigh(values, vectors)
 
 
+@autocast_op("linalg_eigvalsh")
 def eigvalsh(A, UPLO: str = "L", *, out=None):  # noqa: N803
     """``torch.linalg.eigvalsh``: the eigenvalues (ascending) of symmetric A; differentiable
     (through :func:`eigh`: the eigenvectors are computed too, as PyTorch does when grad is on)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from .. import return_types
+from ..amp.autocast_mode import autocast_op
 from ..backend import xp
 from ..tensor import Tensor
 from . import linalg_decompositions as _dec
@@ -102,6 +103,7 @@ def solve_ex(A, B, *, left: bool = True, check_errors: bool = False, out=None): 
     return linalg_solve_ex(result * Tensor._make(mask), Tensor._make(info))
 
 
+@autocast_op("linalg_cholesky_ex")
 def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False, out=None):  # noqa: N803
     """``torch.linalg.cholesky_ex``: ``(L, info)``; ``info`` (int32, shape (*)) is 0 where A is
     positive-definite and k > 0 where its leading minor of order k is not (L there is not
@@ -190,6 +192,7 @@ def vander(x, *, N=None):  # noqa: N803
     return ops.cat([ones, powers], -1)
 
 
+@autocast_op("linalg_tensorinv")
 def tensorinv(A, ind: int = 2, *, out=None):  # noqa: N803
     """``torch.linalg.tensorinv``: the inverse of A read as a matrix of shape
     (∏ A.shape[:ind], ∏ A.shape[ind:]), returned with shape A.shape[ind:] + A.shape[:ind]."""
@@ -205,6 +208,7 @@ def tensorinv(A, ind: int = 2, *, out=None):  # noqa: N803
     return inverse.reshape(*(tuple(A.shape[ind:]) + tuple(A.shape[:ind])))
 
 
+@autocast_op("linalg_tensorsolve")
 def tensorsolve(A, B, dims=None, *, out=None):  # noqa: N803
     """``torch.linalg.tensorsolve``: X with tensordot(A, X, X.ndim) = B; ``dims``: axes of A
     moved to the end first."""
@@ -225,6 +229,7 @@ def tensorsolve(A, B, dims=None, *, out=None):  # noqa: N803
 
 
 # ------------------------------------------------------------------------------ cond
+@autocast_op("linalg_cond")
 def cond(A, p=None, *, out=None):  # noqa: N803
     """``torch.linalg.cond``: κ_p(A) = ‖A‖_p ‖A⁻¹‖_p; p = None or 2: σ_max/σ_min, −2: its
     reciprocal (any shape); 'fro', 'nuc', ±inf, ±1: through the inverse (square A)."""

@@ -35,6 +35,7 @@ reflector with τ vᵀv = 1 is singular, so Z_{j+1} cannot be recovered from Z_j
 from __future__ import annotations
 
 from .. import return_types
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import (
     array_namespace,
@@ -241,6 +242,7 @@ def _check_float(op: str, *tensors) -> None:
                                       f"{kind}{dtype} (a tensor of shape {tuple(t.shape)})")
 
 
+@autocast_op("geqrf")
 def geqrf(input, *, out=None):  # noqa: A002
     """``torch.geqrf`` / ``Tensor.geqrf``: ``(a, tau)`` with A = Q R, R in the upper triangle of
     ``a``, Q = H_0 ⋯ H_{k−1} given by the reflectors below it and ``tau`` (…, k), k = min(m, n)
@@ -409,6 +411,7 @@ def _batch_check(op: str, what: str, t, shape: tuple) -> None:
                            f"shape {shape})")
 
 
+@autocast_op("linalg_householder_product")
 def householder_product(A, tau, *, out=None):  # noqa: N803
     """``torch.linalg.householder_product`` (= ``torch.orgqr``): the first n columns of the
     product Q = H_0 ⋯ H_{k−1} of the reflectors given by A (…, m, n) (below its diagonal) and
@@ -435,12 +438,14 @@ def householder_product(A, tau, *, out=None):  # noqa: N803
     return HouseholderProduct.apply(A, tau)
 
 
+@autocast_op("orgqr")
 def orgqr(input, tau, *, out=None):  # noqa: A002
     """``torch.orgqr`` / ``Tensor.orgqr``: :func:`householder_product`."""
     no_out("orgqr", out)
     return householder_product(input, tau)
 
 
+@autocast_op("ormqr")
 def ormqr(input, tau, other, left: bool = True, transpose: bool = False,  # noqa: A002
           *, out=None):
     """``torch.ormqr`` / ``Tensor.ormqr``: op(Q) C (``left=True``) or C op(Q), op(Q) = Qᵀ with

@@ -33,6 +33,7 @@ the unpivoted LAPACK-like kernels do; with ``pivot=True`` a zero pivot column is
 from __future__ import annotations
 
 from .. import return_types
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import (
     array_namespace,
@@ -500,6 +501,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data: bool = True,  # noqa: N803
     return lu_unpack_type(p, low, up)
 
 
+@autocast_op("lu_solve")
 def lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False,  # noqa: N803
              out=None):
     """``torch.linalg.lu_solve``: X with A X = B (``left=False``: X A = B; ``adjoint=True``: Aᵀ

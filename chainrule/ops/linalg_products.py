@@ -174,6 +174,7 @@ def _singular_or_eigen_magnitudes(data, hermitian: bool):
     return xp.linalg.svd(data, compute_uv=False)
 
 
+@autocast_op("linalg_matrix_rank")
 def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False, out=None):  # noqa: N803
     """``torch.linalg.matrix_rank``: the number of singular values (eigenvalue magnitudes for
     ``hermitian=True``) above max(atol, rtol·σ_max); rtol defaults to max(m, n)·ε, and to 0 when
@@ -207,6 +208,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False, out=None): 
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
+@autocast_op("linalg_lstsq")
 def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
     """``torch.linalg.lstsq``: ``(solution, residuals, rank, singular_values)`` of
     min ‖A X − B‖ (A (*, m, n), B (*, m, k) or (*, m)).

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, matrix_transpose, namespace, reshape, xp
 from ..tensor import Tensor
@@ -117,6 +118,7 @@ class Qr(Function):
         return namespace(g).concat([ga_x, q @ gy], axis=-1)
 
 
+@autocast_op("linalg_qr")
 def qr(A, mode: str = "reduced", *, out=None):  # noqa: N803
     """``torch.linalg.qr``: ``(Q, R)`` with A = Q R. ``mode``: 'reduced' (Q m×k, R k×n,
     k = min(m, n)), 'complete' (Q m×m, R m×n) or 'r' (R only; Q is empty)."""

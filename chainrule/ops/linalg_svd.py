@@ -18,6 +18,7 @@ constant:  ∂L/∂A = −Pᵀ G Pᵀ + (I − A P) Gᵀ P Pᵀ + Pᵀ P Gᵀ (I
 from __future__ import annotations
 
 from .. import return_types
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import (
     array_namespace,
@@ -110,6 +111,7 @@ class Svd(Function):
         return ga
 
 
+@autocast_op("linalg_svd")
 def svd(A, full_matrices: bool = True, *, driver=None, out=None):  # noqa: N803
     """``torch.linalg.svd``: ``(U, S, Vh)`` with A = U diag(S) Vh, S descending.
 
@@ -128,6 +130,7 @@ def svd(A, full_matrices: bool = True, *, driver=None, out=None):  # noqa: N803
     return return_types.linalg_svd(u, s, vh)
 
 
+@autocast_op("linalg_svdvals")
 def svdvals(A, *, driver=None, out=None):  # noqa: N803
     """``torch.linalg.svdvals``: the singular values of A, descending (differentiable: the
     gradient is U diag(Ḡ_S) Vᵀ)."""

@@ -12,6 +12,7 @@ import builtins
 
 from .. import backend as B
 from .. import return_types
+from ..amp.autocast_mode import autocast_op
 from ..backend import xp
 from ..tensor import Tensor, tensor_method
 from . import reduce as _reduce
@@ -270,6 +271,7 @@ def _to_last(t, d):
 
 
 @tensor_method
+@autocast_op("quantile")
 def quantile(input, q, dim=None, keepdim: bool = False, *,  # noqa: A002
              interpolation: str = "linear"):
     """The q-quantiles of input (flattened, or along ``dim``): sorted values interpolated at
@@ -278,6 +280,7 @@ def quantile(input, q, dim=None, keepdim: bool = False, *,  # noqa: A002
 
 
 @tensor_method
+@autocast_op("nanquantile")
 def nanquantile(input, q, dim=None, keepdim: bool = False, *,  # noqa: A002
                 interpolation: str = "linear"):
     """:func:`quantile` of the values that are not NaN (NaN where all are)."""

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from .. import backend as B
+from ..amp.autocast_mode import autocast_op
 from ..tensor import Tensor, tensor_method
 from .complex_values import _no_grad_through_complex
 
@@ -63,6 +64,7 @@ def _lengths(op: str, n_fft: int, hop_length, win_length):
 
 
 @tensor_method
+@autocast_op("stft")
 def stft(input, n_fft: int, hop_length=None, win_length=None, window=None,  # noqa: A002
          center: bool = True, pad_mode: str = "reflect", normalized: bool = False,
          onesided=None, return_complex=None) -> Tensor:

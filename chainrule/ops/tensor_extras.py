@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ..backend import astype, is_foreign_array, namespace, xp
 from ..tensor import Tensor, tensor_method
@@ -290,6 +291,7 @@ def positive(input):  # noqa: A002
 
 # ------------------------------------------------------------ older spellings and methods
 @tensor_method
+@autocast_op("triangular_solve")
 def triangular_solve(input, A, upper: bool = True, transpose: bool = False,  # noqa: A002,N803
                      unitriangular: bool = False):
     """X with A X = b (``transpose``: Aᵀ X = b), A triangular (its upper or lower triangle
