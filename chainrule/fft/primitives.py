@@ -97,6 +97,7 @@ class FftC2C(Function):
     """
 
     name = "fft_c2c"
+    array_api = True
     complex_grad = "explicit"
     text = ("X_k = s Σ_j x_j e^{∓2πi jk/n}", "grad_x = Fᴴ g  (the inverse direction, dual norm)")
     latex = (r"X_k = s \sum_j x_j e^{\mp 2\pi i jk/n}", r"\nabla_x L = F^{H} g")
@@ -127,6 +128,7 @@ class FftR2C(Function):
     """
 
     name = "fft_r2c"
+    array_api = True
     complex_grad = "explicit"
     text = ("X = (F x)[…, :n//2 + 1]", "grad_x = Re Fᴴ [g, 0]")
     latex = (r"X = (F x)_{0 \ldots n/2}",
@@ -161,6 +163,7 @@ class FftC2R(Function):
     """
 
     name = "fft_c2r"
+    array_api = True
     complex_grad = "explicit"
     text = ("x = irfftn(X)", "grad_X = 2·rfftn(g) on bins 1 … ⌈n/2⌉ − 1, rfftn(g) on 0 and n/2")
     latex = (r"x = \mathcal{F}^{-1}_{\mathbb{R}} X",

@@ -68,6 +68,7 @@ class Conj(Function):
     """
 
     name = "conj"
+    array_api = True
     complex_grad = "explicit"
     text = ("s = z̄ = x − iy", "∂s/∂z = 0,  ∂s/∂z̄ = 1;  grad_z = conj(g)")
     latex = (r"s = \bar z", r"\frac{\partial s}{\partial \bar z} = 1,\quad "
@@ -95,6 +96,7 @@ class Real(Function):
     """
 
     name = "real"
+    array_api = True
     is_view = True
     complex_grad = "explicit"
     text = ("u = Re z = x", "∂u/∂x = 1,  ∂u/∂y = 0;  grad_z = g")
@@ -123,6 +125,7 @@ class Imag(Function):
     """
 
     name = "imag"
+    array_api = True
     is_view = True
     complex_grad = "explicit"
     text = ("v = Im z = y", "∂v/∂x = 0,  ∂v/∂y = 1;  grad_z = i·g")
@@ -152,6 +155,7 @@ class Complex(Function):
     """
 
     name = "complex"
+    array_api = True
     complex_grad = "explicit"
     text = ("z = a + ib", "∂z/∂a = 1,  ∂z/∂b = i;  grad_a = Re g,  grad_b = Im g")
     latex = (r"z = a + i b", r"\nabla_a L = \operatorname{Re} g,\quad "
@@ -182,6 +186,7 @@ class ViewAsReal(Function):
     """
 
     name = "view_as_real"
+    array_api = True
     is_view = True
     complex_grad = "explicit"
     text = ("p = [Re z, Im z] along a new last axis", "grad_z = g[…, 0] + i·g[…, 1]")
@@ -213,6 +218,7 @@ class ViewAsComplex(Function):
     """
 
     name = "view_as_complex"
+    array_api = True
     is_view = True
     complex_grad = "explicit"
     text = ("z = p[…, 0] + i·p[…, 1]", "grad_p = [Re g, Im g]")
@@ -244,6 +250,7 @@ class Angle(Function):
     """
 
     name = "angle"
+    array_api = True
     complex_grad = "explicit"
     text = ("θ = arg z = atan2(y, x)", "∂θ/∂x = −y/|z|²,  ∂θ/∂y = x/|z|²;  grad_z = g·i·z/|z|²")
     latex = (r"\theta = \arg z", r"\nabla_z L = g\,\frac{i z}{|z|^2}")
@@ -277,6 +284,7 @@ class Sgn(Function):
     """
 
     name = "sgn"
+    array_api = True
     complex_grad = "explicit"
     text = ("s = z/|z|", "∂s/∂z = 1/(2|z|),  ∂s/∂z̄ = −s²/(2|z|)")
     latex = (r"s = \frac{z}{|z|}", r"\nabla_z L = \frac{g - s^2\,\bar g}{2|z|}")
