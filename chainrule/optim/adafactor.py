@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import backend as B
 from ..backend import xp
 from ..tensor import Tensor
-from .optimizer import Optimizer, lerp_
+from .optimizer import Optimizer, advance, lerp_, scalar_tensor, state_tensor
 
 
 class Adafactor(Optimizer):
@@ -28,11 +28,10 @@ class Adafactor(Optimizer):
     ``eps = (ε₁, ε₂)``: ε₁ = None means the machine epsilon of the parameters' dtype (taken, as
     PyTorch does, from the group's first parameter with a gradient). The averages are PyTorch's
     ``lerp_`` (same rounding). ``lr`` is not a step size here: it caps ρ and scales the weight
-    decay. State per parameter: ``step``, and ``row_var`` (shape with the last size 1) and
-    ``col_var`` (the second-to-last size 1) for ≥ 2-d parameters, ``variance`` otherwise.
-    PyTorch keeps ``step`` as a 0-d float tensor; chainrule keeps the int count (as its other
-    optimizers), and loading PyTorch's state_dict converts it. ``foreach`` is accepted and
-    changes nothing (every update is whole-array).
+    decay. State per parameter: ``step`` (a 0-d float tensor, as PyTorch's), and ``row_var``
+    (shape with the last size 1) and ``col_var`` (the second-to-last size 1) for ≥ 2-d
+    parameters, ``variance`` otherwise. ``foreach`` is accepted and changes nothing (every update
+    is whole-array).
     """
 
     text = ("β̂₂ = 1 − t^τ,  ρ = min(η, 1/√t),  α = max(ε₂, RMS(θ)) ρ,  θ ← θ(1 − ηλ)",
@@ -50,6 +49,7 @@ class Adafactor(Optimizer):
              r"\hat U = \frac{U}{\max(1, \mathrm{RMS}(U)/d)}",
              r"\theta \leftarrow \theta - \alpha\,\hat U")
     labels = ("Schedules", "Factored second moment", "Clipped update", "Update")
+    _scalar_state = ("step",)
     explanation = ("Adam's second moment needs one number per weight; for an n × m matrix "
                    "Adafactor keeps only its row and column means (n + m numbers) and rebuilds "
                    "a rank-one estimate from them. Steps are relative to the weights' RMS, "
@@ -99,16 +99,15 @@ class Adafactor(Optimizer):
         ns = B.namespace(param)
         factored = param.ndim > 1
         if not state:
-            state["step"] = 0
+            state["step"] = scalar_tensor(0.0)
             if factored:
                 row, col = list(param.shape), list(param.shape)
                 row[-1] = col[-2] = 1
-                state["row_var"] = ns.zeros(tuple(row), dtype=param.dtype)
-                state["col_var"] = ns.zeros(tuple(col), dtype=param.dtype)
+                state["row_var"] = state_tensor(ns.zeros(tuple(row), dtype=param.dtype))
+                state["col_var"] = state_tensor(ns.zeros(tuple(col), dtype=param.dtype))
             else:
-                state["variance"] = B.zeros_like(param)
-        state["step"] += 1
-        t = float(state["step"])
+                state["variance"] = state_tensor(B.zeros_like(param))
+        t = advance(state)
         lr, eps1, eps2 = float(group["lr"]), self._eps1, group["eps"][1]
         weight = t ** group["beta2_decay"]                      # 1 − β̂₂
         rho = min(lr, 1 / t ** 0.5)
@@ -119,7 +118,7 @@ class Adafactor(Optimizer):
         v_hat = self._work(param, 1)
         B.into("multiply", grad, grad, out=v_hat)                # G²
         if factored:
-            row_var, col_var = state["row_var"], state["col_var"]
+            row_var, col_var = state["row_var"]._data, state["col_var"]._data
             row_mean = B.total(v_hat, axis=-1, keepdims=True) / param.shape[-1]
             lerp_(row_var, row_mean, weight, self._work(row_var, 2))
             col_mean = B.total(v_hat, axis=-2, keepdims=True) / param.shape[-2]
@@ -128,7 +127,7 @@ class Adafactor(Optimizer):
             B.into("clip", scale, eps1, None, out=scale)          # max(mean R, ε₁)
             B.into("divide", row_var @ col_var, scale, out=v_hat)  # V̂ = R C / max(mean R, ε₁)
         else:
-            variance = state["variance"]
+            variance = state["variance"]._data
             lerp_(variance, v_hat, weight, self._work(param, 2))
             v_hat[...] = variance
         B.into("clip", v_hat, eps1 * eps1, None, out=v_hat)       # U = G / √max(V̂, ε₁²)
@@ -140,20 +139,11 @@ class Adafactor(Optimizer):
         param -= update
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """PyTorch's layout (``step`` a 0-d tensor, ``row_var``/``col_var`` not of the
-        parameter's shape) or chainrule's; every array is cast to its parameter's dtype, as
-        PyTorch's ``load_state_dict`` casts floating-point state."""
+        """PyTorch's ``load_state_dict`` (every state Tensor cast to its parameter's dtype, the
+        ``step`` kept); ``eps`` made a tuple again (a JSON checkpoint holds a list)."""
         super().load_state_dict(state_dict)
         for group in self.param_groups:
             group["eps"] = tuple(group["eps"])
-            for p in group["params"]:
-                state = self.state.get(id(p))
-                for key in ("row_var", "col_var", "variance"):
-                    if state is not None and key in state:
-                        value = state[key]
-                        if isinstance(value, Tensor):
-                            value = value._data
-                        state[key] = B.astype(B.asarray_like(value, p._data), p._data.dtype)
 
 
 def _rms(a) -> float:

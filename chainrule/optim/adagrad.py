@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend as B
-from .optimizer import Optimizer, full_like
+from .optimizer import Optimizer, advance, full_like, scalar_tensor, state_tensor
 
 
 class Adagrad(Optimizer):
@@ -19,6 +19,7 @@ class Adagrad(Optimizer):
     latex = (r"s \leftarrow s + g^2",
              r"\theta \leftarrow \theta - \eta\,\frac{g}{\sqrt{s}+\epsilon}")
     labels = ("Accumulate", "Update")
+    _scalar_state = ("step",)
     explanation = ("Coordinates that have seen large gradients get small steps and rare ones "
                    "large steps; the sum only grows, so the step sizes only shrink.")
 
@@ -32,18 +33,23 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, maximize=maximize))
-        for group in self.param_groups:
-            for p in group["params"]:
-                state = self._state_for(p)
-                state["step"] = 0
-                state["sum"] = full_like(p._data, group["initial_accumulator_value"])
+        for group in self.param_groups:             # PyTorch makes the state here (and again
+            for p in group["params"]:               # at a step, where it has been emptied)
+                self._init_state(self._state_for(p), group, p._data)
+
+    @staticmethod
+    def _init_state(state: dict, group: dict, param) -> None:
+        state["step"] = scalar_tensor(0.0)
+        state["sum"] = state_tensor(full_like(param, group["initial_accumulator_value"]))
 
     def _update(self, group, param, grad, state):
-        state["step"] += 1
+        if not state:
+            self._init_state(state, group, param)
+        t = advance(state)
         grad = self._grad(group, param, grad)          # −g if maximize, + λθ if weight decay
-        lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        lr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         work = self._work(param)
-        s = state["sum"]                               # s ← s + g²
+        s = state["sum"]._data                         # s ← s + g²
         B.into("multiply", grad, grad, out=work)
         s += work
         B.into("sqrt", s, out=work)                           # θ ← θ − η_t g/(√s + ε)
@@ -71,6 +77,7 @@ class Adadelta(Optimizer):
              r"u \leftarrow \rho u + (1-\rho)\,\Delta^2",
              r"\theta \leftarrow \theta - \eta\,\Delta")
     labels = ("Mean square gradient", "Step", "Mean square step", "Update")
+    _scalar_state = ("step",)
     explanation = ("The ratio of RMS past steps to RMS gradients makes the update dimensionally "
                    "consistent, so the learning rate can stay at 1.")
 
@@ -84,12 +91,12 @@ class Adadelta(Optimizer):
     def _update(self, group, param, grad, state):
         rho, eps = group["rho"], group["eps"]
         if not state:
-            state["step"] = 0
-            state["square_avg"] = B.zeros_like(param)
-            state["acc_delta"] = B.zeros_like(param)
-        state["step"] += 1
+            state["step"] = scalar_tensor(0.0)
+            state["square_avg"] = state_tensor(B.zeros_like(param))
+            state["acc_delta"] = state_tensor(B.zeros_like(param))
+        advance(state)
         grad = self._grad(group, param, grad)          # −g if maximize, + λθ if weight decay
-        s, u = state["square_avg"], state["acc_delta"]
+        s, u = state["square_avg"]._data, state["acc_delta"]._data
         delta, work = self._work(param, 1), self._work(param, 2)
         s *= rho                                       # s ← ρs + (1 − ρ)g²
         B.into("multiply", grad, grad, out=work)

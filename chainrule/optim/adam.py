@@ -6,7 +6,14 @@ import math
 from .. import backend as B
 from .. import kernels
 from ..autograd.versions import bump
-from .optimizer import Optimizer, adam_moments_, bias_correction
+from .optimizer import (
+    Optimizer,
+    adam_moments_,
+    advance,
+    bias_correction,
+    scalar_tensor,
+    state_tensor,
+)
 
 
 class Adam(Optimizer):
@@ -33,6 +40,7 @@ class Adam(Optimizer):
                    "by 1−βᵗ corrects that bias. Dividing by √v̂ gives every coordinate its own "
                    "step size, about η regardless of the gradient's scale.")
     decoupled = False
+    _scalar_state = ("step",)
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False):
@@ -62,21 +70,22 @@ class Adam(Optimizer):
         params = [p for p in group["params"] if p.grad is not None]
         if len(params) < 2:
             return False
-        views = self._group_arrays(group, params, ("exp_avg", "exp_avg_sq"))
+        views = self._group_arrays(group, params, ("exp_avg", "exp_avg_sq"), ("step",))
         if views is None:
             return False
-        states, flat_p, flat_m, flat_v = views
+        states, flat_p, flat_m, flat_v, steps = views
         grads = [p.grad._data for p in params]
-        t = states[0]["step"]
-        if type(t) is not int or any(s["step"] != t for s in states) or any(
+        t = steps[0].item()
+        if any(s.item() != t for s in steps) or any(
                 g.shape != p._data.shape for g, p in zip(grads, params)) or not kernels.takes(
                 params[0]._data, *grads, contiguous=True):
             return False
         from ..kernels.adam import adam_update_many
 
-        t += 1
-        for s in states:
-            s["step"] = t
+        t += 1                              # every step tensor += 1 in place, as PyTorch's
+        for s in steps:
+            s[...] = t
+        t = steps[0].item()
         f = params[0]._data.dtype.type
         adam_update_many(flat_p, tuple(g.reshape(-1) for g in grads), flat_m, flat_v,
                          f(1 - beta1), f(beta2), f(1 - beta2),
@@ -90,26 +99,26 @@ class Adam(Optimizer):
         lr, (beta1, beta2) = group["lr"], group["betas"]
         eps, wd = group["eps"], group["weight_decay"]
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = B.zeros_like(param)
-            state["exp_avg_sq"] = B.zeros_like(param)
+            state["step"] = scalar_tensor(0.0)
+            state["exp_avg"] = state_tensor(B.zeros_like(param))
+            state["exp_avg_sq"] = state_tensor(B.zeros_like(param))
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = B.zeros_like(param)
-        state["step"] += 1
-        t = state["step"]
+                state["max_exp_avg_sq"] = state_tensor(B.zeros_like(param))
+        t = advance(state)
         grad = self._grad(group, param, grad, decoupled=self.decoupled)
         if wd != 0 and self.decoupled:
             param *= 1 - lr * wd
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        if kernels.takes(param, grad, m, v, contiguous=True):
-            _fast_update(param, grad, m, v, state.get("max_exp_avg_sq"), group["amsgrad"],
-                         lr, beta1, beta2, eps, t)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        vmax = state["max_exp_avg_sq"]._data if group["amsgrad"] else None
+        if kernels.takes(param, grad, m, v, contiguous=True) and (
+                vmax is None or kernels.takes(param, vmax, contiguous=True)):
+            _fast_update(param, grad, m, v, vmax, group["amsgrad"], lr, beta1, beta2, eps, t)
             return
         work = self._work(param)
         adam_moments_(m, v, grad, beta1, beta2, work)   # m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²
         if group["amsgrad"]:
-            B.into("maximum", state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
+            B.into("maximum", vmax, v, out=vmax)
+            v = vmax
         B.into("sqrt", v, out=work)                            # √v̂ + ε = √v/√(1 − β₂ᵗ) + ε
         work /= math.sqrt(bias_correction(beta2, t))
         work += eps

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend as B
-from .optimizer import Optimizer, bias_correction, lerp_
+from .optimizer import Optimizer, advance, bias_correction, lerp_, scalar_tensor, state_tensor
 
 
 class Adamax(Optimizer):
@@ -24,6 +24,7 @@ class Adamax(Optimizer):
              r"u \leftarrow \max(\beta_2 u,\ |g| + \epsilon)",
              r"\theta \leftarrow \theta - \frac{\eta}{1-\beta_1^t}\,\frac{m}{u}")
     labels = ("First moment", "Infinity norm", "Update")
+    _scalar_state = ("step",)
     explanation = ("Adam's second moment is replaced by a decaying maximum of |g|: each coordinate "
                    "moves at most about η per step, whatever the gradient's scale.")
 
@@ -38,12 +39,12 @@ class Adamax(Optimizer):
     def _update(self, group, param, grad, state):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = B.zeros_like(param)
-            state["exp_inf"] = B.zeros_like(param)
-        state["step"] += 1
+            state["step"] = scalar_tensor(0.0)
+            state["exp_avg"] = state_tensor(B.zeros_like(param))
+            state["exp_inf"] = state_tensor(B.zeros_like(param))
+        t = advance(state)
         grad = self._grad(group, param, grad)
-        m, u = state["exp_avg"], state["exp_inf"]
+        m, u = state["exp_avg"]._data, state["exp_inf"]._data
         work = self._work(param)
         lerp_(m, grad, 1 - beta1, work)                 # m ← β₁m + (1 − β₁)g
         u *= beta2                                      # u ← max(β₂u, |g| + ε)
@@ -51,7 +52,7 @@ class Adamax(Optimizer):
         work += eps
         B.into("maximum", u, work, out=u)
         B.into("divide", m, u, out=work)                       # θ ← θ − η/(1 − β₁ᵗ) · m/u
-        work *= lr / bias_correction(beta1, state["step"])
+        work *= lr / bias_correction(beta1, t)
         param -= work
 
 

@@ -2,15 +2,7 @@
 from __future__ import annotations
 
 from .. import backend as B
-from ..backend import get_default_dtype, xp
-from .optimizer import Optimizer
-
-
-def _scalar(value: float) -> float:
-    """``value`` rounded as PyTorch stores η and μ: 0-d tensors of the default dtype (float32
-    unless the default is float64), whatever the parameters' dtype."""
-    dtype = xp.float64 if xp.dtype(get_default_dtype()) == xp.float64 else xp.float32
-    return float(xp.asarray(value, dtype=dtype))
+from .optimizer import Optimizer, advance, scalar_dtype, scalar_tensor, state_tensor
 
 
 class ASGD(Optimizer):
@@ -25,7 +17,9 @@ class ASGD(Optimizer):
         ηₜ₊₁ = η₀ / (1 + λ η₀ t)^α,   μₜ₊₁ = 1 / max(1, t − t₀)
 
     The averaged iterate θ̄ is kept in the state as ``ax``; the parameters themselves follow the
-    plain SGD iterate, as PyTorch.
+    plain SGD iterate, as PyTorch. η and μ are kept, as PyTorch keeps them, in 0-d tensors of the
+    default dtype (float32 unless the default is float64; ``load_state_dict`` casts them to the
+    parameters' dtype, as PyTorch's does), each new value rounded to the default dtype first.
     """
 
     text = ("θ ← θ(1 − λη) − η g", "θ̄ ← θ̄ + μ(θ − θ̄)", "η ← η₀/(1 + λη₀t)^α,  μ ← 1/max(1, t − t₀)")
@@ -34,6 +28,7 @@ class ASGD(Optimizer):
              r"\eta_{t+1} = \frac{\eta_0}{(1 + \lambda\eta_0 t)^{\alpha}},\quad "
              r"\mu_{t+1} = \frac{1}{\max(1,\ t - t_0)}")
     labels = ("Update", "Average", "Schedules")
+    _scalar_state = ("step", "eta", "mu")
     explanation = ("SGD with a slowly decaying step; after t₀ steps the average of the iterates, "
                    "which converges at the optimal rate, is accumulated in ax.")
 
@@ -48,27 +43,27 @@ class ASGD(Optimizer):
     def _update(self, group, param, grad, state):
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
         if not state:
-            state["step"] = 0
-            state["eta"] = _scalar(lr)
-            state["mu"] = 1.0
-            state["ax"] = B.zeros_like(param)
-        state["step"] += 1
+            state["step"] = scalar_tensor(0.0)
+            state["eta"] = scalar_tensor(lr)
+            state["mu"] = scalar_tensor(1.0)
+            state["ax"] = state_tensor(B.zeros_like(param))
+        t = advance(state)
         grad = self._grad(group, param, grad)
-        eta, mu = float(state["eta"]), float(state["mu"])
+        eta, mu = state["eta"].item(), state["mu"].item()
         work = self._work(param)
         param *= 1 - lambd * eta                       # θ ← θ(1 − λη) − ηg
         B.into("multiply", grad, eta, out=work)
         param -= work
-        ax = state["ax"]
+        ax = state["ax"]._data
         if mu != 1:                                     # θ̄ ← θ̄ + μ(θ − θ̄)
             B.into("subtract", param, ax, out=work)
             work *= mu
             ax += work
         else:
             ax[...] = param
-        t = state["step"]
-        state["eta"] = _scalar(lr / (1 + lambd * lr * t) ** alpha)
-        state["mu"] = _scalar(1 / max(1, t - t0))
+        rounded = scalar_dtype().type          # PyTorch's eta.copy_(as_tensor(…)), mu.copy_(…):
+        state["eta"]._data[...] = rounded(lr / (1 + lambd * lr * t) ** alpha)   # in place, the
+        state["mu"]._data[...] = rounded(1 / max(1, t - t0))    # value in the default dtype first
 
 
 __all__ = ["ASGD"]

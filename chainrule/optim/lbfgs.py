@@ -33,13 +33,13 @@ is not one of descent (gᵀd > −tolerance_change).
 """
 from __future__ import annotations
 
-import copy
 import math
 
 from .. import backend as B
 from ..autograd.grad_mode import enable_grad
 from ..autograd.versions import bump
 from ..backend import xp
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 
@@ -57,6 +57,60 @@ def _abs_sum(v) -> float:
         return float(xp.abs(v).sum())
     ns = B.namespace(v)
     return float(ns.sum(ns.abs(v)))
+
+
+def _array(value):
+    """A state entry as the array the loop works on (a Tensor's own array; None stays)."""
+    return value._data if isinstance(value, Tensor) else value
+
+
+def _number(value):
+    """A state scalar (a 0-d Tensor or a number) as a Python number (None stays)."""
+    return value.item() if isinstance(value, Tensor) else value
+
+
+def _scalar(value: float, like) -> Tensor:
+    """A 0-d Tensor of ``like``'s dtype: PyTorch's type for the scalars it computes from its
+    tensors (ρ, α, H_diag, the first step's t)."""
+    return Tensor._from_op(B.asarray_like(xp.array(value, dtype=B.numpy_dtype(like.dtype)),
+                                          like), None)
+
+
+def _tensor(array, held):
+    """``array`` as the state's Tensor: the Tensor ``held`` where it already holds it."""
+    if array is None:
+        return None
+    if isinstance(held, Tensor) and held._data is array:
+        return held
+    return Tensor._from_op(array, None)
+
+
+class _State:
+    """The curvature pairs of L-BFGS twice over: the state's lists, of PyTorch's types (Tensors
+    yᵢ and sᵢ, 0-d Tensors ρᵢ; H_diag the int 1 until a pair is kept, then a 0-d Tensor) and
+    kept as the same list objects from step to step, as PyTorch's; and the arrays and floats of
+    the same values that the loop computes with."""
+
+    def __init__(self, dirs_t, stps_t, ro_t, h_diag_t):
+        self.dirs_t, self.stps_t, self.ro_t, self.h_diag_t = dirs_t, stps_t, ro_t, h_diag_t
+        self.dirs = None if dirs_t is None else [_array(v) for v in dirs_t]
+        self.stps = None if stps_t is None else [_array(v) for v in stps_t]
+        self.rho = None if ro_t is None else [float(_number(v)) for v in ro_t]
+        self.h_diag = None if h_diag_t is None else _number(h_diag_t)
+
+    def add(self, y, s, rho: float, h_diag: float, history: int) -> None:
+        """Keep the pair (y, s) with ρ = 1/yᵀs, dropping the oldest beyond ``history``."""
+        if len(self.dirs) == history:
+            for column in (self.dirs, self.stps, self.rho, self.dirs_t, self.stps_t, self.ro_t):
+                column.pop(0)
+        self.dirs.append(y)
+        self.stps.append(s)
+        self.rho.append(rho)
+        self.dirs_t.append(Tensor._from_op(y, None))
+        self.stps_t.append(Tensor._from_op(s, None))
+        self.ro_t.append(_scalar(rho, y))
+        self.h_diag = h_diag
+        self.h_diag_t = _scalar(h_diag, y)
 
 
 def _cubic_minimum(a, fa, ga, b, fb, gb, bounds=None) -> float:
@@ -241,44 +295,51 @@ class LBFGS(Optimizer):
         g = self._flat_grad()
         if _max_abs(g) <= tol_grad:
             return orig_loss
+        dtype = B.numpy_dtype(g.dtype).type           # PyTorch's scalars: of the tensors' dtype
 
-        d, t = state.get("d"), state.get("t")
+        # the state holds PyTorch's types (see _State); the loop works on arrays and floats
+        d, t, prev_g = _array(state.get("d")), _number(state.get("t")), state.get("prev_flat_grad")
         old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-        h_diag, prev_g = state.get("H_diag"), state.get("prev_flat_grad")
+        held = _State(old_dirs, old_stps, ro, state.get("H_diag"))
+        prev_g = _array(prev_g)
         prev_loss = state.get("prev_loss")
+        alphas: dict[int, float] = {}
+        uses_al = False
+        t_tensor = False
         n_iter = 0
         while n_iter < max_iter:
             n_iter += 1
             state["n_iter"] += 1
             if state["n_iter"] == 1:                         # steepest descent to begin
                 d = -g
-                old_dirs, old_stps, ro, h_diag = [], [], [], 1
+                held = _State([], [], [], 1)
             else:
                 y = g - prev_g
                 s = d * t
                 ys = float(y @ s)
                 if ys > 1e-10:                               # keep only positive curvature
-                    if len(old_dirs) == history:
-                        old_dirs.pop(0)
-                        old_stps.pop(0)
-                        ro.pop(0)
-                    old_dirs.append(y)
-                    old_stps.append(s)
-                    ro.append(1.0 / ys)
-                    h_diag = ys / float(y @ y)
-                al = state.setdefault("al", [None] * history)
+                    held.add(y, s, float(dtype(1.0 / ys)), float(dtype(ys / float(y @ y))),
+                             history)
+                uses_al = True
+                dirs, stps, rho = held.dirs, held.stps, held.rho
                 q = -g                                       # two-loop recursion: d = −H g
-                for i in range(len(old_dirs) - 1, -1, -1):
-                    al[i] = float(old_stps[i] @ q) * ro[i]
-                    q -= al[i] * old_dirs[i]
-                d = q * h_diag
-                for i in range(len(old_dirs)):
-                    be_i = float(old_dirs[i] @ d) * ro[i]
-                    d += (al[i] - be_i) * old_stps[i]
-            prev_g = B.copy(g)
+                for i in range(len(dirs) - 1, -1, -1):
+                    alphas[i] = float(dtype(float(stps[i] @ q) * rho[i]))
+                    q -= alphas[i] * dirs[i]
+                d = q * held.h_diag
+                for i in range(len(dirs)):
+                    be_i = float(dirs[i] @ d) * rho[i]
+                    d += (alphas[i] - be_i) * stps[i]
+            if prev_g is None or prev_g.shape != g.shape or prev_g.dtype != g.dtype:
+                prev_g = B.copy(g)
+            else:
+                prev_g[...] = g                              # in place, as PyTorch's copy_
             prev_loss = loss
+            t_tensor = False
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / _abs_sum(g)) * lr
+                inverse = 1.0 / _abs_sum(g)
+                t = min(1.0, inverse) * lr
+                t_tensor = inverse < 1.0                     # PyTorch's min() gave its tensor
             else:
                 t = lr
             gtd = float(g @ d)
@@ -291,6 +352,7 @@ class LBFGS(Optimizer):
                     return self._directional(closure, x0, step, d)
                 loss, g, t, ls_evals = _strong_wolfe(phi, t, d, loss, g, gtd,
                                                      max_ls=max_eval - evals)
+                t_tensor = False
                 self._add(t, d)
                 opt_cond = _max_abs(g) <= tol_grad
             else:
@@ -308,18 +370,22 @@ class LBFGS(Optimizer):
             if _max_abs(d * t) <= tol_change or abs(loss - prev_loss) < tol_change:
                 break
 
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=h_diag,
-                     prev_flat_grad=prev_g, prev_loss=prev_loss)
+        if uses_al:
+            al = state.setdefault("al", [None] * history)
+            for i, value in alphas.items():
+                al[i] = _scalar(value, g)
+        state["d"] = _tensor(d, state.get("d"))
+        state["t"] = _scalar(t, g) if t_tensor else t
+        state["old_dirs"], state["old_stps"], state["ro"] = held.dirs_t, held.stps_t, held.ro_t
+        state["H_diag"] = held.h_diag_t
+        state["prev_flat_grad"] = _tensor(prev_g, state.get("prev_flat_grad"))
+        state["prev_loss"] = prev_loss
         return orig_loss
 
-    def state_dict(self) -> dict:
-        """PyTorch's layout; the history lists are copied, not shared with the live state."""
-        saved = super().state_dict()
-        saved["state"] = copy.deepcopy(saved["state"])
-        return saved
-
     def load_state_dict(self, state_dict: dict) -> None:
-        super().load_state_dict(copy.deepcopy(state_dict))
+        """The base's (PyTorch's: new lists, the same Tensors where their dtype is already the
+        parameters'); ``state_dict()`` is the base's too, the live state as in PyTorch."""
+        super().load_state_dict(state_dict)
         self._params = self.param_groups[0]["params"]
 
 

@@ -2,7 +2,14 @@
 from __future__ import annotations
 
 from .. import backend as B
-from .optimizer import Optimizer, adam_moments_, bias_correction
+from .optimizer import (
+    Optimizer,
+    adam_moments_,
+    advance,
+    bias_correction,
+    scalar_tensor,
+    state_tensor,
+)
 
 
 class NAdam(Optimizer):
@@ -22,6 +29,7 @@ class NAdam(Optimizer):
              r"\theta \leftarrow \theta - \eta\,\frac{\frac{1-\mu_t}{1-\Pi_t}\,g + "
              r"\frac{\mu_{t+1}}{1-\Pi_t\mu_{t+1}}\,m}{\sqrt{\hat v}+\epsilon}")
     labels = ("Moments", "Update")
+    _scalar_state = ("step", "mu_product")
     explanation = ("Nesterov's look-ahead applied to Adam: the update uses the momentum of the "
                    "next step, which reacts sooner when the gradient changes direction.")
 
@@ -41,20 +49,20 @@ class NAdam(Optimizer):
         psi = group["momentum_decay"]
         decoupled = group["decoupled_weight_decay"]
         if not state:
-            state["step"] = 0
-            state["mu_product"] = 1.0
-            state["exp_avg"] = B.zeros_like(param)
-            state["exp_avg_sq"] = B.zeros_like(param)
-        state["step"] += 1
-        t = state["step"]
+            state["step"] = scalar_tensor(0.0)
+            state["mu_product"] = scalar_tensor(1.0)
+            state["exp_avg"] = state_tensor(B.zeros_like(param))
+            state["exp_avg_sq"] = state_tensor(B.zeros_like(param))
+        t = advance(state)
         grad = self._grad(group, param, grad, decoupled=decoupled)
         if wd != 0 and decoupled:
             param *= 1 - lr * wd
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-        state["mu_product"] *= mu
-        prod = state["mu_product"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        product = state["mu_product"]._data      # Π ← Π·μ in place, in Π's dtype (PyTorch's
+        B.into("multiply", product, product.dtype.type(mu), out=product)   # 0-d tensor *= μ)
+        prod = product.item()
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         work, denom = self._work(param, 1), self._work(param, 2)
         adam_moments_(m, v, grad, beta1, beta2, work)   # m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²
         B.into("divide", v, bias_correction(beta2, t), out=denom)  # d = √(v/(1 − β₂ᵗ)) + ε

@@ -3,16 +3,29 @@
 An optimizer holds ``param_groups`` (each a dict with its own hyperparameters and a list of
 parameters) and per-parameter ``state`` (momentum buffers, moment estimates). ``step()`` applies
 the update rule to every parameter that has a gradient, in place on its array.
+
+``state`` is PyTorch's: a ``defaultdict(dict)`` keyed by the parameter Tensors, each value a dict
+with PyTorch's key names per optimizer, its arrays held as Tensors (``exp_avg``,
+``momentum_buffer``, …) and its step count as PyTorch's 0-d float tensor (float32, float64 when
+the default dtype is float64). The update rules work on those Tensors' own arrays, in place, so
+``optimizer.state[p]['exp_avg']`` is live (it shows every later step, and an in-place change of
+it, ``state[p]['momentum_buffer'].zero_()``, is what the next step uses); a new dict or a new
+entry put there (``optimizer.state[p] = {}``, ``optimizer.state = defaultdict(dict)``) is read
+by the next step, which starts that parameter's state afresh where it is empty. One difference:
+the steps' writes into state tensors are not counted by the version counters
+(autograd/versions.py; that would cost about a fifth of a small Adam step), so a graph that
+saved a state tensor is not refused at backward after a step, as PyTorch refuses it.
 """
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 
 from .. import backend as B
 from ..autograd import function as _function
 from ..autograd.grad_mode import enable_grad
 from ..autograd.versions import bump
-from ..backend import xp
+from ..backend import get_default_dtype, xp
 from ..mathematics import Formula
 from ..tensor import Tensor
 
@@ -30,7 +43,7 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
-        self.state: dict[int, dict] = {}
+        self.state: defaultdict = defaultdict(dict)     # parameter Tensor -> its state dict
         self.param_groups: list[dict] = []
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors or of "
@@ -89,43 +102,60 @@ class Optimizer:
                                      "(betas must lie in [0, 1))")
 
     def _state_for(self, p: Tensor) -> dict:
-        return self.state.setdefault(id(p), {})
+        """``self.state[p]``: the parameter's state dict, an empty one made where it has none
+        (the defaultdict's, and also where ``state`` was replaced by a plain dict)."""
+        try:
+            return self.state[p]
+        except KeyError:
+            fresh = self.state[p] = {}
+            return fresh
 
     # ----------------------------------------------------------------- one kernel call per group
-    def _group_arrays(self, group: dict, params: list, keys: tuple):
+    def _group_arrays(self, group: dict, params: list, keys: tuple, scalars: tuple = ()):
         """For a rule that updates a whole group in one kernel call: (states, the flat
-        parameters, and per state key in ``keys`` the flat state arrays), or None where a
-        parameter has no state yet or its arrays do not suit the kernels (not all contiguous,
-        of one float dtype and of the parameter's shape).
+        parameters, per state key in ``keys`` the flat state arrays, per key in ``scalars`` the
+        0-d state arrays), or None where a parameter has no state yet or its arrays do not suit
+        the kernels (not all contiguous, of one float dtype and of the parameter's shape; the
+        scalars NumPy 0-d arrays that can be written).
 
-        The flat views are kept between steps while the parameters, their arrays, their states
-        and those state arrays stay the same objects (a ``load_state_dict``, or a parameter given
-        a new array, makes them again): a step then flattens only the gradients."""
+        The flat views are kept between steps while the parameters, their arrays, their state
+        dicts, the Tensors in them and those Tensors' arrays stay the same objects (a
+        ``load_state_dict``, a new dict or Tensor put in ``state``, or a parameter given a new
+        array, makes them again): a step then flattens only the gradients."""
         state = self.state
         kept = self.__dict__.setdefault("_group_views", {})     # id(group) -> the views
         cached = kept.get(id(group))
-        if cached is not None and cached["keys"] == keys and len(cached["params"]) == len(params) \
-                and all(p is q and p._data is a and state.get(id(p)) is s
-                        and all(s.get(k) is b for k, b in zip(keys, held))
-                        for p, q, a, s, held in zip(params, cached["params"], cached["data"],
-                                                    cached["states"], cached["held"])):
+        if cached is not None and cached["keys"] == (keys, scalars) \
+                and len(cached["params"]) == len(params) \
+                and all(p is q and p._data is a and state.get(p) is s
+                        for p, q, a, s in zip(params, cached["params"], cached["data"],
+                                              cached["states"])) \
+                and all(s.get(k) is t and t._data is a for s, k, t, a in cached["held"]):
             return cached["states"], *cached["flat"]
-        states = [state.get(id(p)) for p in params]
+        states = [state.get(p) for p in params]
         if not all(states):
             return None
-        held = [tuple(s.get(k) for k in keys) for s in states]
+        held = [(s, k, s.get(k)) for s in states for k in keys + scalars]
+        if not all(isinstance(t, Tensor) for _, _, t in held):
+            return None
         data = [p._data for p in params]
-        if any(type(b) is not type(a) or b.shape != a.shape for a, h in zip(data, held)
+        arrays = [[s[k]._data for k in keys] for s in states]
+        if any(type(b) is not type(a) or b.shape != a.shape for a, h in zip(data, arrays)
                for b in h):
+            return None
+        steps = [[s[k]._data for s in states] for k in scalars]
+        if any(type(a) is not xp.ndarray or a.ndim != 0 or not a.flags.writeable
+               for column in steps for a in column):
             return None
         from .. import kernels
 
-        if not kernels.takes(*data, *(b for h in held for b in h), contiguous=True):
+        if not kernels.takes(*data, *(b for h in arrays for b in h), contiguous=True):
             return None
-        columns = [data] + [[h[k] for h in held] for k in range(len(keys))]
-        flat = tuple(tuple(a.reshape(-1) for a in column) for column in columns)
-        kept[id(group)] = {"keys": keys, "params": params, "data": data, "states": states,
-                           "held": held, "flat": flat}
+        columns = [data] + [[h[k] for h in arrays] for k in range(len(keys))]
+        flat = tuple(tuple(a.reshape(-1) for a in column) for column in columns) + tuple(steps)
+        kept[id(group)] = {"keys": (keys, scalars), "params": params, "data": data,
+                           "states": states, "held": [(s, k, t, t._data) for s, k, t in held],
+                           "flat": flat}
         return (states, *flat)
 
     # ----------------------------------------------------------------- work arrays
@@ -204,24 +234,40 @@ class Optimizer:
         raise NotImplementedError
 
     # ----------------------------------------------------------------- persistence
+    #: state entries PyTorch keeps as 0-d tensors of its scalar dtype (``step``; NAdam's
+    #: ``mu_product``, ASGD's ``eta`` and ``mu``): a loaded plain number becomes one, as
+    #: PyTorch's ``__setstate__`` makes it (state_dicts of older versions hold ints).
+    _scalar_state: tuple[str, ...] = ()
+
     def state_dict(self) -> dict:
-        """PyTorch's layout: {'state': {i: {...}}, 'param_groups': [{..., 'params': [i, ...]}]}."""
-        index = {}
+        """PyTorch's layout: {'state': {i: {...}}, 'param_groups': [{..., 'params': [i, ...]}]}.
+
+        As PyTorch's, the state part holds the optimizer's own state dicts and Tensors, not
+        copies: a state_dict taken earlier shows the later steps."""
+        index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
-            ids = []
             for p in group["params"]:
                 index.setdefault(id(p), len(index))
-                ids.append(index[id(p)])
-            packed["params"] = ids
+            packed["params"] = [index[id(p)] for p in group["params"]]
             groups.append(packed)
-        state = {index[pid]: {k: (v.copy() if isinstance(v, xp.ndarray) else v)
-                              for k, v in s.items()}
-                 for pid, s in self.state.items() if pid in index and s}  # as torch: no {}
+        state = {}
+        for key, value in self.state.items():
+            if isinstance(key, Tensor):
+                if id(key) not in index:
+                    raise KeyError(f"{type(self).__name__}.state_dict: the state holds a tensor "
+                                   f"of shape {tuple(key.shape)} that is in no parameter group")
+                key = index[id(key)]
+            state[key] = value
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Take hyperparameters and state from ``state_dict`` (PyTorch's layout, e.g. read from
+        a ``.pt`` file, or ``state_dict()``'s), as PyTorch's ``load_state_dict``: the state is
+        keyed by this optimizer's parameters in order, each Tensor (or array) cast to its
+        parameter's floating dtype (the same Tensor where it has that dtype already, so that it
+        moves on with training; a copy where it is read-only), except ``step``, kept as it is."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(f"load_state_dict: the saved state has {len(groups)} parameter groups "
@@ -237,10 +283,20 @@ class Optimizer:
             for key, value in saved.items():
                 if key != "params":
                     group[key] = copy.deepcopy(value)
-        self.state = {}
+        state: defaultdict = defaultdict(dict)
         for i, s in state_dict["state"].items():
-            p = by_index[int(i)]
-            self.state[id(p)] = {k: _state_value(k, v, p) for k, v in s.items()}
+            p = by_index.get(_as_index(i))
+            if p is None:
+                state[i] = s                     # as PyTorch: a key of no parameter stays
+            else:
+                state[p] = _loaded(p, s)
+        for group in self.param_groups:
+            for p in group["params"]:
+                s = state.get(p)
+                for key in self._scalar_state if s else ():
+                    if key in s and not isinstance(s[key], Tensor):
+                        s[key] = scalar_tensor(float(s[key]))
+        self.state = state
 
     # ----------------------------------------------------------------- mathematics
     @classmethod
@@ -259,21 +315,70 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def _state_value(key: str, value, param):
-    """One entry of a loaded optimizer state: arrays of the parameter's shape in its dtype.
+def _as_index(key):
+    """A saved state key as the index it names (JSON files write the indices as strings)."""
+    if isinstance(key, str) and key.isdigit():
+        return int(key)
+    return key
 
-    Tensors (as PyTorch's state_dict holds them, e.g. read from a ``.pt`` file by
-    ``chainrule.load``) become arrays; PyTorch's 0-d float ``step`` tensor becomes the int count.
-    """
-    if isinstance(value, Tensor):
-        value = value._data
-        if key == "step" and value.ndim == 0:
-            return int(value.item())
-    if isinstance(value, xp.ndarray) and value.shape == param._data.shape:
-        return xp.array(value, dtype=param._data.dtype)
-    if isinstance(value, xp.ndarray) and value.ndim == 0 and key == "step":
-        return int(value.item())
-    return copy.deepcopy(value)
+
+def _loaded(param: Tensor, value, key=None):
+    """One value of a loaded state, as PyTorch's ``load_state_dict`` casts it: Tensors (and
+    arrays) to the parameter's floating dtype and array library, ``step`` as it is, dicts, lists
+    and tuples entry by entry, anything else unchanged."""
+    if isinstance(value, Tensor) or B.is_array(value) or B.is_foreign_array(value):
+        return _loaded_tensor(param, value, key)
+    if isinstance(value, dict):
+        return {k: _loaded(param, v, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_loaded(param, v) for v in value)
+    return value
+
+
+def _loaded_tensor(param: Tensor, value, key) -> Tensor:
+    """A loaded Tensor or array as the state's Tensor: the same Tensor where nothing needs to
+    change (PyTorch's ``.to`` returns the tensor itself: the loaded tensor and the state are
+    one), else a Tensor over a converted copy. A read-only array (a file mapped into memory) is
+    copied, since the steps write into the state."""
+    data = value._data if isinstance(value, Tensor) else value
+    like = param._data
+    dtype = like.dtype if key != "step" and B.dtype_kind(like.dtype) == "f" else data.dtype
+    writeable = getattr(getattr(data, "flags", None), "writeable", True)
+    same_library = type(data) is type(like) or key == "step"
+    if data.dtype == dtype and writeable and same_library:
+        return value if isinstance(value, Tensor) else Tensor._from_op(data, None)
+    if not same_library:
+        data = B.asarray_like(B.to_numpy(data), like)
+    return Tensor._from_op(B.astype(data, dtype) if data.dtype != dtype else B.copy(data), None)
+
+
+def scalar_dtype():
+    """The dtype of PyTorch's 0-d optimizer scalars (``step``, NAdam's ``mu_product``, ASGD's
+    ``eta`` and ``mu``): float64 where the default dtype is float64, else float32."""
+    return xp.dtype(xp.float64) if xp.dtype(get_default_dtype()) == xp.float64 \
+        else xp.dtype(xp.float32)
+
+
+def scalar_tensor(value: float) -> Tensor:
+    """A 0-d state tensor of :func:`scalar_dtype` holding ``value`` (rounded to it)."""
+    return Tensor._from_op(xp.array(value, dtype=scalar_dtype()), None)
+
+
+def state_tensor(array) -> Tensor:
+    """A state array as the Tensor the state holds (no copy: the rules update the array)."""
+    return Tensor._from_op(array, None)
+
+
+def advance(state: dict) -> float:
+    """``state['step'] += 1`` in place (PyTorch's ``step_t += 1`` on its 0-d tensor, rounded to
+    that tensor's dtype); returns the new count as a Python float, as PyTorch reads it."""
+    try:
+        step = state["step"]._data
+        step[...] = step.item() + 1
+    except AttributeError:
+        raise TypeError("optimizer.state[p]['step'] must be a 0-d Tensor (as PyTorch keeps it), "
+                        f"got {type(state['step']).__name__}") from None
+    return step.item()
 
 
 def lerp_(avg, target, weight: float, work) -> None:

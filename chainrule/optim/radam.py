@@ -4,7 +4,14 @@ from __future__ import annotations
 import math
 
 from .. import backend as B
-from .optimizer import Optimizer, adam_moments_, bias_correction
+from .optimizer import (
+    Optimizer,
+    adam_moments_,
+    advance,
+    bias_correction,
+    scalar_tensor,
+    state_tensor,
+)
 
 
 class RAdam(Optimizer):
@@ -31,6 +38,7 @@ class RAdam(Optimizer):
              r"\epsilon}\ (\rho_t > 5),\quad \theta \leftarrow \theta - \eta\,\hat m\ "
              r"\text{otherwise}")
     labels = ("Moments", "Rectification", "Update")
+    _scalar_state = ("step",)
     explanation = ("Adam's adaptive step divides by an estimate of the gradient's spread that is "
                    "unreliable in the first steps; RAdam multiplies it by r, which grows from 0 "
                    "to 1 as ρₜ (the length of the average's memory) grows, and uses plain "
@@ -49,15 +57,14 @@ class RAdam(Optimizer):
         eps, wd = group["eps"], group["weight_decay"]
         decoupled = group["decoupled_weight_decay"]
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = B.zeros_like(param)
-            state["exp_avg_sq"] = B.zeros_like(param)
-        state["step"] += 1
-        t = state["step"]
+            state["step"] = scalar_tensor(0.0)
+            state["exp_avg"] = state_tensor(B.zeros_like(param))
+            state["exp_avg_sq"] = state_tensor(B.zeros_like(param))
+        t = advance(state)
         grad = self._grad(group, param, grad, decoupled=decoupled)
         if wd != 0 and decoupled:
             param *= 1 - lr * wd
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         work, step = self._work(param, 1), self._work(param, 2)
         adam_moments_(m, v, grad, beta1, beta2, work)   # m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²
         correction2 = bias_correction(beta2, t)

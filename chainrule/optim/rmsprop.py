@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend as B
-from .optimizer import Optimizer, lerp_
+from .optimizer import Optimizer, advance, lerp_, scalar_tensor, state_tensor
 
 
 class RMSprop(Optimizer):
@@ -20,6 +20,7 @@ class RMSprop(Optimizer):
     latex = (r"s \leftarrow \alpha s + (1-\alpha)\,g^2",
              r"\theta \leftarrow \theta - \eta\,\frac{g}{\sqrt{s} + \epsilon}")
     labels = ("Mean square", "Update")
+    _scalar_state = ("step",)
     explanation = ("Each coordinate's step is scaled by the inverse of its recent gradient "
                    "magnitude, so steep and flat directions advance at similar speeds.")
 
@@ -34,22 +35,22 @@ class RMSprop(Optimizer):
     def _update(self, group, param, grad, state):
         lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
         if not state:
-            state["step"] = 0
-            state["square_avg"] = B.zeros_like(param)
+            state["step"] = scalar_tensor(0.0)
+            state["square_avg"] = state_tensor(B.zeros_like(param))
             if mu > 0:
-                state["momentum_buffer"] = B.zeros_like(param)
+                state["momentum_buffer"] = state_tensor(B.zeros_like(param))
             if group["centered"]:
-                state["grad_avg"] = B.zeros_like(param)
-        state["step"] += 1
+                state["grad_avg"] = state_tensor(B.zeros_like(param))
+        advance(state)
         grad = self._grad(group, param, grad)          # −g if maximize, + λθ if weight decay
         work = self._work(param)
-        s = state["square_avg"]                        # s ← αs + (1 − α)g²
+        s = state["square_avg"]._data                  # s ← αs + (1 − α)g²
         s *= alpha
         B.into("multiply", grad, grad, out=work)
         work *= 1 - alpha
         s += work
         if group["centered"]:                          # a ← αa + (1 − α)g;  d = √(s − a²)
-            a = state["grad_avg"]
+            a = state["grad_avg"]._data
             lerp_(a, grad, 1 - alpha, work)
             B.into("multiply", a, a, out=work)
             B.into("subtract", s, work, out=work)
@@ -59,7 +60,7 @@ class RMSprop(Optimizer):
         work += eps
         B.into("divide", grad, work, out=work)                # g/(d + ε)
         if mu > 0:                                     # b ← μb + g/(d + ε);  θ ← θ − ηb
-            buf = state["momentum_buffer"]
+            buf = state["momentum_buffer"]._data
             buf *= mu
             buf += work
             B.into("multiply", buf, lr, out=work)

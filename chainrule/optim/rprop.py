@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..backend import xp
-from .optimizer import Optimizer, full_like
+from .optimizer import Optimizer, advance, full_like, scalar_tensor, state_tensor
 
 
 class Rprop(Optimizer):
@@ -27,6 +27,7 @@ class Rprop(Optimizer):
              r"g \leftarrow 0 \text{ where } g\,g_{\mathrm{prev}} < 0",
              r"\theta \leftarrow \theta - \operatorname{sign}(g)\,\Delta")
     labels = ("Step sizes", "Sign change", "Update")
+    _scalar_state = ("step",)
     explanation = ("Only the sign of the gradient is used: each coordinate's step grows by η₊ "
                    "while the sign holds and shrinks by η₋ when it flips (an overshoot).")
 
@@ -44,12 +45,12 @@ class Rprop(Optimizer):
         etaminus, etaplus = group["etas"]
         step_min, step_max = group["step_sizes"]
         if not state:
-            state["step"] = 0
-            state["prev"] = B.zeros_like(param)
-            state["step_size"] = full_like(param, group["lr"])
-        state["step"] += 1
+            state["step"] = scalar_tensor(0.0)
+            state["prev"] = state_tensor(B.zeros_like(param))
+            state["step_size"] = state_tensor(full_like(param, group["lr"]))
+        advance(state)
         grad = self._grad(group, param, grad)
-        prev, delta = state["prev"], state["step_size"]
+        prev, delta = state["prev"]._data, state["step_size"]._data
         if type(param) is xp.ndarray:
             s = xp.sign(grad * prev)
             factor = xp.where(s > 0, etaplus, xp.where(s < 0, etaminus, 1.0)).astype(param.dtype)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import backend as B
 from .. import kernels
 from ..autograd.versions import bump
-from .optimizer import Optimizer
+from .optimizer import Optimizer, state_tensor
 
 
 class SGD(Optimizer):
@@ -37,8 +37,21 @@ class SGD(Optimizer):
                                       maximize=maximize))
 
     def _step_group(self, group: dict) -> None:
-        if not self._step_group_at_once(group):
+        if group["momentum"] == 0:      # no state: as PyTorch's, ``state`` gets no entry
+            self._step_without_state(group)
+        elif not self._step_group_at_once(group):
             super()._step_group(group)
+
+    def _step_without_state(self, group: dict) -> None:
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad = p.grad._data
+            if grad.shape != p._data.shape:
+                raise RuntimeError(f"SGD: gradient of shape {grad.shape} for a parameter of "
+                                   f"shape {p._data.shape}")
+            self._update(group, p._data, grad, None)
+            bump(p._data)   # an in-place change, as in PyTorch: a graph saved before refuses it
 
     def _step_group_at_once(self, group: dict) -> bool:
         """The group's whole momentum step in one call of the fast extra's kernel, when every
@@ -77,12 +90,15 @@ class SGD(Optimizer):
         grad = self._grad(group, param, grad)          # −g if maximize, + λθ if weight decay
         work = self._work(param)
         if mu != 0:
-            buf = state.get("momentum_buffer")
-            if buf is not None and kernels.takes(param, grad, buf, contiguous=True):
-                _fast_update(param, grad, buf, mu, group["dampening"], group["nesterov"], lr)
-                return
+            buf = state.get("momentum_buffer")         # None where PyTorch starts it afresh
+            if buf is not None:
+                buf = buf._data
+                if kernels.takes(param, grad, buf, contiguous=True):
+                    _fast_update(param, grad, buf, mu, group["dampening"], group["nesterov"], lr)
+                    return
             if buf is None:
-                buf = state["momentum_buffer"] = B.copy(grad)
+                buf = B.copy(grad)
+                state["momentum_buffer"] = state_tensor(buf)
             else:                                      # b ← μb + (1 − τ)g
                 buf *= mu
                 if group["dampening"] == 0:

@@ -300,8 +300,9 @@ def save_checkpoint(path, model, optimizer=None, **meta) -> str:
         scalars: dict = {}
         for index, entries in sd["state"].items():
             for name, value in entries.items():
-                if isinstance(value, xp.ndarray):
-                    tensors[f"optimizer/state/{index}/{name}"] = _contiguous(value)
+                if isinstance(value, xp.ndarray) or isinstance(getattr(value, "_data", None),
+                                                               xp.ndarray):
+                    tensors[f"optimizer/state/{index}/{name}"] = _array(value)
                 else:
                     scalars.setdefault(str(index), {})[name] = value
         optimizer_info = {"class": type(optimizer).__name__, "param_groups": sd["param_groups"],

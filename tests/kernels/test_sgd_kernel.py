@@ -27,10 +27,9 @@ def _train(fast, dtype, options, seed, library=cr):
             for p in params:
                 p.grad = library.tensor(rng.standard_normal(tuple(p.shape)).astype(dtype))
             opt.step()
-        buffers = [opt.state[p]["momentum_buffer"] if library is torch else
-                   opt.state[id(p)]["momentum_buffer"] for p in params]
+        buffers = [opt.state[p]["momentum_buffer"] for p in params]
         return [np.array(p.detach().numpy()) for p in params] + \
-               [np.array(b.numpy() if library is torch else b) for b in buffers]
+               [np.array(b.numpy()) for b in buffers]
     finally:
         kernels.enabled(previous)
 

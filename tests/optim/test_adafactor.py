@@ -75,8 +75,10 @@ def _state_layout_matches(mine: dict, theirs: dict, dtype) -> None:
         assert set(mine["state"][i]) == set(state), f"state keys of parameter {i}"
         for key, value in state.items():
             ours = mine["state"][i][key]
-            if key == "step":
-                assert isinstance(ours, int) and ours == int(value.item())
+            assert isinstance(ours, cr.Tensor), key          # PyTorch's types: Tensors
+            if key == "step":                                 # a 0-d float tensor, as PyTorch's
+                assert ours.shape == () and f"torch.{ours.dtype}" == str(value.dtype)
+                assert ours.item() == value.item()
                 continue
             assert ours.shape == tuple(value.shape) and ours.dtype == dtype, key
             np.testing.assert_allclose(ours, value.numpy(), **TOL[dtype], err_msg=key)

@@ -91,11 +91,15 @@ def _case_id(case) -> str:
 @pytest.fixture
 def torch_dtype(request):
     """PyTorch keeps some optimizer scalars (step counts, NAdam's μ product) in its default dtype,
-    so the float64 comparison runs with torch's default dtype float64; restored afterwards."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64 if request.param == np.float64 else torch.float32)
+    and so does chainrule: the float64 comparison runs with both libraries' default dtype float64;
+    restored afterwards."""
+    previous, previous_cr = torch.get_default_dtype(), cr.get_default_dtype()
+    wide = request.param == np.float64
+    torch.set_default_dtype(torch.float64 if wide else torch.float32)
+    cr.set_default_dtype(cr.float64 if wide else cr.float32)
     yield request.param
     torch.set_default_dtype(previous)
+    cr.set_default_dtype(previous_cr)
 
 
 DTYPES = pytest.mark.parametrize("torch_dtype", [np.float64, np.float32], indirect=True,
