@@ -126,3 +126,40 @@ def test_autocast_runs_pytorchs_float32_list_in_float32(call):
         with L.autocast("cpu", dtype=L.float16):
             dtypes.append(str(call(L, x).dtype).replace("torch.", ""))
     assert dtypes[0] == dtypes[1]
+
+
+_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+           "complex64", "complex128"]
+
+
+def _complex32(dtype_text: str) -> bool:
+    return dtype_text == "complex32"    # PyTorch's complex half: NumPy has none (docs/pytorch.md)
+
+
+@pytest.mark.parametrize("first", _DTYPES)
+@pytest.mark.parametrize("second", _DTYPES)
+def test_promote_types_as_pytorch(first, second):
+    theirs = str(torch.promote_types(getattr(torch, first), getattr(torch, second)))
+    ours = str(cr.promote_types(getattr(cr, first), getattr(cr, second)))
+    if _complex32(theirs.replace("torch.", "")):
+        assert ours == "complex64"
+    else:
+        assert ours == theirs.replace("torch.", "")
+
+
+@pytest.mark.parametrize("first", _DTYPES)
+@pytest.mark.parametrize("second", _DTYPES)
+@pytest.mark.parametrize("shapes", [((2,), (2,)), ((2,), ()), ((), (2,)), ((), ())])
+def test_binary_result_dtype_across_priority_classes(first, second, shapes):
+    """Dimensioned tensors outrank 0-d ones; a 0-d operand of a higher category lifts the
+    category only (a float32 tensor times a complex128 0-d tensor is complex64)."""
+    results = {}
+    for L in (torch, cr):
+        a = L.ones(shapes[0], dtype=getattr(L, first))
+        b = L.ones(shapes[1], dtype=getattr(L, second))
+        texts = [str(L.result_type(a, b))]
+        if first != "bool" and second != "bool":
+            texts.append(str((a + b).dtype))
+        results[L.__name__] = [t.replace("torch.", "") for t in texts]
+    expected = ["complex64" if _complex32(t) else t for t in results["torch"]]
+    assert results["chainrule"] == expected

@@ -34,11 +34,23 @@ def category(dtype) -> int:
 
 def promote_types(a, b):
     """``torch.promote_types``: the higher category wins outright (int64 with float32 is float32,
-    not NumPy's float64); within one category NumPy's promotion (int8 with uint8 is int16)."""
+    not NumPy's float64), except that a floating dtype with a complex one gives the complex dtype
+    of the wider precision (float64 with complex64 is complex128); within one category NumPy's
+    promotion (int8 with uint8 is int16)."""
     a, b = xp.dtype(a), xp.dtype(b)
     if category(a) != category(b):
-        return a if category(a) > category(b) else b
+        high, low = (a, b) if category(a) > category(b) else (b, a)
+        if category(high) == 3 and category(low) == 2:
+            return xp.promote_types(high, low)
+        return high
     return xp.promote_types(a, b)
+
+
+def to_complex(dtype):
+    """The complex dtype with ``dtype``'s precision (PyTorch's toComplexType): float64 →
+    complex128; float32 → complex64; float16 → complex64 (PyTorch's complex32 has no NumPy
+    counterpart)."""
+    return xp.dtype(xp.complex128 if xp.dtype(dtype) == xp.float64 else xp.complex64)
 
 
 def _scalar_dtype(v):
@@ -81,9 +93,8 @@ def result_type(*operands):
         if result is None:
             result = dt
         elif category(dt) > category(result):
-            if category(dt) == 3 and category(result) == 2:     # float tensor, complex number
-                dt = xp.promote_types(dt, xp.result_type(result, xp.complex64))
-            result = dt
+            # a float tensor with a complex 0-d tensor or number: the tensor's precision decides
+            result = to_complex(result) if category(dt) == 3 and category(result) == 2 else dt
     return result
 
 
