@@ -13,18 +13,22 @@ targets not ignored, so their primitives reduce themselves.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 from .. import backend as B
 from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, dtype_kind, errstate, namespace, to_numpy, xp
+from ..backend import array_namespace, dtype_kind, errstate, namespace, numpy_dtype, to_numpy, xp
 from ..tensor import Tensor
 from .activations import _sigmoid
+from .activations_extra import logsigmoid
 from .elementwise import abs as _abs
 from .movement import reshape
+from .promotion import cast, promote_types
 from .reduce import mean as _mean
 from .reduce import sum as _sum
+from .softmax import log_softmax
 from .softmax_ce import (
     expand_class_axis,
     reduce_losses,
@@ -43,6 +47,10 @@ class HuberLoss(Function):
     Derivative:  ∂ℓ/∂x = clip(d, −δ, δ) = −∂ℓ/∂y
     VJP:         ∂L/∂x = g·clip(x − y, −δ, δ),  ∂L/∂y = −∂L/∂x
     Kinks:       none in ℓ′: both pieces have slope ±δ at |d| = δ (ℓ″ jumps from 1 to 0 there).
+    Dtypes:      as PyTorch's kernel, x and y of different dtypes are subtracted in their common
+                 dtype and ℓ is stored in x's; the derivative then raises, as PyTorch's
+                 huber_loss_backward does ("Found dtype Double but expected Float"). float16 is
+                 computed in float32 and rounded once, as PyTorch's CPU half kernel.
     """
 
     name = "huber_loss"
@@ -61,13 +69,26 @@ class HuberLoss(Function):
         ctx.save(x, y)
         ctx.delta = delta
         ns = array_namespace(x, y)
+        dtype = x.dtype
+        common = promote_types(numpy_dtype(dtype), numpy_dtype(y.dtype))
+        if common == xp.float16:    # PyTorch's CPU half kernel: float32 arithmetic, one rounding
+            common = xp.dtype(xp.float32)
+        if x.dtype != common or y.dtype != common:  # the common dtype; the result in x's
+            x, y = B.astype(x, common), B.astype(y, common)
         d = x - y
         a = ns.abs(d)
-        return ns.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+        out = ns.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+        return out if out.dtype == dtype else B.astype(out, dtype)
 
     @staticmethod
     def vjp(ctx, g):
         x, y = ctx.saved
+        if y.dtype != x.dtype:
+            raise RuntimeError(
+                f"huber_loss backward: Found dtype {_aten_name(y.dtype)} but expected "
+                f"{_aten_name(x.dtype)}: as in PyTorch, huber_loss has a derivative only for an "
+                "input and a target of the same dtype; cast the target first "
+                "(target.to(input.dtype))")
         gx = g * namespace(x).clip(x - y, -ctx.delta, ctx.delta)
         return gx, -gx
 
@@ -344,6 +365,53 @@ def _as_tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._make(xp.asarray(x))
 
 
+_ATEN_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _aten_name(dtype) -> str:
+    """PyTorch's name of a dtype in its error messages (Float, Double, Long …)."""
+    name = str(numpy_dtype(dtype))
+    return _ATEN_NAMES.get(name, name)
+
+
+def _target(value, x: Tensor):
+    """A target or weight as a loss computes with it. A Tensor is kept as it is, so that its dtype
+    takes part in PyTorch's type promotion (``mse_loss`` of a float32 input and a float64 target
+    is float64, computed in float64); anything else (a Python number, a list, a NumPy array) is
+    taken in x's dtype, chainrule's convenience."""
+    return value if isinstance(value, Tensor) else _like(value, x)
+
+
+def _common_dtype(*tensors):
+    """The dtype PyTorch's fused loss kernels compute in: the promotion of the arguments' dtypes
+    (after broadcasting, so a 0-d tensor counts as any other)."""
+    dtype = numpy_dtype(tensors[0].dtype)
+    for t in tensors[1:]:
+        dtype = promote_types(dtype, numpy_dtype(t.dtype))
+    return dtype
+
+
+def _promoted(*tensors) -> tuple:
+    """The tensors in their common dtype, through the differentiable cast: each gradient comes
+    back in its own tensor's dtype, as PyTorch's autograd gives it."""
+    dtype = _common_dtype(*tensors)
+    return tuple(cast(t, dtype) for t in tensors)
+
+
+def _is_floating(t) -> bool:
+    return dtype_kind(t.dtype) == "f"
+
+
+def _require_same_dtype(op: str, x: Tensor, target: Tensor) -> None:
+    """PyTorch's kernels that take no mixed dtypes ("Found dtype Double but expected Float")."""
+    if numpy_dtype(target.dtype) != numpy_dtype(x.dtype):
+        raise RuntimeError(
+            f"{op}: Found dtype {_aten_name(target.dtype)} but expected {_aten_name(x.dtype)}: "
+            f"the target must have the input's dtype {numpy_dtype(x.dtype)}, as in PyTorch; "
+            "cast it first (target.to(input.dtype))")
+
+
 def _like(value, x: Tensor):
     """``value`` in x's floating dtype: a Tensor that needs a gradient is kept as it is."""
     if isinstance(value, Tensor):
@@ -395,10 +463,11 @@ def _check_same_shape(op: str, x: Tensor, t: Tensor) -> None:
 
 
 def _elementwise_weight(op: str, losses, weight, x: Tensor, divide_by_weight: bool, reduction):
-    """PyTorch's optional per-element weight of mse_loss, l1_loss and huber_loss."""
+    """PyTorch's optional per-element weight of mse_loss, l1_loss and huber_loss: the losses times
+    w, in their common dtype; 'mean' is Σ wℓ / Σ w (Σ w in w's own dtype, as PyTorch's sum)."""
     if weight is None:
         return _reduce(losses, reduction)
-    w = _like(weight, x)
+    w = _target(weight, x)
     if w.shape != x.shape:
         raise ValueError(f"{op}: weight of shape {w.shape} must have the input's shape {x.shape}")
     weighted = losses * w
@@ -477,7 +546,35 @@ def _class_target(op: str, x_shape: tuple, target, ignore_index: int, probabilit
     return "indices"
 
 
+def _index_target_dtype(op: str, target, accepted=("int64", "uint8")) -> None:
+    """PyTorch's dtypes for a Tensor of class indices (int64 or uint8 for nll_loss and
+    cross_entropy, int64 for the margin losses); a list or a NumPy array of any integer dtype
+    stays accepted (chainrule's convenience)."""
+    if not isinstance(target, Tensor) or dtype_kind(target.dtype) == "f":
+        return                  # a float Tensor is class probabilities, or gets its own error
+    name = str(numpy_dtype(target.dtype))
+    if name in accepted:
+        return
+    if accepted == ("int64",):
+        raise RuntimeError(f"{op}: expected scalar type Long but found {_aten_name(name)}: a "
+                           f"Tensor of class indices must be int64, as in PyTorch (target.long())")
+    raise RuntimeError(f"{op}: expected target dtype to be Long or Byte, but got "
+                       f"{_aten_name(name)}: a Tensor of class indices must be int64 or uint8, as "
+                       "in PyTorch (target.long())")
+
+
+def _weight_dtype(op: str, weight, x: Tensor) -> None:
+    """PyTorch's class-weight rule of nll_loss, cross_entropy (class indices) and
+    multi_margin_loss: a Tensor weight has the input's dtype ("expected scalar type Float but
+    found Double"); a list or a NumPy array is taken in the input's dtype."""
+    if isinstance(weight, Tensor) and numpy_dtype(weight.dtype) != numpy_dtype(x.dtype):
+        raise RuntimeError(f"{op}: expected scalar type {_aten_name(x.dtype)} but found "
+                           f"{_aten_name(weight.dtype)}: the class weights must have the input's "
+                           f"dtype {numpy_dtype(x.dtype)}, as in PyTorch (weight.to(input.dtype))")
+
+
 def _class_weight(op: str, weight, x: Tensor):
+    _weight_dtype(op, weight, x)
     w = _constant(weight, x.dtype)
     n_classes = x.shape[0 if x.ndim == 1 else 1]
     if w is not None and w.shape != (n_classes,):
@@ -502,13 +599,19 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
              weight=None) -> Tensor:
     """Mean squared error: L = (1/N) Σᵢ (xᵢ − yᵢ)², ∂L/∂xᵢ = 2(xᵢ − yᵢ)/N (PyTorch's F.mse_loss).
 
+    A target Tensor of another dtype is promoted as PyTorch promotes (float32 input, float64
+    target: computed in float64, the input's gradient float32); a list or NumPy array is taken in
+    the input's dtype.
+
     >>> mse_loss(cr.tensor([1.0, 2.0]), cr.tensor([0.0, 4.0]))   # (1 + 4)/2 = 2.5
     """
     reduction = _reduction("mse_loss", size_average, reduce, reduction)
     x = _as_tensor(input)
-    t = _like(target, x)
+    t = _target(target, x)
     _check_broadcast("mse_loss", x, t)
-    d = x - t
+    if weight is None:          # PyTorch's kernel: both in their common dtype (a bool target too)
+        x, t = _promoted(x, t)
+    d = x - t                   # with a weight, PyTorch's composite: a bool target raises here
     return _elementwise_weight("mse_loss", d * d, weight, x, True, reduction)
 
 
@@ -518,7 +621,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     """Mean absolute error: L = (1/N) Σᵢ |xᵢ − yᵢ|, ∂L/∂xᵢ = sign(xᵢ − yᵢ)/N (0 at xᵢ = yᵢ)."""
     reduction = _reduction("l1_loss", size_average, reduce, reduction)
     x = _as_tensor(input)
-    t = _like(target, x)
+    t = _target(target, x)
     _check_broadcast("l1_loss", x, t)
     return _elementwise_weight("l1_loss", _abs(x - t), weight, x, True, reduction)
 
@@ -531,7 +634,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0,  # no
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     x = _as_tensor(input)
-    t = _like(target, x)
+    t = _target(target, x)      # computed in the common dtype, the result in x's (as PyTorch)
     _check_broadcast("huber_loss", x, t)
     return _elementwise_weight("huber_loss", HuberLoss.apply(x, t, delta=delta), weight, x,
                                False, reduction)
@@ -545,10 +648,11 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     x = _as_tensor(input)
-    t = _like(target, x)
+    t = _target(target, x)
     _check_broadcast("smooth_l1_loss", x, t)
-    if beta == 0:
+    if beta == 0:               # PyTorch's l1_loss: a bool target raises in the subtraction
         return _reduce(_abs(x - t), reduction)
+    x, t = _promoted(x, t)
     return _reduce(HuberLoss.apply(x, t, delta=beta) / beta, reduction)
 
 
@@ -561,8 +665,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa:
     """
     reduction = _reduction("binary_cross_entropy", size_average, reduce, reduction)
     x = _as_tensor(input)
-    t = _like(target, x)
+    t = _target(target, x)
     _check_same_shape("binary_cross_entropy", x, t)
+    _require_same_dtype("binary_cross_entropy", x, t)
     ns = namespace(x._data)
     lo, hi = (float(ns.min(x._data)), float(ns.max(x._data))) if x._data.size else (0.0, 1.0)
     if not (lo >= 0 and hi <= 1):
@@ -580,8 +685,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa:
             f"requires), but it holds {float(bad[0]):.4g}; for targets outside [0, 1] no "
             "Bernoulli likelihood is defined")
     losses = BinaryCrossEntropy.apply(x, t)
-    if weight is not None:
-        losses = losses * _like(weight, x)
+    if weight is not None:      # PyTorch multiplies in place: the losses keep x's dtype
+        losses = cast(losses * _target(weight, x), numpy_dtype(x.dtype))
     return _reduce(losses, reduction)
 
 
@@ -593,25 +698,47 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
     ``pos_weight`` p multiplies the positive term: ℓ = −[p·y ln σ(z) + (1 − y) ln(1 − σ(z))],
     broadcast along the last axis (one weight per class); ``weight`` multiplies each element.
+
+    Dtypes, as PyTorch's: the loss has the TARGET's dtype (z float32, y float64 → float64; z
+    float64, y float32 → float32), whatever the weights' dtypes; an integer or bool target raises.
+    Where the dtypes differ the loss is PyTorch's composite, step by step in its dtypes: ln σ(z)
+    in z's dtype (times the pos_weight factor (p − 1)y + 1, kept in z's dtype), then (1 − y)·z −
+    that, times the weight, each kept in y's dtype; where they agree, the fused primitive.
     """
     op = "binary_cross_entropy_with_logits"
     reduction = _reduction(op, size_average, reduce, reduction)
     x = _as_tensor(input)
-    t = _like(target, x)
+    t = _target(target, x)
     _check_same_shape(op, x, t)
-    if pos_weight is None:
-        losses = BinaryCrossEntropyWithLogits.apply(x, t)
-    else:
-        p = _like(pos_weight, x)
+    if dtype_kind(t.dtype) == "b":
+        raise RuntimeError(f"{op}: Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported (1 - target), as in PyTorch: give the target as floats "
+                           "(target.float())")
+    if not _is_floating(t):
+        raise RuntimeError(f"{op}: result type {_aten_name(x.dtype)} can't be cast to the "
+                           f"desired output type {_aten_name(t.dtype)}: the loss takes the "
+                           f"target's dtype, so an integer target raises, as in PyTorch; give "
+                           f"the target as floats (target.to(input.dtype))")
+    p = None
+    if pos_weight is not None:
+        p = _target(pos_weight, x)
         try:
             xp.broadcast_shapes(p.shape, t.shape)
         except ValueError:
             raise ValueError(f"{op}: pos_weight of shape {p.shape} cannot be broadcast to the "
                              f"target's shape {t.shape}; give one weight per class, shape "
                              f"({t.shape[-1] if t.ndim else 1},)") from None
-        losses = BinaryCrossEntropyWithLogits.apply(x, t, p)
+    dtype = numpy_dtype(t.dtype)
+    if numpy_dtype(x.dtype) == dtype and (p is None or numpy_dtype(p.dtype) == dtype):
+        losses = BinaryCrossEntropyWithLogits.apply(x, t) if p is None else \
+            BinaryCrossEntropyWithLogits.apply(x, t, p)
+    else:
+        log_sigmoid = logsigmoid(x)
+        if p is not None:
+            log_sigmoid = cast(log_sigmoid * ((p - 1) * t + 1), numpy_dtype(x.dtype))
+        losses = cast(cast((1 - t) * x, dtype) - log_sigmoid, dtype)
     if weight is not None:
-        losses = losses * _like(weight, x)
+        losses = cast(losses * _target(weight, x), dtype)
     return _reduce(losses, reduction)
 
 
@@ -633,15 +760,52 @@ def cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must lie in [0, 1], got {label_smoothing}")
     x = _as_tensor(input)
+    if isinstance(target, Tensor) and tuple(target.shape) == tuple(x.shape) and \
+            not _is_floating(target):
+        raise RuntimeError(f"{op}: Expected floating point type for target with class "
+                           f"probabilities, got {_aten_name(target.dtype)}: a target of the "
+                           f"input's shape {tuple(x.shape)} is read as class probabilities, as "
+                           "in PyTorch; pass class indices of shape (N, …) instead (one-hot "
+                           f"labels convert with labels.argmax({0 if x.ndim == 1 else 1}))")
+    _index_target_dtype(op, target)
     kind = _class_target(op, x.shape, target, ignore_index, probabilities=True)
+    if kind == "probabilities":
+        t = _target(target, x)
+        w = None if weight is None else _target(weight, x)
+        dtype = numpy_dtype(x.dtype)
+        if numpy_dtype(t.dtype) != dtype or (w is not None and (
+                numpy_dtype(w.dtype) != dtype or w.requires_grad)):
+            return _cross_entropy_probabilities(x, t, w, label_smoothing, reduction)
+        target = t
     w = _class_weight(op, weight, x)
-    target = _like(target, x) if kind == "probabilities" else (
-        _target_array(target))
+    if kind != "probabilities":
+        target = _target_array(target)
     if x.ndim == 1:
         xb, tb = _unbatched(x, target, kind)
         out = softmax_cross_entropy(xb, tb, w, ignore_index, label_smoothing, reduction)
         return reshape(out, ()) if reduction == "none" else out
     return softmax_cross_entropy(x, target, w, ignore_index, label_smoothing, reduction)
+
+
+def _cross_entropy_probabilities(x: Tensor, t: Tensor, w, label_smoothing: float,
+                                 reduction: str) -> Tensor:
+    """PyTorch's composite for class probabilities of another dtype than the logits (or a class
+    weight of another dtype, or one that requires grad): −Σ log_softmax(z)·y·w, log_softmax in
+    z's dtype, the products in their common dtype; 'mean' divides by the number of samples."""
+    axis = 0 if x.ndim == 1 else 1
+    n_classes = x.shape[axis]
+    if label_smoothing > 0:
+        t = t * (1 - label_smoothing) + label_smoothing / n_classes
+    terms = log_softmax(x, axis) * t
+    if w is not None:
+        terms = terms * reshape(w, tuple(n_classes if i == axis else 1 for i in range(x.ndim)))
+    if reduction == "none":
+        return -_sum(terms, axis)
+    total = -_sum(terms)
+    if reduction == "sum":
+        return total
+    samples = math.prod(x.shape) // n_classes
+    return total / samples if samples else total * float("nan")
 
 
 @autocast_op("nll_loss")
@@ -655,6 +819,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     op = "nll_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
     x = _as_tensor(input)
+    _index_target_dtype(op, target)
     _class_target(op, x.shape, target, ignore_index, probabilities=False)
     w = _class_weight(op, weight, x)
     target = _target_array(target)
@@ -673,11 +838,21 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
 
     'batchmean' divides the sum by the batch size (the mathematical KL per sample); 'mean', as
     PyTorch, divides by the number of elements. ``log_target=True`` takes the target as ln y.
+
+    Tensors of different floating dtypes are computed in their common dtype (PyTorch's result
+    dtype); PyTorch rounds y·ln y (e^{y} with log_target) to the target's dtype first, so a
+    target narrower than the input agrees with PyTorch to the target's precision. Integer and
+    bool tensors raise, as in PyTorch.
     """
     op = "kl_div"
     reduction = _reduction(op, size_average, reduce, reduction, _REDUCTIONS + ("batchmean",))
     x = _as_tensor(input)
-    t = _like(target, x)
+    t = _target(target, x)
+    if not (_is_floating(x) and _is_floating(t)):
+        raise RuntimeError(f"{op}: Integral inputs not supported: the input has dtype "
+                           f"{numpy_dtype(x.dtype)} and the target {numpy_dtype(t.dtype)}, as in "
+                           "PyTorch; give floating-point tensors (target.float())")
+    x, t = _promoted(x, t)      # PyTorch: computed in their common dtype
     try:
         xp.broadcast_shapes(x.shape, t.shape)
     except ValueError:

@@ -29,7 +29,17 @@ from .activations_extra import logsigmoid
 from .ctc import CTCLoss
 from .elementwise import minimum as _minimum
 from .elementwise import where as _where
-from .losses import _as_tensor, _like, _reduce, _reduction
+from .losses import (
+    _as_tensor,
+    _aten_name,
+    _index_target_dtype,
+    _like,
+    _reduce,
+    _reduction,
+    _target,
+    _weight_dtype,
+)
+from .promotion import cast
 from .similarity import pairwise_distance
 
 _COSINE_EPSILON = 1e-12     # PyTorch's guard inside cosine_embedding_loss's norms
@@ -64,18 +74,20 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     """
     reduction = _reduction("poisson_nll_loss", size_average, reduce, reduction)
     x = _as_tensor(input)
-    y = _like(target, x)
+    y = _target(target, x)      # a Tensor keeps its dtype: PyTorch's promotion, step by step
     if log_input:
         loss = x.exp() - y * x
     else:
         loss = x - y * (x + eps).log()
     if full:
-        # As PyTorch: the term is formed for every y and masked where y ≤ 1, so a target of 0
-        # that requires grad gets 0·ln 0 = nan as its gradient there, as in PyTorch.
+        # As PyTorch: the term is formed for every y (in y's dtype; float32 for an integer y)
+        # and masked where y ≤ 1, so a target of 0 that requires grad gets 0·ln 0 = nan as its
+        # gradient there, as in PyTorch; it is added in place (the loss keeps its dtype).
         with xp.errstate(divide="ignore", invalid="ignore"):
             stirling = y * y.log() - y + 0.5 * (2 * math.pi * y).log()
         small = Tensor._from_op(_array(y) <= 1, None)
-        loss = loss + _where(small, _like(0.0, x), stirling)
+        stirling = _where(small, _like(0.0, stirling), stirling)
+        loss = cast(loss + stirling, numpy_dtype(loss.dtype))
     return _reduce(loss, reduction)
 
 
@@ -91,8 +103,17 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     op = "gaussian_nll_loss"
     reduction = _reduction(op, None, None, reduction)
     x = _as_tensor(input)
-    y = _like(target, x)
-    v = _like(var, x)
+    y = _target(target, x)
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:     # PyTorch: var * ones_like(input), one variance for every element
+            raise ValueError(f"{op}: var has negative entry/entries")
+        v = _like(xp.full(tuple(x.shape), float(var)), x)
+    else:
+        v = _target(var, x)
+    if isinstance(var, Tensor) and B.dtype_kind(v.dtype) != "f":
+        raise RuntimeError(f"{op}: result type Float can't be cast to the desired output type "
+                           f"{_aten_name(v.dtype)}: var is clamped at eps in its own dtype, so "
+                           f"it must be floating-point, as in PyTorch (var.float())")
     if tuple(v.shape) != tuple(x.shape):
         if tuple(x.shape[:-1]) == tuple(v.shape):
             v = v.unsqueeze(-1)
@@ -119,7 +140,11 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0,  # noqa: A0
     """ℓ = max(0, −y(x₁ − x₂) + margin), y ∈ {1, −1} (F.margin_ranking_loss)."""
     reduction = _reduction("margin_ranking_loss", size_average, reduce, reduction)
     x1 = _as_tensor(input1)
-    x2, y = _like(input2, x1), _like(target, x1)
+    x2, y = _target(input2, x1), _target(target, x1)
+    if B.dtype_kind(y.dtype) == "b":
+        raise RuntimeError("margin_ranking_loss: Negation, the `-` operator, on a bool tensor is "
+                           "not supported (−target), as in PyTorch: give the target as ±1 numbers "
+                           "(target.float() * 2 - 1)")
     if not (x1.ndim == x2.ndim == y.ndim):
         raise RuntimeError(f"margin_ranking_loss: All input tensors should have same dimension "
                            f"but got sizes: input1: {tuple(x1.shape)}, input2: "
@@ -151,7 +176,8 @@ class SoftMargin(Function):
                  g/(1 + z) when z is huge (−x·y = 120, g = −1e-300: 3e-300, not 0)
     Numerics:    z = ∞ (−x·y above ~709 in float64) gives ∞/∞ = NaN in the derivative, as
                  PyTorch's; the loss is then ∞. PyTorch gives the target no gradient; chainrule
-                 differentiates it by the same rule with x and y exchanged.
+                 differentiates it by the same rule with x and y exchanged. ``bool_target``: the
+                 target was bool (taken as 0/1), which PyTorch's backward refuses: so does this.
     """
 
     name = "soft_margin"
@@ -165,8 +191,9 @@ class SoftMargin(Function):
     reference = staticmethod(lambda x, y: xp.log1p(xp.exp(-x * y)))
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx, x, y, bool_target=False):
         ns = array_namespace(x, y)
+        ctx.bool_target = bool_target
         with errstate(ns, over="ignore", invalid="ignore"):
             z = ns.exp(-x * y)
             ctx.save(x, y, z)
@@ -175,6 +202,10 @@ class SoftMargin(Function):
     @staticmethod
     def vjp(ctx, g):
         x, y, z = ctx.saved
+        if ctx.bool_target:
+            raise RuntimeError("soft_margin_loss backward: Negation, the `-` operator, on a bool "
+                               "tensor is not supported (PyTorch's backward forms exp(−target·"
+                               "input)): give the target as ±1 numbers (target.float() * 2 - 1)")
         need = ctx.needs_input_grad
         if isinstance(x, Tensor) or isinstance(y, Tensor):   # create_graph: z made again,
             # differentiably (a saved z would be a constant there)
@@ -195,8 +226,12 @@ def soft_margin_loss(input, target, size_average=None, reduce=None,  # noqa: A00
     """ℓ = ln(1 + e^{−y·x}) (F.soft_margin_loss); ∂ℓ/∂x = −y σ(−y x)."""
     reduction = _reduction("soft_margin_loss", size_average, reduce, reduction)
     x = _as_tensor(input)
-    y = _like(target, x)
-    return _reduce(SoftMargin.apply(x, y), reduction)
+    y = _target(target, x)
+    boolean = B.dtype_kind(y.dtype) == "b"
+    # PyTorch computes into a tensor of x's dtype: the loss has x's dtype, the target is taken in
+    # it; its backward negates the target, so a bool target has no derivative (it raises)
+    y = cast(y, numpy_dtype(x.dtype))
+    return _reduce(SoftMargin.apply(x, y, bool_target=boolean), reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  # noqa: A002
@@ -205,10 +240,10 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  
     (F.multilabel_soft_margin_loss)."""
     reduction = _reduction("multilabel_soft_margin_loss", size_average, reduce, reduction)
     x = _as_tensor(input)
-    y = _like(target, x)
+    y = _target(target, x)      # PyTorch's composite: each product in its operands' common dtype
     loss = -(y * _log_sigmoid(x) + (1 - y) * _log_sigmoid(-x))
     if weight is not None:
-        loss = loss * _like(weight, x)
+        loss = loss * _target(weight, x)
     loss = loss.sum(dim=x.ndim - 1) / x.shape[-1]
     return _reduce(loss, reduction)
 
@@ -241,6 +276,8 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0,  # noqa: A
     if p not in (1, 2):
         raise ValueError(f"{op}: only p == 1 and p == 2 supported, got p={p}")
     x = _as_tensor(input)
+    _index_target_dtype(op, target, ("int64",))
+    _weight_dtype(op, weight, x)
     t = _class_axis_input(op, x, target)
     xb = x.reshape(1, -1) if x.ndim == 1 else x
     tb = t.reshape(-1)
@@ -341,6 +378,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noq
     op = "multilabel_margin_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
     x = _as_tensor(input)
+    _index_target_dtype(op, target, ("int64",))
     t = _class_axis_input(op, x, target)
     if t.shape != tuple(x.shape):
         raise ValueError(f"{op}: inconsistent target size: {t.shape} for input of size "
@@ -446,7 +484,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0,  # noqa: 
     op = "cosine_embedding_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
     x1 = _as_tensor(input1)
-    x2 = _like(input2, x1)
+    x2 = _target(input2, x1)
     y = _array(target)
     if x1.ndim not in (1, 2) or tuple(x1.shape) != tuple(x2.shape):
         raise RuntimeError(f"{op}: expected input1 and input2 of the same shape, (D,) or (N, D), "
@@ -475,7 +513,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     op = "triplet_margin_loss"
     reduction = _reduction(op, size_average, reduce, reduction)
     a = _as_tensor(anchor)
-    pos, neg = _like(positive, a), _like(negative, a)
+    pos, neg = _target(positive, a), _target(negative, a)
     if not (a.ndim == pos.ndim == neg.ndim) or a.ndim not in (1, 2):
         raise RuntimeError(f"{op}: the anchor, positive and negative must all be 1-D (D,) or "
                            f"2-D (N, D), got shapes {tuple(a.shape)}, {tuple(pos.shape)} and "
@@ -499,7 +537,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if margin <= 0:
         raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
     a = _as_tensor(anchor)
-    pos, neg = _like(positive, a), _like(negative, a)
+    pos, neg = _target(positive, a), _target(negative, a)
     dist = distance_function or (lambda u, v: pairwise_distance(u, v, 2, 1e-6))
     d_pos, d_neg = dist(a, pos), dist(a, neg)
     if swap:
@@ -509,7 +547,10 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
 # ------------------------------------------------------------------------------- CTC
 def _lengths(op: str, name: str, value, n: int):
-    a = xp.asarray(_array(value)).reshape(-1)
+    if isinstance(value, Tensor) and B.dtype_kind(value.dtype) not in "iu":
+        raise RuntimeError(f"{op}: {name} must be integral, as in PyTorch: a Tensor of lengths "
+                           f"has an integer dtype, not {numpy_dtype(value.dtype)} (.long())")
+    a = xp.asarray(to_numpy(_array(value))).reshape(-1)
     if a.dtype.kind not in "iu":
         if a.size and not (a == xp.round(a)).all():
             raise TypeError(f"{op}: {name} must hold integers, got {a}")
