@@ -17,6 +17,7 @@ from typing import NamedTuple
 from ..backend import astype, dtype_kind, xp
 from ..mathematics import Formula
 from ..tensor import Tensor
+from .backward_hooks import BackwardHook
 from .parameter import SHAPE_MESSAGE, Buffer, Parameter, is_lazy
 
 
@@ -390,6 +391,8 @@ class Module:
     # the instance its own tables and sets its flag (cleared on a call once all are removed).
     _forward_pre_hooks = MappingProxyType({})
     _forward_hooks = MappingProxyType({})
+    _backward_pre_hooks = MappingProxyType({})
+    _backward_hooks = MappingProxyType({})
     _has_forward_hooks = False
 
     def __call__(self, *args, **kwargs):
@@ -419,6 +422,20 @@ class Module:
                               {"_forward_hooks_with_kwargs": with_kwargs,
                                "_forward_hooks_always_called": always_call})
 
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when backward has computed the
+        gradients with respect to this module's positional inputs (or, when none requires
+        grad, to its outputs); a tuple it returns replaces ``grad_input``. PyTorch's firing
+        rules and arguments: chainrule/nn/backward_hooks.py. Returns a handle with
+        ``remove()``."""
+        return self._add_hook("_backward_hooks", hook, prepend, {})
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when backward has computed the gradients with
+        respect to this module's outputs, before they flow into it; a tuple it returns
+        replaces ``grad_output``. Returns a handle with ``remove()``."""
+        return self._add_hook("_backward_pre_hooks", hook, prepend, {})
+
     def _add_hook(self, table: str, hook, prepend: bool, flags: dict) -> RemovableHandle:
         if not callable(hook):
             raise TypeError(f"{type(self).__name__}.register{table[:-1]}: the hook must be "
@@ -440,9 +457,11 @@ class Module:
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
         d = self.__dict__
-        if not (self._forward_pre_hooks or self._forward_hooks):     # all removed
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):     # all removed
             d["_has_forward_hooks"] = False
             return self.forward(*args, **kwargs)
+        backward_hook = None
         pre_kwargs = d.get("_forward_pre_hooks_with_kwargs", {})
         with_kwargs = d.get("_forward_hooks_with_kwargs", {})
         always = d.get("_forward_hooks_always_called", {})
@@ -462,6 +481,10 @@ class Module:
                     replaced = hook(self, args)
                     if replaced is not None:
                         args = replaced if isinstance(replaced, tuple) else (replaced,)
+            if self._backward_hooks or self._backward_pre_hooks:
+                backward_hook = BackwardHook(self, list(self._backward_hooks.values()),
+                                             list(self._backward_pre_hooks.values()))
+                args = backward_hook.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
             for hook_id, hook in tuple(self._forward_hooks.items()):   # as they are after forward
                 called.add(hook_id)
@@ -469,6 +492,12 @@ class Module:
                        else hook(self, args, result))
                 if out is not None:
                     result = out
+            if backward_hook is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    warnings.warn("For backward hooks to be called, module output should be a "
+                                  "Tensor or a tuple of Tensors but received "
+                                  f"{type(result)}", stacklevel=2)
+                result = backward_hook.setup_output_hook(result)
         except Exception:
             for hook_id, hook in tuple(self._forward_hooks.items()):
                 if hook_id in always and hook_id not in called:   # not yet run; then re-raise

@@ -632,6 +632,9 @@ def _adaptive_avg_pool_nd(op, nd, x, output_size):
         y = x
         for a in range(nd):
             y = AdaptiveMean.apply(y, axis=2 + a, out=out[a])
+    from .resample import _pytorch_layout
+
+    y = _pytorch_layout(y, x, channels_last=nd == 2)    # PyTorch's layout (channels-last: 2-d)
     return squeeze(y, 0) if unbatched else y
 
 

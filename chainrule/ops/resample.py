@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 
+from .. import layouts
 from ..amp.autocast_mode import autocast_op
 from ..backend import asarray_like, is_foreign_array, namespace, numpy_dtype, xp
 from ..tensor import Tensor
@@ -120,7 +121,7 @@ def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
                                    f"{axis} of input {list(input.shape)}")
             if b or a:
                 x = getitem(x, _along(ndim, axis, _source_positions(mode, n, b, a)))
-        return x if x is not input else getitem(input, (Ellipsis,))
+        return _pytorch_layout(x, input) if x is not input else getitem(input, (Ellipsis,))
     # constant and circular: crop the negative pads first (a basic slice), then pad
     crop = [slice(None)] * ndim
     for axis, (b, a) in zip(axes, pairs):
@@ -149,7 +150,24 @@ def pad(input, pad, mode: str = "constant", value=None):  # noqa: A002
             raise RuntimeError(f"pad: Padding value causes wrapping around more than once "
                                f"(circular padding ({b}, {a}) of a dimension of size {n}).")
         x = getitem(x, _along(ndim, axis, _source_positions(mode, n, b, a)))
-    return x
+    return _pytorch_layout(x, input, channels_last=False)
+
+
+def _pytorch_layout(y, source, channels_last: bool = True):
+    """``y`` in the memory order PyTorch's kernel gives its output for input ``source``:
+    channels-last where ``source`` is densely channels-last but not also row-major (PyTorch's
+    ``suggest_memory_format``; only when ``channels_last``), row-major otherwise. chainrule's
+    arrays keep whatever order their computation left (a resampled axis moved back into place),
+    and ``.view()`` and ``.stride()`` depend on it, so the result is laid out as PyTorch's."""
+    data, src = y._data, source._data if isinstance(source, Tensor) else source
+    if not (hasattr(data, "strides") and hasattr(src, "strides")):
+        return y            # (an array library without strides has no layout to match)
+    fmt = layouts.contiguous_format
+    if channels_last and src.ndim in (4, 5) and not layouts.is_contiguous_as(src, fmt):
+        cl = layouts.channels_last if src.ndim == 4 else layouts.channels_last_3d
+        if layouts.is_contiguous_as(src, cl):
+            fmt = cl
+    return y if layouts.is_contiguous_as(data, fmt) else y.contiguous(memory_format=fmt)
 
 
 # ---------------------------------------------------------------------------------- interpolation
@@ -421,7 +439,7 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
         else:
             taps = _linear_taps(n_in, n_out, scale, align_corners, dtype)
         y = _resample_axis(y, axis, taps, n_in, dtype if dtype.kind == "f" else None)
-    return y
+    return _pytorch_layout(y, input) if y is not input else y
 
 
 def upsample(input, size=None, scale_factor=None, mode: str = "nearest",  # noqa: A002
