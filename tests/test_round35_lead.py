@@ -163,3 +163,20 @@ def test_binary_result_dtype_across_priority_classes(first, second, shapes):
         results[L.__name__] = [t.replace("torch.", "") for t in texts]
     expected = ["complex64" if _complex32(t) else t for t in results["torch"]]
     assert results["chainrule"] == expected
+
+
+@pytest.mark.parametrize("register,words", [
+    ("register_forward_hook", "forward hooks"),
+    ("register_forward_pre_hook", "forward pre-hooks"),
+    ("register_full_backward_hook", None),
+])
+def test_compile_refuses_a_module_with_hooks_naming_them(register, words):
+    from chainrule.compile import UntraceableError
+
+    m = cr.nn.Linear(3, 2)
+    getattr(m, register)(lambda *a: None)
+    f = cr.compile(lambda x: m(x).sum(), fullgraph=True)
+    with pytest.raises(UntraceableError) as caught:
+        f(cr.randn(4, 3))
+    if words is not None:
+        assert f"Linear has {words}" in str(caught.value)

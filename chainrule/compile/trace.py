@@ -504,9 +504,15 @@ class Tracer:
                     "the call (a learning-rate scheduler's step() inside the function?); a replay "
                     "would not change them: call scheduler.step() outside the compiled function"))
         for m in self.modules:
-            if getattr(m, "_has_forward_hooks", False):
+            if getattr(m, "_has_forward_hooks", False):     # (the flag covers every hook table)
+                kinds = [k for k, table in (("forward pre-", "_forward_pre_hooks"),
+                                            ("forward ", "_forward_hooks"),
+                                            ("full backward pre-", "_backward_pre_hooks"),
+                                            ("full backward ", "_backward_hooks"))
+                         if getattr(m, table, None)]
+                named = " and ".join(k + "hooks" for k in kinds) or "hooks"
                 self.report(UntraceableError(
-                    f"{type(m).__name__} has forward hooks, whose Python code a replay would "
+                    f"{type(m).__name__} has {named}, whose Python code a replay would "
                     "not run; remove them or call the model eagerly"))
             if getattr(m, "momentum", 0) is None and getattr(m, "track_running_stats", False) \
                     and m.training:
