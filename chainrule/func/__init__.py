@@ -34,8 +34,17 @@ per-example running statistics updated in place — and evaluation; scaled_dot_p
 rnn/gru/lstm, folded into the recurrence's N, or with per-example weights composed of batched
 primitives in rules_recurrent.py), rules_linalg.py (det logabsdet inv solve cholesky eigh qr svd
 pinv lu_factor lu_solve householder_product ormqr; linalg functions that read values — slogdet,
-logdet, matrix_exp, lu_factor, matrix_rank — run once on the plain tensors, the batch leading).
-Everything else (group_norm, index_put, grid_sample, ctc, pooling by index, …) loops.
+logdet, matrix_exp, lu_factor, matrix_rank — run once on the plain tensors, the batch leading),
+rules_spatial.py (group_norm, conv_transpose and conv_weight_grad with per-example weights as
+groups, adaptive_mean, im2col, col2im, max_unpool, grid_sample, affine_grid: the batch folded
+into N), rules_indexing.py (index_put — index_copy, index_fill, put, masked_fill —, strided
+views — diagonal, Tensor.unfold —, embedding with per-example tables), rules_losses.py
+(cross_entropy and nll_loss with class weights under 'mean', multi_margin, multilabel_margin,
+ctc_loss). Composites that read their inputs' values (gather, take_along_dim, sort, argsort,
+topk, argmax/argmin, max/min over a dim, F.embedding's indices, max pooling with indices,
+adaptive max pooling, max_unpool) call composite.py under vmap: they run once on the plain
+tensors, the batch dimensions in front (or folded into N). What still loops or raises is the
+list KNOWN_GAPS in tests/func/test_vmap_round35b.py (as_strided, complex values, frexp, …).
 
 Random draws follow ``randomness=`` as torch.func does (randomness.py): 'error' raises, 'same'
 draws once for the batch, 'different' draws the physical batch at once — PyTorch's numbers for
@@ -57,6 +66,14 @@ Limits (differences from PyTorch)
   back per example (what PyTorch computes too); a vjp_fn is meant to be called inside the
   vmaps that were running when vjp was called, or in vmaps opened inside them.
 - functional_call does not reach parametrized modules (nn.utils.parametrize).
+- ``argmax(keepdim=True)`` without a dim gives each example's eager shape (1, …, 1); torch.func
+  gives (1,) there (its batching rule differs from its eager function).
+- interpolate (nearest, linear, bicubic …), lp_pool, cosine_similarity, one_hot, scatter and
+  scatter_reduce by a batched index, masked_scatter, masked_fill by a batched mask, index_select
+  by a batched index, embedding_bag by batched indices, kthvalue, median, cummax, searchsorted,
+  clamp by tensors, prelu, local_response_norm, and the integer-target checks of
+  multi_margin/multilabel_margin/ctc_loss with *batched* targets read values and raise a clear
+  error under vmap (batched inputs over shared targets work).
 """
 from .functional_call import functional_call, replace_all_batch_norm_modules_, stack_module_state
 from .transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp

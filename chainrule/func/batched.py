@@ -156,6 +156,8 @@ class _BatchedData:
     def __getattr__(self, name):
         if name.startswith("__"):       # a protocol probe (__array_namespace__ …): not an array
             raise AttributeError(name)
+        if name in ("strides", "flags"):    # a memory layout probe: a batched tensor has none
+            raise AttributeError(name)      # of its own (code that matches layouts skips it)
         raise RuntimeError(_READ_VALUES + f" (.{name} of the array)")
 
     def __array__(self, *args, **kwargs):

@@ -34,8 +34,11 @@ import string
 
 from ..backend import xp
 from ..tensor import Tensor
+from . import rules_indexing as _indexing
 from . import rules_layers as _layers
 from . import rules_linalg as _linalg
+from . import rules_losses as _losses
+from . import rules_spatial as _spatial
 
 
 def _ops():
@@ -186,8 +189,16 @@ def _index_parts(index):
 def _batched_index(index):
     """The index with a full slice in front for the batch dimension, and where the batch
     dimension lands in the result (advanced indices that are not adjacent go first, as in
-    NumPy), or None when the index is not one this rule handles (boolean arrays)."""
-    parts = _index_parts(index)
+    NumPy), or None when the index is not one this rule handles (0-d booleans). A boolean array
+    is its ``nonzero()`` integer arrays (NumPy's meaning of a mask)."""
+    parts = []
+    for p in _index_parts(index):
+        if hasattr(p, "dtype") and getattr(p, "ndim", 0) > 0 and p.dtype.kind == "b" and \
+                type(p) is xp.ndarray:
+            parts.extend(xp.nonzero(p))
+        else:
+            parts.append(p)
+    parts = tuple(parts)
     advanced = []
     for i, p in enumerate(parts):
         if isinstance(p, (int, builtins.slice)) or p is None or p is Ellipsis:
@@ -212,10 +223,11 @@ def getitem(cls, values, batched, params, size):
 
 def scatter_add(cls, values, batched, params, size):
     index, lead = _batched_index(params["index"])
-    if index is None or lead:
+    if index is None:
         return NotImplemented
-    return cls.apply(values[0], shape=(size,) + tuple(params["shape"]), index=index,
-                     basic=params["basic"])
+    v = _ops().moveaxis(values[0], 0, lead) if lead else values[0]   # where x[index] has it
+    return cls.apply(v, shape=(size,) + tuple(params["shape"]), index=index,
+                     basic=params.get("basic", False))
 
 
 # ----------------------------------------------------------------------------- products
@@ -414,3 +426,9 @@ RULES.update({
 RULES.update({"batch_norm": _layers.batch_norm, "scaled_dot_product_attention": _layers.attention,
               "rnn": _layers.recurrence, "gru": _layers.recurrence, "lstm": _layers.recurrence})
 RULES.update(_linalg.RULES)
+# the families added after: indexed writes and strided views (rules_indexing.py), the spatial
+# layers folded into N or groups (rules_spatial.py), losses with weights, margins, CTC
+# (rules_losses.py)
+RULES.update(_indexing.RULES)
+RULES.update(_spatial.RULES)
+RULES.update(_losses.RULES)

@@ -47,8 +47,18 @@ def aligned(cls, values, batched, params, size):
     own = [1 if i == 1 and cls.name in _VECTOR_SECOND else 2 for i in range(len(values))]
     top = builtins.max(v.ndim - (1 if b else 0) - k
                        for v, b, k in zip(values, batched, own) if isinstance(v, Tensor))
+    if cls.name in _VECTOR_SECOND:      # these do not broadcast an unbatched operand: expand it
+        values = [_expanded(v, size) if isinstance(v, Tensor) and not b else v
+                  for v, b in zip(values, batched)]
+        batched = [isinstance(v, Tensor) for v in values]
     out = [_padded(v, top + k) if b else v for v, b, k in zip(values, batched, own)]
     return cls.apply(*out, **params)
+
+
+def _expanded(v, size: int):
+    from ..ops import broadcast_to, expand_dims
+
+    return broadcast_to(expand_dims(v, 0), (size,) + tuple(v.shape))
 
 
 def on_leading_batch(fn, *args, **kwargs):

@@ -82,6 +82,12 @@ def dispatch(cls, args, params):
     return BatchedTensor.wrap(result, top)
 
 
+# primitives that address their input's storage (offsets, strides): each example gets storage of
+# its own in the loop, as PyTorch's vmap gives each example its own (a view of the batch would
+# reach the other examples' memory)
+_READS_STORAGE = frozenset({"as_strided", "as_strided_scatter"})
+
+
 def _loop(cls, values, batched, params, pbatched, size):
     """The fallback: the primitive once per example, the results stacked."""
     from ..ops import stack
@@ -91,8 +97,9 @@ def _loop(cls, values, batched, params, pbatched, size):
                   f"ran as a Python loop over the batch of {size} (chainrule.func.fallbacks() "
                   "counts such primitives)", VmapFallbackWarning, stacklevel=4)
     rows = []
+    own = cls.name in _READS_STORAGE
     for i in range(size):
-        args_i = [v[i] if b else v for v, b in zip(values, batched)]
+        args_i = [(v[i].clone() if own else v[i]) if b else v for v, b in zip(values, batched)]
         params_i = {k: (v[i] if k in pbatched else v) for k, v in params.items()}
         rows.append(cls.apply(*args_i, **params_i))
     return stack(rows, 0)

@@ -172,6 +172,11 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm=None,  # n
     if sparse:
         raise NotImplementedError("embedding: sparse=True (sparse gradients) is not supported; "
                                   "leave it at its default, False")
+    if hasattr(input, "_level"):            # batched indices inside chainrule.func.vmap
+        from ..func.composite import embedding as batched_embedding
+
+        return batched_embedding(embedding, input, weight, padding_idx, max_norm=max_norm,
+                                 norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq)
     indices = input._data if isinstance(input, Tensor) else input
     if not B.is_foreign_array(indices):
         indices = xp.asarray(indices)

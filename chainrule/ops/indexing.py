@@ -193,6 +193,10 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
     A composite of getitem with an advanced index, so its gradient is the scatter-add of g into
     the gathered positions (repeated positions accumulate).
     """
+    if hasattr(input, "_level") or hasattr(index, "_level"):    # inside chainrule.func.vmap
+        from ..func.composite import on_batch
+
+        return on_batch(gather, (input,), {"dim": dim, "index": index}, ("dim",), input.ndim)
     idx = index._data if isinstance(index, Tensor) else index
     foreign = type(idx) is not ndarray and is_foreign_array(idx)
     if not foreign:
@@ -223,6 +227,12 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):  # noqa: A002
 @tensor_method
 def take_along_dim(input, indices, dim: int | None = None):  # noqa: A002
     """PyTorch's take_along_dim: gather with indices broadcast against the input."""
+    if hasattr(input, "_level") or hasattr(indices, "_level"):  # inside chainrule.func.vmap
+        from ..func.composite import on_batch
+
+        if dim is None:
+            return take_along_dim(input.reshape(-1), indices.reshape(-1), 0)
+        return on_batch(take_along_dim, (input, indices), {"dim": dim}, ("dim",), input.ndim)
     idx = indices._data if isinstance(indices, Tensor) else indices
     foreign = type(idx) is not ndarray and is_foreign_array(idx)
     if not foreign:

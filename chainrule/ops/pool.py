@@ -387,6 +387,11 @@ def flat_indices(arg, x_shape, kernel, stride, padding, dilation, out):
 
 
 def _max_pool_nd(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    if return_indices and hasattr(x, "_level"):     # inside chainrule.func.vmap
+        from ..func.composite import on_folded_batch
+
+        return on_folded_batch(lambda t: _max_pool_nd(op, nd, t, kernel_size, stride, padding,
+                                                      dilation, ceil_mode, True), (x,), {}, nd + 1)
     x, unbatched = _batched(op, x, nd)
     kernel, stride, padding, dilation, out = _geometry(op, x, nd, kernel_size, stride, padding,
                                                        dilation, ceil_mode)
@@ -857,6 +862,11 @@ def _adaptive_max_pool_nd(op, nd, x, output_size, return_indices):
     from .indexing import getitem
     from .movement import reshape
 
+    if hasattr(x, "_level"):                        # inside chainrule.func.vmap
+        from ..func.composite import on_folded_batch
+
+        return on_folded_batch(lambda t: _adaptive_max_pool_nd(op, nd, t, output_size,
+                                                               return_indices), (x,), {}, nd + 1)
     original = x
     x, unbatched = _batched(op, x, nd)
     spatial, out = _adaptive_sizes(op, nd, x, output_size)
@@ -992,6 +1002,12 @@ class MaxUnpool(Function):
 
 
 def _unpool_nd(op, nd, x, indices, kernel_size, stride, padding, output_size):
+    if hasattr(x, "_level") or hasattr(indices, "_level"):     # inside chainrule.func.vmap
+        from ..func.composite import on_folded_batch
+
+        return on_folded_batch(lambda a, i: _unpool_nd(op, nd, a, i, kernel_size, stride,
+                                                       padding, output_size), (x, indices), {},
+                               nd + 1)
     kernel = _ntuple(kernel_size, nd, "kernel_size", op)
     stride = kernel if stride is None or (hasattr(stride, "__len__") and not len(stride)) \
         else _ntuple(stride, nd, "stride", op)

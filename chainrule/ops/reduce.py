@@ -621,6 +621,11 @@ def _extremum(kind: str, values_fn, arg_fn, x, dim, keepdim, axis, keepdims):
                         f"{kind}imum over several dims use chainrule.a{kind}(x, dim=(…))")
     from . import movement
     from .indexing import gather
+    if hasattr(x, "_level") and x.ndim:     # inside chainrule.func.vmap
+        from ..func.composite import on_batch
+
+        return on_batch(lambda t, dim: _extremum(kind, values_fn, arg_fn, t, dim, keep, None,
+                                                 None), (x,), {"dim": d}, ("dim",), x.ndim)
     data = x._data if isinstance(x, Tensor) else xp.asarray(x)
     foreign = type(data) is not xp.ndarray and B.is_foreign_array(data)
     if data.ndim == 0:
@@ -689,9 +694,17 @@ def argmin(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
 
 
 def _arg(fn, x, dim, keepdim, axis, keepdims):
-    data = x._data if isinstance(x, Tensor) else xp.asarray(x)
     d = axis if dim is None else dim
     keep = bool(keepdim or keepdims)
+    if hasattr(x, "_level") and x.ndim:     # inside chainrule.func.vmap
+        from ..func.composite import on_batch
+
+        if d is None:                       # the flattened example (a shape kept if asked)
+            out = _arg(fn, x.reshape(-1), 0, False, None, None)
+            return out.reshape((1,) * x.ndim) if keep else out
+        return on_batch(lambda t, dim: _arg(fn, t, dim, keep, None, None), (x,), {"dim": d},
+                        ("dim",), x.ndim)
+    data = x._data if isinstance(x, Tensor) else xp.asarray(x)
     if data.ndim == 0:
         if d is not None:
             _normalize_axes(d, 0, fn.__name__)

@@ -63,6 +63,11 @@ def _sorted_parts(input, dim, descending, op):  # noqa: A002
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):  # noqa: A002
     """(values, indices) of input sorted along ``dim``; the values are gathered, so their gradient
     returns to the original positions. Equal values keep their order (stable)."""
+    if hasattr(input, "_level") and input.ndim:      # inside chainrule.func.vmap
+        from ..func.composite import on_batch
+
+        return on_batch(sort, (input,), {"dim": dim, "descending": descending, "stable": stable},
+                        ("dim",), input.ndim)
     _, idx, d = _sorted_parts(input, dim, descending, "sort")
     values = gather(input, d, idx) if input.ndim else getitem(input, ())
     return return_types.sort(values, _int(idx, input))
@@ -70,6 +75,11 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False): 
 
 @tensor_method
 def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):  # noqa: A002
+    if hasattr(input, "_level") and input.ndim:      # inside chainrule.func.vmap
+        from ..func.composite import on_batch
+
+        return on_batch(argsort, (input,), {"dim": dim, "descending": descending,
+                                             "stable": stable}, ("dim",), input.ndim)
     return _int(_sorted_parts(input, dim, descending, "argsort")[1], input)
 
 
@@ -81,6 +91,11 @@ def msort(input):  # noqa: A002
 @tensor_method
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The k largest (or smallest) values along ``dim`` and their indices."""
+    if hasattr(input, "_level") and input.ndim:      # inside chainrule.func.vmap
+        from ..func.composite import on_batch
+
+        return on_batch(topk, (input,), {"k": k, "dim": dim, "largest": largest,
+                                         "sorted": sorted}, ("dim",), input.ndim)
     x = _arr(input)
     d = _wrap(dim, x.ndim, "topk")
     n = x.shape[d] if x.ndim else 1
