@@ -7,6 +7,7 @@ from .. import kernels
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, is_array, namespace, xp
 from ..parallel import map_flat
+from .complex_checks import ORDER, complex_dtype, refuse_complex
 from .special import normal_cdf
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -19,8 +20,11 @@ def _sigmoid(x):
 
     Both branches are the same function; choosing by sign means e^{…} never overflows and, for
     x ≪ 0, σ(x) ≈ e keeps its full relative accuracy (½(1 + tanh(x/2)) would cancel to 0).
+    A complex x (which has no sign) takes 1/(1 + e^{−x}), PyTorch's complex formula.
     """
     ns = namespace(x)
+    if complex_dtype(x) is not None:
+        return 1.0 / (1.0 + ns.exp(-x))
     e = ns.exp(-ns.abs(x))
     return ns.where(x >= 0, 1.0, e) / (1.0 + e)
 
@@ -33,11 +37,13 @@ class Sigmoid(Function):
     Derivative:  ∂σ/∂x = σ(x)(1 − σ(x))
     VJP:         ∂L/∂x = g · y · (1 − y)      (reuses the output y)
     Numerics:    from e = e^{−|x|}: 1/(1 + e) for x ≥ 0, e/(1 + e) for x < 0 — no overflow, and
-                 full relative accuracy in the left tail.
+                 full relative accuracy in the left tail. Complex x: 1/(1 + e^{−x}) (PyTorch's);
+                 holomorphic, so the complex gradient is g·conj(y(1 − y)).
     """
 
     name = "sigmoid"
     array_api = True
+    complex_grad = "holomorphic"
     text = ("σ(x) = 1/(1 + e^{−x})", "∂σ/∂x = σ(x)(1 − σ(x))")
     latex = (r"\sigma(x) = \frac{1}{1+e^{-x}}",
              r"\frac{\partial\sigma}{\partial x} = \sigma(x)\,(1-\sigma(x))")
@@ -80,6 +86,7 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
+        refuse_complex("relu", x, reason=ORDER)
         if not is_array(x):            # another array library: the standard's maximum
             y = array_namespace(x).maximum(x, 0.0)
             ctx.save(y)
@@ -134,6 +141,7 @@ class LeakyRelu(Function):
 
     @staticmethod
     def forward(ctx, x, negative_slope=0.01):
+        refuse_complex("leaky_relu", x, reason=ORDER)
         positive = x > 0
         ctx.save(positive)
         ctx.slope = negative_slope
@@ -172,6 +180,7 @@ class Elu(Function):
 
     @staticmethod
     def forward(ctx, x, alpha=1.0):
+        refuse_complex("elu", x)
         positive = x > 0
         ns = array_namespace(x)
         y = ns.where(positive, x, alpha * ns.expm1(ns.minimum(x, 0.0)))
@@ -210,6 +219,7 @@ class Gelu(Function):
 
     @staticmethod
     def forward(ctx, x, approximate="none"):
+        refuse_complex("gelu", x)
         if approximate not in ("none", "tanh"):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
         ctx.save(x)
@@ -237,7 +247,8 @@ class Silu(Function):
     Forward:     y = x·σ(x)
     Derivative:  ∂y/∂x = σ(x)(1 + x(1 − σ(x)))
     VJP:         ∂L/∂x = g · σ(x)(1 + x(1 − σ(x)))
-    Numerics:    σ from e^{−|x|}, as for sigmoid (accurate in the left tail).
+    Numerics:    σ from e^{−|x|}, as for sigmoid (accurate in the left tail); complex x:
+                 x/(1 + e^{−x}) (PyTorch's values).
     """
 
     name = "silu"
@@ -281,6 +292,7 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx, x, beta=1.0, threshold=20.0):
+        refuse_complex("softplus", x)
         z = beta * x
         linear = z > threshold
         ctx.save(x, linear)

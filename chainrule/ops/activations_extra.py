@@ -41,6 +41,7 @@ from ..tensor import Tensor
 from . import activations as _act
 from . import dropout as _drop
 from .arithmetic import add, multiply, negative, subtract
+from .complex_checks import ORDER, refuse_complex
 from .elementwise import abs as _abs
 from .elementwise import clip, tanh, where
 from .movement import getitem, reshape
@@ -79,6 +80,7 @@ class Hardtanh(Function):
 
     @staticmethod
     def forward(ctx, x, min_val=-1.0, max_val=1.0):
+        refuse_complex("hardtanh", x, reason=ORDER)
         ns = array_namespace(x)
         if ns is not xp:
             y = ns.minimum(ns.maximum(x, float(min_val)), float(max_val))
@@ -127,6 +129,7 @@ class Hardsigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
+        refuse_complex("hardsigmoid", x, reason=ORDER)
         inside = (x > -3) & (x < 3)
         ctx.save(inside)
         ns = array_namespace(x)
@@ -160,6 +163,7 @@ class Hardswish(Function):
 
     @staticmethod
     def forward(ctx, x):
+        refuse_complex("hardswish", x, reason=ORDER)
         ctx.save(x)
         ns = array_namespace(x)
         return x * ns.minimum(ns.maximum(x + 3, 0.0), 6.0) / 6
@@ -197,6 +201,7 @@ class Mish(Function):
 
     @staticmethod
     def forward(ctx, x):
+        refuse_complex("mish", x)
         ctx.save(x)
         return x * _tanh_softplus(x)
 
@@ -234,6 +239,7 @@ class Logsigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
+        refuse_complex("logsigmoid", x)
         ctx.save(x)
         ns = array_namespace(x)
         return ns.minimum(x, 0.0) - ns.log1p(ns.exp(-ns.abs(x)))
@@ -377,6 +383,7 @@ def tanhshrink(input):  # noqa: A002
 
 def softshrink(input, lambd: float = 0.5):  # noqa: A002
     """y = x − λ (x > λ), x + λ (x < −λ), 0 otherwise: x − clamp(x, −λ, λ)."""
+    refuse_complex("softshrink", input, reason=ORDER)
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be "
                            f"{lambd}.")
@@ -389,11 +396,13 @@ def softshrink(input, lambd: float = 0.5):  # noqa: A002
 
 def hardshrink(input, lambd: float = 0.5):  # noqa: A002
     """y = x where |x| > λ, else 0."""
+    refuse_complex("hardshrink", input, reason=ORDER)
     data = input._data if isinstance(input, Tensor) else input
     return where(xp.abs(data) > lambd, input, 0.0)
 
 
 def _threshold(input, threshold, value):  # noqa: A002
+    refuse_complex("threshold", input, reason=ORDER)
     data = input._data if isinstance(input, Tensor) else input
     return where(data > threshold, input, float(value))
 
@@ -410,6 +419,7 @@ def threshold_(input, threshold: float, value: float):  # noqa: A002
 @autocast_op("prelu")
 def prelu(input, weight):  # noqa: A002
     """y = x where x > 0, else w·x, with one slope per channel (dim 1) or one for all."""
+    refuse_complex("prelu", input, weight, reason=ORDER)
     n = weight.numel() if hasattr(weight, "numel") else int(xp.size(weight))
     if n != 1:
         channels = input.shape[1] if input.ndim >= 2 else 1

@@ -21,6 +21,7 @@ from ..backend import (
 )
 from ..tensor import Tensor, tensor_method
 from . import activations, arithmetic, elementwise, pointwise, special
+from .complex_checks import complex_dtype, refuse_complex
 from .promotion import promote, to_float
 
 
@@ -142,6 +143,7 @@ def atan2(input, other) -> Tensor:  # noqa: A002  (PyTorch's argument names)
     """The angle of the point (other, input), in (−π, π]."""
     if not isinstance(other, Tensor):
         raise TypeError(f"atan2(): argument 'other' must be Tensor, not {type(other).__name__}")
+    refuse_complex("atan2", input, other)
     return Atan2.apply(*promote(input, other, floating=True)[0])
 
 
@@ -151,12 +153,14 @@ arctan2 = tensor_method(atan2, name="arctan2", inplace=True)
 @tensor_method(inplace=True)
 def hypot(input, other) -> Tensor:  # noqa: A002
     """√(input² + other²) elementwise."""
+    refuse_complex("hypot", input, other)
     return Hypot.apply(*promote(input, other, floating=True)[0])
 
 
 @tensor_method(inplace=True)
 def xlogy(input, other) -> Tensor:  # noqa: A002
     """input · ln(other), 0 where input = 0."""
+    refuse_complex("xlogy", input, other)
     x, y = promote(input, other, floating=True)[0]
     if isinstance(x, Tensor) and x._data.dtype == bool:
         x = x.astype(y.dtype)
@@ -188,6 +192,7 @@ def frac(input) -> Tensor:  # noqa: A002
 def logit(input, eps: float | None = None) -> Tensor:  # noqa: A002
     """ln(p / (1 − p)); with ``eps``, p is first clamped into [eps, 1 − eps] (no gradient outside,
     as in PyTorch)."""
+    refuse_complex("logit", input)
     return Logit.apply(to_float(input), eps=None if eps is None else float(eps))
 
 
@@ -410,7 +415,15 @@ def _inplace_forms(fn, *names) -> None:
         tensor_method(method, name=name + "_")
 
 
-_inplace_forms(elementwise.abs, "abs")
+def _abs_in_place(input) -> Tensor:  # noqa: A002
+    """|input| for ``abs_``: a complex tensor cannot hold its real absolute value (PyTorch)."""
+    if complex_dtype(input) is not None:
+        raise RuntimeError(f"abs_: in-place abs is not supported for complex tensors (got "
+                           f"{input.dtype}): |z| is real; use z.abs(). PyTorch raises too.")
+    return elementwise.abs(input)
+
+
+_inplace_forms(_abs_in_place, "abs")
 _inplace_forms(elementwise.clip, "clamp", "clip")
 _inplace_forms(elementwise.exp, "exp")
 _inplace_forms(elementwise.log, "log")
@@ -436,6 +449,23 @@ def _logaddexp_standard(ns, a, b, base2: bool):
         return ns.where(ns.isinf(a) & (a == b), a, big + share)
 
 
+def logaddexp_complex(ns, a, b):
+    """ln(eᵃ + eᵇ) of complex arrays, as PyTorch computes it: with M the operand of larger real
+    part (``b`` at a tie) and m the other, M + log1p(e^{m − M}) — so the imaginary part is M's
+    plus a correction, not wrapped into (−π, π] — except that two equal infinite real parts give
+    M (−∞) or ln(eᵐ + e^M) (+∞), and a NaN operand gives itself (``b``'s first)."""
+    a, b = ns.broadcast_arrays(ns.asarray(a), ns.asarray(b))
+    with errstate(ns, all="ignore"):
+        swap = ns.real(a) < ns.real(b)
+        lo, hi = ns.where(swap, a, b), ns.where(swap, b, a)
+        out = ns.log1p(ns.exp(lo - hi)) + hi
+        same_inf = ~ns.isfinite(ns.real(hi)) & (ns.real(lo) == ns.real(hi))
+        out = ns.where(same_inf & (ns.real(hi) < 0), hi, out)
+        out = ns.where(same_inf & (ns.real(hi) > 0), ns.log(ns.exp(lo) + ns.exp(hi)), out)
+        out = ns.where(ns.isnan(ns.real(a)) | ns.isnan(ns.imag(a)), a, out)
+        return ns.where(ns.isnan(ns.real(b)) | ns.isnan(ns.imag(b)), b, out)
+
+
 def _define_logaddexp(cls_name: str, name: str, base2: bool):
     power = "2^" if base2 else "e^"
     log = "log₂" if base2 else "ln"
@@ -443,6 +473,10 @@ def _define_logaddexp(cls_name: str, name: str, base2: bool):
     def forward(ctx, a, b):
         ctx.save(a, b)
         ns = array_namespace(a, b)
+        if complex_dtype(a) is not None or complex_dtype(b) is not None:
+            if base2:
+                refuse_complex("logaddexp2", a, b)
+            return logaddexp_complex(ns, a, b)
         if ns is xp:
             return (xp.logaddexp2 if base2 else xp.logaddexp)(a, b)
         return _logaddexp_standard(ns, a, b, base2)
@@ -465,7 +499,9 @@ def _define_logaddexp(cls_name: str, name: str, base2: bool):
            "PyTorch's\n"
            f"    Numerics:    NumPy's logaddexp{'2' if base2 else ''}: the larger operand plus the "
            "log of 1 + the smaller's share, so no overflow; equal infinities give themselves "
-           "(−∞ for two −∞)\n")
+           "(−∞ for two −∞)" + ("" if base2 else "; complex a, b: PyTorch's formula, the operand "
+           "of larger real part plus log1p(exp(smaller − larger)) (see logaddexp_complex); "
+           "holomorphic, so the complex gradient is g·conj(∂z/∂a)") + "\n")
     base = "2" if base2 else "e"
     cls = type(cls_name, (Function,), {
         "__doc__": doc, "__module__": __name__, "name": name, "array_api": True,
@@ -477,6 +513,7 @@ def _define_logaddexp(cls_name: str, name: str, base2: bool):
         "explanation": ("A smooth maximum of two numbers: the gradient splits between them as "
                         "a softmax of the two."),
         "reference": staticmethod(xp.logaddexp2 if base2 else xp.logaddexp),
+        "complex_grad": None if base2 else "holomorphic",
         "forward": staticmethod(forward), "vjp": staticmethod(vjp)})
     return primitive(cls)
 
@@ -499,7 +536,7 @@ def logaddexp2(input, other) -> Tensor:  # noqa: A002
 
 @primitive
 class Copysign(Function):
-    """|a| with the sign of b (the sign bit: −0.0 and a NaN's sign bit count).
+    """|a| with the sign of b (the sign bit: −0.0 and a NaN's sign bit count); real only.
 
     Forward:     z = |a|·sign(b)
     Derivative:  ∂z/∂a = z/a (±1), 0 at a = 0;  ∂z/∂b = 0
@@ -535,4 +572,5 @@ class Copysign(Function):
 @tensor_method(inplace=True)
 def copysign(input, other) -> Tensor:  # noqa: A002
     """|input| with the sign of other, elementwise (integers become the default float dtype)."""
+    refuse_complex("copysign", input, other)
     return Copysign.apply(*promote(input, other, floating=True)[0])

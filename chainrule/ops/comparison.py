@@ -12,6 +12,7 @@ from .. import backend as B
 from ..autograd.function import Function
 from ..backend import ndarray, xp
 from ..tensor import Tensor, tensor_method
+from .complex_checks import ORDER, complex_dtype, refuse_complex
 from .elementwise import where
 from .promotion import cast, promote, result_type
 
@@ -91,8 +92,12 @@ class Comparison(Function):
 
 
 def _comparison(name: str, ufunc, symbol: str):
+    ordering = name not in ("eq", "ne")
+
     def compare(input, other):  # noqa: A002  (PyTorch's argument names)
         dtype = result_type(input, other)
+        if ordering and complex_dtype(dtype) is not None:
+            refuse_complex(name, input, other, reason=ORDER)
         x, y = (cast(v, dtype) for v in (input, other))     # Tensors cast by the astype primitive
         return Comparison.apply(x, y, op=name)
 
@@ -222,6 +227,7 @@ def fmax(input, other) -> Tensor:  # noqa: A002
     Gradient (PyTorch's): all of g goes to ``input`` where x ≥ y or y is NaN, else to ``other``
     (ties are not split, unlike :func:`maximum`).
     """
+    refuse_complex("fmax", input, other, reason=ORDER, error=RuntimeError)
     (x, y), _ = promote(input, other)
     xa, ya = _arrays(x, y)
     return where((xa >= ya) | apply_elementwise(xp.isnan, ya), x, y)
@@ -230,6 +236,7 @@ def fmax(input, other) -> Tensor:  # noqa: A002
 @tensor_method
 def fmin(input, other) -> Tensor:  # noqa: A002
     """Elementwise minimum that ignores NaN (see :func:`fmax`); ties give g to ``input``."""
+    refuse_complex("fmin", input, other, reason=ORDER, error=RuntimeError)
     (x, y), _ = promote(input, other)
     xa, ya = _arrays(x, y)
     return where((xa <= ya) | apply_elementwise(xp.isnan, ya), x, y)

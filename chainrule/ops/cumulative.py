@@ -12,6 +12,7 @@ from ..autograd.function import Function, primitive
 from ..backend import array_namespace, dtype_kind, errstate, is_foreign_array, namespace, xp
 from ..tensor import Tensor, tensor_method
 from . import cumulative_standard as _standard
+from .complex_checks import ORDER, refuse_complex
 from .indexing import take_along_dim
 from .movement import Getitem
 
@@ -190,7 +191,9 @@ class Logcumsumexp(Function):
                  (so y₀ = −∞ ⊕ x₀ is +0.0 at x₀ = −0.0); the VJP splits g by sign and
                  stays in log space, as PyTorch does. Other array libraries (no accumulate in the
                  standard): a prefix scan of logaddexp in ⌈log₂ n⌉ whole-array steps
-                 (ops/cumulative_standard.py).
+                 (ops/cumulative_standard.py). Complex x (values only: no complex gradient):
+                 PyTorch's complex log-add-exp (binary.logaddexp_complex) applied in order
+                 along the axis, one whole-array step per position, as PyTorch's scan.
     """
 
     name = "logcumsumexp"
@@ -265,6 +268,13 @@ def _logcumsumexp(a, axis: int):
 def _accumulate_logaddexp(a, axis: int):
     """NumPy's running logaddexp; float32 (and float16) accumulate in float64 and round once, as
     PyTorch's CPU scan does (its accumulator type for float is double)."""
+    if a.dtype.kind == "c":        # PyTorch's complex log-add-exp, one step along the axis
+        from .binary import logaddexp_complex
+
+        out = xp.moveaxis(a.copy(), axis, 0)
+        for i in range(1, out.shape[0]):
+            out[i] = logaddexp_complex(xp, out[i - 1], out[i])
+        return xp.moveaxis(out, 0, axis)
     if a.dtype.itemsize < 8 and a.dtype.kind == "f":
         return xp.logaddexp.accumulate(a, axis, dtype=xp.float64).astype(a.dtype)
     return xp.logaddexp.accumulate(a, axis)
@@ -313,6 +323,8 @@ def logcumsumexp(input, dim: int) -> Tensor:  # noqa: A002
 
 def _running_extremum(kind: str, input, dim: int):  # noqa: A002
     axis = _dim(input, dim, "cum" + kind)
+    if input.ndim and input.numel():    # (PyTorch answers a 0-d or empty complex tensor)
+        refuse_complex("cum" + kind, input, reason=ORDER)
     x = input if input.ndim else input.reshape(1)
     data = x._data
     like = data

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, namespace, pass_where, sgn, xp
 from ..tensor import Tensor
+from .complex_checks import ORDER, refuse_complex
 
 
 @primitive
@@ -249,6 +250,7 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        refuse_complex("maximum", x, y, reason=ORDER, error=RuntimeError)
         ctx.save(x, y)
         return array_namespace(x, y).maximum(x, y)
 
@@ -281,6 +283,7 @@ class Minimum(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        refuse_complex("minimum", x, y, reason=ORDER, error=RuntimeError)
         ctx.save(x, y)
         return array_namespace(x, y).minimum(x, y)
 
@@ -316,6 +319,7 @@ class Clip(Function):
     def forward(ctx, x, lo=None, hi=None):
         if lo is None and hi is None:
             raise ValueError("clip needs at least one of min and max")
+        refuse_complex("clamp", x, lo, hi, reason=ORDER)
         inside = True
         if lo is not None:
             inside = x >= lo

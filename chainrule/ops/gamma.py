@@ -30,11 +30,13 @@ implementations (``backend.special_function``).
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction
 
 from ..autograd.function import Function, primitive
 from ..backend import special_function, xp
 from ..tensor import Tensor, tensor_method
+from .complex_checks import refuse_complex
 from .promotion import to_float
 
 _EULER_GAMMA = 0.57721566490153286061
@@ -68,6 +70,8 @@ _ZETA_M1 = [_zeta_minus_one(k) for k in range(2, _SERIES_TERMS + 2)]
 
 def _as_float64(x):
     x = xp.asarray(x)
+    if x.dtype.kind == "c":     # (real functions, as PyTorch's: the caller's name in the error)
+        refuse_complex(sys._getframe(1).f_code.co_name.strip("_").removesuffix("_array"), x)
     return x, x.astype(xp.float64)
 
 

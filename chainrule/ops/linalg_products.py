@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .. import return_types
 from ..amp.autocast_mode import autocast_op
-from ..backend import xp
+from ..backend import dtype_kind, xp
 from ..tensor import Tensor
 from .arithmetic import no_out
 from .linalg_decompositions import as_tensor, check_float, check_matrix, check_square, inv
@@ -146,7 +146,7 @@ def cross(input, other, *, dim: int = -1, out=None):  # noqa: A002
 
 @autocast_op("linalg_vecdot")
 def vecdot(x, y, *, dim: int = -1, out=None):
-    """``torch.linalg.vecdot``: Σ xᵢ yᵢ along ``dim`` with broadcasting (real inputs)."""
+    """``torch.linalg.vecdot``: Σ conj(xᵢ) yᵢ along ``dim`` with broadcasting."""
     no_out("linalg.vecdot", out)
     x, y = as_tensor(x), as_tensor(y)
     if xp.dtype(x.dtype) != xp.dtype(y.dtype):
@@ -156,6 +156,10 @@ def vecdot(x, y, *, dim: int = -1, out=None):
     if not -ndim <= dim < ndim or ndim == 0:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
                          f"{ndim - 1}], but got {dim})")
+    if dtype_kind(x._data.dtype) == "c":
+        from .complex_grad import Conj
+
+        x = Conj.apply(x)
     return (x * y).sum(dim)
 
 

@@ -129,7 +129,10 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):  # no
             return _reduce.sum(_ew.abs(x), axes, keepdim)
     if ord == 0:
         # the count of nonzero entries: piecewise constant, so its gradient is 0 — but, as in
-        # PyTorch, the result is part of the graph (a where that passes x nothing)
+        # PyTorch, the result is part of the graph (a where that passes x nothing); a complex x
+        # counts the nonzero |xᵢ|, a real result (PyTorch's)
+        if dtype_kind(x.dtype) == "c":
+            x = _ew.abs(x)
         data = x._data
         if type(data) is not xp.ndarray and B.is_foreign_array(data):
             ns = namespace(data)

@@ -19,6 +19,7 @@ from ..autograd.function import Function, primitive
 from ..backend import array_namespace, namespace, special_function, xp
 from ..backend import sgn as _sgn
 from ..tensor import Tensor, tensor_method
+from .complex_checks import ORDER, REAL, refuse_complex
 from .promotion import to_float
 from .special import erf_array, erfc_array
 
@@ -292,9 +293,17 @@ for _cls in (Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Atanh, Exp2, Expm1, Log2,
 
 
 # ------------------------------------------------------------------ the functions
+#: the functions PyTorch refuses on complex tensors, with the reason chainrule's error gives
+_REAL_ONLY = {"erfc": REAL, "erfinv": REAL, "floor": ORDER, "ceil": ORDER, "trunc": ORDER,
+              "sign": "use sgn(z) = z/|z| for the sign of a complex number"}
+
 def _unary_function(name: str, cls, floating: bool = True, aliases: tuple = (),
                     inplace: bool = True):
+    reason = _REAL_ONLY.get(name)
+
     def fn(input):  # noqa: A002  (PyTorch's argument names)
+        if reason is not None:
+            refuse_complex(name, input, reason=reason)
         return cls.apply(to_float(input) if floating else input)
 
     fn.__name__ = fn.__qualname__ = name
@@ -344,4 +353,5 @@ def sgn(input) -> Tensor:  # noqa: A002
 @tensor_method(inplace=True)
 def round(input, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
     """Round to ``decimals`` places, halves to even (PyTorch's round); zero gradient."""
+    refuse_complex("round", input, reason=ORDER)
     return Round.apply(input, decimals=decimals)

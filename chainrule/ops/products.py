@@ -88,6 +88,10 @@ def dot(input, tensor) -> Tensor:  # noqa: A002
 @tensor_method
 def vdot(input, other) -> Tensor:  # noqa: A002
     """Σᵢ conj(xᵢ) yᵢ; for real tensors the same as :func:`dot`."""
+    if isinstance(input, Tensor) and dtype_kind(input._data.dtype) == "c":
+        from .complex_grad import Conj
+
+        input = Conj.apply(input)
     return dot(input, other)
 
 

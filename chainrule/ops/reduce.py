@@ -14,6 +14,7 @@ from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, as_float_mask, dtype_kind, errstate, namespace, xp
 from ..tensor import Tensor
+from .complex_checks import ORDER, refuse_complex
 
 
 def _normalize_axes(axis, ndim: int, op: str) -> tuple[int, ...]:
@@ -121,6 +122,8 @@ class Nansum(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
+        refuse_complex("nansum", x, reason="PyTorch's CPU nansum takes real tensors only",
+                       error=RuntimeError)
         axes, _ = _setup(ctx, x, axis, "nansum")
         ns = array_namespace(x)
         ctx.number = None
@@ -323,6 +326,7 @@ class _Extremum(Function):
 
     @classmethod
     def forward(cls, ctx, x, axis=None, keepdims=False, distribute=False):
+        refuse_complex(cls.name, x, reason=ORDER)
         axes, count = _setup(ctx, x, axis, cls.name)
         ctx.distribute = distribute
         if count == 0 and x.ndim:
@@ -616,6 +620,7 @@ def _extremum(kind: str, values_fn, arg_fn, x, dim, keepdim, axis, keepdims):
     keep = bool(keepdim or keepdims)
     if d is None:       # PyTorch's max()/min(): g shared by the hits, the NaN ones if any
         return values_fn.apply(x, axis=None, keepdims=False, distribute=True)
+    refuse_complex(kind, x, reason=ORDER, error=RuntimeError)
     if isinstance(d, (tuple, list)):
         raise TypeError(f"{kind}(): dim must be one int (it also returns the indices); for the "
                         f"{kind}imum over several dims use chainrule.a{kind}(x, dim=(…))")
@@ -694,6 +699,7 @@ def argmin(x, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
 
 
 def _arg(fn, x, dim, keepdim, axis, keepdims):
+    refuse_complex(fn.__name__, x, reason=ORDER, error=RuntimeError)
     d = axis if dim is None else dim
     keep = bool(keepdim or keepdims)
     if hasattr(x, "_level") and x.ndim:     # inside chainrule.func.vmap

@@ -147,7 +147,12 @@ def adjoint(input):  # noqa: A002
     if input.ndim < 2:
         raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
                            f"matrices. Got {input.ndim}-D tensor.")
-    return input.transpose(-2, -1)
+    return _conj_if_complex(input.transpose(-2, -1))
+
+
+def _conj_if_complex(t):
+    """``conj(t)`` for a complex tensor (a copy: chainrule has no lazy conjugate bit), else t."""
+    return conj(t) if dtype_kind(t._data.dtype) == "c" else t
 
 
 def _h(self):
@@ -156,14 +161,14 @@ def _h(self):
                            f"{self.ndim}-D tensor." + (" For batches of matrices, consider "
                                                        "using tensor.mH" if self.ndim > 2
                                                        else ""))
-    return self.transpose(0, 1)
+    return _conj_if_complex(self.transpose(0, 1))
 
 
 def _mh(self):
     if self.ndim < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
                            f"Got {self.ndim}-D tensor.")
-    return self.transpose(-2, -1)
+    return _conj_if_complex(self.transpose(-2, -1))
 
 
 Tensor.H = property(_h, doc="The conjugate transpose of a matrix (its transpose, when real).")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, errstate, namespace, total, xp
+from .complex_checks import refuse_complex
 
 
 def _shifted(x, axis):
@@ -40,6 +41,8 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis=-1):
+        if x.size:     # (PyTorch answers an empty complex tensor)
+            refuse_complex("softmax", x)
         e = array_namespace(x).exp(_shifted(x, axis))
         y = e / total(e, axis, keepdims=True)
         ctx.save(y)
@@ -74,6 +77,8 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis=-1):
+        if x.size:
+            refuse_complex("log_softmax", x)
         z = _shifted(x, axis)
         ns = array_namespace(x)
         y = z - ns.log(total(ns.exp(z), axis, keepdims=True))

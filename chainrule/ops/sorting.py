@@ -17,6 +17,7 @@ from ..backend import xp
 from ..tensor import Tensor, tensor_method
 from . import reduce as _reduce
 from .binary import lerp
+from .complex_checks import ORDER, refuse_complex
 from .indexing import gather, getitem
 from .movement import expand_dims, reshape, squeeze, stack
 from .selection import _wrap
@@ -52,6 +53,7 @@ def _order(x, axis: int, descending: bool):
 
 
 def _sorted_parts(input, dim, descending, op):  # noqa: A002
+    refuse_complex(op, input, reason=ORDER, error=RuntimeError)
     x = _arr(input)
     if x.ndim == 0:
         return input, xp.zeros((), dtype=xp.int64), 0
@@ -96,6 +98,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
 
         return on_batch(topk, (input,), {"k": k, "dim": dim, "largest": largest,
                                          "sorted": sorted}, ("dim",), input.ndim)
+    refuse_complex("topk", input, reason=ORDER, error=RuntimeError)
     x = _arr(input)
     d = _wrap(dim, x.ndim, "topk")
     n = x.shape[d] if x.ndim else 1
@@ -122,6 +125,8 @@ def _pick(input, idx, d, keepdim, kind):  # noqa: A002
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
     """The k-th smallest value (k counted from 1) along ``dim`` and its index."""
     x = _arr(input)
+    if x.ndim and x.size:       # (PyTorch answers a 0-d or empty complex tensor)
+        refuse_complex("kthvalue", input, reason=ORDER)
     d = _wrap(dim, x.ndim, "kthvalue")
     n = x.shape[d] if x.ndim else 1
     if not 1 <= k <= n:
@@ -135,6 +140,8 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
 
 def _median(input, dim, keepdim, ignore_nan, kind):  # noqa: A002
     x = _arr(input)
+    if x.size:                  # (PyTorch answers an empty complex tensor)
+        refuse_complex(kind, input, reason=ORDER)
     if dim is None:
         flat = x.reshape(-1)
         if flat.size == 0:
@@ -202,6 +209,8 @@ def mode(input, dim: int = -1, keepdim: bool = False):  # noqa: A002
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and the
     index of its last occurrence."""
     x = _arr(input)
+    if x.ndim and x.size:       # (PyTorch answers a 0-d or empty complex tensor)
+        refuse_complex("mode", input, reason=ORDER)
     if x.ndim == 0:
         return _pick(input, None, 0, keepdim, "mode")
     d = _wrap(dim, x.ndim, "mode")
@@ -307,6 +316,7 @@ def nanquantile(input, q, dim=None, keepdim: bool = False, *,  # noqa: A002
 def unique(input, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
            return_counts: bool = False, dim=None):
     """The distinct values (sorted), with the inverse map and counts on request."""
+    refuse_complex("unique", input, reason=ORDER)
     x = _arr(input)
     axis = None if dim is None else _wrap(dim, x.ndim, "unique")
     values, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True, axis=axis)
@@ -323,6 +333,7 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,  # noqa: A0
 def unique_consecutive(input, return_inverse: bool = False,  # noqa: A002
                        return_counts: bool = False, dim=None):
     """Runs of equal consecutive values (or slices along ``dim``) collapsed to one."""
+    refuse_complex("unique_consecutive", input, reason=ORDER)
     x = _arr(input)
     if dim is None:
         flat = x.reshape(-1)
@@ -416,6 +427,8 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False,  # noqa: A0
     seq = _arr(sorted_sequence)
     scalar = not isinstance(input, Tensor)
     v = xp.asarray(input) if scalar else _arr(input)
+    if seq.size and v.size:     # (PyTorch answers empty complex tensors)
+        refuse_complex("searchsorted", seq, v, reason=ORDER)
     if side is not None:
         right = side == "right"
     if sorter is not None:

@@ -20,6 +20,7 @@ from ..autograd.function import Function, primitive
 from ..backend import namespace, special_function, xp
 from ..parallel import map_flat
 from ..tensor import Tensor
+from .complex_checks import refuse_complex
 from .promotion import to_float
 
 _SERIES_TERMS = 60
@@ -112,6 +113,7 @@ class Erf(Function):
 
     @staticmethod
     def forward(ctx, x):
+        refuse_complex("erf", x)
         ctx.save(x)
         return special_function("erf", erf_array, x)
 

@@ -13,6 +13,8 @@ functions follow PyTorch.
 """
 from __future__ import annotations
 
+import sys
+
 from ..autograd.function import Function, primitive
 from ..backend import (
     asarray_like,
@@ -24,6 +26,7 @@ from ..backend import (
     xp,
 )
 from ..tensor import Tensor
+from .complex_checks import refuse_complex
 from .promotion import promote
 
 
@@ -41,8 +44,11 @@ def on_host(host, *arrays, **params):
 
 
 def float64(x):
-    """(x as an array, a float64 copy of it)."""
+    """(x as an array, a float64 copy of it); a complex x is refused (these functions are
+    real, as PyTorch's: the error names the calling host function)."""
     x = xp.asarray(x)
+    if x.dtype.kind == "c":
+        refuse_complex(sys._getframe(1).f_code.co_name.strip("_").removesuffix("_array"), x)
     return x, x.astype(xp.float64)
 
 

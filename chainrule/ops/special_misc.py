@@ -251,6 +251,8 @@ def ldexp(input, other) -> Tensor:  # noqa: A002
             raise TypeError(f"ldexp(): argument '{arg}' (position {position}) must be Tensor, "
                             f"not {type(value).__name__}")
     dtype = numpy_dtype(result_type(input, other))
+    if dtype.kind == "c":       # PyTorch's input · pow(2, other), in complex arithmetic
+        return input * (2.0 ** other)
     if dtype.kind != "f":
         dtype = get_default_dtype()
     if dtype_kind(input._data.dtype) == "f" and dtype_kind(other._data.dtype) == "b":

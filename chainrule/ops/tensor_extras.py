@@ -15,6 +15,7 @@ from . import elementwise as _ew
 from . import linalg as _linalg
 from . import reduce as _reduce
 from .arithmetic import add, divide, multiply
+from .complex_checks import ORDER, refuse_complex
 from .movement import reshape
 
 
@@ -158,6 +159,7 @@ def scalar_tensor(s, dtype=None, device=None, requires_grad: bool = False) -> Te
 @tensor_method(inplace=True)
 def deg2rad(input):  # noqa: A002
     """Degrees to radians: x·π/180 (integers become the default float dtype)."""
+    refuse_complex("deg2rad", input, error=RuntimeError)
     from .promotion import to_float
 
     return multiply(to_float(input), math.pi / 180)
@@ -166,6 +168,7 @@ def deg2rad(input):  # noqa: A002
 @tensor_method(inplace=True)
 def rad2deg(input):  # noqa: A002
     """Radians to degrees: x·180/π."""
+    refuse_complex("rad2deg", input, error=RuntimeError)
     from .promotion import to_float
 
     return multiply(to_float(input), 180 / math.pi)
@@ -229,6 +232,7 @@ def heaviside(input, values):  # noqa: A002
     if not isinstance(values, Tensor):
         raise TypeError(f"heaviside(): argument 'values' must be Tensor, not "
                         f"{type(values).__name__}")
+    refuse_complex("heaviside", input, values, reason=ORDER, error=RuntimeError)
     if input.dtype != values.dtype:
         raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes "
                            f"({input.dtype} and {values.dtype})")
