@@ -9,11 +9,18 @@ _PAIRS = ("max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode
           "cummin", "aminmax")
 
 
+def _repr(self) -> str:
+    """PyTorch's text: the type's full name, then each field on a line of its own."""
+    fields = ",\n".join(f"{name}={value!r}" for name, value in zip(self._fields, self))
+    return f"chainrule.return_types.{type(self).__name__}(\n{fields})"
+
+
 def _make(name: str, fields: tuple[str, ...]):
     cls = namedtuple(name, fields)
     cls.__module__ = __name__
     cls.__qualname__ = name
     cls.__doc__ = f"torch.return_types.{name}: ({', '.join(fields)})"
+    cls.__repr__ = _repr
     return cls
 
 

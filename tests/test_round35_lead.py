@@ -180,3 +180,16 @@ def test_compile_refuses_a_module_with_hooks_naming_them(register, words):
         f(cr.randn(4, 3))
     if words is not None:
         assert f"Linear has {words}" in str(caught.value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, x: L.max(x, 1), lambda L, x: x.sort(descending=True), lambda L, x: L.topk(x, 2),
+    lambda L, x: L.aminmax(x), lambda L, x: x.median(0), lambda L, x: L.linalg.slogdet(x[:, :2]),
+])
+def test_return_types_print_as_pytorchs(call):
+    """A named tuple of results prints its full type name and one field per line."""
+    values = np.array([[3.0, 1.0, 4.0], [1.0, 5.0, 9.0]])
+    theirs = repr(call(torch, torch.tensor(values))).replace("dtype=torch.", "dtype=")
+    theirs = theirs.replace("torch.", "chainrule.")
+    assert repr(call(cr, cr.tensor(values))) == theirs
+    assert str(call(cr, cr.tensor(values))) == theirs
