@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .. import return_types
 from ..amp.autocast_mode import autocast_op
-from ..backend import xp
+from ..backend import dtype_kind, xp
 from ..tensor import Tensor
 from . import linalg_decompositions as _dec
 from . import linalg_eigen as _eig
@@ -25,7 +25,8 @@ def det(input):  # noqa: A002
 
 def logdet(input):  # noqa: A002
     """``torch.logdet`` / ``Tensor.logdet``: log det A; NaN (with a zero gradient) where the
-    determinant is negative, −inf where it is zero, as PyTorch."""
+    determinant is negative, −inf where it is zero, as PyTorch; complex A: the complex
+    log det A = log|det A| + i·arg(det A), differentiable."""
     from .elementwise import where
 
     if hasattr(input, "_level"):         # a batched tensor inside chainrule.func.vmap
@@ -33,6 +34,14 @@ def logdet(input):  # noqa: A002
 
         return on_leading_batch(logdet, input)
     sign, logabsdet = _dec.slogdet(input)
+    if dtype_kind(sign._data.dtype) == "c":    # complex A: the principal log, log|det| + i·arg(det)
+        from .complex_values import angle
+
+        value = logabsdet + angle(sign) * 1j
+        singular = sign._data == 0          # PyTorch's −inf + nan·i there
+        if not singular.any():
+            return value
+        return where(singular, xp.asarray(complex(-xp.inf, xp.nan), sign._data.dtype), value)
     return where(sign._data < 0, xp.asarray(xp.nan, dtype=sign._data.dtype), logabsdet)
 
 

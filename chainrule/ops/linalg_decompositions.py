@@ -10,6 +10,11 @@ mode algorithmic differentiation"), the ones PyTorch's autograd uses:
 - inv:    ∂L/∂A = −A⁻ᵀ G A⁻ᵀ
 - solve:  X = A⁻¹B:  ∂L/∂B = A⁻ᵀ G (the adjoint solve),  ∂L/∂A = −(∂L/∂B) Xᵀ
 
+Complex matrices (LAPACK's complex routines through NumPy) take the same rules with every
+transpose a conjugate transpose ᴴ and det(A) conjugated (PyTorch's convention for complex
+gradients, chainrule/autograd/complex.py): ``complex_grad = "explicit"``. On real arrays the
+conjugation is skipped, so real results keep their bits.
+
 The forwards call the array API standard's ``linalg`` extension (NumPy's LAPACK wrappers for NumPy
 arrays), so the primitives run on other array libraries too (``array_api = True``).
 Every rule is written with matrix products, transposes and the primitives of this file, so that
@@ -19,8 +24,17 @@ from __future__ import annotations
 
 from .. import return_types
 from ..amp.autocast_mode import autocast_op
+from ..autograd.complex import conj
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, asarray_like, matrix_transpose, numpy_dtype, to_numpy, xp
+from ..backend import (
+    array_namespace,
+    asarray_like,
+    dtype_kind,
+    matrix_transpose,
+    numpy_dtype,
+    to_numpy,
+    xp,
+)
 from ..backend import reshape as _reshape
 from ..tensor import Tensor
 from .arithmetic import no_out
@@ -79,10 +93,20 @@ def check_square(op: str, a, name: str = "A") -> None:
                            f"{shape[-2]} by {shape[-1]} matrices")
 
 
-def check_float(op: str, a) -> None:
+def check_float(op: str, a, complex_ok: bool = False) -> None:
+    """PyTorch's dtype check: a floating tensor (or complex, where ``complex_ok``: the
+    functions that compute on complex matrices)."""
     dtype = getattr(a, "dtype", None)
-    if dtype is None or xp.dtype(dtype).kind != "f":
-        raise RuntimeError(f"{op}: Expected a floating point tensor as input. Got {dtype}")
+    kinds = "fc" if complex_ok else "f"
+    if dtype is None or xp.dtype(dtype).kind not in kinds:
+        what = "floating point or complex" if complex_ok else "floating point"
+        raise RuntimeError(f"{op}: Expected a {what} tensor as input. Got {dtype}")
+
+
+def _mH(x):  # noqa: N802  (PyTorch's name for the conjugate transpose of the last two axes)
+    """xᴴ: the transpose of the last two axes, conjugated where x is complex (on a real array
+    or Tensor, exactly :func:`_mT`)."""
+    return conj(_mT(x))
 
 
 def _inverse_array(op: str, a):
@@ -109,10 +133,10 @@ def _first_zero_pivot(a) -> int:
 
 
 def _transposed_inverse(a):
-    """A⁻ᵀ on arrays or (differentiably) on Tensors."""
+    """A⁻ᴴ (A⁻ᵀ for real A) on arrays or (differentiably) on Tensors."""
     if isinstance(a, Tensor):
-        return _mT(Inv.apply(a))
-    return matrix_transpose(_inverse_array("linalg.inv", a))
+        return _mH(Inv.apply(a))
+    return _mH(_inverse_array("linalg.inv", a))
 
 
 # ------------------------------------------------------------------------------ det
@@ -122,7 +146,8 @@ class Det(Function):
 
     Forward:     d = det A
     Derivative:  ∂d/∂A = cof(A) = det(A) · A⁻ᵀ          (Jacobi's formula)
-    VJP:         ∂L/∂A = g · det(A) · A⁻ᵀ   (reuses the output d)
+    VJP:         ∂L/∂A = g · det(A) · A⁻ᵀ   (reuses the output d); complex A:
+                 g · conj(det A) · A⁻ᴴ (holomorphic: g times the conjugated derivative)
     Numerics:    LU factorization (LAPACK getrf). The gradient is the solve Aᵀ X = (g d) I
                  by the same factorization. Where the LU finds A exactly singular (d = 0) the
                  gradient is g times the cofactor matrix computed from the SVD A = U S Vᵀ:
@@ -134,6 +159,7 @@ class Det(Function):
 
     name = "linalg_det"
     array_api = True
+    complex_grad = "explicit"
     text = ("d = det A", "∂L/∂A = g · det(A) · A⁻ᵀ")
     latex = (r"d = \det A", r"\frac{\partial L}{\partial A} = g\,\det(A)\,A^{-\top}")
     explanation = ("Jacobi's formula: the determinant is multilinear in the rows, so its "
@@ -150,6 +176,7 @@ class Det(Function):
     @staticmethod
     def vjp(ctx, g):
         a, d = ctx.saved
+        d = conj(d)
         if isinstance(g, Tensor) or isinstance(a, Tensor):
             scale = reshape(g * d, tuple(g.shape) + (1, 1))
             return scale * _transposed_inverse(a)
@@ -158,28 +185,29 @@ class Det(Function):
         rhs = _lift(g * d) * eye
         singular = _lift(d == 0)
         if not bool(ns.any(singular)):
-            return ns.linalg.solve(matrix_transpose(a), rhs)
+            return ns.linalg.solve(_mH(a), rhs)
         # a zero determinant: the cofactor matrix from the SVD (see Numerics)
-        regular = ns.linalg.solve(matrix_transpose(ns.where(singular, eye, a)), rhs)
-        return ns.where(singular, _lift(g) * _cofactor(a), regular)
+        regular = ns.linalg.solve(_mH(ns.where(singular, eye, a)), rhs)
+        return ns.where(singular, _lift(g) * conj(_cofactor(a)), regular)
 
 
 def _cofactor(a):
     """cof(A) = det(U) det(V) U diag(∏_{j≠i} s_j) Vᵀ for A = U diag(s) Vᵀ: the matrix of
-    cofactors (adj(A)ᵀ), defined for singular A too."""
+    cofactors (adj(A)ᵀ), defined for singular A too (complex A = U diag(s) Vᴴ:
+    cof(A) = det(U) det(Vᴴ) conj(U diag(∏_{j≠i} s_j) Vᴴ))."""
     ns = array_namespace(a)
     u, s, vh = ns.linalg.svd(a)
     eye = _eye(s.shape[-1], s)
     others = ns.where(eye > 0, eye, ns.expand_dims(s, axis=-2))   # row i: s with sᵢ → 1
     adj_s = ns.prod(others, axis=-1)                                # ∏_{j≠i} s_j
     sign = ns.linalg.det(u) * ns.linalg.det(vh)
-    return _lift(sign) * ((u * ns.expand_dims(adj_s, axis=-2)) @ vh)
+    return _lift(sign) * conj((u * ns.expand_dims(adj_s, axis=-2)) @ vh)
 
 
 def det(A):  # noqa: N803
     """``torch.linalg.det``: the determinant of each square matrix of ``A`` (shape (*, n, n))."""
     check_square("linalg.det", A)
-    check_float("linalg.det", A)
+    check_float("linalg.det", A, complex_ok=True)
     return Det.apply(A)
 
 
@@ -190,7 +218,7 @@ class LogAbsDet(Function):
 
     Forward:     l = log |det A|
     Derivative:  ∂l/∂A = A⁻ᵀ
-    VJP:         ∂L/∂A = g · A⁻ᵀ
+    VJP:         ∂L/∂A = g · A⁻ᵀ   (complex A: g · A⁻ᴴ, l real)
     Numerics:    LU factorization: log|det| is the sum of the logs of the |pivots|, so it neither
                  overflows nor underflows where det itself would. At a singular A, l = −inf and
                  the gradient is not finite: PyTorch gives ±inf entries there, chainrule NaN.
@@ -198,6 +226,7 @@ class LogAbsDet(Function):
 
     name = "linalg_logabsdet"
     array_api = True
+    complex_grad = "explicit"
     text = ("l = log |det A|", "∂L/∂A = g · A⁻ᵀ")
     latex = (r"l = \log\lvert\det A\rvert", r"\frac{\partial L}{\partial A} = g\,A^{-\top}")
     explanation = ("The logarithm turns Jacobi's formula det(A)·A⁻ᵀ into A⁻ᵀ: the determinant "
@@ -218,9 +247,9 @@ class LogAbsDet(Function):
         ns = array_namespace(a)
         singular = ns.linalg.slogdet(a)[0] == 0
         if not bool(ns.any(singular)):
-            return _lift(g) * matrix_transpose(ns.linalg.inv(a))
+            return _lift(g) * _mH(ns.linalg.inv(a))
         mask = _lift(singular)
-        inv_t = matrix_transpose(ns.linalg.inv(ns.where(mask, _eye(a.shape[-1], a), a)))
+        inv_t = _mH(ns.linalg.inv(ns.where(mask, _eye(a.shape[-1], a), a)))
         inv_t = ns.where(mask, ns.full_like(inv_t, float("nan")), inv_t)
         return _lift(g) * inv_t
 
@@ -228,10 +257,14 @@ class LogAbsDet(Function):
 def slogdet(A):  # noqa: N803
     """``torch.linalg.slogdet``: ``(sign, logabsdet)`` with det A = sign · exp(logabsdet).
 
-    ``sign`` (±1, 0 for a singular matrix) is not differentiable; ``logabsdet`` is.
+    ``sign`` (±1, 0 for a singular matrix) is not differentiable; ``logabsdet`` is. A complex A
+    has a complex ``sign`` (det A / |det A|, on the unit circle) and a real ``logabsdet``, both
+    differentiable as in PyTorch: the sign's gradient reaches A through the phase of det A
+    (computed as D/|D| with D = det(A/c), c = |det A|^(1/n), so |D| = 1 neither overflows nor
+    underflows).
     """
     check_square("linalg.slogdet", A)
-    check_float("linalg.slogdet", A)
+    check_float("linalg.slogdet", A, complex_ok=True)
     if hasattr(A, "_level"):         # a batched tensor inside chainrule.func.vmap
         from ..func.rules_linalg import on_leading_batch
 
@@ -240,7 +273,25 @@ def slogdet(A):  # noqa: N803
     sign = array_namespace(data).linalg.slogdet(data)[0]
     if not hasattr(sign, "shape"):          # NumPy's 0-d result is a scalar
         sign = xp.asarray(sign, dtype=data.dtype)
-    return linalg_slogdet(Tensor._make(sign), LogAbsDet.apply(A))
+    logabsdet = LogAbsDet.apply(A)
+    if dtype_kind(data.dtype) == "c" and isinstance(A, Tensor) and A.requires_grad and data.size:
+        return linalg_slogdet(_differentiable_sign(A, sign, logabsdet), logabsdet)
+    return linalg_slogdet(Tensor._make(sign), logabsdet)
+
+
+def _differentiable_sign(A, sign, logabsdet):  # noqa: N803
+    """det A / |det A| of complex A as a function of A (see :func:`slogdet`): the singular
+    matrices keep LAPACK's sign 0 (no gradient)."""
+    from .elementwise import abs as _abs
+    from .elementwise import where
+
+    ns = array_namespace(sign)
+    level = logabsdet._data / A.shape[-1]
+    finite = ns.isfinite(level)
+    scale = ns.exp(-ns.where(finite, level, ns.zeros_like(level)))
+    d = Det.apply(A * Tensor._make(_lift(scale).astype(A._data.dtype)))
+    unit = d / _abs(d)
+    return unit if bool(ns.all(finite)) else where(finite, unit, Tensor._make(sign))
 
 
 # ------------------------------------------------------------------------------ inv
@@ -250,13 +301,14 @@ class Inv(Function):
 
     Forward:     Y = A⁻¹
     Derivative:  dY = −A⁻¹ dA A⁻¹
-    VJP:         ∂L/∂A = −Yᵀ G Yᵀ    (reuses the output)
+    VJP:         ∂L/∂A = −Yᵀ G Yᵀ    (reuses the output; complex A: −Yᴴ G Yᴴ)
     Numerics:    LAPACK gesv against the identity. A singular matrix raises
                  ``chainrule.linalg.LinAlgError`` (a RuntimeError), as PyTorch.
     """
 
     name = "linalg_inv"
     array_api = True
+    complex_grad = "explicit"
     text = ("Y = A⁻¹", "∂L/∂A = −A⁻ᵀ G A⁻ᵀ")
     latex = (r"Y = A^{-1}", r"\frac{\partial L}{\partial A} = -A^{-\top} G A^{-\top}")
     explanation = ("Differentiating A A⁻¹ = I gives dY = −Y dA Y; its adjoint multiplies G by "
@@ -273,7 +325,7 @@ class Inv(Function):
     @staticmethod
     def vjp(ctx, g):
         (y,) = ctx.saved
-        yt = _mT(y)
+        yt = _mH(y)
         return -(yt @ g @ yt)
 
 
@@ -284,7 +336,7 @@ def inv(A):  # noqa: N803
     Raises ``chainrule.linalg.LinAlgError`` for a singular matrix.
     """
     check_square("linalg.inv", A)
-    check_float("linalg.inv", A)
+    check_float("linalg.inv", A, complex_ok=True)
     return Inv.apply(A)
 
 
@@ -294,7 +346,7 @@ def inv_ex(A, *, check_errors: bool = False):  # noqa: N803
     matrix was inverted and k > 0 where its k-th pivot is zero (the inverse there is not
     meaningful). ``check_errors=True`` raises as :func:`inv` does."""
     check_square("linalg.inv_ex", A)
-    check_float("linalg.inv_ex", A)
+    check_float("linalg.inv_ex", A, complex_ok=True)
     data = A._data if isinstance(A, Tensor) else xp.asarray(A)
     singular = xp.asarray(xp.linalg.det(data) == 0) if data.size else \
         xp.zeros(data.shape[:-2], dtype=bool)
@@ -330,6 +382,7 @@ class Solve(Function):
     Forward:     X = A⁻¹ B     (batch axes broadcast)
     Derivative:  dX = A⁻¹ (dB − dA X)
     VJP:         ∂L/∂B = A⁻ᵀ G  (the adjoint solve Aᵀ Z = G),   ∂L/∂A = −(∂L/∂B) Xᵀ
+                 (complex: A⁻ᴴ G and −(∂L/∂B) Xᴴ)
     Numerics:    LAPACK gesv (LU with partial pivoting); the backward solves with Aᵀ. A singular
                  A raises ``chainrule.linalg.LinAlgError``. Vector right-hand sides and
                  ``left=False`` are handled by :func:`solve` with reshapes and transposes.
@@ -337,6 +390,7 @@ class Solve(Function):
 
     name = "linalg_solve"
     array_api = True
+    complex_grad = "explicit"
     text = ("X = A⁻¹ B", "∂L/∂B = A⁻ᵀ G,  ∂L/∂A = −A⁻ᵀ G Xᵀ")
     latex = (r"X = A^{-1} B", r"\frac{\partial L}{\partial B} = A^{-\top} G,\quad "
              r"\frac{\partial L}{\partial A} = -A^{-\top} G X^{\top}")
@@ -359,12 +413,12 @@ class Solve(Function):
     def vjp(ctx, g):
         a, x = ctx.saved
         need_a, need_b = ctx.needs_input_grad
-        at = _mT(a)
+        at = _mH(a)
         if isinstance(g, Tensor) or isinstance(a, Tensor):
             gb = Solve.apply(at, g)
         else:
             gb = array_namespace(at, g).linalg.solve(at, g)
-        ga = -(gb @ _mT(x)) if need_a else None
+        ga = -(gb @ _mH(x)) if need_a else None
         return ga, (gb if need_b else None)
 
 
@@ -385,15 +439,16 @@ def solve(A, B, *, left: bool = True, out=None):  # noqa: N803
     for a singular A.
     """
     no_out("linalg.solve", out)
-    return solve_matrices(A, B, left=left, vectors=True)
+    return solve_matrices(A, B, left=left, vectors=True, complex_ok=True)
 
 
-def solve_matrices(A, B, *, left: bool = True, vectors: bool = False):  # noqa: N803
+def solve_matrices(A, B, *, left: bool = True, vectors: bool = False,  # noqa: N803
+                   complex_ok: bool = False):
     """:func:`solve` where B is always a matrix (*, n, k) (``vectors=False``: the solvers whose
     B PyTorch never reads as a batch of vectors — solve_triangular, cholesky_solve), or with
-    :func:`solve`'s vector rule (``vectors=True``)."""
+    :func:`solve`'s vector rule (``vectors=True``); complex A only where ``complex_ok``."""
     check_square("linalg.solve", A)
-    check_float("linalg.solve", A)
+    check_float("linalg.solve", A, complex_ok)
     a_shape, b_shape = _shape(A), _shape(B)
     if not isinstance(B, Tensor):
         B = Tensor._make(xp.asarray(B))

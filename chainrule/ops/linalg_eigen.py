@@ -7,6 +7,12 @@
   2017, "Auto-differentiating linear algebra"): ∂L/∂A = V (diag(ḡλ) + F ∘ skew(Vᵀ ḡV)) Vᵀ with
   Fᵢⱼ = 1/(λⱼ − λᵢ) off the diagonal, skew(M) = ½(M − Mᵀ).
 
+Complex Hermitian matrices take the same rules with every transpose a conjugate transpose ᴴ
+(A = L Lᴴ, A = V diag(λ) Vᴴ with real λ), PyTorch's complex gradients (``complex_grad =
+"explicit"``; on real arrays the conjugations are skipped). A complex eigenvector is defined up to
+a phase e^{iφ}: a loss that depends on that phase (a nonzero imaginary part on the diagonal of
+Vᴴ ḡV) has no gradient, and the backward raises PyTorch's error there.
+
 A primitive returns one array, so eigh packs its two results into one (…, n+1, n) array, the
 eigenvalues as row 0 and the eigenvectors below; :func:`eigh` slices them apart (the slices'
 gradients flow back into the packed array, as in ops/rnn.py).
@@ -25,10 +31,18 @@ from __future__ import annotations
 from .. import return_types
 from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, matrix_transpose, namespace, to_numpy, xp
+from ..backend import array_namespace, astype, dtype_kind, namespace, to_numpy, xp
 from ..tensor import Tensor
 from .arithmetic import no_out
-from .linalg_decompositions import Inv, LinAlgError, _eye, _mT, check_float, check_square
+from .linalg_decompositions import (
+    Inv,
+    LinAlgError,
+    _eye,
+    _mH,
+    _mT,
+    check_float,
+    check_square,
+)
 from .movement import getitem
 
 
@@ -73,12 +87,14 @@ class Cholesky(Function):
     Forward:     A = L Lᵀ, L lower triangular with a positive diagonal (reads A's lower triangle)
     Derivative:  dL = L Φ(L⁻¹ dA L⁻ᵀ),  Φ = the lower triangle with the diagonal halved
     VJP:         ∂L/∂A = L⁻ᵀ S L⁻¹,  P = tril(Lᵀ G),  S = ½ (P + tril(P, −1)ᵀ)   (Murray 2016)
+                 (complex Hermitian A = L Lᴴ: every ᵀ a ᴴ)
     Numerics:    LAPACK potrf. The gradient is the symmetric one (PyTorch's convention). A matrix
                  that is not positive-definite raises ``chainrule.linalg.LinAlgError``.
     """
 
     name = "linalg_cholesky"
     array_api = True
+    complex_grad = "explicit"
     text = ("A = L Lᵀ", "∂L/∂A = L⁻ᵀ · ½(P + tril(P, −1)ᵀ) · L⁻¹,  P = tril(Lᵀ G)")
     latex = (r"A = L L^{\top}",
              r"\frac{\partial L}{\partial A} = L^{-\top}\,\tfrac12\bigl(P + "
@@ -102,10 +118,10 @@ class Cholesky(Function):
     @staticmethod
     def vjp(ctx, g):
         (low,) = ctx.saved
-        p = tril(_mT(low) @ g)
-        s = 0.5 * (p + _mT(tril(p, -1)))
+        p = tril(_mH(low) @ g)
+        s = 0.5 * (p + _mH(tril(p, -1)))
         inv_low = _inverse(low)
-        return _mT(inv_low) @ s @ inv_low
+        return _mH(inv_low) @ s @ inv_low
 
 
 @autocast_op("linalg_cholesky")
@@ -115,9 +131,9 @@ def cholesky(A, *, upper: bool = False, out=None):  # noqa: N803
     positive-definite."""
     no_out("linalg.cholesky", out)
     check_square("linalg.cholesky", A)
-    check_float("linalg.cholesky", A)
+    check_float("linalg.cholesky", A, complex_ok=True)
     if upper:
-        return _mT(Cholesky.apply(_mT(A)))
+        return _mH(Cholesky.apply(_mH(A)))
     return Cholesky.apply(A)
 
 
@@ -126,7 +142,12 @@ def _eigh_packed(a, UPLO: str = "L"):  # noqa: N803
     """(…, n+1, n): the eigenvalues as row 0, the eigenvectors below. The standard's eigh reads
     the lower triangle, so the upper one of A is read as the lower one of Aᵀ."""
     ns = array_namespace(a)
-    w, v = ns.linalg.eigh(a if UPLO == "L" else matrix_transpose(a))
+    if UPLO == "U" and ns is xp and a.dtype.kind == "c":
+        w, v = xp.linalg.eigh(a, UPLO="U")     # LAPACK on the upper triangle: PyTorch's phases
+    else:
+        w, v = ns.linalg.eigh(a if UPLO == "L" else _mH(a))
+    if w.dtype != v.dtype:          # complex A: real eigenvalues packed as complex numbers
+        w = astype(w, v.dtype)
     return ns.concat([ns.expand_dims(w, axis=-2), v], axis=-2)
 
 
@@ -137,7 +158,7 @@ class Eigh(Function):
 
     Forward:     A = V diag(λ) Vᵀ,  Vᵀ V = I,  λ₁ ≤ … ≤ λₙ
     Derivative:  dλᵢ = vᵢᵀ dA vᵢ,  dV = V (F ∘ (Vᵀ dA V)),  Fᵢⱼ = 1/(λⱼ − λᵢ) (i ≠ j), Fᵢᵢ = 0
-    VJP:         ∂L/∂A = V (diag(ḡλ) + F ∘ ½(Vᵀ ḡV − ḡVᵀ V)) Vᵀ
+    VJP:         ∂L/∂A = V (diag(ḡλ) + F ∘ ½(Vᵀ ḡV − ḡVᵀ V)) Vᵀ   (complex: every ᵀ a ᴴ)
     Numerics:    LAPACK syevd. The eigenvectors' part divides by eigenvalue gaps: it is large
                  for close eigenvalues and not finite for repeated ones (as in PyTorch); a loss
                  that depends on V only through gauge-invariant quantities (V diag(f(λ)) Vᵀ) has
@@ -146,6 +167,7 @@ class Eigh(Function):
 
     name = "linalg_eigh"
     array_api = True
+    complex_grad = "explicit"
     text = ("A = V diag(λ) Vᵀ",
             "∂L/∂A = V (diag(ḡλ) + F ∘ ½(Vᵀ ḡV − ḡVᵀ V)) Vᵀ,  Fᵢⱼ = 1/(λⱼ − λᵢ)")
     latex = (r"A = V \operatorname{diag}(\lambda) V^{\top}",
@@ -171,11 +193,28 @@ class Eigh(Function):
         w, v = packed[..., :1, :], packed[..., 1:, :]     # λ as a row (…, 1, n); V
         gw, gv = g[..., :1, :], g[..., 1:, :]
         eye = _eye(n, packed)
-        vtgv = _mT(v) @ gv
-        skew = 0.5 * (vtgv - _mT(vtgv))
+        vtgv = _mH(v) @ gv
+        if dtype_kind(packed.dtype) == "c":
+            check_phase_invariant("linalg_eigh_backward: The eigenvectors", vtgv)
+        skew = 0.5 * (vtgv - _mH(vtgv))
         gaps = w - _mT(w) + eye                     # λⱼ − λᵢ, 1 on the diagonal
         inner = skew / gaps * (1 - eye) + eye * gw  # eye * (row ḡλ) = diag(ḡλ)
-        return v @ inner @ _mT(v)
+        return v @ inner @ _mH(v)
+
+
+def check_phase_invariant(what: str, vhgv, other=None,
+                          tail: str = "depends on this quantity, so it is ill-defined") -> None:
+    """PyTorch's check that a loss does not depend on the phases of complex eigen- or singular
+    vectors: the imaginary part of diag(Vᴴ ḡV) (plus ``other``'s) vanishes (to 1e-2, as PyTorch's
+    allclose there)."""
+    diag = to_numpy(vhgv._data if isinstance(vhgv, Tensor) else vhgv)
+    imag = xp.diagonal(diag, axis1=-2, axis2=-1).imag
+    if other is not None:
+        extra = to_numpy(other._data if isinstance(other, Tensor) else other)
+        imag = imag + xp.diagonal(extra, axis1=-2, axis2=-1).imag
+    if not xp.allclose(imag, 0.0, rtol=1e-2, atol=1e-2):
+        raise RuntimeError(f"{what} in the complex case are specified up to multiplication by "
+                           f"e^{{i phi}}. The specified loss function {tail}.")
 
 
 @autocast_op("linalg_eigh")
@@ -187,9 +226,13 @@ def eigh(A, UPLO: str = "L", *, out=None):  # noqa: N803
         raise RuntimeError(f"linalg.eigh: Expected UPLO argument to be 'L' or 'U', but got "
                            f"{UPLO}")
     check_square("linalg.eigh", A)
-    check_float("linalg.eigh", A)
+    check_float("linalg.eigh", A, complex_ok=True)
     packed = Eigh.apply(A, UPLO=UPLO.upper())
     values = getitem(packed, (Ellipsis, 0, slice(None)))
+    if xp.dtype(A.dtype).kind == "c":       # the eigenvalues of a Hermitian matrix are real
+        from .scatter_views import real
+
+        values = real(values)
     vectors = getitem(packed, (Ellipsis, slice(1, None), slice(None)))
     return return_types.linalg_eigh(values, vectors)
 

@@ -53,7 +53,7 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True,  # noqa: N803
     ops = _ops()
     A, B = as_tensor(A), as_tensor(B)
     check_square("linalg.solve_triangular", A)
-    check_float("linalg.solve_triangular", A)
+    check_float("linalg.solve_triangular", A, complex_ok=True)
     if B.ndim < 2:
         raise RuntimeError(f"linalg.solve_triangular: The input tensor B must have at least 2 "
                            f"dimensions (got shape {tuple(B.shape)}).")
@@ -67,7 +67,7 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True,  # noqa: N803
         tri = (ops.triu(A, 1) if upper else ops.tril(A, -1)) + eye
     else:
         tri = ops.triu(A) if upper else ops.tril(A)
-    return _dec.solve_matrices(tri, B, left=left)
+    return _dec.solve_matrices(tri, B, left=left, complex_ok=True)
 
 
 def _info_singular(data):
@@ -82,7 +82,7 @@ def solve_ex(A, B, *, left: bool = True, check_errors: bool = False, out=None): 
     no_out("linalg.solve_ex", out)
     A = as_tensor(A)
     check_square("linalg.solve_ex", A)
-    check_float("linalg.solve_ex", A)
+    check_float("linalg.solve_ex", A, complex_ok=True)
     data = A._data
     singular = _info_singular(data)
     if not singular.any():
@@ -113,7 +113,7 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False, out=None)
 
     A = as_tensor(A)
     check_square("linalg.cholesky_ex", A)
-    check_float("linalg.cholesky_ex", A)
+    check_float("linalg.cholesky_ex", A, complex_ok=True)
     data = xp.swapaxes(A._data, -1, -2) if upper else A._data
     flat = data.reshape((-1,) + data.shape[-2:])
     info = xp.zeros(len(flat), dtype=xp.int32)
@@ -132,10 +132,10 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False, out=None)
         return linalg_cholesky_ex(cholesky(A, upper=upper), Tensor._make(info))
     bad = (info > 0)[..., None, None]
     eye = xp.eye(data.shape[-1], dtype=data.dtype)
-    a = _dec._mT(A) if upper else A
+    a = _dec._mH(A) if upper else A
     low = Cholesky.apply(_dec._where_tensor(bad, eye, a))
     low = low * Tensor._make(xp.where(bad, xp.nan, 1.0).astype(data.dtype))
-    return linalg_cholesky_ex(_dec._mT(low) if upper else low, Tensor._make(info))
+    return linalg_cholesky_ex(_dec._mH(low) if upper else low, Tensor._make(info))
 
 
 def _chol_ok(m) -> bool:
@@ -151,11 +151,12 @@ _TAYLOR_DEGREE = 18
 
 
 def matrix_exp(A):  # noqa: N803
-    """``torch.linalg.matrix_exp``: e^A = Σ Aᵏ/k! for square A (*, n, n), by scaling and
-    squaring (see the module docstring)."""
+    """``torch.linalg.matrix_exp``: e^A = Σ Aᵏ/k! for square A (*, n, n), real or complex, by
+    scaling and squaring (see the module docstring; complex A differentiates through the
+    products' holomorphic rules)."""
     A = as_tensor(A)
     check_square("linalg.matrix_exp", A)
-    check_float("linalg.matrix_exp", A)
+    check_float("linalg.matrix_exp", A, complex_ok=True)
     if hasattr(A, "_level"):         # a batched tensor inside chainrule.func.vmap
         from ..func.rules_linalg import on_leading_batch
 

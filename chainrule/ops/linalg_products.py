@@ -186,7 +186,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False, out=None): 
     no_out("linalg.matrix_rank", out)
     A = as_tensor(A)
     check_matrix("linalg.matrix_rank", A, "input")
-    check_float("linalg.matrix_rank", A)
+    check_float("linalg.matrix_rank", A, complex_ok=True)
     if hermitian:
         check_square("linalg.matrix_rank", A)
     if hasattr(A, "_level"):         # a batched tensor inside chainrule.func.vmap
@@ -194,7 +194,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False, out=None): 
 
         return on_leading_batch(matrix_rank, A, atol=atol, rtol=rtol, hermitian=hermitian)
     data = A._data
-    dtype = data.dtype
+    dtype = xp.finfo(data.dtype).dtype      # real tolerances (complex A too)
     m, n = data.shape[-2:]
     a_tol, r_tol = _tolerance(atol, dtype), _tolerance(rtol, dtype)
     if r_tol is None:
@@ -233,7 +233,7 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
     if A.ndim < 2:
         raise RuntimeError(f"torch.linalg.lstsq: input must have at least 2 dimensions. "
                            f"(got shape {tuple(A.shape)})")
-    check_float("linalg.lstsq", A)
+    check_float("linalg.lstsq", A, complex_ok=True)
     if xp.dtype(A.dtype) != xp.dtype(B.dtype):
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same "
                            f"dtype, but got input's dtype {A.dtype} and other's dtype {B.dtype}")
@@ -243,7 +243,7 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
     if b.ndim < 2 or b.shape[-2] != m:
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2) "
                            f"(got shapes {tuple(A.shape)} and {tuple(B.shape)})")
-    dtype = xp.dtype(A.dtype)
+    dtype = xp.finfo(xp.dtype(A.dtype)).dtype     # residuals, singular values: real
     rc = max(m, n) * xp.finfo(dtype).eps if rcond is None else rcond
     solution = pinv(A, rtol=rc) @ b
     empty = Tensor._make(xp.zeros((0,), dtype=dtype))
@@ -254,6 +254,8 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
     residuals = empty
     if driver != "gelsy" and m > n and bool((rank == n).all()):
         diff = A @ solution - b
+        if xp.dtype(A.dtype).kind == "c":       # |diff|²: real
+            diff = diff.abs()
         residuals = (diff * diff).sum(-2)
     if vector:
         solution = solution.reshape(tuple(solution.shape)[:-1])

@@ -6,6 +6,8 @@ networks"), for A of shape m × n and k = min(m, n):
 
 - m ≥ n (Q m×n, R n×n):  M = R Ḡ_Rᵀ − Ḡ_Qᵀ Q,  ∂L/∂A = (Ḡ_Q + Q copyltu(M)) R⁻ᵀ, where
   copyltu(M) = tril(M) + tril(M, −1)ᵀ (the lower triangle mirrored into the upper);
+  complex A (PyTorch's complex gradients, ``complex_grad = "explicit"``): every ᵀ a ᴴ, and
+  copyltu(M) = tril(M, −1) + tril(M, −1)ᴴ + Re(diag M) (LAPACK's R has a real diagonal);
 - m < n: A = [A_X | A_Y], R = [X | Y] with X m×m, A_X = Q X and Y = Qᵀ A_Y: the square rule
   on (Q, X) with Ḡ_Q replaced by Ḡ_Q + A_Y Ḡ_Yᵀ = Ḡ_Q + Q Y Ḡ_Yᵀ, and Q Ḡ_Y for A_Y.
 
@@ -19,11 +21,12 @@ from __future__ import annotations
 import math
 
 from ..amp.autocast_mode import autocast_op
+from ..autograd.complex import conj
 from ..autograd.function import Function, primitive
-from ..backend import array_namespace, matrix_transpose, namespace, reshape, xp
+from ..backend import array_namespace, dtype_kind, namespace, reshape, xp
 from ..tensor import Tensor
 from .arithmetic import no_out
-from .linalg_decompositions import Solve, _mT, check_float, check_matrix, linalg_qr
+from .linalg_decompositions import Solve, _eye, _mH, check_float, check_matrix, linalg_qr
 from .linalg_eigen import tril
 
 _MODES = ("reduced", "complete", "r")
@@ -45,16 +48,20 @@ def _flat(x, batch):
 
 
 def _solve_right_transposed(b, r):
-    """B R⁻ᵀ (R square, invertible): the transpose of the solve R Z = Bᵀ."""
+    """B R⁻ᴴ (R square, invertible; R⁻ᵀ for real R): the adjoint of the solve R Z = Bᴴ."""
     if isinstance(b, Tensor) or isinstance(r, Tensor):
-        return _mT(Solve.apply(r, _mT(b)))
-    return matrix_transpose(array_namespace(r, b).linalg.solve(r, matrix_transpose(b)))
+        return _mH(Solve.apply(r, _mH(b)))
+    return _mH(array_namespace(r, b).linalg.solve(r, _mH(b)))
 
 
 def _square_rule(q, r, gq, gr):
     """∂L/∂A for m ≥ n: (Ḡ_Q + Q copyltu(R Ḡ_Rᵀ − Ḡ_Qᵀ Q)) R⁻ᵀ."""
-    m = r @ _mT(gr) - _mT(gq) @ q
-    copyltu = tril(m) + _mT(tril(m, -1))
+    m = r @ _mH(gr) - _mH(gq) @ q
+    if dtype_kind(m.dtype) == "c":   # R's diagonal is real: the real part of M's diagonal
+        lower = tril(m, -1)
+        copyltu = lower + _mH(lower) + _eye(m.shape[-1], m) * (0.5 * (m + conj(m)))
+    else:
+        copyltu = tril(m) + _mH(tril(m, -1))
     return _solve_right_transposed(gq + q @ copyltu, r)
 
 
@@ -72,6 +79,7 @@ class Qr(Function):
 
     name = "linalg_qr"
     array_api = True
+    complex_grad = "explicit"
     text = ("A = Q R", "∂L/∂A = (Ḡ_Q + Q copyltu(R Ḡ_Rᵀ − Ḡ_Qᵀ Q)) R⁻ᵀ")
     latex = (r"A = QR", r"\frac{\partial L}{\partial A} = \bigl(\bar G_Q + Q\,"
              r"\operatorname{copyltu}(R\bar G_R^{\top} - \bar G_Q^{\top} Q)\bigr)R^{-\top}")
@@ -114,7 +122,7 @@ class Qr(Function):
             return _square_rule(q, r, gq, gr)
         x, y = r[..., :, :m], r[..., :, m:]
         gx, gy = gr[..., :, :m], gr[..., :, m:]
-        ga_x = _square_rule(q, x, gq + q @ (y @ _mT(gy)), gx)   # Y = Qᵀ A_Y moves with Q
+        ga_x = _square_rule(q, x, gq + q @ (y @ _mH(gy)), gx)   # Y = Qᵀ A_Y moves with Q
         return namespace(g).concat([ga_x, q @ gy], axis=-1)
 
 
@@ -127,7 +135,7 @@ def qr(A, mode: str = "reduced", *, out=None):  # noqa: N803
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
     shape = check_matrix("linalg.qr", A)
-    check_float("linalg.qr", A)
+    check_float("linalg.qr", A, complex_ok=True)
     m, n = shape[-2:]
     k = min(m, n)
     qshape = (m, m) if mode == "complete" else ((m, 0) if mode == "r" else (m, k))
