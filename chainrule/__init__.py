@@ -245,6 +245,11 @@ for _m in (_tl_inplace, _tl_view_copies, _tl_losses, _tl_nn_more, _tl_utilities)
     globals().update({_n: getattr(_m, _n) for _n in _m.NAMES})
     __all__ += list(_m.NAMES)
 
+# torch's out= keyword on the top-level functions that take it (ops/out_argument.py)
+from .ops import out_argument as _out_argument  # noqa: E402
+
+globals().update(_out_argument.wrap(globals()))
+
 
 # Submodules imported on first use (``chainrule.onnx`` as ``torch.onnx``,
 # ``chainrule.distributions`` as ``torch.distributions``, ...): ``import chainrule`` need not pay.

@@ -270,18 +270,17 @@ def _promote(*operands, floating: bool = False):
     return promote(*operands, floating=floating)[0]
 
 
-def add(input, other, *, alpha=1, out=None):  # noqa: A002  (PyTorch's argument names)
-    """``input + alpha · other`` with PyTorch's type promotion."""
-    no_out("add", out)
+def add(input, other, *, alpha=1):  # noqa: A002  (PyTorch's argument names)
+    """``input + alpha · other`` with PyTorch's type promotion (``out=``: chainrule.add,
+    ops/out_argument.py)."""
     x, y = _promote(input, other)
     if alpha != 1:
         y = multiply(y, alpha)
     return Add.apply(x, y)
 
 
-def subtract(input, other, *, alpha=1, out=None):  # noqa: A002
+def subtract(input, other, *, alpha=1):  # noqa: A002
     """``input − alpha · other`` with PyTorch's type promotion."""
-    no_out("sub", out)
     if any(isinstance(v, bool) or (isinstance(v, Tensor) and v._data.dtype == bool)
            for v in (input, other)):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
@@ -293,17 +292,14 @@ def subtract(input, other, *, alpha=1, out=None):  # noqa: A002
     return Subtract.apply(x, y)
 
 
-def multiply(input, other, *, out=None):  # noqa: A002
-    if out is not None:
-        no_out("mul", out)
+def multiply(input, other):  # noqa: A002
     return Multiply.apply(*_promote(input, other))
 
 
-def divide(input, other, *, rounding_mode=None, out=None):  # noqa: A002
+def divide(input, other, *, rounding_mode=None):  # noqa: A002
     """``input / other``: true division (integers give the default float dtype) when
     ``rounding_mode`` is None; ``'trunc'`` rounds the quotient towards zero, ``'floor'`` down
     (both keep integer dtypes, and carry a zero gradient)."""
-    no_out("div", out)
     if rounding_mode is None:
         return Divide.apply(*_promote(input, other, floating=True))
     if rounding_mode not in ("trunc", "floor"):
