@@ -664,12 +664,16 @@ class Tensor:
         return data.__array_interface__["data"][0]
 
     def __format__(self, spec: str) -> str:
-        if self._data.size == 1 and dtype_kind(self._data.dtype) in "biufc":
+        """As PyTorch: a 0-d tensor formats as its number (f"{loss:.3f}"); any other tensor as
+        its text, with no format spec (one raises TypeError, as ``object.__format__`` does)."""
+        if self._data.ndim == 0 and dtype_kind(self._data.dtype) in "biufc":
             if _value_read is not None:
                 _value_read(self, "format()")
             return format(self._data.item() if type(self._data) is ndarray
                           else backend.to_numpy(self._data).item(), spec)
-        return format(repr(self), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     # ----------------------------------------------------------------- in place (PyTorch's name_)
     def _inplace(self, op, *args, **kwargs) -> "Tensor":

@@ -338,7 +338,11 @@ def test_devices_and_format():
     with pytest.raises(RuntimeError, match="no CUDA backend"):
         cr.nn.Linear(2, 2).to(cr.device("cuda", 0))
     assert cr.nn.Linear(2, 2).to("cpu").weight.dtype == np.float32
-    assert f"{cr.tensor(2.0):.3f}" == "2.000" and f"{cr.tensor([5]):d}" == "5"
+    assert f"{cr.tensor(2.0):.3f}" == "2.000" and f"{cr.tensor(5):d}" == "5"
+    for lib in (cr, torch):      # a 1-element 1-D tensor is not a number to format (PyTorch)
+        assert f"{lib.tensor([5])}" == "tensor([5])"
+        with pytest.raises(TypeError, match="unsupported format string"):
+            f"{lib.tensor([5]):d}"
     assert x.type() == "torch.FloatTensor" and x.type(cr.float64).dtype == np.float64
 
 
