@@ -28,11 +28,11 @@ print(t1)
 y1 = tensor @ tensor.T
 y2 = tensor.matmul(tensor.T)
 y3 = torch.rand_like(y1)
-y3 = torch.matmul(tensor, tensor.T)
+torch.matmul(tensor, tensor.T, out=y3)
 print(y1, y3)
 z1 = tensor * tensor
 z3 = torch.rand_like(tensor)
-z3 = torch.mul(tensor, tensor)
+torch.mul(tensor, tensor, out=z3)
 print(z1, z3)
 agg = tensor.sum()
 agg_item = agg.item()
