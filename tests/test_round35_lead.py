@@ -193,3 +193,21 @@ def test_return_types_print_as_pytorchs(call):
     theirs = theirs.replace("torch.", "chainrule.")
     assert repr(call(cr, cr.tensor(values))) == theirs
     assert str(call(cr, cr.tensor(values))) == theirs
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, x: L.sum(x, 0, dtype=L.int32), lambda L, x: x.sum(dtype=L.int32),
+    lambda L, x: L.sum(x, dtype=L.int16), lambda L, x: L.prod(x, 0, dtype=L.int32),
+    lambda L, x: L.cumsum(x, 0, dtype=L.int32), lambda L, x: L.cumprod(x, 1, dtype=L.int8),
+    lambda L, x: L.nansum(x, dtype=L.int32), lambda L, x: L.sum(x.to(L.int8)),
+    lambda L, x: L.sum(x.to(L.int8) * 50, dtype=L.int8),
+    lambda L, x: L.cumsum(x.to(L.uint8) * 100, 0, dtype=L.uint8),
+])
+def test_integer_reductions_keep_the_dtype_asked_for(call):
+    """sum/prod/cumsum/cumprod/nansum with dtype=int32 (int16, int8 …) give that dtype, wrapping
+    on overflow as PyTorch (NumPy would widen to int64); integer inputs without dtype= give int64."""
+    values = np.array([[1.5, 2.5, 3.0], [3.0, 4.0, 5.0]])
+    theirs = call(torch, torch.tensor(values))
+    ours = call(cr, cr.tensor(values))
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    assert ours.tolist() == theirs.tolist()

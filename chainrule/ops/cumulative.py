@@ -76,6 +76,13 @@ class Cumsum(Function):
         return _flip(_cumsum(_flip(g, ctx.axis), ctx.axis), ctx.axis)
 
 
+def _integer_kept(a):
+    """An integer array's own dtype, for a sum or product that must not widen it (NumPy and the
+    array API standard widen int32 to the default integer; PyTorch keeps it when asked for
+    dtype=int32), else None."""
+    return a.dtype if dtype_kind(a.dtype) in "iu" else None
+
+
 def _cumsum(a, axis: int):
     """The running sum of an array (NumPy's cumsum, the standard's cumulative_sum elsewhere);
     float32 accumulates in float64 and rounds each running sum once, as PyTorch's CPU scan (its
@@ -83,11 +90,11 @@ def _cumsum(a, axis: int):
     if type(a) is xp.ndarray:
         if a.dtype == xp.float32:
             return xp.cumsum(a, axis, dtype=xp.float64).astype(xp.float32)
-        return xp.cumsum(a, axis)
+        return xp.cumsum(a, axis, dtype=_integer_kept(a))
     ns = array_namespace(a)
     if a.dtype == ns.float32:
         return ns.astype(ns.cumulative_sum(a, axis=axis, dtype=ns.float64), ns.float32)
-    return ns.cumulative_sum(a, axis=axis)
+    return ns.cumulative_sum(a, axis=axis, dtype=_integer_kept(a))
 
 
 @primitive
@@ -156,10 +163,10 @@ def _running_product(x, axis: int):
         ns = array_namespace(x)
         if x.dtype == ns.float32:
             return ns.astype(ns.cumulative_prod(x, axis=axis, dtype=ns.float64), ns.float32)
-        return ns.cumulative_prod(x, axis=axis)
+        return ns.cumulative_prod(x, axis=axis, dtype=_integer_kept(x))
     if x.dtype == xp.float32:
         return xp.cumprod(x, axis, dtype=xp.float64).astype(xp.float32)
-    return xp.cumprod(x, axis)
+    return xp.cumprod(x, axis, dtype=_integer_kept(x))
 
 
 def _cumprod_vjp_differentiable(g, x, axis: int):

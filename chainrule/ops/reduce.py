@@ -15,6 +15,7 @@ from ..autograd.function import Function, primitive
 from ..backend import array_namespace, as_float_mask, dtype_kind, errstate, namespace, xp
 from ..tensor import Tensor
 from .complex_checks import ORDER, refuse_complex
+from .cumulative import _integer_kept
 
 
 def _normalize_axes(axis, ndim: int, op: str) -> tuple[int, ...]:
@@ -93,7 +94,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         axes, _ = _setup(ctx, x, axis, "sum")
-        return array_namespace(x).sum(x, axis=axes, keepdims=keepdims)
+        return array_namespace(x).sum(x, axis=axes, keepdims=keepdims, dtype=_integer_kept(x))
 
     @staticmethod
     def vjp(ctx, g):
@@ -131,7 +132,7 @@ class Nansum(Function):
             nan = ns.isnan(x)
             ctx.number = ~nan
             x = ns.where(nan, ns.zeros_like(x), x)
-        return ns.sum(x, axis=axes, keepdims=keepdims)
+        return ns.sum(x, axis=axes, keepdims=keepdims, dtype=_integer_kept(x))
 
     @staticmethod
     def vjp(ctx, g):
@@ -475,7 +476,7 @@ class Prod(Function):
         axes, _ = _setup(ctx, x, axis, "prod")
         ctx.full = axis is None
         ns = array_namespace(x)
-        y = ns.asarray(ns.prod(x, axis=axes, keepdims=keepdims))
+        y = ns.asarray(ns.prod(x, axis=axes, keepdims=keepdims, dtype=_integer_kept(x)))
         ctx.save(x, y)
         return y
 
