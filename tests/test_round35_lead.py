@@ -205,7 +205,8 @@ def test_return_types_print_as_pytorchs(call):
 ])
 def test_integer_reductions_keep_the_dtype_asked_for(call):
     """sum/prod/cumsum/cumprod/nansum with dtype=int32 (int16, int8 …) give that dtype, wrapping
-    on overflow as PyTorch (NumPy would widen to int64); integer inputs without dtype= give int64."""
+    on overflow as PyTorch (NumPy would widen to int64); integer inputs without dtype= give
+    int64."""
     values = np.array([[1.5, 2.5, 3.0], [3.0, 4.0, 5.0]])
     theirs = call(torch, torch.tensor(values))
     ours = call(cr, cr.tensor(values))
