@@ -15,6 +15,7 @@ are visited in argument order, so the order is deterministic.
 """
 from __future__ import annotations
 
+from .. import layouts as _layouts
 from ..backend import (
     astype,
     dtype_kind,
@@ -260,7 +261,9 @@ def _store_grad(tensor: Tensor, g, create_graph: bool, stored: set) -> None:
             g = namespace(g).asarray(g, copy=True)
         else:
             g = xp.array(g)
+        g = _layouts.grad_layout(g, tensor._data)   # PyTorch's layout contract for .grad
         stored.add(id(g))
         tensor.grad = Tensor._from_op(g, None)
-    else:
-        tensor.grad = Tensor._from_op(tensor.grad._data + g, None)
+    else:       # (PyTorch adds in place: the sum keeps the stored gradient's layout)
+        total = tensor.grad._data + g
+        tensor.grad = Tensor._from_op(_layouts.grad_layout(total, tensor.grad._data), None)

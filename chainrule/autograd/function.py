@@ -20,6 +20,7 @@ Broadcasting is never undone here: the engine reduces every gradient to its inpu
 """
 from __future__ import annotations
 
+from .. import layouts as _layouts
 from ..backend import is_foreign_array, ndarray, xp
 from ..mathematics import Formula
 from ..tensor import Tensor
@@ -163,6 +164,12 @@ class Function:
             scalar, out = out, xp.asarray(out)
             if any(v is scalar for v in ctx.saved):
                 ctx.saved = tuple(out if v is scalar else v for v in ctx.saved)
+        elif cls.name in _layouts.RULES:
+            # the result in the memory layout PyTorch's kernel gives it (chainrule/layouts.py)
+            laid = _layouts.RULES[cls.name](out, arrays)
+            if laid is not out:
+                ctx.saved = tuple(laid if v is out else v for v in ctx.saved)
+                out = laid
         if needs_grad and _GradMode.enabled and cls.differentiable:
             # complex values take the primitive's declared complex rule, or are refused
             ctx.fn = _complex.rule_for(cls) if _complex.involves_complex(arrays, out) else cls

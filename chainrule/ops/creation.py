@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .. import backend
+from .. import backend, layouts
 from .. import random as _random
 from ..autograd import function as _function
 from ..backend import xp
@@ -179,7 +179,9 @@ def _vmap_draw(make, shape, generator, requires_grad) -> Tensor:
 
 def _like(fn, x, dtype, requires_grad, *args):
     dtype = x.dtype if dtype is None else dtype
-    return fn(x.shape, *args, dtype=dtype, requires_grad=requires_grad)
+    out = fn(x.shape, *args, dtype=dtype, requires_grad=requires_grad)
+    # PyTorch's *_like keep x's memory layout (preserve_format), filled in memory order
+    return layouts.relaid(out, layouts.like, x._data) if isinstance(x, Tensor) else out
 
 
 def zeros_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -192,14 +194,17 @@ def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     dtype = x.dtype if dtype is None else dtype
-    return full(x.shape, fill_value, dtype=dtype, requires_grad=requires_grad)
+    out = full(x.shape, fill_value, dtype=dtype, requires_grad=requires_grad)
+    return layouts.relaid(out, layouts.like, x._data) if isinstance(x, Tensor) else out
 
 
 def rand_like(x, dtype=None, requires_grad: bool = False, *, generator=None) -> Tensor:
     dtype = x.dtype if dtype is None else dtype
-    return rand(x.shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
+    out = rand(x.shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
+    return layouts.relaid(out, layouts.like, x._data) if isinstance(x, Tensor) else out
 
 
 def randn_like(x, dtype=None, requires_grad: bool = False, *, generator=None) -> Tensor:
     dtype = x.dtype if dtype is None else dtype
-    return randn(x.shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
+    out = randn(x.shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
+    return layouts.relaid(out, layouts.like, x._data) if isinstance(x, Tensor) else out

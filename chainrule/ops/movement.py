@@ -7,6 +7,7 @@ import builtins
 import math
 
 from .. import backend as B
+from .. import layouts
 from ..amp.autocast_mode import autocast_op
 from ..autograd.complex import real_part
 from ..autograd.function import Function, primitive
@@ -392,7 +393,7 @@ class Getitem(Function):
             from . import movement_standard
 
             return movement_standard.gather(x, index)
-        return x[index]
+        return x[index] if ctx.basic else layouts.indexed(x[index], x, index)
 
     @staticmethod
     def vjp(ctx, g):

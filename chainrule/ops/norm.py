@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 
 from .. import backend as B
-from .. import kernels
+from .. import kernels, layouts
 from ..autograd.function import Function, primitive
 from ..backend import array_namespace, namespace, xp
 from ..parallel import parallel_for
@@ -690,7 +690,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None,  # no
         if running_var is not None:
             rv = _data(running_var)
             rv[...] = (1 - m) * rv + m * B.astype(var, rv.dtype)
-    return GroupNorm.apply(input, weight, bias, eps=eps, num_groups=c)
+    # (PyTorch normalizes a (1, N·C, …) view with batch norm: a row-major result)
+    return layouts.relaid(GroupNorm.apply(input, weight, bias, eps=eps, num_groups=c))
 
 
 # --------------------------------------------------------------------------- local response

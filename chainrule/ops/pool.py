@@ -25,7 +25,7 @@ import itertools
 import math
 
 from .. import backend as B
-from .. import kernels
+from .. import kernels, layouts
 from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function, Node, primitive, records
 from ..backend import is_foreign_array, pad_constant, xp
@@ -414,6 +414,7 @@ def _max_pool_nd(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, r
         coords = _window_positions(arg, kernel, stride, padding, dilation, out)
         indices = Tensor._make(xp.ravel_multi_index(coords, x.shape[2:],
                                                     mode="clip").astype(xp.int64))
+        indices = layouts.relaid(indices, layouts.pointwise, [y._data])   # laid out as y
     if unbatched:
         return squeeze(y, 0), Tensor._make(indices._data[0])
     return y, indices
@@ -637,9 +638,7 @@ def _adaptive_avg_pool_nd(op, nd, x, output_size):
         y = x
         for a in range(nd):
             y = AdaptiveMean.apply(y, axis=2 + a, out=out[a])
-    from .resample import _pytorch_layout
-
-    y = _pytorch_layout(y, x, channels_last=nd == 2)    # PyTorch's layout (channels-last: 2-d)
+    y = layouts.relaid(y, layouts.pooled, getattr(x, "_data", x), nd)     # PyTorch's layout
     return squeeze(y, 0) if unbatched else y
 
 
@@ -904,12 +903,13 @@ def _adaptive_max_pool_nd(op, nd, x, output_size, return_indices):
     index = grid[xp.arange(cells), arg]                    # (N·C, cells): flat plane indices
     rows = xp.arange(n * c)[:, None]
     y = reshape(getitem(reshape(x, (n * c, -1)), (rows, index)), (n, c) + out)
+    y = layouts.relaid(y, layouts.as_suggested, getattr(x, "_data", x))   # channels-last kept
     if unbatched:
         y = squeeze(y, 0)
     if not return_indices:
         return y
     indices = index.astype(xp.int64).reshape(((n, c) if not unbatched else (c,)) + out)
-    return y, Tensor._make(indices)
+    return y, Tensor._make(layouts.pointwise(indices, [y._data]))
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002

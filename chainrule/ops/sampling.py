@@ -8,7 +8,7 @@ y = mean + std · ε).
 """
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, layouts
 from .. import random as _random
 from ..backend import xp
 from ..tensor import Tensor, tensor_method
@@ -151,13 +151,15 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None,  # noqa
         low, high = 0, low
     dtype = input.dtype if dtype is None else xp.dtype(dtype)
     values = _gen(generator).random_(tuple(input.shape), dtype, int(low), int(high))
-    return _make(values, requires_grad)
+    out = _make(values, requires_grad)
+    return layouts.relaid(out, layouts.like, input._data) if isinstance(input, Tensor) else out
 
 
 def empty_like(input, *, dtype=None, requires_grad: bool = False, **_ignored):  # noqa: A002
     """An uninitialised tensor of input's shape and dtype (chainrule fills zeros)."""
-    return _empty(tuple(input.shape), dtype=input.dtype if dtype is None else dtype,
-                  requires_grad=requires_grad)
+    out = _empty(tuple(input.shape), dtype=input.dtype if dtype is None else dtype,
+                 requires_grad=requires_grad)
+    return layouts.relaid(out, layouts.like, input._data) if isinstance(input, Tensor) else out
 
 
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None,

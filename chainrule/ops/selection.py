@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 
 from .. import backend as B
+from .. import layouts
 from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ..backend import xp
@@ -317,7 +318,7 @@ def _index_setup(input, dim, index, op):  # noqa: A002
 def index_select(input, dim: int, index):  # noqa: A002
     """The slices ``input[..., index[k], ...]`` along ``dim`` (index a 1-d integer tensor)."""
     base, dim, where, zero_d = _index_setup(input, dim, index, "index_select")
-    out = getitem(base, where)
+    out = layouts.relaid(getitem(base, where))      # PyTorch's index_select: row-major
     return reshape(out, ()) if zero_d else out
 
 
@@ -437,7 +438,8 @@ def masked_fill(input, mask, value):  # noqa: A002
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"masked_fill(): only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s)")
-    return _ew.where(m, _const(value, input.dtype, input._data), input)
+    out = _ew.where(m, _const(value, input.dtype, input._data), input)
+    return layouts.relaid(out)      # PyTorch fills a row-major clone
 
 
 @tensor_method

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 
+from .. import layouts
 from ..amp.autocast_mode import autocast_op
 from ..backend import asarray_like, is_foreign_array, to_numpy, xp
 from ..tensor import Size, Tensor, tensor_method
@@ -48,7 +49,8 @@ def _repeat(input, *sizes):  # noqa: A002
     inter = tuple(v for s in shape for v in (1, s))
     target = tuple(v for r, s in zip(sizes, shape) for v in (r, s))
     x = broadcast_to(reshape(input, inter), target)
-    return reshape(x, tuple(r * s for r, s in zip(sizes, shape)))
+    # (a copy of its own, as PyTorch's: never the broadcast view a reshape may leave)
+    return reshape(x, tuple(r * s for r, s in zip(sizes, shape))).contiguous()
 
 
 @tensor_method
@@ -85,7 +87,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
         raise RuntimeError(f"repeat_interleave(): repeats must have the same size as input along "
                            f"dim {dim} ({n}), got {r.size}")
     idx = xp.repeat(xp.arange(n), r.reshape(-1) if r.size == n else int(r.reshape(-1)[0]))
-    return getitem(base, _along(dim, idx))
+    return layouts.relaid(getitem(base, _along(dim, idx)))     # row-major, as PyTorch's
 
 
 # ------------------------------------------------------------------------- views by shape
@@ -186,7 +188,8 @@ def roll(input, shifts, dims=None):  # noqa: A002
         n = input.shape[d]
         if n:
             out = getitem(out, _along(d, (xp.arange(n) - s) % n))
-    return out
+    # PyTorch rolls by cat: channels-last stays so, anything else comes out row-major
+    return layouts.relaid(out, layouts.as_suggested, input._data) if out is not input else out
 
 
 @tensor_method
@@ -237,7 +240,7 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):  # noqa:
     i = xp.arange(n)
     out = index_put(zeros, (Ellipsis, i - builtins.min(offset, 0), i + builtins.max(offset, 0)),
                     base)
-    return movedim(out, (nd - 2, nd - 1), (a, b))
+    return movedim(out, (nd - 2, nd - 1), (a, b)).contiguous()    # row-major, as PyTorch's
 
 
 @tensor_method
@@ -246,8 +249,8 @@ def diag(input, diagonal: int = 0):  # noqa: A002
     diagonal of it."""
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
-    if input.ndim == 2:
-        return globals()["diagonal"](input, diagonal, 0, 1)
+    if input.ndim == 2:      # (PyTorch's diag copies the diagonal out: a row-major result)
+        return globals()["diagonal"](input, diagonal, 0, 1).contiguous()
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 

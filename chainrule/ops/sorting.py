@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 
 from .. import backend as B
-from .. import return_types
+from .. import layouts, return_types
 from ..amp.autocast_mode import autocast_op
 from ..backend import xp
 from ..tensor import Tensor, tensor_method
@@ -58,7 +58,8 @@ def _sorted_parts(input, dim, descending, op):  # noqa: A002
     if x.ndim == 0:
         return input, xp.zeros((), dtype=xp.int64), 0
     d = _wrap(dim, x.ndim, op)
-    return input, _order(x, d, descending).astype(xp.int64), d
+    # PyTorch sorts a copy laid out as the input (TensorIterator's order): so are the results
+    return input, layouts.pointwise(_order(x, d, descending).astype(xp.int64), [x]), d
 
 
 @tensor_method
@@ -72,6 +73,7 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False): 
                         ("dim",), input.ndim)
     _, idx, d = _sorted_parts(input, dim, descending, "sort")
     values = gather(input, d, idx) if input.ndim else getitem(input, ())
+    values = layouts.relaid(values, layouts.pointwise, [idx]) if input.ndim else values
     return return_types.sort(values, _int(idx, input))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from .. import layouts
 from ..amp.autocast_mode import autocast_op
 from ..autograd.function import Function
 from ..backend import astype, is_foreign_array, namespace, xp
@@ -67,13 +68,20 @@ def stride(input, dim: int | None = None):  # noqa: A002
 @tensor_method(inplace=True)
 def addcmul(input, tensor1, tensor2, *, value=1):  # noqa: A002
     """input + value · tensor1 · tensor2."""
-    return add(input, multiply(multiply(tensor1, tensor2), value))
+    out = add(input, multiply(multiply(tensor1, tensor2), value))
+    return layouts.relaid(out, layouts.pointwise, _operands(input, tensor1, tensor2))
 
 
 @tensor_method(inplace=True)
 def addcdiv(input, tensor1, tensor2, *, value=1):  # noqa: A002
     """input + value · tensor1 / tensor2."""
-    return add(input, multiply(divide(tensor1, tensor2), value))
+    out = add(input, multiply(divide(tensor1, tensor2), value))
+    return layouts.relaid(out, layouts.pointwise, _operands(input, tensor1, tensor2))
+
+
+def _operands(*tensors) -> list:
+    """The arrays of a fused op's operands, in PyTorch's order (its TensorIterator's layout)."""
+    return [t._data for t in tensors if isinstance(t, Tensor)]
 
 
 @tensor_method
