@@ -18,7 +18,7 @@ import builtins
 
 from ..tensor import Tensor
 from . import tree
-from .batched import BatchedTensor, expand_at, is_batched_at, peel, rewrap
+from .batched import rewrap
 
 
 def stacked(cls, values, batched, params, size):
@@ -66,22 +66,11 @@ def on_leading_batch(fn, *args, **kwargs):
     outside vmap (no batched argument) NotImplemented; under vmap, ``fn`` once on the plain
     tensors underneath (every argument lifted to the same vmap levels, their batch dimensions
     in front) and the results batched again."""
-    flat, spec = tree.flatten((args, kwargs))
-    levels = sorted({level for a in flat if isinstance(a, BatchedTensor) for level in peel(a)[1]})
+    from .composite import _plain
+
+    levels, (p_args, p_kwargs) = _plain(args, kwargs)
     if not levels:
         return NotImplemented
-    from .vmap import active_levels
-
-    sizes = dict(active_levels())
-    plain = []
-    for a in flat:
-        if isinstance(a, Tensor):
-            for level in levels:
-                if not is_batched_at(a, level):
-                    a = expand_at(a, level, sizes[level])
-            a = peel(a)[0]
-        plain.append(a)
-    p_args, p_kwargs = tree.unflatten(plain, spec)
     out = fn(*p_args, **p_kwargs)
     leaves, out_spec = tree.flatten(out)
     return tree.unflatten([rewrap(o, levels) if isinstance(o, Tensor) else o for o in leaves],
