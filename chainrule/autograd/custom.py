@@ -51,12 +51,14 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
 
-class _OutputNode:
-    """The graph node of one output of a custom function (the engine's ``ctx``)."""
+class GraphNode:
+    """A graph node whose backward is written by hand outside the primitives (a custom
+    function's output, a module's backward-hook gate): what the engine reads of a node, with
+    nothing saved for a create_graph backward to lift."""
 
-    __slots__ = ("fn", "inputs", "saved", "freed", "versions", "ctx", "index", "shapes", "seq")
+    __slots__ = ("fn", "inputs", "saved", "freed", "versions", "index", "seq")
 
-    def __init__(self, fn, inputs, ctx, index, shapes):
+    def __init__(self, fn, inputs, index=-1):
         sequence[0] += 1
         self.seq = sequence[0]
         self.fn = fn
@@ -64,12 +66,21 @@ class _OutputNode:
         self.saved = ()
         self.freed = False
         self.versions = None
-        self.ctx = ctx
         self.index = index
-        self.shapes = shapes
 
     def lift_saved(self, output) -> tuple:
         return ()
+
+
+class _OutputNode(GraphNode):
+    """The graph node of one output of a custom function (the engine's ``ctx``)."""
+
+    __slots__ = ("ctx", "shapes")
+
+    def __init__(self, fn, inputs, ctx, index, shapes):
+        super().__init__(fn, inputs, index)
+        self.ctx = ctx
+        self.shapes = shapes
 
 
 class _Backward:

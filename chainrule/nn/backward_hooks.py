@@ -28,29 +28,19 @@ from __future__ import annotations
 
 import warnings
 
-from ..autograd.versions import sequence
+from ..autograd.custom import GraphNode
 from ..backend import namespace
 from ..tensor import Tensor
 
 
-class _Node:
+class _Node(GraphNode):
     """A graph node of the gate or of one alias (the engine's ``ctx``)."""
 
-    __slots__ = ("fn", "inputs", "saved", "freed", "versions", "seq", "index", "record")
+    __slots__ = ("record",)
 
     def __init__(self, fn, inputs, record, index=-1):
-        sequence[0] += 1
-        self.seq = sequence[0]
-        self.fn = fn
-        self.inputs = inputs
-        self.saved = ()
-        self.freed = False
-        self.versions = None
+        super().__init__(fn, inputs, index)
         self.record = record
-        self.index = index
-
-    def lift_saved(self, output) -> tuple:
-        return ()
 
 
 def _zero_like_gate(gate_data, g):
