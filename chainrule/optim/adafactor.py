@@ -55,10 +55,13 @@ class Adafactor(Optimizer):
                    "a rank-one estimate from them. Steps are relative to the weights' RMS, "
                    "shrink as 1/√t, and are clipped when the update's RMS exceeds d.")
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks these keys, in its order
+    _setstate_defaults = {"foreach": None}
+
     def __init__(self, params, lr: float = 1e-2, beta2_decay: float = -0.8,
                  eps=(None, 1e-3), d: float = 1.0, weight_decay: float = 0.0, *,
                  foreach: bool | None = None, maximize: bool = False):
-        super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=tuple(eps), d=d,
+        super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=eps, d=d,
                                       weight_decay=weight_decay, foreach=foreach,
                                       maximize=maximize))
 
@@ -137,13 +140,6 @@ class Adafactor(Optimizer):
         clip = max(1.0, _rms(update) / group["d"])
         update *= alpha / clip
         param -= update
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """PyTorch's ``load_state_dict`` (every state Tensor cast to its parameter's dtype, the
-        ``step`` kept); ``eps`` made a tuple again (a JSON checkpoint holds a list)."""
-        super().load_state_dict(state_dict)
-        for group in self.param_groups:
-            group["eps"] = tuple(group["eps"])
 
 
 def _rms(a) -> float:

@@ -23,16 +23,23 @@ class Adagrad(Optimizer):
     explanation = ("Coordinates that have seen large gradients get small steps and rare ones "
                    "large steps; the sum only grows, so the step sizes only shrink.")
 
-    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *,
-                 maximize: bool = False):
+    #: what PyTorch's __setstate__ gives a loaded group that lacks these keys, in its order
+    _setstate_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                            "fused": None}
+
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10,
+                 foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None):
         if lr_decay < 0:
             raise ValueError(f"Invalid lr_decay value: {lr_decay} (it must be ≥ 0)")
         if initial_accumulator_value < 0:
             raise ValueError(f"Invalid initial_accumulator_value: {initial_accumulator_value}")
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
+                                      weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, maximize=maximize))
+                                      foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable, fused=fused))
         for group in self.param_groups:             # PyTorch makes the state here (and again
             for p in group["params"]:               # at a step, where it has been emptied)
                 self._init_state(self._state_for(p), group, p._data)
@@ -81,12 +88,18 @@ class Adadelta(Optimizer):
     explanation = ("The ratio of RMS past steps to RMS gradients makes the update dimensionally "
                    "consistent, so the learning rate can stay at 1.")
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks these keys, in its order
+    _setstate_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                            "capturable": False}
+
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, *, maximize: bool = False):
+                 weight_decay: float = 0, foreach: bool | None = None, *,
+                 capturable: bool = False, maximize: bool = False, differentiable: bool = False):
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho} (it must lie in [0, 1])")
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize, capturable=capturable, foreach=foreach,
+                                      differentiable=differentiable))
 
     def _update(self, group, param, grad, state):
         rho, eps = group["rho"], group["eps"]

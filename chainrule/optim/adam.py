@@ -27,6 +27,10 @@ class Adam(Optimizer):
         m̂ ← m / (1 − β₁ᵗ);  v̂ ← v / (1 − β₂ᵗ)          bias correction
         (amsgrad: v̂ ← max(v̂_max, v̂), the running maximum)
         θ ← θ − η m̂ / (√v̂ + ε)
+
+    ``decoupled_weight_decay=True`` (PyTorch 2.13) steps as AdamW: the decay θ ← θ(1 − ηλ) is
+    applied to the weights instead of adding λθ to g. ``foreach``, ``fused`` and ``capturable``
+    are stored and change nothing (see ``optimizer.py``); ``differentiable=True`` is refused.
     """
 
     text = ("m ← β₁m + (1−β₁)g", "v ← β₂v + (1−β₂)g²", "m̂ = m/(1−β₁ᵗ),  v̂ = v/(1−β₂ᵗ)",
@@ -39,14 +43,22 @@ class Adam(Optimizer):
     explanation = ("Averages of g and g² start at zero, so early estimates are too small: dividing "
                    "by 1−βᵗ corrects that bias. Dividing by √v̂ gives every coordinate its own "
                    "step size, about η regardless of the gradient's scale.")
-    decoupled = False
     _scalar_state = ("step",)
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks these keys, in its order
+    _setstate_defaults = {"amsgrad": False, "maximize": False, "foreach": None,
+                            "capturable": False, "differentiable": False,
+                            "decoupled_weight_decay": False, "fused": None}
+
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _step_group(self, group: dict) -> None:
         if not self._step_group_at_once(group):
@@ -105,8 +117,9 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = state_tensor(B.zeros_like(param))
         t = advance(state)
-        grad = self._grad(group, param, grad, decoupled=self.decoupled)
-        if wd != 0 and self.decoupled:
+        decoupled = group["decoupled_weight_decay"]
+        grad = self._grad(group, param, grad, decoupled=decoupled)
+        if wd != 0 and decoupled:
             param *= 1 - lr * wd
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         vmax = state["max_exp_avg_sq"]._data if group["amsgrad"] else None
@@ -155,8 +168,17 @@ class AdamW(Adam):
     labels = ("Decoupled decay",) + Adam.labels
     explanation = ("With Adam, an L2 term in the gradient is divided by √v̂ and so decays "
                    "weights unevenly; AdamW shrinks every weight by the same factor instead.")
-    decoupled = True
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)
+
+    def _fill_group_defaults(self, group: dict) -> None:
+        """As PyTorch's AdamW ``__setstate__``: a loaded group's ``decoupled_weight_decay`` is
+        True whatever was saved."""
+        super()._fill_group_defaults(group)
+        group["decoupled_weight_decay"] = True

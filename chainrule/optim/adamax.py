@@ -28,10 +28,14 @@ class Adamax(Optimizer):
     explanation = ("Adam's second moment is replaced by a decaying maximum of |g|: each coordinate "
                    "moves at most about η per step, whatever the gradient's scale.")
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks these keys, in its order
+    _setstate_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                            "capturable": False}
+
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, foreach=None, *, maximize: bool = False,
+                 weight_decay: float = 0, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable,
                                       capturable=capturable))

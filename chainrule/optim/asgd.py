@@ -32,8 +32,12 @@ class ASGD(Optimizer):
     explanation = ("SGD with a slowly decaying step; after t₀ steps the average of the iterates, "
                    "which converges at the optimal rate, is accumulated in ax.")
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks these keys, in its order
+    _setstate_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                            "capturable": False}
+
     def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
-                 t0: float = 1e6, weight_decay: float = 0.0, foreach=None,
+                 t0: float = 1e6, weight_decay: float = 0, foreach: bool | None = None,
                  maximize: bool = False, differentiable: bool = False, capturable: bool = False):
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0,
                                       weight_decay=weight_decay, foreach=foreach,

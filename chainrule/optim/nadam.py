@@ -33,15 +33,21 @@ class NAdam(Optimizer):
     explanation = ("Nesterov's look-ahead applied to Adam: the update uses the momentum of the "
                    "next step, which reacts sooner when the gradient changes direction.")
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks these keys, in its order
+    _setstate_defaults = {"maximize": False, "foreach": None, "capturable": False,
+                            "differentiable": False, "decoupled_weight_decay": False}
+
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False):
         if momentum_decay < 0:
             raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay, momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable))
 
     def _update(self, group, param, grad, state):
         lr, (beta1, beta2) = group["lr"], group["betas"]

@@ -15,6 +15,18 @@ by the next step, which starts that parameter's state afresh where it is empty. 
 the steps' writes into state tensors are not counted by the version counters
 (autograd/versions.py; that would cost about a fifth of a small Adam step), so a graph that
 saved a state tensor is not refused at backward after a step, as PyTorch refuses it.
+
+Constructors take PyTorch 2.13's signatures and build its ``param_groups`` (the same keys in the
+same order, the same defaults and types: ``weight_decay=0`` is an int) and its ``repr``. The
+implementation flags: ``foreach`` and ``fused`` pick one of PyTorch's implementations of the same
+mathematics, so here they are stored and change nothing (chainrule has one implementation, that
+of PyTorch's for-loop path: PyTorch's foreach ASGD differs from it in the last digits), with
+PyTorch's refusals of ``fused`` together with ``foreach`` or ``differentiable``; ``capturable``
+(CUDA graphs) is stored, and a step on NumPy (CPU) parameters with it raises AssertionError as
+PyTorch's on CPU tensors; ``differentiable=True`` raises NotImplementedError (chainrule does not
+differentiate through a step). ``load_state_dict`` takes a saved group as it is (its keys, its
+order) and gives a key it lacks PyTorch's ``__setstate__`` default, so state dicts and JSON
+checkpoints from before these keys load.
 """
 from __future__ import annotations
 
@@ -54,6 +66,11 @@ class Optimizer:
                              "model.parameters() of a model that has parameters")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
+        if self.defaults.get("fused"):          # PyTorch's checks of its fused implementation
+            if self.defaults.get("differentiable"):
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if self.defaults.get("foreach"):
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         for group in groups:
             self.add_param_group(group)
 
@@ -62,6 +79,18 @@ class Optimizer:
         group = dict(group)
         params = group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        if names:                       # PyTorch 2.13's named parameters: (name, tensor) pairs
+            if len(names) != len(params):
+                raise ValueError(f"{type(self).__name__}: all optimizer params should be "
+                                 "with/without names. Some param names are missing")
+            params = [p[1] for p in params]
+            group["params"] = params
+            group["param_names"] = names
+        if any(("param_names" in g) != bool(names) for g in self.param_groups):
+            raise ValueError(f"{type(self).__name__}: all optimizer param groups should be "
+                             "with/without names. cannot add param group "
+                             f"{'with' if names else 'without'} names to the optimizer")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{type(self).__name__}: can only optimize tensors, got "
@@ -82,12 +111,17 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}: parameter group didn't specify a value "
                                  f"of required optimization parameter {key}")
             group.setdefault(key, default)
+        _refuse_differentiable(type(self).__name__, group)
         self._validate(group)
         self.param_groups.append(group)
 
     def _validate(self, group: dict) -> None:
         """Check hyperparameters (subclasses extend); messages follow PyTorch's."""
         lr = group.get("lr")
+        if isinstance(lr, Tensor):
+            raise TypeError(f"{type(self).__name__}: lr as a Tensor (PyTorch's option for fused "
+                            "or capturable steps) is not supported; pass a Python float "
+                            f"(lr.item() = {lr.item()!r})")
         if lr is not None and not (isinstance(lr, (int, float)) and lr >= 0):
             raise ValueError(f"Invalid learning rate: {lr} (it must be a number ≥ 0)")
         for key in ("eps", "weight_decay", "momentum"):
@@ -216,8 +250,21 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            if group.get("differentiable") or group.get("capturable"):
+                self._check_flags_at_step(group)
             self._step_group(group)
         return loss
+
+    def _check_flags_at_step(self, group: dict) -> None:
+        """``differentiable=True`` is refused (chainrule does not differentiate through a step);
+        ``capturable=True`` (CUDA graphs) is refused for NumPy (CPU) parameters with an
+        AssertionError, as PyTorch's step refuses it for CPU tensors."""
+        _refuse_differentiable(type(self).__name__, group)
+        if any(p.grad is not None and type(p._data) is xp.ndarray for p in group["params"]):
+            raise AssertionError(f"{type(self).__name__}: if capturable=True, params and "
+                                 "state_steps must be on supported devices: ['cuda', 'xpu', "
+                                 "'hpu', 'privateuseone', 'xla'] (chainrule's NumPy arrays are "
+                                 "CPU arrays; pass capturable=False)")
 
     def _step_group(self, group: dict) -> None:
         for p in group["params"]:
@@ -280,9 +327,13 @@ class Optimizer:
                                  f"{len(group['params'])}")
             for i, p in zip(saved["params"], group["params"]):
                 by_index[i] = p
-            for key, value in saved.items():
-                if key != "params":
-                    group[key] = copy.deepcopy(value)
+            params = group["params"]
+            loaded = {k: (params if k == "params" else copy.deepcopy(v)) for k, v in saved.items()}
+            if "param_names" in group and "param_names" not in loaded:
+                loaded["param_names"] = group["param_names"]     # kept, as PyTorch keeps them
+            group.clear()                   # the same dict, now holding the saved keys in their
+            group.update(loaded)            # order, as PyTorch's (which replaces the group)
+            self._fill_group_defaults(group)
         state: defaultdict = defaultdict(dict)
         for i, s in state_dict["state"].items():
             p = by_index.get(_as_index(i))
@@ -298,6 +349,22 @@ class Optimizer:
                         s[key] = scalar_tensor(float(s[key]))
         self.state = state
 
+    #: what a loaded group that lacks these keys gets, in this order (PyTorch's ``__setstate__``
+    #: per optimizer; e.g. SGD's ``fused`` becomes False there, not the signature's None)
+    _setstate_defaults: dict = {}
+
+    def _fill_group_defaults(self, group: dict) -> None:
+        """A loaded parameter group completed as PyTorch's ``__setstate__`` completes it (a
+        checkpoint from an older version lacks the newer keys): ``_setstate_defaults`` in their
+        order, then (where PyTorch would leave the key out and a step fail) any other
+        hyperparameter of ``defaults`` with the constructor signature's default."""
+        for key, default in self._setstate_defaults.items():
+            group.setdefault(key, default)
+        for key, default in _signature_defaults(type(self)).items():
+            if key in self.defaults:
+                group.setdefault(key, default)
+        _refuse_differentiable(type(self).__name__, group)
+
     # ----------------------------------------------------------------- mathematics
     @classmethod
     def formula(cls) -> Formula:
@@ -306,13 +373,28 @@ class Optimizer:
                           cls.explanation)
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__} ("]
+        text = f"{type(self).__name__} ("        # PyTorch's: a blank line between groups
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            for key in sorted(k for k in group if k != "params"):
-                lines.append(f"    {key}: {group[key]}")
-        lines.append(")")
-        return "\n".join(lines)
+            text += f"\nParameter Group {i}\n"
+            text += "".join(f"    {key}: {group[key]}\n" for key in sorted(group)
+                            if key != "params")
+        return text + ")"
+
+
+def _signature_defaults(cls) -> dict:
+    """The keyword defaults of ``cls.__init__`` (without ``params``), in the signature's order."""
+    import inspect
+
+    return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+            if name not in ("self", "params") and p.default is not inspect.Parameter.empty}
+
+
+def _refuse_differentiable(name: str, group: dict) -> None:
+    if group.get("differentiable"):
+        raise NotImplementedError(
+            f"{name}(differentiable=True): chainrule does not differentiate through an "
+            "optimizer step (its updates are in-place array operations outside autograd); "
+            "pass differentiable=False (the default)")
 
 
 def _as_index(key):

@@ -44,13 +44,18 @@ class RAdam(Optimizer):
                    "to 1 as ρₜ (the length of the average's memory) grows, and uses plain "
                    "momentum until ρₜ > 5. A built-in warm-up.")
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks these keys, in its order
+    _setstate_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                            "decoupled_weight_decay": False, "capturable": False}
+
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,
-                 maximize: bool = False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay,
+                 weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
                                       decoupled_weight_decay=decoupled_weight_decay,
-                                      maximize=maximize))
+                                      differentiable=differentiable))
 
     def _update(self, group, param, grad, state):
         lr, (beta1, beta2) = group["lr"], group["betas"]

@@ -24,13 +24,20 @@ class RMSprop(Optimizer):
     explanation = ("Each coordinate's step is scaled by the inverse of its recent gradient "
                    "magnitude, so steep and flat directions advance at similar speeds.")
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks these keys, in its order
+    _setstate_defaults = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
+                            "differentiable": False, "capturable": False}
+
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
-                 maximize: bool = False):
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
+                 capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False):
         if alpha < 0:
             raise ValueError(f"Invalid alpha value: {alpha} (it must be ≥ 0)")
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps,
+                                      centered=centered, weight_decay=weight_decay,
+                                      capturable=capturable, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable))
 
     def _update(self, group, param, grad, state):
         lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]

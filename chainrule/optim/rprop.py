@@ -31,13 +31,17 @@ class Rprop(Optimizer):
     explanation = ("Only the sign of the gradient is used: each coordinate's step grows by η₊ "
                    "while the sign holds and shrinks by η₋ when it flips (an overshoot).")
 
+    #: what PyTorch's __setstate__ gives a loaded group that lacks these keys, in its order
+    _setstate_defaults = {"foreach": None, "maximize": False, "differentiable": False,
+                            "capturable": False}
+
     def __init__(self, params, lr: float = 1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
-                 capturable: bool = False, foreach=None, maximize: bool = False,
+                 capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False):
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]} (Rprop needs "
                              "0 < etaminus < 1 < etaplus)")
-        super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes),
+        super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes,
                                       foreach=foreach, maximize=maximize,
                                       differentiable=differentiable, capturable=capturable))
 
