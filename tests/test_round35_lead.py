@@ -212,3 +212,34 @@ def test_integer_reductions_keep_the_dtype_asked_for(call):
     ours = call(cr, cr.tensor(values))
     assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
     assert ours.tolist() == theirs.tolist()
+
+
+def _like_draws(L):
+    L.manual_seed(0)
+    transposed = L.ones(5, 6).t()
+    channels_last = L.ones(2, 3, 4, 5).contiguous(memory_format=L.channels_last)
+    rows = []
+    for x in (transposed, channels_last, L.ones(2, 3, 4, 5), L.ones(4, 8, dtype=L.float64)[:, ::2]):
+        for fmt in (None, "preserve_format", "contiguous_format", "channels_last"):
+            if fmt == "channels_last" and x.ndim != 4:
+                continue
+            kw = {} if fmt is None else {"memory_format": getattr(L, fmt)}
+            for make in (L.randn_like, L.rand_like, L.zeros_like, L.empty_like,
+                         lambda t, **k: L.full_like(t, 2.0, **k)):
+                r = make(x, **kw)
+                values = None if make is L.empty_like else r.flatten().tolist()
+                rows.append((tuple(r.stride()), values))
+    rows.append(("after", L.randn(3).tolist()))
+    with pytest.raises(RuntimeError, match="rank 4"):
+        L.zeros_like(L.ones(2, 3), memory_format=L.channels_last)
+    with pytest.raises(TypeError):
+        L.zeros((2, 3), memory_format=L.contiguous_format)
+    rows.append(tuple(L.empty((2, 3, 4, 5), memory_format=L.channels_last).stride()))
+    return rows
+
+
+def test_like_functions_take_memory_format_and_draw_as_pytorch():
+    """*_like honour memory_format= (PyTorch's layouts), and a result that is not row-major is
+    filled element by element in memory order, as PyTorch's normal_ fills it (its 16-block fill
+    is for contiguous tensors only): the same numbers and the generator left in the same place."""
+    assert _like_draws(cr) == _like_draws(torch)

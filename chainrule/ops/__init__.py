@@ -409,12 +409,32 @@ def _accepting_device(fn):
     device backend serves (chainrule.device); a device that none serves raises."""
     import functools
 
+    from .. import layouts
+    from ..backend import xp
     from ..device import check, move
+    from ..tensor import Tensor
+
+    name = fn.__name__
+    like = name.endswith("_like")
 
     @functools.wraps(fn)
     def wrapper(*args, device=None, pin_memory=False, layout=None, memory_format=None, **kwargs):
-        target = None if device is None else check(device, fn.__name__)
+        target = None if device is None else check(device, name)
+        if memory_format is not None and not (like or name == "empty"):
+            raise TypeError(f"{name}() got an unexpected keyword argument 'memory_format' (as "
+                            "in PyTorch: only empty and the *_like functions take it)")
+        fmt = None if memory_format is None else layouts._check(memory_format)
+        if like and fmt is not None and fmt is not layouts.preserve_format and args and \
+                isinstance(args[0], Tensor) and type(args[0]._data) is xp.ndarray:
+            # the result laid out (and random values drawn in memory order) as an empty tensor
+            # of that format, where preserve_format follows the input's own layout
+            x = args[0]
+            stand_in = Tensor._from_op(layouts.laid_out(xp.empty(x._data.shape, x._data.dtype),
+                                                        fmt), None)
+            args = (stand_in,) + tuple(args[1:])
         out = fn(*args, **kwargs)
+        if name == "empty" and fmt is not None:
+            out._data = layouts.laid_out(out._data, fmt)
         if target is not None and target.type != "cpu":
             out._data = move(out._data, target)
         return out

@@ -205,6 +205,16 @@ def rand_like(x, dtype=None, requires_grad: bool = False, *, generator=None) -> 
 
 
 def randn_like(x, dtype=None, requires_grad: bool = False, *, generator=None) -> Tensor:
+    """Standard normals laid out as ``x`` (preserve_format). PyTorch fills a result that is not
+    row-major element by element in memory order (the cached Box–Muller pairs, not the 16-block
+    fill of a contiguous tensor), so such a result is drawn that way here too."""
     dtype = x.dtype if dtype is None else dtype
-    out = randn(x.shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
+    if isinstance(x, Tensor) and _function.batching is None and type(x._data) is xp.ndarray \
+            and x._data.size >= 16 and \
+            not layouts.like(xp.empty(x._data.shape, xp.bool_), x._data).flags.c_contiguous:
+        values = _random.resolve(generator).normal_(tuple(x.shape), xp.dtype(dtype),
+                                                    contiguous=False)
+        out = _make(values, requires_grad)
+    else:
+        out = randn(x.shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
     return layouts.relaid(out, layouts.like, x._data) if isinstance(x, Tensor) else out
