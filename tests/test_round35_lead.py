@@ -243,3 +243,32 @@ def test_like_functions_take_memory_format_and_draw_as_pytorch():
     filled element by element in memory order, as PyTorch's normal_ fills it (its 16-block fill
     is for contiguous tensors only): the same numbers and the generator left in the same place."""
     assert _like_draws(cr) == _like_draws(torch)
+
+
+def _out_rows(L):
+    rng = np.random.default_rng(0)
+    x = L.tensor(rng.random(5).astype(np.float32))
+    q = L.tensor(np.array([0.2, 0.8], np.float32))
+    b, c = (L.tensor(rng.random(s).astype(np.float32)) for s in ((2, 3, 4), (2, 4, 5)))
+    m = L.tensor(rng.random((3, 5)).astype(np.float32))
+    cases = [lambda o: L.quantile(x, q, out=o), lambda o: L.nanquantile(x, q, out=o),
+             lambda o: L.addbmm(m, b, c, out=o), lambda o: L.bucketize(x, q, out=o),
+             lambda o: L.bucketize(x, q, out_int32=True, out=o),
+             lambda o: L.searchsorted(q, x, out=o)]
+    rows = []
+    for call in cases:
+        for dtype in ("float32", "float64", "int64", "int32"):
+            o = L.empty(0, dtype=getattr(L, dtype))
+            try:
+                r = call(o)
+                rows.append((r is o, str(r.dtype).replace("torch.", ""),
+                             np.round(r.numpy().astype(float), 5).tolist()))
+            except RuntimeError as e:
+                rows.append(str(e))
+    return rows
+
+
+def test_out_on_quantile_addbmm_searchsorted_bucketize():
+    """out= on these as PyTorch's: out itself returned; its dtype must be the result's, with
+    each kernel's message."""
+    assert _out_rows(cr) == _out_rows(torch)

@@ -116,6 +116,15 @@ def _same(message: str):
     return check
 
 
+def _searched(op, res, dst) -> None:
+    """searchsorted, bucketize: ``out`` in the result's index dtype (int32 with out_int32)."""
+    if _name(res) != _name(dst):
+        raise RuntimeError(
+            "torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or "
+            "Long(int64) depending on whether out_int32 flag is True, but we got output tensor's "
+            f"dtype {_aten(dst)} and out_int32 flag is {_name(res) == 'int32'}")
+
+
 def _bool_only(op, res, dst) -> None:
     """all, any: a bool ``out`` only."""
     if _name(dst) != "bool":
@@ -446,6 +455,10 @@ _OTHER = {
     "nan_to_num": _same("nan_to_num: dtype of out: {out} should be same as input: {res}"),
     "logcumsumexp": _same("expected scalar_type {res} but found {out}"),
     "all": _bool_only, "any": _bool_only, "logsumexp": _floating_out,
+    "quantile": _same("quantile() out tensor must be same dtype as the input tensor"),
+    "nanquantile": _same("quantile() out tensor must be same dtype as the input tensor"),
+    "addbmm": _same("self and mat2 must have the same dtype, but got {out} and {res}"),
+    "searchsorted": _searched, "bucketize": _searched,
 }
 _TORCH_OP = {"subtract": "sub", "multiply": "mul", "divide": "div", "negative": "neg",
              "clip": "clamp", "concat": "cat", "concatenate": "cat", "greater": "gt",
